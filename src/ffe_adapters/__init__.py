@@ -1,0 +1,1 @@
+"""ffe_adapters: one sub-package per external system, each registered through the pluggy hooks."""

@@ -1,0 +1,219 @@
+"""Frozen, typed settings for every part of ffe. Loading (files, environment) lives in the entry points."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+from ffe_core.domain.instruments import AssetClass, Instrument
+from ffe_core.domain.portfolio import TradingMode
+
+SECRET_KEY_PARTS = ("key", "token", "secret", "password", "passphrase", "private", "dsn")
+"""Option names containing any of these are treated as secrets wherever options are shown."""
+
+
+def is_secret_key(name: str) -> bool:
+    lowered = name.lower()
+    return any(part in lowered for part in SECRET_KEY_PARTS)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+    TEST = "test"
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    json_format: bool | None = None  # None: JSON in production, readable otherwise
+
+
+class MonitoringSettings(_Section):
+    enabled: bool = False
+    otlp_endpoint: str | None = None
+    sentry_dsn: SecretStr | None = None
+    service_name: str = "ffe-backend"
+
+
+class ApiSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    api_key: SecretStr | None = None
+    allow_public_bind: bool = False  # without an API key, refuse to bind beyond loopback unless set
+    allowed_origins: tuple[str, ...] = ()
+    rate_limit_per_minute: int = Field(default=600, ge=1)
+    frontend_dist: str | None = None  # directory of the built dashboard; auto-detected when None
+
+
+class StorageSettings(_Section):
+    url: str = "sqlite+aiosqlite:///./data/ffe.db"
+
+
+class CacheSettings(_Section):
+    backend: Literal["memory", "redis", "none"] = "memory"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    quote_ttl_seconds: float = Field(default=5.0, gt=0)
+    bar_ttl_seconds: float = Field(default=3600.0, gt=0)
+
+
+class MarketDataSettings(_Section):
+    sources: tuple[str, ...] = ("bundled",)  # fallback chain, first answer wins
+    interval: str = "1h"
+    history_bars: int = Field(default=200, ge=20, le=5000)
+    max_staleness_seconds: float | None = None  # None: replayed data is never stale
+    cache: CacheSettings = CacheSettings()
+
+
+class ProvidersSettings(_Section):
+    enabled: tuple[str, ...] = ("trend", "mean_reversion", "breakout")
+    timeout_seconds: float = Field(default=30.0, gt=0)
+
+
+class EnsembleSettings(_Section):
+    aggregation: Literal["weighted_majority", "confidence_weighted", "unanimity", "judge"] = (
+        "weighted_majority"
+    )
+    quorum: int = Field(default=2, ge=1)
+    max_disagreement: float = Field(default=0.67, ge=0, le=1)  # share of weight against the winner
+    deadline_seconds: float = Field(default=45.0, gt=0)
+    judge_provider: str | None = None
+
+
+class RiskSettings(_Section):
+    sizing: Literal["fixed_fractional", "volatility_target", "kelly"] = "fixed_fractional"
+    risk_per_trade: float = Field(default=0.01, gt=0, le=0.2)
+    kelly_fraction: float = Field(default=0.25, gt=0, le=1)
+    kelly_cap: float = Field(default=0.2, gt=0, le=1)
+    max_position_fraction: float = Field(default=0.25, gt=0, le=10)
+    max_gross_exposure: float = Field(default=1.0, gt=0, le=10)
+    max_leverage: float = Field(default=1.0, gt=0, le=50)
+    max_daily_loss: float = Field(default=0.05, gt=0, le=1)
+    max_drawdown: float = Field(default=0.2, gt=0, le=1)
+    max_correlated_exposure: float = Field(default=0.6, gt=0, le=10)
+    atr_stop_multiple: float = Field(default=2.0, gt=0)
+    reward_risk: float = Field(default=2.0, gt=0)
+    min_confidence: float = Field(default=0.5, ge=0, le=1)
+
+
+class TradingSettings(_Section):
+    mode: TradingMode = TradingMode.PAPER
+    confirm_live: bool = False  # live trading needs mode=live AND this flag
+    broker: str = "paper"
+    account_id: str = "paper-default"
+    initial_cash: Decimal = Field(default=Decimal("100000"), gt=0)
+    commission: Decimal = Field(default=Decimal("0.001"), ge=0, le=Decimal("0.1"))
+    slippage: Decimal = Field(default=Decimal("0.0005"), ge=0, le=Decimal("0.1"))
+    spread: Decimal = Field(default=Decimal("0"), ge=0, le=Decimal("0.1"))
+
+    @model_validator(mode="after")
+    def _live_needs_confirmation(self) -> TradingSettings:
+        if self.mode is TradingMode.LIVE and not self.confirm_live:
+            raise ValueError("trading.mode is live but trading.confirm_live is not true")
+        return self
+
+
+class AgentSettings(_Section):
+    instruments: tuple[str, ...] = ("BTC-USD", "ETH-USD", "EUR-USD", "AAPL")
+    interval_seconds: float = Field(default=5.0, gt=0)
+    autostart: bool = False
+
+
+class ApprovalSettings(_Section):
+    policy: Literal["never", "always", "above_notional"] = "never"
+    notional_threshold: Decimal = Field(default=Decimal("10000"), ge=0)
+    expiry_seconds: float = Field(default=900.0, gt=0)
+
+
+class TelegramSettings(_Section):
+    enabled: bool = False
+    bot_token: SecretStr | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_url: str | None = None
+    allowed_chat_ids: tuple[int, ...] = ()
+    mode: Literal["webhook", "polling"] = "webhook"
+    base_url: str | None = None  # Bot API base, for a local fake or a self-hosted Bot API server
+
+    @model_validator(mode="after")
+    def _enabled_needs_token(self) -> TelegramSettings:
+        if self.enabled and self.bot_token is None:
+            raise ValueError("telegram.enabled is true but telegram.bot_token is not set")
+        return self
+
+
+DEFAULT_INSTRUMENTS: tuple[Instrument, ...] = (
+    Instrument(
+        symbol="BTC-USD",
+        asset_class=AssetClass.CRYPTO,
+        base="BTC",
+        quote="USD",
+        price_increment=Decimal("0.01"),
+        size_increment=Decimal("0.00000001"),
+    ),
+    Instrument(
+        symbol="ETH-USD",
+        asset_class=AssetClass.CRYPTO,
+        base="ETH",
+        quote="USD",
+        price_increment=Decimal("0.01"),
+        size_increment=Decimal("0.00000001"),
+    ),
+    Instrument(
+        symbol="EUR-USD",
+        asset_class=AssetClass.FOREX,
+        base="EUR",
+        quote="USD",
+        price_increment=Decimal("0.00001"),
+        size_increment=Decimal("1"),
+    ),
+    Instrument(
+        symbol="AAPL",
+        asset_class=AssetClass.EQUITY,
+        base="AAPL",
+        quote="USD",
+        price_increment=Decimal("0.01"),
+        size_increment=Decimal("1"),
+    ),
+)
+
+
+class Settings(_Section):
+    """The whole validated configuration. Built once at start-up; never mutated."""
+
+    environment: Environment = Environment.DEVELOPMENT
+    logging: LoggingSettings = LoggingSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
+    api: ApiSettings = ApiSettings()
+    storage: StorageSettings = StorageSettings()
+    market_data: MarketDataSettings = MarketDataSettings()
+    providers: ProvidersSettings = ProvidersSettings()
+    ensemble: EnsembleSettings = EnsembleSettings()
+    risk: RiskSettings = RiskSettings()
+    trading: TradingSettings = TradingSettings()
+    agent: AgentSettings = AgentSettings()
+    approvals: ApprovalSettings = ApprovalSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    instruments: tuple[Instrument, ...] = DEFAULT_INSTRUMENTS
+    adapters: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Options per adapter name (``adapters.anthropic.model``); each adapter validates its own."""
+
+    @model_validator(mode="after")
+    def _unique_instruments(self) -> Settings:
+        symbols = [i.symbol for i in self.instruments]
+        if len(symbols) != len(set(symbols)):
+            raise ValueError("instruments: duplicate symbol")
+        known = set(symbols)
+        unknown = [s for s in self.agent.instruments if s not in known]
+        if unknown:
+            raise ValueError(f"agent.instruments: unknown instrument(s) {', '.join(unknown)}")
+        return self
+
+    def instrument(self, symbol: str) -> Instrument | None:
+        symbol = symbol.upper()
+        return next((i for i in self.instruments if i.symbol == symbol), None)

@@ -1,0 +1,1 @@
+"""Domain models: instruments, market data, decisions, orders, portfolio."""

@@ -1,0 +1,45 @@
+"""What a decision provider sees: the past only, never a future bar."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ffe_core.domain.decisions import Action
+from ffe_core.domain.instruments import Instrument
+from ffe_core.domain.market import Bar, UtcDatetime
+from ffe_core.domain.portfolio import Portfolio, Position
+
+
+class PastDecision(BaseModel):
+    """A recent decision on this instrument and, once known, how it turned out."""
+
+    model_config = ConfigDict(frozen=True)
+
+    created_at: UtcDatetime
+    action: Action
+    confidence: float
+    outcome_return: float | None = None
+
+
+class DecisionContext(BaseModel):
+    """Everything providers get for one decision, as of ``as_of``."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    instrument: Instrument
+    as_of: UtcDatetime
+    bars: tuple[Bar, ...] = Field(min_length=1)
+    indicators: dict[str, float] = Field(default_factory=dict)
+    position: Position
+    portfolio: Portfolio
+    memory: tuple[PastDecision, ...] = ()
+
+    @model_validator(mode="after")
+    def _no_future_bars(self) -> DecisionContext:
+        if self.bars[-1].ts > self.as_of:
+            raise ValueError("context contains a bar after as_of")
+        return self
+
+    @property
+    def last_price(self) -> float:
+        return self.bars[-1].close

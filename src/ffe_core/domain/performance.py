@@ -1,0 +1,32 @@
+"""Per-provider performance and the ensemble weight learned from it."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ffe_core.domain.decisions import utcnow
+from ffe_core.domain.market import UtcDatetime
+
+
+class ProviderStats(BaseModel):
+    """Running record of how a provider's votes turned out."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    provider: str
+    weight: float = Field(default=1.0, gt=0)
+    votes: int = Field(default=0, ge=0)
+    scored: int = Field(default=0, ge=0)
+    hits: int = Field(default=0, ge=0)
+    brier_sum: float = Field(default=0.0, ge=0)
+    pnl: float = 0.0
+    last_reason: str = ""
+    updated_at: UtcDatetime = Field(default_factory=utcnow)
+
+    @property
+    def hit_rate(self) -> float | None:
+        return self.hits / self.scored if self.scored else None
+
+    @property
+    def brier(self) -> float | None:
+        return self.brier_sum / self.scored if self.scored else None

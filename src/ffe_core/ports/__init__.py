@@ -1,0 +1,1 @@
+"""Ports: the async Protocols every adapter implements. The core depends only on these."""

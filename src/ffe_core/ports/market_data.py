@@ -1,0 +1,41 @@
+"""Market data sources and caches."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from ffe_core.domain.instruments import Instrument
+from ffe_core.domain.market import Bar, Quote
+
+
+@runtime_checkable
+class MarketDataSource(Protocol):
+    """Candles and quotes for instruments, normalised to UTC bars in ascending time order."""
+
+    name: str
+
+    async def get_bars(
+        self,
+        instrument: Instrument,
+        interval: str,
+        *,
+        limit: int = 200,
+        end: datetime | None = None,
+    ) -> list[Bar]:
+        """Up to ``limit`` closed bars ending at or before ``end`` (now when None)."""
+        ...
+
+    async def get_quote(self, instrument: Instrument) -> Quote: ...
+
+    async def close(self) -> None: ...
+
+
+class Cache(Protocol):
+    """A byte cache with per-key TTL. Failures degrade to a miss, never to an error."""
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def set(self, key: str, value: bytes, ttl_seconds: float) -> None: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,42 @@
+"""Metrics as a port, so core services count things without importing a metrics library."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Metrics(Protocol):
+    def decision_made(self, action: str, latency_seconds: float) -> None: ...
+
+    def provider_called(
+        self, provider: str, outcome: str, latency_seconds: float, cost_usd: float
+    ) -> None: ...
+
+    def circuit_state(self, name: str, state: str) -> None:
+        """``state`` is closed, half_open or open."""
+        ...
+
+    def trade_executed(self, instrument: str, side: str) -> None: ...
+
+    def agent_cycle(self, duration_seconds: float, uptime_seconds: float) -> None: ...
+
+
+class NullMetrics:
+    """Counts nothing (tests, CLI one-shots)."""
+
+    def decision_made(self, action: str, latency_seconds: float) -> None:
+        pass
+
+    def provider_called(
+        self, provider: str, outcome: str, latency_seconds: float, cost_usd: float
+    ) -> None:
+        pass
+
+    def circuit_state(self, name: str, state: str) -> None:
+        pass
+
+    def trade_executed(self, instrument: str, side: str) -> None:
+        pass
+
+    def agent_cycle(self, duration_seconds: float, uptime_seconds: float) -> None:
+        pass

@@ -1,0 +1,133 @@
+"""Storage: repositories per aggregate and a unit of work that owns the transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from pydantic import BaseModel, ConfigDict
+
+from ffe_core.domain.agent import AgentCycle, AgentRun
+from ffe_core.domain.approvals import Approval, ApprovalStatus
+from ffe_core.domain.decisions import Action, Decision
+from ffe_core.domain.orders import Fill, Order, OrderStatus
+from ffe_core.domain.performance import ProviderStats
+from ffe_core.domain.portfolio import Portfolio
+
+
+class DecisionQuery(BaseModel):
+    """Filters and cursor for listing decisions (newest first)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    instrument: str | None = None
+    action: Action | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 50
+    cursor: str | None = None  # opaque; the last item's "created_at|id" of the previous page
+
+
+class DecisionRepository(Protocol):
+    async def add(self, decision: Decision) -> None: ...
+
+    async def get(self, decision_id: str) -> Decision | None: ...
+
+    async def list(self, query: DecisionQuery) -> tuple[list[Decision], str | None]:
+        """A page of decisions and the cursor of the next page (None at the end)."""
+        ...
+
+
+class OrderRepository(Protocol):
+    async def add(self, order: Order) -> None:
+        """Insert; raises ConflictError if the client order id exists."""
+        ...
+
+    async def get(self, client_order_id: str) -> Order | None: ...
+
+    async def update(self, order: Order) -> None: ...
+
+    async def list(
+        self, *, status: OrderStatus | None = None, instrument: str | None = None
+    ) -> list[Order]: ...
+
+
+class FillRepository(Protocol):
+    async def add(self, fill: Fill) -> bool:
+        """Insert; returns False (and changes nothing) if this fill id is already recorded."""
+        ...
+
+    async def list(self, client_order_id: str | None = None) -> list[Fill]: ...
+
+
+class AccountRepository(Protocol):
+    """The paper ledger: cash and positions per account id."""
+
+    async def load(self, account_id: str) -> Portfolio | None: ...
+
+    async def save(self, account_id: str, portfolio: Portfolio) -> None: ...
+
+
+class ProviderStatsRepository(Protocol):
+    async def get(self, provider: str) -> ProviderStats | None: ...
+
+    async def save(self, stats: ProviderStats) -> None: ...
+
+    async def list(self) -> list[ProviderStats]: ...
+
+
+class AgentRepository(Protocol):
+    async def add_run(self, run: AgentRun) -> None: ...
+
+    async def update_run(self, run: AgentRun) -> None: ...
+
+    async def active_run(self) -> AgentRun | None: ...
+
+    async def add_cycle(self, cycle: AgentCycle) -> None: ...
+
+    async def update_cycle(self, cycle: AgentCycle) -> None: ...
+
+    async def list_cycles(self, run_id: str | None = None, limit: int = 100) -> list[AgentCycle]: ...
+
+
+class ApprovalRepository(Protocol):
+    async def add(self, approval: Approval) -> None: ...
+
+    async def get(self, approval_id: str) -> Approval | None: ...
+
+    async def update(self, approval: Approval) -> None: ...
+
+    async def list(self, status: ApprovalStatus | None = None) -> list[Approval]: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction across repositories: ``async with uow: ...; await uow.commit()``.
+
+    Leaving the block without commit rolls back, so a crash mid-write leaves no half record.
+    """
+
+    decisions: DecisionRepository
+    orders: OrderRepository
+    fills: FillRepository
+    accounts: AccountRepository
+    provider_stats: ProviderStatsRepository
+    agent: AgentRepository
+    approvals: ApprovalRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...

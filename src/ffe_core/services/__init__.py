@@ -1,0 +1,1 @@
+"""Core services: ensemble, risk, learning, approvals, agent loop."""

@@ -1,0 +1,1 @@
+"""The ``ffe`` command line (Typer + Rich)."""

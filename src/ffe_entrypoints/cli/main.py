@@ -1,0 +1,86 @@
+"""``ffe``: the command-line entry point. Errors become one line on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+
+from ffe_core.domain.errors import ConfigError, FfeError, NotFoundError, ValidationFailed
+from ffe_entrypoints.cli.state import CliState
+
+COMMAND_MODULES: tuple[str, ...] = (
+    "ffe_entrypoints.cli.commands_core",
+)
+"""Modules that add commands; each defines ``register(app: typer.Typer) -> None``."""
+
+EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
+    (ConfigError, 2),
+    (ValidationFailed, 2),
+    (NotFoundError, 3),
+    (FfeError, 1),
+)
+
+
+def build_app() -> typer.Typer:
+    app = typer.Typer(
+        name="ffe",
+        help="Finance Feedback Engine: AI-ensemble trading decisions, agent, backtests.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+
+    @app.callback()
+    def main(
+        ctx: typer.Context,
+        debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+        config_dir: Annotated[
+            Path | None,
+            typer.Option("--config-dir", help="Directory of config.yaml (default ./config)."),
+        ] = None,
+    ) -> None:
+        ctx.obj = CliState(debug=debug, config_dir=config_dir)
+
+    for modname in COMMAND_MODULES:
+        importlib.import_module(modname).register(app)
+    return app
+
+
+def _fail(message: str, code: int) -> None:
+    first_line = message.strip().splitlines()[0] if message.strip() else "failed"
+    sys.stderr.write(f"error: {first_line}\n")
+    sys.exit(code)
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Console-script entry: run the app, translating every error into a clean exit."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        result = build_app()(args=args, prog_name="ffe", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        if debug:
+            raise
+        _fail(exc.format_message(), exc.exit_code)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        _fail("interrupted", 130)
+    except Exception as exc:
+        if debug:
+            raise
+        for kind, code in EXIT_CODES:
+            if isinstance(exc, kind):
+                _fail(str(exc), code)
+        _fail(f"{type(exc).__name__}: {exc} (run with --debug for the traceback)", 1)
+    else:
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()
