@@ -54,6 +54,9 @@ class ApiSettings(_Section):
 
 class StorageSettings(_Section):
     url: str = "sqlite+aiosqlite:///./data/ffe.db"
+    schema_name: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    """PostgreSQL schema to use (search_path); None uses the server default."""
+    echo: bool = False
 
 
 class CacheSettings(_Section):

@@ -1,0 +1,1 @@
+"""Storage adapters: SQL (SQLite / PostgreSQL via SQLAlchemy) and an in-memory one for tests."""

@@ -1,0 +1,248 @@
+"""An in-memory unit of work with the same transactional behaviour as the SQL one.
+
+Changes are staged on a copy and published on commit, so an exception before commit leaves
+nothing behind — exactly what the SQL adapter guarantees. Used by unit tests and by adapters'
+own tests; never by a running process.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Self
+
+from ffe_core.domain.agent import AgentCycle, AgentRun, AgentState
+from ffe_core.domain.approvals import Approval, ApprovalStatus
+from ffe_core.domain.decisions import Decision
+from ffe_core.domain.errors import ConflictError
+from ffe_core.domain.orders import Fill, Order, OrderStatus
+from ffe_core.domain.performance import ProviderStats
+from ffe_core.domain.portfolio import Portfolio
+from ffe_core.ports.storage import DecisionQuery
+
+
+@dataclass
+class _Tables:
+    decisions: dict[str, Decision] = field(default_factory=dict)
+    orders: dict[str, Order] = field(default_factory=dict)
+    fills: dict[str, Fill] = field(default_factory=dict)
+    accounts: dict[str, Portfolio] = field(default_factory=dict)
+    stats: dict[str, ProviderStats] = field(default_factory=dict)
+    runs: dict[str, AgentRun] = field(default_factory=dict)
+    cycles: dict[str, AgentCycle] = field(default_factory=dict)
+    approvals: dict[str, Approval] = field(default_factory=dict)
+
+
+def _cursor_of(d: Decision) -> str:
+    return f"{d.created_at.isoformat()}|{d.id}"
+
+
+def page_decisions(
+    decisions: list[Decision], query: DecisionQuery
+) -> tuple[list[Decision], str | None]:
+    """Filter, order newest first, and cut one page (shared by in-memory and tests)."""
+    rows = [
+        d
+        for d in decisions
+        if (query.instrument is None or d.instrument == query.instrument)
+        and (query.action is None or d.action == query.action)
+        and (query.since is None or d.created_at >= query.since)
+        and (query.until is None or d.created_at <= query.until)
+    ]
+    rows.sort(key=lambda d: (d.created_at, d.id), reverse=True)
+    if query.cursor:
+        rows = [d for d in rows if _cursor_of(d) < query.cursor]
+    page = rows[: query.limit]
+    more = len(rows) > query.limit
+    return page, (_cursor_of(page[-1]) if more and page else None)
+
+
+class _Decisions:
+    def __init__(self, t: _Tables) -> None:
+        self._t = t
+
+    async def add(self, decision: Decision) -> None:
+        if decision.id in self._t.decisions:
+            raise ConflictError(f"decision {decision.id} exists")
+        self._t.decisions[decision.id] = decision
+
+    async def get(self, decision_id: str) -> Decision | None:
+        return self._t.decisions.get(decision_id)
+
+    async def list(self, query: DecisionQuery) -> tuple[list[Decision], str | None]:
+        return page_decisions(list(self._t.decisions.values()), query)
+
+
+class _Orders:
+    def __init__(self, t: _Tables) -> None:
+        self._t = t
+
+    async def add(self, order: Order) -> None:
+        if order.client_order_id in self._t.orders:
+            raise ConflictError(f"order {order.client_order_id} exists")
+        self._t.orders[order.client_order_id] = order
+
+    async def get(self, client_order_id: str) -> Order | None:
+        return self._t.orders.get(client_order_id)
+
+    async def update(self, order: Order) -> None:
+        self._t.orders[order.client_order_id] = order
+
+    async def list(
+        self, *, status: OrderStatus | None = None, instrument: str | None = None
+    ) -> list[Order]:
+        return sorted(
+            (
+                o
+                for o in self._t.orders.values()
+                if (status is None or o.status == status)
+                and (instrument is None or o.instrument == instrument)
+            ),
+            key=lambda o: o.created_at,
+        )
+
+
+class _Fills:
+    def __init__(self, t: _Tables) -> None:
+        self._t = t
+
+    async def add(self, fill: Fill) -> bool:
+        if fill.fill_id in self._t.fills:
+            return False
+        self._t.fills[fill.fill_id] = fill
+        return True
+
+    async def list(self, client_order_id: str | None = None) -> list[Fill]:
+        return [
+            f
+            for f in self._t.fills.values()
+            if client_order_id is None or f.client_order_id == client_order_id
+        ]
+
+
+class _Accounts:
+    def __init__(self, t: _Tables) -> None:
+        self._t = t
+
+    async def load(self, account_id: str) -> Portfolio | None:
+        return self._t.accounts.get(account_id)
+
+    async def save(self, account_id: str, portfolio: Portfolio) -> None:
+        self._t.accounts[account_id] = portfolio
+
+
+class _Stats:
+    def __init__(self, t: _Tables) -> None:
+        self._t = t
+
+    async def get(self, provider: str) -> ProviderStats | None:
+        return self._t.stats.get(provider)
+
+    async def save(self, stats: ProviderStats) -> None:
+        self._t.stats[stats.provider] = stats
+
+    async def list(self) -> list[ProviderStats]:
+        return sorted(self._t.stats.values(), key=lambda s: s.provider)
+
+
+class _Agent:
+    def __init__(self, t: _Tables) -> None:
+        self._t = t
+
+    async def add_run(self, run: AgentRun) -> None:
+        self._t.runs[run.id] = run
+
+    async def update_run(self, run: AgentRun) -> None:
+        self._t.runs[run.id] = run
+
+    async def active_run(self) -> AgentRun | None:
+        active = [r for r in self._t.runs.values() if r.state is not AgentState.STOPPED]
+        return max(active, key=lambda r: r.started_at) if active else None
+
+    async def add_cycle(self, cycle: AgentCycle) -> None:
+        self._t.cycles[cycle.id] = cycle
+
+    async def update_cycle(self, cycle: AgentCycle) -> None:
+        self._t.cycles[cycle.id] = cycle
+
+    async def list_cycles(self, run_id: str | None = None, limit: int = 100) -> list[AgentCycle]:
+        rows = [c for c in self._t.cycles.values() if run_id is None or c.run_id == run_id]
+        rows.sort(key=lambda c: (c.started_at, c.seq), reverse=True)
+        return rows[:limit]
+
+
+class _Approvals:
+    def __init__(self, t: _Tables) -> None:
+        self._t = t
+
+    async def add(self, approval: Approval) -> None:
+        self._t.approvals[approval.id] = approval
+
+    async def get(self, approval_id: str) -> Approval | None:
+        return self._t.approvals.get(approval_id)
+
+    async def update(self, approval: Approval) -> None:
+        self._t.approvals[approval.id] = approval
+
+    async def list(self, status: ApprovalStatus | None = None) -> list[Approval]:
+        rows = [a for a in self._t.approvals.values() if status is None or a.status == status]
+        return sorted(rows, key=lambda a: a.created_at, reverse=True)
+
+
+class InMemoryUnitOfWork:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+        self._staged = _Tables()
+        self._bind(self._staged)
+
+    def _bind(self, t: _Tables) -> None:
+        self.decisions = _Decisions(t)
+        self.orders = _Orders(t)
+        self.fills = _Fills(t)
+        self.accounts = _Accounts(t)
+        self.provider_stats = _Stats(t)
+        self.agent = _Agent(t)
+        self.approvals = _Approvals(t)
+
+    async def __aenter__(self) -> Self:
+        self._staged = copy.copy(self._store.tables)
+        for name in vars(self._staged):
+            setattr(self._staged, name, dict(getattr(self._staged, name)))
+        self._bind(self._staged)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.rollback()
+
+    async def commit(self) -> None:
+        if self._store.fail_next_commit:
+            self._store.fail_next_commit = False
+            raise ConnectionError("injected commit failure")
+        self._store.tables = self._staged
+        self._store.commits += 1
+        await self.__aenter__()
+
+    async def rollback(self) -> None:
+        await self.__aenter__()
+
+
+class InMemoryStore:
+    """Shared state behind many units of work (one per transaction)."""
+
+    def __init__(self) -> None:
+        self.tables = _Tables()
+        self.commits = 0
+        self.fail_next_commit = False
+
+    def __call__(self) -> InMemoryUnitOfWork:
+        return InMemoryUnitOfWork(self)
+
+
+InMemoryUnitOfWorkFactory = InMemoryStore
+"""A UnitOfWorkFactory: ``store = InMemoryUnitOfWorkFactory(); async with store() as uow: ...``."""

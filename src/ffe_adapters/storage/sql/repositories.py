@@ -1,0 +1,342 @@
+"""SQLAlchemy implementations of the storage ports, one class per aggregate."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ffe_adapters.storage.sql.tables import (
+    AccountRow,
+    AgentCycleRow,
+    AgentRunRow,
+    ApprovalRow,
+    DecisionRow,
+    FillRow,
+    OrderRow,
+    PositionRow,
+    ProviderStatsRow,
+    VoteRow,
+)
+from ffe_core.domain.agent import AgentCycle, AgentRun, AgentState
+from ffe_core.domain.approvals import Approval, ApprovalStatus
+from ffe_core.domain.decisions import Decision
+from ffe_core.domain.errors import ConflictError, ValidationFailed
+from ffe_core.domain.orders import Fill, Order, OrderStatus
+from ffe_core.domain.performance import ProviderStats
+from ffe_core.domain.portfolio import Portfolio, Position, TradingMode
+from ffe_core.ports.storage import DecisionQuery
+
+
+def _json(model: Any) -> dict[str, Any]:
+    data: dict[str, Any] = model.model_dump(mode="json")
+    return data
+
+
+def parse_cursor(cursor: str) -> tuple[datetime, str]:
+    """Decode ``"<iso timestamp>|<id>"``; anything else is a ValidationFailed naming the cursor."""
+    try:
+        ts, ident = cursor.split("|", 1)
+        when = datetime.fromisoformat(ts)
+    except ValueError:
+        raise ValidationFailed("cursor: not a cursor returned by this API") from None
+    if when.tzinfo is None or not ident:
+        raise ValidationFailed("cursor: not a cursor returned by this API")
+    return when, ident
+
+
+class SqlDecisions:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, decision: Decision) -> None:
+        if await self._s.get(DecisionRow, decision.id) is not None:
+            raise ConflictError(f"decision {decision.id} exists")
+        self._s.add(
+            DecisionRow(
+                id=decision.id,
+                instrument=decision.instrument,
+                action=decision.action.value,
+                confidence=decision.confidence,
+                created_at=decision.created_at,
+                payload=_json(decision),
+            )
+        )
+        self._s.add_all(
+            VoteRow(
+                decision_id=decision.id,
+                provider=v.provider,
+                action=v.action.value,
+                confidence=v.confidence,
+                abstained=v.abstained,
+                latency_ms=v.latency_ms,
+                cost_usd=v.cost_usd,
+            )
+            for v in decision.votes
+        )
+
+    async def get(self, decision_id: str) -> Decision | None:
+        row = await self._s.get(DecisionRow, decision_id)
+        return None if row is None else Decision.model_validate(row.payload)
+
+    async def list(self, query: DecisionQuery) -> tuple[list[Decision], str | None]:
+        stmt = select(DecisionRow)
+        if query.instrument is not None:
+            stmt = stmt.where(DecisionRow.instrument == query.instrument)
+        if query.action is not None:
+            stmt = stmt.where(DecisionRow.action == query.action.value)
+        if query.since is not None:
+            stmt = stmt.where(DecisionRow.created_at >= query.since)
+        if query.until is not None:
+            stmt = stmt.where(DecisionRow.created_at <= query.until)
+        if query.cursor:
+            ts, ident = parse_cursor(query.cursor)
+            stmt = stmt.where(
+                or_(
+                    DecisionRow.created_at < ts,
+                    and_(DecisionRow.created_at == ts, DecisionRow.id < ident),
+                )
+            )
+        stmt = stmt.order_by(DecisionRow.created_at.desc(), DecisionRow.id.desc())
+        rows = (await self._s.scalars(stmt.limit(query.limit + 1))).all()
+        items = [Decision.model_validate(r.payload) for r in rows[: query.limit]]
+        more = len(rows) > query.limit
+        cursor = f"{items[-1].created_at.isoformat()}|{items[-1].id}" if more and items else None
+        return items, cursor
+
+
+class SqlOrders:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    def _row(self, order: Order) -> OrderRow:
+        return OrderRow(
+            client_order_id=order.client_order_id,
+            decision_id=order.decision_id,
+            instrument=order.instrument,
+            side=order.side.value,
+            status=order.status.value,
+            quantity=order.quantity,
+            created_at=order.created_at,
+            updated_at=order.updated_at,
+            payload=_json(order),
+        )
+
+    async def add(self, order: Order) -> None:
+        if await self._s.get(OrderRow, order.client_order_id) is not None:
+            raise ConflictError(f"order {order.client_order_id} exists")
+        self._s.add(self._row(order))
+        try:
+            await self._s.flush()
+        except IntegrityError:
+            raise ConflictError(f"order {order.client_order_id} exists") from None
+
+    async def get(self, client_order_id: str) -> Order | None:
+        row = await self._s.get(OrderRow, client_order_id)
+        return None if row is None else Order.model_validate(row.payload)
+
+    async def update(self, order: Order) -> None:
+        await self._s.merge(self._row(order))
+
+    async def list(
+        self, *, status: OrderStatus | None = None, instrument: str | None = None
+    ) -> list[Order]:
+        stmt = select(OrderRow).order_by(OrderRow.created_at, OrderRow.client_order_id)
+        if status is not None:
+            stmt = stmt.where(OrderRow.status == status.value)
+        if instrument is not None:
+            stmt = stmt.where(OrderRow.instrument == instrument)
+        return [Order.model_validate(r.payload) for r in (await self._s.scalars(stmt)).all()]
+
+
+class SqlFills:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, fill: Fill) -> bool:
+        if await self._s.get(FillRow, fill.fill_id) is not None:
+            return False
+        seq = (await self._s.scalar(select(func.max(FillRow.seq)))) or 0
+        self._s.add(
+            FillRow(
+                fill_id=fill.fill_id,
+                client_order_id=fill.client_order_id,
+                instrument=fill.instrument,
+                ts=fill.ts,
+                seq=seq + 1,
+                payload=_json(fill),
+            )
+        )
+        await self._s.flush()
+        return True
+
+    async def list(self, client_order_id: str | None = None) -> list[Fill]:
+        stmt = select(FillRow).order_by(FillRow.seq)
+        if client_order_id is not None:
+            stmt = stmt.where(FillRow.client_order_id == client_order_id)
+        return [Fill.model_validate(r.payload) for r in (await self._s.scalars(stmt)).all()]
+
+
+class SqlAccounts:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def load(self, account_id: str) -> Portfolio | None:
+        row = await self._s.get(AccountRow, account_id)
+        if row is None:
+            return None
+        positions = (
+            await self._s.scalars(select(PositionRow).where(PositionRow.account_id == account_id))
+        ).all()
+        return Portfolio(
+            cash=row.cash,
+            currency=row.currency,
+            mode=TradingMode(row.mode),
+            positions={
+                p.instrument: Position(
+                    instrument=p.instrument,
+                    quantity=p.quantity,
+                    average_price=p.average_price,
+                    realized_pnl=p.realized_pnl,
+                )
+                for p in positions
+            },
+        )
+
+    async def save(self, account_id: str, portfolio: Portfolio) -> None:
+        from ffe_core.domain.decisions import utcnow
+
+        await self._s.merge(
+            AccountRow(
+                account_id=account_id,
+                cash=portfolio.cash,
+                currency=portfolio.currency,
+                mode=portfolio.mode.value,
+                updated_at=utcnow(),
+            )
+        )
+        await self._s.execute(delete(PositionRow).where(PositionRow.account_id == account_id))
+        self._s.add_all(
+            PositionRow(
+                account_id=account_id,
+                instrument=p.instrument,
+                quantity=p.quantity,
+                average_price=p.average_price,
+                realized_pnl=p.realized_pnl,
+            )
+            for p in portfolio.positions.values()
+        )
+
+
+class SqlProviderStats:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def get(self, provider: str) -> ProviderStats | None:
+        row = await self._s.get(ProviderStatsRow, provider)
+        return None if row is None else ProviderStats.model_validate(row.payload)
+
+    async def save(self, stats: ProviderStats) -> None:
+        await self._s.merge(
+            ProviderStatsRow(
+                provider=stats.provider,
+                weight=stats.weight,
+                updated_at=stats.updated_at,
+                payload=_json(stats),
+            )
+        )
+
+    async def list(self) -> list[ProviderStats]:
+        rows = await self._s.scalars(select(ProviderStatsRow).order_by(ProviderStatsRow.provider))
+        return [ProviderStats.model_validate(r.payload) for r in rows.all()]
+
+
+class SqlAgent:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    def _run_row(self, run: AgentRun) -> AgentRunRow:
+        return AgentRunRow(
+            id=run.id, state=run.state.value, started_at=run.started_at, payload=_json(run)
+        )
+
+    def _cycle_row(self, c: AgentCycle) -> AgentCycleRow:
+        return AgentCycleRow(
+            id=c.id,
+            run_id=c.run_id,
+            seq=c.seq,
+            instrument=c.instrument,
+            phase=c.phase.value,
+            started_at=c.started_at,
+            payload=_json(c),
+        )
+
+    async def add_run(self, run: AgentRun) -> None:
+        self._s.add(self._run_row(run))
+
+    async def update_run(self, run: AgentRun) -> None:
+        await self._s.merge(self._run_row(run))
+
+    async def active_run(self) -> AgentRun | None:
+        stmt = (
+            select(AgentRunRow)
+            .where(AgentRunRow.state != AgentState.STOPPED.value)
+            .order_by(AgentRunRow.started_at.desc())
+            .limit(1)
+        )
+        row = await self._s.scalar(stmt)
+        return None if row is None else AgentRun.model_validate(row.payload)
+
+    async def add_cycle(self, cycle: AgentCycle) -> None:
+        self._s.add(self._cycle_row(cycle))
+
+    async def update_cycle(self, cycle: AgentCycle) -> None:
+        await self._s.merge(self._cycle_row(cycle))
+
+    async def list_cycles(self, run_id: str | None = None, limit: int = 100) -> list[AgentCycle]:
+        stmt = select(AgentCycleRow).order_by(
+            AgentCycleRow.started_at.desc(), AgentCycleRow.seq.desc()
+        )
+        if run_id is not None:
+            stmt = stmt.where(AgentCycleRow.run_id == run_id)
+        rows = (await self._s.scalars(stmt.limit(limit))).all()
+        return [AgentCycle.model_validate(r.payload) for r in rows]
+
+
+class SqlApprovals:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    def _row(self, a: Approval) -> ApprovalRow:
+        return ApprovalRow(
+            id=a.id,
+            decision_id=a.decision_id,
+            status=a.status.value,
+            created_at=a.created_at,
+            payload=_json(a),
+        )
+
+    async def add(self, approval: Approval) -> None:
+        self._s.add(self._row(approval))
+        try:
+            await self._s.flush()
+        except IntegrityError:
+            raise ConflictError(
+                f"decision {approval.decision_id} already has an approval"
+            ) from None
+
+    async def get(self, approval_id: str) -> Approval | None:
+        row = await self._s.get(ApprovalRow, approval_id)
+        return None if row is None else Approval.model_validate(row.payload)
+
+    async def update(self, approval: Approval) -> None:
+        await self._s.merge(self._row(approval))
+
+    async def list(self, status: ApprovalStatus | None = None) -> list[Approval]:
+        stmt = select(ApprovalRow).order_by(ApprovalRow.created_at.desc())
+        if status is not None:
+            stmt = stmt.where(ApprovalRow.status == status.value)
+        return [Approval.model_validate(r.payload) for r in (await self._s.scalars(stmt)).all()]
