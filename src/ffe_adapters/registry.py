@@ -17,9 +17,23 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "ffe_adapters.storage.sql.plugin",
     "ffe_adapters.cache.plugin",
     "ffe_adapters.notify.log.plugin",
+    "ffe_adapters.notify.telegram.plugin",
     "ffe_adapters.market_data.bundled.plugin",
+    "ffe_adapters.market_data.synthetic.plugin",
+    "ffe_adapters.market_data.files.plugin",
+    "ffe_adapters.market_data.alphavantage.plugin",
+    "ffe_adapters.market_data.coingecko.plugin",
+    "ffe_adapters.market_data.twelvedata.plugin",
+    "ffe_adapters.market_data.polygon.plugin",
     "ffe_adapters.brokers.paper.plugin",
+    "ffe_adapters.brokers.coinbase.plugin",
+    "ffe_adapters.brokers.oanda.plugin",
     "ffe_adapters.quant.plugin",
+    "ffe_adapters.llm.anthropic.plugin",
+    "ffe_adapters.llm.openai.plugin",
+    "ffe_adapters.llm.gemini.plugin",
+    "ffe_adapters.llm.ollama.plugin",
+    "ffe_adapters.strategies.plugin",
 )
 """Modules of the adapters that ship with ffe; loaded exactly like third-party plugins."""
 
@@ -125,7 +139,9 @@ def collect_registry(pm: pluggy.PluginManager, errors: list[PluginError] | None 
                 if name in kind_entries:
                     first = kind_entries[name].plugin
                     registry.errors.append(
-                        PluginError(plugin, f"duplicate {kind} name {name!r} (already from {first})")
+                        PluginError(
+                            plugin, f"duplicate {kind} name {name!r} (already from {first})"
+                        )
                     )
                     continue
                 kind_entries[name] = Registration(kind, name, factory, plugin)

@@ -2,7 +2,8 @@
 
 Environment variables: ``FFE_<SECTION>__<KEY>`` (nested keys joined by ``__``, case-insensitive),
 plus the deployment names of the seed (``LOGGING_LEVEL``, ``FINANCE_FEEDBACK_API_KEY`` ...).
-A value starting with ``[`` or ``{`` is read as JSON; ``ALLOWED_ORIGINS`` is comma-separated.
+A value starting with ``[`` or ``{`` is read as JSON; ``ALLOWED_ORIGINS`` is comma-separated;
+an empty variable counts as unset.
 """
 
 from __future__ import annotations
@@ -71,14 +72,18 @@ def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     """The nested settings dict described by environment variables."""
     out: dict[str, Any] = {}
     for name, path in SEED_ENV.items():
-        if name in environ:
+        if environ.get(name, "").strip():
             raw = environ[name]
-            value: Any = [o.strip() for o in raw.split(",") if o.strip()] if (
-                name == "ALLOWED_ORIGINS"
-            ) else raw
+            value: Any = (
+                [o.strip() for o in raw.split(",") if o.strip()]
+                if (name == "ALLOWED_ORIGINS")
+                else raw
+            )
             _set_path(out, path, value)
     for name, raw in environ.items():
         if not name.upper().startswith(ENV_PREFIX) or name.upper() == "FFE_CONFIG_DIR":
+            continue
+        if not raw.strip():  # an empty variable means "not set", as in compose files
             continue
         parts = tuple(p.lower() for p in name[len(ENV_PREFIX) :].split("__") if p)
         if parts:

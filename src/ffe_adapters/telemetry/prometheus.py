@@ -6,6 +6,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histo
 
 from ffe_core.services.circuit import CircuitState
 
+_default: PrometheusMetrics | None = None
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
 
@@ -37,14 +38,18 @@ class PrometheusMetrics:
             "ffe_last_decision_timestamp_seconds", "Unix time of the last decision", registry=r
         )
         self.trades = Counter(
-            "ffe_trades_total", "Orders filled, by instrument and side", ["instrument", "side"],
+            "ffe_trades_total",
+            "Orders filled, by instrument and side",
+            ["instrument", "side"],
             registry=r,
         )
         self.uptime = Gauge("ffe_agent_uptime_seconds", "Seconds the agent has run", registry=r)
         self.running = Gauge("ffe_agent_running", "1 while the agent runs", registry=r)
         self.cycle_duration = Histogram(
-            "ffe_agent_cycle_duration_seconds", "Duration of one OODA cycle",
-            buckets=LATENCY_BUCKETS, registry=r,
+            "ffe_agent_cycle_duration_seconds",
+            "Duration of one OODA cycle",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
         )
         self.circuit = Gauge(
             "ffe_circuit_breaker_state",
@@ -53,21 +58,36 @@ class PrometheusMetrics:
             registry=r,
         )
         self.provider_calls = Counter(
-            "ffe_provider_calls_total", "Decision provider calls, by outcome",
-            ["provider", "outcome"], registry=r,
+            "ffe_provider_calls_total",
+            "Decision provider calls, by outcome",
+            ["provider", "outcome"],
+            registry=r,
         )
         self.provider_latency = Histogram(
-            "ffe_provider_latency_seconds", "Decision provider latency", ["provider"],
-            buckets=LATENCY_BUCKETS, registry=r,
+            "ffe_provider_latency_seconds",
+            "Decision provider latency",
+            ["provider"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
         )
         self.provider_cost = Counter(
-            "ffe_provider_cost_usd_total", "Estimated provider cost in USD", ["provider"],
+            "ffe_provider_cost_usd_total",
+            "Estimated provider cost in USD",
+            ["provider"],
             registry=r,
         )
         self.equity = Gauge("ffe_portfolio_equity", "Account equity in quote currency", registry=r)
         self.drawdown = Gauge(
             "ffe_drawdown_ratio", "Current drawdown from the equity peak (0..1)", registry=r
         )
+
+    @classmethod
+    def default(cls) -> PrometheusMetrics:
+        """The process-wide instance on the global registry (what ``/metrics`` exposes)."""
+        global _default
+        if _default is None:
+            _default = cls()
+        return _default
 
     def decision_made(self, action: str, latency_seconds: float) -> None:
         self.decisions.labels(action=action).inc()

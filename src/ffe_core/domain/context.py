@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ffe_core.domain.decisions import Action
+from ffe_core.domain.decisions import Action, ProviderVote
 from ffe_core.domain.instruments import Instrument
 from ffe_core.domain.market import Bar, UtcDatetime
 from ffe_core.domain.portfolio import Portfolio, Position
@@ -33,6 +33,8 @@ class DecisionContext(BaseModel):
     position: Position
     portfolio: Portfolio
     memory: tuple[PastDecision, ...] = ()
+    peer_votes: tuple[ProviderVote, ...] = ()
+    """Other providers' votes; only set when asking a judge to weigh them (bull/bear debate)."""
 
     @model_validator(mode="after")
     def _no_future_bars(self) -> DecisionContext:

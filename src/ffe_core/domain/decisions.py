@@ -60,6 +60,18 @@ class ProviderVote(BaseModel):
         )
 
 
+class RiskAssessment(BaseModel):
+    """The risk manager's verdict on a decision: approved (possibly resized) or rejected, and why."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    approved: bool
+    reason: str
+    size: Decimal | None = Field(default=None, ge=0)
+    notional: Decimal | None = Field(default=None, ge=0)
+    checks: dict[str, str] = Field(default_factory=dict)
+
+
 class Decision(BaseModel):
     """What the ensemble decided for one instrument, with every vote and weight behind it."""
 
@@ -78,6 +90,7 @@ class Decision(BaseModel):
     weights: dict[str, float] = Field(default_factory=dict)
     aggregation: str = "weighted_majority"
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    risk: RiskAssessment | None = None
     created_at: UtcDatetime = Field(default_factory=utcnow)
 
     @model_validator(mode="after")

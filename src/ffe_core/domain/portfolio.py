@@ -82,7 +82,10 @@ class Portfolio(BaseModel):
 
     def gross_exposure(self, prices: Mapping[str, Decimal]) -> Decimal:
         return sum(
-            (abs(p.market_value(prices.get(s, p.average_price))) for s, p in self.positions.items()),
+            (
+                abs(p.market_value(prices.get(s, p.average_price)))
+                for s, p in self.positions.items()
+            ),
             ZERO,
         )
 

@@ -88,7 +88,9 @@ class AgentRepository(Protocol):
 
     async def update_cycle(self, cycle: AgentCycle) -> None: ...
 
-    async def list_cycles(self, run_id: str | None = None, limit: int = 100) -> list[AgentCycle]: ...
+    async def list_cycles(
+        self, run_id: str | None = None, limit: int = 100
+    ) -> list[AgentCycle]: ...
 
 
 class ApprovalRepository(Protocol):

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from ffe_core.domain.errors import ConfigError, FfeError, NotFoundError, ValidationFailed
@@ -15,6 +14,9 @@ from ffe_entrypoints.cli.state import CliState
 
 COMMAND_MODULES: tuple[str, ...] = (
     "ffe_entrypoints.cli.commands_core",
+    "ffe_entrypoints.cli.commands_data",
+    "ffe_entrypoints.cli.commands_ops",
+    "ffe_entrypoints.cli.commands_backtest",
 )
 """Modules that add commands; each defines ``register(app: typer.Typer) -> None``."""
 
@@ -57,23 +59,28 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+def _is_usage_error(exc: Exception) -> bool:
+    """Click/Typer usage errors (Typer vendors its own click, so match by shape)."""
+    return callable(getattr(exc, "format_message", None)) and isinstance(
+        getattr(exc, "exit_code", None), int
+    )
+
+
 def run(argv: list[str] | None = None) -> None:
     """Console-script entry: run the app, translating every error into a clean exit."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
         result = build_app()(args=args, prog_name="ffe", standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        if debug:
-            raise
-        _fail(exc.format_message(), exc.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         _fail("interrupted", 130)
     except Exception as exc:
         if debug:
             raise
+        if _is_usage_error(exc):
+            _fail(exc.format_message(), exc.exit_code)  # type: ignore[attr-defined]
         for kind, code in EXIT_CODES:
             if isinstance(exc, kind):
                 _fail(str(exc), code)

@@ -1,0 +1,189 @@
+"""Backtest speed and memory: ffe vs vectorbt vs backtesting.py on the same synthetic bars.
+
+Run: ``python benchmarks/backtest.py [--bars 1000000] [--big 10000000]``. Peers are optional
+(dev-only); a missing peer is reported and skipped. Prints ratios; numba compile time is
+measured separately (first call on a tiny input) and excluded from the rates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+import warnings
+
+import numpy as np
+
+from ffe_core.backtest.data import make_bars
+from ffe_core.backtest.search import grid, run_search
+from ffe_core.backtest.simulator import FillConfig, simulate
+from ffe_core.backtest.strategies import sma_cross
+
+FAST, SLOW = 10, 30
+COMMISSION = 0.001
+
+
+def synthetic(n: int, seed: int = 0):  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(seed)
+    c = 100 * np.exp(np.cumsum(rng.normal(0, 0.0005, n)))
+    o = np.r_[c[0], c[:-1]]
+    t = np.datetime64("2020-01-01", "ns") + np.arange(n) * np.timedelta64(60, "s")
+    wig = np.abs(rng.normal(0, 0.0003, n))
+    return make_bars(o, np.maximum(o, c) * (1 + wig), np.minimum(o, c) * (1 - wig), c, time=t)
+
+
+def best_of(fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def ffe_single(bars) -> float:  # type: ignore[no-untyped-def]
+    def run() -> None:
+        target = sma_cross(bars.open, bars.high, bars.low, bars.close, bars.volume,
+                           fast=FAST, slow=SLOW)
+        simulate(bars, target, FillConfig(commission=COMMISSION))
+    return best_of(run)
+
+
+def vbt_single(vbt, bars):  # type: ignore[no-untyped-def]
+    close = bars.close
+
+    def run() -> None:
+        f = vbt.MA.run(close, FAST).ma.values
+        s = vbt.MA.run(close, SLOW).ma.values
+        entries = np.zeros(close.size, bool)
+        exits = np.zeros(close.size, bool)
+        entries[1:] = (f[:-1] < s[:-1]) & (f[1:] > s[1:])
+        exits[1:] = (f[:-1] > s[:-1]) & (f[1:] < s[1:])
+        # fill on the next open, like ffe's default
+        entries = np.r_[False, entries[:-1]]
+        exits = np.r_[False, exits[:-1]]
+        pf = vbt.Portfolio.from_signals(close, entries, exits, price=bars.open, fees=COMMISSION,
+                                        init_cash=10_000)
+        pf.final_value()
+    return best_of(run)
+
+
+def vbt_sweep(vbt, bars, combos):  # type: ignore[no-untyped-def]
+    close = bars.close
+    fw = [f for f, _ in combos]
+    sw = [s for _, s in combos]
+
+    def run() -> None:
+        f = vbt.MA.run(close, fw).ma.values
+        s = vbt.MA.run(close, sw).ma.values
+        entries = np.zeros_like(f, dtype=bool)
+        exits = np.zeros_like(f, dtype=bool)
+        entries[1:] = (f[:-1] < s[:-1]) & (f[1:] > s[1:])
+        exits[1:] = (f[:-1] > s[:-1]) & (f[1:] < s[1:])
+        pf = vbt.Portfolio.from_signals(close, entries, exits, fees=COMMISSION, init_cash=10_000)
+        pf.final_value()
+    return best_of(run, 1)
+
+
+def bt_single(bars) -> float:  # type: ignore[no-untyped-def]
+    import pandas as pd
+    from backtesting import Backtest, Strategy
+    from backtesting.lib import crossover
+    from backtesting.test import SMA
+
+    class Cross(Strategy):  # type: ignore[misc]
+        def init(self) -> None:
+            self.a = self.I(SMA, self.data.Close, FAST)
+            self.b = self.I(SMA, self.data.Close, SLOW)
+
+        def next(self) -> None:
+            if crossover(self.a, self.b):
+                if not self.position:
+                    self.buy()
+            elif crossover(self.b, self.a):
+                self.position.close()
+
+    df = pd.DataFrame({"Open": bars.open, "High": bars.high, "Low": bars.low,
+                       "Close": bars.close, "Volume": 0.0}, index=pd.DatetimeIndex(bars.time))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return best_of(lambda: Backtest(df, Cross, commission=COMMISSION,
+                                        finalize_trades=True).run(), 1)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bars", type=int, default=1_000_000)
+    ap.add_argument("--sweep-vbt-bars", type=int, default=250_000,
+                    help="vectorbt's broadcast sweep holds bars x combos floats; keep it in RAM")
+    ap.add_argument("--bt-bars", type=int, default=50_000)
+    ap.add_argument("--big", type=int, default=10_000_000)
+    args = ap.parse_args()
+
+    t0 = time.perf_counter()
+    tiny = synthetic(200)
+    simulate(tiny, sma_cross(tiny.open, tiny.high, tiny.low, tiny.close, tiny.volume))
+    print(f"ffe compile/load (cache) time: {time.perf_counter() - t0:.2f} s")
+
+    bars = synthetic(args.bars)
+    n = len(bars)
+    t_ffe = ffe_single(bars)
+    print(f"\n[1] SMA({FAST},{SLOW}) cross, {n:,} minute bars (signals + simulation)")
+    print(f"  ffe          {n / t_ffe / 1e6:8.1f} M bars/s  ({t_ffe * 1e3:.1f} ms)")
+    try:
+        import vectorbt as vbt
+    except ImportError:
+        vbt = None
+        print("  vectorbt     not installed")
+    if vbt is not None:
+        vbt_single(vbt, synthetic(500))
+        t_vbt = vbt_single(vbt, bars)
+        print(f"  vectorbt {vbt.__version__} {n / t_vbt / 1e6:6.1f} M bars/s  ({t_vbt * 1e3:.1f} ms)")
+        print(f"  ratio ffe / vectorbt: {t_vbt / t_ffe:.2f}x  (target >= 2x)")
+    try:
+        small = synthetic(args.bt_bars)
+        t_bt = bt_single(small)
+        print(f"  backtesting.py {args.bt_bars / t_bt / 1e6:6.3f} M bars/s on {args.bt_bars:,} bars;"
+              f" ffe / backtesting.py: {(args.bt_bars / t_bt) ** -1 * n / t_ffe:.0f}x")
+    except ImportError:
+        print("  backtesting.py not installed")
+
+    combos = [(f, s) for f, s in
+              ((f, s) for f in (5, 8, 10, 12, 15, 20, 25, 30, 40, 50)
+               for s in (60, 80, 100, 120, 150, 180, 200, 250, 300, 400))]
+    cands = grid({"fast": tuple(sorted({f for f, _ in combos})),
+                  "slow": tuple(sorted({s for _, s in combos}))})
+    t0 = time.perf_counter()
+    run_search(bars, sma_cross, cands, FillConfig(commission=COMMISSION), objective="return")
+    t_sw = time.perf_counter() - t0
+    rate_ffe = len(cands) * n / t_sw
+    print(f"\n[2] sweep of {len(cands)} (fast, slow) combos")
+    print(f"  ffe          {rate_ffe / 1e6:8.1f} M combo-bars/s on {n:,} bars ({t_sw:.2f} s)")
+    if vbt is not None:
+        vb = synthetic(args.sweep_vbt_bars)
+        t_vs = vbt_sweep(vbt, vb, combos)
+        rate_vbt = len(combos) * len(vb) / t_vs
+        print(f"  vectorbt     {rate_vbt / 1e6:8.1f} M combo-bars/s on {len(vb):,} bars "
+              f"({t_vs:.2f} s)")
+        print(f"  ratio ffe / vectorbt: {rate_ffe / rate_vbt:.2f}x  (target >= 1x)")
+
+    del bars
+    if args.big:
+        import tracemalloc
+
+        big = synthetic(args.big)
+        tracemalloc.start()
+        t0 = time.perf_counter()
+        target = sma_cross(big.open, big.high, big.low, big.close, big.volume, fast=FAST, slow=SLOW)
+        res = simulate(big, target, FillConfig(commission=COMMISSION))
+        dt = time.perf_counter() - t0
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"\n[3] {args.big:,} bars: {dt:.2f} s, {len(res.trades):,} trades; "
+              f"run peak (tracemalloc, excl. input bars) {peak / 2**20:.0f} MiB; "
+              f"process max RSS {rss:.0f} MiB (includes peers; target <= 1536 MiB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api } from './client';
+import { POLL, queryKeys } from './queryKeys';
+import type { BacktestJob, BacktestRequest, Instrument, ItemsResponse, Strategy } from './types';
+
+/** `GET /api/v1/strategies` → the items. */
+export function useStrategies() {
+  return useQuery({
+    queryKey: queryKeys.strategies,
+    queryFn: ({ signal }) => api.get<ItemsResponse<Strategy>>('/api/v1/strategies', undefined, signal),
+    select: (d) => d.items,
+    staleTime: 5 * 60_000,
+  });
+}
+
+/** `GET /api/v1/instruments` → the items. */
+export function useInstruments() {
+  return useQuery({
+    queryKey: queryKeys.instruments,
+    queryFn: ({ signal }) => api.get<ItemsResponse<Instrument>>('/api/v1/instruments', undefined, signal),
+    select: (d) => d.items,
+    staleTime: 5 * 60_000,
+  });
+}
+
+/** `GET /api/v1/backtests` → the items. */
+export function useBacktests() {
+  return useQuery({
+    queryKey: queryKeys.backtests,
+    queryFn: ({ signal }) => api.get<ItemsResponse<BacktestJob>>('/api/v1/backtests', undefined, signal),
+    select: (d) => d.items,
+    refetchInterval: 10_000,
+  });
+}
+
+export function isJobActive(job: BacktestJob | undefined): boolean {
+  return job?.status === 'queued' || job?.status === 'running';
+}
+
+/** `GET /api/v1/backtests/{id}`, polled every second while the job is queued or running. */
+export function useBacktestJob(id: string | null | undefined, pollMs: number = POLL.job) {
+  return useQuery({
+    queryKey: queryKeys.backtestJob(id ?? ''),
+    queryFn: ({ signal }) =>
+      api.get<BacktestJob>(`/api/v1/backtests/${encodeURIComponent(id ?? '')}`, undefined, signal),
+    enabled: Boolean(id),
+    refetchInterval: (query) => {
+      if (query.state.status === 'error') return pollMs * 5;
+      return !query.state.data || isJobActive(query.state.data) ? pollMs : false;
+    },
+  });
+}
+
+/** `POST /api/v1/backtests` → 202 with the queued job. */
+export function useSubmitBacktest() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (body: BacktestRequest) => api.post<BacktestJob>('/api/v1/backtests', body),
+    onSuccess: (job) => {
+      if (job?.id) qc.setQueryData(queryKeys.backtestJob(job.id), job);
+      void qc.invalidateQueries({ queryKey: queryKeys.backtests, exact: true });
+    },
+  });
+}

@@ -1,0 +1,30 @@
+import { Area, AreaChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { formatDateTime, formatPct } from '../../lib/format';
+
+/** Underwater (drawdown) chart. Accepts drawdowns as positive or negative fractions; plots them ≤ 0. */
+export function DrawdownChart({ points, height = 200, testId = 'drawdown-chart' }: { points: { ts: string; drawdown: number }[]; height?: number; testId?: string }) {
+  const data = points.map((p) => ({ ts: p.ts, dd: -Math.abs(p.drawdown) }));
+  return (
+    <div className="chart" style={{ height }} data-testid={testId} data-points={points.length}>
+      <ResponsiveContainer width="100%" height="100%">
+        <AreaChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
+          <CartesianGrid stroke="rgba(148,163,184,0.1)" vertical={false} />
+          <XAxis dataKey="ts" tickFormatter={shortDate} minTickGap={40} stroke="#64748b" fontSize={11} />
+          <YAxis tickFormatter={(v: number) => formatPct(v, 0)} stroke="#64748b" fontSize={11} width={44} domain={['auto', 0]} />
+          <Tooltip
+            formatter={(v) => [formatPct(Number(v), 2), 'Drawdown']}
+            labelFormatter={(l) => formatDateTime(String(l))}
+            contentStyle={{ background: '#0f172a', border: '1px solid #334155' }}
+          />
+          <Area type="monotone" dataKey="dd" stroke="#ef4444" fill="#ef444433" isAnimationActive={false} />
+        </AreaChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}
+
+export function shortDate(iso: unknown): string {
+  const d = new Date(String(iso));
+  if (Number.isNaN(d.getTime())) return String(iso);
+  return d.toLocaleDateString('en-GB', { month: 'short', day: '2-digit', timeZone: 'UTC' });
+}

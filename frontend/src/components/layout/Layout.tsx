@@ -1,0 +1,43 @@
+import { NavLink, Outlet } from 'react-router';
+import { useHealth } from '../../api/health';
+import { ModeBadge } from '../common/ModeBadge';
+import { ApiKeyControl } from './ApiKeyDialog';
+import { Banners } from './Banners';
+import { CircuitBreakerStatus } from './CircuitBreakerStatus';
+
+const NAV = [
+  { to: '/', label: 'Dashboard', end: true },
+  { to: '/agent-control', label: 'Agent Control', end: false },
+  { to: '/analytics', label: 'Analytics', end: false },
+  { to: '/optimization', label: 'Optimization', end: false },
+];
+
+export function Layout() {
+  const health = useHealth();
+  return (
+    <div className="app">
+      <header className="app-header">
+        <div className="brand">
+          <span className="brand-name">ffe</span>
+          <ModeBadge mode={health.data?.mode} />
+          {health.data?.version && <span className="muted version">v{health.data.version}</span>}
+        </div>
+        <nav className="nav" aria-label="Main">
+          {NAV.map((n) => (
+            <NavLink key={n.to} to={n.to} end={n.end} className={({ isActive }) => `nav-link${isActive ? ' active' : ''}`}>
+              {n.label}
+            </NavLink>
+          ))}
+        </nav>
+        <div className="header-right">
+          <CircuitBreakerStatus />
+          <ApiKeyControl />
+        </div>
+      </header>
+      <Banners />
+      <main className="main">
+        <Outlet />
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,219 @@
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { errorMessage } from '../../api/client';
+import { useInstruments, useStrategies, useSubmitBacktest } from '../../api/backtests';
+import type { BacktestJob, BacktestKind, BacktestRequest, ParamValue, Strategy } from '../../api/types';
+import { useSettingsStore } from '../../stores/settings';
+import { ErrorState, LoadingState } from '../common/States';
+
+const KINDS: { value: BacktestKind; label: string }[] = [
+  { value: 'backtest', label: 'Backtest' },
+  { value: 'walk_forward', label: 'Walk-forward' },
+  { value: 'optimize', label: 'Optimize (grid search)' },
+];
+
+/** Parse "5, 10, 20" into numbers (or strings/booleans when not numeric). */
+export function parseGridValues(text: string, like: ParamValue): ParamValue[] {
+  return text
+    .split(/[,\s]+/)
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map((t) => coerce(t, like));
+}
+
+function coerce(text: string, like: ParamValue): ParamValue {
+  if (typeof like === 'boolean') return text === 'true' || text === '1';
+  if (typeof like === 'number') {
+    const n = Number(text);
+    return Number.isFinite(n) ? n : text;
+  }
+  return text;
+}
+
+interface FormState {
+  kind: BacktestKind;
+  instrument: string;
+  strategy: string;
+  params: Record<string, string>;
+  grid: Record<string, string>;
+  cash: string;
+  commission: string;
+  bars: string;
+}
+
+export function buildRequest(form: FormState, strategy: Strategy | undefined): { request?: BacktestRequest; error?: string } {
+  if (!form.instrument) return { error: 'Choose an instrument.' };
+  if (!strategy) return { error: 'Choose a strategy.' };
+  const cash = Number(form.cash);
+  const commission = Number(form.commission);
+  const bars = Number(form.bars);
+  if (!Number.isFinite(cash) || cash <= 0) return { error: 'Cash must be a positive number.' };
+  if (!Number.isFinite(commission) || commission < 0 || commission >= 1) return { error: 'Commission must be a fraction between 0 and 1 (e.g. 0.001).' };
+  if (!Number.isInteger(bars) || bars <= 0) return { error: 'Bars must be a positive whole number.' };
+
+  const params: Record<string, ParamValue> = {};
+  for (const [name, def] of Object.entries(strategy.params)) {
+    const raw = form.params[name];
+    if (raw === undefined || raw === '') {
+      params[name] = def;
+      continue;
+    }
+    const v = coerce(raw, def);
+    if (typeof def === 'number' && typeof v !== 'number') return { error: `Parameter ${name} must be a number.` };
+    params[name] = v;
+  }
+
+  const request: BacktestRequest = { kind: form.kind, instrument: form.instrument, strategy: strategy.name, params, cash, commission, bars };
+  if (form.kind !== 'backtest') {
+    const grid: Record<string, ParamValue[]> = {};
+    for (const [name, def] of Object.entries(strategy.params)) {
+      const text = form.grid[name] ?? '';
+      if (!text.trim()) continue;
+      const values = parseGridValues(text, def);
+      if (typeof def === 'number' && values.some((v) => typeof v !== 'number')) return { error: `Grid values for ${name} must be numbers.` };
+      grid[name] = values;
+    }
+    if (form.kind === 'optimize' && Object.keys(grid).length === 0) return { error: 'Give grid values for at least one parameter to optimize.' };
+    if (Object.keys(grid).length > 0) request.grid = grid;
+  }
+  return { request };
+}
+
+export function BacktestForm({ onSubmitted }: { onSubmitted: (job: BacktestJob) => void }) {
+  const strategies = useStrategies();
+  const instruments = useInstruments();
+  const submit = useSubmitBacktest();
+  const selectedInstrument = useSettingsStore((s) => s.selectedInstrument);
+
+  const [form, setForm] = useState<FormState>({
+    kind: 'backtest',
+    instrument: selectedInstrument,
+    strategy: '',
+    params: {},
+    grid: {},
+    cash: '10000',
+    commission: '0.001',
+    bars: '500',
+  });
+  const [validation, setValidation] = useState<string | null>(null);
+
+  // Default the instrument and strategy once the lists arrive.
+  useEffect(() => {
+    const first = instruments.data?.[0]?.symbol;
+    if (!form.instrument && first) setForm((f) => ({ ...f, instrument: first }));
+  }, [instruments.data, form.instrument]);
+  useEffect(() => {
+    const first = strategies.data?.[0]?.name;
+    if (!form.strategy && first) setForm((f) => ({ ...f, strategy: first }));
+  }, [strategies.data, form.strategy]);
+
+  const strategy = useMemo(() => strategies.data?.find((s) => s.name === form.strategy), [strategies.data, form.strategy]);
+  const update = (patch: Partial<FormState>) => setForm((f) => ({ ...f, ...patch }));
+
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    const { request, error } = buildRequest(form, strategy);
+    setValidation(error ?? null);
+    if (!request) return;
+    submit.mutate(request, { onSuccess: (job) => onSubmitted(job) });
+  };
+
+  if (strategies.isPending) return <LoadingState label="Loading strategies…" />;
+  if (strategies.isError) return <ErrorState error={strategies.error} onRetry={() => void strategies.refetch()} />;
+  if (!strategies.data || strategies.data.length === 0) return <p className="muted">The API offers no strategies.</p>;
+
+  const showGrid = form.kind !== 'backtest';
+  return (
+    <form className="form" onSubmit={onSubmit} aria-label="Backtest" data-testid="backtest-form" noValidate>
+      <div className="form-grid">
+        <label>
+          <span>Kind</span>
+          <select name="kind" value={form.kind} onChange={(e) => update({ kind: e.target.value as BacktestKind })}>
+            {KINDS.map((k) => (
+              <option key={k.value} value={k.value}>{k.label}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          <span>Instrument</span>
+          {instruments.data && instruments.data.length > 0 ? (
+            <select name="instrument" value={form.instrument} onChange={(e) => update({ instrument: e.target.value })}>
+              {!instruments.data.some((i) => i.symbol === form.instrument) && <option value={form.instrument}>{form.instrument || '—'}</option>}
+              {instruments.data.map((i) => (
+                <option key={i.symbol} value={i.symbol}>{i.symbol}</option>
+              ))}
+            </select>
+          ) : (
+            <input name="instrument" value={form.instrument} onChange={(e) => update({ instrument: e.target.value })} placeholder="BTC-USD" />
+          )}
+        </label>
+        <label>
+          <span>Strategy</span>
+          <select name="strategy" value={form.strategy} onChange={(e) => update({ strategy: e.target.value, params: {}, grid: {} })}>
+            {strategies.data.map((s) => (
+              <option key={s.name} value={s.name}>{s.name}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          <span>Cash</span>
+          <input name="cash" type="number" min="0" step="any" inputMode="decimal" value={form.cash} onChange={(e) => update({ cash: e.target.value })} />
+        </label>
+        <label>
+          <span>Commission</span>
+          <input name="commission" type="number" min="0" max="1" step="any" inputMode="decimal" value={form.commission} onChange={(e) => update({ commission: e.target.value })} />
+        </label>
+        <label>
+          <span>Bars</span>
+          <input name="bars" type="number" min="1" step="1" inputMode="numeric" value={form.bars} onChange={(e) => update({ bars: e.target.value })} />
+        </label>
+      </div>
+
+      {strategy && Object.keys(strategy.params).length > 0 && (
+        <fieldset className="params">
+          <legend>Parameters{showGrid ? ' (value · grid values, comma-separated)' : ''}</legend>
+          {Object.entries(strategy.params).map(([name, def]) => (
+            <div className="param-row" key={name}>
+              <label>
+                <span>{name}</span>
+                {typeof def === 'boolean' ? (
+                  <select aria-label={name} value={form.params[name] ?? String(def)} onChange={(e) => update({ params: { ...form.params, [name]: e.target.value } })}>
+                    <option value="true">true</option>
+                    <option value="false">false</option>
+                  </select>
+                ) : (
+                  <input
+                    aria-label={name}
+                    type={typeof def === 'number' ? 'number' : 'text'}
+                    step="any"
+                    value={form.params[name] ?? String(def)}
+                    onChange={(e) => update({ params: { ...form.params, [name]: e.target.value } })}
+                  />
+                )}
+              </label>
+              {showGrid && (
+                <label>
+                  <span>{name} grid</span>
+                  <input
+                    aria-label={`${name} grid`}
+                    placeholder={typeof def === 'number' ? `e.g. ${def}, ${Number(def) * 2}` : 'a, b'}
+                    value={form.grid[name] ?? ''}
+                    onChange={(e) => update({ grid: { ...form.grid, [name]: e.target.value } })}
+                  />
+                </label>
+              )}
+            </div>
+          ))}
+        </fieldset>
+      )}
+
+      {(validation || submit.isError) && (
+        <p className="error-text" role="alert" data-testid="backtest-form-error">
+          {validation ?? errorMessage(submit.error)}
+        </p>
+      )}
+      <button type="submit" className="btn btn-primary" disabled={submit.isPending} aria-busy={submit.isPending}>
+        Run backtest
+      </button>
+    </form>
+  );
+}

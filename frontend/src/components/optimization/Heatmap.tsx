@@ -1,0 +1,64 @@
+import type { Heatmap as HeatmapData } from '../../api/types';
+import { formatStat } from '../../lib/format';
+
+/** Colour for value t in [0,1]: red → amber → green. */
+export function heatColor(t: number): string {
+  const clamped = Math.max(0, Math.min(1, t));
+  const hue = clamped * 130; // 0 = red, 130 = green
+  return `hsl(${hue.toFixed(0)} 70% 38%)`;
+}
+
+/** Parameter heat map for optimize results: rows = y_param values, columns = x_param values. */
+export function Heatmap({ data }: { data: HeatmapData }) {
+  const values = data.z.flat().filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  const min = values.length ? Math.min(...values) : 0;
+  const max = values.length ? Math.max(...values) : 0;
+  const span = max - min || 1;
+  const best = values.length ? max : null;
+
+  return (
+    <div className="heatmap" data-testid="heatmap">
+      <div className="table-wrap">
+        <table className="heatmap-table">
+          <caption>
+            {data.y_param} (rows) × {data.x_param} (columns)
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col" className="heatmap-corner">{data.y_param} \ {data.x_param}</th>
+              {data.x.map((x) => (
+                <th key={String(x)} scope="col">{formatStat(x)}</th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {data.y.map((y, yi) => (
+              <tr key={String(y)}>
+                <th scope="row">{formatStat(y)}</th>
+                {data.x.map((x, xi) => {
+                  const v = data.z[yi]?.[xi] ?? null;
+                  const isBest = v !== null && v === best;
+                  return (
+                    <td
+                      key={String(x)}
+                      className={`heatmap-cell${isBest ? ' heatmap-best' : ''}`}
+                      style={v === null ? undefined : { background: heatColor((v - min) / span) }}
+                      title={`${data.x_param}=${x}, ${data.y_param}=${y}: ${v === null ? 'n/a' : formatStat(v)}`}
+                      data-testid="heatmap-cell"
+                    >
+                      {v === null ? '·' : formatStat(Number(v.toPrecision(4)))}
+                    </td>
+                  );
+                })}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <div className="heatmap-legend muted small">
+        <span className="swatch" style={{ background: heatColor(0) }} /> {formatStat(Number(min.toPrecision(4)))}
+        <span className="swatch" style={{ background: heatColor(1) }} /> {formatStat(Number(max.toPrecision(4)))} (best outlined)
+      </div>
+    </div>
+  );
+}

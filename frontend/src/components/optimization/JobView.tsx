@@ -1,0 +1,138 @@
+import { useMemo } from 'react';
+import { useBacktestJob } from '../../api/backtests';
+import type { BacktestJob, BacktestResult as Result } from '../../api/types';
+import { formatDateTime, formatNumber, formatStat, signClass, toNumber } from '../../lib/format';
+import { DrawdownChart } from '../common/DrawdownChart';
+import { EquityChart } from '../common/EquityChart';
+import { Pill, type Tone } from '../common/Pill';
+import { ErrorState, LoadingState } from '../common/States';
+import { Heatmap } from './Heatmap';
+
+const STATUS_TONE: Record<string, Tone> = { queued: 'neutral', running: 'info', done: 'good', failed: 'bad' };
+
+export function JobProgress({ job }: { job: BacktestJob }) {
+  const pct = Math.round(Math.max(0, Math.min(1, job.progress ?? 0)) * 100);
+  return (
+    <div className="job-progress" data-testid="backtest-progress" data-status={job.status}>
+      <div className="row">
+        <Pill tone={STATUS_TONE[job.status] ?? 'neutral'} testId="backtest-status">{job.status}</Pill>
+        <span className="muted small">
+          {job.kind} · {String(job.request?.strategy ?? '')} on {String(job.request?.instrument ?? '')} · job {job.id}
+        </span>
+      </div>
+      {(job.status === 'queued' || job.status === 'running') && (
+        <div className="progress" role="progressbar" aria-label="Backtest progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}>
+          <div className="progress-bar" style={{ width: `${pct}%` }} />
+          <span className="progress-label">{pct}%</span>
+        </div>
+      )}
+      {job.status === 'failed' && (
+        <p className="error-text" role="alert">Backtest failed: {job.error ?? 'unknown error'}</p>
+      )}
+    </div>
+  );
+}
+
+export function StatsTable({ stats }: { stats: Result['stats'] }) {
+  const entries = Object.entries(stats);
+  if (entries.length === 0) return <p className="muted">No statistics.</p>;
+  return (
+    <div className="table-wrap">
+      <table className="table table-compact stats-table" data-testid="stats-table">
+        <tbody>
+          {entries.map(([k, v]) => (
+            <tr key={k}>
+              <th scope="row">{k}</th>
+              <td className="num">{formatStat(v)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function TradesTable({ trades }: { trades: Result['trades'] }) {
+  if (trades.length === 0) return <p className="muted">No trades in this run.</p>;
+  return (
+    <div className="table-wrap trades-scroll">
+      <table className="table table-compact">
+        <thead>
+          <tr>
+            <th scope="col">Entry</th>
+            <th scope="col">Exit</th>
+            <th scope="col" className="num">Size</th>
+            <th scope="col" className="num">Entry px</th>
+            <th scope="col" className="num">Exit px</th>
+            <th scope="col" className="num">P&amp;L</th>
+            <th scope="col" className="num">Return</th>
+          </tr>
+        </thead>
+        <tbody>
+          {trades.map((t, i) => {
+            const ret = toNumber(t.return_pct);
+            return (
+              <tr key={i} data-testid="backtest-trade-row">
+                <td>{formatDateTime(t.entry_time)}</td>
+                <td>{formatDateTime(t.exit_time)}</td>
+                <td className="num">{formatNumber(t.size)}</td>
+                <td className="num">{formatNumber(t.entry_price, 4)}</td>
+                <td className="num">{formatNumber(t.exit_price, 4)}</td>
+                <td className={`num ${signClass(t.pnl)}`}>{formatNumber(t.pnl, 2)}</td>
+                {/* return_pct is taken to be a percentage already (backtesting.py convention). */}
+                <td className={`num ${signClass(ret)}`}>{ret === null ? '—' : `${ret.toFixed(2)}%`}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function BacktestResultView({ result }: { result: Result }) {
+  const equity = useMemo(() => result.equity.map((p) => ({ ts: p.ts, value: p.equity })), [result.equity]);
+  return (
+    <div className="backtest-result" data-testid="backtest-result">
+      <div className="result-grid">
+        <section>
+          <h3>Equity</h3>
+          {equity.length ? <EquityChart points={equity} height={240} /> : <p className="muted">No equity series.</p>}
+        </section>
+        <section>
+          <h3>Drawdown</h3>
+          {result.drawdown.length ? <DrawdownChart points={result.drawdown} height={240} /> : <p className="muted">No drawdown series.</p>}
+        </section>
+        <section>
+          <h3>Statistics</h3>
+          <StatsTable stats={result.stats} />
+        </section>
+        {result.heatmap && (
+          <section className="span-2">
+            <h3>Parameter heat map</h3>
+            <Heatmap data={result.heatmap} />
+          </section>
+        )}
+        <section className="span-2">
+          <h3>Trades ({result.trades.length})</h3>
+          <TradesTable trades={result.trades} />
+        </section>
+      </div>
+    </div>
+  );
+}
+
+/** Polls one job and shows progress, then the result. */
+export function JobView({ jobId }: { jobId: string }) {
+  const job = useBacktestJob(jobId);
+  if (job.isPending) return <LoadingState label="Loading job…" />;
+  if (!job.data) return <ErrorState error={job.error} onRetry={() => void job.refetch()} />;
+  const j = job.data;
+  return (
+    <div className="job-view">
+      <JobProgress job={j} />
+      {j.status === 'done' && j.result && <BacktestResultView result={j.result} />}
+      {j.status === 'done' && !j.result && <p className="muted">The job finished without a result.</p>}
+    </div>
+  );
+}

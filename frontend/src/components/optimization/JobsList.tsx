@@ -1,0 +1,35 @@
+import { useBacktests } from '../../api/backtests';
+import { Panel } from '../common/Panel';
+import { Pill } from '../common/Pill';
+import { QueryState } from '../common/States';
+
+export function JobsList({ selectedId, onSelect }: { selectedId: string | null; onSelect: (id: string) => void }) {
+  const jobs = useBacktests();
+  return (
+    <Panel title="Recent jobs" testId="jobs-panel">
+      <QueryState query={jobs} isEmpty={(items) => items.length === 0} empty="No jobs yet.">
+        {(items) => (
+          <ul className="job-list">
+            {items.slice(0, 20).map((j) => (
+              <li key={j.id}>
+                <button
+                  type="button"
+                  className={`job-item${j.id === selectedId ? ' active' : ''}`}
+                  onClick={() => onSelect(j.id)}
+                  aria-current={j.id === selectedId ? 'true' : undefined}
+                  data-testid="job-item"
+                >
+                  <Pill tone={j.status === 'done' ? 'good' : j.status === 'failed' ? 'bad' : 'info'}>{j.status}</Pill>
+                  <span>{j.kind}</span>
+                  <span className="muted small">
+                    {String(j.request?.strategy ?? '')} · {String(j.request?.instrument ?? '')}
+                  </span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+      </QueryState>
+    </Panel>
+  );
+}

@@ -1,0 +1,32 @@
+import { screen, within } from '@testing-library/react';
+import { http, HttpResponse } from 'msw';
+import { describe, expect, it } from 'vitest';
+import { renderApp } from '../test/render';
+import { API, server } from '../test/server';
+
+describe('Analytics page', () => {
+  it('shows provider performance, weights, calibration, drawdown and trades', async () => {
+    renderApp('/analytics');
+    const rows = await screen.findAllByTestId('provider-row');
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toHaveTextContent('trend');
+    expect(rows[0]).toHaveTextContent('60.0%');
+    expect(rows[1]).toHaveTextContent('open');
+    expect(screen.getByTestId('weights-chart')).toBeInTheDocument();
+    expect(screen.getByTestId('calibration-chart')).toBeInTheDocument();
+    expect(await screen.findByTestId('drawdown-chart')).toHaveAttribute('data-points', '4');
+    expect(await screen.findByTestId('fill-row')).toHaveTextContent('BTC-USD');
+  });
+
+  it('shows empty states when nothing is scored yet', async () => {
+    server.use(
+      http.get(`${API}/api/v1/providers`, () => HttpResponse.json({ items: [], weight_history: [] })),
+      http.get(`${API}/api/v1/fills`, () => HttpResponse.json({ items: [] })),
+    );
+    renderApp('/analytics');
+    expect(await within(screen.getByTestId('providers-panel')).findByText('No providers registered.')).toBeInTheDocument();
+    expect(within(screen.getByTestId('weights-panel')).getByTestId('state-empty')).toBeInTheDocument();
+    expect(within(screen.getByTestId('calibration-panel')).getByTestId('state-empty')).toBeInTheDocument();
+    expect(await within(screen.getByTestId('trades-panel')).findByText('No trades yet.')).toBeInTheDocument();
+  });
+});

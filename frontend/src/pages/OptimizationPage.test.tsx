@@ -1,0 +1,83 @@
+import { screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { http, HttpResponse } from 'msw';
+import { describe, expect, it } from 'vitest';
+import { useSettingsStore } from '../stores/settings';
+import * as fx from '../test/fixtures';
+import { renderApp } from '../test/render';
+import { API, server } from '../test/server';
+
+describe('Optimization page', () => {
+  it('submits an optimize job, shows progress, then the finished result with a heat map', async () => {
+    let posted: Record<string, unknown> | null = null;
+    let polls = 0;
+    server.use(
+      http.post(`${API}/api/v1/backtests`, async ({ request }) => {
+        posted = (await request.json()) as Record<string, unknown>;
+        return HttpResponse.json({ id: 'job-1', status: 'queued' }, { status: 202 });
+      }),
+      http.get(`${API}/api/v1/backtests/job-1`, () => {
+        polls += 1;
+        return HttpResponse.json(polls < 2 ? { ...fx.jobQueued, status: 'running', progress: 0.4 } : fx.jobDone);
+      }),
+    );
+    const user = userEvent.setup();
+    renderApp('/optimization');
+
+    const form = await screen.findByTestId('backtest-form');
+    await user.selectOptions(within(form).getByLabelText('Kind'), 'optimize');
+    await waitFor(() => expect(within(form).getByLabelText('Instrument')).toHaveValue('BTC-USD'));
+    await user.clear(within(form).getByLabelText('fast'));
+    await user.type(within(form).getByLabelText('fast'), '12');
+    await user.type(within(form).getByLabelText('fast grid'), '5, 10');
+    await user.type(within(form).getByLabelText('slow grid'), '20 30');
+    await user.clear(within(form).getByLabelText('Cash'));
+    await user.type(within(form).getByLabelText('Cash'), '5000');
+    await user.click(within(form).getByRole('button', { name: 'Run backtest' }));
+
+    await waitFor(() => expect(posted).not.toBeNull());
+    expect(posted).toEqual({
+      kind: 'optimize',
+      instrument: 'BTC-USD',
+      strategy: 'sma_cross',
+      params: { fast: 12, slow: 30 },
+      grid: { fast: [5, 10], slow: [20, 30] },
+      cash: 5000,
+      commission: 0.001,
+      bars: 500,
+    });
+    expect(useSettingsStore.getState().lastBacktestJobId).toBe('job-1');
+
+    const result = await screen.findByTestId('backtest-result', {}, { timeout: 4000 });
+    expect(screen.getByTestId('backtest-status')).toHaveTextContent('done');
+    expect(within(result).getByTestId('equity-chart')).toHaveAttribute('data-points', '3');
+    expect(within(result).getByTestId('drawdown-chart')).toBeInTheDocument();
+    expect(within(result).getByTestId('stats-table')).toHaveTextContent('Sharpe Ratio');
+    const heatmap = within(result).getByTestId('heatmap');
+    expect(within(heatmap).getAllByTestId('heatmap-cell')).toHaveLength(4);
+    expect(heatmap.querySelector('.heatmap-best')).toHaveTextContent('0.2');
+    expect(within(result).getAllByTestId('backtest-trade-row')).toHaveLength(1);
+  });
+
+  it('validates that optimize needs a grid', async () => {
+    const user = userEvent.setup();
+    renderApp('/optimization');
+    const form = await screen.findByTestId('backtest-form');
+    await user.selectOptions(within(form).getByLabelText('Kind'), 'optimize');
+    await user.click(within(form).getByRole('button', { name: 'Run backtest' }));
+    expect(await screen.findByTestId('backtest-form-error')).toHaveTextContent('grid values');
+  });
+
+  it('shows a failed job with its error', async () => {
+    server.use(http.get(`${API}/api/v1/backtests/job-1`, () => HttpResponse.json({ ...fx.jobQueued, status: 'failed', error: 'no data for BTC-USD' })));
+    useSettingsStore.getState().setLastBacktestJobId('job-1');
+    renderApp('/optimization');
+    expect(await screen.findByText(/Backtest failed: no data for BTC-USD/)).toBeInTheDocument();
+  });
+
+  it('shows the error when strategies cannot be loaded', async () => {
+    server.use(http.get(`${API}/api/v1/strategies`, () => HttpResponse.json({ status_code: 500, detail: 'registry broken' }, { status: 500 })));
+    renderApp('/optimization');
+    expect(await within(screen.getByTestId('backtest-form-panel')).findByTestId('state-error')).toHaveTextContent('registry broken');
+  });
+});

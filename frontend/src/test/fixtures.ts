@@ -1,0 +1,201 @@
+import type {
+  AgentStatus,
+  Approval,
+  BacktestJob,
+  Decision,
+  Fill,
+  Health,
+  Instrument,
+  PortfolioStatus,
+  Position,
+  ProvidersResponse,
+  Strategy,
+} from '../api/types';
+
+export const health: Health = {
+  status: 'ok',
+  version: '0.1.0',
+  mode: 'paper',
+  components: {
+    storage: { status: 'ok', detail: null },
+    broker: { status: 'ok', detail: null },
+    market_data: { status: 'ok', detail: null },
+  },
+  circuit_breakers: [
+    { name: 'market_data', state: 'closed', failures: 0, last_error: null },
+    { name: 'llm:openai', state: 'open', failures: 5, last_error: 'timeout' },
+  ],
+};
+
+export const portfolio: PortfolioStatus = {
+  mode: 'paper',
+  broker: 'paper',
+  currency: 'USD',
+  cash: '8000.00',
+  equity: '10250.50',
+  initial_cash: '10000',
+  pnl: '250.50',
+  pnl_pct: 0.02505,
+  realized_pnl: '100.00',
+  unrealized_pnl: '150.50',
+  gross_exposure: '2250.50',
+  drawdown: 0.012,
+  equity_curve: [
+    { ts: '2026-01-01T00:00:00Z', equity: 10000 },
+    { ts: '2026-01-01T01:00:00Z', equity: 10100 },
+    { ts: '2026-01-01T02:00:00Z', equity: 10050 },
+    { ts: '2026-01-01T03:00:00Z', equity: 10250.5 },
+  ],
+};
+
+export const positions: Position[] = [
+  {
+    instrument: 'BTC-USD',
+    quantity: '0.05',
+    average_price: '42000',
+    market_price: '45010',
+    market_value: '2250.50',
+    unrealized_pnl: '150.50',
+    realized_pnl: '0',
+  },
+];
+
+export const decision: Decision = {
+  id: 'dec-1',
+  instrument: 'BTC-USD',
+  action: 'BUY',
+  confidence: 0.72,
+  suggested_size: '0.05',
+  reference_price: '45000',
+  stop_loss: '43000',
+  take_profit: '49000',
+  reasoning: 'Trend and momentum agree.',
+  votes: [
+    {
+      provider: 'trend',
+      model: null,
+      action: 'BUY',
+      confidence: 0.8,
+      reasoning: 'SMA20 above SMA50',
+      abstained: false,
+      abstain_reason: null,
+      latency_ms: 3.2,
+      tokens_in: 0,
+      tokens_out: 0,
+      cost_usd: 0,
+    },
+    {
+      provider: 'llm',
+      model: 'gpt-x',
+      action: 'HOLD',
+      confidence: 0,
+      reasoning: '',
+      abstained: true,
+      abstain_reason: 'circuit open',
+      latency_ms: 0,
+      tokens_in: 0,
+      tokens_out: 0,
+      cost_usd: 0,
+    },
+  ],
+  weights: { trend: 0.6, llm: 0.4 },
+  aggregation: 'weighted_vote',
+  timings_ms: { total: 12 },
+  created_at: '2026-01-01T03:00:00Z',
+  risk: { approved: true, reason: 'within limits', size: '0.05' },
+};
+
+export const agentStopped: AgentStatus = {
+  state: 'stopped',
+  run_id: null,
+  started_at: null,
+  uptime_seconds: 0,
+  cycles: 0,
+  current_phase: null,
+  current_instrument: null,
+  instruments: ['BTC-USD', 'ETH-USD'],
+  interval_seconds: 60,
+  kill_switch: { tripped: false, reason: null, at: null },
+  last_error: null,
+};
+
+export const agentRunning: AgentStatus = {
+  ...agentStopped,
+  state: 'running',
+  run_id: 'run-1',
+  started_at: '2026-01-01T00:00:00Z',
+  uptime_seconds: 3725,
+  cycles: 12,
+  current_phase: 'deciding',
+  current_instrument: 'BTC-USD',
+};
+
+export const approval: Approval = {
+  id: 'apr-1',
+  decision_id: 'dec-1',
+  instrument: 'BTC-USD',
+  summary: 'BUY 0.05 BTC-USD @ ~45000',
+  status: 'pending',
+  created_at: '2026-01-01T03:00:00Z',
+  expires_at: '2026-01-01T03:15:00Z',
+  decided_by: null,
+  decided_at: null,
+};
+
+export const providers: ProvidersResponse = {
+  items: [
+    { provider: 'trend', weight: 0.6, votes: 40, scored: 30, hit_rate: 0.6, brier: 0.21, pnl: 120.5, last_reason: 'SMA cross', circuit: null },
+    { provider: 'llm', weight: 0.4, votes: 40, scored: 28, hit_rate: 0.5, brier: 0.26, pnl: -10, last_reason: 'abstained', circuit: { state: 'open', failures: 5, last_error: 'timeout' } },
+  ],
+  weight_history: [
+    { ts: '2026-01-01T00:00:00Z', weights: { trend: 0.5, llm: 0.5 } },
+    { ts: '2026-01-01T01:00:00Z', weights: { trend: 0.6, llm: 0.4 } },
+  ],
+};
+
+export const fills: Fill[] = [
+  { fill_id: 'f-1', client_order_id: 'ffe-1', instrument: 'BTC-USD', side: 'BUY', quantity: '0.05', price: '42000', commission: '2.1', ts: '2026-01-01T01:00:00Z' },
+];
+
+export const strategies: Strategy[] = [
+  { name: 'sma_cross', params: { fast: 10, slow: 30 } },
+  { name: 'rsi', params: { period: 14, lower: 30, upper: 70 } },
+];
+
+export const instruments: Instrument[] = [
+  { symbol: 'BTC-USD', asset_class: 'crypto', base: 'BTC', quote: 'USD' },
+  { symbol: 'ETH-USD', asset_class: 'crypto', base: 'ETH', quote: 'USD' },
+];
+
+export const jobQueued: BacktestJob = {
+  id: 'job-1',
+  kind: 'optimize',
+  status: 'queued',
+  progress: 0,
+  error: null,
+  request: { kind: 'optimize', instrument: 'BTC-USD', strategy: 'sma_cross' },
+  result: null,
+};
+
+export const jobDone: BacktestJob = {
+  ...jobQueued,
+  status: 'done',
+  progress: 1,
+  result: {
+    stats: { 'Return [%]': 12.34, 'Sharpe Ratio': 1.5, '# Trades': 4, 'Best params': 'fast=10, slow=30' },
+    equity: [
+      { ts: '2025-01-01T00:00:00Z', equity: 10000 },
+      { ts: '2025-01-02T00:00:00Z', equity: 10500 },
+      { ts: '2025-01-03T00:00:00Z', equity: 11234 },
+    ],
+    drawdown: [
+      { ts: '2025-01-01T00:00:00Z', drawdown: 0 },
+      { ts: '2025-01-02T00:00:00Z', drawdown: -0.02 },
+      { ts: '2025-01-03T00:00:00Z', drawdown: 0 },
+    ],
+    trades: [
+      { entry_time: '2025-01-01T00:00:00Z', exit_time: '2025-01-02T00:00:00Z', size: 1, entry_price: 100, exit_price: 105, pnl: 5, return_pct: 5 },
+    ],
+    heatmap: { x_param: 'fast', y_param: 'slow', x: [5, 10], y: [20, 30], z: [[0.1, 0.2], [0.15, null]] },
+  },
+};

@@ -1,0 +1,56 @@
+import '@testing-library/jest-dom/vitest';
+import { cleanup } from '@testing-library/react';
+import { afterAll, afterEach, beforeAll, vi } from 'vitest';
+import { useSettingsStore } from '../stores/settings';
+import { useUiStore } from '../stores/ui';
+import { server } from './server';
+
+// lightweight-charts draws on <canvas>, which jsdom lacks; a tiny fake keeps the component testable.
+vi.mock('lightweight-charts', () => {
+  const series = { setData: vi.fn(), applyOptions: vi.fn() };
+  const chart = {
+    addSeries: vi.fn(() => series),
+    remove: vi.fn(),
+    timeScale: vi.fn(() => ({ fitContent: vi.fn() })),
+    applyOptions: vi.fn(),
+  };
+  return {
+    createChart: vi.fn(() => chart),
+    AreaSeries: { type: 'Area' },
+    LineSeries: { type: 'Line' },
+    ColorType: { Solid: 'solid', VerticalGradient: 'gradient' },
+  };
+});
+
+class ResizeObserverStub {
+  observe() {}
+  unobserve() {}
+  disconnect() {}
+}
+globalThis.ResizeObserver ??= ResizeObserverStub as unknown as typeof ResizeObserver;
+if (!window.matchMedia) {
+  window.matchMedia = (query: string) =>
+    ({
+      matches: false,
+      media: query,
+      onchange: null,
+      addListener: () => {},
+      removeListener: () => {},
+      addEventListener: () => {},
+      removeEventListener: () => {},
+      dispatchEvent: () => false,
+    }) as MediaQueryList;
+}
+
+const initialSettings = useSettingsStore.getState();
+const initialUi = useUiStore.getState();
+
+beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
+afterEach(() => {
+  cleanup();
+  server.resetHandlers();
+  localStorage.clear();
+  useSettingsStore.setState(initialSettings, true);
+  useUiStore.setState(initialUi, true);
+});
+afterAll(() => server.close());

@@ -1,0 +1,1 @@
+"""An example ffe plugin: one extra decision provider."""

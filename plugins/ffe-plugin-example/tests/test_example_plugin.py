@@ -1,0 +1,73 @@
+"""The example plugin is discovered through its entry point and its provider votes sensibly."""
+
+from __future__ import annotations
+
+import importlib.metadata
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from ffe_adapters.hookspecs import AdapterContext
+from ffe_adapters.registry import load_registry
+from ffe_core.config import Settings
+from ffe_core.domain.context import DecisionContext
+from ffe_core.domain.decisions import Action
+from ffe_core.domain.market import Bar
+from ffe_core.domain.portfolio import Portfolio, Position
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def context(closes: list[float]) -> DecisionContext:
+    settings = Settings()
+    bars = tuple(
+        Bar(ts=T0 + timedelta(hours=i), open=c, high=c * 1.001, low=c * 0.999, close=c)
+        for i, c in enumerate(closes)
+    )
+    return DecisionContext(
+        instrument=settings.instruments[0],
+        as_of=bars[-1].ts,
+        bars=bars,
+        position=Position(instrument="BTC-USD"),
+        portfolio=Portfolio(cash=Decimal(1000)),
+    )
+
+
+def test_entry_point_is_installed() -> None:
+    eps = {ep.name: ep.value for ep in importlib.metadata.entry_points(group="ffe")}
+    assert eps.get("example") == "ffe_plugin_example.plugin"
+
+
+def test_registry_discovers_contrarian_from_the_entry_point() -> None:
+    registry = load_registry()
+    reg = registry.get("decision_providers", "contrarian")
+    assert reg.plugin.startswith("example")
+    assert not [e for e in registry.errors if "example" in e.plugin]
+
+
+async def test_contrarian_fades_a_spike_and_holds_in_calm_markets() -> None:
+    registry = load_registry()
+    factory = registry.factory("decision_providers", "contrarian")
+    provider = factory(AdapterContext(name="contrarian", settings=Settings(), options={}))
+    calm = [100 + (i % 2) * 0.1 for i in range(40)]
+    assert (await provider.vote(context(calm))).action is Action.HOLD
+    spike = [*calm[:-5], 101, 103, 106, 110, 115]
+    vote = await provider.vote(context(spike))
+    assert vote.action is Action.SELL
+    assert 0.5 < vote.confidence <= 1.0
+
+
+async def test_too_little_history_abstains_with_reason() -> None:
+    from ffe_plugin_example.provider import ContrarianProvider
+
+    vote = await ContrarianProvider().vote(context([100.0] * 5))
+    assert vote.abstained and vote.abstain_reason and "needs" in vote.abstain_reason
+
+
+def test_bad_options_are_rejected() -> None:
+    from ffe_plugin_example.provider import ContrarianOptions
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        ContrarianOptions.model_validate({"lookback": 0})

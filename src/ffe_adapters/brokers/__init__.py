@@ -1,0 +1,1 @@
+"""Broker adapters: one package per venue, each with config, data, execution, factories, plugin."""

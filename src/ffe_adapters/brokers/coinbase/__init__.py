@@ -1,0 +1,1 @@
+"""Coinbase Advanced Trade through coinbase-advanced-py: broker and candles."""

@@ -1,0 +1,35 @@
+"""Build Coinbase adapters from an AdapterContext; the SDK client is created here only."""
+
+from __future__ import annotations
+
+from coinbase.rest import RESTClient
+
+from ffe_adapters.brokers.coinbase.client import CoinbaseClient
+from ffe_adapters.brokers.coinbase.config import CoinbaseOptions
+from ffe_adapters.brokers.coinbase.data import CoinbaseMarketData
+from ffe_adapters.brokers.coinbase.execution import CoinbaseBroker
+from ffe_adapters.hookspecs import AdapterContext
+from ffe_core.domain.errors import ConfigError
+
+
+def make_client(options: CoinbaseOptions, *, require_keys: bool) -> CoinbaseClient:
+    key, secret = options.api_key, options.api_secret
+    if require_keys and (key is None or secret is None):
+        raise ConfigError("adapters.coinbase.api_key and api_secret are required for trading")
+    rest = RESTClient(
+        api_key=key.get_secret_value() if key else None,
+        api_secret=secret.get_secret_value() if secret else None,
+        base_url=options.host,
+        timeout=int(max(options.timeout_seconds, 1)),
+    )
+    return CoinbaseClient(rest, timeout=options.timeout_seconds)
+
+
+def make_coinbase_broker(ctx: AdapterContext) -> CoinbaseBroker:
+    options = CoinbaseOptions.model_validate(dict(ctx.options))
+    return CoinbaseBroker(make_client(options, require_keys=True), options, ctx.settings)
+
+
+def make_coinbase_market_data(ctx: AdapterContext) -> CoinbaseMarketData:
+    options = CoinbaseOptions.model_validate(dict(ctx.options))
+    return CoinbaseMarketData(make_client(options, require_keys=False), options, ctx.clock)

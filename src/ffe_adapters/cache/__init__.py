@@ -1,0 +1,1 @@
+"""Caches behind the ``Cache`` port: in-process (``memory``), Redis (``redis``) and ``none``."""

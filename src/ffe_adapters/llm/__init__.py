@@ -1,0 +1,1 @@
+"""Language-model decision providers: shared machinery in ``base``, one package per SDK."""

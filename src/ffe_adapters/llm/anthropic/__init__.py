@@ -1,0 +1,1 @@
+"""Claude through the official ``anthropic`` SDK (forced tool use for structured output)."""

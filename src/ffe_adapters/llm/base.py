@@ -1,0 +1,277 @@
+"""The machinery all language-model providers share.
+
+An SDK package supplies only a :class:`Backend` (one structured-output call and the mapping of
+its SDK's errors); :class:`LlmProvider` adds the per-attempt timeout, retries with backoff
+honouring ``retry-after``, the outgoing rate limit, a circuit breaker whose state is visible,
+one retry with the validation error fed back, token and cost accounting, metrics, the vote
+cache and the knowledge cut-off warning. It never raises from :meth:`LlmProvider.vote`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ffe_adapters.llm.config import LlmOptions
+from ffe_adapters.llm.safety import LookaheadWarning, VoteCache, knowledge_cutoff_warning
+from ffe_adapters.resilience import TransientError, call_with_retry, per_minute_limiter
+from ffe_core.domain.context import DecisionContext
+from ffe_core.domain.decisions import ProviderVote
+from ffe_core.domain.errors import ProviderError, RateLimited
+from ffe_core.ports.clock import Clock, SystemClock
+from ffe_core.ports.market_data import Cache
+from ffe_core.ports.metrics import Metrics, NullMetrics
+from ffe_core.prompts import (
+    AnswerRejected,
+    LlmAnswer,
+    Prompt,
+    answer_to_vote,
+    feedback_prompt,
+    parse_answer,
+    prompt_hash,
+    render_prompt,
+)
+from ffe_core.services.circuit import CircuitBreaker, CircuitState
+
+log = logging.getLogger(__name__)
+
+FEEDBACK_RETRIES = 1
+"""Rejected output is retried once with the problem fed back, then the provider abstains."""
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What one structured-output call returned, before validation.
+
+    ``output`` is the structured object (a dict from a tool call, or JSON text); ``refusal``
+    is set when the model declined; ``truncated`` when it stopped at the token limit.
+    """
+
+    output: str | dict[str, Any] | None
+    tokens_in: int = 0
+    tokens_out: int = 0
+    refusal: str | None = None
+    truncated: bool = False
+    stop_reason: str | None = None
+
+    @property
+    def raw_text(self) -> str:
+        if self.output is None:
+            return self.refusal or ""
+        return self.output if isinstance(self.output, str) else json.dumps(self.output)
+
+
+class Backend(Protocol):
+    """The SDK-specific part of a provider."""
+
+    async def complete(self, prompt: Prompt) -> Completion:
+        """One call asking for the answer schema; SDK errors propagate unchanged."""
+        ...
+
+    def translate_error(self, exc: Exception) -> Exception:
+        """Map an SDK error to TransientError (retry), ProviderError (give up) or
+        AnswerRejected (unreadable response: counts as bad output)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class _OutputRejected(Exception):
+    """The model's output stayed unacceptable after the feedback retry."""
+
+
+@dataclass
+class _Usage:
+    tokens_in: int = 0
+    tokens_out: int = 0
+
+    def add(self, completion: Completion) -> None:
+        self.tokens_in += completion.tokens_in
+        self.tokens_out += completion.tokens_out
+
+
+def check_completion(completion: Completion, last_price: float) -> LlmAnswer:
+    """Validate a completion into an answer, or raise AnswerRejected saying what was wrong."""
+    if completion.refusal is not None:
+        raise AnswerRejected(f"the model refused: {completion.refusal[:300]}")
+    if completion.output is None:
+        raise AnswerRejected(f"no structured output (stop reason {completion.stop_reason})")
+    try:
+        return parse_answer(completion.output, last_price)
+    except AnswerRejected as exc:
+        if completion.truncated:
+            raise AnswerRejected(f"output cut off at the token limit: {exc}") from None
+        raise
+
+
+class LlmProvider:
+    """A DecisionProvider backed by a language model through ``backend``."""
+
+    def __init__(
+        self,
+        name: str,
+        options: LlmOptions,
+        backend: Backend,
+        *,
+        clock: Clock | None = None,
+        metrics: Metrics | None = None,
+        cache: Cache | None = None,
+    ) -> None:
+        self.name = name
+        self.options = options
+        self.backend = backend
+        self._metrics = metrics or NullMetrics()
+        self.circuit = CircuitBreaker(
+            name,
+            clock or SystemClock(),
+            failure_threshold=options.circuit_failure_threshold,
+            reset_seconds=options.circuit_reset_seconds,
+            on_change=self._circuit_changed,
+        )
+        self._metrics.circuit_state(name, CircuitState.CLOSED.value)
+        self._limiter = (
+            per_minute_limiter(options.requests_per_minute) if options.requests_per_minute else None
+        )
+        self._votes = (
+            VoteCache(cache, options.cache_ttl_seconds)
+            if cache is not None and options.cache_votes
+            else None
+        )
+        self._warned_lookahead = False
+        self.stats: dict[str, float] = {
+            "calls": 0,
+            "abstentions": 0,
+            "cache_hits": 0,
+            "tokens_in": 0,
+            "tokens_out": 0,
+            "cost_usd": 0.0,
+        }
+
+    @property
+    def model(self) -> str:
+        return self.options.model
+
+    def health(self) -> dict[str, object]:
+        """A snapshot for ``/health``: circuit state, last error and running totals."""
+        return {"provider": self.name, "model": self.model, **self.circuit.snapshot(), **self.stats}
+
+    async def close(self) -> None:
+        await self.backend.close()
+
+    async def vote(self, context: DecisionContext) -> ProviderVote:
+        started = time.perf_counter()
+        prompt = render_prompt(context, max_bars=self.options.max_bars)
+        digest = prompt_hash(prompt)
+        self._check_lookahead(context)
+        if self._votes is not None:
+            cached = await self._votes.get(self.name, self.model, digest)
+            if cached is not None:
+                return self._finish(
+                    cached.model_copy(update={"tokens_in": 0, "tokens_out": 0, "cost_usd": 0.0}),
+                    "cached",
+                    started,
+                )
+        if not self.circuit.allow():
+            reason = f"circuit open after repeated failures: {self.circuit.last_error}"
+            return self._finish(self._abstain(reason), "circuit_open", started)
+        usage = _Usage()
+        outcome = "ok"
+        try:
+            answer = await self._ask(prompt, context.last_price, usage)
+        except _OutputRejected as exc:
+            self.circuit.record_success()  # the service answered; the model misbehaved
+            vote, outcome = self._abstain(f"invalid output after retry: {exc}", usage), "invalid"
+        except (TransientError, RateLimited, ProviderError) as exc:
+            self.circuit.record_failure(str(exc))
+            vote, outcome = self._abstain(str(exc), usage), "error"
+        except Exception as exc:  # an adapter bug must not break the ensemble
+            log.exception("provider %s failed unexpectedly", self.name)
+            self.circuit.record_failure(repr(exc))
+            vote, outcome = self._abstain(f"unexpected error: {exc!r}", usage), "error"
+        else:
+            self.circuit.record_success()
+            vote = answer_to_vote(answer, provider=self.name, model=self.model, **self._cost(usage))
+            if self._votes is not None:
+                await self._votes.put(vote, self.model, digest)
+        return self._finish(vote, outcome, started)
+
+    async def _ask(self, prompt: Prompt, last_price: float, usage: _Usage) -> LlmAnswer:
+        current, problem = prompt, ""
+        for attempt in range(FEEDBACK_RETRIES + 1):
+            raw = ""
+            try:
+                completion = await call_with_retry(
+                    functools.partial(self._attempt, current),
+                    attempts=self.options.max_retries + 1,
+                    max_wait=self.options.max_retry_wait_seconds,
+                    limiter=self._limiter,
+                )
+            except AnswerRejected as exc:  # the response itself was unreadable
+                problem = str(exc)
+            else:
+                usage.add(completion)
+                raw = completion.raw_text
+                try:
+                    return check_completion(completion, last_price)
+                except AnswerRejected as exc:
+                    problem = str(exc)
+            log.info("provider %s output rejected (try %d): %s", self.name, attempt + 1, problem)
+            if attempt < FEEDBACK_RETRIES:
+                current = feedback_prompt(prompt, raw, problem)
+        raise _OutputRejected(problem)
+
+    async def _attempt(self, prompt: Prompt) -> Completion:
+        """One call under the per-attempt timeout, with SDK errors translated."""
+        try:
+            async with asyncio.timeout(self.options.timeout_seconds):
+                return await self.backend.complete(prompt)
+        except TimeoutError:
+            raise TransientError(f"timed out after {self.options.timeout_seconds:g}s") from None
+        except (TransientError, ProviderError, RateLimited, AnswerRejected):
+            raise
+        except Exception as exc:
+            raise self.backend.translate_error(exc) from exc
+
+    def _cost(self, usage: _Usage) -> dict[str, Any]:
+        return {
+            "tokens_in": usage.tokens_in,
+            "tokens_out": usage.tokens_out,
+            "cost_usd": self.options.cost_usd(usage.tokens_in, usage.tokens_out),
+        }
+
+    def _abstain(self, reason: str, usage: _Usage | None = None) -> ProviderVote:
+        return ProviderVote.abstain(
+            self.name, reason, model=self.model, **self._cost(usage or _Usage())
+        )
+
+    def _finish(self, vote: ProviderVote, outcome: str, started: float) -> ProviderVote:
+        elapsed = time.perf_counter() - started
+        vote = vote.model_copy(update={"latency_ms": elapsed * 1000.0})
+        self.stats["calls"] += 1
+        self.stats["abstentions"] += int(vote.abstained)
+        self.stats["cache_hits"] += int(outcome == "cached")
+        self.stats["tokens_in"] += vote.tokens_in
+        self.stats["tokens_out"] += vote.tokens_out
+        self.stats["cost_usd"] += vote.cost_usd
+        self._metrics.provider_called(self.name, outcome, elapsed, vote.cost_usd)
+        return vote
+
+    def _check_lookahead(self, context: DecisionContext) -> None:
+        if self._warned_lookahead:
+            return
+        message = knowledge_cutoff_warning(
+            self.model, context.as_of, self.options.knowledge_cutoffs
+        )
+        if message is not None:
+            self._warned_lookahead = True
+            log.warning("%s: %s", self.name, message)
+            warnings.warn(LookaheadWarning(f"{self.name}: {message}"), stacklevel=3)
+
+    def _circuit_changed(self, name: str, state: CircuitState) -> None:
+        self._metrics.circuit_state(name, state.value)

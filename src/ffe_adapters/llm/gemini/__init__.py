@@ -1,0 +1,1 @@
+"""Gemini through the official ``google-genai`` SDK (JSON response schema)."""

@@ -1,0 +1,1 @@
+"""Local models through the official ``ollama`` SDK (``format`` set to the answer schema)."""

@@ -1,0 +1,114 @@
+"""OpenAI votes through Chat Completions with ``response_format`` set to the answer's strict
+JSON schema; the content is validated by the shared machinery, so a bad answer can be fed back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import openai
+
+from ffe_adapters.hookspecs import AdapterContext
+from ffe_adapters.llm.base import Completion, LlmProvider
+from ffe_adapters.llm.openai.config import OpenAIOptions
+from ffe_adapters.resilience import RETRYABLE_STATUSES, TransientError, parse_retry_after
+from ffe_core.domain.errors import ProviderError
+from ffe_core.prompts import ANSWER_DESCRIPTION, ANSWER_JSON_SCHEMA, AnswerRejected, Prompt
+
+RESPONSE_FORMAT: dict[str, Any] = {
+    "type": "json_schema",
+    "json_schema": {
+        "name": "trading_decision",
+        "description": ANSWER_DESCRIPTION,
+        "schema": ANSWER_JSON_SCHEMA,
+        "strict": True,
+    },
+}
+
+
+class OpenAIBackend:
+    """One Chat Completions call asking for the answer schema."""
+
+    def __init__(self, options: OpenAIOptions) -> None:
+        self.options = options
+        self._client: openai.AsyncOpenAI | None = None
+
+    def client(self) -> openai.AsyncOpenAI:
+        if self._client is None:
+            key = self.options.api_key
+            self._client = openai.AsyncOpenAI(
+                api_key=key.get_secret_value() if key else None,
+                organization=self.options.organization,
+                base_url=self.options.base_url,
+                timeout=self.options.timeout_seconds + 1.0,
+                max_retries=0,  # LlmProvider retries, honouring retry-after
+            )
+        return self._client
+
+    async def complete(self, prompt: Prompt) -> Completion:
+        extra: dict[str, Any] = {}
+        if self.options.temperature is not None:
+            extra["temperature"] = self.options.temperature
+        response = await self.client().chat.completions.create(
+            model=self.options.model,
+            messages=[
+                {"role": "system", "content": prompt.system},
+                {"role": "user", "content": prompt.user},
+            ],
+            response_format=RESPONSE_FORMAT,  # type: ignore[arg-type]
+            max_completion_tokens=self.options.max_tokens,
+            **extra,
+        )
+        usage = response.usage
+        tokens_in = usage.prompt_tokens if usage else 0
+        tokens_out = usage.completion_tokens if usage else 0
+        if not response.choices:
+            return Completion(None, tokens_in, tokens_out, stop_reason="no choices")
+        choice = response.choices[0]
+        refusal = choice.message.refusal
+        if refusal is None and choice.finish_reason == "content_filter":
+            refusal = "finish_reason=content_filter"
+        return Completion(
+            output=choice.message.content,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            refusal=refusal,
+            truncated=choice.finish_reason == "length",
+            stop_reason=choice.finish_reason,
+        )
+
+    def translate_error(self, exc: Exception) -> Exception:
+        if isinstance(exc, openai.APIStatusError):
+            status = exc.status_code
+            if status in RETRYABLE_STATUSES:
+                retry_after = parse_retry_after(exc.response.headers)
+                return TransientError(f"HTTP {status}: {exc.message}", retry_after)
+            if status in (401, 403):
+                return ProviderError(f"authentication failed (HTTP {status}): {exc.message}")
+            return ProviderError(f"HTTP {status}: {exc.message}")
+        if isinstance(exc, openai.APIResponseValidationError):
+            return AnswerRejected(f"unreadable response: {exc.message}")
+        if isinstance(exc, openai.APITimeoutError):
+            return TransientError("request timed out")
+        if isinstance(exc, openai.APIConnectionError):
+            return TransientError(f"connection failed: {exc.message}")
+        if isinstance(exc, ValueError):  # a body that is not JSON
+            return AnswerRejected(f"unreadable response: {exc}")
+        return ProviderError(f"{type(exc).__name__}: {exc}")
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+
+
+def create_provider(ctx: AdapterContext) -> LlmProvider:
+    """Factory: options from ``ctx.options``; the SDK client is made on first use."""
+    options = OpenAIOptions.model_validate(dict(ctx.options))
+    return LlmProvider(
+        ctx.name,
+        options,
+        OpenAIBackend(options),
+        clock=ctx.clock,
+        metrics=ctx.metrics,
+        cache=ctx.cache,
+    )

@@ -1,0 +1,75 @@
+"""Backtest safety for language models: votes cached by (provider, model, prompt hash), so a
+rerun costs nothing, and a warning when a model is asked about a time it may remember.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import date, datetime
+
+from pydantic import ValidationError
+
+from ffe_adapters.llm.config import lookup_by_model
+from ffe_core.domain.decisions import ProviderVote
+from ffe_core.ports.market_data import Cache
+
+log = logging.getLogger(__name__)
+
+
+class LookaheadWarning(UserWarning):
+    """A model was asked to decide at a time before its knowledge cut-off."""
+
+
+def knowledge_cutoff_warning(
+    model: str, as_of: datetime, cutoffs: Mapping[str, date]
+) -> str | None:
+    """A warning text when ``as_of`` falls on or before ``model``'s knowledge cut-off, else None.
+
+    Such a model may already know what happened next, so a backtest over that period flatters it.
+    """
+    cutoff = lookup_by_model(cutoffs, model)
+    if cutoff is None or as_of.date() > cutoff:
+        return None
+    return (
+        f"model {model!r} has a knowledge cut-off of {cutoff.isoformat()}, after the decision "
+        f"time {as_of:%Y-%m-%d}: it may already know what happened next (look-ahead bias)"
+    )
+
+
+class VoteCache:
+    """Votes stored through the Cache port; abstentions are never cached."""
+
+    def __init__(self, cache: Cache, ttl_seconds: float, namespace: str = "ffe:llm-vote") -> None:
+        self._cache = cache
+        self._ttl = ttl_seconds
+        self._namespace = namespace
+
+    def key(self, provider: str, model: str, prompt_hash: str) -> str:
+        return f"{self._namespace}:{provider}:{model}:{prompt_hash}"
+
+    async def get(self, provider: str, model: str, prompt_hash: str) -> ProviderVote | None:
+        """The cached vote, or None on a miss, a cache failure or an unreadable entry."""
+        try:
+            raw = await self._cache.get(self.key(provider, model, prompt_hash))
+        except Exception as exc:  # the port promises a miss, but a cache must never break a vote
+            log.warning("vote cache read failed: %s", exc)
+            return None
+        if raw is None:
+            return None
+        try:
+            return ProviderVote.model_validate_json(raw)
+        except ValidationError:
+            return None
+
+    async def put(self, vote: ProviderVote, model: str, prompt_hash: str) -> None:
+        if vote.abstained:
+            return
+        try:
+            await self._cache.set(
+                self.key(vote.provider, model, prompt_hash),
+                vote.model_dump_json().encode(),
+                self._ttl,
+            )
+        except Exception as exc:
+            log.warning("vote cache write failed: %s", exc)

@@ -1,0 +1,1 @@
+"""Alpha Vantage (www.alphavantage.co): equities, FX and crypto candles and quotes."""

@@ -1,0 +1,1 @@
+"""CoinGecko (api.coingecko.com): crypto OHLC and spot prices."""

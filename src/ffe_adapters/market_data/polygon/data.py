@@ -1,0 +1,161 @@
+"""Polygon.io candles (``/v2/aggs/ticker/{ticker}/range/...``) and quotes.
+
+Aggregates carry ``t`` = window start in Unix ms and ``o/h/l/c/v``; a window without trades has
+no bar (reported as a gap by the service). Quotes: stocks ``/v2/last/nbbo/{ticker}`` (``p`` bid,
+``P`` ask, ``t`` ns), FX ``/v1/last_quote/currencies/{from}/{to}`` (``last.bid/ask``, ms),
+crypto ``/v1/last/crypto/{from}/{to}`` (last trade only: zero spread). Errors:
+``{"status": "ERROR", "error": ...}`` (429, 401) or ``{"status": "NOT_AUTHORIZED", "message"}``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from ffe_adapters.market_data.http import (
+    JsonHttp,
+    closed_only,
+    from_epoch,
+    make_bar,
+    make_quote,
+    pick,
+)
+from ffe_adapters.market_data.polygon.config import PolygonOptions
+from ffe_core.domain.errors import MarketDataError
+from ffe_core.domain.instruments import AssetClass, Instrument
+from ffe_core.domain.intervals import interval_seconds
+from ffe_core.domain.market import Bar, Quote
+from ffe_core.ports.clock import Clock, SystemClock
+
+TIMESPANS: tuple[tuple[int, str], ...] = (
+    (604800, "week"),
+    (86400, "day"),
+    (3600, "hour"),
+    (60, "minute"),
+)
+SPAN_FACTOR: dict[AssetClass, float] = {
+    AssetClass.CRYPTO: 1.2,
+    AssetClass.FOREX: 1.6,
+    AssetClass.EQUITY: 4.0,
+}
+"""How much calendar time to ask for per wanted bar (markets close; crypto does not)."""
+MAX_BASE_AGGREGATES = 50000
+
+
+def timespan(interval_secs: int) -> tuple[int, str]:
+    """(multiplier, timespan) for an interval, e.g. 4h -> (4, "hour")."""
+    for unit, name in TIMESPANS:
+        if interval_secs % unit == 0:
+            return interval_secs // unit, name
+    raise MarketDataError(f"polygon: interval of {interval_secs}s is not whole minutes")
+
+
+def inspect(status: int, body: Any) -> Exception | None:
+    """``NOT_AUTHORIZED`` (plan does not include the data) reads better than a bare 403."""
+    if isinstance(body, dict) and body.get("status") == "NOT_AUTHORIZED":
+        return MarketDataError(f"polygon: not authorized: {body.get('message', '')}")
+    return None
+
+
+def parse_aggs(body: Any) -> list[Bar]:
+    """``{"results": [{"t", "o", "h", "l", "c", "v"}, ...], "status": "OK"}`` -> bars."""
+    if not isinstance(body, dict):
+        raise MarketDataError("polygon aggs: response is not an object")
+    results = body.get("results", [])
+    if not isinstance(results, list):
+        raise MarketDataError("polygon aggs: 'results' is not a list")
+    bars = []
+    for i, row in enumerate(results):
+        where = f"polygon aggs results[{i}]"
+        ts = from_epoch(pick(row, "t", where), where, unit=1e3)
+        bars.append(
+            make_bar(
+                where, ts, row.get("o"), row.get("h"), row.get("l"), row.get("c"), row.get("v")
+            )
+        )
+    return bars
+
+
+class PolygonSource:
+    """``MarketDataSource`` over the Polygon.io REST API."""
+
+    name = "polygon"
+    cacheable = True
+
+    def __init__(
+        self,
+        options: PolygonOptions,
+        *,
+        clock: Clock | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.options = options
+        self.clock: Clock = clock or SystemClock()
+        headers = {}
+        if options.api_key is not None:
+            headers["Authorization"] = f"Bearer {options.api_key.get_secret_value()}"
+        self.http = JsonHttp(self.name, options, headers=headers, transport=transport)
+
+    def ticker(self, instrument: Instrument) -> str:
+        """``AAPL``, ``C:EURUSD``, ``X:BTCUSD``."""
+        if instrument.symbol in self.options.symbols:
+            return self.options.symbols[instrument.symbol]
+        if instrument.asset_class is AssetClass.FOREX:
+            return f"C:{instrument.base}{instrument.quote}"
+        if instrument.asset_class is AssetClass.CRYPTO:
+            return f"X:{instrument.base}{instrument.quote}"
+        return instrument.symbol
+
+    async def get_bars(
+        self,
+        instrument: Instrument,
+        interval: str,
+        *,
+        limit: int = 200,
+        end: datetime | None = None,
+    ) -> list[Bar]:
+        secs = interval_seconds(interval)
+        multiplier, span = timespan(secs)
+        to = (end or self.clock.now()).astimezone(UTC)
+        lookback = timedelta(seconds=secs * (limit + 1) * SPAN_FACTOR[instrument.asset_class])
+        start = to - lookback - (timedelta(days=3) if secs < 86400 else timedelta(0))
+        path = (
+            f"/v2/aggs/ticker/{self.ticker(instrument)}/range/{multiplier}/{span}/"
+            f"{int(start.timestamp() * 1000)}/{int(to.timestamp() * 1000)}"
+        )
+        params = {"adjusted": "true", "sort": "asc", "limit": str(MAX_BASE_AGGREGATES)}
+        body = await self.http.get(path, params, inspect)
+        bars = closed_only(sorted(parse_aggs(body), key=lambda b: b.ts), self.clock.now(), secs)
+        if end is not None:
+            bars = [b for b in bars if b.ts <= end]
+        return bars[-limit:]
+
+    async def get_quote(self, instrument: Instrument) -> Quote:
+        if instrument.asset_class is AssetClass.EQUITY:
+            where = "polygon last nbbo"
+            body = await self.http.get(f"/v2/last/nbbo/{self.ticker(instrument)}", None, inspect)
+            res = pick(body, "results", where)
+            ts = from_epoch(pick(res, "t", where), where, unit=1e9)
+            return make_quote(
+                where, instrument.symbol, ts, pick(res, "p", where), pick(res, "P", where)
+            )
+        pair = f"{instrument.base}/{instrument.quote}"
+        if instrument.asset_class is AssetClass.FOREX:
+            where = "polygon last_quote currencies"
+            body = await self.http.get(f"/v1/last_quote/currencies/{pair}", None, inspect)
+            last = pick(body, "last", where)
+            ts = from_epoch(pick(last, "timestamp", where), where, unit=1e3)
+            return make_quote(
+                where, instrument.symbol, ts, pick(last, "bid", where), pick(last, "ask", where)
+            )
+        where = "polygon last crypto trade"
+        body = await self.http.get(f"/v1/last/crypto/{pair}", None, inspect)
+        last = pick(body, "last", where)
+        ts = from_epoch(pick(last, "timestamp", where), where, unit=1e3)
+        price = pick(last, "price", where)
+        return make_quote(where, instrument.symbol, ts, price, price)
+
+    async def close(self) -> None:
+        await self.http.close()

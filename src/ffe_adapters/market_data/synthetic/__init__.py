@@ -1,0 +1,1 @@
+"""Seeded synthetic bars (GBM with regime switches) for any instrument, fully offline."""

@@ -1,0 +1,1 @@
+"""Twelve Data (api.twelvedata.com): equities, FX and crypto time series and quotes."""

@@ -1,0 +1,1 @@
+"""Notifiers and approval channels: where people hear about decisions and answer approvals."""

@@ -1,0 +1,137 @@
+"""Short, phone-readable Telegram texts (HTML parse mode): alerts, approvals and their outcome.
+
+Every value from outside is escaped; texts are cut before escaping so no entity is split.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+
+from ffe_core.domain.approvals import Approval, ApprovalStatus
+from ffe_core.ports.notify import EventKind, Notification
+
+PARSE_MODE = "HTML"
+MAX_TEXT = 4000  # Telegram allows 4096 characters; keep a margin for the resolution line
+CALLBACK_PREFIX = "appr"
+MAX_CALLBACK_BYTES = 64  # Telegram's limit for callback_data
+
+ICONS: dict[EventKind, str] = {
+    EventKind.DECISION: "🧭",
+    EventKind.FILL: "✅",
+    EventKind.RISK_REJECTION: "🚧",
+    EventKind.KILL_SWITCH: "🛑",
+    EventKind.ERROR: "⚠️",
+    EventKind.DAILY_SUMMARY: "📊",
+    EventKind.AGENT: "🤖",
+}
+HEADLINE_KEYS = ("instrument", "action", "side", "size", "quantity", "price", "confidence")
+RISK_KEYS = ("stop_loss", "take_profit", "risk", "exposure", "drawdown", "pnl", "equity")
+MAX_REASONS = 3
+
+
+def esc(value: object, limit: int = 300) -> str:
+    """HTML-escaped text, cut to ``limit`` characters first."""
+    text = str(value)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return html.escape(text, quote=False)
+
+
+def _label(key: str) -> str:
+    return key.replace("_", " ")
+
+
+def _confidence(value: str) -> str:
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return f"{number:.0%}" if 0 <= number <= 1 else value
+
+
+def _pair(key: str, value: str) -> str:
+    shown = _confidence(value) if key == "confidence" else value
+    return f"{esc(_label(key))} <b>{esc(shown, 60)}</b>"
+
+
+def top_reasons(body: str, limit: int = MAX_REASONS) -> list[str]:
+    """The first ``limit`` non-empty lines of ``body``, bullets stripped."""
+    lines = (line.strip().lstrip("-•*").strip() for line in body.splitlines())
+    return [line for line in lines if line][:limit]
+
+
+def format_notification(event: Notification) -> str:
+    """Title, headline figures, risk figures, top reasons, then any other field."""
+    icon = ICONS.get(event.kind, "•")
+    title = esc(event.title, 120)
+    if event.kind is EventKind.KILL_SWITCH:
+        title = f"KILL SWITCH — {title}"
+    lines = [f"{icon} <b>{title}</b>"]
+    fields = dict(event.fields)
+    headline = [_pair(k, fields.pop(k)) for k in HEADLINE_KEYS if k in fields]
+    if headline:
+        lines.append(" · ".join(headline))
+    risk = [_pair(k, fields.pop(k)) for k in RISK_KEYS if k in fields]
+    if risk:
+        lines.append(" · ".join(risk))
+    reasons = top_reasons(event.body)
+    if event.kind in (EventKind.ERROR, EventKind.KILL_SWITCH) and event.body:
+        lines.append(esc(event.body, 600))
+    elif reasons:
+        lines.extend(f"• {esc(reason, 160)}" for reason in reasons)
+    lines.extend(f"{esc(_label(k), 40)}: {esc(v, 120)}" for k, v in fields.items())
+    return "\n".join(lines)[:MAX_TEXT]
+
+
+def format_approval_request(approval: Approval) -> str:
+    """The message shown with the Approve / Reject buttons."""
+    lines = [f"🔔 <b>Approval needed</b> · <b>{esc(approval.instrument, 32)}</b>"]
+    if approval.summary:
+        lines.append(esc(approval.summary, 1500))
+    expires = f"{approval.expires_at:%H:%M} UTC"
+    lines.append(f"⏳ expires {expires} · id <code>{esc(approval.id, 64)}</code>")
+    return "\n".join(lines)
+
+
+def display_name(decided_by: str | None) -> str:
+    """Who decided, without our channel prefix (``telegram:@alice`` → ``@alice``)."""
+    if not decided_by:
+        return "someone"
+    return decided_by.removeprefix("telegram:")
+
+
+def resolution_line(approval: Approval, now: datetime) -> str:
+    """``✅ Approved by @user`` / ``❌ Rejected by …`` / ``⌛ Expired`` / ``🔔 Still pending``."""
+    status = approval.effective_status(now)
+    if status is ApprovalStatus.APPROVED:
+        return f"✅ Approved by {esc(display_name(approval.decided_by), 80)}"
+    if status is ApprovalStatus.REJECTED:
+        return f"❌ Rejected by {esc(display_name(approval.decided_by), 80)}"
+    if status is ApprovalStatus.EXPIRED:
+        return "⌛ Expired — not executed"
+    return "🔔 Still pending"
+
+
+def format_resolved_approval(approval: Approval, now: datetime) -> str:
+    """The approval message after it was decided or expired (the buttons are removed)."""
+    return f"{format_approval_request(approval)}\n\n<b>{resolution_line(approval, now)}</b>"
+
+
+def callback_data(approval_id: str, approve: bool) -> str:
+    """``appr:<approval_id>:y`` or ``…:n``; raises ValueError past Telegram's 64-byte limit."""
+    data = f"{CALLBACK_PREFIX}:{approval_id}:{'y' if approve else 'n'}"
+    if len(data.encode()) > MAX_CALLBACK_BYTES:
+        raise ValueError(f"approval id too long for callback_data ({len(data.encode())} bytes)")
+    return data
+
+
+def parse_callback_data(data: str | None) -> tuple[str, bool] | None:
+    """``(approval_id, approve)`` from our button data; None for anything else."""
+    if not data:
+        return None
+    prefix, _, rest = data.partition(":")
+    approval_id, _, answer = rest.rpartition(":")
+    if prefix != CALLBACK_PREFIX or not approval_id or answer not in ("y", "n"):
+        return None
+    return approval_id, answer == "y"

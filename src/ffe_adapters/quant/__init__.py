@@ -1,0 +1,1 @@
+"""Offline quantitative decision providers: the embedded default, no keys needed."""

@@ -1,0 +1,30 @@
+"""Registers the offline quant providers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ffe_adapters.hookspecs import AdapterContext, Factory, hookimpl
+from ffe_adapters.quant.config import BreakoutOptions, MeanReversionOptions, TrendOptions
+from ffe_adapters.quant.providers import BreakoutProvider, MeanReversionProvider, TrendProvider
+
+
+def build_trend(ctx: AdapterContext) -> TrendProvider:
+    return TrendProvider(TrendOptions.model_validate(dict(ctx.options)))
+
+
+def build_mean_reversion(ctx: AdapterContext) -> MeanReversionProvider:
+    return MeanReversionProvider(MeanReversionOptions.model_validate(dict(ctx.options)))
+
+
+def build_breakout(ctx: AdapterContext) -> BreakoutProvider:
+    return BreakoutProvider(BreakoutOptions.model_validate(dict(ctx.options)))
+
+
+@hookimpl
+def ffe_decision_providers() -> Mapping[str, Factory]:
+    return {
+        "trend": build_trend,
+        "mean_reversion": build_mean_reversion,
+        "breakout": build_breakout,
+    }

@@ -1,0 +1,1 @@
+"""The built-in backtest strategies, registered through the ``ffe_strategies`` hook."""

@@ -1,0 +1,156 @@
+"""OHLCV bars as float arrays, their validation, and a minimal CSV loader.
+
+The loader reads backtesting.py's CSV layout (first column a datetime index, then
+Open/High/Low/Close/Volume in any case and order). It is deliberately minimal; the market-data
+adapters own every other format. Bad data raises :class:`ValidationFailed` naming the row, so a
+backtest never runs on silently wrong input.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from ffe_core.domain.errors import ValidationFailed
+
+FloatArray = npt.NDArray[np.float64]
+TimeArray = npt.NDArray[np.datetime64]
+
+_COLUMNS = ("open", "high", "low", "close", "volume")
+
+
+@dataclass(frozen=True)
+class Bars:
+    """Bars in time order: ``time`` is ``datetime64[ns]`` or None for plain bar numbers."""
+
+    open: FloatArray
+    high: FloatArray
+    low: FloatArray
+    close: FloatArray
+    volume: FloatArray
+    time: TimeArray | None = None
+
+    def __len__(self) -> int:
+        return int(self.close.shape[0])
+
+    def slice(self, start: int, stop: int) -> Bars:
+        """Bars ``[start, stop)`` as views (no copy)."""
+        t = None if self.time is None else self.time[start:stop]
+        return Bars(
+            self.open[start:stop],
+            self.high[start:stop],
+            self.low[start:stop],
+            self.close[start:stop],
+            self.volume[start:stop],
+            t,
+        )
+
+
+def _row_name(i: int) -> str:
+    return f"row {i}"
+
+
+def make_bars(
+    open: npt.ArrayLike,
+    high: npt.ArrayLike,
+    low: npt.ArrayLike,
+    close: npt.ArrayLike,
+    volume: npt.ArrayLike | None = None,
+    time: npt.ArrayLike | None = None,
+    *,
+    row_name: Callable[[int], str] = _row_name,
+) -> Bars:
+    """Build validated :class:`Bars` from array-likes; ``row_name`` words error locations."""
+    o, h, lo, c = (np.ascontiguousarray(a, dtype=np.float64) for a in (open, high, low, close))
+    n = c.shape[0]
+    v = np.full(n, np.nan) if volume is None else np.ascontiguousarray(volume, dtype=np.float64)
+    t = None if time is None else np.asarray(time).astype("datetime64[ns]")
+    bars = Bars(o, h, lo, c, v, t)
+    validate_bars(bars, row_name=row_name)
+    return bars
+
+
+def validate_bars(bars: Bars, *, row_name: Callable[[int], str] = _row_name) -> None:
+    """Raise ValidationFailed naming the first bad row: empty, NaN/inf, high < low, time order."""
+    n = len(bars)
+    if n == 0:
+        raise ValidationFailed("no bars: the data is empty")
+    for name in _COLUMNS[:4]:
+        arr = getattr(bars, name)
+        if arr.shape != (n,):
+            raise ValidationFailed(f"column {name} has shape {arr.shape}, expected ({n},)")
+        bad = np.flatnonzero(~np.isfinite(arr))
+        if bad.size:
+            raise ValidationFailed(f"{row_name(int(bad[0]))}: {name} is not a finite number")
+        bad = np.flatnonzero(arr <= 0)
+        if bad.size:
+            raise ValidationFailed(f"{row_name(int(bad[0]))}: {name} must be positive")
+    bad = np.flatnonzero(bars.high < bars.low)
+    if bad.size:
+        i = int(bad[0])
+        raise ValidationFailed(f"{row_name(i)}: high {bars.high[i]} < low {bars.low[i]}")
+    if bars.time is not None:
+        if bars.time.shape != (n,):
+            raise ValidationFailed(f"time has shape {bars.time.shape}, expected ({n},)")
+        nat = np.flatnonzero(np.isnat(bars.time))
+        if nat.size:
+            raise ValidationFailed(f"{row_name(int(nat[0]))}: time is missing")
+        back = np.flatnonzero(np.diff(bars.time.view(np.int64)) <= 0)
+        if back.size:
+            i = int(back[0]) + 1
+            raise ValidationFailed(
+                f"{row_name(i)}: time {bars.time[i]} is not after the previous {bars.time[i - 1]}"
+            )
+
+
+def _parse_time(text: str) -> np.datetime64:
+    return np.datetime64(text.strip().replace("T", " ").replace(" ", "T", 1), "ns")
+
+
+def load_csv(path: str | Path) -> Bars:
+    """Read a backtesting.py-style CSV (datetime index column + OHLC[V]); errors name the line."""
+    p = Path(path)
+    try:
+        with p.open(newline="") as fh:
+            rows = list(csv.reader(fh))
+    except OSError as exc:
+        raise ValidationFailed(f"cannot read {p.name}: {exc.strerror or exc}") from None
+    if not rows:
+        raise ValidationFailed(f"{p.name}: the file is empty")
+    header = [h.strip().lower() for h in rows[0]]
+    missing = [c for c in _COLUMNS[:4] if c not in header]
+    if missing:
+        raise ValidationFailed(f"{p.name}: missing column(s) {', '.join(missing)}")
+    idx = {c: header.index(c) for c in _COLUMNS if c in header}
+    body = rows[1:]
+    if not body:
+        raise ValidationFailed(f"{p.name}: no bars (header only)")
+
+    def line(i: int) -> str:
+        return f"{p.name} line {i + 2}"
+
+    n = len(body)
+    cols = {c: np.full(n, np.nan) for c in _COLUMNS}
+    times = np.empty(n, dtype="datetime64[ns]")
+    for i, row in enumerate(body):
+        if len(row) < len(header):
+            raise ValidationFailed(f"{line(i)}: expected {len(header)} fields, got {len(row)}")
+        try:
+            times[i] = _parse_time(row[0])
+        except ValueError:
+            raise ValidationFailed(f"{line(i)}: cannot read time {row[0]!r}") from None
+        for c, j in idx.items():
+            cell = row[j].strip()
+            try:
+                cols[c][i] = float(cell) if cell else np.nan
+            except ValueError:
+                raise ValidationFailed(f"{line(i)}: {c} {cell!r} is not a number") from None
+    return make_bars(
+        cols["open"], cols["high"], cols["low"], cols["close"], cols["volume"], times,
+        row_name=line,
+    )

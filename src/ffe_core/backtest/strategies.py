@@ -1,0 +1,175 @@
+"""Built-in signal strategies: functions of bar arrays and parameters -> int8 target per bar.
+
+A strategy has the signature ``f(open, high, low, close, volume, **params) -> int8 array`` with
+1 (long), -1 (short) or 0 (flat) at each bar, decided at that bar's close. The simulator acts on
+changes of the target, so a strategy only has to say which side it wants. ``STRATEGY_SPECS``
+adds what searches and reports need: defaults, a search grid, a constraint and the warm-up.
+Plugins add strategies through the ``ffe_strategies`` hook (see ``docs/backtesting.md``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+from ffe_core import indicators as ind
+
+FloatArray = npt.NDArray[np.float64]
+Int8Array = npt.NDArray[np.int8]
+Strategy = Callable[..., Int8Array]
+
+
+@njit(cache=True, nogil=True)  # type: ignore[misc]
+def _latch(up: npt.NDArray[np.bool_], down: npt.NDArray[np.bool_], short: bool) -> Int8Array:
+    # Hold the side chosen by the last event: `up` -> long, `down` -> flat (or short).
+    n = up.shape[0]  # pragma: no cover - compiled
+    out = np.zeros(n, dtype=np.int8)
+    state = 0
+    low = -1 if short else 0
+    for i in range(n):
+        if up[i]:
+            state = 1
+        elif down[i]:
+            state = low
+        out[i] = state
+    return out
+
+
+def crossover(a: FloatArray, b: FloatArray) -> npt.NDArray[np.bool_]:
+    """True where ``a`` crossed above ``b`` on this bar (strictly below before, above now)."""
+    out = np.zeros(a.shape[0], dtype=np.bool_)
+    with np.errstate(invalid="ignore"):
+        out[1:] = (a[:-1] < b[:-1]) & (a[1:] > b[1:])
+    return out
+
+
+def latch(
+    up: npt.NDArray[np.bool_], down: npt.NDArray[np.bool_], *, short: bool = False
+) -> Int8Array:
+    """Target positions from entry/exit events: long after ``up``, flat (short) after ``down``."""
+    return _latch(np.ascontiguousarray(up), np.ascontiguousarray(down), bool(short))  # type: ignore[no-any-return]
+
+
+def _ma_cross(fast_ma: FloatArray, slow_ma: FloatArray, short: bool) -> Int8Array:
+    return latch(crossover(fast_ma, slow_ma), crossover(slow_ma, fast_ma), short=short)
+
+
+def sma_cross(
+    open: FloatArray, high: FloatArray, low: FloatArray, close: FloatArray, volume: FloatArray,
+    *, fast: int = 10, slow: int = 30, short: bool = False,
+) -> Int8Array:
+    """Long after SMA(fast) crosses above SMA(slow); flat (or short) after it crosses below."""
+    return _ma_cross(ind.sma(close, fast), ind.sma(close, slow), short)
+
+
+def ema_cross(
+    open: FloatArray, high: FloatArray, low: FloatArray, close: FloatArray, volume: FloatArray,
+    *, fast: int = 12, slow: int = 26, short: bool = False,
+) -> Int8Array:
+    """Like :func:`sma_cross` with exponential averages."""
+    return _ma_cross(ind.ema(close, fast), ind.ema(close, slow), short)
+
+
+def rsi_reversion(
+    open: FloatArray, high: FloatArray, low: FloatArray, close: FloatArray, volume: FloatArray,
+    *, period: int = 14, lower: float = 30.0, upper: float = 70.0, short: bool = False,
+) -> Int8Array:
+    """Long when RSI closes below ``lower``; flat (or short) when it closes above ``upper``."""
+    r = ind.rsi(close, period)
+    with np.errstate(invalid="ignore"):
+        return latch(r < lower, r > upper, short=short)
+
+
+def bollinger(
+    open: FloatArray, high: FloatArray, low: FloatArray, close: FloatArray, volume: FloatArray,
+    *, period: int = 20, k: float = 2.0, short: bool = False,
+) -> Int8Array:
+    """Mean reversion: long on a close below the lower band, flat (short) above the upper."""
+    _, upper, lower = ind.bollinger(close, period, k)
+    with np.errstate(invalid="ignore"):
+        return latch(close < lower, close > upper, short=short)
+
+
+def donchian_breakout(
+    open: FloatArray, high: FloatArray, low: FloatArray, close: FloatArray, volume: FloatArray,
+    *, period: int = 20, short: bool = False,
+) -> Int8Array:
+    """Long when the close breaks the previous ``period``-bar high; out (short) below the low."""
+    upper, lower = ind.donchian(high, low, period)
+    prev_up = np.full_like(upper, np.nan)
+    prev_lo = np.full_like(lower, np.nan)
+    prev_up[1:] = upper[:-1]
+    prev_lo[1:] = lower[:-1]
+    with np.errstate(invalid="ignore"):
+        return latch(close > prev_up, close < prev_lo, short=short)
+
+
+def macd(
+    open: FloatArray, high: FloatArray, low: FloatArray, close: FloatArray, volume: FloatArray,
+    *, fast: int = 12, slow: int = 26, signal: int = 9, short: bool = False,
+) -> Int8Array:
+    """Long after the MACD line crosses above its signal line; flat (short) after it crosses below."""
+    line, sig, _ = ind.macd(close, fast, slow, signal)
+    return _ma_cross(line, sig, short)
+
+
+BUILTIN_STRATEGIES: dict[str, Strategy] = {
+    "sma_cross": sma_cross,
+    "ema_cross": ema_cross,
+    "rsi_reversion": rsi_reversion,
+    "bollinger": bollinger,
+    "donchian_breakout": donchian_breakout,
+    "macd": macd,
+}
+"""Name -> strategy function; what the built-in ``ffe_strategies`` hook returns."""
+
+
+def _fast_below_slow(p: Mapping[str, Any]) -> bool:
+    return int(p["fast"]) < int(p["slow"])
+
+
+@dataclass(frozen=True)
+class StrategySpec:
+    """Search metadata of a strategy: a grid per parameter, a constraint, the warm-up in bars."""
+
+    grid: Mapping[str, tuple[Any, ...]]
+    constraint: Callable[[Mapping[str, Any]], bool] = field(default=lambda p: True)
+    warmup: Callable[[Mapping[str, Any]], int] = field(default=lambda p: 0)
+
+
+STRATEGY_SPECS: dict[str, StrategySpec] = {
+    "sma_cross": StrategySpec(
+        {"fast": (5, 10, 15, 20, 30), "slow": (20, 30, 50, 100, 200)},
+        _fast_below_slow, lambda p: int(p.get("slow", 30)) - 1,
+    ),
+    "ema_cross": StrategySpec(
+        {"fast": (5, 8, 12, 20), "slow": (21, 26, 50, 100)},
+        _fast_below_slow, lambda p: int(p.get("slow", 26)) - 1,
+    ),
+    "rsi_reversion": StrategySpec(
+        {"period": (7, 14, 21), "lower": (20.0, 30.0), "upper": (70.0, 80.0)},
+        warmup=lambda p: int(p.get("period", 14)),
+    ),
+    "bollinger": StrategySpec(
+        {"period": (10, 20, 40), "k": (1.5, 2.0, 2.5)}, warmup=lambda p: int(p.get("period", 20)) - 1
+    ),
+    "donchian_breakout": StrategySpec(
+        {"period": (10, 20, 55, 100)}, warmup=lambda p: int(p.get("period", 20))
+    ),
+    "macd": StrategySpec(
+        {"fast": (8, 12), "slow": (21, 26), "signal": (5, 9)},
+        _fast_below_slow,
+        lambda p: int(p.get("slow", 26)) + int(p.get("signal", 9)) - 2,
+    ),
+}
+"""Search grids and warm-ups of the built-ins; plugin strategies may have none (grid given)."""
+
+
+def spec_for(name: str) -> StrategySpec:
+    """The spec of a strategy, or an empty one for strategies that came from plugins."""
+    return STRATEGY_SPECS.get(name, StrategySpec({}))

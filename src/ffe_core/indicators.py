@@ -1,0 +1,251 @@
+"""Technical indicators over float arrays, shared by backtest strategies and decision providers.
+
+Every function takes float arrays (and a period) and returns arrays of the same length whose
+first bars are NaN until enough history exists (the *warm-up*). Inputs are assumed finite;
+validate bars first (``ffe_core.backtest.data``). Rolling kernels are numba-compiled
+(``cache=True``, ``nogil=True`` so parameter searches can run them on threads).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+FloatArray = npt.NDArray[np.float64]
+
+__all__ = [
+    "atr",
+    "bollinger",
+    "donchian",
+    "ema",
+    "log_returns",
+    "macd",
+    "returns",
+    "rolling_max",
+    "rolling_min",
+    "rolling_std",
+    "rsi",
+    "sma",
+    "volatility",
+]
+
+
+def _as_float(x: npt.ArrayLike) -> FloatArray:
+    return np.ascontiguousarray(x, dtype=np.float64)
+
+
+def _check_period(period: int) -> int:
+    p = int(period)
+    if p < 1:
+        raise ValueError(f"period must be >= 1, got {period}")
+    return p
+
+
+@njit(cache=True, nogil=True)  # type: ignore[misc]
+def _sma_kernel(x: FloatArray, p: int) -> FloatArray:  # pragma: no cover - compiled
+    # Running sum with Kahan compensation, as pandas' rolling mean does, so crossovers of two
+    # averages agree with pandas-based tools even when the averages nearly touch.
+    n = x.shape[0]
+    out = np.full(n, np.nan)
+    s = 0.0
+    comp = 0.0
+    for i in range(n):
+        y = x[i] - comp
+        t = s + y
+        comp = (t - s) - y
+        s = t
+        if i >= p:
+            y = -x[i - p] - comp
+            t = s + y
+            comp = (t - s) - y
+            s = t
+        if i >= p - 1:
+            out[i] = s / p
+    return out
+
+
+def sma(x: npt.ArrayLike, period: int) -> FloatArray:
+    """Simple moving average; the first ``period - 1`` values are NaN."""
+    return _sma_kernel(_as_float(x), _check_period(period))  # type: ignore[no-any-return]
+
+
+@njit(cache=True, nogil=True)  # type: ignore[misc]
+def _ema_kernel(x: FloatArray, p: int, alpha: float) -> FloatArray:  # pragma: no cover
+    n = x.shape[0]
+    out = np.full(n, np.nan)
+    if n < p:
+        return out
+    seed = 0.0
+    for i in range(p):
+        seed += x[i]
+    prev = seed / p
+    out[p - 1] = prev
+    for i in range(p, n):
+        prev = alpha * x[i] + (1.0 - alpha) * prev
+        out[i] = prev
+    return out
+
+
+def ema(x: npt.ArrayLike, period: int) -> FloatArray:
+    """Exponential moving average (alpha = 2 / (period + 1)) seeded with the first SMA."""
+    p = _check_period(period)
+    return _ema_kernel(_as_float(x), p, 2.0 / (p + 1.0))  # type: ignore[no-any-return]
+
+
+@njit(cache=True, nogil=True)  # type: ignore[misc]
+def _wilder_kernel(x: FloatArray, p: int, first: int) -> FloatArray:  # pragma: no cover
+    # Wilder smoothing of x starting at index `first`: seed = mean of p values, then
+    # s = (s * (p - 1) + x) / p.
+    n = x.shape[0]
+    out = np.full(n, np.nan)
+    if n < first + p:
+        return out
+    s = 0.0
+    for i in range(first, first + p):
+        s += x[i]
+    s /= p
+    out[first + p - 1] = s
+    for i in range(first + p, n):
+        s = (s * (p - 1) + x[i]) / p
+        out[i] = s
+    return out
+
+
+def rsi(close: npt.ArrayLike, period: int = 14) -> FloatArray:
+    """Wilder's relative strength index in [0, 100]; the first ``period`` values are NaN."""
+    p = _check_period(period)
+    c = _as_float(close)
+    diff = np.empty_like(c)
+    diff[0] = 0.0
+    diff[1:] = np.diff(c)
+    gain = _wilder_kernel(np.maximum(diff, 0.0), p, 1)
+    loss = _wilder_kernel(np.maximum(-diff, 0.0), p, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = 100.0 - 100.0 / (1.0 + gain / loss)
+    out = np.where((loss == 0) & ~np.isnan(gain), np.where(gain == 0, 50.0, 100.0), out)
+    return out.astype(np.float64)
+
+
+def macd(
+    close: npt.ArrayLike, fast: int = 12, slow: int = 26, signal: int = 9
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """MACD line (EMA fast - EMA slow), its signal EMA, and the histogram (line - signal)."""
+    c = _as_float(close)
+    line = ema(c, fast) - ema(c, slow)
+    sig = np.full_like(line, np.nan)
+    valid = np.flatnonzero(~np.isnan(line))
+    if valid.size:
+        sig[valid[0] :] = ema(line[valid[0] :], signal)
+    return line, sig, line - sig
+
+
+def atr(
+    high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike, period: int = 14
+) -> FloatArray:
+    """Wilder's average true range; the first ``period - 1`` values are NaN."""
+    h, lo, c = _as_float(high), _as_float(low), _as_float(close)
+    prev = np.empty_like(c)
+    prev[0] = c[0] if c.size else np.nan
+    prev[1:] = c[:-1]
+    tr = np.maximum(h - lo, np.maximum(np.abs(h - prev), np.abs(lo - prev)))
+    return _wilder_kernel(tr, _check_period(period), 0)  # type: ignore[no-any-return]
+
+
+@njit(cache=True, nogil=True)  # type: ignore[misc]
+def _rolling_extreme(x: FloatArray, p: int, want_max: bool) -> FloatArray:  # pragma: no cover
+    # Monotonic deque over indices: O(n) whatever the period.
+    n = x.shape[0]
+    out = np.full(n, np.nan)
+    dq = np.empty(n, dtype=np.int64)
+    head = 0
+    tail = 0
+    for i in range(n):
+        v = x[i]
+        while tail > head and ((x[dq[tail - 1]] <= v) if want_max else (x[dq[tail - 1]] >= v)):
+            tail -= 1
+        dq[tail] = i
+        tail += 1
+        if dq[head] <= i - p:
+            head += 1
+        if i >= p - 1:
+            out[i] = x[dq[head]]
+    return out
+
+
+def rolling_max(x: npt.ArrayLike, period: int) -> FloatArray:
+    """Highest value of the last ``period`` bars, current bar included."""
+    return _rolling_extreme(_as_float(x), _check_period(period), True)  # type: ignore[no-any-return]
+
+
+def rolling_min(x: npt.ArrayLike, period: int) -> FloatArray:
+    """Lowest value of the last ``period`` bars, current bar included."""
+    return _rolling_extreme(_as_float(x), _check_period(period), False)  # type: ignore[no-any-return]
+
+
+@njit(cache=True, nogil=True)  # type: ignore[misc]
+def _rolling_std_kernel(x: FloatArray, p: int, ddof: int) -> FloatArray:  # pragma: no cover
+    # Welford over each window would be O(n p); two passes over a window of at most a few
+    # hundred bars stay exact enough and fast.
+    n = x.shape[0]
+    out = np.full(n, np.nan)
+    if p - ddof <= 0:
+        return out
+    for i in range(p - 1, n):
+        m = 0.0
+        for j in range(i - p + 1, i + 1):
+            m += x[j]
+        m /= p
+        ss = 0.0
+        for j in range(i - p + 1, i + 1):
+            d = x[j] - m
+            ss += d * d
+        out[i] = np.sqrt(ss / (p - ddof))
+    return out
+
+
+def rolling_std(x: npt.ArrayLike, period: int, ddof: int = 0) -> FloatArray:
+    """Standard deviation of the last ``period`` values (population by default)."""
+    return _rolling_std_kernel(_as_float(x), _check_period(period), int(ddof))  # type: ignore[no-any-return]
+
+
+def bollinger(
+    close: npt.ArrayLike, period: int = 20, k: float = 2.0
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Bollinger bands: (middle SMA, upper = mid + k std, lower = mid - k std), population std."""
+    c = _as_float(close)
+    mid = sma(c, period)
+    sd = rolling_std(c, period, 0)
+    return mid, mid + k * sd, mid - k * sd
+
+
+def donchian(
+    high: npt.ArrayLike, low: npt.ArrayLike, period: int = 20
+) -> tuple[FloatArray, FloatArray]:
+    """Donchian channel: (highest high, lowest low) of the last ``period`` bars."""
+    return rolling_max(high, period), rolling_min(low, period)
+
+
+def returns(close: npt.ArrayLike) -> FloatArray:
+    """Simple returns ``c[i] / c[i-1] - 1``; the first value is NaN."""
+    c = _as_float(close)
+    out = np.full_like(c, np.nan)
+    out[1:] = c[1:] / c[:-1] - 1.0
+    return out
+
+
+def log_returns(close: npt.ArrayLike) -> FloatArray:
+    """Log returns ``ln(c[i] / c[i-1])``; the first value is NaN."""
+    c = _as_float(close)
+    out = np.full_like(c, np.nan)
+    out[1:] = np.log(c[1:] / c[:-1])
+    return out
+
+
+def volatility(close: npt.ArrayLike, period: int = 20) -> FloatArray:
+    """Rolling sample standard deviation of log returns (per bar, not annualized)."""
+    r = log_returns(close)
+    out = np.full_like(r, np.nan)
+    if r.size > 1:
+        out[1:] = rolling_std(r[1:], period, 1)
+    return out

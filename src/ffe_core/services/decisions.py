@@ -1,0 +1,100 @@
+"""Making a decision end to end: context from market data and the account, the ensemble,
+the risk manager's verdict, then persistence (before the decision is returned)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+
+from ffe_core.config import Settings
+from ffe_core.domain.context import DecisionContext, PastDecision
+from ffe_core.domain.decisions import Decision
+from ffe_core.domain.errors import MarketDataError, NotFoundError, ValidationFailed
+from ffe_core.domain.instruments import Instrument
+from ffe_core.domain.portfolio import Portfolio
+from ffe_core.ports.clock import Clock
+from ffe_core.ports.market_data import MarketDataSource
+from ffe_core.ports.storage import DecisionQuery, UnitOfWorkFactory
+from ffe_core.services.context import build_context
+from ffe_core.services.ensemble import Ensemble
+
+RiskCheck = Callable[[Decision, DecisionContext], Awaitable[Decision]]
+"""Annotates a decision with the risk manager's verdict (see ``ffe_core.services.risk``)."""
+
+
+class DecisionService:
+    def __init__(
+        self,
+        settings: Settings,
+        ensemble: Ensemble,
+        market_data: MarketDataSource,
+        portfolio: Callable[[], Awaitable[Portfolio]],
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        risk: RiskCheck | None = None,
+        memory_size: int = 5,
+    ) -> None:
+        self.settings = settings
+        self.ensemble = ensemble
+        self.market_data = market_data
+        self.portfolio = portfolio
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.risk = risk
+        self.memory_size = memory_size
+
+    def instrument(self, symbol: str) -> Instrument:
+        found = self.settings.instrument(symbol)
+        if found is None:
+            known = ", ".join(i.symbol for i in self.settings.instruments)
+            raise NotFoundError(f"unknown instrument {symbol!r} (known: {known})")
+        return found
+
+    def check_providers(self, names: Sequence[str] | None) -> list[str] | None:
+        if not names:
+            return None
+        unknown = [n for n in names if n not in self.ensemble.providers]
+        if unknown:
+            enabled = ", ".join(self.ensemble.providers)
+            raise ValidationFailed(
+                f"providers: not enabled: {', '.join(unknown)} (enabled: {enabled})"
+            )
+        return list(dict.fromkeys(names))
+
+    async def memory(self, symbol: str) -> list[PastDecision]:
+        async with self.uow_factory() as uow:
+            past, _ = await uow.decisions.list(
+                DecisionQuery(instrument=symbol, limit=self.memory_size)
+            )
+        return [
+            PastDecision(created_at=d.created_at, action=d.action, confidence=d.confidence)
+            for d in past
+        ]
+
+    async def context_for(self, instrument: Instrument) -> DecisionContext:
+        bars = await self.market_data.get_bars(
+            instrument,
+            self.settings.market_data.interval,
+            limit=self.settings.market_data.history_bars,
+        )
+        if not bars:
+            raise MarketDataError(f"no bars for {instrument.symbol}")
+        as_of = max(self.clock.now(), bars[-1].ts)
+        return build_context(
+            instrument, bars, as_of, await self.portfolio(), await self.memory(instrument.symbol)
+        )
+
+    async def decide(
+        self, symbol: str, providers: Sequence[str] | None = None, *, persist: bool = True
+    ) -> Decision:
+        """Decide for ``symbol``; the decision is stored before it is returned."""
+        instrument = self.instrument(symbol)
+        only = self.check_providers(providers)
+        context = await self.context_for(instrument)
+        decision = await self.ensemble.decide(context, only)
+        if self.risk is not None:
+            decision = await self.risk(decision, context)
+        if persist:
+            async with self.uow_factory() as uow:
+                await uow.decisions.add(decision)
+                await uow.commit()
+        return decision

@@ -1,0 +1,98 @@
+"""The Litestar application, assembled from the container."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.stores.memory import MemoryStore
+from litestar.stores.registry import StoreRegistry
+
+from ffe_core import __version__
+from ffe_core.domain.errors import FfeError
+from ffe_entrypoints.api.auth import api_key_guard
+from ffe_entrypoints.api.errors import (
+    domain_error_handler,
+    http_error_handler,
+    unexpected_error_handler,
+)
+from ffe_entrypoints.api.health import HealthController
+from ffe_entrypoints.api.metrics import UNMETERED, MetricsController, prometheus_config
+from ffe_entrypoints.container import Container, shutdown
+
+UNLIMITED = ["/health", "/ready", "/live", *UNMETERED]
+
+
+def _stores(container: Container) -> StoreRegistry:
+    settings = container.settings()
+    if settings.market_data.cache.backend == "redis":
+        from litestar.stores.redis import RedisStore
+
+        store: Any = RedisStore.with_client(
+            url=settings.market_data.cache.redis_url, namespace="ffe_rate_limit"
+        )
+    else:
+        store = MemoryStore()
+    return StoreRegistry(default_factory=lambda _name: store)
+
+
+def create_app(container: Container, *, start_agent: bool | None = None) -> Litestar:
+    """Build the API. ``start_agent`` overrides ``agent.autostart`` for this process."""
+    settings = container.settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        from ffe_entrypoints.logging import configure_logging
+
+        configure_logging(settings)
+        storage = container.storage()
+        await storage.migrate()
+        try:
+            yield
+        finally:
+            await shutdown(container)
+
+    def provide(name: str) -> Provide:
+        provider = getattr(container, name)
+        return Provide(lambda: provider(), sync_to_thread=False)
+
+    api_key = settings.api.api_key
+    prom = prometheus_config()
+    cors = (
+        CORSConfig(
+            allow_origins=list(settings.api.allowed_origins),
+            allow_headers=["X-API-Key", "Content-Type"],
+            allow_methods=["GET", "POST", "OPTIONS"],
+        )
+        if settings.api.allowed_origins
+        else None
+    )
+    rate_limit = RateLimitConfig(
+        rate_limit=("minute", settings.api.rate_limit_per_minute),
+        exclude=UNLIMITED,
+    )
+    return Litestar(
+        route_handlers=[HealthController, MetricsController],
+        dependencies={"health_service": provide("health_service")},
+        guards=[api_key_guard(api_key.get_secret_value() if api_key else None)],
+        middleware=[prom.middleware, rate_limit.middleware],
+        cors_config=cors,
+        stores=_stores(container),
+        exception_handlers={
+            FfeError: domain_error_handler,
+            HTTPException: http_error_handler,
+            Exception: unexpected_error_handler,
+        },
+        openapi_config=OpenAPIConfig(
+            title="Finance Feedback Engine API", version=__version__, path="/schema"
+        ),
+        lifespan=[lifespan],
+        debug=False,
+    )

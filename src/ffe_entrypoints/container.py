@@ -1,0 +1,249 @@
+"""The one place that wires adapters to services: a dependency-injector container built from
+validated settings, choosing every adapter by name from the plugin registry.
+
+CLI, API and agent runner all ask this container for what they need; tests override providers
+(``container.broker.override(providers.Object(fake))``) instead of monkeypatching.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dependency_injector import containers, providers
+
+from ffe_adapters.hookspecs import AdapterContext
+from ffe_adapters.registry import Registry, load_registry
+from ffe_adapters.telemetry.prometheus import PrometheusMetrics
+from ffe_core.config import Settings
+from ffe_core.ports.brokers import Broker
+from ffe_core.ports.clock import Clock, SystemClock
+from ffe_core.ports.metrics import Metrics
+from ffe_core.ports.providers import DecisionProvider, EqualWeights, WeightSource
+from ffe_core.services.circuit import CircuitBreaker
+from ffe_core.services.decisions import DecisionService
+from ffe_core.services.ensemble import Ensemble
+from ffe_core.services.market_data import MarketDataService
+from ffe_entrypoints.services.health import HealthService
+
+
+def adapter_context(
+    name: str,
+    settings: Settings,
+    clock: Clock,
+    metrics: Metrics,
+    **services: Any,
+) -> AdapterContext:
+    """The context a factory gets: its own options from ``settings.adapters[name]`` and services."""
+    return AdapterContext(
+        name=name,
+        settings=settings,
+        options=settings.adapters.get(name, {}),
+        clock=clock,
+        metrics=metrics,
+        **services,
+    )
+
+
+def build_adapter(registry: Registry, kind: str, name: str, ctx: AdapterContext) -> Any:
+    """Look ``name`` up among the registered ``kind`` factories and build it."""
+    return registry.factory(kind, name)(ctx)
+
+
+class Resources:
+    """Adapters with an async ``close()``, closed in reverse order of creation on shutdown."""
+
+    def __init__(self) -> None:
+        self._items: list[Any] = []
+
+    def track(self, item: Any) -> Any:
+        if item is not None and hasattr(item, "close"):
+            self._items.append(item)
+        return item
+
+    async def aclose(self) -> None:
+        while self._items:
+            await self._items.pop().close()
+
+
+def _storage(
+    registry: Registry, settings: Settings, clock: Clock, metrics: Metrics, res: Resources
+) -> Any:
+    ctx = adapter_context("sql", settings, clock, metrics)
+    return res.track(build_adapter(registry, "storage", "sql", ctx))
+
+
+def _cache(
+    registry: Registry, settings: Settings, clock: Clock, metrics: Metrics, res: Resources
+) -> Any:
+    backend = settings.market_data.cache.backend
+    if backend == "none":
+        return None
+    ctx = adapter_context(backend, settings, clock, metrics)
+    return res.track(build_adapter(registry, "caches", backend, ctx))
+
+
+def _market_data(
+    registry: Registry,
+    settings: Settings,
+    clock: Clock,
+    metrics: Metrics,
+    cache: Any,
+    res: Resources,
+) -> MarketDataService:
+    sources = [
+        build_adapter(
+            registry, "market_data", name, adapter_context(name, settings, clock, metrics)
+        )
+        for name in settings.market_data.sources
+    ]
+    cfg = settings.market_data.cache
+    return res.track(  # type: ignore[no-any-return]
+        MarketDataService(
+            sources,
+            cache,
+            quote_ttl_seconds=cfg.quote_ttl_seconds,
+            bar_ttl_seconds=cfg.bar_ttl_seconds,
+            clock=clock,
+        )
+    )
+
+
+def _broker(
+    registry: Registry,
+    settings: Settings,
+    clock: Clock,
+    metrics: Metrics,
+    uow_factory: Any,
+    market_data: MarketDataService,
+    res: Resources,
+) -> Broker:
+    name = settings.trading.broker
+    ctx = adapter_context(
+        name, settings, clock, metrics, uow_factory=uow_factory, market_data=market_data
+    )
+    return res.track(build_adapter(registry, "brokers", name, ctx))  # type: ignore[no-any-return]
+
+
+def _decision_providers(
+    registry: Registry,
+    settings: Settings,
+    clock: Clock,
+    metrics: Metrics,
+    cache: Any,
+    res: Resources,
+) -> dict[str, DecisionProvider]:
+    built: dict[str, DecisionProvider] = {}
+    for name in settings.providers.enabled:
+        ctx = adapter_context(name, settings, clock, metrics, cache=cache)
+        built[name] = res.track(build_adapter(registry, "decision_providers", name, ctx))
+    return built
+
+
+def _ensemble(
+    settings: Settings,
+    decision_providers: dict[str, DecisionProvider],
+    registry: Registry,
+    clock: Clock,
+    metrics: Metrics,
+    cache: Any,
+    weights: WeightSource,
+) -> Ensemble:
+    judge_name = settings.ensemble.judge_provider
+    judge = None
+    if judge_name:
+        judge = decision_providers.get(judge_name) or build_adapter(
+            registry,
+            "decision_providers",
+            judge_name,
+            adapter_context(judge_name, settings, clock, metrics, cache=cache),
+        )
+    return Ensemble(
+        decision_providers,
+        settings.ensemble,
+        provider_timeout=settings.providers.timeout_seconds,
+        weights=weights,
+        judge=judge,
+        metrics=metrics,
+    )
+
+
+def circuit_breakers(decision_providers: dict[str, DecisionProvider]) -> list[CircuitBreaker]:
+    """Every circuit breaker the providers expose (attribute ``circuit``)."""
+    found = (getattr(p, "circuit", None) for p in decision_providers.values())
+    return [c for c in found if isinstance(c, CircuitBreaker)]
+
+
+def _health(
+    settings: Settings,
+    storage: Any,
+    broker: providers.Provider[Broker],
+    market_data: providers.Provider[MarketDataService],
+    decision_providers: providers.Provider[dict[str, DecisionProvider]],
+) -> HealthService:
+    async def broker_ok() -> None:
+        await broker().get_portfolio()
+
+    async def market_data_ok() -> None:
+        symbol = settings.agent.instruments[0]
+        instrument = settings.instrument(symbol)
+        assert instrument is not None
+        await market_data().get_quote(instrument)
+
+    return HealthService(
+        checks={"storage": storage.ping, "broker": broker_ok, "market_data": market_data_ok},
+        breakers=lambda: circuit_breakers(decision_providers()),
+        mode=settings.trading.mode.value,
+    )
+
+
+class Container(containers.DeclarativeContainer):
+    """Everything ffe runs on, assembled lazily from ``settings``."""
+
+    settings = providers.Dependency(instance_of=Settings)
+    registry = providers.Singleton(load_registry)
+    clock: providers.Provider[Clock] = providers.Singleton(SystemClock)
+    metrics = providers.Singleton(PrometheusMetrics.default)
+    resources = providers.Singleton(Resources)
+
+    storage = providers.Singleton(_storage, registry, settings, clock, metrics, resources)
+    uow_factory = providers.Callable(lambda storage: storage.uow_factory, storage)
+    cache = providers.Singleton(_cache, registry, settings, clock, metrics, resources)
+    market_data = providers.Singleton(
+        _market_data, registry, settings, clock, metrics, cache, resources
+    )
+    broker = providers.Singleton(
+        _broker, registry, settings, clock, metrics, uow_factory, market_data, resources
+    )
+    weights: providers.Provider[WeightSource] = providers.Singleton(EqualWeights)
+    decision_providers = providers.Singleton(
+        _decision_providers, registry, settings, clock, metrics, cache, resources
+    )
+    ensemble = providers.Singleton(
+        _ensemble, settings, decision_providers, registry, clock, metrics, cache, weights
+    )
+    decision_service = providers.Singleton(
+        DecisionService,
+        settings=settings,
+        ensemble=ensemble,
+        market_data=market_data,
+        portfolio=providers.Callable(lambda broker: broker.get_portfolio, broker),
+        uow_factory=uow_factory,
+        clock=clock,
+    )
+    health_service = providers.Singleton(
+        _health,
+        settings,
+        storage,
+        broker.provider,
+        market_data.provider,
+        decision_providers.provider,
+    )
+
+
+def build_container(settings: Settings) -> Container:
+    return Container(settings=settings)
+
+
+async def shutdown(container: Container) -> None:
+    """Close every resource the container opened."""
+    await container.resources().aclose()

@@ -1,0 +1,1 @@
+"""Application services owned by the entry points (health aggregation, jobs)."""

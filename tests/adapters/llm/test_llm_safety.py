@@ -1,0 +1,54 @@
+"""Knowledge cut-off warnings, price lookup and option defaults of the LLM adapters."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from ffe_adapters.llm.anthropic.config import AnthropicOptions
+from ffe_adapters.llm.config import LlmOptions, lookup_by_model
+from ffe_adapters.llm.safety import VoteCache, knowledge_cutoff_warning
+from ffe_core.domain.decisions import ProviderVote
+
+CUTOFFS = {"gpt-4.1": date(2024, 6, 1), "gpt-4.1-mini": date(2024, 5, 1)}
+
+
+def test_cutoff_warning_only_before_the_cutoff() -> None:
+    before = datetime(2024, 4, 30, tzinfo=UTC)
+    after = datetime(2024, 6, 2, tzinfo=UTC)
+    assert "look-ahead" in (knowledge_cutoff_warning("gpt-4.1-2025-04-14", before, CUTOFFS) or "")
+    assert knowledge_cutoff_warning("gpt-4.1", after, CUTOFFS) is None
+    assert knowledge_cutoff_warning("unknown-model", before, CUTOFFS) is None
+
+
+def test_lookup_prefers_the_longest_matching_prefix() -> None:
+    assert lookup_by_model(CUTOFFS, "gpt-4.1-mini-2025-04-14") == date(2024, 5, 1)
+    assert lookup_by_model(CUTOFFS, "gpt-4.1-nano") == date(2024, 6, 1)
+    assert lookup_by_model(CUTOFFS, "o3") is None
+
+
+def test_configured_prices_extend_the_package_defaults() -> None:
+    options = AnthropicOptions.model_validate(
+        {"model": "my-claude", "prices": {"my-claude": {"input_per_mtok": 1, "output_per_mtok": 2}}}
+    )
+    assert options.cost_usd(1_000_000, 500_000) == pytest.approx(2.0)
+    assert "claude-haiku-4-5" in options.prices
+    assert LlmOptions(model="x").cost_usd(10**6, 10**6) == 0.0
+
+
+class _BrokenCache:
+    async def get(self, key: str) -> bytes | None:
+        raise OSError("down")
+
+    async def set(self, key: str, value: bytes, ttl_seconds: float) -> None:
+        raise OSError("down")
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_a_failing_cache_degrades_to_a_miss() -> None:
+    cache = VoteCache(_BrokenCache(), ttl_seconds=60)
+    await cache.put(ProviderVote(provider="p", confidence=0.5), "m", "h")
+    assert await cache.get("p", "m", "h") is None

@@ -1,0 +1,109 @@
+"""A hand-written ControlPlane fake: in-memory agent state and approvals that honour expiry."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from ffe_core.domain.agent import AgentState
+from ffe_core.domain.approvals import Approval, ApprovalStatus
+from ffe_core.domain.decisions import Action, Decision
+from ffe_core.domain.errors import ConflictError, NotFoundError
+from ffe_core.domain.portfolio import Portfolio, Position
+from ffe_core.ports.clock import ManualClock
+from ffe_core.ports.control import AgentStatus, ControlPlane
+
+
+class FakeControlPlane(ControlPlane):
+    """Behaves like the approval service and agent runner, in memory, on a ManualClock."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        self.clock = clock
+        self.state = AgentState.STOPPED
+        self.approvals: dict[str, Approval] = {}
+        self.decisions: list[Decision] = []
+        self.actions: list[tuple[str, str]] = []  # (action, by)
+        self.book = Portfolio(cash=Decimal("10000"))
+
+    def add_approval(self, approval_id: str, *, minutes: float = 5, summary: str = "") -> Approval:
+        now = self.clock.now()
+        approval = Approval(
+            id=approval_id,
+            decision_id=f"d-{approval_id}",
+            instrument="BTC-USD",
+            summary=summary or "BUY 0.01 BTC-USD @ 50,000 · conf 72%",
+            created_at=now,
+            expires_at=now + timedelta(minutes=minutes),
+        )
+        self.approvals[approval_id] = approval
+        return approval
+
+    async def agent_status(self) -> AgentStatus:
+        return AgentStatus(state=self.state, instruments=("BTC-USD",), interval_seconds=60)
+
+    async def _move(
+        self, action: str, by: str, allowed: set[AgentState], to: AgentState
+    ) -> AgentStatus:
+        if self.state not in allowed:
+            raise ConflictError(f"cannot {action}: agent is {self.state.value}")
+        self.actions.append((action, by))
+        self.state = to
+        return await self.agent_status()
+
+    async def start_agent(self, by: str) -> AgentStatus:
+        return await self._move("start", by, {AgentState.STOPPED}, AgentState.RUNNING)
+
+    async def stop_agent(self, by: str) -> AgentStatus:
+        return await self._move(
+            "stop", by, {AgentState.RUNNING, AgentState.PAUSED}, AgentState.STOPPED
+        )
+
+    async def pause_agent(self, by: str) -> AgentStatus:
+        return await self._move("pause", by, {AgentState.RUNNING}, AgentState.PAUSED)
+
+    async def resume_agent(self, by: str) -> AgentStatus:
+        return await self._move("resume", by, {AgentState.PAUSED}, AgentState.RUNNING)
+
+    async def portfolio(self) -> Portfolio:
+        return self.book
+
+    async def recent_decisions(self, limit: int = 10) -> list[Decision]:
+        return self.decisions[-limit:]
+
+    async def pending_approvals(self) -> list[Approval]:
+        now = self.clock.now()
+        return [
+            a for a in self.approvals.values() if a.effective_status(now) is ApprovalStatus.PENDING
+        ]
+
+    async def resolve_approval(self, approval_id: str, approve: bool, by: str) -> Approval:
+        try:
+            approval = self.approvals[approval_id]
+        except KeyError:
+            raise NotFoundError(f"approval {approval_id}") from None
+        now = self.clock.now()
+        status = approval.effective_status(now)
+        if status is ApprovalStatus.EXPIRED and approval.status is ApprovalStatus.PENDING:
+            approval = self.approvals[approval_id] = approval.expire()
+        if status is not ApprovalStatus.PENDING:
+            return approval  # idempotent: the resolved (or expired) approval, unchanged
+        target = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
+        approval = self.approvals[approval_id] = approval.resolve(target, by, now)
+        return approval
+
+
+def sample_decision(at: datetime) -> Decision:
+    return Decision(
+        instrument="BTC-USD",
+        action=Action.BUY,
+        confidence=0.72,
+        suggested_size=Decimal("0.01"),
+        reference_price=Decimal("50000"),
+        reasoning="Trend up on 4h\nVolume rising",
+        created_at=at,
+    )
+
+
+def with_position(book: Portfolio) -> Portfolio:
+    pos = Position(instrument="BTC-USD", quantity=Decimal("0.01"), average_price=Decimal("50000"))
+    return book.model_copy(update={"positions": {"BTC-USD": pos}})

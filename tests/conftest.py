@@ -1,0 +1,86 @@
+"""Shared fixtures: real SQLite and PostgreSQL storage (fresh schema per test), Redis probe."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ffe_core.config import StorageSettings
+
+PG_HOST, PG_PORT = "127.0.0.1", 5432
+PG_URL = os.environ.get(
+    "FFE_TEST_PG_URL", f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/test"
+)
+REDIS_URL = os.environ.get("FFE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def require_postgres() -> None:
+    if not port_open(PG_HOST, PG_PORT):
+        pytest.skip(f"PostgreSQL is not reachable on {PG_HOST}:{PG_PORT}")
+
+
+def require_redis() -> None:
+    if not port_open("127.0.0.1", 6379):
+        pytest.skip("Redis is not reachable on 127.0.0.1:6379")
+
+
+def sqlite_settings(tmp_path: Path) -> StorageSettings:
+    return StorageSettings(url=f"sqlite+aiosqlite:///{tmp_path / 'ffe.db'}")
+
+
+def postgres_settings() -> StorageSettings:
+    return StorageSettings(url=PG_URL, schema_name=f"t_{uuid.uuid4().hex[:12]}")
+
+
+async def drop_schema(schema: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user="postgres", database="test")
+    try:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def open_sql_storage(kind: str, tmp_path: Path) -> AsyncIterator[Any]:
+    """A migrated SqlStorage on SQLite (temp file) or PostgreSQL (fresh schema, dropped after)."""
+    from ffe_adapters.storage.sql.backend import SqlStorage
+
+    if kind == "postgres":
+        require_postgres()
+        settings = postgres_settings()
+    else:
+        settings = sqlite_settings(tmp_path)
+    storage = SqlStorage(settings)
+    await storage.migrate()
+    try:
+        yield storage
+    finally:
+        await storage.close()
+        if settings.schema_name:
+            await drop_schema(settings.schema_name)
+
+
+SQL_BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=SQL_BACKENDS)
+async def sql_storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
+    async with open_sql_storage(request.param, tmp_path) as storage:
+        yield storage

@@ -1,0 +1,221 @@
+"""One repository suite, run against SQLite and the machine's PostgreSQL (and the in-memory UoW)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ffe_adapters.storage.memory import InMemoryStore
+from ffe_core.domain.agent import AgentCycle, AgentRun, AgentState, CyclePhase
+from ffe_core.domain.approvals import Approval, ApprovalStatus
+from ffe_core.domain.decisions import Action, Decision, ProviderVote
+from ffe_core.domain.errors import ConflictError, ValidationFailed
+from ffe_core.domain.orders import Fill, Order, OrderStatus, Side, client_order_id_for
+from ffe_core.domain.performance import ProviderStats
+from ffe_core.domain.portfolio import Portfolio, Position
+from ffe_core.ports.storage import DecisionQuery
+from tests.conftest import SQL_BACKENDS, open_sql_storage
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture(params=[*SQL_BACKENDS, "memory"])
+async def uow_factory(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
+    if request.param == "memory":
+        yield InMemoryStore()
+        return
+    async with open_sql_storage(request.param, tmp_path) as storage:
+        yield storage.uow_factory
+
+
+def decision(i: int, instrument: str = "BTC-USD", action: Action = Action.BUY) -> Decision:
+    return Decision(
+        instrument=instrument,
+        action=action,
+        confidence=0.6,
+        votes=(
+            ProviderVote(provider="trend", action=action, confidence=0.7, latency_ms=1.5),
+            ProviderVote.abstain("llm", "timed out"),
+        ),
+        weights={"trend": 1.0, "llm": 1.0},
+        created_at=T0 + timedelta(minutes=i),
+    )
+
+
+async def test_decision_roundtrip_keeps_votes_and_weights(uow_factory: Any) -> None:
+    d = decision(1)
+    async with uow_factory() as uow:
+        await uow.decisions.add(d)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.decisions.get(d.id) == d
+        assert await uow.decisions.get("missing") is None
+
+
+async def test_uncommitted_write_leaves_nothing(uow_factory: Any) -> None:
+    d = decision(1)
+    with pytest.raises(RuntimeError):
+        async with uow_factory() as uow:
+            await uow.decisions.add(d)
+            await uow.orders.add(
+                Order(
+                    client_order_id="c1", instrument="BTC-USD", side=Side.BUY, quantity=Decimal(1)
+                )
+            )
+            raise RuntimeError("crash mid-write")
+    async with uow_factory() as uow:
+        assert await uow.decisions.get(d.id) is None
+        assert await uow.orders.get("c1") is None
+
+
+async def test_decisions_filter_and_cursor_pagination_cover_everything_once(
+    uow_factory: Any,
+) -> None:
+    made = [decision(i, "ETH-USD" if i % 3 == 0 else "BTC-USD") for i in range(12)]
+    async with uow_factory() as uow:
+        for d in made:
+            await uow.decisions.add(d)
+        await uow.commit()
+    seen: list[str] = []
+    cursor = None
+    async with uow_factory() as uow:
+        while True:
+            page, cursor = await uow.decisions.list(
+                DecisionQuery(instrument="BTC-USD", limit=3, cursor=cursor)
+            )
+            seen += [d.id for d in page]
+            if cursor is None:
+                break
+    expected = [d.id for d in sorted(made, key=lambda d: d.created_at, reverse=True)]
+    assert seen == [
+        i for i in expected if next(d for d in made if d.id == i).instrument == "BTC-USD"
+    ]
+    async with uow_factory() as uow:
+        page, _ = await uow.decisions.list(
+            DecisionQuery(since=T0 + timedelta(minutes=10), action=Action.BUY)
+        )
+    assert {d.id for d in page} == {made[10].id, made[11].id}
+
+
+async def test_bad_cursor_is_a_validation_error() -> None:
+    from ffe_adapters.storage.sql.repositories import parse_cursor
+
+    with pytest.raises(ValidationFailed):
+        parse_cursor("'; DROP TABLE decisions; --")
+
+
+async def test_orders_are_unique_by_client_order_id(uow_factory: Any) -> None:
+    coid = client_order_id_for("d1")
+    order = Order(
+        client_order_id=coid, instrument="BTC-USD", side=Side.BUY, quantity=Decimal("0.5")
+    )
+    async with uow_factory() as uow:
+        await uow.orders.add(order)
+        await uow.commit()
+    with pytest.raises(ConflictError):
+        async with uow_factory() as uow:
+            await uow.orders.add(order)
+            await uow.commit()
+    async with uow_factory() as uow:
+        stored = await uow.orders.get(coid)
+        assert stored == order
+        await uow.orders.update(order.transition(OrderStatus.SUBMITTED))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert [o.status for o in await uow.orders.list()] == [OrderStatus.SUBMITTED]
+        assert await uow.orders.list(status=OrderStatus.FILLED) == []
+
+
+async def test_fills_are_idempotent_and_ordered(uow_factory: Any) -> None:
+    fills = [
+        Fill(
+            client_order_id="c1",
+            instrument="BTC-USD",
+            side=Side.BUY,
+            quantity=Decimal("0.1"),
+            price=Decimal(100 + i),
+            ts=T0,
+        )
+        for i in range(3)
+    ]
+    async with uow_factory() as uow:
+        for f in fills:
+            assert await uow.fills.add(f) is True
+        assert await uow.fills.add(fills[0]) is False
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.fills.list("c1") == fills
+        assert await uow.fills.list("other") == []
+
+
+async def test_account_roundtrip_is_exact_decimal(uow_factory: Any) -> None:
+    book = Portfolio(
+        cash=Decimal("99999.123456789012345678"),
+        positions={
+            "BTC-USD": Position(
+                instrument="BTC-USD",
+                quantity=Decimal("0.00000001"),
+                average_price=Decimal("43210.98"),
+                realized_pnl=Decimal("-1.5"),
+            )
+        },
+    )
+    async with uow_factory() as uow:
+        assert await uow.accounts.load("acct") is None
+        await uow.accounts.save("acct", book)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.accounts.load("acct") == book
+        await uow.accounts.save("acct", book.model_copy(update={"positions": {}}))
+        await uow.commit()
+    async with uow_factory() as uow:
+        loaded = await uow.accounts.load("acct")
+        assert loaded is not None and loaded.positions == {}
+
+
+async def test_provider_stats_upsert(uow_factory: Any) -> None:
+    async with uow_factory() as uow:
+        await uow.provider_stats.save(ProviderStats(provider="trend", weight=1.0))
+        await uow.provider_stats.save(ProviderStats(provider="trend", weight=1.5, votes=3))
+        await uow.provider_stats.save(ProviderStats(provider="breakout"))
+        await uow.commit()
+    async with uow_factory() as uow:
+        stats = await uow.provider_stats.list()
+    assert [(s.provider, s.weight) for s in stats] == [("breakout", 1.0), ("trend", 1.5)]
+
+
+async def test_agent_runs_and_cycles(uow_factory: Any) -> None:
+    run = AgentRun(holder="host:1")
+    cycle = AgentCycle(run_id=run.id, seq=0, instrument="BTC-USD")
+    async with uow_factory() as uow:
+        await uow.agent.add_run(run)
+        await uow.agent.add_cycle(cycle)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.agent.active_run() == run
+        await uow.agent.update_cycle(cycle.model_copy(update={"phase": CyclePhase.DONE}))
+        await uow.agent.update_run(run.model_copy(update={"state": AgentState.STOPPED}))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.agent.active_run() is None
+        cycles = await uow.agent.list_cycles(run.id)
+    assert [c.phase for c in cycles] == [CyclePhase.DONE]
+
+
+async def test_approvals_one_per_decision(uow_factory: Any) -> None:
+    a = Approval(decision_id="d1", instrument="BTC-USD", expires_at=T0 + timedelta(minutes=5))
+    async with uow_factory() as uow:
+        await uow.approvals.add(a)
+        await uow.commit()
+    async with uow_factory() as uow:
+        resolved = a.resolve(ApprovalStatus.APPROVED, "alice", T0)
+        await uow.approvals.update(resolved)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.approvals.get(a.id) == resolved
+        assert await uow.approvals.list(ApprovalStatus.PENDING) == []

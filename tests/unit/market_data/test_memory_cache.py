@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from ffe_adapters.cache.memory import MemoryCache
+
+
+async def test_entries_expire_and_oldest_is_evicted():
+    now = [0.0]
+    cache = MemoryCache(max_entries=2, now=lambda: now[0])
+    await cache.set("a", b"1", 10)
+    await cache.set("b", b"2", 1)
+    await cache.get("a")  # a is now most recently used
+    await cache.set("c", b"3", 10)
+    assert await cache.get("b") is None
+    assert await cache.get("a") == b"1"
+    now[0] = 11
+    assert await cache.get("a") is None
+    assert len(cache) == 1

@@ -1,0 +1,101 @@
+"""The fill model's rules, one case each, and its adverse-cost invariant."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ffe_core.domain.market import Bar, Quote
+from ffe_core.domain.orders import OrderType, Side
+from ffe_core.services.fill_model import FillCosts, simulate_fill
+
+TS = datetime(2026, 1, 1, tzinfo=UTC)
+BAR = Bar(ts=TS, open=100, high=110, low=90, close=105)
+D = Decimal
+
+
+def fill(
+    side: Side,
+    kind: OrderType,
+    market: Bar | Quote = BAR,
+    costs: FillCosts = FillCosts(),
+    **kw: Decimal,
+):
+    return simulate_fill(
+        side=side, order_type=kind, quantity=D(2), market=market, costs=costs, **kw
+    )
+
+
+def test_market_order_pays_half_spread_then_slippage_and_commission() -> None:
+    costs = FillCosts(
+        commission_rate=D("0.001"), commission_fixed=D("1"), slippage=D("0.01"), spread=D("0.02")
+    )
+    got = fill(Side.BUY, OrderType.MARKET, costs=costs)
+    assert got is not None
+    assert got.price == D(100) * D("1.01") * D("1.01")
+    assert got.commission == D(2) * got.price * D("0.001") + 1
+    sold = fill(Side.SELL, OrderType.MARKET, costs=costs)
+    assert sold is not None
+    assert sold.price == D(100) * D("0.99") * D("0.99")
+
+
+def test_market_order_on_a_quote_uses_ask_for_buys_and_bid_for_sells() -> None:
+    q = Quote(symbol="X", ts=TS, bid=D("99"), ask=D("101"))
+    assert fill(Side.BUY, OrderType.MARKET, q).price == D("101")  # type: ignore[union-attr]
+    assert fill(Side.SELL, OrderType.MARKET, q).price == D("99")  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("side", "limit", "expected"),
+    [
+        (Side.BUY, D("95"), D("95")),  # traded through: at the limit
+        (Side.BUY, D("120"), D("100")),  # open already better: at the open
+        (Side.BUY, D("80"), None),  # never reached
+        (Side.SELL, D("105"), D("105")),
+        (Side.SELL, D("90"), D("100")),
+        (Side.SELL, D("111"), None),
+    ],
+)
+def test_limit_orders(side: Side, limit: Decimal, expected: Decimal | None) -> None:
+    got = fill(side, OrderType.LIMIT, limit_price=limit)
+    assert (got.price if got else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("side", "stop", "expected"),
+    [
+        (Side.BUY, D("105"), D("105")),
+        (Side.BUY, D("95"), D("100")),  # gapped above the stop: the worse open
+        (Side.BUY, D("111"), None),
+        (Side.SELL, D("95"), D("95")),
+        (Side.SELL, D("105"), D("100")),
+        (Side.SELL, D("89"), None),
+    ],
+)
+def test_stop_orders(side: Side, stop: Decimal, expected: Decimal | None) -> None:
+    got = fill(side, OrderType.STOP, stop_price=stop)
+    assert (got.price if got else None) == expected
+
+
+def test_negative_costs_are_refused() -> None:
+    with pytest.raises(ValueError, match="slippage"):
+        FillCosts(slippage=D("-0.1"))
+
+
+@given(
+    slippage=st.decimals(min_value="0", max_value="0.05", places=4),
+    spread=st.decimals(min_value="0", max_value="0.05", places=4),
+)
+def test_costs_always_move_the_price_against_the_trader(slippage, spread) -> None:
+    costs = FillCosts(slippage=slippage, spread=spread)
+    buy, sell = (
+        fill(Side.BUY, OrderType.MARKET, costs=costs),
+        fill(Side.SELL, OrderType.MARKET, costs=costs),
+    )
+    assert buy is not None
+    assert sell is not None
+    assert sell.price <= D(100) <= buy.price
