@@ -26,6 +26,8 @@ export default defineConfig({
     css: false,
     include: ['src/**/*.test.{ts,tsx}'],
     restoreMocks: true,
+    // The CI box is small and shared; generous timeouts keep slow-but-correct tests green.
+    testTimeout: 20_000,
     // Tests talk to a fake absolute API origin (intercepted by MSW), so no relative-URL fetches.
     env: { VITE_API_URL: 'http://ffe.test' },
   },

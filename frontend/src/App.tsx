@@ -1,14 +1,16 @@
 import { QueryClientProvider, type QueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { lazy, useState } from 'react';
 import { createBrowserRouter, RouterProvider, type RouteObject } from 'react-router';
 import { createQueryClient } from './api/queryClient';
 import { Layout } from './components/layout/Layout';
-import { AgentControlPage } from './pages/AgentControlPage';
-import { AnalyticsPage } from './pages/AnalyticsPage';
 import { DashboardPage } from './pages/DashboardPage';
 import { NotFoundPage } from './pages/NotFoundPage';
-import { OptimizationPage } from './pages/OptimizationPage';
 import { RouteErrorPage } from './pages/RouteErrorPage';
+
+// The dashboard is in the main bundle; the other pages (and recharts) load on first visit.
+const AgentControlPage = lazy(() => import('./pages/AgentControlPage').then((m) => ({ default: m.AgentControlPage })));
+const AnalyticsPage = lazy(() => import('./pages/AnalyticsPage').then((m) => ({ default: m.AnalyticsPage })));
+const OptimizationPage = lazy(() => import('./pages/OptimizationPage').then((m) => ({ default: m.OptimizationPage })));
 
 export const routes: RouteObject[] = [
   {

@@ -81,10 +81,10 @@ class ProvidersSettings(_Section):
 
 class EnsembleSettings(_Section):
     aggregation: Literal["weighted_majority", "confidence_weighted", "unanimity", "judge"] = (
-        "weighted_majority"
+        "confidence_weighted"
     )
     quorum: int = Field(default=2, ge=1)
-    max_disagreement: float = Field(default=0.67, ge=0, le=1)  # share of weight against the winner
+    max_disagreement: float = Field(default=0.5, ge=0, le=1)  # share of weight against the winner
     deadline_seconds: float = Field(default=45.0, gt=0)
     judge_provider: str | None = None
 
@@ -102,7 +102,10 @@ class RiskSettings(_Section):
     max_correlated_exposure: float = Field(default=0.6, gt=0, le=10)
     atr_stop_multiple: float = Field(default=2.0, gt=0)
     reward_risk: float = Field(default=2.0, gt=0)
-    min_confidence: float = Field(default=0.5, ge=0, le=1)
+    min_confidence: float = Field(default=0.4, ge=0, le=1)
+    allow_short: bool = True
+    correlation_lookback: int = Field(default=60, ge=3, le=5000)
+    """Bars of common history used to estimate the correlation between two instruments."""
 
 
 class TradingSettings(_Section):

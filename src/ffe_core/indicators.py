@@ -42,7 +42,7 @@ def _check_period(period: int) -> int:
     return p
 
 
-@njit(cache=True, nogil=True)  # type: ignore[misc]
+@njit(cache=True, nogil=True)
 def _sma_kernel(x: FloatArray, p: int) -> FloatArray:  # pragma: no cover - compiled
     # Running sum with Kahan compensation, as pandas' rolling mean does, so crossovers of two
     # averages agree with pandas-based tools even when the averages nearly touch.
@@ -67,10 +67,10 @@ def _sma_kernel(x: FloatArray, p: int) -> FloatArray:  # pragma: no cover - comp
 
 def sma(x: npt.ArrayLike, period: int) -> FloatArray:
     """Simple moving average; the first ``period - 1`` values are NaN."""
-    return _sma_kernel(_as_float(x), _check_period(period))  # type: ignore[no-any-return]
+    return _sma_kernel(_as_float(x), _check_period(period))
 
 
-@njit(cache=True, nogil=True)  # type: ignore[misc]
+@njit(cache=True, nogil=True)
 def _ema_kernel(x: FloatArray, p: int, alpha: float) -> FloatArray:  # pragma: no cover
     n = x.shape[0]
     out = np.full(n, np.nan)
@@ -90,10 +90,10 @@ def _ema_kernel(x: FloatArray, p: int, alpha: float) -> FloatArray:  # pragma: n
 def ema(x: npt.ArrayLike, period: int) -> FloatArray:
     """Exponential moving average (alpha = 2 / (period + 1)) seeded with the first SMA."""
     p = _check_period(period)
-    return _ema_kernel(_as_float(x), p, 2.0 / (p + 1.0))  # type: ignore[no-any-return]
+    return _ema_kernel(_as_float(x), p, 2.0 / (p + 1.0))
 
 
-@njit(cache=True, nogil=True)  # type: ignore[misc]
+@njit(cache=True, nogil=True)
 def _wilder_kernel(x: FloatArray, p: int, first: int) -> FloatArray:  # pragma: no cover
     # Wilder smoothing of x starting at index `first`: seed = mean of p values, then
     # s = (s * (p - 1) + x) / p.
@@ -149,10 +149,10 @@ def atr(
     prev[0] = c[0] if c.size else np.nan
     prev[1:] = c[:-1]
     tr = np.maximum(h - lo, np.maximum(np.abs(h - prev), np.abs(lo - prev)))
-    return _wilder_kernel(tr, _check_period(period), 0)  # type: ignore[no-any-return]
+    return _wilder_kernel(tr, _check_period(period), 0)
 
 
-@njit(cache=True, nogil=True)  # type: ignore[misc]
+@njit(cache=True, nogil=True)
 def _rolling_extreme(x: FloatArray, p: int, want_max: bool) -> FloatArray:  # pragma: no cover
     # Monotonic deque over indices: O(n) whatever the period.
     n = x.shape[0]
@@ -175,15 +175,15 @@ def _rolling_extreme(x: FloatArray, p: int, want_max: bool) -> FloatArray:  # pr
 
 def rolling_max(x: npt.ArrayLike, period: int) -> FloatArray:
     """Highest value of the last ``period`` bars, current bar included."""
-    return _rolling_extreme(_as_float(x), _check_period(period), True)  # type: ignore[no-any-return]
+    return _rolling_extreme(_as_float(x), _check_period(period), True)
 
 
 def rolling_min(x: npt.ArrayLike, period: int) -> FloatArray:
     """Lowest value of the last ``period`` bars, current bar included."""
-    return _rolling_extreme(_as_float(x), _check_period(period), False)  # type: ignore[no-any-return]
+    return _rolling_extreme(_as_float(x), _check_period(period), False)
 
 
-@njit(cache=True, nogil=True)  # type: ignore[misc]
+@njit(cache=True, nogil=True)
 def _rolling_std_kernel(x: FloatArray, p: int, ddof: int) -> FloatArray:  # pragma: no cover
     # Welford over each window would be O(n p); two passes over a window of at most a few
     # hundred bars stay exact enough and fast.
@@ -206,7 +206,7 @@ def _rolling_std_kernel(x: FloatArray, p: int, ddof: int) -> FloatArray:  # prag
 
 def rolling_std(x: npt.ArrayLike, period: int, ddof: int = 0) -> FloatArray:
     """Standard deviation of the last ``period`` values (population by default)."""
-    return _rolling_std_kernel(_as_float(x), _check_period(period), int(ddof))  # type: ignore[no-any-return]
+    return _rolling_std_kernel(_as_float(x), _check_period(period), int(ddof))
 
 
 def bollinger(

@@ -7,6 +7,8 @@ CLI, API and agent runner all ask this container for what they need; tests overr
 
 from __future__ import annotations
 
+import logging
+from decimal import Decimal
 from typing import Any
 
 from dependency_injector import containers, providers
@@ -15,15 +17,24 @@ from ffe_adapters.hookspecs import AdapterContext
 from ffe_adapters.registry import Registry, load_registry
 from ffe_adapters.telemetry.prometheus import PrometheusMetrics
 from ffe_core.config import Settings
+from ffe_core.domain.errors import ConfigError
+from ffe_core.domain.portfolio import Portfolio
 from ffe_core.ports.brokers import Broker
 from ffe_core.ports.clock import Clock, SystemClock
 from ffe_core.ports.metrics import Metrics
+from ffe_core.ports.notify import Notifier
 from ffe_core.ports.providers import DecisionProvider, EqualWeights, WeightSource
+from ffe_core.services.agent import TradingAgent
+from ffe_core.services.approvals import ApprovalService
 from ffe_core.services.circuit import CircuitBreaker
+from ffe_core.services.control import ControlService
 from ffe_core.services.decisions import DecisionService
 from ffe_core.services.ensemble import Ensemble
 from ffe_core.services.market_data import MarketDataService
+from ffe_core.services.notify import FanoutNotifier
 from ffe_entrypoints.services.health import HealthService
+
+log = logging.getLogger(__name__)
 
 
 def adapter_context(
@@ -167,6 +178,94 @@ def _ensemble(
     )
 
 
+def _channels(
+    kind: str,
+    registry: Registry,
+    settings: Settings,
+    clock: Clock,
+    metrics: Metrics,
+    res: Resources,
+) -> list[Any]:
+    """The log channel always; Telegram too when enabled (a Telegram config error falls back)."""
+    built = [build_adapter(registry, kind, "log", adapter_context("log", settings, clock, metrics))]
+    if settings.telegram.enabled:
+        try:
+            ctx = adapter_context("telegram", settings, clock, metrics)
+            built.append(res.track(build_adapter(registry, kind, "telegram", ctx)))
+        except ConfigError as exc:
+            log.warning("telegram %s disabled: %s", kind, exc)
+    return built
+
+
+def _agent(
+    settings: Settings,
+    decision_service: DecisionService,
+    broker: Broker,
+    approval_service: ApprovalService,
+    uow_factory: Any,
+    clock: Clock,
+    notifiers: list[Notifier],
+    metrics: Metrics,
+    market_data: MarketDataService,
+) -> TradingAgent:
+    async def prices(portfolio: Portfolio) -> dict[str, Decimal]:
+        marks: dict[str, Decimal] = {}
+        for symbol in portfolio.positions:
+            instrument = settings.instrument(symbol)
+            if instrument is not None:
+                marks[symbol] = (await market_data.get_quote(instrument)).mid
+        return marks
+
+    return TradingAgent(
+        settings,
+        decision_service,
+        broker,
+        approval_service,
+        uow_factory,
+        clock,
+        notifier=FanoutNotifier(notifiers),
+        metrics=metrics,
+        prices=prices,
+    )
+
+
+class TelegramRuntime:
+    """The webhook handler and, in polling mode, the poller; inert when Telegram is off."""
+
+    def __init__(self, settings: Settings, channels: list[Any], control: Any, clock: Clock) -> None:
+        self.webhook: Any = None
+        self._poller: Any = None
+        self._bot: Any = None
+        self._config: Any = None
+        channel = next((c for c in channels if getattr(c, "name", "") == "telegram"), None)
+        if channel is None:
+            return
+        from ffe_adapters.notify.telegram.config import TelegramConfig
+        from ffe_adapters.notify.telegram.polling import TelegramPoller
+        from ffe_adapters.notify.telegram.webhook import TelegramWebhook
+
+        self._bot = channel.bot
+        self._config = TelegramConfig.from_settings(
+            settings.telegram, settings.adapters.get("telegram", {})
+        )
+        if settings.telegram.mode == "polling":
+            self._poller = TelegramPoller.create(self._bot, control, self._config, clock)
+        else:
+            self.webhook = TelegramWebhook.create(self._bot, control, self._config, clock)
+
+    async def start(self) -> None:
+        if self._poller is not None:
+            await self._poller.start()
+        elif self.webhook is not None and self._config.webhook_url:
+            from ffe_adapters.notify.telegram.bot import register_webhook
+
+            await register_webhook(self._bot, self._config)
+
+    async def close(self) -> None:
+        if self._poller is not None:
+            await self._poller.stop()
+
+
 def circuit_breakers(decision_providers: dict[str, DecisionProvider]) -> list[CircuitBreaker]:
     """Every circuit breaker the providers expose (attribute ``circuit``)."""
     found = (getattr(p, "circuit", None) for p in decision_providers.values())
@@ -229,6 +328,47 @@ class Container(containers.DeclarativeContainer):
         portfolio=providers.Callable(lambda broker: broker.get_portfolio, broker),
         uow_factory=uow_factory,
         clock=clock,
+    )
+    notifiers = providers.Singleton(
+        _channels, "notifiers", registry, settings, clock, metrics, resources
+    )
+    approval_channels = providers.Singleton(
+        _channels, "approval_channels", registry, settings, clock, metrics, resources
+    )
+    approval_service = providers.Singleton(
+        ApprovalService,
+        settings=providers.Callable(lambda s: s.approvals, settings),
+        uow_factory=uow_factory,
+        clock=clock,
+        channels=approval_channels,
+    )
+    agent = providers.Singleton(
+        _agent,
+        settings,
+        decision_service,
+        broker,
+        approval_service,
+        uow_factory,
+        clock,
+        notifiers,
+        metrics,
+        market_data,
+    )
+    control = providers.Singleton(
+        lambda res, **kw: res.track(ControlService(**kw)),
+        resources,
+        agent=agent,
+        approvals=approval_service,
+        broker=broker,
+        uow_factory=uow_factory,
+    )
+    telegram = providers.Singleton(
+        lambda res, *a: res.track(TelegramRuntime(*a)),
+        resources,
+        settings,
+        approval_channels,
+        control,
+        clock,
     )
     health_service = providers.Singleton(
         _health,

@@ -35,7 +35,7 @@ export const portfolio: PortfolioStatus = {
   equity: '10250.50',
   initial_cash: '10000',
   pnl: '250.50',
-  pnl_pct: 0.02505,
+  pnl_pct: 0.0251,
   realized_pnl: '100.00',
   unrealized_pnl: '150.50',
   gross_exposure: '2250.50',
@@ -194,7 +194,7 @@ export const jobDone: BacktestJob = {
       { ts: '2025-01-03T00:00:00Z', drawdown: 0 },
     ],
     trades: [
-      { entry_time: '2025-01-01T00:00:00Z', exit_time: '2025-01-02T00:00:00Z', size: 1, entry_price: 100, exit_price: 105, pnl: 5, return_pct: 5 },
+      { entry_time: '2025-01-01T00:00:00Z', exit_time: '2025-01-02T00:00:00Z', size: 1, entry_price: 100, exit_price: 105, pnl: 5, return_pct: 0.05 },
     ],
     heatmap: { x_param: 'fast', y_param: 'slow', x: [5, 10], y: [20, 30], z: [[0.1, 0.2], [0.15, null]] },
   },

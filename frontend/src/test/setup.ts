@@ -42,6 +42,13 @@ if (!window.matchMedia) {
     }) as MediaQueryList;
 }
 
+// jsdom does no layout, so recharts' ResponsiveContainer measures 0×0 and warns; that is expected here.
+const originalWarn = console.warn.bind(console);
+console.warn = (...args: unknown[]) => {
+  if (typeof args[0] === 'string' && args[0].startsWith('The width(0) and height(0) of chart')) return;
+  originalWarn(...args);
+};
+
 const initialSettings = useSettingsStore.getState();
 const initialUi = useUiStore.getState();
 

@@ -12,6 +12,10 @@ from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Action, ProviderVote
 
 
+NEUTRAL = 0.3
+"""Confidence of a HOLD that only means "no signal from me" (not a conviction to stay out)."""
+
+
 def _arrays(ctx: DecisionContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     bars = ctx.bars
     close = np.fromiter((b.close for b in bars), dtype=np.float64, count=len(bars))
@@ -98,7 +102,7 @@ class TrendProvider:
             f"The averages ({o.fast} vs {o.slow} bars, gap {gap:+.2%}) and MACD momentum "
             f"({hist:+.4g}) disagree, so there is no clear trend to follow."
         )
-        return _vote(self.name, context, Action.HOLD, 0.5, reasoning, atr, o)
+        return _vote(self.name, context, Action.HOLD, NEUTRAL, reasoning, atr, o)
 
 
 class MeanReversionProvider:
@@ -144,7 +148,7 @@ class MeanReversionProvider:
             f"RSI {rsi:.1f} is between {o.oversold:.0f} and {o.overbought:.0f} and price sits "
             f"inside the Bollinger bands ({lower:.6g} to {upper:.6g}): nothing to fade."
         )
-        return _vote(self.name, context, Action.HOLD, 0.5, reasoning, atr, o)
+        return _vote(self.name, context, Action.HOLD, NEUTRAL, reasoning, atr, o)
 
 
 class BreakoutProvider:
@@ -181,4 +185,4 @@ class BreakoutProvider:
             f"Price {price:.6g} is inside the {o.lookback}-bar channel "
             f"({prior_low:.6g} to {prior_high:.6g}); no breakout yet."
         )
-        return _vote(self.name, context, Action.HOLD, 0.5, reasoning, atr, o)
+        return _vote(self.name, context, Action.HOLD, NEUTRAL, reasoning, atr, o)

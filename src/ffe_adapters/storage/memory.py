@@ -8,7 +8,9 @@ own tests; never by a running process.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 
@@ -17,6 +19,7 @@ from ffe_core.domain.approvals import Approval, ApprovalStatus
 from ffe_core.domain.decisions import Decision
 from ffe_core.domain.errors import ConflictError
 from ffe_core.domain.orders import Fill, Order, OrderStatus
+from ffe_core.domain.outcomes import DecisionOutcome
 from ffe_core.domain.performance import ProviderStats
 from ffe_core.domain.portfolio import Portfolio
 from ffe_core.ports.storage import DecisionQuery
@@ -32,6 +35,7 @@ class _Tables:
     runs: dict[str, AgentRun] = field(default_factory=dict)
     cycles: dict[str, AgentCycle] = field(default_factory=dict)
     approvals: dict[str, Approval] = field(default_factory=dict)
+    outcomes: dict[tuple[str, str], DecisionOutcome] = field(default_factory=dict)
 
 
 def _cursor_of(d: Decision) -> str:
@@ -190,6 +194,52 @@ class _Approvals:
         return sorted(rows, key=lambda a: a.created_at, reverse=True)
 
 
+class _Outcomes:
+    def __init__(self, t: _Tables) -> None:
+        self._t = t
+
+    async def add(self, outcome: DecisionOutcome) -> bool:
+        key = (outcome.decision_id, outcome.horizon)
+        if key in self._t.outcomes:
+            return False
+        self._t.outcomes[key] = outcome
+        return True
+
+    async def by_decisions(self, decision_ids: Sequence[str]) -> list[DecisionOutcome]:
+        wanted = set(decision_ids)
+        rows = [o for o in self._t.outcomes.values() if o.decision_id in wanted]
+        return sorted(rows, key=lambda o: (o.due_at, o.decision_id, o.horizon))
+
+    async def pending(
+        self, horizon: str, decided_before: datetime, limit: int = 1000
+    ) -> list[Decision]:
+        rows = [
+            d
+            for d in self._t.decisions.values()
+            if d.created_at <= decided_before and (d.id, horizon) not in self._t.outcomes
+        ]
+        rows.sort(key=lambda d: (d.created_at, d.id))
+        return rows[:limit]
+
+    async def list(
+        self,
+        *,
+        instrument: str | None = None,
+        horizon: str | None = None,
+        since: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[DecisionOutcome]:
+        rows = [
+            o
+            for o in self._t.outcomes.values()
+            if (instrument is None or o.instrument == instrument)
+            and (horizon is None or o.horizon == horizon)
+            and (since is None or o.due_at >= since)
+        ]
+        rows.sort(key=lambda o: (o.due_at, o.decision_id, o.horizon))
+        return rows[-limit:] if limit > 0 else []
+
+
 class InMemoryUnitOfWork:
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -204,6 +254,7 @@ class InMemoryUnitOfWork:
         self.provider_stats = _Stats(t)
         self.agent = _Agent(t)
         self.approvals = _Approvals(t)
+        self.outcomes = _Outcomes(t)
 
     async def __aenter__(self) -> Self:
         self._staged = copy.copy(self._store.tables)

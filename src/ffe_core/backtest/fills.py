@@ -21,7 +21,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
 from numba import njit
 
 __all__ = [
@@ -36,40 +35,40 @@ __all__ = [
 ]
 
 
-@njit(cache=True, nogil=True)  # type: ignore[misc]
+@njit(cache=True, nogil=True)
 def commission(size: float, price: float, fixed: float, relative: float) -> float:
     """Commission of one fill: ``fixed + |size| * price * relative`` (never negative inputs)."""
     return fixed + abs(size) * price * relative
 
 
-@njit(cache=True, nogil=True)  # type: ignore[misc]
+@njit(cache=True, nogil=True)
 def market_fill(price: float, direction: int, slippage: float) -> float:
     """A market (or triggered stop) fill: ``price`` moved against the trader by ``slippage``."""
     return price * (1.0 + direction * slippage)
 
 
-@njit(cache=True, nogil=True)  # type: ignore[misc]
+@njit(cache=True, nogil=True)
 def entry_price(fill: float, direction: int, spread: float) -> float:
     """The price a new position is booked at: the fill plus the full spread against us."""
     return fill * (1.0 + math.copysign(spread, direction))
 
 
-@njit(cache=True, nogil=True)  # type: ignore[misc]
+@njit(cache=True, nogil=True)
 def floordiv(a: float, b: float) -> float:
     """Python's float ``a // b`` (CPython's algorithm), so unit counts match backtesting.py."""
-    mod = np.fmod(a, b)
+    mod = float(np.fmod(a, b))
     div = (a - mod) / b
     if mod != 0.0 and ((b < 0.0) != (mod < 0.0)):
         div -= 1.0
     if div == 0.0:
         return math.copysign(0.0, a / b)
-    fl = math.floor(div)
+    fl = float(math.floor(div))
     if div - fl > 0.5:
         fl += 1.0
     return fl
 
 
-@njit(cache=True, nogil=True)  # type: ignore[misc]
+@njit(cache=True, nogil=True)
 def order_size(
     equity: float,
     fraction: float,
@@ -100,7 +99,7 @@ def order_size(
     return units
 
 
-@njit(cache=True, nogil=True)  # type: ignore[misc]
+@njit(cache=True, nogil=True)
 def stop_fill(stop: float, direction: int, open_: float, high: float, low: float) -> float:
     """Fill price of a stop order on this bar, or NaN if not triggered.
 
@@ -112,7 +111,7 @@ def stop_fill(stop: float, direction: int, open_: float, high: float, low: float
     return min(open_, stop) if low <= stop else math.nan
 
 
-@njit(cache=True, nogil=True)  # type: ignore[misc]
+@njit(cache=True, nogil=True)
 def limit_fill(limit: float, direction: int, open_: float, high: float, low: float) -> float:
     """Fill price of a limit order on this bar, or NaN: a buy fills at ``min(open, limit)``."""
     if direction > 0:
@@ -120,7 +119,7 @@ def limit_fill(limit: float, direction: int, open_: float, high: float, low: flo
     return max(open_, limit) if high >= limit else math.nan
 
 
-@njit(cache=True, nogil=True)  # type: ignore[misc]
+@njit(cache=True, nogil=True)
 def sl_tp_exit(
     side: int, sl: float, tp: float, open_: float, high: float, low: float
 ) -> tuple[float, int]:

@@ -34,7 +34,7 @@ def _sharpe_columns(m: FloatArray) -> FloatArray:
     sd = m.std(axis=0, ddof=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         sr = m.mean(axis=0) / sd
-    return np.where(np.isfinite(sr), sr, -np.inf)  # type: ignore[no-any-return]
+    return np.where(np.isfinite(sr), sr, -np.inf)
 
 
 def pbo_cscv(returns: npt.ArrayLike, n_splits: int = 16) -> PboResult:

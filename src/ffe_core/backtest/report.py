@@ -38,7 +38,7 @@ def _envelope(y: FloatArray, cols: int) -> tuple[FloatArray, FloatArray, FloatAr
 
 def _scale(v: FloatArray, lo: float, hi: float, size: float) -> FloatArray:
     span = (hi - lo) or 1.0
-    return size - (v - lo) / span * size  # type: ignore[no-any-return]
+    return size - (v - lo) / span * size
 
 
 def _svg_series(
@@ -91,7 +91,7 @@ def _fmt(v: Any) -> str:
 
 def drawdown(equity: FloatArray) -> FloatArray:
     """Drawdown in percent (<= 0) from the running equity peak."""
-    return (equity / np.maximum.accumulate(equity) - 1.0) * 100  # type: ignore[no-any-return]
+    return (equity / np.maximum.accumulate(equity) - 1.0) * 100
 
 
 def render_html(

@@ -100,7 +100,7 @@ class Trades:
     def return_pct(self) -> FloatArray:
         """Return as a fraction of the entry value, after commissions (backtesting.py's)."""
         gross = np.sign(self.size) * (self.exit_price / self.entry_price - 1)
-        return gross - self.commission / (np.abs(self.size) * self.entry_price)  # type: ignore[no-any-return]
+        return gross - self.commission / (np.abs(self.size) * self.entry_price)
 
 
 @dataclass(frozen=True)
@@ -112,8 +112,8 @@ class RunResult:
     config: FillConfig
 
 
-@njit(cache=True, nogil=True)  # type: ignore[misc]
-def _kernel(  # noqa: PLR0913, PLR0912, PLR0915
+@njit(cache=True, nogil=True)
+def _kernel(
     o: FloatArray,
     h: FloatArray,
     lo: FloatArray,

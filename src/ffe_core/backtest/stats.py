@@ -91,7 +91,7 @@ def _nanmean(x: FloatArray) -> float:
     return float(np.mean(x)) if x.size else math.nan
 
 
-def compute_stats(  # noqa: PLR0915
+def compute_stats(
     result: RunResult,
     bars: Bars,
     *,

@@ -24,7 +24,7 @@ Int8Array = npt.NDArray[np.int8]
 Strategy = Callable[..., Int8Array]
 
 
-@njit(cache=True, nogil=True)  # type: ignore[misc]
+@njit(cache=True, nogil=True)
 def _latch(up: npt.NDArray[np.bool_], down: npt.NDArray[np.bool_], short: bool) -> Int8Array:
     # Hold the side chosen by the last event: `up` -> long, `down` -> flat (or short).
     n = up.shape[0]  # pragma: no cover - compiled
@@ -52,7 +52,7 @@ def latch(
     up: npt.NDArray[np.bool_], down: npt.NDArray[np.bool_], *, short: bool = False
 ) -> Int8Array:
     """Target positions from entry/exit events: long after ``up``, flat (short) after ``down``."""
-    return _latch(np.ascontiguousarray(up), np.ascontiguousarray(down), bool(short))  # type: ignore[no-any-return]
+    return _latch(np.ascontiguousarray(up), np.ascontiguousarray(down), bool(short))
 
 
 def _ma_cross(fast_ma: FloatArray, slow_ma: FloatArray, short: bool) -> Int8Array:

@@ -22,7 +22,7 @@ from ffe_core.backtest.data import Bars
 from ffe_core.backtest.overfitting import deflated_sharpe, moments, pbo_cscv
 from ffe_core.backtest.search import Params, Progress, Strategy, best, run_search
 from ffe_core.backtest.simulator import FillConfig, RunResult, Trades, simulate
-from ffe_core.backtest.stats import Calendar, compute_stats
+from ffe_core.backtest.stats import compute_stats
 from ffe_core.domain.errors import ValidationFailed
 
 FloatArray = npt.NDArray[np.float64]
@@ -77,7 +77,7 @@ def _chunk_returns(equity: FloatArray, periods: int) -> FloatArray:
     edges = np.linspace(0, equity.size - 1, periods + 1).astype(np.int64)
     e = equity[edges]
     with np.errstate(divide="ignore", invalid="ignore"):
-        return e[1:] / e[:-1] - 1.0  # type: ignore[no-any-return]
+        return e[1:] / e[:-1] - 1.0
 
 
 def _overfitting(

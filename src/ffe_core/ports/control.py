@@ -5,7 +5,7 @@ Entry points and chat adapters depend on this port, never on the agent or contai
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -40,6 +40,7 @@ class AgentStatus(BaseModel):
     last_error: str | None = None
 
 
+@runtime_checkable
 class ControlPlane(Protocol):
     async def agent_status(self) -> AgentStatus: ...
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -12,6 +13,7 @@ from ffe_core.domain.agent import AgentCycle, AgentRun
 from ffe_core.domain.approvals import Approval, ApprovalStatus
 from ffe_core.domain.decisions import Action, Decision
 from ffe_core.domain.orders import Fill, Order, OrderStatus
+from ffe_core.domain.outcomes import DecisionOutcome
 from ffe_core.domain.performance import ProviderStats
 from ffe_core.domain.portfolio import Portfolio
 
@@ -103,6 +105,37 @@ class ApprovalRepository(Protocol):
     async def list(self, status: ApprovalStatus | None = None) -> list[Approval]: ...
 
 
+class OutcomeRepository(Protocol):
+    """Decision outcomes, one per (decision, horizon); also the history of learned weights."""
+
+    async def add(self, outcome: DecisionOutcome) -> bool:
+        """Insert; returns False (and changes nothing) if this decision+horizon is scored."""
+        ...
+
+    async def by_decisions(self, decision_ids: Sequence[str]) -> list[DecisionOutcome]:
+        """Every outcome of these decisions (any horizon)."""
+        ...
+
+    async def pending(
+        self, horizon: str, decided_before: datetime, limit: int = 1000
+    ) -> list[Decision]:
+        """Decisions made at or before ``decided_before`` not yet scored at ``horizon``,
+        oldest first."""
+        ...
+
+    async def list(
+        self,
+        *,
+        instrument: str | None = None,
+        horizon: str | None = None,
+        since: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[DecisionOutcome]:
+        """Outcomes oldest first by ``due_at`` (``since``: due at or after), at most ``limit``
+        (the most recent ones when there are more)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction across repositories: ``async with uow: ...; await uow.commit()``.
 
@@ -116,6 +149,7 @@ class UnitOfWork(Protocol):
     provider_stats: ProviderStatsRepository
     agent: AgentRepository
     approvals: ApprovalRepository
+    outcomes: OutcomeRepository
 
     async def __aenter__(self) -> Self: ...
 
@@ -131,5 +165,6 @@ class UnitOfWork(Protocol):
     async def rollback(self) -> None: ...
 
 
+@runtime_checkable
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...

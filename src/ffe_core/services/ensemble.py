@@ -169,8 +169,11 @@ class Ensemble:
                 mode,
             )
         winners = [v for v in counted if v.action is action]
-        w_sum = sum(weights.get(v.provider, 1.0) for v in counted)
-        conf = sum(weights.get(v.provider, 1.0) * v.confidence for v in winners) / w_sum
+        if mode == "confidence_weighted":
+            conf = best / total  # the ensemble's probability mass on the winning action
+        else:
+            w_sum = sum(weights.get(v.provider, 1.0) for v in counted)
+            conf = sum(weights.get(v.provider, 1.0) * v.confidence for v in winners) / w_sum
         top = max(winners, key=lambda v: (weights.get(v.provider, 1.0) * v.confidence, v.provider))
         return (
             action,

@@ -17,7 +17,10 @@ from litestar.stores.registry import StoreRegistry
 
 from ffe_core import __version__
 from ffe_core.domain.errors import FfeError
+from ffe_entrypoints.api.agent import AgentController
+from ffe_entrypoints.api.approvals import ApprovalController
 from ffe_entrypoints.api.auth import api_key_guard
+from ffe_entrypoints.api.decisions import DecisionController
 from ffe_entrypoints.api.errors import (
     domain_error_handler,
     http_error_handler,
@@ -25,9 +28,34 @@ from ffe_entrypoints.api.errors import (
 )
 from ffe_entrypoints.api.health import HealthController
 from ffe_entrypoints.api.metrics import UNMETERED, MetricsController, prometheus_config
+from ffe_entrypoints.api.portfolio import PortfolioController
+from ffe_entrypoints.api.providers import ProviderController
+from ffe_entrypoints.api.telegram import TelegramController
 from ffe_entrypoints.container import Container, shutdown
 
-UNLIMITED = ["/health", "/ready", "/live", *UNMETERED]
+UNLIMITED = ["/health", "/ready", "/live", "/webhook", *UNMETERED]
+CONTROLLERS = [
+    HealthController,
+    MetricsController,
+    DecisionController,
+    PortfolioController,
+    AgentController,
+    ApprovalController,
+    ProviderController,
+    TelegramController,
+]
+DEPENDENCIES = {
+    "health_service": "health_service",
+    "decision_service": "decision_service",
+    "uow_factory": "uow_factory",
+    "broker": "broker",
+    "settings": "settings",
+    "market_data": "market_data",
+    "control": "control",
+    "approval_service": "approval_service",
+    "decision_providers": "decision_providers",
+    "telegram_webhook": "telegram_webhook",
+}
 
 
 def _stores(container: Container) -> StoreRegistry:
@@ -54,12 +82,18 @@ def create_app(container: Container, *, start_agent: bool | None = None) -> Lite
         configure_logging(settings)
         storage = container.storage()
         await storage.migrate()
+        await container.telegram().start()
+        autostart = settings.agent.autostart if start_agent is None else start_agent
+        if autostart:
+            await container.control().start_agent("startup")
         try:
             yield
         finally:
             await shutdown(container)
 
     def provide(name: str) -> Provide:
+        if name == "telegram_webhook":
+            return Provide(lambda: container.telegram().webhook, sync_to_thread=False)
         provider = getattr(container, name)
         return Provide(lambda: provider(), sync_to_thread=False)
 
@@ -79,8 +113,8 @@ def create_app(container: Container, *, start_agent: bool | None = None) -> Lite
         exclude=UNLIMITED,
     )
     return Litestar(
-        route_handlers=[HealthController, MetricsController],
-        dependencies={"health_service": provide("health_service")},
+        route_handlers=CONTROLLERS,
+        dependencies={key: provide(name) for key, name in DEPENDENCIES.items()},
         guards=[api_key_guard(api_key.get_secret_value() if api_key else None)],
         middleware=[prom.middleware, rate_limit.middleware],
         cors_config=cors,

@@ -22,7 +22,7 @@ def test_rolling_indicators_match_pandas() -> None:
     np.testing.assert_allclose(ind.rolling_std(X, 20), s.rolling(20).std(ddof=0), rtol=1e-10)
     np.testing.assert_allclose(ind.rolling_max(X, 7), s.rolling(7).max())
     np.testing.assert_allclose(ind.rolling_min(X, 7), s.rolling(7).min())
-    mid, up, lo = ind.bollinger(X, 20, 2.0)
+    mid, up, _lo = ind.bollinger(X, 20, 2.0)
     np.testing.assert_allclose(up - mid, 2 * s.rolling(20).std(ddof=0), rtol=1e-10)
     assert np.isnan(ind.sma(X, 20)[:19]).all() and not np.isnan(ind.sma(X, 20)[19])
 
@@ -87,7 +87,7 @@ def test_csv_loader_reads_backtesting_layout_and_names_bad_lines(tmp_path: Path)
     assert bars.time is not None and str(bars.time[1])[:19] == "2020-01-02T10:00:00"
     bad = tmp_path / "bad.csv"
     bad.write_text(",Open,High,Low,Close\n2020-01-01,1,2,0.5,1\n2020-01-02,1,2,0.5,\n")
-    with pytest.raises(ValidationFailed, match="bad.csv line 3: close"):
+    with pytest.raises(ValidationFailed, match=r"bad\.csv line 3: close"):
         load_csv(bad)
     empty = tmp_path / "empty.csv"
     empty.write_text("")

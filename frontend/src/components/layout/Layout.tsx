@@ -1,6 +1,8 @@
+import { Suspense } from 'react';
 import { NavLink, Outlet } from 'react-router';
 import { useHealth } from '../../api/health';
 import { ModeBadge } from '../common/ModeBadge';
+import { LoadingState } from '../common/States';
 import { ApiKeyControl } from './ApiKeyDialog';
 import { Banners } from './Banners';
 import { CircuitBreakerStatus } from './CircuitBreakerStatus';
@@ -36,7 +38,9 @@ export function Layout() {
       </header>
       <Banners />
       <main className="main">
-        <Outlet />
+        <Suspense fallback={<LoadingState label="Loading page…" />}>
+          <Outlet />
+        </Suspense>
       </main>
     </div>
   );

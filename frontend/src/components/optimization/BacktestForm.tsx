@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { useMemo, useState, type FormEvent } from 'react';
 import { errorMessage } from '../../api/client';
 import { useInstruments, useStrategies, useSubmitBacktest } from '../../api/backtests';
 import type { BacktestJob, BacktestKind, BacktestRequest, ParamValue, Strategy } from '../../api/types';
@@ -96,22 +96,15 @@ export function BacktestForm({ onSubmitted }: { onSubmitted: (job: BacktestJob) 
   });
   const [validation, setValidation] = useState<string | null>(null);
 
-  // Default the instrument and strategy once the lists arrive.
-  useEffect(() => {
-    const first = instruments.data?.[0]?.symbol;
-    if (!form.instrument && first) setForm((f) => ({ ...f, instrument: first }));
-  }, [instruments.data, form.instrument]);
-  useEffect(() => {
-    const first = strategies.data?.[0]?.name;
-    if (!form.strategy && first) setForm((f) => ({ ...f, strategy: first }));
-  }, [strategies.data, form.strategy]);
-
-  const strategy = useMemo(() => strategies.data?.find((s) => s.name === form.strategy), [strategies.data, form.strategy]);
+  // Until the user picks, default to the first instrument / strategy the API lists.
+  const instrument = form.instrument || instruments.data?.[0]?.symbol || '';
+  const strategyName = form.strategy || strategies.data?.[0]?.name || '';
+  const strategy = useMemo(() => strategies.data?.find((s) => s.name === strategyName), [strategies.data, strategyName]);
   const update = (patch: Partial<FormState>) => setForm((f) => ({ ...f, ...patch }));
 
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
-    const { request, error } = buildRequest(form, strategy);
+    const { request, error } = buildRequest({ ...form, instrument, strategy: strategyName }, strategy);
     setValidation(error ?? null);
     if (!request) return;
     submit.mutate(request, { onSuccess: (job) => onSubmitted(job) });
@@ -136,8 +129,8 @@ export function BacktestForm({ onSubmitted }: { onSubmitted: (job: BacktestJob) 
         <label>
           <span>Instrument</span>
           {instruments.data && instruments.data.length > 0 ? (
-            <select name="instrument" value={form.instrument} onChange={(e) => update({ instrument: e.target.value })}>
-              {!instruments.data.some((i) => i.symbol === form.instrument) && <option value={form.instrument}>{form.instrument || '—'}</option>}
+            <select name="instrument" value={instrument} onChange={(e) => update({ instrument: e.target.value })}>
+              {!instruments.data.some((i) => i.symbol === instrument) && <option value={instrument}>{instrument || '—'}</option>}
               {instruments.data.map((i) => (
                 <option key={i.symbol} value={i.symbol}>{i.symbol}</option>
               ))}
@@ -148,7 +141,7 @@ export function BacktestForm({ onSubmitted }: { onSubmitted: (job: BacktestJob) 
         </label>
         <label>
           <span>Strategy</span>
-          <select name="strategy" value={form.strategy} onChange={(e) => update({ strategy: e.target.value, params: {}, grid: {} })}>
+          <select name="strategy" value={strategyName} onChange={(e) => update({ strategy: e.target.value, params: {}, grid: {} })}>
             {strategies.data.map((s) => (
               <option key={s.name} value={s.name}>{s.name}</option>
             ))}

@@ -1,7 +1,7 @@
 import { useMemo } from 'react';
 import { useBacktestJob } from '../../api/backtests';
 import type { BacktestJob, BacktestResult as Result } from '../../api/types';
-import { formatDateTime, formatNumber, formatStat, signClass, toNumber } from '../../lib/format';
+import { formatDateTime, formatNumber, formatPct, formatStat, signClass, toNumber } from '../../lib/format';
 import { DrawdownChart } from '../common/DrawdownChart';
 import { EquityChart } from '../common/EquityChart';
 import { Pill, type Tone } from '../common/Pill';
@@ -79,8 +79,8 @@ function TradesTable({ trades }: { trades: Result['trades'] }) {
                 <td className="num">{formatNumber(t.entry_price, 4)}</td>
                 <td className="num">{formatNumber(t.exit_price, 4)}</td>
                 <td className={`num ${signClass(t.pnl)}`}>{formatNumber(t.pnl, 2)}</td>
-                {/* return_pct is taken to be a percentage already (backtesting.py convention). */}
-                <td className={`num ${signClass(ret)}`}>{ret === null ? '—' : `${ret.toFixed(2)}%`}</td>
+                {/* return_pct is a fraction of the entry value (ffe_core.backtest). */}
+                <td className={`num ${signClass(ret)}`}>{formatPct(ret)}</td>
               </tr>
             );
           })}

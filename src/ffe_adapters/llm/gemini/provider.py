@@ -93,15 +93,15 @@ class GeminiBackend:
         tokens_out = (usage.candidates_token_count or 0) if usage else 0
         feedback = response.prompt_feedback
         if feedback is not None and feedback.block_reason is not None:
-            refusal = f"prompt blocked: {_name(feedback.block_reason)}"
-            return Completion(None, tokens_in, tokens_out, refusal=refusal)
+            blocked = f"prompt blocked: {_name(feedback.block_reason)}"
+            return Completion(None, tokens_in, tokens_out, refusal=blocked)
         if not response.candidates:
             return Completion(None, tokens_in, tokens_out, stop_reason="no candidates")
         candidate = response.candidates[0]
         finish = _name(candidate.finish_reason)
         parts = candidate.content.parts if candidate.content and candidate.content.parts else []
         text = "".join(part.text for part in parts if part.text and not part.thought) or None
-        refusal = None
+        refusal: str | None = None
         if finish in BLOCKED:
             refusal = candidate.finish_message or f"finish_reason={finish}"
         return Completion(

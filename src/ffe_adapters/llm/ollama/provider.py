@@ -83,7 +83,7 @@ class OllamaBackend:
 
     async def close(self) -> None:
         if self._client is not None:
-            await self._client.close()
+            await self._client.close()  # type: ignore[no-untyped-call]
 
 
 def create_provider(ctx: AdapterContext) -> LlmProvider:

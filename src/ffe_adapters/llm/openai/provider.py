@@ -46,19 +46,18 @@ class OpenAIBackend:
         return self._client
 
     async def complete(self, prompt: Prompt) -> Completion:
-        extra: dict[str, Any] = {}
-        if self.options.temperature is not None:
-            extra["temperature"] = self.options.temperature
-        response = await self.client().chat.completions.create(
-            model=self.options.model,
-            messages=[
+        params: dict[str, Any] = {
+            "model": self.options.model,
+            "messages": [
                 {"role": "system", "content": prompt.system},
                 {"role": "user", "content": prompt.user},
             ],
-            response_format=RESPONSE_FORMAT,  # type: ignore[arg-type]
-            max_completion_tokens=self.options.max_tokens,
-            **extra,
-        )
+            "response_format": RESPONSE_FORMAT,
+            "max_completion_tokens": self.options.max_tokens,
+        }
+        if self.options.temperature is not None:
+            params["temperature"] = self.options.temperature
+        response = await self.client().chat.completions.create(**params)
         usage = response.usage
         tokens_in = usage.prompt_tokens if usage else 0
         tokens_out = usage.completion_tokens if usage else 0

@@ -22,6 +22,7 @@ from ffe_adapters.storage.sql.repositories import (
     SqlDecisions,
     SqlFills,
     SqlOrders,
+    SqlOutcomes,
     SqlProviderStats,
 )
 from ffe_core.config import StorageSettings
@@ -46,6 +47,7 @@ class SqlUnitOfWork:
         self.provider_stats = SqlProviderStats(s)
         self.agent = SqlAgent(s)
         self.approvals = SqlApprovals(s)
+        self.outcomes = SqlOutcomes(s)
         return self
 
     async def __aexit__(

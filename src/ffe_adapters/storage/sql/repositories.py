@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +18,7 @@ from ffe_adapters.storage.sql.tables import (
     DecisionRow,
     FillRow,
     OrderRow,
+    OutcomeRow,
     PositionRow,
     ProviderStatsRow,
     VoteRow,
@@ -26,6 +28,7 @@ from ffe_core.domain.approvals import Approval, ApprovalStatus
 from ffe_core.domain.decisions import Decision
 from ffe_core.domain.errors import ConflictError, ValidationFailed
 from ffe_core.domain.orders import Fill, Order, OrderStatus
+from ffe_core.domain.outcomes import DecisionOutcome
 from ffe_core.domain.performance import ProviderStats
 from ffe_core.domain.portfolio import Portfolio, Position, TradingMode
 from ffe_core.ports.storage import DecisionQuery
@@ -340,3 +343,78 @@ class SqlApprovals:
         if status is not None:
             stmt = stmt.where(ApprovalRow.status == status.value)
         return [Approval.model_validate(r.payload) for r in (await self._s.scalars(stmt)).all()]
+
+
+class SqlOutcomes:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, outcome: DecisionOutcome) -> bool:
+        if await self._s.get(OutcomeRow, (outcome.decision_id, outcome.horizon)) is not None:
+            return False
+        self._s.add(
+            OutcomeRow(
+                decision_id=outcome.decision_id,
+                horizon=outcome.horizon,
+                instrument=outcome.instrument,
+                action=outcome.action.value,
+                due_at=outcome.due_at,
+                scored_at=outcome.scored_at,
+                realized_return=outcome.realized_return,
+                payload=_json(outcome),
+            )
+        )
+        try:
+            await self._s.flush()
+        except IntegrityError:
+            raise ConflictError(
+                f"outcome {outcome.decision_id}@{outcome.horizon} was written concurrently"
+            ) from None
+        return True
+
+    async def by_decisions(self, decision_ids: Sequence[str]) -> list[DecisionOutcome]:
+        if not decision_ids:
+            return []
+        stmt = (
+            select(OutcomeRow)
+            .where(OutcomeRow.decision_id.in_(list(decision_ids)))
+            .order_by(OutcomeRow.due_at, OutcomeRow.decision_id, OutcomeRow.horizon)
+        )
+        rows = (await self._s.scalars(stmt)).all()
+        return [DecisionOutcome.model_validate(r.payload) for r in rows]
+
+    async def pending(
+        self, horizon: str, decided_before: datetime, limit: int = 1000
+    ) -> list[Decision]:
+        scored = exists().where(
+            OutcomeRow.decision_id == DecisionRow.id, OutcomeRow.horizon == horizon
+        )
+        stmt = (
+            select(DecisionRow)
+            .where(DecisionRow.created_at <= decided_before, ~scored)
+            .order_by(DecisionRow.created_at, DecisionRow.id)
+            .limit(limit)
+        )
+        rows = (await self._s.scalars(stmt)).all()
+        return [Decision.model_validate(r.payload) for r in rows]
+
+    async def list(
+        self,
+        *,
+        instrument: str | None = None,
+        horizon: str | None = None,
+        since: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[DecisionOutcome]:
+        stmt = select(OutcomeRow)
+        if instrument is not None:
+            stmt = stmt.where(OutcomeRow.instrument == instrument)
+        if horizon is not None:
+            stmt = stmt.where(OutcomeRow.horizon == horizon)
+        if since is not None:
+            stmt = stmt.where(OutcomeRow.due_at >= since)
+        stmt = stmt.order_by(
+            OutcomeRow.due_at.desc(), OutcomeRow.decision_id.desc(), OutcomeRow.horizon.desc()
+        ).limit(max(limit, 0))
+        rows = (await self._s.scalars(stmt)).all()
+        return [DecisionOutcome.model_validate(r.payload) for r in reversed(rows)]

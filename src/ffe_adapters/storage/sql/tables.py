@@ -174,3 +174,23 @@ class ApprovalRow(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(Payload)
+
+
+class OutcomeRow(Base):
+    """A decision scored at one horizon; ``payload`` also carries the weight moves it caused."""
+
+    __tablename__ = "decision_outcomes"
+    decision_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("decisions.id", ondelete="CASCADE"), primary_key=True
+    )
+    horizon: Mapped[str] = mapped_column(String(16), primary_key=True)
+    instrument: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(8))
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    scored_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    realized_return: Mapped[float | None] = mapped_column(Float, nullable=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(Payload)
+    __table_args__ = (
+        Index("ix_decision_outcomes_instrument_due", "instrument", "due_at"),
+        Index("ix_decision_outcomes_horizon_due", "horizon", "due_at"),
+    )

@@ -1,0 +1,497 @@
+"""The autonomous agent: an OODA loop over the configured instruments.
+
+Observe (market, account) -> Orient (context, memory) -> Decide (ensemble -> risk) -> Act (order or
+approval request). Every cycle is journaled with its phase before the next step, and every order's
+client order id is derived from its decision, so a crash resumes without repeating an order:
+before anything is (re)sent the broker is asked by that id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from ffe_core.config import Settings
+from ffe_core.domain.agent import AgentCycle, AgentRun, AgentState, CyclePhase
+from ffe_core.domain.decisions import Action, Decision, utcnow
+from ffe_core.domain.errors import ConflictError, FfeError, NotFoundError
+from ffe_core.domain.orders import Order, OrderStatus, Side, client_order_id_for
+from ffe_core.domain.portfolio import Portfolio
+from ffe_core.ports.brokers import Broker
+from ffe_core.ports.clock import Clock
+from ffe_core.ports.control import KillSwitchState
+from ffe_core.ports.metrics import Metrics, NullMetrics
+from ffe_core.ports.notify import EventKind, Notification, Notifier
+from ffe_core.ports.storage import UnitOfWorkFactory
+from ffe_core.services.approvals import ApprovalService
+from ffe_core.services.decisions import DecisionService
+
+log = logging.getLogger(__name__)
+
+
+class EquityWatch(Protocol):
+    """What the agent needs of the risk manager between decisions: the drawdown kill switch."""
+
+    def update_equity(self, equity: Decimal, now: datetime) -> bool:
+        """Record equity; True when this update tripped the kill switch."""
+        ...
+
+    def kill_switch(self) -> KillSwitchState: ...
+
+
+def process_holder() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _holder_is_dead(holder: str) -> bool:
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+@dataclass
+class AgentProgress:
+    """What the agent is doing now (served by the control plane)."""
+
+    state: AgentState = AgentState.STOPPED
+    run: AgentRun | None = None
+    cycles: int = 0
+    started_monotonic: float = 0.0
+    phase: CyclePhase | None = None
+    instrument: str | None = None
+    last_error: str | None = None
+    last_decisions: list[Decision] = field(default_factory=list)
+
+
+class TradingAgent:
+    def __init__(
+        self,
+        settings: Settings,
+        decisions: DecisionService,
+        broker: Broker,
+        approvals: ApprovalService,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        *,
+        notifier: Notifier | None = None,
+        metrics: Metrics | None = None,
+        equity_watch: EquityWatch | None = None,
+        holder: str | None = None,
+        prices: Callable[[Portfolio], Awaitable[dict[str, Decimal]]] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.decisions = decisions
+        self.broker = broker
+        self.approvals = approvals
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.notifier = notifier
+        self.metrics = metrics or NullMetrics()
+        self.equity_watch = equity_watch
+        self.holder = holder or process_holder()
+        self.prices = prices
+        self.progress = AgentProgress()
+        self._stop = asyncio.Event()
+        self._resume = asyncio.Event()
+        self._resume.set()
+        self._act_lock = asyncio.Lock()
+
+    # lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def lease_seconds(self) -> float:
+        return max(30.0, 3 * self.settings.agent.interval_seconds)
+
+    async def acquire(self) -> AgentRun:
+        """Register this run; refuses while another live agent holds the same storage."""
+        now = self.clock.now()
+        async with self.uow_factory() as uow:
+            active = await uow.agent.active_run()
+            if active is not None and active.holder != self.holder:
+                age = (now - active.heartbeat_at).total_seconds()
+                if age < self.lease_seconds and not _holder_is_dead(active.holder):
+                    raise ConflictError(
+                        f"another agent is running on this storage (holder {active.holder}, "
+                        f"heartbeat {age:.0f}s ago)"
+                    )
+            if active is not None:
+                await uow.agent.update_run(
+                    active.model_copy(
+                        update={
+                            "state": AgentState.STOPPED,
+                            "stopped_at": now,
+                            "stop_reason": "taken over after its process stopped",
+                        }
+                    )
+                )
+            run = AgentRun(holder=self.holder, started_at=now, heartbeat_at=now)
+            await uow.agent.add_run(run)
+            await uow.commit()
+        return run
+
+    async def recover(self) -> list[AgentCycle]:
+        """Finish cycles a crash interrupted: an order journaled in ACT is looked up, never resent."""
+        fixed: list[AgentCycle] = []
+        async with self.uow_factory() as uow:
+            cycles = await uow.agent.list_cycles(limit=500)
+        for cycle in cycles:
+            if cycle.phase not in (
+                CyclePhase.OBSERVE,
+                CyclePhase.ORIENT,
+                CyclePhase.DECIDE,
+                CyclePhase.ACT,
+            ):
+                continue
+            note = "interrupted before acting; not resumed"
+            if cycle.phase is CyclePhase.ACT and cycle.client_order_id:
+                order = await self.broker.get_order(cycle.client_order_id)
+                note = (
+                    f"recovered: broker has order {order.client_order_id} ({order.status})"
+                    if order is not None
+                    else "interrupted before the order reached the broker; not resent (stale)"
+                )
+            done = cycle.model_copy(
+                update={
+                    "phase": CyclePhase.DONE if "recovered" in note else CyclePhase.FAILED,
+                    "note": note,
+                    "updated_at": self.clock.now(),
+                }
+            )
+            async with self.uow_factory() as uow:
+                await uow.agent.update_cycle(done)
+                await uow.commit()
+            fixed.append(done)
+        return fixed
+
+    async def run(
+        self,
+        cycles: int | None = None,
+        interval: float | None = None,
+        on_cycle: Callable[[AgentCycle], Awaitable[None] | None] | None = None,
+        *,
+        run: AgentRun | None = None,
+    ) -> AgentRun:
+        """Run until stopped (or ``cycles`` cycles); one cycle is one instrument's OODA pass.
+
+        ``run`` is a run already registered with :meth:`acquire` (the control plane acquires
+        first so that a refusal reaches the caller); otherwise it is acquired here.
+        """
+        run = run or await self.acquire()
+        self._stop.clear()
+        self.progress = AgentProgress(
+            state=AgentState.RUNNING, run=run, started_monotonic=time.monotonic()
+        )
+        self.metrics.agent_cycle(0.0, 0.0)
+        reason = "stopped"
+        try:
+            await self.recover()
+            await self._check_kill_switch()
+            pause = self.settings.agent.interval_seconds if interval is None else interval
+            while not self._stop.is_set():
+                await self._resume.wait()
+                await self._heartbeat()
+                await self.execute_approved()
+                for symbol in self.settings.agent.instruments:
+                    if self._stop.is_set() or (
+                        cycles is not None and self.progress.cycles >= cycles
+                    ):
+                        break
+                    cycle = await self.cycle(symbol)
+                    if on_cycle is not None:
+                        maybe = on_cycle(cycle)
+                        if maybe is not None:
+                            await maybe
+                if await self._check_kill_switch():
+                    reason = "kill switch: " + (self.kill_switch().reason or "drawdown limit")
+                    break
+                if cycles is not None and self.progress.cycles >= cycles:
+                    break
+                await self._sleep(pause)
+        except Exception as exc:
+            reason = f"error: {type(exc).__name__}: {exc}"
+            self.progress.last_error = reason
+            await self._notify(EventKind.ERROR, "Agent stopped on an error", reason)
+            raise
+        finally:
+            await self._finish(run, reason)
+        return run
+
+    def stop(self) -> None:
+        """Graceful: the current cycle finishes, then the loop ends."""
+        self._stop.set()
+        self._resume.set()
+
+    def pause(self) -> None:
+        if self.progress.state is AgentState.RUNNING:
+            self._resume.clear()
+            self.progress.state = AgentState.PAUSED
+
+    def resume(self) -> None:
+        if self.progress.state is AgentState.PAUSED:
+            self.progress.state = AgentState.RUNNING
+        self._resume.set()
+
+    def kill_switch(self) -> KillSwitchState:
+        return self.equity_watch.kill_switch() if self.equity_watch else KillSwitchState()
+
+    def uptime(self) -> float:
+        if self.progress.state is AgentState.STOPPED:
+            return 0.0
+        return time.monotonic() - self.progress.started_monotonic
+
+    async def _sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), seconds)
+
+    async def _heartbeat(self) -> None:
+        run = self.progress.run
+        if run is None:
+            return
+        run = run.model_copy(
+            update={"heartbeat_at": self.clock.now(), "state": self.progress.state}
+        )
+        async with self.uow_factory() as uow:
+            current = await uow.agent.active_run()
+            if current is not None and current.id != run.id:
+                raise ConflictError(f"this agent's run was taken over by {current.holder}")
+            await uow.agent.update_run(run)
+            await uow.commit()
+        self.progress.run = run
+
+    async def _finish(self, run: AgentRun, reason: str) -> None:
+        current = self.progress.run or run
+        async with self.uow_factory() as uow:
+            await uow.agent.update_run(
+                current.model_copy(
+                    update={
+                        "state": AgentState.STOPPED,
+                        "stopped_at": self.clock.now(),
+                        "stop_reason": reason,
+                    }
+                )
+            )
+            await uow.commit()
+        self.progress.state = AgentState.STOPPED
+        self.metrics.agent_cycle(0.0, 0.0)
+
+    # one cycle -------------------------------------------------------------------------------
+
+    async def _journal(self, cycle: AgentCycle, **changes: object) -> AgentCycle:
+        updated = cycle.model_copy(update={**changes, "updated_at": self.clock.now()})
+        async with self.uow_factory() as uow:
+            await uow.agent.update_cycle(updated)
+            await uow.commit()
+        phase = updated.phase
+        self.progress.phase = phase
+        return updated
+
+    async def cycle(self, symbol: str) -> AgentCycle:
+        """One OODA pass for ``symbol``; failures end the cycle as FAILED with the reason."""
+        assert self.progress.run is not None, "call run() (which acquires the run) first"
+        started = time.perf_counter()
+        cycle = AgentCycle(
+            run_id=self.progress.run.id,
+            seq=self.progress.cycles,
+            instrument=symbol,
+            started_at=self.clock.now(),
+            updated_at=self.clock.now(),
+        )
+        async with self.uow_factory() as uow:
+            await uow.agent.add_cycle(cycle)
+            await uow.commit()
+        self.progress.instrument, self.progress.phase = symbol, CyclePhase.OBSERVE
+        try:
+            await self._observe()
+            cycle = await self._journal(cycle, phase=CyclePhase.DECIDE)
+            decision = await self.decisions.decide(symbol)
+            self.progress.last_decisions = [decision, *self.progress.last_decisions][:20]
+            cycle = await self._journal(cycle, phase=CyclePhase.ACT, decision_id=decision.id)
+            cycle = await self._act(cycle, decision)
+        except FfeError as exc:
+            self.progress.last_error = f"{symbol}: {exc}"
+            cycle = await self._journal(cycle, phase=CyclePhase.FAILED, note=str(exc)[:500])
+        finally:
+            self.progress.cycles += 1
+            self.metrics.agent_cycle(time.perf_counter() - started, self.uptime())
+        return cycle
+
+    async def _observe(self) -> None:
+        process = getattr(self.broker, "process_market", None)
+        if process is None:
+            return
+        for order in await process():
+            if order.status is OrderStatus.FILLED:
+                self.metrics.trade_executed(order.instrument, order.side.value)
+                await self._notify(
+                    EventKind.FILL,
+                    f"Filled {order.side} {order.instrument}",
+                    f"{order.filled_quantity} @ {order.average_fill_price}",
+                    {
+                        "instrument": order.instrument,
+                        "side": order.side.value,
+                        "size": str(order.filled_quantity),
+                        "price": str(order.average_fill_price),
+                    },
+                )
+
+    async def _act(self, cycle: AgentCycle, decision: Decision) -> AgentCycle:
+        risk = decision.risk
+        if decision.action is Action.HOLD:
+            return await self._journal(
+                cycle, phase=CyclePhase.DONE, note="hold: " + decision.reasoning[:300]
+            )
+        if risk is not None and not risk.approved:
+            await self._notify(
+                EventKind.RISK_REJECTION,
+                f"Risk rejected {decision.action} {decision.instrument}",
+                risk.reason,
+                {"instrument": decision.instrument, "action": decision.action.value},
+            )
+            return await self._journal(
+                cycle, phase=CyclePhase.DONE, note="risk rejected: " + risk.reason
+            )
+        order = await self.order_for(decision)
+        if order is None:
+            return await self._journal(
+                cycle, phase=CyclePhase.DONE, note="nothing to trade at this size"
+            )
+        notional = order.quantity * (decision.reference_price or Decimal(0))
+        await self._notify(
+            EventKind.DECISION,
+            f"{decision.action} {decision.instrument}",
+            decision.reasoning[:500],
+            {
+                "instrument": decision.instrument,
+                "action": decision.action.value,
+                "size": str(order.quantity),
+                "confidence": f"{decision.confidence:.2f}",
+            },
+        )
+        if self.approvals.needs_approval(notional):
+            approval = await self.approvals.request(decision)
+            return await self._journal(
+                cycle, phase=CyclePhase.AWAITING_APPROVAL, note=f"awaiting approval {approval.id}"
+            )
+        return await self._send(cycle, order)
+
+    async def order_for(self, decision: Decision) -> Order | None:
+        """The order a decision implies: the risk-approved size, or closing the opposite position."""
+        instrument = self.decisions.instrument(decision.instrument)
+        side = Side.BUY if decision.action is Action.BUY else Side.SELL
+        size = decision.risk.size if decision.risk is not None else decision.suggested_size
+        if size is None:
+            position = (await self.broker.get_portfolio()).position(decision.instrument)
+            opposite = position.quantity * side.sign < 0
+            size = abs(position.quantity) if opposite else Decimal(0)
+        size = instrument.round_size(size)
+        if size <= 0:
+            return None
+        return Order(
+            client_order_id=client_order_id_for(decision.id),
+            decision_id=decision.id,
+            instrument=decision.instrument,
+            side=side,
+            quantity=size,
+            stop_loss=decision.stop_loss,
+            take_profit=decision.take_profit,
+            created_at=self.clock.now(),
+            updated_at=self.clock.now(),
+        )
+
+    async def _send(self, cycle: AgentCycle, order: Order) -> AgentCycle:
+        async with self._act_lock:
+            return await self._send_locked(cycle, order)
+
+    async def _send_locked(self, cycle: AgentCycle, order: Order) -> AgentCycle:
+        existing = await self.broker.get_order(order.client_order_id)
+        if existing is not None:
+            return await self._journal(
+                cycle,
+                phase=CyclePhase.DONE,
+                client_order_id=order.client_order_id,
+                note=f"order already at broker ({existing.status}); not resent",
+            )
+        cycle = await self._journal(
+            cycle, phase=CyclePhase.ACT, client_order_id=order.client_order_id
+        )
+        sent = await self.broker.submit_order(order)
+        if sent.status is OrderStatus.FILLED:
+            self.metrics.trade_executed(sent.instrument, sent.side.value)
+        return await self._journal(
+            cycle, phase=CyclePhase.DONE, note=f"order {sent.status}: {sent.side} {sent.quantity}"
+        )
+
+    async def execute_approved(self) -> list[str]:
+        """Send orders for approved decisions not yet at the broker (idempotent by client id)."""
+        sent: list[str] = []
+        for decision_id in await self.approvals.approved_decision_ids():
+            coid = client_order_id_for(decision_id)
+            if await self.broker.get_order(coid) is not None:
+                continue
+            async with self.uow_factory() as uow:
+                decision = await uow.decisions.get(decision_id)
+            if decision is None:
+                raise NotFoundError(f"approved decision {decision_id} is missing")
+            order = await self.order_for(decision)
+            if order is None or self.progress.run is None:
+                continue
+            cycle = AgentCycle(
+                run_id=self.progress.run.id,
+                seq=self.progress.cycles,
+                instrument=decision.instrument,
+                phase=CyclePhase.ACT,
+                decision_id=decision.id,
+                note="approved",
+                started_at=self.clock.now(),
+                updated_at=self.clock.now(),
+            )
+            async with self.uow_factory() as uow:
+                await uow.agent.add_cycle(cycle)
+                await uow.commit()
+            await self._send(cycle, order)
+            sent.append(coid)
+        return sent
+
+    async def _check_kill_switch(self) -> bool:
+        if self.equity_watch is None:
+            return False
+        if self.equity_watch.kill_switch().tripped:
+            return True
+        portfolio = await self.broker.get_portfolio()
+        prices = await self.prices(portfolio) if self.prices else {}
+        equity = portfolio.equity(prices)
+        if self.equity_watch.update_equity(equity, self.clock.now()):
+            state = self.equity_watch.kill_switch()
+            await self._notify(EventKind.KILL_SWITCH, "Kill switch tripped", state.reason or "")
+            return True
+        return False
+
+    async def _notify(
+        self, kind: EventKind, title: str, body: str = "", fields: dict[str, str] | None = None
+    ) -> None:
+        if self.notifier is None:
+            return
+        try:
+            await self.notifier.notify(
+                Notification(kind=kind, title=title, body=body, fields=fields or {}, ts=utcnow())
+            )
+        except Exception as exc:  # notifications never stop trading
+            log.warning("notifier failed: %s", exc)

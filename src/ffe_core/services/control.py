@@ -1,0 +1,125 @@
+"""The control plane: agent lifecycle in the background, approvals and account views.
+
+API, CLI and Telegram all go through this one implementation of ``ControlPlane``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from ffe_core.domain.agent import AgentState
+from ffe_core.domain.approvals import Approval, ApprovalStatus
+from ffe_core.domain.decisions import Decision
+from ffe_core.domain.errors import ConflictError
+from ffe_core.domain.portfolio import Portfolio
+from ffe_core.ports.brokers import Broker
+from ffe_core.ports.control import AgentStatus
+from ffe_core.ports.storage import DecisionQuery, UnitOfWorkFactory
+from ffe_core.services.agent import TradingAgent
+from ffe_core.services.approvals import ApprovalService
+
+log = logging.getLogger(__name__)
+
+
+class ControlService:
+    """Implements ``ffe_core.ports.control.ControlPlane`` over one agent."""
+
+    def __init__(
+        self,
+        agent: TradingAgent,
+        approvals: ApprovalService,
+        broker: Broker,
+        uow_factory: UnitOfWorkFactory,
+    ) -> None:
+        self.agent = agent
+        self.approvals = approvals
+        self.broker = broker
+        self.uow_factory = uow_factory
+        self._task: asyncio.Task[object] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def agent_status(self) -> AgentStatus:
+        p = self.agent.progress
+        run = p.run
+        return AgentStatus(
+            state=p.state if self.running else AgentState.STOPPED,
+            run_id=run.id if run and self.running else None,
+            started_at=run.started_at if run and self.running else None,
+            uptime_seconds=round(self.agent.uptime(), 3) if self.running else 0.0,
+            cycles=p.cycles,
+            current_phase=p.phase.value if p.phase and self.running else None,
+            current_instrument=p.instrument if self.running else None,
+            instruments=self.agent.settings.agent.instruments,
+            interval_seconds=self.agent.settings.agent.interval_seconds,
+            kill_switch=self.agent.kill_switch(),
+            last_error=p.last_error,
+        )
+
+    async def start_agent(self, by: str) -> AgentStatus:
+        if self.running:
+            raise ConflictError("the agent is already running")
+        if self.agent.kill_switch().tripped:
+            raise ConflictError(
+                f"the kill switch is tripped ({self.agent.kill_switch().reason}); reset it first"
+            )
+        run = await self.agent.acquire()
+        log.info("agent started by %s (run %s)", by, run.id)
+        self._task = asyncio.create_task(self._run(run.id), name="ffe-agent")
+        self.agent.progress.state = AgentState.RUNNING
+        self.agent.progress.run = run
+        return await self.agent_status()
+
+    async def _run(self, run_id: str) -> object:
+        run = self.agent.progress.run
+        try:
+            return await self.agent.run(run=run if run and run.id == run_id else None)
+        except Exception:
+            log.exception("agent run %s ended on an error", run_id)
+            return None
+
+    async def stop_agent(self, by: str) -> AgentStatus:
+        if self._task is not None:
+            log.info("agent stop requested by %s", by)
+            self.agent.stop()
+            with contextlib.suppress(Exception):
+                await self._task
+            self._task = None
+        return await self.agent_status()
+
+    async def pause_agent(self, by: str) -> AgentStatus:
+        if not self.running:
+            raise ConflictError("the agent is not running")
+        self.agent.pause()
+        return await self.agent_status()
+
+    async def resume_agent(self, by: str) -> AgentStatus:
+        if not self.running:
+            raise ConflictError("the agent is not running")
+        self.agent.resume()
+        return await self.agent_status()
+
+    async def portfolio(self) -> Portfolio:
+        return await self.broker.get_portfolio()
+
+    async def recent_decisions(self, limit: int = 10) -> list[Decision]:
+        async with self.uow_factory() as uow:
+            items, _ = await uow.decisions.list(DecisionQuery(limit=limit))
+        return items
+
+    async def pending_approvals(self) -> list[Approval]:
+        return await self.approvals.find(ApprovalStatus.PENDING)
+
+    async def resolve_approval(self, approval_id: str, approve: bool, by: str) -> Approval:
+        approval = await self.approvals.resolve(approval_id, approve, by)
+        if approval.status is ApprovalStatus.APPROVED and self.running:
+            await self.agent.execute_approved()
+        return approval
+
+    async def close(self) -> None:
+        """Stop the agent gracefully (the container closes this first)."""
+        await self.stop_agent("shutdown")

@@ -1,0 +1,288 @@
+"""Learning from outcomes: score stored decisions once their horizons pass, keep per-provider
+performance (hit rate, Brier, P&L attribution) and learn bounded, explainable ensemble weights.
+
+Storage: outcomes go to the ``outcomes`` repository, one row per (decision, horizon), which
+makes scoring idempotent. Per-provider totals and the current weight live in ``provider_stats``.
+The weight history ("weights over time") is not a separate table: every learning-horizon
+outcome carries, per vote, ``weight_before``/``weight_after`` and the reason, so
+:meth:`LearningService.weight_history` reads it back from the outcomes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from ffe_core.domain.context import PastDecision
+from ffe_core.domain.decisions import Decision
+from ffe_core.domain.instruments import Instrument
+from ffe_core.domain.intervals import interval_delta, interval_seconds
+from ffe_core.domain.outcomes import DecisionOutcome, VoteScore, WeightSnapshot
+from ffe_core.domain.performance import ProviderStats
+from ffe_core.ports.market_data import MarketDataSource
+from ffe_core.ports.storage import DecisionQuery, UnitOfWork, UnitOfWorkFactory
+from ffe_core.services.learning_scoring import (
+    LearningSettings,
+    bounded,
+    brier,
+    direction,
+    explain,
+    is_hit,
+    next_weight,
+    trade_pnl,
+    weight_shares,
+)
+
+PriceLookup = Callable[[str, datetime], Awaitable[float | Decimal | None]]
+"""Price of an instrument (by symbol) as of a time, or None when it is not known (yet)."""
+
+
+@dataclass
+class ScoringReport:
+    """What one ``score_due`` pass did."""
+
+    scored: int = 0
+    void: int = 0
+    waiting: int = 0
+    """Due decisions left pending because a price is not available yet."""
+    weights: dict[str, float] = field(default_factory=dict)
+    """Weights after the pass, for the providers it updated."""
+
+
+def _price(value: float | Decimal | None) -> Decimal | None:
+    """A usable positive, finite price, or None."""
+    if value is None:
+        return None
+    try:
+        price = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return price if price.is_finite() and price > 0 else None
+
+
+class LearningService:
+    """Scores decisions, keeps provider stats and serves the learned weights (a WeightSource)."""
+
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, settings: LearningSettings | None = None
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.settings = settings or LearningSettings()
+
+    async def weights(self, providers: list[str]) -> dict[str, float]:
+        """Persisted learned weights, within the bounds; 1.0 for providers never scored."""
+        async with self.uow_factory() as uow:
+            known = {s.provider: s.weight for s in await uow.provider_stats.list()}
+        return {p: bounded(known[p], self.settings) if p in known else 1.0 for p in providers}
+
+    async def stats(self) -> list[ProviderStats]:
+        async with self.uow_factory() as uow:
+            return await uow.provider_stats.list()
+
+    async def score_due(self, now: datetime, price_lookup: PriceLookup) -> ScoringReport:
+        """Score every decision whose horizon has passed by ``now`` (oldest first), in one
+        transaction; already scored (decision, horizon) pairs are skipped."""
+        report = ScoringReport()
+        async with self.uow_factory() as uow:
+            stats = {s.provider: s for s in await uow.provider_stats.list()}
+            changed: set[str] = set()
+            for horizon in self.settings.horizons:
+                delta = interval_delta(horizon)
+                pending = await uow.outcomes.pending(horizon, now - delta, self.settings.batch_size)
+                for decision in pending:
+                    outcome = await self._outcome(uow, decision, horizon, delta, now, price_lookup)
+                    if outcome is None:
+                        report.waiting += 1
+                        continue
+                    if horizon == self.settings.learning_horizon and not outcome.is_void:
+                        outcome = self._learn(decision, outcome, stats, now)
+                        changed.update(s.provider for s in outcome.scores)
+                        changed.update(v.provider for v in decision.votes if v.abstained)
+                    if await uow.outcomes.add(outcome):
+                        report.scored += 1
+                        report.void += outcome.is_void
+            for name in sorted(changed):
+                await uow.provider_stats.save(stats[name])
+            await uow.commit()
+        report.weights = {n: stats[n].weight for n in sorted(changed)}
+        return report
+
+    async def _outcome(
+        self,
+        uow: UnitOfWork,
+        decision: Decision,
+        horizon: str,
+        delta: timedelta,
+        now: datetime,
+        price_lookup: PriceLookup,
+    ) -> DecisionOutcome | None:
+        """The decision's outcome at ``horizon`` (void if prices never came), or None to wait."""
+        due = decision.created_at + delta
+        reference = _price(decision.reference_price) or _price(
+            await price_lookup(decision.instrument, decision.created_at)
+        )
+        exit_price = _price(await price_lookup(decision.instrument, due))
+        base = {
+            "decision_id": decision.id,
+            "instrument": decision.instrument,
+            "action": decision.action,
+            "horizon": horizon,
+            "decided_at": decision.created_at,
+            "due_at": due,
+            "reference_price": reference,
+            "scored_at": now,
+        }
+        if reference is None or exit_price is None:
+            late = (now - due).total_seconds() >= self.settings.give_up_after_seconds
+            if not late:
+                return None
+            missing = "reference" if reference is None else "exit"
+            return DecisionOutcome.model_validate(
+                {**base, "void_reason": f"no {missing} price for {decision.instrument}"}
+            )
+        realized = float(exit_price / reference) - 1.0
+        if not math.isfinite(realized):
+            return DecisionOutcome.model_validate({**base, "void_reason": "return not finite"})
+        return DecisionOutcome.model_validate(
+            {
+                **base,
+                "exit_price": exit_price,
+                "realized_return": realized,
+                "trade_pnl": await self._trade_pnl(uow, decision, due, exit_price),
+            }
+        )
+
+    async def _trade_pnl(
+        self, uow: UnitOfWork, decision: Decision, due: datetime, exit_price: Decimal
+    ) -> Decimal | None:
+        orders = await uow.orders.list(instrument=decision.instrument)
+        ids = {o.client_order_id for o in orders if o.decision_id == decision.id}
+        if not ids:
+            return None
+        fills = [
+            f for f in await uow.fills.list() if f.instrument == decision.instrument and f.ts <= due
+        ]
+        return trade_pnl(fills, ids, exit_price)
+
+    def _learn(
+        self,
+        decision: Decision,
+        outcome: DecisionOutcome,
+        stats: dict[str, ProviderStats],
+        now: datetime,
+    ) -> DecisionOutcome:
+        """Update ``stats`` for every vote and return the outcome with its vote scores."""
+        assert outcome.realized_return is not None
+        ret = outcome.realized_return
+        shares = weight_shares(decision.votes, decision.weights)
+        scores: list[VoteScore] = []
+        for vote in decision.votes:
+            current = stats.get(vote.provider) or ProviderStats(provider=vote.provider)
+            if vote.abstained:
+                stats[vote.provider] = current.model_copy(
+                    update={"votes": current.votes + 1, "updated_at": now}
+                )
+                continue
+            hit = is_hit(vote.action, ret, self.settings.hold_band)
+            before = bounded(current.weight, self.settings)
+            after = next_weight(before, 1.0 if hit else -1.0, self.settings)
+            reason = explain(
+                vote, hit, decision.instrument, ret, outcome.horizon, before, after, self.settings
+            )
+            score = VoteScore(
+                provider=vote.provider,
+                action=vote.action,
+                confidence=vote.confidence,
+                hit=hit,
+                brier=brier(vote.confidence, hit),
+                pnl=ret * direction(vote.action) * shares[vote.provider],
+                weight_before=before,
+                weight_after=after,
+                reason=reason,
+            )
+            scores.append(score)
+            stats[vote.provider] = current.model_copy(
+                update={
+                    "weight": after,
+                    "votes": current.votes + 1,
+                    "scored": current.scored + 1,
+                    "hits": current.hits + int(hit),
+                    "brier_sum": current.brier_sum + score.brier,
+                    "pnl": current.pnl + score.pnl,
+                    "last_reason": reason,
+                    "updated_at": now,
+                }
+            )
+        return outcome.model_copy(update={"scores": tuple(scores)})
+
+    async def past_decisions(self, instrument: str, n: int) -> list[PastDecision]:
+        """The ``n`` latest decisions on ``instrument`` (newest first) with their realized return:
+        at the learning horizon when scored, else at the longest horizon scored so far."""
+        async with self.uow_factory() as uow:
+            decisions, _ = await uow.decisions.list(DecisionQuery(instrument=instrument, limit=n))
+            outcomes = await uow.outcomes.by_decisions([d.id for d in decisions])
+        best: dict[str, DecisionOutcome] = {}
+        for o in outcomes:
+            if o.is_void:
+                continue
+            held = best.get(o.decision_id)
+            if held is None or self._preference(o) > self._preference(held):
+                best[o.decision_id] = o
+        return [
+            PastDecision(
+                created_at=d.created_at,
+                action=d.action,
+                confidence=d.confidence,
+                outcome_return=best[d.id].realized_return if d.id in best else None,
+            )
+            for d in decisions
+        ]
+
+    def _preference(self, outcome: DecisionOutcome) -> tuple[bool, int]:
+        return (
+            outcome.horizon == self.settings.learning_horizon,
+            interval_seconds(outcome.horizon),
+        )
+
+    async def weight_history(
+        self, provider: str | None = None, limit: int = 1000
+    ) -> list[WeightSnapshot]:
+        """Weights after each learning update, oldest first, from the latest ``limit`` outcomes."""
+        async with self.uow_factory() as uow:
+            outcomes = await uow.outcomes.list(horizon=self.settings.learning_horizon, limit=limit)
+        return [
+            WeightSnapshot(at=o.due_at, provider=s.provider, weight=s.weight_after, reason=s.reason)
+            for o in outcomes
+            for s in o.scores
+            if provider is None or s.provider == provider
+        ]
+
+
+def bar_close_lookup(
+    source: MarketDataSource,
+    resolve: Callable[[str], Instrument | None],
+    interval: str,
+    max_gap_bars: int = 2,
+) -> PriceLookup:
+    """A PriceLookup from bars: the close of the last bar that ended by the asked time (its open
+    if the source returned the bar still running then), provided it is no more than
+    ``max_gap_bars`` intervals old (else None: wait for data)."""
+    step = interval_delta(interval)
+
+    async def lookup(symbol: str, at: datetime) -> float | None:
+        instrument = resolve(symbol)
+        if instrument is None:
+            return None
+        bars = await source.get_bars(instrument, interval, limit=1, end=at)
+        if not bars:
+            return None
+        bar = bars[-1]
+        closed = bar.ts + step
+        if bar.ts > at or at - closed > step * max_gap_bars:
+            return None
+        return bar.close if closed <= at else bar.open
+
+    return lookup

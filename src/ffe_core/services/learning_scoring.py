@@ -1,0 +1,155 @@
+"""The pure rules of learning from outcomes: when a vote was right, its Brier score, its P&L
+share, the bounded multiplicative weight update and the sentence that explains it."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ffe_core.domain.decisions import Action, ProviderVote
+from ffe_core.domain.intervals import interval_seconds
+from ffe_core.domain.orders import Fill
+from ffe_core.domain.portfolio import Position
+
+
+class LearningSettings(BaseModel):
+    """How outcomes are scored and how fast weights follow them.
+
+    Weights move multiplicatively in log space, ``log w <- (1 - decay) * log w + rate * r`` with
+    reward ``r`` = +1 for a hit and -1 for a miss, then are clipped to ``[w_min, w_max]``. The
+    decay pulls every scored provider back toward 1, so old evidence fades (about ``1/decay``
+    updates of memory) and a regime change is followed; the bounds keep any provider from
+    vanishing for good or dominating. A provider that keeps hitting at rate ``p`` settles near
+    ``exp(rate * (2p - 1) / decay)`` (then the cap).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    horizons: tuple[str, ...] = ("1h", "4h", "24h")
+    learn_horizon: str | None = None
+    """The horizon whose outcomes update stats and weights (default: the first horizon)."""
+    learning_rate: float = Field(default=0.06, gt=0, le=1)
+    decay: float = Field(default=0.01, ge=0, lt=1)
+    w_min: float = Field(default=0.05, gt=0)
+    w_max: float = Field(default=5.0, gt=0)
+    hold_band: float = Field(default=0.002, ge=0)
+    """A HOLD vote is a hit when the absolute return stays below this."""
+    batch_size: int = Field(default=1000, ge=1)
+    give_up_after_seconds: float = Field(default=7 * 86400.0, ge=0)
+    """When prices stay unavailable this long past due, the outcome is recorded as void."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LearningSettings:
+        if not self.horizons:
+            raise ValueError("learning.horizons: at least one horizon")
+        for h in self.horizons:
+            interval_seconds(h)
+        if self.learn_horizon is not None and self.learn_horizon not in self.horizons:
+            raise ValueError(f"learning.learn_horizon {self.learn_horizon!r} not in horizons")
+        if not self.w_min <= 1.0 <= self.w_max:
+            raise ValueError("learning: need w_min <= 1 <= w_max")
+        return self
+
+    @property
+    def learning_horizon(self) -> str:
+        return self.learn_horizon or self.horizons[0]
+
+
+def direction(action: Action) -> int:
+    """+1 for BUY, -1 for SELL, 0 for HOLD."""
+    return {Action.BUY: 1, Action.SELL: -1, Action.HOLD: 0}[action]
+
+
+def is_hit(action: Action, realized_return: float, hold_band: float) -> bool:
+    """BUY/SELL hit when the return has the call's sign; HOLD when the move stays in the band."""
+    if action is Action.HOLD:
+        return abs(realized_return) < hold_band
+    return realized_return * direction(action) > 0
+
+
+def brier(confidence: float, hit: bool) -> float:
+    """Squared error of the confidence read as the probability that the call is right."""
+    return (confidence - (1.0 if hit else 0.0)) ** 2
+
+
+def weight_shares(votes: Sequence[ProviderVote], weights: dict[str, float]) -> dict[str, float]:
+    """Each counted voter's share of the weight the decision was made with (equal if none)."""
+    counted = [v for v in votes if not v.abstained]
+    raw = {v.provider: max(weights.get(v.provider, 1.0), 0.0) for v in counted}
+    total = sum(raw.values())
+    if not counted:
+        return {}
+    if total <= 0 or not math.isfinite(total):
+        return dict.fromkeys(raw, 1.0 / len(raw))
+    return {p: w / total for p, w in raw.items()}
+
+
+def next_weight(weight: float, reward: float, settings: LearningSettings) -> float:
+    """One decayed multiplicative update, clipped to the bounds; never NaN or infinite."""
+    lo, hi = math.log(settings.w_min), math.log(settings.w_max)
+    log_w = math.log(weight) if math.isfinite(weight) and weight > 0 else 0.0
+    r = min(max(reward, -1.0), 1.0) if math.isfinite(reward) else 0.0
+    log_w = (1.0 - settings.decay) * log_w + settings.learning_rate * r
+    new = math.exp(min(max(log_w, lo), hi))
+    return min(max(new, settings.w_min), settings.w_max)
+
+
+def bounded(weight: float, settings: LearningSettings) -> float:
+    """A stored weight brought inside the current bounds (settings may have changed)."""
+    if not math.isfinite(weight) or weight <= 0:
+        return 1.0
+    return min(max(weight, settings.w_min), settings.w_max)
+
+
+def explain(
+    vote: ProviderVote,
+    hit: bool,
+    instrument: str,
+    realized_return: float,
+    horizon: str,
+    before: float,
+    after: float,
+    settings: LearningSettings,
+) -> str:
+    """Why a weight moved, in one line: e.g. ``hit: BUY 0.70 on BTC-USD +1.20% at 4h; ...``."""
+    verdict = "hit" if hit else "miss"
+    band = f" (band ±{settings.hold_band:.2%})" if vote.action is Action.HOLD else ""
+    text = (
+        f"{verdict}: {vote.action.value} {vote.confidence:.2f} on {instrument} "
+        f"{realized_return:+.2%} at {horizon}{band}; weight {before:.2f} → {after:.2f}"
+    )
+    if after >= settings.w_max:
+        text += f" (capped at {settings.w_max:g})"
+    elif after <= settings.w_min:
+        text += f" (floored at {settings.w_min:g})"
+    elif hit != (after > before):
+        text += " (decay toward 1 outweighs this outcome)"
+    return text
+
+
+def trade_pnl(fills: Sequence[Fill], order_ids: set[str], exit_price: Decimal) -> Decimal | None:
+    """P&L of the fills of ``order_ids`` marked at ``exit_price``: realized on what they closed,
+    unrealized on what they opened, net of commission. ``fills`` is the instrument's fill history
+    in ledger order (earlier fills set the position being closed). None if none of them filled.
+    """
+    position: Position | None = None
+    pnl = Decimal(0)
+    touched = False
+    for fill in fills:
+        before = position or Position(instrument=fill.instrument)
+        after = before.apply(fill)
+        if fill.client_order_id in order_ids:
+            touched = True
+            q = before.quantity
+            closing = Decimal(0)
+            if q != 0 and (q > 0) != (fill.signed_quantity > 0):
+                closing = min(abs(q), fill.quantity)
+            opened = fill.quantity - closing
+            pnl += after.realized_pnl - before.realized_pnl
+            pnl += opened * (exit_price - fill.price) * fill.side.sign
+            pnl -= fill.commission
+        position = after
+    return pnl if touched else None

@@ -1,0 +1,37 @@
+"""Agent control: status, start, stop, pause, resume."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get, post
+
+from ffe_core.ports.control import AgentStatus, ControlPlane
+
+
+def who(request: Request) -> str:  # type: ignore[type-arg]
+    client = request.client.host if request.client else "unknown"
+    return f"api:{client}"
+
+
+class AgentController(Controller):
+    path = "/api/bot"
+    tags = ["agent"]
+
+    @get("/status", summary="Agent state, uptime, current cycle, kill switch")
+    async def status(self, control: ControlPlane) -> AgentStatus:
+        return await control.agent_status()
+
+    @post("/start", summary="Start the agent (409 if running)", status_code=200)
+    async def start(self, control: ControlPlane, request: Request) -> AgentStatus:  # type: ignore[type-arg]
+        return await control.start_agent(who(request))
+
+    @post("/stop", summary="Stop the agent after its current cycle", status_code=200)
+    async def stop(self, control: ControlPlane, request: Request) -> AgentStatus:  # type: ignore[type-arg]
+        return await control.stop_agent(who(request))
+
+    @post("/pause", summary="Pause between cycles", status_code=200)
+    async def pause(self, control: ControlPlane, request: Request) -> AgentStatus:  # type: ignore[type-arg]
+        return await control.pause_agent(who(request))
+
+    @post("/resume", summary="Resume a paused agent", status_code=200)
+    async def resume(self, control: ControlPlane, request: Request) -> AgentStatus:  # type: ignore[type-arg]
+        return await control.resume_agent(who(request))

@@ -1,0 +1,68 @@
+"""Decisions: create one now, list with filters and cursor pagination, fetch by id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from litestar import Controller, get, post
+from litestar.params import Parameter
+
+from ffe_core.domain.decisions import Action, Decision
+from ffe_core.domain.errors import NotFoundError, ValidationFailed
+from ffe_core.ports.storage import DecisionQuery, UnitOfWorkFactory
+from ffe_core.services.decisions import DecisionService
+from ffe_entrypoints.api.schemas import DecisionPage, DecisionRequest
+
+
+def _aware(value: datetime | None, name: str) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise ValidationFailed(f"{name}: timestamp needs a timezone (e.g. 2026-01-01T00:00:00Z)")
+    return value
+
+
+class DecisionController(Controller):
+    path = "/api/v1/decisions"
+    tags = ["decisions"]
+
+    @post("/", summary="Make a decision now", status_code=201)
+    async def create(self, data: DecisionRequest, decision_service: DecisionService) -> Decision:
+        providers = data.providers
+        if providers is not None and not all(isinstance(p, str) for p in providers):
+            raise ValidationFailed("providers: must be a list of provider names")
+        return await decision_service.decide(data.instrument, providers)
+
+    @get("/", summary="List decisions, newest first")
+    async def list_decisions(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        instrument: Annotated[str | None, Parameter(max_length=32)] = None,
+        action: Action | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+        cursor: Annotated[str | None, Parameter(max_length=128)] = None,
+    ) -> DecisionPage:
+        query = DecisionQuery(
+            instrument=instrument.upper() if instrument else None,
+            action=action,
+            since=_aware(since, "since"),
+            until=_aware(until, "until"),
+            limit=limit,
+            cursor=cursor,
+        )
+        async with uow_factory() as uow:
+            items, next_cursor = await uow.decisions.list(query)
+        return DecisionPage(items=items, next_cursor=next_cursor)
+
+    @get("/{decision_id:str}", summary="One decision with its votes")
+    async def get_decision(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        decision_id: Annotated[str, Parameter(max_length=64)],
+    ) -> Decision:
+        async with uow_factory() as uow:
+            decision = await uow.decisions.get(decision_id)
+        if decision is None:
+            raise NotFoundError(f"unknown decision {decision_id!r}")
+        return decision

@@ -1,0 +1,142 @@
+"""Account views: status (equity, P&L, mode), positions, orders, fills."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from litestar import Controller, get
+from litestar.params import Parameter
+
+from ffe_core.config import Settings
+from ffe_core.domain.decisions import utcnow
+from ffe_core.domain.orders import OrderStatus
+from ffe_core.domain.portfolio import Portfolio, replay
+from ffe_core.ports.brokers import Broker
+from ffe_core.ports.storage import UnitOfWorkFactory
+from ffe_core.services.market_data import MarketDataService
+from ffe_entrypoints.api.schemas import (
+    EquityPoint,
+    FillList,
+    OrderList,
+    PositionList,
+    PositionView,
+    StatusView,
+)
+
+
+async def mark_prices(
+    portfolio: Portfolio, settings: Settings, market_data: MarketDataService
+) -> dict[str, Decimal]:
+    """Mid prices of every held instrument; one that cannot be priced is marked at cost."""
+    marks: dict[str, Decimal] = {}
+    for symbol, position in portfolio.positions.items():
+        instrument = settings.instrument(symbol)
+        try:
+            marks[symbol] = (
+                (await market_data.get_quote(instrument)).mid
+                if instrument
+                else position.average_price
+            )
+        except Exception:
+            marks[symbol] = position.average_price
+    return marks
+
+
+class PortfolioController(Controller):
+    path = "/api/v1"
+    tags = ["portfolio"]
+
+    @get("/status", summary="Portfolio value, P&L and trading mode")
+    async def status(
+        self,
+        broker: Broker,
+        settings: Settings,
+        market_data: MarketDataService,
+        uow_factory: UnitOfWorkFactory,
+    ) -> StatusView:
+        portfolio = await broker.get_portfolio()
+        marks = await mark_prices(portfolio, settings, market_data)
+        equity = portfolio.equity(marks)
+        initial = settings.trading.initial_cash
+        realized = sum((p.realized_pnl for p in portfolio.positions.values()), Decimal(0))
+        unrealized = sum(
+            (
+                p.unrealized_pnl(marks.get(s, p.average_price))
+                for s, p in portfolio.positions.items()
+            ),
+            Decimal(0),
+        )
+        async with uow_factory() as uow:
+            fills = await uow.fills.list()
+        curve: list[EquityPoint] = []
+        book = replay(initial, [])
+        peak = float(initial)
+        drawdown = 0.0
+        for fill in fills:
+            book = book.apply(fill)
+            value = float(book.equity({fill.instrument: fill.price}))
+            curve.append(EquityPoint(ts=fill.ts, equity=value))
+        for point in [
+            *curve,
+            EquityPoint(ts=curve[-1].ts if curve else utcnow(), equity=float(equity)),
+        ]:
+            peak = max(peak, point.equity)
+            drawdown = max(drawdown, 1 - point.equity / peak if peak else 0.0)
+        curve.append(EquityPoint(ts=utcnow(), equity=float(equity)))
+        pnl = equity - initial
+        return StatusView(
+            mode=settings.trading.mode.value,
+            broker=getattr(broker, "name", settings.trading.broker),
+            currency=portfolio.currency,
+            cash=portfolio.cash,
+            equity=equity,
+            initial_cash=initial,
+            pnl=pnl,
+            pnl_pct=float(pnl / initial * 100),
+            realized_pnl=realized,
+            unrealized_pnl=unrealized,
+            gross_exposure=portfolio.gross_exposure(marks),
+            drawdown=round(drawdown, 6),
+            equity_curve=curve[-500:],
+        )
+
+    @get("/positions", summary="Open positions, marked to market")
+    async def positions(
+        self, broker: Broker, settings: Settings, market_data: MarketDataService
+    ) -> PositionList:
+        portfolio = await broker.get_portfolio()
+        marks = await mark_prices(portfolio, settings, market_data)
+        items = [
+            PositionView(
+                instrument=s,
+                quantity=p.quantity,
+                average_price=p.average_price,
+                market_price=marks[s],
+                market_value=p.market_value(marks[s]),
+                unrealized_pnl=p.unrealized_pnl(marks[s]),
+                realized_pnl=p.realized_pnl,
+            )
+            for s, p in sorted(portfolio.positions.items())
+            if not p.is_flat
+        ]
+        return PositionList(items=items)
+
+    @get("/orders", summary="Orders recorded in storage")
+    async def orders(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        status: OrderStatus | None = None,
+        instrument: Annotated[str | None, Parameter(max_length=32)] = None,
+    ) -> OrderList:
+        async with uow_factory() as uow:
+            items = await uow.orders.list(
+                status=status, instrument=instrument.upper() if instrument else None
+            )
+        return OrderList(items=items[-500:])
+
+    @get("/fills", summary="Fill history (the ledger)")
+    async def fills(self, uow_factory: UnitOfWorkFactory) -> FillList:
+        async with uow_factory() as uow:
+            items = await uow.fills.list()
+        return FillList(items=items[-1000:])

@@ -1,0 +1,74 @@
+"""Decision providers: performance, learned weights and circuit state; instruments."""
+
+from __future__ import annotations
+
+from litestar import Controller, get
+
+from ffe_core.config import Settings
+from ffe_core.ports.providers import DecisionProvider
+from ffe_core.ports.storage import UnitOfWorkFactory
+from ffe_core.services.circuit import CircuitBreaker
+from ffe_entrypoints.api.schemas import (
+    CircuitView,
+    InstrumentList,
+    InstrumentView,
+    ProviderList,
+    ProviderView,
+    WeightSnapshot,
+)
+
+
+def _circuit(provider: DecisionProvider | None) -> CircuitView | None:
+    breaker = getattr(provider, "circuit", None)
+    if not isinstance(breaker, CircuitBreaker):
+        return None
+    return CircuitView(
+        state=breaker.state.value, failures=breaker.failures, last_error=breaker.last_error
+    )
+
+
+class ProviderController(Controller):
+    path = "/api/v1"
+    tags = ["providers"]
+
+    @get("/providers", summary="Per-provider performance, weights and circuit state")
+    async def providers(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        decision_providers: dict[str, DecisionProvider],
+    ) -> ProviderList:
+        async with uow_factory() as uow:
+            stats = {s.provider: s for s in await uow.provider_stats.list()}
+        names = sorted(set(stats) | set(decision_providers))
+        items = []
+        for name in names:
+            s = stats.get(name)
+            items.append(
+                ProviderView(
+                    provider=name,
+                    weight=s.weight if s else 1.0,
+                    votes=s.votes if s else 0,
+                    scored=s.scored if s else 0,
+                    hit_rate=s.hit_rate if s else None,
+                    brier=s.brier if s else None,
+                    pnl=s.pnl if s else 0.0,
+                    last_reason=s.last_reason if s else "",
+                    enabled=name in decision_providers,
+                    circuit=_circuit(decision_providers.get(name)),
+                )
+            )
+        history = [
+            WeightSnapshot(ts=s.updated_at, weights={s.provider: s.weight}) for s in stats.values()
+        ]
+        return ProviderList(items=items, weight_history=history)
+
+    @get("/instruments", summary="Configured instruments")
+    async def instruments(self, settings: Settings) -> InstrumentList:
+        return InstrumentList(
+            items=[
+                InstrumentView(
+                    symbol=i.symbol, asset_class=i.asset_class.value, base=i.base, quote=i.quote
+                )
+                for i in settings.instruments
+            ]
+        )

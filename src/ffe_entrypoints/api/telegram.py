@@ -1,0 +1,28 @@
+"""The Telegram webhook: authenticated by Telegram's secret-token header, not by the API key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, post
+
+from ffe_entrypoints.api.auth import PUBLIC_OPT
+
+
+class TelegramController(Controller):
+    path = "/webhook"
+    tags = ["telegram"]
+    opt = {PUBLIC_OPT: True}
+
+    @post("/telegram", summary="Telegram Bot API updates (callback buttons, commands)")
+    async def webhook(
+        self,
+        request: Request[Any, Any, Any],
+        telegram_webhook: Any,
+    ) -> Response[dict[str, Any]]:
+        if telegram_webhook is None:
+            return Response(
+                {"status_code": 404, "detail": "telegram is not enabled"}, status_code=404
+            )
+        status, body = await telegram_webhook.handle(dict(request.headers), await request.body())
+        return Response(body, status_code=status)
