@@ -11,7 +11,25 @@ export default defineConfig({
   plugins: [react()],
   server: {
     port: 5173,
-    proxy: Object.fromEntries(proxied.map((p) => [p, { target: backend, changeOrigin: true }])),
+    proxy: Object.fromEntries(
+      proxied.map((p) => [
+        p,
+        {
+          target: backend,
+          changeOrigin: true,
+          // Backend not running: answer 502 (what nginx would) so the dashboard shows its
+          // "Cannot reach the ffe API" banner instead of a generic 500.
+          configure: (proxy) => {
+            proxy.on('error', (_err, _req, res) => {
+              if ('writeHead' in res && !res.headersSent && !res.writableEnded) {
+                res.writeHead(502, { 'Content-Type': 'application/json' });
+                res.end(JSON.stringify({ status_code: 502, detail: `ffe API not reachable at ${backend}` }));
+              }
+            });
+          },
+        },
+      ]),
+    ),
   },
   build: {
     outDir: 'dist',

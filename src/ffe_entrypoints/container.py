@@ -32,6 +32,7 @@ from ffe_core.services.decisions import DecisionService
 from ffe_core.services.ensemble import Ensemble
 from ffe_core.services.market_data import MarketDataService
 from ffe_core.services.notify import FanoutNotifier
+from ffe_entrypoints.services.backtests import BacktestService
 from ffe_entrypoints.services.health import HealthService
 
 log = logging.getLogger(__name__)
@@ -369,6 +370,20 @@ class Container(containers.DeclarativeContainer):
         approval_channels,
         control,
         clock,
+    )
+    backtest_service = providers.Singleton(
+        BacktestService,
+        settings=settings,
+        market_data=market_data,
+        strategies=providers.Callable(
+            lambda registry: (
+                lambda: {
+                    name: registry.factory("strategies", name)
+                    for name in registry.names("strategies")
+                }
+            ),
+            registry,
+        ),
     )
     health_service = providers.Singleton(
         _health,

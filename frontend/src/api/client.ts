@@ -23,8 +23,10 @@ export class ApiError extends Error {
   readonly extra: unknown;
   readonly kind: ApiErrorKind;
   readonly url: string;
+  /** The parsed response body, when there was one. */
+  readonly body: unknown;
 
-  constructor(opts: { status: number; detail: string; kind: ApiErrorKind; url: string; extra?: unknown }) {
+  constructor(opts: { status: number; detail: string; kind: ApiErrorKind; url: string; extra?: unknown; body?: unknown }) {
     super(opts.kind === 'http' ? `${opts.status}: ${opts.detail}` : opts.detail);
     this.name = 'ApiError';
     this.status = opts.status;
@@ -32,6 +34,7 @@ export class ApiError extends Error {
     this.kind = opts.kind;
     this.url = opts.url;
     this.extra = opts.extra;
+    this.body = opts.body;
   }
 
   /** The API could not be reached at all (connection refused, DNS, CORS, proxy with no upstream). */
@@ -143,7 +146,7 @@ export async function apiFetch<T>(path: string, opts: RequestOptions = {}): Prom
 
   if (!res.ok) {
     const { detail, extra } = detailFrom(parsed, res.statusText || `HTTP ${res.status}`);
-    throw new ApiError({ status: res.status, kind: 'http', detail, extra, url });
+    throw new ApiError({ status: res.status, kind: 'http', detail, extra, url, body: parsed });
   }
   if (typeof parsed === 'string') {
     throw new ApiError({ status: res.status, kind: 'parse', detail: `Expected JSON from ${url}`, url });

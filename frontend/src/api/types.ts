@@ -36,6 +36,7 @@ export interface EquityPoint {
   equity: number;
 }
 
+/** Note: `pnl_pct` is a percentage (2.5 = 2.5 %); `drawdown` is a positive fraction (0.05 = 5 %). */
 export interface PortfolioStatus {
   mode: TradingMode;
   broker: string;
@@ -208,6 +209,8 @@ export interface ProviderStats {
   brier: number | null;
   pnl: number;
   last_reason: string;
+  /** Present in the implementation (not in docs/api.md): false when disabled in config. */
+  enabled?: boolean;
   circuit: ProviderCircuit | null;
 }
 
@@ -226,7 +229,8 @@ export type ParamValue = number | string | boolean;
 
 export interface Strategy {
   name: string;
-  params: Record<string, ParamValue>;
+  /** Parameter defaults; a default may be null (no default value). */
+  params: Record<string, ParamValue | null>;
 }
 
 export interface Instrument {
@@ -263,17 +267,30 @@ export interface BacktestTrade {
 export interface Heatmap {
   x_param: string;
   y_param: string;
-  x: number[];
-  y: number[];
+  x: ParamValue[];
+  y: ParamValue[];
   z: (number | null)[][];
 }
 
+export interface WalkForwardWindow {
+  params: Record<string, ParamValue>;
+  in_sample_score: number | null;
+  oos_return_pct: number | null;
+}
+
+/** Backtest trade `return_pct` is a percentage (5 = 5 %); `drawdown` points are fractions ≤ 0. */
 export interface BacktestResult {
-  stats: Record<string, number | string | null>;
-  equity: EquityPoint[];
-  drawdown: { ts: IsoDateTime; drawdown: number }[];
+  stats: Record<string, unknown>;
+  equity: { ts: IsoDateTime; equity: number | null }[];
+  drawdown: { ts: IsoDateTime; drawdown: number | null }[];
   trades: BacktestTrade[];
   heatmap: Heatmap | null;
+  /** optimize: the winning parameters. */
+  best_params?: Record<string, ParamValue>;
+  /** walk_forward extras. */
+  windows?: WalkForwardWindow[];
+  pbo?: number | null;
+  deflated_sharpe?: number | null;
 }
 
 export interface BacktestJob {

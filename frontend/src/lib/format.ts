@@ -72,13 +72,15 @@ export function signClass(v: string | number | null | undefined): string {
 }
 
 /** Format a stat value from a backtest stats table. */
-export function formatStat(v: number | string | null | undefined): string {
+export function formatStat(v: unknown): string {
   if (v === null || v === undefined) return '—';
+  if (typeof v === 'boolean') return String(v);
+  if (typeof v === 'object') return JSON.stringify(v);
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) return String(v);
     return Number.isInteger(v) ? String(v) : v.toFixed(4).replace(/\.?0+$/, '');
   }
-  return v;
+  return String(v);
 }
 
 /** ISO timestamp → UNIX seconds (for lightweight-charts). */

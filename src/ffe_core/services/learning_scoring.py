@@ -10,6 +10,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ffe_core.domain.decisions import Action, ProviderVote
+from ffe_core.domain.errors import ValidationFailed
 from ffe_core.domain.intervals import interval_seconds
 from ffe_core.domain.orders import Fill
 from ffe_core.domain.portfolio import Position
@@ -46,7 +47,10 @@ class LearningSettings(BaseModel):
         if not self.horizons:
             raise ValueError("learning.horizons: at least one horizon")
         for h in self.horizons:
-            interval_seconds(h)
+            try:
+                interval_seconds(h)
+            except ValidationFailed as exc:
+                raise ValueError(f"learning.horizons: {exc}") from None
         if self.learn_horizon is not None and self.learn_horizon not in self.horizons:
             raise ValueError(f"learning.learn_horizon {self.learn_horizon!r} not in horizons")
         if not self.w_min <= 1.0 <= self.w_max:
@@ -93,8 +97,11 @@ def next_weight(weight: float, reward: float, settings: LearningSettings) -> flo
     log_w = math.log(weight) if math.isfinite(weight) and weight > 0 else 0.0
     r = min(max(reward, -1.0), 1.0) if math.isfinite(reward) else 0.0
     log_w = (1.0 - settings.decay) * log_w + settings.learning_rate * r
-    new = math.exp(min(max(log_w, lo), hi))
-    return min(max(new, settings.w_min), settings.w_max)
+    if log_w <= lo:
+        return settings.w_min
+    if log_w >= hi:
+        return settings.w_max
+    return min(max(math.exp(log_w), settings.w_min), settings.w_max)
 
 
 def bounded(weight: float, settings: LearningSettings) -> float:

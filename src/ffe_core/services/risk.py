@@ -291,19 +291,10 @@ class RiskManager:
             checks[limit.name] = limit.describe(book, size)
         if binding is None:
             return _Verdict(True, "approved", size, levels)
+        excess = f"{wanted} would make {binding.describe(book, wanted)}"
         if size <= 0:
-            return _reject(
-                f"{binding.name}: {binding.describe(book, wanted)} for {wanted}; "
-                f"{binding.room(book)} fits",
-                levels,
-            )
-        return _Verdict(
-            True,
-            f"resized: {binding.name} ({binding.describe(book, wanted)} for {wanted}), "
-            f"{wanted} → {size}",
-            size,
-            levels,
-        )
+            return _reject(f"{binding.name}: {excess}; nothing fits", levels)
+        return _Verdict(True, f"resized: {binding.name}: {excess}; {wanted} → {size}", size, levels)
 
     def _target_size(
         self,

@@ -63,7 +63,7 @@ def kelly_size(equity: Decimal, fraction: float, entry: Decimal) -> Decimal:
     """Quantity whose notional is ``fraction`` of equity (the Kelly fraction committed to the trade)."""
     if equity <= 0 or entry <= 0 or fraction <= 0:
         return ZERO
-    return equity * dec(fraction) / entry
+    return equity * dec(round(fraction, 12)) / entry  # 0.1 stays 0.1, not 0.09999999999999998
 
 
 def atr_estimate(context: DecisionContext) -> Decimal | None:

@@ -20,6 +20,7 @@ from ffe_core.domain.errors import FfeError
 from ffe_entrypoints.api.agent import AgentController
 from ffe_entrypoints.api.approvals import ApprovalController
 from ffe_entrypoints.api.auth import api_key_guard
+from ffe_entrypoints.api.backtests import BacktestController
 from ffe_entrypoints.api.decisions import DecisionController
 from ffe_entrypoints.api.errors import (
     domain_error_handler,
@@ -30,6 +31,7 @@ from ffe_entrypoints.api.health import HealthController
 from ffe_entrypoints.api.metrics import UNMETERED, MetricsController, prometheus_config
 from ffe_entrypoints.api.portfolio import PortfolioController
 from ffe_entrypoints.api.providers import ProviderController
+from ffe_entrypoints.api.static import dashboard_routes, find_dist
 from ffe_entrypoints.api.telegram import TelegramController
 from ffe_entrypoints.container import Container, shutdown
 
@@ -43,6 +45,7 @@ CONTROLLERS = [
     ApprovalController,
     ProviderController,
     TelegramController,
+    BacktestController,
 ]
 DEPENDENCIES = {
     "health_service": "health_service",
@@ -55,6 +58,7 @@ DEPENDENCIES = {
     "approval_service": "approval_service",
     "decision_providers": "decision_providers",
     "telegram_webhook": "telegram_webhook",
+    "backtest_service": "backtest_service",
 }
 
 
@@ -112,8 +116,9 @@ def create_app(container: Container, *, start_agent: bool | None = None) -> Lite
         rate_limit=("minute", settings.api.rate_limit_per_minute),
         exclude=UNLIMITED,
     )
+    dist = find_dist(settings.api.frontend_dist)
     return Litestar(
-        route_handlers=CONTROLLERS,
+        route_handlers=[*CONTROLLERS, *(dashboard_routes(dist) if dist else [])],
         dependencies={key: provide(name) for key, name in DEPENDENCIES.items()},
         guards=[api_key_guard(api_key.get_secret_value() if api_key else None)],
         middleware=[prom.middleware, rate_limit.middleware],

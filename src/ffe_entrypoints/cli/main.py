@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ffe_entrypoints.cli.commands_core",
     "ffe_entrypoints.cli.commands_data",
     "ffe_entrypoints.cli.commands_ops",
+    "ffe_entrypoints.cli.commands_trading",
     "ffe_entrypoints.cli.commands_backtest",
 )
 """Modules that add commands; each defines ``register(app: typer.Typer) -> None``."""

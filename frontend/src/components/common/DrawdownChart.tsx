@@ -2,8 +2,8 @@ import { Area, AreaChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YA
 import { formatDateTime, formatPct } from '../../lib/format';
 
 /** Underwater (drawdown) chart. Accepts drawdowns as positive or negative fractions; plots them ≤ 0. */
-export function DrawdownChart({ points, height = 200, testId = 'drawdown-chart' }: { points: { ts: string; drawdown: number }[]; height?: number; testId?: string }) {
-  const data = points.map((p) => ({ ts: p.ts, dd: -Math.abs(p.drawdown) }));
+export function DrawdownChart({ points, height = 200, testId = 'drawdown-chart' }: { points: { ts: string; drawdown: number | null }[]; height?: number; testId?: string }) {
+  const data = points.filter((p) => p.drawdown !== null && Number.isFinite(p.drawdown)).map((p) => ({ ts: p.ts, dd: -Math.abs(p.drawdown!) }));
   return (
     <div className="chart" style={{ height }} data-testid={testId} data-points={points.length}>
       <ResponsiveContainer width="100%" height="100%">

@@ -4,7 +4,7 @@ import { isoToUnixSeconds } from '../../lib/format';
 
 export interface TimeValue {
   ts: string;
-  value: number;
+  value: number | null;
 }
 
 /** Sorted, de-duplicated (last value wins) points in the shape lightweight-charts wants. */
@@ -12,7 +12,7 @@ export function toChartData(points: TimeValue[]): { time: UTCTimestamp; value: n
   const byTime = new Map<number, number>();
   for (const p of points) {
     const t = isoToUnixSeconds(p.ts);
-    if (Number.isFinite(t) && Number.isFinite(p.value)) byTime.set(t, p.value);
+    if (Number.isFinite(t) && typeof p.value === 'number' && Number.isFinite(p.value)) byTime.set(t, p.value);
   }
   return [...byTime.entries()].sort((a, b) => a[0] - b[0]).map(([t, v]) => ({ time: t as UTCTimestamp, value: v }));
 }

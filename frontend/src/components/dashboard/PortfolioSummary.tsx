@@ -19,7 +19,7 @@ export function PortfolioSummary() {
             <Stat label="Portfolio value" value={formatMoney(p.equity, p.currency)} testId="portfolio-equity" className="big" />
             <Stat
               label="P&L"
-              value={`${formatSignedMoney(p.pnl, p.currency)} (${formatPct(p.pnl_pct, 2, true)})`}
+              value={`${formatSignedMoney(p.pnl, p.currency)} (${formatPct(p.pnl_pct / 100, 2, true)})`}
               className={signClass(p.pnl)}
               testId="portfolio-pnl"
             />

@@ -1,4 +1,4 @@
-import { apiDisplayUrl, isApiError } from '../../api/client';
+import { apiDisplayUrl, errorMessage, isApiError } from '../../api/client';
 import { useHealth } from '../../api/health';
 import { useUiStore } from '../../stores/ui';
 
@@ -8,14 +8,24 @@ export function Banners() {
   const authError = useUiStore((s) => s.authError);
   const setDialogOpen = useUiStore((s) => s.setApiKeyDialogOpen);
   const err = health.error;
-  const unreachable = health.isError && (!isApiError(err) || err.isUnreachable || err.status >= 500);
+  // /health needs no key, so any failure of it means the API is dead or broken.
+  const unreachable = health.isError;
+  const cannotConnect = !isApiError(err) || err.isUnreachable;
 
   return (
     <div className="banners">
       {unreachable && (
         <div className="banner banner-bad" role="alert" data-testid="api-down-banner">
-          <strong>Cannot reach the ffe API at {apiDisplayUrl()}.</strong>{' '}
-          <span>Is <code>ffe serve</code> running? Retrying automatically…</span>{' '}
+          {cannotConnect ? (
+            <>
+              <strong>Cannot reach the ffe API at {apiDisplayUrl()}.</strong>{' '}
+              <span>Is <code>ffe serve</code> running? Retrying automatically…</span>{' '}
+            </>
+          ) : (
+            <>
+              <strong>The ffe API at {apiDisplayUrl()} is failing:</strong> <span>{errorMessage(err)}</span>{' '}
+            </>
+          )}
           <button type="button" className="btn btn-small" onClick={() => void health.refetch()}>
             Retry now
           </button>

@@ -65,3 +65,18 @@ describe('Layout', () => {
     expect(screen.queryByTestId('auth-banner')).not.toBeInTheDocument();
   });
 });
+
+describe('Layout health edge cases', () => {
+  it('treats a 503 health report as a report (status down), not an outage', async () => {
+    server.use(http.get(`${API}/health`, () => HttpResponse.json({ ...fx.health, status: 'down' }, { status: 503 })));
+    renderApp('/');
+    expect(await screen.findByTestId('api-degraded-banner')).toHaveTextContent('API status: down');
+    expect(screen.queryByTestId('api-down-banner')).not.toBeInTheDocument();
+  });
+
+  it('names a failing (500) health endpoint in the banner', async () => {
+    server.use(http.get(`${API}/health`, () => HttpResponse.json({ status_code: 500, detail: 'boom' }, { status: 500 })));
+    renderApp('/');
+    expect(await screen.findByTestId('api-down-banner')).toHaveTextContent('is failing: boom (HTTP 500)');
+  });
+});

@@ -1,0 +1,208 @@
+"""Trading commands: decide, agent run, approvals."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console, Group
+from rich.live import Live
+from rich.panel import Panel
+from rich.table import Table
+
+from ffe_core.domain.agent import AgentCycle
+from ffe_core.domain.approvals import Approval, ApprovalStatus
+from ffe_core.domain.decisions import Decision
+from ffe_core.domain.errors import ValidationFailed
+from ffe_entrypoints.cli.runtime import with_container
+from ffe_entrypoints.container import Container
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def decision_table(decision: Decision) -> Table:
+    table = Table(title=f"{decision.instrument}: {decision.action} ({decision.confidence:.0%})")
+    for column in ("provider", "vote", "confidence", "latency ms", "reasoning"):
+        table.add_column(column, overflow="fold")
+    for v in decision.votes:
+        vote = "abstained" if v.abstained else v.action.value
+        why = v.abstain_reason if v.abstained else v.reasoning
+        weight = decision.weights.get(v.provider, 1.0)
+        table.add_row(
+            f"{v.provider} (w {weight:.2f})",
+            vote,
+            f"{v.confidence:.2f}",
+            f"{v.latency_ms:.1f}",
+            why or "",
+        )
+    table.caption = decision.reasoning[:300]
+    return table
+
+
+def mode_banner(container: Container) -> str:
+    settings = container.settings()
+    mode = settings.trading.mode.value.upper()
+    return (
+        f"[bold {'red' if mode == 'LIVE' else 'green'}]{mode}[/] broker={settings.trading.broker}"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    agent_app = typer.Typer(help="Run the autonomous agent.")
+    approvals_app = typer.Typer(help="Human approval of decisions.")
+
+    @app.command()
+    def decide(
+        ctx: typer.Context,
+        symbol: Annotated[str, typer.Argument(help="Instrument, e.g. BTC-USD.")],
+        providers: Annotated[
+            str | None, typer.Option(help="Comma-separated providers (default: all enabled).")
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print the decision record.")] = False,
+    ) -> None:
+        """Ask the ensemble for a decision now (stored like any other)."""
+        names = [p.strip() for p in providers.split(",") if p.strip()] if providers else None
+
+        async def work(c: Container) -> Decision:
+            return await c.decision_service().decide(symbol, names)
+
+        decision = with_container(ctx, work)
+        if as_json:
+            typer.echo(decision.model_dump_json(indent=2))
+        else:
+            console.print(decision_table(decision))
+
+    @agent_app.command("run")
+    def agent_run(
+        ctx: typer.Context,
+        cycles: Annotated[int | None, typer.Option(min=1, help="Stop after N cycles.")] = None,
+        interval: Annotated[
+            float | None, typer.Option(min=0, help="Seconds between passes (default config).")
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    ) -> None:
+        """Run the agent in the foreground (live view; Ctrl-C stops after the current cycle)."""
+
+        async def work(c: Container) -> dict[str, object]:
+            agent = c.agent()
+            journal: list[AgentCycle] = []
+            live = None if as_json else Live(console=console, refresh_per_second=4)
+
+            async def on_cycle(cycle: AgentCycle) -> None:
+                journal.append(cycle)
+                if live is not None:
+                    portfolio = await c.broker().get_portfolio()
+                    live.update(_live_view(c, journal, portfolio))
+
+            if live is not None:
+                live.start()
+            try:
+                run = await agent.run(cycles=cycles, interval=interval, on_cycle=on_cycle)
+            finally:
+                if live is not None:
+                    live.stop()
+            portfolio = await c.broker().get_portfolio()
+            async with c.uow_factory()() as uow:
+                fills = await uow.fills.list()
+                orders = await uow.orders.list()
+            decisions = [cy.decision_id for cy in journal if cy.decision_id]
+            return {
+                "run_id": run.id,
+                "cycles": len(journal),
+                "phases": {
+                    p: sum(1 for cy in journal if cy.phase == p)
+                    for p in {cy.phase for cy in journal}
+                },
+                "decisions": len(decisions),
+                "orders": len(orders),
+                "fills": len(fills),
+                "cash": str(portfolio.cash),
+                "positions": {s: str(p.quantity) for s, p in portfolio.positions.items()},
+                "mode": c.settings().trading.mode.value,
+                "kill_switch": agent.kill_switch().model_dump(mode="json"),
+            }
+
+        summary = with_container(ctx, work)
+        if as_json:
+            typer.echo(json.dumps(summary, indent=2, default=str))
+        else:
+            console.print(Panel(json.dumps(summary, indent=2, default=str), title="agent run"))
+
+    @approvals_app.command("list")
+    def approvals_list(
+        ctx: typer.Context,
+        status: Annotated[
+            str | None, typer.Option(help="pending|approved|rejected|expired")
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json")] = False,
+    ) -> None:
+        """List approvals (default: all)."""
+        try:
+            wanted = ApprovalStatus(status) if status else None
+        except ValueError:
+            raise ValidationFailed(
+                f"--status: must be one of {', '.join(ApprovalStatus)}"
+            ) from None
+
+        async def work(c: Container) -> list[Approval]:
+            return await c.approval_service().find(wanted)
+
+        items = with_container(ctx, work)
+        if as_json:
+            typer.echo(json.dumps([a.model_dump(mode="json") for a in items], indent=2))
+            return
+        table = Table("id", "status", "instrument", "summary", "expires", "decided by")
+        for a in items:
+            table.add_row(
+                a.id,
+                a.status,
+                a.instrument,
+                a.summary,
+                a.expires_at.isoformat(),
+                a.decided_by or "",
+            )
+        console.print(table)
+
+    def _resolve(ctx: typer.Context, approval_id: str, approve: bool, by: str) -> None:
+        async def work(c: Container) -> Approval:
+            approval: Approval = await c.control().resolve_approval(approval_id, approve, by)
+            return approval
+
+        approval = with_container(ctx, work)
+        typer.echo(f"approval {approval.id}: {approval.status} (by {approval.decided_by})")
+
+    @approvals_app.command("approve")
+    def approvals_approve(
+        ctx: typer.Context,
+        approval_id: str,
+        by: Annotated[str, typer.Option(help="Who approves (recorded).")] = "cli",
+    ) -> None:
+        """Approve a pending decision (idempotent: prints the true state)."""
+        _resolve(ctx, approval_id, True, by)
+
+    @approvals_app.command("reject")
+    def approvals_reject(
+        ctx: typer.Context,
+        approval_id: str,
+        by: Annotated[str, typer.Option(help="Who rejects (recorded).")] = "cli",
+    ) -> None:
+        """Reject a pending decision (idempotent: prints the true state)."""
+        _resolve(ctx, approval_id, False, by)
+
+    app.add_typer(agent_app, name="agent")
+    app.add_typer(approvals_app, name="approvals")
+
+
+def _live_view(c: Container, journal: list[AgentCycle], portfolio: object) -> Group:
+    from ffe_core.domain.portfolio import Portfolio
+
+    assert isinstance(portfolio, Portfolio)
+    cycles = Table("seq", "instrument", "phase", "note", title="last cycles")
+    for cy in journal[-8:]:
+        cycles.add_row(str(cy.seq), cy.instrument, cy.phase.value, cy.note[:80])
+    positions = Table("instrument", "quantity", "avg price", "realized P&L", title="positions")
+    for s, p in portfolio.positions.items():
+        positions.add_row(s, str(p.quantity), f"{p.average_price:.6g}", f"{p.realized_pnl:.2f}")
+    return Group(f"{mode_banner(c)}  cash {portfolio.cash:.2f}", positions, cycles)

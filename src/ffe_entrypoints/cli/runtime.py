@@ -1,0 +1,32 @@
+"""Running async work against a container from a synchronous CLI command."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import typer
+
+from ffe_entrypoints.cli.state import state
+from ffe_entrypoints.container import Container, build_container, shutdown
+
+T = TypeVar("T")
+
+
+def with_container(ctx: typer.Context, work: Callable[[Container], Awaitable[T]]) -> T:
+    """Build the container from the validated settings, migrate storage, run ``work``, clean up."""
+    settings = state(ctx).settings()
+
+    async def main() -> T:
+        from ffe_entrypoints.logging import configure_logging
+
+        configure_logging(settings)
+        container = build_container(settings)
+        try:
+            await container.storage().migrate()
+            return await work(container)
+        finally:
+            await shutdown(container)
+
+    return asyncio.run(main())

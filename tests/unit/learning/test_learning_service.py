@@ -1,0 +1,249 @@
+"""LearningService on the in-memory unit of work: scoring, idempotence, stats, memory, weights."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ffe_adapters.storage.memory import InMemoryStore
+from ffe_core.domain.decisions import Action, Decision, ProviderVote
+from ffe_core.domain.orders import Fill, Order, OrderStatus, Side, client_order_id_for
+from ffe_core.domain.performance import ProviderStats
+from ffe_core.services.learning import LearningService
+from ffe_core.services.learning_scoring import LearningSettings
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+SETTINGS = LearningSettings(horizons=("1h", "4h"), give_up_after_seconds=86400)
+
+
+class Prices:
+    """A price per (instrument, time); anything missing is unknown."""
+
+    def __init__(self, table: dict[datetime, str] | None = None) -> None:
+        self.table = {t: Decimal(p) for t, p in (table or {}).items()}
+        self.calls = 0
+
+    async def __call__(self, symbol: str, at: datetime) -> Decimal | None:
+        self.calls += 1
+        return self.table.get(at) if symbol == "BTC-USD" else None
+
+
+def decision(
+    at: datetime = T0, votes: tuple[ProviderVote, ...] | None = None, **kw: object
+) -> Decision:
+    default = (
+        ProviderVote(provider="bull", action=Action.BUY, confidence=0.8),
+        ProviderVote(provider="bear", action=Action.SELL, confidence=0.6),
+        ProviderVote(provider="calm", action=Action.HOLD, confidence=0.5),
+        ProviderVote.abstain("llm", "timed out"),
+    )
+    return Decision.model_validate(
+        {
+            "instrument": "BTC-USD",
+            "action": Action.BUY,
+            "confidence": 0.7,
+            "reference_price": Decimal("100"),
+            "votes": votes if votes is not None else default,
+            "weights": {"bull": 3.0, "bear": 1.0, "calm": 1.0, "llm": 1.0},
+            "created_at": at,
+            **kw,
+        }
+    )
+
+
+async def stored(store: InMemoryStore, *decisions: Decision) -> None:
+    async with store() as uow:
+        for d in decisions:
+            await uow.decisions.add(d)
+        await uow.commit()
+
+
+async def test_scores_every_vote_and_attributes_pnl_by_weight_share() -> None:
+    store = InMemoryStore()
+    await stored(store, decision())
+    service = LearningService(store, SETTINGS)
+    report = await service.score_due(T0 + HOUR, Prices({T0 + HOUR: "102"}))
+    assert (report.scored, report.void, report.waiting) == (1, 0, 0)
+    stats = {s.provider: s for s in await service.stats()}
+    assert (stats["bull"].hits, stats["bear"].hits, stats["calm"].hits) == (1, 0, 0)
+    assert stats["bull"].brier == pytest.approx(0.04) and stats["bear"].brier == pytest.approx(0.36)
+    assert math.isclose(stats["bull"].pnl, 0.02 * 3 / 5) and math.isclose(stats["bear"].pnl, -0.004)
+    assert stats["calm"].pnl == 0.0
+    assert stats["bull"].weight > 1.0 > stats["bear"].weight
+    assert stats["bull"].last_reason == "hit: BUY 0.80 on BTC-USD +2.00% at 1h; weight 1.00 → 1.06"
+    assert (stats["llm"].votes, stats["llm"].scored, stats["llm"].weight) == (1, 0, 1.0)
+    assert report.weights["bull"] == stats["bull"].weight
+
+
+async def test_scoring_is_idempotent_per_decision_and_horizon() -> None:
+    store = InMemoryStore()
+    await stored(store, decision())
+    service = LearningService(store, SETTINGS)
+    prices = Prices({T0 + HOUR: "102", T0 + 4 * HOUR: "99"})
+    first = await service.score_due(T0 + 5 * HOUR, prices)
+    stats_after_first = await service.stats()
+    again = await service.score_due(T0 + 5 * HOUR, prices)
+    later = await service.score_due(T0 + 50 * HOUR, prices)
+    assert first.scored == 2 and again.scored == 0 and later.scored == 0
+    assert await service.stats() == stats_after_first
+    assert all(s.scored <= 1 for s in stats_after_first)  # the 4h horizon does not re-learn
+    async with store() as uow:
+        outcomes = await uow.outcomes.by_decisions([d.id for d in store.tables.decisions.values()])
+    assert sorted((o.horizon, o.realized_return) for o in outcomes) == [
+        ("1h", pytest.approx(0.02)),
+        ("4h", pytest.approx(-0.01)),
+    ]
+    assert [len(o.scores) for o in sorted(outcomes, key=lambda o: o.horizon)] == [3, 0]
+
+
+async def test_not_yet_due_decisions_wait() -> None:
+    store = InMemoryStore()
+    await stored(store, decision())
+    service = LearningService(store, SETTINGS)
+    report = await service.score_due(T0 + HOUR - timedelta(seconds=1), Prices())
+    assert report.scored == 0 and report.waiting == 0
+
+
+async def test_missing_prices_wait_then_become_void_without_learning() -> None:
+    store = InMemoryStore()
+    await stored(store, decision())
+    service = LearningService(store, SETTINGS)
+    waiting = await service.score_due(T0 + 2 * HOUR, Prices())
+    assert (waiting.scored, waiting.waiting) == (0, 1)
+    gave_up = await service.score_due(T0 + 30 * HOUR, Prices())
+    assert (gave_up.scored, gave_up.void) == (2, 2)
+    assert await service.stats() == []
+    async with store() as uow:
+        [o, *_] = await uow.outcomes.list()
+    assert o.is_void and o.void_reason == "no exit price for BTC-USD"
+
+
+async def test_reference_price_is_looked_up_when_the_decision_has_none() -> None:
+    store = InMemoryStore()
+    await stored(store, decision(reference_price=None))
+    service = LearningService(store, SETTINGS)
+    await service.score_due(T0 + HOUR, Prices({T0: "50", T0 + HOUR: "55"}))
+    async with store() as uow:
+        [o] = await uow.outcomes.list()
+    assert o.reference_price == Decimal("50") and math.isclose(o.realized_return or 0, 0.1)
+
+
+async def test_trade_pnl_of_the_order_the_decision_placed() -> None:
+    store = InMemoryStore()
+    d = decision()
+    coid = client_order_id_for(d.id)
+    await stored(store, d)
+    async with store() as uow:
+        await uow.orders.add(
+            Order(
+                client_order_id=coid,
+                instrument="BTC-USD",
+                side=Side.BUY,
+                quantity=Decimal("2"),
+                decision_id=d.id,
+                status=OrderStatus.NEW,
+            )
+        )
+        await uow.fills.add(
+            Fill(
+                client_order_id=coid,
+                instrument="BTC-USD",
+                side=Side.BUY,
+                quantity=Decimal("2"),
+                price=Decimal("100.5"),
+                commission=Decimal("0.2"),
+                ts=T0 + timedelta(seconds=5),
+            )
+        )
+        await uow.commit()
+    service = LearningService(store, SETTINGS)
+    await service.score_due(T0 + HOUR, Prices({T0 + HOUR: "102"}))
+    async with store() as uow:
+        [o] = await uow.outcomes.by_decisions([d.id])
+    assert o.trade_pnl == Decimal("2.8")  # 2 x (102 - 100.5) - 0.2
+
+
+async def test_past_decisions_carry_their_realized_return() -> None:
+    store = InMemoryStore()
+    old, recent = decision(T0), decision(T0 + 4 * HOUR)
+    await stored(store, old, recent)
+    service = LearningService(store, SETTINGS)
+    await service.score_due(T0 + 4 * HOUR, Prices({T0 + HOUR: "101", T0 + 4 * HOUR: "97"}))
+    async with store() as uow:
+        assert len(await uow.outcomes.by_decisions([old.id])) == 2  # 1h: +1%, 4h: -3%
+    memory = await service.past_decisions("BTC-USD", 5)
+    assert [m.created_at for m in memory] == [recent.created_at, old.created_at]
+    assert math.isclose(memory[1].outcome_return or 0, 0.01)  # learning horizon (1h) preferred
+    assert memory[0].outcome_return is None  # not due yet
+    assert await service.past_decisions("ETH-USD", 5) == []
+
+
+async def test_weights_source_reads_persisted_bounded_weights() -> None:
+    store = InMemoryStore()
+    async with store() as uow:
+        await uow.provider_stats.save(ProviderStats(provider="a", weight=2.5))
+        await uow.provider_stats.save(ProviderStats(provider="b", weight=50.0))
+        await uow.commit()
+    service = LearningService(store, SETTINGS)
+    assert await service.weights(["a", "b", "new"]) == {"a": 2.5, "b": 5.0, "new": 1.0}
+
+
+async def test_weight_history_replays_every_update_in_time_order() -> None:
+    store = InMemoryStore()
+    path = ["100", "101", "102", "101"]
+    await stored(
+        store,
+        *(decision(T0 + i * HOUR, reference_price=Decimal(path[i])) for i in range(3)),
+    )
+    service = LearningService(store, SETTINGS)
+    prices = Prices({T0 + i * HOUR: p for i, p in enumerate(path)})
+    await service.score_due(T0 + 3 * HOUR, prices)
+    history = await service.weight_history("bull")
+    assert [h.at for h in history] == [T0 + (i + 1) * HOUR for i in range(3)]
+    assert [h.reason.split(":")[0] for h in history] == ["hit", "hit", "miss"]
+    final = await service.weights(["bull"])
+    assert history[-1].weight == final["bull"]
+    assert len(await service.weight_history()) == 9
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    moves=st.lists(
+        st.tuples(
+            st.floats(min_value=-0.99, max_value=5.0),
+            st.sampled_from(list(Action)),
+            st.floats(min_value=0.0, max_value=1.0),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    rate=st.floats(min_value=0.01, max_value=1.0),
+    decay=st.floats(min_value=0.0, max_value=0.5),
+)
+async def test_learned_weights_are_bounded_and_finite_for_any_outcomes(
+    moves: list[tuple[float, Action, float]], rate: float, decay: float
+) -> None:
+    store = InMemoryStore()
+    learning = LearningSettings(horizons=("1h",), learning_rate=rate, decay=decay)
+    service = LearningService(store, learning)
+    price = Decimal("100")
+    table: dict[datetime, str] = {T0: str(price)}
+    decisions = []
+    for i, (move, action, confidence) in enumerate(moves):
+        vote = ProviderVote(provider="p", action=action, confidence=confidence)
+        decisions.append(decision(T0 + i * HOUR, votes=(vote,), reference_price=price))
+        price = max(price * Decimal(str(1 + move)), Decimal("0.0001"))
+        table[T0 + (i + 1) * HOUR] = str(price)
+    await stored(store, *decisions)
+    await service.score_due(T0 + len(moves) * HOUR, Prices(table))
+    [stats] = await service.stats()
+    assert stats.scored == len(moves)
+    assert math.isfinite(stats.weight) and learning.w_min <= stats.weight <= learning.w_max
+    for snap in await service.weight_history():
+        assert math.isfinite(snap.weight) and learning.w_min <= snap.weight <= learning.w_max
