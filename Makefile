@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 NPM := $(shell command -v npm 2>/dev/null)
 
-.PHONY: run test install check lint typecheck contracts pytest frontend-build frontend-test clean
+.PHONY: run test install system-deps check lint typecheck contracts pytest frontend-build frontend-test clean
 
 $(STAMP): pyproject.toml plugins/ffe-plugin-example/pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "ffe needs Python >= 3.11"'
@@ -18,12 +18,27 @@ $(STAMP): pyproject.toml plugins/ffe-plugin-example/pyproject.toml
 
 install: $(STAMP)
 
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+
 frontend-build:
 ifneq ($(NPM),)
-	@if [ -f frontend/package.json ]; then cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run build; fi
+	@$(MAKE) --no-print-directory frontend/node_modules/.package-lock.json
+	cd frontend && npm run build
 else
 	@echo "npm not found: serving the API without the dashboard"
 endif
+
+frontend-test:
+ifneq ($(NPM),)
+	@$(MAKE) --no-print-directory frontend/node_modules/.package-lock.json
+	cd frontend && npm run typecheck && npm test
+else
+	@echo "npm not found: skipping the dashboard's unit tests"
+endif
+
+system-deps:
+	@scripts/system-deps.sh
 
 run: install frontend-build
 	$(BIN)/ffe db upgrade
@@ -39,12 +54,12 @@ typecheck: install
 contracts: install
 	$(BIN)/lint-imports
 
-pytest: install
+pytest: install system-deps frontend-build
 	$(BIN)/pytest
 
 check: lint typecheck contracts
 
-test: check pytest
+test: check frontend-test pytest
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -16,6 +16,13 @@ from dependency_injector import containers, providers
 from ffe_adapters.hookspecs import AdapterContext
 from ffe_adapters.registry import Registry, load_registry
 from ffe_adapters.telemetry.prometheus import PrometheusMetrics
+from ffe_adapters.telemetry.tracing import (
+    build_tracer_provider,
+    trace_agent,
+    trace_broker,
+    trace_decisions,
+    trace_providers,
+)
 from ffe_core.config import Settings
 from ffe_core.domain.errors import ConfigError
 from ffe_core.domain.portfolio import Portfolio
@@ -23,15 +30,17 @@ from ffe_core.ports.brokers import Broker
 from ffe_core.ports.clock import Clock, SystemClock
 from ffe_core.ports.metrics import Metrics
 from ffe_core.ports.notify import Notifier
-from ffe_core.ports.providers import DecisionProvider, EqualWeights, WeightSource
+from ffe_core.ports.providers import DecisionProvider, WeightSource
 from ffe_core.services.agent import TradingAgent
 from ffe_core.services.approvals import ApprovalService
 from ffe_core.services.circuit import CircuitBreaker
 from ffe_core.services.control import ControlService
 from ffe_core.services.decisions import DecisionService
 from ffe_core.services.ensemble import Ensemble
+from ffe_core.services.learning import LearningService, bar_close_lookup
 from ffe_core.services.market_data import MarketDataService
 from ffe_core.services.notify import FanoutNotifier
+from ffe_core.services.risk import RiskManager, RiskState
 from ffe_entrypoints.services.backtests import BacktestService
 from ffe_entrypoints.services.health import HealthService
 
@@ -198,6 +207,9 @@ def _channels(
     return built
 
 
+RISK_STATE_KEY = "risk_manager"
+
+
 def _agent(
     settings: Settings,
     decision_service: DecisionService,
@@ -208,6 +220,8 @@ def _agent(
     notifiers: list[Notifier],
     metrics: Metrics,
     market_data: MarketDataService,
+    risk_manager: RiskManager,
+    learning: LearningService,
 ) -> TradingAgent:
     async def prices(portfolio: Portfolio) -> dict[str, Decimal]:
         marks: dict[str, Decimal] = {}
@@ -216,6 +230,16 @@ def _agent(
             if instrument is not None:
                 marks[symbol] = (await market_data.get_quote(instrument)).mid
         return marks
+
+    lookup = bar_close_lookup(market_data, settings.instrument, settings.market_data.interval)
+
+    async def score_outcomes() -> None:
+        await learning.score_due(clock.now(), lookup)
+
+    async def save_risk_state() -> None:
+        async with uow_factory() as uow:
+            await uow.state.put(RISK_STATE_KEY, risk_manager.state.model_dump(mode="json"))
+            await uow.commit()
 
     return TradingAgent(
         settings,
@@ -227,7 +251,18 @@ def _agent(
         notifier=FanoutNotifier(notifiers),
         metrics=metrics,
         prices=prices,
+        equity_watch=risk_manager,
+        after_pass=[score_outcomes, save_risk_state],
     )
+
+
+async def startup(container: Container) -> None:
+    """Migrate storage and restore the risk manager's state (peak equity, kill switch)."""
+    await container.storage().migrate()
+    async with container.uow_factory()() as uow:
+        saved = await uow.state.get(RISK_STATE_KEY)
+    if saved is not None:
+        container.risk_manager().state = RiskState.model_validate(saved)
 
 
 class TelegramRuntime:
@@ -304,6 +339,8 @@ class Container(containers.DeclarativeContainer):
     clock: providers.Provider[Clock] = providers.Singleton(SystemClock)
     metrics = providers.Singleton(PrometheusMetrics.default)
     resources = providers.Singleton(Resources)
+    # None when tracing is off; tests override it with a provider on an in-memory exporter.
+    tracer_provider = providers.Singleton(lambda s: build_tracer_provider(s.monitoring), settings)
 
     storage = providers.Singleton(_storage, registry, settings, clock, metrics, resources)
     uow_factory = providers.Callable(lambda storage: storage.uow_factory, storage)
@@ -312,23 +349,52 @@ class Container(containers.DeclarativeContainer):
         _market_data, registry, settings, clock, metrics, cache, resources
     )
     broker = providers.Singleton(
-        _broker, registry, settings, clock, metrics, uow_factory, market_data, resources
+        trace_broker,
+        providers.Singleton(
+            _broker, registry, settings, clock, metrics, uow_factory, market_data, resources
+        ),
+        tracer_provider,
     )
-    weights: providers.Provider[WeightSource] = providers.Singleton(EqualWeights)
+    learning = providers.Singleton(
+        LearningService, uow_factory, providers.Callable(lambda s: s.learning, settings)
+    )
+    weights = learning  # the learned ensemble weights (a WeightSource)
+    risk_manager = providers.Singleton(
+        RiskManager,
+        providers.Callable(lambda s: s.risk, settings),
+        fee_rate=providers.Callable(
+            lambda s: s.trading.commission + s.trading.slippage + s.trading.spread / 2, settings
+        ),
+    )
     decision_providers = providers.Singleton(
         _decision_providers, registry, settings, clock, metrics, cache, resources
     )
     ensemble = providers.Singleton(
-        _ensemble, settings, decision_providers, registry, clock, metrics, cache, weights
+        _ensemble,
+        settings,
+        providers.Callable(trace_providers, decision_providers, tracer_provider),
+        registry,
+        clock,
+        metrics,
+        cache,
+        weights,
     )
+    # The risk check applied to every decision (``ffe_core.services.decisions.RiskCheck``).
+    risk_check: providers.Provider[Any] = risk_manager
     decision_service = providers.Singleton(
-        DecisionService,
-        settings=settings,
-        ensemble=ensemble,
-        market_data=market_data,
-        portfolio=providers.Callable(lambda broker: broker.get_portfolio, broker),
-        uow_factory=uow_factory,
-        clock=clock,
+        trace_decisions,
+        providers.Singleton(
+            DecisionService,
+            settings=settings,
+            ensemble=ensemble,
+            market_data=market_data,
+            portfolio=providers.Callable(lambda broker: broker.get_portfolio, broker),
+            uow_factory=uow_factory,
+            clock=clock,
+            risk=risk_check,
+            memory_source=providers.Callable(lambda learning: learning.past_decisions, learning),
+        ),
+        tracer_provider,
     )
     notifiers = providers.Singleton(
         _channels, "notifiers", registry, settings, clock, metrics, resources
@@ -344,16 +410,22 @@ class Container(containers.DeclarativeContainer):
         channels=approval_channels,
     )
     agent = providers.Singleton(
-        _agent,
-        settings,
-        decision_service,
-        broker,
-        approval_service,
-        uow_factory,
-        clock,
-        notifiers,
-        metrics,
-        market_data,
+        trace_agent,
+        providers.Singleton(
+            _agent,
+            settings,
+            decision_service,
+            broker,
+            approval_service,
+            uow_factory,
+            clock,
+            notifiers,
+            metrics,
+            market_data,
+            risk_manager,
+            learning,
+        ),
+        tracer_provider,
     )
     control = providers.Singleton(
         lambda res, **kw: res.track(ControlService(**kw)),

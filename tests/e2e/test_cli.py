@@ -75,7 +75,12 @@ def test_plugins_list_json_includes_builtins_and_the_example_plugin(tmp_path: Pa
 def test_db_upgrade_creates_sqlite_in_wal_mode(tmp_path: Path) -> None:
     proc = run(["db", "upgrade"], tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "revision 0001" in proc.stdout
+    from alembic.script import ScriptDirectory
+
+    from ffe_adapters.storage.sql.backend import MIGRATIONS
+
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    assert proc.stdout.strip() == f"database at revision {head}"
     import sqlite3
 
     with sqlite3.connect(tmp_path / "data" / "ffe.db") as conn:

@@ -102,6 +102,8 @@ export interface Vote {
   action: Action;
   confidence: number;
   reasoning: string;
+  stop_loss?: Decimal | null;
+  take_profit?: Decimal | null;
   abstained: boolean;
   abstain_reason: string | null;
   latency_ms: number;
@@ -114,6 +116,8 @@ export interface RiskVerdict {
   approved: boolean;
   reason: string;
   size: Decimal | null;
+  notional?: Decimal | null;
+  checks?: Record<string, string>;
 }
 
 export interface Decision {
@@ -191,6 +195,7 @@ export interface Approval {
   expires_at: IsoDateTime;
   decided_by: string | null;
   decided_at: IsoDateTime | null;
+  channel_ref?: string | null;
 }
 
 // ---- Providers ----

@@ -57,15 +57,38 @@ describe('Optimization page', () => {
     expect(within(heatmap).getAllByTestId('heatmap-cell')).toHaveLength(4);
     expect(heatmap.querySelector('.heatmap-best')).toHaveTextContent('0.2');
     expect(within(result).getAllByTestId('backtest-trade-row')).toHaveLength(1);
+    expect(within(result).getByTestId('backtest-trade-row')).toHaveTextContent('5.00%');
+    expect(within(result).getByTestId('best-params')).toHaveTextContent('fast=10, slow=20');
   });
 
-  it('validates that optimize needs a grid', async () => {
+  it('validates the form locally and shows the server detail on 400', async () => {
+    server.use(
+      http.post(`${API}/api/v1/backtests`, () => HttpResponse.json({ status_code: 400, detail: 'grid: give parameter values to search' }, { status: 400 })),
+    );
     const user = userEvent.setup();
     renderApp('/optimization');
     const form = await screen.findByTestId('backtest-form');
-    await user.selectOptions(within(form).getByLabelText('Kind'), 'optimize');
+    await user.clear(within(form).getByLabelText('Commission'));
+    await user.type(within(form).getByLabelText('Commission'), '0.5');
     await user.click(within(form).getByRole('button', { name: 'Run backtest' }));
-    expect(await screen.findByTestId('backtest-form-error')).toHaveTextContent('grid values');
+    expect(await screen.findByTestId('backtest-form-error')).toHaveTextContent('Commission must be');
+
+    await user.clear(within(form).getByLabelText('Commission'));
+    await user.type(within(form).getByLabelText('Commission'), '0.002');
+    await user.selectOptions(within(form).getByLabelText('Kind'), 'walk_forward');
+    await user.click(within(form).getByRole('button', { name: 'Run backtest' }));
+    await waitFor(() => expect(screen.getByTestId('backtest-form-error')).toHaveTextContent('grid: give parameter values to search (HTTP 400)'));
+  });
+
+  it('shows walk-forward windows, PBO and tolerates null equity points', async () => {
+    server.use(http.get(`${API}/api/v1/backtests/job-wf`, () => HttpResponse.json(fx.jobWalkForwardDone)));
+    useSettingsStore.getState().setLastBacktestJobId('job-wf');
+    renderApp('/optimization');
+    const result = await screen.findByTestId('backtest-result');
+    expect(within(result).getAllByTestId('walk-forward-row')).toHaveLength(2);
+    expect(within(result).getByTestId('walk-forward-summary')).toHaveTextContent('PBO 0.25');
+    expect(within(result).getByTestId('equity-chart')).toBeInTheDocument();
+    expect(within(result).queryByTestId('heatmap')).not.toBeInTheDocument();
   });
 
   it('shows a failed job with its error', async () => {

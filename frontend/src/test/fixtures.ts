@@ -35,7 +35,7 @@ export const portfolio: PortfolioStatus = {
   equity: '10250.50',
   initial_cash: '10000',
   pnl: '250.50',
-  pnl_pct: 0.0251,
+  pnl_pct: 2.51,
   realized_pnl: '100.00',
   unrealized_pnl: '150.50',
   gross_exposure: '2250.50',
@@ -144,7 +144,7 @@ export const approval: Approval = {
 
 export const providers: ProvidersResponse = {
   items: [
-    { provider: 'trend', weight: 0.6, votes: 40, scored: 30, hit_rate: 0.6, brier: 0.21, pnl: 120.5, last_reason: 'SMA cross', circuit: null },
+    { provider: 'trend', weight: 0.6, votes: 40, scored: 30, hit_rate: 0.6, brier: 0.21, pnl: 120.5, last_reason: 'SMA cross', enabled: true, circuit: null },
     { provider: 'llm', weight: 0.4, votes: 40, scored: 28, hit_rate: 0.5, brier: 0.26, pnl: -10, last_reason: 'abstained', circuit: { state: 'open', failures: 5, last_error: 'timeout' } },
   ],
   weight_history: [
@@ -174,7 +174,33 @@ export const jobQueued: BacktestJob = {
   progress: 0,
   error: null,
   request: { kind: 'optimize', instrument: 'BTC-USD', strategy: 'sma_cross' },
+  created_at: '2026-01-01T00:00:00Z',
   result: null,
+};
+
+export const jobWalkForwardDone: BacktestJob = {
+  ...jobQueued,
+  id: 'job-wf',
+  kind: 'walk_forward',
+  status: 'done',
+  progress: 1,
+  result: {
+    stats: { 'Return [%]': 3.2 },
+    equity: [
+      { ts: '2025-01-01T00:00:00Z', equity: 10000 },
+      { ts: '2025-01-02T00:00:00Z', equity: null },
+      { ts: '2025-01-03T00:00:00Z', equity: 10320 },
+    ],
+    drawdown: [{ ts: '2025-01-01T00:00:00Z', drawdown: 0 }],
+    trades: [],
+    heatmap: null,
+    windows: [
+      { params: { fast: 5, slow: 20 }, in_sample_score: 1.2, oos_return_pct: 1.5 },
+      { params: { fast: 10, slow: 30 }, in_sample_score: 0.8, oos_return_pct: -0.4 },
+    ],
+    pbo: 0.25,
+    deflated_sharpe: 0.9,
+  },
 };
 
 export const jobDone: BacktestJob = {
@@ -194,8 +220,9 @@ export const jobDone: BacktestJob = {
       { ts: '2025-01-03T00:00:00Z', drawdown: 0 },
     ],
     trades: [
-      { entry_time: '2025-01-01T00:00:00Z', exit_time: '2025-01-02T00:00:00Z', size: 1, entry_price: 100, exit_price: 105, pnl: 5, return_pct: 0.05 },
+      { entry_time: '2025-01-01T00:00:00Z', exit_time: '2025-01-02T00:00:00Z', size: 1, entry_price: 100, exit_price: 105, pnl: 5, return_pct: 5 },
     ],
     heatmap: { x_param: 'fast', y_param: 'slow', x: [5, 10], y: [20, 30], z: [[0.1, 0.2], [0.15, null]] },
+    best_params: { fast: 10, slow: 20 },
   },
 };

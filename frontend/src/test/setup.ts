@@ -1,5 +1,5 @@
 import '@testing-library/jest-dom/vitest';
-import { cleanup } from '@testing-library/react';
+import { cleanup, configure } from '@testing-library/react';
 import { afterAll, afterEach, beforeAll, vi } from 'vitest';
 import { useSettingsStore } from '../stores/settings';
 import { useUiStore } from '../stores/ui';
@@ -52,7 +52,18 @@ console.warn = (...args: unknown[]) => {
 const initialSettings = useSettingsStore.getState();
 const initialUi = useUiStore.getState();
 
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
+// The test box is slow and shared: give findBy*/waitFor more than the default 1 s.
+configure({ asyncUtilTimeout: 5_000 });
+
+beforeAll(async () => {
+  server.listen({ onUnhandledRequest: 'error' });
+  // Warm the lazily loaded pages so the first render of a route does not race the module loader.
+  await Promise.all([
+    import('../pages/AgentControlPage'),
+    import('../pages/AnalyticsPage'),
+    import('../pages/OptimizationPage'),
+  ]);
+});
 afterEach(() => {
   cleanup();
   server.resetHandlers();

@@ -11,7 +11,6 @@ from ffe_core import indicators as ind
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Action, ProviderVote
 
-
 NEUTRAL = 0.3
 """Confidence of a HOLD that only means "no signal from me" (not a conviction to stay out)."""
 

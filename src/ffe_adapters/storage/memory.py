@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from ffe_core.domain.agent import AgentCycle, AgentRun, AgentState
 from ffe_core.domain.approvals import Approval, ApprovalStatus
@@ -35,6 +35,7 @@ class _Tables:
     runs: dict[str, AgentRun] = field(default_factory=dict)
     cycles: dict[str, AgentCycle] = field(default_factory=dict)
     approvals: dict[str, Approval] = field(default_factory=dict)
+    state: dict[str, dict[str, Any]] = field(default_factory=dict)
     outcomes: dict[tuple[str, str], DecisionOutcome] = field(default_factory=dict)
 
 
@@ -240,6 +241,18 @@ class _Outcomes:
         return rows[-limit:] if limit > 0 else []
 
 
+class _State:
+    def __init__(self, t: _Tables) -> None:
+        self._t = t
+
+    async def get(self, key: str) -> dict[str, Any] | None:
+        value = self._t.state.get(key)
+        return copy.deepcopy(value) if value is not None else None
+
+    async def put(self, key: str, value: dict[str, Any]) -> None:
+        self._t.state[key] = copy.deepcopy(value)
+
+
 class InMemoryUnitOfWork:
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -254,6 +267,7 @@ class InMemoryUnitOfWork:
         self.provider_stats = _Stats(t)
         self.agent = _Agent(t)
         self.approvals = _Approvals(t)
+        self.state = _State(t)
         self.outcomes = _Outcomes(t)
 
     async def __aenter__(self) -> Self:

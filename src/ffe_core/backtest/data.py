@@ -151,6 +151,11 @@ def load_csv(path: str | Path) -> Bars:
             except ValueError:
                 raise ValidationFailed(f"{line(i)}: {c} {cell!r} is not a number") from None
     return make_bars(
-        cols["open"], cols["high"], cols["low"], cols["close"], cols["volume"], times,
+        cols["open"],
+        cols["high"],
+        cols["low"],
+        cols["close"],
+        cols["volume"],
+        times,
         row_name=line,
     )

@@ -42,7 +42,11 @@ def _scale(v: FloatArray, lo: float, hi: float, size: float) -> FloatArray:
 
 
 def _svg_series(
-    y: FloatArray, title: str, color: str, *, fill: bool = False,
+    y: FloatArray,
+    title: str,
+    color: str,
+    *,
+    fill: bool = False,
     markers: list[tuple[int, float, str]] | None = None,
 ) -> str:
     n = y.size
@@ -51,8 +55,12 @@ def _svg_series(
     pad = 18.0
     plot_h = _H - 2 * pad
     xs = xc / max(n - 1, 1) * _W
-    pts_hi = [f"{x:.1f},{pad + v:.1f}" for x, v in zip(xs, _scale(hi, ymin, ymax, plot_h), strict=True)]
-    pts_lo = [f"{x:.1f},{pad + v:.1f}" for x, v in zip(xs, _scale(lo, ymin, ymax, plot_h), strict=True)]
+    pts_hi = [
+        f"{x:.1f},{pad + v:.1f}" for x, v in zip(xs, _scale(hi, ymin, ymax, plot_h), strict=True)
+    ]
+    pts_lo = [
+        f"{x:.1f},{pad + v:.1f}" for x, v in zip(xs, _scale(lo, ymin, ymax, plot_h), strict=True)
+    ]
     parts = [
         f'<svg viewBox="0 0 {_W} {_H}" width="100%" role="img" aria-label="{html.escape(title)}">',
         f'<text x="4" y="13" font-size="12">{html.escape(title)} '
@@ -68,8 +76,10 @@ def _svg_series(
         x = bar / max(n - 1, 1) * _W
         yy = pad + float(_scale(np.array([price]), ymin, ymax, plot_h)[0])
         mark = "#1a7f37" if kind == "entry" else "#cf222e"
-        parts.append(f'<circle cx="{x:.1f}" cy="{yy:.1f}" r="3" fill="{mark}"><title>'
-                     f"{kind} bar {bar} @ {price:.6g}</title></circle>")
+        parts.append(
+            f'<circle cx="{x:.1f}" cy="{yy:.1f}" r="3" fill="{mark}"><title>'
+            f"{kind} bar {bar} @ {price:.6g}</title></circle>"
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -98,15 +108,19 @@ def render_html(
     result: RunResult, bars: Bars, stats: Mapping[str, Any], *, title: str = "ffe backtest"
 ) -> str:
     """The report as one HTML string."""
-    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{_fmt(v)}</td></tr>" for k, v in stats.items())
+    rows = "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{_fmt(v)}</td></tr>" for k, v in stats.items()
+    )
     charts = [
         _svg_series(bars.close, "Close and trades", "#444", markers=_markers(result)),
         _svg_series(result.equity, "Equity", "#0969da"),
         _svg_series(drawdown(result.equity), "Drawdown [%]", "#cf222e", fill=True),
     ]
-    style = ("body{font-family:sans-serif;max-width:1040px;margin:auto}"
-             "table{border-collapse:collapse}th,td{padding:2px 8px;text-align:left}"
-             "tr:nth-child(odd){background:#f4f4f4}")
+    style = (
+        "body{font-family:sans-serif;max-width:1040px;margin:auto}"
+        "table{border-collapse:collapse}th,td{padding:2px 8px;text-align:left}"
+        "tr:nth-child(odd){background:#f4f4f4}"
+    )
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         f"<style>{style}</style></head><body><h1>{html.escape(title)}</h1>"
@@ -121,7 +135,9 @@ def write_html(path: str | Path, result: RunResult, bars: Bars, stats: Mapping[s
     return p
 
 
-def _raster(img: npt.NDArray[np.uint8], y: FloatArray, top: int, h: int, rgb: tuple[int, ...]) -> None:
+def _raster(
+    img: npt.NDArray[np.uint8], y: FloatArray, top: int, h: int, rgb: tuple[int, ...]
+) -> None:
     w = img.shape[1]
     _, lo, hi = _envelope(y, w)
     ymin, ymax = float(np.min(y)), float(np.max(y))
@@ -147,10 +163,17 @@ def render_png(result: RunResult, bars: Bars, width: int = 1000) -> bytes:
     raw = b"".join(b"\x00" + row.tobytes() for row in img)
 
     def chunk(tag: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(
-            ">I", zlib.crc32(tag + data) & 0xFFFFFFFF
+        return (
+            struct.pack(">I", len(data))
+            + tag
+            + data
+            + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
         )
 
     ihdr = struct.pack(">IIBBBBB", width, img.shape[0], 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
-            + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(raw, 6))
+        + chunk(b"IEND", b"")
+    )

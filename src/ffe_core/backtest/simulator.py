@@ -347,11 +347,25 @@ def simulate(
     table = np.empty((changes + 2, 9), dtype=np.float64)
     equity = np.empty(n, dtype=np.float64)
     nt = _kernel(
-        bars.open, bars.high, bars.low, bars.close, tgt,
-        _level_array(limit, n, "limit"), _level_array(stop, n, "stop"),
-        float(cfg.cash), float(cfg.commission), float(cfg.commission_fixed), float(cfg.spread),
-        float(cfg.slippage), float(cfg.size), float(cfg.unit_step), bool(cfg.trade_on_close),
-        float(cfg.sl), float(cfg.tp), equity, table,
+        bars.open,
+        bars.high,
+        bars.low,
+        bars.close,
+        tgt,
+        _level_array(limit, n, "limit"),
+        _level_array(stop, n, "stop"),
+        float(cfg.cash),
+        float(cfg.commission),
+        float(cfg.commission_fixed),
+        float(cfg.spread),
+        float(cfg.slippage),
+        float(cfg.size),
+        float(cfg.unit_step),
+        bool(cfg.trade_on_close),
+        float(cfg.sl),
+        float(cfg.tp),
+        equity,
+        table,
     )
     return RunResult(_trades_from_table(table[:nt]), equity, cfg)
 

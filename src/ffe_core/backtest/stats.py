@@ -23,8 +23,13 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 _UNITS_NS = (
-    ("D", 86_400 * 10**9), ("h", 3_600 * 10**9), ("min", 60 * 10**9),
-    ("s", 10**9), ("ms", 10**6), ("us", 10**3), ("ns", 1),
+    ("D", 86_400 * 10**9),
+    ("h", 3_600 * 10**9),
+    ("min", 60 * 10**9),
+    ("s", 10**9),
+    ("ms", 10**6),
+    ("us", 10**3),
+    ("ns", 1),
 )
 
 
@@ -174,7 +179,8 @@ def compute_stats(
         cov = np.cov(eq_lr, mk_lr)
         beta = float(cov[0, 1] / cov[1, 1])
     s["Alpha [%]"] = (
-        s["Return [%]"] - risk_free_rate * 100
+        s["Return [%]"]
+        - risk_free_rate * 100
         - beta * (s["Buy & Hold Return [%]"] - risk_free_rate * 100)
     )
     s["Beta"] = beta

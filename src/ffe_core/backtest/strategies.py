@@ -60,24 +60,46 @@ def _ma_cross(fast_ma: FloatArray, slow_ma: FloatArray, short: bool) -> Int8Arra
 
 
 def sma_cross(
-    open: FloatArray, high: FloatArray, low: FloatArray, close: FloatArray, volume: FloatArray,
-    *, fast: int = 10, slow: int = 30, short: bool = False,
+    open: FloatArray,
+    high: FloatArray,
+    low: FloatArray,
+    close: FloatArray,
+    volume: FloatArray,
+    *,
+    fast: int = 10,
+    slow: int = 30,
+    short: bool = False,
 ) -> Int8Array:
     """Long after SMA(fast) crosses above SMA(slow); flat (or short) after it crosses below."""
     return _ma_cross(ind.sma(close, fast), ind.sma(close, slow), short)
 
 
 def ema_cross(
-    open: FloatArray, high: FloatArray, low: FloatArray, close: FloatArray, volume: FloatArray,
-    *, fast: int = 12, slow: int = 26, short: bool = False,
+    open: FloatArray,
+    high: FloatArray,
+    low: FloatArray,
+    close: FloatArray,
+    volume: FloatArray,
+    *,
+    fast: int = 12,
+    slow: int = 26,
+    short: bool = False,
 ) -> Int8Array:
     """Like :func:`sma_cross` with exponential averages."""
     return _ma_cross(ind.ema(close, fast), ind.ema(close, slow), short)
 
 
 def rsi_reversion(
-    open: FloatArray, high: FloatArray, low: FloatArray, close: FloatArray, volume: FloatArray,
-    *, period: int = 14, lower: float = 30.0, upper: float = 70.0, short: bool = False,
+    open: FloatArray,
+    high: FloatArray,
+    low: FloatArray,
+    close: FloatArray,
+    volume: FloatArray,
+    *,
+    period: int = 14,
+    lower: float = 30.0,
+    upper: float = 70.0,
+    short: bool = False,
 ) -> Int8Array:
     """Long when RSI closes below ``lower``; flat (or short) when it closes above ``upper``."""
     r = ind.rsi(close, period)
@@ -86,8 +108,15 @@ def rsi_reversion(
 
 
 def bollinger(
-    open: FloatArray, high: FloatArray, low: FloatArray, close: FloatArray, volume: FloatArray,
-    *, period: int = 20, k: float = 2.0, short: bool = False,
+    open: FloatArray,
+    high: FloatArray,
+    low: FloatArray,
+    close: FloatArray,
+    volume: FloatArray,
+    *,
+    period: int = 20,
+    k: float = 2.0,
+    short: bool = False,
 ) -> Int8Array:
     """Mean reversion: long on a close below the lower band, flat (short) above the upper."""
     _, upper, lower = ind.bollinger(close, period, k)
@@ -96,8 +125,14 @@ def bollinger(
 
 
 def donchian_breakout(
-    open: FloatArray, high: FloatArray, low: FloatArray, close: FloatArray, volume: FloatArray,
-    *, period: int = 20, short: bool = False,
+    open: FloatArray,
+    high: FloatArray,
+    low: FloatArray,
+    close: FloatArray,
+    volume: FloatArray,
+    *,
+    period: int = 20,
+    short: bool = False,
 ) -> Int8Array:
     """Long when the close breaks the previous ``period``-bar high; out (short) below the low."""
     upper, lower = ind.donchian(high, low, period)
@@ -110,8 +145,16 @@ def donchian_breakout(
 
 
 def macd(
-    open: FloatArray, high: FloatArray, low: FloatArray, close: FloatArray, volume: FloatArray,
-    *, fast: int = 12, slow: int = 26, signal: int = 9, short: bool = False,
+    open: FloatArray,
+    high: FloatArray,
+    low: FloatArray,
+    close: FloatArray,
+    volume: FloatArray,
+    *,
+    fast: int = 12,
+    slow: int = 26,
+    signal: int = 9,
+    short: bool = False,
 ) -> Int8Array:
     """Long after the MACD line crosses above its signal line; flat (short) after it crosses below."""
     line, sig, _ = ind.macd(close, fast, slow, signal)
@@ -145,18 +188,21 @@ class StrategySpec:
 STRATEGY_SPECS: dict[str, StrategySpec] = {
     "sma_cross": StrategySpec(
         {"fast": (5, 10, 15, 20, 30), "slow": (20, 30, 50, 100, 200)},
-        _fast_below_slow, lambda p: int(p.get("slow", 30)) - 1,
+        _fast_below_slow,
+        lambda p: int(p.get("slow", 30)) - 1,
     ),
     "ema_cross": StrategySpec(
         {"fast": (5, 8, 12, 20), "slow": (21, 26, 50, 100)},
-        _fast_below_slow, lambda p: int(p.get("slow", 26)) - 1,
+        _fast_below_slow,
+        lambda p: int(p.get("slow", 26)) - 1,
     ),
     "rsi_reversion": StrategySpec(
         {"period": (7, 14, 21), "lower": (20.0, 30.0), "upper": (70.0, 80.0)},
         warmup=lambda p: int(p.get("period", 14)),
     ),
     "bollinger": StrategySpec(
-        {"period": (10, 20, 40), "k": (1.5, 2.0, 2.5)}, warmup=lambda p: int(p.get("period", 20)) - 1
+        {"period": (10, 20, 40), "k": (1.5, 2.0, 2.5)},
+        warmup=lambda p: int(p.get("period", 20)) - 1,
     ),
     "donchian_breakout": StrategySpec(
         {"period": (10, 20, 55, 100)}, warmup=lambda p: int(p.get("period", 20))

@@ -109,8 +109,12 @@ def _overfitting(
     if not math.isfinite(sr) or srs.size < 2:
         return pbo, math.nan
     dsr = deflated_sharpe(
-        sr, n_obs, sr_variance=float(srs.var(ddof=1)), n_trials=len(candidates),
-        skew=skew, kurtosis=kurt,
+        sr,
+        n_obs,
+        sr_variance=float(srs.var(ddof=1)),
+        n_trials=len(candidates),
+        skew=skew,
+        kurtosis=kurt,
     )
     return pbo, dsr
 
@@ -174,6 +178,15 @@ def _shift(t: Trades, offset: int) -> Trades:
 
 
 def _concat(parts: Sequence[Trades]) -> Trades:
-    names = ("size", "entry_bar", "exit_bar", "entry_price", "exit_price", "sl", "tp",
-             "commission", "reason")
+    names = (
+        "size",
+        "entry_bar",
+        "exit_bar",
+        "entry_price",
+        "exit_price",
+        "sl",
+        "tp",
+        "commission",
+        "reason",
+    )
     return Trades(**{k: np.concatenate([getattr(p, k) for p in parts]) for k in names})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self, runtime_checkable
+from typing import Any, Protocol, Self, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -136,6 +136,14 @@ class OutcomeRepository(Protocol):
         ...
 
 
+class StateRepository(Protocol):
+    """Small named JSON documents a service keeps between runs (e.g. the risk manager's state)."""
+
+    async def get(self, key: str) -> dict[str, Any] | None: ...
+
+    async def put(self, key: str, value: dict[str, Any]) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction across repositories: ``async with uow: ...; await uow.commit()``.
 
@@ -150,6 +158,7 @@ class UnitOfWork(Protocol):
     agent: AgentRepository
     approvals: ApprovalRepository
     outcomes: OutcomeRepository
+    state: StateRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -14,7 +14,8 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -29,6 +30,7 @@ from ffe_core.domain.portfolio import Portfolio
 from ffe_core.ports.brokers import Broker
 from ffe_core.ports.clock import Clock
 from ffe_core.ports.control import KillSwitchState
+from ffe_core.ports.lease import LeaderLease, LeaseKeeper, StaleLeader
 from ffe_core.ports.metrics import Metrics, NullMetrics
 from ffe_core.ports.notify import EventKind, Notification, Notifier
 from ffe_core.ports.storage import UnitOfWorkFactory
@@ -94,6 +96,8 @@ class TradingAgent:
         equity_watch: EquityWatch | None = None,
         holder: str | None = None,
         prices: Callable[[Portfolio], Awaitable[dict[str, Decimal]]] | None = None,
+        lease: LeaderLease | None = None,
+        after_pass: Sequence[Callable[[], Awaitable[None]]] = (),
     ) -> None:
         self.settings = settings
         self.decisions = decisions
@@ -106,11 +110,15 @@ class TradingAgent:
         self.equity_watch = equity_watch
         self.holder = holder or process_holder()
         self.prices = prices
+        self.after_pass = list(after_pass)  # e.g. score outcomes, persist risk state
+        self.lease = lease  # several processes on one storage: only the lease holder acts
+        self._keeper: LeaseKeeper | None = None
         self.progress = AgentProgress()
         self._stop = asyncio.Event()
         self._resume = asyncio.Event()
         self._resume.set()
         self._act_lock = asyncio.Lock()
+        self._working: dict[str, str] = {}  # instrument -> client order id of an unfinished order
 
     # lifecycle ---------------------------------------------------------------------------
 
@@ -119,11 +127,24 @@ class TradingAgent:
         return max(30.0, 3 * self.settings.agent.interval_seconds)
 
     async def acquire(self) -> AgentRun:
-        """Register this run; refuses while another live agent holds the same storage."""
+        """Register this run; refuses while another live agent holds the same storage.
+
+        With a leader lease, the lease decides instead: refused while another holds it, and a
+        run left by a previous holder is taken over.
+        """
+        if self.lease is not None and (self._keeper is None or self._keeper.lost):
+            self._keeper = await LeaseKeeper.take(self.lease, on_lost=self.stop)
+        try:
+            return await self._register_run()
+        except BaseException:
+            await self._drop_lease()
+            raise
+
+    async def _register_run(self) -> AgentRun:
         now = self.clock.now()
         async with self.uow_factory() as uow:
             active = await uow.agent.active_run()
-            if active is not None and active.holder != self.holder:
+            if active is not None and active.holder != self.holder and self._keeper is None:
                 age = (now - active.heartbeat_at).total_seconds()
                 if age < self.lease_seconds and not _holder_is_dead(active.holder):
                     raise ConflictError(
@@ -217,6 +238,7 @@ class TradingAgent:
                         maybe = on_cycle(cycle)
                         if maybe is not None:
                             await maybe
+                await self._after_pass()
                 if await self._check_kill_switch():
                     reason = "kill switch: " + (self.kill_switch().reason or "drawdown limit")
                     break
@@ -261,6 +283,13 @@ class TradingAgent:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop.wait(), seconds)
 
+    async def _after_pass(self) -> None:
+        for hook in self.after_pass:
+            try:
+                await hook()
+            except Exception as exc:  # bookkeeping never stops trading
+                log.warning("after-pass hook %s failed: %s", getattr(hook, "__name__", hook), exc)
+
     async def _heartbeat(self) -> None:
         run = self.progress.run
         if run is None:
@@ -289,6 +318,7 @@ class TradingAgent:
                 )
             )
             await uow.commit()
+        await self._drop_lease()
         self.progress.state = AgentState.STOPPED
         self.metrics.agent_cycle(0.0, 0.0)
 
@@ -368,6 +398,16 @@ class TradingAgent:
             return await self._journal(
                 cycle, phase=CyclePhase.DONE, note="risk rejected: " + risk.reason
             )
+        working = self._working.get(decision.instrument)
+        if working is not None:
+            previous = await self.broker.get_order(working)
+            if previous is not None and not previous.status.is_terminal:
+                return await self._journal(
+                    cycle,
+                    phase=CyclePhase.DONE,
+                    note=f"previous order {working} on {decision.instrument} is still working",
+                )
+            self._working.pop(decision.instrument, None)
         order = await self.order_for(decision)
         if order is None:
             return await self._journal(
@@ -432,12 +472,28 @@ class TradingAgent:
         cycle = await self._journal(
             cycle, phase=CyclePhase.ACT, client_order_id=order.client_order_id
         )
-        sent = await self.broker.submit_order(order)
+        async with self._fence():
+            sent = await self.broker.submit_order(order)
+        if not sent.status.is_terminal:
+            self._working[sent.instrument] = sent.client_order_id
         if sent.status is OrderStatus.FILLED:
             self.metrics.trade_executed(sent.instrument, sent.side.value)
         return await self._journal(
             cycle, phase=CyclePhase.DONE, note=f"order {sent.status}: {sent.side} {sent.quantity}"
         )
+
+    def _fence(self) -> AbstractAsyncContextManager[None]:
+        """With a lease: proceed only while our fencing token is current (else StaleLeader)."""
+        if self._keeper is not None:
+            return self._keeper.fenced()
+        if self.lease is not None:
+            raise StaleLeader(f"not the leader: lease {self.lease.name!r} is not held")
+        return contextlib.nullcontext()
+
+    async def _drop_lease(self) -> None:
+        if self._keeper is not None:
+            await self._keeper.stop()
+            self._keeper = None
 
     async def execute_approved(self) -> list[str]:
         """Send orders for approved decisions not yet at the broker (idempotent by client id)."""

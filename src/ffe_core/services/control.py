@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 from ffe_core.domain.agent import AgentState
 from ffe_core.domain.approvals import Approval, ApprovalStatus
@@ -72,6 +73,7 @@ class ControlService:
         self._task = asyncio.create_task(self._run(run.id), name="ffe-agent")
         self.agent.progress.state = AgentState.RUNNING
         self.agent.progress.run = run
+        self.agent.progress.started_monotonic = time.monotonic()  # uptime before run() resets it
         return await self.agent_status()
 
     async def _run(self, run_id: str) -> object:

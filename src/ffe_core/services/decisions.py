@@ -32,6 +32,7 @@ class DecisionService:
         clock: Clock,
         risk: RiskCheck | None = None,
         memory_size: int = 5,
+        memory_source: Callable[[str, int], Awaitable[list[PastDecision]]] | None = None,
     ) -> None:
         self.settings = settings
         self.ensemble = ensemble
@@ -41,6 +42,7 @@ class DecisionService:
         self.clock = clock
         self.risk = risk
         self.memory_size = memory_size
+        self.memory_source = memory_source
 
     def instrument(self, symbol: str) -> Instrument:
         found = self.settings.instrument(symbol)
@@ -61,6 +63,9 @@ class DecisionService:
         return list(dict.fromkeys(names))
 
     async def memory(self, symbol: str) -> list[PastDecision]:
+        """Recent decisions on ``symbol``, with outcomes when a learning service provides them."""
+        if self.memory_source is not None:
+            return await self.memory_source(symbol, self.memory_size)
         async with self.uow_factory() as uow:
             past, _ = await uow.decisions.list(
                 DecisionQuery(instrument=symbol, limit=self.memory_size)

@@ -22,21 +22,30 @@ from ffe_core.ports.providers import DecisionProvider, EqualWeights, WeightSourc
 
 
 async def ask(
-    provider: DecisionProvider, context: DecisionContext, limit_seconds: float
+    provider: DecisionProvider,
+    context: DecisionContext,
+    limit_seconds: float,
+    name: str | None = None,
 ) -> ProviderVote:
-    """One provider's vote; a timeout, exception or malformed answer becomes an abstention."""
+    """One provider's vote; a timeout, exception or malformed answer becomes an abstention.
+
+    The vote is recorded under ``name`` (the provider's registered name; ``provider.name`` when
+    not given), the key that weights and ``only`` use.
+    """
+    label = name or provider.name
     start = time.perf_counter()
     try:
-        vote = await asyncio.wait_for(provider.vote(context), limit_seconds)
+        async with asyncio.timeout(limit_seconds):  # unlike wait_for (3.11), no extra task
+            vote = await provider.vote(context)
         if not isinstance(vote, ProviderVote):
             raise TypeError(f"returned {type(vote).__name__}, not a ProviderVote")
     except TimeoutError:
-        vote = ProviderVote.abstain(provider.name, f"timed out after {limit_seconds:g}s")
+        vote = ProviderVote.abstain(label, f"timed out after {limit_seconds:g}s")
     except Exception as exc:
-        vote = ProviderVote.abstain(provider.name, f"{type(exc).__name__}: {exc}")
+        vote = ProviderVote.abstain(label, f"{type(exc).__name__}: {exc}")
     latency = (time.perf_counter() - start) * 1000
-    if vote.provider != provider.name:
-        vote = vote.model_copy(update={"provider": provider.name})
+    if vote.provider != label:
+        vote = vote.model_copy(update={"provider": label})
     return vote if vote.latency_ms else vote.model_copy(update={"latency_ms": round(latency, 3)})
 
 
@@ -63,9 +72,11 @@ class Ensemble:
     async def decide(self, context: DecisionContext, only: Sequence[str] | None = None) -> Decision:
         start = time.perf_counter()
         names = list(only) if only else list(self.providers)
-        chosen = [self.providers[n] for n in names]
+
         timeout = min(self.provider_timeout, self.settings.deadline_seconds)
-        votes = list(await asyncio.gather(*(ask(p, context, timeout) for p in chosen)))
+        votes = list(
+            await asyncio.gather(*(ask(self.providers[n], context, timeout, n) for n in names))
+        )
         for vote in votes:
             outcome = "abstained" if vote.abstained else "ok"
             self.metrics.provider_called(

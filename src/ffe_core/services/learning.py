@@ -15,17 +15,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Protocol
 
+from ffe_core.config import LearningSettings
 from ffe_core.domain.context import PastDecision
 from ffe_core.domain.decisions import Decision
 from ffe_core.domain.instruments import Instrument
 from ffe_core.domain.intervals import interval_delta, interval_seconds
+from ffe_core.domain.market import Bar
+from ffe_core.domain.orders import Fill
 from ffe_core.domain.outcomes import DecisionOutcome, VoteScore, WeightSnapshot
 from ffe_core.domain.performance import ProviderStats
-from ffe_core.ports.market_data import MarketDataSource
 from ffe_core.ports.storage import DecisionQuery, UnitOfWork, UnitOfWorkFactory
 from ffe_core.services.learning_scoring import (
-    LearningSettings,
     bounded,
     brier,
     direction,
@@ -50,6 +52,28 @@ class ScoringReport:
     """Due decisions left pending because a price is not available yet."""
     weights: dict[str, float] = field(default_factory=dict)
     """Weights after the pass, for the providers it updated."""
+
+
+class _TradeBook:
+    """The orders and fills of one scoring pass, read once and only if a decision traded."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+        self._orders: dict[str, set[str]] | None = None
+        self._fills: list[Fill] = []
+
+    async def pnl(self, decision: Decision, due: datetime, exit_price: Decimal) -> Decimal | None:
+        if self._orders is None:
+            self._orders = {}
+            for order in await self._uow.orders.list():
+                if order.decision_id is not None:
+                    self._orders.setdefault(order.decision_id, set()).add(order.client_order_id)
+            self._fills = await self._uow.fills.list() if self._orders else []
+        ids = self._orders.get(decision.id)
+        if not ids:
+            return None
+        fills = [f for f in self._fills if f.instrument == decision.instrument and f.ts <= due]
+        return trade_pnl(fills, ids, exit_price)
 
 
 def _price(value: float | Decimal | None) -> Decimal | None:
@@ -89,21 +113,28 @@ class LearningService:
         async with self.uow_factory() as uow:
             stats = {s.provider: s for s in await uow.provider_stats.list()}
             changed: set[str] = set()
+            trades = _TradeBook(uow)
             for horizon in self.settings.horizons:
                 delta = interval_delta(horizon)
                 pending = await uow.outcomes.pending(horizon, now - delta, self.settings.batch_size)
                 for decision in pending:
-                    outcome = await self._outcome(uow, decision, horizon, delta, now, price_lookup)
+                    outcome = await self._outcome(
+                        trades, decision, horizon, delta, now, price_lookup
+                    )
                     if outcome is None:
                         report.waiting += 1
                         continue
-                    if horizon == self.settings.learning_horizon and not outcome.is_void:
+                    kept = dict(stats)
+                    learns = horizon == self.settings.learning_horizon and not outcome.is_void
+                    if learns:
                         outcome = self._learn(decision, outcome, stats, now)
-                        changed.update(s.provider for s in outcome.scores)
-                        changed.update(v.provider for v in decision.votes if v.abstained)
-                    if await uow.outcomes.add(outcome):
-                        report.scored += 1
-                        report.void += outcome.is_void
+                    if not await uow.outcomes.add(outcome):
+                        stats = kept  # scored meanwhile: learn from each outcome once
+                        continue
+                    if learns:
+                        changed.update(v.provider for v in decision.votes)
+                    report.scored += 1
+                    report.void += outcome.is_void
             for name in sorted(changed):
                 await uow.provider_stats.save(stats[name])
             await uow.commit()
@@ -112,7 +143,7 @@ class LearningService:
 
     async def _outcome(
         self,
-        uow: UnitOfWork,
+        trades: _TradeBook,
         decision: Decision,
         horizon: str,
         delta: timedelta,
@@ -151,21 +182,9 @@ class LearningService:
                 **base,
                 "exit_price": exit_price,
                 "realized_return": realized,
-                "trade_pnl": await self._trade_pnl(uow, decision, due, exit_price),
+                "trade_pnl": await trades.pnl(decision, due, exit_price),
             }
         )
-
-    async def _trade_pnl(
-        self, uow: UnitOfWork, decision: Decision, due: datetime, exit_price: Decimal
-    ) -> Decimal | None:
-        orders = await uow.orders.list(instrument=decision.instrument)
-        ids = {o.client_order_id for o in orders if o.decision_id == decision.id}
-        if not ids:
-            return None
-        fills = [
-            f for f in await uow.fills.list() if f.instrument == decision.instrument and f.ts <= due
-        ]
-        return trade_pnl(fills, ids, exit_price)
 
     def _learn(
         self,
@@ -261,8 +280,21 @@ class LearningService:
         ]
 
 
+class BarSource(Protocol):
+    """Anything with ``get_bars`` (a MarketDataSource or the MarketDataService)."""
+
+    async def get_bars(
+        self,
+        instrument: Instrument,
+        interval: str,
+        *,
+        limit: int = 200,
+        end: datetime | None = None,
+    ) -> list[Bar]: ...
+
+
 def bar_close_lookup(
-    source: MarketDataSource,
+    source: BarSource,
     resolve: Callable[[str], Instrument | None],
     interval: str,
     max_gap_bars: int = 2,

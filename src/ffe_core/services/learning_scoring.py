@@ -7,59 +7,10 @@ import math
 from collections.abc import Sequence
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
+from ffe_core.config import LearningSettings
 from ffe_core.domain.decisions import Action, ProviderVote
-from ffe_core.domain.errors import ValidationFailed
-from ffe_core.domain.intervals import interval_seconds
 from ffe_core.domain.orders import Fill
 from ffe_core.domain.portfolio import Position
-
-
-class LearningSettings(BaseModel):
-    """How outcomes are scored and how fast weights follow them.
-
-    Weights move multiplicatively in log space, ``log w <- (1 - decay) * log w + rate * r`` with
-    reward ``r`` = +1 for a hit and -1 for a miss, then are clipped to ``[w_min, w_max]``. The
-    decay pulls every scored provider back toward 1, so old evidence fades (about ``1/decay``
-    updates of memory) and a regime change is followed; the bounds keep any provider from
-    vanishing for good or dominating. A provider that keeps hitting at rate ``p`` settles near
-    ``exp(rate * (2p - 1) / decay)`` (then the cap).
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    horizons: tuple[str, ...] = ("1h", "4h", "24h")
-    learn_horizon: str | None = None
-    """The horizon whose outcomes update stats and weights (default: the first horizon)."""
-    learning_rate: float = Field(default=0.06, gt=0, le=1)
-    decay: float = Field(default=0.01, ge=0, lt=1)
-    w_min: float = Field(default=0.05, gt=0)
-    w_max: float = Field(default=5.0, gt=0)
-    hold_band: float = Field(default=0.002, ge=0)
-    """A HOLD vote is a hit when the absolute return stays below this."""
-    batch_size: int = Field(default=1000, ge=1)
-    give_up_after_seconds: float = Field(default=7 * 86400.0, ge=0)
-    """When prices stay unavailable this long past due, the outcome is recorded as void."""
-
-    @model_validator(mode="after")
-    def _consistent(self) -> LearningSettings:
-        if not self.horizons:
-            raise ValueError("learning.horizons: at least one horizon")
-        for h in self.horizons:
-            try:
-                interval_seconds(h)
-            except ValidationFailed as exc:
-                raise ValueError(f"learning.horizons: {exc}") from None
-        if self.learn_horizon is not None and self.learn_horizon not in self.horizons:
-            raise ValueError(f"learning.learn_horizon {self.learn_horizon!r} not in horizons")
-        if not self.w_min <= 1.0 <= self.w_max:
-            raise ValueError("learning: need w_min <= 1 <= w_max")
-        return self
-
-    @property
-    def learning_horizon(self) -> str:
-        return self.learn_horizon or self.horizons[0]
 
 
 def direction(action: Action) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,6 +20,7 @@ from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Action, Decision, RiskAssessment
 from ffe_core.domain.market import Bar, UtcDatetime
 from ffe_core.domain.portfolio import Portfolio
+from ffe_core.ports.control import KillSwitchState
 from ffe_core.services.risk_limits import Book, entry_limits, fit_quantity
 from ffe_core.services.risk_metrics import (
     ValueAtRisk,
@@ -37,6 +38,7 @@ from ffe_core.services.risk_sizing import (
     fixed_fractional_size,
     kelly_fraction,
     kelly_size,
+    on_side,
     protective_levels,
     volatility_target_size,
 )
@@ -128,7 +130,7 @@ class RiskManager:
         """Record ``equity`` at ``now``: rolls the trading day (UTC), tracks the peak, and trips
         the kill switch when drawdown from the peak reaches ``max_drawdown``. True if it tripped now."""
         s = self.state
-        day = now.date()
+        day = now.astimezone(UTC).date() if now.tzinfo else now.date()
         peak = equity if s.peak_equity is None else max(s.peak_equity, equity)
         update: dict[str, object] = {"peak_equity": peak, "last_equity": equity}
         if s.day != day or s.start_of_day_equity is None:
@@ -145,6 +147,11 @@ class RiskManager:
             update["kill_switch"] = KillSwitch(tripped=True, reason=reason, at=now)
         self.state = s.model_copy(update=update)
         return tripped_now
+
+    def kill_switch(self) -> KillSwitchState:
+        """The kill switch as the agent and the control plane report it (``EquityWatch``)."""
+        ks = self.state.kill_switch
+        return KillSwitchState(tripped=ks.tripped, reason=ks.reason, at=ks.at)
 
     def reset_kill_switch(self, by: str, now: datetime) -> None:
         """Re-allow entries; the drawdown is measured afresh from the current equity."""
@@ -206,6 +213,12 @@ class RiskManager:
                 "stop_loss": verdict.levels.stop_loss,
                 "take_profit": verdict.levels.take_profit,
             }
+        elif decision.action is not Action.HOLD:  # keep the decision valid against ``price``
+            sign = 1 if decision.action is Action.BUY else -1
+            if not on_side(sign, price, decision.stop_loss, target=False):
+                update["stop_loss"] = None
+            if not on_side(sign, price, decision.take_profit, target=True):
+                update["take_profit"] = None
         return decision.model_copy(update=update)
 
     def _verdict(
@@ -225,6 +238,8 @@ class RiskManager:
             size = abs(held)
             if decision.suggested_size is not None and 0 < decision.suggested_size < size:
                 size = context.instrument.round_size(decision.suggested_size)
+                if size == 0:
+                    return _Verdict(True, "nothing to do: the exit size rounds to 0", ZERO)
             checks["exit"] = f"reduces {held} by {size}; exits are never blocked by limits"
             closing = "closes" if size == abs(held) else "reduces"
             return _Verdict(True, f"exit: {closing} the position of {held}", size)

@@ -92,7 +92,8 @@ class Levels:
     source: str
 
 
-def _on_side(direction: int, entry: Decimal, level: Decimal | None, *, target: bool) -> bool:
+def on_side(direction: int, entry: Decimal, level: Decimal | None, *, target: bool) -> bool:
+    """Whether ``level`` is a valid stop (``target=False``) or target for a trade of ``direction``."""
     if level is None or level <= 0:
         return False
     beyond = (level - entry) * direction
@@ -116,23 +117,23 @@ def protective_levels(
     direction = 1 if action is Action.BUY else -1
     tick = instrument.price_increment
     sources = []
-    if _on_side(direction, entry, stop, target=False):
+    if on_side(direction, entry, stop, target=False):
         sources.append("stop: decision")
     else:
         if atr is None:
             return "no stop-loss: the decision has none and no ATR is available"
         raw = entry - direction * dec(atr_multiple) * atr
         stop = round_to_increment(raw, tick, ROUND_FLOOR if direction > 0 else ROUND_CEILING)
-        if not _on_side(direction, entry, stop, target=False):
+        if not on_side(direction, entry, stop, target=False):
             return f"no stop-loss: ATR stop {raw:.6g} is not a valid price below/above {entry}"
         sources.append(f"stop: {atr_multiple:g} ATR")
     assert stop is not None
-    if _on_side(direction, entry, target, target=True):
+    if on_side(direction, entry, target, target=True):
         sources.append("target: decision")
     else:
         raw = entry + direction * dec(reward_risk) * abs(entry - stop)
         target = round_to_increment(raw, tick, ROUND_CEILING if direction > 0 else ROUND_FLOOR)
-        if not _on_side(direction, entry, target, target=True):
+        if not on_side(direction, entry, target, target=True):
             return f"no take-profit: {raw:.6g} is not a valid price"
         sources.append(f"target: {reward_risk:g}R")
     assert target is not None

@@ -6,12 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.stores.memory import MemoryStore
 from litestar.stores.registry import StoreRegistry
 
@@ -19,7 +19,7 @@ from ffe_core import __version__
 from ffe_core.domain.errors import FfeError
 from ffe_entrypoints.api.agent import AgentController
 from ffe_entrypoints.api.approvals import ApprovalController
-from ffe_entrypoints.api.auth import api_key_guard
+from ffe_entrypoints.api.auth import API_KEY_HEADER, api_key_guard
 from ffe_entrypoints.api.backtests import BacktestController
 from ffe_entrypoints.api.decisions import DecisionController
 from ffe_entrypoints.api.errors import (
@@ -31,22 +31,23 @@ from ffe_entrypoints.api.health import HealthController
 from ffe_entrypoints.api.metrics import UNMETERED, MetricsController, prometheus_config
 from ffe_entrypoints.api.portfolio import PortfolioController
 from ffe_entrypoints.api.providers import ProviderController
+from ffe_entrypoints.api.ratelimit import rate_limit_config
+from ffe_entrypoints.api.sentry import init_sentry
 from ffe_entrypoints.api.static import dashboard_routes, find_dist
 from ffe_entrypoints.api.telegram import TelegramController
-from ffe_entrypoints.container import Container, shutdown
+from ffe_entrypoints.container import Container, shutdown, startup
 
-UNLIMITED = ["/health", "/ready", "/live", "/webhook", *UNMETERED]
-CONTROLLERS = [
-    HealthController,
-    MetricsController,
+UNTRACED = ["/ready", "/live", *UNMETERED]
+PUBLIC_CONTROLLERS = [HealthController, MetricsController, TelegramController]
+PROTECTED_CONTROLLERS = [
     DecisionController,
     PortfolioController,
     AgentController,
     ApprovalController,
     ProviderController,
-    TelegramController,
     BacktestController,
 ]
+API_KEY_SCHEME = "apiKey"
 DEPENDENCIES = {
     "health_service": "health_service",
     "decision_service": "decision_service",
@@ -75,6 +76,21 @@ def _stores(container: Container) -> StoreRegistry:
     return StoreRegistry(default_factory=lambda _name: store)
 
 
+def _plugins(container: Container) -> list[Any]:
+    """Litestar's OpenTelemetry plugin when the container has a tracer provider."""
+    tracer_provider = container.tracer_provider()
+    if tracer_provider is None:
+        return []
+    from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
+
+    config = OpenTelemetryConfig(
+        tracer_provider=tracer_provider,
+        exclude=UNTRACED,
+        exclude_spans=["receive", "send"],
+    )
+    return [OpenTelemetryPlugin(config)]
+
+
 def create_app(container: Container, *, start_agent: bool | None = None) -> Litestar:
     """Build the API. ``start_agent`` overrides ``agent.autostart`` for this process."""
     settings = container.settings()
@@ -84,8 +100,8 @@ def create_app(container: Container, *, start_agent: bool | None = None) -> Lite
         from ffe_entrypoints.logging import configure_logging
 
         configure_logging(settings)
-        storage = container.storage()
-        await storage.migrate()
+        init_sentry(settings)
+        await startup(container)
         await container.telegram().start()
         autostart = settings.agent.autostart if start_agent is None else start_agent
         if autostart:
@@ -112,16 +128,22 @@ def create_app(container: Container, *, start_agent: bool | None = None) -> Lite
         if settings.api.allowed_origins
         else None
     )
-    rate_limit = RateLimitConfig(
-        rate_limit=("minute", settings.api.rate_limit_per_minute),
-        exclude=UNLIMITED,
-    )
+    rate_limit = rate_limit_config(settings.api.rate_limit_per_minute)
     dist = find_dist(settings.api.frontend_dist)
     return Litestar(
-        route_handlers=[*CONTROLLERS, *(dashboard_routes(dist) if dist else [])],
+        route_handlers=[
+            *PUBLIC_CONTROLLERS,
+            Router(
+                path="/",
+                route_handlers=PROTECTED_CONTROLLERS,
+                security=[{API_KEY_SCHEME: []}],
+            ),
+            *(dashboard_routes(dist) if dist else []),
+        ],
         dependencies={key: provide(name) for key, name in DEPENDENCIES.items()},
         guards=[api_key_guard(api_key.get_secret_value() if api_key else None)],
         middleware=[prom.middleware, rate_limit.middleware],
+        plugins=_plugins(container),
         cors_config=cors,
         stores=_stores(container),
         exception_handlers={
@@ -130,7 +152,19 @@ def create_app(container: Container, *, start_agent: bool | None = None) -> Lite
             Exception: unexpected_error_handler,
         },
         openapi_config=OpenAPIConfig(
-            title="Finance Feedback Engine API", version=__version__, path="/schema"
+            title="Finance Feedback Engine API",
+            version=__version__,
+            path="/schema",
+            components=Components(
+                security_schemes={
+                    API_KEY_SCHEME: SecurityScheme(
+                        type="apiKey",
+                        name=API_KEY_HEADER,
+                        security_scheme_in="header",
+                        description="Required when FINANCE_FEEDBACK_API_KEY is set",
+                    )
+                }
+            ),
         ),
         lifespan=[lifespan],
         debug=False,

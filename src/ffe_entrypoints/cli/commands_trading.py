@@ -66,7 +66,8 @@ def register(app: typer.Typer) -> None:
         names = [p.strip() for p in providers.split(",") if p.strip()] if providers else None
 
         async def work(c: Container) -> Decision:
-            return await c.decision_service().decide(symbol, names)
+            decision: Decision = await c.decision_service().decide(symbol, names)
+            return decision
 
         decision = with_container(ctx, work)
         if as_json:

@@ -16,8 +16,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ffe_entrypoints.cli.commands_core",
     "ffe_entrypoints.cli.commands_data",
     "ffe_entrypoints.cli.commands_ops",
+    "ffe_entrypoints.cli.commands_db",
     "ffe_entrypoints.cli.commands_trading",
     "ffe_entrypoints.cli.commands_backtest",
+    "ffe_entrypoints.cli.commands_providers",
 )
 """Modules that add commands; each defines ``register(app: typer.Typer) -> None``."""
 

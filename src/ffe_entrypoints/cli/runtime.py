@@ -9,7 +9,7 @@ from typing import TypeVar
 import typer
 
 from ffe_entrypoints.cli.state import state
-from ffe_entrypoints.container import Container, build_container, shutdown
+from ffe_entrypoints.container import Container, build_container, shutdown, startup
 
 T = TypeVar("T")
 
@@ -24,7 +24,7 @@ def with_container(ctx: typer.Context, work: Callable[[Container], Awaitable[T]]
         configure_logging(settings)
         container = build_container(settings)
         try:
-            await container.storage().migrate()
+            await startup(container)
             return await work(container)
         finally:
             await shutdown(container)

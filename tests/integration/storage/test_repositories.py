@@ -219,3 +219,16 @@ async def test_approvals_one_per_decision(uow_factory: Any) -> None:
     async with uow_factory() as uow:
         assert await uow.approvals.get(a.id) == resolved
         assert await uow.approvals.list(ApprovalStatus.PENDING) == []
+
+
+async def test_state_documents_roundtrip_and_overwrite(uow_factory: Any) -> None:
+    async with uow_factory() as uow:
+        assert await uow.state.get("risk") is None
+        await uow.state.put("risk", {"peak": "100.5", "nested": {"a": [1, 2]}})
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.state.get("risk") == {"peak": "100.5", "nested": {"a": [1, 2]}}
+        await uow.state.put("risk", {"peak": "99"})
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.state.get("risk") == {"peak": "99"}

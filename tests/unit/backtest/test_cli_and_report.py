@@ -31,16 +31,33 @@ def test_builtin_strategies_come_through_the_plugin_registry() -> None:
 
 def test_backtest_json_matches_backtesting_py_and_writes_reports(tmp_path: Path) -> None:
     report = tmp_path / "run.html"
-    result = CliRunner().invoke(build_app(), [
-        "backtest", "--data", GOOG_CSV, "--strategy", "sma_cross", "--param", "fast=10",
-        "--param", "slow=30", "--commission", "0.002", "--json", "--report", str(report), "--png",
-    ])
+    result = CliRunner().invoke(
+        build_app(),
+        [
+            "backtest",
+            "--data",
+            GOOG_CSV,
+            "--strategy",
+            "sma_cross",
+            "--param",
+            "fast=10",
+            "--param",
+            "slow=30",
+            "--commission",
+            "0.002",
+            "--json",
+            "--report",
+            str(report),
+            "--png",
+        ],
+    )
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ref = bt.Backtest(GOOG, SmaCross, cash=10_000, commission=0.002,
-                          finalize_trades=True).run(fast=10, slow=30)
+        ref = bt.Backtest(GOOG, SmaCross, cash=10_000, commission=0.002, finalize_trades=True).run(
+            fast=10, slow=30
+        )
     assert out["trades"] == ref["# Trades"]
     assert out["final_equity"] == pytest.approx(ref["Equity Final [$]"], rel=1e-9)
     assert out["Sharpe Ratio"] == pytest.approx(ref["Sharpe Ratio"], rel=1e-9)
@@ -54,19 +71,47 @@ def test_backtest_json_matches_backtesting_py_and_writes_reports(tmp_path: Path)
 
 def test_optimize_and_walk_forward_print_json() -> None:
     app = build_app()
-    opt = CliRunner().invoke(app, [
-        "optimize", "--data", GOOG_CSV, "--strategy", "sma_cross", "--param", "fast=5,10",
-        "--param", "slow=20,30", "--objective", "return", "--json",
-    ])
+    opt = CliRunner().invoke(
+        app,
+        [
+            "optimize",
+            "--data",
+            GOOG_CSV,
+            "--strategy",
+            "sma_cross",
+            "--param",
+            "fast=5,10",
+            "--param",
+            "slow=20,30",
+            "--objective",
+            "return",
+            "--json",
+        ],
+    )
     assert opt.exit_code == 0, opt.output
     data = json.loads(opt.stdout)
     assert data["evaluated"] == 4
     scores = [r["score"] for r in data["results"]]
     assert scores == sorted(scores, reverse=True)
-    wf = CliRunner().invoke(app, [
-        "walk-forward", "--data", GOOG_CSV, "--strategy", "sma_cross", "--param", "fast=5,10",
-        "--param", "slow=20,30", "--in-sample", "800", "--out-of-sample", "400", "--json",
-    ])
+    wf = CliRunner().invoke(
+        app,
+        [
+            "walk-forward",
+            "--data",
+            GOOG_CSV,
+            "--strategy",
+            "sma_cross",
+            "--param",
+            "fast=5,10",
+            "--param",
+            "slow=20,30",
+            "--in-sample",
+            "800",
+            "--out-of-sample",
+            "400",
+            "--json",
+        ],
+    )
     assert wf.exit_code == 0, wf.output
     assert len(json.loads(wf.stdout)["windows"]) == 4
 
@@ -74,7 +119,8 @@ def test_optimize_and_walk_forward_print_json() -> None:
 def test_bad_data_raises_validation_failed_naming_the_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text(",Open,High,Low,Close\n2020-01-01,1,2,0.5,1\n2020-01-01,1,2,0.5,1\n")
-    result = CliRunner().invoke(build_app(), ["backtest", "--data", str(bad),
-                                              "--strategy", "sma_cross"])
+    result = CliRunner().invoke(
+        build_app(), ["backtest", "--data", str(bad), "--strategy", "sma_cross"]
+    )
     assert isinstance(result.exception, ValidationFailed)
     assert "bad.csv line 3" in str(result.exception)

@@ -51,12 +51,34 @@ CASES = [
 ]
 
 STAT_KEYS = [
-    "Exposure Time [%]", "Equity Final [$]", "Equity Peak [$]", "Commissions [$]", "Return [%]",
-    "Buy & Hold Return [%]", "Return (Ann.) [%]", "Volatility (Ann.) [%]", "CAGR [%]",
-    "Sharpe Ratio", "Sortino Ratio", "Calmar Ratio", "Alpha [%]", "Beta", "Max. Drawdown [%]",
-    "Avg. Drawdown [%]", "Max. Drawdown Duration", "Avg. Drawdown Duration", "# Trades",
-    "Win Rate [%]", "Best Trade [%]", "Worst Trade [%]", "Avg. Trade [%]",
-    "Max. Trade Duration", "Avg. Trade Duration", "Profit Factor", "Expectancy [%]", "SQN",
+    "Exposure Time [%]",
+    "Equity Final [$]",
+    "Equity Peak [$]",
+    "Commissions [$]",
+    "Return [%]",
+    "Buy & Hold Return [%]",
+    "Return (Ann.) [%]",
+    "Volatility (Ann.) [%]",
+    "CAGR [%]",
+    "Sharpe Ratio",
+    "Sortino Ratio",
+    "Calmar Ratio",
+    "Alpha [%]",
+    "Beta",
+    "Max. Drawdown [%]",
+    "Avg. Drawdown [%]",
+    "Max. Drawdown Duration",
+    "Avg. Drawdown Duration",
+    "# Trades",
+    "Win Rate [%]",
+    "Best Trade [%]",
+    "Worst Trade [%]",
+    "Avg. Trade [%]",
+    "Max. Trade Duration",
+    "Avg. Trade Duration",
+    "Profit Factor",
+    "Expectancy [%]",
+    "SQN",
     "Kelly Criterion",
 ]
 
@@ -70,7 +92,9 @@ def _run_both(
             df, SmaCross, cash=10_000, commission=commission, spread=spread, finalize_trades=True
         ).run(fast=fast, slow=slow)
     bars = make_bars(df.Open, df.High, df.Low, df.Close, df.Volume, df.index.values)
-    target = sma_cross(bars.open, bars.high, bars.low, bars.close, bars.volume, fast=fast, slow=slow)
+    target = sma_cross(
+        bars.open, bars.high, bars.low, bars.close, bars.volume, fast=fast, slow=slow
+    )
     ours = simulate(bars, target, FillConfig(cash=10_000, commission=commission, spread=spread))
     return ref, ours, bars
 

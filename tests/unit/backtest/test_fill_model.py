@@ -146,7 +146,8 @@ def test_config_rejects_impossible_values() -> None:
 
 
 @given(
-    st.floats(1e-3, 1e9, allow_nan=False), st.floats(1e-3, 1e6, allow_nan=False),
+    st.floats(1e-3, 1e9, allow_nan=False),
+    st.floats(1e-3, 1e6, allow_nan=False),
 )
 def test_floordiv_matches_python(a: float, b: float) -> None:
     assert floordiv(a, b) == a // b

@@ -80,8 +80,9 @@ def test_time_going_backwards_and_empty_data_are_rejected() -> None:
 
 def test_csv_loader_reads_backtesting_layout_and_names_bad_lines(tmp_path: Path) -> None:
     good = tmp_path / "ok.csv"
-    good.write_text(",open,HIGH,Low,Close,Volume\n2020-01-01,1,2,0.5,1.5,10\n"
-                    "2020-01-02 10:00:00,1.5,2,1,1.8,\n")
+    good.write_text(
+        ",open,HIGH,Low,Close,Volume\n2020-01-01,1,2,0.5,1.5,10\n2020-01-02 10:00:00,1.5,2,1,1.8,\n"
+    )
     bars = load_csv(good)
     assert len(bars) == 2 and bars.close[1] == 1.8 and np.isnan(bars.volume[1])
     assert bars.time is not None and str(bars.time[1])[:19] == "2020-01-02T10:00:00"

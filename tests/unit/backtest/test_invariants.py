@@ -82,8 +82,11 @@ def test_commission_is_never_negative_and_costs_only_reduce_equity(case) -> None
     bars, target, cfg = case
     run = simulate(bars, target, cfg)
     assert np.all(run.trades.commission >= 0)
-    free = simulate(bars, target, FillConfig(cash=cfg.cash, unit_step=cfg.unit_step,
-                                             trade_on_close=cfg.trade_on_close))
+    free = simulate(
+        bars,
+        target,
+        FillConfig(cash=cfg.cash, unit_step=cfg.unit_step, trade_on_close=cfg.trade_on_close),
+    )
     if cfg.sl == cfg.tp == 0 and len(run.trades) <= 1 and len(free.trades) == len(run.trades):
         assert run.equity[-1] <= free.equity[-1] + 1e-9
 

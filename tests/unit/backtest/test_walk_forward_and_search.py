@@ -24,7 +24,9 @@ from ffe_core.backtest.walk_forward import Window, make_windows, walk_forward
 def test_rolling_and_anchored_windows() -> None:
     assert make_windows(10, 4, 3, anchored=False) == [Window(0, 4, 7), Window(3, 7, 10)]
     assert make_windows(11, 4, 3, anchored=True) == [
-        Window(0, 4, 7), Window(0, 7, 10), Window(0, 10, 11)
+        Window(0, 4, 7),
+        Window(0, 7, 10),
+        Window(0, 10, 11),
     ]
 
 
@@ -87,8 +89,14 @@ def test_walk_forward_stitches_out_of_sample_windows() -> None:
     cands = grid({"fast": (5, 10), "slow": (30, 60)})
     seen: list[int] = []
     res = walk_forward(
-        bars, sma_cross, cands, FillConfig(cash=10_000, commission=0.001),
-        in_sample=1000, out_of_sample=500, objective="return", workers=1,
+        bars,
+        sma_cross,
+        cands,
+        FillConfig(cash=10_000, commission=0.001),
+        in_sample=1000,
+        out_of_sample=500,
+        objective="return",
+        workers=1,
         progress=lambda done, total: seen.append(done),
     )
     assert [w.window for w in res.windows] == make_windows(3000, 1000, 500, anchored=False)

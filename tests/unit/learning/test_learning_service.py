@@ -5,17 +5,20 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ffe_adapters.storage.memory import InMemoryStore
+from ffe_core.config import LearningSettings
 from ffe_core.domain.decisions import Action, Decision, ProviderVote
+from ffe_core.domain.instruments import AssetClass, Instrument
+from ffe_core.domain.market import Bar
 from ffe_core.domain.orders import Fill, Order, OrderStatus, Side, client_order_id_for
 from ffe_core.domain.performance import ProviderStats
-from ffe_core.services.learning import LearningService
-from ffe_core.services.learning_scoring import LearningSettings
+from ffe_core.services.learning import LearningService, bar_close_lookup
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -247,3 +250,48 @@ async def test_learned_weights_are_bounded_and_finite_for_any_outcomes(
     assert math.isfinite(stats.weight) and learning.w_min <= stats.weight <= learning.w_max
     for snap in await service.weight_history():
         assert math.isfinite(snap.weight) and learning.w_min <= snap.weight <= learning.w_max
+
+
+class FakeBars:
+    """A MarketDataSource fake: hourly bars opening at 00:00..05:00, close = 100 + hour.
+    ``closed_only`` follows the port (bars that ended by ``end``); without it the source also
+    returns the bar still running at ``end``, as some venues do."""
+
+    name = "fake"
+
+    def __init__(self, closed_only: bool = True) -> None:
+        self.closed_only = closed_only
+        self.bars = [
+            Bar(ts=T0 + h * HOUR, open=100 + h - 0.5, high=200, low=1, close=100 + h)
+            for h in range(6)
+        ]
+
+    async def get_bars(
+        self,
+        instrument: Instrument,
+        interval: str,
+        *,
+        limit: int = 200,
+        end: datetime | None = None,
+    ) -> list[Bar]:
+        last_open = end - HOUR if end is not None and self.closed_only else end
+        eligible = [b for b in self.bars if last_open is None or b.ts <= last_open]
+        return eligible[-limit:]
+
+    async def get_quote(self, instrument: Instrument) -> Any:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_bar_close_lookup_prices_at_closes_and_refuses_stale_data() -> None:
+    btc = Instrument(symbol="BTC-USD", base="BTC", quote="USD", asset_class=AssetClass.CRYPTO)
+    lookup = bar_close_lookup(FakeBars(), {"BTC-USD": btc}.get, "1h")
+    assert await lookup("BTC-USD", T0 + 2 * HOUR) == 101  # the 01:00 bar closed at 02:00
+    assert await lookup("BTC-USD", T0 + 2 * HOUR + timedelta(minutes=30)) == 101
+    running = bar_close_lookup(FakeBars(closed_only=False), {"BTC-USD": btc}.get, "1h")
+    assert await running("BTC-USD", T0 + 2 * HOUR + timedelta(minutes=30)) == 101.5  # its open
+    assert await lookup("BTC-USD", T0 + 20 * HOUR) is None  # data stopped long before
+    assert await lookup("BTC-USD", T0 - HOUR) is None
+    assert await lookup("ETH-USD", T0 + 2 * HOUR) is None

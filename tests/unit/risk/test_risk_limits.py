@@ -247,3 +247,12 @@ async def test_manager_is_a_risk_check() -> None:
     assert got.risk is not None and got.risk.approved
     assert got.risk.checks["sizing"].startswith("fixed_fractional")
     assert got.suggested_size == D("5.000")  # 1,000 risk over a 200 stop
+
+
+def test_exit_drops_levels_that_are_wrong_for_its_price() -> None:
+    # no reference price: the SELL carries a stop below the market, invalid once the price is set
+    book = portfolio("50000", BTC_USD=("1", "50000"))
+    dec = decision(Action.SELL, stop="49000", target="40000")
+    got = run(RiskManager(RiskSettings()), dec, book)
+    assert got.stop_loss is None and got.take_profit == D("40000")
+    assert Decision.model_validate(got.model_dump()) == got

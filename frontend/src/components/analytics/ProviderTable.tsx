@@ -28,7 +28,15 @@ export function ProviderTable() {
               <tbody>
                 {d.items.map((p) => (
                   <tr key={p.provider} data-testid="provider-row">
-                    <td>{p.provider}</td>
+                    <td>
+                      {p.provider}
+                      {p.enabled === false && (
+                        <>
+                          {' '}
+                          <Pill tone="neutral">disabled</Pill>
+                        </>
+                      )}
+                    </td>
                     <td className="num">{p.weight.toFixed(3)}</td>
                     <td className="num">{p.votes}</td>
                     <td className="num">{p.scored}</td>

@@ -12,7 +12,7 @@ const KINDS: { value: BacktestKind; label: string }[] = [
 ];
 
 /** Parse "5, 10, 20" into numbers (or strings/booleans when not numeric). */
-export function parseGridValues(text: string, like: ParamValue): ParamValue[] {
+export function parseGridValues(text: string, like: ParamValue | null): ParamValue[] {
   return text
     .split(/[,\s]+/)
     .map((t) => t.trim())
@@ -20,11 +20,11 @@ export function parseGridValues(text: string, like: ParamValue): ParamValue[] {
     .map((t) => coerce(t, like));
 }
 
-function coerce(text: string, like: ParamValue): ParamValue {
+function coerce(text: string, like: ParamValue | null): ParamValue {
   if (typeof like === 'boolean') return text === 'true' || text === '1';
-  if (typeof like === 'number') {
+  if (typeof like === 'number' || like === null) {
     const n = Number(text);
-    return Number.isFinite(n) ? n : text;
+    return Number.isFinite(n) && text.trim() !== '' ? n : text;
   }
   return text;
 }
@@ -47,14 +47,14 @@ export function buildRequest(form: FormState, strategy: Strategy | undefined): {
   const commission = Number(form.commission);
   const bars = Number(form.bars);
   if (!Number.isFinite(cash) || cash <= 0) return { error: 'Cash must be a positive number.' };
-  if (!Number.isFinite(commission) || commission < 0 || commission >= 1) return { error: 'Commission must be a fraction between 0 and 1 (e.g. 0.001).' };
-  if (!Number.isInteger(bars) || bars <= 0) return { error: 'Bars must be a positive whole number.' };
+  if (!Number.isFinite(commission) || commission < 0 || commission >= 0.1) return { error: 'Commission must be a fraction from 0 to 0.1 (e.g. 0.001 = 0.1 %).' };
+  if (!Number.isInteger(bars) || bars < 100 || bars > 5000) return { error: 'Bars must be a whole number from 100 to 5000.' };
 
   const params: Record<string, ParamValue> = {};
   for (const [name, def] of Object.entries(strategy.params)) {
     const raw = form.params[name];
     if (raw === undefined || raw === '') {
-      params[name] = def;
+      if (def !== null) params[name] = def;
       continue;
     }
     const v = coerce(raw, def);
@@ -72,7 +72,7 @@ export function buildRequest(form: FormState, strategy: Strategy | undefined): {
       if (typeof def === 'number' && values.some((v) => typeof v !== 'number')) return { error: `Grid values for ${name} must be numbers.` };
       grid[name] = values;
     }
-    if (form.kind === 'optimize' && Object.keys(grid).length === 0) return { error: 'Give grid values for at least one parameter to optimize.' };
+    // An empty grid is allowed: the API then searches the strategy's built-in grid (or says 400).
     if (Object.keys(grid).length > 0) request.grid = grid;
   }
   return { request };
@@ -153,17 +153,17 @@ export function BacktestForm({ onSubmitted }: { onSubmitted: (job: BacktestJob) 
         </label>
         <label>
           <span>Commission</span>
-          <input name="commission" type="number" min="0" max="1" step="any" inputMode="decimal" value={form.commission} onChange={(e) => update({ commission: e.target.value })} />
+          <input name="commission" type="number" min="0" max="0.1" step="any" inputMode="decimal" value={form.commission} onChange={(e) => update({ commission: e.target.value })} />
         </label>
         <label>
           <span>Bars</span>
-          <input name="bars" type="number" min="1" step="1" inputMode="numeric" value={form.bars} onChange={(e) => update({ bars: e.target.value })} />
+          <input name="bars" type="number" min="100" max="5000" step="1" inputMode="numeric" value={form.bars} onChange={(e) => update({ bars: e.target.value })} />
         </label>
       </div>
 
       {strategy && Object.keys(strategy.params).length > 0 && (
         <fieldset className="params">
-          <legend>Parameters{showGrid ? ' (value · grid values, comma-separated)' : ''}</legend>
+          <legend>Parameters{showGrid ? ' (value · grid values, comma-separated; empty grid = strategy default)' : ''}</legend>
           {Object.entries(strategy.params).map(([name, def]) => (
             <div className="param-row" key={name}>
               <label>
@@ -178,7 +178,7 @@ export function BacktestForm({ onSubmitted }: { onSubmitted: (job: BacktestJob) 
                     aria-label={name}
                     type={typeof def === 'number' ? 'number' : 'text'}
                     step="any"
-                    value={form.params[name] ?? String(def)}
+                    value={form.params[name] ?? (def === null ? '' : String(def))}
                     onChange={(e) => update({ params: { ...form.params, [name]: e.target.value } })}
                   />
                 )}

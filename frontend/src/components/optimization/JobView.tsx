@@ -79,14 +79,50 @@ function TradesTable({ trades }: { trades: Result['trades'] }) {
                 <td className="num">{formatNumber(t.entry_price, 4)}</td>
                 <td className="num">{formatNumber(t.exit_price, 4)}</td>
                 <td className={`num ${signClass(t.pnl)}`}>{formatNumber(t.pnl, 2)}</td>
-                {/* return_pct is a fraction of the entry value (ffe_core.backtest). */}
-                <td className={`num ${signClass(ret)}`}>{formatPct(ret)}</td>
+                {/* return_pct is already a percentage (the API multiplies by 100). */}
+                <td className={`num ${signClass(ret)}`}>{ret === null ? '—' : formatPct(ret / 100)}</td>
               </tr>
             );
           })}
         </tbody>
       </table>
     </div>
+  );
+}
+
+function WalkForwardTable({ result }: { result: Result }) {
+  return (
+    <>
+      <p className="muted small" data-testid="walk-forward-summary">
+        PBO {formatStat(result.pbo ?? null)} · deflated Sharpe {formatStat(result.deflated_sharpe ?? null)}
+      </p>
+      <div className="table-wrap">
+        <table className="table table-compact">
+          <thead>
+            <tr>
+              <th scope="col">#</th>
+              <th scope="col">Params</th>
+              <th scope="col" className="num">IS score</th>
+              <th scope="col" className="num">OOS return</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(result.windows ?? []).map((w, i) => (
+              <tr key={i} data-testid="walk-forward-row">
+                <td>{i + 1}</td>
+                <td>
+                  {Object.entries(w.params)
+                    .map(([k, v]) => `${k}=${formatStat(v)}`)
+                    .join(', ')}
+                </td>
+                <td className="num">{formatStat(w.in_sample_score)}</td>
+                <td className={`num ${signClass(w.oos_return_pct)}`}>{w.oos_return_pct === null ? '—' : `${formatStat(w.oos_return_pct)}%`}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
   );
 }
 
@@ -105,8 +141,22 @@ export function BacktestResultView({ result }: { result: Result }) {
         </section>
         <section>
           <h3>Statistics</h3>
+          {result.best_params && (
+            <p className="best-params" data-testid="best-params">
+              Best parameters:{' '}
+              {Object.entries(result.best_params)
+                .map(([k, v]) => `${k}=${formatStat(v)}`)
+                .join(', ')}
+            </p>
+          )}
           <StatsTable stats={result.stats} />
         </section>
+        {result.windows && result.windows.length > 0 && (
+          <section>
+            <h3>Walk-forward windows</h3>
+            <WalkForwardTable result={result} />
+          </section>
+        )}
         {result.heatmap && (
           <section className="span-2">
             <h3>Parameter heat map</h3>

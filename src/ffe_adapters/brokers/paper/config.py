@@ -13,9 +13,10 @@ class PaperOptions(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    market_fill: Literal["next_bar_open", "quote"] = "next_bar_open"
-    """``next_bar_open``: a market order fills at the open of the first bar that opened at or
-    after its acceptance; ``quote``: immediately at the latest quote's ask / bid."""
+    market_fill: Literal["next_bar_open", "quote"] = "quote"
+    """``quote`` (default): a market order fills immediately at the latest quote's ask / bid, as
+    a live venue would; ``next_bar_open``: at the open of the first bar that opened at or after
+    its acceptance (the backtester's default; use it with real-time bar sources)."""
     interval: str | None = None  # bar interval; ``market_data.interval`` when None
     bars_lookback: int = Field(default=50, ge=1, le=1000)
     commission_fixed: Decimal = Field(default=Decimal(0), ge=0)

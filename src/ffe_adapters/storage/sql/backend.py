@@ -24,6 +24,7 @@ from ffe_adapters.storage.sql.repositories import (
     SqlOrders,
     SqlOutcomes,
     SqlProviderStats,
+    SqlState,
 )
 from ffe_core.config import StorageSettings
 from ffe_core.domain.errors import ConfigError
@@ -47,6 +48,7 @@ class SqlUnitOfWork:
         self.provider_stats = SqlProviderStats(s)
         self.agent = SqlAgent(s)
         self.approvals = SqlApprovals(s)
+        self.state = SqlState(s)
         self.outcomes = SqlOutcomes(s)
         return self
 

@@ -21,6 +21,7 @@ from ffe_adapters.storage.sql.tables import (
     OutcomeRow,
     PositionRow,
     ProviderStatsRow,
+    StateRow,
     VoteRow,
 )
 from ffe_core.domain.agent import AgentCycle, AgentRun, AgentState
@@ -418,3 +419,17 @@ class SqlOutcomes:
         ).limit(max(limit, 0))
         rows = (await self._s.scalars(stmt)).all()
         return [DecisionOutcome.model_validate(r.payload) for r in reversed(rows)]
+
+
+class SqlState:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def get(self, key: str) -> dict[str, Any] | None:
+        row = await self._s.get(StateRow, key)
+        return None if row is None else dict(row.payload)
+
+    async def put(self, key: str, value: dict[str, Any]) -> None:
+        from ffe_core.domain.decisions import utcnow
+
+        await self._s.merge(StateRow(key=key, updated_at=utcnow(), payload=value))

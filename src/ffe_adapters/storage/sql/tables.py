@@ -194,3 +194,21 @@ class OutcomeRow(Base):
         Index("ix_decision_outcomes_instrument_due", "instrument", "due_at"),
         Index("ix_decision_outcomes_horizon_due", "horizon", "due_at"),
     )
+
+
+class LeaderLeaseRow(Base):
+    """A named leader lease (see ``lease.py``); times are Unix seconds on the database's clock."""
+
+    __tablename__ = "leader_leases"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    token: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[float] = mapped_column(Float)
+    acquired_at: Mapped[float] = mapped_column(Float)
+
+
+class StateRow(Base):
+    __tablename__ = "service_state"
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    payload: Mapped[dict[str, Any]] = mapped_column(Payload)

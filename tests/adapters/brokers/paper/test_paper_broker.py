@@ -41,7 +41,7 @@ async def test_paper_broker_satisfies_the_broker_port(store, market) -> None:
 
 async def test_market_order_rests_until_the_next_bar_then_fills_at_its_open(store, market) -> None:
     market.add_bar("AAPL", T0 - HOUR, 100, 101, 99, 100)  # before acceptance: ignored
-    broker = make_broker(store, market)
+    broker = make_broker(store, market, market_fill="next_bar_open")
     placed = await broker.submit_order(order(qty="10"))
     assert placed.status is OrderStatus.ACCEPTED
     assert await broker.list_fills() == []
@@ -70,7 +70,7 @@ async def test_quote_mode_fills_buys_at_the_ask_and_sells_at_the_bid(store, mark
 
 
 async def test_limit_buy_fills_only_when_a_bar_trades_through_it(store, market) -> None:
-    broker = make_broker(store, market)
+    broker = make_broker(store, market, market_fill="next_bar_open")
     placed = await broker.submit_order(order(type=OrderType.LIMIT, limit_price="95"))
     market.add_bar("AAPL", T0 + HOUR, 100, 101, 96, 97)
     await broker.process_market()

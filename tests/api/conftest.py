@@ -1,0 +1,62 @@
+"""An API app on SQLite in a temp directory, the paper broker and the embedded defaults."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from ffe_core.config import Settings
+from ffe_entrypoints.api.app import create_app
+from ffe_entrypoints.container import Container, build_container
+from ffe_entrypoints.settings import load_settings
+
+API_KEY = "test-api-key-0123456789"
+Configure = Callable[[Container], None]
+
+
+def api_settings(
+    directory: Path, environ: Mapping[str, str] | None = None, **overrides: Any
+) -> Settings:
+    """Embedded defaults (no config files), storage in ``directory``; the real environment is
+    ignored so a key or DSN set on the machine cannot leak into a test."""
+    env = {"FFE_STORAGE__URL": f"sqlite+aiosqlite:///{directory / 'api.db'}", **(environ or {})}
+    return load_settings(directory, environ=env, overrides=overrides)
+
+
+def build_app(settings: Settings, configure: Configure | None = None) -> tuple[Litestar, Container]:
+    container = build_container(settings)
+    if configure is not None:
+        configure(container)
+    return create_app(container, start_agent=False), container
+
+
+@asynccontextmanager
+async def serving(
+    settings: Settings, configure: Configure | None = None
+) -> AsyncIterator[tuple[AsyncTestClient[Litestar], Container]]:
+    """A started app (lifespan run: migrations, shutdown) and its container."""
+    app, container = build_app(settings, configure)
+    async with AsyncTestClient(app) as client:
+        yield client, container
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return api_settings(tmp_path)
+
+
+@pytest.fixture
+async def api(settings: Settings) -> AsyncIterator[tuple[AsyncTestClient[Litestar], Container]]:
+    async with serving(settings) as pair:
+        yield pair
+
+
+@pytest.fixture
+def client(api: tuple[AsyncTestClient[Litestar], Container]) -> AsyncTestClient[Litestar]:
+    return api[0]

@@ -1,0 +1,212 @@
+"""One agent process of the multi-instance test: stand by for the leader lease, then trade.
+
+Run as ``python tests/e2e/lease_agent.py NAME`` with ``FFE_STORAGE__URL`` and
+``FFE_STORAGE__SCHEMA_NAME`` (and ``FFE_AGENT__*``) in the environment; the schema must already be
+migrated and hold the ``e2e_orders`` / ``e2e_events`` tables (:func:`create_e2e_tables`).
+
+The real container and ``TradingAgent`` run with a ``SqlLeaderLease``; only the decision service
+(always BUY, fresh decision id) and the broker (records each order into ``e2e_orders`` with the
+sender and its lease token, no uniqueness constraint so duplicates would show) are fakes.
+``E2E_PAUSE_DIR/NAME.pause`` makes the next decision block the whole process for
+``E2E_PAUSE_SECONDS``, like a stop-the-world pause right before acting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ffe_adapters.storage.sql.lease import SqlLeaderLease
+from ffe_core.config import Settings
+from ffe_core.domain.decisions import Action, Decision
+from ffe_core.domain.errors import ConflictError
+from ffe_core.domain.instruments import Instrument
+from ffe_core.domain.orders import Order, OrderStatus, Side
+from ffe_core.domain.portfolio import Portfolio
+from ffe_core.ports.lease import LeaseGrant
+
+NOW_SQL = {
+    "postgresql": "extract(epoch from clock_timestamp())::float8",
+    "sqlite": "((julianday('now') - 2440587.5) * 86400.0)",
+}
+
+
+async def create_e2e_tables(engine: AsyncEngine) -> None:
+    """Tables the fakes record into (no unique constraints: duplicates must stay visible)."""
+    pk = (
+        "id BIGSERIAL PRIMARY KEY"
+        if engine.dialect.name == "postgresql"
+        else "id INTEGER PRIMARY KEY AUTOINCREMENT"
+    )
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                f"CREATE TABLE IF NOT EXISTS e2e_orders ({pk}, client_order_id VARCHAR(64) "
+                "NOT NULL, sender VARCHAR(128) NOT NULL, token INTEGER NOT NULL, "
+                "submitted_at DOUBLE PRECISION NOT NULL)"
+            )
+        )
+        await conn.execute(
+            text(
+                f"CREATE TABLE IF NOT EXISTS e2e_events ({pk}, sender VARCHAR(128) NOT NULL, "
+                "kind VARCHAR(32) NOT NULL, token INTEGER NOT NULL, at DOUBLE PRECISION NOT NULL)"
+            )
+        )
+
+
+class RecordingLease(SqlLeaderLease):
+    """The real lease, remembering the token it was last granted (what this process believes)."""
+
+    token = -1
+    acquired_at = 0.0  # database time of the last grant
+
+    async def acquire(self) -> LeaseGrant | None:
+        grant = await super().acquire()
+        if grant is not None:
+            self.token, self.acquired_at = grant.token, grant.expires_at - self.ttl_seconds
+        return grant
+
+
+class AlwaysBuy:
+    """The decision service's surface the agent uses: a fresh BUY each time."""
+
+    def __init__(self, settings: Settings, pause_file: Path | None, pause_seconds: float) -> None:
+        self.settings = settings
+        self.pause_file = pause_file
+        self.pause_seconds = pause_seconds
+
+    def instrument(self, symbol: str) -> Instrument:
+        found = self.settings.instrument(symbol)
+        assert found is not None
+        return found
+
+    async def decide(self, symbol: str) -> Decision:
+        await asyncio.sleep(0.02)
+        if self.pause_file is not None and self.pause_file.exists():
+            self.pause_file.unlink()
+            time.sleep(self.pause_seconds)  # noqa: ASYNC251 - freezes the loop, renewal too
+        return Decision(
+            instrument=symbol,
+            action=Action.BUY,
+            confidence=0.9,
+            suggested_size=Decimal("0.01"),
+            reference_price=Decimal(100),
+            reasoning="e2e",
+        )
+
+
+class RecordingBroker:
+    """Accepts every order and records it in ``e2e_orders`` (sender, token, database time)."""
+
+    def __init__(self, engine: AsyncEngine, sender: str, lease: RecordingLease) -> None:
+        self.engine = engine
+        self.sender = sender
+        self.lease = lease
+        self._now = NOW_SQL[engine.dialect.name]
+
+    async def submit_order(self, order: Order) -> Order:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO e2e_orders (client_order_id, sender, token, submitted_at) "
+                    f"VALUES (:coid, :sender, :token, {self._now})"
+                ),
+                {"coid": order.client_order_id, "sender": self.sender, "token": self.lease.token},
+            )
+        return order.model_copy(update={"status": OrderStatus.ACCEPTED})
+
+    async def get_order(self, client_order_id: str) -> Order | None:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    text("SELECT client_order_id FROM e2e_orders WHERE client_order_id = :c"),
+                    {"c": client_order_id},
+                )
+            ).first()
+        if row is None:
+            return None
+        return Order(
+            client_order_id=client_order_id,
+            instrument="BTC-USD",
+            side=Side.BUY,
+            quantity=Decimal("0.01"),
+            status=OrderStatus.ACCEPTED,
+        )
+
+    async def get_portfolio(self) -> Portfolio:
+        return Portfolio(cash=Decimal(100_000))
+
+    async def close(self) -> None:
+        pass
+
+
+async def record_event(
+    engine: AsyncEngine, sender: str, kind: str, token: int, at: float | None = None
+) -> None:
+    """Note a leadership change; ``at`` defaults to the database's time now."""
+    at_sql = ":at" if at is not None else NOW_SQL[engine.dialect.name]
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(f"INSERT INTO e2e_events (sender, kind, token, at) VALUES (:s, :k, :t, {at_sql})"),
+            {"s": sender, "k": kind, "t": token, "at": at},
+        )
+
+
+async def main(name: str) -> None:
+    from dependency_injector import providers
+
+    from ffe_core.services.agent import TradingAgent
+    from ffe_entrypoints.container import build_container, shutdown
+    from ffe_entrypoints.settings import load_settings
+
+    settings = load_settings(None)
+    ttl = float(os.environ.get("E2E_LEASE_TTL", "2"))
+    pause_dir = os.environ.get("E2E_PAUSE_DIR")
+    container = build_container(settings)
+    engine: AsyncEngine = container.storage().engine
+    sender = f"{name}:{os.getpid()}"
+    lease = RecordingLease(engine, "agent", ttl, holder=sender)
+    broker = RecordingBroker(engine, sender, lease)
+    decisions: Any = AlwaysBuy(
+        settings,
+        Path(pause_dir) / f"{name}.pause" if pause_dir else None,
+        float(os.environ.get("E2E_PAUSE_SECONDS", str(2 * ttl))),
+    )
+    container.broker.override(providers.Object(broker))
+    agent = TradingAgent(
+        settings,
+        decisions,
+        broker,
+        container.approval_service(),
+        container.uow_factory(),
+        container.clock(),
+        holder=sender,
+        lease=lease,
+    )
+    try:
+        while True:
+            try:
+                run = await agent.acquire()
+            except ConflictError:
+                await asyncio.sleep(ttl / 8)
+                continue
+            await record_event(engine, sender, "leader", lease.token, lease.acquired_at)
+            try:
+                await agent.run(run=run)
+            except ConflictError as exc:
+                print(f"{sender}: stepped down: {exc}", file=sys.stderr, flush=True)
+            await record_event(engine, sender, "stepped_down", lease.token)
+    finally:
+        await shutdown(container)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1]))

@@ -1,0 +1,173 @@
+"""Three agent processes on one PostgreSQL: one leader at a time, failover, and fencing.
+
+Each process (``lease_agent.py``) stands by for the ``SqlLeaderLease`` and, while leading, runs the
+real ``TradingAgent`` loop sending a BUY per cycle to a broker that records into the database.
+The test SIGKILLs the leader and measures the takeover; then freezes the next leader past its
+lease (a stop-the-world pause right before it acts) and checks that, when it wakes, its order is
+refused by the fence while the third process leads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from sqlalchemy import text
+
+from ffe_core.domain.orders import client_order_id_for
+from tests.conftest import PG_URL, drop_schema, postgres_settings, require_postgres
+from tests.e2e.lease_agent import create_e2e_tables
+
+pytestmark = [pytest.mark.postgres, pytest.mark.e2e]
+
+TTL = 2.0
+POLL = TTL / 8  # how often a follower retries (lease_agent.py)
+SCRIPT = Path(__file__).with_name("lease_agent.py")
+T = TypeVar("T")
+
+
+async def wait_for(probe: Callable[[], Awaitable[T | None]], within: float, what: str) -> T:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        found = await probe()
+        if found:
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out after {within}s waiting for {what}")
+
+
+@pytest.fixture
+async def storage() -> AsyncIterator[Any]:
+    require_postgres()
+    from ffe_adapters.storage.sql.backend import SqlStorage
+
+    settings = postgres_settings()
+    opened = SqlStorage(settings)
+    await opened.migrate()
+    await create_e2e_tables(opened.engine)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+        assert settings.schema_name
+        await drop_schema(settings.schema_name)
+
+
+def spawn(name: str, schema: str, tmp_path: Path) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FFE_", "E2E_"))}
+    env.update(
+        FFE_STORAGE__URL=PG_URL,
+        FFE_STORAGE__SCHEMA_NAME=schema,
+        FFE_AGENT__INSTRUMENTS='["BTC-USD"]',
+        FFE_AGENT__INTERVAL_SECONDS="0.1",
+        E2E_LEASE_TTL=str(TTL),
+        E2E_PAUSE_DIR=str(tmp_path),
+        E2E_PAUSE_SECONDS=str(2 * TTL),
+    )
+    log = (tmp_path / f"{name}.log").open("wb")
+    return subprocess.Popen(
+        [sys.executable, str(SCRIPT), name], cwd=tmp_path, env=env, stdout=log, stderr=log
+    )
+
+
+async def rows(storage: Any, sql: str) -> list[Any]:
+    async with storage.engine.connect() as conn:
+        return list(await conn.execute(text(sql)))
+
+
+async def lease_row(storage: Any) -> Any:
+    found = await rows(storage, "SELECT holder, token FROM leader_leases WHERE name = 'agent'")
+    return found[0] if found and found[0].holder else None
+
+
+async def orders_by(storage: Any, token: int) -> int:
+    found = await rows(storage, f"SELECT count(*) FROM e2e_orders WHERE token = {token}")
+    return int(found[0][0])
+
+
+async def test_leader_failover_without_duplicate_or_stale_orders(
+    storage: Any, tmp_path: Path
+) -> None:
+    schema = storage.settings.schema_name
+    procs = {name: spawn(name, schema, tmp_path) for name in ("a", "b", "c")}
+    try:
+        first = await wait_for(lambda: lease_row(storage), 25, "a first leader")
+        await wait_for(lambda: orders_by(storage, first.token), 10, "the first leader's orders")
+
+        # 1. SIGKILL the leader: another process leads within the lease time.
+        killed = first.holder.split(":")[0]
+        procs[killed].send_signal(signal.SIGKILL)
+        killed_at = time.monotonic()
+
+        async def successor() -> Any:
+            row = await lease_row(storage)
+            return row if row is not None and row.token > first.token else None
+
+        second = await wait_for(successor, TTL * 3, "a new leader after SIGKILL")
+        takeover = time.monotonic() - killed_at
+        print(f"takeover after SIGKILL: {takeover:.2f}s (lease {TTL}s, retry every {POLL}s)")
+        assert second.holder.split(":")[0] != killed
+        assert takeover <= TTL + POLL + 1.0
+        await wait_for(lambda: orders_by(storage, second.token), 10, "the new leader's orders")
+
+        # 2. Freeze the new leader past its lease right before it acts; it must be fenced off.
+        paused = second.holder.split(":")[0]
+        (tmp_path / f"{paused}.pause").touch()
+
+        async def third_leader() -> Any:
+            row = await lease_row(storage)
+            return row if row is not None and row.token > second.token else None
+
+        third = await wait_for(third_leader, TTL * 4, "a leader while the second is frozen")
+        assert third.holder.split(":")[0] not in (killed, paused)
+
+        async def refusal() -> list[Any]:
+            return await rows(
+                storage,
+                "SELECT payload FROM agent_cycles WHERE phase = 'failed' "
+                "AND CAST(payload AS TEXT) LIKE '%stale leader%'",
+            )
+
+        refused = await wait_for(refusal, TTL * 4, "the stale leader's refused order")
+        await wait_for(lambda: orders_by(storage, third.token), 10, "the third leader's orders")
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=10)
+
+    orders = await rows(
+        storage, "SELECT client_order_id, sender, token, submitted_at FROM e2e_orders ORDER BY id"
+    )
+    leaders = await rows(
+        storage, "SELECT sender, token, at FROM e2e_events WHERE kind = 'leader' ORDER BY token"
+    )
+    coids = [o.client_order_id for o in orders]
+    assert len(coids) == len(set(coids)), "an order was sent twice"
+
+    tokens = [leader.token for leader in leaders]
+    assert tokens == sorted(set(tokens)) and tokens[0] == first.token
+    holder_of = {leader.token: leader.sender for leader in leaders}
+    taken_over_at = {leader.token - 1: leader.at for leader in leaders[1:]}
+    for order in orders:
+        assert order.sender == holder_of[order.token], "an order under someone else's token"
+        end = taken_over_at.get(order.token)
+        assert end is None or order.submitted_at < end, (
+            f"{order.sender} sent an order after losing the lease (token {order.token})"
+        )
+
+    stale = refused[0].payload
+    assert "stale leader" in stale["note"]
+    assert client_order_id_for(stale["decision_id"]) not in coids
+    print(
+        f"{len(orders)} orders, leaders {[holder_of[t].split(':')[0] for t in tokens]}, "
+        f"refused: {refused[0].payload['note'][:90]}"
+    )

@@ -1,0 +1,124 @@
+"""One contract for every leader lease (in-process, SQLite, PostgreSQL): exclusivity, expiry,
+tokens, fencing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ffe_adapters.storage.sql.lease import SqlLeaderLease
+from ffe_core.ports.lease import LeaseGrant, LeaseKeeper, LocalLeaderLease, StaleLeader
+from tests.conftest import SQL_BACKENDS, open_sql_storage
+
+TTL = 0.6
+
+
+MakeLease = Callable[..., Any]
+
+
+@pytest.fixture(params=["local", *SQL_BACKENDS])
+async def make(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[MakeLease]:
+    """A factory of leases on one shared store: ``make(holder, ttl=TTL)``."""
+    if request.param == "local":
+        board: dict[str, LeaseGrant] = {}
+        yield lambda holder, ttl=TTL: LocalLeaderLease("agent", ttl, holder=holder, board=board)
+        return
+    async with open_sql_storage(request.param, tmp_path) as storage:
+        yield lambda holder, ttl=TTL: SqlLeaderLease(storage.engine, "agent", ttl, holder=holder)
+
+
+async def test_only_one_holder_at_a_time(make: MakeLease) -> None:
+    a, b = make("a"), make("b")
+    grant = await a.acquire()
+    assert grant is not None and grant.token == 1 and grant.holder == "a"
+    assert await b.acquire() is None
+    held = await b.current()
+    assert held is not None and held.holder == "a" and held.token == 1
+
+
+async def test_reacquiring_our_live_lease_keeps_the_token(make: MakeLease) -> None:
+    a = make("a")
+    first, again = await a.acquire(), await a.acquire()
+    assert first is not None and again is not None
+    assert again.token == first.token and again.expires_at >= first.expires_at
+
+
+async def test_expired_lease_is_taken_over_with_a_higher_token_and_fences_the_old_holder(
+    make: MakeLease,
+) -> None:
+    a, b = make("a"), make("b")
+    old = await a.acquire()
+    assert old is not None
+    await asyncio.sleep(TTL + 0.2)
+    new = await b.acquire()
+    assert new is not None and new.holder == "b" and new.token == old.token + 1
+    assert not await a.is_current(old.token) and await b.is_current(new.token)
+    with pytest.raises(StaleLeader, match="stale leader"):
+        await a.renew(old.token)
+    with pytest.raises(StaleLeader, match="stale leader"):
+        async with a.fenced(old.token):
+            pytest.fail("a stale leader entered the fence")
+    async with b.fenced(new.token):
+        pass
+
+
+async def test_renewal_keeps_followers_out_past_the_ttl(make: MakeLease) -> None:
+    a, b = make("a"), make("b")
+    grant = await a.acquire()
+    assert grant is not None
+    for _ in range(4):
+        await asyncio.sleep(TTL / 3)
+        renewed = await a.renew(grant.token)
+        assert renewed.token == grant.token
+        assert await b.acquire() is None
+
+
+async def test_release_hands_over_at_once(make: MakeLease) -> None:
+    a, b = make("a", ttl=60), make("b", ttl=60)
+    grant = await a.acquire()
+    assert grant is not None
+    await a.release(grant.token)
+    assert not await a.is_current(grant.token)
+    new = await b.acquire()
+    assert new is not None and new.token == grant.token + 1
+
+
+async def test_concurrent_acquires_elect_exactly_one(make: MakeLease) -> None:
+    contenders = [make(f"h{i}") for i in range(6)]
+    grants = await asyncio.gather(*(c.acquire() for c in contenders))
+    winners = [g for g in grants if g is not None]
+    assert len(winners) == 1 and winners[0].token == 1
+
+
+async def test_keeper_holds_the_lease_and_reports_its_loss(make: MakeLease) -> None:
+    a, b = make("a"), make("b")
+    lost: list[bool] = []
+    keeper = await LeaseKeeper.take(a, on_lost=lambda: lost.append(True))
+    await asyncio.sleep(TTL * 2)
+    assert await b.acquire() is None, "a renewed lease must not be taken over"
+    await a.release(keeper.token)  # as if the row was taken from under us
+    assert await b.acquire() is not None
+    await asyncio.sleep(TTL / 3 + 0.3)
+    assert lost == [True] and keeper.lost
+    with pytest.raises(StaleLeader):
+        async with keeper.fenced():
+            pass
+    await keeper.stop()
+
+
+@pytest.mark.postgres
+async def test_postgres_takeover_waits_for_an_order_inside_the_fence(tmp_path: Path) -> None:
+    async with open_sql_storage("postgres", tmp_path) as storage:
+        a = SqlLeaderLease(storage.engine, "agent", TTL, holder="a")
+        b = SqlLeaderLease(storage.engine, "agent", TTL, holder="b")
+        grant = await a.acquire()
+        assert grant is not None
+        async with a.fenced(grant.token):
+            await asyncio.sleep(TTL + 0.2)  # the lease expires while "sending an order"
+            assert await b.acquire() is None  # blocked by the fence, gives up after lock_timeout
+        new = await b.acquire()
+        assert new is not None and new.token == grant.token + 1

@@ -1,0 +1,191 @@
+"""``ffe db backup`` / ``ffe db restore``: consistent online SQLite copies, guarded restores."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ffe_core.domain.errors import ConflictError, NotFoundError, ValidationFailed
+from ffe_entrypoints.cli.commands_db import backup_sqlite, restore_sqlite
+from tests.conftest import (
+    PG_URL,
+    drop_schema,
+    open_sql_storage,
+    postgres_settings,
+    require_postgres,
+)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> Path:
+    """A migrated ffe SQLite database plus a probe table: ``tally.n`` always equals its rows."""
+    async with open_sql_storage("sqlite", tmp_path):
+        pass
+    path = tmp_path / "ffe.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE probe (k INTEGER PRIMARY KEY, pad TEXT NOT NULL)")
+        conn.execute("CREATE TABLE tally (n INTEGER NOT NULL)")
+        conn.executemany("INSERT INTO probe (pad) VALUES (?)", [("x" * 200,)] * 5000)
+        conn.execute("INSERT INTO tally VALUES (5000)")
+    return path
+
+
+def snapshot(path: Path) -> tuple[int, int, str]:
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT count(*) FROM probe").fetchone()[0]
+        tally = conn.execute("SELECT n FROM tally").fetchone()[0]
+        revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+    return rows, tally, revision
+
+
+@pytest.fixture
+def writer(db: Path) -> Iterator[list[int]]:
+    """Commits (insert a row, bump the tally) in a loop on its own connection until the test ends."""
+    done = threading.Event()
+    commits = [0]
+
+    def write() -> None:
+        conn = sqlite3.connect(db, timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+        while not done.is_set():
+            with conn:
+                conn.execute("INSERT INTO probe (pad) VALUES (?)", ("y" * 200,))
+                conn.execute("UPDATE tally SET n = n + 1")
+            commits[0] += 1
+        conn.close()
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    try:
+        yield commits
+    finally:
+        done.set()
+        thread.join(timeout=10)
+
+
+def test_backup_while_writes_happen_is_a_consistent_snapshot(
+    db: Path, writer: list[int], tmp_path: Path
+) -> None:
+    seen: list[int] = []
+    for i in range(5):
+        report = backup_sqlite(db, tmp_path / f"copy{i}.db")
+        rows, tally, _ = snapshot(report.path)
+        assert rows == tally, "the copy mixes two commits"
+        seen.append(rows)
+    assert writer[0] > 0 and seen[-1] > seen[0] > 5000, "writes went on during the backups"
+
+
+def test_restore_brings_back_exactly_the_backup(db: Path, tmp_path: Path) -> None:
+    backup = backup_sqlite(db, tmp_path / "bk.db")
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM probe WHERE k > 10")
+        conn.execute("UPDATE tally SET n = 10")
+    with pytest.raises(ConflictError, match="--force"):
+        restore_sqlite(backup.path, db)
+    restored = restore_sqlite(backup.path, db, force=True)
+    assert snapshot(db) == snapshot(backup.path) == (5000, 5000, restored.revision)
+    kept = list(tmp_path.glob("ffe.db.pre-restore-*"))
+    assert len(kept) == 1 and snapshot(kept[0])[:2] == (10, 10)
+
+
+def test_restore_into_a_new_location_needs_no_force(db: Path, tmp_path: Path) -> None:
+    backup = backup_sqlite(db, tmp_path)  # a directory: a timestamped file inside it
+    assert backup.path.parent == tmp_path and backup.path.name.startswith("ffe-")
+    restore_sqlite(backup.path, tmp_path / "fresh.db")
+    assert snapshot(tmp_path / "fresh.db") == snapshot(db)
+
+
+def test_bad_paths_and_files_are_refused(db: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValidationFailed, match="does not exist"):
+        backup_sqlite(db, tmp_path / "missing" / "bk.db")
+    backup_sqlite(db, tmp_path / "bk.db")
+    with pytest.raises(ConflictError, match="exists"):
+        backup_sqlite(db, tmp_path / "bk.db")
+    with pytest.raises(NotFoundError):
+        restore_sqlite(tmp_path / "nope.db", db, force=True)
+    (tmp_path / "junk.db").write_text("not a database")
+    with pytest.raises(ValidationFailed, match="not an SQLite database"):
+        restore_sqlite(tmp_path / "junk.db", db, force=True)
+    assert snapshot(db)[:2] == (5000, 5000)
+
+
+def ffe(args: list[str], cwd: Path, url: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FFE_")}
+    env["FFE_STORAGE__URL"] = url
+    return subprocess.run(
+        [sys.executable, "-m", "ffe_entrypoints.cli.main", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_cli_errors_are_one_line_with_a_nonzero_exit(db: Path, tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{db}"
+    bad = ffe(["db", "backup", str(tmp_path / "no" / "such" / "dir" / "bk.db")], tmp_path, url)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
+    assert bad.stderr.startswith("error: ") and "does not exist" in bad.stderr
+    live = ffe(["db", "restore", str(db)], tmp_path, url)
+    assert live.returncode == 1 and live.stderr.count("\n") == 1, live.stderr
+    assert "--force" in live.stderr and "Traceback" not in live.stderr
+
+
+def test_cli_round_trip(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ffe_entrypoints.cli.main import build_app
+
+    monkeypatch.chdir(tmp_path)
+    env = {"FFE_STORAGE__URL": f"sqlite+aiosqlite:///{db}"}
+    out = CliRunner().invoke(build_app(), ["db", "backup", "bk.db"], env=env)
+    assert out.exit_code == 0 and "backed up" in out.output, out.output
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM probe")
+    out = CliRunner().invoke(build_app(), ["db", "restore", "bk.db", "--force"], env=env)
+    assert out.exit_code == 0 and "restored" in out.output, out.output
+    assert snapshot(db)[:2] == (5000, 5000)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(shutil.which("pg_dump") is None, reason="pg_dump is not installed")
+def test_postgres_backup_runs_pg_dump_for_the_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ffe_adapters.storage.sql.backend import SqlStorage
+    from ffe_entrypoints.cli.main import build_app
+
+    require_postgres()
+    settings = postgres_settings()
+    assert settings.schema_name
+
+    async def migrate() -> None:
+        storage = SqlStorage(settings)
+        await storage.migrate()
+        await storage.close()
+
+    asyncio.run(migrate())
+    try:
+        monkeypatch.chdir(tmp_path)
+        env = {"FFE_STORAGE__URL": PG_URL, "FFE_STORAGE__SCHEMA_NAME": settings.schema_name}
+        out = CliRunner().invoke(build_app(), ["db", "backup", "pg.dump", "--run"], env=env)
+        assert out.exit_code == 0, out.output
+        assert f"--schema={settings.schema_name}" in out.output
+        listing = subprocess.run(
+            ["pg_restore", "--list", str(tmp_path / "pg.dump")],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert "TABLE" in listing and "leader_leases" in listing
+    finally:
+        asyncio.run(drop_schema(settings.schema_name))
