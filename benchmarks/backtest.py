@@ -58,9 +58,11 @@ def best_of(fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
 
 def ffe_single(bars) -> float:  # type: ignore[no-untyped-def]
     def run() -> None:
-        target = sma_cross(bars.open, bars.high, bars.low, bars.close, bars.volume,
-                           fast=FAST, slow=SLOW)
+        target = sma_cross(
+            bars.open, bars.high, bars.low, bars.close, bars.volume, fast=FAST, slow=SLOW
+        )
         simulate(bars, target, FillConfig(commission=COMMISSION))
+
     return best_of(run)
 
 
@@ -77,9 +79,11 @@ def vbt_single(vbt, bars):  # type: ignore[no-untyped-def]
         # fill on the next open, like ffe's default
         entries = np.r_[False, entries[:-1]]
         exits = np.r_[False, exits[:-1]]
-        pf = vbt.Portfolio.from_signals(close, entries, exits, price=bars.open, fees=COMMISSION,
-                                        init_cash=10_000)
+        pf = vbt.Portfolio.from_signals(
+            close, entries, exits, price=bars.open, fees=COMMISSION, init_cash=10_000
+        )
         pf.final_value()
+
     return best_of(run)
 
 
@@ -95,9 +99,11 @@ def vbt_sweep(vbt, bars, combos):  # type: ignore[no-untyped-def]
         exits = np.zeros_like(f, dtype=bool)
         entries[1:] = (f[:-1] < s[:-1]) & (f[1:] > s[1:])
         exits[1:] = (f[:-1] > s[:-1]) & (f[1:] < s[1:])
-        pf = vbt.Portfolio.from_signals(close[:, None], entries, exits, fees=COMMISSION,
-                                        init_cash=10_000)
+        pf = vbt.Portfolio.from_signals(
+            close[:, None], entries, exits, fees=COMMISSION, init_cash=10_000
+        )
         pf.final_value()
+
     return best_of(run, 1)
 
 
@@ -119,19 +125,26 @@ def bt_single(bars) -> float:  # type: ignore[no-untyped-def]
             elif crossover(self.b, self.a):
                 self.position.close()
 
-    df = pd.DataFrame({"Open": bars.open, "High": bars.high, "Low": bars.low,
-                       "Close": bars.close, "Volume": 0.0}, index=pd.DatetimeIndex(bars.time))
+    df = pd.DataFrame(
+        {"Open": bars.open, "High": bars.high, "Low": bars.low, "Close": bars.close, "Volume": 0.0},
+        index=pd.DatetimeIndex(bars.time),
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return best_of(lambda: Backtest(df, Cross, commission=COMMISSION,
-                                        finalize_trades=True).run(), 1)
+        return best_of(
+            lambda: Backtest(df, Cross, commission=COMMISSION, finalize_trades=True).run(), 1
+        )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--bars", type=int, default=1_000_000)
-    ap.add_argument("--sweep-vbt-bars", type=int, default=250_000,
-                    help="vectorbt's broadcast sweep holds bars x combos floats; keep it in RAM")
+    ap.add_argument(
+        "--sweep-vbt-bars",
+        type=int,
+        default=250_000,
+        help="vectorbt's broadcast sweep holds bars x combos floats; keep it in RAM",
+    )
     ap.add_argument("--bt-bars", type=int, default=50_000)
     ap.add_argument("--big", type=int, default=10_000_000)
     ap.add_argument("--only-big", action="store_true", help=argparse.SUPPRESS)
@@ -158,21 +171,34 @@ def main() -> None:
     if vbt is not None:
         vbt_single(vbt, synthetic(500))
         t_vbt = vbt_single(vbt, bars)
-        print(f"  vectorbt {vbt.__version__} {n / t_vbt / 1e6:6.1f} M bars/s  ({t_vbt * 1e3:.1f} ms)")
+        print(
+            f"  vectorbt {vbt.__version__} {n / t_vbt / 1e6:6.1f} M bars/s  ({t_vbt * 1e3:.1f} ms)"
+        )
         print(f"  ratio ffe / vectorbt: {t_vbt / t_ffe:.2f}x  (target >= 2x)")
     try:
         small = synthetic(args.bt_bars)
         t_bt = bt_single(small)
-        print(f"  backtesting.py {args.bt_bars / t_bt / 1e6:6.3f} M bars/s on {args.bt_bars:,} bars;"
-              f" ffe / backtesting.py: {(args.bt_bars / t_bt) ** -1 * n / t_ffe:.0f}x")
+        print(
+            f"  backtesting.py {args.bt_bars / t_bt / 1e6:6.3f} M bars/s on {args.bt_bars:,} bars;"
+            f" ffe / backtesting.py: {(args.bt_bars / t_bt) ** -1 * n / t_ffe:.0f}x"
+        )
     except ImportError:
         print("  backtesting.py not installed")
 
-    combos = [(f, s) for f, s in
-              ((f, s) for f in (5, 8, 10, 12, 15, 20, 25, 30, 40, 50)
-               for s in (60, 80, 100, 120, 150, 180, 200, 250, 300, 400))]
-    cands = grid({"fast": tuple(sorted({f for f, _ in combos})),
-                  "slow": tuple(sorted({s for _, s in combos}))})
+    combos = [
+        (f, s)
+        for f, s in (
+            (f, s)
+            for f in (5, 8, 10, 12, 15, 20, 25, 30, 40, 50)
+            for s in (60, 80, 100, 120, 150, 180, 200, 250, 300, 400)
+        )
+    ]
+    cands = grid(
+        {
+            "fast": tuple(sorted({f for f, _ in combos})),
+            "slow": tuple(sorted({s for _, s in combos})),
+        }
+    )
     t0 = time.perf_counter()
     run_search(bars, sma_cross, cands, FillConfig(commission=COMMISSION), objective="return")
     t_sw = time.perf_counter() - t0
@@ -184,8 +210,10 @@ def main() -> None:
         vb = synthetic(args.sweep_vbt_bars)
         t_vs = vbt_sweep(vbt, vb, combos)
         rate_vbt = len(combos) * len(vb) / t_vs
-        print(f"  vectorbt     {rate_vbt / 1e6:8.1f} M combo-bars/s on {len(vb):,} bars "
-              f"({t_vs:.2f} s)")
+        print(
+            f"  vectorbt     {rate_vbt / 1e6:8.1f} M combo-bars/s on {len(vb):,} bars "
+            f"({t_vs:.2f} s)"
+        )
         print(f"  ratio ffe / vectorbt: {rate_ffe / rate_vbt:.2f}x  (target >= 1x)")
 
     del bars
@@ -194,8 +222,7 @@ def main() -> None:
         import sys
 
         # A fresh process, so the peers' memory does not count against ffe's.
-        subprocess.run([sys.executable, __file__, "--only-big", "--big", str(args.big)],
-                       check=True)
+        subprocess.run([sys.executable, __file__, "--only-big", "--big", str(args.big)], check=True)
 
 
 def big_run(n_big: int) -> None:
@@ -211,9 +238,11 @@ def big_run(n_big: int) -> None:
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"\n[3] {n_big:,} bars: {dt:.2f} s, {len(res.trades):,} trades; "
-              f"run peak (tracemalloc, excl. input bars) {peak / 2**20:.0f} MiB; "
-              f"process max RSS {rss:.0f} MiB (target <= 1536 MiB)")
+        print(
+            f"\n[3] {n_big:,} bars: {dt:.2f} s, {len(res.trades):,} trades; "
+            f"run peak (tracemalloc, excl. input bars) {peak / 2**20:.0f} MiB; "
+            f"process max RSS {rss:.0f} MiB (target <= 1536 MiB)"
+        )
 
 
 if __name__ == "__main__":
