@@ -9,6 +9,9 @@ the MACD histogram is positive, flat once both point down - written once as a ba
 ``TrendProvider`` asked by the ``Ensemble`` at every bar through ``replay``. Also timed: the
 three offline providers together (the embedded default ensemble), and the replay machinery
 alone (one provider answering instantly), which bounds what any provider can reach.
+
+Rates are bars per second of this process's CPU time (``time.process_time``), so that other
+work on a shared machine distorts them less than wall-clock rates would.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ class Instant:
         return self.answer
 
 
-def run_backtesting_py(bars: Bars) -> tuple[float, int] | None:
+def run_backtesting_py(bars: Bars) -> tuple[float, Any] | None:
     try:
         import pandas as pd
         from backtesting import Backtest, Strategy
@@ -88,21 +91,22 @@ def run_backtesting_py(bars: Bars) -> tuple[float, int] | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         bt = Backtest(df, Trend, cash=10_000, commission=COMMISSION, finalize_trades=True)
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         stats = bt.run()
-        dt = time.perf_counter() - t0
-    return len(bars) / dt, int(stats["# Trades"])
+        dt = time.process_time() - t0
+    return len(bars) / dt, stats["_trades"][["EntryBar", "ExitBar"]].to_numpy()
 
 
 def run_replay(
     bars: Bars, providers: list[DecisionProvider], quorum: int, *, with_indicators: bool
-) -> tuple[float, int]:
+) -> tuple[float, Any]:
     ensemble = Ensemble({p.name: p for p in providers}, EnsembleSettings(quorum=quorum))
     cfg = FillConfig(commission=COMMISSION)
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     result = asyncio.run(replay(bars, INSTRUMENT, ensemble, cfg, with_indicators=with_indicators))
-    dt = time.perf_counter() - t0
-    return len(bars) / dt, len(result.run.trades)
+    dt = time.process_time() - t0
+    t = result.run.trades
+    return len(bars) / dt, np.column_stack([t.entry_bar, t.exit_bar])
 
 
 def main() -> None:
@@ -118,15 +122,22 @@ def main() -> None:
     rows = [
         ("trend provider, indicators off", [trend], 1, False),
         ("trend provider, indicators on", [trend], 1, True),
-        ("3 offline providers, indicators off", offline, 2, False),
+        ("3 offline providers (not the same rule)", offline, 2, False),
         ("replay + ensemble only (instant HOLD)", [Instant()], 1, False),
     ]
     if peer is not None:
-        print(f"{'backtesting.py, same trend rule':<40} {peer[0]:>10,.0f} bars/s  trades {peer[1]}")
+        print(
+            f"{'backtesting.py, same trend rule':<46} {peer[0]:>9,.0f} bars/s  trades {len(peer[1])}"
+        )
     for label, providers, quorum, with_ind in rows:
         rate, trades = run_replay(bars, providers, quorum, with_indicators=with_ind)
-        ratio = f"  ffe/backtesting.py {rate / peer[0]:.3f}x" if peer else ""
-        print(f"{'ffe replay, ' + label:<40} {rate:>10,.0f} bars/s  trades {trades}{ratio}")
+        line = f"{'ffe replay, ' + label:<46} {rate:>9,.0f} bars/s  trades {len(trades)}"
+        if peer is not None:
+            line += f"  ffe/backtesting.py {rate / peer[0]:.3f}x"
+            if providers == [trend]:
+                same = trades.shape == peer[1].shape and bool((trades == peer[1]).all())
+                line += f"  same trades: {same}"
+        print(line)
     print(f"({args.bars} bars; target: ffe replay >= backtesting.py bars/s)")
 
 

@@ -131,6 +131,8 @@ class AgentSettings(_Section):
     instruments: tuple[str, ...] = ("BTC-USD", "ETH-USD", "EUR-USD", "AAPL")
     interval_seconds: float = Field(default=5.0, gt=0)
     autostart: bool = False
+    lease_ttl_seconds: float = Field(default=15.0, gt=0)
+    """With PostgreSQL storage, the leader lease's lifetime: how fast a standby takes over."""
 
 
 class ApprovalSettings(_Section):

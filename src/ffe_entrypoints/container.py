@@ -28,6 +28,7 @@ from ffe_core.domain.errors import ConfigError
 from ffe_core.domain.portfolio import Portfolio
 from ffe_core.ports.brokers import Broker
 from ffe_core.ports.clock import Clock, SystemClock
+from ffe_core.ports.lease import LeaderLease
 from ffe_core.ports.metrics import Metrics
 from ffe_core.ports.notify import Notifier
 from ffe_core.ports.providers import DecisionProvider, WeightSource
@@ -210,6 +211,15 @@ def _channels(
 RISK_STATE_KEY = "risk_manager"
 
 
+def _lease(settings: Settings, storage: Any) -> LeaderLease | None:
+    """A leader lease when several processes can share the storage (PostgreSQL)."""
+    if getattr(storage, "dialect", None) != "postgresql":
+        return None
+    from ffe_adapters.storage.sql.lease import SqlLeaderLease
+
+    return SqlLeaderLease(storage.engine, "agent", settings.agent.lease_ttl_seconds)
+
+
 def _agent(
     settings: Settings,
     decision_service: DecisionService,
@@ -222,6 +232,7 @@ def _agent(
     market_data: MarketDataService,
     risk_manager: RiskManager,
     learning: LearningService,
+    lease: LeaderLease | None,
 ) -> TradingAgent:
     async def prices(portfolio: Portfolio) -> dict[str, Decimal]:
         marks: dict[str, Decimal] = {}
@@ -253,6 +264,7 @@ def _agent(
         prices=prices,
         equity_watch=risk_manager,
         after_pass=[score_outcomes, save_risk_state],
+        lease=lease,
     )
 
 
@@ -381,6 +393,7 @@ class Container(containers.DeclarativeContainer):
     )
     # The risk check applied to every decision (``ffe_core.services.decisions.RiskCheck``).
     risk_check: providers.Provider[Any] = risk_manager
+    lease = providers.Singleton(_lease, settings, storage)
     decision_service = providers.Singleton(
         trace_decisions,
         providers.Singleton(
@@ -424,6 +437,7 @@ class Container(containers.DeclarativeContainer):
             market_data,
             risk_manager,
             learning,
+            lease,
         ),
         tracer_provider,
     )

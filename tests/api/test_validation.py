@@ -143,6 +143,14 @@ async def test_bad_backtest_requests_are_400_naming_the_field(
     assert names(response, field), response.text
 
 
+async def test_oversized_search_grid_is_refused(client: Client) -> None:
+    grid = {"fast": list(range(2, 102)), "slow": list(range(110, 210))}  # 10,000 points
+    response = await client.post("/api/v1/backtests", json={"kind": "optimize", "grid": grid})
+    assert response.status_code == 400, response.text
+    assert "grid" in response.json()["detail"]
+    assert (await client.get("/api/v1/backtests")).json()["items"] == []
+
+
 async def test_backtest_of_unknown_instrument_is_404(client: Client) -> None:
     response = await client.post("/api/v1/backtests", json={"instrument": "NOPE-USD"})
     assert response.status_code == 404

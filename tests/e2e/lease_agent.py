@@ -103,6 +103,17 @@ class AlwaysBuy:
         )
 
 
+def filled(order: Order) -> Order:
+    """Market orders fill at once here, so the agent never waits on a working order."""
+    return order.model_copy(
+        update={
+            "status": OrderStatus.FILLED,
+            "filled_quantity": order.quantity,
+            "average_fill_price": Decimal(100),
+        }
+    )
+
+
 class RecordingBroker:
     """Accepts every order and records it in ``e2e_orders`` (sender, token, database time)."""
 
@@ -121,7 +132,7 @@ class RecordingBroker:
                 ),
                 {"coid": order.client_order_id, "sender": self.sender, "token": self.lease.token},
             )
-        return order.model_copy(update={"status": OrderStatus.ACCEPTED})
+        return filled(order)
 
     async def get_order(self, client_order_id: str) -> Order | None:
         async with self.engine.connect() as conn:
@@ -133,12 +144,13 @@ class RecordingBroker:
             ).first()
         if row is None:
             return None
-        return Order(
-            client_order_id=client_order_id,
-            instrument="BTC-USD",
-            side=Side.BUY,
-            quantity=Decimal("0.01"),
-            status=OrderStatus.ACCEPTED,
+        return filled(
+            Order(
+                client_order_id=client_order_id,
+                instrument="BTC-USD",
+                side=Side.BUY,
+                quantity=Decimal("0.01"),
+            )
         )
 
     async def get_portfolio(self) -> Portfolio:

@@ -9,12 +9,15 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from typer.testing import CliRunner
 
+from ffe_core.config import StorageSettings
 from ffe_core.domain.errors import ConflictError, NotFoundError, ValidationFailed
 from ffe_entrypoints.cli.commands_db import backup_sqlite, restore_sqlite
 from tests.conftest import (
@@ -78,11 +81,14 @@ def test_backup_while_writes_happen_is_a_consistent_snapshot(
 ) -> None:
     seen: list[int] = []
     for i in range(5):
+        before = writer[0]
+        while writer[0] == before:  # each backup starts after at least one more commit
+            time.sleep(0.001)
         report = backup_sqlite(db, tmp_path / f"copy{i}.db")
         rows, tally, _ = snapshot(report.path)
         assert rows == tally, "the copy mixes two commits"
         seen.append(rows)
-    assert writer[0] > 0 and seen[-1] > seen[0] > 5000, "writes went on during the backups"
+    assert seen == sorted(set(seen)) and seen[0] > 5000, "each copy saw later writes"
 
 
 def test_restore_brings_back_exactly_the_backup(db: Path, tmp_path: Path) -> None:
@@ -156,6 +162,17 @@ def test_cli_round_trip(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert snapshot(db)[:2] == (5000, 5000)
 
 
+async def execute(settings: StorageSettings, sql: str) -> None:
+    from ffe_adapters.storage.sql.backend import SqlStorage
+
+    storage = SqlStorage(settings)
+    try:
+        async with storage.engine.begin() as conn:
+            await conn.execute(text(sql))
+    finally:
+        await storage.close()
+
+
 @pytest.mark.postgres
 @pytest.mark.skipif(shutil.which("pg_dump") is None, reason="pg_dump is not installed")
 def test_postgres_backup_runs_pg_dump_for_the_schema(
@@ -179,6 +196,7 @@ def test_postgres_backup_runs_pg_dump_for_the_schema(
         env = {"FFE_STORAGE__URL": PG_URL, "FFE_STORAGE__SCHEMA_NAME": settings.schema_name}
         out = CliRunner().invoke(build_app(), ["db", "backup", "pg.dump", "--run"], env=env)
         assert out.exit_code == 0, out.output
+        assert "pg_dump --format=custom" in out.output
         assert f"--schema={settings.schema_name}" in out.output
         listing = subprocess.run(
             ["pg_restore", "--list", str(tmp_path / "pg.dump")],
@@ -187,5 +205,14 @@ def test_postgres_backup_runs_pg_dump_for_the_schema(
             check=True,
         ).stdout
         assert "TABLE" in listing and "leader_leases" in listing
+
+        refused = CliRunner().invoke(build_app(), ["db", "restore", "pg.dump", "--run"], env=env)
+        assert refused.exit_code != 0 and isinstance(refused.exception, ConflictError)
+        asyncio.run(execute(settings, "DROP TABLE leader_leases"))
+        out = CliRunner().invoke(
+            build_app(), ["db", "restore", "pg.dump", "--run", "--force"], env=env
+        )
+        assert out.exit_code == 0, out.output
+        asyncio.run(execute(settings, "SELECT count(*) FROM leader_leases"))
     finally:
         asyncio.run(drop_schema(settings.schema_name))

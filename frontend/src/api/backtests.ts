@@ -39,10 +39,20 @@ export function isJobActive(job: BacktestJob | undefined): boolean {
 
 /** `GET /api/v1/backtests/{id}`, polled every second while the job is queued or running. */
 export function useBacktestJob(id: string | null | undefined, pollMs: number = POLL.job) {
+  const qc = useQueryClient();
   return useQuery({
     queryKey: queryKeys.backtestJob(id ?? ''),
-    queryFn: ({ signal }) =>
-      api.get<BacktestJob>(`/api/v1/backtests/${encodeURIComponent(id ?? '')}`, undefined, signal),
+    queryFn: async ({ signal }) => {
+      const job = await api.get<BacktestJob>(`/api/v1/backtests/${encodeURIComponent(id ?? '')}`, undefined, signal);
+      // Keep the (slowly polled) jobs list in step with the job being watched, so that it does not
+      // still say "running" next to a finished result.
+      qc.setQueryData<ItemsResponse<BacktestJob>>(queryKeys.backtests, (list) =>
+        list && list.items.some((j) => j.id === job.id && j.status !== job.status)
+          ? { ...list, items: list.items.map((j) => (j.id === job.id ? { ...j, status: job.status, progress: job.progress } : j)) }
+          : list,
+      );
+      return job;
+    },
     enabled: Boolean(id),
     refetchInterval: (query) => {
       if (query.state.status === 'error') return pollMs * 5;

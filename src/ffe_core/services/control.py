@@ -39,6 +39,7 @@ class ControlService:
         self.broker = broker
         self.uow_factory = uow_factory
         self._task: asyncio.Task[object] | None = None
+        self._standby: asyncio.Task[None] | None = None
 
     @property
     def running(self) -> bool:
@@ -84,7 +85,26 @@ class ControlService:
             log.exception("agent run %s ended on an error", run_id)
             return None
 
+    def start_standby(self, by: str, retry_seconds: float) -> None:
+        """Keep trying to start (e.g. while another process holds the leader lease)."""
+        if self._standby is None or self._standby.done():
+            self._standby = asyncio.create_task(
+                self._stand_by(by, retry_seconds), name="ffe-standby"
+            )
+
+    async def _stand_by(self, by: str, retry_seconds: float) -> None:
+        while True:
+            if not self.running and not self.agent.kill_switch().tripped:
+                with contextlib.suppress(ConflictError):
+                    await self.start_agent(by)
+            await asyncio.sleep(retry_seconds)
+
     async def stop_agent(self, by: str) -> AgentStatus:
+        if self._standby is not None:
+            self._standby.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._standby
+            self._standby = None
         if self._task is not None:
             log.info("agent stop requested by %s", by)
             self.agent.stop()

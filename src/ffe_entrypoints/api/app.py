@@ -105,7 +105,11 @@ def create_app(container: Container, *, start_agent: bool | None = None) -> Lite
         await container.telegram().start()
         autostart = settings.agent.autostart if start_agent is None else start_agent
         if autostart:
-            await container.control().start_agent("startup")
+            control = container.control()
+            if container.lease() is not None:  # several instances: stand by for the lease
+                control.start_standby("startup", settings.agent.lease_ttl_seconds / 4)
+            else:
+                await control.start_agent("startup")
         try:
             yield
         finally:

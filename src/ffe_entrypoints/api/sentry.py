@@ -60,6 +60,8 @@ def init_sentry(settings: Settings, **options: Any) -> bool:
         release=f"ffe@{__version__}",
         send_default_pii=False,
         before_send=scrub_event,  # type: ignore[arg-type]
-        **options,
+        # unhandled request errors reach Sentry through the logging integration (the API's
+        # error handler logs them); probing for every installed SDK would slow start-up by seconds
+        **{"auto_enabling_integrations": False, **options},
     )
     return True

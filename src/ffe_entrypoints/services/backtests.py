@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ffe_core.backtest.data import Bars, make_bars
 from ffe_core.backtest.search import best, grid, run_search
@@ -28,6 +28,9 @@ from ffe_core.domain.errors import NotFoundError, ValidationFailed
 from ffe_core.ports.market_data import MarketDataSource
 
 MAX_JOBS = 200
+MAX_GRID_POINTS = 5000  # a search larger than this is refused rather than left to run for hours
+MAX_PARAMS = 16
+MAX_GRID_PARAMS = 8
 ParamValue = float | int | str | bool
 
 
@@ -37,11 +40,40 @@ class BacktestRequest(BaseModel):
     kind: Literal["backtest", "walk_forward", "optimize"] = "backtest"
     instrument: str = Field(default="BTC-USD", max_length=32)
     strategy: str = Field(default="sma_cross", max_length=64)
-    params: dict[str, ParamValue] = Field(default_factory=dict, max_length=16)
-    grid: dict[str, list[ParamValue]] = Field(default_factory=dict, max_length=8)
+    # typed as Any for the OpenAPI document (Litestar renders a constrained dict as an array and
+    # ``float | int`` as an unsatisfiable oneOf); the validators below keep the real constraints
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="strategy parameters: numbers, strings or booleans"
+    )
+    grid: dict[str, list[Any]] = Field(
+        default_factory=dict, description="values to search per parameter (optimize/walk_forward)"
+    )
     cash: float = Field(default=10_000.0, gt=0, le=1e12)
     commission: float = Field(default=0.001, ge=0, lt=0.1)
     bars: int = Field(default=2000, ge=100, le=5000)
+
+    @field_validator("params")
+    @classmethod
+    def _scalar_params(cls, params: dict[str, Any]) -> dict[str, Any]:
+        if len(params) > MAX_PARAMS:
+            raise ValueError(f"at most {MAX_PARAMS} parameters")
+        _check_scalars(params)
+        return params
+
+    @field_validator("grid")
+    @classmethod
+    def _scalar_grid(cls, grid: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        if len(grid) > MAX_GRID_PARAMS:
+            raise ValueError(f"at most {MAX_GRID_PARAMS} parameters")
+        for name, values in grid.items():
+            _check_scalars({f"{name}[{i}]": v for i, v in enumerate(values)})
+        return grid
+
+
+def _check_scalars(values: Mapping[str, Any]) -> None:
+    bad = [k for k, v in values.items() if not isinstance(v, ParamValue)]
+    if bad:
+        raise ValueError(f"{', '.join(bad[:5])}: must be a number, string or boolean")
 
 
 class BacktestJob(BaseModel):
@@ -133,6 +165,13 @@ class BacktestService:
             )
         if request.kind != "backtest" and not (request.grid or spec_for(request.strategy).grid):
             raise ValidationFailed("grid: give parameter values to search")
+        points = math.prod(
+            len(v) for v in {**spec_for(request.strategy).grid, **request.grid}.values()
+        )
+        if request.kind != "backtest" and points > MAX_GRID_POINTS:
+            raise ValidationFailed(
+                f"grid: {points} parameter combinations; at most {MAX_GRID_POINTS}"
+            )
         job = BacktestJob(
             id=new_id(),
             kind=request.kind,

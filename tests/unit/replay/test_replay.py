@@ -17,6 +17,7 @@ from ffe_core import indicators as ind
 from ffe_core.backtest.data import Bars, make_bars
 from ffe_core.backtest.replay import bar_models, replay
 from ffe_core.backtest.simulator import FillConfig, RunResult, simulate
+from ffe_core.backtest.stats import compute_stats
 from ffe_core.backtest.strategies import sma_cross
 from ffe_core.config import EnsembleSettings
 from ffe_core.domain.context import DecisionContext
@@ -26,6 +27,7 @@ from ffe_core.domain.instruments import AssetClass, Instrument
 from ffe_core.domain.market import Bar
 from ffe_core.domain.portfolio import Portfolio
 from ffe_core.ports.clock import ManualClock
+from ffe_core.prompts import prompt_hash, render_prompt
 from ffe_core.services.context import build_context
 from ffe_core.services.ensemble import Ensemble
 
@@ -130,6 +132,7 @@ async def test_provider_strategy_replayed_equals_signal_strategy_simulated(
     )
     assert_same_run(got.run, want)
     assert got.decisions == len(bars)
+    assert compute_stats(got.run, bars) == compute_stats(want, bars)
 
 
 async def test_fractional_units_match_too() -> None:
@@ -177,8 +180,38 @@ async def test_providers_see_only_the_past_with_the_live_context() -> None:
     assert len(ctx.memory) == 5 and ctx.memory[0].created_at == models[-2].ts
 
 
+class CachedPromptProvider:
+    """Stands in for an LLM provider with a vote cache keyed by the rendered prompt's hash."""
+
+    name = "llm"
+
+    def __init__(self) -> None:
+        self.cache: dict[str, ProviderVote] = {}
+        self.misses = 0
+
+    async def vote(self, context: DecisionContext) -> ProviderVote:
+        key = prompt_hash(render_prompt(context))
+        if key not in self.cache:
+            self.misses += 1
+            action = Action.BUY if len(self.cache) % 7 == 3 else Action.HOLD
+            self.cache[key] = ProviderVote(provider=self.name, action=action, confidence=0.8)
+        return self.cache[key]
+
+
+async def test_a_rerun_is_answered_from_a_prompt_keyed_vote_cache() -> None:
+    bars = synthetic(150)
+    llm = CachedPromptProvider()
+    ensemble = Ensemble({"llm": llm}, ONE)
+    first = await replay(bars, INSTRUMENT, ensemble, history=60, start=30)
+    assert llm.misses == 120  # every bar's prompt differs
+    second = await replay(bars, INSTRUMENT, ensemble, history=60, start=30)
+    assert llm.misses == 120  # same contexts, same prompts: nothing asked twice
+    np.testing.assert_array_equal(first.actions, second.actions)
+    assert len(first.run.trades) > 0
+
+
 async def test_position_and_portfolio_follow_the_fills() -> None:
-    bars = goog()
+    bars = synthetic(400)
     spy = Spy()
 
     class Weights:  # the cross outweighs the spy's HOLD, so its votes decide
@@ -186,7 +219,7 @@ async def test_position_and_portfolio_follow_the_fills() -> None:
             return {"sma_cross": 2.0, "spy": 1.0}
 
     ensemble = Ensemble(
-        {"sma_cross": SmaCrossProvider(10, 30), "spy": spy},
+        {"sma_cross": SmaCrossProvider(5, 20), "spy": spy},
         EnsembleSettings(aggregation="weighted_majority", quorum=1, max_disagreement=0.5),
         weights=Weights(),
     )
@@ -204,18 +237,20 @@ async def test_position_and_portfolio_follow_the_fills() -> None:
 
 
 async def test_rejected_decisions_do_not_trade() -> None:
-    bars = goog()
+    bars = synthetic(400)
 
     async def reject_all(decision: Decision, context: DecisionContext) -> Decision:
         verdict = RiskAssessment(approved=False, reason="limits")
         return decision.model_copy(update={"risk": verdict})
 
-    ensemble = Ensemble({"sma_cross": SmaCrossProvider(10, 30)}, ONE)
+    ensemble = Ensemble({"sma_cross": SmaCrossProvider(5, 20)}, ONE)
     got = await replay(
         bars, INSTRUMENT, ensemble, history=None, risk=reject_all, with_indicators=False
     )
     assert len(got.run.trades) == 0
     assert not got.actions.any() and not got.targets.any()
+    unchecked = await replay(bars, INSTRUMENT, ensemble, history=None, with_indicators=False)
+    assert len(unchecked.run.trades) > 0
     assert got.run.equity[-1] == 10_000
 
 

@@ -10,7 +10,7 @@ export function DrawdownChart({ points, height = 200, testId = 'drawdown-chart' 
         <AreaChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
           <CartesianGrid stroke="rgba(148,163,184,0.1)" vertical={false} />
           <XAxis dataKey="ts" tickFormatter={shortDate} minTickGap={40} stroke="#64748b" fontSize={11} />
-          <YAxis tickFormatter={(v: number) => formatPct(v, 0)} stroke="#64748b" fontSize={11} width={44} domain={['auto', 0]} />
+          <YAxis tickFormatter={drawdownTick} stroke="#64748b" fontSize={11} width={48} domain={DOMAIN} />
           <Tooltip
             formatter={(v) => [formatPct(Number(v), 2), 'Drawdown']}
             labelFormatter={(l) => formatDateTime(String(l))}
@@ -21,6 +21,18 @@ export function DrawdownChart({ points, height = 200, testId = 'drawdown-chart' 
       </ResponsiveContainer>
     </div>
   );
+}
+
+/**
+ * At least 1 % deep: with a flat (all-zero) series, an automatic domain ends up spanning 0 to +400 %,
+ * a drawdown that cannot exist.
+ */
+const DOMAIN: [(dataMin: number) => number, number] = [(dataMin) => Math.min(dataMin, -0.01), 0];
+
+/** Axis ticks with enough digits to tell -0.25 % from -0.5 %. */
+export function drawdownTick(v: number): string {
+  const a = Math.abs(v);
+  return formatPct(v, a === 0 || a >= 0.1 ? 0 : a >= 0.01 ? 1 : 2);
 }
 
 export function shortDate(iso: unknown): string {

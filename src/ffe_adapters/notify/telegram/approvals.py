@@ -7,7 +7,7 @@ import logging
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, TelegramError
 
-from ffe_adapters.notify.telegram.bot import LOGGER_NAME, redact
+from ffe_adapters.notify.telegram.bot import LOGGER_NAME, close_bot, redact
 from ffe_adapters.notify.telegram.messages import (
     PARSE_MODE,
     callback_data,
@@ -107,6 +107,8 @@ class TelegramApprovalChannel:
             return
         await edit_to_resolution(self.bot, ref[0], ref[1], approval, self._clock)
 
-    async def aclose(self) -> None:
-        """Close the bot's HTTP connections."""
-        await self.bot.shutdown()
+    async def close(self) -> None:
+        """Close the bot's HTTP connections (the container calls this on shutdown)."""
+        await close_bot(self.bot)
+
+    aclose = close

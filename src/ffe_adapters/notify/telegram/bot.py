@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -88,7 +89,7 @@ def api_base_url(base_url: str | None) -> str:
 def build_bot(config: TelegramConfig) -> Bot:
     """A Bot pointed at ``config.base_url`` (or api.telegram.org), rate limited when possible.
 
-    Call ``await bot.shutdown()`` when done to close its HTTP connections.
+    Call ``await close_bot(bot)`` when done to close its HTTP connections.
     """
     token = config.token.get_secret_value()
     protect_secret(token)
@@ -117,6 +118,17 @@ def build_bot(config: TelegramConfig) -> Bot:
     from telegram.ext import ExtBot
 
     return ExtBot(token, rate_limiter=limiter, **kwargs)
+
+
+async def close_bot(bot: Bot) -> None:
+    """Close the bot's HTTP connection pools (idempotent).
+
+    ``Bot.shutdown()`` alone returns early unless ``Bot.initialize()`` ran, and ffe never
+    initializes its bots (that costs a getMe), so each request object is shut down too.
+    """
+    await bot.shutdown()
+    requests = getattr(bot, "_request", (bot.request,))  # (getUpdates request, the others)
+    await asyncio.gather(*(request.shutdown() for request in requests))
 
 
 def _rate_limiter() -> Any | None:

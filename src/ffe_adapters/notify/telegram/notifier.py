@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from telegram import Bot
 from telegram.error import TelegramError
 
-from ffe_adapters.notify.telegram.bot import LOGGER_NAME, redact
+from ffe_adapters.notify.telegram.bot import LOGGER_NAME, close_bot, redact
 from ffe_adapters.notify.telegram.messages import PARSE_MODE, format_notification
 from ffe_core.ports.notify import EventKind, Notification
 
@@ -50,6 +50,8 @@ class TelegramNotifier:
                     redact(str(exc)),
                 )
 
-    async def aclose(self) -> None:
-        """Close the bot's HTTP connections."""
-        await self.bot.shutdown()
+    async def close(self) -> None:
+        """Close the bot's HTTP connections (the container calls this on shutdown)."""
+        await close_bot(self.bot)
+
+    aclose = close

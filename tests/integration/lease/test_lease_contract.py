@@ -15,8 +15,6 @@ from ffe_core.ports.lease import LeaseGrant, LeaseKeeper, LocalLeaderLease, Stal
 from tests.conftest import SQL_BACKENDS, open_sql_storage
 
 TTL = 0.6
-
-
 MakeLease = Callable[..., Any]
 
 

@@ -1,0 +1,431 @@
+"""The dashboard in headless Chromium against a real ``ffe serve`` on the embedded defaults.
+
+One server (SQLite in a temp dir, paper broker, bundled replayed data, approvals policy ``always``)
+serves every test in this module; the agent is started from the UI. Every page and test fails on a
+browser console error or an uncaught page error. Screenshots go to ``test-output/screenshots/``.
+
+Needs the Python ``playwright`` package (its own driver, no browser download) and Debian's
+``/usr/bin/chromium`` (or ``FFE_E2E_CHROMIUM``); skips with the reason when either is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[3]
+FRONTEND = ROOT / "frontend"
+DIST = FRONTEND / "dist"
+SCREENSHOTS = ROOT / "test-output" / "screenshots"
+CHROMIUM = os.environ.get("FFE_E2E_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 812}
+UI_TIMEOUT_MS = 20_000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    proc: subprocess.Popen[str]
+    workdir: Path
+
+    def api(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        return httpx.request(method, self.url + path, timeout=10, **kw)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+
+
+@dataclass
+class Console:
+    """Console messages of type ``error`` and uncaught page errors seen by one page."""
+
+    errors: list[str] = field(default_factory=list)
+
+    def on_console(self, msg: ConsoleMessage) -> None:
+        if msg.type == "error":
+            loc = msg.location
+            self.errors.append(
+                f"console.error: {msg.text} ({loc.get('url')}:{loc.get('lineNumber')})"
+            )
+
+    def on_pageerror(self, exc: Exception) -> None:
+        self.errors.append(f"pageerror: {exc}")
+
+
+def ensure_dist() -> None:
+    if (DIST / "index.html").is_file():
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.skip("frontend/dist is missing and npm is not installed to build it")
+    if not (FRONTEND / "node_modules").is_dir():
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=FRONTEND, check=True)
+    subprocess.run([npm, "run", "build"], cwd=FRONTEND, check=True)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    pytest.importorskip(
+        "playwright.sync_api", reason="pip install playwright (no browser download needed)"
+    )
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    ensure_dist()
+    workdir = tmp_path_factory.mktemp("ffe-dashboard")
+    (workdir / "config").mkdir()
+    shutil.copy(ROOT / "config" / "config.yaml", workdir / "config" / "config.yaml")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FFE_", "FINANCE_FEEDBACK_"))}
+    env.update(
+        FFE_AGENT__INTERVAL_SECONDS="1",
+        FFE_ADAPTERS__BUNDLED__SECONDS_PER_BAR="1",
+        FFE_APPROVALS__POLICY="always",
+        FFE_API__FRONTEND_DIST=str(DIST),
+    )
+    port = free_port()
+    log = (workdir / "server.log").open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ffe_entrypoints.cli.main",
+            "serve",
+            "--port",
+            str(port),
+            "--no-agent",
+        ],
+        cwd=workdir,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    srv = Server(f"http://127.0.0.1:{port}", proc, workdir)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if srv.api("GET", "/health").status_code in (200, 503):
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None:
+                pytest.fail("ffe serve exited:\n" + (workdir / "server.log").read_text()[-3000:])
+            if time.monotonic() > deadline:
+                pytest.fail("ffe serve gave no /health answer within 60 s")
+            time.sleep(0.25)
+        index = srv.api("GET", "/")
+        assert index.status_code == 200 and '<div id="root">' in index.text, index.text[:300]
+        yield srv
+    finally:
+        srv.stop()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(server: Server) -> Iterator[Browser]:
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=UI_TIMEOUT_MS)
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class Pages:
+    """Opens pages, each in a fresh browser context, and records their console errors."""
+
+    def __init__(self, browser: Browser, base_url: str) -> None:
+        self.browser = browser
+        self.base_url = base_url
+        self.contexts: list[BrowserContext] = []
+        self.consoles: dict[int, Console] = {}
+        self.allowed: list[str] = []
+
+    def __call__(self, viewport: dict[str, int] = DESKTOP, allow: tuple[str, ...] = ()) -> Page:
+        ctx = self.browser.new_context(viewport=viewport, base_url=self.base_url)  # type: ignore[arg-type]
+        ctx.set_default_timeout(UI_TIMEOUT_MS)
+        self.contexts.append(ctx)
+        page = ctx.new_page()
+        console = Console()
+        page.on("console", console.on_console)
+        page.on("pageerror", console.on_pageerror)
+        self.consoles[id(page)] = console
+        self.allowed.extend(allow)
+        return page
+
+    def errors(self) -> list[str]:
+        return [
+            e
+            for c in self.consoles.values()
+            for e in c.errors
+            if not any(a in e for a in self.allowed)
+        ]
+
+    def close(self) -> None:
+        for ctx in self.contexts:
+            ctx.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser, server: Server) -> Iterator[Pages]:
+    """After the test, no page it opened may have logged a console error or thrown."""
+    pages = Pages(browser, server.url)
+    try:
+        yield pages
+    finally:
+        pages.close()
+    errors = pages.errors()
+    assert not errors, "browser errors:\n" + "\n".join(errors)
+
+
+def shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def settle(page: Page) -> None:
+    """No panel still loading (charts and lists have their data)."""
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=state-loading]').length === 0"
+    )
+
+
+def ensure_agent_running(server: Server) -> None:
+    r = server.api("POST", "/api/bot/start")
+    assert r.status_code in (200, 201, 409), r.text
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
+        time.sleep(0.3)
+
+
+def test_dashboard_loads_with_data(new_page: Pages) -> None:
+    from playwright.sync_api import expect
+
+    page = new_page()
+    page.goto("/")
+    expect(page.get_by_test_id("page-dashboard")).to_be_visible()
+    badge = page.get_by_role("banner").get_by_test_id("mode-badge")
+    expect(badge).to_have_attribute("data-mode", "paper")
+    expect(badge).to_contain_text("PAPER", ignore_case=True)
+    expect(page.get_by_test_id("portfolio-equity")).to_contain_text("100,000")
+    expect(page.get_by_test_id("circuit-breakers")).to_be_visible()
+    expect(page.get_by_test_id("api-down-banner")).to_have_count(0)
+
+    page.get_by_role("button", name="Request decision").click()
+    row = page.get_by_test_id("decision-row").first
+    expect(row).to_be_visible()
+    assert row.get_attribute("data-action") in {"BUY", "SELL", "HOLD"}
+    row.get_by_role("button").first.click()
+    expect(page.get_by_test_id("decision-votes")).to_be_visible()
+    expect(page.get_by_test_id("vote-row").first).to_be_visible()
+    settle(page)
+    shot(page, "dashboard")
+
+
+def test_start_agent_and_see_a_decision_appear(new_page: Pages, server: Server) -> None:
+    from playwright.sync_api import expect
+
+    before = {d["id"] for d in server.api("GET", "/api/v1/decisions").json()["items"]}
+    page = new_page()
+    page.goto("/agent-control")
+    expect(page.get_by_test_id("agent-state")).to_have_text("stopped")
+    page.get_by_role("button", name="Start agent").click()
+    expect(page.get_by_test_id("agent-state")).to_have_text("running")
+    expect(page.get_by_role("button", name="Stop agent")).to_be_enabled()
+    cycles = page.get_by_test_id("agent-cycles").locator(".stat-value")
+    expect(cycles).not_to_have_text("0")
+    expect(page.get_by_test_id("kill-switch")).to_have_attribute("data-tripped", "false")
+
+    page.get_by_role("link", name="Dashboard").first.click()
+    expect(page.get_by_test_id("page-dashboard")).to_be_visible()
+    ids = ",".join(f'"{i}"' for i in before)
+    page.wait_for_function(
+        f"() => {{ const seen = new Set([{ids}]); return [...document.querySelectorAll("
+        "'[data-testid=decision-row]')].some((r) => !seen.has(r.dataset.decisionId)); }"
+    )
+    settle(page)
+    shot(page, "dashboard-agent-running")
+
+
+def test_approve_a_pending_decision(new_page: Pages, server: Server) -> None:
+    from playwright.sync_api import expect
+
+    ensure_agent_running(server)
+    page = new_page()
+    page.goto("/agent-control")
+    row = page.get_by_test_id("approval-row").first
+    expect(row).to_be_visible()
+    approval_id = row.get_attribute("data-approval-id")
+    assert approval_id
+    target = page.locator(f'[data-testid=approval-row][data-approval-id="{approval_id}"]')
+    settle(page)
+    shot(page, "agent-control")
+    target.get_by_role("button", name="Approve").click()
+    expect(target).to_have_count(0)
+    history = page.get_by_test_id("approval-history")
+    expect(history.get_by_text("approved").first).to_be_visible()
+    expect(history.get_by_text("dashboard").first).to_be_visible()
+
+    approvals = {a["id"]: a for a in server.api("GET", "/api/v1/approvals").json()["items"]}
+    assert approvals[approval_id]["status"] == "approved"
+    assert approvals[approval_id]["decided_by"] == "dashboard"
+    decision_id = approvals[approval_id]["decision_id"]
+
+    def order_for_decision() -> dict[str, Any] | None:
+        items = server.api("GET", "/api/v1/orders").json()["items"]
+        return next((o for o in items if o.get("decision_id") == decision_id), None)
+
+    order = wait_until(order_for_decision, 20, f"an order for approved decision {decision_id}")
+    assert order["instrument"] == approvals[approval_id]["instrument"]
+
+
+def test_run_a_backtest_from_the_optimization_page(new_page: Pages) -> None:
+    from playwright.sync_api import expect
+
+    page = new_page()
+    page.goto("/optimization")
+    expect(page.get_by_test_id("backtest-form")).to_be_visible()
+    page.get_by_role("button", name="Run backtest").click()
+    expect(page.get_by_test_id("backtest-status")).to_have_text("done", timeout=60_000)
+    result = page.get_by_test_id("backtest-result")
+    expect(result).to_be_visible()
+    chart = result.get_by_test_id("equity-chart")
+    expect(chart).to_be_visible()
+    points = int(chart.get_attribute("data-points") or 0)
+    assert points > 10, f"equity chart has {points} points"
+    expect(chart.locator("canvas").first).to_be_visible()
+    box = chart.bounding_box()
+    assert box and box["width"] > 200 and box["height"] > 100, box
+    expect(result.get_by_test_id("drawdown-chart")).to_be_visible()
+    stats = result.get_by_test_id("stats-table")
+    expect(stats).to_be_visible()
+    assert stats.locator("tr").count() >= 5
+    # The jobs list follows the job it shows (it used to say "running" next to the result).
+    expect(page.get_by_test_id("job-item").first).to_contain_text("done")
+    settle(page)
+    shot(page, "optimization")
+
+
+def test_analytics_page(new_page: Pages, server: Server) -> None:
+    from playwright.sync_api import expect
+
+    ensure_agent_running(server)
+    page = new_page()
+    page.goto("/analytics")
+    expect(page.get_by_test_id("page-analytics")).to_be_visible()
+    expect(page.get_by_test_id("provider-row").first).to_be_visible()
+    settle(page)
+    # A drawdown is never positive (a flat series used to get a 0 %..400 % axis).
+    ticks = page.get_by_test_id("drawdown-chart").locator(".recharts-yAxis .recharts-cartesian-axis-tick-value")
+    for text in ticks.all_inner_texts():
+        assert text.startswith("-") or text == "0%", f"drawdown axis tick {text!r}"
+    shot(page, "analytics")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/agent-control", "/analytics", "/optimization"],
+    ids=lambda p: p.strip("/") or "dashboard",
+)
+def test_phone_viewport(new_page: Pages, path: str) -> None:
+    from playwright.sync_api import expect
+
+    page = new_page(viewport=PHONE)
+    page.goto(path)
+    expect(page.locator("[data-testid^=page-]")).to_be_visible()
+    expect(page.get_by_role("banner").get_by_test_id("mode-badge")).to_have_attribute(
+        "data-mode", "paper"
+    )
+    settle(page)
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{path} scrolls sideways on a phone: {width}px wide"
+    last_link = page.get_by_role("navigation").get_by_role("link").last
+    box = last_link.bounding_box()
+    assert box and box["x"] + box["width"] <= PHONE["width"], f"nav cut off on a phone: {box}"
+    name = path.strip("/") or "dashboard"
+    shot(page, f"phone-{name}")
+
+
+def test_console_errors_are_caught(new_page: Pages) -> None:
+    """The guard itself: a console.error and an uncaught exception are both recorded."""
+    page = new_page(allow=("e2e-canary",))
+    page.goto("/")
+    page.evaluate("() => { console.error('e2e-canary console'); setTimeout(() => { throw new Error('e2e-canary throw'); }); }")
+    console = new_page.consoles[id(page)]
+    for _ in range(50):  # events arrive while Playwright is called, not during time.sleep
+        if len(console.errors) >= 2:
+            break
+        page.wait_for_timeout(100)
+    assert any(e.startswith("console.error: e2e-canary console") for e in console.errors)
+    assert any(e.startswith("pageerror: e2e-canary throw") for e in console.errors)
+
+
+def test_dead_api_shows_the_banner(new_page: Pages, server: Server) -> None:
+    """Last: stops the module's server."""
+    from playwright.sync_api import expect
+
+    page = new_page(allow=("net::ERR_CONNECTION_REFUSED",))
+    page.goto("/")
+    expect(page.get_by_test_id("portfolio-summary")).to_be_visible()
+    expect(page.get_by_test_id("api-down-banner")).to_have_count(0)
+    server.stop()
+    # The SPA cannot be reloaded from a dead server. /health is polled every 10 s and refetched,
+    # once stale (2 s), when the tab regains focus: "refocus" the tab until the banner shows.
+    page.wait_for_function(
+        "() => { window.dispatchEvent(new Event('visibilitychange'));"
+        " return document.querySelector('[data-testid=api-down-banner]') !== null; }",
+        polling=500,
+    )
+    banner = page.get_by_test_id("api-down-banner")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("Cannot reach the ffe API")
+    shot(page, "dashboard-api-down")
