@@ -83,8 +83,14 @@ class Ensemble:
                 vote.provider, outcome, vote.latency_ms / 1000, vote.cost_usd
             )
         gathered = time.perf_counter()
-        weights = await self.weight_source.weights(names)
+        weight_note = ""
+        try:
+            weights = await self.weight_source.weights(names)
+        except Exception as exc:  # learned weights unavailable: decide on equal weights, say so
+            weights = dict.fromkeys(names, 1.0)
+            weight_note = f" [weights unavailable ({type(exc).__name__}: {exc}); equal weights used]"
         action, confidence, reasoning, aggregation = await self._aggregate(context, votes, weights)
+        reasoning += weight_note
         stop, target = _levels(votes, action, context)
         done = time.perf_counter()
         decision = Decision(

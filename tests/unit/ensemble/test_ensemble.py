@@ -246,3 +246,16 @@ async def test_protective_levels_are_the_winners_median_on_the_right_side() -> N
     assert d.action is BUY and d.stop_loss is None and d.take_profit is None
     hold = await ensemble(Fixed("a", HOLD, 0.9, stop="95")).decide(context())
     assert hold.stop_loss is None
+
+
+class _BrokenWeights:
+    async def weights(self, providers: list[str]) -> dict[str, float]:
+        raise ConnectionError("storage is down")
+
+
+async def test_unavailable_weights_fall_back_to_equal_weights_with_the_reason() -> None:
+    e = ensemble(Fixed("a", BUY, 0.9), Fixed("b", BUY, 0.8), weights=_BrokenWeights())
+    decision = await e.decide(context())
+    assert decision.action is BUY
+    assert decision.weights == {"a": 1.0, "b": 1.0}
+    assert "weights unavailable (ConnectionError: storage is down)" in decision.reasoning
