@@ -51,9 +51,9 @@ class BuyVoter:
     """A deterministic provider: always BUY with high confidence.
 
     The offline providers (trend, mean reversion, breakout) vote on wherever the bundled replay
-    happens to stand, often HOLD; the test needs a BUY that the risk manager sizes above zero on
-    the first cycle, so the container's providers are replaced with two of these (the ensemble's
-    default quorum is two) before anything is built.
+    happens to stand and may well say HOLD; the test needs a BUY that the risk manager sizes above
+    zero on the first cycle, so the container's providers are replaced with two of these (the
+    ensemble's default quorum is two) before anything is built.
     """
 
     def __init__(self, name: str) -> None:

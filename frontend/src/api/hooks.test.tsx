@@ -7,7 +7,7 @@ import { renderHookWithClient } from '../test/render';
 import { API, server } from '../test/server';
 import { useAgentControl, useAgentStatus } from './agent';
 import { useApprovals } from './approvals';
-import { useBacktestJob, useSubmitBacktest } from './backtests';
+import { useBacktestJob, useBacktests, useSubmitBacktest } from './backtests';
 import { useDecisions } from './decisions';
 import { useHealth } from './health';
 import { usePortfolio, usePositions } from './portfolio';
@@ -130,5 +130,20 @@ describe('query hooks', () => {
     await waitFor(() => expect(job.result.current.data?.status).toBe('done'));
     expect(polls).toBeGreaterThanOrEqual(2);
     expect(job.result.current.data?.result?.stats['Sharpe Ratio']).toBe(1.5);
+  });
+
+  it('useBacktestJob keeps the jobs list in step with the job it polls', async () => {
+    let polls = 0;
+    server.use(
+      http.get(`${API}/api/v1/backtests`, () => HttpResponse.json({ items: [{ ...fx.jobQueued, id: 'job-7', status: 'running', progress: 0.1 }] })),
+      http.get(`${API}/api/v1/backtests/job-7`, () => {
+        polls += 1;
+        return HttpResponse.json(polls === 1 ? { ...fx.jobQueued, id: 'job-7', status: 'running', progress: 0.5 } : { ...fx.jobDone, id: 'job-7' });
+      }),
+    );
+    const both = renderHookWithClient(() => ({ list: useBacktests(), job: useBacktestJob('job-7', 20) }));
+    await waitFor(() => expect(both.result.current.job.data?.status).toBe('done'));
+    await waitFor(() => expect(both.result.current.list.data?.[0]?.status).toBe('done'));
+    expect(both.result.current.list.data?.[0]?.progress).toBe(fx.jobDone.progress);
   });
 });

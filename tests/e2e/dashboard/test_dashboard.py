@@ -365,7 +365,9 @@ def test_analytics_page(new_page: Pages, server: Server) -> None:
     expect(page.get_by_test_id("provider-row").first).to_be_visible()
     settle(page)
     # A drawdown is never positive (a flat series used to get a 0 %..400 % axis).
-    ticks = page.get_by_test_id("drawdown-chart").locator(".recharts-yAxis .recharts-cartesian-axis-tick-value")
+    ticks = page.get_by_test_id("drawdown-chart").locator(
+        ".recharts-yAxis .recharts-cartesian-axis-tick-value"
+    )
     for text in ticks.all_inner_texts():
         assert text.startswith("-") or text == "0%", f"drawdown axis tick {text!r}"
     shot(page, "analytics")
@@ -399,7 +401,9 @@ def test_console_errors_are_caught(new_page: Pages) -> None:
     """The guard itself: a console.error and an uncaught exception are both recorded."""
     page = new_page(allow=("e2e-canary",))
     page.goto("/")
-    page.evaluate("() => { console.error('e2e-canary console'); setTimeout(() => { throw new Error('e2e-canary throw'); }); }")
+    page.evaluate(
+        "() => { console.error('e2e-canary console'); setTimeout(() => { throw new Error('e2e-canary throw'); }); }"
+    )
     console = new_page.consoles[id(page)]
     for _ in range(50):  # events arrive while Playwright is called, not during time.sleep
         if len(console.errors) >= 2:
