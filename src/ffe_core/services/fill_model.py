@@ -1,14 +1,15 @@
-"""The fill model shared by the paper broker and (in spirit) the backtest kernels.
+"""The paper broker's fill model: the backtester's rules (``ffe_core.backtest.fills``) in Decimal.
 
 Rules, all in ``Decimal`` and all adverse to the trader:
 
 * **Reference price.** A market order fills at the *next bar's open* (the first bar that opened
   at or after the order was accepted) or, in quote mode, at the quote's ask (buy) / bid (sell).
-* **Spread.** ``spread`` is a synthetic full spread as a fraction of price, added on top of the
-  reference: buys pay ``ref * (1 + spread/2)``, sells receive ``ref * (1 - spread/2)``. Bars are
-  mid/trade prices, so set it for bar fills; real quotes already carry their spread (keep 0).
-* **Slippage.** ``slippage`` is a fraction applied after the spread, again against the trader:
-  buy ``* (1 + slippage)``, sell ``* (1 - slippage)``.
+* **Slippage.** ``slippage`` is a fraction moved against the trader on market and triggered
+  stop fills (never on limit fills): buy ``* (1 + slippage)``, sell ``* (1 - slippage)``.
+* **Spread.** ``spread`` is a synthetic full spread as a fraction of price, charged in full on
+  fills that open or extend a position and not on fills that reduce one — exactly as the
+  backtester (and backtesting.py) books it: buy ``* (1 + spread)``, sell short ``* (1 - spread)``.
+  Bars are mid/trade prices, so set it for bar fills; real quotes already carry their spread.
 * **Commission.** ``commission_rate * quantity * fill_price + commission_fixed`` per fill.
 * **Limit orders** fill only when the bar trades through the limit: a buy fills if
   ``low <= limit`` at ``min(open, limit)`` (a gap below the limit fills at the better open); a
@@ -32,7 +33,6 @@ from ffe_core.domain.orders import OrderType, Side
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
-TWO = Decimal(2)
 
 
 @dataclass(frozen=True)
@@ -64,11 +64,16 @@ def _dec(value: float | Decimal) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
-def adverse_price(side: Side, reference: Decimal, costs: FillCosts) -> Decimal:
-    """``reference`` moved against the trader by half the spread, then by slippage."""
+def slipped(side: Side, reference: Decimal, costs: FillCosts) -> Decimal:
+    """A market (or triggered stop) fill: ``reference`` moved against the trader by slippage."""
     if side is Side.BUY:
-        return reference * (ONE + costs.spread / TWO) * (ONE + costs.slippage)
-    return reference * (ONE - costs.spread / TWO) * (ONE - costs.slippage)
+        return reference * (ONE + costs.slippage)
+    return reference * (ONE - costs.slippage)
+
+
+def with_spread(side: Side, price: Decimal, costs: FillCosts) -> Decimal:
+    """The price an opening fill is booked at: the full spread against the trader."""
+    return price * (ONE + costs.spread) if side is Side.BUY else price * (ONE - costs.spread)
 
 
 def commission_for(quantity: Decimal, price: Decimal, costs: FillCosts) -> Decimal:
@@ -116,12 +121,16 @@ def simulate_fill(
     costs: FillCosts,
     limit_price: Decimal | None = None,
     stop_price: Decimal | None = None,
+    opening: bool = True,
 ) -> FillPrice | None:
-    """Apply the module's rules to one order against one bar or quote; None if it does not fill."""
+    """Apply the module's rules to one order against one bar or quote; None if it does not fill.
+
+    ``opening``: the fill opens or extends a position (pays the spread); False when it reduces one.
+    """
     if quantity <= 0:
         raise ValueError("quantity must be positive")
     if order_type is OrderType.MARKET:
-        price = adverse_price(side, market_reference(side, market), costs)
+        price = slipped(side, market_reference(side, market), costs)
     elif order_type is OrderType.LIMIT:
         if limit_price is None:
             raise ValueError("a limit order needs limit_price")
@@ -135,5 +144,7 @@ def simulate_fill(
         ref = stop_reference(side, stop_price, market)
         if ref is None:
             return None
-        price = adverse_price(side, ref, costs)
+        price = slipped(side, ref, costs)
+    if opening:
+        price = with_spread(side, price, costs)
     return FillPrice(price=price, commission=commission_for(quantity, price, costs))

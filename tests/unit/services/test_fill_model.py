@@ -30,17 +30,49 @@ def fill(
     )
 
 
-def test_market_order_pays_half_spread_then_slippage_and_commission() -> None:
+def test_opening_market_order_pays_slippage_then_the_full_spread_and_commission() -> None:
     costs = FillCosts(
         commission_rate=D("0.001"), commission_fixed=D("1"), slippage=D("0.01"), spread=D("0.02")
     )
     got = fill(Side.BUY, OrderType.MARKET, costs=costs)
     assert got is not None
-    assert got.price == D(100) * D("1.01") * D("1.01")
+    assert got.price == D(100) * D("1.01") * D("1.02")
     assert got.commission == D(2) * got.price * D("0.001") + 1
     sold = fill(Side.SELL, OrderType.MARKET, costs=costs)
     assert sold is not None
-    assert sold.price == D(100) * D("0.99") * D("0.99")
+    assert sold.price == D(100) * D("0.99") * D("0.98")
+
+
+def test_closing_fill_pays_slippage_but_no_spread_as_in_the_backtester() -> None:
+    costs = FillCosts(slippage=D("0.01"), spread=D("0.02"))
+    closed = simulate_fill(
+        side=Side.SELL,
+        order_type=OrderType.MARKET,
+        quantity=D(2),
+        market=BAR,
+        costs=costs,
+        opening=False,
+    )
+    assert closed is not None
+    assert closed.price == D(100) * D("0.99")
+
+
+def test_paper_and_backtest_fill_rules_agree() -> None:
+    """One fill model: the Decimal rules equal ffe_core.backtest.fills on the same inputs."""
+    from ffe_core.backtest import fills
+
+    costs = FillCosts(slippage=D("0.003"), spread=D("0.001"))
+    for side, direction in ((Side.BUY, 1), (Side.SELL, -1)):
+        got = fill(side, OrderType.MARKET, costs=costs)
+        assert got is not None
+        ref = fills.entry_price(fills.market_fill(100.0, direction, 0.003), direction, 0.001)
+        assert float(got.price) == pytest.approx(ref, rel=1e-12)
+        stop = D("105") if side is Side.BUY else D("95")
+        got_stop = fill(side, OrderType.STOP, costs=costs, stop_price=stop)
+        expected = fills.stop_fill(float(stop), direction, 100.0, 110.0, 90.0)
+        assert got_stop is not None
+        booked = fills.entry_price(fills.market_fill(expected, direction, 0.003), direction, 0.001)
+        assert float(got_stop.price) == pytest.approx(booked, rel=1e-12)
 
 
 def test_market_order_on_a_quote_uses_ask_for_buys_and_bid_for_sells() -> None:

@@ -237,6 +237,8 @@ class PaperBroker:
         portfolio: Portfolio,
     ) -> tuple[Order, Fill | None, Portfolio]:
         """Fill ``order`` on the first bar / quote that reaches it; funds are checked then."""
+        held = portfolio.position(order.instrument).quantity
+        opening = held == 0 or (held > 0) == (order.side is Side.BUY)
         for point in market:
             price = simulate_fill(
                 side=order.side,
@@ -246,6 +248,7 @@ class PaperBroker:
                 costs=self._costs,
                 limit_price=order.limit_price,
                 stop_price=order.stop_price,
+                opening=opening,
             )
             if price is None:
                 continue
