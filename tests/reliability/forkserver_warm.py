@@ -12,7 +12,6 @@ import asyncpg  # noqa: F401
 import pytest  # noqa: F401 - children re-run the parent's main script (pytest's) on start
 
 from ffe_entrypoints.cli.main import run
-
 from tests.reliability.forked_cli import run_cli  # noqa: F401 - children unpickle it
 
 

@@ -15,12 +15,19 @@ import json
 import logging
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ffe_adapters.llm.config import LlmOptions
 from ffe_adapters.llm.safety import LookaheadWarning, VoteCache, knowledge_cutoff_warning
-from ffe_adapters.resilience import TransientError, call_with_retry, per_minute_limiter
+from ffe_adapters.resilience import (
+    RETRYABLE_STATUSES,
+    TransientError,
+    call_with_retry,
+    parse_retry_after,
+    per_minute_limiter,
+)
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import ProviderVote
 from ffe_core.domain.errors import ProviderError, RateLimited
@@ -275,3 +282,47 @@ class LlmProvider:
 
     def _circuit_changed(self, name: str, state: CircuitState) -> None:
         self._metrics.circuit_state(name, state.value)
+
+
+def translate_sdk_error(
+    sdk: Any, exc: Exception, *, detail: str | None = None, retryable: frozenset[int] = frozenset()
+) -> Exception:
+    """Map an error of the Stainless-generated SDKs (``anthropic``, ``openai``) to ours.
+
+    429/5xx (and ``retryable``) become TransientError with the server's Retry-After; 401/403 an
+    authentication ProviderError; an unreadable body AnswerRejected (fed back once).
+    """
+    if isinstance(exc, sdk.APIStatusError):
+        status = exc.status_code
+        message = detail or exc.message
+        if status in RETRYABLE_STATUSES or status in retryable:
+            return TransientError(
+                f"HTTP {status}: {message}", parse_retry_after(exc.response.headers)
+            )
+        if status in (401, 403):
+            return ProviderError(f"authentication failed (HTTP {status}): {message}")
+        return ProviderError(f"HTTP {status}: {message}")
+    if isinstance(exc, sdk.APIResponseValidationError):
+        return AnswerRejected(f"unreadable response: {exc.message}")
+    if isinstance(exc, sdk.APITimeoutError):
+        return TransientError("request timed out")
+    if isinstance(exc, sdk.APIConnectionError):
+        return TransientError(f"connection failed: {exc.message}")
+    if isinstance(exc, ValueError):  # a body that is not JSON
+        return AnswerRejected(f"unreadable response: {exc}")
+    return ProviderError(f"{type(exc).__name__}: {exc}")
+
+
+def make_provider(
+    ctx: Any, options_type: type[LlmOptions], backend_type: Callable[[Any], Backend]
+) -> LlmProvider:
+    """The factory every LLM plugin uses: options from ``ctx.options``, client made on first use."""
+    options = options_type.model_validate(dict(ctx.options))
+    return LlmProvider(
+        ctx.name,
+        options,
+        backend_type(options),
+        clock=ctx.clock,
+        metrics=ctx.metrics,
+        cache=ctx.cache,
+    )

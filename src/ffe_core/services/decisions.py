@@ -10,10 +10,13 @@ from ffe_core.domain.context import DecisionContext, PastDecision
 from ffe_core.domain.decisions import Decision
 from ffe_core.domain.errors import MarketDataError, NotFoundError, ValidationFailed
 from ffe_core.domain.instruments import Instrument
+from ffe_core.domain.intervals import interval_seconds
+from ffe_core.domain.market import Bar
 from ffe_core.domain.portfolio import Portfolio
 from ffe_core.ports.clock import Clock
 from ffe_core.ports.market_data import MarketDataSource
 from ffe_core.ports.storage import DecisionQuery, UnitOfWorkFactory
+from ffe_core.services.bar_quality import bar_age_seconds, is_stale
 from ffe_core.services.context import build_context
 from ffe_core.services.ensemble import Ensemble
 
@@ -83,10 +86,25 @@ class DecisionService:
         )
         if not bars:
             raise MarketDataError(f"no bars for {instrument.symbol}")
+        self._refuse_stale(instrument, bars)
         as_of = max(self.clock.now(), bars[-1].ts)
         return build_context(
             instrument, bars, as_of, await self.portfolio(), await self.memory(instrument.symbol)
         )
+
+    def _refuse_stale(self, instrument: Instrument, bars: Sequence[Bar]) -> None:
+        """No decision (hence no order) on bars older than ``market_data.max_staleness_seconds``."""
+        limit = self.settings.market_data.max_staleness_seconds
+        if limit is None:
+            return
+        secs = interval_seconds(self.settings.market_data.interval)
+        now = self.clock.now()
+        if is_stale(bars, now, limit, secs):
+            age = bar_age_seconds(bars[-1], now, secs)
+            raise MarketDataError(
+                f"stale market data for {instrument.symbol}: the last bar closed {age:.0f}s ago "
+                f"(market_data.max_staleness_seconds is {limit:g})"
+            )
 
     async def decide(
         self, symbol: str, providers: Sequence[str] | None = None, *, persist: bool = True

@@ -88,7 +88,9 @@ class Ensemble:
             weights = await self.weight_source.weights(names)
         except Exception as exc:  # learned weights unavailable: decide on equal weights, say so
             weights = dict.fromkeys(names, 1.0)
-            weight_note = f" [weights unavailable ({type(exc).__name__}: {exc}); equal weights used]"
+            weight_note = (
+                f" [weights unavailable ({type(exc).__name__}: {exc}); equal weights used]"
+            )
         action, confidence, reasoning, aggregation = await self._aggregate(context, votes, weights)
         reasoning += weight_note
         stop, target = _levels(votes, action, context)

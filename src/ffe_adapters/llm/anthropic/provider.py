@@ -8,14 +8,11 @@ import anthropic
 
 from ffe_adapters.hookspecs import AdapterContext
 from ffe_adapters.llm.anthropic.config import AnthropicOptions
-from ffe_adapters.llm.base import Completion, LlmProvider
-from ffe_adapters.resilience import RETRYABLE_STATUSES, TransientError, parse_retry_after
-from ffe_core.domain.errors import ProviderError
+from ffe_adapters.llm.base import Completion, LlmProvider, make_provider, translate_sdk_error
 from ffe_core.prompts import (
     ANSWER_DESCRIPTION,
     ANSWER_JSON_SCHEMA,
     ANSWER_TOOL_NAME,
-    AnswerRejected,
     Prompt,
 )
 
@@ -79,24 +76,10 @@ class AnthropicBackend:
         )
 
     def translate_error(self, exc: Exception) -> Exception:
-        if isinstance(exc, anthropic.APIStatusError):
-            detail = exc.api_message or exc.message
-            status = exc.status_code
-            if status in RETRYABLE_STATUSES or status == OVERLOADED:
-                retry_after = parse_retry_after(exc.response.headers)
-                return TransientError(f"HTTP {status}: {detail}", retry_after)
-            if status in (401, 403):
-                return ProviderError(f"authentication failed (HTTP {status}): {detail}")
-            return ProviderError(f"HTTP {status}: {detail}")
-        if isinstance(exc, anthropic.APIResponseValidationError):
-            return AnswerRejected(f"unreadable response: {exc.message}")
-        if isinstance(exc, anthropic.APITimeoutError):
-            return TransientError("request timed out")
-        if isinstance(exc, anthropic.APIConnectionError):
-            return TransientError(f"connection failed: {exc.message}")
-        if isinstance(exc, ValueError):  # a body that is not JSON
-            return AnswerRejected(f"unreadable response: {exc}")
-        return ProviderError(f"{type(exc).__name__}: {exc}")
+        detail = (
+            exc.api_message or exc.message if isinstance(exc, anthropic.APIStatusError) else None
+        )
+        return translate_sdk_error(anthropic, exc, detail=detail, retryable=frozenset({OVERLOADED}))
 
     async def close(self) -> None:
         if self._client is not None:
@@ -105,12 +88,4 @@ class AnthropicBackend:
 
 def create_provider(ctx: AdapterContext) -> LlmProvider:
     """Factory: options from ``ctx.options``; the SDK client is made on first use."""
-    options = AnthropicOptions.model_validate(dict(ctx.options))
-    return LlmProvider(
-        ctx.name,
-        options,
-        AnthropicBackend(options),
-        clock=ctx.clock,
-        metrics=ctx.metrics,
-        cache=ctx.cache,
-    )
+    return make_provider(ctx, AnthropicOptions, AnthropicBackend)

@@ -11,7 +11,7 @@ from google import genai
 from google.genai import errors, types
 
 from ffe_adapters.hookspecs import AdapterContext
-from ffe_adapters.llm.base import Completion, LlmProvider
+from ffe_adapters.llm.base import Completion, LlmProvider, make_provider
 from ffe_adapters.llm.gemini.config import GeminiOptions
 from ffe_adapters.resilience import RETRYABLE_STATUSES, TransientError, parse_retry_after
 from ffe_core.domain.errors import ProviderError
@@ -139,12 +139,4 @@ class GeminiBackend:
 
 def create_provider(ctx: AdapterContext) -> LlmProvider:
     """Factory: options from ``ctx.options``; the SDK client is made on first use."""
-    options = GeminiOptions.model_validate(dict(ctx.options))
-    return LlmProvider(
-        ctx.name,
-        options,
-        GeminiBackend(options),
-        clock=ctx.clock,
-        metrics=ctx.metrics,
-        cache=ctx.cache,
-    )
+    return make_provider(ctx, GeminiOptions, GeminiBackend)

@@ -12,7 +12,7 @@ import httpx
 import ollama
 
 from ffe_adapters.hookspecs import AdapterContext
-from ffe_adapters.llm.base import Completion, LlmProvider
+from ffe_adapters.llm.base import Completion, LlmProvider, make_provider
 from ffe_adapters.llm.ollama.config import OllamaOptions
 from ffe_adapters.resilience import RETRYABLE_STATUSES, TransientError, parse_retry_after
 from ffe_core.domain.errors import ProviderError
@@ -88,12 +88,4 @@ class OllamaBackend:
 
 def create_provider(ctx: AdapterContext) -> LlmProvider:
     """Factory: options from ``ctx.options``; the SDK client is made on first use."""
-    options = OllamaOptions.model_validate(dict(ctx.options))
-    return LlmProvider(
-        ctx.name,
-        options,
-        OllamaBackend(options),
-        clock=ctx.clock,
-        metrics=ctx.metrics,
-        cache=ctx.cache,
-    )
+    return make_provider(ctx, OllamaOptions, OllamaBackend)

@@ -9,11 +9,9 @@ from typing import Any
 import openai
 
 from ffe_adapters.hookspecs import AdapterContext
-from ffe_adapters.llm.base import Completion, LlmProvider
+from ffe_adapters.llm.base import Completion, LlmProvider, make_provider, translate_sdk_error
 from ffe_adapters.llm.openai.config import OpenAIOptions
-from ffe_adapters.resilience import RETRYABLE_STATUSES, TransientError, parse_retry_after
-from ffe_core.domain.errors import ProviderError
-from ffe_core.prompts import ANSWER_DESCRIPTION, ANSWER_JSON_SCHEMA, AnswerRejected, Prompt
+from ffe_core.prompts import ANSWER_DESCRIPTION, ANSWER_JSON_SCHEMA, Prompt
 
 RESPONSE_FORMAT: dict[str, Any] = {
     "type": "json_schema",
@@ -77,23 +75,7 @@ class OpenAIBackend:
         )
 
     def translate_error(self, exc: Exception) -> Exception:
-        if isinstance(exc, openai.APIStatusError):
-            status = exc.status_code
-            if status in RETRYABLE_STATUSES:
-                retry_after = parse_retry_after(exc.response.headers)
-                return TransientError(f"HTTP {status}: {exc.message}", retry_after)
-            if status in (401, 403):
-                return ProviderError(f"authentication failed (HTTP {status}): {exc.message}")
-            return ProviderError(f"HTTP {status}: {exc.message}")
-        if isinstance(exc, openai.APIResponseValidationError):
-            return AnswerRejected(f"unreadable response: {exc.message}")
-        if isinstance(exc, openai.APITimeoutError):
-            return TransientError("request timed out")
-        if isinstance(exc, openai.APIConnectionError):
-            return TransientError(f"connection failed: {exc.message}")
-        if isinstance(exc, ValueError):  # a body that is not JSON
-            return AnswerRejected(f"unreadable response: {exc}")
-        return ProviderError(f"{type(exc).__name__}: {exc}")
+        return translate_sdk_error(openai, exc)
 
     async def close(self) -> None:
         if self._client is not None:
@@ -102,12 +84,4 @@ class OpenAIBackend:
 
 def create_provider(ctx: AdapterContext) -> LlmProvider:
     """Factory: options from ``ctx.options``; the SDK client is made on first use."""
-    options = OpenAIOptions.model_validate(dict(ctx.options))
-    return LlmProvider(
-        ctx.name,
-        options,
-        OpenAIBackend(options),
-        clock=ctx.clock,
-        metrics=ctx.metrics,
-        cache=ctx.cache,
-    )
+    return make_provider(ctx, OpenAIOptions, OpenAIBackend)

@@ -131,8 +131,22 @@ class SqlStorage:
                 await conn.execute(
                     text(f'CREATE SCHEMA IF NOT EXISTS "{self.settings.schema_name}"')
                 )
-        async with self.engine.begin() as conn:
-            await conn.run_sync(_upgrade, revision)
+        if self.dialect != "sqlite":
+            async with self.engine.begin() as conn:
+                await conn.run_sync(_upgrade, revision)
+            return
+        # pysqlite issues no BEGIN before DDL, so a migration killed midway would leave half a
+        # schema behind ("table ... already exists" on the next start): open the transaction
+        # ourselves; IMMEDIATE so that two processes migrating at once take turns.
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                await conn.run_sync(_upgrade, revision)
+            except BaseException:
+                await conn.exec_driver_sql("ROLLBACK")
+                raise
+            await conn.exec_driver_sql("COMMIT")
 
     async def current_revision(self) -> str | None:
         async with self.engine.connect() as conn:
