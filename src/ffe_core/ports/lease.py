@@ -34,6 +34,26 @@ def lease_holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
+def holder_is_gone(holder: str, *, self_holder: str | None = None) -> bool:
+    """True when ``holder`` ("host:pid" or "host:pid:random") names a process on this host that
+    no longer exists, or this very process under an older incarnation (a restarted container
+    reusing its pid). Holders on other hosts are never judged gone: their lease must expire.
+    """
+    parts = holder.split(":")
+    if len(parts) < 2 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return self_holder is not None and holder != self_holder
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 @dataclass(frozen=True)
 class LeaseGrant:
     """A granted lease. ``expires_at`` is in the lease store's clock (Unix seconds)."""

@@ -30,7 +30,7 @@ from ffe_core.domain.portfolio import Portfolio
 from ffe_core.ports.brokers import Broker
 from ffe_core.ports.clock import Clock
 from ffe_core.ports.control import KillSwitchState
-from ffe_core.ports.lease import LeaderLease, LeaseKeeper, StaleLeader
+from ffe_core.ports.lease import LeaderLease, LeaseKeeper, StaleLeader, holder_is_gone
 from ffe_core.ports.metrics import Metrics, NullMetrics
 from ffe_core.ports.notify import EventKind, Notification, Notifier
 from ffe_core.ports.storage import UnitOfWorkFactory
@@ -52,19 +52,6 @@ class EquityWatch(Protocol):
 
 def process_holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _holder_is_dead(holder: str) -> bool:
-    host, _, pid = holder.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 @dataclass
@@ -146,7 +133,7 @@ class TradingAgent:
             active = await uow.agent.active_run()
             if active is not None and active.holder != self.holder and self._keeper is None:
                 age = (now - active.heartbeat_at).total_seconds()
-                if age < self.lease_seconds and not _holder_is_dead(active.holder):
+                if age < self.lease_seconds and not holder_is_gone(active.holder):
                     raise ConflictError(
                         f"another agent is running on this storage (holder {active.holder}, "
                         f"heartbeat {age:.0f}s ago)"

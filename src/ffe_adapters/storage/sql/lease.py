@@ -24,7 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from ffe_core.ports.lease import LeaseGrant, StaleLeader, lease_holder
+from ffe_core.ports.lease import LeaseGrant, StaleLeader, holder_is_gone, lease_holder
 
 _NOW = {
     "postgresql": "extract(epoch from clock_timestamp())::float8",
@@ -87,6 +87,24 @@ class SqlLeaderLease:
         return {"name": self.name, "token": token, "holder": self.holder}
 
     async def acquire(self) -> LeaseGrant | None:
+        """Take the lease if it is free, expired, ours, or held by a process that is gone."""
+        grant = await self._try_acquire()
+        if grant is not None:
+            return grant
+        held = await self.current()
+        if held is None or not holder_is_gone(held.holder, self_holder=self.holder):
+            return None
+        async with self.engine.begin() as conn:  # its process died on this host: expire it now
+            await conn.execute(
+                text(
+                    "UPDATE leader_leases SET expires_at = 0 "
+                    "WHERE name = :name AND holder = :holder AND token = :token"
+                ),
+                {"name": self.name, "holder": held.holder, "token": held.token},
+            )
+        return await self._try_acquire()
+
+    async def _try_acquire(self) -> LeaseGrant | None:
         params = {"name": self.name, "holder": self.holder, "ttl": self.ttl_seconds}
         try:
             async with self.engine.begin() as conn:
