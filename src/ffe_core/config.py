@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
@@ -20,6 +21,22 @@ SECRET_KEY_PARTS = ("key", "token", "secret", "password", "passphrase", "private
 def is_secret_key(name: str) -> bool:
     lowered = name.lower()
     return any(part in lowered for part in SECRET_KEY_PARTS)
+
+
+_URL_PASSWORD = re.compile(
+    r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^:/?#@\s]*):(?P<pw>[^@/?#\s]+)@"
+)
+"""The password of ``scheme://user:password@host`` (storage and Redis URLs carry one)."""
+
+
+def mask_url_passwords(text: str, mask: str = "**********") -> str:
+    """``text`` with the password of every ``scheme://user:password@`` URL replaced by ``mask``."""
+    return _URL_PASSWORD.sub(lambda m: f"{m['head']}:{mask}@", text)
+
+
+def url_passwords(text: str) -> list[str]:
+    """The passwords of the ``scheme://user:password@`` URLs in ``text``."""
+    return [m["pw"] for m in _URL_PASSWORD.finditer(text)]
 
 
 class _Section(BaseModel):

@@ -10,7 +10,13 @@ from typing import Any
 
 import structlog
 
-from ffe_core.config import Environment, Settings, is_secret_key
+from ffe_core.config import (
+    Environment,
+    Settings,
+    is_secret_key,
+    mask_url_passwords,
+    url_passwords,
+)
 
 REDACTED = "**********"
 _known_secrets: set[str] = set()
@@ -26,7 +32,22 @@ def scrub(text: str) -> str:
     for secret in _known_secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)
-    return _TOKEN_PATTERN.sub(REDACTED, text)
+    return mask_url_passwords(_TOKEN_PATTERN.sub(REDACTED, text), REDACTED)
+
+
+def _secret_values(node: Any, key: str = "") -> Iterable[str]:
+    """Every value under a secret-named key, and every URL password, anywhere in ``node``."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _secret_values(v, str(k))
+    elif isinstance(node, list | tuple):
+        for v in node:
+            yield from _secret_values(v, key)
+    elif node not in (None, "", False, True):
+        if key and is_secret_key(key):
+            yield str(node)
+        if isinstance(node, str):
+            yield from url_passwords(node)
 
 
 def _redact(node: Any, key: str = "") -> Any:
@@ -61,8 +82,11 @@ def configure_logging(settings: Settings) -> None:
     """Route structlog and stdlib logging through one redacting renderer at the configured level."""
     secrets = [settings.api.api_key, settings.telegram.bot_token, settings.telegram.webhook_secret]
     register_secrets(s.get_secret_value() for s in secrets if s is not None)
+    if settings.monitoring.sentry_dsn is not None:
+        register_secrets([settings.monitoring.sentry_dsn.get_secret_value()])
+    register_secrets(_secret_values(settings.adapters))  # nested options too
     register_secrets(
-        str(v) for opts in settings.adapters.values() for k, v in opts.items() if is_secret_key(k)
+        url_passwords(" ".join((settings.storage.url, settings.market_data.cache.redis_url)))
     )
     as_json = settings.logging.json_format
     if as_json is None:

@@ -98,6 +98,10 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
         raise ConfigError(f"{path}{where}: not valid YAML") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
     if data is None:
@@ -107,6 +111,13 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+def one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped, so it stays one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def describe_validation_error(exc: ValidationError) -> str:
     """One line naming the first offending key and why (and how many more there are)."""
     errors = exc.errors(include_url=False, include_input=False)
@@ -114,7 +125,7 @@ def describe_validation_error(exc: ValidationError) -> str:
     key = ".".join(str(p) for p in first["loc"]) or "(top level)"
     message = first["msg"].removeprefix("Value error, ")
     more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"{key}: {message}{more}"
+    return one_line(f"{key}: {message}{more}")
 
 
 def load_settings(
@@ -139,8 +150,12 @@ def load_settings(
 
 
 def masked_dump(settings: Settings) -> dict[str, Any]:
-    """Settings as plain data with every secret replaced by ``'**********'``."""
-    from ffe_core.config import is_secret_key
+    """Settings as plain data with every secret replaced by ``'**********'``.
+
+    Secrets are options whose name says so (``api_key``, ``bot_token`` ...) and the password of
+    any ``scheme://user:password@host`` URL (``storage.url``, ``cache.redis_url``).
+    """
+    from ffe_core.config import is_secret_key, mask_url_passwords
 
     def mask(node: Any, key: str = "") -> Any:
         if isinstance(node, dict):
@@ -149,6 +164,8 @@ def masked_dump(settings: Settings) -> dict[str, Any]:
             return [mask(v, key) for v in node]
         if node is not None and key and is_secret_key(key):
             return "**********"
+        if isinstance(node, str):
+            return mask_url_passwords(node)
         return node
 
     dumped = settings.model_dump(mode="json")

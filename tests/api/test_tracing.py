@@ -20,8 +20,9 @@ from ffe_adapters.telemetry.tracing import (
 from ffe_core.config import MonitoringSettings
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Action, ProviderVote
+from ffe_entrypoints.api.auth import API_KEY_HEADER
 from ffe_entrypoints.container import Container, build_container
-from tests.api.conftest import Configure, api_settings, serving
+from tests.api.conftest import API_KEY, Configure, api_settings, serving
 
 QUANT = {"trend", "mean_reversion", "breakout"}
 
@@ -162,3 +163,23 @@ def test_provider_with_otlp_endpoint_exports_over_http() -> None:
 )
 def test_otlp_url(given: str, expected: str) -> None:
     assert otlp_traces_url(given) == expected
+
+
+async def test_api_key_never_reaches_traces_or_metrics(tmp_path: Path) -> None:
+    tracer_provider, exporter = in_memory()
+    settings = api_settings(tmp_path, {"FINANCE_FEEDBACK_API_KEY": API_KEY})
+    async with serving(settings, with_tracer(tracer_provider)) as (client, _):
+        headers = {API_KEY_HEADER: API_KEY}
+        assert (
+            await client.post("/api/v1/decisions", json={"instrument": "ETH-USD"}, headers=headers)
+        ).status_code == 201
+        assert (
+            await client.get("/api/v1/status", headers={API_KEY_HEADER: "wrong"})
+        ).status_code == 401
+        metrics = (await client.get("/metrics")).text
+    spans = exporter.get_finished_spans()
+    assert len(spans) >= 5
+    recorded = repr([(s.name, dict(s.attributes or {}), s.events) for s in spans])
+    assert API_KEY not in recorded
+    assert "wrong" not in recorded
+    assert API_KEY not in metrics

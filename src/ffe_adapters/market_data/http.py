@@ -144,9 +144,15 @@ def as_float(value: Any, what: str) -> float:
     """A number from a provider field (often sent as a string); malformed -> MarketDataError."""
     try:
         number = float(value)
-    except (TypeError, ValueError):
-        raise MarketDataError(f"{what}: not a number: {value!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise MarketDataError(f"{what}: not a number: {_short(value)}") from None
     return number
+
+
+def _short(value: Any) -> str:
+    """``repr(value)``, cut so a huge field cannot flood an error message."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 def make_bar(

@@ -5,11 +5,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 import numpy as np
+import numpy.typing as npt
 
 from ffe_adapters.quant.config import BreakoutOptions, MeanReversionOptions, TrendOptions, _Options
 from ffe_core import indicators as ind
+from ffe_core.backtest import windowed as win
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Action, ProviderVote
+from ffe_core.ports.providers import BatchVotes
+
+Floats = npt.NDArray[np.float64]
 
 NEUTRAL = 0.3
 """Confidence of a HOLD that only means "no signal from me" (not a conviction to stay out)."""
@@ -68,6 +73,35 @@ def _warmup(name: str, ctx: DecisionContext, needed: int) -> ProviderVote | None
     return None
 
 
+def _finish(
+    action: npt.NDArray[np.int8],
+    confidence: Floats,
+    abstained: npt.NDArray[np.bool_],
+    numpy_rounded: npt.NDArray[np.bool_] | None = None,
+) -> BatchVotes:
+    """Clamp and round confidences as :func:`_vote` does, blank abstentions: the batch votes.
+
+    ``round(x, 4)`` rounds a Python float exactly but a numpy float by scaling: the bars where
+    ``vote`` holds a numpy float (``numpy_rounded``) are rounded like numpy. The two agree
+    unless ``x * 1e4`` is within rounding error of a half, so only those bars take Python's.
+    """
+    conf = np.where(confidence > 0.0, confidence, 0.0)  # max(0.0, c), NaN -> 0.0
+    conf = np.where(conf < 1.0, conf, 1.0)  # min(1.0, c)
+    rounded = np.round(conf, 4)
+    scaled = conf * 1e4
+    exact = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6
+    if numpy_rounded is not None:
+        exact &= ~numpy_rounded
+    at = np.flatnonzero(exact)
+    rounded[at] = [round(c, 4) for c in conf[at].tolist()]
+    action = np.where(abstained, 0, action).astype(np.int8)
+    return BatchVotes(action, np.where(abstained, 0.0, rounded), abstained)
+
+
+def _signs(up: npt.NDArray[np.bool_], down: npt.NDArray[np.bool_]) -> npt.NDArray[np.int8]:
+    return np.where(up, 1, np.where(down, -1, 0)).astype(np.int8)
+
+
 class TrendProvider:
     """Follows the trend: fast vs slow moving average, confirmed by the MACD histogram."""
 
@@ -102,6 +136,30 @@ class TrendProvider:
             f"({hist:+.4g}) disagree, so there is no clear trend to follow."
         )
         return _vote(self.name, context, Action.HOLD, NEUTRAL, reasoning, atr, o)
+
+    def vote_batch(
+        self,
+        open: Floats,
+        high: Floats,
+        low: Floats,
+        close: Floats,
+        volume: Floats,
+        history: int | None,
+    ) -> BatchVotes:
+        """What :meth:`vote` answers at every bar, given the last ``history`` bars there."""
+        o = self.options
+        abstained = win.window_lengths(close.shape[0], history) < o.slow + 1
+        fast, slow = win.sma(close, o.fast, history), win.sma(close, o.slow, history)
+        hist = win.macd_hist(close, history)
+        v = win.volatility(close, 20, history)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gap = (fast - slow) / slow
+            ratio = np.abs(gap) / (3 * np.where(v < 1e-9, 1e-9, v))  # max(v, 1e-9)
+        capped = ratio < 1.0  # min(1.0, ratio) keeps the numpy value only when below 1
+        strength = np.where(capped, ratio, 1.0)
+        up, down = (fast > slow) & (hist > 0), (fast < slow) & (hist < 0)
+        conf = np.where(up | down, 0.5 + 0.45 * strength, NEUTRAL)
+        return _finish(_signs(up, down), conf, abstained, (up | down) & capped)
 
 
 class MeanReversionProvider:
@@ -149,6 +207,32 @@ class MeanReversionProvider:
         )
         return _vote(self.name, context, Action.HOLD, NEUTRAL, reasoning, atr, o)
 
+    def vote_batch(
+        self,
+        open: Floats,
+        high: Floats,
+        low: Floats,
+        close: Floats,
+        volume: Floats,
+        history: int | None,
+    ) -> BatchVotes:
+        """What :meth:`vote` answers at every bar, given the last ``history`` bars there."""
+        o = self.options
+        abstained = win.window_lengths(close.shape[0], history) < 21
+        rsi = win.rsi(close, 14, history)
+        _mid, upper, lower = win.bollinger(close, 20, 2.0, history)
+        low_rsi, high_rsi = rsi <= o.oversold, rsi >= o.overbought
+        buy = low_rsi | (close < lower)
+        sell = ~buy & (high_rsi | (close > upper))
+        both = np.where(buy, low_rsi & (close < lower), high_rsi & (close > upper))
+        excess = np.where(
+            buy, (o.oversold - rsi) / o.oversold, (rsi - o.overbought) / (100 - o.overbought)
+        )
+        depth = np.where(excess > 0.0, excess, 0.0) + np.where(both, 0.3, 0.0)
+        depth = np.where(depth < 1.0, depth, 1.0)
+        conf = np.where(both, 0.55 + 0.4 * depth, 0.52 + 0.2 * depth)
+        return _finish(_signs(buy, sell), np.where(buy | sell, conf, NEUTRAL), abstained)
+
 
 class BreakoutProvider:
     """Trades breakouts: a close beyond the prior Donchian channel, sized in ATRs."""
@@ -185,3 +269,27 @@ class BreakoutProvider:
             f"({prior_low:.6g} to {prior_high:.6g}); no breakout yet."
         )
         return _vote(self.name, context, Action.HOLD, NEUTRAL, reasoning, atr, o)
+
+    def vote_batch(
+        self,
+        open: Floats,
+        high: Floats,
+        low: Floats,
+        close: Floats,
+        volume: Floats,
+        history: int | None,
+    ) -> BatchVotes:
+        """What :meth:`vote` answers at every bar, given the last ``history`` bars there."""
+        o = self.options
+        n = close.shape[0]
+        abstained = win.window_lengths(n, history) < o.lookback + 15
+        prior_high, prior_low = np.full(n, np.nan), np.full(n, np.nan)
+        prior_high[1:] = ind.rolling_max(high, o.lookback)[:-1]
+        prior_low[1:] = ind.rolling_min(low, o.lookback)[:-1]
+        atr = win.atr(high, low, close, 14, history)
+        up, down = close > prior_high, close < prior_low
+        edge = np.where(up, prior_high, prior_low)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            distance = np.where(atr > 0, np.abs(close - edge) / atr, 0.0)
+        conf = 0.55 + 0.4 * np.where(distance < 1.0, distance, 1.0)
+        return _finish(_signs(up, down), np.where(up | down, conf, NEUTRAL), abstained)

@@ -9,6 +9,7 @@ backtest never runs on silently wrong input.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,10 +117,19 @@ def load_csv(path: str | Path) -> Bars:
     """Read a backtesting.py-style CSV (datetime index column + OHLC[V]); errors name the line."""
     p = Path(path)
     try:
-        with p.open(newline="") as fh:
-            rows = list(csv.reader(fh))
+        raw = p.read_bytes()
     except OSError as exc:
         raise ValidationFailed(f"cannot read {p.name}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        at = raw[: exc.start].count(b"\n") + 1
+        raise ValidationFailed(f"{p.name} line {at}: not UTF-8 text") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise ValidationFailed(f"{p.name} line {reader.line_num}: {exc}") from None
     if not rows:
         raise ValidationFailed(f"{p.name}: the file is empty")
     header = [h.strip().lower() for h in rows[0]]

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import numpy as np
@@ -30,7 +30,8 @@ import numpy.typing as npt
 
 from ffe_core.backtest.data import Bars, validate_bars
 from ffe_core.backtest.replay_book import ReplayBook
-from ffe_core.backtest.simulator import FillConfig, RunResult
+from ffe_core.backtest.replay_fast import UNTIMED_START, bar_time, batch_plan, targets_from_actions
+from ffe_core.backtest.simulator import FillConfig, FloatArray, RunResult, simulate
 from ffe_core.domain.context import DecisionContext, PastDecision
 from ffe_core.domain.decisions import Action, Decision
 from ffe_core.domain.errors import ValidationFailed
@@ -41,16 +42,18 @@ from ffe_core.ports.clock import ManualClock
 from ffe_core.services.context import compute_indicators
 from ffe_core.services.decisions import RiskCheck
 from ffe_core.services.ensemble import Ensemble
+from ffe_core.services.ensemble_batch import BatchDecisions
 
 Int8Array = npt.NDArray[np.int8]
 OnDecision = Callable[[int, Decision], Awaitable[None]]
 """Called with the bar index and the (risk-checked) decision, e.g. to persist it."""
 
 _ACTION_CODE = {Action.BUY: 1, Action.SELL: -1, Action.HOLD: 0}
-_UNTIMED_START = datetime(1970, 1, 1, tzinfo=UTC)
+_CODE_ACTION = {code: action for action, code in _ACTION_CODE.items()}
+_UNTIMED_START = UNTIMED_START
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ReplayResult:
     """A replayed run: trades and equity as ``simulate`` gives them, plus what was decided."""
 
@@ -62,15 +65,18 @@ class ReplayResult:
     decisions: int
     """How many decisions were made (bars from ``start`` until the end or the money ran out)."""
 
+    def __repr__(self) -> str:
+        # Short: asyncio.run() formats its main task's result, whose arrays would cost ~10 ms.
+        equity = float(self.run.equity[-1]) if self.run.equity.size else float("nan")
+        return (
+            f"ReplayResult(bars={self.actions.shape[0]}, decisions={self.decisions}, "
+            f"trades={len(self.run.trades)}, final_equity={equity:.2f})"
+        )
 
-def bar_models(bars: Bars, step: timedelta = timedelta(minutes=1)) -> list[Bar]:
-    """Bars as domain :class:`Bar` models; untimed bars get ``step`` spacing from 1970.
 
-    Every rule of :class:`Bar` is checked on the arrays at once (a bad row raises
-    ValidationFailed naming it), so the models are built without per-bar validation.
-    """
+def _checked_volume(bars: Bars) -> FloatArray:
+    """Check every rule of :class:`Bar` on the arrays; the volume as the models carry it."""
     validate_bars(bars)
-    n = len(bars)
     inside = (bars.low <= bars.open) & (bars.open <= bars.high)
     inside &= (bars.low <= bars.close) & (bars.close <= bars.high)
     bad = np.flatnonzero(~inside)
@@ -80,6 +86,17 @@ def bar_models(bars: Bars, step: timedelta = timedelta(minutes=1)) -> list[Bar]:
     bad = np.flatnonzero(~np.isfinite(volume) | (volume < 0))
     if bad.size:
         raise ValidationFailed(f"row {int(bad[0])}: volume must be a finite number >= 0")
+    return volume
+
+
+def bar_models(bars: Bars, step: timedelta = timedelta(minutes=1)) -> list[Bar]:
+    """Bars as domain :class:`Bar` models; untimed bars get ``step`` spacing from 1970.
+
+    Every rule of :class:`Bar` is checked on the arrays at once (a bad row raises
+    ValidationFailed naming it), so the models are built without per-bar validation.
+    """
+    volume = _checked_volume(bars)
+    n = len(bars)
     if bars.time is not None:
         micros = bars.time.astype("datetime64[us]").astype(np.int64).tolist()
         times = [_UNTIMED_START + timedelta(microseconds=m) for m in micros]
@@ -110,6 +127,29 @@ def _target(action: Action, current: int, allow_short: bool) -> int:
     return current
 
 
+def _simulated(
+    bars: Bars,
+    plan: BatchDecisions,
+    cfg: FillConfig,
+    start: int,
+    allow_short: bool,
+    clock: ManualClock | None,
+) -> ReplayResult:
+    """The fast path without a risk check: targets follow from the actions; simulate fills them."""
+    n = len(bars)
+    actions = plan.actions.copy()
+    actions[:start] = 0
+    targets = targets_from_actions(actions, start, allow_short)
+    run = simulate(bars, targets, cfg)
+    broke = np.flatnonzero(run.equity <= 0.0)
+    stop = int(broke[0]) if broke.size else n - 1  # the book stops deciding once broke
+    actions[stop + 1 :] = 0
+    targets[stop + 1 :] = 0
+    if clock is not None:
+        clock.advance((bar_time(bars, stop) - clock.now()).total_seconds())
+    return ReplayResult(run, actions, targets, stop + 1 - start)
+
+
 async def replay(
     bars: Bars,
     instrument: Instrument,
@@ -124,6 +164,7 @@ async def replay(
     memory_size: int = 5,
     clock: ManualClock | None = None,
     on_decision: OnDecision | None = None,
+    fast: bool | None = None,
 ) -> ReplayResult:
     """Replay ``ensemble`` (and ``risk``) bar by bar over ``bars`` and fill its decisions.
 
@@ -131,6 +172,14 @@ async def replay(
     ``market_data.history_bars``; decisions start at bar ``start``. ``with_indicators=False``
     leaves ``context.indicators`` empty, which is faster and only right for providers that
     compute their own from the bars (the offline quant providers do).
+
+    ``fast`` (see :mod:`~ffe_core.backtest.replay_fast`): None takes the batch path whenever
+    it gives exactly the per-bar results; True also with a risk check, learned weights or a
+    metrics sink - the caller vouches that the weights stay constant and that the risk check
+    only approves or rejects, without memory of the bars it was not shown (it is consulted
+    only on bars whose decision would move the target; ``actions`` on the other bars are the
+    ensemble's); False always decides bar by bar. Providers without ``vote_batch``, the
+    ``judge`` aggregation and ``on_decision`` always use the per-bar path.
     """
     cfg = config or FillConfig()
     n = len(bars)
@@ -138,6 +187,17 @@ async def replay(
         raise ValueError(f"history must be >= 1 or None, got {history}")
     if not 0 <= start < n:
         raise ValueError(f"start must be in [0, {n}), got {start}")
+    plan = await batch_plan(
+        bars,
+        _checked_volume(bars),
+        ensemble,
+        history,
+        risk=risk,
+        on_decision=on_decision,
+        fast=fast,
+    )
+    if plan is not None and risk is None:
+        return _simulated(bars, plan, cfg, start, allow_short, clock)
     models = tuple(bar_models(bars))
     book = ReplayBook(bars, cfg)
     actions = np.zeros(n, dtype=np.int8)
@@ -151,13 +211,31 @@ async def replay(
     for i in range(n):
         book.open_bar(i)
         if i >= start:
+            as_of = models[i].ts
+            if clock is not None:
+                clock.advance((as_of - clock.now()).total_seconds())
+            if plan is not None:
+                code = int(plan.actions[i])
+                if _target(_CODE_ACTION[code], target, allow_short) == target:
+                    # The decision cannot move the target: nothing for the risk check to stop.
+                    made += 1
+                    actions[i] = code
+                    memory.append(
+                        PastDecision.model_construct(
+                            created_at=as_of,
+                            action=_CODE_ACTION[code],
+                            confidence=round(float(plan.confidences[i]), 6),
+                        )
+                    )
+                    targets[i] = target
+                    book.close_bar(i, target)
+                    if book.broke:
+                        break
+                    continue
             if book.fills != seen_fills:
                 portfolio, seen_fills = _portfolio(book, symbol), book.fills
             lo = 0 if history is None else max(0, i + 1 - history)
             window = models[lo : i + 1]
-            as_of = window[-1].ts
-            if clock is not None:
-                clock.advance((as_of - clock.now()).total_seconds())
             # Built without re-validation: the window ends at this bar by construction, and
             # the fields are the ones build_context() would produce (a test checks both).
             context = DecisionContext.model_construct(
@@ -170,6 +248,11 @@ async def replay(
                 memory=tuple(reversed(memory)),
             )
             decision = await ensemble.decide(context)
+            if plan is not None and _ACTION_CODE[decision.action] != plan.actions[i]:
+                raise RuntimeError(
+                    f"bar {i}: the batch votes decided {_CODE_ACTION[int(plan.actions[i])]}, "
+                    f"the providers' votes {decision.action}: a vote_batch disagrees with vote"
+                )
             if risk is not None:
                 decision = await risk(decision, context)
             made += 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -42,7 +42,11 @@ class Instrument(BaseModel):
 
     @model_validator(mode="after")
     def _min_size_on_grid(self) -> Instrument:
-        if self.min_size and self.min_size % self.size_increment != 0:
+        try:
+            off_grid = bool(self.min_size) and self.min_size % self.size_increment != 0
+        except InvalidOperation:  # the quotient exceeds Decimal precision (1e30 % 1e-30)
+            raise ValueError("min_size is too large a multiple of size_increment") from None
+        if off_grid:
             raise ValueError("min_size must be a multiple of size_increment")
         return self
 

@@ -14,7 +14,10 @@ def ensure_utc(value: datetime) -> datetime:
     """Reject naive datetimes and convert aware ones to UTC."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("timestamp must be timezone-aware")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00-14:00 is past datetime.max in UTC
+        raise ValueError("timestamp is out of range in UTC") from None
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(ensure_utc)]

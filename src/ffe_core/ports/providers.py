@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
 
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import ProviderVote
@@ -15,6 +18,37 @@ class DecisionProvider(Protocol):
     name: str
 
     async def vote(self, context: DecisionContext) -> ProviderVote: ...
+
+
+class BatchVotes(NamedTuple):
+    """One provider's votes on every bar of a series."""
+
+    actions: npt.NDArray[np.int8]
+    """1 BUY, -1 SELL, 0 HOLD (also 0 where abstained)."""
+    confidences: npt.NDArray[np.float64]
+    """The vote's confidence (0.0 where abstained)."""
+    abstained: npt.NDArray[np.bool_]
+
+
+@runtime_checkable
+class BatchDecisionProvider(DecisionProvider, Protocol):
+    """A provider whose vote is a pure function of the context's bars, answerable for a series.
+
+    ``vote_batch`` gives, for every bar ``i``, the action, confidence and abstention that
+    ``vote`` gives on a context holding the last ``history`` bars ending at ``i`` (all of them
+    when None), whatever the rest of the context (position, portfolio, memory, indicators).
+    The backtest replay relies on that equality to skip building per-bar contexts.
+    """
+
+    def vote_batch(
+        self,
+        open: npt.NDArray[np.float64],
+        high: npt.NDArray[np.float64],
+        low: npt.NDArray[np.float64],
+        close: npt.NDArray[np.float64],
+        volume: npt.NDArray[np.float64],
+        history: int | None,
+    ) -> BatchVotes: ...
 
 
 class WeightSource(Protocol):

@@ -30,7 +30,13 @@ from ffe_core.domain.portfolio import Portfolio
 from ffe_core.ports.brokers import Broker
 from ffe_core.ports.clock import Clock
 from ffe_core.ports.control import KillSwitchState
-from ffe_core.ports.lease import LeaderLease, LeaseKeeper, StaleLeader, holder_is_gone
+from ffe_core.ports.lease import (
+    LeaderLease,
+    LeaseKeeper,
+    StaleLeader,
+    holder_is_gone,
+    lease_holder,
+)
 from ffe_core.ports.metrics import Metrics, NullMetrics
 from ffe_core.ports.notify import EventKind, Notification, Notifier
 from ffe_core.ports.storage import UnitOfWorkFactory
@@ -48,6 +54,10 @@ class EquityWatch(Protocol):
         ...
 
     def kill_switch(self) -> KillSwitchState: ...
+
+    def reset_kill_switch(self, by: str, now: datetime) -> None:
+        """Re-allow entries; drawdown is measured afresh from current equity."""
+        ...
 
 
 def process_holder() -> str:
@@ -95,7 +105,7 @@ class TradingAgent:
         self.notifier = notifier
         self.metrics = metrics or NullMetrics()
         self.equity_watch = equity_watch
-        self.holder = holder or process_holder()
+        self.holder = holder or lease_holder()  # unique per agent instance (host:pid:random)
         self.prices = prices
         self.after_pass = list(after_pass)  # e.g. score outcomes, persist risk state
         self.lease = lease  # several processes on one storage: only the lease holder acts
@@ -119,6 +129,7 @@ class TradingAgent:
         With a leader lease, the lease decides instead: refused while another holds it, and a
         run left by a previous holder is taken over.
         """
+        self._stop.clear()  # a stop requested after this point (even before run() starts) holds
         if self.lease is not None and (self._keeper is None or self._keeper.lost):
             self._keeper = await LeaseKeeper.take(self.lease, on_lost=self.stop)
         try:
@@ -201,7 +212,6 @@ class TradingAgent:
         first so that a refusal reaches the caller); otherwise it is acquired here.
         """
         run = run or await self.acquire()
-        self._stop.clear()
         self.progress = AgentProgress(
             state=AgentState.RUNNING, run=run, started_monotonic=time.monotonic()
         )
@@ -258,6 +268,16 @@ class TradingAgent:
 
     def kill_switch(self) -> KillSwitchState:
         return self.equity_watch.kill_switch() if self.equity_watch else KillSwitchState()
+
+    async def reset_kill_switch(self, by: str) -> KillSwitchState:
+        """A person re-allows trading after a kill switch; recorded and persisted at once."""
+        if self.equity_watch is None or not self.kill_switch().tripped:
+            return self.kill_switch()
+        self.equity_watch.reset_kill_switch(by, self.clock.now())
+        log.warning("kill switch reset by %s", by)
+        await self._notify(EventKind.KILL_SWITCH, "Kill switch reset", f"reset by {by}")
+        await self._after_pass()  # persists the risk state
+        return self.kill_switch()
 
     def uptime(self) -> float:
         if self.progress.state is AgentState.STOPPED:

@@ -125,6 +125,10 @@ class ControlService:
         self.agent.resume()
         return await self.agent_status()
 
+    async def reset_kill_switch(self, by: str) -> AgentStatus:
+        await self.agent.reset_kill_switch(by)
+        return await self.agent_status()
+
     async def portfolio(self) -> Portfolio:
         return await self.broker.get_portfolio()
 

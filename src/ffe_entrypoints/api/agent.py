@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 
 from ffe_core.ports.control import AgentStatus, ControlPlane
 
@@ -17,21 +18,21 @@ class AgentController(Controller):
     tags = ["agent"]
 
     @get("/status", summary="Agent state, uptime, current cycle, kill switch")
-    async def status(self, control: ControlPlane) -> AgentStatus:
+    async def status(self, control: NamedDependency[ControlPlane]) -> AgentStatus:
         return await control.agent_status()
 
     @post("/start", summary="Start the agent (409 if running)", status_code=200)
-    async def start(self, control: ControlPlane, request: Request) -> AgentStatus:  # type: ignore[type-arg]
+    async def start(self, control: NamedDependency[ControlPlane], request: Request) -> AgentStatus:  # type: ignore[type-arg]
         return await control.start_agent(who(request))
 
     @post("/stop", summary="Stop the agent after its current cycle", status_code=200)
-    async def stop(self, control: ControlPlane, request: Request) -> AgentStatus:  # type: ignore[type-arg]
+    async def stop(self, control: NamedDependency[ControlPlane], request: Request) -> AgentStatus:  # type: ignore[type-arg]
         return await control.stop_agent(who(request))
 
     @post("/pause", summary="Pause between cycles", status_code=200)
-    async def pause(self, control: ControlPlane, request: Request) -> AgentStatus:  # type: ignore[type-arg]
+    async def pause(self, control: NamedDependency[ControlPlane], request: Request) -> AgentStatus:  # type: ignore[type-arg]
         return await control.pause_agent(who(request))
 
     @post("/resume", summary="Resume a paused agent", status_code=200)
-    async def resume(self, control: ControlPlane, request: Request) -> AgentStatus:  # type: ignore[type-arg]
+    async def resume(self, control: NamedDependency[ControlPlane], request: Request) -> AgentStatus:  # type: ignore[type-arg]
         return await control.resume_agent(who(request))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Request, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, JSONBody, Parameter
 
 from ffe_core.domain.approvals import Approval, ApprovalStatus
 from ffe_core.ports.control import ControlPlane
@@ -22,17 +23,19 @@ class ApprovalController(Controller):
 
     @get("/", summary="List approvals")
     async def list_approvals(
-        self, approval_service: ApprovalService, status: ApprovalStatus | None = None
+        self,
+        approval_service: NamedDependency[ApprovalService],
+        status: FromQuery[ApprovalStatus | None] = None,
     ) -> ApprovalList:
         return ApprovalList(items=await approval_service.find(status))
 
     @post("/{approval_id:str}/approve", summary="Approve a pending decision", status_code=200)
     async def approve(
         self,
-        control: ControlPlane,
+        control: NamedDependency[ControlPlane],
         request: Request,  # type: ignore[type-arg]
         approval_id: ApprovalId,
-        data: ResolveBody | None = None,
+        data: JSONBody[ResolveBody | None] = None,
     ) -> Approval:
         by = (data.by if data and data.by else None) or who(request)
         return await control.resolve_approval(approval_id, True, by)
@@ -40,10 +43,10 @@ class ApprovalController(Controller):
     @post("/{approval_id:str}/reject", summary="Reject a pending decision", status_code=200)
     async def reject(
         self,
-        control: ControlPlane,
+        control: NamedDependency[ControlPlane],
         request: Request,  # type: ignore[type-arg]
         approval_id: ApprovalId,
-        data: ResolveBody | None = None,
+        data: JSONBody[ResolveBody | None] = None,
     ) -> Approval:
         by = (data.by if data and data.by else None) or who(request)
         return await control.resolve_approval(approval_id, False, by)

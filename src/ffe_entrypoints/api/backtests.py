@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, Parameter
 from pydantic import BaseModel
 
 from ffe_entrypoints.services.backtests import (
@@ -29,21 +30,25 @@ class BacktestController(Controller):
     tags = ["backtests"]
 
     @get("/strategies", summary="Backtest strategies (built-in and from plugins)")
-    async def strategies(self, backtest_service: BacktestService) -> StrategyList:
+    async def strategies(self, backtest_service: NamedDependency[BacktestService]) -> StrategyList:
         return StrategyList(items=backtest_service.strategies())
 
     @post("/backtests", summary="Submit a backtest, optimisation or walk-forward", status_code=202)
-    async def submit(self, data: BacktestRequest, backtest_service: BacktestService) -> BacktestJob:
+    async def submit(
+        self, data: JSONBody[BacktestRequest], backtest_service: NamedDependency[BacktestService]
+    ) -> BacktestJob:
         return await backtest_service.submit(data)
 
     @get("/backtests", summary="Recent backtest jobs")
-    async def list_jobs(self, backtest_service: BacktestService) -> JobList:
+    async def list_jobs(self, backtest_service: NamedDependency[BacktestService]) -> JobList:
         return JobList(
             items=[j.model_copy(update={"result": None}) for j in backtest_service.list()]
         )
 
     @get("/backtests/{job_id:str}", summary="One job: status, progress, result")
     async def get_job(
-        self, backtest_service: BacktestService, job_id: Annotated[str, Parameter(max_length=64)]
+        self,
+        backtest_service: NamedDependency[BacktestService],
+        job_id: Annotated[str, Parameter(max_length=64)],
     ) -> BacktestJob:
         return backtest_service.get(job_id)

@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, JSONBody, Parameter
 
 from ffe_core.domain.decisions import Action, Decision
 from ffe_core.domain.errors import NotFoundError, ValidationFailed
@@ -26,7 +27,9 @@ class DecisionController(Controller):
     tags = ["decisions"]
 
     @post("/", summary="Make a decision now", status_code=201)
-    async def create(self, data: DecisionRequest, decision_service: DecisionService) -> Decision:
+    async def create(
+        self, data: JSONBody[DecisionRequest], decision_service: NamedDependency[DecisionService]
+    ) -> Decision:
         providers = data.providers
         if providers is not None and not all(isinstance(p, str) for p in providers):
             raise ValidationFailed("providers: must be a list of provider names")
@@ -35,11 +38,11 @@ class DecisionController(Controller):
     @get("/", summary="List decisions, newest first")
     async def list_decisions(
         self,
-        uow_factory: UnitOfWorkFactory,
+        uow_factory: NamedDependency[UnitOfWorkFactory],
         instrument: Annotated[str | None, Parameter(max_length=32)] = None,
-        action: Action | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
+        action: FromQuery[Action | None] = None,
+        since: FromQuery[datetime | None] = None,
+        until: FromQuery[datetime | None] = None,
         limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
         cursor: Annotated[str | None, Parameter(max_length=128)] = None,
     ) -> DecisionPage:
@@ -58,7 +61,7 @@ class DecisionController(Controller):
     @get("/{decision_id:str}", summary="One decision with its votes")
     async def get_decision(
         self,
-        uow_factory: UnitOfWorkFactory,
+        uow_factory: NamedDependency[UnitOfWorkFactory],
         decision_id: Annotated[str, Parameter(max_length=64)],
     ) -> Decision:
         async with uow_factory() as uow:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Response, get
+from litestar.di import NamedDependency
 
 from ffe_core import __version__
 from ffe_entrypoints.api.auth import PUBLIC_OPT
@@ -17,13 +18,15 @@ class HealthController(Controller):
     tags = ["health"]
 
     @get("/health", summary="Component status and circuit breakers")
-    async def health(self, health_service: HealthService) -> dict[str, Any]:
+    async def health(self, health_service: NamedDependency[HealthService]) -> dict[str, Any]:
         report = await health_service.report()
         report["version"] = __version__
         return report
 
     @get("/ready", summary="Readiness probe")
-    async def ready(self, health_service: HealthService) -> Response[dict[str, str]]:
+    async def ready(
+        self, health_service: NamedDependency[HealthService]
+    ) -> Response[dict[str, str]]:
         ok = await health_service.storage_ok()
         return Response({"status": "ready" if ok else "not ready"}, status_code=200 if ok else 503)
 

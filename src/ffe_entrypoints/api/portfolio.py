@@ -6,7 +6,8 @@ from decimal import Decimal
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, Parameter
 
 from ffe_core.config import Settings
 from ffe_core.domain.decisions import utcnow
@@ -50,10 +51,10 @@ class PortfolioController(Controller):
     @get("/status", summary="Portfolio value, P&L and trading mode")
     async def status(
         self,
-        broker: Broker,
-        settings: Settings,
-        market_data: MarketDataService,
-        uow_factory: UnitOfWorkFactory,
+        broker: NamedDependency[Broker],
+        settings: NamedDependency[Settings],
+        market_data: NamedDependency[MarketDataService],
+        uow_factory: NamedDependency[UnitOfWorkFactory],
     ) -> StatusView:
         portfolio = await broker.get_portfolio()
         marks = await mark_prices(portfolio, settings, market_data)
@@ -103,7 +104,10 @@ class PortfolioController(Controller):
 
     @get("/positions", summary="Open positions, marked to market")
     async def positions(
-        self, broker: Broker, settings: Settings, market_data: MarketDataService
+        self,
+        broker: NamedDependency[Broker],
+        settings: NamedDependency[Settings],
+        market_data: NamedDependency[MarketDataService],
     ) -> PositionList:
         portfolio = await broker.get_portfolio()
         marks = await mark_prices(portfolio, settings, market_data)
@@ -125,8 +129,8 @@ class PortfolioController(Controller):
     @get("/orders", summary="Orders recorded in storage")
     async def orders(
         self,
-        uow_factory: UnitOfWorkFactory,
-        status: OrderStatus | None = None,
+        uow_factory: NamedDependency[UnitOfWorkFactory],
+        status: FromQuery[OrderStatus | None] = None,
         instrument: Annotated[str | None, Parameter(max_length=32)] = None,
     ) -> OrderList:
         async with uow_factory() as uow:
@@ -136,7 +140,7 @@ class PortfolioController(Controller):
         return OrderList(items=items[-500:])
 
     @get("/fills", summary="Fill history (the ledger)")
-    async def fills(self, uow_factory: UnitOfWorkFactory) -> FillList:
+    async def fills(self, uow_factory: NamedDependency[UnitOfWorkFactory]) -> FillList:
         async with uow_factory() as uow:
             items = await uow.fills.list()
         return FillList(items=items[-1000:])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, get
+from litestar.di import NamedDependency
 
 from ffe_core.config import Settings
 from ffe_core.ports.providers import DecisionProvider
@@ -34,8 +35,8 @@ class ProviderController(Controller):
     @get("/providers", summary="Per-provider performance, weights and circuit state")
     async def providers(
         self,
-        uow_factory: UnitOfWorkFactory,
-        decision_providers: dict[str, DecisionProvider],
+        uow_factory: NamedDependency[UnitOfWorkFactory],
+        decision_providers: NamedDependency[dict[str, DecisionProvider]],
     ) -> ProviderList:
         async with uow_factory() as uow:
             stats = {s.provider: s for s in await uow.provider_stats.list()}
@@ -63,7 +64,7 @@ class ProviderController(Controller):
         return ProviderList(items=items, weight_history=history)
 
     @get("/instruments", summary="Configured instruments")
-    async def instruments(self, settings: Settings) -> InstrumentList:
+    async def instruments(self, settings: NamedDependency[Settings]) -> InstrumentList:
         return InstrumentList(
             items=[
                 InstrumentView(

@@ -58,7 +58,6 @@ def init_sentry(settings: Settings, **options: Any) -> bool:
         dsn=dsn.get_secret_value(),
         environment=settings.environment.value,
         release=f"ffe@{__version__}",
-        send_default_pii=False,
         before_send=scrub_event,  # type: ignore[arg-type]
         # unhandled request errors reach Sentry through the logging integration (the API's
         # error handler logs them); probing for every installed SDK would slow start-up by seconds

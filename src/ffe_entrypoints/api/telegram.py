@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, post
+from litestar.di import NamedDependency
 
 from ffe_entrypoints.api.auth import PUBLIC_OPT
 
@@ -18,7 +19,7 @@ class TelegramController(Controller):
     async def webhook(
         self,
         request: Request[Any, Any, Any],
-        telegram_webhook: Any,
+        telegram_webhook: NamedDependency[Any],
     ) -> Response[dict[str, Any]]:
         if telegram_webhook is None:
             return Response(

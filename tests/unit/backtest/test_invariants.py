@@ -87,7 +87,12 @@ def test_commission_is_never_negative_and_costs_only_reduce_equity(case) -> None
         target,
         FillConfig(cash=cfg.cash, unit_step=cfg.unit_step, trade_on_close=cfg.trade_on_close),
     )
-    if cfg.sl == cfg.tp == 0 and len(run.trades) <= 1 and len(free.trades) == len(run.trades):
+    # Costs can shrink a position (fewer units fit), and a smaller losing position loses less;
+    # so compare only runs that traded the same sizes: then costs can only reduce equity.
+    same_trades = len(free.trades) == len(run.trades) and np.array_equal(
+        free.trades.size, run.trades.size
+    )
+    if cfg.sl == cfg.tp == 0 and len(run.trades) <= 1 and same_trades:
         assert run.equity[-1] <= free.equity[-1] + 1e-9
 
 

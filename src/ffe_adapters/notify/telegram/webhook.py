@@ -34,6 +34,43 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
+def _mistyped_field(update: Update) -> str | None:
+    """The first field the handler reads whose type is not what the Bot API promises.
+
+    python-telegram-bot's ``de_json`` does not check types, so ``"text": 5`` would otherwise
+    surface as an AttributeError deep in a handler (a 500 that Telegram retries forever).
+    """
+    checks: list[tuple[str, object, tuple[type, ...]]] = []
+
+    def user(prefix: str, u: object) -> None:
+        if u is not None:
+            checks.append((f"{prefix}.id", getattr(u, "id", None), (int,)))
+            checks.append((f"{prefix}.username", getattr(u, "username", None), (str, type(None))))
+
+    def message(prefix: str, m: object) -> None:
+        if m is None:
+            return
+        chat = getattr(m, "chat", None)
+        checks.append((f"{prefix}.chat.id", getattr(chat, "id", None), (int,)))
+        checks.append((f"{prefix}.message_id", getattr(m, "message_id", None), (int,)))
+        checks.append((f"{prefix}.text", getattr(m, "text", None), (str, type(None))))
+        user(f"{prefix}.from", getattr(m, "from_user", None))
+
+    query = update.callback_query
+    if query is not None:
+        checks.append(("callback_query.id", query.id, (str,)))
+        checks.append(("callback_query.data", query.data, (str, type(None))))
+        user("callback_query.from", query.from_user)
+        if query.from_user is None:
+            checks.append(("callback_query.from", None, (int,)))
+        message("callback_query.message", query.message)
+    message("message", update.message)
+    for name, value, types in checks:
+        if not isinstance(value, types) or (int in types and isinstance(value, bool)):
+            return name
+    return None
+
+
 class TelegramWebhook:
     """``POST /webhook/telegram``: answers ``(status, json_body)``.
 
@@ -70,7 +107,7 @@ class TelegramWebhook:
             return 413, {"ok": False, "error": "update too large"}
         try:
             data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
             return 400, {"ok": False, "error": f"malformed JSON: {exc.__class__.__name__}"}
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             return 400, {"ok": False, "error": "not a Telegram Update (no integer update_id)"}
@@ -80,6 +117,9 @@ class TelegramWebhook:
             return 400, {"ok": False, "error": f"malformed update: {type(exc).__name__}"}
         if update is None:
             return 400, {"ok": False, "error": "malformed update"}
+        wrong = _mistyped_field(update)
+        if wrong is not None:
+            return 400, {"ok": False, "error": f"malformed update: {wrong} has the wrong type"}
         return update
 
     async def handle(self, headers: Mapping[str, str], body: bytes) -> tuple[int, dict[str, Any]]:

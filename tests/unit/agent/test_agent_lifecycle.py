@@ -1,0 +1,178 @@
+"""The agent's lifecycle on the real container (SQLite): one agent per storage, kill switch,
+pause/resume, and approvals that are rejected or expire never trading."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dependency_injector import providers
+
+from ffe_core.domain.agent import AgentState
+from ffe_core.domain.approvals import ApprovalStatus
+from ffe_core.domain.context import DecisionContext
+from ffe_core.domain.decisions import Action, ProviderVote
+from ffe_core.domain.errors import ConflictError
+from ffe_core.domain.orders import client_order_id_for
+from ffe_entrypoints.container import Container, build_container, shutdown, startup
+from ffe_entrypoints.settings import load_settings
+
+
+class AlwaysBuy:
+    """A deterministic provider, so that every cycle wants to trade."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    async def vote(self, context: DecisionContext) -> ProviderVote:
+        return ProviderVote(
+            provider=self.name, action=Action.BUY, confidence=0.9, reasoning="test: always buy"
+        )
+
+
+def make(tmp_path: Path, **env: str) -> Container:
+    settings = load_settings(
+        tmp_path,
+        environ={
+            "FFE_STORAGE__URL": f"sqlite+aiosqlite:///{tmp_path / 'ffe.db'}",
+            "FFE_AGENT__INSTRUMENTS": '["BTC-USD"]',
+            "FFE_AGENT__INTERVAL_SECONDS": "0.05",
+            **env,
+        },
+    )
+    container = build_container(settings)
+    container.decision_providers.override(
+        providers.Object({"a": AlwaysBuy("a"), "b": AlwaysBuy("b")})
+    )
+    return container
+
+
+@pytest.fixture
+async def container(tmp_path: Path) -> AsyncIterator[Container]:
+    c = make(tmp_path)
+    await startup(c)
+    yield c
+    await shutdown(c)
+
+
+async def wait_until(check: Any, seconds: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_second_agent_on_the_same_storage_refuses_to_start(
+    container: Container, tmp_path: Path
+) -> None:
+    control = container.control()
+    await control.start_agent("test")
+    other = make(tmp_path)
+    await startup(other)
+    try:
+        with pytest.raises(ConflictError, match="another agent is running"):
+            await other.agent().acquire()
+    finally:
+        await shutdown(other)
+        await control.stop_agent("test")
+    assert (await control.agent_status()).state is AgentState.STOPPED
+
+
+async def test_pause_holds_cycles_and_resume_continues(container: Container) -> None:
+    control = container.control()
+    await control.start_agent("test")
+    await wait_until(lambda: _cycles_at_least(control, 1))
+    paused = await control.pause_agent("test")
+    assert paused.state is AgentState.PAUSED
+    await asyncio.sleep(0.3)  # let a cycle in progress finish
+    held = (await control.agent_status()).cycles
+    await asyncio.sleep(0.4)
+    assert (await control.agent_status()).cycles == held
+    await control.resume_agent("test")
+    await wait_until(lambda: _cycles_at_least(control, held + 1))
+    await control.stop_agent("test")
+
+
+async def _cycles_at_least(control: Any, n: int) -> bool:
+    return bool((await control.agent_status()).cycles >= n)
+
+
+async def test_kill_switch_stops_the_agent_and_blocks_start_until_reset(
+    container: Container,
+) -> None:
+    risk = container.risk_manager()
+    control = container.control()
+    # The account "was" worth far more: the drawdown limit (20 %) is already exceeded.
+    risk.update_equity(Decimal("1000000"), container.clock().now())
+    await control.start_agent("test")
+    await wait_until(lambda: _stopped(control))
+    status = await control.agent_status()
+    assert status.kill_switch.tripped
+    assert "drawdown" in (status.kill_switch.reason or "")
+    with pytest.raises(ConflictError, match="kill switch"):
+        await control.start_agent("test")
+    async with container.uow_factory()() as uow:
+        saved = await uow.state.get("risk_manager")
+    assert saved is not None and saved["kill_switch"]["tripped"] is True
+    reset = await control.reset_kill_switch("ops@test")
+    assert not reset.kill_switch.tripped
+    async with container.uow_factory()() as uow:
+        saved = await uow.state.get("risk_manager")
+    assert saved is not None and saved["kill_switch"]["tripped"] is False
+    await control.start_agent("test")
+    await control.stop_agent("test")
+
+
+async def _stopped(control: Any) -> bool:
+    return bool((await control.agent_status()).state is AgentState.STOPPED)
+
+
+@pytest.mark.parametrize("outcome", ["rejected", "expired"])
+async def test_rejected_or_expired_approvals_never_trade(tmp_path: Path, outcome: str) -> None:
+    c = make(tmp_path, FFE_APPROVALS__POLICY="always", FFE_APPROVALS__EXPIRY_SECONDS="60")
+    await startup(c)
+    try:
+        control = c.control()
+        await control.start_agent("test")
+        await wait_until(lambda: _pending(c))
+        await control.stop_agent("test")
+        (approval,) = [a for a in await c.approval_service().find(ApprovalStatus.PENDING)][:1]
+        if outcome == "rejected":
+            resolved = await control.resolve_approval(approval.id, False, "bob")
+            assert resolved.status is ApprovalStatus.REJECTED
+        else:
+            c.clock.override(providers.Object(_Later(c.clock(), timedelta(minutes=5))))
+            c.approval_service().clock = c.clock()
+            late = await control.resolve_approval(approval.id, True, "bob")
+            assert late.status is ApprovalStatus.EXPIRED
+            assert late.decided_by is None
+        c.agent().clock = c.clock()
+        await control.start_agent("test")
+        await asyncio.sleep(0.3)
+        await control.stop_agent("test")
+        order = await c.broker().get_order(client_order_id_for(approval.decision_id))
+        assert order is None, f"a {outcome} decision must never reach the broker"
+    finally:
+        await shutdown(c)
+
+
+async def _pending(c: Container) -> bool:
+    return bool(await c.approval_service().find(ApprovalStatus.PENDING))
+
+
+class _Later:
+    """The system clock shifted forward (an approval seen after its expiry)."""
+
+    def __init__(self, clock: Any, shift: timedelta) -> None:
+        self._clock, self._shift = clock, shift
+
+    def now(self) -> Any:
+        return self._clock.now() + self._shift
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)

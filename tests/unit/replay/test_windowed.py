@@ -1,0 +1,59 @@
+"""Windowed indicators equal the indicator computed on each bar's own trailing window."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ffe_core import indicators as ind
+from ffe_core.backtest import windowed as win
+from tests.unit.replay.bars import random_bars
+
+
+@pytest.mark.parametrize("history", [None, 1, 9, 27, 60, 200, 5000])
+def test_every_value_is_the_indicator_on_that_bars_window(history: int | None) -> None:
+    bars = random_bars(420, seed=history or 0)
+    c, h, lo = bars.close, bars.high, bars.low
+    got = {
+        "sma": win.sma(c, 20, history),
+        "macd": win.macd_hist(c, history),
+        "macd_short": win.macd_hist(c, history, 3, 7, 4),
+        "atr": win.atr(h, lo, c, 14, history),
+        "rsi": win.rsi(c, 14, history),
+        "upper": win.bollinger(c, 20, 2.0, history)[1],
+        "lower": win.bollinger(c, 20, 2.0, history)[2],
+        "vol": win.volatility(c, 20, history),
+        "std": win.rolling_std(c, 20, history, 1),
+    }
+    for i in range(len(bars)):
+        s = 0 if history is None else max(0, i + 1 - history)
+        cw, hw, lw = c[s : i + 1], h[s : i + 1], lo[s : i + 1]
+        want = {
+            "sma": ind.sma(cw, 20),
+            "macd": ind.macd(cw)[2],
+            "macd_short": ind.macd(cw, 3, 7, 4)[2],
+            "atr": ind.atr(hw, lw, cw, 14),
+            "rsi": ind.rsi(cw, 14),
+            "upper": ind.bollinger(cw, 20, 2.0)[1],
+            "lower": ind.bollinger(cw, 20, 2.0)[2],
+            "vol": ind.volatility(cw, 20),
+            "std": ind.rolling_std(cw, 20, 1),
+        }
+        for name, series in want.items():
+            # Bit for bit, NaN where the window is too short.
+            np.testing.assert_array_equal(got[name][i], series[-1], err_msg=f"{name} bar {i}")
+
+
+def test_recursions_really_depend_on_the_window_start() -> None:
+    # Why the windows are recomputed: seeded at another bar, an EMA or Wilder average differs.
+    bars = random_bars(400, seed=5)
+    c, h, lo = bars.close, bars.high, bars.low
+    assert not np.array_equal(win.macd_hist(c, 100)[150:], ind.macd(c)[2][150:])
+    assert not np.array_equal(win.atr(h, lo, c, 14, 100)[150:], ind.atr(h, lo, c, 14)[150:])
+    assert not np.array_equal(win.rsi(c, 14, 100)[150:], ind.rsi(c, 14)[150:])
+    np.testing.assert_array_equal(win.macd_hist(c, None), ind.macd(c)[2])
+
+
+def test_bad_history_is_refused() -> None:
+    with pytest.raises(ValueError, match="history"):
+        win.sma(np.ones(5), 2, 0)
