@@ -1,4 +1,4 @@
-"""Agent control: status, start, stop, pause, resume."""
+"""Agent control: status, start, stop, pause, resume, kill-switch reset."""
 
 from __future__ import annotations
 
@@ -36,3 +36,15 @@ class AgentController(Controller):
     @post("/resume", summary="Resume a paused agent", status_code=200)
     async def resume(self, control: NamedDependency[ControlPlane], request: Request) -> AgentStatus:  # type: ignore[type-arg]
         return await control.resume_agent(who(request))
+
+    @post(
+        "/kill-switch/reset",
+        summary="Re-allow trading after the drawdown kill switch fired (recorded, who and when)",
+        status_code=200,
+    )
+    async def reset_kill_switch(
+        self,
+        control: NamedDependency[ControlPlane],
+        request: Request,  # type: ignore[type-arg]
+    ) -> AgentStatus:
+        return await control.reset_kill_switch(who(request))

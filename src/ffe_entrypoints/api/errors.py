@@ -23,6 +23,7 @@ from ffe_core.domain.errors import (
     RiskRejected,
     ValidationFailed,
 )
+from ffe_entrypoints.logging import scrub
 
 log = logging.getLogger("ffe.api")
 
@@ -50,7 +51,7 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: FfeError) -> Resp
     code = status_for(exc)
     if code >= 500:
         log.warning("request %s %s failed: %s", request.method, request.url.path, exc)
-    return Response({"status_code": code, "detail": str(exc)}, status_code=code)
+    return Response({"status_code": code, "detail": scrub(str(exc))}, status_code=code)
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

@@ -131,6 +131,19 @@ def register(app: typer.Typer) -> None:
         else:
             console.print(Panel(json.dumps(summary, indent=2, default=str), title="agent run"))
 
+    @agent_app.command("reset-kill-switch")
+    def agent_reset_kill_switch(
+        ctx: typer.Context,
+        by: Annotated[str, typer.Option(help="Who resets it (recorded).")] = "cli",
+    ) -> None:
+        """Re-allow trading after the drawdown kill switch fired."""
+
+        async def work(c: Container) -> str:
+            state = await c.agent().reset_kill_switch(by)
+            return "kill switch tripped" if state.tripped else f"kill switch reset by {by}"
+
+        typer.echo(with_container(ctx, work))
+
     @approvals_app.command("list")
     def approvals_list(
         ctx: typer.Context,

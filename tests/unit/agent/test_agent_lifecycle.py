@@ -176,3 +176,53 @@ class _Later:
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
+
+
+def test_cli_resets_a_persisted_kill_switch(tmp_path: Path) -> None:
+    """`ffe agent reset-kill-switch` clears the stored kill switch, recording who did it."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    async def trip() -> None:
+        c = make(tmp_path)
+        await startup(c)
+        risk = c.risk_manager()
+        risk.update_equity(Decimal("1000000"), c.clock().now())
+        risk.update_equity(Decimal("100000"), c.clock().now())
+        async with c.uow_factory()() as uow:
+            await uow.state.put("risk_manager", risk.state.model_dump(mode="json"))
+            await uow.commit()
+        await shutdown(c)
+
+    asyncio.run(trip())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FFE_")}
+    env["FFE_STORAGE__URL"] = f"sqlite+aiosqlite:///{tmp_path / 'ffe.db'}"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ffe_entrypoints.cli.main",
+            "agent",
+            "reset-kill-switch",
+            "--by",
+            "ops",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "kill switch reset by ops" in proc.stdout
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "ffe.db") as conn:
+        (payload,) = conn.execute(
+            "SELECT payload FROM service_state WHERE key = 'risk_manager'"
+        ).fetchone()
+    state = json.loads(payload)
+    assert state["kill_switch"]["tripped"] is False
+    assert state["kill_switch"]["reset_by"] == "ops"
