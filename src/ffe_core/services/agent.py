@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -116,6 +116,7 @@ class TradingAgent:
         self._resume.set()
         self._act_lock = asyncio.Lock()
         self._working: dict[str, str] = {}  # instrument -> client order id of an unfinished order
+        self._summary_day: date | None = None  # the UTC day whose summary was last sent
 
     # lifecycle ---------------------------------------------------------------------------
 
@@ -236,6 +237,7 @@ class TradingAgent:
                         if maybe is not None:
                             await maybe
                 await self._after_pass()
+                await self.daily_summary()
                 if await self._check_kill_switch():
                     reason = "kill switch: " + (self.kill_switch().reason or "drawdown limit")
                     break
@@ -532,6 +534,33 @@ class TradingAgent:
             await self._send(cycle, order)
             sent.append(coid)
         return sent
+
+    async def daily_summary(self) -> bool:
+        """Once per UTC day (first pass of the day): equity, P&L, positions and trades so far."""
+        today = self.clock.now().date()
+        if self._summary_day == today:
+            return False
+        self._summary_day = today
+        portfolio = await self.broker.get_portfolio()
+        prices = await self.prices(portfolio) if self.prices else {}
+        equity = portfolio.equity(prices)
+        initial = self.settings.trading.initial_cash
+        async with self.uow_factory() as uow:
+            fills = await uow.fills.list()
+        today_fills = [f for f in fills if f.ts.date() == today]
+        open_positions = {s: p for s, p in portfolio.positions.items() if not p.is_flat}
+        await self._notify(
+            EventKind.DAILY_SUMMARY,
+            f"Daily summary {today.isoformat()}",
+            ", ".join(f"{s} {p.quantity}" for s, p in sorted(open_positions.items())) or "flat",
+            {
+                "equity": f"{equity:,.2f}",
+                "pnl": f"{equity - initial:+,.2f}",
+                "trades": str(len(today_fills)),
+                "mode": self.settings.trading.mode.value,
+            },
+        )
+        return True
 
     async def _check_kill_switch(self) -> bool:
         if self.equity_watch is None:

@@ -226,3 +226,28 @@ def test_cli_resets_a_persisted_kill_switch(tmp_path: Path) -> None:
     state = json.loads(payload)
     assert state["kill_switch"]["tripped"] is False
     assert state["kill_switch"]["reset_by"] == "ops"
+
+
+class _Recorder:
+    name = "recorder"
+
+    def __init__(self) -> None:
+        self.events: list[Any] = []
+
+    async def notify(self, event: Any) -> None:
+        self.events.append(event)
+
+
+async def test_daily_summary_is_sent_once_per_day(container: Container) -> None:
+    from ffe_core.ports.notify import EventKind
+
+    agent = container.agent()
+    recorder = _Recorder()
+    agent.notifier = recorder
+    assert await agent.daily_summary() is True
+    assert await agent.daily_summary() is False, "a second pass the same day sends nothing"
+    (summary,) = [e for e in recorder.events if e.kind is EventKind.DAILY_SUMMARY]
+    assert summary.fields["equity"] == "100,000.00"
+    assert summary.fields["pnl"] == "+0.00"
+    assert summary.fields["trades"] == "0"
+    assert summary.body == "flat"
