@@ -14,7 +14,7 @@ import os
 import random
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,8 +123,15 @@ def run_search(
     progress: Progress | None = None,
     warmup: Callable[[Mapping[str, Any]], int] = lambda p: 0,
     calendar: Calendar | None = None,
+    executor: Executor | None = None,
 ) -> list[Evaluation]:
-    """Evaluate every candidate (in parallel by default); results keep the candidates' order."""
+    """Evaluate every candidate (in parallel by default); results keep the candidates' order.
+
+    ``executor`` runs the evaluations elsewhere: any ``concurrent.futures.Executor``, e.g. a
+    Dask cluster's ``client.get_executor()`` (see ``ffe_adapters.compute.dask``) for searches
+    that outgrow one machine. Without it, local threads share the bars (the kernels release
+    the GIL).
+    """
     if not candidates:
         raise ValidationFailed("no parameter combinations to evaluate")
     cfg = config or FillConfig()
@@ -132,6 +139,15 @@ def run_search(
     total = len(candidates)
     done = 0
     lock = threading.Lock()
+    if executor is not None:
+        futures = [
+            executor.submit(evaluate, bars, strategy, p, cfg, objective, cal, warmup(p))
+            for p in candidates
+        ]
+        for finished, _ in enumerate(as_completed(futures), start=1):
+            if progress is not None:
+                progress(finished, total)
+        return [f.result() for f in futures]
 
     def one(p: Params) -> Evaluation:
         nonlocal done

@@ -202,8 +202,14 @@ def register(app: typer.Typer) -> None:
         workers: WorkersOpt = None,
         top: Annotated[int, typer.Option(help="How many results to show.")] = 10,
         as_json: JsonOpt = False,
+        dask: Annotated[
+            str | None,
+            typer.Option(help="Run on Dask: 'local' (a LocalCluster) or a scheduler address."),
+        ] = None,
     ) -> None:
         """Search parameters (grid, or random with --samples) in parallel."""
+        from contextlib import nullcontext
+
         from ffe_core.backtest.data import load_csv
         from ffe_core.backtest.search import run_search
         from ffe_core.backtest.strategies import spec_for
@@ -211,7 +217,13 @@ def register(app: typer.Typer) -> None:
         bars = load_csv(data)
         fn = _strategy(strategy)
         cands = _candidates(strategy, parse_params(param, lists=True), samples, seed)
-        with _progress("optimize", as_json) as progress:
+        if dask is not None:
+            from ffe_adapters.compute.dask import dask_executor
+
+            cluster: Any = dask_executor(dask, workers)
+        else:
+            cluster = nullcontext(None)
+        with cluster as executor, _progress("optimize", as_json) as progress:
             evals = run_search(
                 bars,
                 fn,
@@ -221,6 +233,7 @@ def register(app: typer.Typer) -> None:
                 workers=workers,
                 progress=progress,
                 warmup=spec_for(strategy).warmup,
+                executor=executor,
             )
         ranked = sorted(evals, key=lambda e: -e.score)[: max(top, 1)]
         rows = [

@@ -1,0 +1,1 @@
+"""Distributed compute backends for parameter searches (optional extras)."""
