@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -40,6 +38,11 @@ from ffe_core.ports.lease import (
 from ffe_core.ports.metrics import Metrics, NullMetrics
 from ffe_core.ports.notify import EventKind, Notification, Notifier
 from ffe_core.ports.storage import UnitOfWorkFactory
+from ffe_core.services.agent_reports import (
+    reconcile_positions,
+    remember_positions,
+    summarize_day,
+)
 from ffe_core.services.approvals import ApprovalService
 from ffe_core.services.decisions import DecisionService
 
@@ -58,10 +61,6 @@ class EquityWatch(Protocol):
     def reset_kill_switch(self, by: str, now: datetime) -> None:
         """Re-allow entries; drawdown is measured afresh from current equity."""
         ...
-
-
-def process_holder() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass
@@ -117,6 +116,7 @@ class TradingAgent:
         self._act_lock = asyncio.Lock()
         self._working: dict[str, str] = {}  # instrument -> client order id of an unfinished order
         self._summary_day: date | None = None  # the UTC day whose summary was last sent
+        self.last_reconciliation: dict[str, tuple[str, str]] = {}
 
     # lifecycle ---------------------------------------------------------------------------
 
@@ -220,6 +220,7 @@ class TradingAgent:
         reason = "stopped"
         try:
             await self.recover()
+            await self.reconcile()
             await self._check_kill_switch()
             pause = self.settings.agent.interval_seconds if interval is None else interval
             while not self._stop.is_set():
@@ -237,6 +238,7 @@ class TradingAgent:
                         if maybe is not None:
                             await maybe
                 await self._after_pass()
+                await self._remember_positions()
                 await self.daily_summary()
                 if await self._check_kill_switch():
                     reason = "kill switch: " + (self.kill_switch().reason or "drawdown limit")
@@ -535,31 +537,29 @@ class TradingAgent:
             sent.append(coid)
         return sent
 
+    async def reconcile(self) -> dict[str, tuple[str, str]]:
+        """Compare the broker's positions with those ffe last saw; report every difference."""
+        diffs, known = await reconcile_positions(self.broker, self.uow_factory)
+        self.last_reconciliation = diffs
+        if known and diffs:
+            text = "; ".join(f"{s}: ffe saw {a}, broker has {b}" for s, (a, b) in diffs.items())
+            log.warning("reconciliation: %s", text)
+            await self._notify(EventKind.ERROR, "Positions differ from the broker", text)
+        return diffs
+
+    async def _remember_positions(self) -> None:
+        await remember_positions(self.broker, self.uow_factory)
+
     async def daily_summary(self) -> bool:
         """Once per UTC day (first pass of the day): equity, P&L, positions and trades so far."""
         today = self.clock.now().date()
         if self._summary_day == today:
             return False
         self._summary_day = today
-        portfolio = await self.broker.get_portfolio()
-        prices = await self.prices(portfolio) if self.prices else {}
-        equity = portfolio.equity(prices)
-        initial = self.settings.trading.initial_cash
-        async with self.uow_factory() as uow:
-            fills = await uow.fills.list()
-        today_fills = [f for f in fills if f.ts.date() == today]
-        open_positions = {s: p for s, p in portfolio.positions.items() if not p.is_flat}
-        await self._notify(
-            EventKind.DAILY_SUMMARY,
-            f"Daily summary {today.isoformat()}",
-            ", ".join(f"{s} {p.quantity}" for s, p in sorted(open_positions.items())) or "flat",
-            {
-                "equity": f"{equity:,.2f}",
-                "pnl": f"{equity - initial:+,.2f}",
-                "trades": str(len(today_fills)),
-                "mode": self.settings.trading.mode.value,
-            },
+        title, body, fields = await summarize_day(
+            self.settings, self.broker, self.uow_factory, today, self.prices
         )
+        await self._notify(EventKind.DAILY_SUMMARY, title, body, fields)
         return True
 
     async def _check_kill_switch(self) -> bool:

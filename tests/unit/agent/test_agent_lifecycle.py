@@ -251,3 +251,36 @@ async def test_daily_summary_is_sent_once_per_day(container: Container) -> None:
     assert summary.fields["pnl"] == "+0.00"
     assert summary.fields["trades"] == "0"
     assert summary.body == "flat"
+
+
+async def test_start_up_reconciliation_reports_positions_changed_outside_ffe(
+    container: Container,
+) -> None:
+    from ffe_core.domain.portfolio import Position
+    from ffe_core.ports.notify import EventKind
+
+    agent = container.agent()
+    recorder = _Recorder()
+    agent.notifier = recorder
+    assert await agent.reconcile() == {}, "first start: nothing to compare with"
+    account = container.settings().trading.account_id
+    async with container.uow_factory()() as uow:  # a manual trade at the venue while ffe was down
+        book = await uow.accounts.load(account)
+        if book is None:
+            book = await container.broker().get_portfolio()
+        book = book.model_copy(
+            update={
+                "positions": {
+                    "ETH-USD": Position(
+                        instrument="ETH-USD", quantity=Decimal("2"), average_price=Decimal("3000")
+                    )
+                }
+            }
+        )
+        await uow.accounts.save(account, book)
+        await uow.commit()
+    diffs = await agent.reconcile()
+    assert diffs == {"ETH-USD": ("0", "2")}
+    (alert,) = [e for e in recorder.events if e.kind is EventKind.ERROR]
+    assert "ETH-USD: ffe saw 0, broker has 2" in alert.body
+    assert await agent.reconcile() == {}, "the broker's view is then taken as the truth"

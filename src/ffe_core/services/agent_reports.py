@@ -1,0 +1,75 @@
+"""What the agent reports about the account: start-up reconciliation and the daily summary."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date
+from decimal import Decimal
+
+from ffe_core.config import Settings
+from ffe_core.domain.portfolio import Portfolio
+from ffe_core.ports.brokers import Broker
+from ffe_core.ports.storage import UnitOfWorkFactory
+
+POSITIONS_KEY = "agent_positions"
+"""Service-state key of the broker positions ffe last saw (start-up reconciliation)."""
+
+Prices = Callable[[Portfolio], Awaitable[dict[str, Decimal]]]
+
+
+def _positions(portfolio: Portfolio) -> dict[str, str]:
+    return {s: str(p.quantity) for s, p in portfolio.positions.items() if not p.is_flat}
+
+
+async def remember_positions(broker: Broker, uow_factory: UnitOfWorkFactory) -> dict[str, str]:
+    """Save the broker's current positions as what ffe last saw; returns them."""
+    portfolio = await broker.get_portfolio()
+    now = _positions(portfolio)
+    async with uow_factory() as uow:
+        await uow.state.put(POSITIONS_KEY, {"positions": now, "cash": str(portfolio.cash)})
+        await uow.commit()
+    return now
+
+
+async def reconcile_positions(
+    broker: Broker, uow_factory: UnitOfWorkFactory
+) -> tuple[dict[str, tuple[str, str]], bool]:
+    """Differences ``{symbol: (ffe saw, broker has)}`` and whether a previous view existed.
+
+    A difference means the account changed outside ffe (a manual trade, a venue-side stop, a
+    fill while ffe was down). The broker's view is then taken as the truth and saved.
+    """
+    async with uow_factory() as uow:
+        saved = await uow.state.get(POSITIONS_KEY)
+    now = await remember_positions(broker, uow_factory)
+    before: dict[str, str] = dict(saved.get("positions", {})) if saved else {}
+    diffs = {
+        s: (before.get(s, "0"), now.get(s, "0"))
+        for s in sorted(set(before) | set(now))
+        if Decimal(before.get(s, "0")) != Decimal(now.get(s, "0"))
+    }
+    return diffs, saved is not None
+
+
+async def summarize_day(
+    settings: Settings,
+    broker: Broker,
+    uow_factory: UnitOfWorkFactory,
+    today: date,
+    prices: Prices | None,
+) -> tuple[str, str, dict[str, str]]:
+    """Title, body and fields of the daily summary: equity, P&L, positions, today's trades."""
+    portfolio = await broker.get_portfolio()
+    marks = await prices(portfolio) if prices else {}
+    equity = portfolio.equity(marks)
+    async with uow_factory() as uow:
+        fills = await uow.fills.list()
+    positions = _positions(portfolio)
+    body = ", ".join(f"{s} {q}" for s, q in sorted(positions.items())) or "flat"
+    fields = {
+        "equity": f"{equity:,.2f}",
+        "pnl": f"{equity - settings.trading.initial_cash:+,.2f}",
+        "trades": str(sum(1 for f in fills if f.ts.date() == today)),
+        "mode": settings.trading.mode.value,
+    }
+    return f"Daily summary {today.isoformat()}", body, fields
