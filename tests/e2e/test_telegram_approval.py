@@ -23,6 +23,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from telegram.error import NetworkError
 
+from ffe_adapters.brokers.paper.execution import bracket_id, is_bracket
 from ffe_adapters.notify.telegram.webhook import SECRET_HEADER
 from ffe_core.config import Settings
 from ffe_core.domain.context import DecisionContext
@@ -224,7 +225,11 @@ async def test_agent_proposal_is_approved_by_a_telegram_tap_and_filled(
     assert fill["instrument"] == INSTRUMENT
     assert fill["side"] == "BUY"
     orders = (await client.get("/api/v1/orders")).json()["items"]
-    assert [(o["client_order_id"], o["status"]) for o in orders] == [(coid, "filled")]
+    entries = [o for o in orders if not is_bracket(o["client_order_id"])]
+    assert [(o["client_order_id"], o["status"]) for o in entries] == [(coid, "filled")]
+    # its stop-loss / take-profit rest at the paper venue as exits derived from the entry
+    exits = {o["client_order_id"] for o in orders} - {coid}
+    assert exits <= {bracket_id(coid, "sl"), bracket_id(coid, "tp")}
 
     # the tap was answered and the message edited to the outcome, buttons removed
     [answer] = telegram_api.called("answerCallbackQuery")
@@ -246,7 +251,8 @@ async def test_agent_proposal_is_approved_by_a_telegram_tap_and_filled(
     assert late_answer.params["text"].startswith("Already decided: ✅ Approved by @alice")
     assert len(await fills_of(client, coid)) == 1
     assert len((await client.get("/api/v1/fills")).json()["items"]) == 1
-    assert len((await client.get("/api/v1/orders")).json()["items"]) == 1
+    after = (await client.get("/api/v1/orders")).json()["items"]
+    assert len(after) == len(orders), "a double tap placed nothing new"
     final = (await client.get("/api/v1/approvals")).json()["items"]
     assert [(a["id"], a["status"]) for a in final] == [(approval["id"], "approved")]
     assert len(approval_messages(telegram_api)) == 1  # still one proposal, one message

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ffe_adapters.brokers.paper.execution import bracket_id, is_bracket
 from ffe_core.config import Settings
 from ffe_core.domain.agent import CyclePhase
 from ffe_core.domain.orders import client_order_id_for
@@ -34,11 +35,18 @@ async def check_invariants(uow_factory: UnitOfWorkFactory, settings: Settings) -
 
     ids = Counter(o.client_order_id for o in orders)
     assert not [c for c, n in ids.items() if n > 1], f"duplicate client order ids: {ids}"
-    per_decision = Counter(o.decision_id for o in orders)
+    entries = [o for o in orders if not is_bracket(o.client_order_id)]
+    per_decision = Counter(o.decision_id for o in entries)
     assert not [d for d, n in per_decision.items() if n > 1], "two orders for one decision"
     for order in orders:
         assert order.decision_id is not None, f"{order.client_order_id} has no decision"
-        assert order.client_order_id == client_order_id_for(order.decision_id)
+        entry_id = client_order_id_for(order.decision_id)
+        # an entry's id derives from its decision; its protective exits from the entry's id
+        assert order.client_order_id in (
+            entry_id,
+            bracket_id(entry_id, "sl"),
+            bracket_id(entry_id, "tp"),
+        ), f"{order.client_order_id} does not derive from decision {order.decision_id}"
         assert decided[order.decision_id] is not None, (
             f"order {order.client_order_id} reached the broker but decision "
             f"{order.decision_id} is not recorded"

@@ -60,8 +60,11 @@ async def cleanup() -> AsyncIterator[list[Container]]:
 
 
 async def orders_of(container: Container) -> list[Any]:
+    """Entry orders (the paper venue's protective stop-loss/take-profit exits left out)."""
+    from ffe_adapters.brokers.paper.execution import is_bracket
+
     async with container.uow_factory()() as uow:
-        return list(await uow.orders.list())
+        return [o for o in await uow.orders.list() if not is_bracket(o.client_order_id)]
 
 
 # providers --------------------------------------------------------------------------------

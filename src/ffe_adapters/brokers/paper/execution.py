@@ -26,7 +26,7 @@ from ffe_core.domain.errors import (
 )
 from ffe_core.domain.instruments import Instrument
 from ffe_core.domain.market import Bar, Quote
-from ffe_core.domain.orders import Fill, Order, OrderStatus, Side
+from ffe_core.domain.orders import Fill, Order, OrderStatus, OrderType, Side
 from ffe_core.domain.portfolio import Portfolio, TradingMode
 from ffe_core.ports.clock import Clock
 from ffe_core.ports.market_data import MarketDataSource
@@ -36,6 +36,22 @@ from ffe_core.services.fill_model import FillCosts, commission_for, simulate_fil
 log = logging.getLogger(__name__)
 
 OPEN_STATUSES = (OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
+
+
+BRACKET_LEGS = ("sl", "tp")
+
+
+def bracket_id(entry_client_order_id: str, leg: str) -> str:
+    """The protective order's client id: the entry's with the leg appended (fits 64 chars)."""
+    return f"{entry_client_order_id[:56]}-{leg}"
+
+
+def is_bracket(client_order_id: str) -> bool:
+    return client_order_id[-3:] in ("-sl", "-tp")
+
+
+def bracket_sibling(client_order_id: str) -> str:
+    return client_order_id[:-2] + ("tp" if client_order_id.endswith("sl") else "sl")
 
 
 def paper_fill_id(client_order_id: str, seq: int = 1) -> str:
@@ -131,6 +147,8 @@ class PaperBroker:
             await uow.orders.add(final)
             await self._record_fill(uow, fill, portfolio)
             await uow.commit()
+        if fill is not None:
+            await self._place_bracket(final)
         return final
 
     async def get_order(self, client_order_id: str) -> Order | None:
@@ -174,7 +192,76 @@ class PaperBroker:
             after = await self._refresh(order)
             if after.status is not order.status:
                 changed.append(after)
+                if after.status is OrderStatus.FILLED:
+                    await self._place_bracket(after)
+        changed += await self._settle_brackets()
         return changed
+
+    # --- protective (bracket) orders ---------------------------------------------------------
+
+    async def _place_bracket(self, entry: Order) -> None:
+        """After an entry with stop-loss / take-profit fills, rest a stop and a limit exit (OCO).
+
+        Their client order ids derive from the entry's, so placing them twice is a no-op; they
+        fill by the same rules as any resting order (the stop-loss wins when both are reached).
+        """
+        if is_bracket(entry.client_order_id) or (
+            entry.stop_loss is None and entry.take_profit is None
+        ):
+            return
+        async with self._uow() as uow:
+            position = (await self._load(uow)).position(entry.instrument).quantity
+        if position == 0 or (position > 0) != (entry.side is Side.BUY):
+            return  # the fill reduced or closed a position: nothing to protect
+        exit_side = Side.SELL if entry.side is Side.BUY else Side.BUY
+        legs = [
+            ("sl", OrderType.STOP, {"stop_price": entry.stop_loss}),
+            ("tp", OrderType.LIMIT, {"limit_price": entry.take_profit}),
+        ]
+        for leg, kind, price in legs:
+            if next(iter(price.values())) is None:
+                continue
+            await self._rest(
+                Order(
+                    client_order_id=bracket_id(entry.client_order_id, leg),
+                    decision_id=entry.decision_id,
+                    instrument=entry.instrument,
+                    side=exit_side,
+                    type=kind,
+                    quantity=min(entry.filled_quantity, abs(position)),
+                    **price,
+                )
+            )
+        # an exit may already be reachable (e.g. on the quote that filled the entry)
+        for leg in ("sl", "tp"):
+            resting = await self.get_order(bracket_id(entry.client_order_id, leg))
+            if resting is not None and resting.status is OrderStatus.FILLED:
+                break
+        await self._settle_brackets()
+
+    async def _rest(self, order: Order) -> None:
+        instrument = self._instrument(order.instrument)
+        async with self._uow() as uow:
+            if await uow.orders.get(order.client_order_id) is None:
+                await uow.orders.add(self._accept(order, instrument))
+                await uow.commit()
+
+    async def _settle_brackets(self) -> list[Order]:
+        """Cancel protective orders whose sibling filled or whose position is gone (OCO)."""
+        async with self._uow() as uow:
+            orders = await uow.orders.list()
+            portfolio = await self._load(uow)
+        by_id = {o.client_order_id: o for o in orders}
+        canceled = []
+        for order in orders:
+            if not is_bracket(order.client_order_id) or order.status not in OPEN_STATUSES:
+                continue
+            sibling = by_id.get(bracket_sibling(order.client_order_id))
+            held = portfolio.position(order.instrument).quantity
+            protects = held != 0 and (held > 0) == (order.side is Side.SELL)
+            if (sibling is not None and sibling.status is OrderStatus.FILLED) or not protects:
+                canceled.append(await self.cancel_order(order.client_order_id))
+        return canceled
 
     # --- internals ---------------------------------------------------------------------------
 
