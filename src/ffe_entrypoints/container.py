@@ -39,7 +39,7 @@ from ffe_core.services.control import ControlService
 from ffe_core.services.decisions import DecisionService
 from ffe_core.services.ensemble import Ensemble
 from ffe_core.services.learning import LearningService, bar_close_lookup
-from ffe_core.services.market_data import MarketDataService
+from ffe_core.services.market_data import MarketDataService, mark_prices
 from ffe_core.services.notify import FanoutNotifier
 from ffe_core.services.risk import RiskManager, RiskState
 from ffe_entrypoints.services.backtests import BacktestService
@@ -235,12 +235,9 @@ def _agent(
     lease: LeaderLease | None,
 ) -> TradingAgent:
     async def prices(portfolio: Portfolio) -> dict[str, Decimal]:
-        marks: dict[str, Decimal] = {}
-        for symbol in portfolio.positions:
-            instrument = settings.instrument(symbol)
-            if instrument is not None:
-                marks[symbol] = (await market_data.get_quote(instrument)).mid
-        return marks
+        return await mark_prices(
+            portfolio, settings.instrument, market_data, at_cost_when_unpriced=False
+        )
 
     lookup = bar_close_lookup(market_data, settings.instrument, settings.market_data.interval)
 

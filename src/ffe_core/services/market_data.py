@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -19,6 +19,7 @@ from ffe_core.domain.errors import FfeError, MarketDataError
 from ffe_core.domain.instruments import Instrument, round_to_increment
 from ffe_core.domain.intervals import interval_seconds, last_closed_open
 from ffe_core.domain.market import Bar, Quote
+from ffe_core.domain.portfolio import Portfolio
 from ffe_core.ports.clock import Clock, SystemClock
 from ffe_core.ports.market_data import Cache, MarketDataSource
 from ffe_core.services.bar_quality import DataQualityReport, normalise_bars
@@ -249,3 +250,27 @@ def spread_quote(
     if bid <= 0:
         bid = tick
     return Quote(symbol=instrument.symbol, ts=ts, bid=bid, ask=max(ask, bid))
+
+
+async def mark_prices(
+    portfolio: Portfolio,
+    instrument: Callable[[str], Instrument | None],
+    market_data: MarketDataSource,
+    *,
+    at_cost_when_unpriced: bool = True,
+) -> dict[str, Decimal]:
+    """Mid price of every held instrument. One that cannot be priced is marked at its average
+    cost (views), or the error propagates (``at_cost_when_unpriced=False``: risk checks must
+    not mistake a missing price for a flat one)."""
+    marks: dict[str, Decimal] = {}
+    for symbol, position in portfolio.positions.items():
+        found = instrument(symbol)
+        try:
+            if found is None:
+                raise MarketDataError(f"no instrument {symbol!r} in settings.instruments")
+            marks[symbol] = (await market_data.get_quote(found)).mid
+        except Exception:  # a view keeps working when one source is down
+            if not at_cost_when_unpriced:
+                raise
+            marks[symbol] = position.average_price
+    return marks

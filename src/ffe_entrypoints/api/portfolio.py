@@ -12,10 +12,10 @@ from litestar.params import FromQuery, Parameter
 from ffe_core.config import Settings
 from ffe_core.domain.decisions import utcnow
 from ffe_core.domain.orders import OrderStatus
-from ffe_core.domain.portfolio import Portfolio, replay
+from ffe_core.domain.portfolio import replay
 from ffe_core.ports.brokers import Broker
 from ffe_core.ports.storage import UnitOfWorkFactory
-from ffe_core.services.market_data import MarketDataService
+from ffe_core.services.market_data import MarketDataService, mark_prices
 from ffe_entrypoints.api.schemas import (
     EquityPoint,
     FillList,
@@ -24,24 +24,6 @@ from ffe_entrypoints.api.schemas import (
     PositionView,
     StatusView,
 )
-
-
-async def mark_prices(
-    portfolio: Portfolio, settings: Settings, market_data: MarketDataService
-) -> dict[str, Decimal]:
-    """Mid prices of every held instrument; one that cannot be priced is marked at cost."""
-    marks: dict[str, Decimal] = {}
-    for symbol, position in portfolio.positions.items():
-        instrument = settings.instrument(symbol)
-        try:
-            marks[symbol] = (
-                (await market_data.get_quote(instrument)).mid
-                if instrument
-                else position.average_price
-            )
-        except Exception:
-            marks[symbol] = position.average_price
-    return marks
 
 
 class PortfolioController(Controller):
@@ -57,7 +39,7 @@ class PortfolioController(Controller):
         uow_factory: NamedDependency[UnitOfWorkFactory],
     ) -> StatusView:
         portfolio = await broker.get_portfolio()
-        marks = await mark_prices(portfolio, settings, market_data)
+        marks = await mark_prices(portfolio, settings.instrument, market_data)
         equity = portfolio.equity(marks)
         initial = settings.trading.initial_cash
         realized = sum((p.realized_pnl for p in portfolio.positions.values()), Decimal(0))
@@ -110,7 +92,7 @@ class PortfolioController(Controller):
         market_data: NamedDependency[MarketDataService],
     ) -> PositionList:
         portfolio = await broker.get_portfolio()
-        marks = await mark_prices(portfolio, settings, market_data)
+        marks = await mark_prices(portfolio, settings.instrument, market_data)
         items = [
             PositionView(
                 instrument=s,
