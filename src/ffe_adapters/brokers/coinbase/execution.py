@@ -2,7 +2,10 @@
 
 Orders carry ffe's client order id; Coinbase answers a duplicate id with the existing order, and
 before any (re)send this broker lists recent orders of the product to find it by that id.
-Market and GTC limit orders are supported; stop-loss / take-profit are not attached here.
+Market and GTC limit orders are supported. A long entry that carries both a stop-loss and a
+take-profit is protected once filled by a ``trigger_bracket_gtc`` SELL order (take-profit as its
+limit price, stop-loss as its stop trigger; Coinbase's attached orders are not live in the SDK),
+placed idempotently under the client id ``<entry id>-br``.
 """
 
 from __future__ import annotations
@@ -98,12 +101,48 @@ class CoinbaseBroker:
     async def submit_order(self, order: Order) -> Order:
         """Place ``order`` once: a known client order id returns the venue's order."""
         order = self._rounded(order)
-        return await submit_idempotently(
+        placed: Order = await submit_idempotently(
             lookup=lambda: self._read(lambda: self._find(order.client_order_id, order)),
             create=lambda: self._create(order),
             attempts=self._opts.retries,
             backoff=self._opts.retry_backoff_seconds,
         )
+        if order.side is Side.BUY and order.stop_loss and order.take_profit:
+            filled = placed
+            if placed.status is not OrderStatus.FILLED:
+                filled = (
+                    await self._read(lambda: self._find(order.client_order_id, order)) or placed
+                )
+            if filled.filled_quantity > 0:
+                await self._protect(order, filled.filled_quantity)
+        return placed
+
+    async def _protect(self, entry: Order, size: Decimal) -> Order:
+        """The entry's bracket: one SELL ``trigger_bracket_gtc`` (take-profit limit, stop trigger)."""
+        assert entry.stop_loss is not None and entry.take_profit is not None
+        bracket = Order(
+            client_order_id=f"{entry.client_order_id[:56]}-br",
+            decision_id=entry.decision_id,
+            instrument=entry.instrument,
+            side=Side.SELL,
+            type=OrderType.LIMIT,
+            quantity=size,
+            limit_price=entry.take_profit,
+        )
+        config = {
+            "trigger_bracket_gtc": {
+                "base_size": format(size, "f"),
+                "limit_price": format(entry.take_profit, "f"),
+                "stop_trigger_price": format(entry.stop_loss, "f"),
+            }
+        }
+        placed: Order = await submit_idempotently(
+            lookup=lambda: self._read(lambda: self._find(bracket.client_order_id, bracket)),
+            create=lambda: self._create(bracket, config),
+            attempts=self._opts.retries,
+            backoff=self._opts.retry_backoff_seconds,
+        )
+        return placed
 
     async def get_order(self, client_order_id: str) -> Order | None:
         found: Order | None = await self._read(lambda: self._find(client_order_id, None))
@@ -218,10 +257,12 @@ class CoinbaseBroker:
                 return self._to_order(venue, local)
         return None
 
-    async def _create(self, order: Order) -> Order:
+    async def _create(self, order: Order, configuration: dict[str, Any] | None = None) -> Order:
         size = format(order.quantity, "f")
-        if order.type is OrderType.MARKET:
-            config: dict[str, Any] = {"market_market_ioc": {"base_size": size}}
+        if configuration is not None:
+            config: dict[str, Any] = configuration
+        elif order.type is OrderType.MARKET:
+            config = {"market_market_ioc": {"base_size": size}}
         else:
             config = {
                 "limit_limit_gtc": {

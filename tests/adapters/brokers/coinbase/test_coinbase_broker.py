@@ -226,3 +226,60 @@ def test_plugin_registers_both_factories_and_requires_keys_to_trade() -> None:
     with pytest.raises(ConfigError, match="api_key"):
         ffe_brokers()["coinbase"](ctx)
     assert ffe_market_data_sources()["coinbase"](ctx).name == "coinbase"
+
+
+def protected(coid: str = COID) -> Order:
+    return Order(
+        client_order_id=coid,
+        instrument="BTC-USD",
+        side=Side.BUY,
+        quantity=Decimal("0.01"),
+        stop_loss=Decimal("48000"),
+        take_profit=Decimal("55000"),
+    )
+
+
+async def test_a_filled_long_entry_is_protected_by_a_trigger_bracket(broker, mocked) -> None:
+    mocked.get(LIST, json=body("list_orders_empty"))  # entry not there yet
+    mocked.post(ORDERS, json=body("create_order_success"))
+    mocked.get(LIST, json=body("list_orders_filled"))  # entry filled; no bracket yet
+    mocked.post(ORDERS, json=body("create_order_success"))
+    placed = await broker.submit_order(protected())
+    assert placed.status is OrderStatus.ACCEPTED
+    entry, bracket = posts(mocked)
+    assert json.loads(entry.request.body)["order_configuration"] == {
+        "market_market_ioc": {"base_size": "0.01000000"}
+    }
+    sent = json.loads(bracket.request.body)
+    assert sent["client_order_id"] == f"{COID}-br"
+    assert sent["side"] == "SELL"
+    assert sent["order_configuration"] == {
+        "trigger_bracket_gtc": {
+            "base_size": "0.01",
+            "limit_price": "55000",
+            "stop_trigger_price": "48000",
+        }
+    }
+
+
+async def test_the_bracket_is_not_placed_twice(broker, mocked) -> None:
+    listed = body("list_orders_filled")
+    existing = dict(
+        listed["orders"][0],
+        client_order_id=f"{COID}-br",
+        side="SELL",
+        status="OPEN",
+        filled_size="0",
+        order_configuration={
+            "trigger_bracket_gtc": {
+                "base_size": "0.01",
+                "limit_price": "55000.00",
+                "stop_trigger_price": "48000.00",
+            }
+        },
+    )
+    listed["orders"].append(existing)
+    mocked.get(LIST, json=listed)  # entry and its bracket are both known to the venue
+    found = await broker.submit_order(protected())
+    assert found.status is OrderStatus.FILLED
+    assert posts(mocked) == [], "nothing is resent: entry and bracket are found by client id"
