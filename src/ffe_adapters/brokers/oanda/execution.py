@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import oandapyV20.endpoints.accounts as accounts
 import oandapyV20.endpoints.orders as orders
@@ -118,15 +119,32 @@ class OandaBroker:
         )
 
     async def list_fills(self, client_order_id: str | None = None) -> list[Fill]:
-        """Fills of one order (OANDA fills an order in one transaction); None lists nothing."""
+        """Fills of one order (OANDA fills an order in one transaction), or of the account:
+        the ORDER_FILL transactions, read page by page through their id ranges."""
         if client_order_id is None:
-            return []
+            return await self._all_fills()
         venue = await self._venue_order(client_order_id)
         tx_id = (venue or {}).get("fillingTransactionID")
         if not tx_id:
             return []
         tx = await self._read(transactions.TransactionDetails(self._account, tx_id))
         return [fill_from_transaction(tx["transaction"], client_order_id)]
+
+    async def _all_fills(self) -> list[Fill]:
+        listing = await self._read(
+            transactions.TransactionList(self._account, params={"type": "ORDER_FILL"})
+        )
+        fills: list[Fill] = []
+        for page in listing.get("pages", []):
+            query = parse_qs(urlparse(str(page)).query)
+            span = {"from": query["from"][0], "to": query["to"][0], "type": "ORDER_FILL"}
+            chunk = await self._read(transactions.TransactionIDRange(self._account, params=span))
+            fills += [
+                fill_from_transaction(tx, str(tx.get("clientOrderID") or f"oanda-{tx['orderID']}"))
+                for tx in chunk.get("transactions", [])
+                if tx.get("type") == "ORDER_FILL"
+            ]
+        return fills
 
     async def close(self) -> None:
         self._client.close()

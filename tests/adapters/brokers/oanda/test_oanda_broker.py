@@ -208,3 +208,16 @@ def test_live_environment_needs_live_mode() -> None:
     )
     with pytest.raises(ConfigError, match=r"trading\.mode"):
         ffe_brokers()["oanda"](ctx)
+
+
+async def test_all_fills_of_the_account_are_read_page_by_page(broker, mocked) -> None:
+    mocked.get(f"{ACC}/transactions", json=body("transactions_fill_pages"))
+    mocked.get(f"{ACC}/transactions/idrange", json=body("transactions_idrange_fills"))
+    fills = await broker.list_fills()
+    assert [(f.client_order_id, f.side, f.quantity, f.price) for f in fills] == [
+        ("ffe-test-0001", Side.BUY, Decimal("100"), Decimal("1.10012")),
+        ("ffe-test-0002", Side.SELL, Decimal("100"), Decimal("1.10250")),
+    ]
+    idrange = [c for c in mocked.calls if "/idrange" in c.request.url]
+    assert "from=6373" in idrange[0].request.url
+    assert "to=6376" in idrange[0].request.url
