@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -12,7 +13,12 @@ Check = Callable[[], Awaitable[None]]
 
 
 class HealthService:
-    """Each check raises on failure; a failing storage check makes the whole report ``down``."""
+    """Each check raises on failure; a failing storage check makes the whole report ``down``.
+
+    A passing check is trusted for ``ok_max_age`` seconds (probes and dashboards poll often;
+    each check does real I/O); a failing one is never cached, so trouble and recovery both show
+    on the next call. Circuit breakers are always read live.
+    """
 
     def __init__(
         self,
@@ -20,11 +26,25 @@ class HealthService:
         breakers: Callable[[], list[CircuitBreaker]],
         mode: str,
         timeout: float = 3.0,
+        ok_max_age: float = 1.0,
     ) -> None:
         self._checks = checks
         self._breakers = breakers
         self._mode = mode
         self._timeout = timeout
+        self._ok_max_age = ok_max_age
+        self._ok_at: dict[str, float] = {}
+
+    async def _checked(self, name: str) -> dict[str, Any]:
+        now = time.monotonic()
+        if now - self._ok_at.get(name, -1e18) < self._ok_max_age:
+            return {"status": "ok", "detail": None}
+        result = await self._run(self._checks[name])
+        if result["status"] == "ok":
+            self._ok_at[name] = now
+        else:
+            self._ok_at.pop(name, None)
+        return result
 
     async def _run(self, check: Check) -> dict[str, Any]:
         try:
@@ -34,12 +54,11 @@ class HealthService:
         return {"status": "ok", "detail": None}
 
     async def storage_ok(self) -> bool:
-        check = self._checks.get("storage")
-        return check is None or (await self._run(check))["status"] == "ok"
+        return "storage" not in self._checks or (await self._checked("storage"))["status"] == "ok"
 
     async def report(self) -> dict[str, Any]:
         names = list(self._checks)
-        results = await asyncio.gather(*(self._run(self._checks[n]) for n in names))
+        results = await asyncio.gather(*(self._checked(n) for n in names))
         components = dict(zip(names, results, strict=True))
         breakers = [b.snapshot() for b in self._breakers()]
         if components.get("storage", {}).get("status") == "down":

@@ -1,0 +1,42 @@
+"""Health checks: passing checks are trusted briefly, failures are never cached."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ffe_entrypoints.services.health import HealthService
+
+
+class Flaky:
+    def __init__(self) -> None:
+        self.calls = 0
+        self.down = False
+
+    async def __call__(self) -> None:
+        self.calls += 1
+        if self.down:
+            raise ConnectionError("gone")
+
+
+async def test_a_passing_check_is_reused_within_its_max_age_and_rerun_after() -> None:
+    check = Flaky()
+    health = HealthService({"storage": check}, lambda: [], "paper", ok_max_age=0.2)
+    for _ in range(5):
+        assert (await health.report())["status"] == "ok"
+    assert check.calls == 1
+    await asyncio.sleep(0.25)
+    await health.report()
+    assert check.calls == 2
+
+
+async def test_failures_are_never_cached_so_recovery_shows_at_once() -> None:
+    check = Flaky()
+    health = HealthService({"storage": check}, lambda: [], "paper", ok_max_age=60)
+    check.down = True
+    assert (await health.report())["status"] == "down"
+    assert (await health.report())["status"] == "down"
+    assert check.calls == 2
+    check.down = False
+    assert (await health.report())["status"] == "ok"
+    assert await health.storage_ok()
+    assert check.calls == 3
