@@ -80,6 +80,6 @@ def test_fetch_from_each_rest_source(
         ],
     )
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)  # log lines (e.g. reported gaps) go to stderr
     assert data["source"] == source
     assert len(data["bars"]) == count
