@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
@@ -25,6 +25,7 @@ from ffe_adapters.resilience import (
 )
 from ffe_core.domain.errors import MarketDataError, RateLimited
 from ffe_core.domain.market import Bar, Quote
+from ffe_core.ports.clock import Clock, SystemClock
 
 ErrorInspector = Callable[[int, Any], Exception | None]
 """Looks at (status, parsed body) and returns the error the provider meant, or None if fine."""
@@ -215,3 +216,34 @@ def pick(mapping: Any, key: str, where: str) -> Any:
     if not isinstance(mapping, dict) or key not in mapping:
         raise MarketDataError(f"{where}: missing {key!r}")
     return mapping[key]
+
+
+OptionsT = TypeVar("OptionsT", bound=HttpSourceOptions)
+
+
+class RestSource(Generic[OptionsT]):
+    """What every REST market-data source shares: its options, a clock, one ``JsonHttp`` client
+    carrying the source's auth headers (``auth_headers``), and ``close()``."""
+
+    name = "rest"
+    cacheable = True
+
+    def __init__(
+        self,
+        options: OptionsT,
+        *,
+        clock: Clock | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.options = options
+        self.clock: Clock = clock or SystemClock()
+        self.http = JsonHttp(
+            self.name, options, headers=self.auth_headers(options), transport=transport
+        )
+
+    def auth_headers(self, options: OptionsT) -> dict[str, str]:
+        """Headers that authenticate requests (none by default: some sources use a param)."""
+        return {}
+
+    async def close(self) -> None:
+        await self.http.close()

@@ -13,15 +13,18 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import httpx
-
 from ffe_adapters.market_data.alphavantage.config import AlphaVantageOptions
-from ffe_adapters.market_data.http import JsonHttp, closed_only, make_bar, make_quote, pick
+from ffe_adapters.market_data.http import (
+    RestSource,
+    closed_only,
+    make_bar,
+    make_quote,
+    pick,
+)
 from ffe_core.domain.errors import MarketDataError, RateLimited
 from ffe_core.domain.instruments import AssetClass, Instrument
 from ffe_core.domain.intervals import interval_seconds
 from ffe_core.domain.market import Bar, Quote
-from ffe_core.ports.clock import Clock, SystemClock
 
 INTRADAY: dict[int, str] = {60: "1min", 300: "5min", 900: "15min", 1800: "30min", 3600: "60min"}
 DAILY = 86400
@@ -107,22 +110,10 @@ def parse_series(body: Any, market: str = "USD") -> list[Bar]:
     return bars
 
 
-class AlphaVantageSource:
+class AlphaVantageSource(RestSource[AlphaVantageOptions]):
     """``MarketDataSource`` over the Alpha Vantage ``/query`` API."""
 
     name = "alphavantage"
-    cacheable = True
-
-    def __init__(
-        self,
-        options: AlphaVantageOptions,
-        *,
-        clock: Clock | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self.options = options
-        self.clock: Clock = clock or SystemClock()
-        self.http = JsonHttp(self.name, options, transport=transport)
 
     def _params(self, **params: str) -> dict[str, str]:
         key = self.options.api_key.get_secret_value() if self.options.api_key else "demo"
@@ -228,6 +219,3 @@ class AlphaVantageSource:
         if bid in (None, "", "-") or ask in (None, "", "-"):
             bid = ask = rate
         return make_quote(where, instrument.symbol, ts, bid, ask)
-
-    async def close(self) -> None:
-        await self.http.close()

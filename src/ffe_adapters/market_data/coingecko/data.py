@@ -12,11 +12,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
-
 from ffe_adapters.market_data.coingecko.config import COIN_IDS, CoinGeckoOptions
 from ffe_adapters.market_data.http import (
-    JsonHttp,
+    RestSource,
     closed_only,
     from_epoch,
     make_bar,
@@ -27,7 +25,6 @@ from ffe_core.domain.errors import MarketDataError
 from ffe_core.domain.instruments import AssetClass, Instrument
 from ffe_core.domain.intervals import interval_seconds
 from ffe_core.domain.market import Bar, Quote
-from ffe_core.ports.clock import Clock, SystemClock
 from ffe_core.services.bar_quality import resample_bars
 
 HALF_HOUR, FOUR_HOURS, FOUR_DAYS = 1800, 14400, 345600
@@ -73,25 +70,17 @@ def inspect(status: int, body: Any) -> Exception | None:
     return None
 
 
-class CoinGeckoSource:
+class CoinGeckoSource(RestSource[CoinGeckoOptions]):
     """``MarketDataSource`` for crypto instruments over the CoinGecko v3 API."""
 
     name = "coingecko"
-    cacheable = True
 
-    def __init__(
-        self,
-        options: CoinGeckoOptions,
-        *,
-        clock: Clock | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self.options = options
-        self.clock: Clock = clock or SystemClock()
-        headers = {}
-        if options.api_key is not None:
-            headers[options.api_key_header] = options.api_key.get_secret_value()
-        self.http = JsonHttp(self.name, options, headers=headers, transport=transport)
+    def auth_headers(self, options: CoinGeckoOptions) -> dict[str, str]:
+        return (
+            {options.api_key_header: options.api_key.get_secret_value()}
+            if options.api_key is not None
+            else {}
+        )
 
     def coin_id(self, instrument: Instrument) -> str:
         if instrument.symbol in self.options.symbols:
@@ -141,6 +130,3 @@ class CoinGeckoSource:
         updated = entry.get("last_updated_at")
         ts = from_epoch(updated, where) if updated is not None else self.clock.now()
         return make_quote(where, instrument.symbol, ts, price, price)
-
-    async def close(self) -> None:
-        await self.http.close()

@@ -12,10 +12,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
-
 from ffe_adapters.market_data.http import (
-    JsonHttp,
+    RestSource,
     closed_only,
     from_epoch,
     make_bar,
@@ -27,7 +25,6 @@ from ffe_core.domain.errors import MarketDataError
 from ffe_core.domain.instruments import AssetClass, Instrument
 from ffe_core.domain.intervals import interval_seconds
 from ffe_core.domain.market import Bar, Quote
-from ffe_core.ports.clock import Clock, SystemClock
 
 TIMESPANS: tuple[tuple[int, str], ...] = (
     (604800, "week"),
@@ -78,25 +75,17 @@ def parse_aggs(body: Any) -> list[Bar]:
     return bars
 
 
-class PolygonSource:
+class PolygonSource(RestSource[PolygonOptions]):
     """``MarketDataSource`` over the Polygon.io REST API."""
 
     name = "polygon"
-    cacheable = True
 
-    def __init__(
-        self,
-        options: PolygonOptions,
-        *,
-        clock: Clock | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self.options = options
-        self.clock: Clock = clock or SystemClock()
-        headers = {}
-        if options.api_key is not None:
-            headers["Authorization"] = f"Bearer {options.api_key.get_secret_value()}"
-        self.http = JsonHttp(self.name, options, headers=headers, transport=transport)
+    def auth_headers(self, options: PolygonOptions) -> dict[str, str]:
+        return (
+            {"Authorization": f"Bearer {options.api_key.get_secret_value()}"}
+            if options.api_key is not None
+            else {}
+        )
 
     def ticker(self, instrument: Instrument) -> str:
         """``AAPL``, ``C:EURUSD``, ``X:BTCUSD``."""
@@ -156,6 +145,3 @@ class PolygonSource:
         ts = from_epoch(pick(last, "timestamp", where), where, unit=1e3)
         price = pick(last, "price", where)
         return make_quote(where, instrument.symbol, ts, price, price)
-
-    async def close(self) -> None:
-        await self.http.close()

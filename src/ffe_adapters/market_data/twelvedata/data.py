@@ -11,10 +11,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-
 from ffe_adapters.market_data.http import (
-    JsonHttp,
+    RestSource,
     closed_only,
     from_epoch,
     make_bar,
@@ -26,7 +24,6 @@ from ffe_core.domain.errors import MarketDataError, RateLimited
 from ffe_core.domain.instruments import AssetClass, Instrument
 from ffe_core.domain.intervals import interval_seconds
 from ffe_core.domain.market import Bar, Quote
-from ffe_core.ports.clock import Clock, SystemClock
 
 INTERVALS: dict[int, str] = {
     60: "1min",
@@ -86,25 +83,17 @@ def parse_values(body: Any) -> list[Bar]:
     return bars
 
 
-class TwelveDataSource:
+class TwelveDataSource(RestSource[TwelveDataOptions]):
     """``MarketDataSource`` over the Twelve Data REST API."""
 
     name = "twelvedata"
-    cacheable = True
 
-    def __init__(
-        self,
-        options: TwelveDataOptions,
-        *,
-        clock: Clock | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self.options = options
-        self.clock: Clock = clock or SystemClock()
-        headers = {}
-        if options.api_key is not None:
-            headers["Authorization"] = f"apikey {options.api_key.get_secret_value()}"
-        self.http = JsonHttp(self.name, options, headers=headers, transport=transport)
+    def auth_headers(self, options: TwelveDataOptions) -> dict[str, str]:
+        return (
+            {"Authorization": f"apikey {options.api_key.get_secret_value()}"}
+            if options.api_key is not None
+            else {}
+        )
 
     def symbol(self, instrument: Instrument) -> str:
         """``AAPL``; ``EUR/USD`` and ``BTC/USD`` for pairs."""
@@ -147,6 +136,3 @@ class TwelveDataSource:
         stamp = body.get("last_quote_at") or body.get("timestamp")
         ts = from_epoch(stamp, where) if stamp is not None else self.clock.now()
         return make_quote(where, instrument.symbol, ts, price, price)
-
-    async def close(self) -> None:
-        await self.http.close()
