@@ -156,6 +156,10 @@ class ApprovalSettings(_Section):
     policy: Literal["never", "always", "above_notional"] = "never"
     notional_threshold: Decimal = Field(default=Decimal("10000"), ge=0)
     expiry_seconds: float = Field(default=900.0, gt=0)
+    max_age_seconds: float = Field(default=900.0, gt=0)
+    """An approved decision older than this when its order would be sent is expired, not sent."""
+    max_price_drift: float = Field(default=0.02, gt=0, le=1)
+    """... and so is one whose price moved more than this fraction since the decision."""
 
 
 class TelegramSettings(_Section):

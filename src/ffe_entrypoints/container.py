@@ -7,6 +7,7 @@ CLI, API and agent runner all ask this container for what they need; tests overr
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from decimal import Decimal
 from typing import Any
@@ -38,6 +39,7 @@ from ffe_core.services.circuit import CircuitBreaker
 from ffe_core.services.control import ControlService
 from ffe_core.services.decisions import DecisionService
 from ffe_core.services.ensemble import Ensemble
+from ffe_core.services.execution import ExecutionGate, venue_refusal
 from ffe_core.services.learning import LearningService, bar_close_lookup
 from ffe_core.services.market_data import MarketDataService, mark_prices
 from ffe_core.services.notify import FanoutNotifier
@@ -143,7 +145,18 @@ def _broker(
     ctx = adapter_context(
         name, settings, clock, metrics, uow_factory=uow_factory, market_data=market_data
     )
-    return res.track(build_adapter(registry, "brokers", name, ctx))  # type: ignore[no-any-return]
+    broker = build_adapter(registry, "brokers", name, ctx)
+    refusal = venue_refusal(settings, broker)  # before anyone can send an order through it
+    if refusal is None:
+        return res.track(broker)  # type: ignore[no-any-return]
+    # Refused before anyone holds it (nothing was sent): release its client, then refuse.
+    closing = broker.close() if hasattr(broker, "close") else None
+    if closing is not None:
+        try:
+            asyncio.get_running_loop().create_task(closing)
+        except RuntimeError:  # no event loop running: a synchronous caller
+            asyncio.run(closing)
+    raise ConfigError(refusal)
 
 
 def _decision_providers(
@@ -249,6 +262,18 @@ def _agent(
             await uow.state.put(RISK_STATE_KEY, risk_manager.state.model_dump(mode="json"))
             await uow.commit()
 
+    notifier = FanoutNotifier(notifiers)
+    gate = ExecutionGate(
+        settings,
+        broker,
+        uow_factory,
+        clock,
+        decision_service,
+        risk=risk_manager,
+        kill_switch=risk_manager.kill_switch,
+        notifier=notifier,
+        metrics=metrics,
+    )
     return TradingAgent(
         settings,
         decision_service,
@@ -256,12 +281,13 @@ def _agent(
         approval_service,
         uow_factory,
         clock,
-        notifier=FanoutNotifier(notifiers),
+        notifier=notifier,
         metrics=metrics,
         prices=prices,
         equity_watch=risk_manager,
         after_pass=[score_outcomes, save_risk_state],
         lease=lease,
+        gate=gate,
     )
 
 

@@ -31,6 +31,7 @@ from ffe_core.domain.errors import ConflictError
 from ffe_core.domain.instruments import Instrument
 from ffe_core.domain.orders import Order, OrderStatus, Side
 from ffe_core.domain.portfolio import Portfolio
+from ffe_core.ports.brokers import VenueKind
 from ffe_core.ports.lease import LeaseGrant
 
 NOW_SQL = {
@@ -116,6 +117,9 @@ def filled(order: Order) -> Order:
 
 class RecordingBroker:
     """Accepts every order and records it in ``e2e_orders`` (sender, token, database time)."""
+
+    name = "recording"
+    venue = VenueKind.SIMULATED
 
     def __init__(self, engine: AsyncEngine, sender: str, lease: RecordingLease) -> None:
         self.engine = engine

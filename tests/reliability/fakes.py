@@ -77,6 +77,7 @@ class FaultyBroker:
     def __init__(self, inner: Broker) -> None:
         self.inner = inner
         self.name = inner.name
+        self.venue = inner.venue
         self.mode = inner.mode
         self.fault: str | None = None
         self.submits = 0

@@ -60,11 +60,12 @@ async def cleanup() -> AsyncIterator[list[Container]]:
 
 
 async def orders_of(container: Container) -> list[Any]:
-    """Entry orders (the paper venue's protective stop-loss/take-profit exits left out)."""
+    """Entry orders that reached the paper venue (its protective stop-loss/take-profit exits
+    left out): the venue's own book, not ffe's ledger, which records an order before sending."""
     from ffe_adapters.brokers.paper.execution import is_bracket
 
     async with container.uow_factory()() as uow:
-        return [o for o in await uow.orders.list() if not is_bracket(o.client_order_id)]
+        return [o for o in await uow.venue_orders.list() if not is_bracket(o.client_order_id)]
 
 
 # providers --------------------------------------------------------------------------------

@@ -30,6 +30,8 @@ class _Tables:
     decisions: dict[str, Decision] = field(default_factory=dict)
     orders: dict[str, Order] = field(default_factory=dict)
     fills: dict[str, Fill] = field(default_factory=dict)
+    venue_orders: dict[str, Order] = field(default_factory=dict)
+    venue_fills: dict[str, Fill] = field(default_factory=dict)
     accounts: dict[str, Portfolio] = field(default_factory=dict)
     stats: dict[str, ProviderStats] = field(default_factory=dict)
     runs: dict[str, AgentRun] = field(default_factory=dict)
@@ -80,19 +82,19 @@ class _Decisions:
 
 
 class _Orders:
-    def __init__(self, t: _Tables) -> None:
-        self._t = t
+    def __init__(self, t: _Tables, table: str = "orders") -> None:
+        self._rows: dict[str, Order] = getattr(t, table)
 
     async def add(self, order: Order) -> None:
-        if order.client_order_id in self._t.orders:
+        if order.client_order_id in self._rows:
             raise ConflictError(f"order {order.client_order_id} exists")
-        self._t.orders[order.client_order_id] = order
+        self._rows[order.client_order_id] = order
 
     async def get(self, client_order_id: str) -> Order | None:
-        return self._t.orders.get(client_order_id)
+        return self._rows.get(client_order_id)
 
     async def update(self, order: Order) -> None:
-        self._t.orders[order.client_order_id] = order
+        self._rows[order.client_order_id] = order
 
     async def list(
         self, *, status: OrderStatus | None = None, instrument: str | None = None
@@ -100,7 +102,7 @@ class _Orders:
         return sorted(
             (
                 o
-                for o in self._t.orders.values()
+                for o in self._rows.values()
                 if (status is None or o.status == status)
                 and (instrument is None or o.instrument == instrument)
             ),
@@ -109,19 +111,19 @@ class _Orders:
 
 
 class _Fills:
-    def __init__(self, t: _Tables) -> None:
-        self._t = t
+    def __init__(self, t: _Tables, table: str = "fills") -> None:
+        self._rows: dict[str, Fill] = getattr(t, table)
 
     async def add(self, fill: Fill) -> bool:
-        if fill.fill_id in self._t.fills:
+        if fill.fill_id in self._rows:
             return False
-        self._t.fills[fill.fill_id] = fill
+        self._rows[fill.fill_id] = fill
         return True
 
     async def list(self, client_order_id: str | None = None) -> list[Fill]:
         return [
             f
-            for f in self._t.fills.values()
+            for f in self._rows.values()
             if client_order_id is None or f.client_order_id == client_order_id
         ]
 
@@ -178,8 +180,9 @@ class _Agent:
 
 
 class _Approvals:
-    def __init__(self, t: _Tables) -> None:
+    def __init__(self, t: _Tables, store: InMemoryStore) -> None:
         self._t = t
+        self._store = store
 
     async def add(self, approval: Approval) -> None:
         self._t.approvals[approval.id] = approval
@@ -189,6 +192,15 @@ class _Approvals:
 
     async def update(self, approval: Approval) -> None:
         self._t.approvals[approval.id] = approval
+
+    async def transition(self, approval: Approval, expected: ApprovalStatus) -> bool:
+        # compare-and-set on the committed state, published at once (like a row lock + commit)
+        current = self._store.tables.approvals.get(approval.id)
+        if current is None or current.status is not expected:
+            return False
+        self._store.tables.approvals[approval.id] = approval
+        self._t.approvals[approval.id] = approval
+        return True
 
     async def list(self, status: ApprovalStatus | None = None) -> list[Approval]:
         rows = [a for a in self._t.approvals.values() if status is None or a.status == status]
@@ -263,10 +275,12 @@ class InMemoryUnitOfWork:
         self.decisions = _Decisions(t)
         self.orders = _Orders(t)
         self.fills = _Fills(t)
+        self.venue_orders = _Orders(t, "venue_orders")
+        self.venue_fills = _Fills(t, "venue_fills")
         self.accounts = _Accounts(t)
         self.provider_stats = _Stats(t)
         self.agent = _Agent(t)
-        self.approvals = _Approvals(t)
+        self.approvals = _Approvals(t, self._store)
         self.state = _State(t)
         self.outcomes = _Outcomes(t)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,7 +17,9 @@ class ApprovalStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
-    EXPIRED = "expired"
+    EXPIRED = "expired"  # nobody answered in time, or it went stale before it could be sent
+    SUPERSEDED = "superseded"  # a newer decision on the same instrument and side replaced it
+    FAILED = "failed"  # approved, but the execution gate or the venue refused the order
 
 
 class Approval(BaseModel):
@@ -34,6 +37,11 @@ class Approval(BaseModel):
     decided_by: str | None = None
     decided_at: UtcDatetime | None = None
     channel_ref: str | None = None  # e.g. the Telegram chat/message that shows it
+    action: str | None = None  # BUY or SELL
+    size: Decimal | None = None  # what the risk manager sized at decision time (the cap)
+    reference_price: Decimal | None = None
+    notional: Decimal | None = None  # size x reference price
+    reason: str | None = None  # why it expired, was superseded or failed
 
     def effective_status(self, now: datetime) -> ApprovalStatus:
         if self.status is ApprovalStatus.PENDING and now >= self.expires_at:
@@ -49,5 +57,19 @@ class Approval(BaseModel):
             raise InvalidTransition(f"cannot resolve approval to {status}")
         return self.model_copy(update={"status": status, "decided_by": by, "decided_at": now})
 
-    def expire(self) -> Approval:
-        return self.model_copy(update={"status": ApprovalStatus.EXPIRED})
+    def expire(self, reason: str | None = None) -> Approval:
+        return self.model_copy(
+            update={"status": ApprovalStatus.EXPIRED, "reason": reason or "nobody answered in time"}
+        )
+
+    def supersede(self, by_decision: str) -> Approval:
+        return self.model_copy(
+            update={
+                "status": ApprovalStatus.SUPERSEDED,
+                "reason": f"superseded by decision {by_decision}",
+            }
+        )
+
+    def fail(self, reason: str) -> Approval:
+        """An approved decision whose order was refused (by the gate or the venue)."""
+        return self.model_copy(update={"status": ApprovalStatus.FAILED, "reason": reason})

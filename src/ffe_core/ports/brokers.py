@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 from ffe_core.domain.orders import Fill, Order
 from ffe_core.domain.portfolio import Portfolio
 
 
+class VenueKind(StrEnum):
+    """What a broker adapter talks to; the container refuses ``live`` unless live trading is
+    configured and confirmed (``trading.mode: live`` and ``trading.confirm_live: true``)."""
+
+    SIMULATED = "simulated"  # no venue at all (the paper broker)
+    SANDBOX = "sandbox"  # a venue's test environment: no real money
+    LIVE = "live"  # real orders, real money
+
+
 @runtime_checkable
 class Broker(Protocol):
-    """A venue (or the paper simulator). Orders are keyed by their client order id."""
+    """A venue (or the paper simulator). Orders are keyed by their client order id.
+
+    Only ``ffe_core.services.execution.ExecutionGate`` calls :meth:`submit_order`; the gate
+    records every order and fill in the ledger, so an adapter only talks to its venue.
+    """
 
     name: str
+    venue: VenueKind
+    """Declared by every adapter: what its orders reach (checked before any order is sent)."""
 
     async def submit_order(self, order: Order) -> Order:
         """Send ``order``; idempotent per client order id (a resubmission returns the known order)."""
@@ -28,6 +44,9 @@ class Broker(Protocol):
         """Cash and positions as the venue reports them."""
         ...
 
-    async def list_fills(self, client_order_id: str | None = None) -> list[Fill]: ...
+    async def list_fills(self, client_order_id: str | None = None) -> list[Fill]:
+        """Fills the venue reports (of one order, or recent ones of the account), each with a
+        stable ``fill_id`` so recording them again changes nothing."""
+        ...
 
     async def close(self) -> None: ...

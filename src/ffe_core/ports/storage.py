@@ -102,6 +102,11 @@ class ApprovalRepository(Protocol):
 
     async def update(self, approval: Approval) -> None: ...
 
+    async def transition(self, approval: Approval, expected: ApprovalStatus) -> bool:
+        """Write ``approval`` only if the stored one is still ``expected`` (one conditional
+        update); False, and nothing written, when another writer changed it first."""
+        ...
+
     async def list(self, status: ApprovalStatus | None = None) -> list[Approval]: ...
 
 
@@ -148,11 +153,16 @@ class UnitOfWork(Protocol):
     """One transaction across repositories: ``async with uow: ...; await uow.commit()``.
 
     Leaving the block without commit rolls back, so a crash mid-write leaves no half record.
+    ``orders`` and ``fills`` are the ledger (written only by the execution gate, for every
+    venue); ``venue_orders``, ``venue_fills`` and ``accounts`` are the simulated venue's own
+    book (the paper broker), which the gate reads like any venue.
     """
 
     decisions: DecisionRepository
     orders: OrderRepository
     fills: FillRepository
+    venue_orders: OrderRepository
+    venue_fills: FillRepository
     accounts: AccountRepository
     provider_stats: ProviderStatsRepository
     agent: AgentRepository

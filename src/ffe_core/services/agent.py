@@ -22,8 +22,8 @@ from typing import Protocol
 from ffe_core.config import Settings
 from ffe_core.domain.agent import AgentCycle, AgentRun, AgentState, CyclePhase
 from ffe_core.domain.decisions import Action, Decision, utcnow
-from ffe_core.domain.errors import ConflictError, FfeError, NotFoundError
-from ffe_core.domain.orders import Order, OrderStatus, Side, client_order_id_for
+from ffe_core.domain.errors import ConflictError, FfeError
+from ffe_core.domain.orders import OrderStatus, client_order_id_for
 from ffe_core.domain.portfolio import Portfolio
 from ffe_core.ports.brokers import Broker
 from ffe_core.ports.clock import Clock
@@ -45,6 +45,7 @@ from ffe_core.services.agent_reports import (
 )
 from ffe_core.services.approvals import ApprovalService
 from ffe_core.services.decisions import DecisionService
+from ffe_core.services.execution import ExecutionGate, GateResult, send_approved
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ class TradingAgent:
         prices: Callable[[Portfolio], Awaitable[dict[str, Decimal]]] | None = None,
         lease: LeaderLease | None = None,
         after_pass: Sequence[Callable[[], Awaitable[None]]] = (),
+        gate: ExecutionGate | None = None,
     ) -> None:
         self.settings = settings
         self.decisions = decisions
@@ -113,8 +115,18 @@ class TradingAgent:
         self._stop = asyncio.Event()
         self._resume = asyncio.Event()
         self._resume.set()
-        self._act_lock = asyncio.Lock()
-        self._working: dict[str, str] = {}  # instrument -> client order id of an unfinished order
+        # every order goes through the gate; by default one with the decisions' own risk check
+        self.gate = gate or ExecutionGate(
+            settings,
+            broker,
+            uow_factory,
+            clock,
+            decisions,
+            risk=decisions.risk,
+            kill_switch=self.kill_switch,
+            notifier=notifier,
+            metrics=self.metrics,
+        )
         self._summary_day: date | None = None  # the UTC day whose summary was last sent
         self.last_reconciliation: dict[str, tuple[str, str]] = {}
 
@@ -166,7 +178,10 @@ class TradingAgent:
         return run
 
     async def recover(self) -> list[AgentCycle]:
-        """Finish cycles a crash interrupted: an order journaled in ACT is looked up, never resent."""
+        """Finish cycles a crash interrupted: an order journaled in ACT is looked up, never resent;
+        ledger orders the venue never received are closed, and the ledger catches up with it."""
+        await self.gate.expire_unsent()
+        await self.gate.sync()
         fixed: list[AgentCycle] = []
         async with self.uow_factory() as uow:
             cycles = await uow.agent.list_cycles(limit=500)
@@ -375,12 +390,12 @@ class TradingAgent:
         return cycle
 
     async def _observe(self) -> None:
+        """Let a simulated venue see the latest market, then bring the ledger up to the venue."""
         process = getattr(self.broker, "process_market", None)
-        if process is None:
-            return
-        for order in await process():
+        if process is not None:
+            await process()
+        for order in await self.gate.sync():
             if order.status is OrderStatus.FILLED:
-                self.metrics.trade_executed(order.instrument, order.side.value)
                 await self._notify(
                     EventKind.FILL,
                     f"Filled {order.side} {order.instrument}",
@@ -409,22 +424,11 @@ class TradingAgent:
             return await self._journal(
                 cycle, phase=CyclePhase.DONE, note="risk rejected: " + risk.reason
             )
-        working = self._working.get(decision.instrument)
-        if working is not None:
-            previous = await self.broker.get_order(working)
-            if previous is not None and not previous.status.is_terminal:
-                return await self._journal(
-                    cycle,
-                    phase=CyclePhase.DONE,
-                    note=f"previous order {working} on {decision.instrument} is still working",
-                )
-            self._working.pop(decision.instrument, None)
-        order = await self.order_for(decision)
-        if order is None:
+        size = risk.size if risk is not None else decision.suggested_size
+        if size is not None and size <= 0:
             return await self._journal(
                 cycle, phase=CyclePhase.DONE, note="nothing to trade at this size"
             )
-        notional = order.quantity * (decision.reference_price or Decimal(0))
         await self._notify(
             EventKind.DECISION,
             f"{decision.action} {decision.instrument}",
@@ -432,66 +436,31 @@ class TradingAgent:
             {
                 "instrument": decision.instrument,
                 "action": decision.action.value,
-                "size": str(order.quantity),
+                "size": str(size),
                 "confidence": f"{decision.confidence:.2f}",
             },
         )
+        notional = risk.notional if risk is not None else None
+        if notional is None and size is not None and decision.reference_price is not None:
+            notional = size * decision.reference_price
         if self.approvals.needs_approval(notional):
             approval = await self.approvals.request(decision)
             return await self._journal(
                 cycle, phase=CyclePhase.AWAITING_APPROVAL, note=f"awaiting approval {approval.id}"
             )
-        return await self._send(cycle, order)
+        return await self._execute(cycle, decision)
 
-    async def order_for(self, decision: Decision) -> Order | None:
-        """The order a decision implies: the risk-approved size, or closing the opposite position."""
-        instrument = self.decisions.instrument(decision.instrument)
-        side = Side.BUY if decision.action is Action.BUY else Side.SELL
-        size = decision.risk.size if decision.risk is not None else decision.suggested_size
-        if size is None:
-            position = (await self.broker.get_portfolio()).position(decision.instrument)
-            opposite = position.quantity * side.sign < 0
-            size = abs(position.quantity) if opposite else Decimal(0)
-        size = instrument.round_size(size)
-        if size <= 0:
-            return None
-        return Order(
-            client_order_id=client_order_id_for(decision.id),
-            decision_id=decision.id,
-            instrument=decision.instrument,
-            side=side,
-            quantity=size,
-            stop_loss=decision.stop_loss,
-            take_profit=decision.take_profit,
-            created_at=self.clock.now(),
-            updated_at=self.clock.now(),
-        )
-
-    async def _send(self, cycle: AgentCycle, order: Order) -> AgentCycle:
-        async with self._act_lock:
-            return await self._send_locked(cycle, order)
-
-    async def _send_locked(self, cycle: AgentCycle, order: Order) -> AgentCycle:
-        existing = await self.broker.get_order(order.client_order_id)
-        if existing is not None:
-            return await self._journal(
-                cycle,
-                phase=CyclePhase.DONE,
-                client_order_id=order.client_order_id,
-                note=f"order already at broker ({existing.status}); not resent",
-            )
+    async def _execute(self, cycle: AgentCycle, decision: Decision) -> AgentCycle:
+        """Hand ``decision`` to the execution gate and journal what it did."""
         cycle = await self._journal(
-            cycle, phase=CyclePhase.ACT, client_order_id=order.client_order_id
+            cycle, phase=CyclePhase.ACT, client_order_id=client_order_id_for(decision.id)
         )
-        async with self._fence():
-            sent = await self.broker.submit_order(order)
-        if not sent.status.is_terminal:
-            self._working[sent.instrument] = sent.client_order_id
-        if sent.status is OrderStatus.FILLED:
-            self.metrics.trade_executed(sent.instrument, sent.side.value)
-        return await self._journal(
-            cycle, phase=CyclePhase.DONE, note=f"order {sent.status}: {sent.side} {sent.quantity}"
-        )
+        result = await self.gate.execute(decision, fence=self._fence)
+        note = _gate_note(result)
+        if result.order is not None and result.order.status is OrderStatus.REJECTED:
+            self.progress.last_error = f"{decision.instrument}: {result.refused}"
+            return await self._journal(cycle, phase=CyclePhase.FAILED, note=note)
+        return await self._journal(cycle, phase=CyclePhase.DONE, note=note)
 
     def _fence(self) -> AbstractAsyncContextManager[None]:
         """With a lease: proceed only while our fencing token is current (else StaleLeader)."""
@@ -507,42 +476,44 @@ class TradingAgent:
             self._keeper = None
 
     async def execute_approved(self) -> list[str]:
-        """Send orders for approved decisions not yet at the broker (idempotent by client id)."""
+        """Send approved decisions not yet in the ledger through the gate (which re-checks them
+        now); one the gate or the venue refuses ends its approval expired or failed."""
+        if self.progress.run is None:
+            return []
         sent: list[str] = []
-        for decision_id in await self.approvals.approved_decision_ids():
-            coid = client_order_id_for(decision_id)
-            if await self.broker.get_order(coid) is not None:
-                continue
+        for approval, result in await send_approved(self.approvals, self.gate, fence=self._fence):
+            now = self.clock.now()
             async with self.uow_factory() as uow:
-                decision = await uow.decisions.get(decision_id)
-            if decision is None:
-                raise NotFoundError(f"approved decision {decision_id} is missing")
-            order = await self.order_for(decision)
-            if order is None or self.progress.run is None:
-                continue
-            cycle = AgentCycle(
-                run_id=self.progress.run.id,
-                seq=self.progress.cycles,
-                instrument=decision.instrument,
-                phase=CyclePhase.ACT,
-                decision_id=decision.id,
-                note="approved",
-                started_at=self.clock.now(),
-                updated_at=self.clock.now(),
-            )
-            async with self.uow_factory() as uow:
-                await uow.agent.add_cycle(cycle)
+                await uow.agent.add_cycle(
+                    AgentCycle(
+                        run_id=self.progress.run.id,
+                        seq=self.progress.cycles,
+                        instrument=approval.instrument,
+                        phase=CyclePhase.DONE,
+                        decision_id=approval.decision_id,
+                        client_order_id=client_order_id_for(approval.decision_id),
+                        note="approved; " + _gate_note(result),
+                        started_at=now,
+                        updated_at=now,
+                    )
+                )
                 await uow.commit()
-            await self._send(cycle, order)
-            sent.append(coid)
+            if result.sent and result.order is not None:
+                sent.append(result.order.client_order_id)
         return sent
 
     async def reconcile(self) -> dict[str, tuple[str, str]]:
-        """Compare the broker's positions with those ffe last saw; report every difference."""
+        """Before the first order: compare the venue's positions with those ffe last saw and with
+        the ledger's fills; report every difference (one notification)."""
         diffs, known = await reconcile_positions(self.broker, self.uow_factory)
+        ledger = await self.gate.ledger_differences()
         self.last_reconciliation = diffs
-        if known and diffs:
-            text = "; ".join(f"{s}: ffe saw {a}, broker has {b}" for s, (a, b) in diffs.items())
+        lines = (
+            [f"{s}: ffe saw {a}, broker has {b}" for s, (a, b) in diffs.items()] if known else []
+        )
+        lines += [f"{s}: ledger fills give {a}, venue has {b}" for s, (a, b) in ledger.items()]
+        if lines:
+            text = "; ".join(lines)
             log.warning("reconciliation: %s", text)
             await self._notify(EventKind.ERROR, "Positions differ from the broker", text)
         return diffs
@@ -587,3 +558,14 @@ class TradingAgent:
             )
         except Exception as exc:  # notifications never stop trading
             log.warning("notifier failed: %s", exc)
+
+
+def _gate_note(result: GateResult) -> str:
+    """The cycle journal's line for what the gate did."""
+    if result.duplicate:
+        status = result.order.status if result.order is not None else "unknown"
+        return f"order already sent ({status}); not resent"
+    if result.refused is not None:
+        return f"not sent: {result.refused}"[:500]
+    assert result.order is not None
+    return f"order {result.order.status}: {result.order.side} {result.order.quantity}"

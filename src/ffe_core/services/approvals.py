@@ -9,7 +9,7 @@ from decimal import Decimal
 from ffe_core.config import ApprovalSettings
 from ffe_core.domain.approvals import Approval, ApprovalStatus
 from ffe_core.domain.decisions import Decision
-from ffe_core.domain.errors import NotFoundError
+from ffe_core.domain.errors import ConflictError, NotFoundError
 from ffe_core.ports.clock import Clock
 from ffe_core.ports.notify import ApprovalChannel
 from ffe_core.ports.storage import UnitOfWorkFactory
@@ -30,8 +30,18 @@ def approval_summary(decision: Decision) -> str:
     return ", ".join(parts)
 
 
+class ApprovalConflict(ConflictError):
+    """The approval is not pending (any more); ``approval`` is its true state."""
+
+    def __init__(self, approval: Approval) -> None:
+        by = f" by {approval.decided_by}" if approval.decided_by else ""
+        why = f" ({approval.reason})" if approval.reason else ""
+        super().__init__(f"approval {approval.id} is already {approval.status}{by}{why}")
+        self.approval = approval
+
+
 class ApprovalService:
-    """Creates, lists and resolves approvals. Resolution is idempotent and never un-expires."""
+    """Creates, lists and resolves approvals; every status change is a conditional update."""
 
     def __init__(
         self,
@@ -53,20 +63,38 @@ class ApprovalService:
         return False
 
     async def request(self, decision: Decision) -> Approval:
-        """Create (once per decision) and present a pending approval."""
+        """Create (once per decision) and present a pending approval.
+
+        One pending approval per instrument and side: a newer decision supersedes the older one,
+        so repeated signals never pile up approvals each sized against the same flat book.
+        """
         now = self.clock.now()
+        size = decision.risk.size if decision.risk else decision.suggested_size
+        price = decision.reference_price
         approval = Approval(
             decision_id=decision.id,
             instrument=decision.instrument,
             summary=approval_summary(decision),
             created_at=now,
             expires_at=now + timedelta(seconds=self.settings.expiry_seconds),
+            action=decision.action.value,
+            size=size,
+            reference_price=price,
+            notional=size * price if size is not None and price is not None else None,
         )
         async with self.uow_factory() as uow:
-            existing = [a for a in await uow.approvals.list() if a.decision_id == decision.id]
-            if existing:
-                return existing[0]
-            await uow.approvals.add(approval)
+            pending = await uow.approvals.list(ApprovalStatus.PENDING)
+        existing = [a for a in pending if a.decision_id == decision.id]
+        if existing:
+            return existing[0]
+        for older in pending:
+            if older.instrument == decision.instrument and older.action == approval.action:
+                await self._move(older, older.supersede(decision.id))
+        async with self.uow_factory() as uow:
+            try:
+                await uow.approvals.add(approval)
+            except ConflictError:  # the same decision asked twice at once
+                return await self.get_by_decision(decision.id)
             await uow.commit()
         for channel in self.channels:
             try:
@@ -75,11 +103,27 @@ class ApprovalService:
                 log.warning("approval channel %s failed: %s", channel.name, exc)
                 continue
             if shown.channel_ref and shown.channel_ref != approval.channel_ref:
-                approval = shown
-                async with self.uow_factory() as uow:
-                    await uow.approvals.update(approval)
-                    await uow.commit()
+                approval = approval.model_copy(update={"channel_ref": shown.channel_ref})
+                await self._move(approval, approval, expected=ApprovalStatus.PENDING)
         return approval
+
+    async def get_by_decision(self, decision_id: str) -> Approval:
+        async with self.uow_factory() as uow:
+            found = [a for a in await uow.approvals.list() if a.decision_id == decision_id]
+        if not found:
+            raise NotFoundError(f"no approval for decision {decision_id!r}")
+        return found[0]
+
+    async def _move(
+        self, current: Approval, new: Approval, *, expected: ApprovalStatus | None = None
+    ) -> bool:
+        """One conditional update from ``expected`` (default: ``current``'s stored status)."""
+        async with self.uow_factory() as uow:
+            moved = await uow.approvals.transition(new, expected or current.status)
+            await uow.commit()
+        if moved and new.status is not current.status:
+            await self._show(new)
+        return moved
 
     async def get(self, approval_id: str) -> Approval:
         async with self.uow_factory() as uow:
@@ -96,50 +140,53 @@ class ApprovalService:
     async def expire_due(self) -> list[Approval]:
         now = self.clock.now()
         async with self.uow_factory() as uow:
-            due = [
-                a.expire()
-                for a in await uow.approvals.list(ApprovalStatus.PENDING)
-                if a.effective_status(now) is ApprovalStatus.EXPIRED
-            ]
-            for a in due:
-                await uow.approvals.update(a)
-            await uow.commit()
-        for a in due:
-            await self._show(a)
-        return due
+            pending = await uow.approvals.list(ApprovalStatus.PENDING)
+        due = [a for a in pending if a.effective_status(now) is ApprovalStatus.EXPIRED]
+        return [a.expire() for a in due if await self._move(a, a.expire())]
 
     async def _expire_if_due(self, approval: Approval) -> Approval:
         if approval.effective_status(self.clock.now()) is ApprovalStatus.EXPIRED and (
             approval.status is ApprovalStatus.PENDING
         ):
-            await self.expire_due()
-            return approval.expire()
+            await self._move(approval, approval.expire())
+            return await self._stored(approval.id)
+        return approval
+
+    async def _stored(self, approval_id: str) -> Approval:
+        async with self.uow_factory() as uow:
+            approval = await uow.approvals.get(approval_id)
+        if approval is None:
+            raise NotFoundError(f"unknown approval {approval_id!r}")
         return approval
 
     async def resolve(self, approval_id: str, approve: bool, by: str) -> Approval:
-        """Approve or reject. A repeat, a late tap or a tap after expiry returns the true state."""
+        """Approve or reject: one conditional update ``pending -> approved|rejected``.
+
+        Anything but a pending approval (resolved, expired, superseded, failed, or resolved by
+        someone else a moment earlier) raises ApprovalConflict carrying its true state.
+        """
         now = self.clock.now()
         target = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
-        async with self.uow_factory() as uow:
-            approval = await uow.approvals.get(approval_id)
-            if approval is None:
-                raise NotFoundError(f"unknown approval {approval_id!r}")
-            current = approval.effective_status(now)
-            if current is not ApprovalStatus.PENDING:
-                if current is ApprovalStatus.EXPIRED and approval.status is ApprovalStatus.PENDING:
-                    approval = approval.expire()
-                    await uow.approvals.update(approval)
-                    await uow.commit()
-                return approval
-            resolved = approval.resolve(target, by, now)
-            await uow.approvals.update(resolved)
-            await uow.commit()
-        await self._show(resolved)
+        approval = await self._expire_if_due(await self._stored(approval_id))
+        if approval.status is not ApprovalStatus.PENDING:
+            raise ApprovalConflict(approval)
+        resolved = approval.resolve(target, by, now)
+        if not await self._move(approval, resolved):
+            raise ApprovalConflict(await self._stored(approval_id))
         return resolved
 
-    async def approved_decision_ids(self) -> list[str]:
+    async def settle(self, approval: Approval, refused: str | None, *, expired: bool) -> Approval:
+        """After the gate: an approved decision it (or the venue) refused ends expired or failed."""
+        if refused is None or approval.status is not ApprovalStatus.APPROVED:
+            return approval
+        final = approval.expire(refused) if expired else approval.fail(refused)
+        await self._move(approval, final)
+        return await self._stored(approval.id)
+
+    async def approved(self) -> list[Approval]:
+        """Approved approvals, oldest first (the agent sends those not yet in the ledger)."""
         async with self.uow_factory() as uow:
-            return [a.decision_id for a in await uow.approvals.list(ApprovalStatus.APPROVED)]
+            return list(reversed(await uow.approvals.list(ApprovalStatus.APPROVED)))
 
     async def _show(self, approval: Approval) -> None:
         for channel in self.channels:

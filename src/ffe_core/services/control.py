@@ -141,9 +141,18 @@ class ControlService:
         return await self.approvals.find(ApprovalStatus.PENDING)
 
     async def resolve_approval(self, approval_id: str, approve: bool, by: str) -> Approval:
+        """Approve or reject (409 for anything not pending). An approval is sent through the
+        execution gate only after it is committed; while the kill switch is tripped nothing
+        can be approved. Returns the approval's state after the gate (approved, failed ...)."""
+        ks = self.agent.kill_switch()
+        if approve and ks.tripped:
+            raise ConflictError(
+                f"the kill switch is tripped ({ks.reason}); approving is refused until it is reset"
+            )
         approval = await self.approvals.resolve(approval_id, approve, by)
         if approval.status is ApprovalStatus.APPROVED and self.running:
             await self.agent.execute_approved()
+            approval = await self.approvals.get(approval.id)
         return approval
 
     async def close(self) -> None:

@@ -78,7 +78,10 @@ class DecisionService:
             for d in past
         ]
 
-    async def context_for(self, instrument: Instrument) -> DecisionContext:
+    async def context_for(
+        self, instrument: Instrument, portfolio: Portfolio | None = None
+    ) -> DecisionContext:
+        """Bars, indicators, memory and the account (``portfolio``, or the broker's now)."""
         bars = await self.market_data.get_bars(
             instrument,
             self.settings.market_data.interval,
@@ -89,7 +92,11 @@ class DecisionService:
         self._refuse_stale(instrument, bars)
         as_of = max(self.clock.now(), bars[-1].ts)
         return build_context(
-            instrument, bars, as_of, await self.portfolio(), await self.memory(instrument.symbol)
+            instrument,
+            bars,
+            as_of,
+            portfolio if portfolio is not None else await self.portfolio(),
+            await self.memory(instrument.symbol),
         )
 
     def _refuse_stale(self, instrument: Instrument, bars: Sequence[Bar]) -> None:

@@ -19,6 +19,7 @@ from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Action, ProviderVote
 from ffe_core.domain.errors import ConflictError
 from ffe_core.domain.orders import client_order_id_for
+from ffe_core.services.approvals import ApprovalConflict
 from ffe_entrypoints.container import Container, build_container, shutdown, startup
 from ffe_entrypoints.settings import load_settings
 
@@ -148,7 +149,9 @@ async def test_rejected_or_expired_approvals_never_trade(tmp_path: Path, outcome
         else:
             c.clock.override(providers.Object(_Later(c.clock(), timedelta(minutes=5))))
             c.approval_service().clock = c.clock()
-            late = await control.resolve_approval(approval.id, True, "bob")
+            with pytest.raises(ApprovalConflict, match="expired") as refused:
+                await control.resolve_approval(approval.id, True, "bob")
+            late = refused.value.approval
             assert late.status is ApprovalStatus.EXPIRED
             assert late.decided_by is None
         c.agent().clock = c.clock()

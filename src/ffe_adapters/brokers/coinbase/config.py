@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Literal
+from urllib.parse import urlsplit
+
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from ffe_core.domain.errors import ConfigError
+from ffe_core.ports.brokers import VenueKind
+
+LIVE_HOST = "api.coinbase.com"
+SANDBOX_HOST = "api-sandbox.coinbase.com"
+"""Coinbase's static Advanced Trade sandbox: no auth, pre-defined answers, no real orders."""
+HOSTS: dict[str, str] = {"sandbox": SANDBOX_HOST, "live": LIVE_HOST}
+VENUES: dict[str, VenueKind] = {"sandbox": VenueKind.SANDBOX, "live": VenueKind.LIVE}
 
 INTERVALS: dict[str, str] = {
     "1m": "ONE_MINUTE",
@@ -28,14 +40,25 @@ INTERVAL_SECONDS: dict[str, int] = {
 }
 
 
+def _hostname(host: str) -> str:
+    """``HTTPS://API.coinbase.com:443/`` -> ``api.coinbase.com``."""
+    text = host.strip()
+    return (urlsplit(text if "://" in text else f"//{text}").hostname or "").rstrip(".")
+
+
 class CoinbaseOptions(BaseModel):
-    """Credentials are a CDP API key name and its EC private key (PEM)."""
+    """Credentials are a CDP API key name and its EC private key (PEM).
+
+    ``environment`` (``sandbox`` by default, or ``live``) picks the host and declares what the
+    broker's orders reach; ``host`` overrides the host only (e.g. a local fake in tests).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     api_key: SecretStr | None = None
     api_secret: SecretStr | None = None
-    host: str = "api.coinbase.com"  # the SDK always speaks https to this host
+    environment: Literal["sandbox", "live"] = "sandbox"
+    host: str | None = None  # the SDK always speaks https to this host; default per environment
     timeout_seconds: float = Field(default=10.0, gt=0)
     retries: int = Field(default=3, ge=1, le=10)
     retry_backoff_seconds: float = Field(default=0.5, ge=0)
@@ -43,6 +66,25 @@ class CoinbaseOptions(BaseModel):
     quote_currency: str = "USD"
     order_lookup_limit: int = Field(default=100, ge=1, le=1000)
     symbols: dict[str, str] = Field(default_factory=dict)  # ffe symbol -> product id overrides
+
+    @property
+    def venue(self) -> VenueKind:
+        return VENUES[self.environment]
+
+    def trading_host(self) -> str:
+        """The host orders go to; a sandbox environment pointed at the live host is refused."""
+        host = self.host or HOSTS[self.environment]
+        if self.environment == "sandbox" and _hostname(host) == LIVE_HOST:
+            raise ConfigError(
+                f"adapters.coinbase.host is {LIVE_HOST} but adapters.coinbase.environment "
+                "is sandbox: set environment: live for real orders, or drop the host"
+            )
+        return host
+
+    def data_host(self) -> str:
+        """The host read-only market data comes from: the live one unless overridden (public
+        candles and order books are not in the sandbox, and reading them places no order)."""
+        return self.host or LIVE_HOST
 
     def product_id(self, symbol: str) -> str:
         """``BTC-USD`` is ``BTC-USD`` on Coinbase unless overridden."""

@@ -21,6 +21,7 @@ from ffe_core.config import Settings
 from ffe_core.domain.errors import InvalidOrder, NotFoundError
 from ffe_core.domain.orders import Fill, Order, OrderStatus, OrderType, Side
 from ffe_core.domain.portfolio import Portfolio, Position, TradingMode
+from ffe_core.ports.brokers import VenueKind
 
 STATUS: dict[str, OrderStatus] = {
     "PENDING": OrderStatus.SUBMITTED,
@@ -97,6 +98,7 @@ class CoinbaseBroker:
         self._opts = options
         self._settings = settings
         self.mode: TradingMode = settings.trading.mode
+        self.venue: VenueKind = options.venue
 
     async def submit_order(self, order: Order) -> Order:
         """Place ``order`` once: a known client order id returns the venue's order."""

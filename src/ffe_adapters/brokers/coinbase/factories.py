@@ -12,14 +12,15 @@ from ffe_adapters.hookspecs import AdapterContext
 from ffe_core.domain.errors import ConfigError
 
 
-def make_client(options: CoinbaseOptions, *, require_keys: bool) -> CoinbaseClient:
+def make_client(options: CoinbaseOptions, *, trading: bool) -> CoinbaseClient:
+    """A client for trading (keys required; the environment's host) or for read-only data."""
     key, secret = options.api_key, options.api_secret
-    if require_keys and (key is None or secret is None):
+    if trading and (key is None or secret is None):
         raise ConfigError("adapters.coinbase.api_key and api_secret are required for trading")
     rest = RESTClient(
         api_key=key.get_secret_value() if key else None,
         api_secret=secret.get_secret_value() if secret else None,
-        base_url=options.host,
+        base_url=options.trading_host() if trading else options.data_host(),
         timeout=int(max(options.timeout_seconds, 1)),
     )
     return CoinbaseClient(rest, timeout=options.timeout_seconds)
@@ -27,9 +28,9 @@ def make_client(options: CoinbaseOptions, *, require_keys: bool) -> CoinbaseClie
 
 def make_coinbase_broker(ctx: AdapterContext) -> CoinbaseBroker:
     options = CoinbaseOptions.model_validate(dict(ctx.options))
-    return CoinbaseBroker(make_client(options, require_keys=True), options, ctx.settings)
+    return CoinbaseBroker(make_client(options, trading=True), options, ctx.settings)
 
 
 def make_coinbase_market_data(ctx: AdapterContext) -> CoinbaseMarketData:
     options = CoinbaseOptions.model_validate(dict(ctx.options))
-    return CoinbaseMarketData(make_client(options, require_keys=False), options, ctx.clock)
+    return CoinbaseMarketData(make_client(options, trading=False), options, ctx.clock)

@@ -11,17 +11,15 @@ from ffe_adapters.brokers.oanda.data import OandaMarketData
 from ffe_adapters.brokers.oanda.execution import OandaBroker
 from ffe_adapters.hookspecs import AdapterContext
 from ffe_core.domain.errors import ConfigError
-from ffe_core.domain.portfolio import TradingMode
 
 
-def make_client(options: OandaOptions, *, trading_mode: TradingMode) -> OandaClient:
-    """An API client; the ``live`` environment is refused unless trading.mode is live."""
+def make_client(options: OandaOptions) -> OandaClient:
+    """An API client for the configured environment (whether a live one may trade is the
+    container's decision: see ``OandaBroker.venue``)."""
     if options.access_token is None:
         raise ConfigError("adapters.oanda.access_token is required")
     if options.environment not in TRADING_ENVIRONMENTS:
         raise ConfigError(f"adapters.oanda.environment {options.environment!r} is unknown")
-    if options.environment == "live" and trading_mode is not TradingMode.LIVE:
-        raise ConfigError("adapters.oanda.environment is live but trading.mode is not live")
     api = API(
         access_token=options.access_token.get_secret_value(),
         environment=options.environment,
@@ -34,10 +32,10 @@ def make_oanda_broker(ctx: AdapterContext) -> OandaBroker:
     options = OandaOptions.model_validate(dict(ctx.options))
     if not options.account_id:
         raise ConfigError("adapters.oanda.account_id is required for trading")
-    client = make_client(options, trading_mode=ctx.settings.trading.mode)
+    client = make_client(options)
     return OandaBroker(client, options, ctx.settings)
 
 
 def make_oanda_market_data(ctx: AdapterContext) -> OandaMarketData:
     options = OandaOptions.model_validate(dict(ctx.options))
-    return OandaMarketData(make_client(options, trading_mode=ctx.settings.trading.mode), options)
+    return OandaMarketData(make_client(options), options)

@@ -1,7 +1,8 @@
 """PaperBroker: a simulated venue whose every state change is one storage transaction.
 
-Orders, fills and the cash/positions ledger live behind the UnitOfWork, so a restarted process
-continues where the last one stopped, and a resubmitted client order id returns the recorded
+The venue's book (``uow.venue_orders``, ``uow.venue_fills``, ``uow.accounts``) lives behind the
+UnitOfWork, apart from ffe's ledger, which the execution gate writes from what this venue reports
+exactly as for a real one. A restarted process continues where the last one stopped, and a resubmitted client order id returns the recorded
 order instead of trading twice. Prices come from a MarketDataSource; execution follows
 :mod:`ffe_core.services.fill_model`.
 
@@ -28,6 +29,7 @@ from ffe_core.domain.instruments import Instrument
 from ffe_core.domain.market import Bar, Quote
 from ffe_core.domain.orders import Fill, Order, OrderStatus, OrderType, Side
 from ffe_core.domain.portfolio import Portfolio, TradingMode
+from ffe_core.ports.brokers import VenueKind
 from ffe_core.ports.clock import Clock
 from ffe_core.ports.market_data import MarketDataSource
 from ffe_core.ports.storage import UnitOfWork, UnitOfWorkFactory
@@ -89,6 +91,7 @@ class PaperBroker:
     """The Broker port over simulated execution and persisted state."""
 
     name = "paper"
+    venue = VenueKind.SIMULATED
     mode = TradingMode.PAPER
 
     def __init__(
@@ -118,7 +121,7 @@ class PaperBroker:
     async def submit_order(self, order: Order) -> Order:
         """Accept, try to fill, persist; a known client order id returns the recorded order."""
         async with self._uow() as uow:
-            existing = await uow.orders.get(order.client_order_id)
+            existing = await uow.venue_orders.get(order.client_order_id)
         if existing is not None:
             return await self._refresh(existing)
         instrument = self._instrument(order.instrument)
@@ -133,7 +136,7 @@ class PaperBroker:
         accepted = self._accept(order, instrument)
         market = await self._market(accepted, instrument)
         async with self._uow() as uow:
-            raced = await uow.orders.get(accepted.client_order_id)
+            raced = await uow.venue_orders.get(accepted.client_order_id)
             if raced is not None:
                 return raced
             portfolio = await self._load(uow)
@@ -141,10 +144,10 @@ class PaperBroker:
                 final, fill, portfolio = self._execute(accepted, instrument, market, portfolio)
             except (InsufficientFunds, InvalidOrder) as exc:
                 rejected = accepted.transition(OrderStatus.REJECTED, reject_reason=str(exc))
-                await uow.orders.add(rejected)
+                await uow.venue_orders.add(rejected)
                 await uow.commit()
                 raise
-            await uow.orders.add(final)
+            await uow.venue_orders.add(final)
             await self._record_fill(uow, fill, portfolio)
             await uow.commit()
         if fill is not None:
@@ -154,19 +157,19 @@ class PaperBroker:
     async def get_order(self, client_order_id: str) -> Order | None:
         """The recorded order, after re-checking it against the market if it is still resting."""
         async with self._uow() as uow:
-            order = await uow.orders.get(client_order_id)
+            order = await uow.venue_orders.get(client_order_id)
         return None if order is None else await self._refresh(order)
 
     async def cancel_order(self, client_order_id: str) -> Order:
         """Cancel a resting order; a finished order is returned unchanged."""
         async with self._uow() as uow:
-            order = await uow.orders.get(client_order_id)
+            order = await uow.venue_orders.get(client_order_id)
             if order is None:
                 raise NotFoundError(f"order {client_order_id} not found on the paper account")
             if order.status.is_terminal:
                 return order
             canceled = order.transition(OrderStatus.CANCELED)
-            await uow.orders.update(canceled)
+            await uow.venue_orders.update(canceled)
             await uow.commit()
         return canceled
 
@@ -176,7 +179,7 @@ class PaperBroker:
 
     async def list_fills(self, client_order_id: str | None = None) -> list[Fill]:
         async with self._uow() as uow:
-            return await uow.fills.list(client_order_id)
+            return await uow.venue_fills.list(client_order_id)
 
     async def close(self) -> None:
         """Nothing to release: storage and market data belong to the container."""
@@ -186,7 +189,7 @@ class PaperBroker:
     async def process_market(self) -> list[Order]:
         """Re-check every resting order against the latest market data; returns those that moved."""
         async with self._uow() as uow:
-            resting = [o for s in OPEN_STATUSES for o in await uow.orders.list(status=s)]
+            resting = [o for s in OPEN_STATUSES for o in await uow.venue_orders.list(status=s)]
         changed = []
         for order in resting:
             after = await self._refresh(order)
@@ -242,14 +245,14 @@ class PaperBroker:
     async def _rest(self, order: Order) -> None:
         instrument = self._instrument(order.instrument)
         async with self._uow() as uow:
-            if await uow.orders.get(order.client_order_id) is None:
-                await uow.orders.add(self._accept(order, instrument))
+            if await uow.venue_orders.get(order.client_order_id) is None:
+                await uow.venue_orders.add(self._accept(order, instrument))
                 await uow.commit()
 
     async def _settle_brackets(self) -> list[Order]:
         """Cancel protective orders whose sibling filled or whose position is gone (OCO)."""
         async with self._uow() as uow:
-            orders = await uow.orders.list()
+            orders = await uow.venue_orders.list()
             portfolio = await self._load(uow)
         by_id = {o.client_order_id: o for o in orders}
         canceled = []
@@ -296,12 +299,12 @@ class PaperBroker:
 
     async def _record_new(self, order: Order) -> None:
         async with self._uow() as uow:
-            if await uow.orders.get(order.client_order_id) is None:
-                await uow.orders.add(order)
+            if await uow.venue_orders.get(order.client_order_id) is None:
+                await uow.venue_orders.add(order)
                 await uow.commit()
 
     async def _record_fill(self, uow: UnitOfWork, fill: Fill | None, portfolio: Portfolio) -> None:
-        if fill is not None and await uow.fills.add(fill):
+        if fill is not None and await uow.venue_fills.add(fill):
             await uow.accounts.save(self._account_id, portfolio)
 
     async def _market(self, order: Order, instrument: Instrument) -> Sequence[Bar | Quote]:
@@ -363,7 +366,7 @@ class PaperBroker:
         if not market:
             return order
         async with self._uow() as uow:
-            current = await uow.orders.get(order.client_order_id)
+            current = await uow.venue_orders.get(order.client_order_id)
             if current is None or current.status not in OPEN_STATUSES:
                 return current or order
             portfolio = await self._load(uow)
@@ -373,7 +376,7 @@ class PaperBroker:
                 final, fill = current.transition(OrderStatus.REJECTED, reject_reason=str(exc)), None
             if final == current:
                 return current
-            await uow.orders.update(final)
+            await uow.venue_orders.update(final)
             await self._record_fill(uow, fill, portfolio)
             await uow.commit()
         return final

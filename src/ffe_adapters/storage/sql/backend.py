@@ -26,6 +26,7 @@ from ffe_adapters.storage.sql.repositories import (
     SqlProviderStats,
     SqlState,
 )
+from ffe_adapters.storage.sql.tables import VenueFillRow, VenueOrderRow
 from ffe_core.config import StorageSettings
 from ffe_core.domain.errors import ConfigError
 
@@ -44,6 +45,8 @@ class SqlUnitOfWork:
         self.decisions = SqlDecisions(s)
         self.orders = SqlOrders(s)
         self.fills = SqlFills(s)
+        self.venue_orders = SqlOrders(s, VenueOrderRow)
+        self.venue_fills = SqlFills(s, VenueFillRow)
         self.accounts = SqlAccounts(s)
         self.provider_stats = SqlProviderStats(s)
         self.agent = SqlAgent(s)

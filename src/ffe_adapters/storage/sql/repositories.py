@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +22,8 @@ from ffe_adapters.storage.sql.tables import (
     PositionRow,
     ProviderStatsRow,
     StateRow,
+    VenueFillRow,
+    VenueOrderRow,
     VoteRow,
 )
 from ffe_core.domain.agent import AgentCycle, AgentRun, AgentState
@@ -113,11 +115,16 @@ class SqlDecisions:
 
 
 class SqlOrders:
-    def __init__(self, session: AsyncSession) -> None:
-        self._s = session
+    """Orders in ``row``'s table: the ledger (default) or the simulated venue's book."""
 
-    def _row(self, order: Order) -> OrderRow:
-        return OrderRow(
+    def __init__(
+        self, session: AsyncSession, row: type[OrderRow] | type[VenueOrderRow] = OrderRow
+    ) -> None:
+        self._s = session
+        self._t = row
+
+    def _row(self, order: Order) -> OrderRow | VenueOrderRow:
+        return self._t(
             client_order_id=order.client_order_id,
             decision_id=order.decision_id,
             instrument=order.instrument,
@@ -130,7 +137,7 @@ class SqlOrders:
         )
 
     async def add(self, order: Order) -> None:
-        if await self._s.get(OrderRow, order.client_order_id) is not None:
+        if await self._s.get(self._t, order.client_order_id) is not None:
             raise ConflictError(f"order {order.client_order_id} exists")
         self._s.add(self._row(order))
         try:
@@ -139,7 +146,7 @@ class SqlOrders:
             raise ConflictError(f"order {order.client_order_id} exists") from None
 
     async def get(self, client_order_id: str) -> Order | None:
-        row = await self._s.get(OrderRow, client_order_id)
+        row: Any = await self._s.get(self._t, client_order_id)
         return None if row is None else Order.model_validate(row.payload)
 
     async def update(self, order: Order) -> None:
@@ -148,24 +155,31 @@ class SqlOrders:
     async def list(
         self, *, status: OrderStatus | None = None, instrument: str | None = None
     ) -> list[Order]:
-        stmt = select(OrderRow).order_by(OrderRow.created_at, OrderRow.client_order_id)
+        t = self._t
+        stmt = select(t).order_by(t.created_at, t.client_order_id)
         if status is not None:
-            stmt = stmt.where(OrderRow.status == status.value)
+            stmt = stmt.where(t.status == status.value)
         if instrument is not None:
-            stmt = stmt.where(OrderRow.instrument == instrument)
-        return [Order.model_validate(r.payload) for r in (await self._s.scalars(stmt)).all()]
+            stmt = stmt.where(t.instrument == instrument)
+        rows: Sequence[Any] = (await self._s.scalars(stmt)).all()
+        return [Order.model_validate(r.payload) for r in rows]
 
 
 class SqlFills:
-    def __init__(self, session: AsyncSession) -> None:
+    """Fills in ``row``'s table: the ledger (default) or the simulated venue's executions."""
+
+    def __init__(
+        self, session: AsyncSession, row: type[FillRow] | type[VenueFillRow] = FillRow
+    ) -> None:
         self._s = session
+        self._t = row
 
     async def add(self, fill: Fill) -> bool:
-        if await self._s.get(FillRow, fill.fill_id) is not None:
+        if await self._s.get(self._t, fill.fill_id) is not None:
             return False
-        seq = (await self._s.scalar(select(func.max(FillRow.seq)))) or 0
+        seq = (await self._s.scalar(select(func.max(self._t.seq)))) or 0
         self._s.add(
-            FillRow(
+            self._t(
                 fill_id=fill.fill_id,
                 client_order_id=fill.client_order_id,
                 instrument=fill.instrument,
@@ -178,10 +192,11 @@ class SqlFills:
         return True
 
     async def list(self, client_order_id: str | None = None) -> list[Fill]:
-        stmt = select(FillRow).order_by(FillRow.seq)
+        stmt = select(self._t).order_by(self._t.seq)
         if client_order_id is not None:
-            stmt = stmt.where(FillRow.client_order_id == client_order_id)
-        return [Fill.model_validate(r.payload) for r in (await self._s.scalars(stmt)).all()]
+            stmt = stmt.where(self._t.client_order_id == client_order_id)
+        rows: Sequence[Any] = (await self._s.scalars(stmt)).all()
+        return [Fill.model_validate(r.payload) for r in rows]
 
 
 class SqlAccounts:
@@ -338,6 +353,17 @@ class SqlApprovals:
 
     async def update(self, approval: Approval) -> None:
         await self._s.merge(self._row(approval))
+
+    async def transition(self, approval: Approval, expected: ApprovalStatus) -> bool:
+        # One conditional UPDATE: concurrent writers serialise on the row, and only the first
+        # finds the expected status (SQLite: the statement takes the write lock before reading).
+        result = await self._s.execute(
+            update(ApprovalRow)
+            .where(ApprovalRow.id == approval.id, ApprovalRow.status == expected.value)
+            .values(status=approval.status.value, payload=_json(approval))
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
 
     async def list(self, status: ApprovalStatus | None = None) -> list[Approval]:
         stmt = select(ApprovalRow).order_by(ApprovalRow.created_at.desc())

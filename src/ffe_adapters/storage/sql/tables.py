@@ -97,8 +97,9 @@ class VoteRow(Base):
     cost_usd: Mapped[float] = mapped_column(Float)
 
 
-class OrderRow(Base):
-    __tablename__ = "orders"
+class _OrderColumns:
+    """The columns of an order book (the ledger's and the simulated venue's)."""
+
     client_order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     decision_id: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
     instrument: Mapped[str] = mapped_column(String(32), index=True)
@@ -110,14 +111,37 @@ class OrderRow(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(Payload)
 
 
-class FillRow(Base):
-    __tablename__ = "fills"
+class _FillColumns:
     fill_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     client_order_id: Mapped[str] = mapped_column(String(64), index=True)
     instrument: Mapped[str] = mapped_column(String(32))
     ts: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     seq: Mapped[int] = mapped_column(Integer, index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(Payload)
+
+
+class OrderRow(_OrderColumns, Base):
+    """The ledger: every order ffe sent, whatever the venue."""
+
+    __tablename__ = "orders"
+
+
+class FillRow(_FillColumns, Base):
+    """The ledger: every fill any venue reported."""
+
+    __tablename__ = "fills"
+
+
+class VenueOrderRow(_OrderColumns, Base):
+    """The simulated venue's own order book (the paper broker)."""
+
+    __tablename__ = "venue_orders"
+
+
+class VenueFillRow(_FillColumns, Base):
+    """The simulated venue's own executions (the paper broker)."""
+
+    __tablename__ = "venue_fills"
 
 
 class AccountRow(Base):

@@ -72,7 +72,7 @@ def options() -> CoinbaseOptions:
 
 @pytest.fixture
 def broker(options: CoinbaseOptions) -> CoinbaseBroker:
-    return CoinbaseBroker(make_client(options, require_keys=True), options, Settings())
+    return CoinbaseBroker(make_client(options, trading=True), options, Settings())
 
 
 @pytest.fixture
@@ -209,7 +209,7 @@ async def test_fills_of_an_order(broker, mocked) -> None:
 
 async def test_candles_and_quote(options, mocked) -> None:
     clock = ManualClock(datetime(2026, 1, 5, 14, 0, tzinfo=UTC))
-    data = CoinbaseMarketData(make_client(options, require_keys=False), options, clock)
+    data = CoinbaseMarketData(make_client(options, trading=False), options, clock)
     mocked.get(f"{BASE}/market/products/BTC-USD/candles", json=body("public_candles"))
     mocked.get(f"{BASE}/market/product_book", json=body("public_product_book"))
     inst = Settings().instrument("BTC-USD")

@@ -16,20 +16,16 @@ from ffe_adapters.brokers.oanda.config import OandaOptions
 from ffe_adapters.brokers.oanda.data import OandaMarketData
 from ffe_adapters.brokers.oanda.execution import OandaBroker
 from ffe_adapters.brokers.oanda.factories import make_client
-from ffe_adapters.brokers.oanda.plugin import ffe_brokers
-from ffe_adapters.hookspecs import AdapterContext
 from ffe_core.config import Settings
 from ffe_core.domain.errors import (
     AuthenticationFailed,
     BrokerUnavailable,
-    ConfigError,
     InsufficientFunds,
     InvalidOrder,
     MarketClosed,
     RateLimited,
 )
 from ffe_core.domain.orders import Order, OrderStatus, Side
-from ffe_core.domain.portfolio import TradingMode
 from ffe_core.ports.brokers import Broker
 
 HERE = Path(__file__).parent / "responses"
@@ -68,7 +64,7 @@ def options() -> OandaOptions:
 
 @pytest.fixture
 def broker(options: OandaOptions) -> OandaBroker:
-    return OandaBroker(make_client(options, trading_mode=TradingMode.PAPER), options, Settings())
+    return OandaBroker(make_client(options), options, Settings())
 
 
 @pytest.fixture
@@ -188,7 +184,7 @@ async def test_summary_and_positions_become_a_portfolio(broker, mocked) -> None:
 
 
 async def test_candles_and_pricing(options, mocked) -> None:
-    data = OandaMarketData(make_client(options, trading_mode=TradingMode.PAPER), options)
+    data = OandaMarketData(make_client(options), options)
     mocked.get(f"{API}/v3/instruments/EUR_USD/candles", json=body("candles"))
     mocked.get(f"{ACC}/pricing", json=body("pricing"))
     inst = Settings().instrument("EUR-USD")
@@ -198,16 +194,6 @@ async def test_candles_and_pricing(options, mocked) -> None:
     assert bars[-1].close == 10507.8
     quote = await data.get_quote(inst)
     assert (quote.bid, quote.ask) == (Decimal("1.12157"), Decimal("1.12170"))
-
-
-def test_live_environment_needs_live_mode() -> None:
-    ctx = AdapterContext(
-        name="oanda",
-        settings=Settings(),
-        options={"access_token": "t", "account_id": ACCOUNT, "environment": "live"},
-    )
-    with pytest.raises(ConfigError, match=r"trading\.mode"):
-        ffe_brokers()["oanda"](ctx)
 
 
 async def test_all_fills_of_the_account_are_read_page_by_page(broker, mocked) -> None:

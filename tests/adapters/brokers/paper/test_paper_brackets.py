@@ -100,5 +100,5 @@ async def test_brackets_are_placed_once_even_if_asked_twice(store, market) -> No
     await broker.submit_order(entry())  # resubmission: idempotent, no second bracket
     await broker.process_market()
     async with store() as uow:
-        ids = [o.client_order_id for o in await uow.orders.list()]
+        ids = [o.client_order_id for o in await uow.venue_orders.list()]
     assert sorted(ids) == sorted(["ffe-e1", bracket_id("ffe-e1", "sl"), bracket_id("ffe-e1", "tp")])

@@ -164,8 +164,8 @@ async def test_crash_during_persistence_then_resubmit_gives_one_order_one_fill(
     await reborn.submit_order(order(qty="2"))
     await reborn.submit_order(order(qty="2"))
     async with store() as uow:
-        assert len(await uow.orders.list()) == 1
-        assert len(await uow.fills.list()) == 1
+        assert len(await uow.venue_orders.list()) == 1
+        assert len(await uow.venue_fills.list()) == 1
     assert (await reborn.get_portfolio()).position("AAPL").quantity == 2
 
 

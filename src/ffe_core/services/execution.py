@@ -1,0 +1,458 @@
+"""The execution gate: the only code that sends an order to a venue.
+
+Every path that trades — the agent's cycle, an approved decision (API, CLI, Telegram) — hands the
+gate a decision. At the moment of sending, not at decision time, the gate checks in one place,
+against the *current* account, working orders and pending exposure: the venue against the trading
+mode, one working order per instrument, the approval's age and price drift, the kill switch, and
+every risk limit (the risk manager re-sizes the decision now; what was approved is the cap). It
+records the order in the ledger before sending (so nothing is ever sent twice, even across
+processes: the client order id is unique in the ledger) and records every fill the venue reports,
+for every venue, in the same ledger.
+
+A venue's own protective orders (the paper broker's OCO exits, Coinbase's bracket) belong to the
+entry that passed the gate; their fills reach the ledger through :meth:`ExecutionGate.sync`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Iterable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from ffe_core.config import Settings
+from ffe_core.domain.approvals import Approval
+from ffe_core.domain.context import DecisionContext
+from ffe_core.domain.decisions import Action, Decision
+from ffe_core.domain.errors import BrokerError, BrokerUnavailable, ConflictError
+from ffe_core.domain.instruments import Instrument
+from ffe_core.domain.orders import Fill, Order, OrderStatus, Side, client_order_id_for
+from ffe_core.domain.portfolio import Portfolio, TradingMode, replay
+from ffe_core.ports.brokers import Broker, VenueKind
+from ffe_core.ports.clock import Clock
+from ffe_core.ports.control import KillSwitchState
+from ffe_core.ports.metrics import Metrics, NullMetrics
+from ffe_core.ports.notify import EventKind, Notification, Notifier
+from ffe_core.ports.storage import UnitOfWorkFactory
+from ffe_core.services.approvals import ApprovalService
+from ffe_core.services.decisions import RiskCheck
+from ffe_core.services.risk_sizing import dec
+
+log = logging.getLogger(__name__)
+
+Fence = Callable[[], AbstractAsyncContextManager[None]]
+"""Proceed only while this process may trade (the leader lease's fencing token)."""
+
+
+class MarketContext(Protocol):
+    """What the gate needs to re-check a decision now (``DecisionService`` provides it)."""
+
+    def instrument(self, symbol: str) -> Instrument: ...
+
+    async def context_for(
+        self, instrument: Instrument, portfolio: Portfolio | None = None
+    ) -> DecisionContext: ...
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """What happened to one decision at the gate."""
+
+    order: Order | None = None  # the order as recorded in the ledger (None if nothing was sent)
+    refused: str | None = None  # why nothing was sent
+    expired: bool = False  # refused because the approval was stale (age or price drift)
+    duplicate: bool = False  # the decision's order was already sent; it is never sent again
+
+    @property
+    def sent(self) -> bool:
+        return self.order is not None and not self.duplicate
+
+
+def live_confirmed(settings: Settings) -> bool:
+    """Live orders need ``trading.mode: live`` and ``trading.confirm_live: true``."""
+    return settings.trading.mode is TradingMode.LIVE and settings.trading.confirm_live
+
+
+def venue_refusal(settings: Settings, broker: object) -> str | None:
+    """Why ``broker`` may not trade under ``settings`` (None when it may): a live venue, or an
+    adapter that does not declare its venue, needs live trading configured and confirmed."""
+    venue = broker.venue if isinstance(broker, Broker) else None
+    if venue in (VenueKind.SIMULATED, VenueKind.SANDBOX) or (
+        venue is VenueKind.LIVE and live_confirmed(settings)
+    ):
+        return None
+    name = broker.name if isinstance(broker, Broker) else type(broker).__name__
+    what = "a live venue" if venue is VenueKind.LIVE else "an undeclared venue (no Broker.venue)"
+    trading = settings.trading
+    return (
+        f"trading.broker {name!r} reaches {what} (real orders): that needs trading.mode: live "
+        f"and trading.confirm_live: true (now trading.mode: {trading.mode.value}, "
+        f"trading.confirm_live: {str(trading.confirm_live).lower()})"
+    )
+
+
+def with_pending(
+    portfolio: Portfolio, working: Iterable[Order], prices: dict[str, Decimal]
+) -> Portfolio:
+    """``portfolio`` as if every working order filled now at its limit (or the mark): the
+    exposure the limits must count before the venue has filled anything."""
+    book = portfolio
+    for order in working:
+        price = order.limit_price or order.stop_price or prices.get(order.instrument)
+        if not price or order.remaining <= 0:
+            continue
+        book = book.apply(
+            Fill(
+                client_order_id=order.client_order_id,
+                instrument=order.instrument,
+                side=order.side,
+                quantity=order.remaining,
+                price=price,
+            )
+        )
+    return book
+
+
+def merge_venue(local: Order, venue: Order) -> Order:
+    """The ledger's order updated with what the venue reports (the venue's state wins)."""
+    return local.model_copy(
+        update={
+            "status": venue.status,
+            "quantity": venue.quantity,
+            "filled_quantity": venue.filled_quantity,
+            "average_fill_price": venue.average_fill_price,
+            "venue_order_id": venue.venue_order_id or local.venue_order_id,
+            "reject_reason": venue.reject_reason or local.reject_reason,
+            "updated_at": venue.updated_at,
+        }
+    )
+
+
+class ExecutionGate:
+    """Checks, records and sends orders; keeps the ledger equal to what the venue reports."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        broker: Broker,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        market: MarketContext,
+        *,
+        risk: RiskCheck | None = None,
+        kill_switch: Callable[[], KillSwitchState] | None = None,
+        notifier: Notifier | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.settings = settings
+        self.broker = broker
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.market = market
+        self.risk = risk
+        self.kill_switch = kill_switch or KillSwitchState
+        self.notifier = notifier
+        self.metrics = metrics or NullMetrics()
+        self._lock = asyncio.Lock()  # one decision at a time: checks and send are one step
+
+    # --- sending -----------------------------------------------------------------------------
+
+    async def execute(
+        self, decision: Decision, *, approval: Approval | None = None, fence: Fence | None = None
+    ) -> GateResult:
+        """Check ``decision`` against the account now and send its order, or say why not."""
+        async with self._lock:
+            result = await self._execute(decision, approval, fence or contextlib.nullcontext)
+        if result.refused is not None:
+            log.info("gate refused %s %s: %s", decision.action, decision.instrument, result.refused)
+            await self._notify(
+                EventKind.RISK_REJECTION,
+                f"Gate refused {decision.action} {decision.instrument}",
+                result.refused,
+                {"instrument": decision.instrument, "action": decision.action.value},
+            )
+        return result
+
+    async def preview_size(self, decision: Decision) -> Decimal | None:
+        """The size the gate would send for ``decision`` now (None if it would send nothing)."""
+        async with self._lock:
+            checked = await self._check(decision, None)
+        return checked.quantity if isinstance(checked, Order) else None
+
+    async def _execute(
+        self, decision: Decision, approval: Approval | None, fence: Fence
+    ) -> GateResult:
+        coid = client_order_id_for(decision.id)
+        async with self.uow_factory() as uow:
+            known = await uow.orders.get(coid)
+        if known is not None:
+            return GateResult(order=known, duplicate=True)
+        at_venue = await self.broker.get_order(coid)
+        if at_venue is not None:  # sent by an older build or outside the ledger: adopt it
+            return GateResult(order=await self._adopt(at_venue, decision.id), duplicate=True)
+        checked = await self._check(decision, approval)
+        if isinstance(checked, GateResult):
+            return checked
+        return await self._send(checked, fence)
+
+    async def _check(self, decision: Decision, approval: Approval | None) -> Order | GateResult:
+        refusal = venue_refusal(self.settings, self.broker)
+        if refusal is not None:
+            return GateResult(refused=refusal)
+        if decision.action is Action.HOLD:
+            return GateResult(refused="hold: nothing to send")
+        if decision.risk is not None and not decision.risk.approved:
+            return GateResult(refused=f"risk rejected the decision: {decision.risk.reason}")
+        instrument = self.market.instrument(decision.instrument)
+        working = await self.working_orders()
+        busy = [o for o in working if o.instrument == decision.instrument]
+        if busy:
+            return GateResult(
+                refused=f"order {busy[0].client_order_id} on {decision.instrument} is still working"
+            )
+        portfolio = await self.broker.get_portfolio()
+        side = Side.BUY if decision.action is Action.BUY else Side.SELL
+        held = portfolio.position(decision.instrument).quantity
+        reducing = held * side.sign < 0
+        context = await self.market.context_for(instrument, portfolio)
+        price = dec(context.last_price)
+        marks = {decision.instrument: price}
+        for other in {o.instrument for o in working} - set(marks):  # price what is pending
+            other_context = await self.market.context_for(self.market.instrument(other), portfolio)
+            marks[other] = dec(other_context.last_price)
+        pending = with_pending(portfolio, working, marks)
+        if pending is not portfolio:
+            context = context.model_copy(update={"portfolio": pending})
+        if approval is not None:
+            stale = self._staleness(decision, price)
+            if stale is not None:
+                return GateResult(refused=stale, expired=True)
+        ks = self.kill_switch()
+        if ks.tripped and not reducing:
+            return GateResult(refused=f"kill switch tripped: {ks.reason or 'drawdown limit'}")
+        return self._order(decision, instrument, side, await self._size(decision, context))
+
+    def _staleness(self, decision: Decision, price: Decimal) -> str | None:
+        cfg = self.settings.approvals
+        age = (self.clock.now() - decision.created_at).total_seconds()
+        if age > cfg.max_age_seconds:
+            return (
+                f"expired: decided {age:.0f}s ago, older than approvals.max_age_seconds "
+                f"{cfg.max_age_seconds:g}"
+            )
+        ref = decision.reference_price
+        if ref is not None and ref > 0:
+            drift = abs(price - ref) / ref
+            if drift > Decimal(str(cfg.max_price_drift)):
+                return (
+                    f"expired: price moved {drift:.2%} from {ref} to {price}, more than "
+                    f"approvals.max_price_drift {cfg.max_price_drift:.2%}"
+                )
+        return None
+
+    async def _size(
+        self, decision: Decision, context: DecisionContext
+    ) -> tuple[Decimal, Decision] | str:
+        """The size to send now: the risk manager's verdict on the current book, capped by
+        what was sized (and approved) at decision time."""
+        approved = decision.risk.size if decision.risk is not None else None
+        cap = approved if approved is not None else decision.suggested_size
+        if self.risk is None:
+            if cap is not None:
+                return cap, decision
+            held = context.portfolio.position(decision.instrument).quantity
+            opposite = held * (1 if decision.action is Action.BUY else -1) < 0
+            return (abs(held) if opposite else Decimal(0)), decision
+        fresh = await self.risk(
+            decision.model_copy(update={"reference_price": None, "risk": None}), context
+        )
+        verdict = fresh.risk
+        if verdict is not None and not verdict.approved:
+            return f"risk now: {verdict.reason}"
+        size = fresh.suggested_size or Decimal(0)
+        if cap is not None:
+            size = min(size, cap)
+        return size, fresh
+
+    def _order(
+        self,
+        decision: Decision,
+        instrument: Instrument,
+        side: Side,
+        sized: tuple[Decimal, Decision] | str,
+    ) -> Order | GateResult:
+        if isinstance(sized, str):
+            return GateResult(refused=sized)
+        size, checked = sized
+        size = instrument.round_size(size)
+        if size <= 0:
+            reason = checked.risk.reason if checked.risk is not None else "no size"
+            return GateResult(refused=f"nothing to trade at this size now ({reason})")
+        now = self.clock.now()
+        return Order(
+            client_order_id=client_order_id_for(decision.id),
+            decision_id=decision.id,
+            instrument=decision.instrument,
+            side=side,
+            quantity=size,
+            stop_loss=checked.stop_loss,
+            take_profit=checked.take_profit,
+            created_at=now,
+            updated_at=now,
+        )
+
+    async def _send(self, order: Order, fence: Fence) -> GateResult:
+        submitted = order.transition(OrderStatus.SUBMITTED)
+        async with fence():
+            async with self.uow_factory() as uow:
+                try:
+                    await uow.orders.add(submitted)
+                except ConflictError:  # another process recorded it first: it sends, not us
+                    return GateResult(
+                        order=await uow.orders.get(order.client_order_id), duplicate=True
+                    )
+                await uow.commit()
+            try:
+                answer = await self.broker.submit_order(submitted)
+            except BrokerUnavailable:
+                raise  # outcome unknown: stays SUBMITTED; sync() asks the venue by client id
+            except BrokerError as exc:
+                failed = submitted.transition(OrderStatus.REJECTED, reject_reason=str(exc)[:500])
+                await self._save(failed)
+                return GateResult(order=failed, refused=f"venue refused: {exc}")
+        recorded = await self._record(submitted, answer)
+        if recorded.status is OrderStatus.REJECTED:
+            return GateResult(
+                order=recorded, refused=f"venue rejected: {recorded.reject_reason or 'no reason'}"
+            )
+        return GateResult(order=recorded)
+
+    # --- the ledger --------------------------------------------------------------------------
+
+    async def working_orders(self) -> list[Order]:
+        """Orders in the ledger the venue has not finished (their exposure is pending)."""
+        async with self.uow_factory() as uow:
+            orders = await uow.orders.list()
+        return [o for o in orders if not o.status.is_terminal]
+
+    async def _save(self, order: Order) -> None:
+        async with self.uow_factory() as uow:
+            await uow.orders.update(order)
+            await uow.commit()
+
+    async def _record(self, local: Order, venue: Order) -> Order:
+        """Store the venue's answer and the order's fills in the ledger."""
+        merged = merge_venue(local, venue)
+        fills = (
+            await self.broker.list_fills(local.client_order_id) if merged.filled_quantity else []
+        )
+        async with self.uow_factory() as uow:
+            await uow.orders.update(merged)
+            for fill in fills:
+                await uow.fills.add(fill)
+            await uow.commit()
+        if merged.status is OrderStatus.FILLED and local.status is not OrderStatus.FILLED:
+            self.metrics.trade_executed(merged.instrument, merged.side.value)
+        return merged
+
+    async def _adopt(self, venue: Order, decision_id: str | None) -> Order:
+        """Record an order the venue has but the ledger does not (e.g. a venue-side exit)."""
+        order = venue.model_copy(update={"decision_id": venue.decision_id or decision_id})
+        async with self.uow_factory() as uow:
+            if await uow.orders.get(order.client_order_id) is None:
+                await uow.orders.add(order)
+                await uow.commit()
+        return await self._record(order, venue)
+
+    async def sync(self) -> list[Order]:
+        """Bring the ledger up to the venue: working orders' states, and every fill the venue
+        reports (idempotent by fill id), including those of venue-side protective orders.
+        Returns the ledger orders that changed."""
+        changed: list[Order] = []
+        for order in await self.working_orders():
+            venue = await self.broker.get_order(order.client_order_id)
+            if venue is None:
+                continue
+            if (venue.status, venue.filled_quantity) != (order.status, order.filled_quantity):
+                changed.append(await self._record(order, venue))
+        reported = await self.broker.list_fills()
+        async with self.uow_factory() as uow:
+            known = {f.fill_id for f in await uow.fills.list()}
+            orders = {o.client_order_id: o for o in await uow.orders.list()}
+        new = [f for f in reported if f.fill_id not in known]
+        for coid in dict.fromkeys(f.client_order_id for f in new):
+            venue = await self.broker.get_order(coid)
+            if venue is None:
+                continue
+            local = orders.get(coid)
+            changed.append(
+                await self._record(local, venue)
+                if local is not None
+                else await self._adopt(venue, None)
+            )
+        return changed
+
+    async def expire_unsent(self) -> list[Order]:
+        """After a crash: ledger orders the venue never received are closed, never resent."""
+        closed: list[Order] = []
+        for order in await self.working_orders():
+            if order.status is not OrderStatus.SUBMITTED:
+                continue
+            if await self.broker.get_order(order.client_order_id) is not None:
+                continue
+            expired = order.transition(
+                OrderStatus.EXPIRED,
+                reject_reason="interrupted before the order reached the venue; not resent",
+            )
+            await self._save(expired)
+            closed.append(expired)
+        return closed
+
+    async def ledger_differences(self) -> dict[str, tuple[str, str]]:
+        """``{symbol: (ledger position, venue position)}`` wherever the two disagree."""
+        async with self.uow_factory() as uow:
+            fills = await uow.fills.list()
+        ledger = replay(self.settings.trading.initial_cash, fills)
+        venue = await self.broker.get_portfolio()
+        symbols = sorted(set(ledger.positions) | set(venue.positions))
+        return {
+            s: (str(ledger.position(s).quantity), str(venue.position(s).quantity))
+            for s in symbols
+            if ledger.position(s).quantity != venue.position(s).quantity
+        }
+
+    async def _notify(self, kind: EventKind, title: str, body: str, fields: dict[str, str]) -> None:
+        if self.notifier is None:
+            return
+        try:
+            await self.notifier.notify(
+                Notification(kind=kind, title=title, body=body, fields=fields, ts=self.clock.now())
+            )
+        except Exception as exc:  # notifications never stop trading
+            log.warning("notifier failed: %s", exc)
+
+
+async def send_approved(
+    approvals: ApprovalService, gate: ExecutionGate, *, fence: Fence | None = None
+) -> list[tuple[Approval, GateResult]]:
+    """Every approved decision not yet in the ledger, through the gate, oldest first; an
+    approval whose order the gate or the venue refuses ends expired or failed with the reason."""
+    done: list[tuple[Approval, GateResult]] = []
+    for approval in await approvals.approved():
+        async with gate.uow_factory() as uow:
+            if await uow.orders.get(client_order_id_for(approval.decision_id)) is not None:
+                continue
+            decision = await uow.decisions.get(approval.decision_id)
+        if decision is None:
+            result = GateResult(refused=f"decision {approval.decision_id} is missing")
+        else:
+            result = await gate.execute(decision, approval=approval, fence=fence)
+        if result.duplicate:
+            continue
+        settled = await approvals.settle(approval, result.refused, expired=result.expired)
+        done.append((settled, result))
+    return done
