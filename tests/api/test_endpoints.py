@@ -12,8 +12,7 @@ from dependency_injector import providers
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from ffe_core.domain.decisions import Decision
-from ffe_core.domain.orders import Order, Side
+from ffe_core.domain.decisions import Action, Decision
 from ffe_entrypoints.container import Container
 from tests.api.conftest import api_settings, serving
 
@@ -169,22 +168,28 @@ async def _paper_trade_shows_everywhere(client: Client, container: Container) ->
     assert (await client.get("/api/v1/orders")).json() == {"items": []}
     assert (await client.get("/api/v1/fills")).json() == {"items": []}
 
-    order = Order(
-        client_order_id="t-1", instrument="BTC-USD", side=Side.BUY, quantity=Decimal("0.1")
+    # a manual order goes through the execution gate like any other (which writes the ledger)
+    decision = Decision(
+        instrument="BTC-USD", action=Action.BUY, confidence=0.9, suggested_size=Decimal("0.1")
     )
-    await container.broker().submit_order(order)
+    async with container.uow_factory()() as uow:
+        await uow.decisions.add(decision)
+        await uow.commit()
+    sent = await container.agent().gate.execute(decision)
+    assert sent.sent and sent.order is not None, sent.refused
+    coid = sent.order.client_order_id
 
     positions = (await client.get("/api/v1/positions")).json()["items"]
     assert [(p["instrument"], Decimal(p["quantity"])) for p in positions] == [
         ("BTC-USD", Decimal("0.1"))
     ]
     orders = (await client.get("/api/v1/orders", params={"instrument": "btc-usd"})).json()
-    assert [o["client_order_id"] for o in orders["items"]] == ["t-1"]
+    assert [o["client_order_id"] for o in orders["items"]] == [coid]
     assert (await client.get("/api/v1/orders", params={"instrument": "ETH-USD"})).json() == {
         "items": []
     }
     filled = await client.get("/api/v1/orders", params={"status": "filled"})
-    assert [o["client_order_id"] for o in filled.json()["items"]] == ["t-1"]
+    assert [o["client_order_id"] for o in filled.json()["items"]] == [coid]
     fills = (await client.get("/api/v1/fills")).json()["items"]
     assert len(fills) == 1 and fills[0]["instrument"] == "BTC-USD"
     status = (await client.get("/api/v1/status")).json()
@@ -224,7 +229,9 @@ async def _pending_approval(client: Client, container: Container) -> str:
     return approval.id
 
 
-async def test_approve_is_idempotent_and_recorded(api: tuple[Client, Container]) -> None:
+async def test_approve_is_recorded_and_a_second_resolution_is_409(
+    api: tuple[Client, Container],
+) -> None:
     client, container = api
     approval_id = await _pending_approval(client, container)
     pending = (await client.get("/api/v1/approvals", params={"status": "pending"})).json()
@@ -235,10 +242,13 @@ async def test_approve_is_idempotent_and_recorded(api: tuple[Client, Container])
     assert first.json()["status"] == "approved"
     assert first.json()["decided_by"] == "alice"
     repeat = await client.post(f"/api/v1/approvals/{approval_id}/approve")
-    assert repeat.status_code == 200
-    assert repeat.json() == first.json()
+    assert repeat.status_code == 409  # only a pending approval can be resolved
+    assert "already approved by alice" in repeat.json()["detail"]
     late_reject = await client.post(f"/api/v1/approvals/{approval_id}/reject")
-    assert late_reject.json()["status"] == "approved"  # the true state, unchanged
+    assert late_reject.status_code == 409
+    assert "already approved" in late_reject.json()["detail"]  # the true state, unchanged
+    approved = (await client.get("/api/v1/approvals", params={"status": "approved"})).json()
+    assert [a["id"] for a in approved["items"]] == [approval_id]
     assert (await client.get("/api/v1/approvals", params={"status": "pending"})).json() == {
         "items": []
     }

@@ -17,6 +17,7 @@ import asyncio
 import os
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -26,13 +27,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ffe_adapters.storage.sql.lease import SqlLeaderLease
 from ffe_core.config import Settings
+from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Action, Decision
 from ffe_core.domain.errors import ConflictError
 from ffe_core.domain.instruments import Instrument
-from ffe_core.domain.orders import Order, OrderStatus, Side
+from ffe_core.domain.market import Bar
+from ffe_core.domain.orders import Fill, Order, OrderStatus, Side
 from ffe_core.domain.portfolio import Portfolio
 from ffe_core.ports.brokers import VenueKind
 from ffe_core.ports.lease import LeaseGrant
+from ffe_core.services.context import build_context
 
 NOW_SQL = {
     "postgresql": "extract(epoch from clock_timestamp())::float8",
@@ -84,10 +88,20 @@ class AlwaysBuy:
         self.pause_file = pause_file
         self.pause_seconds = pause_seconds
 
+    risk = None  # no risk check: the gate sends the decision's own size
+
     def instrument(self, symbol: str) -> Instrument:
         found = self.settings.instrument(symbol)
         assert found is not None
         return found
+
+    async def context_for(
+        self, instrument: Instrument, portfolio: Portfolio | None = None
+    ) -> DecisionContext:
+        """The market at a flat 100 (what the execution gate re-checks against)."""
+        now = datetime.now(UTC)
+        bar = Bar(ts=now - timedelta(minutes=1), open=100, high=100, low=100, close=100)
+        return build_context(instrument, [bar], now, portfolio or Portfolio(cash=Decimal(10**6)))
 
     async def decide(self, symbol: str) -> Decision:
         await asyncio.sleep(0.02)
@@ -157,8 +171,31 @@ class RecordingBroker:
             )
         )
 
+    async def cancel_order(self, client_order_id: str) -> Order:
+        found = await self.get_order(client_order_id)
+        assert found is not None
+        return found
+
     async def get_portfolio(self) -> Portfolio:
         return Portfolio(cash=Decimal(100_000))
+
+    async def list_fills(self, client_order_id: str | None = None) -> list[Fill]:
+        """One fill at 100 per recorded order (its id derived from the order's)."""
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(text("SELECT client_order_id FROM e2e_orders"))
+            ids = [r[0] for r in rows]
+        return [
+            Fill(
+                fill_id=f"rf-{coid}",
+                client_order_id=coid,
+                instrument="BTC-USD",
+                side=Side.BUY,
+                quantity=Decimal("0.01"),
+                price=Decimal(100),
+            )
+            for coid in ids
+            if client_order_id in (None, coid)
+        ]
 
     async def close(self) -> None:
         pass

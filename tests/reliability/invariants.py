@@ -24,45 +24,81 @@ class LedgerSnapshot:
     cash: Decimal
 
 
-async def check_invariants(uow_factory: UnitOfWorkFactory, settings: Settings) -> LedgerSnapshot:
-    """Assert the crash invariants; returns counts for the caller's own checks."""
+async def check_invariants(
+    uow_factory: UnitOfWorkFactory, settings: Settings, *, synced: bool = False
+) -> LedgerSnapshot:
+    """Assert the crash invariants on the paper venue's own book and on ffe's ledger; with
+    ``synced`` (after a clean stop) the ledger must hold every fill the venue has. Returns
+    the ledger's counts for the caller's own checks."""
     async with uow_factory() as uow:
         orders = await uow.orders.list()
         fills = await uow.fills.list()
-        ledger = await uow.accounts.load(settings.trading.account_id)
+        venue_orders = await uow.venue_orders.list()
+        venue_fills = await uow.venue_fills.list()
+        book = await uow.accounts.load(settings.trading.account_id)
         cycles = await uow.agent.list_cycles(limit=100_000)
-        decided = {o.decision_id: await uow.decisions.get(o.decision_id or "") for o in orders}
+        decided = {
+            o.decision_id: await uow.decisions.get(o.decision_id or "")
+            for o in [*orders, *venue_orders]
+        }
 
-    ids = Counter(o.client_order_id for o in orders)
-    assert not [c for c, n in ids.items() if n > 1], f"duplicate client order ids: {ids}"
-    entries = [o for o in orders if not is_bracket(o.client_order_id)]
-    per_decision = Counter(o.decision_id for o in entries)
-    assert not [d for d, n in per_decision.items() if n > 1], "two orders for one decision"
-    for order in orders:
-        assert order.decision_id is not None, f"{order.client_order_id} has no decision"
-        entry_id = client_order_id_for(order.decision_id)
-        # an entry's id derives from its decision; its protective exits from the entry's id
-        assert order.client_order_id in (
-            entry_id,
-            bracket_id(entry_id, "sl"),
-            bracket_id(entry_id, "tp"),
-        ), f"{order.client_order_id} does not derive from decision {order.decision_id}"
-        assert decided[order.decision_id] is not None, (
-            f"order {order.client_order_id} reached the broker but decision "
-            f"{order.decision_id} is not recorded"
+    for where, listed in (("ledger", orders), ("venue", venue_orders)):
+        ids = Counter(o.client_order_id for o in listed)
+        assert not [c for c, n in ids.items() if n > 1], f"{where}: duplicate client order ids"
+        entries = [o for o in listed if not is_bracket(o.client_order_id)]
+        per_decision = Counter(o.decision_id for o in entries)
+        assert not [d for d, n in per_decision.items() if n > 1], (
+            f"{where}: two orders, one decision"
         )
-        filled = sum((f.quantity for f in fills if f.client_order_id == order.client_order_id), 0)
-        assert filled == order.filled_quantity, f"{order.client_order_id}: fills != order"
+        for order in listed:
+            assert order.decision_id is not None, (
+                f"{where}: {order.client_order_id} has no decision"
+            )
+            entry_id = client_order_id_for(order.decision_id)
+            # an entry's id derives from its decision; its protective exits from the entry's id
+            assert order.client_order_id in (
+                entry_id,
+                bracket_id(entry_id, "sl"),
+                bracket_id(entry_id, "tp"),
+            ), f"{where}: {order.client_order_id} does not derive from {order.decision_id}"
+            assert decided[order.decision_id] is not None, (
+                f"{where}: order {order.client_order_id} exists but decision "
+                f"{order.decision_id} is not recorded"
+            )
 
-    assert len({f.fill_id for f in fills}) == len(fills), "a fill was recorded twice"
-    assert {f.client_order_id for f in fills} <= set(ids), "a fill without its order"
-
-    expected = replay(settings.trading.initial_cash, fills)
-    if ledger is None:
-        assert not fills, "fills recorded but the ledger was never written"
+    # the venue's book: its fills make its orders and its account
+    for order in venue_orders:
+        filled = sum(
+            (f.quantity for f in venue_fills if f.client_order_id == order.client_order_id), 0
+        )
+        assert filled == order.filled_quantity, f"venue: {order.client_order_id}: fills != order"
+    assert len({f.fill_id for f in venue_fills}) == len(venue_fills), "venue: a fill twice"
+    assert {f.client_order_id for f in venue_fills} <= {o.client_order_id for o in venue_orders}
+    expected = replay(settings.trading.initial_cash, venue_fills)
+    if book is None:
+        assert not venue_fills, "venue fills recorded but its account was never written"
     else:
-        assert ledger.cash == expected.cash, f"cash {ledger.cash} != replay {expected.cash}"
-        assert ledger.positions == expected.positions, "positions differ from the fill replay"
+        assert book.cash == expected.cash, f"cash {book.cash} != replay {expected.cash}"
+        assert book.positions == expected.positions, "positions differ from the fill replay"
+
+    # the ledger: recorded before sending, so every entry the venue has is in it; its fills are
+    # the venue's (never more, never different) and match its orders
+    ledger_ids = {o.client_order_id for o in orders}
+    unrecorded = [
+        o.client_order_id
+        for o in venue_orders
+        if not is_bracket(o.client_order_id) and o.client_order_id not in ledger_ids
+    ]
+    assert not unrecorded, f"orders reached the venue without the ledger: {unrecorded}"
+    by_id = {f.fill_id: f for f in venue_fills}
+    assert len({f.fill_id for f in fills}) == len(fills), "ledger: a fill recorded twice"
+    assert all(by_id.get(f.fill_id) == f for f in fills), "ledger: a fill the venue never made"
+    assert {f.client_order_id for f in fills} <= ledger_ids, "ledger: a fill without its order"
+    for order in orders:
+        filled = sum((f.quantity for f in fills if f.client_order_id == order.client_order_id), 0)
+        assert filled == order.filled_quantity, f"ledger: {order.client_order_id}: fills != order"
+    if synced:
+        assert sorted(by_id) == sorted(f.fill_id for f in fills), "ledger lags the venue"
 
     by_order = {c.client_order_id: c for c in cycles if c.client_order_id}
     for order in orders:
@@ -76,5 +112,5 @@ async def check_invariants(uow_factory: UnitOfWorkFactory, settings: Settings) -
         decisions_with_orders=sum(1 for d in decided.values() if d is not None),
         unfinished_cycles=sum(1 for c in cycles if c.phase in open_phases),
         recovered_cycles=sum(1 for c in cycles if c.note.startswith(("recovered", "interrupted"))),
-        cash=(ledger.cash if ledger is not None else settings.trading.initial_cash),
+        cash=(book.cash if book is not None else settings.trading.initial_cash),
     )

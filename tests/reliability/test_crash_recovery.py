@@ -123,7 +123,7 @@ async def crash_suite(
         await asyncio.to_thread(proc.join, 120)
         assert proc.exitcode == 0, (workdir / "err.txt").read_text()[-2000:]
         summary = json.loads((workdir / "out.txt").read_text())
-        final = await check_invariants(storage.uow_factory, settings)
+        final = await check_invariants(storage.uow_factory, settings, synced=True)
     finally:
         await storage.close()
 

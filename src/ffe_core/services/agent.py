@@ -261,6 +261,7 @@ class TradingAgent:
                 if cycles is not None and self.progress.cycles >= cycles:
                     break
                 await self._sleep(pause)
+            await self.gate.sync()  # a clean stop leaves the ledger level with the venue
         except Exception as exc:
             reason = f"error: {type(exc).__name__}: {exc}"
             self.progress.last_error = reason

@@ -69,7 +69,8 @@ class GateResult:
 
     @property
     def sent(self) -> bool:
-        return self.order is not None and not self.duplicate
+        """The venue has the order (and did not reject it) because of this call."""
+        return self.order is not None and not self.duplicate and self.refused is None
 
 
 def live_confirmed(settings: Settings) -> bool:
@@ -85,8 +86,13 @@ def venue_refusal(settings: Settings, broker: object) -> str | None:
         venue is VenueKind.LIVE and live_confirmed(settings)
     ):
         return None
-    name = broker.name if isinstance(broker, Broker) else type(broker).__name__
-    what = "a live venue" if venue is VenueKind.LIVE else "an undeclared venue (no Broker.venue)"
+    if not isinstance(broker, Broker):
+        return (
+            f"broker {type(broker).__name__} does not implement the Broker port "
+            "(ffe_core.ports.brokers.Broker, with its declared venue): refusing to trade through it"
+        )
+    name = broker.name
+    what = "a live venue" if venue is VenueKind.LIVE else f"an undeclared venue ({venue!r})"
     trading = settings.trading
     return (
         f"trading.broker {name!r} reaches {what} (real orders): that needs trading.mode: live "
@@ -361,7 +367,16 @@ class ExecutionGate:
 
     async def _adopt(self, venue: Order, decision_id: str | None) -> Order:
         """Record an order the venue has but the ledger does not (e.g. a venue-side exit)."""
-        order = venue.model_copy(update={"decision_id": venue.decision_id or decision_id})
+        # first without its fills (a crash between the two writes leaves a working order with
+        # none, which the next sync completes), then the venue's state with its fills at once
+        order = venue.model_copy(
+            update={
+                "decision_id": venue.decision_id or decision_id,
+                "status": OrderStatus.ACCEPTED,
+                "filled_quantity": Decimal(0),
+                "average_fill_price": None,
+            }
+        )
         async with self.uow_factory() as uow:
             if await uow.orders.get(order.client_order_id) is None:
                 await uow.orders.add(order)

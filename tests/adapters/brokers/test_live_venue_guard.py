@@ -247,7 +247,7 @@ class BrokerPlugin:
 
 
 @pytest.mark.parametrize(
-    ("venue", "needle"), [("live", "a live venue"), (None, "an undeclared venue")]
+    ("venue", "needle"), [("live", "a live venue"), (None, "does not implement the Broker port")]
 )
 async def test_a_refused_plugin_broker_is_closed(built, venue, needle) -> None:
     plugin = BrokerPlugin()

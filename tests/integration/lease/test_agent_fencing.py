@@ -75,7 +75,7 @@ async def test_stale_leader_order_is_refused_and_the_new_leader_trades(storage: 
     await start(new)
 
     refused = await old.cycle("BTC-USD")
-    assert refused.phase is CyclePhase.FAILED
+    assert refused.phase is CyclePhase.FAILED, refused.note
     assert "stale leader" in refused.note and "token 1" in refused.note
     traded = await new.cycle("BTC-USD")
     assert traded.phase is CyclePhase.DONE
