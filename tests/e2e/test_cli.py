@@ -134,3 +134,65 @@ def test_serve_answers_health_within_60_seconds(tmp_path: Path) -> None:
 def test_serve_refuses_public_bind_without_api_key(tmp_path: Path) -> None:
     proc = run(["serve", "--host", "0.0.0.0", "--port", "1"], tmp_path)
     assert_one_line_error(proc, 2, "api.host")
+
+
+def seed_approvals(tmp_path: Path, env: dict[str, str]) -> None:
+    """A pending approval ``a-pending`` and one a newer decision superseded, in SQLite."""
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+    from decimal import Decimal
+
+    from ffe_core.domain.approvals import Approval
+    from ffe_entrypoints.container import build_container, shutdown, startup
+    from ffe_entrypoints.settings import load_settings
+
+    now = datetime.now(UTC)
+
+    def approval(approval_id: str) -> Approval:
+        return Approval(
+            id=approval_id,
+            decision_id=f"d-{approval_id}",
+            instrument="BTC-USD",
+            summary="BUY BTC-USD, size 0.0125",
+            created_at=now,
+            expires_at=now + timedelta(hours=1),
+            action="BUY",
+            size=Decimal("0.0125"),
+            reference_price=Decimal("50000"),
+            notional=Decimal("625"),
+        )
+
+    async def seed() -> None:
+        container = build_container(load_settings(tmp_path, environ=env))
+        await startup(container)
+        try:
+            async with container.uow_factory()() as uow:
+                await uow.approvals.add(approval("a-pending"))
+                await uow.approvals.add(approval("a-old").supersede("d-newer"))
+                await uow.commit()
+        finally:
+            await shutdown(container)
+
+    asyncio.run(seed())
+
+
+def test_approvals_list_approve_and_a_conflict_is_one_line_exit_2(tmp_path: Path) -> None:
+    env = {"FFE_STORAGE__URL": f"sqlite+aiosqlite:///{tmp_path / 'ffe.db'}", "COLUMNS": "250"}
+    seed_approvals(tmp_path, env)
+
+    listed = run(["approvals", "list"], tmp_path, env)
+    assert listed.returncode == 0, listed.stderr
+    assert "notional" in listed.stdout and "reason" in listed.stdout
+    [old] = [line for line in listed.stdout.splitlines() if "a-old" in line]
+    assert "superseded" in old and "625.00" in old and "superseded by decision d-newer" in old
+
+    approved = run(["approvals", "approve", "a-pending", "--by", "ops"], tmp_path, env)
+    assert approved.returncode == 0, approved.stderr
+    assert approved.stdout.strip() == "approval a-pending: approved (by ops)"
+
+    again = run(["approvals", "reject", "a-pending", "--by", "bob"], tmp_path, env)
+    assert_one_line_error(again, 2, "error: approval a-pending is already approved by ops")
+    superseded = run(["approvals", "approve", "a-old"], tmp_path, env)
+    assert_one_line_error(superseded, 2, "is already superseded (superseded by decision d-newer)")
+    bad = run(["approvals", "list", "--status", "nope"], tmp_path, env)
+    assert_one_line_error(bad, 2, "superseded", "failed")

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api } from './client';
+import { api, errorMessage, isApiError, type ApiError } from './client';
 import { POLL, queryKeys } from './queryKeys';
 import type { Approval, ApprovalStatus, ItemsResponse } from './types';
 
@@ -19,12 +19,37 @@ export interface ResolveApprovalArgs {
   by?: string;
 }
 
+/**
+ * A 409 from approve / reject: the approval is not pending any more (decided by someone else a
+ * moment earlier, expired, superseded, failed), or approving while the kill switch is tripped.
+ * The server's message names the true state ("approval X is already rejected by alice").
+ */
+export function isApprovalConflict(e: unknown): e is ApiError {
+  return isApiError(e) && e.status === 409;
+}
+
+/** What to show when approve / reject failed: the server's own words for a 409. */
+export function resolveErrorMessage(e: unknown): string {
+  return isApprovalConflict(e) && e.detail ? e.detail : errorMessage(e);
+}
+
+/**
+ * What became of an approval just approved (the API answers with its state after the execution
+ * gate): null when it went through, else why nothing was sent.
+ */
+export function notExecutedReason(a: Approval): string | null {
+  if (a.status === 'failed') return `approved, but not executed: ${a.reason ?? 'the order was refused'}`;
+  if (a.status === 'expired') return `expired before it could be sent: ${a.reason ?? 'it went stale'}`;
+  return null;
+}
+
 function useResolveApproval(verb: 'approve' | 'reject') {
   const qc = useQueryClient();
   return useMutation({
     mutationKey: ['approvals', verb],
     mutationFn: ({ id, by }: ResolveApprovalArgs) =>
       api.post<Approval>(`/api/v1/approvals/${encodeURIComponent(id)}/${verb}`, by ? { by } : {}),
+    // success or not (a 409 included), the list is refetched so it shows the true state
     onSettled: () => {
       void qc.invalidateQueries({ queryKey: queryKeys.approvalsAll });
       void qc.invalidateQueries({ queryKey: queryKeys.decisionsAll });

@@ -183,7 +183,12 @@ export interface AgentStatus {
 export type AgentCommand = 'start' | 'stop' | 'pause' | 'resume';
 
 // ---- Approvals ----
-export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
+/**
+ * `expired`: nobody answered in time, or it went stale before it could be sent;
+ * `superseded`: a newer decision on the same instrument and side replaced it;
+ * `failed`: approved, but the execution gate or the venue refused the order.
+ */
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'superseded' | 'failed';
 
 export interface Approval {
   id: string;
@@ -196,6 +201,15 @@ export interface Approval {
   decided_by: string | null;
   decided_at: IsoDateTime | null;
   channel_ref?: string | null;
+  /** BUY or SELL. */
+  action: Exclude<Action, 'HOLD'> | null;
+  /** What the risk manager sized at decision time: the cap the order is held to. */
+  size: Decimal | null;
+  reference_price: Decimal | null;
+  /** size × reference price. */
+  notional: Decimal | null;
+  /** Why it expired, was superseded or failed. */
+  reason: string | null;
 }
 
 // ---- Providers ----

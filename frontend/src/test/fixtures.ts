@@ -140,6 +140,11 @@ export const approval: Approval = {
   expires_at: '2026-01-01T03:15:00Z',
   decided_by: null,
   decided_at: null,
+  action: 'BUY',
+  size: '0.05',
+  reference_price: '45000',
+  notional: '2250.00',
+  reason: null,
 };
 
 export const providers: ProvidersResponse = {

@@ -1,4 +1,5 @@
-"""Approvals: list, approve, reject (idempotent; the true state is always returned)."""
+"""Approvals: list, approve, reject. Only a pending approval can be resolved: anything else is a
+409 naming its true state; an approval is sent through the execution gate once committed."""
 
 from __future__ import annotations
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from decimal import Decimal
 from typing import Annotated
 
 import typer
@@ -14,7 +16,7 @@ from rich.table import Table
 from ffe_core.domain.agent import AgentCycle
 from ffe_core.domain.approvals import Approval, ApprovalStatus
 from ffe_core.domain.decisions import Decision
-from ffe_core.domain.errors import ValidationFailed
+from ffe_core.domain.errors import ConflictError, ValidationFailed
 from ffe_entrypoints.cli.runtime import with_container
 from ffe_entrypoints.container import Container
 
@@ -39,6 +41,15 @@ def decision_table(decision: Decision) -> Table:
         )
     table.caption = decision.reasoning[:300]
     return table
+
+
+CONFLICT_EXIT = 2
+"""``approvals approve|reject`` on an approval that is not pending (or while the kill switch is
+tripped): one line on stderr with its true state, exit 2 (other domain errors map in main.py)."""
+
+
+def _money(value: Decimal | None) -> str:
+    return f"{value:,.2f}" if value is not None else ""
 
 
 def mode_banner(container: Container) -> str:
@@ -147,9 +158,7 @@ def register(app: typer.Typer) -> None:
     @approvals_app.command("list")
     def approvals_list(
         ctx: typer.Context,
-        status: Annotated[
-            str | None, typer.Option(help="pending|approved|rejected|expired")
-        ] = None,
+        status: Annotated[str | None, typer.Option(help="|".join(ApprovalStatus))] = None,
         as_json: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
         """List approvals (default: all)."""
@@ -167,15 +176,25 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps([a.model_dump(mode="json") for a in items], indent=2))
             return
-        table = Table("id", "status", "instrument", "summary", "expires", "decided by")
+        table = Table()
+        table.add_column("id", overflow="fold")  # never cut: it is what approve/reject take
+        table.add_column("status", no_wrap=True, min_width=10)
+        table.add_column("instrument", overflow="fold")
+        table.add_column("summary", overflow="fold")
+        table.add_column("notional", justify="right", no_wrap=True)
+        table.add_column("expires", overflow="fold")
+        table.add_column("decided by", overflow="fold")
+        table.add_column("reason", overflow="fold")
         for a in items:
             table.add_row(
                 a.id,
                 a.status,
                 a.instrument,
                 a.summary,
+                _money(a.notional),
                 a.expires_at.isoformat(),
                 a.decided_by or "",
+                a.reason or "",
             )
         console.print(table)
 
@@ -184,8 +203,14 @@ def register(app: typer.Typer) -> None:
             approval: Approval = await c.control().resolve_approval(approval_id, approve, by)
             return approval
 
-        approval = with_container(ctx, work)
-        typer.echo(f"approval {approval.id}: {approval.status} (by {approval.decided_by})")
+        try:
+            approval = with_container(ctx, work)
+        except ConflictError as exc:  # not pending any more, or the kill switch is tripped
+            first_line = (str(exc).strip().splitlines() or ["conflict"])[0]
+            sys.stderr.write(f"error: {first_line}\n")
+            raise typer.Exit(CONFLICT_EXIT) from None
+        why = f": {approval.reason}" if approval.reason else ""
+        typer.echo(f"approval {approval.id}: {approval.status} (by {approval.decided_by}){why}")
 
     @approvals_app.command("approve")
     def approvals_approve(
@@ -193,7 +218,7 @@ def register(app: typer.Typer) -> None:
         approval_id: str,
         by: Annotated[str, typer.Option(help="Who approves (recorded).")] = "cli",
     ) -> None:
-        """Approve a pending decision (idempotent: prints the true state)."""
+        """Approve a pending decision (not pending any more: its true state, exit 2)."""
         _resolve(ctx, approval_id, True, by)
 
     @approvals_app.command("reject")
@@ -202,7 +227,7 @@ def register(app: typer.Typer) -> None:
         approval_id: str,
         by: Annotated[str, typer.Option(help="Who rejects (recorded).")] = "cli",
     ) -> None:
-        """Reject a pending decision (idempotent: prints the true state)."""
+        """Reject a pending decision (not pending any more: its true state, exit 2)."""
         _resolve(ctx, approval_id, False, by)
 
     app.add_typer(agent_app, name="agent")

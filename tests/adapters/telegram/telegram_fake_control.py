@@ -12,6 +12,7 @@ from ffe_core.domain.errors import ConflictError, NotFoundError
 from ffe_core.domain.portfolio import Portfolio, Position
 from ffe_core.ports.clock import ManualClock
 from ffe_core.ports.control import AgentStatus, ControlPlane
+from ffe_core.services.approvals import ApprovalConflict
 
 
 class FakeControlPlane(ControlPlane):
@@ -24,6 +25,8 @@ class FakeControlPlane(ControlPlane):
         self.decisions: list[Decision] = []
         self.actions: list[tuple[str, str]] = []  # (action, by)
         self.book = Portfolio(cash=Decimal("10000"))
+        self.kill_switch_reason: str | None = None  # set: approving is refused (409)
+        self.gate_refuses: str | None = None  # set: an approved order fails with this reason
 
     def add_approval(self, approval_id: str, *, minutes: float = 5, summary: str = "") -> Approval:
         now = self.clock.now()
@@ -34,6 +37,10 @@ class FakeControlPlane(ControlPlane):
             summary=summary or "BUY 0.01 BTC-USD @ 50,000 · conf 72%",
             created_at=now,
             expires_at=now + timedelta(minutes=minutes),
+            action="BUY",
+            size=Decimal("0.01"),
+            reference_price=Decimal("50000"),
+            notional=Decimal("500"),
         )
         self.approvals[approval_id] = approval
         return approval
@@ -86,9 +93,16 @@ class FakeControlPlane(ControlPlane):
         if status is ApprovalStatus.EXPIRED and approval.status is ApprovalStatus.PENDING:
             approval = self.approvals[approval_id] = approval.expire()
         if status is not ApprovalStatus.PENDING:
-            return approval  # idempotent: the resolved (or expired) approval, unchanged
+            raise ApprovalConflict(approval)  # like the service: 409 with the true state
+        if approve and self.kill_switch_reason is not None:
+            raise ConflictError(
+                f"the kill switch is tripped ({self.kill_switch_reason}); "
+                "approving is refused until it is reset"
+            )
         target = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
         approval = self.approvals[approval_id] = approval.resolve(target, by, now)
+        if approve and self.gate_refuses is not None:  # the execution gate refused the order
+            approval = self.approvals[approval_id] = approval.fail(self.gate_refuses)
         return approval
 
 

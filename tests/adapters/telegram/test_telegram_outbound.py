@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from ffe_adapters.hookspecs import AdapterContext
 from ffe_adapters.notify.telegram.approvals import TelegramApprovalChannel
 from ffe_adapters.notify.telegram.bot import api_base_url, register_webhook
 from ffe_adapters.notify.telegram.config import TelegramConfig
+from ffe_adapters.notify.telegram.messages import format_approval_request, resolution_line
 from ffe_adapters.notify.telegram.notifier import TelegramNotifier
 from ffe_adapters.notify.telegram.polling import TelegramPoller
 from ffe_adapters.notify.telegram.webhook import TelegramWebhook
@@ -164,6 +166,51 @@ async def test_expired_resolution_reads_expired(
     approval = pending().model_copy(update={"channel_ref": f"{ALICE}:56"})
     await TelegramApprovalChannel(bot, ALICE, clock).show_resolution(approval)
     assert "⌛ Expired" in telegram_api.called("editMessageText")[0].params["text"]
+
+
+def test_approval_request_shows_the_size_and_notional_it_commits_to() -> None:
+    approval = pending().model_copy(
+        update={
+            "action": "BUY",
+            "size": Decimal("0.012500"),
+            "reference_price": Decimal("50000"),
+            "notional": Decimal("625.000000"),
+        }
+    )
+
+    text = format_approval_request(approval)
+
+    assert "size <b>0.0125</b> · notional <b>625.00</b> @ 50,000.00" in text
+    assert "notional" not in format_approval_request(pending())  # older approvals: no figures
+
+
+@pytest.mark.parametrize(
+    ("approval", "line"),
+    [
+        (pending(), "🔔 Still pending"),
+        (
+            pending().resolve(ApprovalStatus.APPROVED, "telegram:@alice", T0),
+            "✅ Approved by @alice",
+        ),
+        (pending().resolve(ApprovalStatus.REJECTED, "api:admin", T0), "❌ Rejected by api:admin"),
+        (pending().expire(), "⌛ Expired — not executed: nobody answered in time"),
+        (
+            pending().expire("expired: price moved 3.10% from 50000 to 51550, more than 2.00%"),
+            "⌛ Expired — not executed: price moved 3.10% from 50000 to 51550, more than 2.00%",
+        ),
+        (pending().supersede("d2"), "↪ Superseded — superseded by decision d2"),
+        (
+            pending().fail("venue refused: insufficient funds <USD>"),
+            "⚠ Failed — not executed: venue refused: insufficient funds &lt;USD&gt;",
+        ),
+    ],
+)
+def test_resolution_line_names_every_status_with_its_reason(approval: Approval, line: str) -> None:
+    assert resolution_line(approval, T0) == line
+
+
+def test_a_pending_approval_past_its_expiry_reads_expired_without_a_reason() -> None:
+    assert resolution_line(pending(), T0 + timedelta(hours=1)) == "⌛ Expired — not executed"
 
 
 async def test_polling_feeds_updates_to_the_same_handler(

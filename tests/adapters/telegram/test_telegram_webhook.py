@@ -98,10 +98,68 @@ async def test_late_tap_after_expiry_is_answered_expired(
 
     assert status == 200
     assert control.approvals["appr0005"].status is ApprovalStatus.EXPIRED
-    assert (
-        telegram_api.called("answerCallbackQuery")[0].params["text"] == "⌛ Expired — not executed"
+    assert telegram_api.called("answerCallbackQuery")[0].params["text"] == (
+        "⌛ Expired — not executed: nobody answered in time"
     )
     assert "⌛ Expired" in telegram_api.called("editMessageText")[0].params["text"]
+
+
+async def test_tap_on_a_superseded_approval_answers_superseded_and_edits(
+    webhook: TelegramWebhook, control: FakeControlPlane, telegram_api: FakeBotApi
+) -> None:
+    older = control.add_approval("appr0006")
+    control.approvals["appr0006"] = older.supersede("d-newer")
+
+    status, body = await post(webhook, callback_update("appr0006", "y"))
+
+    assert (status, body["outcome"]) == (200, "approval")
+    assert control.approvals["appr0006"].status is ApprovalStatus.SUPERSEDED
+    answer = telegram_api.called("answerCallbackQuery")[0].params
+    assert answer["text"] == "↪ Superseded — superseded by decision d-newer"
+    [edit] = telegram_api.called("editMessageText")
+    assert "<b>↪ Superseded — superseded by decision d-newer</b>" in edit.params["text"]
+    assert "reply_markup" not in edit.params
+
+
+async def test_approve_that_the_gate_refuses_answers_failed_with_the_reason(
+    webhook: TelegramWebhook, control: FakeControlPlane, telegram_api: FakeBotApi
+) -> None:
+    control.add_approval("appr0007")
+    control.gate_refuses = "a working order on BTC-USD already exists"
+
+    await post(webhook, callback_update("appr0007", "y", update_id=1))
+    await post(webhook, callback_update("appr0007", "n", update_id=2))  # a late reject
+
+    approval = control.approvals["appr0007"]
+    assert approval.status is ApprovalStatus.FAILED
+    assert approval.decided_by == "telegram:@alice"
+    line = "⚠ Failed — not executed: a working order on BTC-USD already exists"
+    texts = [c.params["text"] for c in telegram_api.called("answerCallbackQuery")]
+    assert texts == [line, line]  # the late tap gets the true state, nothing changes
+    edits = telegram_api.called("editMessageText")
+    assert len(edits) == 2
+    assert all(f"<b>{line}</b>" in e.params["text"] for e in edits)
+
+
+async def test_approve_while_the_kill_switch_is_tripped_is_refused_and_stays_pending(
+    webhook: TelegramWebhook, control: FakeControlPlane, telegram_api: FakeBotApi
+) -> None:
+    control.add_approval("appr0008")
+    control.kill_switch_reason = "daily loss limit"
+
+    status, _ = await post(webhook, callback_update("appr0008", "y"))
+
+    assert status == 200
+    assert control.approvals["appr0008"].status is ApprovalStatus.PENDING
+    answer = telegram_api.called("answerCallbackQuery")[0].params
+    assert answer["text"].startswith("Not changed: the kill switch is tripped (daily loss limit)")
+    assert answer["show_alert"] == "true"
+    assert telegram_api.called("editMessageText") == []  # the buttons stay: it can be rejected
+
+    await post(webhook, callback_update("appr0008", "n", update_id=2))
+
+    rejected = control.approvals["appr0008"]  # rejecting stays possible
+    assert rejected.status is ApprovalStatus.REJECTED
 
 
 async def test_unknown_approval_is_answered_without_editing(

@@ -1,17 +1,57 @@
-import { errorMessage } from '../../api/client';
-import { useApprovals, useApproveApproval, useRejectApproval } from '../../api/approvals';
-import type { Approval } from '../../api/types';
-import { formatDateTime } from '../../lib/format';
+import { useState } from 'react';
+import {
+  notExecutedReason,
+  resolveErrorMessage,
+  useApprovals,
+  useApproveApproval,
+  useRejectApproval,
+} from '../../api/approvals';
+import type { Approval, ApprovalStatus } from '../../api/types';
+import { formatDateTime, formatMoney, formatNumber } from '../../lib/format';
 import { Panel } from '../common/Panel';
-import { Pill } from '../common/Pill';
+import { Pill, type Tone } from '../common/Pill';
 import { QueryState } from '../common/States';
+
+const STATUS_TONES: Record<ApprovalStatus, Tone> = {
+  pending: 'warn',
+  approved: 'good',
+  rejected: 'bad',
+  expired: 'neutral',
+  superseded: 'info',
+  failed: 'bad',
+};
+
+function approvalStatusTone(status: ApprovalStatus | string): Tone {
+  return STATUS_TONES[status as ApprovalStatus] ?? 'neutral';
+}
+
+/** What the last approve / reject came to, when it is worth saying: a refusal or no order sent. */
+interface Outcome {
+  id: string;
+  text: string;
+}
 
 export function ApprovalsPanel() {
   const pending = useApprovals('pending');
   const approve = useApproveApproval();
   const reject = useRejectApproval();
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
   const busyId = approve.isPending ? approve.variables?.id : reject.isPending ? reject.variables?.id : undefined;
-  const mutationError = approve.error ?? reject.error;
+
+  const resolve = (a: Approval, yes: boolean) => {
+    setOutcome(null);
+    (yes ? approve : reject).mutate(
+      { id: a.id, by: 'dashboard' },
+      {
+        onSuccess: (after) => {
+          const why = notExecutedReason(after);
+          if (why) setOutcome({ id: a.id, text: `${a.instrument}: ${why}` });
+        },
+        // a 409 carries the true state ("already rejected by …"); the list is refetched
+        onError: (e) => setOutcome({ id: a.id, text: resolveErrorMessage(e) }),
+      },
+    );
+  };
 
   return (
     <Panel
@@ -19,9 +59,9 @@ export function ApprovalsPanel() {
       testId="approvals-panel"
       actions={pending.data && <Pill tone={pending.data.length ? 'warn' : 'neutral'}>{pending.data.length}</Pill>}
     >
-      {mutationError && (
-        <p className="error-text" role="alert">
-          {errorMessage(mutationError)}
+      {outcome && (
+        <p className="error-text" role="alert" data-testid="approval-outcome" data-approval-id={outcome.id}>
+          {outcome.text}
         </p>
       )}
       <QueryState query={pending} isEmpty={(items) => items.length === 0} empty="No decisions waiting for approval.">
@@ -32,14 +72,27 @@ export function ApprovalsPanel() {
                 key={a.id}
                 approval={a}
                 busy={busyId === a.id}
-                onApprove={() => approve.mutate({ id: a.id, by: 'dashboard' })}
-                onReject={() => reject.mutate({ id: a.id, by: 'dashboard' })}
+                onApprove={() => resolve(a, true)}
+                onReject={() => resolve(a, false)}
               />
             ))}
           </ul>
         )}
       </QueryState>
     </Panel>
+  );
+}
+
+/** `size 0.05 · notional $2,250.00`: what approving commits to (the size is the cap). */
+function Figures({ approval: a }: { approval: Approval }) {
+  if (a.size == null && a.notional == null) return null;
+  return (
+    <div className="small" data-testid="approval-figures">
+      {a.size != null && <>size <strong>{formatNumber(a.size, 8)}</strong></>}
+      {a.size != null && a.notional != null && ' · '}
+      {a.notional != null && <>notional <strong>{formatMoney(a.notional)}</strong></>}
+      {a.reference_price != null && <span className="muted"> @ {formatMoney(a.reference_price)}</span>}
+    </div>
   );
 }
 
@@ -50,6 +103,7 @@ function ApprovalRow({ approval: a, busy, onApprove, onReject }: { approval: App
         <div>
           <strong>{a.instrument}</strong> <span>{a.summary}</span>
         </div>
+        <Figures approval={a} />
         <div className="muted small">
           created {formatDateTime(a.created_at)} · expires {formatDateTime(a.expires_at)}
         </div>
@@ -66,7 +120,7 @@ function ApprovalRow({ approval: a, busy, onApprove, onReject }: { approval: App
   );
 }
 
-/** Recently resolved approvals (approved / rejected / expired). */
+/** Recently resolved approvals (approved / rejected / expired / superseded / failed), with why. */
 export function ApprovalHistory({ limit = 10 }: { limit?: number }) {
   const all = useApprovals();
   return (
@@ -83,7 +137,11 @@ export function ApprovalHistory({ limit = 10 }: { limit?: number }) {
                 <tr>
                   <th scope="col">Instrument</th>
                   <th scope="col">Summary</th>
+                  <th scope="col" className="num">
+                    Notional
+                  </th>
                   <th scope="col">Status</th>
+                  <th scope="col">Reason</th>
                   <th scope="col">By</th>
                   <th scope="col">When</th>
                 </tr>
@@ -93,12 +151,16 @@ export function ApprovalHistory({ limit = 10 }: { limit?: number }) {
                   .filter((a) => a.status !== 'pending')
                   .slice(0, limit)
                   .map((a) => (
-                    <tr key={a.id}>
+                    <tr key={a.id} data-testid="approval-history-row" data-approval-id={a.id} data-status={a.status}>
                       <td>{a.instrument}</td>
                       <td>{a.summary}</td>
+                      <td className="num">{a.notional != null ? formatMoney(a.notional) : '—'}</td>
                       <td>
-                        <Pill tone={a.status === 'approved' ? 'good' : a.status === 'rejected' ? 'bad' : 'neutral'}>{a.status}</Pill>
+                        <Pill tone={approvalStatusTone(a.status)} title={a.reason ?? undefined}>
+                          {a.status}
+                        </Pill>
                       </td>
+                      <td>{a.reason ?? '—'}</td>
                       <td>{a.decided_by ?? '—'}</td>
                       <td>{formatDateTime(a.decided_at ?? a.created_at)}</td>
                     </tr>

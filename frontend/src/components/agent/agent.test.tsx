@@ -6,7 +6,7 @@ import * as fx from '../../test/fixtures';
 import { renderApp, renderWithProviders } from '../../test/render';
 import { API, server } from '../../test/server';
 import { AgentStatusPanel } from './AgentStatusPanel';
-import { ApprovalsPanel } from './ApprovalsPanel';
+import { ApprovalHistory, ApprovalsPanel } from './ApprovalsPanel';
 
 describe('ApprovalsPanel', () => {
   it('approve and reject call the right endpoint for the row', async () => {
@@ -32,22 +32,93 @@ describe('ApprovalsPanel', () => {
     expect(bodies[0]).toEqual({ by: 'dashboard' });
   });
 
-  it('shows the server detail when an approval was already resolved', async () => {
+  it('shows what approving commits to: size and notional', async () => {
+    renderWithProviders(<ApprovalsPanel />);
+    const figures = await screen.findByTestId('approval-figures');
+    expect(figures).toHaveTextContent('size 0.05 · notional $2,250.00 @ $45,000.00');
+  });
+
+  it('on a 409 shows the true state from the server and refreshes the list', async () => {
+    let decided = false;
+    const detail = 'approval apr-1 is already rejected by telegram:@alice';
+    server.use(
+      http.get(`${API}/api/v1/approvals`, () => HttpResponse.json({ items: decided ? [] : [fx.approval] })),
+      http.post(`${API}/api/v1/approvals/:id/approve`, () => {
+        decided = true; // someone else was a moment earlier
+        return HttpResponse.json({ status_code: 409, detail }, { status: 409 });
+      }),
+    );
+    const user = userEvent.setup();
+    renderWithProviders(<ApprovalsPanel />);
+    await user.click(await screen.findByRole('button', { name: 'Approve' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent(detail);
+    expect(screen.getByRole('alert')).not.toHaveTextContent('HTTP 409');
+    expect(await screen.findByTestId('state-empty')).toBeInTheDocument(); // refetched: gone
+  });
+
+  it('on a 409 while the kill switch is tripped keeps the approval pending', async () => {
+    const detail = 'the kill switch is tripped (daily loss limit); approving is refused until it is reset';
+    server.use(
+      http.post(`${API}/api/v1/approvals/:id/approve`, () => HttpResponse.json({ status_code: 409, detail }, { status: 409 })),
+    );
+    const user = userEvent.setup();
+    renderWithProviders(<ApprovalsPanel />);
+    await user.click(await screen.findByRole('button', { name: 'Approve' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent(detail);
+    expect(screen.getByTestId('approval-row')).toBeInTheDocument();
+  });
+
+  it('says so when an approved order was not executed (failed at the gate)', async () => {
     server.use(
       http.post(`${API}/api/v1/approvals/:id/approve`, () =>
-        HttpResponse.json({ status_code: 409, detail: 'approval already resolved' }, { status: 409 }),
+        HttpResponse.json({ ...fx.approval, status: 'failed', decided_by: 'dashboard', reason: 'a working order on BTC-USD already exists' }),
       ),
     );
     const user = userEvent.setup();
     renderWithProviders(<ApprovalsPanel />);
     await user.click(await screen.findByRole('button', { name: 'Approve' }));
-    expect(await screen.findByRole('alert')).toHaveTextContent('approval already resolved (HTTP 409)');
+    expect(await screen.findByTestId('approval-outcome')).toHaveTextContent(
+      'BTC-USD: approved, but not executed: a working order on BTC-USD already exists',
+    );
+  });
+
+  it('says nothing extra when an approval went through', async () => {
+    const user = userEvent.setup();
+    renderWithProviders(<ApprovalsPanel />);
+    await user.click(await screen.findByRole('button', { name: 'Approve' }));
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Approve' })).toBeEnabled());
+    expect(screen.queryByTestId('approval-outcome')).not.toBeInTheDocument();
   });
 
   it('has an empty state', async () => {
     server.use(http.get(`${API}/api/v1/approvals`, () => HttpResponse.json({ items: [] })));
     renderWithProviders(<ApprovalsPanel />);
     expect(await screen.findByTestId('state-empty')).toHaveTextContent('No decisions waiting for approval.');
+  });
+});
+
+describe('ApprovalHistory', () => {
+  it('shows every resolved status with its notional and reason', async () => {
+    const items = [
+      fx.approval,
+      { ...fx.approval, id: 'apr-2', status: 'approved', decided_by: 'dashboard', decided_at: '2026-01-01T03:01:00Z' },
+      { ...fx.approval, id: 'apr-3', status: 'superseded', reason: 'superseded by decision dec-9' },
+      { ...fx.approval, id: 'apr-4', status: 'failed', decided_by: 'api:ops', reason: 'venue refused: insufficient funds' },
+      { ...fx.approval, id: 'apr-5', status: 'expired', reason: 'price moved 3.10% since the decision (max 2%)' },
+      { ...fx.approval, id: 'apr-6', status: 'rejected', decided_by: 'telegram:@alice', notional: null },
+    ];
+    server.use(http.get(`${API}/api/v1/approvals`, () => HttpResponse.json({ items })));
+    renderWithProviders(<ApprovalHistory />);
+    const rows = await screen.findAllByTestId('approval-history-row');
+    expect(rows.map((r) => r.getAttribute('data-status'))).toEqual(['approved', 'superseded', 'failed', 'expired', 'rejected']);
+    expect(rows[0]).toHaveTextContent('$2,250.00');
+    expect(rows[1]).toHaveTextContent('superseded by decision dec-9');
+    expect(rows[2]).toHaveTextContent('venue refused: insufficient funds');
+    expect(rows[2]).toHaveTextContent('api:ops');
+    expect(within(rows[2]!).getByText('failed')).toHaveClass('pill-bad');
+    expect(within(rows[1]!).getByText('superseded')).toHaveClass('pill-info');
+    expect(rows[3]).toHaveTextContent('price moved 3.10% since the decision (max 2%)');
+    expect(rows[4]).toHaveTextContent('—'); // no notional, no reason
   });
 });
 

@@ -29,6 +29,7 @@ from ffe_core.domain.approvals import Approval, ApprovalStatus
 from ffe_core.domain.errors import ConflictError, FfeError, InvalidTransition, NotFoundError
 from ffe_core.ports.clock import Clock, SystemClock
 from ffe_core.ports.control import AgentStatus, ControlPlane
+from ffe_core.services.approvals import ApprovalConflict
 
 AUDIT_LOGGER = "ffe.audit"
 _audit = logging.getLogger(AUDIT_LOGGER)
@@ -107,7 +108,11 @@ class TelegramUpdateHandler:
         except NotFoundError:
             await self._answer(query, "This approval no longer exists.", alert=True)
             return Outcome.APPROVAL
-        except (ConflictError, InvalidTransition) as exc:
+        except ApprovalConflict as exc:
+            # not pending (any more): a double tap, a late tap, someone else was first, or it
+            # expired / was superseded / failed. Answer with its true state, as for any tap.
+            approval = exc.approval
+        except (ConflictError, InvalidTransition) as exc:  # e.g. the kill switch is tripped
             await self._answer(query, f"Not changed: {exc}"[:200], alert=True)
             return Outcome.APPROVAL
         status = approval.effective_status(self._clock.now())

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 from datetime import datetime
+from decimal import Decimal
 
 from ffe_core.domain.approvals import Approval, ApprovalStatus
 from ffe_core.ports.notify import EventKind, Notification
@@ -84,11 +85,40 @@ def format_notification(event: Notification) -> str:
     return "\n".join(lines)[:MAX_TEXT]
 
 
+def _quantity(value: Decimal) -> str:
+    """``0.0125`` / ``1.5``: every digit, no exponent, no trailing zeros."""
+    return f"{value.normalize():f}" if value.is_finite() else str(value)
+
+
+def _money(value: Decimal) -> str:
+    """``1,234.50``: two decimals, thousands separated."""
+    return f"{value:,.2f}" if value.is_finite() else str(value)
+
+
+def approval_figures(approval: Approval) -> str | None:
+    """``size <b>0.01</b> · notional <b>500.00</b> @ 50,000.00``: what approving commits to.
+
+    The size is what the risk manager sized at decision time, the cap the order is held to.
+    """
+    parts = []
+    if approval.size is not None:
+        parts.append(f"size <b>{esc(_quantity(approval.size), 40)}</b>")
+    if approval.notional is not None:
+        parts.append(f"notional <b>{esc(_money(approval.notional), 40)}</b>")
+    if not parts:
+        return None
+    price = approval.reference_price
+    return " · ".join(parts) + (f" @ {esc(_money(price), 40)}" if price is not None else "")
+
+
 def format_approval_request(approval: Approval) -> str:
     """The message shown with the Approve / Reject buttons."""
     lines = [f"🔔 <b>Approval needed</b> · <b>{esc(approval.instrument, 32)}</b>"]
     if approval.summary:
         lines.append(esc(approval.summary, 1500))
+    figures = approval_figures(approval)
+    if figures:
+        lines.append(figures)
     expires = f"{approval.expires_at:%H:%M} UTC"
     lines.append(f"⏳ expires {expires} · id <code>{esc(approval.id, 64)}</code>")
     return "\n".join(lines)
@@ -102,14 +132,23 @@ def display_name(decided_by: str | None) -> str:
 
 
 def resolution_line(approval: Approval, now: datetime) -> str:
-    """``✅ Approved by @user`` / ``❌ Rejected by …`` / ``⌛ Expired`` / ``🔔 Still pending``."""
+    """``✅ Approved by @user`` / ``❌ Rejected by …`` / ``⌛ Expired — not executed[: why]`` /
+    ``↪ Superseded — why`` / ``⚠ Failed — not executed: why`` / ``🔔 Still pending``."""
     status = approval.effective_status(now)
+    reason = esc(approval.reason, 200) if approval.reason else None
     if status is ApprovalStatus.APPROVED:
         return f"✅ Approved by {esc(display_name(approval.decided_by), 80)}"
     if status is ApprovalStatus.REJECTED:
         return f"❌ Rejected by {esc(display_name(approval.decided_by), 80)}"
     if status is ApprovalStatus.EXPIRED:
+        # one still stored pending (past its expiry, not yet swept) has no reason yet
+        if reason and approval.status is ApprovalStatus.EXPIRED:
+            return f"⌛ Expired — not executed: {reason.removeprefix('expired: ')}"
         return "⌛ Expired — not executed"
+    if status is ApprovalStatus.SUPERSEDED:
+        return f"↪ Superseded — {reason or 'a newer decision replaced it'}"
+    if status is ApprovalStatus.FAILED:
+        return f"⚠ Failed — not executed: {reason or 'the order was refused'}"
     return "🔔 Still pending"
 
 
