@@ -1,4 +1,11 @@
-"""Shared fixtures: real SQLite and PostgreSQL storage (fresh schema per test), Redis probe."""
+"""Shared fixtures: real SQLite and PostgreSQL storage (fresh schema per test), Redis probe.
+
+Also the hypothesis profiles: ``ci`` (derandomized, so a CI run is reproducible, with the blob
+to replay a failure printed and no example database) when ``CI`` is set, as ``.ci/run`` does,
+else ``dev`` (random, more examples, failures remembered in ``.hypothesis/``);
+``HYPOTHESIS_PROFILE`` picks one explicitly. A test's own ``settings(max_examples=...)`` keeps
+its count under either.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +13,29 @@ import contextlib
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from ffe_core.config import StorageSettings
+
+settings.register_profile("ci", derandomize=True, print_blob=True, deadline=None, database=None)
+settings.register_profile("dev", derandomize=False, max_examples=200, deadline=None)
+
+
+def hypothesis_profile(environ: Mapping[str, str] = os.environ) -> str:
+    """``HYPOTHESIS_PROFILE`` if given, else ``ci`` when ``CI`` is set (and not 0/false)."""
+    explicit = environ.get("HYPOTHESIS_PROFILE", "").strip()
+    if explicit:
+        return explicit
+    ci = environ.get("CI", "").strip().lower()
+    return "ci" if ci not in ("", "0", "false", "no") else "dev"
+
+
+settings.load_profile(hypothesis_profile())
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 PG_URL = os.environ.get(

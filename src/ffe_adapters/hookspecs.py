@@ -26,6 +26,7 @@ from ffe_core.ports.clock import Clock, SystemClock
 from ffe_core.ports.market_data import Cache, MarketDataSource
 from ffe_core.ports.metrics import Metrics, NullMetrics
 from ffe_core.ports.storage import UnitOfWorkFactory
+from ffe_core.scrubbing import SecretScrubber
 
 PROJECT_NAME = "ffe"
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
@@ -38,6 +39,9 @@ class AdapterContext:
 
     ``options`` is ``settings.adapters[name]`` (an empty dict when absent); an adapter validates
     it with its own pydantic model. Services an adapter does not need may be None.
+    ``scrubber`` masks every configured secret: text from an upstream (error bodies, model
+    answers) passes through it before it is returned, logged or stored; an adapter that reads a
+    key from elsewhere (its SDK's environment variable) adds it with ``scrubber.add``.
     """
 
     name: str
@@ -48,6 +52,7 @@ class AdapterContext:
     uow_factory: UnitOfWorkFactory | None = None
     market_data: MarketDataSource | None = None
     cache: Cache | None = None
+    scrubber: SecretScrubber = field(default_factory=SecretScrubber)
 
 
 Factory = Callable[[AdapterContext], Any]
@@ -88,7 +93,9 @@ def ffe_storage_backends() -> Mapping[str, Factory]:  # type: ignore[empty-body]
     """Storage backends by URL scheme family (``sql`` handles ``sqlite`` and ``postgresql``).
 
     Each factory returns an object with ``uow_factory`` (an ``ffe_core.ports.storage``
-    ``UnitOfWorkFactory``), ``async migrate()``, ``async ping()`` and ``async close()``.
+    ``UnitOfWorkFactory``), ``async migrate()``, ``async ping()``, ``async write_check()``
+    (raises unless the database takes a write now; ``/health`` and ``/ready`` rely on it) and
+    ``async close()``.
     """
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from decimal import Decimal
 from enum import StrEnum
@@ -69,6 +70,17 @@ class ApiSettings(_Section):
     allowed_origins: tuple[str, ...] = ()
     rate_limit_per_minute: int = Field(default=600, ge=1)
     frontend_dist: str | None = None  # directory of the built dashboard; auto-detected when None
+    trusted_proxies: tuple[str, ...] = ()
+    """IPs/CIDRs whose ``X-Forwarded-For`` names the client; empty: forwarded headers ignored."""
+
+    @model_validator(mode="after")
+    def _proxies_are_networks(self) -> ApiSettings:
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"api.trusted_proxies: {proxy!r} is not an IP or CIDR") from None
+        return self
 
 
 class StorageSettings(_Section):
@@ -136,6 +148,8 @@ class TradingSettings(_Section):
     commission: Decimal = Field(default=Decimal("0.001"), ge=0, le=Decimal("0.1"))
     slippage: Decimal = Field(default=Decimal("0.0005"), ge=0, le=Decimal("0.1"))
     spread: Decimal = Field(default=Decimal("0"), ge=0, le=Decimal("0.1"))
+    min_order_notional: Decimal = Field(default=Decimal("10"), ge=0)
+    """Entries worth less than this (in the account currency) are not sent: no dust top-ups."""
 
     @model_validator(mode="after")
     def _live_needs_confirmation(self) -> TradingSettings:
@@ -258,6 +272,22 @@ DEFAULT_INSTRUMENTS: tuple[Instrument, ...] = (
 )
 
 
+class BacktestSettings(_Section):
+    """Backtest jobs of the API: run in worker processes, queued and bounded so that a search
+    never takes CPU, threads or the event loop from trading."""
+
+    workers: int = Field(default=1, ge=1, le=64)
+    """Worker processes (each runs one job at a time, single-threaded)."""
+    max_queued: int = Field(default=4, ge=0, le=1000)
+    """Jobs waiting for a worker; a submission beyond this is refused (429)."""
+    max_work: int = Field(default=10_000_000, ge=100)
+    """Bars x parameter combinations one job may ask for (400 beyond it)."""
+    worker_niceness: int = Field(default=10, ge=0, le=19)
+    """Added to the workers' nice value (POSIX) so trading wins the CPU when both want it."""
+    idle_seconds: float = Field(default=300.0, gt=0)
+    """Workers exit after this long without a job; the next job starts them again."""
+
+
 class Settings(_Section):
     """The whole validated configuration. Built once at start-up; never mutated."""
 
@@ -275,6 +305,7 @@ class Settings(_Section):
     approvals: ApprovalSettings = ApprovalSettings()
     telegram: TelegramSettings = TelegramSettings()
     learning: LearningSettings = LearningSettings()
+    backtests: BacktestSettings = BacktestSettings()
     instruments: tuple[Instrument, ...] = DEFAULT_INSTRUMENTS
     adapters: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Options per adapter name (``adapters.anthropic.model``); each adapter validates its own."""

@@ -29,10 +29,12 @@ from ffe_core.domain.errors import ConfigError
 from ffe_core.domain.portfolio import Portfolio
 from ffe_core.ports.brokers import Broker
 from ffe_core.ports.clock import Clock, SystemClock
+from ffe_core.ports.control import ControlPlane
 from ffe_core.ports.lease import LeaderLease
 from ffe_core.ports.metrics import Metrics
 from ffe_core.ports.notify import Notifier
 from ffe_core.ports.providers import DecisionProvider, WeightSource
+from ffe_core.scrubbing import SecretScrubber
 from ffe_core.services.agent import TradingAgent
 from ffe_core.services.approvals import ApprovalService
 from ffe_core.services.circuit import CircuitBreaker
@@ -40,12 +42,14 @@ from ffe_core.services.control import ControlService
 from ffe_core.services.decisions import DecisionService
 from ffe_core.services.ensemble import Ensemble
 from ffe_core.services.execution import ExecutionGate, venue_refusal
+from ffe_core.services.kill_switch import SharedRiskState
 from ffe_core.services.learning import LearningService, bar_close_lookup
 from ffe_core.services.market_data import MarketDataService, mark_prices
 from ffe_core.services.notify import FanoutNotifier
 from ffe_core.services.risk import RiskManager, RiskState
+from ffe_entrypoints.logging import shared_scrubber
 from ffe_entrypoints.services.backtests import BacktestService
-from ffe_entrypoints.services.health import HealthService
+from ffe_entrypoints.services.health import Check, Degraded, HealthService, agent_health
 
 log = logging.getLogger(__name__)
 
@@ -166,10 +170,11 @@ def _decision_providers(
     metrics: Metrics,
     cache: Any,
     res: Resources,
+    scrubber: SecretScrubber,
 ) -> dict[str, DecisionProvider]:
     built: dict[str, DecisionProvider] = {}
     for name in settings.providers.enabled:
-        ctx = adapter_context(name, settings, clock, metrics, cache=cache)
+        ctx = adapter_context(name, settings, clock, metrics, cache=cache, scrubber=scrubber)
         built[name] = res.track(build_adapter(registry, "decision_providers", name, ctx))
     return built
 
@@ -182,6 +187,7 @@ def _ensemble(
     metrics: Metrics,
     cache: Any,
     weights: WeightSource,
+    scrubber: SecretScrubber,
 ) -> Ensemble:
     judge_name = settings.ensemble.judge_provider
     judge = None
@@ -190,7 +196,7 @@ def _ensemble(
             registry,
             "decision_providers",
             judge_name,
-            adapter_context(judge_name, settings, clock, metrics, cache=cache),
+            adapter_context(judge_name, settings, clock, metrics, cache=cache, scrubber=scrubber),
         )
     return Ensemble(
         decision_providers,
@@ -257,10 +263,9 @@ def _agent(
     async def score_outcomes() -> None:
         await learning.score_due(clock.now(), lookup)
 
-    async def save_risk_state() -> None:
-        async with uow_factory() as uow:
-            await uow.state.put(RISK_STATE_KEY, risk_manager.state.model_dump(mode="json"))
-            await uow.commit()
+    # every process on the storage shares the kill switch: a reset from the CLI reaches the
+    # server, and no stale view overwrites a trip (ffe_core.services.kill_switch)
+    risk_state = SharedRiskState(risk_manager, uow_factory, RISK_STATE_KEY)
 
     notifier = FanoutNotifier(notifiers)
     gate = ExecutionGate(
@@ -284,8 +289,8 @@ def _agent(
         notifier=notifier,
         metrics=metrics,
         prices=prices,
-        equity_watch=risk_manager,
-        after_pass=[score_outcomes, save_risk_state],
+        equity_watch=risk_state,
+        after_pass=[score_outcomes, risk_state.save],
         lease=lease,
         gate=gate,
     )
@@ -349,7 +354,12 @@ def _health(
     broker: providers.Provider[Broker],
     market_data: providers.Provider[MarketDataService],
     decision_providers: providers.Provider[dict[str, DecisionProvider]],
+    cache: providers.Provider[Any],
+    control: providers.Provider[ControlPlane],
 ) -> HealthService:
+    """Each check exercises what it reports: storage takes a (rolled-back) write, the broker
+    serves the account, market data a quote, Redis answers PING, the agent says how it runs."""
+
     async def broker_ok() -> None:
         await broker().get_portfolio()
 
@@ -359,8 +369,27 @@ def _health(
         assert instrument is not None
         await market_data().get_quote(instrument)
 
+    async def cache_ok() -> None:
+        try:
+            await cache().ping()
+        except Exception as exc:  # the cache degrades to misses: slower, still trading
+            raise Degraded(
+                f"redis unreachable, market data is read uncached ({type(exc).__name__}: {exc})"
+            ) from exc
+
+    async def agent_ok() -> str:
+        return agent_health(await control().agent_status())
+
+    checks: dict[str, Check] = {
+        "storage": storage.write_check,
+        "broker": broker_ok,
+        "market_data": market_data_ok,
+        "agent": agent_ok,
+    }
+    if settings.market_data.cache.backend == "redis":
+        checks["cache"] = cache_ok
     return HealthService(
-        checks={"storage": storage.ping, "broker": broker_ok, "market_data": market_data_ok},
+        checks=checks,
         breakers=lambda: circuit_breakers(decision_providers()),
         mode=settings.trading.mode.value,
     )
@@ -374,6 +403,8 @@ class Container(containers.DeclarativeContainer):
     clock: providers.Provider[Clock] = providers.Singleton(SystemClock)
     metrics = providers.Singleton(PrometheusMetrics.default)
     resources = providers.Singleton(Resources)
+    # Masks every configured secret in upstream text (the process-wide one logging uses too).
+    scrubber = providers.Singleton(shared_scrubber, settings)
     # None when tracing is off; tests override it with a provider on an in-memory exporter.
     tracer_provider = providers.Singleton(lambda s: build_tracer_provider(s.monitoring), settings)
 
@@ -402,7 +433,7 @@ class Container(containers.DeclarativeContainer):
         ),
     )
     decision_providers = providers.Singleton(
-        _decision_providers, registry, settings, clock, metrics, cache, resources
+        _decision_providers, registry, settings, clock, metrics, cache, resources, scrubber
     )
     ensemble = providers.Singleton(
         _ensemble,
@@ -413,6 +444,7 @@ class Container(containers.DeclarativeContainer):
         metrics,
         cache,
         weights,
+        scrubber,
     )
     # The risk check applied to every decision (``ffe_core.services.decisions.RiskCheck``).
     risk_check: providers.Provider[Any] = risk_manager
@@ -429,6 +461,7 @@ class Container(containers.DeclarativeContainer):
             clock=clock,
             risk=risk_check,
             memory_source=providers.Callable(lambda learning: learning.past_decisions, learning),
+            scrub=scrubber,
         ),
         tracer_provider,
     )
@@ -501,6 +534,8 @@ class Container(containers.DeclarativeContainer):
         broker.provider,
         market_data.provider,
         decision_providers.provider,
+        cache.provider,
+        control.provider,
     )
 
 

@@ -3,51 +3,44 @@
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import Iterable, MutableMapping
 from typing import Any
 
 import structlog
 
-from ffe_core.config import (
-    Environment,
-    Settings,
-    is_secret_key,
-    mask_url_passwords,
-    url_passwords,
-)
+from ffe_core.config import Environment, Settings, is_secret_key
+from ffe_core.scrubbing import REDACTED, SecretScrubber, settings_secrets
 
-REDACTED = "**********"
-_known_secrets: set[str] = set()
-_TOKEN_PATTERN = re.compile(r"\b\d{6,12}:[A-Za-z0-9_-]{30,}\b")  # Telegram bot token shape
+__all__ = [
+    "REDACTED",
+    "SCRUBBER",
+    "configure_logging",
+    "redact_processor",
+    "register_secrets",
+    "scrub",
+    "scrub_rendered",
+    "shared_scrubber",
+]
+
+SCRUBBER = SecretScrubber()
+"""The process-wide scrubber: log lines, API errors, Sentry events and, through the container,
+the adapters and services that handle upstream text all use this one."""
 
 
 def register_secrets(values: Iterable[str | None]) -> None:
     """Remember secret values so they are scrubbed from any log line that contains them."""
-    _known_secrets.update(v for v in values if v and len(v) >= 4)
+    SCRUBBER.add(values)
 
 
 def scrub(text: str) -> str:
-    for secret in _known_secrets:
-        if secret in text:
-            text = text.replace(secret, REDACTED)
-    return mask_url_passwords(_TOKEN_PATTERN.sub(REDACTED, text), REDACTED)
+    return SCRUBBER(text)
 
 
-def _secret_values(node: Any, key: str = "") -> Iterable[str]:
-    """Every value under a secret-named key, and every URL password, anywhere in ``node``."""
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from _secret_values(v, str(k))
-    elif isinstance(node, list | tuple):
-        for v in node:
-            yield from _secret_values(v, key)
-    elif node not in (None, "", False, True):
-        if key and is_secret_key(key):
-            yield str(node)
-        if isinstance(node, str):
-            yield from url_passwords(node)
+def shared_scrubber(settings: Settings) -> SecretScrubber:
+    """:data:`SCRUBBER`, knowing every secret of ``settings``."""
+    SCRUBBER.add(settings_secrets(settings))
+    return SCRUBBER
 
 
 def _redact(node: Any, key: str = "") -> Any:
@@ -66,6 +59,12 @@ def redact_processor(_logger: Any, _name: str, event: MutableMapping[str, Any]) 
     return {k: _redact(v, k if k != "event" else "") for k, v in event.items()}
 
 
+def scrub_rendered(_logger: Any, _name: str, line: Any) -> Any:
+    """The last processor: the rendered line itself is scrubbed (JSON or console), so values
+    logged as objects (their ``repr``) cannot carry a secret past :func:`redact_processor`."""
+    return scrub(line) if isinstance(line, str) else line
+
+
 class _ScrubFilter(logging.Filter):
     """Scrubs stdlib records that never pass through structlog's processors (e.g. tracebacks)."""
 
@@ -80,14 +79,7 @@ class _ScrubFilter(logging.Filter):
 
 def configure_logging(settings: Settings) -> None:
     """Route structlog and stdlib logging through one redacting renderer at the configured level."""
-    secrets = [settings.api.api_key, settings.telegram.bot_token, settings.telegram.webhook_secret]
-    register_secrets(s.get_secret_value() for s in secrets if s is not None)
-    if settings.monitoring.sentry_dsn is not None:
-        register_secrets([settings.monitoring.sentry_dsn.get_secret_value()])
-    register_secrets(_secret_values(settings.adapters))  # nested options too
-    register_secrets(
-        url_passwords(" ".join((settings.storage.url, settings.market_data.cache.redis_url)))
-    )
+    shared_scrubber(settings)
     as_json = settings.logging.json_format
     if as_json is None:
         as_json = settings.environment is Environment.PRODUCTION
@@ -110,6 +102,7 @@ def configure_logging(settings: Settings) -> None:
             structlog.processors.format_exc_info,
             redact_processor,
             renderer,
+            scrub_rendered,
         ],
     )
     handler = logging.StreamHandler(sys.stderr)

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -34,6 +35,14 @@ def build_app(settings: Settings, configure: Configure | None = None) -> tuple[L
     if configure is not None:
         configure(container)
     return create_app(container, start_agent=False), container
+
+
+def client_from(app: Litestar, host: str) -> httpx.AsyncClient:
+    """A client whose requests reach ``app`` from the socket address ``host`` (the Litestar test
+    client always says "testclient"); use it inside ``serving`` so the lifespan has run."""
+    asgi: Any = app  # httpx types the ASGI callable more narrowly than Litestar declares it
+    transport = httpx.ASGITransport(app=asgi, client=(host, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
 
 @asynccontextmanager

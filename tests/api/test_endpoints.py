@@ -34,7 +34,7 @@ async def test_health_reports_each_component_and_the_version(client: Client) -> 
     assert body["status"] == "ok"
     assert body["mode"] == "paper"
     assert body["version"] == "0.1.0"
-    assert set(body["components"]) == {"storage", "broker", "market_data"}
+    assert set(body["components"]) == {"storage", "broker", "market_data", "agent"}
     assert all(c["status"] == "ok" for c in body["components"].values())
     assert isinstance(body["circuit_breakers"], list)
 
@@ -45,9 +45,9 @@ async def test_ready_and_live_probes(client: Client) -> None:
 
 
 class DownStorage:
-    """Storage whose ping fails, as when the database has gone away."""
+    """Storage whose write check fails, as when the database has gone away."""
 
-    async def ping(self) -> None:
+    async def write_check(self) -> None:
         raise ConnectionError("database is gone")
 
 

@@ -43,3 +43,39 @@ def test_spec_documents_every_api_route_and_the_key() -> None:
     assert (scheme["type"], scheme["name"], scheme["in"]) == ("apiKey", "X-API-Key", "header")
     assert paths["/api/v1/status"]["get"]["security"] == [{"apiKey": []}]
     assert "security" not in paths["/health"]["get"]
+
+
+ERROR_BODY = {"$ref": "#/components/schemas/ErrorBody"}
+CONFLICTS = {
+    ("post", "/api/bot/start"),
+    ("post", "/api/bot/pause"),
+    ("post", "/api/bot/resume"),
+    ("post", "/api/v1/approvals/{approval_id}/approve"),
+    ("post", "/api/v1/approvals/{approval_id}/reject"),
+}
+
+
+def test_spec_documents_the_error_answers_with_the_error_body() -> None:
+    document = openapi_document()
+    body = document["components"]["schemas"]["ErrorBody"]
+    assert set(body["required"]) == {"status_code", "detail"}
+    assert set(body["properties"]) == {"status_code", "detail", "extra"}
+    protected = 0
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            errors = {int(code): r for code, r in responses.items() if int(code) >= 400}
+            for code, response in errors.items():
+                schema = response["content"]["application/json"]["schema"]
+                assert schema == ERROR_BODY, (method, path, code)
+            if "security" not in operation:
+                continue
+            protected += 1
+            assert {401, 429} <= set(errors), (method, path)
+            if "{" in path:
+                assert 404 in errors, (method, path)
+            if (method, path) in CONFLICTS:
+                assert 409 in errors, (method, path)
+            if operation.get("parameters") or operation.get("requestBody"):
+                assert 400 in errors, (method, path)
+    assert protected >= 20

@@ -112,7 +112,7 @@ class AlwaysBuy:
             instrument=symbol,
             action=Action.BUY,
             confidence=0.9,
-            suggested_size=Decimal("0.01"),
+            suggested_size=Decimal("1"),
             reference_price=Decimal(100),
             reasoning="e2e",
         )
@@ -167,7 +167,7 @@ class RecordingBroker:
                 client_order_id=client_order_id,
                 instrument="BTC-USD",
                 side=Side.BUY,
-                quantity=Decimal("0.01"),
+                quantity=Decimal("1"),
             )
         )
 
@@ -190,7 +190,7 @@ class RecordingBroker:
                 client_order_id=coid,
                 instrument="BTC-USD",
                 side=Side.BUY,
-                quantity=Decimal("0.01"),
+                quantity=Decimal("1"),
                 price=Decimal(100),
             )
             for coid in ids

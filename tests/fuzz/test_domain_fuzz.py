@@ -1,12 +1,13 @@
 """Fuzzing domain model validation: arbitrary dicts give a model or a pydantic ValidationError.
 
 Never another exception (OverflowError, decimal.InvalidOperation ...), and every model that is
-built satisfies its invariants and survives a JSON round trip unchanged (what storage and the
-API rely on).
+built satisfies its invariants, holds only finite numbers and survives a JSON round trip
+unchanged (what storage and the API rely on).
 """
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, timedelta, timezone
 from decimal import Decimal
@@ -154,7 +155,16 @@ def build(model: type[BaseModel], data: dict[str, Any]) -> Any:
         return None
     again = model.model_validate_json(built.model_dump_json())
     assert again == built, (built, again)
+    json.dumps(built.model_dump(mode="json"), allow_nan=False)  # no nan/inf anywhere
     return built
+
+
+def non_finite(value: Any) -> bool:
+    """Whether pydantic would read ``value`` as a float that JSON cannot carry."""
+    try:
+        return not math.isfinite(float(value))
+    except (TypeError, ValueError, OverflowError):
+        return False
 
 
 def finite_positive(*values: Decimal | float | None) -> bool:
@@ -255,8 +265,21 @@ def test_provider_vote(data: dict[str, Any]) -> None:
         "take_profit": 1,
     }
 )
+# issue 16: a non-finite timing was stored and served as null and could never be read back
+@example(
+    data={"instrument": "X", "action": "HOLD", "confidence": 0.5, "timings_ms": {"t": math.inf}}
+)
+@example(
+    data={"instrument": "X", "action": "HOLD", "confidence": 0.5, "timings_ms": {"t": math.nan}}
+)
+@example(
+    data={"instrument": "X", "action": "BUY", "confidence": 0.5, "weights": {"p": "-Infinity"}}
+)
 def test_decision(data: dict[str, Any]) -> None:
     decision = build(Decision, data)
+    maps = [data.get(k) for k in ("weights", "timings_ms")]
+    if any(non_finite(v) for m in maps if isinstance(m, dict) for v in m.values()):
+        assert decision is None, "a non-finite weight or timing must be refused"
     if decision is not None:
         assert 0 <= decision.confidence <= 1
         ref = decision.reference_price

@@ -42,3 +42,21 @@ export function useAgentControl() {
     error: all.find((m) => m.error)?.error ?? null,
   };
 }
+
+/**
+ * `POST /api/bot/kill-switch/reset`: re-allows trading after the kill switch tripped (the server
+ * records who and when; the agent stays stopped). Writes the returned status into the status query.
+ */
+export function useResetKillSwitch() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationKey: ['agent', 'kill-switch', 'reset'],
+    mutationFn: () => api.post<AgentStatus>('/api/bot/kill-switch/reset'),
+    onSuccess: (status: AgentStatus) => {
+      qc.setQueryData(queryKeys.agentStatus, status);
+    },
+    onSettled: () => {
+      void qc.invalidateQueries({ queryKey: queryKeys.agentStatus });
+    },
+  });
+}

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api } from './client';
+import { api, apiFetch } from './client';
 import { POLL, queryKeys } from './queryKeys';
 import type { BacktestJob, BacktestRequest, Instrument, ItemsResponse, Strategy } from './types';
 
@@ -68,6 +68,22 @@ export function useSubmitBacktest() {
     mutationFn: (body: BacktestRequest) => api.post<BacktestJob>('/api/v1/backtests', body),
     onSuccess: (job) => {
       if (job?.id) qc.setQueryData(queryKeys.backtestJob(job.id), job);
+      void qc.invalidateQueries({ queryKey: queryKeys.backtests, exact: true });
+    },
+  });
+}
+
+/** `DELETE /api/v1/backtests/{id}`: a queued job never starts, a running one is stopped (409 when
+ * it has already finished). Either way the job and the list are refetched to show the true state. */
+export function useCancelBacktest() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => apiFetch<BacktestJob>(`/api/v1/backtests/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+    onSuccess: (job) => {
+      if (job?.id) qc.setQueryData(queryKeys.backtestJob(job.id), job);
+    },
+    onSettled: (_job, _error, id) => {
+      void qc.invalidateQueries({ queryKey: queryKeys.backtestJob(id), exact: true });
       void qc.invalidateQueries({ queryKey: queryKeys.backtests, exact: true });
     },
   });

@@ -160,10 +160,14 @@ export interface CreateDecisionRequest {
 // ---- Agent ----
 export type AgentState = 'stopped' | 'running' | 'paused';
 
+/** `reason`/`at`/`tripped_by`: the trip in force; `reset_by`/`reset_at`: the last reset. */
 export interface KillSwitch {
   tripped: boolean;
   reason: string | null;
   at: IsoDateTime | null;
+  tripped_by?: string | null;
+  reset_by?: string | null;
+  reset_at?: IsoDateTime | null;
 }
 
 export interface AgentStatus {
@@ -260,7 +264,7 @@ export interface Instrument {
 }
 
 export type BacktestKind = 'backtest' | 'walk_forward' | 'optimize';
-export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
 export interface BacktestRequest {
   kind: BacktestKind;

@@ -91,6 +91,42 @@ describe('Optimization page', () => {
     expect(within(result).queryByTestId('heatmap')).not.toBeInTheDocument();
   });
 
+  it('stops a running job with the cancel button and shows it cancelled', async () => {
+    let deleted: string | null = null;
+    server.use(
+      http.get(`${API}/api/v1/backtests/job-1`, () =>
+        HttpResponse.json(deleted ? { ...fx.jobQueued, status: 'cancelled', progress: 0.4 } : { ...fx.jobQueued, status: 'running', progress: 0.4 }),
+      ),
+      http.delete(`${API}/api/v1/backtests/:id`, ({ params }) => {
+        deleted = String(params.id);
+        return HttpResponse.json({ ...fx.jobQueued, status: 'cancelled', progress: 0.4 });
+      }),
+    );
+    useSettingsStore.getState().setLastBacktestJobId('job-1');
+    const user = userEvent.setup();
+    renderApp('/optimization');
+    await user.click(await screen.findByRole('button', { name: 'Stop' }));
+    await waitFor(() => expect(deleted).toBe('job-1'));
+    await waitFor(() => expect(screen.getByTestId('backtest-status')).toHaveTextContent('cancelled'));
+    expect(screen.getByTestId('backtest-cancelled')).toHaveTextContent('Cancelled at 40%');
+    expect(screen.queryByTestId('backtest-cancel')).not.toBeInTheDocument();
+    expect(screen.queryByRole('progressbar')).not.toBeInTheDocument();
+  });
+
+  it('shows the server detail when a job cannot be cancelled any more', async () => {
+    server.use(
+      http.get(`${API}/api/v1/backtests/job-1`, () => HttpResponse.json({ ...fx.jobQueued, status: 'queued' })),
+      http.delete(`${API}/api/v1/backtests/:id`, () =>
+        HttpResponse.json({ status_code: 409, detail: "backtest job 'job-1' is already done" }, { status: 409 }),
+      ),
+    );
+    useSettingsStore.getState().setLastBacktestJobId('job-1');
+    const user = userEvent.setup();
+    renderApp('/optimization');
+    await user.click(await screen.findByRole('button', { name: 'Cancel' }));
+    expect(await screen.findByTestId('backtest-cancel-error')).toHaveTextContent("backtest job 'job-1' is already done (HTTP 409)");
+  });
+
   it('shows a failed job with its error', async () => {
     server.use(http.get(`${API}/api/v1/backtests/job-1`, () => HttpResponse.json({ ...fx.jobQueued, status: 'failed', error: 'no data for BTC-USD' })));
     useSettingsStore.getState().setLastBacktestJobId('job-1');

@@ -88,6 +88,16 @@ class RedisCache:
             return
         self._succeeded()
 
+    async def ping(self, timeout_seconds: float = 0.2) -> None:
+        """Raise unless Redis answers PING within ``timeout_seconds`` (health checks). Asks even
+        while calls are being skipped, and a success ends that early."""
+        try:
+            await asyncio.wait_for(self.client.ping(), timeout_seconds)
+        except _FAILURES as exc:
+            self._failed(exc)
+            raise
+        self._succeeded()
+
     async def close(self) -> None:
         with contextlib.suppress(*_FAILURES):
             await self.client.aclose()

@@ -5,6 +5,9 @@ its SDK's errors); :class:`LlmProvider` adds the per-attempt timeout, retries wi
 honouring ``retry-after``, the outgoing rate limit, a circuit breaker whose state is visible,
 one retry with the validation error fed back, token and cost accounting, metrics, the vote
 cache and the knowledge cut-off warning. It never raises from :meth:`LlmProvider.vote`.
+
+Upstream text is scrubbed of every known secret where it enters: each error the SDK raised (an
+echoed key in a 401 body), each rejected answer, and each vote :meth:`LlmProvider.vote` returns.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from ffe_core.prompts import (
     prompt_hash,
     render_prompt,
 )
+from ffe_core.scrubbing import Scrub, SecretScrubber, scrub_vote
 from ffe_core.services.circuit import CircuitBreaker, CircuitState
 
 log = logging.getLogger(__name__)
@@ -129,10 +133,12 @@ class LlmProvider:
         clock: Clock | None = None,
         metrics: Metrics | None = None,
         cache: Cache | None = None,
+        scrub: Scrub | None = None,
     ) -> None:
         self.name = name
         self.options = options
         self.backend = backend
+        self._scrub: Scrub = scrub or SecretScrubber(options.secret_values())
         self._metrics = metrics or NullMetrics()
         self.circuit = CircuitBreaker(
             name,
@@ -195,18 +201,19 @@ class LlmProvider:
             self.circuit.record_success()  # the service answered; the model misbehaved
             vote, outcome = self._abstain(f"invalid output after retry: {exc}", usage), "invalid"
         except (TransientError, RateLimited, ProviderError) as exc:
-            self.circuit.record_failure(str(exc))
+            self.circuit.record_failure(self._scrub(str(exc)))
             vote, outcome = self._abstain(str(exc), usage), "error"
         except Exception as exc:  # an adapter bug must not break the ensemble
             log.exception("provider %s failed unexpectedly", self.name)
-            self.circuit.record_failure(repr(exc))
+            self.circuit.record_failure(self._scrub(repr(exc)))
             vote, outcome = self._abstain(f"unexpected error: {exc!r}", usage), "error"
         else:
             self.circuit.record_success()
             vote = answer_to_vote(answer, provider=self.name, model=self.model, **self._cost(usage))
-            if self._votes is not None:
-                await self._votes.put(vote, self.model, digest)
-        return self._finish(vote, outcome, started)
+        vote = self._finish(vote, outcome, started)
+        if outcome == "ok" and self._votes is not None:
+            await self._votes.put(vote, self.model, digest)
+        return vote
 
     async def _ask(self, prompt: Prompt, last_price: float, usage: _Usage) -> LlmAnswer:
         current, problem = prompt, ""
@@ -223,27 +230,33 @@ class LlmProvider:
                 problem = str(exc)
             else:
                 usage.add(completion)
-                raw = completion.raw_text
+                raw = self._scrub(completion.raw_text)
                 try:
                     return check_completion(completion, last_price)
                 except AnswerRejected as exc:
-                    problem = str(exc)
+                    problem = self._scrub(str(exc))
             log.info("provider %s output rejected (try %d): %s", self.name, attempt + 1, problem)
             if attempt < FEEDBACK_RETRIES:
                 current = feedback_prompt(prompt, raw, problem)
         raise _OutputRejected(problem)
 
     async def _attempt(self, prompt: Prompt) -> Completion:
-        """One call under the per-attempt timeout, with SDK errors translated."""
+        """One call under the per-attempt timeout, with SDK errors translated and scrubbed."""
         try:
             async with asyncio.timeout(self.options.timeout_seconds):
                 return await self.backend.complete(prompt)
         except TimeoutError:
             raise TransientError(f"timed out after {self.options.timeout_seconds:g}s") from None
-        except (TransientError, ProviderError, RateLimited, AnswerRejected):
+        except (TransientError, ProviderError, RateLimited, AnswerRejected) as exc:
+            self._scrubbed(exc)
             raise
         except Exception as exc:
-            raise self.backend.translate_error(exc) from exc
+            raise self._scrubbed(self.backend.translate_error(exc)) from exc
+
+    def _scrubbed(self, exc: Exception) -> Exception:
+        """``exc`` with its message scrubbed (type and attributes such as retry-after kept)."""
+        exc.args = tuple(self._scrub(a) if isinstance(a, str) else a for a in exc.args)
+        return exc
 
     def _cost(self, usage: _Usage) -> dict[str, Any]:
         return {
@@ -253,13 +266,14 @@ class LlmProvider:
         }
 
     def _abstain(self, reason: str, usage: _Usage | None = None) -> ProviderVote:
-        return ProviderVote.abstain(
-            self.name, reason, model=self.model, **self._cost(usage or _Usage())
+        return ProviderVote.abstain(  # scrubbed before it is cut to length
+            self.name, self._scrub(reason), model=self.model, **self._cost(usage or _Usage())
         )
 
     def _finish(self, vote: ProviderVote, outcome: str, started: float) -> ProviderVote:
+        """Every vote leaves through here: scrubbed, timed and counted."""
         elapsed = time.perf_counter() - started
-        vote = vote.model_copy(update={"latency_ms": elapsed * 1000.0})
+        vote = scrub_vote(vote, self._scrub).model_copy(update={"latency_ms": elapsed * 1000.0})
         self.stats["calls"] += 1
         self.stats["abstentions"] += int(vote.abstained)
         self.stats["cache_hits"] += int(outcome == "cached")
@@ -318,6 +332,7 @@ def make_provider(
 ) -> LlmProvider:
     """The factory every LLM plugin uses: options from ``ctx.options``, client made on first use."""
     options = options_type.model_validate(dict(ctx.options))
+    ctx.scrubber.add(options.secret_values())  # logs and stored decisions mask them too
     return LlmProvider(
         ctx.name,
         options,
@@ -325,4 +340,5 @@ def make_provider(
         clock=ctx.clock,
         metrics=ctx.metrics,
         cache=ctx.cache,
+        scrub=ctx.scrubber,
     )

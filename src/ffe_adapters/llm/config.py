@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+from ffe_core.config import url_passwords
 
 V = TypeVar("V")
 
@@ -56,6 +59,8 @@ class LlmOptions(BaseModel):
 
     DEFAULT_PRICES: ClassVar[Mapping[str, Mapping[str, float]]] = {}
     DEFAULT_CUTOFFS: ClassVar[Mapping[str, str]] = {}
+    KEY_ENV_VARS: ClassVar[tuple[str, ...]] = ()
+    """Environment variables the SDK reads a key from when ``api_key`` is not set."""
 
     @model_validator(mode="before")
     @classmethod
@@ -70,6 +75,16 @@ class LlmOptions(BaseModel):
             **dict(data.get("knowledge_cutoffs") or {}),
         }
         return merged
+
+    def secret_values(self) -> Iterator[str]:
+        """What the client may authenticate with (the key, its SDK's variables, URL passwords):
+        the values an upstream could echo back, to be scrubbed from what it returns."""
+        if self.api_key is not None:
+            yield self.api_key.get_secret_value()
+        for var in self.KEY_ENV_VARS:
+            if os.environ.get(var):
+                yield os.environ[var]
+        yield from url_passwords(self.base_url or "")
 
     def price(self) -> ModelPrice:
         return lookup_by_model(self.prices, self.model) or ModelPrice()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
 from ffe_core.services.circuit import CircuitState
@@ -115,6 +117,6 @@ class PrometheusMetrics:
     def agent_running(self, running: bool) -> None:
         self.running.set(1 if running else 0)
 
-    def portfolio(self, equity: float, drawdown: float) -> None:
-        self.equity.set(equity)
-        self.drawdown.set(drawdown)
+    def portfolio(self, equity: Decimal, drawdown: Decimal) -> None:
+        self.equity.set(float(equity))
+        self.drawdown.set(float(drawdown))

@@ -27,9 +27,9 @@ class CyclePhase(StrEnum):
 
 
 class AgentRun(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    id: str = Field(default_factory=new_id)
+    id: str = Field(default_factory=new_id, max_length=64)
     holder: str = ""  # which process holds the run (host:pid)
     state: AgentState = AgentState.RUNNING
     started_at: UtcDatetime = Field(default_factory=utcnow)
@@ -39,12 +39,12 @@ class AgentRun(BaseModel):
 
 
 class AgentCycle(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    id: str = Field(default_factory=new_id)
-    run_id: str
-    seq: int = Field(ge=0)
-    instrument: str
+    id: str = Field(default_factory=new_id, max_length=64)
+    run_id: str = Field(max_length=64)
+    seq: int = Field(ge=0, le=2**31 - 1)  # a 32-bit column: 4,000 years of one cycle a minute
+    instrument: str = Field(max_length=32)
     phase: CyclePhase = CyclePhase.OBSERVE
     decision_id: str | None = None
     client_order_id: str | None = None

@@ -25,11 +25,11 @@ class ApprovalStatus(StrEnum):
 class Approval(BaseModel):
     """A pending or resolved request for a person to approve one decision."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    id: str = Field(default_factory=new_id)
-    decision_id: str
-    instrument: str
+    id: str = Field(default_factory=new_id, min_length=1, max_length=64)
+    decision_id: str = Field(min_length=1, max_length=64)
+    instrument: str = Field(min_length=1, max_length=32)
     summary: str = ""
     status: ApprovalStatus = ApprovalStatus.PENDING
     created_at: UtcDatetime = Field(default_factory=utcnow)

@@ -76,7 +76,7 @@ def client_order_id_for(decision_id: str, leg: str = "entry") -> str:
 class Order(BaseModel):
     """An instruction to a broker. Immutable: state changes return a new Order."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     client_order_id: str = Field(min_length=1, max_length=64)
     instrument: str = Field(min_length=1, max_length=32)
@@ -88,7 +88,7 @@ class Order(BaseModel):
     time_in_force: TimeInForce = TimeInForce.GTC
     stop_loss: Decimal | None = Field(default=None, gt=0)
     take_profit: Decimal | None = Field(default=None, gt=0)
-    decision_id: str | None = None
+    decision_id: str | None = Field(default=None, max_length=64)
     status: OrderStatus = OrderStatus.NEW
     filled_quantity: Decimal = Field(default=Decimal(0), ge=0)
     average_fill_price: Decimal | None = Field(default=None, gt=0)
@@ -137,11 +137,11 @@ class Order(BaseModel):
 class Fill(BaseModel):
     """An execution of (part of) an order."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     fill_id: str = Field(default_factory=new_id, min_length=1, max_length=64)
-    client_order_id: str
-    instrument: str
+    client_order_id: str = Field(min_length=1, max_length=64)
+    instrument: str = Field(min_length=1, max_length=32)
     side: Side
     quantity: Decimal = Field(gt=0)
     price: Decimal = Field(gt=0)

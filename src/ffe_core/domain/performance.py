@@ -11,9 +11,9 @@ from ffe_core.domain.market import UtcDatetime
 class ProviderStats(BaseModel):
     """Running record of how a provider's votes turned out."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    provider: str
+    provider: str = Field(max_length=64)
     weight: float = Field(default=1.0, gt=0)
     votes: int = Field(default=0, ge=0)
     scored: int = Field(default=0, ge=0)

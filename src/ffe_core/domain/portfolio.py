@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ffe_core.domain.orders import Fill
 
@@ -21,9 +21,9 @@ class TradingMode(StrEnum):
 class Position(BaseModel):
     """Net position in one instrument; ``quantity`` is signed (short < 0)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    instrument: str
+    instrument: str = Field(max_length=32)
     quantity: Decimal = ZERO
     average_price: Decimal = Field(default=ZERO, ge=0)
     realized_pnl: Decimal = ZERO
@@ -63,12 +63,21 @@ class Position(BaseModel):
 class Portfolio(BaseModel):
     """Cash plus positions: the account state a broker reports and the risk manager reads."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     cash: Decimal
     positions: dict[str, Position] = Field(default_factory=dict)
-    currency: str = "USD"
+    currency: str = Field(default="USD", max_length=8)
     mode: TradingMode = TradingMode.PAPER
+
+    @model_validator(mode="after")
+    def _positions_under_their_instrument(self) -> Portfolio:
+        """The ledger stores one row per instrument: a position filed under another key would
+        come back under its own, or collide with the one that has it."""
+        misfiled = [k for k, p in self.positions.items() if k != p.instrument]
+        if misfiled:
+            raise ValueError(f"positions {misfiled[:3]} are not keyed by their instrument")
+        return self
 
     def position(self, instrument: str) -> Position:
         return self.positions.get(instrument) or Position(instrument=instrument)

@@ -5,6 +5,7 @@ Entry points and chat adapters depend on this port, never on the agent or contai
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
@@ -15,17 +16,25 @@ from ffe_core.domain.decisions import Decision
 from ffe_core.domain.market import UtcDatetime
 from ffe_core.domain.portfolio import Portfolio
 
+AUDIT_LOGGER = "ffe.audit"
+"""The logger every control action is recorded on (who did what, from which channel)."""
+
 
 class KillSwitchState(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    """``reason``/``at``/``tripped_by``: the trip in force; ``reset_*``: the last reset."""
+
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
 
     tripped: bool = False
     reason: str | None = None
     at: UtcDatetime | None = None
+    tripped_by: str | None = None
+    reset_by: str | None = None
+    reset_at: UtcDatetime | None = None
 
 
 class AgentStatus(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
 
     state: AgentState
     run_id: str | None = None
@@ -45,7 +54,8 @@ class ControlPlane(Protocol):
     async def agent_status(self) -> AgentStatus: ...
 
     async def start_agent(self, by: str) -> AgentStatus:
-        """Start; raises ConflictError if already running."""
+        """Start one run: callers arriving while a start is under way get that same run (or its
+        refusal); ConflictError once it is running, or while the kill switch is tripped."""
         ...
 
     async def stop_agent(self, by: str) -> AgentStatus: ...
@@ -55,7 +65,8 @@ class ControlPlane(Protocol):
     async def resume_agent(self, by: str) -> AgentStatus: ...
 
     async def reset_kill_switch(self, by: str) -> AgentStatus:
-        """Re-allow trading after the drawdown kill switch fired (the agent stays stopped)."""
+        """Re-allow trading after the drawdown kill switch fired (the agent stays stopped);
+        recorded (who, when, why it had tripped), audited, persisted for every process."""
         ...
 
     async def portfolio(self) -> Portfolio: ...
@@ -65,6 +76,11 @@ class ControlPlane(Protocol):
     async def pending_approvals(self) -> list[Approval]: ...
 
     async def resolve_approval(self, approval_id: str, approve: bool, by: str) -> Approval:
-        """Approve or reject. Idempotent: a repeat returns the already-resolved approval unchanged;
-        raises NotFoundError for an unknown id."""
+        """Approve or reject a pending approval; anything else raises ConflictError (the
+        approval's true state), an unknown id NotFoundError."""
+        ...
+
+    async def size_now(self, approval: Approval) -> Decimal | None:
+        """The size the execution gate would send for this approval's decision now (None when
+        it would send nothing)."""
         ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Protocol
 
 
@@ -19,6 +20,14 @@ class Metrics(Protocol):
     def trade_executed(self, instrument: str, side: str) -> None: ...
 
     def agent_cycle(self, duration_seconds: float, uptime_seconds: float) -> None: ...
+
+    def agent_running(self, running: bool) -> None:
+        """True when the agent's loop starts, False when it ends (for any reason)."""
+        ...
+
+    def portfolio(self, equity: Decimal, drawdown: Decimal) -> None:
+        """The account's marked equity and its drawdown from the peak (0..1), once a pass."""
+        ...
 
 
 class NullMetrics:
@@ -39,4 +48,10 @@ class NullMetrics:
         pass
 
     def agent_cycle(self, duration_seconds: float, uptime_seconds: float) -> None:
+        pass
+
+    def agent_running(self, running: bool) -> None:
+        pass
+
+    def portfolio(self, equity: Decimal, drawdown: Decimal) -> None:
         pass

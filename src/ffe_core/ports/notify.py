@@ -23,7 +23,7 @@ class EventKind(StrEnum):
 
 
 class Notification(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
 
     kind: EventKind
     title: str

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from ffe_core.domain.agent import AgentCycle, AgentRun
 from ffe_core.domain.approvals import Approval, ApprovalStatus
 from ffe_core.domain.decisions import Action, Decision
+from ffe_core.domain.market import UtcDatetime
 from ffe_core.domain.orders import Fill, Order, OrderStatus
 from ffe_core.domain.outcomes import DecisionOutcome
 from ffe_core.domain.performance import ProviderStats
@@ -21,12 +22,12 @@ from ffe_core.domain.portfolio import Portfolio
 class DecisionQuery(BaseModel):
     """Filters and cursor for listing decisions (newest first)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
 
     instrument: str | None = None
     action: Action | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+    since: UtcDatetime | None = None
+    until: UtcDatetime | None = None
     limit: int = 50
     cursor: str | None = None  # opaque; the last item's "created_at|id" of the previous page
 

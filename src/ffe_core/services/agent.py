@@ -46,6 +46,8 @@ from ffe_core.services.agent_reports import (
 from ffe_core.services.approvals import ApprovalService
 from ffe_core.services.decisions import DecisionService
 from ffe_core.services.execution import ExecutionGate, GateResult, send_approved
+from ffe_core.services.kill_switch import SharedRiskState, audit_reset
+from ffe_core.services.risk import KillSwitchReset
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,10 @@ class EquityWatch(Protocol):
 
     def reset_kill_switch(self, by: str, now: datetime) -> None:
         """Re-allow entries; drawdown is measured afresh from current equity."""
+        ...
+
+    def drawdown(self) -> Decimal:
+        """Fall of the last recorded equity from its peak (0..1)."""
         ...
 
 
@@ -111,6 +117,8 @@ class TradingAgent:
         self.after_pass = list(after_pass)  # e.g. score outcomes, persist risk state
         self.lease = lease  # several processes on one storage: only the lease holder acts
         self._keeper: LeaseKeeper | None = None
+        self._acquiring = False  # an acquire() under way: a second one is refused at once
+        self._run_id: str | None = None  # the run acquired and not finished yet
         self.progress = AgentProgress()
         self._stop = asyncio.Event()
         self._resume = asyncio.Event()
@@ -137,32 +145,47 @@ class TradingAgent:
         return max(30.0, 3 * self.settings.agent.interval_seconds)
 
     async def acquire(self) -> AgentRun:
-        """Register this run; refuses while another live agent holds the same storage.
+        """Register this run; refuses while another live agent holds the same storage, and
+        while this agent already has a run (or is acquiring one): one agent, one run.
 
         With a leader lease, the lease decides instead: refused while another holds it, and a
         run left by a previous holder is taken over.
         """
-        self._stop.clear()  # a stop requested after this point (even before run() starts) holds
-        if self.lease is not None and (self._keeper is None or self._keeper.lost):
-            self._keeper = await LeaseKeeper.take(self.lease, on_lost=self.stop)
+        if self._acquiring or self._run_id is not None:
+            raise ConflictError(
+                f"the agent is already running (run {self._run_id})"
+                if self._run_id
+                else "the agent is already starting"
+            )
+        self._acquiring = True  # set before the first await: concurrent callers see it
         try:
-            return await self._register_run()
-        except BaseException:
-            await self._drop_lease()
-            raise
+            self._stop.clear()  # a stop requested after this point (even before run()) holds
+            await self._drop_lease()  # a keeper left behind must never renew beside ours
+            if self.lease is not None:
+                self._keeper = await LeaseKeeper.take(self.lease, on_lost=self.stop)
+            try:
+                run = await self._register_run()
+            except BaseException:
+                await self._drop_lease()
+                raise
+            self._run_id = run.id
+            return run
+        finally:
+            self._acquiring = False
 
     async def _register_run(self) -> AgentRun:
         now = self.clock.now()
         async with self.uow_factory() as uow:
             active = await uow.agent.active_run()
-            if active is not None and active.holder != self.holder and self._keeper is None:
-                age = (now - active.heartbeat_at).total_seconds()
-                if age < self.lease_seconds and not holder_is_gone(active.holder):
-                    raise ConflictError(
-                        f"another agent is running on this storage (holder {active.holder}, "
-                        f"heartbeat {age:.0f}s ago)"
-                    )
-            if active is not None:
+            closed: set[str] = set()
+            while active is not None and active.id not in closed:  # every run left running
+                if active.holder != self.holder and self._keeper is None:
+                    age = (now - active.heartbeat_at).total_seconds()
+                    if age < self.lease_seconds and not holder_is_gone(active.holder):
+                        raise ConflictError(
+                            f"another agent is running on this storage (holder "
+                            f"{active.holder}, heartbeat {age:.0f}s ago)"
+                        )
                 await uow.agent.update_run(
                     active.model_copy(
                         update={
@@ -172,6 +195,8 @@ class TradingAgent:
                         }
                     )
                 )
+                closed.add(active.id)
+                active = await uow.agent.active_run()
             run = AgentRun(holder=self.holder, started_at=now, heartbeat_at=now)
             await uow.agent.add_run(run)
             await uow.commit()
@@ -232,6 +257,7 @@ class TradingAgent:
             state=AgentState.RUNNING, run=run, started_monotonic=time.monotonic()
         )
         self.metrics.agent_cycle(0.0, 0.0)
+        self.metrics.agent_running(True)
         reason = "stopped"
         try:
             await self.recover()
@@ -290,13 +316,43 @@ class TradingAgent:
         return self.equity_watch.kill_switch() if self.equity_watch else KillSwitchState()
 
     async def reset_kill_switch(self, by: str) -> KillSwitchState:
-        """A person re-allows trading after a kill switch; recorded and persisted at once."""
-        if self.equity_watch is None or not self.kill_switch().tripped:
-            return self.kill_switch()
-        self.equity_watch.reset_kill_switch(by, self.clock.now())
-        log.warning("kill switch reset by %s", by)
-        await self._notify(EventKind.KILL_SWITCH, "Kill switch reset", f"reset by {by}")
-        await self._after_pass()  # persists the risk state
+        """A person re-allows trading after a kill switch: recorded (who, when, why it had
+        tripped), audited and persisted at once. With shared state the reset is made against
+        the stored switch, so it reaches every process and never clears a trip unseen here."""
+        watch, now = self.equity_watch, self.clock.now()
+        if isinstance(watch, SharedRiskState):
+            record = await watch.reset(by, now)
+        elif watch is not None and (before := watch.kill_switch()).tripped:
+            watch.reset_kill_switch(by, now)
+            record = KillSwitchReset(
+                by=by, at=now, tripped_reason=before.reason, tripped_at=before.at
+            )
+            audit_reset(record)
+            await self._after_pass()  # persists the risk state
+        else:
+            record = None
+        if record is not None:
+            log.warning("kill switch reset by %s (it had tripped: %s)", by, record.tripped_reason)
+            await self._notify(
+                EventKind.KILL_SWITCH,
+                "Kill switch reset",
+                f"reset by {by}; it had tripped: {record.tripped_reason or 'no reason recorded'}",
+            )
+        return self.kill_switch()
+
+    async def refresh_kill_switch(self) -> KillSwitchState:
+        """The kill switch as stored now: adopts a reset or trip another process stored (the
+        CLI, another server). A storage error keeps the switch as known here."""
+        watch = self.equity_watch
+        if isinstance(watch, SharedRiskState):
+            was = watch.kill_switch()
+            try:
+                now = await watch.refresh()
+            except Exception as exc:
+                log.warning("could not read the stored kill switch: %s", exc)
+                return was
+            if was.tripped and not now.tripped:
+                log.warning("kill switch reset by %s (seen in storage)", now.reset_by)
         return self.kill_switch()
 
     def uptime(self) -> float:
@@ -333,21 +389,27 @@ class TradingAgent:
         self.progress.run = run
 
     async def _finish(self, run: AgentRun, reason: str) -> None:
+        """Close the run's row and give the lease up; the lease and the run are let go even when
+        storage fails here, so neither a keeper nor a claim outlives the run."""
         current = self.progress.run or run
-        async with self.uow_factory() as uow:
-            await uow.agent.update_run(
-                current.model_copy(
-                    update={
-                        "state": AgentState.STOPPED,
-                        "stopped_at": self.clock.now(),
-                        "stop_reason": reason,
-                    }
+        try:
+            async with self.uow_factory() as uow:
+                await uow.agent.update_run(
+                    current.model_copy(
+                        update={
+                            "state": AgentState.STOPPED,
+                            "stopped_at": self.clock.now(),
+                            "stop_reason": reason,
+                        }
+                    )
                 )
-            )
-            await uow.commit()
-        await self._drop_lease()
-        self.progress.state = AgentState.STOPPED
+                await uow.commit()
+        finally:
+            await self._drop_lease()
+            self._run_id = None
+            self.progress.state = AgentState.STOPPED
         self.metrics.agent_cycle(0.0, 0.0)
+        self.metrics.agent_running(False)
 
     # one cycle -------------------------------------------------------------------------------
 
@@ -537,13 +599,22 @@ class TradingAgent:
     async def _check_kill_switch(self) -> bool:
         if self.equity_watch is None:
             return False
-        if self.equity_watch.kill_switch().tripped:
+        # tripped: a reset made elsewhere (the CLI, another process) counts from this pass on
+        if self.equity_watch.kill_switch().tripped and (await self.refresh_kill_switch()).tripped:
             return True
         portfolio = await self.broker.get_portfolio()
         prices = await self.prices(portfolio) if self.prices else {}
         equity = portfolio.equity(prices)
-        if self.equity_watch.update_equity(equity, self.clock.now()):
+        tripped = self.equity_watch.update_equity(equity, self.clock.now())
+        self.metrics.portfolio(equity, self.equity_watch.drawdown())
+        if tripped:
             state = self.equity_watch.kill_switch()
+            if isinstance(self.equity_watch, SharedRiskState):
+                try:  # stored at once: every process (and a restart) sees the trip
+                    await self.equity_watch.save()
+                except Exception as exc:
+                    log.warning("could not store the kill switch trip: %s", exc)
+            log.warning("kill switch tripped: %s", state.reason)
             await self._notify(EventKind.KILL_SWITCH, "Kill switch tripped", state.reason or "")
             return True
         return False

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from decimal import Decimal
 
 from ffe_core.domain.agent import AgentState
 from ffe_core.domain.approvals import Approval, ApprovalStatus
@@ -39,6 +40,7 @@ class ControlService:
         self.broker = broker
         self.uow_factory = uow_factory
         self._task: asyncio.Task[object] | None = None
+        self._starting: asyncio.Task[AgentStatus] | None = None  # the one start under way
         self._standby: asyncio.Task[None] | None = None
 
     @property
@@ -46,6 +48,7 @@ class ControlService:
         return self._task is not None and not self._task.done()
 
     async def agent_status(self) -> AgentStatus:
+        kill_switch = await self.agent.refresh_kill_switch()  # a reset from the CLI shows here
         p = self.agent.progress
         run = p.run
         return AgentStatus(
@@ -58,23 +61,33 @@ class ControlService:
             current_instrument=p.instrument if self.running else None,
             instruments=self.agent.settings.agent.instruments,
             interval_seconds=self.agent.settings.agent.interval_seconds,
-            kill_switch=self.agent.kill_switch(),
+            kill_switch=kill_switch,
             last_error=p.last_error,
         )
 
     async def start_agent(self, by: str) -> AgentStatus:
-        if self.running:
-            raise ConflictError("the agent is already running")
-        if self.agent.kill_switch().tripped:
-            raise ConflictError(
-                f"the kill switch is tripped ({self.agent.kill_switch().reason}); reset it first"
-            )
-        run = await self.agent.acquire()
-        log.info("agent started by %s (run %s)", by, run.id)
-        self._task = asyncio.create_task(self._run(run.id), name="ffe-agent")
-        self.agent.progress.state = AgentState.RUNNING
-        self.agent.progress.run = run
-        self.agent.progress.started_monotonic = time.monotonic()  # uptime before run() resets it
+        """One start at a time: a caller arriving while one is under way gets its outcome (the
+        same run, or the same refusal); once the agent runs, ConflictError. The start goes on
+        even if the caller that began it goes away."""
+        if self._starting is None:
+            if self.running:
+                raise ConflictError("the agent is already running")
+            self._starting = asyncio.create_task(self._start(by), name="ffe-agent-start")
+        return await asyncio.shield(self._starting)
+
+    async def _start(self, by: str) -> AgentStatus:
+        try:
+            ks = await self.agent.refresh_kill_switch()
+            if ks.tripped:
+                raise ConflictError(f"the kill switch is tripped ({ks.reason}); reset it first")
+            run = await self.agent.acquire()
+            log.info("agent started by %s (run %s)", by, run.id)
+            self.agent.progress.state = AgentState.RUNNING
+            self.agent.progress.run = run
+            self.agent.progress.started_monotonic = time.monotonic()  # uptime before run()
+            self._task = asyncio.create_task(self._run(run.id), name="ffe-agent")
+        finally:
+            self._starting = None  # in the same step as _task is set: no gap between the two
         return await self.agent_status()
 
     async def _run(self, run_id: str) -> object:
@@ -94,7 +107,7 @@ class ControlService:
 
     async def _stand_by(self, by: str, retry_seconds: float) -> None:
         while True:
-            if not self.running and not self.agent.kill_switch().tripped:
+            if not self.running and not (await self.agent.refresh_kill_switch()).tripped:
                 with contextlib.suppress(ConflictError):
                     await self.start_agent(by)
             await asyncio.sleep(retry_seconds)
@@ -105,6 +118,9 @@ class ControlService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._standby
             self._standby = None
+        if self._starting is not None:  # a start under way is stopped, not left running
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._starting)
         if self._task is not None:
             log.info("agent stop requested by %s", by)
             self.agent.stop()
@@ -144,7 +160,7 @@ class ControlService:
         """Approve or reject (409 for anything not pending). An approval is sent through the
         execution gate only after it is committed; while the kill switch is tripped nothing
         can be approved. Returns the approval's state after the gate (approved, failed ...)."""
-        ks = self.agent.kill_switch()
+        ks = await self.agent.refresh_kill_switch() if approve else self.agent.kill_switch()
         if approve and ks.tripped:
             raise ConflictError(
                 f"the kill switch is tripped ({ks.reason}); approving is refused until it is reset"
@@ -154,6 +170,13 @@ class ControlService:
             await self.agent.execute_approved()
             approval = await self.approvals.get(approval.id)
         return approval
+
+    async def size_now(self, approval: Approval) -> Decimal | None:
+        async with self.uow_factory() as uow:
+            decision = await uow.decisions.get(approval.decision_id)
+        if decision is None:
+            return None
+        return await self.agent.gate.preview_size(decision)
 
     async def close(self) -> None:
         """Stop the agent gracefully (the container closes this first)."""

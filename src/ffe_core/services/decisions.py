@@ -16,6 +16,7 @@ from ffe_core.domain.portfolio import Portfolio
 from ffe_core.ports.clock import Clock
 from ffe_core.ports.market_data import MarketDataSource
 from ffe_core.ports.storage import DecisionQuery, UnitOfWorkFactory
+from ffe_core.scrubbing import Scrub, scrub_decision
 from ffe_core.services.bar_quality import bar_age_seconds, is_stale
 from ffe_core.services.context import build_context
 from ffe_core.services.ensemble import Ensemble
@@ -36,6 +37,7 @@ class DecisionService:
         risk: RiskCheck | None = None,
         memory_size: int = 5,
         memory_source: Callable[[str, int], Awaitable[list[PastDecision]]] | None = None,
+        scrub: Scrub | None = None,
     ) -> None:
         self.settings = settings
         self.ensemble = ensemble
@@ -46,6 +48,7 @@ class DecisionService:
         self.risk = risk
         self.memory_size = memory_size
         self.memory_source = memory_source
+        self.scrub = scrub
 
     def instrument(self, symbol: str) -> Instrument:
         found = self.settings.instrument(symbol)
@@ -116,13 +119,16 @@ class DecisionService:
     async def decide(
         self, symbol: str, providers: Sequence[str] | None = None, *, persist: bool = True
     ) -> Decision:
-        """Decide for ``symbol``; the decision is stored before it is returned."""
+        """Decide for ``symbol``; the decision is scrubbed of secrets (any provider's text may
+        echo one), then stored before it is returned."""
         instrument = self.instrument(symbol)
         only = self.check_providers(providers)
         context = await self.context_for(instrument)
         decision = await self.ensemble.decide(context, only)
         if self.risk is not None:
             decision = await self.risk(decision, context)
+        if self.scrub is not None:
+            decision = scrub_decision(decision, self.scrub)
         if persist:
             async with self.uow_factory() as uow:
                 await uow.decisions.add(decision)

@@ -123,6 +123,13 @@ def with_pending(
     return book
 
 
+def _entry_decision(client_order_id: str, ledger: dict[str, Order]) -> str | None:
+    """The decision of the entry a venue-side exit protects: exits are named
+    ``<entry client order id>-<leg>`` on every venue (paper, Coinbase, OANDA)."""
+    entry = ledger.get(client_order_id.rsplit("-", 1)[0])
+    return entry.decision_id if entry is not None else None
+
+
 def merge_venue(local: Order, venue: Order) -> Order:
     """The ledger's order updated with what the venue reports (the venue's state wins)."""
     return local.model_copy(
@@ -240,7 +247,14 @@ class ExecutionGate:
         ks = self.kill_switch()
         if ks.tripped and not reducing:
             return GateResult(refused=f"kill switch tripped: {ks.reason or 'drawdown limit'}")
-        return self._order(decision, instrument, side, await self._size(decision, context))
+        order = self._order(decision, instrument, side, await self._size(decision, context))
+        floor = self.settings.trading.min_order_notional
+        if isinstance(order, Order) and not reducing and order.quantity * price < floor:
+            return GateResult(
+                refused=f"an entry of {order.quantity} ({order.quantity * price:.2f}) is below "
+                f"trading.min_order_notional {floor}"
+            )
+        return order
 
     def _staleness(self, decision: Decision, price: Decimal) -> str | None:
         cfg = self.settings.approvals
@@ -407,7 +421,7 @@ class ExecutionGate:
             changed.append(
                 await self._record(local, venue)
                 if local is not None
-                else await self._adopt(venue, None)
+                else await self._adopt(venue, _entry_decision(coid, orders))
             )
         return changed
 

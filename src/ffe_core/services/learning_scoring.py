@@ -90,24 +90,32 @@ def explain(
 
 def trade_pnl(fills: Sequence[Fill], order_ids: set[str], exit_price: Decimal) -> Decimal | None:
     """P&L of the fills of ``order_ids`` marked at ``exit_price``: realized on what they closed,
-    unrealized on what they opened, net of commission. ``fills`` is the instrument's fill history
-    in ledger order (earlier fills set the position being closed). None if none of them filled.
+    unrealized on what they opened and still hold, net of commission. ``fills`` is the
+    instrument's fill history in ledger order (earlier fills set the position being closed).
+    A decision's own exit (its protective stop or target) closes what its entry opened, so a
+    round trip counts once. None if none of them filled.
     """
     position: Position | None = None
     pnl = Decimal(0)
+    held = Decimal(0)  # signed quantity the group opened and still holds
+    cost = Decimal(0)  # average price of ``held``
     touched = False
     for fill in fills:
         before = position or Position(instrument=fill.instrument)
         after = before.apply(fill)
         if fill.client_order_id in order_ids:
             touched = True
-            q = before.quantity
-            closing = Decimal(0)
-            if q != 0 and (q > 0) != (fill.signed_quantity > 0):
-                closing = min(abs(q), fill.quantity)
-            opened = fill.quantity - closing
+            q, delta = before.quantity, fill.signed_quantity
+            closing = min(abs(q), fill.quantity) if q != 0 and (q > 0) != (delta > 0) else 0
             pnl += after.realized_pnl - before.realized_pnl
-            pnl += opened * (exit_price - fill.price) * fill.side.sign
+            if closing and held != 0 and (held > 0) != (delta > 0):
+                held -= min(abs(held), closing) * (1 if held > 0 else -1)
+            opened = fill.quantity - closing
+            if opened:
+                added = opened * fill.side.sign
+                cost = (abs(held) * cost + opened * fill.price) / (abs(held) + opened)
+                held += added
             pnl -= fill.commission
         position = after
+    pnl += held * (exit_price - cost)
     return pnl if touched else None

@@ -48,28 +48,47 @@ EdgeSource = Callable[[Decision, DecisionContext], Edge | None]
 """Estimates win rate and payoff for Kelly sizing (e.g. from provider track records)."""
 
 
+TRIPPED_BY = "risk manager (max_drawdown)"
+RESETS_KEPT = 20
+"""How many kill-switch resets ``RiskState.resets`` keeps (the full trail is the audit log)."""
+
+
 class KillSwitch(BaseModel):
     """Once tripped, every new entry is rejected until a person resets it."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     tripped: bool = False
     reason: str | None = None
     at: UtcDatetime | None = None
+    tripped_by: str | None = None
     reset_by: str | None = None
     reset_at: UtcDatetime | None = None
+
+
+class KillSwitchReset(BaseModel):
+    """A person's reset of a tripped kill switch: who, when, and the trip it cleared (which
+    names it: a trip is cleared only by a reset naming its time and reason)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    by: str
+    at: UtcDatetime
+    tripped_reason: str | None = None
+    tripped_at: UtcDatetime | None = None
 
 
 class RiskState(BaseModel):
     """What the risk manager remembers between decisions; stored by the agent as JSON."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     peak_equity: Decimal | None = None
     last_equity: Decimal | None = None
     day: date | None = None
     start_of_day_equity: Decimal | None = None
     kill_switch: KillSwitch = Field(default_factory=KillSwitch)
+    resets: tuple[KillSwitchReset, ...] = ()  # the latest RESETS_KEPT, oldest first
 
     @property
     def drawdown(self) -> Decimal:
@@ -144,22 +163,41 @@ class RiskManager:
                 f"drawdown {drawdown:.2%} from peak {peak:,.2f} to {equity:,.2f} "
                 f"reached max_drawdown {limit:.2%}"
             )
-            update["kill_switch"] = KillSwitch(tripped=True, reason=reason, at=now)
+            update["kill_switch"] = KillSwitch(
+                tripped=True, reason=reason, at=now, tripped_by=TRIPPED_BY
+            )
         self.state = s.model_copy(update=update)
         return tripped_now
 
     def kill_switch(self) -> KillSwitchState:
         """The kill switch as the agent and the control plane report it (``EquityWatch``)."""
         ks = self.state.kill_switch
-        return KillSwitchState(tripped=ks.tripped, reason=ks.reason, at=ks.at)
+        return KillSwitchState(
+            tripped=ks.tripped,
+            reason=ks.reason,
+            at=ks.at,
+            tripped_by=ks.tripped_by,
+            reset_by=ks.reset_by,
+            reset_at=ks.reset_at,
+        )
+
+    def drawdown(self) -> Decimal:
+        """Fall of the last recorded equity from its peak (``EquityWatch``; 0..1)."""
+        return self.state.drawdown
 
     def reset_kill_switch(self, by: str, now: datetime) -> None:
-        """Re-allow entries; the drawdown is measured afresh from the current equity."""
+        """Re-allow entries; the drawdown is measured afresh from the current equity. The reset
+        is recorded in ``state.resets``; a no-op when the switch is not tripped."""
         s = self.state
+        ks = s.kill_switch
+        if not ks.tripped:
+            return
+        record = KillSwitchReset(by=by, at=now, tripped_reason=ks.reason, tripped_at=ks.at)
         self.state = s.model_copy(
             update={
                 "kill_switch": KillSwitch(reset_by=by, reset_at=now),
                 "peak_equity": s.last_equity,
+                "resets": (*s.resets, record)[-RESETS_KEPT:],
             }
         )
 

@@ -10,10 +10,9 @@ from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
+from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.stores.memory import MemoryStore
-from litestar.stores.registry import StoreRegistry
 
 from ffe_core import __version__
 from ffe_core.domain.errors import FfeError
@@ -28,14 +27,23 @@ from ffe_entrypoints.api.errors import (
     unexpected_error_handler,
 )
 from ffe_entrypoints.api.health import HealthController
+from ffe_entrypoints.api.json_depth import DepthLimitedRequest
 from ffe_entrypoints.api.metrics import UNMETERED, MetricsController, prometheus_config
 from ffe_entrypoints.api.portfolio import PortfolioController
 from ffe_entrypoints.api.providers import ProviderController
-from ffe_entrypoints.api.ratelimit import rate_limit_config
+from ffe_entrypoints.api.proxies import TrustedProxyMiddleware, networks
+from ffe_entrypoints.api.ratelimit import (
+    HEALTH_COMPONENT,
+    FallbackStore,
+    rate_limit_middleware,
+    rate_limit_store,
+    stores,
+)
 from ffe_entrypoints.api.sentry import init_sentry
 from ffe_entrypoints.api.static import dashboard_routes, find_dist
 from ffe_entrypoints.api.telegram import TelegramController
 from ffe_entrypoints.container import Container, shutdown, startup
+from ffe_entrypoints.services.health import HealthService
 
 UNTRACED = ["/ready", "/live", *UNMETERED]
 PUBLIC_CONTROLLERS = [HealthController, MetricsController, TelegramController]
@@ -63,17 +71,12 @@ DEPENDENCIES = {
 }
 
 
-def _stores(container: Container) -> StoreRegistry:
-    settings = container.settings()
-    if settings.market_data.cache.backend == "redis":
-        from litestar.stores.redis import RedisStore
-
-        store: Any = RedisStore.with_client(
-            url=settings.market_data.cache.redis_url, namespace="ffe_rate_limit"
-        )
-    else:
-        store = MemoryStore()
-    return StoreRegistry(default_factory=lambda _name: store)
+def _with_store_check(container: Container, limits: FallbackStore) -> HealthService:
+    """The health service, reporting the rate-limit store too when it is Redis."""
+    health = container.health_service()
+    if limits.primary is not None:
+        health.add_check(HEALTH_COMPONENT, limits.check)
+    return health
 
 
 def _plugins(container: Container) -> list[Any]:
@@ -113,11 +116,14 @@ def create_app(container: Container, *, start_agent: bool | None = None) -> Lite
         try:
             yield
         finally:
+            await limits.aclose()
             await shutdown(container)
 
     def provide(name: str) -> Provide:
         if name == "telegram_webhook":
             return Provide(lambda: container.telegram().webhook, sync_to_thread=False)
+        if name == "health_service":  # built lazily; the rate-limit store joins its report
+            return Provide(lambda: _with_store_check(container, limits), sync_to_thread=False)
         provider = getattr(container, name)
         return Provide(lambda: provider(), sync_to_thread=False)
 
@@ -132,7 +138,10 @@ def create_app(container: Container, *, start_agent: bool | None = None) -> Lite
         if settings.api.allowed_origins
         else None
     )
-    rate_limit = rate_limit_config(settings.api.rate_limit_per_minute)
+    limits = rate_limit_store(settings)
+    proxies = DefineMiddleware(
+        TrustedProxyMiddleware, trusted=networks(settings.api.trusted_proxies)
+    )
     dist = find_dist(settings.api.frontend_dist)
     return Litestar(
         route_handlers=[
@@ -146,10 +155,15 @@ def create_app(container: Container, *, start_agent: bool | None = None) -> Lite
         ],
         dependencies={key: provide(name) for key, name in DEPENDENCIES.items()},
         guards=[api_key_guard(api_key.get_secret_value() if api_key else None)],
-        middleware=[prom.middleware, rate_limit.middleware],
+        middleware=[
+            proxies,
+            prom.middleware,
+            *rate_limit_middleware(settings.api.rate_limit_per_minute),
+        ],
+        request_class=DepthLimitedRequest,
         plugins=_plugins(container),
         cors_config=cors,
-        stores=_stores(container),
+        stores=stores(limits),
         exception_handlers={
             FfeError: domain_error_handler,
             HTTPException: http_error_handler,

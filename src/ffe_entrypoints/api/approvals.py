@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated
 
 from litestar import Controller, Request, get, post
@@ -10,10 +11,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody, Parameter
 
 from ffe_core.domain.approvals import Approval, ApprovalStatus
+from ffe_core.domain.errors import FfeError
 from ffe_core.ports.control import ControlPlane
 from ffe_core.services.approvals import ApprovalService
 from ffe_entrypoints.api.agent import who
-from ffe_entrypoints.api.schemas import ApprovalList, ResolveBody
+from ffe_entrypoints.api.errors import error_responses
+from ffe_entrypoints.api.schemas import ApprovalList, ApprovalView, ResolveBody
 
 ApprovalId = Annotated[str, Parameter(max_length=64)]
 
@@ -22,15 +25,28 @@ class ApprovalController(Controller):
     path = "/api/v1/approvals"
     tags = ["approvals"]
 
-    @get("/", summary="List approvals")
+    @get("/", summary="List approvals", responses=error_responses(400))
     async def list_approvals(
         self,
         approval_service: NamedDependency[ApprovalService],
+        control: NamedDependency[ControlPlane],
         status: FromQuery[ApprovalStatus | None] = None,
     ) -> ApprovalList:
-        return ApprovalList(items=await approval_service.find(status))
+        items = []
+        for approval in await approval_service.find(status):
+            size_now = None
+            if approval.status is ApprovalStatus.PENDING:
+                with contextlib.suppress(FfeError):  # no market data now: the size is unknown
+                    size_now = await control.size_now(approval)
+            items.append(ApprovalView(**approval.model_dump(), size_now=size_now))
+        return ApprovalList(items=items)
 
-    @post("/{approval_id:str}/approve", summary="Approve a pending decision", status_code=200)
+    @post(
+        "/{approval_id:str}/approve",
+        summary="Approve a pending decision",
+        status_code=200,
+        responses=error_responses(400, 404, 409),
+    )
     async def approve(
         self,
         control: NamedDependency[ControlPlane],
@@ -41,7 +57,12 @@ class ApprovalController(Controller):
         by = (data.by if data and data.by else None) or who(request)
         return await control.resolve_approval(approval_id, True, by)
 
-    @post("/{approval_id:str}/reject", summary="Reject a pending decision", status_code=200)
+    @post(
+        "/{approval_id:str}/reject",
+        summary="Reject a pending decision",
+        status_code=200,
+        responses=error_responses(400, 404, 409),
+    )
     async def reject(
         self,
         control: NamedDependency[ControlPlane],

@@ -1,4 +1,7 @@
-"""Decisions: create one now, list with filters and cursor pagination, fetch by id."""
+"""Decisions: create one now, list with filters and cursor pagination, fetch by id.
+
+Stored decisions are scrubbed again as they are served: a row written before a secret was
+known (or by an older version) must not hand it out."""
 
 from __future__ import annotations
 
@@ -12,8 +15,11 @@ from litestar.params import FromQuery, JSONBody, Parameter
 from ffe_core.domain.decisions import Action, Decision
 from ffe_core.domain.errors import NotFoundError, ValidationFailed
 from ffe_core.ports.storage import DecisionQuery, UnitOfWorkFactory
+from ffe_core.scrubbing import scrub_decision
 from ffe_core.services.decisions import DecisionService
+from ffe_entrypoints.api.errors import error_responses
 from ffe_entrypoints.api.schemas import DecisionPage, DecisionRequest
+from ffe_entrypoints.logging import scrub
 
 
 def _aware(value: datetime | None, name: str) -> datetime | None:
@@ -26,7 +32,12 @@ class DecisionController(Controller):
     path = "/api/v1/decisions"
     tags = ["decisions"]
 
-    @post("/", summary="Make a decision now", status_code=201)
+    @post(
+        "/",
+        summary="Make a decision now",
+        status_code=201,
+        responses=error_responses(400, 404, 503),
+    )
     async def create(
         self, data: JSONBody[DecisionRequest], decision_service: NamedDependency[DecisionService]
     ) -> Decision:
@@ -35,7 +46,7 @@ class DecisionController(Controller):
             raise ValidationFailed("providers: must be a list of provider names")
         return await decision_service.decide(data.instrument, providers)
 
-    @get("/", summary="List decisions, newest first")
+    @get("/", summary="List decisions, newest first", responses=error_responses(400))
     async def list_decisions(
         self,
         uow_factory: NamedDependency[UnitOfWorkFactory],
@@ -56,9 +67,15 @@ class DecisionController(Controller):
         )
         async with uow_factory() as uow:
             items, next_cursor = await uow.decisions.list(query)
-        return DecisionPage(items=items, next_cursor=next_cursor)
+        return DecisionPage(
+            items=[scrub_decision(d, scrub) for d in items], next_cursor=next_cursor
+        )
 
-    @get("/{decision_id:str}", summary="One decision with its votes")
+    @get(
+        "/{decision_id:str}",
+        summary="One decision with its votes",
+        responses=error_responses(400, 404),
+    )
     async def get_decision(
         self,
         uow_factory: NamedDependency[UnitOfWorkFactory],
@@ -68,4 +85,4 @@ class DecisionController(Controller):
             decision = await uow.decisions.get(decision_id)
         if decision is None:
             raise NotFoundError(f"unknown decision {decision_id!r}")
-        return decision
+        return scrub_decision(decision, scrub)

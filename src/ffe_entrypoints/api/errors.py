@@ -7,6 +7,8 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
+from litestar.openapi import ResponseSpec
+from pydantic import BaseModel
 
 from ffe_core.domain.errors import (
     AuthenticationFailed,
@@ -41,6 +43,41 @@ STATUS_BY_ERROR: tuple[tuple[type[FfeError], int], ...] = (
     (BrokerError, 502),
     (ConfigError, 500),
 )
+
+
+class ErrorBody(BaseModel):
+    """The body of every error answer: domain errors, Litestar's HTTP errors (401, 429, bad
+    input) and unexpected failures alike."""
+
+    status_code: int
+    detail: str
+    extra: dict[str, Any] | list[Any] | None = None
+    """Litestar's details, e.g. ``[{"message", "key", "source"}]`` for an invalid field."""
+
+
+ERROR_DESCRIPTIONS = {
+    400: "Malformed or invalid input (the field is named in detail or extra)",
+    401: "Missing or invalid X-API-Key (when an API key is configured)",
+    404: "Unknown id or instrument",
+    409: "Conflict with the current state (see detail)",
+    422: "Refused by the risk rules",
+    429: "Rate limited (see the RateLimit-* headers)",
+    502: "The broker answered with an error",
+    503: "An upstream (broker, market data) is unavailable",
+}
+PROTECTED_ERRORS = (401, 429)
+"""What every route behind the API key can answer (it is also rate limited)."""
+
+
+def error_responses(*codes: int, protected: bool = True) -> dict[int, ResponseSpec]:
+    """OpenAPI responses for ``codes`` (plus 401 and 429 on protected routes), all ``ErrorBody``."""
+    wanted = sorted({*codes, *(PROTECTED_ERRORS if protected else ())})
+    return {
+        code: ResponseSpec(
+            data_container=ErrorBody, description=ERROR_DESCRIPTIONS[code], generate_examples=False
+        )
+        for code in wanted
+    }
 
 
 def status_for(exc: FfeError) -> int:

@@ -16,6 +16,7 @@ from ffe_core.domain.portfolio import replay
 from ffe_core.ports.brokers import Broker
 from ffe_core.ports.storage import UnitOfWorkFactory
 from ffe_core.services.market_data import MarketDataService, mark_prices
+from ffe_entrypoints.api.errors import error_responses
 from ffe_entrypoints.api.schemas import (
     EquityPoint,
     FillList,
@@ -30,7 +31,11 @@ class PortfolioController(Controller):
     path = "/api/v1"
     tags = ["portfolio"]
 
-    @get("/status", summary="Portfolio value, P&L and trading mode")
+    @get(
+        "/status",
+        summary="Portfolio value, P&L and trading mode",
+        responses=error_responses(502, 503),
+    )
     async def status(
         self,
         broker: NamedDependency[Broker],
@@ -84,7 +89,11 @@ class PortfolioController(Controller):
             equity_curve=curve[-500:],
         )
 
-    @get("/positions", summary="Open positions, marked to market")
+    @get(
+        "/positions",
+        summary="Open positions, marked to market",
+        responses=error_responses(502, 503),
+    )
     async def positions(
         self,
         broker: NamedDependency[Broker],
@@ -108,7 +117,7 @@ class PortfolioController(Controller):
         ]
         return PositionList(items=items)
 
-    @get("/orders", summary="Orders recorded in storage")
+    @get("/orders", summary="Orders recorded in storage", responses=error_responses(400))
     async def orders(
         self,
         uow_factory: NamedDependency[UnitOfWorkFactory],
@@ -121,7 +130,7 @@ class PortfolioController(Controller):
             )
         return OrderList(items=items[-500:])
 
-    @get("/fills", summary="Fill history (the ledger)")
+    @get("/fills", summary="Fill history (the ledger)", responses=error_responses())
     async def fills(self, uow_factory: NamedDependency[UnitOfWorkFactory]) -> FillList:
         async with uow_factory() as uow:
             items = await uow.fills.list()

@@ -9,6 +9,7 @@ from ffe_core.config import Settings
 from ffe_core.ports.providers import DecisionProvider
 from ffe_core.ports.storage import UnitOfWorkFactory
 from ffe_core.services.circuit import CircuitBreaker
+from ffe_entrypoints.api.errors import error_responses
 from ffe_entrypoints.api.schemas import (
     CircuitView,
     InstrumentList,
@@ -32,7 +33,11 @@ class ProviderController(Controller):
     path = "/api/v1"
     tags = ["providers"]
 
-    @get("/providers", summary="Per-provider performance, weights and circuit state")
+    @get(
+        "/providers",
+        summary="Per-provider performance, weights and circuit state",
+        responses=error_responses(),
+    )
     async def providers(
         self,
         uow_factory: NamedDependency[UnitOfWorkFactory],
@@ -63,7 +68,7 @@ class ProviderController(Controller):
         ]
         return ProviderList(items=items, weight_history=history)
 
-    @get("/instruments", summary="Configured instruments")
+    @get("/instruments", summary="Configured instruments", responses=error_responses())
     async def instruments(self, settings: NamedDependency[Settings]) -> InstrumentList:
         return InstrumentList(
             items=[

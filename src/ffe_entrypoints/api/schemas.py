@@ -1,15 +1,19 @@
-"""Request and response bodies at the API boundary (pydantic; Litestar derives OpenAPI from them)."""
+"""Request and response bodies at the API boundary (pydantic; Litestar derives OpenAPI from them).
+
+Every body refuses nan and inf and carries UTC times, so what is served reads back unchanged.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ffe_core.domain.approvals import Approval
 from ffe_core.domain.decisions import Decision
+from ffe_core.domain.json_values import JsonData
+from ffe_core.domain.market import UtcDatetime
 from ffe_core.domain.orders import Fill, Order
 
 SYMBOL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,31}$"
@@ -17,25 +21,31 @@ PROVIDER_PATTERN = r"^[a-z0-9_\-]{1,64}$"
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class DecisionRequest(_Body):
     instrument: str = Field(pattern=SYMBOL_PATTERN, examples=["BTC-USD"])
-    providers: list[Any] | None = Field(default=None, max_length=32)
+    providers: list[JsonData] | None = Field(default=None, max_length=32)
 
 
 class DecisionPage(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
+
     items: list[Decision]
     next_cursor: str | None
 
 
 class EquityPoint(BaseModel):
-    ts: datetime
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    ts: UtcDatetime
     equity: float
 
 
 class StatusView(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
+
     mode: Literal["paper", "live"]
     broker: str
     currency: str
@@ -52,6 +62,8 @@ class StatusView(BaseModel):
 
 
 class PositionView(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
+
     instrument: str
     quantity: Decimal
     average_price: Decimal
@@ -62,19 +74,33 @@ class PositionView(BaseModel):
 
 
 class PositionList(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
+
     items: list[PositionView]
 
 
 class OrderList(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
+
     items: list[Order]
 
 
 class FillList(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
+
     items: list[Fill]
 
 
+class ApprovalView(Approval):
+    """An approval as served: with the size the execution gate would send now (pending only)."""
+
+    size_now: Decimal | None = None
+
+
 class ApprovalList(BaseModel):
-    items: list[Approval]
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    items: list[ApprovalView]
 
 
 class ResolveBody(_Body):
@@ -82,12 +108,16 @@ class ResolveBody(_Body):
 
 
 class CircuitView(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
+
     state: str
     failures: int
     last_error: str | None
 
 
 class ProviderView(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
+
     provider: str
     weight: float
     votes: int
@@ -101,16 +131,22 @@ class ProviderView(BaseModel):
 
 
 class WeightSnapshot(BaseModel):
-    ts: datetime
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    ts: UtcDatetime
     weights: dict[str, float]
 
 
 class ProviderList(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
+
     items: list[ProviderView]
     weight_history: list[WeightSnapshot]
 
 
 class InstrumentView(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
+
     symbol: str
     asset_class: str
     base: str
@@ -118,4 +154,6 @@ class InstrumentView(BaseModel):
 
 
 class InstrumentList(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
+
     items: list[InstrumentView]

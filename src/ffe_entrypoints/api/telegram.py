@@ -8,6 +8,7 @@ from litestar import Controller, Request, Response, post
 from litestar.di import NamedDependency
 
 from ffe_entrypoints.api.auth import PUBLIC_OPT
+from ffe_entrypoints.api.errors import error_responses
 
 
 class TelegramController(Controller):
@@ -15,7 +16,11 @@ class TelegramController(Controller):
     tags = ["telegram"]
     opt = {PUBLIC_OPT: True}
 
-    @post("/telegram", summary="Telegram Bot API updates (callback buttons, commands)")
+    @post(
+        "/telegram",
+        summary="Telegram Bot API updates (callback buttons, commands)",
+        responses=error_responses(404, protected=False),
+    )
     async def webhook(
         self,
         request: Request[Any, Any, Any],

@@ -111,8 +111,7 @@ def register(app: typer.Typer) -> None:
             port=port or settings.api.port,
             log_config=None,
             access_log=False,
-            proxy_headers=True,
-            forwarded_allow_ips="127.0.0.1",
+            proxy_headers=False,  # the app believes X-Forwarded-For from api.trusted_proxies only
         )
 
     app.add_typer(plugins_app, name="plugins")

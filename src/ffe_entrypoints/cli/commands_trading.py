@@ -147,11 +147,22 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         by: Annotated[str, typer.Option(help="Who resets it (recorded).")] = "cli",
     ) -> None:
-        """Re-allow trading after the drawdown kill switch fired."""
+        """Re-allow trading after the drawdown kill switch fired.
+
+        The reset is written to storage, so a running server picks it up (its status and the
+        next start see it); recorded with who, when and why it had tripped, and audited.
+        """
 
         async def work(c: Container) -> str:
-            state = await c.agent().reset_kill_switch(by)
-            return "kill switch tripped" if state.tripped else f"kill switch reset by {by}"
+            agent = c.agent()
+            before = await agent.refresh_kill_switch()
+            state = await agent.reset_kill_switch(by)
+            if state.tripped:
+                return f"kill switch still tripped: {state.reason}"
+            if not before.tripped:
+                return "kill switch is not tripped; nothing to reset"
+            when = before.at.isoformat() if before.at else "unknown time"
+            return f"kill switch reset by {by} (it had tripped at {when}: {before.reason})"
 
         typer.echo(with_container(ctx, work))
 

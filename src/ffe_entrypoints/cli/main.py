@@ -57,8 +57,10 @@ def build_app() -> typer.Typer:
 
 
 def _fail(message: str, code: int) -> None:
+    from ffe_entrypoints.logging import scrub  # an error may quote what an upstream said
+
     first_line = message.strip().splitlines()[0] if message.strip() else "failed"
-    sys.stderr.write(f"error: {first_line}\n")
+    sys.stderr.write(f"error: {scrub(first_line)}\n")
     sys.exit(code)
 
 

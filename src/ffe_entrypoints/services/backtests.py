@@ -1,47 +1,69 @@
-"""Backtest jobs for the API and dashboard: submitted, run off the event loop, polled for results.
+"""Backtest jobs for the API and dashboard: checked at submission, queued, run in worker
+processes, polled for progress and results, cancellable.
 
-Jobs live in memory (they are reproducible from their request); the numba kernels release the
-GIL, so a job runs in a worker thread without stalling the API.
+Jobs live in memory (they are reproducible from their request). The API process does no heavy
+work for them: submitting checks the request (every parameter, the size of the search) and
+queues it; a worker process of a ``ProcessPoolExecutor`` (spawn context, ``backtests.workers``
+processes, each single-threaded and at a lower CPU priority) loads the bars and computes, so
+trading keeps its event loop, its threads and most of the CPU. At most ``backtests.max_queued``
+jobs wait for a worker (more is refused, 429); a queued job can be cancelled before it starts,
+a running one stops before its next parameter combination.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import inspect
 import math
+import multiprocessing
+import weakref
+from collections import deque
 from collections.abc import Callable, Mapping
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ffe_core.backtest.data import Bars, make_bars
-from ffe_core.backtest.search import best, grid, run_search
-from ffe_core.backtest.simulator import FillConfig, RunResult, simulate
-from ffe_core.backtest.stats import Calendar, compute_stats, json_ready
 from ffe_core.backtest.strategies import spec_for
-from ffe_core.backtest.walk_forward import walk_forward
 from ffe_core.config import Settings
 from ffe_core.domain.decisions import new_id
-from ffe_core.domain.errors import NotFoundError, ValidationFailed
+from ffe_core.domain.errors import ConflictError, NotFoundError, RateLimited, ValidationFailed
+from ffe_core.domain.json_values import JsonData, JsonReport
+from ffe_core.domain.market import UtcDatetime
 from ffe_core.ports.market_data import MarketDataSource
+from ffe_entrypoints.services.backtest_params import (
+    MAX_BARS,
+    candidates,
+    check_grid,
+    check_params,
+    check_work,
+    importable_ref,
+    param_rules,
+    strategy_params,
+)
+from ffe_entrypoints.services.backtest_worker import Outcome, init_worker, run_job
 
 MAX_JOBS = 200
-MAX_GRID_POINTS = 5000  # a search larger than this is refused rather than left to run for hours
 MAX_PARAMS = 16
 MAX_GRID_PARAMS = 8
 ParamValue = float | int | str | bool
+JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
+FINISHED = frozenset({"done", "failed", "cancelled"})
 
 
 class BacktestRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     kind: Literal["backtest", "walk_forward", "optimize"] = "backtest"
     instrument: str = Field(default="BTC-USD", max_length=32)
     strategy: str = Field(default="sma_cross", max_length=64)
     # typed as Any for the OpenAPI document (Litestar renders a constrained dict as an array and
-    # ``float | int`` as an unsatisfiable oneOf); the validators below keep the real constraints
+    # ``float | int`` as an unsatisfiable oneOf); the validators below and the strategy's rules
+    # (``backtest_params``, checked at submission) keep the real constraints
     params: dict[str, Any] = Field(
         default_factory=dict, description="strategy parameters: numbers, strings or booleans"
     )
@@ -50,7 +72,7 @@ class BacktestRequest(BaseModel):
     )
     cash: float = Field(default=10_000.0, gt=0, le=1e12)
     commission: float = Field(default=0.001, ge=0, lt=0.1)
-    bars: int = Field(default=2000, ge=100, le=5000)
+    bars: int = Field(default=2000, ge=100, le=MAX_BARS)
 
     @field_validator("params")
     @classmethod
@@ -71,107 +93,129 @@ class BacktestRequest(BaseModel):
 
 
 def _check_scalars(values: Mapping[str, Any]) -> None:
-    bad = [k for k, v in values.items() if not isinstance(v, ParamValue)]
+    bad = [
+        k
+        for k, v in values.items()
+        if not isinstance(v, ParamValue) or (isinstance(v, float) and not math.isfinite(v))
+    ]
     if bad:
-        raise ValueError(f"{', '.join(bad[:5])}: must be a number, string or boolean")
+        raise ValueError(f"{', '.join(bad[:5])}: must be a finite number, string or boolean")
 
 
 class BacktestJob(BaseModel):
+    """A submitted backtest and, once done, its result.
+
+    ``result`` is JSON data in which every non-finite number is None: a statistic that is
+    infinite or undefined (the profit factor of a run without a losing trade, the Sharpe ratio
+    of a flat equity curve) reads ``null`` in the API and comes back as None, never as a float
+    that JSON cannot carry.
+    """
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
     id: str
     kind: str
-    status: Literal["queued", "running", "done", "failed"]
+    status: JobStatus
     progress: float = 0.0
     error: str | None = None
     request: BacktestRequest
-    created_at: datetime
-    result: dict[str, Any] | None = None
+    created_at: UtcDatetime
+    result: dict[str, JsonReport] | None = None
 
 
 class StrategyInfo(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
+
     name: str
-    params: dict[str, Any]
+    params: dict[str, JsonData]
 
 
-def _clean(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None
+class _Pool:
+    """The worker processes and the two arrays they share with this process: per slot (one
+    per worker) the progress of its job and the flag that asks it to stop."""
 
-
-def _series(bars: Bars, values: np.ndarray, key: str, offset: int = 0) -> list[dict[str, Any]]:
-    times = bars.time
-    step = max(1, len(values) // 500)
-    out = []
-    for i in range(0, len(values), step):
-        ts = (
-            datetime.fromtimestamp(int(times[offset + i]) / 1e9, UTC).isoformat()
-            if times is not None
-            else str(offset + i)
+    def __init__(self, settings: Settings) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        n = settings.backtests.workers
+        self.progress: Any = ctx.Array("d", n, lock=False)
+        self.cancel: Any = ctx.Array("b", n, lock=False)
+        self.free = list(range(n - 1, -1, -1))
+        self.executor = ProcessPoolExecutor(
+            max_workers=n,
+            mp_context=ctx,
+            initializer=init_worker,
+            initargs=(
+                settings.model_dump(),
+                self.progress,
+                self.cancel,
+                settings.backtests.worker_niceness,
+            ),
         )
-        out.append({"ts": ts, key: _clean(float(values[i]))})
-    return out
+
+    def stop(self) -> None:
+        """Ask the workers to exit once idle; returns at once."""
+        for slot in range(len(self.cancel)):
+            self.cancel[slot] = 1
+        self.executor.shutdown(wait=False, cancel_futures=True)
 
 
-def _drawdown(equity: np.ndarray) -> np.ndarray:
-    peak = np.maximum.accumulate(equity)
-    return np.where(peak > 0, equity / peak - 1, 0.0)
+@dataclass
+class _Running:
+    pool: _Pool
+    slot: int
+    future: Future[Outcome]
 
 
 class BacktestService:
     def __init__(
         self,
         settings: Settings,
-        market_data: MarketDataSource,
-        strategies: Callable[[], Mapping[str, Callable[..., Any]]],
+        market_data: MarketDataSource | None = None,
+        strategies: Callable[[], Mapping[str, Callable[..., Any]]] = dict,
     ) -> None:
+        """``market_data`` is accepted for the container's wiring and unused here: the bars
+        are loaded by the worker processes, from the same settings."""
         self.settings = settings
-        self.market_data = market_data
+        self.limits = settings.backtests
         self._strategies = strategies
         self.jobs: dict[str, BacktestJob] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._queue: deque[str] = deque()
+        self._specs: dict[str, dict[str, Any]] = {}
+        self._running: dict[str, _Running] = {}
+        self._pool: _Pool | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._idle: asyncio.TimerHandle | None = None
 
     def strategies(self) -> list[StrategyInfo]:
         out = []
         for name, fn in sorted(self._strategies().items()):
             params = {
-                p.name: p.default
-                for p in list(inspect.signature(fn).parameters.values())[5:]
-                if p.default is not inspect.Parameter.empty
+                p: default
+                for p, default in strategy_params(fn).items()
+                if default is not inspect.Parameter.empty
             }
             out.append(StrategyInfo(name=name, params=params))
         return out
 
     def get(self, job_id: str) -> BacktestJob:
-        job = self.jobs.get(job_id)
-        if job is None:
+        if job_id not in self.jobs:
             raise NotFoundError(f"unknown backtest job {job_id!r}")
-        return job
+        return self._current(job_id)
 
     def list(self) -> list[BacktestJob]:
-        return sorted(self.jobs.values(), key=lambda j: j.created_at, reverse=True)
+        jobs = [self._current(job_id) for job_id in list(self.jobs)]
+        return sorted(jobs, key=lambda j: j.created_at, reverse=True)
 
     async def submit(self, request: BacktestRequest) -> BacktestJob:
-        strategy = self._strategies().get(request.strategy)
-        if strategy is None:
-            known = ", ".join(sorted(self._strategies()))
-            raise ValidationFailed(f"strategy: unknown {request.strategy!r} (known: {known})")
-        instrument = self.settings.instrument(request.instrument)
-        if instrument is None:
-            raise NotFoundError(f"unknown instrument {request.instrument!r}")
-        accepted = set(list(inspect.signature(strategy).parameters)[5:])
-        unknown = sorted((set(request.params) | set(request.grid)) - accepted)
-        if unknown:
-            raise ValidationFailed(
-                f"params: {request.strategy} takes no {', '.join(unknown)} "
-                f"(it takes {', '.join(sorted(accepted)) or 'nothing'})"
+        """Check ``request`` and queue it; returns at once (the work happens in a worker)."""
+        spec = self._checked(request)
+        if len(self._running) >= self.limits.workers and len(self._queue) >= self.limits.max_queued:
+            raise RateLimited(
+                f"backtests: {len(self._queue)} jobs already wait for a worker "
+                f"(backtests.max_queued = {self.limits.max_queued}); "
+                "wait for one to finish or cancel one"
             )
-        if request.kind != "backtest" and not (request.grid or spec_for(request.strategy).grid):
-            raise ValidationFailed("grid: give parameter values to search")
-        points = math.prod(
-            len(v) for v in {**spec_for(request.strategy).grid, **request.grid}.values()
-        )
-        if request.kind != "backtest" and points > MAX_GRID_POINTS:
-            raise ValidationFailed(
-                f"grid: {points} parameter combinations; at most {MAX_GRID_POINTS}"
-            )
+        self._loop = asyncio.get_running_loop()
         job = BacktestJob(
             id=new_id(),
             kind=request.kind,
@@ -179,157 +223,149 @@ class BacktestService:
             request=request,
             created_at=datetime.now(UTC),
         )
-        if len(self.jobs) >= MAX_JOBS:
-            oldest = min(self.jobs.values(), key=lambda j: j.created_at)
-            self.jobs.pop(oldest.id)
+        self._evict()
         self.jobs[job.id] = job
-        raw = await self.market_data.get_bars(
-            instrument, self.settings.market_data.interval, limit=request.bars
-        )
-        bars = make_bars(
-            [b.open for b in raw],
-            [b.high for b in raw],
-            [b.low for b in raw],
-            [b.close for b in raw],
-            [b.volume for b in raw],
-            np.array([b.ts.replace(tzinfo=None) for b in raw], dtype="datetime64[ns]"),
-        )
-        task = asyncio.create_task(self._run(job.id, bars, strategy))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return job
+        self._specs[job.id] = spec
+        self._queue.append(job.id)
+        self._dispatch()
+        return self.jobs[job.id]
+
+    def cancel(self, job_id: str) -> BacktestJob:
+        """Cancel a queued job (it never starts) or a running one (its worker stops it before
+        the next parameter combination); 409 when the job has already finished."""
+        job = self.get(job_id)
+        if job.status in FINISHED:
+            raise ConflictError(f"backtest job {job_id!r} is already {job.status}")
+        if job_id in self._specs:
+            self._queue.remove(job_id)
+            del self._specs[job_id]
+        running = self._running.get(job_id)
+        if running is not None:
+            running.pool.cancel[running.slot] = 1
+        self._update(job_id, status="cancelled")
+        return self.jobs[job_id]
+
+    async def close(self) -> None:
+        """Cancel every job and stop the workers (waits for them to exit)."""
+        for job_id in list(self._specs):
+            self.cancel(job_id)
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.stop()
+            await asyncio.to_thread(pool.executor.shutdown, wait=True)
+
+    # -- checks -------------------------------------------------------------------------------
+
+    def _checked(self, request: BacktestRequest) -> dict[str, Any]:
+        """What the worker gets: the request as plain data and where to import the strategy."""
+        strategy = self._strategies().get(request.strategy)
+        if strategy is None:
+            known = ", ".join(sorted(self._strategies()))
+            raise ValidationFailed(f"strategy: unknown {request.strategy!r} (known: {known})")
+        if self.settings.instrument(request.instrument) is None:
+            raise NotFoundError(f"unknown instrument {request.instrument!r}")
+        rules = param_rules(request.strategy, strategy)
+        unknown = sorted((set(request.params) | set(request.grid)) - set(rules))
+        if unknown:
+            raise ValidationFailed(
+                f"params: {request.strategy} takes no {', '.join(unknown)} "
+                f"(it takes {', '.join(sorted(rules)) or 'nothing'})"
+            )
+        check_params(rules, request.params)
+        check_grid(rules, request.grid)
+        combinations = 1
+        if request.kind != "backtest":
+            spec = spec_for(request.strategy)
+            if not (request.grid or spec.grid):
+                raise ValidationFailed("grid: give parameter values to search")
+            combinations = len(candidates(spec, request.grid)[1])
+        check_work(request.bars, combinations, self.limits.max_work)
+        return {**request.model_dump(), "strategy_ref": importable_ref(request.strategy, strategy)}
+
+    # -- jobs and workers ---------------------------------------------------------------------
 
     def _update(self, job_id: str, **changes: Any) -> None:
         job = self.jobs.get(job_id)
-        if job is not None:
-            self.jobs[job_id] = job.model_copy(update=changes)
+        if job is not None:  # validated (model_copy is not), so the job stays JSON-safe
+            self.jobs[job_id] = BacktestJob.model_validate({**dict(job), **changes})
 
-    async def _run(self, job_id: str, bars: Bars, strategy: Callable[..., Any]) -> None:
-        self._update(job_id, status="running")
-        request = self.jobs[job_id].request
-        try:
-            result = await asyncio.to_thread(self._compute, job_id, request, bars, strategy)
-        except Exception as exc:
-            self._update(job_id, status="failed", error=f"{type(exc).__name__}: {exc}"[:500])
-            return
-        self._update(job_id, status="done", progress=1.0, result=result)
+    def _current(self, job_id: str) -> BacktestJob:
+        """The job, its progress read from its worker's slot while it runs."""
+        running = self._running.get(job_id)
+        if running is not None and self.jobs[job_id].status == "running":
+            self._update(job_id, progress=round(float(running.pool.progress[running.slot]), 4))
+        return self.jobs[job_id]
 
-    def _progress(self, job_id: str) -> Callable[[int, int], None]:
-        def report(done: int, total: int) -> None:
-            self._update(job_id, progress=round(done / max(total, 1), 4))
+    def _evict(self) -> None:
+        finished = [j for j in self.jobs.values() if j.status in FINISHED]
+        if len(self.jobs) >= MAX_JOBS and finished:
+            self.jobs.pop(min(finished, key=lambda j: j.created_at).id)
 
-        return report
+    def _ensure_pool(self) -> _Pool:
+        if self._pool is None:
+            self._pool = _Pool(self.settings)
+            weakref.finalize(self, self._pool.stop)
+        return self._pool
 
-    def _compute(
-        self, job_id: str, request: BacktestRequest, bars: Bars, strategy: Callable[..., Any]
-    ) -> dict[str, Any]:
-        cfg = FillConfig(cash=request.cash, commission=request.commission, unit_step=0.0)
-        spec = spec_for(request.strategy)
-        if request.kind == "backtest":
+    def _dispatch(self) -> None:
+        """Hand queued jobs to free workers (``submit`` only writes to the workers' queue)."""
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+        while self._queue and (pool := self._ensure_pool()).free:
+            job_id = self._queue.popleft()
+            slot = pool.free.pop()
+            pool.progress[slot], pool.cancel[slot] = 0.0, 0
             try:
-                target = strategy(
-                    bars.open, bars.high, bars.low, bars.close, bars.volume, **request.params
-                )
-            except TypeError as exc:
-                raise ValidationFailed(f"params: {exc}") from None
-            run = simulate(bars, target, cfg)
-            stats = compute_stats(run, bars, warmup=spec.warmup(request.params))
-            return self._payload(run.equity, bars, stats, run, None)
-        space = {**spec.grid, **request.grid}
-        candidates = grid(space, spec.constraint)
-        if not candidates:
-            raise ValidationFailed("grid: no parameter combination satisfies the constraint")
-        if request.kind == "optimize":
-            evaluations = run_search(
-                bars,
-                strategy,
-                candidates,
-                cfg,
-                progress=self._progress(job_id),
-                warmup=spec.warmup,
-                calendar=Calendar.of(bars),
-            )
-            top = best(evaluations)
-            target = strategy(bars.open, bars.high, bars.low, bars.close, bars.volume, **top.params)
-            run = simulate(bars, target, cfg)
-            stats = compute_stats(run, bars, warmup=spec.warmup(top.params))
-            keys = list(space)
-            heatmap = None
-            if len(keys) >= 2:
-                xs, ys = sorted(set(space[keys[0]])), sorted(set(space[keys[1]]))
-                z: list[list[float | None]] = [[None] * len(xs) for _ in ys]
-                for ev in evaluations:
-                    xi, yi = xs.index(ev.params[keys[0]]), ys.index(ev.params[keys[1]])
-                    prev = z[yi][xi]
-                    score = _clean(ev.score)
-                    if score is not None and (prev is None or score > prev):
-                        z[yi][xi] = score
-                heatmap = {"x_param": keys[0], "y_param": keys[1], "x": xs, "y": ys, "z": z}
-            payload = self._payload(run.equity, bars, stats, run, heatmap)
-            payload["best_params"] = top.params
-            return payload
-        n = len(bars)
-        result = walk_forward(
-            bars,
-            strategy,
-            candidates,
-            cfg,
-            in_sample=max(50, n * 2 // 5),
-            out_of_sample=max(20, n // 5),
-            warmup=spec.warmup,
-            progress=self._progress(job_id),
-        )
-        payload = self._payload(result.equity, bars, result.stats, None, None, result.oos_start)
-        payload["windows"] = [
-            {
-                "params": w.params,
-                "in_sample_score": _clean(w.in_sample_score),
-                "oos_return_pct": _clean(w.oos_return_pct),
-            }
-            for w in result.windows
-        ]
-        payload["pbo"] = _clean(result.pbo)
-        payload["deflated_sharpe"] = _clean(result.deflated_sharpe)
-        return payload
+                future = pool.executor.submit(run_job, self._specs.pop(job_id), slot)
+            except Exception as exc:  # no worker could be started (or the pool is broken)
+                self._update(job_id, status="failed", error=f"no backtest worker: {exc!r}"[:500])
+                self._pool = None
+                pool.stop()
+                continue
+            self._running[job_id] = _Running(pool, slot, future)
+            self._update(job_id, status="running")
+            future.add_done_callback(functools.partial(self._from_worker, self._loop, job_id))
+        if not self._queue and not self._running and self._pool is not None and self._loop:
+            self._idle = self._loop.call_later(self.limits.idle_seconds, self._stop_idle_pool)
 
-    def _payload(
-        self,
-        equity: np.ndarray,
-        bars: Bars,
-        stats: Mapping[str, Any],
-        run: RunResult | None,
-        heatmap: dict[str, Any] | None,
-        offset: int = 0,
-    ) -> dict[str, Any]:
-        trades: list[dict[str, Any]] = []
-        if run is not None and bars.time is not None:
-            t = run.trades
-            for i in range(len(t)):
-                trades.append(
-                    {
-                        "entry_time": datetime.fromtimestamp(
-                            int(bars.time[t.entry_bar[i]]) / 1e9, UTC
-                        ).isoformat(),
-                        "exit_time": datetime.fromtimestamp(
-                            int(bars.time[t.exit_bar[i]]) / 1e9, UTC
-                        ).isoformat(),
-                        "size": float(t.size[i]),
-                        "entry_price": float(t.entry_price[i]),
-                        "exit_price": float(t.exit_price[i]),
-                        "pnl": float(t.pnl[i]),
-                        "return_pct": float(t.return_pct[i] * 100),
-                    }
-                )
-        stats_json = {
-            k: (_clean(v) if isinstance(v, float) else v)
-            for k, v in json_ready(dict(stats)).items()
-        }
-        return {
-            "stats": stats_json,
-            "equity": _series(bars, equity, "equity", offset),
-            "drawdown": _series(
-                bars, _drawdown(np.asarray(equity, dtype=np.float64)), "drawdown", offset
-            ),
-            "trades": trades[-500:],
-            "heatmap": heatmap,
-        }
+    def _from_worker(
+        self, loop: asyncio.AbstractEventLoop | None, job_id: str, future: Future[Outcome]
+    ) -> None:
+        """Runs in the executor's thread: hand the outcome to the event loop."""
+        if loop is None:
+            return
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody is left to tell
+            loop.call_soon_threadsafe(self._finished, job_id, future)
+
+    def _finished(self, job_id: str, future: Future[Outcome]) -> None:
+        running = self._running.pop(job_id, None)
+        if running is None:
+            return
+        running.pool.free.append(running.slot)
+        stopped_at = round(float(running.pool.progress[running.slot]), 4)
+        try:
+            outcome = future.result()
+        except CancelledError:
+            outcome = {"status": "cancelled"}
+        except Exception as exc:  # the worker process died (killed, out of memory)
+            outcome = {"status": "failed", "error": f"backtest worker failed: {exc!r}"[:500]}
+            if self._pool is running.pool:
+                self._pool = None
+                running.pool.stop()
+        job = self.jobs.get(job_id)
+        if job is None:
+            pass
+        elif job.status == "cancelled" or outcome["status"] == "cancelled":
+            self._update(job_id, status="cancelled", progress=stopped_at)
+        elif outcome["status"] == "done":
+            self._update(job_id, status="done", progress=1.0, result=outcome["result"])
+        else:
+            self._update(job_id, status="failed", error=outcome["error"])
+        self._dispatch()
+
+    def _stop_idle_pool(self) -> None:
+        self._idle = None
+        if not self._queue and not self._running and self._pool is not None:
+            pool, self._pool = self._pool, None
+            pool.stop()

@@ -7,13 +7,24 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from ffe_core.domain.agent import AgentState
+from ffe_core.ports.control import AgentStatus
 from ffe_core.services.circuit import CircuitBreaker
 
-Check = Callable[[], Awaitable[None]]
+Check = Callable[[], Awaitable[str | None]]
+"""Returns on success (optionally a detail such as ``"running"``); raises on failure."""
+
+STATUSES = ("ok", "degraded", "down")  # best to worst
+
+
+class Degraded(Exception):
+    """Raised by a check whose component still serves, but impaired (cache bypassed, kill
+    switch tripped); any other exception means the component is down."""
 
 
 class HealthService:
-    """Each check raises on failure; a failing storage check makes the whole report ``down``.
+    """Each check reports ``ok``, ``degraded`` or ``down``; the report is as bad as its worst
+    component (an open or half-open circuit breaker degrades it).
 
     A passing check is trusted for ``ok_max_age`` seconds (probes and dashboards poll often;
     each check does real I/O); a failing one is never cached, so trouble and recovery both show
@@ -33,27 +44,35 @@ class HealthService:
         self._mode = mode
         self._timeout = timeout
         self._ok_max_age = ok_max_age
-        self._ok_at: dict[str, float] = {}
+        self._ok: dict[str, tuple[float, dict[str, Any]]] = {}
 
     async def _checked(self, name: str) -> dict[str, Any]:
         now = time.monotonic()
-        if now - self._ok_at.get(name, -1e18) < self._ok_max_age:
-            return {"status": "ok", "detail": None}
+        at, cached = self._ok.get(name, (-1e18, None))
+        if cached is not None and now - at < self._ok_max_age:
+            return cached
         result = await self._run(self._checks[name])
         if result["status"] == "ok":
-            self._ok_at[name] = now
+            self._ok[name] = (now, result)
         else:
-            self._ok_at.pop(name, None)
+            self._ok.pop(name, None)
         return result
 
     async def _run(self, check: Check) -> dict[str, Any]:
         try:
-            await asyncio.wait_for(check(), self._timeout)
+            detail = await asyncio.wait_for(check(), self._timeout)
+        except Degraded as exc:
+            return {"status": "degraded", "detail": str(exc)[:300]}
         except Exception as exc:
             return {"status": "down", "detail": f"{type(exc).__name__}: {exc}"[:300]}
-        return {"status": "ok", "detail": None}
+        return {"status": "ok", "detail": detail}
+
+    def add_check(self, name: str, check: Check) -> None:
+        """One more component, reported like the others (e.g. the API's rate-limit store)."""
+        self._checks = {**self._checks, name: check}
 
     async def storage_ok(self) -> bool:
+        """Readiness: storage takes writes (its check is a rolled-back write)."""
         return "storage" not in self._checks or (await self._checked("storage"))["status"] == "ok"
 
     async def report(self) -> dict[str, Any]:
@@ -61,17 +80,27 @@ class HealthService:
         results = await asyncio.gather(*(self._checked(n) for n in names))
         components = dict(zip(names, results, strict=True))
         breakers = [b.snapshot() for b in self._breakers()]
-        if components.get("storage", {}).get("status") == "down":
-            status = "down"
-        elif any(c["status"] != "ok" for c in components.values()) or any(
-            b["state"] != "closed" for b in breakers
-        ):
-            status = "degraded"
-        else:
-            status = "ok"
+        seen = [c["status"] for c in components.values()]
+        seen += ["degraded" for b in breakers if b["state"] != "closed"]
         return {
-            "status": status,
+            "status": max(seen, key=STATUSES.index, default="ok"),
             "mode": self._mode,
             "components": components,
             "circuit_breakers": breakers,
         }
+
+
+class AgentStoppedOnError(Exception):
+    """The agent's run ended on an error (the component is down)."""
+
+
+def agent_health(status: AgentStatus) -> str:
+    """The agent component: its state when trading as asked (running, paused or stopped by an
+    operator); ``Degraded`` while the kill switch holds trading; down after it stopped on an
+    error (the agent records a run-ending error as ``last_error`` starting ``error:``)."""
+    error = status.last_error or ""
+    if status.state is AgentState.STOPPED and error.startswith("error:"):
+        raise AgentStoppedOnError(f"stopped on an {error}")
+    if status.kill_switch.tripped:
+        raise Degraded(f"kill switch tripped: {status.kill_switch.reason or 'drawdown limit'}")
+    return status.state.value

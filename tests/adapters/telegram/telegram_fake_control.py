@@ -11,7 +11,7 @@ from ffe_core.domain.decisions import Action, Decision
 from ffe_core.domain.errors import ConflictError, NotFoundError
 from ffe_core.domain.portfolio import Portfolio, Position
 from ffe_core.ports.clock import ManualClock
-from ffe_core.ports.control import AgentStatus, ControlPlane
+from ffe_core.ports.control import AgentStatus, ControlPlane, KillSwitchState
 from ffe_core.services.approvals import ApprovalConflict
 
 
@@ -46,7 +46,23 @@ class FakeControlPlane(ControlPlane):
         return approval
 
     async def agent_status(self) -> AgentStatus:
-        return AgentStatus(state=self.state, instruments=("BTC-USD",), interval_seconds=60)
+        return AgentStatus(
+            state=self.state,
+            instruments=("BTC-USD",),
+            interval_seconds=60,
+            kill_switch=self.kill_switch(),
+        )
+
+    def kill_switch(self) -> KillSwitchState:
+        if self.kill_switch_reason is None:
+            return KillSwitchState()
+        return KillSwitchState(tripped=True, reason=self.kill_switch_reason, at=self.clock.now())
+
+    async def reset_kill_switch(self, by: str) -> AgentStatus:
+        if self.kill_switch_reason is not None:
+            self.actions.append(("reset_kill_switch", by))
+            self.kill_switch_reason = None
+        return await self.agent_status()
 
     async def _move(
         self, action: str, by: str, allowed: set[AgentState], to: AgentState
@@ -104,6 +120,9 @@ class FakeControlPlane(ControlPlane):
         if approve and self.gate_refuses is not None:  # the execution gate refused the order
             approval = self.approvals[approval_id] = approval.fail(self.gate_refuses)
         return approval
+
+    async def size_now(self, approval: Approval) -> Decimal | None:
+        return approval.size
 
 
 def sample_decision(at: datetime) -> Decision:

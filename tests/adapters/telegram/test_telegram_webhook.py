@@ -263,6 +263,8 @@ async def test_token_never_appears_in_logs_or_answers(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    # ffe's logging setup (run by earlier tests in this process) quiets httpx to WARNING
+    caplog.set_level(logging.DEBUG, logger="httpx")
     control.add_approval("appr0001")
     telegram_api.fail_next("answerCallbackQuery", 400, "Bad Request: query is too old")
     telegram_api.fail_next("editMessageText", 403, "Forbidden: bot was blocked by the user")

@@ -176,8 +176,21 @@ async def test_piled_up_approvals_all_approved_stay_within_the_position_limit(
             assert (
                 await client.post(f"/api/v1/approvals/{one.id}/approve", headers=HEADERS)
             ).status_code == 200
+        extra = await pending_approval(c)  # still pending: what would the gate send for it?
+
+        async def size_now() -> Decimal | None:
+            listed = await client.get(
+                "/api/v1/approvals/", params={"status": "pending"}, headers=HEADERS
+            )
+            (item,) = listed.json()["items"]
+            assert item["id"] == extra.id and Decimal(item["notional"]) > 0
+            return None if item["size_now"] is None else Decimal(item["size_now"])
+
+        assert await size_now() == extra.size  # a flat book: all that was sized
         results = await send_approved(service, c.agent().gate)
-        assert len(results) == 4
+        now = await size_now()  # the book is full now: nothing (or a sliver) would be sent
+        assert now is None or (extra.size is not None and now < extra.size / 100), now
+        assert len(results) == 4, results
         first, rest = results[0], results[1:]
         assert first[1].sent and first[1].order is not None
         cap = first[0].size

@@ -114,6 +114,18 @@ def test_trade_pnl_of_a_closing_order_is_its_realized_pnl() -> None:
     assert trade_pnl(fills, {"exit"}, Decimal("90")) == Decimal("39")
 
 
+def test_a_round_trip_of_one_decision_counts_once() -> None:
+    """Its entry and its own protective exit: realized on the exit, nothing left to mark
+    (found by the Coinbase/OANDA/paper ledger test: the entry was also marked at the horizon)."""
+    fills = [
+        fill("entry", Side.BUY, "2", "100", "0.5"),
+        fill("entry-tp", Side.SELL, "2", "110", "0.5"),
+    ]
+    assert trade_pnl(fills, {"entry", "entry-tp"}, Decimal("130")) == Decimal("19")
+    half = [fill("entry", Side.BUY, "2", "100"), fill("entry-tp", Side.SELL, "1", "110")]
+    assert trade_pnl(half, {"entry", "entry-tp"}, Decimal("130")) == Decimal("40")  # 10 + 30
+
+
 def test_trade_pnl_of_a_flip_is_realized_plus_marked_new_position() -> None:
     fills = [fill("entry", Side.BUY, "1", "100"), fill("flip", Side.SELL, "3", "110")]
     # closes 1 at +10, opens a 2-unit short at 110 marked at 105: +10

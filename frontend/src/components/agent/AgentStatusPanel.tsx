@@ -6,6 +6,7 @@ import { Panel } from '../common/Panel';
 import { Pill, type Tone } from '../common/Pill';
 import { Stat } from '../common/Stat';
 import { QueryState } from '../common/States';
+import { KillSwitch } from './KillSwitch';
 
 const STATE_TONE: Record<AgentState, Tone> = { running: 'good', paused: 'warn', stopped: 'neutral' };
 
@@ -81,21 +82,7 @@ export function AgentStatusPanel() {
               <Stat label="Interval" value={`${s.interval_seconds}s`} />
               <Stat label="Instruments" value={s.instruments.length ? s.instruments.join(', ') : '—'} />
             </div>
-            <div
-              className={`killswitch ${s.kill_switch.tripped ? 'killswitch-tripped' : 'killswitch-ok'}`}
-              data-testid="kill-switch"
-              data-tripped={s.kill_switch.tripped}
-              role={s.kill_switch.tripped ? 'alert' : undefined}
-            >
-              <strong>Kill switch: {s.kill_switch.tripped ? 'TRIPPED' : 'armed (not tripped)'}</strong>
-              {s.kill_switch.tripped && (
-                <span>
-                  {' '}
-                  — {s.kill_switch.reason ?? 'no reason given'}
-                  {s.kill_switch.at && ` at ${formatDateTime(s.kill_switch.at)}`}
-                </span>
-              )}
-            </div>
+            <KillSwitch ks={s.kill_switch} />
             {s.last_error && (
               <p className="error-text" data-testid="agent-last-error">
                 Last error: {s.last_error}

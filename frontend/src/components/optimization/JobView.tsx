@@ -1,5 +1,6 @@
 import { useMemo } from 'react';
-import { useBacktestJob } from '../../api/backtests';
+import { isJobActive, useBacktestJob, useCancelBacktest } from '../../api/backtests';
+import { errorMessage } from '../../api/client';
 import type { BacktestJob, BacktestResult as Result } from '../../api/types';
 import { formatDateTime, formatNumber, formatPct, formatStat, signClass, toNumber } from '../../lib/format';
 import { DrawdownChart } from '../common/DrawdownChart';
@@ -8,7 +9,31 @@ import { Pill, type Tone } from '../common/Pill';
 import { ErrorState, LoadingState } from '../common/States';
 import { Heatmap } from './Heatmap';
 
-const STATUS_TONE: Record<string, Tone> = { queued: 'neutral', running: 'info', done: 'good', failed: 'bad' };
+const STATUS_TONE: Record<string, Tone> = { queued: 'neutral', running: 'info', done: 'good', failed: 'bad', cancelled: 'warn' };
+
+/** Cancels a queued or running job; shows the server's answer when it refuses (409: finished). */
+function CancelButton({ job }: { job: BacktestJob }) {
+  const cancel = useCancelBacktest();
+  return (
+    <>
+      <button
+        type="button"
+        className="btn btn-danger btn-small"
+        onClick={() => cancel.mutate(job.id)}
+        disabled={cancel.isPending}
+        aria-busy={cancel.isPending}
+        data-testid="backtest-cancel"
+      >
+        {cancel.isPending ? 'Cancelling…' : job.status === 'queued' ? 'Cancel' : 'Stop'}
+      </button>
+      {cancel.isError && (
+        <span className="error-text small" role="alert" data-testid="backtest-cancel-error">
+          {errorMessage(cancel.error)}
+        </span>
+      )}
+    </>
+  );
+}
 
 export function JobProgress({ job }: { job: BacktestJob }) {
   const pct = Math.round(Math.max(0, Math.min(1, job.progress ?? 0)) * 100);
@@ -19,6 +44,7 @@ export function JobProgress({ job }: { job: BacktestJob }) {
         <span className="muted small">
           {job.kind} · {String(job.request?.strategy ?? '')} on {String(job.request?.instrument ?? '')} · job {job.id}
         </span>
+        {isJobActive(job) && <CancelButton job={job} />}
       </div>
       {(job.status === 'queued' || job.status === 'running') && (
         <div className="progress" role="progressbar" aria-label="Backtest progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}>
@@ -28,6 +54,11 @@ export function JobProgress({ job }: { job: BacktestJob }) {
       )}
       {job.status === 'failed' && (
         <p className="error-text" role="alert">Backtest failed: {job.error ?? 'unknown error'}</p>
+      )}
+      {job.status === 'cancelled' && (
+        <p className="muted" data-testid="backtest-cancelled">
+          Cancelled{pct > 0 ? ` at ${pct}%` : ' before it started'}; no result.
+        </p>
       )}
     </div>
   );

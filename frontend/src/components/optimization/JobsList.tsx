@@ -19,7 +19,7 @@ export function JobsList({ selectedId, onSelect }: { selectedId: string | null; 
                   aria-current={j.id === selectedId ? 'true' : undefined}
                   data-testid="job-item"
                 >
-                  <Pill tone={j.status === 'done' ? 'good' : j.status === 'failed' ? 'bad' : 'info'}>{j.status}</Pill>
+                  <Pill tone={j.status === 'done' ? 'good' : j.status === 'failed' ? 'bad' : j.status === 'cancelled' ? 'warn' : 'info'}>{j.status}</Pill>
                   <span>{j.kind}</span>
                   <span className="muted small">
                     {String(j.request?.strategy ?? '')} · {String(j.request?.instrument ?? '')}

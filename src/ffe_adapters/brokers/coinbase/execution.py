@@ -117,6 +117,7 @@ class CoinbaseBroker:
                 )
             if filled.filled_quantity > 0:
                 await self._protect(order, filled.filled_quantity)
+            return filled  # what the venue reports now (a market order has usually filled)
         return placed
 
     async def _protect(self, entry: Order, size: Decimal) -> Order:

@@ -2,7 +2,11 @@
 
 Orders carry ffe's client order id as ``clientExtensions.id``, so the venue can be asked for
 ``@<id>`` before anything is (re)sent; stop-loss / take-profit ride along as
-``stopLossOnFill`` / ``takeProfitOnFill``. Units are signed (negative sells), whole numbers.
+``stopLossOnFill`` / ``takeProfitOnFill``, whose dependent orders carry the entry's id with
+``-sl`` / ``-tp`` appended (as the paper venue names its exits), so their fills reach the ledger
+under an id the venue answers for. A fill of an order without a client id (placed outside ffe)
+is reported as ``oanda-<order id>`` and that order is looked up by its venue id. Units are signed
+(negative sells), whole numbers.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from urllib.parse import parse_qs, urlparse
 import oandapyV20.endpoints.accounts as accounts
 import oandapyV20.endpoints.orders as orders
 import oandapyV20.endpoints.positions as positions
+import oandapyV20.endpoints.trades as trades
 import oandapyV20.endpoints.transactions as transactions
 
 from ffe_adapters.brokers.common import read_with_retry, submit_idempotently
@@ -32,7 +37,25 @@ STATE: dict[str, OrderStatus] = {
     "FILLED": OrderStatus.FILLED,
     "CANCELLED": OrderStatus.CANCELED,
 }
-TYPES = {"MARKET": OrderType.MARKET, "LIMIT": OrderType.LIMIT, "STOP": OrderType.STOP}
+TYPES = {
+    "MARKET": OrderType.MARKET,
+    "LIMIT": OrderType.LIMIT,
+    "STOP": OrderType.STOP,
+    "MARKET_IF_TOUCHED": OrderType.STOP,
+    "STOP_LOSS": OrderType.STOP,
+    "GUARANTEED_STOP_LOSS": OrderType.STOP,
+    "TRAILING_STOP_LOSS": OrderType.STOP,
+    "TAKE_PROFIT": OrderType.LIMIT,
+}
+"""v20 order types; the dependent exits (stop-loss, take-profit) rest as stop / limit orders."""
+EXIT_LEGS = {"stopLossOnFill": "sl", "takeProfitOnFill": "tp"}
+UNNAMED = "oanda-"
+"""Prefix of the id ffe gives an order that has no client id: ``oanda-<venue order id>``."""
+
+
+def exit_id(entry_client_order_id: str, leg: str) -> str:
+    """The client id of an entry's dependent exit order (fits 64 characters)."""
+    return f"{entry_client_order_id[:56]}-{leg}"
 
 
 def _dec(value: Any) -> Decimal:
@@ -46,6 +69,11 @@ def parse_time(value: Any) -> datetime:
         digits, tz = frac[:-6], frac[-6:]
         text = f"{head}.{digits[:6]}{tz}"
     return datetime.fromisoformat(text)
+
+
+def client_id_of(tx: dict[str, Any]) -> str:
+    """The client order id of the order an ORDER_FILL transaction filled."""
+    return str(tx.get("clientOrderID") or f"{UNNAMED}{tx['orderID']}")
 
 
 def fill_from_transaction(tx: dict[str, Any], client_order_id: str) -> Fill:
@@ -113,8 +141,11 @@ class OandaBroker:
                 avg = _dec(side.get("averagePrice"))
                 book[symbol] = Position(instrument=symbol, quantity=net, average_price=avg)
         account = summary["account"]
+        # a margin account: its balance already holds the positions' cost, and ffe's equity is
+        # cash + Σ units × price, so cash is the balance less what the positions cost
+        cost = sum((p.quantity * p.average_price for p in book.values()), Decimal(0))
         return Portfolio(
-            cash=_dec(account["balance"]),
+            cash=_dec(account["balance"]) - cost,
             positions=book,
             currency=str(account.get("currency", "USD")),
             mode=self.mode,
@@ -142,7 +173,7 @@ class OandaBroker:
             span = {"from": query["from"][0], "to": query["to"][0], "type": "ORDER_FILL"}
             chunk = await self._read(transactions.TransactionIDRange(self._account, params=span))
             fills += [
-                fill_from_transaction(tx, str(tx.get("clientOrderID") or f"oanda-{tx['orderID']}"))
+                fill_from_transaction(tx, client_id_of(tx))
                 for tx in chunk.get("transactions", [])
                 if tx.get("type") == "ORDER_FILL"
             ]
@@ -178,8 +209,11 @@ class OandaBroker:
         return order.model_copy(update={"quantity": qty, **prices})
 
     async def _venue_order(self, client_order_id: str) -> dict[str, Any] | None:
+        """The venue's order by client id (``@<id>``), or by venue id for ``oanda-<id>``."""
+        venue_id = client_order_id.removeprefix(UNNAMED)
+        specifier = venue_id if venue_id != client_order_id else f"@{client_order_id}"
         try:
-            answer = await self._read(orders.OrderDetails(self._account, f"@{client_order_id}"))
+            answer = await self._read(orders.OrderDetails(self._account, specifier))
         except NotFoundError:
             return None
         return dict(answer["order"])
@@ -194,12 +228,22 @@ class OandaBroker:
                 transactions.TransactionDetails(self._account, venue["fillingTransactionID"])
             )
             fill = fill_from_transaction(tx["transaction"], client_order_id)
-        return self._to_order(venue, client_order_id, local, fill)
+        units = _dec(venue.get("units"))
+        if not units and fill is not None:
+            units = fill.signed_quantity
+        if not units and venue.get("tradeID"):  # a dependent exit: it closes its trade
+            trade = await self._read(trades.TradeDetails(self._account, venue["tradeID"]))
+            units = -_dec(trade["trade"].get("currentUnits"))
+        return self._to_order(venue, client_order_id, local, fill, units)
 
     def _to_order(
-        self, venue: dict[str, Any], coid: str, local: Order | None, fill: Fill | None
+        self,
+        venue: dict[str, Any],
+        coid: str,
+        local: Order | None,
+        fill: Fill | None,
+        units: Decimal,
     ) -> Order:
-        units = _dec(venue.get("units"))
         kind = TYPES.get(str(venue.get("type")), OrderType.MARKET)
         price = _dec(venue.get("price")) or None
         data: dict[str, Any] = {
@@ -216,6 +260,8 @@ class OandaBroker:
             "filled_quantity": fill.quantity if fill else Decimal(0),
             "average_fill_price": fill.price if fill else None,
         }
+        if local is None and venue.get("createTime"):
+            data["created_at"] = parse_time(venue["createTime"])
         return Order.model_validate(data)
 
     def _body(self, order: Order) -> dict[str, Any]:
@@ -231,13 +277,14 @@ class OandaBroker:
         price = order.limit_price if order.type is OrderType.LIMIT else order.stop_price
         if price is not None:
             body["price"] = format(price, "f")
-        if order.stop_loss is not None:
-            body["stopLossOnFill"] = {"price": format(order.stop_loss, "f"), "timeInForce": "GTC"}
-        if order.take_profit is not None:
-            body["takeProfitOnFill"] = {
-                "price": format(order.take_profit, "f"),
-                "timeInForce": "GTC",
-            }
+        exits = {"stopLossOnFill": order.stop_loss, "takeProfitOnFill": order.take_profit}
+        for leg, at in exits.items():
+            if at is not None:
+                body[leg] = {
+                    "price": format(at, "f"),
+                    "timeInForce": "GTC",
+                    "clientExtensions": {"id": exit_id(order.client_order_id, EXIT_LEGS[leg])},
+                }
         return {"order": body}
 
     async def _create(self, order: Order) -> Order:

@@ -24,6 +24,7 @@ class AnthropicOptions(LlmOptions):
         "claude-haiku-4-5": {"input_per_mtok": 1.0, "output_per_mtok": 5.0},
         "claude-3-5-haiku": {"input_per_mtok": 0.8, "output_per_mtok": 4.0},
     }
+    KEY_ENV_VARS: ClassVar[tuple[str, ...]] = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
     DEFAULT_CUTOFFS: ClassVar[Mapping[str, str]] = {
         "claude-opus-4": "2025-03-31",
         "claude-sonnet-4": "2025-03-31",

@@ -24,6 +24,7 @@ class GeminiOptions(LlmOptions):
         "gemini-2.5-flash-lite": {"input_per_mtok": 0.1, "output_per_mtok": 0.4},
         "gemini-2.5-pro": {"input_per_mtok": 1.25, "output_per_mtok": 10.0},
     }
+    KEY_ENV_VARS: ClassVar[tuple[str, ...]] = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
     DEFAULT_CUTOFFS: ClassVar[Mapping[str, str]] = {
         "gemini-2.0-flash": "2024-08-31",
         "gemini-2.5": "2025-01-31",

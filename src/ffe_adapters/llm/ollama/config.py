@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import ClassVar
 
 from pydantic import Field
 
 from ffe_adapters.llm.config import LlmOptions
+from ffe_core.config import url_passwords
 
 DEFAULT_HOST = "http://localhost:11434"
 
@@ -26,6 +27,7 @@ class OllamaOptions(LlmOptions):
     requests_per_minute: float | None = Field(default=None, gt=0)
     keep_alive: str | None = None
 
+    KEY_ENV_VARS: ClassVar[tuple[str, ...]] = ("OLLAMA_API_KEY",)
     DEFAULT_CUTOFFS: ClassVar[Mapping[str, str]] = {
         "llama3.1": "2023-12-31",
         "llama3.2": "2023-12-31",
@@ -35,3 +37,7 @@ class OllamaOptions(LlmOptions):
 
     def resolved_host(self) -> str:
         return self.host or self.base_url or os.environ.get("OLLAMA_HOST") or DEFAULT_HOST
+
+    def secret_values(self) -> Iterator[str]:
+        yield from super().secret_values()
+        yield from url_passwords(self.resolved_host())

@@ -28,6 +28,7 @@ class OpenAIOptions(LlmOptions):
         "gpt-5-mini": {"input_per_mtok": 0.25, "output_per_mtok": 2.0},
         "gpt-5-nano": {"input_per_mtok": 0.05, "output_per_mtok": 0.4},
     }
+    KEY_ENV_VARS: ClassVar[tuple[str, ...]] = ("OPENAI_API_KEY",)
     DEFAULT_CUTOFFS: ClassVar[Mapping[str, str]] = {
         "gpt-4o": "2023-10-01",
         "gpt-4.1": "2024-06-01",

@@ -17,7 +17,12 @@ from telegram.error import TelegramError
 from ffe_adapters.notify.telegram.approvals import edit_to_resolution
 from ffe_adapters.notify.telegram.bot import LOGGER_NAME, redact
 from ffe_adapters.notify.telegram.config import TelegramConfig
-from ffe_adapters.notify.telegram.messages import PARSE_MODE, parse_callback_data, resolution_line
+from ffe_adapters.notify.telegram.messages import (
+    PARSE_MODE,
+    esc,
+    parse_callback_data,
+    resolution_line,
+)
 from ffe_adapters.notify.telegram.replies import (
     format_approvals,
     format_decisions,
@@ -28,10 +33,10 @@ from ffe_adapters.notify.telegram.replies import (
 from ffe_core.domain.approvals import Approval, ApprovalStatus
 from ffe_core.domain.errors import ConflictError, FfeError, InvalidTransition, NotFoundError
 from ffe_core.ports.clock import Clock, SystemClock
+from ffe_core.ports.control import AUDIT_LOGGER as AUDIT_LOGGER  # the audit log, re-exported
 from ffe_core.ports.control import AgentStatus, ControlPlane
 from ffe_core.services.approvals import ApprovalConflict
 
-AUDIT_LOGGER = "ffe.audit"
 _audit = logging.getLogger(AUDIT_LOGGER)
 _log = logging.getLogger(LOGGER_NAME)
 
@@ -77,6 +82,7 @@ class TelegramUpdateHandler:
             "stop_agent": self._stop_agent,
             "pause": self._pause,
             "resume": self._resume,
+            "reset_kill_switch": self._reset_kill_switch,
             "help": self._help,
             "start": self._help,  # what Telegram sends when someone first opens the bot
         }
@@ -204,6 +210,34 @@ class TelegramUpdateHandler:
 
     async def _resume(self, by: str) -> str:
         return self._controlled("resumed", await self._control.resume_agent(by), by)
+
+    async def _reset_kill_switch(self, by: str) -> str:
+        before = (await self._control.agent_status()).kill_switch
+        if not before.tripped:
+            return "The kill switch is not tripped; nothing to reset."
+        status = await self._control.reset_kill_switch(by)
+        if status.kill_switch.tripped:
+            return f"⚠️ The kill switch is still tripped: {status.kill_switch.reason}"
+        when = before.at.strftime("%Y-%m-%d %H:%M UTC") if before.at else "unknown time"
+        _audit.warning(
+            "telegram %s reset the kill switch (it had tripped at %s: %s)",
+            by,
+            when,
+            before.reason,
+            extra={
+                "channel": "telegram",
+                "action": "kill_switch_reset",
+                "by": by,
+                "tripped_reason": before.reason,
+                "tripped_at": before.at.isoformat() if before.at else None,
+            },
+        )
+        return (
+            f"✅ Kill switch reset by {esc(by)}.\n"
+            f"It had tripped at {when}: {esc(before.reason or 'no reason recorded')}\n"
+            "The agent stays stopped: /start_agent to trade again.\n"
+            f"{format_status(status)}"
+        )
 
     def _controlled(self, verb: str, status: AgentStatus, by: str) -> str:
         _audit.info("telegram %s %s the agent", by, verb, extra={"channel": "telegram", "by": by})

@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "stop_agent": "stop the agent",
     "pause": "pause the agent",
     "resume": "resume a paused agent",
+    "reset_kill_switch": "re-allow trading after the kill switch tripped",
     "help": "this list",
 }
 """Command → one-line description; the order of /help."""
@@ -53,6 +54,7 @@ def format_status(status: AgentStatus) -> str:
         lines.append("watching " + esc(", ".join(status.instruments), 200))
     if status.kill_switch.tripped:
         lines.append(f"🛑 kill switch tripped: {esc(status.kill_switch.reason or 'no reason')}")
+        lines.append("/reset_kill_switch to re-allow trading")
     if status.last_error:
         lines.append(f"⚠️ last error: {esc(status.last_error, 200)}")
     return "\n".join(lines)

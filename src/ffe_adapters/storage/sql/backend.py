@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import errno
+import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import event, text
+from sqlalchemy import event, insert, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -14,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import NullPool
 
 from ffe_adapters.storage.sql.repositories import (
     SqlAccounts,
@@ -26,11 +30,13 @@ from ffe_adapters.storage.sql.repositories import (
     SqlProviderStats,
     SqlState,
 )
-from ffe_adapters.storage.sql.tables import VenueFillRow, VenueOrderRow
+from ffe_adapters.storage.sql.tables import StateRow, VenueFillRow, VenueOrderRow
 from ffe_core.config import StorageSettings
+from ffe_core.domain.decisions import new_id
 from ffe_core.domain.errors import ConfigError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIN_FREE_BYTES = 8 * 1024 * 1024
 
 
 class SqlUnitOfWork:
@@ -86,13 +92,16 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def create_engine_for(settings: StorageSettings) -> AsyncEngine:
-    """An async engine for ``settings.url``; SQLite gets WAL mode and its directory created."""
+def create_engine_for(settings: StorageSettings, *, pooled: bool = True) -> AsyncEngine:
+    """An async engine for ``settings.url``; SQLite gets WAL mode and its directory created.
+    ``pooled=False``: every connection is opened afresh (and closed after use)."""
     try:
         url = make_url(settings.url)
     except Exception:
         raise ConfigError(f"storage.url: not a database URL: {settings.url!r}") from None
     kwargs: dict[str, Any] = {"echo": settings.echo, "pool_pre_ping": True}
+    if not pooled:
+        kwargs = {"echo": settings.echo, "poolclass": NullPool}
     backend = url.get_backend_name()
     if backend == "sqlite":
         if url.database and url.database != ":memory:":
@@ -115,10 +124,21 @@ def create_engine_for(settings: StorageSettings) -> AsyncEngine:
 class SqlStorage:
     """What the ``sql`` storage factory returns: a unit-of-work factory plus lifecycle."""
 
-    def __init__(self, settings: StorageSettings) -> None:
+    def __init__(self, settings: StorageSettings, *, min_free_bytes: int = MIN_FREE_BYTES) -> None:
+        """``min_free_bytes``: below this much free space on the disk of a SQLite file,
+        :meth:`write_check` fails (a rolled-back write cannot notice a full disk by itself)."""
         self.settings = settings
+        self.min_free_bytes = min_free_bytes
         self.engine = create_engine_for(settings)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # A pooled SQLite connection keeps serving pages it cached (in WAL mode it never reads
+        # the file's header again), so the write check opens the file afresh every time.
+        file_db = self.dialect == "sqlite" and self.engine.url.database not in (
+            None,
+            "",
+            ":memory:",
+        )
+        self._probe_engine = create_engine_for(settings, pooled=False) if file_db else self.engine
 
     def uow_factory(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self._sessions)
@@ -159,7 +179,44 @@ class SqlStorage:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
+    async def write_check(self) -> None:
+        """Raise unless the database takes a write now: a row is inserted into ``service_state``
+        in a transaction that is rolled back. On SQLite the transaction is ``BEGIN IMMEDIATE``
+        (the file's write lock and header are checked first, so a corrupted, read-only or
+        locked file fails), and the disk holding the file must have ``min_free_bytes`` free."""
+        probe = insert(StateRow).values(
+            key=f"health.write_check.{new_id()}", updated_at=datetime.now(UTC), payload={}
+        )
+        if self.dialect != "sqlite":
+            async with self.engine.connect() as conn, conn.begin() as tx:
+                await conn.execute(probe)
+                await tx.rollback()
+            return
+        self._check_free_space()
+        async with self._probe_engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                await conn.execute(probe)
+            finally:
+                await conn.exec_driver_sql("ROLLBACK")
+
+    def _check_free_space(self) -> None:
+        database = self.engine.url.database
+        if not database or database == ":memory:":
+            return
+        path = Path(database).expanduser()
+        free = shutil.disk_usage(path.parent).free
+        if free < self.min_free_bytes:
+            raise OSError(
+                errno.ENOSPC,
+                f"disk full: {free:,} bytes free where {path.name} lives, "
+                f"{self.min_free_bytes:,} needed (adapters.sql.min_free_bytes)",
+            )
+
     async def close(self) -> None:
+        if self._probe_engine is not self.engine:
+            await self._probe_engine.dispose()
         await self.engine.dispose()
 
 

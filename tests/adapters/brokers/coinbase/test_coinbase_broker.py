@@ -245,7 +245,7 @@ async def test_a_filled_long_entry_is_protected_by_a_trigger_bracket(broker, moc
     mocked.get(LIST, json=body("list_orders_filled"))  # entry filled; no bracket yet
     mocked.post(ORDERS, json=body("create_order_success"))
     placed = await broker.submit_order(protected())
-    assert placed.status is OrderStatus.ACCEPTED
+    assert placed.status is OrderStatus.FILLED  # read back to place the bracket: that is returned
     entry, bracket = posts(mocked)
     assert json.loads(entry.request.body)["order_configuration"] == {
         "market_market_ioc": {"base_size": "0.01000000"}

@@ -176,7 +176,13 @@ async def test_summary_and_positions_become_a_portfolio(broker, mocked) -> None:
     mocked.get(f"{ACC}/summary", json=body("account_summary"))
     mocked.get(f"{ACC}/openPositions", json=body("open_positions"))
     book = await broker.get_portfolio()
-    assert book.cash == Decimal("35454.4740")
+    # a margin account: cash is the balance less what the open positions cost, so that
+    # cash + Σ units × price is the balance plus unrealized P&L (OANDA's NAV)
+    cost = sum((p.quantity * p.average_price for p in book.positions.values()), Decimal(0))
+    assert book.cash == Decimal("35454.4740") - cost
+    assert book.equity({s: p.average_price for s, p in book.positions.items()}) == Decimal(
+        "35454.4740"
+    )
     assert book.currency == "EUR"
     assert book.position("EUR-USD").quantity == -100
     assert book.position("EUR-USD").average_price == Decimal("1.09843")

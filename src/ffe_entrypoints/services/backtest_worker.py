@@ -1,0 +1,290 @@
+"""The worker-process side of backtest jobs: load the bars, run the job, return plain data.
+
+:func:`init_worker` runs once per worker process (``ProcessPoolExecutor`` initializer) and
+:func:`run_job` once per job; both take and return plain data only (dicts, numbers, strings and
+the two shared arrays the parent hands every worker). The parent writes ``cancel[slot]`` to stop
+a job and reads ``progress[slot]`` to report it; the job looks at the flag before every
+evaluation of its strategy, so a cancelled job stops within one parameter combination.
+A worker is single-threaded and runs at a lower CPU priority than the trading process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import importlib
+import math
+import os
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from multiprocessing.util import Finalize
+from typing import Any
+
+import numpy as np
+
+from ffe_core.backtest.data import Bars, make_bars
+from ffe_core.backtest.search import best, grid, run_search
+from ffe_core.backtest.simulator import FillConfig, RunResult, simulate
+from ffe_core.backtest.stats import Calendar, compute_stats, json_ready
+from ffe_core.backtest.strategies import spec_for
+from ffe_core.backtest.walk_forward import make_windows, walk_forward
+from ffe_core.config import Settings
+from ffe_core.domain.errors import NotFoundError, ValidationFailed
+
+Outcome = dict[str, Any]
+"""``{"status": "done", "result": {...}}``, ``{"status": "failed", "error": str}`` or
+``{"status": "cancelled"}``."""
+
+
+class JobCancelled(Exception):
+    """The parent asked this job to stop; raised between two evaluations."""
+
+
+class _Worker:
+    """What one worker process keeps between jobs: settings, shared flags, an event loop and
+    the market data chain (built on the first job, closed when the process exits)."""
+
+    def __init__(self, settings: Settings, progress: Any, cancel: Any) -> None:
+        self.settings = settings
+        self.progress = progress
+        self.cancel = cancel
+        self.loop = asyncio.new_event_loop()
+        self._container: Any = None
+
+    def market_data(self) -> Any:
+        if self._container is None:
+            # imported here: the container imports the service that imports this module
+            from ffe_entrypoints.container import build_container
+
+            self._container = build_container(self.settings)
+            Finalize(self, self._close, exitpriority=10)
+        return self._container.market_data()
+
+    def _close(self) -> None:
+        if self._container is not None:
+            self.loop.run_until_complete(self._container.resources().aclose())
+        self.loop.close()
+
+
+_worker: _Worker | None = None
+
+
+def init_worker(settings: Mapping[str, Any], progress: Any, cancel: Any, niceness: int) -> None:
+    """Per-process set-up: ``settings`` is ``Settings.model_dump()``; the arrays are shared."""
+    global _worker
+    if niceness and hasattr(os, "nice"):
+        os.nice(niceness)
+    _worker = _Worker(Settings.model_validate(settings), progress, cancel)
+
+
+def run_job(spec: Mapping[str, Any], slot: int) -> Outcome:
+    """Run one job (a ``BacktestRequest`` dump plus ``strategy_ref``) in this worker."""
+    worker = _worker
+    if worker is None:
+        return {"status": "failed", "error": "RuntimeError: backtest worker not initialised"}
+    watch = _Watch(worker, slot)
+    try:
+        watch.check()
+        strategy = _import(str(spec["strategy_ref"]))
+        bars = _load_bars(worker, str(spec["instrument"]), int(spec["bars"]))
+        watch.check()
+        return {"status": "done", "result": _compute(spec, bars, watch.wrap(strategy), watch)}
+    except JobCancelled:
+        return {"status": "cancelled"}
+    except Exception as exc:
+        return {"status": "failed", "error": f"{type(exc).__name__}: {exc}"[:500]}
+
+
+class _Watch:
+    """Counts strategy evaluations into ``progress[slot]`` and stops on ``cancel[slot]``."""
+
+    def __init__(self, worker: _Worker, slot: int) -> None:
+        self._progress, self._cancel, self._slot = worker.progress, worker.cancel, slot
+        self.expected = 1
+        self._calls = 0
+
+    def check(self) -> None:
+        if self._cancel[self._slot]:
+            raise JobCancelled
+
+    def wrap(self, strategy: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(strategy)
+        def watched(*args: Any, **kwargs: Any) -> Any:
+            self.check()
+            result = strategy(*args, **kwargs)
+            self._calls += 1
+            self._progress[self._slot] = min(0.99, self._calls / max(self.expected, 1))
+            return result
+
+        return watched
+
+
+def _import(ref: str) -> Callable[..., Any]:
+    module, _, qualname = ref.partition(":")
+    target: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        target = getattr(target, part)
+    return target  # type: ignore[no-any-return]
+
+
+def _load_bars(worker: _Worker, symbol: str, limit: int) -> Bars:
+    settings = worker.settings
+    instrument = settings.instrument(symbol)
+    if instrument is None:
+        raise NotFoundError(f"unknown instrument {symbol!r}")
+    raw = worker.loop.run_until_complete(
+        worker.market_data().get_bars(instrument, settings.market_data.interval, limit=limit)
+    )
+    if not raw:
+        raise ValidationFailed(f"no bars for {symbol}")
+    return make_bars(
+        [b.open for b in raw],
+        [b.high for b in raw],
+        [b.low for b in raw],
+        [b.close for b in raw],
+        [b.volume for b in raw],
+        np.array([b.ts.replace(tzinfo=None) for b in raw], dtype="datetime64[ns]"),
+    )
+
+
+def _compute(
+    spec: Mapping[str, Any], bars: Bars, strategy: Callable[..., Any], watch: _Watch
+) -> dict[str, Any]:
+    kind, name = spec["kind"], str(spec["strategy"])
+    params: dict[str, Any] = dict(spec["params"])
+    cfg = FillConfig(cash=float(spec["cash"]), commission=float(spec["commission"]), unit_step=0.0)
+    strategy_spec = spec_for(name)
+    if kind == "backtest":
+        try:
+            target = strategy(bars.open, bars.high, bars.low, bars.close, bars.volume, **params)
+        except TypeError as exc:
+            raise ValidationFailed(f"params: {exc}") from None
+        run = simulate(bars, target, cfg)
+        stats = compute_stats(run, bars, warmup=strategy_spec.warmup(params))
+        return _payload(run.equity, bars, stats, run, None)
+    space = {**strategy_spec.grid, **dict(spec["grid"])}
+    candidates = grid(space, strategy_spec.constraint)
+    if not candidates:
+        raise ValidationFailed("grid: no parameter combination satisfies the constraint")
+    if kind == "optimize":
+        watch.expected = len(candidates) + 1
+        evaluations = run_search(
+            bars,
+            strategy,
+            candidates,
+            cfg,
+            workers=1,
+            warmup=strategy_spec.warmup,
+            calendar=Calendar.of(bars),
+        )
+        top = best(evaluations)
+        target = strategy(bars.open, bars.high, bars.low, bars.close, bars.volume, **top.params)
+        run = simulate(bars, target, cfg)
+        stats = compute_stats(run, bars, warmup=strategy_spec.warmup(top.params))
+        payload = _payload(run.equity, bars, stats, run, _heatmap(space, evaluations))
+        payload["best_params"] = top.params
+        return payload
+    n = len(bars)
+    in_sample, out_of_sample = max(50, n * 2 // 5), max(20, n // 5)
+    windows = len(make_windows(n, in_sample, out_of_sample, anchored=False))
+    overfit = len(candidates) if len(candidates) >= 2 else 0
+    watch.expected = windows * (len(candidates) + 1) + overfit
+    result = walk_forward(
+        bars,
+        strategy,
+        candidates,
+        cfg,
+        in_sample=in_sample,
+        out_of_sample=out_of_sample,
+        warmup=strategy_spec.warmup,
+        workers=1,
+    )
+    payload = _payload(result.equity, bars, result.stats, None, None, result.oos_start)
+    payload["windows"] = [
+        {
+            "params": w.params,
+            "in_sample_score": _clean(w.in_sample_score),
+            "oos_return_pct": _clean(w.oos_return_pct),
+        }
+        for w in result.windows
+    ]
+    payload["pbo"] = _clean(result.pbo)
+    payload["deflated_sharpe"] = _clean(result.deflated_sharpe)
+    return payload
+
+
+def _heatmap(space: Mapping[str, Any], evaluations: list[Any]) -> dict[str, Any] | None:
+    """Best score per cell of the first two searched parameters."""
+    keys = list(space)
+    if len(keys) < 2:
+        return None
+    xs, ys = sorted(set(space[keys[0]])), sorted(set(space[keys[1]]))
+    z: list[list[float | None]] = [[None] * len(xs) for _ in ys]
+    for ev in evaluations:
+        xi, yi = xs.index(ev.params[keys[0]]), ys.index(ev.params[keys[1]])
+        prev = z[yi][xi]
+        score = _clean(ev.score)
+        if score is not None and (prev is None or score > prev):
+            z[yi][xi] = score
+    return {"x_param": keys[0], "y_param": keys[1], "x": xs, "y": ys, "z": z}
+
+
+def _clean(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def _iso(times: np.ndarray, i: int) -> str:
+    return datetime.fromtimestamp(int(times[i]) / 1e9, UTC).isoformat()
+
+
+def _series(bars: Bars, values: np.ndarray, key: str, offset: int = 0) -> list[dict[str, Any]]:
+    step = max(1, len(values) // 500)
+    return [
+        {
+            "ts": _iso(bars.time, offset + i) if bars.time is not None else str(offset + i),
+            key: _clean(float(values[i])),
+        }
+        for i in range(0, len(values), step)
+    ]
+
+
+def _drawdown(equity: np.ndarray) -> np.ndarray:
+    peak = np.maximum.accumulate(equity)
+    return np.where(peak > 0, equity / peak - 1, 0.0)
+
+
+def _payload(
+    equity: np.ndarray,
+    bars: Bars,
+    stats: Mapping[str, Any],
+    run: RunResult | None,
+    heatmap: dict[str, Any] | None,
+    offset: int = 0,
+) -> dict[str, Any]:
+    trades: list[dict[str, Any]] = []
+    if run is not None and bars.time is not None:
+        t = run.trades
+        for i in range(len(t)):
+            trades.append(
+                {
+                    "entry_time": _iso(bars.time, int(t.entry_bar[i])),
+                    "exit_time": _iso(bars.time, int(t.exit_bar[i])),
+                    "size": float(t.size[i]),
+                    "entry_price": float(t.entry_price[i]),
+                    "exit_price": float(t.exit_price[i]),
+                    "pnl": float(t.pnl[i]),
+                    "return_pct": float(t.return_pct[i] * 100),
+                }
+            )
+    stats_json = {
+        k: (_clean(v) if isinstance(v, float) else v) for k, v in json_ready(dict(stats)).items()
+    }
+    return {
+        "stats": stats_json,
+        "equity": _series(bars, equity, "equity", offset),
+        "drawdown": _series(
+            bars, _drawdown(np.asarray(equity, dtype=np.float64)), "drawdown", offset
+        ),
+        "trades": trades[-500:],
+        "heatmap": heatmap,
+    }
