@@ -3,6 +3,7 @@ networks, volumes and health-gated start order that the deployment relies on."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -99,9 +100,12 @@ def test_production_stack_services_network_and_volumes() -> None:
     assert services["redis"].get("profiles") == ["full"]
     for name in ("backend", "frontend", "prometheus", "grafana"):
         assert not services[name].get("profiles"), f"{name} must start without a profile"
-        assert services[name]["networks"] == ["ffe-network"]
+        assert list(services[name]["networks"]) == ["ffe-network"]
     network = compose["networks"]["ffe-network"]
     assert network["ipam"]["config"][0]["subnet"] == "172.28.0.0/16"
+    # the backend believes X-Forwarded-For from the dashboard's nginx only, at a fixed address
+    nginx_ip = services["frontend"]["networks"]["ffe-network"]["ipv4_address"]
+    assert json.loads(services["backend"]["environment"]["FFE_API__TRUSTED_PROXIES"]) == [nginx_ip]
     assert set(compose["volumes"]) == {
         "ffe-data",
         "ffe-logs",

@@ -247,8 +247,12 @@ class BacktestService:
 
     async def close(self) -> None:
         """Cancel every job and stop the workers (waits for them to exit)."""
-        for job_id in list(self._specs):
-            self.cancel(job_id)
+        for job_id in [*self._specs, *self._running]:
+            if self.jobs[job_id].status not in FINISHED:
+                self.cancel(job_id)
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.stop()
