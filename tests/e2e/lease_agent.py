@@ -7,8 +7,9 @@ migrated and hold the ``e2e_orders`` / ``e2e_events`` tables (:func:`create_e2e_
 The real container and ``TradingAgent`` run with a ``SqlLeaderLease``; only the decision service
 (always BUY, fresh decision id) and the broker (records each order into ``e2e_orders`` with the
 sender and its lease token, no uniqueness constraint so duplicates would show) are fakes.
-``E2E_PAUSE_DIR/NAME.pause`` makes the next decision block the whole process for
-``E2E_PAUSE_SECONDS``, like a stop-the-world pause right before acting.
+``E2E_PAUSE_DIR/NAME.pause`` makes the next decision block the whole process, like a
+stop-the-world pause right before acting, until ``E2E_PAUSE_DIR/NAME.resume`` appears (the test
+creates it once another process leads, so the pause never depends on how fast that happens).
 """
 
 from __future__ import annotations
@@ -78,10 +79,9 @@ class RecordingLease(SqlLeaderLease):
 class AlwaysBuy:
     """The decision service's surface the agent uses: a fresh BUY each time."""
 
-    def __init__(self, settings: Settings, pause_file: Path | None, pause_seconds: float) -> None:
+    def __init__(self, settings: Settings, pause_file: Path | None) -> None:
         self.settings = settings
         self.pause_file = pause_file
-        self.pause_seconds = pause_seconds
 
     def instrument(self, symbol: str) -> Instrument:
         found = self.settings.instrument(symbol)
@@ -92,7 +92,9 @@ class AlwaysBuy:
         await asyncio.sleep(0.02)
         if self.pause_file is not None and self.pause_file.exists():
             self.pause_file.unlink()
-            time.sleep(self.pause_seconds)  # noqa: ASYNC251 - freezes the loop, renewal too
+            resume = self.pause_file.with_suffix(".resume")
+            while not resume.exists():  # freezes the loop, renewal too
+                time.sleep(0.05)  # noqa: ASYNC251
         return Decision(
             instrument=symbol,
             action=Action.BUY,
@@ -187,11 +189,7 @@ async def main(name: str) -> None:
     sender = f"{name}:{os.getpid()}"
     lease = RecordingLease(engine, "agent", ttl, holder=sender)
     broker = RecordingBroker(engine, sender, lease)
-    decisions: Any = AlwaysBuy(
-        settings,
-        Path(pause_dir) / f"{name}.pause" if pause_dir else None,
-        float(os.environ.get("E2E_PAUSE_SECONDS", str(2 * ttl))),
-    )
+    decisions: Any = AlwaysBuy(settings, Path(pause_dir) / f"{name}.pause" if pause_dir else None)
     container.broker.override(providers.Object(broker))
     agent = TradingAgent(
         settings,
