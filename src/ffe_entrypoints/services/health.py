@@ -27,6 +27,8 @@ class HealthService:
         mode: str,
         timeout: float = 3.0,
         ok_max_age: float = 1.0,
+        *,
+        now: Callable[[], float] = time.monotonic,
     ) -> None:
         self._checks = checks
         self._breakers = breakers
@@ -34,9 +36,10 @@ class HealthService:
         self._timeout = timeout
         self._ok_max_age = ok_max_age
         self._ok_at: dict[str, float] = {}
+        self._now = now
 
     async def _checked(self, name: str) -> dict[str, Any]:
-        now = time.monotonic()
+        now = self._now()
         if now - self._ok_at.get(name, -1e18) < self._ok_max_age:
             return {"status": "ok", "detail": None}
         result = await self._run(self._checks[name])
