@@ -118,8 +118,10 @@ async def crash_suite(
             seen_orders, before = orders, snap
             await wait_for_lease_expiry(storage)
 
+        # The clean run must finish: a lease long enough that a renewal late on a loaded machine
+        # cannot stop it (the short lease is for the restarts above, not for this check).
         argv = ["agent", "run", "--cycles", "4", "--interval", "0", "--json"]
-        proc = start_cli(forks, argv, env, workdir)
+        proc = start_cli(forks, argv, {**env, "FFE_AGENT__LEASE_TTL_SECONDS": "60"}, workdir)
         await asyncio.to_thread(proc.join, 120)
         assert proc.exitcode == 0, (workdir / "err.txt").read_text()[-2000:]
         summary = json.loads((workdir / "out.txt").read_text())
