@@ -77,6 +77,13 @@ async def lease_row(storage: Any) -> Any:
     return found[0] if found and found[0].holder else None
 
 
+def frozen(directory: Path) -> tuple[str, int] | None:
+    """(name, lease token) of the process frozen by ``leader.pause``, once it has frozen."""
+    for path in directory.glob("*.frozen"):
+        return path.name.removesuffix(".frozen"), int(path.read_text())
+    return None
+
+
 async def db_now(storage: Any) -> float:
     """The database's clock, the one lease times are on."""
     found = await rows(storage, "SELECT extract(epoch from clock_timestamp())::float8")
@@ -114,16 +121,19 @@ async def test_leader_failover_without_duplicate_or_stale_orders(
         assert takeover <= TTL + POLL + 2.0  # scheduling slack on a loaded machine
         await wait_until(lambda: orders_by(storage, second.token), "the new leader's orders")
 
-        # 2. Freeze the new leader past its lease right before it acts; it must be fenced off.
-        #    It stays frozen until a third process leads, however long that takes here.
-        paused = second.holder.split(":")[0]
-        (tmp_path / f"{paused}.pause").touch()
+        # 2. Freeze the leader past its lease right before it acts; it must be fenced off.
+        #    Whichever process leads at that moment freezes (on a loaded machine the second may
+        #    already have lost the lease to a late renewal) and says which token it holds; it
+        #    stays frozen until another process leads, however long that takes here.
+        (tmp_path / "leader.pause").touch()
+        paused, paused_token = await wait_until(lambda: frozen(tmp_path), "a leader to freeze")
+        assert paused != killed
 
-        async def third_leader() -> Any:
+        async def next_leader() -> Any:
             row = await lease_row(storage)
-            return row if row is not None and row.token > second.token else None
+            return row if row is not None and row.token > paused_token else None
 
-        third = await wait_until(third_leader, "a leader while the second is frozen")
+        third = await wait_until(next_leader, "a leader while one is frozen")
         assert third.holder.split(":")[0] not in (killed, paused)
         (tmp_path / f"{paused}.resume").touch()
 
@@ -131,7 +141,7 @@ async def test_leader_failover_without_duplicate_or_stale_orders(
             return await rows(
                 storage,
                 "SELECT payload FROM agent_cycles WHERE phase = 'failed' "
-                "AND CAST(payload AS TEXT) LIKE '%stale leader%'",
+                f"AND CAST(payload AS TEXT) LIKE '%stale leader%token {paused_token} %'",
             )
 
         refused = await wait_until(refusal, "the stale leader's refused order")
