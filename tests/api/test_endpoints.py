@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +14,7 @@ from litestar.testing import AsyncTestClient
 from ffe_core.domain.decisions import Action, Decision
 from ffe_entrypoints.container import Container
 from tests.api.conftest import api_settings, serving
+from tests.waiting import wait_until
 
 Client = AsyncTestClient[Litestar]
 
@@ -297,11 +297,12 @@ async def test_backtest_submit_poll_and_result(client: Client) -> None:
     assert submitted.status_code == 202, submitted.text
     job = submitted.json()
     assert job["status"] in {"queued", "running"}
-    for _ in range(300):
-        job = (await client.get(f"/api/v1/backtests/{job['id']}")).json()
-        if job["status"] in {"done", "failed"}:
-            break
-        await asyncio.sleep(0.1)
+
+    async def finished() -> dict[str, Any] | None:
+        polled: dict[str, Any] = (await client.get(f"/api/v1/backtests/{job['id']}")).json()
+        return polled if polled["status"] in {"done", "failed"} else None
+
+    job = await wait_until(finished, "the backtest job to end")
     assert job["status"] == "done", job["error"]
     assert job["progress"] == 1.0
     assert set(job["result"]) >= {"stats", "equity", "drawdown", "trades"}

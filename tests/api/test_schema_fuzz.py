@@ -10,7 +10,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -19,6 +18,8 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from tests.waiting import wait_until_sync
 
 EXAMPLES_PER_OPERATION = int(os.environ.get("FFE_FUZZ_EXAMPLES", "12"))
 
@@ -50,16 +51,15 @@ def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = subprocess.Popen([*command, *args], cwd=directory, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+
+        def live() -> bool:
             assert server.poll() is None, (directory / "server.log").read_text()
             try:
-                if httpx.get(f"{base}/live", timeout=1).status_code == 200:
-                    break
+                return httpx.get(f"{base}/live", timeout=5).status_code == 200
             except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("ffe serve did not come up within 60 s")
+                return False
+
+        wait_until_sync(live, "ffe serve to answer /live", interval=0.2)
         yield base
     finally:
         server.terminate()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,6 +11,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.api.conftest import api_settings, serving
+from tests.waiting import wait_until
 
 Client = AsyncTestClient[Litestar]
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -182,13 +182,13 @@ async def test_backtest_with_nonsense_values_ends_cleanly(client: Client) -> Non
         assert names(response, "fast") or names(response, "slow"), response.text
         return
     assert response.status_code == 202, response.text
-    job = response.json()
-    for _ in range(200):
-        job = (await client.get(f"/api/v1/backtests/{job['id']}")).json()
-        if job["status"] in {"done", "failed"}:
-            break
-        await asyncio.sleep(0.05)
-    assert job["status"] in {"done", "failed"}
+    job_id = response.json()["id"]
+
+    async def finished() -> dict[str, Any] | None:
+        job: dict[str, Any] = (await client.get(f"/api/v1/backtests/{job_id}")).json()
+        return job if job["status"] in {"done", "failed"} else None
+
+    job = await wait_until(finished, "the backtest job to end")
     if job["status"] == "failed":
         assert job["error"]
 

@@ -7,8 +7,10 @@ migrated and hold the ``e2e_orders`` / ``e2e_events`` tables (:func:`create_e2e_
 The real container and ``TradingAgent`` run with a ``SqlLeaderLease``; only the decision service
 (always BUY, fresh decision id) and the broker (records each order into ``e2e_orders`` with the
 sender and its lease token, no uniqueness constraint so duplicates would show) are fakes.
-``E2E_PAUSE_DIR/NAME.pause`` makes the next decision block the whole process for
-``E2E_PAUSE_SECONDS``, like a stop-the-world pause right before acting.
+``E2E_PAUSE_DIR/leader.pause`` makes the next decision of whichever process leads then block the
+whole process, like a stop-the-world pause right before acting: that process claims the file,
+writes its lease token to ``NAME.frozen`` and stays frozen until ``NAME.resume`` appears (the test
+creates it once another process leads, so the pause never depends on how fast that happens).
 """
 
 from __future__ import annotations
@@ -83,10 +85,17 @@ class RecordingLease(SqlLeaderLease):
 class AlwaysBuy:
     """The decision service's surface the agent uses: a fresh BUY each time."""
 
-    def __init__(self, settings: Settings, pause_file: Path | None, pause_seconds: float) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        pause_dir: Path | None = None,
+        name: str = "",
+        lease: RecordingLease | None = None,
+    ) -> None:
         self.settings = settings
-        self.pause_file = pause_file
-        self.pause_seconds = pause_seconds
+        self.pause_dir = pause_dir
+        self.name = name
+        self.lease = lease
 
     risk = None  # no risk check: the gate sends the decision's own size
 
@@ -105,9 +114,8 @@ class AlwaysBuy:
 
     async def decide(self, symbol: str) -> Decision:
         await asyncio.sleep(0.02)
-        if self.pause_file is not None and self.pause_file.exists():
-            self.pause_file.unlink()
-            time.sleep(self.pause_seconds)  # noqa: ASYNC251 - freezes the loop, renewal too
+        if self._claim_pause():
+            self._freeze()
         return Decision(
             instrument=symbol,
             action=Action.BUY,
@@ -116,6 +124,26 @@ class AlwaysBuy:
             reference_price=Decimal(100),
             reasoning="e2e",
         )
+
+    def _claim_pause(self) -> bool:
+        """Take ``leader.pause`` if it is there (unlink: only one process can win it)."""
+        if self.pause_dir is None:
+            return False
+        try:
+            (self.pause_dir / "leader.pause").unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def _freeze(self) -> None:
+        """Say which token we hold, then block the loop (renewal too) until told to resume."""
+        assert self.pause_dir is not None and self.lease is not None
+        written = self.pause_dir / f"{self.name}.frozen.tmp"
+        written.write_text(str(self.lease.token))
+        written.rename(self.pause_dir / f"{self.name}.frozen")  # the test reads it whole
+        resume = self.pause_dir / f"{self.name}.resume"
+        while not resume.exists():
+            time.sleep(0.05)  # a stop-the-world pause, on purpose (sync, blocks the loop)
 
 
 def filled(order: Order) -> Order:
@@ -228,11 +256,7 @@ async def main(name: str) -> None:
     sender = f"{name}:{os.getpid()}"
     lease = RecordingLease(engine, "agent", ttl, holder=sender)
     broker = RecordingBroker(engine, sender, lease)
-    decisions: Any = AlwaysBuy(
-        settings,
-        Path(pause_dir) / f"{name}.pause" if pause_dir else None,
-        float(os.environ.get("E2E_PAUSE_SECONDS", str(2 * ttl))),
-    )
+    decisions: Any = AlwaysBuy(settings, Path(pause_dir) if pause_dir else None, name, lease)
     container.broker.override(providers.Object(broker))
     agent = TradingAgent(
         settings,

@@ -10,12 +10,10 @@ broker on bundled market data, and the python-telegram-bot adapter.
 
 from __future__ import annotations
 
-import asyncio
 import sys
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from dependency_injector import providers
@@ -32,6 +30,7 @@ from ffe_core.domain.orders import client_order_id_for
 from ffe_entrypoints.api.app import create_app
 from ffe_entrypoints.container import Container, build_container
 from ffe_entrypoints.settings import load_settings
+from tests.waiting import wait_until
 
 # The fake Bot API and the Update JSON helpers live with the adapter tests, imported there as
 # top-level modules (their directory has no __init__.py); make that import work from here too.
@@ -43,7 +42,6 @@ from telegram_fake_api import Call, FakeBotApi, FakeBotApiServer  # noqa: E402
 from telegram_helpers import ALICE, SECRET, TOKEN, callback_update  # noqa: E402
 
 Client = AsyncTestClient[Litestar]
-T = TypeVar("T")
 INSTRUMENT = "BTC-USD"
 WEBHOOK_URL = "https://ffe.example/webhook/telegram"
 
@@ -67,16 +65,6 @@ class BuyVoter:
             confidence=0.9,
             reasoning="e2e test: deterministic BUY",
         )
-
-
-async def wait_for(probe: Callable[[], Awaitable[T | None]], within: float, what: str) -> T:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        found = await probe()
-        if found:
-            return found
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out after {within}s waiting for {what}")
 
 
 def e2e_settings(directory: Path, bot_api_url: str) -> Settings:
@@ -172,15 +160,21 @@ async def test_agent_proposal_is_approved_by_a_telegram_tap_and_filled(
     async def shown() -> list[Call]:
         return approval_messages(telegram_api)
 
-    [request] = await wait_for(shown, 15, "the approval message with buttons")
+    [request] = await wait_until(shown, "the approval message with buttons")
     assert request.params["chat_id"] == str(ALICE)
     [[approve_button, reject_button]] = request.json("reply_markup")["inline_keyboard"]
     assert approve_button["text"].endswith("Approve")
     assert reject_button["text"].endswith("Reject")
     assert INSTRUMENT in request.params["text"]
 
-    pending = (await client.get("/api/v1/approvals", params={"status": "pending"})).json()
-    [approval] = pending["items"]
+    async def presented() -> list[dict[str, Any]]:
+        """Pending approvals, once the one shown has its message recorded (the fake Bot API
+        sees the message before the approval service stores the reply's chat and message id)."""
+        pending = (await client.get("/api/v1/approvals", params={"status": "pending"})).json()
+        items: list[dict[str, Any]] = pending["items"]
+        return items if any(a["channel_ref"] for a in items) else []
+
+    [approval] = await wait_until(presented, "the approval to record its Telegram message")
     assert approve_button["callback_data"] == f"appr:{approval['id']}:y"
     assert reject_button["callback_data"] == f"appr:{approval['id']}:n"
     chat, _, message = approval["channel_ref"].partition(":")

@@ -9,7 +9,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from tests.conftest import (
     postgres_settings,
     require_postgres,
 )
+from tests.waiting import wait_until_sync
 
 
 @pytest.fixture
@@ -81,9 +81,8 @@ def test_backup_while_writes_happen_is_a_consistent_snapshot(
 ) -> None:
     seen: list[int] = []
     for i in range(5):
-        before = writer[0]
-        while writer[0] == before:  # each backup starts after at least one more commit
-            time.sleep(0.001)
+        before = writer[0]  # each backup starts after at least one more commit
+        wait_until_sync(lambda b=before: writer[0] > b, "another commit", interval=0.001)
         report = backup_sqlite(db, tmp_path / f"copy{i}.db")
         rows, tally, _ = snapshot(report.path)
         assert rows == tally, "the copy mixes two commits"

@@ -38,6 +38,8 @@ class HealthService:
         mode: str,
         timeout: float = 3.0,
         ok_max_age: float = 1.0,
+        *,
+        now: Callable[[], float] = time.monotonic,
     ) -> None:
         self._checks = checks
         self._breakers = breakers
@@ -45,9 +47,10 @@ class HealthService:
         self._timeout = timeout
         self._ok_max_age = ok_max_age
         self._ok: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._now = now
 
     async def _checked(self, name: str) -> dict[str, Any]:
-        now = time.monotonic()
+        now = self._now()
         at, cached = self._ok.get(name, (-1e18, None))
         if cached is not None and now - at < self._ok_max_age:
             return cached

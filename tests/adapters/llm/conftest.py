@@ -250,7 +250,7 @@ def build_provider(
     factory = plugin.ffe_decision_providers()[wire.name]
     options: dict[str, Any] = {
         "model": wire.model,
-        "timeout_seconds": 3.0,
+        "timeout_seconds": 30.0,  # a local fake answering slowly on a loaded machine is no timeout
         "max_retries": 2,
         "max_retry_wait_seconds": 3.0,
         "requests_per_minute": None,

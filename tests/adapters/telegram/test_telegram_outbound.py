@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 from decimal import Decimal
@@ -14,6 +13,7 @@ from telegram import Bot
 from telegram_fake_api import FakeBotApi
 from telegram_fake_control import FakeControlPlane
 from telegram_helpers import ALICE, SECRET, T0, TOKEN, callback_update, command_update, post
+from tests.waiting import wait_until
 
 from ffe_adapters.hookspecs import AdapterContext
 from ffe_adapters.notify.telegram.approvals import TelegramApprovalChannel
@@ -245,10 +245,7 @@ async def test_polling_start_removes_the_webhook_and_stop_ends_the_loop(
     telegram_api.updates.append(command_update("/help", update_id=20))
 
     await poller.start()
-    for _ in range(200):
-        if telegram_api.called("sendMessage"):
-            break
-        await asyncio.sleep(0.01)
+    await wait_until(lambda: telegram_api.called("sendMessage"), "the reply to /help")
     await poller.stop()
 
     assert telegram_api.calls[0].method == "deleteWebhook"

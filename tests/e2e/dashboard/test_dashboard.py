@@ -15,14 +15,15 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+
+from tests.waiting import wait_until_sync
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page
@@ -139,18 +140,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
     srv = Server(f"http://127.0.0.1:{port}", proc, workdir)
     try:
-        deadline = time.monotonic() + 60
-        while True:
+
+        def health() -> bool:
             try:
                 if srv.api("GET", "/health").status_code in (200, 503):
-                    break
+                    return True
             except httpx.TransportError:
                 pass
             if proc.poll() is not None:
                 pytest.fail("ffe serve exited:\n" + (workdir / "server.log").read_text()[-3000:])
-            if time.monotonic() > deadline:
-                pytest.fail("ffe serve gave no /health answer within 60 s")
-            time.sleep(0.25)
+            return False
+
+        wait_until_sync(health, "a /health answer from ffe serve", interval=0.25)
         index = srv.api("GET", "/")
         assert index.status_code == 200 and '<div id="root">' in index.text, index.text[:300]
         yield srv
@@ -237,16 +238,6 @@ def ensure_agent_running(server: Server) -> None:
     assert r.status_code in (200, 201, 409), r.text
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
-        time.sleep(0.3)
-
-
 def test_dashboard_loads_with_data(new_page: Pages) -> None:
     from playwright.sync_api import expect
 
@@ -324,7 +315,7 @@ def test_approve_a_pending_decision(new_page: Pages, server: Server) -> None:
         items = server.api("GET", "/api/v1/orders").json()["items"]
         return next((o for o in items if o.get("decision_id") == decision_id), None)
 
-    order = wait_until(order_for_decision, 20, f"an order for approved decision {decision_id}")
+    order = wait_until_sync(order_for_decision, f"an order for approved decision {decision_id}")
     assert order["instrument"] == approvals[approval_id]["instrument"]
 
 
@@ -405,10 +396,12 @@ def test_console_errors_are_caught(new_page: Pages) -> None:
         "() => { console.error('e2e-canary console'); setTimeout(() => { throw new Error('e2e-canary throw'); }); }"
     )
     console = new_page.consoles[id(page)]
-    for _ in range(50):  # events arrive while Playwright is called, not during time.sleep
-        if len(console.errors) >= 2:
-            break
-        page.wait_for_timeout(100)
+
+    def both_recorded() -> bool:
+        page.wait_for_timeout(100)  # events arrive while Playwright is called, not during a sleep
+        return len(console.errors) >= 2
+
+    wait_until_sync(both_recorded, "the console error and the page error", interval=0)
     assert any(e.startswith("console.error: e2e-canary console") for e in console.errors)
     assert any(e.startswith("pageerror: e2e-canary throw") for e in console.errors)
 

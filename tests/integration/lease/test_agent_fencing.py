@@ -32,7 +32,7 @@ def make_agent(storage: Any, name: str, ttl: float = 30.0) -> TradingAgent:
     clock = SystemClock()
     return TradingAgent(
         settings,
-        AlwaysBuy(settings, None, 0.0),  # type: ignore[arg-type]
+        AlwaysBuy(settings, None),  # type: ignore[arg-type]
         RecordingBroker(storage.engine, name, lease),
         ApprovalService(settings.approvals, storage.uow_factory, clock, channels=[]),
         storage.uow_factory,

@@ -4,6 +4,7 @@ tokens, fencing."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,18 @@ import pytest
 from ffe_adapters.storage.sql.lease import SqlLeaderLease
 from ffe_core.ports.lease import LeaseGrant, LeaseKeeper, LocalLeaderLease, StaleLeader
 from tests.conftest import SQL_BACKENDS, open_sql_storage
+from tests.waiting import wait_until
 
 TTL = 0.6
+RENEWED_TTL = 2.0
+"""For the tests that need renewals to keep up: a renewal every third of it leaves 1.3 s of slack
+for a loaded machine (with TTL, 0.4 s, a renewal late by a scheduling hiccup lost the lease)."""
 MakeLease = Callable[..., Any]
+
+
+async def sleep_past(expires_at: float, extra: float) -> None:
+    """Until ``extra`` seconds after ``expires_at`` on the stores' clock (this host's Unix time)."""
+    await asyncio.sleep(max(0.0, expires_at - time.time()) + extra)
 
 
 @pytest.fixture(params=["local", *SQL_BACKENDS])
@@ -51,7 +61,7 @@ async def test_expired_lease_is_taken_over_with_a_higher_token_and_fences_the_ol
     a, b = make("a"), make("b")
     old = await a.acquire()
     assert old is not None
-    await asyncio.sleep(TTL + 0.2)
+    await sleep_past(old.expires_at, 0.1)
     new = await b.acquire()
     assert new is not None and new.holder == "b" and new.token == old.token + 1
     assert not await a.is_current(old.token) and await b.is_current(new.token)
@@ -65,14 +75,17 @@ async def test_expired_lease_is_taken_over_with_a_higher_token_and_fences_the_ol
 
 
 async def test_renewal_keeps_followers_out_past_the_ttl(make: MakeLease) -> None:
-    a, b = make("a"), make("b")
+    a, b = make("a", ttl=RENEWED_TTL), make("b", ttl=RENEWED_TTL)
     grant = await a.acquire()
     assert grant is not None
-    for _ in range(4):
-        await asyncio.sleep(TTL / 3)
+    renewals = 0
+    while time.time() < grant.expires_at + RENEWED_TTL / 3:  # until well past the first grant
+        await asyncio.sleep(RENEWED_TTL / 4)
         renewed = await a.renew(grant.token)
+        renewals += 1
         assert renewed.token == grant.token
         assert await b.acquire() is None
+    assert renewals >= 4
 
 
 async def test_release_hands_over_at_once(make: MakeLease) -> None:
@@ -93,14 +106,14 @@ async def test_concurrent_acquires_elect_exactly_one(make: MakeLease) -> None:
 
 
 async def test_keeper_holds_the_lease_and_reports_its_loss(make: MakeLease) -> None:
-    a, b = make("a"), make("b")
+    a, b = make("a", ttl=RENEWED_TTL), make("b", ttl=RENEWED_TTL)
     lost: list[bool] = []
     keeper = await LeaseKeeper.take(a, on_lost=lambda: lost.append(True))
-    await asyncio.sleep(TTL * 2)
+    await sleep_past(keeper.grant.expires_at, RENEWED_TTL / 2)  # the first grant has lapsed
     assert await b.acquire() is None, "a renewed lease must not be taken over"
     await a.release(keeper.token)  # as if the row was taken from under us
     assert await b.acquire() is not None
-    await asyncio.sleep(TTL / 3 + 0.3)
+    await wait_until(lambda: lost, "the keeper to report the loss at its next renewal")
     assert lost == [True] and keeper.lost
     with pytest.raises(StaleLeader):
         async with keeper.fenced():
@@ -116,7 +129,7 @@ async def test_postgres_takeover_waits_for_an_order_inside_the_fence(tmp_path: P
         grant = await a.acquire()
         assert grant is not None
         async with a.fenced(grant.token):
-            await asyncio.sleep(TTL + 0.2)  # the lease expires while "sending an order"
+            await sleep_past(grant.expires_at, 0.1)  # the lease expires while "sending an order"
             assert await b.acquire() is None  # blocked by the fence, gives up after lock_timeout
         new = await b.acquire()
         assert new is not None and new.token == grant.token + 1

@@ -22,6 +22,7 @@ from ffe_core.domain.orders import client_order_id_for
 from ffe_core.services.approvals import ApprovalConflict
 from ffe_entrypoints.container import Container, build_container, shutdown, startup
 from ffe_entrypoints.settings import load_settings
+from tests.waiting import wait_until
 
 
 class AlwaysBuy:
@@ -34,6 +35,22 @@ class AlwaysBuy:
         return ProviderVote(
             provider=self.name, action=Action.BUY, confidence=0.9, reasoning="test: always buy"
         )
+
+
+class Gated(AlwaysBuy):
+    """Votes only while ``gate`` is open; ``held`` is set once a vote waits at the closed gate
+    (a cycle is then known to be in progress, mid-decision)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.gate, self.held = asyncio.Event(), asyncio.Event()
+        self.gate.set()
+
+    async def vote(self, context: DecisionContext) -> ProviderVote:
+        if not self.gate.is_set():
+            self.held.set()
+            await self.gate.wait()
+        return await super().vote(context)
 
 
 def make(tmp_path: Path, **env: str) -> Container:
@@ -61,13 +78,6 @@ async def container(tmp_path: Path) -> AsyncIterator[Container]:
     await shutdown(c)
 
 
-async def wait_until(check: Any, seconds: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.05)
-
-
 async def test_a_second_agent_on_the_same_storage_refuses_to_start(
     container: Container, tmp_path: Path
 ) -> None:
@@ -84,19 +94,33 @@ async def test_a_second_agent_on_the_same_storage_refuses_to_start(
     assert (await control.agent_status()).state is AgentState.STOPPED
 
 
-async def test_pause_holds_cycles_and_resume_continues(container: Container) -> None:
-    control = container.control()
-    await control.start_agent("test")
-    await wait_until(lambda: _cycles_at_least(control, 1))
-    paused = await control.pause_agent("test")
-    assert paused.state is AgentState.PAUSED
-    await asyncio.sleep(0.3)  # let a cycle in progress finish
-    held = (await control.agent_status()).cycles
-    await asyncio.sleep(0.4)
-    assert (await control.agent_status()).cycles == held
-    await control.resume_agent("test")
-    await wait_until(lambda: _cycles_at_least(control, held + 1))
-    await control.stop_agent("test")
+async def test_pause_holds_cycles_and_resume_continues(tmp_path: Path) -> None:
+    gated = Gated("a")
+    c = make(tmp_path)
+    c.decision_providers.override(providers.Object({"a": gated, "b": AlwaysBuy("b")}))
+    await startup(c)
+    try:
+        control = c.control()
+        await control.start_agent("test")
+        await wait_until(lambda: _cycles_at_least(control, 1), "a first cycle")
+        gated.gate.clear()
+        await wait_until(gated.held.is_set, "a cycle in progress")
+        in_progress = (await control.agent_status()).cycles
+        paused = await control.pause_agent("test")
+        assert paused.state is AgentState.PAUSED
+        gated.gate.set()  # the cycle in progress finishes (one instrument: its pass ends too)
+        await wait_until(
+            lambda: _cycles_at_least(control, in_progress + 1), "the cycle in progress to finish"
+        )
+        held = (await control.agent_status()).cycles
+        assert held == in_progress + 1
+        await asyncio.sleep(0.4)  # time passes while paused (many intervals): no cycle starts
+        assert (await control.agent_status()).cycles == held
+        await control.resume_agent("test")
+        await wait_until(lambda: _cycles_at_least(control, held + 1), "a cycle after resume")
+        await control.stop_agent("test")
+    finally:
+        await shutdown(c)
 
 
 async def _cycles_at_least(control: Any, n: int) -> bool:
@@ -111,7 +135,7 @@ async def test_kill_switch_stops_the_agent_and_blocks_start_until_reset(
     # The account "was" worth far more: the drawdown limit (20 %) is already exceeded.
     risk.update_equity(Decimal("1000000"), container.clock().now())
     await control.start_agent("test")
-    await wait_until(lambda: _stopped(control))
+    await wait_until(lambda: _stopped(control), "the kill switch to stop the agent")
     status = await control.agent_status()
     assert status.kill_switch.tripped
     assert "drawdown" in (status.kill_switch.reason or "")
@@ -140,7 +164,7 @@ async def test_rejected_or_expired_approvals_never_trade(tmp_path: Path, outcome
     try:
         control = c.control()
         await control.start_agent("test")
-        await wait_until(lambda: _pending(c))
+        await wait_until(lambda: _pending(c), "a pending approval")
         await control.stop_agent("test")
         (approval,) = [a for a in await c.approval_service().find(ApprovalStatus.PENDING)][:1]
         if outcome == "rejected":
@@ -155,13 +179,21 @@ async def test_rejected_or_expired_approvals_never_trade(tmp_path: Path, outcome
             assert late.status is ApprovalStatus.EXPIRED
             assert late.decided_by is None
         c.agent().clock = c.clock()
-        await control.start_agent("test")
-        await asyncio.sleep(0.3)
+        restarted = await control.start_agent("test")
+        assert restarted.run_id is not None
+        # a pass runs execute_approved before its cycles: once one is journaled, the old
+        # approval has been looked at
+        await wait_until(lambda: _journaled(c, restarted.run_id), "a cycle after the restart")
         await control.stop_agent("test")
         order = await c.broker().get_order(client_order_id_for(approval.decision_id))
         assert order is None, f"a {outcome} decision must never reach the broker"
     finally:
         await shutdown(c)
+
+
+async def _journaled(c: Container, run_id: str) -> bool:
+    async with c.uow_factory()() as uow:
+        return bool(await uow.agent.list_cycles(run_id))
 
 
 async def _pending(c: Container) -> bool:

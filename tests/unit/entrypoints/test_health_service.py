@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from ffe_entrypoints.services.health import HealthService
 
 
@@ -20,11 +18,15 @@ class Flaky:
 
 async def test_a_passing_check_is_reused_within_its_max_age_and_rerun_after() -> None:
     check = Flaky()
-    health = HealthService({"storage": check}, lambda: [], "paper", ok_max_age=0.2)
+    now = [1000.0]
+    health = HealthService(
+        {"storage": check}, lambda: [], "paper", ok_max_age=0.2, now=lambda: now[0]
+    )
     for _ in range(5):
         assert (await health.report())["status"] == "ok"
+        now[0] += 0.03
     assert check.calls == 1
-    await asyncio.sleep(0.25)
+    now[0] = 1000.0 + 0.25
     await health.report()
     assert check.calls == 2
 
