@@ -1,9 +1,12 @@
-"""Soak: ``ffe serve --agent`` under a bounded loopback load; reports req/s, p99, RSS growth, errors.
+"""Soak: ``ffe serve --agent`` under a bounded loopback load; reports req/s, p99, RSS growth, errors
+and the agent's cadence (cycles/s) under the load against the same server idle.
 
 Not part of ``make test``. Run: ``.venv/bin/python benchmarks/soak.py --seconds 60``.
 The server runs in a temporary directory on SQLite with the bundled replay (one bar every
 0.2 s, so the agent trades); ``--concurrency`` clients loop over read endpoints. Memory growth is
 the mean RSS of the last third of the run against the first third (after warm-up).
+Cadence: the agent's cycle count over ``--idle`` seconds with no clients, then over the loaded
+window; the ratio is what the API load costs the agent (issue target: at least 80 %).
 Exit status 1 when there were errors or memory grew by more than ``--max-growth`` (default 10 %).
 """
 
@@ -85,6 +88,10 @@ async def load(base: str, seconds: float, concurrency: int) -> tuple[list[float]
     return latencies, errors
 
 
+async def cycles(client: httpx.AsyncClient) -> int:
+    return int((await client.get("/api/bot/status")).json().get("cycles", 0))
+
+
 async def sample_rss(pid: int, seconds: float, out: list[int]) -> None:
     stop = time.monotonic() + seconds
     while time.monotonic() < stop:
@@ -112,6 +119,11 @@ async def measure(
 ) -> dict[str, object]:
     await wait_ready(base, proc)
     await load(base, args.warmup, args.concurrency)  # warm-up, not measured
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+        idle_from, idle_at = await cycles(client), time.monotonic()
+        await asyncio.sleep(args.idle)
+        idle_to = await cycles(client)
+        idle_rate = (idle_to - idle_from) / (time.monotonic() - idle_at)
     rss: list[int] = []
     started = time.monotonic()
     (latencies, errors), _ = await asyncio.gather(
@@ -120,8 +132,11 @@ async def measure(
     elapsed = time.monotonic() - started
     async with httpx.AsyncClient(base_url=base, timeout=10) as client:
         bot = (await client.get("/api/bot/status")).json()
-        fills = len((await client.get("/api/v1/fills")).json())
+        fills = len((await client.get("/api/v1/fills")).json()["items"])
+    loaded_rate = (int(bot.get("cycles", 0)) - idle_to) / elapsed
     return {
+        "idle_rate": idle_rate,
+        "loaded_rate": loaded_rate,
         "latencies": latencies,
         "errors": errors,
         "rss": rss,
@@ -163,6 +178,11 @@ def main(args: argparse.Namespace) -> int:
     print(
         f"agent           state {bot.get('state')}, cycles {bot.get('cycles')}, fills {m['fills']}"
     )
+    idle_rate, loaded_rate = float(m["idle_rate"]), float(m["loaded_rate"])  # type: ignore[arg-type]
+    print(
+        f"cadence         idle {idle_rate:.2f} cycles/s, under load {loaded_rate:.2f} cycles/s "
+        f"({loaded_rate / idle_rate if idle_rate else float('nan'):.0%} of idle)"
+    )
     return 0 if alive and not errors and growth <= args.max_growth else 1
 
 
@@ -170,6 +190,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--warmup", type=float, default=10.0)
+    parser.add_argument("--idle", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--max-growth", type=float, default=0.10)
     sys.exit(main(parser.parse_args()))

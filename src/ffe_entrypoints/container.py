@@ -514,9 +514,9 @@ class Container(containers.DeclarativeContainer):
         clock,
     )
     backtest_service = providers.Singleton(
-        BacktestService,
+        lambda res, **kw: res.track(BacktestService(**kw)),  # its worker pool closes at shutdown
+        resources,
         settings=settings,
-        market_data=market_data,
         strategies=providers.Callable(
             lambda registry: (
                 lambda: {

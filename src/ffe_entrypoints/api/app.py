@@ -133,7 +133,7 @@ def create_app(container: Container, *, start_agent: bool | None = None) -> Lite
         CORSConfig(
             allow_origins=list(settings.api.allowed_origins),
             allow_headers=["X-API-Key", "Content-Type"],
-            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
         )
         if settings.api.allowed_origins
         else None

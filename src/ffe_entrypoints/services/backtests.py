@@ -34,7 +34,6 @@ from ffe_core.domain.decisions import new_id
 from ffe_core.domain.errors import ConflictError, NotFoundError, RateLimited, ValidationFailed
 from ffe_core.domain.json_values import JsonData, JsonReport
 from ffe_core.domain.market import UtcDatetime
-from ffe_core.ports.market_data import MarketDataSource
 from ffe_entrypoints.services.backtest_params import (
     MAX_BARS,
     candidates,
@@ -170,11 +169,9 @@ class BacktestService:
     def __init__(
         self,
         settings: Settings,
-        market_data: MarketDataSource | None = None,
         strategies: Callable[[], Mapping[str, Callable[..., Any]]] = dict,
     ) -> None:
-        """``market_data`` is accepted for the container's wiring and unused here: the bars
-        are loaded by the worker processes, from the same settings."""
+        """Bars are loaded by the worker processes, from the same settings."""
         self.settings = settings
         self.limits = settings.backtests
         self._strategies = strategies
