@@ -507,6 +507,13 @@ class TradingAgent:
         if notional is None and size is not None and decision.reference_price is not None:
             notional = size * decision.reference_price
         if self.approvals.needs_approval(notional):
+            waiting = await self.approvals.still_pending(decision)
+            if waiting is not None:  # the person has not answered yet: don't ask again
+                return await self._journal(
+                    cycle,
+                    phase=CyclePhase.DONE,
+                    note=f"approval {waiting.id} for {decision.action} is still pending",
+                )
             approval = await self.approvals.request(decision)
             return await self._journal(
                 cycle, phase=CyclePhase.AWAITING_APPROVAL, note=f"awaiting approval {approval.id}"

@@ -107,6 +107,20 @@ class ApprovalService:
                 await self._move(approval, approval, expected=ApprovalStatus.PENDING)
         return approval
 
+    async def still_pending(self, decision: Decision) -> Approval | None:
+        """A pending approval on the same instrument and side young enough to be sent
+        (``approvals.max_age_seconds``): while one waits, asking again would only replace it
+        under the person about to answer. An older one is superseded by the next request."""
+        now = self.clock.now()
+        async with self.uow_factory() as uow:
+            pending = await uow.approvals.list(ApprovalStatus.PENDING)
+        for a in pending:
+            young = (now - a.created_at).total_seconds() < self.settings.max_age_seconds
+            same = a.instrument == decision.instrument and a.action == decision.action.value
+            if same and young and a.effective_status(now) is ApprovalStatus.PENDING:
+                return a
+        return None
+
     async def get_by_decision(self, decision_id: str) -> Approval:
         async with self.uow_factory() as uow:
             found = [a for a in await uow.approvals.list() if a.decision_id == decision_id]
