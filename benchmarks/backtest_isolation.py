@@ -25,11 +25,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from ffe_core.backtest.data import Bars, make_bars
+from ffe_core.backtest.data import Bars, bars_of
 from ffe_core.backtest.search import grid
 from ffe_core.backtest.simulator import FillConfig
 from ffe_core.backtest.strategies import sma_cross, spec_for
@@ -129,14 +128,7 @@ async def load_bars(container: Any, limit: int) -> Bars:
     raw = await container.market_data().get_bars(
         instrument, settings.market_data.interval, limit=limit
     )
-    return make_bars(
-        [b.open for b in raw],
-        [b.high for b in raw],
-        [b.low for b in raw],
-        [b.close for b in raw],
-        [b.volume for b in raw],
-        np.array([b.ts.replace(tzinfo=None) for b in raw], dtype="datetime64[ns]"),
-    )
+    return bars_of(raw)
 
 
 async def keep_threads_busy(

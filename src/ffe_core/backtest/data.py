@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ffe_core.domain.errors import ValidationFailed
+from ffe_core.domain.market import Bar
 
 FloatArray = npt.NDArray[np.float64]
 TimeArray = npt.NDArray[np.datetime64]
@@ -74,6 +75,18 @@ def make_bars(
     bars = Bars(o, h, lo, c, v, t)
     validate_bars(bars, row_name=row_name)
     return bars
+
+
+def bars_of(models: Sequence[Bar]) -> Bars:
+    """Arrays from bar models (what a market data source returns), times as naive UTC."""
+    return make_bars(
+        [b.open for b in models],
+        [b.high for b in models],
+        [b.low for b in models],
+        [b.close for b in models],
+        [b.volume for b in models],
+        np.array([b.ts.replace(tzinfo=None) for b in models], dtype="datetime64[ns]"),
+    )
 
 
 def validate_bars(bars: Bars, *, row_name: Callable[[int], str] = _row_name) -> None:

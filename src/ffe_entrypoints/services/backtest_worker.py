@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ffe_core.backtest.data import Bars, make_bars
+from ffe_core.backtest.data import Bars, bars_of
 from ffe_core.backtest.search import best, grid, run_search
 from ffe_core.backtest.simulator import FillConfig, RunResult, simulate
 from ffe_core.backtest.stats import Calendar, compute_stats, json_ready
@@ -137,14 +137,7 @@ def _load_bars(worker: _Worker, symbol: str, limit: int) -> Bars:
     )
     if not raw:
         raise ValidationFailed(f"no bars for {symbol}")
-    return make_bars(
-        [b.open for b in raw],
-        [b.high for b in raw],
-        [b.low for b in raw],
-        [b.close for b in raw],
-        [b.volume for b in raw],
-        np.array([b.ts.replace(tzinfo=None) for b in raw], dtype="datetime64[ns]"),
-    )
+    return bars_of(raw)
 
 
 def _compute(
