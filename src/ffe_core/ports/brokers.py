@@ -50,3 +50,13 @@ class Broker(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class MarketDrivenVenue(Protocol):
+    """A declared capability: a simulated venue that fills resting orders only when told to look
+    at the market (the paper broker). The agent calls it before bringing the ledger up to date."""
+
+    async def process_market(self) -> list[Order]:
+        """Re-check resting orders against the latest market; returns those that changed."""
+        ...

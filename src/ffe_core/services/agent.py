@@ -25,7 +25,7 @@ from ffe_core.domain.decisions import Action, Decision, utcnow
 from ffe_core.domain.errors import ConflictError, FfeError
 from ffe_core.domain.orders import OrderStatus, client_order_id_for
 from ffe_core.domain.portfolio import Portfolio
-from ffe_core.ports.brokers import Broker
+from ffe_core.ports.brokers import Broker, MarketDrivenVenue
 from ffe_core.ports.clock import Clock
 from ffe_core.ports.control import KillSwitchState
 from ffe_core.ports.lease import (
@@ -454,9 +454,8 @@ class TradingAgent:
 
     async def _observe(self) -> None:
         """Let a simulated venue see the latest market, then bring the ledger up to the venue."""
-        process = getattr(self.broker, "process_market", None)
-        if process is not None:
-            await process()
+        if isinstance(self.broker, MarketDrivenVenue):
+            await self.broker.process_market()
         for order in await self.gate.sync():
             if order.status is OrderStatus.FILLED:
                 await self._notify(

@@ -13,7 +13,7 @@ from ffe_adapters.storage.memory import InMemoryUnitOfWorkFactory
 from ffe_core.domain.errors import ConfigError, InsufficientFunds, InvalidOrder
 from ffe_core.domain.orders import Order, OrderStatus, OrderType, Side
 from ffe_core.domain.portfolio import replay
-from ffe_core.ports.brokers import Broker
+from ffe_core.ports.brokers import Broker, MarketDrivenVenue, VenueKind
 
 
 def order(coid: str = "ffe-1", side: Side = Side.BUY, qty: str = "1", **kw: object) -> Order:
@@ -35,6 +35,8 @@ def market() -> FakeMarket:
 async def test_paper_broker_satisfies_the_broker_port(store, market) -> None:
     broker = make_broker(store, market)
     assert isinstance(broker, Broker)
+    assert isinstance(broker, MarketDrivenVenue)  # the agent tells it when the market moved
+    assert broker.venue is VenueKind.SIMULATED
     assert broker.name == "paper"
     assert broker.mode == "paper"
 
