@@ -44,6 +44,9 @@ from ffe_core.services.risk_sizing import dec
 
 log = logging.getLogger(__name__)
 
+UNACKNOWLEDGED_SECONDS = 120.0
+"""A sent order the venue still does not know after this long is closed in the ledger."""
+
 Fence = Callable[[], AbstractAsyncContextManager[None]]
 """Proceed only while this process may trade (the leader lease's fencing token)."""
 
@@ -326,7 +329,9 @@ class ExecutionGate:
         )
 
     async def _send(self, order: Order, fence: Fence) -> GateResult:
-        submitted = order.transition(OrderStatus.SUBMITTED)
+        submitted = order.transition(OrderStatus.SUBMITTED).model_copy(
+            update={"updated_at": self.clock.now()}  # the gate's clock: sent at
+        )
         async with fence():
             async with self.uow_factory() as uow:
                 try:
@@ -405,6 +410,17 @@ class ExecutionGate:
         for order in await self.working_orders():
             venue = await self.broker.get_order(order.client_order_id)
             if venue is None:
+                unanswered = (self.clock.now() - order.updated_at).total_seconds()
+                if order.status is OrderStatus.SUBMITTED and unanswered > UNACKNOWLEDGED_SECONDS:
+                    # a send whose outcome was unknown, which the venue still does not know:
+                    # closed (never resent) so the instrument is not blocked for ever; a fill the
+                    # venue reports later still reaches the ledger below
+                    expired = order.transition(
+                        OrderStatus.EXPIRED,
+                        reject_reason=f"the venue never acknowledged it ({unanswered:.0f}s)",
+                    )
+                    await self._save(expired)
+                    changed.append(expired)
                 continue
             if (venue.status, venue.filled_quantity) != (order.status, order.filled_quantity):
                 changed.append(await self._record(order, venue))
