@@ -68,17 +68,18 @@ def forks() -> ForkServerContext:
 
 async def run_and_kill(
     forks: ForkServerContext, env: dict[str, str], workdir: Path, delay: float
-) -> bool:
-    """Start the agent, SIGKILL it after ``delay`` s; False if it had already exited."""
+) -> int | None:
+    """Start the agent, SIGKILL it after ``delay`` s; None when the kill landed, else the exit
+    code of an agent that had already exited on its own (the caller checks why)."""
     proc = start_cli(forks, ["agent", "run", "--json"], env, workdir)
     await asyncio.to_thread(proc.join, delay)
     if not proc.is_alive():
-        return False
+        return proc.exitcode
     proc.kill()
     await asyncio.to_thread(proc.join, 10)
     assert proc.exitcode is not None, "the agent outlived SIGKILL by 10 s"
     # It may have exited on its own between is_alive() and kill(): the caller checks why.
-    return proc.exitcode == -signal.SIGKILL
+    return None if proc.exitcode == -signal.SIGKILL else proc.exitcode
 
 
 async def wait_for_lease_expiry(storage: SqlStorage) -> None:
@@ -111,10 +112,13 @@ async def crash_suite(
     try:
         kill = 0
         while kill < KILLS_PER_BACKEND or (not traded(before) and kill < MAX_KILLS_PER_BACKEND):
-            if not await run_and_kill(forks, env, workdir, rng.uniform(*KILL_WINDOW)):
+            code = await run_and_kill(forks, env, workdir, rng.uniform(*KILL_WINDOW))
+            if code is not None:
                 err = (workdir / "err.txt").read_text()
+                out = (workdir / "out.txt").read_text()
                 assert any(reason in err for reason in LEASE_STOPS), (
-                    f"{backend} kill point {kill}: the agent exited on its own:\n{err[-2000:]}"
+                    f"{backend} kill point {kill}: the agent exited on its own (exit code "
+                    f"{code}):\n{err[-2000:]}\nstdout:\n{out[-1000:]}"
                 )
                 await wait_for_lease_expiry(storage)
                 continue  # a clean refusal or stop on the lease: try again
