@@ -140,11 +140,7 @@ class ApprovalService:
         return moved
 
     async def get(self, approval_id: str) -> Approval:
-        async with self.uow_factory() as uow:
-            approval = await uow.approvals.get(approval_id)
-        if approval is None:
-            raise NotFoundError(f"unknown approval {approval_id!r}")
-        return await self._expire_if_due(approval)
+        return await self._expire_if_due(await self._stored(approval_id))
 
     async def find(self, status: ApprovalStatus | None = None) -> list[Approval]:
         await self.expire_due()
