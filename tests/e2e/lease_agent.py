@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -241,6 +242,14 @@ async def record_event(
         )
 
 
+def dump_tasks() -> None:
+    """SIGUSR1: print where every task of this process is waiting (the test's diagnostics)."""
+    for task in asyncio.all_tasks():
+        print(f"--- {task.get_name()}", file=sys.stderr)
+        task.print_stack(file=sys.stderr)
+    sys.stderr.flush()
+
+
 async def main(name: str) -> None:
     from dependency_injector import providers
 
@@ -268,6 +277,7 @@ async def main(name: str) -> None:
         holder=sender,
         lease=lease,
     )
+    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, dump_tasks)
     try:
         while True:
             try:

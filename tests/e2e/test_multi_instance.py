@@ -9,6 +9,8 @@ checks that, when it wakes, its order is refused by the fence.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -95,6 +97,40 @@ async def orders_by(storage: Any, token: int) -> int:
     return int(found[0][0])
 
 
+async def diagnostics(storage: Any, procs: dict[str, Any], tmp_path: Path) -> str:
+    """The last cycles with their runs' holders, the lease, and each live process's tasks."""
+    cycles = await rows(
+        storage,
+        "SELECT CAST(r.payload AS TEXT) AS r, c.seq, c.phase, c.started_at, "
+        "CAST(c.payload AS TEXT) AS p "
+        "FROM agent_cycles c JOIN agent_runs r ON r.id = c.run_id "
+        "ORDER BY c.started_at DESC LIMIT 6",
+    )
+    lines = [f"lease: {await lease_row(storage)} at {await db_now(storage)}"]
+    runs = await rows(
+        storage,
+        "SELECT CAST(r.payload AS TEXT) AS r, count(*) AS n, max(c.started_at) AS last "
+        "FROM agent_cycles c JOIN agent_runs r ON r.id = c.run_id GROUP BY r.id",
+    )
+    lines += [f"run {json.loads(r.r).get('holder')}: {r.n} cycles, last {r.last}" for r in runs]
+    stuck = await rows(
+        storage,
+        "SELECT phase, CAST(payload AS TEXT) AS p FROM agent_cycles WHERE phase <> 'done'",
+    )
+    lines += [f"not done: {c.phase} {c.p[-200:]}" for c in stuck]
+    for c in cycles:
+        holder = json.loads(c.r).get("holder")
+        lines.append(f"{holder} #{c.seq} {c.phase} {c.started_at}: {c.p[-160:]}")
+    for proc in procs.values():
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGUSR1)
+    await asyncio.sleep(1)  # let them write their task dumps (diagnostics only)
+    for name in procs:
+        lines.append(f"=== {name}'s log:")
+        lines.append((tmp_path / f"{name}.log").read_text(errors="replace")[-4000:])
+    return "\n".join(lines)
+
+
 async def test_leader_failover_without_duplicate_or_stale_orders(
     storage: Any, tmp_path: Path
 ) -> None:
@@ -144,7 +180,10 @@ async def test_leader_failover_without_duplicate_or_stale_orders(
                 f"AND CAST(payload AS TEXT) LIKE '%stale leader%token {paused_token} %'",
             )
 
-        refused = await wait_until(refusal, "the stale leader's refused order")
+        try:
+            refused = await wait_until(refusal, "the stale leader's refused order")
+        except AssertionError:  # say what each process did instead, and where it waits
+            raise AssertionError(await diagnostics(storage, procs, tmp_path)) from None
         await wait_until(lambda: orders_by(storage, third.token), "the third leader's orders")
     finally:
         for proc in procs.values():

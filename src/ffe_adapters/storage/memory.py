@@ -14,7 +14,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from ffe_core.domain.agent import AgentCycle, AgentRun, AgentState
+from ffe_core.domain.agent import AgentCycle, AgentRun, AgentState, CyclePhase
 from ffe_core.domain.approvals import Approval, ApprovalStatus
 from ffe_core.domain.decisions import Decision
 from ffe_core.domain.errors import ConflictError
@@ -172,6 +172,13 @@ class _Agent:
 
     async def update_cycle(self, cycle: AgentCycle) -> None:
         self._t.cycles[cycle.id] = cycle
+
+    async def close_cycle(self, cycle: AgentCycle) -> bool:
+        stored = self._t.cycles.get(cycle.id)
+        if stored is not None and stored.phase in (CyclePhase.DONE, CyclePhase.FAILED):
+            return False
+        self._t.cycles[cycle.id] = cycle
+        return True
 
     async def list_cycles(self, run_id: str | None = None, limit: int = 100) -> list[AgentCycle]:
         rows = [c for c in self._t.cycles.values() if run_id is None or c.run_id == run_id]

@@ -91,6 +91,13 @@ class AgentRepository(Protocol):
 
     async def update_cycle(self, cycle: AgentCycle) -> None: ...
 
+    async def close_cycle(self, cycle: AgentCycle) -> bool:
+        """Store ``cycle`` (ended) unless its stored row has ended already; True if stored.
+
+        Used by recovery, which may race the cycle's own process (a leader that was paused,
+        not dead): whoever ends the cycle first keeps its account of what happened."""
+        ...
+
     async def list_cycles(
         self, run_id: str | None = None, limit: int = 100
     ) -> list[AgentCycle]: ...

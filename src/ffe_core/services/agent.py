@@ -234,9 +234,10 @@ class TradingAgent:
                 }
             )
             async with self.uow_factory() as uow:
-                await uow.agent.update_cycle(done)
+                closed = await uow.agent.close_cycle(done)
                 await uow.commit()
-            fixed.append(done)
+            if closed:  # else its own process (paused, not dead) ended it meanwhile
+                fixed.append(done)
         return fixed
 
     async def run(

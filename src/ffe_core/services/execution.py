@@ -210,10 +210,13 @@ class ExecutionGate:
         at_venue = await self.broker.get_order(coid)
         if at_venue is not None:  # sent by an older build or outside the ledger: adopt it
             return GateResult(order=await self._adopt(at_venue, decision.id), duplicate=True)
-        checked = await self._check(decision, approval)
-        if isinstance(checked, GateResult):
-            return checked
-        return await self._send(checked, fence)
+        # The fence comes first: a stale leader is refused as such before any check, and the
+        # checks and the send see one leader's ledger (no other leader acts in between).
+        async with fence():
+            checked = await self._check(decision, approval)
+            if isinstance(checked, GateResult):
+                return checked
+            return await self._send(checked)
 
     async def _check(self, decision: Decision, approval: Approval | None) -> Order | GateResult:
         refusal = venue_refusal(self.settings, self.broker)
@@ -328,27 +331,25 @@ class ExecutionGate:
             updated_at=now,
         )
 
-    async def _send(self, order: Order, fence: Fence) -> GateResult:
+    async def _send(self, order: Order) -> GateResult:
+        """Record ``order`` as submitted, then send it (called inside the caller's fence)."""
         submitted = order.transition(OrderStatus.SUBMITTED).model_copy(
             update={"updated_at": self.clock.now()}  # the gate's clock: sent at
         )
-        async with fence():
-            async with self.uow_factory() as uow:
-                try:
-                    await uow.orders.add(submitted)
-                except ConflictError:  # another process recorded it first: it sends, not us
-                    return GateResult(
-                        order=await uow.orders.get(order.client_order_id), duplicate=True
-                    )
-                await uow.commit()
+        async with self.uow_factory() as uow:
             try:
-                answer = await self.broker.submit_order(submitted)
-            except BrokerUnavailable:
-                raise  # outcome unknown: stays SUBMITTED; sync() asks the venue by client id
-            except BrokerError as exc:
-                failed = submitted.transition(OrderStatus.REJECTED, reject_reason=str(exc)[:500])
-                await self._save(failed)
-                return GateResult(order=failed, refused=f"venue refused: {exc}")
+                await uow.orders.add(submitted)
+            except ConflictError:  # another process recorded it first: it sends, not us
+                return GateResult(order=await uow.orders.get(order.client_order_id), duplicate=True)
+            await uow.commit()
+        try:
+            answer = await self.broker.submit_order(submitted)
+        except BrokerUnavailable:
+            raise  # outcome unknown: stays SUBMITTED; sync() asks the venue by client id
+        except BrokerError as exc:
+            failed = submitted.transition(OrderStatus.REJECTED, reject_reason=str(exc)[:500])
+            await self._save(failed)
+            return GateResult(order=failed, refused=f"venue refused: {exc}")
         recorded = await self._record(submitted, answer)
         if recorded.status is OrderStatus.REJECTED:
             return GateResult(

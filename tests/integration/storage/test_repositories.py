@@ -207,6 +207,33 @@ async def test_agent_runs_and_cycles(uow_factory: Any) -> None:
     assert [c.phase for c in cycles] == [CyclePhase.DONE]
 
 
+async def test_close_cycle_keeps_the_first_ending(uow_factory: Any) -> None:
+    """Recovery closes an interrupted cycle only while it is open: the multi-instance run found
+    a new leader's recovery overwriting the paused (stale) leader's own refusal of that cycle."""
+    open_cycle = AgentCycle(run_id="r1", seq=0, instrument="BTC-USD", phase=CyclePhase.ACT)
+    ended = AgentCycle(run_id="r1", seq=1, instrument="BTC-USD", phase=CyclePhase.ACT)
+    async with uow_factory() as uow:
+        await uow.agent.add_cycle(open_cycle)
+        await uow.agent.add_cycle(ended)
+        await uow.commit()
+    async with uow_factory() as uow:  # the stale leader ends its own cycle first
+        await uow.agent.update_cycle(
+            ended.model_copy(update={"phase": CyclePhase.FAILED, "note": "stale leader"})
+        )
+        await uow.commit()
+    recovered = {"phase": CyclePhase.FAILED, "note": "interrupted"}
+    async with uow_factory() as uow:
+        assert await uow.agent.close_cycle(open_cycle.model_copy(update=recovered))
+        assert not await uow.agent.close_cycle(ended.model_copy(update=recovered))
+        await uow.commit()
+    async with uow_factory() as uow:
+        notes = {c.seq: (c.phase, c.note) for c in await uow.agent.list_cycles()}
+    assert notes == {
+        0: (CyclePhase.FAILED, "interrupted"),
+        1: (CyclePhase.FAILED, "stale leader"),
+    }
+
+
 async def test_approvals_one_per_decision(uow_factory: Any) -> None:
     a = Approval(decision_id="d1", instrument="BTC-USD", expires_at=T0 + timedelta(minutes=5))
     async with uow_factory() as uow:

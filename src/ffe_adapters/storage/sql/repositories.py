@@ -26,7 +26,7 @@ from ffe_adapters.storage.sql.tables import (
     VenueOrderRow,
     VoteRow,
 )
-from ffe_core.domain.agent import AgentCycle, AgentRun, AgentState
+from ffe_core.domain.agent import AgentCycle, AgentRun, AgentState, CyclePhase
 from ffe_core.domain.approvals import Approval, ApprovalStatus
 from ffe_core.domain.decisions import Decision
 from ffe_core.domain.errors import ConflictError, ValidationFailed
@@ -314,6 +314,16 @@ class SqlAgent:
 
     async def update_cycle(self, cycle: AgentCycle) -> None:
         await self._s.merge(self._cycle_row(cycle))
+
+    async def close_cycle(self, cycle: AgentCycle) -> bool:
+        ended = (CyclePhase.DONE.value, CyclePhase.FAILED.value)
+        result = await self._s.execute(
+            update(AgentCycleRow)
+            .where(AgentCycleRow.id == cycle.id, AgentCycleRow.phase.not_in(ended))
+            .values(phase=cycle.phase.value, payload=_json(cycle))
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
 
     async def list_cycles(self, run_id: str | None = None, limit: int = 100) -> list[AgentCycle]:
         stmt = select(AgentCycleRow).order_by(
