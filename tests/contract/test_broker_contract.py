@@ -9,7 +9,6 @@ splits them into), a portfolio that shows what filled, cancels of resting orders
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 
 import pytest

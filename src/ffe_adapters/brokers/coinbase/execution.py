@@ -238,7 +238,13 @@ class CoinbaseBroker:
             listed = await self._read(
                 lambda ids=chunk: self._listing("list_orders", "orders", order_ids=ids)
             )
-            by_venue.update({str(o["order_id"]): self._to_order(o) for o in listed})
+            by_venue.update(
+                {
+                    str(o["order_id"]): self._to_order(o)
+                    for o in listed
+                    if o.get("order_id") in chunk
+                }
+            )
         return [
             self._to_fill(f, by_venue[f["order_id"]])
             for f in fills
