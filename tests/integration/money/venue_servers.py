@@ -250,6 +250,8 @@ class CoinbaseVenue(_Venue):
             return 200, self._list_fills(query)
         if endpoint == ("POST", "/orders"):
             return 200, self._create(body)
+        if endpoint == ("POST", "/orders/batch_cancel"):
+            return 200, self._cancel(body)
         self.unexpected.append(f"{method} {path}")
         error = vendor("coinbase", "error_internal")
         error.update(error="NOT_FOUND", code=5, message=f"fake venue: no route {method} {path}")
@@ -277,19 +279,59 @@ class CoinbaseVenue(_Venue):
         sample.update(accounts=accounts, has_next=False, cursor="", size=len(accounts))
         return dict(sample)
 
+    @staticmethod
+    def _page(items: list[dict[str, Any]], query: dict[str, list[str]]) -> tuple[list[Any], str]:
+        """One page of a newest-first listing, and the cursor of the next ("" after the last):
+        the venue pages List Orders and List Fills by ``limit`` and ``cursor``."""
+        limit = int(query.get("limit", ["100"])[0])
+        start = int(query.get("cursor", ["0"])[0] or 0)
+        following = start + limit
+        return items[start:following], str(following) if following < len(items) else ""
+
     def _list_orders(self, query: dict[str, list[str]]) -> dict[str, Any]:
         products = set(query.get("product_ids", []))
-        limit = int(query.get("limit", ["100"])[0])
-        listed = [o for o in reversed(self.orders) if not products or o["product_id"] in products]
+        ids = set(query.get("order_ids", []))
+        listed = [
+            o
+            for o in reversed(self.orders)
+            if (not products or o["product_id"] in products) and (not ids or o["order_id"] in ids)
+        ]
+        page, cursor = self._page(listed, query)
         sample = vendor("coinbase", "list_orders_filled")
-        sample.update(orders=listed[:limit], has_next=len(listed) > limit, cursor="")
+        sample.update(orders=page, has_next=bool(cursor), cursor=cursor)
         return dict(sample)
 
     def _list_fills(self, query: dict[str, list[str]]) -> dict[str, Any]:
         ids = set(query.get("order_ids", []))
+        listed = [f for f in reversed(self.fills) if not ids or f["order_id"] in ids]
+        page, cursor = self._page(listed, query)
         sample = vendor("coinbase", "list_fills")
-        sample.update(fills=[f for f in reversed(self.fills) if f["order_id"] in ids], cursor="")
+        sample.update(fills=page, cursor=cursor)
         return dict(sample)
+
+    def _cancel(self, body: dict[str, Any]) -> dict[str, Any]:
+        results = []
+        for order_id in body.get("order_ids", []):
+            order = next((o for o in self.orders if o["order_id"] == order_id), None)
+            ok = order is not None and order["status"] == "OPEN"
+            if ok:
+                assert order is not None
+                order.update(status="CANCELLED", cancel_message="User requested cancel")
+                params = next(iter(order["order_configuration"].values()))
+                base, quote = order["product_id"].split("-")
+                size = Decimal(params["base_size"])
+                held, amount = (
+                    (base, size)
+                    if order["side"] == "SELL"
+                    else (quote, size * Decimal(params["limit_price"]))
+                )
+                self.hold[held] -= amount
+                self.available[held] = self.available.get(held, Decimal(0)) + amount
+            reason = "UNKNOWN_CANCEL_FAILURE_REASON" if ok else "UNKNOWN_CANCEL_ORDER"
+            results.append({"success": ok, "failure_reason": reason, "order_id": order_id})
+        answer = vendor("coinbase", "cancel_orders")
+        answer.update(results=results)
+        return dict(answer)
 
     def _create(self, body: dict[str, Any]) -> dict[str, Any]:
         self.created.append(body)

@@ -23,6 +23,9 @@ from ffe_core.domain.errors import (
 )
 
 _CLOSED_MARKERS = ("DISABLED", "CANCEL_ONLY", "LIMIT_ONLY", "POST_ONLY", "HALT", "UNTRADABLE")
+ORDER_CALLS = frozenset({"create_order"})
+"""SDK calls whose 4xx answer is the venue rejecting an order; any other call's 4xx says which
+call failed (a candle or lookup request is not an order)."""
 
 
 def classify(code: str, message: str) -> BrokerError:
@@ -36,8 +39,9 @@ def classify(code: str, message: str) -> BrokerError:
     return InvalidOrder(text)
 
 
-def map_http_error(response: requests.Response) -> Exception:
-    """An HTTP error answer as a typed domain error with the venue's own message."""
+def map_http_error(response: requests.Response, method: str) -> Exception:
+    """An HTTP error answer to SDK call ``method`` as a typed domain error with the venue's own
+    message."""
     status = response.status_code
     try:
         body = response.json()
@@ -56,7 +60,9 @@ def map_http_error(response: requests.Response) -> Exception:
         return BrokerUnavailable(f"coinbase unavailable ({status}): {message}")
     if status == 404:
         return NotFoundError(f"coinbase: not found: {message}")
-    return classify(code, message)
+    if method in ORDER_CALLS:
+        return classify(code, message)
+    return BrokerError(f"coinbase {method} failed (HTTP {status}): {code or 'error'}: {message}")
 
 
 class CoinbaseClient:
@@ -78,7 +84,7 @@ class CoinbaseClient:
         except requests.HTTPError as exc:
             if exc.response is None:
                 raise BrokerUnavailable(f"coinbase: {exc}") from exc
-            raise map_http_error(exc.response) from exc
+            raise map_http_error(exc.response, method) from exc
         except (requests.Timeout, requests.ConnectionError) as exc:
             raise BrokerUnavailable(f"coinbase: {type(exc).__name__}: {exc}") from exc
         except AuthenticationError as exc:

@@ -13,7 +13,8 @@ from ffe_core.domain.instruments import Instrument
 from ffe_core.domain.market import Bar, Quote
 from ffe_core.ports.clock import Clock
 
-MAX_CANDLES = 350  # Coinbase answers at most 350 candles per request
+MAX_CANDLES = 350
+"""Coinbase answers at most 350 candles per request; longer histories are paged by time."""
 
 
 class CoinbaseMarketData:
@@ -38,17 +39,34 @@ class CoinbaseMarketData:
             raise MarketDataError(f"coinbase has no {interval!r} candles ({', '.join(INTERVALS)})")
         step = INTERVAL_SECONDS[interval]
         stop = int((end or self._clock.now()).timestamp())
-        count = min(limit, MAX_CANDLES)
+        last = (stop // step) * step - step  # start of the newest closed candle
+        bars: dict[int, Bar] = {}
+        while len(bars) < limit:
+            count = min(limit - len(bars), MAX_CANDLES)
+            first = last - step * (count - 1)
+            window = await self._window(instrument, interval, first, last, count)
+            fresh = {t: b for t, b in window.items() if t <= last and t not in bars}
+            if not fresh:
+                break  # the product's history ends here
+            bars.update(fresh)
+            last = first - step
+        ordered = sorted(bars.values(), key=lambda b: b.ts)
+        return ordered[-limit:]
+
+    async def _window(
+        self, instrument: Instrument, interval: str, first: int, last: int, count: int
+    ) -> dict[int, Bar]:
+        """One request: the ``count`` (at most 350) candles starting from ``first`` to ``last``."""
         answer = await self._call(
             "get_public_candles",
             product_id=self._opts.product_id(instrument.symbol),
-            start=str(stop - step * (count + 1)),
-            end=str(stop),
+            start=str(first),
+            end=str(last + INTERVAL_SECONDS[interval] - 1),
             granularity=INTERVALS[interval],
-            limit=count + 1,
+            limit=count,
         )
-        bars = [
-            Bar(
+        return {
+            int(c["start"]): Bar(
                 ts=datetime.fromtimestamp(int(c["start"]), tz=UTC),
                 open=float(c["open"]),
                 high=float(c["high"]),
@@ -57,10 +75,8 @@ class CoinbaseMarketData:
                 volume=float(c.get("volume") or 0),
             )
             for c in answer.get("candles", [])
-            if int(c["start"]) + step <= stop  # only closed candles
-        ]
-        bars.sort(key=lambda b: b.ts)
-        return bars[-limit:]
+            if first <= int(c["start"]) <= last  # closed candles of this window only
+        }
 
     async def get_quote(self, instrument: Instrument) -> Quote:
         answer = await self._call(

@@ -10,6 +10,7 @@ placed idempotently under the client id ``<entry id>-br``.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -18,10 +19,13 @@ from ffe_adapters.brokers.coinbase.client import CoinbaseClient, classify
 from ffe_adapters.brokers.coinbase.config import CoinbaseOptions
 from ffe_adapters.brokers.common import read_with_retry, submit_idempotently
 from ffe_core.config import Settings
-from ffe_core.domain.errors import InvalidOrder, NotFoundError
+from ffe_core.domain.errors import BrokerError, InvalidOrder, NotFoundError
 from ffe_core.domain.orders import Fill, Order, OrderStatus, OrderType, Side
 from ffe_core.domain.portfolio import Portfolio, Position, TradingMode
 from ffe_core.ports.brokers import VenueKind
+
+ORDER_IDS_PER_REQUEST = 50
+"""Order ids asked for in one List Orders request (they travel in the query string)."""
 
 STATUS: dict[str, OrderStatus] = {
     "PENDING": OrderStatus.SUBMITTED,
@@ -38,6 +42,30 @@ STATUS: dict[str, OrderStatus] = {
 
 def _dec(value: Any) -> Decimal:
     return Decimal(str(value)) if value not in (None, "") else Decimal(0)
+
+
+def _base_quantity(
+    venue: dict[str, Any],
+    params: dict[str, Any],
+    filled: Decimal,
+    avg: Decimal,
+    local: Order | None,
+) -> Decimal:
+    """The order's size in base units. A market order may be sized by ``quote_size`` alone
+    (``base_size`` absent): its base size is what filled, or the quote size at its price."""
+    base = _dec(params.get("base_size")) or (local.quantity if local else Decimal(0))
+    if base > 0:
+        return base
+    if filled > 0:
+        return filled
+    quote = _dec(params.get("quote_size"))
+    price = avg or _dec(params.get("limit_price"))
+    if quote > 0 and price > 0:
+        return quote / price
+    raise BrokerError(
+        f"coinbase order {venue.get('order_id')} is sized as {quote} {venue.get('product_id')} "
+        "in quote currency and never filled: its base size is unknown"
+    )
 
 
 def order_from_venue(venue: dict[str, Any], symbol: str, local: Order | None = None) -> Order:
@@ -57,7 +85,7 @@ def order_from_venue(venue: dict[str, Any], symbol: str, local: Order | None = N
         if kind.startswith("stop")
         else OrderType.LIMIT
     )
-    quantity = _dec(params.get("base_size")) or (local.quantity if local else filled)
+    quantity = _base_quantity(venue, params, filled, avg, local)
     data: dict[str, Any] = {
         **(local.model_dump() if local else {}),
         "client_order_id": venue.get("client_order_id") or (local and local.client_order_id),
@@ -190,21 +218,36 @@ class CoinbaseBroker:
         )
 
     async def list_fills(self, client_order_id: str | None = None) -> list[Fill]:
+        """Fills of one order, or of the account (every page of List Fills, newest first), each
+        under the client order id of the order it filled."""
         if client_order_id is not None:
             order = await self.get_order(client_order_id)
-            orders = [order] if order is not None else []
-        else:
-            listed = await self._read(
-                lambda: self._client.call("list_orders", limit=self._opts.order_lookup_limit)
+            if order is None or not order.venue_order_id:
+                return []
+            fills = await self._read(
+                lambda: self._listing("get_fills", "fills", order_ids=[order.venue_order_id])
             )
-            orders = [self._to_order(o) for o in listed.get("orders", [])]
-        by_venue = {o.venue_order_id: o for o in orders if o.venue_order_id}
-        if not by_venue:
-            return []
-        answer = await self._read(lambda: self._client.call("get_fills", order_ids=list(by_venue)))
+            return [
+                self._to_fill(f, order) for f in fills if f.get("order_id") == order.venue_order_id
+            ]
+        fills = await self._read(lambda: self._listing("get_fills", "fills"))
+        wanted = list(dict.fromkeys(str(f["order_id"]) for f in fills if f.get("order_id")))
+        by_venue: dict[str, Order] = {}
+        for start in range(0, len(wanted), ORDER_IDS_PER_REQUEST):
+            chunk = wanted[start : start + ORDER_IDS_PER_REQUEST]
+            listed = await self._read(
+                lambda ids=chunk: self._listing("list_orders", "orders", order_ids=ids)
+            )
+            by_venue.update(
+                {
+                    str(o["order_id"]): self._to_order(o)
+                    for o in listed
+                    if o.get("order_id") in chunk
+                }
+            )
         return [
             self._to_fill(f, by_venue[f["order_id"]])
-            for f in answer.get("fills", [])
+            for f in fills
             if f.get("order_id") in by_venue
         ]
 
@@ -250,14 +293,33 @@ class CoinbaseBroker:
             ts=datetime.fromisoformat(str(f["trade_time"]).replace("Z", "+00:00")),
         )
 
+    async def _pages(self, method: str, key: str, **params: Any) -> AsyncIterator[list[Any]]:
+        """The pages of a listing, followed through ``cursor`` while the venue says ``has_next``
+        (List Fills sends only ``cursor``), at most ``max_pages`` of them."""
+        cursor: str | None = None
+        for _ in range(self._opts.max_pages):
+            page = await self._client.call(
+                method, limit=self._opts.order_lookup_limit, cursor=cursor, **params
+            )
+            yield list(page.get(key) or [])
+            following = str(page.get("cursor") or "") or None
+            if page.get("has_next") is False or following is None or following == cursor:
+                return
+            cursor = following
+
+    async def _listing(self, method: str, key: str, **params: Any) -> list[dict[str, Any]]:
+        """Every item of a paged listing."""
+        return [item async for page in self._pages(method, key, **params) for item in page]
+
     async def _find(self, client_order_id: str, local: Order | None) -> Order | None:
-        params: dict[str, Any] = {"limit": self._opts.order_lookup_limit}
+        """The venue's order by client id, looked for page by page (newest first)."""
+        params: dict[str, Any] = {}
         if local is not None:
             params["product_ids"] = [self._opts.product_id(local.instrument)]
-        answer = await self._client.call("list_orders", **params)
-        for venue in answer.get("orders", []):
-            if venue.get("client_order_id") == client_order_id:
-                return self._to_order(venue, local)
+        async for page in self._pages("list_orders", "orders", **params):
+            for venue in page:
+                if venue.get("client_order_id") == client_order_id:
+                    return self._to_order(venue, local)
         return None
 
     async def _create(self, order: Order, configuration: dict[str, Any] | None = None) -> Order:

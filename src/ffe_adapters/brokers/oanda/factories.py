@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from oandapyV20 import API
-from oandapyV20.oandapyV20 import TRADING_ENVIRONMENTS
 
 from ffe_adapters.brokers.oanda.client import OandaClient
 from ffe_adapters.brokers.oanda.config import OandaOptions
@@ -18,11 +17,9 @@ def make_client(options: OandaOptions) -> OandaClient:
     container's decision: see ``OandaBroker.venue``)."""
     if options.access_token is None:
         raise ConfigError("adapters.oanda.access_token is required")
-    if options.environment not in TRADING_ENVIRONMENTS:
-        raise ConfigError(f"adapters.oanda.environment {options.environment!r} is unknown")
     api = API(
         access_token=options.access_token.get_secret_value(),
-        environment=options.environment,
+        environment=options.sdk_environment(),
         request_params={"timeout": options.timeout_seconds},
     )
     return OandaClient(api, account_id=options.account_id, timeout=options.timeout_seconds)

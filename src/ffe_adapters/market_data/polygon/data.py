@@ -3,7 +3,8 @@
 Aggregates carry ``t`` = window start in Unix ms and ``o/h/l/c/v``; a window without trades has
 no bar (reported as a gap by the service). Quotes: stocks ``/v2/last/nbbo/{ticker}`` (``p`` bid,
 ``P`` ask, ``t`` ns), FX ``/v1/last_quote/currencies/{from}/{to}`` (``last.bid/ask``, ms),
-crypto ``/v1/last/crypto/{from}/{to}`` (last trade only: zero spread). Errors:
+crypto ``/v1/last/crypto/{from}/{to}`` (last trade only: zero spread). A truncated aggregates
+answer carries ``next_url``; every page is read. Errors:
 ``{"status": "ERROR", "error": ...}`` (429, 401) or ``{"status": "NOT_AUTHORIZED", "message"}``.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from ffe_adapters.market_data.http import (
     RestSource,
@@ -39,6 +41,8 @@ SPAN_FACTOR: dict[AssetClass, float] = {
 }
 """How much calendar time to ask for per wanted bar (markets close; crypto does not)."""
 MAX_BASE_AGGREGATES = 50000
+MAX_PAGES = 20
+"""``next_url`` pages followed at most for one request of bars."""
 
 
 def timespan(interval_secs: int) -> tuple[int, str]:
@@ -115,11 +119,25 @@ class PolygonSource(RestSource[PolygonOptions]):
             f"{int(start.timestamp() * 1000)}/{int(to.timestamp() * 1000)}"
         )
         params = {"adjusted": "true", "sort": "asc", "limit": str(MAX_BASE_AGGREGATES)}
-        body = await self.http.get(path, params, inspect)
-        bars = closed_only(sorted(parse_aggs(body), key=lambda b: b.ts), self.clock.now(), secs)
+        bars = closed_only(await self._aggregates(path, params), self.clock.now(), secs)
         if end is not None:
             bars = [b for b in bars if b.ts <= end]
         return bars[-limit:]
+
+    async def _aggregates(self, path: str, params: dict[str, str]) -> list[Bar]:
+        """Every page of an aggregates answer, ascending: a truncated answer carries ``next_url``
+        (as the official client follows it); only its path and query are used, on our own
+        ``base_url``, so the key never travels to another host."""
+        by_ts: dict[datetime, Bar] = {}
+        for _ in range(MAX_PAGES):
+            body = await self.http.get(path, params, inspect)
+            by_ts.update((b.ts, b) for b in parse_aggs(body))
+            following = body.get("next_url") if isinstance(body, dict) else None
+            if not isinstance(following, str) or not following:
+                break
+            parts = urlsplit(following)
+            path, params = parts.path, dict(parse_qsl(parts.query))
+        return sorted(by_ts.values(), key=lambda b: b.ts)
 
     async def get_quote(self, instrument: Instrument) -> Quote:
         if instrument.asset_class is AssetClass.EQUITY:

@@ -1,7 +1,8 @@
 """Twelve Data candles (``/time_series``) and quotes (``/quote``).
 
-Errors come as ``{"code": 4xx, "message": ..., "status": "error"}``, sometimes with HTTP 200
-(e.g. ``code`` 429 "You have run out of API credits for the current minute"). We ask for
+Errors come as ``{"code": ..., "message": ..., "status": "error"}``, often with HTTP 200 (e.g.
+``code`` 429 "You have run out of API credits for the current minute"); codes 429 and >= 500 are
+retried, and what still fails carries the vendor's message. We ask for
 ``timezone=UTC`` so ``datetime`` values are UTC. ``/quote`` carries no bid/ask: quotes use the
 last price on both sides.
 """
@@ -20,6 +21,7 @@ from ffe_adapters.market_data.http import (
     pick,
 )
 from ffe_adapters.market_data.twelvedata.config import TwelveDataOptions
+from ffe_adapters.resilience import TransientError
 from ffe_core.domain.errors import MarketDataError, RateLimited
 from ffe_core.domain.instruments import AssetClass, Instrument
 from ffe_core.domain.intervals import interval_seconds
@@ -50,8 +52,8 @@ def inspect(status: int, body: Any) -> Exception | None:
         return RateLimited(f"twelvedata: {message}")
     if code in (401, 403):
         return MarketDataError(f"twelvedata: credentials refused ({code}): {message}")
-    if isinstance(code, int) and code >= 500:
-        return None  # let the status-based path retry it
+    if isinstance(code, int) and code >= 500:  # a server-side failure: retried like a 5xx
+        return TransientError(f"twelvedata: server error {code}: {message}")
     return MarketDataError(f"twelvedata: {message} (code {code})")
 
 

@@ -1,4 +1,7 @@
-"""OandaBroker and OandaMarketData through oandapyV20 pointed at a registered fake environment."""
+"""OandaBroker and OandaMarketData wire details through oandapyV20 pointed at a fake environment.
+
+What every broker promises (idempotent resubmission, fills, paging) is in ``tests/contract``.
+"""
 
 from __future__ import annotations
 
@@ -96,17 +99,6 @@ async def test_market_order_carries_client_id_and_brackets_and_fills(broker, moc
     assert sent["units"] == "100"  # rounded down to the whole-unit increment
     assert sent["stopLossOnFill"]["price"] == "1.09000"
     assert sent["takeProfitOnFill"]["price"] == "1.12000"
-
-
-async def test_a_known_client_id_is_returned_with_its_fill(broker, mocked) -> None:
-    mocked.get(BY_ID, json=body("order_details_filled"))
-    mocked.get(f"{ACC}/transactions/6373", json=body("transaction_fill"))
-    found = await broker.submit_order(eur())
-    assert found.status is OrderStatus.FILLED
-    assert found.venue_order_id == "6372"
-    assert posts(mocked) == []
-    (fill,) = await broker.list_fills(COID)
-    assert fill.price == Decimal("1.10012")
 
 
 @pytest.mark.parametrize(
