@@ -112,7 +112,7 @@ def weight_path(
     checkpoints: int = WEIGHT_CHECKPOINTS,
 ) -> dict[str, Any]:
     """Each provider's learned weight at evenly spaced bars, updated only by matured votes."""
-    k, n = votes.actions.shape
+    k = votes.actions.shape[0]
     asked = np.flatnonzero(votes.asked)
     if asked.size == 0 or k == 0:
         return {"bars": [], "providers": {}}
