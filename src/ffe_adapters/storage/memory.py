@@ -80,6 +80,10 @@ class _Decisions:
     async def list(self, query: DecisionQuery) -> tuple[list[Decision], str | None]:
         return page_decisions(list(self._t.decisions.values()), query)
 
+    async def list_stored(self, query: DecisionQuery) -> tuple[list[dict[str, Any]], str | None]:
+        page, cursor = await self.list(query)
+        return [d.model_dump(mode="json") for d in page], cursor
+
 
 class _Orders:
     def __init__(self, t: _Tables, table: str = "orders") -> None:

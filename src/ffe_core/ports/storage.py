@@ -41,6 +41,11 @@ class DecisionRepository(Protocol):
         """A page of decisions and the cursor of the next page (None at the end)."""
         ...
 
+    async def list_stored(self, query: DecisionQuery) -> tuple[list[dict[str, Any]], str | None]:
+        """The same page as :meth:`list`, each decision as the JSON document ``add`` stored
+        (``Decision.model_dump(mode="json")``), not validated again: for read endpoints."""
+        ...
+
 
 class OrderRepository(Protocol):
     async def add(self, order: Order) -> None:

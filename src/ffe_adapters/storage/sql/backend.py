@@ -99,10 +99,11 @@ def create_engine_for(settings: StorageSettings, *, pooled: bool = True) -> Asyn
         url = make_url(settings.url)
     except Exception:
         raise ConfigError(f"storage.url: not a database URL: {settings.url!r}") from None
-    kwargs: dict[str, Any] = {"echo": settings.echo, "pool_pre_ping": True}
+    backend = url.get_backend_name()
+    # a server connection can drop while pooled, a SQLite file cannot: no ping round trip there
+    kwargs: dict[str, Any] = {"echo": settings.echo, "pool_pre_ping": backend != "sqlite"}
     if not pooled:
         kwargs = {"echo": settings.echo, "poolclass": NullPool}
-    backend = url.get_backend_name()
     if backend == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
