@@ -55,7 +55,7 @@ async def test_a_single_cycle_still_observes_first(tmp_path: Path) -> None:
             return await observe()
 
         agent.broker.process_market = counting
-        await agent.acquire()
+        agent.progress.run = await agent.acquire()  # as the control plane does before a loop
         cycle = await agent.cycle("BTC-USD")
         assert observed == 1
         assert cycle.decision_id is not None
