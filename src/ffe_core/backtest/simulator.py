@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
+from ffe_core.kernels import kernel
 
 from ffe_core.backtest.data import Bars
 from ffe_core.backtest.fills import (
@@ -112,7 +112,7 @@ class RunResult:
     config: FillConfig
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _kernel(
     o: FloatArray,
     h: FloatArray,
