@@ -113,9 +113,7 @@ async def main() -> None:
         timers = Timers()
         storage = container.storage()
         factory = storage.uow_factory
-        container.uow_factory.override(
-            providers.Object(lambda: TimedUnitOfWork(factory(), timers))
-        )
+        container.uow_factory.override(providers.Object(lambda: TimedUnitOfWork(factory(), timers)))
         await startup(container)
         try:
             symbols = settings.agent.instruments
@@ -142,8 +140,10 @@ async def main() -> None:
     print(f"  cycle mean                {wall / done * 1000:7.2f} ms")
     for phase in ("observe", "decide", "storage"):
         seconds = timers.seconds[phase]
-        print(f"  {phase:10} {seconds:7.2f} s  {seconds / done * 1000:7.2f} ms/cycle  "
-              f"{seconds / wall:6.1%} of the run")
+        print(
+            f"  {phase:10} {seconds:7.2f} s  {seconds / done * 1000:7.2f} ms/cycle  "
+            f"{seconds / wall:6.1%} of the run"
+        )
     verdict = "ok" if share <= STORAGE_SHARE_TARGET else "MISS"
     print(f"  storage share {share:.1%} (target <= {STORAGE_SHARE_TARGET:.0%}) {verdict}")
     verdict = "ok" if per_minute >= DECISIONS_PER_MINUTE_TARGET else "MISS"

@@ -72,7 +72,9 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FFE_", "SENTRY"))}
     env.pop("FINANCE_FEEDBACK_API_KEY", None)
     ffe = [sys.executable, "-m", "ffe_entrypoints.cli.main"]
-    typer_s = median([run_once([sys.executable, "-c", "import typer"], env) for _ in range(args.runs)])
+    typer_s = median(
+        [run_once([sys.executable, "-c", "import typer"], env) for _ in range(args.runs)]
+    )
     help_s = median([run_once([*ffe, "--help"], env) for _ in range(args.runs)])
     with tempfile.TemporaryDirectory(prefix="ffe-bench-cold-") as tmp:
         directory = Path(tmp)
@@ -85,7 +87,9 @@ def main() -> None:
         for _ in range(args.runs):
             port = free_port()
             bare.append(
-                first_200([sys.executable, "-c", BARE_APP, str(port)], port, "/ping", env, directory)
+                first_200(
+                    [sys.executable, "-c", BARE_APP, str(port)], port, "/ping", env, directory
+                )
             )
             port = free_port()
             argv = [*ffe, "serve", "--host", "127.0.0.1", "--port", str(port), "--no-agent"]

@@ -28,8 +28,7 @@ from ffe_core.domain.decisions import Action, Decision, ProviderVote
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "database": "test"}
 TARGET = 2.0
 INSERT_DECISION = (
-    "INSERT INTO decisions (id, instrument, action, confidence, created_at, payload) "
-    "VALUES ({})"
+    "INSERT INTO decisions (id, instrument, action, confidence, created_at, payload) VALUES ({})"
 )
 INSERT_VOTE = (
     "INSERT INTO votes (decision_id, provider, action, confidence, abstained, latency_ms, "
@@ -113,7 +112,13 @@ async def postgres_raw(schema: str, n: int) -> list[float]:
         payload = json.dumps(d.model_dump(mode="json"))
         async with conn.transaction():
             await conn.execute(
-                decision_sql, d.id, d.instrument, d.action.value, d.confidence, d.created_at, payload
+                decision_sql,
+                d.id,
+                d.instrument,
+                d.action.value,
+                d.confidence,
+                d.created_at,
+                payload,
             )
             await conn.executemany(vote_sql, vote_rows(d))
 

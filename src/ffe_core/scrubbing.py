@@ -26,8 +26,10 @@ MIN_SECRET_LENGTH = 4
 
 TELEGRAM_TOKEN = re.compile(r"\b\d{6,12}:[A-Za-z0-9_-]{30,}\b")
 """A Telegram bot token's shape, masked even when the token was never configured here."""
-_TOKEN_ANYWHERE = re.compile(r"\d{6,12}:[A-Za-z0-9_-]{30,}")
-_URL_WITH_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^:/?#@\s]*:[^@/?#\s]+@")
+# Looser shapes of the two patterns for a whole-document check; each starts with a literal, so
+# searching a large document is a fast scan (a leading character class would be quadratic).
+_TOKEN_TAIL = re.compile(r":[A-Za-z0-9_-]{30}")
+_URL_WITH_PASSWORD = re.compile(r"://[^:/?#@\s]*:[^@/?#\s]+@")
 _JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')
 """What a JSON encoder escapes inside a string (msgspec escapes nothing else)."""
 
@@ -63,7 +65,12 @@ class SecretScrubber:
         secrets = self._secrets
         if any(_JSON_ESCAPED.search(s) or s in document for s in secrets):
             return True
-        return bool(_TOKEN_ANYWHERE.search(document) or _URL_WITH_PASSWORD.search(document))
+        if _URL_WITH_PASSWORD.search(document):
+            return True
+        return any(
+            m.start() > 0 and document[m.start() - 1].isdigit()
+            for m in _TOKEN_TAIL.finditer(document)
+        )
 
     def __call__(self, text: str) -> str:
         for secret in self._secrets:

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from ffe_core.kernels import kernel
 
 from ffe_core import indicators as ind
+from ffe_core.kernels import kernel
 
 FloatArray = npt.NDArray[np.float64]
 

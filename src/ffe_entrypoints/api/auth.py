@@ -25,7 +25,9 @@ def api_key_guards(expected: str | None) -> list[Guard]:
         return []
     expected_bytes = expected.encode()
 
-    async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    async def guard(
+        connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+    ) -> None:
         if handler.opt.get(PUBLIC_OPT):
             return
         given = connection.headers.get(API_KEY_HEADER, "")

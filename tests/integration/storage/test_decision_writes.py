@@ -90,9 +90,7 @@ async def test_a_duplicate_decision_is_refused_and_the_transaction_goes_on(stora
 
 
 @pytest.mark.parametrize("backend", [*SQL_BACKENDS, "memory"])
-async def test_stored_pages_are_the_validated_pages_as_json(
-    backend: str, tmp_path: Path
-) -> None:
+async def test_stored_pages_are_the_validated_pages_as_json(backend: str, tmp_path: Path) -> None:
     made = [decision(i, action=Action.BUY if i % 2 else Action.SELL) for i in range(7)]
 
     async def check(uow_factory: Any) -> None:

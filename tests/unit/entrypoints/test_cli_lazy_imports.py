@@ -68,4 +68,4 @@ def test_the_probe_sees_a_command_that_does_load_the_stack() -> None:
 
 
 def test_the_spelled_out_approval_statuses_are_the_enums() -> None:
-    assert APPROVAL_STATUSES == tuple(ApprovalStatus)
+    assert tuple(ApprovalStatus) == APPROVAL_STATUSES

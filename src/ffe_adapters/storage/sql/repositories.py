@@ -37,7 +37,7 @@ from ffe_core.domain.orders import Fill, Order, OrderStatus
 from ffe_core.domain.outcomes import DecisionOutcome
 from ffe_core.domain.performance import ProviderStats
 from ffe_core.domain.portfolio import Portfolio, Position, TradingMode
-from ffe_core.ports.storage import DecisionQuery
+from ffe_core.ports.storage import DecisionQuery, StoredDecisions
 
 
 def _json(model: Any) -> dict[str, Any]:
@@ -78,7 +78,7 @@ class SqlDecisions:
         """Two statements: the decision (refused by its primary key, not by a look-up first)
         and its votes in one executemany."""
         inserted = await self._s.execute(
-            _insert_new(self._s, DecisionRow.__table__).values(
+            _insert_new(self._s, cast(Table, DecisionRow.__table__)).values(
                 id=decision.id,
                 instrument=decision.instrument,
                 action=decision.action.value,
@@ -91,7 +91,7 @@ class SqlDecisions:
             raise ConflictError(f"decision {decision.id} exists")
         if decision.votes:
             await self._s.execute(
-                insert(VoteRow.__table__),
+                insert(cast(Table, VoteRow.__table__)),
                 [
                     {
                         "decision_id": decision.id,
@@ -114,7 +114,7 @@ class SqlDecisions:
         stored, cursor = await self.list_stored(query)
         return [Decision.model_validate(d) for d in stored], cursor
 
-    async def list_stored(self, query: DecisionQuery) -> tuple[list[dict[str, Any]], str | None]:
+    async def list_stored(self, query: DecisionQuery) -> tuple[StoredDecisions, str | None]:
         t = DecisionRow.__table__.c
         stmt = select(t.payload, t.created_at, t.id)
         if query.instrument is not None:
