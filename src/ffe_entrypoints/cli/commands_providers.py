@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from ffe_core.domain.performance import ProviderStats
-from ffe_core.services.learning import LearningService
 from ffe_entrypoints.cli.runtime import with_container
-from ffe_entrypoints.container import Container
+
+if TYPE_CHECKING:
+    from ffe_core.domain.performance import ProviderStats
+    from ffe_entrypoints.container import Container
 
 console = Console()
 
@@ -63,6 +64,8 @@ def register(app: typer.Typer) -> None:
         """Per-provider hit rate, calibration (Brier), P&L attribution and current weight."""
 
         async def work(c: Container) -> list[ProviderStats]:
+            from ffe_core.services.learning import LearningService
+
             return await LearningService(c.uow_factory()).stats()
 
         rows = with_container(ctx, work)
