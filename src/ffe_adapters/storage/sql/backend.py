@@ -102,10 +102,10 @@ def create_engine_for(settings: StorageSettings, *, pooled: bool = True) -> Asyn
     backend = url.get_backend_name()
     kwargs: dict[str, Any] = {"echo": settings.echo, "pool_pre_ping": True}
     if backend == "sqlite":
-        # A server connection can drop while pooled, a SQLite file cannot: no ping. And no
-        # ROLLBACK on every return to the pool: the unit of work ends its own transaction
-        # (commit, or rollback on leaving) and a Connection rolls back its own on close.
-        kwargs.update(pool_pre_ping=False, pool_reset_on_return=None)
+        # A server connection can drop while pooled, a SQLite file cannot: no ping. The reset
+        # on return stays: a connection handed back inside a transaction (a cancelled task)
+        # would otherwise keep SQLite's one write lock for every later user of the pool.
+        kwargs.update(pool_pre_ping=False)
     if not pooled:
         kwargs = {"echo": settings.echo, "poolclass": NullPool}
     if backend == "sqlite":
