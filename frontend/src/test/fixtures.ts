@@ -10,7 +10,7 @@ import type {
   Position,
   ProvidersResponse,
   Strategy,
-} from '../api/types';
+} from '../api/models';
 
 export const health: Health = {
   status: 'ok',
@@ -77,6 +77,8 @@ export const decision: Decision = {
       action: 'BUY',
       confidence: 0.8,
       reasoning: 'SMA20 above SMA50',
+      stop_loss: null,
+      take_profit: null,
       abstained: false,
       abstain_reason: null,
       latency_ms: 3.2,
@@ -90,6 +92,8 @@ export const decision: Decision = {
       action: 'HOLD',
       confidence: 0,
       reasoning: '',
+      stop_loss: null,
+      take_profit: null,
       abstained: true,
       abstain_reason: 'circuit open',
       latency_ms: 0,
@@ -102,7 +106,7 @@ export const decision: Decision = {
   aggregation: 'weighted_vote',
   timings_ms: { total: 12 },
   created_at: '2026-01-01T03:00:00Z',
-  risk: { approved: true, reason: 'within limits', size: '0.05' },
+  risk: { approved: true, reason: 'within limits', size: '0.05', notional: '2250', checks: {} },
 };
 
 export const agentStopped: AgentStatus = {
@@ -115,7 +119,7 @@ export const agentStopped: AgentStatus = {
   current_instrument: null,
   instruments: ['BTC-USD', 'ETH-USD'],
   interval_seconds: 60,
-  kill_switch: { tripped: false, reason: null, at: null },
+  kill_switch: { tripped: false, reason: null, at: null, tripped_by: null, reset_by: null, reset_at: null },
   last_error: null,
 };
 
@@ -140,17 +144,19 @@ export const approval: Approval = {
   expires_at: '2026-01-01T03:15:00Z',
   decided_by: null,
   decided_at: null,
+  channel_ref: null,
   action: 'BUY',
   size: '0.05',
   reference_price: '45000',
   notional: '2250.00',
   reason: null,
+  size_now: '0.05',
 };
 
 export const providers: ProvidersResponse = {
   items: [
     { provider: 'trend', weight: 0.6, votes: 40, scored: 30, hit_rate: 0.6, brier: 0.21, pnl: 120.5, last_reason: 'SMA cross', enabled: true, circuit: null },
-    { provider: 'llm', weight: 0.4, votes: 40, scored: 28, hit_rate: 0.5, brier: 0.26, pnl: -10, last_reason: 'abstained', circuit: { state: 'open', failures: 5, last_error: 'timeout' } },
+    { provider: 'llm', weight: 0.4, votes: 40, scored: 28, hit_rate: 0.5, brier: 0.26, pnl: -10, last_reason: 'abstained', enabled: true, circuit: { state: 'open', failures: 5, last_error: 'timeout' } },
   ],
   weight_history: [
     { ts: '2026-01-01T00:00:00Z', weights: { trend: 0.5, llm: 0.5 } },

@@ -6,7 +6,7 @@ import {
   useApproveApproval,
   useRejectApproval,
 } from '../../api/approvals';
-import type { Approval, ApprovalStatus } from '../../api/types';
+import type { Approval, ApprovalStatus } from '../../api/models';
 import { formatDateTime, formatMoney, formatNumber } from '../../lib/format';
 import { Panel } from '../common/Panel';
 import { Pill, type Tone } from '../common/Pill';

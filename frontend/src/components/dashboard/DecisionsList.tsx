@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { errorMessage } from '../../api/client';
 import { useCreateDecision, useDecisions } from '../../api/decisions';
 import { useInstruments } from '../../api/backtests';
-import type { Decision } from '../../api/types';
+import type { Decision } from '../../api/models';
 import { formatDateTime, formatMoney, formatPct } from '../../lib/format';
 import { useSettingsStore } from '../../stores/settings';
 import { Panel } from '../common/Panel';

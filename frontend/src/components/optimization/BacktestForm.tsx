@@ -1,7 +1,7 @@
 import { useMemo, useState, type FormEvent } from 'react';
 import { errorMessage } from '../../api/client';
 import { useInstruments, useStrategies, useSubmitBacktest } from '../../api/backtests';
-import type { BacktestJob, BacktestKind, BacktestRequest, ParamValue, Strategy } from '../../api/types';
+import type { BacktestJob, BacktestKind, BacktestRequest, ParamValue, Strategy } from '../../api/models';
 import { useSettingsStore } from '../../stores/settings';
 import { ErrorState, LoadingState } from '../common/States';
 

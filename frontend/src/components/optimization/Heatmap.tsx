@@ -1,4 +1,4 @@
-import type { Heatmap as HeatmapData } from '../../api/types';
+import type { Heatmap as HeatmapData } from '../../api/models';
 import { formatStat } from '../../lib/format';
 
 /** Colour for value t in [0,1]: red → amber → green. */

@@ -1,7 +1,7 @@
 import { useMemo } from 'react';
 import { isJobActive, useBacktestJob, useCancelBacktest } from '../../api/backtests';
 import { errorMessage } from '../../api/client';
-import type { BacktestJob, BacktestResult as Result } from '../../api/types';
+import type { BacktestJob, BacktestResult as Result } from '../../api/models';
 import { formatDateTime, formatNumber, formatPct, formatStat, signClass, toNumber } from '../../lib/format';
 import { DrawdownChart } from '../common/DrawdownChart';
 import { EquityChart } from '../common/EquityChart';
