@@ -282,6 +282,10 @@ async def test_providers_list_enabled_providers_with_default_weights(client: Cli
 async def test_instruments_and_strategies(client: Client) -> None:
     instruments = (await client.get("/api/v1/instruments")).json()["items"]
     assert {"BTC-USD", "ETH-USD"} <= {i["symbol"] for i in instruments}
+    by_symbol = {i["symbol"]: i for i in instruments}
+    # the dashboard shows prices to the instrument's increment (EUR-USD to 5 decimals)
+    assert by_symbol["EUR-USD"]["price_increment"] == "0.00001"
+    assert by_symbol["BTC-USD"]["size_increment"] == "1E-8"
     strategies = (await client.get("/api/v1/strategies")).json()["items"]
     sma = next(s for s in strategies if s["name"] == "sma_cross")
     assert sma["params"]

@@ -631,6 +631,10 @@ export interface components {
             asset_class: string;
             base: string;
             quote: string;
+            /** @description Smallest price step: how many decimals to show */
+            price_increment: string;
+            /** @description Smallest quantity step */
+            size_increment: string;
         };
         /** JobList */
         JobList: {
