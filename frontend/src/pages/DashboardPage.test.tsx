@@ -41,7 +41,7 @@ describe('Dashboard page', () => {
     const user = userEvent.setup();
     renderApp('/');
     const select = await screen.findByLabelText('Instrument');
-    await waitFor(() => expect(within(select).getAllByRole('option')).toHaveLength(3));
+    await waitFor(() => expect(within(select).getAllByRole('option')).toHaveLength(4));
     await user.selectOptions(select, 'ETH-USD');
     await user.click(screen.getByRole('button', { name: 'Request decision' }));
     await waitFor(() => expect(body).toEqual({ instrument: 'ETH-USD' }));

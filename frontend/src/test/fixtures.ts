@@ -174,8 +174,9 @@ export const strategies: Strategy[] = [
 ];
 
 export const instruments: Instrument[] = [
-  { symbol: 'BTC-USD', asset_class: 'crypto', base: 'BTC', quote: 'USD' },
-  { symbol: 'ETH-USD', asset_class: 'crypto', base: 'ETH', quote: 'USD' },
+  { symbol: 'BTC-USD', asset_class: 'crypto', base: 'BTC', quote: 'USD', price_increment: '0.01', size_increment: '1E-8' },
+  { symbol: 'ETH-USD', asset_class: 'crypto', base: 'ETH', quote: 'USD', price_increment: '0.01', size_increment: '1E-8' },
+  { symbol: 'EUR-USD', asset_class: 'fx', base: 'EUR', quote: 'USD', price_increment: '0.00001', size_increment: '1' },
 ];
 
 export const jobQueued: BacktestJob = {
