@@ -234,7 +234,7 @@ export const jobDone: BacktestJob = {
     trades: [
       { entry_time: '2025-01-01T00:00:00Z', exit_time: '2025-01-02T00:00:00Z', size: 1, entry_price: 100, exit_price: 105, pnl: 5, return_pct: 5 },
     ],
-    heatmap: { x_param: 'fast', y_param: 'slow', x: [5, 10], y: [20, 30], z: [[0.1, 0.2], [0.15, null]] },
+    heatmap: { x_param: 'fast', y_param: 'slow', metric: 'Sharpe Ratio', x: [5, 10], y: [20, 30], z: [[-0.1, 0.2], [0.15, null]] },
     best_params: { fast: 10, slow: 20 },
   },
 };

@@ -40,6 +40,13 @@ interface FormState {
   bars: string;
 }
 
+/** The submit button says what will run. */
+export const RUN_LABEL: Record<BacktestKind, string> = {
+  backtest: 'Run backtest',
+  optimize: 'Run optimization',
+  walk_forward: 'Run walk-forward',
+};
+
 export function buildRequest(form: FormState, strategy: Strategy | undefined): { request?: BacktestRequest; error?: string } {
   if (!form.instrument) return { error: 'Choose an instrument.' };
   if (!strategy) return { error: 'Choose a strategy.' };
@@ -205,7 +212,7 @@ export function BacktestForm({ onSubmitted }: { onSubmitted: (job: BacktestJob) 
         </p>
       )}
       <button type="submit" className="btn btn-primary" disabled={submit.isPending} aria-busy={submit.isPending}>
-        Run backtest
+        {RUN_LABEL[form.kind]}
       </button>
     </form>
   );
