@@ -348,7 +348,7 @@ def fake_dist(directory: Path) -> Path:
 async def test_dashboard_is_served_with_spa_fallback(tmp_path: Path) -> None:
     settings = api_settings(tmp_path, api={"frontend_dist": str(fake_dist(tmp_path))})
     async with serving(settings) as (client, _):
-        for path in ("/", "/agent-control", "/analytics", "/optimization"):
+        for path in ("/", "/agent-control", "/analytics", "/optimization", "/decisions/d-1"):
             response = await client.get(path)
             assert response.status_code == 200, path
             assert "ffe-test-dashboard" in response.text, path
