@@ -515,7 +515,8 @@ def test_dead_api_shows_the_banner(new_page: Pages, server: Server) -> None:
     """Last: stops the module's server."""
     from playwright.sync_api import expect
 
-    page = new_page(allow=("net::ERR_CONNECTION_REFUSED",))
+    # requests in flight when the server stops are reset; later ones are refused
+    page = new_page(allow=("net::ERR_CONNECTION_REFUSED", "net::ERR_CONNECTION_RESET"))
     page.goto("/")
     expect(page.get_by_test_id("portfolio-summary")).to_be_visible()
     expect(page.get_by_test_id("api-down-banner")).to_have_count(0)
