@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   decimalsOf,
   drawdownFromEquity,
+  formatAgo,
   formatAxisMoney,
   formatCountdown,
   formatDuration,
@@ -74,5 +75,14 @@ describe('desk formats', () => {
   it('reads backtest durations as days and hours', () => {
     expect(formatStatByName('Max. Drawdown Duration', 1447200)).toBe('16d 18h 0m');
     expect(formatStatByName('Sharpe Ratio', 1.23456)).toBe('1.2346');
+  });
+
+  it('says how long ago the last cycle was', () => {
+    const now = Date.parse('2026-01-01T03:00:00Z');
+    expect(formatAgo(null, now)).toBe('never');
+    expect(formatAgo('2026-01-01T03:00:00Z', now)).toBe('just now');
+    expect(formatAgo('2026-01-01T02:59:48Z', now)).toBe('12s ago');
+    expect(formatAgo('2026-01-01T02:56:56Z', now)).toBe('3m 04s ago');
+    expect(formatAgo('2026-01-01T00:55:00Z', now)).toBe('2h 5m ago');
   });
 });

@@ -162,3 +162,16 @@ export function formatStatByName(name: string, v: unknown): string {
   if (/duration/i.test(name) && typeof v === 'number') return formatDuration(v);
   return formatStat(v);
 }
+
+/** How long ago `iso` was, from `nowMs`: "just now", "12s ago", "3m 04s ago", "2h 5m ago". */
+export function formatAgo(iso: string | null | undefined, nowMs: number): string {
+  if (!iso) return 'never';
+  const at = new Date(iso).getTime();
+  if (Number.isNaN(at)) return '—';
+  const s = Math.max(0, Math.floor((nowMs - at) / 1000));
+  if (s < 2) return 'just now';
+  if (s < 60) return `${s}s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m ago`;
+  return `${Math.floor(s / 86400)}d ago`;
+}

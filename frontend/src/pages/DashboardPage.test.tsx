@@ -77,6 +77,7 @@ describe('Dashboard page', () => {
     const strip = await screen.findByTestId('agent-strip');
     await waitFor(() => expect(strip).toHaveAttribute('data-state', 'running'));
     expect(strip).toHaveTextContent('12 cycles');
+    expect(within(strip).getByTestId('agent-strip-last-cycle')).toHaveTextContent(/^last cycle (\d+d|\d+h \d+m|\d+m \d\ds|\d+s) ago$|^last cycle just now$/);
     expect(within(strip).getByTestId('agent-strip-kill-switch')).toBeInTheDocument();
 
     const rows = await within(screen.getByTestId('open-orders-panel')).findAllByTestId('open-order-row');

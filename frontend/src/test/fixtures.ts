@@ -115,6 +115,7 @@ export const agentStopped: AgentStatus = {
   started_at: null,
   uptime_seconds: 0,
   cycles: 0,
+  last_cycle_at: null,
   current_phase: null,
   current_instrument: null,
   instruments: ['BTC-USD', 'ETH-USD'],
@@ -130,6 +131,7 @@ export const agentRunning: AgentStatus = {
   started_at: '2026-01-01T00:00:00Z',
   uptime_seconds: 3725,
   cycles: 12,
+  last_cycle_at: '2026-01-01T01:02:00Z',
   current_phase: 'deciding',
   current_instrument: 'BTC-USD',
 };

@@ -405,6 +405,9 @@ def test_agent_state_on_every_page(new_page: Pages, server: Server, path: str) -
     expect(strip).to_have_attribute("data-state", state)
     expect(strip.get_by_test_id("agent-strip-state")).to_have_text(state)
     expect(strip.get_by_test_id("agent-strip-cycles")).to_contain_text("cycle")
+    expect(strip.get_by_test_id("agent-strip-last-cycle")).to_have_text(
+        re.compile(r"^last cycle (never|just now|.+ ago)$")
+    )
 
 
 def test_the_desk_on_the_main_page(new_page: Pages, server: Server) -> None:

@@ -443,6 +443,7 @@ export interface components {
             uptime_seconds: number;
             /** @default 0 */
             cycles: number;
+            last_cycle_at: string | null;
             current_phase: string | null;
             current_instrument: string | null;
             /** @default [] */

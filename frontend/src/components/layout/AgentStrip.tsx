@@ -1,6 +1,8 @@
 import { Link } from 'react-router';
 import { useAgentStatus } from '../../api/agent';
 import type { AgentState } from '../../api/models';
+import { formatAgo } from '../../lib/format';
+import { useNow } from '../../lib/useNow';
 import { Pill, type Tone } from '../common/Pill';
 
 const TONE: Record<AgentState, Tone> = { running: 'good', paused: 'warn', stopped: 'neutral' };
@@ -8,6 +10,7 @@ const TONE: Record<AgentState, Tone> = { running: 'good', paused: 'warn', stoppe
 /** The agent's state on every page: running / paused / stopped, cycles, what it is doing, kill switch. */
 export function AgentStrip() {
   const status = useAgentStatus();
+  const now = useNow();
   const s = status.data;
   if (!s) {
     return (
@@ -23,6 +26,9 @@ export function AgentStrip() {
       <Pill tone={TONE[s.state] ?? 'neutral'} testId="agent-strip-state">{s.state}</Pill>
       <span data-testid="agent-strip-cycles">
         {s.cycles} cycle{s.cycles === 1 ? '' : 's'} · every {s.interval_seconds}s
+      </span>
+      <span data-testid="agent-strip-last-cycle" title={s.last_cycle_at ?? undefined}>
+        last cycle {formatAgo(s.last_cycle_at, now)}
       </span>
       {doing && <span className="muted">now: {doing}</span>}
       {s.kill_switch.tripped && (
