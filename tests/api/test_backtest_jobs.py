@@ -127,6 +127,7 @@ async def test_a_job_result_arrives(client: Client) -> None:
     result = job["result"]
     assert set(result) >= {"stats", "equity", "drawdown", "trades", "heatmap", "best_params"}
     assert result["heatmap"]["x"] == [5, 10] and result["heatmap"]["y"] == [20, 30]
+    assert result["heatmap"]["metric"] == "Sharpe Ratio"  # the dashboard names what it colours
 
 
 async def test_a_full_queue_is_429_naming_the_limit(client: Client) -> None:

@@ -77,6 +77,7 @@ class AgentProgress:
     state: AgentState = AgentState.STOPPED
     run: AgentRun | None = None
     cycles: int = 0
+    last_cycle_at: datetime | None = None
     started_monotonic: float = 0.0
     phase: CyclePhase | None = None
     instrument: str | None = None
@@ -480,6 +481,7 @@ class TradingAgent:
             )
         finally:
             self.progress.cycles += 1
+            self.progress.last_cycle_at = self.clock.now()
             self.metrics.agent_cycle(time.perf_counter() - started, self.uptime())
         return cycle
 

@@ -41,6 +41,7 @@ from ffe_entrypoints.api.ratelimit import (
 )
 from ffe_entrypoints.api.sentry import init_sentry
 from ffe_entrypoints.api.static import dashboard_routes, find_dist
+from ffe_entrypoints.api.swagger import swagger_assets_router, swagger_plugin
 from ffe_entrypoints.api.telegram import TelegramController
 from ffe_entrypoints.container import Container, shutdown, startup
 from ffe_entrypoints.services.health import HealthService
@@ -147,6 +148,7 @@ def create_app(container: Container, *, start_agent: bool | None = None) -> Lite
     return Litestar(
         route_handlers=[
             *PUBLIC_CONTROLLERS,
+            swagger_assets_router(),
             Router(
                 path="/",
                 route_handlers=PROTECTED_CONTROLLERS,
@@ -176,6 +178,7 @@ def create_app(container: Container, *, start_agent: bool | None = None) -> Lite
             openapi_router=Router(
                 path="/schema", route_handlers=[], guards=guards, include_in_schema=False
             ),
+            render_plugins=[swagger_plugin()],
             components=Components(
                 security_schemes={
                     API_KEY_SCHEME: SecurityScheme(
