@@ -1,5 +1,6 @@
 """Making a decision end to end: context from market data and the account, the ensemble,
-the risk manager's verdict, then persistence (before the decision is returned)."""
+the risk manager's verdict, then persistence (before the decision is returned) and, with a
+flight recorder, the record that reproduces and explains it."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from ffe_core.scrubbing import Scrub, scrub_decision
 from ffe_core.services.bar_quality import bar_age_seconds, is_stale
 from ffe_core.services.context import build_context
 from ffe_core.services.ensemble import Ensemble
+from ffe_core.services.flight import FlightRecorder
 
 RiskCheck = Callable[[Decision, DecisionContext], Awaitable[Decision]]
 """Annotates a decision with the risk manager's verdict (see ``ffe_core.services.risk``)."""
@@ -38,6 +40,7 @@ class DecisionService:
         memory_size: int = 5,
         memory_source: Callable[[str, int], Awaitable[list[PastDecision]]] | None = None,
         scrub: Scrub | None = None,
+        recorder: FlightRecorder | None = None,
     ) -> None:
         self.settings = settings
         self.ensemble = ensemble
@@ -49,6 +52,7 @@ class DecisionService:
         self.memory_size = memory_size
         self.memory_source = memory_source
         self.scrub = scrub
+        self.recorder = recorder
 
     def instrument(self, symbol: str) -> Instrument:
         found = self.settings.instrument(symbol)
@@ -124,7 +128,9 @@ class DecisionService:
         instrument = self.instrument(symbol)
         only = self.check_providers(providers)
         context = await self.context_for(instrument)
-        decision = await self.ensemble.decide(context, only)
+        recording = persist and self.recorder is not None
+        deliberation = await self.ensemble.deliberate(context, only, plan=recording)
+        decision = deliberation.decision
         if self.risk is not None:
             decision = await self.risk(decision, context)
         if self.scrub is not None:
@@ -133,4 +139,6 @@ class DecisionService:
             async with self.uow_factory() as uow:
                 await uow.decisions.add(decision)
                 await uow.commit()
+            if self.recorder is not None:  # its own transaction, after the decision's
+                await self.recorder.record(decision, context, deliberation)
         return decision
