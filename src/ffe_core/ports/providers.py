@@ -72,6 +72,7 @@ class DescribedProvider(Protocol):
     def call_plan(self, context: DecisionContext) -> CallPlan: ...
 
 
+@runtime_checkable
 class WeightSource(Protocol):
     """Current ensemble weight per provider (the learning service implements it)."""
 

@@ -37,7 +37,7 @@ def spend_table(report: SpendReport) -> Table:
 
     def row(line: SpendLine) -> None:
         table.add_row(
-            "all providers" if line.scope == "*" else line.scope,
+            "total" if line.scope == "*" else line.scope,
             _usd(line.spent_today_usd),
             _usd(line.daily_budget_usd),
             _usd(line.spent_month_usd),
