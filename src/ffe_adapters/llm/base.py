@@ -20,6 +20,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
 
 from ffe_adapters.llm.config import LlmOptions
@@ -38,7 +39,7 @@ from ffe_core.domain.flight import ProviderSpec
 from ffe_core.ports.clock import Clock, SystemClock
 from ffe_core.ports.market_data import Cache
 from ffe_core.ports.metrics import Metrics, NullMetrics
-from ffe_core.ports.providers import CallPlan
+from ffe_core.ports.providers import CallEstimate, CallPlan
 from ffe_core.prompts import (
     PROMPT_VERSION,
     AnswerRejected,
@@ -57,6 +58,11 @@ log = logging.getLogger(__name__)
 
 FEEDBACK_RETRIES = 1
 """Rejected output is retried once with the problem fed back, then the provider abstains."""
+
+CHARS_PER_TOKEN = 4
+"""Rough prompt size in tokens for cost estimates (English text and numbers run ~4 chars/token)."""
+ESTIMATED_ANSWER_TOKENS = 256
+"""Expected answer length for cost estimates (``max_tokens`` when lower): a short JSON verdict."""
 
 
 @dataclass(frozen=True)
@@ -208,19 +214,40 @@ class LlmProvider:
         )
         return CallPlan(spec, f"{prompt.system}\n\n{prompt.user}")
 
+    def knowledge_cutoff(self) -> date | None:
+        """The configured (or default) training cut-off of this provider's model."""
+        return self.options.knowledge_cutoff()
+
+    def estimate_call(self, context: DecisionContext) -> CallEstimate:
+        """Tokens and dollars one uncached call on ``context`` is expected to use."""
+        prompt = render_prompt(context, max_bars=self.options.max_bars)
+        tokens_in = (len(prompt.system) + len(prompt.user)) // CHARS_PER_TOKEN + 1
+        tokens_out = min(self.options.max_tokens, ESTIMATED_ANSWER_TOKENS)
+        return CallEstimate(tokens_in, tokens_out, self.options.cost_usd(tokens_in, tokens_out))
+
+    async def cached_vote(self, context: DecisionContext) -> ProviderVote | None:
+        """The vote the cache holds for this context's prompt, or None (no call is made)."""
+        started = time.perf_counter()
+        prompt = render_prompt(context, max_bars=self.options.max_bars)
+        return await self._from_cache(prompt_hash(prompt), started)
+
+    async def _from_cache(self, digest: str, started: float) -> ProviderVote | None:
+        if self._votes is None:
+            return None
+        cached = await self._votes.get(self.name, self.model, digest)
+        if cached is None:
+            return None
+        free = cached.model_copy(update={"tokens_in": 0, "tokens_out": 0, "cost_usd": 0.0})
+        return self._finish(free, "cached", started)
+
     async def vote(self, context: DecisionContext) -> ProviderVote:
         started = time.perf_counter()
         prompt = render_prompt(context, max_bars=self.options.max_bars)
         digest = prompt_hash(prompt)
         self._check_lookahead(context)
-        if self._votes is not None:
-            cached = await self._votes.get(self.name, self.model, digest)
-            if cached is not None:
-                return self._finish(
-                    cached.model_copy(update={"tokens_in": 0, "tokens_out": 0, "cost_usd": 0.0}),
-                    "cached",
-                    started,
-                )
+        cached = await self._from_cache(digest, started)
+        if cached is not None:
+            return cached
         if not self.circuit.allow():
             reason = f"circuit open after repeated failures: {self.circuit.last_error}"
             return self._finish(self._abstain(reason), "circuit_open", started)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
@@ -70,6 +71,34 @@ class DescribedProvider(Protocol):
     """
 
     def call_plan(self, context: DecisionContext) -> CallPlan: ...
+
+
+class CallEstimate(NamedTuple):
+    """What one uncached call of a paid provider is expected to use and cost."""
+
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float
+
+
+@runtime_checkable
+class LanguageModelProvider(DecisionProvider, Protocol):
+    """A provider backed by a trained language model: it may remember the period it is asked
+    about, and each uncached call costs money.
+
+    ``knowledge_cutoff`` is the last date its training data may cover (None: unknown);
+    ``cached_vote`` answers from the vote cache only (None on a miss, never a paid call);
+    ``estimate_call`` prices one uncached call on ``context`` from the token price table.
+    """
+
+    @property
+    def model(self) -> str: ...
+
+    def knowledge_cutoff(self) -> date | None: ...
+
+    async def cached_vote(self, context: DecisionContext) -> ProviderVote | None: ...
+
+    def estimate_call(self, context: DecisionContext) -> CallEstimate: ...
 
 
 @runtime_checkable
