@@ -25,7 +25,7 @@ from ffe_core.domain.orders import Fill, Order, OrderStatus
 from ffe_core.domain.outcomes import DecisionOutcome
 from ffe_core.domain.performance import ProviderStats
 from ffe_core.domain.portfolio import Portfolio
-from ffe_core.ports.storage import DecisionQuery
+from ffe_core.ports.storage import DecisionQuery, StoredDecisions
 
 
 @dataclass
@@ -85,6 +85,10 @@ class _Decisions:
 
     async def list(self, query: DecisionQuery) -> tuple[list[Decision], str | None]:
         return page_decisions(list(self._t.decisions.values()), query)
+
+    async def list_stored(self, query: DecisionQuery) -> tuple[StoredDecisions, str | None]:
+        page, cursor = await self.list(query)
+        return [d.model_dump(mode="json") for d in page], cursor
 
 
 class _Orders:

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
 
 from ffe_core.backtest.data import Bars
 from ffe_core.backtest.fills import (
@@ -33,6 +32,7 @@ from ffe_core.backtest.fills import (
     sl_tp_exit,
     stop_fill,
 )
+from ffe_core.kernels import kernel
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -112,7 +112,7 @@ class RunResult:
     config: FillConfig
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _kernel(
     o: FloatArray,
     h: FloatArray,

@@ -15,16 +15,16 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
 
 from ffe_core import indicators as ind
+from ffe_core.kernels import kernel
 
 FloatArray = npt.NDArray[np.float64]
 Int8Array = npt.NDArray[np.int8]
 Strategy = Callable[..., Int8Array]
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _latch(up: npt.NDArray[np.bool_], down: npt.NDArray[np.bool_], short: bool) -> Int8Array:
     # Hold the side chosen by the last event: `up` -> long, `down` -> flat (or short).
     n = up.shape[0]  # pragma: no cover - compiled

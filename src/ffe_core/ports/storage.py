@@ -20,6 +20,9 @@ from ffe_core.domain.outcomes import DecisionOutcome
 from ffe_core.domain.performance import ProviderStats
 from ffe_core.domain.portfolio import Portfolio
 
+StoredDecisions = list[dict[str, Any]]
+"""Decisions as the JSON documents storage holds (``Decision.model_dump(mode="json")``)."""
+
 
 class DecisionQuery(BaseModel):
     """Filters and cursor for listing decisions (newest first)."""
@@ -41,6 +44,11 @@ class DecisionRepository(Protocol):
 
     async def list(self, query: DecisionQuery) -> tuple[list[Decision], str | None]:
         """A page of decisions and the cursor of the next page (None at the end)."""
+        ...
+
+    async def list_stored(self, query: DecisionQuery) -> tuple[StoredDecisions, str | None]:
+        """The same page as :meth:`list`, each decision as the JSON document ``add`` stored
+        (``Decision.model_dump(mode="json")``), not validated again: for read endpoints."""
         ...
 
 

@@ -19,7 +19,7 @@ from ffe_core.domain.errors import FfeError
 from ffe_entrypoints.api.agent import AgentController
 from ffe_entrypoints.api.approvals import ApprovalController
 from ffe_entrypoints.api.audit import CostController, FlightController
-from ffe_entrypoints.api.auth import API_KEY_HEADER, api_key_guard
+from ffe_entrypoints.api.auth import API_KEY_HEADER, api_key_guards
 from ffe_entrypoints.api.backtests import BacktestController
 from ffe_entrypoints.api.decisions import DecisionController
 from ffe_entrypoints.api.errors import (
@@ -149,6 +149,7 @@ def create_app(container: Container, *, start_agent: bool | None = None) -> Lite
         TrustedProxyMiddleware, trusted=networks(settings.api.trusted_proxies)
     )
     dist = find_dist(settings.api.frontend_dist)
+    guards = api_key_guards(api_key.get_secret_value() if api_key else None)
     return Litestar(
         route_handlers=[
             *PUBLIC_CONTROLLERS,
@@ -156,11 +157,11 @@ def create_app(container: Container, *, start_agent: bool | None = None) -> Lite
                 path="/",
                 route_handlers=PROTECTED_CONTROLLERS,
                 security=[{API_KEY_SCHEME: []}],
+                guards=guards,
             ),
             *(dashboard_routes(dist) if dist else []),
         ],
         dependencies={key: provide(name) for key, name in DEPENDENCIES.items()},
-        guards=[api_key_guard(api_key.get_secret_value() if api_key else None)],
         middleware=[
             proxies,
             prom.middleware,
@@ -178,7 +179,9 @@ def create_app(container: Container, *, start_agent: bool | None = None) -> Lite
         openapi_config=OpenAPIConfig(
             title="Finance Feedback Engine API",
             version=__version__,
-            path="/schema",
+            openapi_router=Router(
+                path="/schema", route_handlers=[], guards=guards, include_in_schema=False
+            ),
             components=Components(
                 security_schemes={
                     API_KEY_SCHEME: SecurityScheme(

@@ -3,18 +3,19 @@ cost ledger's spend against the budgets)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ffe_core.domain.costs import SpendLine, SpendReport
-from ffe_core.domain.flight import DecisionTrail, ReplayReport
-from ffe_core.services.flight_explain import describe_replay, explain
 from ffe_entrypoints.cli.runtime import with_container
-from ffe_entrypoints.container import Container
+
+if TYPE_CHECKING:  # imported where used: ``ffe --help`` loads no domain model or container
+    from ffe_core.domain.costs import SpendLine, SpendReport
+    from ffe_core.domain.flight import DecisionTrail, ReplayReport
+    from ffe_entrypoints.container import Container
 
 console = Console()
 
@@ -69,6 +70,8 @@ def register(app: typer.Typer) -> None:
             return await c.flight_recorder().trail(decision_id)
 
         trail = with_container(ctx, work)
+        from ffe_core.services.flight_explain import explain
+
         if as_json:
             typer.echo(trail.model_dump_json(indent=2))
             return
@@ -88,6 +91,8 @@ def register(app: typer.Typer) -> None:
             )
 
         report = with_container(ctx, work)
+        from ffe_core.services.flight_explain import describe_replay
+
         if as_json:
             typer.echo(report.model_dump_json(indent=2))
         else:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from ffe_core.config import Settings
 from ffe_core.domain.errors import ConfigError
 from ffe_entrypoints.cli.state import state
+
+if TYPE_CHECKING:
+    from ffe_core.config import Settings
 
 console = Console()
 

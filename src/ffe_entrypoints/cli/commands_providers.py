@@ -4,17 +4,18 @@ what its dollars bought (value for money over a window, from the cost ledger).""
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from ffe_core.domain.costs import ProviderValue
-from ffe_core.domain.performance import ProviderStats
-from ffe_core.services.learning import LearningService
 from ffe_entrypoints.cli.runtime import with_container
-from ffe_entrypoints.container import Container
+
+if TYPE_CHECKING:
+    from ffe_core.domain.costs import ProviderValue
+    from ffe_core.domain.performance import ProviderStats
+    from ffe_entrypoints.container import Container
 
 console = Console()
 
@@ -98,6 +99,8 @@ def register(app: typer.Typer) -> None:
         value for money: Brier improvement and attributed trade P&L per dollar spent."""
 
         async def work(c: Container) -> tuple[list[ProviderStats], list[ProviderValue]]:
+            from ffe_core.services.learning import LearningService
+
             learning = c.settings().learning
             stats = await LearningService(c.uow_factory(), learning).stats()
             return stats, await c.cost_ledger().value(learning.learning_horizon, window_days)
@@ -105,6 +108,8 @@ def register(app: typer.Typer) -> None:
         rows, values = with_container(ctx, work)
         by_name = {v.provider: v for v in values}
         if as_json:
+            from ffe_core.domain.performance import ProviderStats
+
             known = {s.provider for s in rows}
             rows += [ProviderStats(provider=v.provider) for v in values if v.provider not in known]
             records = [stats_record(s, by_name.get(s.provider)) for s in rows]
