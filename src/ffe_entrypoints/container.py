@@ -299,6 +299,7 @@ def _agent(
         after_pass=[score_outcomes, risk_state.save],
         lease=lease,
         gate=gate,
+        on_stored=decision_service.record_stored,
     )
 
 
