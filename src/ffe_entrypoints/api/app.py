@@ -18,6 +18,7 @@ from ffe_core import __version__
 from ffe_core.domain.errors import FfeError
 from ffe_entrypoints.api.agent import AgentController
 from ffe_entrypoints.api.approvals import ApprovalController
+from ffe_entrypoints.api.audit import CostController, FlightController
 from ffe_entrypoints.api.auth import API_KEY_HEADER, api_key_guards
 from ffe_entrypoints.api.backtests import BacktestController
 from ffe_entrypoints.api.decisions import DecisionController
@@ -55,6 +56,8 @@ PROTECTED_CONTROLLERS = [
     ApprovalController,
     ProviderController,
     BacktestController,
+    CostController,
+    FlightController,
 ]
 API_KEY_SCHEME = "apiKey"
 DEPENDENCIES = {
@@ -69,6 +72,9 @@ DEPENDENCIES = {
     "decision_providers": "decision_providers",
     "telegram_webhook": "telegram_webhook",
     "backtest_service": "backtest_service",
+    "cost_ledger": "cost_ledger",
+    "flight_recorder": "flight_recorder",
+    "weights": "weights",
 }
 
 
