@@ -91,8 +91,6 @@ class FollowTarget(bt.Strategy):  # type: ignore[misc]
                 o.cancel()
         for tr in self.trades:
             if (1 if tr.size > 0 else -1) != t:
-                tr.sl = None  # ffe: the decided exit comes first at the next fill
-                tr.tp = None
                 tr.close()
         if t == 0 or any((1 if tr.size > 0 else -1) == t for tr in self.trades):
             return
