@@ -145,7 +145,12 @@ def _compute(
 ) -> dict[str, Any]:
     kind, name = spec["kind"], str(spec["strategy"])
     params: dict[str, Any] = dict(spec["params"])
-    cfg = FillConfig(cash=float(spec["cash"]), commission=float(spec["commission"]), unit_step=0.0)
+    cfg = FillConfig(
+        cash=float(spec["cash"]),
+        commission=float(spec["commission"]),
+        unit_step=0.0,
+        finalize=bool(spec.get("finalize", True)),  # jobs stored before the option: True
+    )
     strategy_spec = spec_for(name)
     if kind == "backtest":
         try:
