@@ -40,6 +40,9 @@ async def api(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[C
     settings = api_settings(
         tmp_path_factory.mktemp("backtest_jobs"),
         backtests={"workers": 1, "max_queued": MAX_QUEUED, "max_work": MAX_WORK},
+        # the module's tests poll jobs for as long as a loaded machine needs: the default
+        # 600 requests a minute answered 429 to the polling (rate limits are tested elsewhere)
+        api={"rate_limit_per_minute": 1_000_000},
     )
     async with serving(settings) as (client, container):
         yield client, container
