@@ -1,8 +1,16 @@
-"""Trend, mean-reversion and breakout providers: deterministic, explained in plain words."""
+"""Trend, mean-reversion and breakout providers: deterministic, explained in plain words.
+
+They never await (:class:`~ffe_core.ports.providers.SyncDecisionProvider`). Each reads its
+indicators' last values on the context's window; in a replay (``context.series`` set) it
+computes them once for the whole series with the windowed functions, which give the same values
+bit for bit, and reads the bar's. ``signal`` decides exactly as ``vote_now`` without writing the
+reasoning or pricing the levels.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -12,7 +20,8 @@ from ffe_core import indicators as ind
 from ffe_core.backtest import windowed as win
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Action, ProviderVote
-from ffe_core.ports.providers import BatchVotes
+from ffe_core.domain.series import BarSeries
+from ffe_core.ports.providers import ABSTAINED, BatchVotes, Signal
 
 Floats = npt.NDArray[np.float64]
 
@@ -46,6 +55,10 @@ def _levels(
     )
 
 
+def _confidence(confidence: float) -> float:
+    return round(min(1.0, max(0.0, confidence)), 4)
+
+
 def _vote(
     name: str,
     ctx: DecisionContext,
@@ -60,17 +73,15 @@ def _vote(
         provider=name,
         model="rules",
         action=action,
-        confidence=round(min(1.0, max(0.0, confidence)), 4),
+        confidence=_confidence(confidence),
         reasoning=reasoning,
         stop_loss=stop,
         take_profit=target,
     )
 
 
-def _warmup(name: str, ctx: DecisionContext, needed: int) -> ProviderVote | None:
-    if len(ctx.bars) < needed:
-        return ProviderVote.abstain(name, f"needs {needed} bars of history, has {len(ctx.bars)}")
-    return None
+def _warmup(name: str, ctx: DecisionContext, needed: int) -> ProviderVote:
+    return ProviderVote.abstain(name, f"needs {needed} bars of history, has {len(ctx.bars)}")
 
 
 def _finish(
@@ -110,32 +121,73 @@ class TrendProvider:
     def __init__(self, options: TrendOptions | None = None) -> None:
         self.options = options or TrendOptions()
 
-    async def vote(self, context: DecisionContext) -> ProviderVote:
-        o = self.options
-        if (early := _warmup(self.name, context, o.slow + 1)) is not None:
-            return early
+    def _series(self, s: BarSeries) -> tuple[Floats, ...]:
+        o, h = self.options, s.history
+        return (
+            win.sma(s.close, o.fast, h),
+            win.sma(s.close, o.slow, h),
+            win.macd_hist(s.close, h),
+            win.atr(s.high, s.low, s.close, 14, h),
+            win.volatility(s.close, 20, h),
+        )
+
+    def _read(self, context: DecisionContext) -> tuple[Any, Any, Any, Any, float]:
+        """fast, slow, histogram and ATR (numpy floats) and volatility at the context's bar."""
+        o, at = self.options, context.series
+        if at is not None:
+            fast, slow, hist, atr, vol = at.series.derived(("trend", o.fast, o.slow), self._series)
+            i = at.index
+            return fast[i], slow[i], hist[i], atr[i], float(vol[i])
         close, high, low = _arrays(context)
-        fast, slow = ind.sma(close, o.fast)[-1], ind.sma(close, o.slow)[-1]
-        hist = ind.macd(close)[2][-1]
-        atr = ind.atr(high, low, close, 14)[-1]
+        return (
+            ind.sma(close, o.fast)[-1],
+            ind.sma(close, o.slow)[-1],
+            ind.macd(close)[2][-1],
+            ind.atr(high, low, close, 14)[-1],
+            float(ind.volatility(close, 20)[-1]),
+        )
+
+    def _decide(self, context: DecisionContext) -> tuple[Action, Any, tuple[Any, ...]] | None:
+        o = self.options
+        if len(context.bars) < o.slow + 1:
+            return None
+        fast, slow, hist, atr, vol = self._read(context)
         gap = (fast - slow) / slow
-        vol = max(float(ind.volatility(close, 20)[-1]), 1e-9)
-        strength = min(1.0, abs(gap) / (3 * vol))
+        strength = min(1.0, abs(gap) / (3 * max(vol, 1e-9)))
         up, down = fast > slow and hist > 0, fast < slow and hist < 0
-        if up or down:
-            action = Action.BUY if up else Action.SELL
+        action = Action.BUY if up else (Action.SELL if down else Action.HOLD)
+        confidence = NEUTRAL if action is Action.HOLD else 0.5 + 0.45 * strength
+        return action, confidence, (gap, hist, atr)
+
+    def signal(self, context: DecisionContext) -> Signal:
+        decided = self._decide(context)
+        if decided is None:
+            return ABSTAINED
+        return Signal(decided[0], _confidence(decided[1]), False)
+
+    def vote_now(self, context: DecisionContext) -> ProviderVote:
+        o = self.options
+        decided = self._decide(context)
+        if decided is None:
+            return _warmup(self.name, context, o.slow + 1)
+        action, confidence, (gap, hist, atr) = decided
+        if action is not Action.HOLD:
+            up = action is Action.BUY
             word = "above" if up else "below"
             reasoning = (
                 f"The {o.fast}-bar average is {abs(gap):.2%} {word} the {o.slow}-bar average and "
                 f"MACD momentum agrees ({hist:+.4g}), so the trend points "
                 f"{'up' if up else 'down'}; conviction grows with the gap relative to volatility."
             )
-            return _vote(self.name, context, action, 0.5 + 0.45 * strength, reasoning, atr, o)
-        reasoning = (
-            f"The averages ({o.fast} vs {o.slow} bars, gap {gap:+.2%}) and MACD momentum "
-            f"({hist:+.4g}) disagree, so there is no clear trend to follow."
-        )
-        return _vote(self.name, context, Action.HOLD, NEUTRAL, reasoning, atr, o)
+        else:
+            reasoning = (
+                f"The averages ({o.fast} vs {o.slow} bars, gap {gap:+.2%}) and MACD momentum "
+                f"({hist:+.4g}) disagree, so there is no clear trend to follow."
+            )
+        return _vote(self.name, context, action, confidence, reasoning, atr, o)
+
+    async def vote(self, context: DecisionContext) -> ProviderVote:
+        return self.vote_now(context)
 
     def vote_batch(
         self,
@@ -170,42 +222,85 @@ class MeanReversionProvider:
     def __init__(self, options: MeanReversionOptions | None = None) -> None:
         self.options = options or MeanReversionOptions()
 
-    async def vote(self, context: DecisionContext) -> ProviderVote:
-        o = self.options
-        if (early := _warmup(self.name, context, 21)) is not None:
-            return early
+    @staticmethod
+    def _series(s: BarSeries) -> tuple[Floats, ...]:
+        h = s.history
+        _mid, upper, lower = win.bollinger(s.close, 20, 2.0, h)
+        return win.rsi(s.close, 14, h), upper, lower, win.atr(s.high, s.low, s.close, 14, h)
+
+    def _read(self, context: DecisionContext) -> tuple[float, float, float, Any, float]:
+        """RSI, upper and lower band, ATR (a numpy float) and the last close."""
+        at = context.series
+        if at is not None:
+            rsi, upper, lower, atr = at.series.derived("mean_reversion", self._series)
+            i = at.index
+            return (
+                float(rsi[i]),
+                float(upper[i]),
+                float(lower[i]),
+                atr[i],
+                float(at.series.close[i]),
+            )
         close, high, low = _arrays(context)
-        rsi = float(ind.rsi(close, 14)[-1])
-        _mid, upper, lower = (float(a[-1]) for a in ind.bollinger(close, 20, 2.0))
+        _mid, up, lo = (float(a[-1]) for a in ind.bollinger(close, 20, 2.0))
         atr = ind.atr(high, low, close, 14)[-1]
-        price = float(close[-1])
+        return float(ind.rsi(close, 14)[-1]), up, lo, atr, float(close[-1])
+
+    def _decide(self, context: DecisionContext) -> tuple[Action, float, tuple[Any, ...]] | None:
+        o = self.options
+        if len(context.bars) < 21:
+            return None
+        rsi, upper, lower, atr, price = self._read(context)
+        values = (rsi, upper, lower, atr, price)
         if rsi <= o.oversold or price < lower:
             both = rsi <= o.oversold and price < lower
             depth = min(1.0, max(0.0, (o.oversold - rsi) / o.oversold) + (0.3 if both else 0))
-            reasoning = (
-                f"RSI is {rsi:.1f} and price {price:.6g} is "
-                f"{'below' if price < lower else 'above'} the lower band ({lower:.6g}): "
-                f"{'deeply ' if both else ''}oversold, expecting a bounce back toward the mean."
-            )
             conf = 0.55 + 0.4 * depth if both else 0.52 + 0.2 * depth
-            return _vote(self.name, context, Action.BUY, conf, reasoning, atr, o)
+            return Action.BUY, conf, values
         if rsi >= o.overbought or price > upper:
             both = rsi >= o.overbought and price > upper
             depth = min(
                 1.0, max(0.0, (rsi - o.overbought) / (100 - o.overbought)) + (0.3 if both else 0)
             )
+            conf = 0.55 + 0.4 * depth if both else 0.52 + 0.2 * depth
+            return Action.SELL, conf, values
+        return Action.HOLD, NEUTRAL, values
+
+    def signal(self, context: DecisionContext) -> Signal:
+        decided = self._decide(context)
+        if decided is None:
+            return ABSTAINED
+        return Signal(decided[0], _confidence(decided[1]), False)
+
+    def vote_now(self, context: DecisionContext) -> ProviderVote:
+        o = self.options
+        decided = self._decide(context)
+        if decided is None:
+            return _warmup(self.name, context, 21)
+        action, conf, (rsi, upper, lower, atr, price) = decided
+        if action is Action.BUY:
+            both = rsi <= o.oversold and price < lower
+            reasoning = (
+                f"RSI is {rsi:.1f} and price {price:.6g} is "
+                f"{'below' if price < lower else 'above'} the lower band ({lower:.6g}): "
+                f"{'deeply ' if both else ''}oversold, expecting a bounce back toward the mean."
+            )
+        elif action is Action.SELL:
+            both = rsi >= o.overbought and price > upper
             reasoning = (
                 f"RSI is {rsi:.1f} and price {price:.6g} is "
                 f"{'above' if price > upper else 'below'} the upper band ({upper:.6g}): "
                 f"{'strongly ' if both else ''}overbought, expecting a pullback toward the mean."
             )
-            conf = 0.55 + 0.4 * depth if both else 0.52 + 0.2 * depth
-            return _vote(self.name, context, Action.SELL, conf, reasoning, atr, o)
-        reasoning = (
-            f"RSI {rsi:.1f} is between {o.oversold:.0f} and {o.overbought:.0f} and price sits "
-            f"inside the Bollinger bands ({lower:.6g} to {upper:.6g}): nothing to fade."
-        )
-        return _vote(self.name, context, Action.HOLD, NEUTRAL, reasoning, atr, o)
+        else:
+            reasoning = (
+                f"RSI {rsi:.1f} is between {o.oversold:.0f} and {o.overbought:.0f} and price "
+                f"sits inside the Bollinger bands ({lower:.6g} to {upper:.6g}): nothing to fade."
+            )
+        return _vote(self.name, context, action, conf, reasoning, atr, o)
+
+    async def vote(self, context: DecisionContext) -> ProviderVote:
+        return self.vote_now(context)
 
     def vote_batch(
         self,
@@ -242,33 +337,77 @@ class BreakoutProvider:
     def __init__(self, options: BreakoutOptions | None = None) -> None:
         self.options = options or BreakoutOptions()
 
-    async def vote(self, context: DecisionContext) -> ProviderVote:
-        o = self.options
-        if (early := _warmup(self.name, context, o.lookback + 15)) is not None:
-            return early
+    def _series(self, s: BarSeries) -> tuple[Floats, ...]:
+        n, lookback = s.close.shape[0], self.options.lookback
+        prior_high, prior_low = np.full(n, np.nan), np.full(n, np.nan)
+        prior_high[1:] = ind.rolling_max(s.high, lookback)[:-1]
+        prior_low[1:] = ind.rolling_min(s.low, lookback)[:-1]
+        return prior_high, prior_low, win.atr(s.high, s.low, s.close, 14, s.history)
+
+    def _read(self, context: DecisionContext) -> tuple[float, float, float, float]:
+        """The prior channel's high and low, ATR and the last close.
+
+        Only read once the window holds ``lookback + 15`` bars, so the channel of the bars
+        before this one lies inside it.
+        """
+        lookback, at = self.options.lookback, context.series
+        if at is not None:
+            prior_high, prior_low, atr = at.series.derived(("breakout", lookback), self._series)
+            i = at.index
+            return (
+                float(prior_high[i]),
+                float(prior_low[i]),
+                float(atr[i]),
+                float(at.series.close[i]),
+            )
         close, high, low = _arrays(context)
-        prior_high = float(np.max(high[-o.lookback - 1 : -1]))
-        prior_low = float(np.min(low[-o.lookback - 1 : -1]))
-        atr = float(ind.atr(high, low, close, 14)[-1])
-        price = float(close[-1])
+        return (
+            float(np.max(high[-lookback - 1 : -1])),
+            float(np.min(low[-lookback - 1 : -1])),
+            float(ind.atr(high, low, close, 14)[-1]),
+            float(close[-1]),
+        )
+
+    def _decide(self, context: DecisionContext) -> tuple[Action, float, tuple[float, ...]] | None:
+        if len(context.bars) < self.options.lookback + 15:
+            return None
+        prior_high, prior_low, atr, price = values = self._read(context)
         if price > prior_high or price < prior_low:
-            up = price > prior_high
-            edge = prior_high if up else prior_low
+            edge = prior_high if price > prior_high else prior_low
             distance = abs(price - edge) / atr if atr > 0 else 0.0
+            action = Action.BUY if price > prior_high else Action.SELL
+            return action, 0.55 + 0.4 * min(1.0, distance), (*values, distance)
+        return Action.HOLD, NEUTRAL, (*values, 0.0)
+
+    def signal(self, context: DecisionContext) -> Signal:
+        decided = self._decide(context)
+        if decided is None:
+            return ABSTAINED
+        return Signal(decided[0], _confidence(decided[1]), False)
+
+    def vote_now(self, context: DecisionContext) -> ProviderVote:
+        o = self.options
+        decided = self._decide(context)
+        if decided is None:
+            return _warmup(self.name, context, o.lookback + 15)
+        action, conf, (prior_high, prior_low, atr, price, distance) = decided
+        if action is not Action.HOLD:
+            up = action is Action.BUY
+            edge = prior_high if up else prior_low
             reasoning = (
                 f"Price {price:.6g} closed {'above' if up else 'below'} the {o.lookback}-bar "
                 f"{'high' if up else 'low'} of {edge:.6g} by {distance:.2f} ATR: a breakout "
                 f"{'upward' if up else 'downward'}, stronger the further it runs past the channel."
             )
-            action = Action.BUY if up else Action.SELL
-            return _vote(
-                self.name, context, action, 0.55 + 0.4 * min(1.0, distance), reasoning, atr, o
+        else:
+            reasoning = (
+                f"Price {price:.6g} is inside the {o.lookback}-bar channel "
+                f"({prior_low:.6g} to {prior_high:.6g}); no breakout yet."
             )
-        reasoning = (
-            f"Price {price:.6g} is inside the {o.lookback}-bar channel "
-            f"({prior_low:.6g} to {prior_high:.6g}); no breakout yet."
-        )
-        return _vote(self.name, context, Action.HOLD, NEUTRAL, reasoning, atr, o)
+        return _vote(self.name, context, action, conf, reasoning, atr, o)
+
+    async def vote(self, context: DecisionContext) -> ProviderVote:
+        return self.vote_now(context)
 
     def vote_batch(
         self,

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ffe_core.domain.context import DecisionContext
-from ffe_core.domain.decisions import ProviderVote
+from ffe_core.domain.decisions import Action, ProviderVote
 
 
 @runtime_checkable
@@ -19,6 +19,33 @@ class DecisionProvider(Protocol):
     name: str
 
     async def vote(self, context: DecisionContext) -> ProviderVote: ...
+
+
+class Signal(NamedTuple):
+    """What a replay's hot loop needs of a vote: its action, confidence and abstention."""
+
+    action: Action
+    confidence: float
+    """As the vote carries it (0.0 when abstained)."""
+    abstained: bool
+
+
+ABSTAINED = Signal(Action.HOLD, 0.0, True)
+
+
+@runtime_checkable
+class SyncDecisionProvider(DecisionProvider, Protocol):
+    """A provider that never awaits: it can be asked without an event loop.
+
+    ``vote_now(context)`` returns what ``vote(context)`` returns; ``signal(context)`` the
+    action, confidence and abstention of that vote without building it (no reasoning text, no
+    validated model), which is all the backtest replay's per-bar loop needs when no risk check
+    or callback looks at the decision. Like ``vote``, neither raises for bad model output.
+    """
+
+    def vote_now(self, context: DecisionContext) -> ProviderVote: ...
+
+    def signal(self, context: DecisionContext) -> Signal: ...
 
 
 class BatchVotes(NamedTuple):
@@ -86,8 +113,18 @@ class WeightSource(Protocol):
     async def weights(self, providers: list[str]) -> dict[str, float]: ...
 
 
+@runtime_checkable
+class SyncWeightSource(WeightSource, Protocol):
+    """Weights known without awaiting (``weights_now`` equals ``weights``)."""
+
+    def weights_now(self, providers: list[str]) -> dict[str, float]: ...
+
+
 class EqualWeights:
     """Every provider counts the same: the default before anything is learned."""
 
     async def weights(self, providers: list[str]) -> dict[str, float]:
+        return self.weights_now(providers)
+
+    def weights_now(self, providers: list[str]) -> dict[str, float]:
         return dict.fromkeys(providers, 1.0)

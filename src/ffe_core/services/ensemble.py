@@ -18,7 +18,17 @@ from ffe_core.config import EnsembleSettings
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Action, Decision, ProviderVote
 from ffe_core.ports.metrics import Metrics, NullMetrics
-from ffe_core.ports.providers import DecisionProvider, EqualWeights, WeightSource
+from ffe_core.ports.providers import (
+    ABSTAINED,
+    DecisionProvider,
+    EqualWeights,
+    Signal,
+    SyncDecisionProvider,
+    SyncWeightSource,
+    WeightSource,
+)
+from ffe_core.services.ensemble_batch import Held
+from ffe_core.services.tally import Tally, tally
 
 
 async def ask(
@@ -43,10 +53,37 @@ async def ask(
         vote = ProviderVote.abstain(label, f"timed out after {limit_seconds:g}s")
     except Exception as exc:
         vote = ProviderVote.abstain(label, f"{type(exc).__name__}: {exc}")
+    return _stamped(vote, label, start)
+
+
+def ask_now(
+    provider: SyncDecisionProvider, context: DecisionContext, name: str | None = None
+) -> ProviderVote:
+    """:func:`ask` for a provider that never awaits: no event loop, so no deadline either."""
+    label = name or provider.name
+    start = time.perf_counter()
+    try:
+        vote = provider.vote_now(context)
+        if not isinstance(vote, ProviderVote):
+            raise TypeError(f"returned {type(vote).__name__}, not a ProviderVote")
+    except Exception as exc:
+        vote = ProviderVote.abstain(label, f"{type(exc).__name__}: {exc}")
+    return _stamped(vote, label, start)
+
+
+def _stamped(vote: ProviderVote, label: str, start: float) -> ProviderVote:
+    """The vote under its registered name, with its latency unless the provider gave one."""
     latency = (time.perf_counter() - start) * 1000
     if vote.provider != label:
         vote = vote.model_copy(update={"provider": label})
     return vote if vote.latency_ms else vote.model_copy(update={"latency_ms": round(latency, 3)})
+
+
+def _signal(provider: SyncDecisionProvider, context: DecisionContext) -> Signal:
+    try:
+        return provider.signal(context)
+    except Exception:  # as ask_now: a failing provider abstains
+        return ABSTAINED
 
 
 class Ensemble:
@@ -77,22 +114,109 @@ class Ensemble:
         votes = list(
             await asyncio.gather(*(ask(self.providers[n], context, timeout, n) for n in names))
         )
+        self._record_calls(votes)
+        gathered = time.perf_counter()
+        weights, weight_note = await self._weights(names)
+        action, confidence, reasoning, aggregation = await self._aggregate(context, votes, weights)
+        return self._decision(
+            context,
+            votes,
+            weights,
+            (action, confidence, reasoning + weight_note, aggregation),
+            start,
+            gathered,
+        )
+
+    @property
+    def synchronous(self) -> bool:
+        """Whether :meth:`decide_now` decides as :meth:`decide`: every provider a
+        :class:`SyncDecisionProvider`, the weights a :class:`SyncWeightSource`, no judge, and
+        neither ``decide`` nor ``_aggregate`` overridden by a subclass."""
+        kind = type(self)
+        return (
+            kind.decide is Ensemble.decide
+            and kind._aggregate is Ensemble._aggregate
+            and self.settings.aggregation != "judge"
+            and isinstance(self.weight_source, SyncWeightSource)
+            and all(isinstance(p, SyncDecisionProvider) for p in self.providers.values())
+        )
+
+    def decide_now(self, context: DecisionContext) -> Decision:
+        """:meth:`decide` without an event loop; only for a :attr:`synchronous` ensemble."""
+        start = time.perf_counter()
+        names = list(self.providers)
+        votes = [ask_now(self._sync(n), context, n) for n in names]
+        self._record_calls(votes)
+        gathered = time.perf_counter()
+        weights, weight_note = self._weights_now(names)
+        action, confidence, reasoning, aggregation = self._combine(votes, weights)
+        return self._decision(
+            context,
+            votes,
+            weights,
+            (action, confidence, reasoning + weight_note, aggregation),
+            start,
+            gathered,
+        )
+
+    def signals_now(self, context: DecisionContext) -> tuple[list[Signal], Action, float]:
+        """Every provider's signal and the action and confidence (rounded as a Decision's)
+        that :meth:`decide_now` would reach, without building votes or the Decision and without
+        telling the metrics sink; only for a :attr:`synchronous` ensemble."""
+        names = list(self.providers)
+        signals = [_signal(self._sync(n), context) for n in names]
+        counted = [k for k, sig in enumerate(signals) if not sig.abstained]
+        if len(counted) < self.settings.quorum:
+            return signals, Action.HOLD, 0.0
+        weights, _note = self._weights_now(names)
+        t = tally(
+            [names[k] for k in counted],
+            [signals[k].action for k in counted],
+            [signals[k].confidence for k in counted],
+            weights,
+            self.settings,
+            self.settings.aggregation,
+        )
+        return signals, t.action, round(t.confidence, 6)
+
+    def _sync(self, name: str) -> SyncDecisionProvider:
+        provider = self.providers[name]
+        if not isinstance(provider, SyncDecisionProvider):
+            raise TypeError(f"provider {name} awaits: use decide()")
+        return provider
+
+    def _record_calls(self, votes: list[ProviderVote]) -> None:
         for vote in votes:
             outcome = "abstained" if vote.abstained else "ok"
             self.metrics.provider_called(
                 vote.provider, outcome, vote.latency_ms / 1000, vote.cost_usd
             )
-        gathered = time.perf_counter()
-        weight_note = ""
+
+    async def _weights(self, names: list[str]) -> tuple[dict[str, float], str]:
         try:
-            weights = await self.weight_source.weights(names)
+            return await self.weight_source.weights(names), ""
         except Exception as exc:  # learned weights unavailable: decide on equal weights, say so
-            weights = dict.fromkeys(names, 1.0)
-            weight_note = (
-                f" [weights unavailable ({type(exc).__name__}: {exc}); equal weights used]"
-            )
-        action, confidence, reasoning, aggregation = await self._aggregate(context, votes, weights)
-        reasoning += weight_note
+            return _equal_weights(names, exc)
+
+    def _weights_now(self, names: list[str]) -> tuple[dict[str, float], str]:
+        source = self.weight_source
+        if not isinstance(source, SyncWeightSource):
+            raise TypeError("the weight source awaits: use decide()")
+        try:
+            return source.weights_now(names), ""
+        except Exception as exc:
+            return _equal_weights(names, exc)
+
+    def _decision(
+        self,
+        context: DecisionContext,
+        votes: list[ProviderVote],
+        weights: dict[str, float],
+        outcome: tuple[Action, float, str, str],
+        start: float,
+        gathered: float,
+    ) -> Decision:
+        action, confidence, reasoning, aggregation = outcome
         stop, target = _levels(votes, action, context)
         done = time.perf_counter()
         decision = Decision(
@@ -120,9 +244,26 @@ class Ensemble:
     ) -> tuple[Action, float, str, str]:
         mode = self.settings.aggregation
         counted = [v for v in votes if not v.abstained]
-        abstained = [v for v in votes if v.abstained]
-        absent = "; ".join(f"{v.provider} abstained ({v.abstain_reason})" for v in abstained)
-        suffix = f" [{absent}]" if absent else ""
+        if mode != "judge" or len(counted) < self.settings.quorum:
+            return self._combine(votes, weights)
+        verdict = await self._judge(context, counted)
+        if verdict is None:
+            fallback = " [judge unavailable; fell back to weighted majority]"
+            return self._combine(votes, weights, "weighted_majority", fallback)
+        reasoning = f"Judge {verdict.provider}: {verdict.reasoning}{_absent(votes)}"
+        return verdict.action, verdict.confidence, reasoning, mode
+
+    def _combine(
+        self,
+        votes: list[ProviderVote],
+        weights: dict[str, float],
+        mode: str | None = None,
+        note: str = "",
+    ) -> tuple[Action, float, str, str]:
+        """Quorum, then the tally of the counted votes, with the reasoning written out."""
+        mode = mode or self.settings.aggregation
+        counted = [v for v in votes if not v.abstained]
+        suffix = _absent(votes) + note
         if len(counted) < self.settings.quorum:
             return (
                 Action.HOLD,
@@ -131,75 +272,15 @@ class Ensemble:
                 f"(need {self.settings.quorum}).{suffix}",
                 mode,
             )
-        if mode == "judge":
-            verdict = await self._judge(context, counted)
-            if verdict is not None:
-                return (
-                    verdict.action,
-                    verdict.confidence,
-                    (f"Judge {verdict.provider}: {verdict.reasoning}{suffix}"),
-                    mode,
-                )
-            mode = "weighted_majority"
-            suffix += " [judge unavailable; fell back to weighted majority]"
-        if mode == "unanimity":
-            actions = {v.action for v in counted}
-            if len(actions) > 1:
-                return (
-                    Action.HOLD,
-                    0.0,
-                    (
-                        "HOLD: no unanimity ("
-                        + ", ".join(f"{v.provider} {v.action}" for v in counted)
-                        + f").{suffix}"
-                    ),
-                    mode,
-                )
-            action = counted[0].action
-            conf = sum(v.confidence for v in counted) / len(counted)
-            return action, conf, f"All {len(counted)} providers agree on {action}.{suffix}", mode
-        scores: dict[Action, float] = dict.fromkeys(Action, 0.0)
-        for v in counted:
-            w = weights.get(v.provider, 1.0)
-            scores[v.action] += w * (v.confidence if mode == "confidence_weighted" else 1.0)
-        total = sum(scores.values())
-        best = max(scores.values())
-        leaders = [a for a, s in scores.items() if s == best]
-        if total <= 0:
-            return Action.HOLD, 0.0, f"HOLD: all counted votes have zero weight.{suffix}", mode
-        tally = ", ".join(f"{a} {s / total:.0%}" for a, s in scores.items() if s)
-        if len(leaders) > 1:
-            return (
-                Action.HOLD,
-                0.0,
-                f"HOLD: tie between {', '.join(leaders)} ({tally}).{suffix}",
-                mode,
-            )
-        action = leaders[0]
-        against = 1 - best / total
-        if against > self.settings.max_disagreement:
-            return (
-                Action.HOLD,
-                0.0,
-                (
-                    f"HOLD: providers disagree too much ({tally}; {against:.0%} against {action}, "
-                    f"limit {self.settings.max_disagreement:.0%}).{suffix}"
-                ),
-                mode,
-            )
-        winners = [v for v in counted if v.action is action]
-        if mode == "confidence_weighted":
-            conf = best / total  # the ensemble's probability mass on the winning action
-        else:
-            w_sum = sum(weights.get(v.provider, 1.0) for v in counted)
-            conf = sum(weights.get(v.provider, 1.0) * v.confidence for v in winners) / w_sum
-        top = max(winners, key=lambda v: (weights.get(v.provider, 1.0) * v.confidence, v.provider))
-        return (
-            action,
-            conf,
-            f"{action} ({tally}). Strongest case, {top.provider}: {top.reasoning}{suffix}",
+        t = tally(
+            [v.provider for v in counted],
+            [v.action for v in counted],
+            [v.confidence for v in counted],
+            weights,
+            self.settings,
             mode,
         )
+        return t.action, t.confidence, _explain(t, counted, weights, self.settings) + suffix, mode
 
     async def _judge(
         self, context: DecisionContext, counted: list[ProviderVote]
@@ -209,6 +290,43 @@ class Ensemble:
         debate = context.model_copy(update={"peer_votes": tuple(counted)})
         verdict = await ask(self.judge, debate, self.provider_timeout)
         return None if verdict.abstained else verdict
+
+
+def _absent(votes: list[ProviderVote]) -> str:
+    absent = "; ".join(f"{v.provider} abstained ({v.abstain_reason})" for v in votes if v.abstained)
+    return f" [{absent}]" if absent else ""
+
+
+def _equal_weights(names: list[str], exc: Exception) -> tuple[dict[str, float], str]:
+    note = f" [weights unavailable ({type(exc).__name__}: {exc}); equal weights used]"
+    return dict.fromkeys(names, 1.0), note
+
+
+def _explain(
+    t: Tally, counted: list[ProviderVote], weights: dict[str, float], settings: EnsembleSettings
+) -> str:
+    """The reasoning of a tallied decision (without the abstentions' suffix)."""
+    if t.held is Held.NO_UNANIMITY:
+        return (
+            "HOLD: no unanimity (" + ", ".join(f"{v.provider} {v.action}" for v in counted) + ")."
+        )
+    if not t.scores:
+        return f"All {len(counted)} providers agree on {t.action}."
+    if t.held is Held.ZERO_WEIGHT:
+        return "HOLD: all counted votes have zero weight."
+    tally_text = ", ".join(f"{a} {s / t.total:.0%}" for a, s in t.scores.items() if s)
+    leaders = [a for a, s in t.scores.items() if s == t.best]
+    if t.held is Held.TIE:
+        return f"HOLD: tie between {', '.join(leaders)} ({tally_text})."
+    if t.held is Held.DISAGREEMENT:
+        against = 1 - t.best / t.total
+        return (
+            f"HOLD: providers disagree too much ({tally_text}; {against:.0%} against "
+            f"{leaders[0]}, limit {settings.max_disagreement:.0%})."
+        )
+    winners = [v for v in counted if v.action is t.action]
+    top = max(winners, key=lambda v: (weights.get(v.provider, 1.0) * v.confidence, v.provider))
+    return f"{t.action} ({tally_text}). Strongest case, {top.provider}: {top.reasoning}"
 
 
 def _levels(
