@@ -20,7 +20,7 @@ from ffe_core import indicators as ind
 from ffe_core.backtest import windowed as win
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Action, ProviderVote
-from ffe_core.domain.series import BarSeries
+from ffe_core.domain.series import BarSeries, SeriesCursor
 from ffe_core.ports.providers import ABSTAINED, BatchVotes, Signal
 
 Floats = npt.NDArray[np.float64]
@@ -55,11 +55,15 @@ def _levels(
     )
 
 
-def _confidence(confidence: float) -> float:
-    return round(min(1.0, max(0.0, confidence)), 4)
+def _confidence(confidence: float, numpy_rounded: bool = False) -> float:
+    """Clamped to [0, 1] and rounded to 4 places, by Python's rules or, with
+    ``numpy_rounded``, numpy's (``rint(x * 1e4) / 1e4``): the vote's confidence since the
+    indicators were numpy floats, and the batch votes (see :func:`_finish`) reproduce both."""
+    c = min(1.0, max(0.0, confidence))
+    return round(c * 10000.0) / 10000.0 if numpy_rounded else round(c, 4)
 
 
-def _vote(
+def _vote(  # ``confidence`` already as _confidence gives it
     name: str,
     ctx: DecisionContext,
     action: Action,
@@ -73,7 +77,7 @@ def _vote(
         provider=name,
         model="rules",
         action=action,
-        confidence=_confidence(confidence),
+        confidence=confidence,
         reasoning=reasoning,
         stop_loss=stop,
         take_profit=target,
@@ -121,49 +125,68 @@ class TrendProvider:
     def __init__(self, options: TrendOptions | None = None) -> None:
         self.options = options or TrendOptions()
 
-    def _series(self, s: BarSeries) -> tuple[Floats, ...]:
+    def _series(self, s: BarSeries) -> tuple[list[float], ...]:
         o, h = self.options, s.history
-        return (
-            win.sma(s.close, o.fast, h),
-            win.sma(s.close, o.slow, h),
-            win.macd_hist(s.close, h),
-            win.atr(s.high, s.low, s.close, 14, h),
-            win.volatility(s.close, 20, h),
+        return tuple(
+            a.tolist()  # Python floats: read and combined per bar faster than numpy scalars
+            for a in (
+                win.sma(s.close, o.fast, h),
+                win.sma(s.close, o.slow, h),
+                win.macd_hist(s.close, h),
+                win.atr(s.high, s.low, s.close, 14, h),
+                win.volatility(s.close, 20, h),
+            )
         )
 
-    def _read(self, context: DecisionContext) -> tuple[Any, Any, Any, Any, float]:
-        """fast, slow, histogram and ATR (numpy floats) and volatility at the context's bar."""
+    def _at(self, at: SeriesCursor) -> tuple[float, ...]:
+        o = self.options
+        fast, slow, hist, atr, vol = at.series.derived(("trend", o.fast, o.slow), self._series)
+        i = at.index
+        return fast[i], slow[i], hist[i], atr[i], vol[i]
+
+    def _read(self, context: DecisionContext) -> tuple[float, ...]:
+        """Fast and slow average, MACD histogram, ATR and volatility at the context's bar."""
         o, at = self.options, context.series
         if at is not None:
-            fast, slow, hist, atr, vol = at.series.derived(("trend", o.fast, o.slow), self._series)
-            i = at.index
-            return fast[i], slow[i], hist[i], atr[i], float(vol[i])
+            return self._at(at)
         close, high, low = _arrays(context)
         return (
-            ind.sma(close, o.fast)[-1],
-            ind.sma(close, o.slow)[-1],
-            ind.macd(close)[2][-1],
-            ind.atr(high, low, close, 14)[-1],
+            float(ind.sma(close, o.fast)[-1]),
+            float(ind.sma(close, o.slow)[-1]),
+            float(ind.macd(close)[2][-1]),
+            float(ind.atr(high, low, close, 14)[-1]),
             float(ind.volatility(close, 20)[-1]),
         )
 
-    def _decide(self, context: DecisionContext) -> tuple[Action, Any, tuple[Any, ...]] | None:
-        o = self.options
-        if len(context.bars) < o.slow + 1:
+    def _decide(self, context: DecisionContext) -> tuple[Action, float, tuple[float, ...]] | None:
+        if len(context.bars) < self.options.slow + 1:
             return None
-        fast, slow, hist, atr, vol = self._read(context)
+        return self._judge(self._read(context))
+
+    @staticmethod
+    def _judge(values: tuple[float, ...]) -> tuple[Action, float, tuple[float, ...]]:
+        fast, slow, hist, atr, vol = values
         gap = (fast - slow) / slow
-        strength = min(1.0, abs(gap) / (3 * max(vol, 1e-9)))
+        ratio = abs(gap) / (3 * max(vol, 1e-9))
         up, down = fast > slow and hist > 0, fast < slow and hist < 0
         action = Action.BUY if up else (Action.SELL if down else Action.HOLD)
-        confidence = NEUTRAL if action is Action.HOLD else 0.5 + 0.45 * strength
+        if action is Action.HOLD:
+            return action, _confidence(NEUTRAL), (gap, hist, atr)
+        # A strength below 1 was a numpy float when the indicators were: rounded as numpy does.
+        confidence = _confidence(0.5 + 0.45 * min(1.0, ratio), numpy_rounded=ratio < 1.0)
         return action, confidence, (gap, hist, atr)
 
     def signal(self, context: DecisionContext) -> Signal:
         decided = self._decide(context)
         if decided is None:
             return ABSTAINED
-        return Signal(decided[0], _confidence(decided[1]), False)
+        return Signal(decided[0], decided[1], False)
+
+    def signal_at(self, at: SeriesCursor, window: int) -> Signal:
+        if window < self.options.slow + 1:
+            return ABSTAINED
+        action, confidence, _why = self._judge(self._at(at))
+        return Signal(action, confidence, False)
 
     def vote_now(self, context: DecisionContext) -> ProviderVote:
         o = self.options
@@ -223,54 +246,60 @@ class MeanReversionProvider:
         self.options = options or MeanReversionOptions()
 
     @staticmethod
-    def _series(s: BarSeries) -> tuple[Floats, ...]:
+    def _series(s: BarSeries) -> tuple[list[float], ...]:
         h = s.history
         _mid, upper, lower = win.bollinger(s.close, 20, 2.0, h)
-        return win.rsi(s.close, 14, h), upper, lower, win.atr(s.high, s.low, s.close, 14, h)
+        atr = win.atr(s.high, s.low, s.close, 14, h)
+        return tuple(a.tolist() for a in (win.rsi(s.close, 14, h), upper, lower, atr, s.close))
 
-    def _read(self, context: DecisionContext) -> tuple[float, float, float, Any, float]:
-        """RSI, upper and lower band, ATR (a numpy float) and the last close."""
+    def _at(self, at: SeriesCursor) -> tuple[float, ...]:
+        rsi, upper, lower, atr, close = at.series.derived("mean_reversion", self._series)
+        i = at.index
+        return rsi[i], upper[i], lower[i], atr[i], close[i]
+
+    def _read(self, context: DecisionContext) -> tuple[float, ...]:
+        """RSI, upper and lower band, ATR and the last close."""
         at = context.series
         if at is not None:
-            rsi, upper, lower, atr = at.series.derived("mean_reversion", self._series)
-            i = at.index
-            return (
-                float(rsi[i]),
-                float(upper[i]),
-                float(lower[i]),
-                atr[i],
-                float(at.series.close[i]),
-            )
+            return self._at(at)
         close, high, low = _arrays(context)
         _mid, up, lo = (float(a[-1]) for a in ind.bollinger(close, 20, 2.0))
-        atr = ind.atr(high, low, close, 14)[-1]
+        atr = float(ind.atr(high, low, close, 14)[-1])
         return float(ind.rsi(close, 14)[-1]), up, lo, atr, float(close[-1])
 
     def _decide(self, context: DecisionContext) -> tuple[Action, float, tuple[Any, ...]] | None:
-        o = self.options
         if len(context.bars) < 21:
             return None
-        rsi, upper, lower, atr, price = self._read(context)
-        values = (rsi, upper, lower, atr, price)
+        return self._judge(self._read(context))
+
+    def _judge(self, values: tuple[float, ...]) -> tuple[Action, float, tuple[Any, ...]]:
+        o = self.options
+        rsi, upper, lower, _atr, price = values
         if rsi <= o.oversold or price < lower:
             both = rsi <= o.oversold and price < lower
             depth = min(1.0, max(0.0, (o.oversold - rsi) / o.oversold) + (0.3 if both else 0))
             conf = 0.55 + 0.4 * depth if both else 0.52 + 0.2 * depth
-            return Action.BUY, conf, values
+            return Action.BUY, _confidence(conf), values
         if rsi >= o.overbought or price > upper:
             both = rsi >= o.overbought and price > upper
             depth = min(
                 1.0, max(0.0, (rsi - o.overbought) / (100 - o.overbought)) + (0.3 if both else 0)
             )
             conf = 0.55 + 0.4 * depth if both else 0.52 + 0.2 * depth
-            return Action.SELL, conf, values
-        return Action.HOLD, NEUTRAL, values
+            return Action.SELL, _confidence(conf), values
+        return Action.HOLD, _confidence(NEUTRAL), values
 
     def signal(self, context: DecisionContext) -> Signal:
         decided = self._decide(context)
         if decided is None:
             return ABSTAINED
-        return Signal(decided[0], _confidence(decided[1]), False)
+        return Signal(decided[0], decided[1], False)
+
+    def signal_at(self, at: SeriesCursor, window: int) -> Signal:
+        if window < 21:
+            return ABSTAINED
+        action, confidence, _why = self._judge(self._at(at))
+        return Signal(action, confidence, False)
 
     def vote_now(self, context: DecisionContext) -> ProviderVote:
         o = self.options
@@ -337,14 +366,21 @@ class BreakoutProvider:
     def __init__(self, options: BreakoutOptions | None = None) -> None:
         self.options = options or BreakoutOptions()
 
-    def _series(self, s: BarSeries) -> tuple[Floats, ...]:
+    def _series(self, s: BarSeries) -> tuple[list[float], ...]:
         n, lookback = s.close.shape[0], self.options.lookback
         prior_high, prior_low = np.full(n, np.nan), np.full(n, np.nan)
         prior_high[1:] = ind.rolling_max(s.high, lookback)[:-1]
         prior_low[1:] = ind.rolling_min(s.low, lookback)[:-1]
-        return prior_high, prior_low, win.atr(s.high, s.low, s.close, 14, s.history)
+        atr = win.atr(s.high, s.low, s.close, 14, s.history)
+        return tuple(a.tolist() for a in (prior_high, prior_low, atr, s.close))
 
-    def _read(self, context: DecisionContext) -> tuple[float, float, float, float]:
+    def _at(self, at: SeriesCursor) -> tuple[float, ...]:
+        key = ("breakout", self.options.lookback)
+        prior_high, prior_low, atr, close = at.series.derived(key, self._series)
+        i = at.index
+        return prior_high[i], prior_low[i], atr[i], close[i]
+
+    def _read(self, context: DecisionContext) -> tuple[float, ...]:
         """The prior channel's high and low, ATR and the last close.
 
         Only read once the window holds ``lookback + 15`` bars, so the channel of the bars
@@ -352,14 +388,7 @@ class BreakoutProvider:
         """
         lookback, at = self.options.lookback, context.series
         if at is not None:
-            prior_high, prior_low, atr = at.series.derived(("breakout", lookback), self._series)
-            i = at.index
-            return (
-                float(prior_high[i]),
-                float(prior_low[i]),
-                float(atr[i]),
-                float(at.series.close[i]),
-            )
+            return self._at(at)
         close, high, low = _arrays(context)
         return (
             float(np.max(high[-lookback - 1 : -1])),
@@ -371,19 +400,31 @@ class BreakoutProvider:
     def _decide(self, context: DecisionContext) -> tuple[Action, float, tuple[float, ...]] | None:
         if len(context.bars) < self.options.lookback + 15:
             return None
-        prior_high, prior_low, atr, price = values = self._read(context)
+        return self._judge(self._read(context))
+
+    @staticmethod
+    def _judge(
+        values: tuple[float, ...],
+    ) -> tuple[Action, float, tuple[float, ...]]:
+        prior_high, prior_low, atr, price = values
         if price > prior_high or price < prior_low:
             edge = prior_high if price > prior_high else prior_low
             distance = abs(price - edge) / atr if atr > 0 else 0.0
             action = Action.BUY if price > prior_high else Action.SELL
-            return action, 0.55 + 0.4 * min(1.0, distance), (*values, distance)
-        return Action.HOLD, NEUTRAL, (*values, 0.0)
+            return action, _confidence(0.55 + 0.4 * min(1.0, distance)), (*values, distance)
+        return Action.HOLD, _confidence(NEUTRAL), (*values, 0.0)
 
     def signal(self, context: DecisionContext) -> Signal:
         decided = self._decide(context)
         if decided is None:
             return ABSTAINED
-        return Signal(decided[0], _confidence(decided[1]), False)
+        return Signal(decided[0], decided[1], False)
+
+    def signal_at(self, at: SeriesCursor, window: int) -> Signal:
+        if window < self.options.lookback + 15:
+            return ABSTAINED
+        action, confidence, _why = self._judge(self._at(at))
+        return Signal(action, confidence, False)
 
     def vote_now(self, context: DecisionContext) -> ProviderVote:
         o = self.options

@@ -221,30 +221,38 @@ async def replay(
     walk = _Walk(bars, instrument, cfg, history, start, allow_short, memory_size, clock)
     walk.with_indicators = with_indicators
     walk.plan, walk.recorder = plan, recorder
-    steps = walk.steps()
+    synchronous = ensemble.synchronous()
     if (
-        risk is None
+        synchronous is not None
+        and risk is None
         and on_decision is None
         and plan is None
-        and ensemble.synchronous
         and isinstance(ensemble.metrics, NullMetrics)
     ):
-        # Nothing looks at the Decision: the providers' signals and the tally are enough.
+        # Nothing looks at the Decision: the providers' signals and the tally are enough, and
+        # providers that only read the bars need no context at all.
+        from_series = synchronous.from_series
+        walk.contexts = not from_series
+        steps = walk.steps()
         try:
-            context = next(steps)
+            i = next(steps)
             while True:
-                signals, action, confidence = ensemble.signals_now(context)
+                if from_series:
+                    signals, action, confidence = synchronous.signals_at(
+                        SeriesCursor(walk.series, i), walk.window(i)
+                    )
+                else:
+                    signals, action, confidence = synchronous.signals(walk.context())
                 if recorder is not None:
-                    recorder.record_signals(walk.i, signals, action, confidence)
-                context = steps.send((action, action, confidence))
+                    recorder.record_signals(i, signals, action, confidence)
+                i = steps.send((action, action, confidence))
         except StopIteration:
             pass
         return walk.result()
-    synchronous = ensemble.synchronous
-    for context in steps:
-        i = walk.i
-        if synchronous:
-            decision = ensemble.decide_now(context)
+    for i in walk.steps():
+        context = walk.context()
+        if synchronous is not None:
+            decision = synchronous.decide(context)
         else:
             decision = await ensemble.decide(context)
         if recorder is not None:
@@ -271,13 +279,15 @@ action and confidence as the memory of recent decisions records them."""
 
 
 class _Walk:
-    """The bar-by-bar part of :func:`replay`: fills, contexts, targets and memory.
+    """The bar-by-bar part of :func:`replay`: fills, targets, memory and contexts.
 
-    :meth:`steps` yields the context of every bar that needs a decision and takes that bar's
-    :data:`Outcome` back (through ``send``, or by setting :attr:`decided` before the next
-    ``next``), so the synchronous and the awaiting drivers share one loop. Contexts are copies
-    of one template (``model_copy`` does not validate: every value is built here), and the
-    series cursor lets providers read indicators computed once per series.
+    :meth:`steps` yields every bar that needs a decision and takes that bar's :data:`Outcome`
+    back (through ``send``, or set in :attr:`decided` before the next ``next``), so the
+    synchronous and the awaiting drivers share one loop; :meth:`context` builds the current
+    bar's context when a driver needs one. Contexts are copies of one template (``model_copy``
+    does not validate: every value is built here) with a cursor into the series, where providers
+    read indicators computed once. With :attr:`contexts` off (no provider reads one) neither
+    contexts nor the memory of recent decisions are kept.
     """
 
     def __init__(
@@ -294,7 +304,6 @@ class _Walk:
         self.bars, self.instrument, self.history = bars, instrument, history
         self.start, self.allow_short, self.clock = start, allow_short, clock
         self.n = n = len(bars)
-        self.models = tuple(bar_models(bars))
         self.series = BarSeries(
             bars.open, bars.high, bars.low, bars.close, _checked_volume(bars), history
         )
@@ -303,36 +312,68 @@ class _Walk:
         self.targets = np.zeros(n, dtype=np.int8)
         self.memory: deque[PastDecision] = deque(maxlen=memory_size)
         self.with_indicators = True
+        self.contexts = True
         self.plan: BatchDecisions | None = None
         self.recorder: VoteRecorder | None = None
         self.decided: Outcome | None = None
         self.made = 0
         self.i = -1
+        self._models: tuple[Bar, ...] = ()
+        self._template: DecisionContext | None = None
+        self._fills = -1
 
-    def steps(self) -> Generator[DecisionContext, Outcome | None, None]:
-        book, models, plan, recorder = self.book, self.models, self.plan, self.recorder
-        history, start, clock, memory = self.history, self.start, self.clock, self.memory
-        actions, targets, series = self.actions, self.targets, self.series
-        symbol = self.instrument.symbol
-        portfolio = _portfolio(book, symbol)
-        template = DecisionContext.model_construct(
-            instrument=self.instrument,
-            as_of=models[0].ts,
-            bars=models[:1],
-            position=portfolio.position(symbol),
-            portfolio=portfolio,
+    def window(self, i: int) -> int:
+        """How many bars bar ``i``'s context holds."""
+        return i + 1 if self.history is None else min(i + 1, self.history)
+
+    def context(self) -> DecisionContext:
+        """The current bar's context, as the live service would build it (plus the cursor)."""
+        i, book, symbol = self.i, self.book, self.instrument.symbol
+        models = self._bar_models()
+        if self._template is None or book.fills != self._fills:
+            portfolio, self._fills = _portfolio(book, symbol), book.fills
+            self._template = DecisionContext.model_construct(
+                instrument=self.instrument,
+                as_of=models[0].ts,
+                bars=models[:1],
+                position=portfolio.position(symbol),
+                portfolio=portfolio,
+            )
+        window = models[i + 1 - self.window(i) : i + 1]
+        # Built without re-validation: the window ends at this bar by construction, and the
+        # fields are the ones build_context() would produce (a test checks both).
+        return self._template.model_copy(
+            update={
+                "as_of": models[i].ts,
+                "bars": window,
+                "indicators": compute_indicators(window) if self.with_indicators else {},
+                "memory": tuple(reversed(self.memory)),
+                "series": SeriesCursor(self.series, i),
+            }
         )
+
+    def _bar_models(self) -> tuple[Bar, ...]:
+        if not self._models:
+            self._models = tuple(bar_models(self.bars))
+        return self._models
+
+    def steps(self) -> Generator[int, Outcome | None, None]:
+        book, plan, recorder = self.book, self.plan, self.recorder
+        start, clock, memory = self.start, self.clock, self.memory
+        actions, targets, bars = self.actions, self.targets, self.bars
         past = PastDecision.model_construct(
-            created_at=models[0].ts, action=Action.HOLD, confidence=0.0
+            created_at=_UNTIMED_START, action=Action.HOLD, confidence=0.0
         )
-        seen_fills = book.fills
+        models = self._bar_models() if self.contexts else None
         target = 0
         for i in range(self.n):
             self.i = i
             book.open_bar(i)
             if i >= start:
-                as_of = models[i].ts
+                as_of = models[i].ts if models is not None else _UNTIMED_START
                 if clock is not None:
+                    if models is None:
+                        as_of = bar_time(bars, i)
                     clock.advance((as_of - clock.now()).total_seconds())
                 code = 0 if plan is None else int(plan.actions[i])
                 if (
@@ -346,41 +387,19 @@ class _Walk:
                     planned = _CODE_ACTION[code]
                     outcome: Outcome = (planned, planned, confidence)
                 else:
-                    if book.fills != seen_fills:
-                        portfolio, seen_fills = _portfolio(book, symbol), book.fills
-                        template = template.model_copy(
-                            update={"position": portfolio.position(symbol), "portfolio": portfolio}
-                        )
-                    lo = 0 if history is None else max(0, i + 1 - history)
-                    window = models[lo : i + 1]
-                    # Built without re-validation: the window ends at this bar by construction,
-                    # and the fields are the ones build_context() would produce (a test checks).
-                    context = template.model_copy(
-                        update={
-                            "as_of": as_of,
-                            "bars": window,
-                            "indicators": (
-                                compute_indicators(window) if self.with_indicators else {}
-                            ),
-                            "memory": tuple(reversed(memory)),
-                            "series": SeriesCursor(series, i),
-                        }
-                    )
                     self.decided = None
-                    sent = yield context
-                    outcome_or_none = sent if sent is not None else self.decided
-                    if outcome_or_none is None:
+                    sent = yield i
+                    given = sent if sent is not None else self.decided
+                    if given is None:
                         raise RuntimeError(f"bar {i}: no decision was given back")
-                    outcome = outcome_or_none
+                    outcome = given
                 taken, remembered, confidence = outcome
                 self.made += 1
                 actions[i] = _ACTION_CODE[taken]
                 target = _target(taken, target, self.allow_short)
-                memory.append(
-                    past.model_copy(
-                        update={"created_at": as_of, "action": remembered, "confidence": confidence}
-                    )
-                )
+                if self.contexts:
+                    update = {"created_at": as_of, "action": remembered, "confidence": confidence}
+                    memory.append(past.model_copy(update=update))
             targets[i] = target
             book.close_bar(i, target)
             if book.broke:

@@ -10,6 +10,7 @@ import numpy.typing as npt
 
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Action, ProviderVote
+from ffe_core.domain.series import SeriesCursor
 
 
 @runtime_checkable
@@ -46,6 +47,18 @@ class SyncDecisionProvider(DecisionProvider, Protocol):
     def vote_now(self, context: DecisionContext) -> ProviderVote: ...
 
     def signal(self, context: DecisionContext) -> Signal: ...
+
+
+@runtime_checkable
+class SeriesSignalProvider(SyncDecisionProvider, Protocol):
+    """A synchronous provider whose vote depends only on the bars of its window (as a
+    :class:`BatchDecisionProvider`'s), so a replay need not build a context to ask it.
+
+    ``signal_at(at, window)`` is ``signal(context)`` for the context of bar ``at.index`` of
+    ``at.series`` whose window holds ``window`` bars.
+    """
+
+    def signal_at(self, at: SeriesCursor, window: int) -> Signal: ...
 
 
 class BatchVotes(NamedTuple):

@@ -17,11 +17,13 @@ from statistics import median
 from ffe_core.config import EnsembleSettings
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Action, Decision, ProviderVote
+from ffe_core.domain.series import SeriesCursor
 from ffe_core.ports.metrics import Metrics, NullMetrics
 from ffe_core.ports.providers import (
     ABSTAINED,
     DecisionProvider,
     EqualWeights,
+    SeriesSignalProvider,
     Signal,
     SyncDecisionProvider,
     SyncWeightSource,
@@ -86,6 +88,13 @@ def _signal(provider: SyncDecisionProvider, context: DecisionContext) -> Signal:
         return ABSTAINED
 
 
+def _signal_at(provider: SeriesSignalProvider, at: SeriesCursor, window: int) -> Signal:
+    try:
+        return provider.signal_at(at, window)
+    except Exception:
+        return ABSTAINED
+
+
 class Ensemble:
     """Combines the votes of ``providers`` into one Decision (not persisted here)."""
 
@@ -127,63 +136,25 @@ class Ensemble:
             gathered,
         )
 
-    @property
-    def synchronous(self) -> bool:
-        """Whether :meth:`decide_now` decides as :meth:`decide`: every provider a
-        :class:`SyncDecisionProvider`, the weights a :class:`SyncWeightSource`, no judge, and
-        neither ``decide`` nor ``_aggregate`` overridden by a subclass."""
+    def synchronous(self) -> SyncEnsemble | None:
+        """This ensemble deciding without an event loop, when that decides as :meth:`decide`:
+        every provider a :class:`SyncDecisionProvider`, the weights a :class:`SyncWeightSource`,
+        no judge, and neither ``decide`` nor ``_aggregate`` overridden; None otherwise.
+
+        The providers and weight source are those of the moment of the call.
+        """
         kind = type(self)
-        return (
-            kind.decide is Ensemble.decide
-            and kind._aggregate is Ensemble._aggregate
-            and self.settings.aggregation != "judge"
-            and isinstance(self.weight_source, SyncWeightSource)
-            and all(isinstance(p, SyncDecisionProvider) for p in self.providers.values())
-        )
-
-    def decide_now(self, context: DecisionContext) -> Decision:
-        """:meth:`decide` without an event loop; only for a :attr:`synchronous` ensemble."""
-        start = time.perf_counter()
-        names = list(self.providers)
-        votes = [ask_now(self._sync(n), context, n) for n in names]
-        self._record_calls(votes)
-        gathered = time.perf_counter()
-        weights, weight_note = self._weights_now(names)
-        action, confidence, reasoning, aggregation = self._combine(votes, weights)
-        return self._decision(
-            context,
-            votes,
-            weights,
-            (action, confidence, reasoning + weight_note, aggregation),
-            start,
-            gathered,
-        )
-
-    def signals_now(self, context: DecisionContext) -> tuple[list[Signal], Action, float]:
-        """Every provider's signal and the action and confidence (rounded as a Decision's)
-        that :meth:`decide_now` would reach, without building votes or the Decision and without
-        telling the metrics sink; only for a :attr:`synchronous` ensemble."""
-        names = list(self.providers)
-        signals = [_signal(self._sync(n), context) for n in names]
-        counted = [k for k, sig in enumerate(signals) if not sig.abstained]
-        if len(counted) < self.settings.quorum:
-            return signals, Action.HOLD, 0.0
-        weights, _note = self._weights_now(names)
-        t = tally(
-            [names[k] for k in counted],
-            [signals[k].action for k in counted],
-            [signals[k].confidence for k in counted],
-            weights,
-            self.settings,
-            self.settings.aggregation,
-        )
-        return signals, t.action, round(t.confidence, 6)
-
-    def _sync(self, name: str) -> SyncDecisionProvider:
-        provider = self.providers[name]
-        if not isinstance(provider, SyncDecisionProvider):
-            raise TypeError(f"provider {name} awaits: use decide()")
-        return provider
+        source = self.weight_source
+        providers = {n: p for n, p in self.providers.items() if isinstance(p, SyncDecisionProvider)}
+        if (
+            kind.decide is not Ensemble.decide
+            or kind._aggregate is not Ensemble._aggregate
+            or self.settings.aggregation == "judge"
+            or not isinstance(source, SyncWeightSource)
+            or len(providers) != len(self.providers)
+        ):
+            return None
+        return SyncEnsemble(self, providers, source)
 
     def _record_calls(self, votes: list[ProviderVote]) -> None:
         for vote in votes:
@@ -196,15 +167,6 @@ class Ensemble:
         try:
             return await self.weight_source.weights(names), ""
         except Exception as exc:  # learned weights unavailable: decide on equal weights, say so
-            return _equal_weights(names, exc)
-
-    def _weights_now(self, names: list[str]) -> tuple[dict[str, float], str]:
-        source = self.weight_source
-        if not isinstance(source, SyncWeightSource):
-            raise TypeError("the weight source awaits: use decide()")
-        try:
-            return source.weights_now(names), ""
-        except Exception as exc:
             return _equal_weights(names, exc)
 
     def _decision(
@@ -290,6 +252,79 @@ class Ensemble:
         debate = context.model_copy(update={"peer_votes": tuple(counted)})
         verdict = await ask(self.judge, debate, self.provider_timeout)
         return None if verdict.abstained else verdict
+
+
+class SyncEnsemble:
+    """An :class:`Ensemble` whose providers never await, asked without an event loop (see
+    :meth:`Ensemble.synchronous`): no deadline, since there is nothing to wait for."""
+
+    def __init__(
+        self,
+        ensemble: Ensemble,
+        providers: dict[str, SyncDecisionProvider],
+        weights: SyncWeightSource,
+    ) -> None:
+        self.ensemble = ensemble
+        self._providers = list(providers.items())
+        self._names = list(providers)
+        self._weight_source = weights
+        series = [p for p in providers.values() if isinstance(p, SeriesSignalProvider)]
+        self._series: list[SeriesSignalProvider] | None = (
+            series if len(series) == len(providers) else None
+        )
+
+    @property
+    def from_series(self) -> bool:
+        """Whether every provider is a :class:`SeriesSignalProvider` (see :meth:`signals_at`)."""
+        return self._series is not None
+
+    def decide(self, context: DecisionContext) -> Decision:
+        """What :meth:`Ensemble.decide` decides on ``context``."""
+        e = self.ensemble
+        start = time.perf_counter()
+        votes = [ask_now(p, context, n) for n, p in self._providers]
+        e._record_calls(votes)
+        gathered = time.perf_counter()
+        weights, weight_note = self._weights()
+        action, confidence, reasoning, aggregation = e._combine(votes, weights)
+        outcome = (action, confidence, reasoning + weight_note, aggregation)
+        return e._decision(context, votes, weights, outcome, start, gathered)
+
+    def signals(self, context: DecisionContext) -> tuple[list[Signal], Action, float]:
+        """Every provider's signal and the action and confidence (rounded as a Decision's)
+        that :meth:`decide` reaches, without building votes or the Decision and without
+        telling the metrics sink: what a replay needs when nothing looks at the Decision."""
+        return self._tally([_signal(p, context) for _n, p in self._providers])
+
+    def signals_at(self, at: SeriesCursor, window: int) -> tuple[list[Signal], Action, float]:
+        """:meth:`signals` for the context of bar ``at.index`` holding ``window`` bars, without
+        building it; only when :attr:`from_series`."""
+        if self._series is None:
+            raise TypeError("a provider needs the context: use signals()")
+        return self._tally([_signal_at(p, at, window) for p in self._series])
+
+    def _tally(self, signals: list[Signal]) -> tuple[list[Signal], Action, float]:
+        settings = self.ensemble.settings
+        counted = [k for k, sig in enumerate(signals) if not sig.abstained]
+        if len(counted) < settings.quorum:
+            return signals, Action.HOLD, 0.0
+        names = self._names
+        weights, _note = self._weights()
+        t = tally(
+            [names[k] for k in counted],
+            [signals[k].action for k in counted],
+            [signals[k].confidence for k in counted],
+            weights,
+            settings,
+            settings.aggregation,
+        )
+        return signals, t.action, round(t.confidence, 6)
+
+    def _weights(self) -> tuple[dict[str, float], str]:
+        try:
+            return self._weight_source.weights_now(self._names), ""
+        except Exception as exc:  # as Ensemble.decide: equal weights, said so
+            return _equal_weights(self._names, exc)
 
 
 def _absent(votes: list[ProviderVote]) -> str:

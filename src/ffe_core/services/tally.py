@@ -42,18 +42,23 @@ def tally(
             return Tally(Action.HOLD, 0.0, Held.NO_UNANIMITY, {}, 0.0, 0.0)
         return Tally(actions[0], sum(confidences) / len(confidences), Held.DECIDED, {}, 0.0, 0.0)
     by_confidence = mode == "confidence_weighted"
-    scores: dict[Action, float] = dict.fromkeys(Action, 0.0)
+    buy = sell = hold = 0.0
     for name, action, confidence in zip(names, actions, confidences, strict=True):
-        w = weights.get(name, 1.0)
-        scores[action] += w * (confidence if by_confidence else 1.0)
-    total = sum(scores.values())
-    best = max(scores.values())
+        add = weights.get(name, 1.0) * (confidence if by_confidence else 1.0)
+        if action is Action.BUY:
+            buy += add
+        elif action is Action.SELL:
+            sell += add
+        else:
+            hold += add
+    scores = {Action.BUY: buy, Action.SELL: sell, Action.HOLD: hold}
+    total = buy + sell + hold  # sum() of the three, left to right
+    best = max(buy, sell, hold)
     if total <= 0:
         return Tally(Action.HOLD, 0.0, Held.ZERO_WEIGHT, scores, total, best)
-    leaders = [a for a, s in scores.items() if s == best]
-    if len(leaders) > 1:
+    if (buy == best) + (sell == best) + (hold == best) > 1:
         return Tally(Action.HOLD, 0.0, Held.TIE, scores, total, best)
-    action = leaders[0]
+    action = Action.BUY if buy == best else (Action.SELL if sell == best else Action.HOLD)
     if 1 - best / total > settings.max_disagreement:
         return Tally(Action.HOLD, 0.0, Held.DISAGREEMENT, scores, total, best)
     if by_confidence:

@@ -16,6 +16,7 @@ from ffe_core.backtest.simulator import FillConfig
 from ffe_core.config import EnsembleSettings
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Action, Decision, ProviderVote, RiskAssessment
+from ffe_core.domain.series import SeriesCursor
 from ffe_core.ports.clock import ManualClock
 from ffe_core.ports.providers import BatchVotes, Signal
 from ffe_core.services.ensemble import Ensemble
@@ -38,6 +39,10 @@ class CountingTrend(TrendProvider):
     def signal(self, context: DecisionContext) -> Signal:
         self.calls += 1
         return super().signal(context)
+
+    def signal_at(self, at: SeriesCursor, window: int) -> Signal:
+        self.calls += 1
+        return super().signal_at(at, window)
 
 
 class Scripted:
