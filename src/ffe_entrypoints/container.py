@@ -39,9 +39,11 @@ from ffe_core.services.agent import TradingAgent
 from ffe_core.services.approvals import ApprovalService
 from ffe_core.services.circuit import CircuitBreaker
 from ffe_core.services.control import ControlService
+from ffe_core.services.costs import CostLedger
 from ffe_core.services.decisions import DecisionService
 from ffe_core.services.ensemble import Ensemble
 from ffe_core.services.execution import ExecutionGate, venue_refusal
+from ffe_core.services.flight import FlightRecorder
 from ffe_core.services.kill_switch import SharedRiskState
 from ffe_core.services.learning import LearningService, bar_close_lookup
 from ffe_core.services.market_data import MarketDataService, mark_prices
@@ -188,6 +190,7 @@ def _ensemble(
     cache: Any,
     weights: WeightSource,
     scrubber: SecretScrubber,
+    costs: CostLedger | None = None,
 ) -> Ensemble:
     judge_name = settings.ensemble.judge_provider
     judge = None
@@ -205,6 +208,7 @@ def _ensemble(
         weights=weights,
         judge=judge,
         metrics=metrics,
+        costs=costs,
     )
 
 
@@ -252,6 +256,7 @@ def _agent(
     risk_manager: RiskManager,
     learning: LearningService,
     lease: LeaderLease | None,
+    recorder: FlightRecorder | None = None,
 ) -> TradingAgent:
     async def prices(portfolio: Portfolio) -> dict[str, Decimal]:
         return await mark_prices(
@@ -278,6 +283,7 @@ def _agent(
         kill_switch=risk_manager.kill_switch,
         notifier=notifier,
         metrics=metrics,
+        recorder=recorder,
     )
     return TradingAgent(
         settings,
@@ -293,6 +299,7 @@ def _agent(
         after_pass=[score_outcomes, risk_state.save],
         lease=lease,
         gate=gate,
+        on_stored=decision_service.record_stored,
     )
 
 
@@ -432,6 +439,20 @@ class Container(containers.DeclarativeContainer):
             lambda s: s.trading.commission + s.trading.slippage + s.trading.spread / 2, settings
         ),
     )
+    notifiers = providers.Singleton(
+        _channels, "notifiers", registry, settings, clock, metrics, resources
+    )
+    # Every provider call recorded; budgets (costs.budgets) fail closed.
+    cost_ledger = providers.Singleton(
+        CostLedger,
+        providers.Callable(lambda s: s.costs, settings),
+        uow_factory,
+        clock,
+        notifier=providers.Callable(FanoutNotifier, notifiers),
+    )
+    flight_recorder = providers.Singleton(
+        FlightRecorder, settings, uow_factory, clock, scrub=scrubber
+    )
     decision_providers = providers.Singleton(
         _decision_providers, registry, settings, clock, metrics, cache, resources, scrubber
     )
@@ -445,6 +466,7 @@ class Container(containers.DeclarativeContainer):
         cache,
         weights,
         scrubber,
+        cost_ledger,
     )
     # The risk check applied to every decision (``ffe_core.services.decisions.RiskCheck``).
     risk_check: providers.Provider[Any] = risk_manager
@@ -462,11 +484,9 @@ class Container(containers.DeclarativeContainer):
             risk=risk_check,
             memory_source=providers.Callable(lambda learning: learning.past_decisions, learning),
             scrub=scrubber,
+            recorder=flight_recorder,
         ),
         tracer_provider,
-    )
-    notifiers = providers.Singleton(
-        _channels, "notifiers", registry, settings, clock, metrics, resources
     )
     approval_channels = providers.Singleton(
         _channels, "approval_channels", registry, settings, clock, metrics, resources
@@ -494,6 +514,7 @@ class Container(containers.DeclarativeContainer):
             risk_manager,
             learning,
             lease,
+            flight_recorder,
         ),
         tracer_provider,
     )

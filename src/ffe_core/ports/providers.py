@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple, Protocol, runtime_checkable
 
@@ -10,6 +11,7 @@ import numpy.typing as npt
 
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Action, ProviderVote
+from ffe_core.domain.flight import ProviderSpec
 from ffe_core.domain.series import SeriesCursor
 
 
@@ -92,6 +94,35 @@ class BatchDecisionProvider(DecisionProvider, Protocol):
     ) -> BatchVotes: ...
 
 
+@dataclass(frozen=True)
+class CallPlan:
+    """How a provider would be asked about a context: its spec and the rendered prompt text
+    (None for a provider without a prompt)."""
+
+    spec: ProviderSpec
+    prompt: str | None = None
+
+
+@runtime_checkable
+class DescribedProvider(Protocol):
+    """A provider that says, without calling anything, how it is asked about ``context``: model
+    id, parameters, prompt and prices. The flight recorder stores it; the cost ledger reads the
+    prices (a provider that does not describe itself is treated as priced: budgets fail closed).
+    """
+
+    def call_plan(self, context: DecisionContext) -> CallPlan: ...
+
+
+@runtime_checkable
+class FixedPlanProvider(DescribedProvider, Protocol):
+    """A described provider asked the same way whatever the context (rules, no prompt):
+    ``fixed_plan()`` is what ``call_plan(context)`` returns for every context, so its prices are
+    known before there is a context (the synchronous replay path checks it is free).
+    """
+
+    def fixed_plan(self) -> CallPlan: ...
+
+
 class CallEstimate(NamedTuple):
     """What one uncached call of a paid provider is expected to use and cost."""
 
@@ -120,6 +151,7 @@ class LanguageModelProvider(DecisionProvider, Protocol):
     def estimate_call(self, context: DecisionContext) -> CallEstimate: ...
 
 
+@runtime_checkable
 class WeightSource(Protocol):
     """Current ensemble weight per provider (the learning service implements it)."""
 

@@ -77,6 +77,7 @@ class AgentProgress:
     state: AgentState = AgentState.STOPPED
     run: AgentRun | None = None
     cycles: int = 0
+    last_cycle_at: datetime | None = None
     started_monotonic: float = 0.0
     phase: CyclePhase | None = None
     instrument: str | None = None
@@ -102,6 +103,7 @@ class TradingAgent:
         lease: LeaderLease | None = None,
         after_pass: Sequence[Callable[[], Awaitable[None]]] = (),
         gate: ExecutionGate | None = None,
+        on_stored: Callable[[Decision], Awaitable[None]] | None = None,
     ) -> None:
         self.settings = settings
         self.decisions = decisions
@@ -116,6 +118,7 @@ class TradingAgent:
         self.prices = prices
         self.after_pass = list(after_pass)  # e.g. score outcomes, persist risk state
         self.lease = lease  # several processes on one storage: only the lease holder acts
+        self.on_stored = on_stored  # e.g. the flight recorder, once a cycle's decision is stored
         self._keeper: LeaseKeeper | None = None
         self._acquiring = False  # an acquire() under way: a second one is refused at once
         self._run_id: str | None = None  # the run acquired and not finished yet
@@ -428,6 +431,8 @@ class TradingAgent:
                     await uow.decisions.add(decided)
             await uow.agent.update_cycle(updated)
             await uow.commit()
+        if decided is not None and self.on_stored is not None:
+            await self.on_stored(decided)
         phase = updated.phase
         self.progress.phase = phase
         return updated
@@ -480,6 +485,7 @@ class TradingAgent:
             )
         finally:
             self.progress.cycles += 1
+            self.progress.last_cycle_at = self.clock.now()
             self.metrics.agent_cycle(time.perf_counter() - started, self.uptime())
         return cycle
 

@@ -4,33 +4,45 @@ Aggregations: ``weighted_majority`` (weight per action), ``confidence_weighted``
 confidence per action), ``unanimity`` (all counted votes agree) and ``judge`` (one provider weighs
 the others' arguments). A quorum rule turns too few answers, or too much disagreement, into HOLD
 with the reason stated. Provider failures never propagate: they become recorded abstentions.
+
+With a cost ledger, a provider past its budget is not asked (it abstains with the reason) and
+every call is recorded with its tokens, dollars, latency and outcome.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from statistics import median
 
 from ffe_core.config import EnsembleSettings
 from ffe_core.domain.context import DecisionContext
-from ffe_core.domain.decisions import Action, Decision, ProviderVote
+from ffe_core.domain.decisions import Action, Decision, ProviderVote, new_id
+from ffe_core.domain.flight import ProviderSpec
 from ffe_core.domain.series import SeriesCursor
 from ffe_core.ports.metrics import Metrics, NullMetrics
 from ffe_core.ports.providers import (
     ABSTAINED,
+    CallPlan,
     DecisionProvider,
+    DescribedProvider,
     EqualWeights,
+    FixedPlanProvider,
     SeriesSignalProvider,
     Signal,
     SyncDecisionProvider,
     SyncWeightSource,
     WeightSource,
 )
+from ffe_core.services.costs import CostLedger
 from ffe_core.services.ensemble_batch import Held
 from ffe_core.services.tally import Tally, tally
+
+log = logging.getLogger(__name__)
 
 
 async def ask(
@@ -95,6 +107,31 @@ def _signal_at(provider: SeriesSignalProvider, at: SeriesCursor, window: int) ->
         return ABSTAINED
 
 
+def call_plan(provider: DecisionProvider, name: str, context: DecisionContext) -> CallPlan | None:
+    """How ``provider`` (registered as ``name``) is asked about ``context``; None when it does not
+    describe itself or its description fails (logged: describing never stops a decision)."""
+    if not isinstance(provider, DescribedProvider):
+        return None
+    try:
+        plan = provider.call_plan(context)
+    except Exception as exc:
+        log.warning("provider %s could not describe its call: %s", name, exc)
+        return None
+    if plan.spec.provider != name:
+        plan = CallPlan(plan.spec.model_copy(update={"provider": name}), plan.prompt)
+    return plan
+
+
+@dataclass(frozen=True)
+class Deliberation:
+    """A decision (before the risk check) and how each provider was asked about it."""
+
+    decision: Decision
+    plans: dict[str, CallPlan] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)
+    """Providers not asked because a budget was reached, with the reason."""
+
+
 class Ensemble:
     """Combines the votes of ``providers`` into one Decision (not persisted here)."""
 
@@ -107,6 +144,7 @@ class Ensemble:
         weights: WeightSource | None = None,
         judge: DecisionProvider | None = None,
         metrics: Metrics | None = None,
+        costs: CostLedger | None = None,
     ) -> None:
         self.providers = dict(providers)
         self.settings = settings
@@ -114,20 +152,45 @@ class Ensemble:
         self.weight_source: WeightSource = weights or EqualWeights()
         self.judge = judge
         self.metrics = metrics or NullMetrics()
+        self.costs = costs
 
     async def decide(self, context: DecisionContext, only: Sequence[str] | None = None) -> Decision:
+        return (await self.deliberate(context, only, plan=False)).decision
+
+    async def deliberate(
+        self, context: DecisionContext, only: Sequence[str] | None = None, *, plan: bool = True
+    ) -> Deliberation:
+        """The decision with how each provider was asked (``plan``; always with a cost ledger,
+        which needs the providers' prices) and which were refused for their budget."""
         start = time.perf_counter()
         names = list(only) if only else list(self.providers)
+        plans: dict[str, CallPlan] = {}
+        if plan or self.costs is not None:
+            found = {n: call_plan(self.providers[n], n, context) for n in names}
+            plans = {n: p for n, p in found.items() if p is not None}
+        specs: dict[str, ProviderSpec | None] = {n: _spec(plans, n) for n in names}
+        refused = await self.costs.refusals(specs) if self.costs is not None else {}
 
         timeout = min(self.provider_timeout, self.settings.deadline_seconds)
         votes = list(
-            await asyncio.gather(*(ask(self.providers[n], context, timeout, n) for n in names))
+            await asyncio.gather(
+                *(
+                    _refused(n, refused[n], specs[n])
+                    if n in refused
+                    else ask(self.providers[n], context, timeout, n)
+                    for n in names
+                )
+            )
         )
+        decision_id = new_id()
+        if self.costs is not None:
+            await self.costs.record(decision_id, votes, specs, refused)
         self._record_calls(votes)
         gathered = time.perf_counter()
         weights, weight_note = await self._weights(names)
         action, confidence, reasoning, aggregation = await self._aggregate(context, votes, weights)
-        return self._decision(
+        decision = self._decision(
+            decision_id,
             context,
             votes,
             weights,
@@ -135,11 +198,13 @@ class Ensemble:
             start,
             gathered,
         )
+        return Deliberation(decision, plans, refused)
 
     def synchronous(self) -> SyncEnsemble | None:
         """This ensemble deciding without an event loop, when that decides as :meth:`decide`:
         every provider a :class:`SyncDecisionProvider`, the weights a :class:`SyncWeightSource`,
-        no judge, and neither ``decide`` nor ``_aggregate`` overridden; None otherwise.
+        no judge, no provider the cost ledger could charge or hold (see :meth:`_unbudgeted`),
+        and neither ``decide``, ``deliberate`` nor ``_aggregate`` overridden; None otherwise.
 
         The providers and weight source are those of the moment of the call.
         """
@@ -148,13 +213,39 @@ class Ensemble:
         providers = {n: p for n, p in self.providers.items() if isinstance(p, SyncDecisionProvider)}
         if (
             kind.decide is not Ensemble.decide
+            or kind.deliberate is not Ensemble.deliberate
             or kind._aggregate is not Ensemble._aggregate
+            or not self._unbudgeted()
             or self.settings.aggregation == "judge"
             or not isinstance(source, SyncWeightSource)
             or len(providers) != len(self.providers)
         ):
             return None
         return SyncEnsemble(self, providers, source)
+
+    def _unbudgeted(self) -> bool:
+        """Whether no budget can refuse any provider and none costs money: no cost ledger, or
+        every provider a free :class:`FixedPlanProvider` without a budget of its own (a free
+        provider is held only by its own budget; one that does not describe itself counts as
+        priced). The synchronous path skips the ledger's rows for such free calls."""
+        costs = self.costs
+        if costs is None:
+            return True
+        own = costs.settings.budgets.providers
+        for name, provider in self.providers.items():
+            if not isinstance(provider, FixedPlanProvider):
+                return False
+            budget = own.get(name)
+            if budget is not None and (
+                budget.daily_usd is not None or budget.monthly_usd is not None
+            ):
+                return False
+            try:
+                if provider.fixed_plan().spec.priced:
+                    return False
+            except Exception:  # as call_plan: an undescribed provider counts as priced
+                return False
+        return True
 
     def _record_calls(self, votes: list[ProviderVote]) -> None:
         for vote in votes:
@@ -171,6 +262,7 @@ class Ensemble:
 
     def _decision(
         self,
+        decision_id: str,
         context: DecisionContext,
         votes: list[ProviderVote],
         weights: dict[str, float],
@@ -182,6 +274,7 @@ class Ensemble:
         stop, target = _levels(votes, action, context)
         done = time.perf_counter()
         decision = Decision(
+            id=decision_id,
             instrument=context.instrument.symbol,
             action=action,
             confidence=round(confidence, 6),
@@ -250,7 +343,17 @@ class Ensemble:
         if self.judge is None:
             return None
         debate = context.model_copy(update={"peer_votes": tuple(counted)})
-        verdict = await ask(self.judge, debate, self.provider_timeout)
+        name = self.judge.name
+        if self.costs is not None:
+            plan = call_plan(self.judge, name, debate)
+            specs = {name: plan.spec if plan is not None else None}
+            refused = await self.costs.refusals(specs)
+            if refused:
+                return None
+            verdict = await ask(self.judge, debate, self.provider_timeout)
+            await self.costs.record(None, [verdict], specs, {})
+        else:
+            verdict = await ask(self.judge, debate, self.provider_timeout)
         return None if verdict.abstained else verdict
 
 
@@ -288,7 +391,7 @@ class SyncEnsemble:
         weights, weight_note = self._weights()
         action, confidence, reasoning, aggregation = e._combine(votes, weights)
         outcome = (action, confidence, reasoning + weight_note, aggregation)
-        return e._decision(context, votes, weights, outcome, start, gathered)
+        return e._decision(new_id(), context, votes, weights, outcome, start, gathered)
 
     def signals(self, context: DecisionContext) -> tuple[list[Signal], Action, float]:
         """Every provider's signal and the action and confidence (rounded as a Decision's)
@@ -325,6 +428,16 @@ class SyncEnsemble:
             return self._weight_source.weights_now(self._names), ""
         except Exception as exc:  # as Ensemble.decide: equal weights, said so
             return _equal_weights(self._names, exc)
+
+
+def _spec(plans: Mapping[str, CallPlan], name: str) -> ProviderSpec | None:
+    found = plans.get(name)
+    return found.spec if found is not None else None
+
+
+async def _refused(name: str, reason: str, spec: ProviderSpec | None) -> ProviderVote:
+    """The abstention of a provider not asked because a budget was reached."""
+    return ProviderVote.abstain(name, reason, model=spec.model if spec is not None else None)
 
 
 def _absent(votes: list[ProviderVote]) -> str:

@@ -18,6 +18,7 @@ from ffe_core import __version__
 from ffe_core.domain.errors import FfeError
 from ffe_entrypoints.api.agent import AgentController
 from ffe_entrypoints.api.approvals import ApprovalController
+from ffe_entrypoints.api.audit import CostController, FlightController
 from ffe_entrypoints.api.auth import API_KEY_HEADER, api_key_guards
 from ffe_entrypoints.api.backtests import BacktestController
 from ffe_entrypoints.api.decisions import DecisionController
@@ -41,6 +42,7 @@ from ffe_entrypoints.api.ratelimit import (
 )
 from ffe_entrypoints.api.sentry import init_sentry
 from ffe_entrypoints.api.static import dashboard_routes, find_dist
+from ffe_entrypoints.api.swagger import swagger_assets_router, swagger_plugin
 from ffe_entrypoints.api.telegram import TelegramController
 from ffe_entrypoints.container import Container, shutdown, startup
 from ffe_entrypoints.services.health import HealthService
@@ -54,6 +56,8 @@ PROTECTED_CONTROLLERS = [
     ApprovalController,
     ProviderController,
     BacktestController,
+    CostController,
+    FlightController,
 ]
 API_KEY_SCHEME = "apiKey"
 DEPENDENCIES = {
@@ -68,6 +72,9 @@ DEPENDENCIES = {
     "decision_providers": "decision_providers",
     "telegram_webhook": "telegram_webhook",
     "backtest_service": "backtest_service",
+    "cost_ledger": "cost_ledger",
+    "flight_recorder": "flight_recorder",
+    "weights": "weights",
 }
 
 
@@ -147,6 +154,7 @@ def create_app(container: Container, *, start_agent: bool | None = None) -> Lite
     return Litestar(
         route_handlers=[
             *PUBLIC_CONTROLLERS,
+            swagger_assets_router(),
             Router(
                 path="/",
                 route_handlers=PROTECTED_CONTROLLERS,
@@ -176,6 +184,7 @@ def create_app(container: Container, *, start_agent: bool | None = None) -> Lite
             openapi_router=Router(
                 path="/schema", route_handlers=[], guards=guards, include_in_schema=False
             ),
+            render_plugins=[swagger_plugin()],
             components=Components(
                 security_schemes={
                     API_KEY_SCHEME: SecurityScheme(

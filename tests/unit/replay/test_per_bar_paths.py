@@ -9,6 +9,7 @@ the signals path on contexts (providers that need one), and the signals path fro
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -16,18 +17,26 @@ import pytest
 
 from ffe_adapters.quant.config import BreakoutOptions, TrendOptions
 from ffe_adapters.quant.providers import BreakoutProvider, MeanReversionProvider, TrendProvider
+from ffe_adapters.storage.memory import InMemoryStore
 from ffe_core.backtest.replay import ReplayResult, replay
 from ffe_core.backtest.simulator import FillConfig
-from ffe_core.config import EnsembleSettings
+from ffe_core.config import Budget, BudgetSettings, CostSettings, EnsembleSettings
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Decision, ProviderVote
+from ffe_core.domain.flight import ProviderSpec
+from ffe_core.ports.clock import ManualClock
 from ffe_core.ports.providers import (
+    CallPlan,
+    FixedPlanProvider,
     SeriesSignalProvider,
     Signal,
     SyncDecisionProvider,
 )
+from ffe_core.services.costs import CostLedger
 from ffe_core.services.ensemble import Ensemble
 from tests.unit.replay.bars import INSTRUMENT, assert_identical_runs, random_bars
+
+T0 = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 
 
 class Awaiting:
@@ -54,6 +63,16 @@ class ContextOnly:
 
     def signal(self, context: DecisionContext) -> Signal:
         return self.inner.signal(context)
+
+
+class PricedRules(ContextOnly):
+    """Synchronous and described, but each call is priced: the ledger must see it."""
+
+    def fixed_plan(self) -> CallPlan:
+        return CallPlan(ProviderSpec(provider=self.name, model="m", input_usd_per_mtok=1.0))
+
+    def call_plan(self, context: DecisionContext) -> CallPlan:
+        return self.fixed_plan()
 
 
 def offline() -> list[Any]:
@@ -149,3 +168,25 @@ def test_the_wrappers_take_the_paths_they_stand_for() -> None:
     assert via_contexts is not None and not via_contexts.from_series
     via_series = Ensemble({"t": trend}, settings).synchronous()
     assert via_series is not None and via_series.from_series
+
+
+def test_a_budget_or_a_price_keeps_the_ensemble_on_the_awaiting_path() -> None:
+    """With a cost ledger, the synchronous path (which neither asks the ledger nor records in
+    it) is taken only when no budget can hold a provider and none is priced."""
+    settings = EnsembleSettings()
+
+    def ledger(**providers: Budget) -> CostLedger:
+        budgets = BudgetSettings(daily_usd=1.0, providers=providers)
+        return CostLedger(CostSettings(budgets=budgets), InMemoryStore(), ManualClock(T0))
+
+    providers = {p.name: p for p in offline()}
+    assert all(isinstance(p, FixedPlanProvider) for p in providers.values())
+    free = Ensemble(providers, settings, costs=ledger())
+    assert free.synchronous() is not None  # the overall budget holds priced providers only
+    own = ledger(trend=Budget(daily_usd=0.5))
+    assert Ensemble(providers, settings, costs=own).synchronous() is None
+    trend = TrendProvider()
+    undescribed = Ensemble({"t": ContextOnly(trend)}, settings, costs=ledger())
+    assert undescribed.synchronous() is None  # undescribed counts as priced
+    assert Ensemble({"t": ContextOnly(trend)}, settings).synchronous() is not None
+    assert Ensemble({"t": PricedRules(trend)}, settings, costs=ledger()).synchronous() is None

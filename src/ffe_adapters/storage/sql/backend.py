@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
+from ffe_adapters.storage.sql.ledger import SqlFlight, SqlProviderCalls
 from ffe_adapters.storage.sql.repositories import (
     SqlAccounts,
     SqlAgent,
@@ -59,6 +60,8 @@ class SqlUnitOfWork:
         self.approvals = SqlApprovals(s)
         self.state = SqlState(s)
         self.outcomes = SqlOutcomes(s)
+        self.provider_calls = SqlProviderCalls(s)
+        self.flight = SqlFlight(s)
         return self
 
     async def __aexit__(
