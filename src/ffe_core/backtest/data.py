@@ -1,18 +1,14 @@
-"""OHLCV bars as float arrays, their validation, and a minimal CSV loader.
+"""OHLCV bars as float arrays and their validation.
 
-The loader reads backtesting.py's CSV layout (first column a datetime index, then
-Open/High/Low/Close/Volume in any case and order). It is deliberately minimal; the market-data
-adapters own every other format. Bad data raises :class:`ValidationFailed` naming the row, so a
-backtest never runs on silently wrong input.
+Files are read by the ``files`` market-data adapter (the one loader, reached through the
+registry as a ``ffe_core.ports.market_data.BarFileReader``). Bad data raises
+:class:`ValidationFailed` naming the row, so a backtest never runs on silently wrong input.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -66,14 +62,18 @@ def make_bars(
     time: npt.ArrayLike | None = None,
     *,
     row_name: Callable[[int], str] = _row_name,
+    ordered: bool = True,
 ) -> Bars:
-    """Build validated :class:`Bars` from array-likes; ``row_name`` words error locations."""
+    """Build validated :class:`Bars` from array-likes; ``row_name`` words error locations.
+
+    ``ordered=False`` lets times repeat or go back (a data-quality report wants to see them).
+    """
     o, h, lo, c = (np.ascontiguousarray(a, dtype=np.float64) for a in (open, high, low, close))
     n = c.shape[0]
     v = np.full(n, np.nan) if volume is None else np.ascontiguousarray(volume, dtype=np.float64)
-    t = None if time is None else np.asarray(time).astype("datetime64[ns]")
+    t = None if time is None else np.asarray(time).astype("datetime64[ns]", copy=False)
     bars = Bars(o, h, lo, c, v, t)
-    validate_bars(bars, row_name=row_name)
+    validate_bars(bars, row_name=row_name, ordered=ordered)
     return bars
 
 
@@ -89,7 +89,9 @@ def bars_of(models: Sequence[Bar]) -> Bars:
     )
 
 
-def validate_bars(bars: Bars, *, row_name: Callable[[int], str] = _row_name) -> None:
+def validate_bars(
+    bars: Bars, *, row_name: Callable[[int], str] = _row_name, ordered: bool = True
+) -> None:
     """Raise ValidationFailed naming the first bad row: empty, NaN/inf, high < low, time order."""
     n = len(bars)
     if n == 0:
@@ -114,71 +116,11 @@ def validate_bars(bars: Bars, *, row_name: Callable[[int], str] = _row_name) -> 
         nat = np.flatnonzero(np.isnat(bars.time))
         if nat.size:
             raise ValidationFailed(f"{row_name(int(nat[0]))}: time is missing")
+        if not ordered:
+            return
         back = np.flatnonzero(np.diff(bars.time.view(np.int64)) <= 0)
         if back.size:
             i = int(back[0]) + 1
             raise ValidationFailed(
                 f"{row_name(i)}: time {bars.time[i]} is not after the previous {bars.time[i - 1]}"
             )
-
-
-def _parse_time(text: str) -> np.datetime64:
-    return np.datetime64(text.strip().replace("T", " ").replace(" ", "T", 1), "ns")
-
-
-def load_csv(path: str | Path) -> Bars:
-    """Read a backtesting.py-style CSV (datetime index column + OHLC[V]); errors name the line."""
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise ValidationFailed(f"cannot read {p.name}: {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        at = raw[: exc.start].count(b"\n") + 1
-        raise ValidationFailed(f"{p.name} line {at}: not UTF-8 text") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        rows = list(reader)
-    except csv.Error as exc:
-        raise ValidationFailed(f"{p.name} line {reader.line_num}: {exc}") from None
-    if not rows:
-        raise ValidationFailed(f"{p.name}: the file is empty")
-    header = [h.strip().lower() for h in rows[0]]
-    missing = [c for c in _COLUMNS[:4] if c not in header]
-    if missing:
-        raise ValidationFailed(f"{p.name}: missing column(s) {', '.join(missing)}")
-    idx = {c: header.index(c) for c in _COLUMNS if c in header}
-    body = rows[1:]
-    if not body:
-        raise ValidationFailed(f"{p.name}: no bars (header only)")
-
-    def line(i: int) -> str:
-        return f"{p.name} line {i + 2}"
-
-    n = len(body)
-    cols = {c: np.full(n, np.nan) for c in _COLUMNS}
-    times = np.empty(n, dtype="datetime64[ns]")
-    for i, row in enumerate(body):
-        if len(row) < len(header):
-            raise ValidationFailed(f"{line(i)}: expected {len(header)} fields, got {len(row)}")
-        try:
-            times[i] = _parse_time(row[0])
-        except ValueError:
-            raise ValidationFailed(f"{line(i)}: cannot read time {row[0]!r}") from None
-        for c, j in idx.items():
-            cell = row[j].strip()
-            try:
-                cols[c][i] = float(cell) if cell else np.nan
-            except ValueError:
-                raise ValidationFailed(f"{line(i)}: {c} {cell!r} is not a number") from None
-    return make_bars(
-        cols["open"],
-        cols["high"],
-        cols["low"],
-        cols["close"],
-        cols["volume"],
-        times,
-        row_name=line,
-    )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from ffe_core.backtest.data import Bars
 from ffe_core.domain.instruments import Instrument
 from ffe_core.domain.market import Bar, Quote
 
@@ -29,6 +31,17 @@ class MarketDataSource(Protocol):
     async def get_quote(self, instrument: Instrument) -> Quote: ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class BarFileReader(Protocol):
+    """Reads a whole OHLCV file (CSV, Parquet, Feather/Arrow, JSON candles) into backtest arrays.
+
+    ``time_unit`` is ``"iso"``, ``"s"``, ``"ms"``, ``"us"`` or ``"ns"``; None tells Unix epochs
+    apart by magnitude. Bad data raises ``ValidationFailed`` naming the file and row.
+    """
+
+    def read_bars(self, path: str | Path, *, time_unit: str | None = None) -> Bars: ...
 
 
 class Cache(Protocol):
