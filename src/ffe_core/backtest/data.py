@@ -12,12 +12,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from numba import njit
 
 from ffe_core.domain.errors import ValidationFailed
 from ffe_core.domain.market import Bar
 
 FloatArray = npt.NDArray[np.float64]
 TimeArray = npt.NDArray[np.datetime64]
+IntArray = npt.NDArray[np.int64]
 
 _COLUMNS = ("open", "high", "low", "close", "volume")
 
@@ -89,10 +91,42 @@ def bars_of(models: Sequence[Bar]) -> Bars:
     )
 
 
+_NAT = np.iinfo(np.int64).min
+
+
+@njit(cache=True, nogil=True)
+def _first_invalid(
+    o: FloatArray, h: FloatArray, lo: FloatArray, c: FloatArray, t: IntArray, ordered: bool
+) -> tuple[int, int]:
+    """(row, problem) of the first bad bar in one pass, (-1, -1) when every bar is good.
+
+    Problems: ``2k`` column k not finite, ``2k + 1`` column k not positive (k: open, high, low,
+    close), 8 high < low, 9 time missing, 10 time not after the previous one.
+    """
+    cols = (o, h, lo, c)
+    timed = t.shape[0] > 0
+    for i in range(c.shape[0]):
+        for k in range(4):
+            x = cols[k][i]
+            if not np.isfinite(x):
+                return i, 2 * k
+            if x <= 0:
+                return i, 2 * k + 1
+        if h[i] < lo[i]:
+            return i, 8
+        if timed:
+            if t[i] == _NAT:
+                return i, 9
+            if ordered and i > 0 and t[i] <= t[i - 1]:
+                return i, 10
+    return -1, -1
+
+
 def validate_bars(
     bars: Bars, *, row_name: Callable[[int], str] = _row_name, ordered: bool = True
 ) -> None:
-    """Raise ValidationFailed naming the first bad row: empty, NaN/inf, high < low, time order."""
+    """Raise ValidationFailed naming the first bad row: empty, NaN/inf, not positive, high < low,
+    time missing or (``ordered``) not increasing."""
     n = len(bars)
     if n == 0:
         raise ValidationFailed("no bars: the data is empty")
@@ -100,27 +134,22 @@ def validate_bars(
         arr = getattr(bars, name)
         if arr.shape != (n,):
             raise ValidationFailed(f"column {name} has shape {arr.shape}, expected ({n},)")
-        bad = np.flatnonzero(~np.isfinite(arr))
-        if bad.size:
-            raise ValidationFailed(f"{row_name(int(bad[0]))}: {name} is not a finite number")
-        bad = np.flatnonzero(arr <= 0)
-        if bad.size:
-            raise ValidationFailed(f"{row_name(int(bad[0]))}: {name} must be positive")
-    bad = np.flatnonzero(bars.high < bars.low)
-    if bad.size:
-        i = int(bad[0])
-        raise ValidationFailed(f"{row_name(i)}: high {bars.high[i]} < low {bars.low[i]}")
-    if bars.time is not None:
-        if bars.time.shape != (n,):
-            raise ValidationFailed(f"time has shape {bars.time.shape}, expected ({n},)")
-        nat = np.flatnonzero(np.isnat(bars.time))
-        if nat.size:
-            raise ValidationFailed(f"{row_name(int(nat[0]))}: time is missing")
-        if not ordered:
-            return
-        back = np.flatnonzero(np.diff(bars.time.view(np.int64)) <= 0)
-        if back.size:
-            i = int(back[0]) + 1
-            raise ValidationFailed(
-                f"{row_name(i)}: time {bars.time[i]} is not after the previous {bars.time[i - 1]}"
-            )
+    if bars.time is not None and bars.time.shape != (n,):
+        raise ValidationFailed(f"time has shape {bars.time.shape}, expected ({n},)")
+    t = np.empty(0, np.int64) if bars.time is None else bars.time.view(np.int64)
+    i, problem = _first_invalid(bars.open, bars.high, bars.low, bars.close, t, ordered)
+    if i < 0:
+        return
+    where = row_name(int(i))
+    if problem < 8:
+        name = _COLUMNS[problem // 2]
+        reason = "is not a finite number" if problem % 2 == 0 else "must be positive"
+        raise ValidationFailed(f"{where}: {name} {reason}")
+    if problem == 8:
+        raise ValidationFailed(f"{where}: high {bars.high[i]} < low {bars.low[i]}")
+    if problem == 9:
+        raise ValidationFailed(f"{where}: time is missing")
+    assert bars.time is not None
+    raise ValidationFailed(
+        f"{where}: time {bars.time[i]} is not after the previous {bars.time[i - 1]}"
+    )

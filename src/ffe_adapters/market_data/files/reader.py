@@ -10,7 +10,6 @@ refusal is a :class:`ValidationFailed` naming the file and the row (CSV: the lin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -21,7 +20,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ffe_adapters.market_data.files.formats import RowName, read_table
+from ffe_adapters.market_data.files.formats import RowName, columns_of, read_table
 from ffe_core.backtest.data import Bars, make_bars
 from ffe_core.domain.errors import ValidationFailed
 
@@ -29,18 +28,6 @@ TimeUnit = Literal["iso", "s", "ms", "us", "ns"]
 """How a time column is read: ISO text, or a Unix epoch in that unit."""
 TIME_UNITS: tuple[str, ...] = get_args(TimeUnit)
 
-TIME_NAMES = (
-    "",
-    "date",
-    "datetime",
-    "time",
-    "timestamp",
-    "ts",
-    "index",
-    "__index_level_0__",
-    "unnamed: 0",
-)
-PRICE_NAMES = ("open", "high", "low", "close")
 _NS_PER = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _INT64_MAX = np.iinfo(np.int64).max
@@ -66,8 +53,11 @@ def read_bars(
     if table.num_rows == 0:
         raise ValidationFailed(f"{where}: no bars (the file holds no rows)")
     time_col, cols = columns_of(table.column_names, where)
-    prices = {name: _floats(table.column(j), name, row) for name, j in cols.items()}
-    times = time_ns(table.column(time_col), row, ZoneInfo(timezone), time_unit)
+    pending = {name: table.column(j) for name, j in cols.items()}
+    pending["time"] = table.column(time_col)
+    del table  # each Arrow column is freed once it is converted, so memory peaks lower
+    times = time_ns(pending.pop("time"), row, ZoneInfo(timezone), time_unit)
+    prices = {name: _floats(pending.pop(name), name, row) for name in list(pending)}
     return make_bars(
         prices["open"],
         prices["high"],
@@ -80,22 +70,36 @@ def read_bars(
     )
 
 
-def columns_of(header: Sequence[str], where: str) -> tuple[int, dict[str, int]]:
-    """Position of the time column and of each price (and volume) column in ``header``."""
-    lowered = [h.strip().lower() for h in header]
-    positions = {name: lowered.index(name) for name in (*PRICE_NAMES, "volume") if name in lowered}
-    missing = [n for n in PRICE_NAMES if n not in positions]
-    if missing:
-        raise ValidationFailed(f"{where}: missing column(s) {', '.join(missing)}: {list(header)}")
-    if lowered and lowered[0] in TIME_NAMES:
-        return 0, positions
-    named = next((i for i, h in enumerate(lowered) if h in TIME_NAMES), None)
-    if named is None:
-        taken = set(positions.values())
-        named = next((i for i in range(len(lowered)) if i not in taken), None)
-    if named is None:
-        raise ValidationFailed(f"{where}: no time column in {list(header)}")
-    return named, positions
+def as_numpy(column: pa.ChunkedArray, dtype: np.dtype[Any]) -> npt.NDArray[Any]:
+    """A writable numpy array of a fixed-width column: a view of Arrow's memory when the chunks
+    lie end to end in one mutable buffer (readers often slice one buffer), else one copy."""
+    chunks = column.chunks
+    if not chunks:
+        return np.empty(0, dtype)
+    if column.null_count == 0:
+        first = chunks[0].buffers()[1]
+        start = first.address + chunks[0].offset * dtype.itemsize
+        end = start
+        for chunk in chunks:
+            buffer = chunk.buffers()[1]
+            if buffer.address + chunk.offset * dtype.itemsize != end:
+                break
+            end += len(chunk) * dtype.itemsize
+        else:
+            if first.is_mutable and end <= first.address + first.size:
+                offset = start - first.address
+                return np.frombuffer(first, dtype, count=len(column), offset=offset)
+        out = np.empty(len(column), dtype)
+        at = 0
+        for chunk in chunks:
+            size = len(chunk)
+            out[at : at + size] = np.frombuffer(
+                chunk.buffers()[1], dtype, count=size, offset=chunk.offset * dtype.itemsize
+            )
+            at += size
+        return out
+    parts = [chunk.to_numpy(zero_copy_only=False) for chunk in chunks]
+    return np.concatenate(parts).astype(dtype, copy=False)
 
 
 def _first_null(column: pa.ChunkedArray) -> int:
@@ -107,10 +111,10 @@ def _floats(column: pa.ChunkedArray, name: str, row: RowName) -> npt.NDArray[np.
     if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
         if column.null_count and name != "volume":
             raise ValidationFailed(f"{row(_first_null(column))}: {name} is missing")
-        return np.ascontiguousarray(
-            pc.cast(column, pa.float64(), safe=False).to_numpy(zero_copy_only=False),
-            dtype=np.float64,
-        )
+        if pa.types.is_float64(kind):
+            return as_numpy(column, np.dtype(np.float64))
+        parts = [chunk.to_numpy(zero_copy_only=False) for chunk in column.chunks]
+        return np.concatenate(parts).astype(np.float64, copy=False)
     values = column.to_pylist()
     out = np.empty(len(values))
     for i, value in enumerate(values):
@@ -161,7 +165,7 @@ def _arrow_times(column: pa.ChunkedArray, zone: tzinfo, row: RowName) -> npt.NDA
     kind = column.type
     if kind.tz is None and str(zone) != "UTC":
         column = pc.assume_timezone(column, str(zone), ambiguous="earliest", nonexistent="earliest")
-    values = pc.cast(column, pa.int64()).to_numpy(zero_copy_only=False)
+    values = as_numpy(column, np.dtype(np.int64))  # the int64 buffers themselves
     return _scaled(values, _NS_PER[kind.unit], row, kind.unit)
 
 
