@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from ffe_core.backtest.data import Bars
 from ffe_core.domain.instruments import Instrument
 from ffe_core.domain.market import Bar, Quote
+
+if TYPE_CHECKING:  # the backtest arrays pull in numba, which a port must not load
+    from ffe_core.backtest.data import Bars
 
 
 @runtime_checkable

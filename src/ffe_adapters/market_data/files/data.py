@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 from pydantic import ValidationError
 
 from ffe_adapters.market_data.files.config import FilesOptions
-from ffe_adapters.market_data.files.formats import SUFFIXES
-from ffe_adapters.market_data.files.reader import TimeUnit, read_bars
-from ffe_core.backtest.data import Bars
 from ffe_core.domain.errors import MarketDataError, ValidationFailed
 from ffe_core.domain.instruments import Instrument
 from ffe_core.domain.intervals import interval_seconds
@@ -25,6 +23,12 @@ from ffe_core.domain.market import Bar, Quote
 from ffe_core.ports.clock import Clock, SystemClock
 from ffe_core.services.bar_quality import resample_bars
 from ffe_core.services.market_data import spread_quote
+
+if TYPE_CHECKING:
+    from ffe_core.backtest.data import Bars
+
+SUFFIXES = (".csv", ".csv.gz", ".parquet", ".pq", ".feather", ".arrow", ".json", ".json.gz")
+"""File name endings looked for, in this order (the reader tells formats by the same endings)."""
 
 IntArray = npt.NDArray[np.int64]
 _NS = 10**9
@@ -72,6 +76,8 @@ class FilesSource:
 
     def read_bars(self, path: str | Path, *, time_unit: str | None = None) -> Bars:
         """The whole file, validated for a backtest (times strictly increasing)."""
+        from ffe_adapters.market_data.files.reader import TimeUnit, read_bars  # pyarrow, numba
+
         unit: TimeUnit | None = time_unit  # type: ignore[assignment]  # read_bars checks it
         return read_bars(path, timezone=self.options.timezone, time_unit=unit)
 
@@ -96,6 +102,8 @@ class FilesSource:
             raise MarketDataError(f"files: cannot read {path} ({exc.strerror})") from None
         cached = self._loaded.get(path)
         if cached is None or cached[0] != mtime:
+            from ffe_adapters.market_data.files.reader import read_bars
+
             try:
                 bars = read_bars(path, timezone=self.options.timezone, ordered=False)
             except ValidationFailed as exc:

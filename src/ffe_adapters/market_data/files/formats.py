@@ -41,8 +41,6 @@ TIME_NAMES = (
     "unnamed: 0",
 )
 PRICE_NAMES = ("open", "high", "low", "close")
-SUFFIXES = (".csv", ".csv.gz", ".parquet", ".pq", ".feather", ".arrow", ".json", ".json.gz")
-"""File name endings the reader knows, in the order the files source looks for them."""
 
 
 def columns_of(header: Sequence[str], where: str) -> tuple[int, dict[str, int]]:
