@@ -88,6 +88,15 @@ def _drawdown_segments(dd: FloatArray) -> tuple[IntArray, IntArray]:
     return prev[keep], cur[keep]
 
 
+def _segment_max(x: FloatArray, starts: IntArray, ends: IntArray) -> FloatArray:
+    """``max(x[a:b+1])`` for each segment; segments are sorted, ``b > a + 1``, and may share
+    an end with the next start."""
+    if not starts.size:
+        return np.empty(0)
+    inner = np.maximum.reduceat(x, np.ravel(np.column_stack((starts, ends))))[::2]
+    return np.maximum(inner, x[ends])
+
+
 def _nanmax(x: FloatArray) -> float:
     return float(np.max(x)) if x.size else math.nan
 
@@ -116,7 +125,7 @@ def compute_stats(
     n = equity.size
     dd = 1.0 - equity / np.maximum.accumulate(equity)
     starts, ends = _drawdown_segments(dd)
-    peaks = np.array([dd[a : b + 1].max() for a, b in zip(starts, ends, strict=True)])
+    peaks = _segment_max(dd, starts, ends)
     if cal.time_ns is not None:
         t = cal.time_ns
         dur = (t[ends] - t[starts]).astype(np.float64)
@@ -130,10 +139,10 @@ def compute_stats(
     pl = trades.pnl
     rets = trades.return_pct
     s: dict[str, Any] = {"Start": start, "End": end, "Duration": span}
-    have = np.zeros(n, dtype=np.int64)
-    for a, b in zip(trades.entry_bar, trades.exit_bar, strict=True):
-        have[a : b + 1] = 1
-    s["Exposure Time [%]"] = float(have.mean() * 100)
+    opened = np.zeros(n + 1, dtype=np.int64)  # +1 at each entry, -1 after each exit
+    np.add.at(opened, trades.entry_bar, 1)
+    np.add.at(opened, trades.exit_bar + 1, -1)
+    s["Exposure Time [%]"] = float(np.mean(np.cumsum(opened[:n]) > 0) * 100)
     s["Equity Final [$]"] = float(equity[-1])
     s["Equity Peak [$]"] = float(equity.max())
     commissions = float(trades.commission.sum())
