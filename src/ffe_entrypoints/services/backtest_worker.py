@@ -63,6 +63,9 @@ class _Worker:
         return self._container.market_data()
 
     def _close(self) -> None:
+        """Close the market data chain and the loop; a second call (at exit) does nothing."""
+        if self.loop.is_closed():
+            return
         if self._container is not None:
             self.loop.run_until_complete(self._container.resources().aclose())
         self.loop.close()
