@@ -449,6 +449,7 @@ class Container(containers.DeclarativeContainer):
         uow_factory,
         clock,
         notifier=providers.Callable(FanoutNotifier, notifiers),
+        scrub=scrubber,
     )
     flight_recorder = providers.Singleton(
         FlightRecorder, settings, uow_factory, clock, scrub=scrubber

@@ -12,15 +12,18 @@ unscrubbed) and the scrubber itself.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import secrets
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
 import uuid
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -312,9 +315,12 @@ async def schema_rows(schema: str) -> str:
 
 
 def stored_bytes(directory: Path, database: str) -> str:
-    """The SQLite database file and its journals, as text."""
+    """The SQLite database file and its journals, as text, and the flight recorder's compressed
+    contents inflated (a secret in them would not show in the raw bytes)."""
     raw = b"".join(p.read_bytes() for p in directory.glob(f"{database}*"))
-    return raw.decode("utf-8", "replace")
+    with contextlib.closing(sqlite3.connect(directory / database)) as db:
+        inflated = [zlib.decompress(d) for (d,) in db.execute("SELECT data FROM flight_contents")]
+    return b"\n".join([raw, *inflated]).decode("utf-8", "replace")
 
 
 def test_ffe_decide_json_prints_no_echoed_key(tmp_path: Path, echo: EchoServer, keys: Keys) -> None:

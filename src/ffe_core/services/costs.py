@@ -32,6 +32,7 @@ from ffe_core.domain.outcomes import DecisionOutcome
 from ffe_core.ports.clock import Clock
 from ffe_core.ports.notify import EventKind, Notification, Notifier
 from ffe_core.ports.storage import UnitOfWorkFactory
+from ffe_core.scrubbing import Scrub, scrub_model
 from ffe_core.services.learning_scoring import weight_shares
 
 log = logging.getLogger(__name__)
@@ -90,11 +91,13 @@ class CostLedger:
         clock: Clock,
         *,
         notifier: Notifier | None = None,
+        scrub: Scrub | None = None,
     ) -> None:
         self.settings = settings
         self.uow_factory = uow_factory
         self.clock = clock
         self.notifier = notifier
+        self.scrub = scrub  # a refusal's reason is upstream text: it may echo a secret
         self._alerted: set[str] = set()
 
     @property
@@ -181,6 +184,8 @@ class CostLedger:
             )
         if not calls:
             return
+        if self.scrub is not None:
+            calls = [scrub_model(call, self.scrub) for call in calls]
         try:
             async with self.uow_factory() as uow:
                 await uow.provider_calls.add_all(calls)
