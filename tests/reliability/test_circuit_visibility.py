@@ -35,9 +35,12 @@ class LlmLike:
 
 
 def gauge(metrics: str) -> str:
-    line = next(ln for ln in metrics.splitlines() if ln.startswith("ffe_circuit_breaker_state{"))
-    assert 'name="llm-like"' in line
-    return line.rsplit(" ", 1)[1]
+    """This provider's breaker gauge (the registry is the process's: an earlier test's provider
+    may have a line of its own, listed first)."""
+    prefix = 'ffe_circuit_breaker_state{name="llm-like"}'
+    lines = [ln for ln in metrics.splitlines() if ln.startswith(prefix)]
+    assert len(lines) == 1, metrics
+    return lines[0].rsplit(" ", 1)[1]
 
 
 async def test_breaker_open_and_close_show_in_health_and_metrics(tmp_path: Path) -> None:
