@@ -13,13 +13,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ffe_adapters.hookspecs import AdapterContext
 from ffe_adapters.registry import load_registry
 from ffe_core.config import Settings
 from ffe_core.domain.errors import NotFoundError, ValidationFailed
 from ffe_core.domain.market import Bar
+from ffe_core.ports.clock import SystemClock
 from ffe_core.services.market_data import BarsResult, MarketDataService
 from ffe_entrypoints.cli.state import state
+from ffe_entrypoints.selection import Build
 
 console = Console()
 
@@ -69,12 +70,7 @@ async def _fetch(
     if instrument is None:
         known = ", ".join(i.symbol for i in settings.instruments)
         raise NotFoundError(f"unknown instrument {symbol!r} (configured: {known})")
-    factory = load_registry().factory("market_data", source_name)
-    source = factory(
-        AdapterContext(
-            name=source_name, settings=settings, options=settings.adapters.get(source_name, {})
-        )
-    )
+    source = Build(load_registry(), settings, SystemClock()).one("market_data", source_name)
     service = MarketDataService([source])
     try:
         return await service.fetch_bars(instrument, interval, limit=bars)

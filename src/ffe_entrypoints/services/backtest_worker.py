@@ -62,7 +62,9 @@ class _Worker:
 
     def _close(self) -> None:
         if self._container is not None:
-            self.loop.run_until_complete(self._container.resources().aclose())
+            from ffe_entrypoints.container import shutdown
+
+            self.loop.run_until_complete(shutdown(self._container))
         self.loop.close()
 
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from ffe_adapters.brokers.paper.config import PaperOptions
-from ffe_core.config import Settings
+from ffe_core.config import CoreView
 from ffe_core.domain.errors import (
     InsufficientFunds,
     InvalidOrder,
@@ -97,7 +97,7 @@ class PaperBroker:
     def __init__(
         self,
         *,
-        settings: Settings,
+        settings: CoreView,
         uow_factory: UnitOfWorkFactory,
         market_data: MarketDataSource,
         clock: Clock,
@@ -312,7 +312,7 @@ class PaperBroker:
         try:
             if self._opts.market_fill == "quote":
                 return [await self._md.get_quote(instrument)]
-            interval = self._opts.interval or self._settings.market_data.interval
+            interval = self._opts.interval or self._settings.bar_interval
             bars = await self._md.get_bars(instrument, interval, limit=self._opts.bars_lookback)
         except MarketDataError as exc:
             log.warning("paper: no market data for %s (%s); order rests", order.instrument, exc)

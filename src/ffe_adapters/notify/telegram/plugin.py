@@ -1,7 +1,7 @@
-"""Registers the ``telegram`` notifier and approval channel.
+"""Registers the ``telegram`` notifier, approval channel and inbound channel.
 
-Each factory raises ConfigError (naming the key) when Telegram is disabled or has no token;
-the container then keeps the ``log`` notifier.
+Each factory raises ConfigError (naming the key) when ``adapters.telegram`` cannot work (no
+token, no allowed chat, no webhook secret in webhook mode).
 """
 
 from __future__ import annotations
@@ -11,18 +11,30 @@ from collections.abc import Mapping
 from ffe_adapters.hookspecs import AdapterContext, Factory, hookimpl
 from ffe_adapters.notify.telegram.approvals import TelegramApprovalChannel
 from ffe_adapters.notify.telegram.bot import build_bot
-from ffe_adapters.notify.telegram.config import TelegramConfig
+from ffe_adapters.notify.telegram.config import TelegramConfig, TelegramOptions
 from ffe_adapters.notify.telegram.notifier import TelegramNotifier
+from ffe_adapters.notify.telegram.runtime import TelegramInbound
+from ffe_core.domain.errors import ConfigError
+
+
+def _config(context: AdapterContext) -> TelegramConfig:
+    return TelegramConfig.from_options(context.parse_options(TelegramOptions))
 
 
 def build_notifier(context: AdapterContext) -> TelegramNotifier:
-    config = TelegramConfig.from_settings(context.settings.telegram, context.options)
+    config = _config(context)
     return TelegramNotifier(build_bot(config), config.notify_chat_ids)
 
 
 def build_approval_channel(context: AdapterContext) -> TelegramApprovalChannel:
-    config = TelegramConfig.from_settings(context.settings.telegram, context.options)
+    config = _config(context)
     return TelegramApprovalChannel(build_bot(config), config.approval_chat_id, context.clock)
+
+
+def build_inbound(context: AdapterContext) -> TelegramInbound:
+    if context.control is None:
+        raise ConfigError("the telegram inbound channel needs the control plane")
+    return TelegramInbound.create(_config(context), context.control, context.clock)
 
 
 @hookimpl
@@ -33,3 +45,8 @@ def ffe_notifiers() -> Mapping[str, Factory]:
 @hookimpl
 def ffe_approval_channels() -> Mapping[str, Factory]:
     return {"telegram": build_approval_channel}
+
+
+@hookimpl
+def ffe_inbound_channels() -> Mapping[str, Factory]:
+    return {"telegram": build_inbound}
