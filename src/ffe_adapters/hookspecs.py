@@ -93,7 +93,8 @@ def ffe_decision_providers() -> Mapping[str, Factory]:  # type: ignore[empty-bod
     """Decision providers by name (``trend``, ``anthropic`` ...).
 
     Each factory returns an object satisfying ``ffe_core.ports.providers.DecisionProvider``.
-    Enabled by listing the name in ``providers.enabled``.
+    Enabled by listing the name in ``providers.enabled``. Capabilities: ``WithCircuit`` (its
+    breaker shows on ``/health``), ``Closable`` (``ffe_core.ports.capabilities``).
     """
 
 
@@ -101,7 +102,9 @@ def ffe_decision_providers() -> Mapping[str, Factory]:  # type: ignore[empty-bod
 def ffe_brokers() -> Mapping[str, Factory]:  # type: ignore[empty-body]
     """Brokers by name (``paper``, ``coinbase``, ``oanda``).
 
-    Each factory returns an ``ffe_core.ports.brokers.Broker``; chosen by ``trading.broker``.
+    Each factory returns an ``ffe_core.ports.brokers.Broker`` (declaring its ``venue``); chosen
+    by ``trading.broker``. Capability: ``ffe_core.ports.brokers.MarketDrivenVenue`` (a simulated
+    venue filling resting orders when told to look at the market).
     """
 
 
@@ -110,7 +113,8 @@ def ffe_market_data_sources() -> Mapping[str, Factory]:  # type: ignore[empty-bo
     """Market data sources by name (``bundled``, ``synthetic``, ``alphavantage`` ...).
 
     Each factory returns an ``ffe_core.ports.market_data.MarketDataSource``; the chain used is
-    ``market_data.sources``, in order.
+    ``market_data.sources``, in order. Capability: ``CachePolicy`` (``cacheable = False``: read
+    directly, never through the cache).
     """
 
 

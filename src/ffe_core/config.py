@@ -366,8 +366,9 @@ class CoreView(BaseModel):
         return next((i for i in self.instruments if i.symbol == symbol), None)
 
 
-class MovedKeyWarning(DeprecationWarning):
-    """A configuration key was read from its old place; it stops working in the next release."""
+class MovedKeyWarning(FutureWarning):
+    """A deprecated configuration key was read from its old place; it stops working in the next
+    release. (A ``FutureWarning``: shown to the person running ffe, unlike DeprecationWarning.)"""
 
 
 def _plain(value: Any) -> Any:
