@@ -387,33 +387,38 @@ def migrate_moved_keys(data: dict[str, Any]) -> dict[str, Any]:
     """``data`` with the keys of the previous release moved to their new home (warning each):
     ``telegram.*`` -> ``adapters.telegram.*`` (``telegram.enabled`` lists ``telegram`` among
     the notifiers, approval channels and inbound channels) and ``market_data.cache.redis_url``
-    -> ``adapters.redis.url``. A value already at the new place wins."""
-    data = dict(data)
-    adapters = {k: dict(v) for k, v in dict(_plain(data.get("adapters")) or {}).items()}
-    moved = False
-    if "telegram" in data:
-        old = dict(_plain(data.pop("telegram")) or {})
+    -> ``adapters.redis.url``. A value already at the new place wins. Anything not shaped as
+    expected is left for validation to name."""
+    adapters = _plain(data.get("adapters", {}))
+    if not isinstance(adapters, dict) or not all(isinstance(v, dict) for v in adapters.values()):
+        return data
+    data, adapters = dict(data), {k: dict(v) for k, v in adapters.items()}
+    old = _plain(data.get("telegram"))
+    if isinstance(old, dict):
+        del data["telegram"]
+        old = dict(old)
         enabled = old.pop("enabled", False)
         _warn_moved("telegram.*", "adapters.telegram.* (and notify.* for telegram.enabled)")
         adapters["telegram"] = {**old, **adapters.get("telegram", {})}
-        moved = True
-        if enabled in (True, "true", "True", "1", 1):
-            notify = dict(_plain(data.get("notify")) or {})
-            for key, default in (("notifiers", ("log",)), ("approval_channels", ("log",))):
-                names = tuple(notify.get(key, default))
-                notify[key] = names if "telegram" in names else (*names, "telegram")
-            inbound = tuple(notify.get("inbound", ()))
-            notify["inbound"] = inbound if "telegram" in inbound else (*inbound, "telegram")
+        data["adapters"] = adapters
+        notify = _plain(data.get("notify", {}))
+        if enabled in (True, "true", "True", "1", 1) and isinstance(notify, dict):
+            notify = dict(notify)
+            for key, default in (("notifiers", ["log"]), ("approval_channels", ["log"])):
+                names = notify.get(key, default)
+                if isinstance(names, list | tuple) and "telegram" not in names:
+                    notify[key] = [*names, "telegram"]
+            inbound = notify.get("inbound", [])
+            if isinstance(inbound, list | tuple) and "telegram" not in inbound:
+                notify["inbound"] = [*inbound, "telegram"]
             data["notify"] = notify
     market = _plain(data.get("market_data"))
     cache = _plain(market.get("cache")) if isinstance(market, dict) else None
-    if isinstance(cache, dict) and "redis_url" in cache:
+    if isinstance(market, dict) and isinstance(cache, dict) and "redis_url" in cache:
         cache = dict(cache)
         url = cache.pop("redis_url")
         _warn_moved("market_data.cache.redis_url", "adapters.redis.url")
         adapters["redis"] = {"url": url, **adapters.get("redis", {})}
         data["market_data"] = {**market, "cache": cache}
-        moved = True
-    if moved:
         data["adapters"] = adapters
     return data

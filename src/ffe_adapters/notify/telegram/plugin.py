@@ -32,9 +32,10 @@ def build_approval_channel(context: AdapterContext) -> TelegramApprovalChannel:
 
 
 def build_inbound(context: AdapterContext) -> TelegramInbound:
+    config = _config(context)
     if context.control is None:
         raise ConfigError("the telegram inbound channel needs the control plane")
-    return TelegramInbound.create(_config(context), context.control, context.clock)
+    return TelegramInbound.create(config, context.control, context.clock)
 
 
 @hookimpl
