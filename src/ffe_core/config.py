@@ -387,12 +387,19 @@ def migrate_moved_keys(data: dict[str, Any]) -> dict[str, Any]:
     """``data`` with the keys of the previous release moved to their new home (warning each):
     ``telegram.*`` -> ``adapters.telegram.*`` (``telegram.enabled`` lists ``telegram`` among
     the notifiers, approval channels and inbound channels) and ``market_data.cache.redis_url``
-    -> ``adapters.redis.url``. A value already at the new place wins. Anything not shaped as
-    expected is left for validation to name."""
+    -> ``adapters.redis.url``; ``adapters.sql.*`` (storage options) -> ``adapters.sqlite.*``
+    and ``adapters.postgresql.*`` (storage backends are named by URL scheme). A value already at
+    the new place wins. Anything not shaped as expected is left for validation to name."""
     adapters = _plain(data.get("adapters", {}))
     if not isinstance(adapters, dict) or not all(isinstance(v, dict) for v in adapters.values()):
         return data
     data, adapters = dict(data), {k: dict(v) for k, v in adapters.items()}
+    if "sql" in adapters:
+        sql = adapters.pop("sql")
+        _warn_moved("adapters.sql.*", "adapters.sqlite.* / adapters.postgresql.*")
+        for scheme in ("sqlite", "postgresql"):
+            adapters[scheme] = {**sql, **adapters.get(scheme, {})}
+        data["adapters"] = adapters
     old = _plain(data.get("telegram"))
     if isinstance(old, dict):
         del data["telegram"]

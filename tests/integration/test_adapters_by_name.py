@@ -152,11 +152,14 @@ def test_moved_keys_keep_working_for_one_release_with_a_warning(tmp_path: Path) 
             "mode": "polling",
         },
         "market_data": {"cache": {"backend": "redis", "redis_url": "redis://127.0.0.1:6379/3"}},
+        "adapters": {"sql": {"min_free_bytes": 1024}},
     }
     with pytest.warns(MovedKeyWarning) as caught:
         settings = load_settings(tmp_path, environ={}, overrides=legacy)
     moved = " ".join(str(w.message) for w in caught)
     assert "telegram.*" in moved and "market_data.cache.redis_url" in moved
+    assert "adapters.sql.*" in moved
+    assert settings.adapters["sqlite"] == settings.adapters["postgresql"] == {"min_free_bytes": 1024}
     assert settings.adapters["telegram"]["allowed_chat_ids"] == [7]
     assert settings.adapters["redis"]["url"] == "redis://127.0.0.1:6379/3"
     assert "telegram" in settings.notify.notifiers
