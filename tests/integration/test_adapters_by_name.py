@@ -159,7 +159,9 @@ def test_moved_keys_keep_working_for_one_release_with_a_warning(tmp_path: Path) 
     moved = " ".join(str(w.message) for w in caught)
     assert "telegram.*" in moved and "market_data.cache.redis_url" in moved
     assert "adapters.sql.*" in moved
-    assert settings.adapters["sqlite"] == settings.adapters["postgresql"] == {"min_free_bytes": 1024}
+    assert (
+        settings.adapters["sqlite"] == settings.adapters["postgresql"] == {"min_free_bytes": 1024}
+    )
     assert settings.adapters["telegram"]["allowed_chat_ids"] == [7]
     assert settings.adapters["redis"]["url"] == "redis://127.0.0.1:6379/3"
     assert "telegram" in settings.notify.notifiers
