@@ -235,7 +235,8 @@ def build_container(settings: Settings) -> Container:
 
 async def startup(container: Container) -> None:
     """Refuse unknown adapter names, migrate storage, restore the shared risk state."""
-    check_selections(container.registry(), container.settings())
+    overridden = {name for name, p in container.providers.items() if p.overridden}
+    check_selections(container.registry(), container.settings(), overridden)
     await container.storage().migrate()
     await container.risk_state().load()
 

@@ -4,7 +4,8 @@ registered, and :class:`Build`, the one generic way any kind of adapter is built
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Container
+from typing import Any, NamedTuple
 
 from ffe_adapters.hookspecs import AdapterContext
 from ffe_adapters.registry import Registry
@@ -20,29 +21,45 @@ def storage_scheme(url: str) -> str:
     return url.split(":", 1)[0].split("+", 1)[0].lower()
 
 
-def selections(s: Settings) -> list[tuple[str, str, tuple[str, ...]]]:
-    """Every adapter ``s`` chooses by name: (config key, registry kind, names)."""
+class Selection(NamedTuple):
+    key: str
+    """The configuration key that names the adapters."""
+    kind: str
+    """The registry kind they are looked up in."""
+    names: tuple[str, ...]
+    provider: str
+    """The container provider built from them (a test may override it with its own object)."""
+
+
+def selections(s: Settings) -> list[Selection]:
+    """Every adapter ``s`` chooses by name."""
     judge = (s.ensemble.judge_provider,) if s.ensemble.judge_provider else ()
+    n = s.notify
     return [
-        ("storage.url", "storage", (storage_scheme(s.storage.url),)),
-        ("market_data.cache.backend", "caches", (s.market_data.cache.backend,)),
-        ("market_data.sources", "market_data", s.market_data.sources),
-        ("trading.broker", "brokers", (s.trading.broker,)),
-        ("providers.enabled", "decision_providers", s.providers.enabled),
-        ("ensemble.judge_provider", "decision_providers", judge),
-        ("notify.notifiers", "notifiers", s.notify.notifiers),
-        ("notify.approval_channels", "approval_channels", s.notify.approval_channels),
-        ("notify.inbound", "inbound_channels", s.notify.inbound),
-        ("agent.lease", "leases", (s.agent.lease,)),
-        ("monitoring.metrics", "metrics", (s.monitoring.metrics,)),
-        ("monitoring.tracing", "tracers", (s.monitoring.tracing,)),
-        ("backtests.compute", "compute", (s.backtests.compute,)),
-    ]
+        Selection("storage.url", "storage", (storage_scheme(s.storage.url),), "storage"),
+        Selection("market_data.cache.backend", "caches", (s.market_data.cache.backend,), "cache"),
+        Selection("market_data.sources", "market_data", s.market_data.sources, "market_data"),
+        Selection("trading.broker", "brokers", (s.trading.broker,), "broker"),
+        Selection("providers.enabled", "decision_providers", s.providers.enabled, "decision_providers"),
+        Selection("ensemble.judge_provider", "decision_providers", judge, "ensemble"),
+        Selection("notify.notifiers", "notifiers", n.notifiers, "notifiers"),
+        Selection("notify.approval_channels", "approval_channels", n.approval_channels, "approval_channels"),
+        Selection("notify.inbound", "inbound_channels", n.inbound, "inbound"),
+        Selection("agent.lease", "leases", (s.agent.lease,), "lease"),
+        Selection("monitoring.metrics", "metrics", (s.monitoring.metrics,), "metrics"),
+        Selection("monitoring.tracing", "tracers", (s.monitoring.tracing,), "tracer_provider"),
+        Selection("backtests.compute", "compute", (s.backtests.compute,), "compute"),
+    ]  # fmt: skip
 
 
-def check_selections(registry: Registry, settings: Settings) -> None:
-    """Refuse a name no plugin registered: one line naming the key and the registered names."""
-    for key, kind, names in selections(settings):
+def check_selections(
+    registry: Registry, settings: Settings, overridden: Container[str] = ()
+) -> None:
+    """Refuse a name no plugin registered: one line naming the key and the registered names.
+    Selections whose container provider is ``overridden`` are not built, so not checked."""
+    for key, kind, names, provider in selections(settings):
+        if provider in overridden:
+            continue
         for name in names:
             if name not in registry.names(kind):
                 known = ", ".join(registry.names(kind)) or "none"
