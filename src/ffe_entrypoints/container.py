@@ -20,44 +20,26 @@ from ffe_adapters.telemetry.tracing import (
     trace_providers,
 )
 from ffe_core.config import Settings
-from ffe_core.ports.capabilities import Closable
+from ffe_core.ports.brokers import Broker
+from ffe_core.ports.capabilities import Closable, InboundChannel
 from ffe_core.ports.clock import Clock, SystemClock
-from ffe_core.ports.metrics import NullMetrics
-from ffe_core.ports.providers import DecisionProvider, WeightSource
+from ffe_core.ports.compute import ComputeBackend
+from ffe_core.ports.lease import LeaderLease
+from ffe_core.ports.market_data import Cache
+from ffe_core.ports.metrics import Metrics, NullMetrics
+from ffe_core.ports.providers import DecisionProvider
+from ffe_core.ports.storage import StorageBackend
 from ffe_core.services.agent_assembly import assemble_agent
 from ffe_core.services.approvals import ApprovalService
 from ffe_core.services.control import ControlService
 from ffe_core.services.decisions import DecisionService
-from ffe_core.services.ensemble import Ensemble
-from ffe_core.services.execution import admit_venue
 from ffe_core.services.kill_switch import SharedRiskState
 from ffe_core.services.learning import LearningService
-from ffe_core.services.market_data import MarketDataService
 from ffe_core.services.risk import RiskManager
 from ffe_entrypoints.logging import shared_scrubber
-from ffe_entrypoints.selection import Build, check_selections, storage_scheme
+from ffe_entrypoints.selection import Build, check_selections
 from ffe_entrypoints.services.backtests import BacktestService
 from ffe_entrypoints.services.health import build_health
-
-
-def _ensemble(
-    build: Build,
-    enabled: dict[str, DecisionProvider],
-    traced: dict[str, DecisionProvider],
-    weights: WeightSource,
-) -> Ensemble:
-    s, judge_name = build.settings, build.settings.ensemble.judge_provider
-    judge: DecisionProvider | None = None
-    if judge_name:
-        judge = enabled.get(judge_name) or build.one("decision_providers", judge_name)
-    return Ensemble(
-        traced,
-        s.ensemble,
-        provider_timeout=s.providers.timeout_seconds,
-        weights=weights,
-        judge=judge,
-        metrics=build.shared["metrics"],
-    )
 
 
 class Container(containers.DeclarativeContainer):
@@ -67,83 +49,43 @@ class Container(containers.DeclarativeContainer):
     registry = providers.Singleton(load_registry)
     clock: providers.Provider[Clock] = providers.Singleton(SystemClock)
     exporters = providers.Singleton(Build, registry, settings, clock, metrics=NullMetrics())
-    metrics = providers.Singleton(
-        lambda b: b.one("metrics", b.settings.monitoring.metrics), exporters
-    )
+    metrics: providers.Provider[Metrics] = providers.Singleton(Build.one, exporters, "metrics")
     # None when tracing is off; tests override it with a provider on an in-memory exporter.
-    tracer_provider = providers.Singleton(
-        lambda b: b.one("tracers", b.settings.monitoring.tracing), exporters
-    )
+    tracer_provider = providers.Singleton(Build.one, exporters, "tracers")
     # Masks every configured secret in upstream text (the process-wide one logging uses too).
     scrubber = providers.Singleton(shared_scrubber, settings)
     build = providers.Singleton(
         Build, registry, settings, clock, metrics=metrics, scrubber=scrubber
     )
 
-    storage = providers.Resource(
-        lambda b: b.one("storage", storage_scheme(b.settings.storage.url)), build
-    )
+    storage: providers.Provider[StorageBackend] = providers.Resource(Build.one, build, "storage")
     uow_factory = providers.Callable(lambda storage: storage.uow_factory, storage)
-    cache = providers.Resource(
-        lambda b: b.one("caches", b.settings.market_data.cache.backend), build
-    )
-    market_data = providers.Resource(
-        lambda b, cache: MarketDataService(
-            [b.one("market_data", n) for n in b.settings.market_data.sources],
-            cache,
-            quote_ttl_seconds=b.settings.market_data.cache.quote_ttl_seconds,
-            bar_ttl_seconds=b.settings.market_data.cache.bar_ttl_seconds,
-            clock=b.clock,
-        ),
-        build,
-        cache,
-    )
-    venue = providers.Resource(
-        lambda b, uow_factory, market_data: admit_venue(
-            b.settings,
-            b.one(
-                "brokers",
-                b.settings.trading.broker,
-                uow_factory=uow_factory,
-                market_data=market_data,
-            ),
-        ),
-        build,
-        uow_factory,
-        market_data,
-    )
-    broker = providers.Singleton(trace_broker, venue, tracer_provider)
-    learning = providers.Singleton(
-        LearningService, uow_factory, providers.Callable(lambda s: s.learning, settings)
-    )
+    cache: providers.Provider[Cache] = providers.Resource(Build.one, build, "caches")
+    market_data = providers.Resource(Build.market_data, build, cache)
+    venue = providers.Resource(Build.venue, build, uow_factory, market_data)
+    broker: providers.Provider[Broker] = providers.Singleton(trace_broker, venue, tracer_provider)
+    learning = providers.Singleton(LearningService, uow_factory, settings.provided.learning)
     weights = learning  # the learned ensemble weights (a WeightSource)
     risk_manager = providers.Singleton(
         RiskManager,
-        providers.Callable(lambda s: s.risk, settings),
+        settings.provided.risk,
         fee_rate=providers.Callable(
             lambda s: s.trading.commission + s.trading.slippage + s.trading.spread / 2, settings
         ),
     )
     # every process on the storage shares the kill switch (ffe_core.services.kill_switch)
     risk_state = providers.Singleton(SharedRiskState, risk_manager, uow_factory)
-    decision_providers = providers.Resource(
-        lambda b, cache: {
-            n: b.one("decision_providers", n, cache=cache) for n in b.settings.providers.enabled
-        },
-        build,
-        cache,
+    decision_providers: providers.Provider[dict[str, DecisionProvider]] = providers.Resource(
+        Build.by_name, build, "decision_providers", cache=cache
     )
+    traced_providers = providers.Callable(trace_providers, decision_providers, tracer_provider)
     ensemble = providers.Singleton(
-        _ensemble,
-        build,
-        decision_providers,
-        providers.Callable(trace_providers, decision_providers, tracer_provider),
-        weights,
+        Build.ensemble, build, decision_providers, traced_providers, weights
     )
     # The risk check applied to every decision (``ffe_core.services.decisions.RiskCheck``).
     risk_check: providers.Provider[RiskManager] = risk_manager
-    lease = providers.Resource(
-        lambda b, storage: b.one("leases", b.settings.agent.lease, storage=storage), build, storage
+    lease: providers.Provider[LeaderLease | None] = providers.Resource(
+        Build.one, build, "leases", storage=storage
     )
     decision_service = providers.Singleton(
         trace_decisions,
@@ -152,25 +94,20 @@ class Container(containers.DeclarativeContainer):
             settings=settings,
             ensemble=ensemble,
             market_data=market_data,
-            portfolio=providers.Callable(lambda broker: broker.get_portfolio, broker),
+            portfolio=broker.provided.get_portfolio,
             uow_factory=uow_factory,
             clock=clock,
             risk=risk_check,
-            memory_source=providers.Callable(lambda learning: learning.past_decisions, learning),
+            memory_source=learning.provided.past_decisions,
             scrub=scrubber,
         ),
         tracer_provider,
     )
-    notifiers = providers.Resource(
-        lambda b: b.each("notifiers", b.settings.notify.notifiers, optional=True), build
-    )
-    approval_channels = providers.Resource(
-        lambda b: b.each("approval_channels", b.settings.notify.approval_channels, optional=True),
-        build,
-    )
+    notifiers = providers.Resource(Build.each, build, "notifiers", optional=True)
+    approval_channels = providers.Resource(Build.each, build, "approval_channels", optional=True)
     approval_service = providers.Singleton(
         ApprovalService,
-        settings=providers.Callable(lambda s: s.approvals, settings),
+        settings=settings.provided.approvals,
         uow_factory=uow_factory,
         clock=clock,
         channels=approval_channels,
@@ -194,21 +131,17 @@ class Container(containers.DeclarativeContainer):
         ),
         tracer_provider,
     )
-    control = providers.Resource(
+    control: providers.Provider[ControlService] = providers.Resource(
         ControlService,
         agent=agent,
         approvals=approval_service,
         broker=broker,
         uow_factory=uow_factory,
     )
-    inbound = providers.Resource(
-        lambda b, control: {
-            n: b.one("inbound_channels", n, control=control) for n in b.settings.notify.inbound
-        },
-        build,
-        control,
+    inbound: providers.Provider[dict[str, InboundChannel]] = providers.Resource(
+        Build.by_name, build, "inbound_channels", control=control
     )
-    compute = providers.Singleton(lambda b: b.one("compute", b.settings.backtests.compute), build)
+    compute: providers.Provider[ComputeBackend] = providers.Singleton(Build.one, build, "compute")
     backtest_service = providers.Resource(  # its worker pool closes at shutdown
         BacktestService,
         settings=settings,

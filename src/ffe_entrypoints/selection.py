@@ -11,7 +11,14 @@ from ffe_adapters.hookspecs import AdapterContext
 from ffe_adapters.registry import Registry
 from ffe_core.config import CoreView, Settings
 from ffe_core.domain.errors import ConfigError
+from ffe_core.ports.brokers import Broker
 from ffe_core.ports.clock import Clock
+from ffe_core.ports.market_data import Cache, MarketDataSource
+from ffe_core.ports.providers import DecisionProvider, WeightSource
+from ffe_core.ports.storage import UnitOfWorkFactory
+from ffe_core.services.ensemble import Ensemble
+from ffe_core.services.execution import admit_venue
+from ffe_core.services.market_data import MarketDataService
 
 log = logging.getLogger(__name__)
 
@@ -67,26 +74,75 @@ def check_selections(
 
 
 class Build:
-    """The one generic way every kind of adapter is built: by name, through the registry,
-    with its own ``adapters.<name>`` options and the shared services."""
+    """The one generic way every kind of adapter is built: by the name the settings select,
+    through the registry, with its own ``adapters.<name>`` options and the shared services."""
 
     def __init__(self, registry: Registry, settings: Settings, clock: Clock, **shared: Any):
         self.registry, self.settings, self.clock, self.shared = registry, settings, clock, shared
 
-    def one(self, kind: str, name: str, **services: Any) -> Any:
+    def names(self, kind: str) -> tuple[str, ...]:
+        """The names ``settings`` selects for ``kind`` (its first selection)."""
+        return next(sel.names for sel in selections(self.settings) if sel.kind == kind)
+
+    def named(self, kind: str, name: str, **services: Any) -> Any:
         options = self.settings.adapters.get(name, {})
         core = CoreView.of(self.settings)
         ctx = AdapterContext(name, options, core, self.clock, **{**self.shared, **services})
         return self.registry.factory(kind, name)(ctx)
 
-    def each(self, kind: str, names: tuple[str, ...], *, optional: bool = False) -> list[Any]:
-        """One adapter per name; with ``optional`` a misconfigured one is skipped (logged)."""
+    def one(self, kind: str, **services: Any) -> Any:
+        """The one adapter of ``kind`` the settings select (storage, cache, broker, lease...)."""
+        return self.named(kind, self.names(kind)[0], **services)
+
+    def by_name(self, kind: str, **services: Any) -> dict[str, Any]:
+        return {name: self.named(kind, name, **services) for name in self.names(kind)}
+
+    def each(self, kind: str, *, optional: bool = False) -> list[Any]:
+        """Every selected adapter of ``kind``; with ``optional`` a misconfigured one is skipped
+        with a warning (a broken notifier never stops trading)."""
         built = []
-        for name in names:
+        for name in self.names(kind):
             try:
-                built.append(self.one(kind, name))
+                built.append(self.named(kind, name))
             except ConfigError as exc:
                 if not optional:
                     raise
                 log.warning("%s %s disabled: %s", name, kind, exc)
         return built
+
+    def market_data(self, cache: Cache | None) -> MarketDataService:
+        """The chain of ``market_data.sources`` behind the cache."""
+        md = self.settings.market_data
+        sources = [self.named("market_data", name) for name in md.sources]
+        return MarketDataService(
+            sources,
+            cache,
+            quote_ttl_seconds=md.cache.quote_ttl_seconds,
+            bar_ttl_seconds=md.cache.bar_ttl_seconds,
+            clock=self.clock,
+        )
+
+    def venue(self, uow_factory: UnitOfWorkFactory, market_data: MarketDataSource) -> Broker:
+        """The broker of ``trading.broker``, refused before anyone holds it when its declared
+        venue may not trade under these settings."""
+        broker = self.one("brokers", uow_factory=uow_factory, market_data=market_data)
+        return admit_venue(self.settings, broker)
+
+    def ensemble(
+        self,
+        enabled: dict[str, DecisionProvider],
+        traced: dict[str, DecisionProvider],
+        weights: WeightSource,
+    ) -> Ensemble:
+        s, judge_name = self.settings, self.settings.ensemble.judge_provider
+        judge: DecisionProvider | None = None
+        if judge_name:
+            judge = enabled.get(judge_name) or self.named("decision_providers", judge_name)
+        return Ensemble(
+            traced,
+            s.ensemble,
+            provider_timeout=s.providers.timeout_seconds,
+            weights=weights,
+            judge=judge,
+            metrics=self.shared["metrics"],
+        )

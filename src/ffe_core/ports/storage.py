@@ -209,6 +209,10 @@ class StorageBackend(Protocol):
         """Bring the schema up to date (idempotent)."""
         ...
 
+    async def current_revision(self) -> str | None:
+        """The schema revision the database is at (None before the first migration)."""
+        ...
+
     async def ping(self) -> None: ...
 
     async def write_check(self) -> None:

@@ -70,7 +70,7 @@ async def _fetch(
     if instrument is None:
         known = ", ".join(i.symbol for i in settings.instruments)
         raise NotFoundError(f"unknown instrument {symbol!r} (configured: {known})")
-    source = Build(load_registry(), settings, SystemClock()).one("market_data", source_name)
+    source = Build(load_registry(), settings, SystemClock()).named("market_data", source_name)
     service = MarketDataService([source])
     try:
         return await service.fetch_bars(instrument, interval, limit=bars)
