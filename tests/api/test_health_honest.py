@@ -173,7 +173,7 @@ async def test_on_a_really_full_disk_the_agent_stops_and_health_says_why(tmp_pat
 
 
 def redis_env(url: str) -> dict[str, str]:
-    return {"FFE_MARKET_DATA__CACHE__BACKEND": "redis", "FFE_MARKET_DATA__CACHE__REDIS_URL": url}
+    return {"FFE_MARKET_DATA__CACHE__BACKEND": "redis", "FFE_ADAPTERS__REDIS__URL": url}
 
 
 def free_port() -> int:

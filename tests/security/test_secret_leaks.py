@@ -86,7 +86,7 @@ def test_config_show_masks_every_secret(tmp_path: Path, as_json: bool) -> None:
     env = {
         **ENV,
         "FFE_STORAGE__URL": PG_URL,
-        "FFE_MARKET_DATA__CACHE__REDIS_URL": f"redis://:{REDIS_PASSWORD}@127.0.0.1:6379/0",
+        "FFE_ADAPTERS__REDIS__URL": f"redis://:{REDIS_PASSWORD}@127.0.0.1:6379/0",
         "SENTRY_DSN": SENTRY_DSN,
     }
     proc = ffe(["config", "show", *(["--json"] if as_json else [])], tmp_path, env)
