@@ -29,7 +29,7 @@ from ffe_core.ports.clock import Clock, SystemClock
 from ffe_core.ports.control import ControlPlane
 from ffe_core.ports.market_data import Cache, MarketDataSource
 from ffe_core.ports.metrics import Metrics, NullMetrics
-from ffe_core.ports.storage import UnitOfWorkFactory
+from ffe_core.ports.storage import StorageBackend, UnitOfWorkFactory
 from ffe_core.scrubbing import SecretScrubber
 
 PROJECT_NAME = "ffe"
@@ -61,7 +61,7 @@ class AdapterContext:
     uow_factory: UnitOfWorkFactory | None = None
     market_data: MarketDataSource | None = None
     cache: Cache | None = None
-    storage: object | None = None
+    storage: StorageBackend | None = None
     """The storage backend built for ``storage.url`` (leases are built on it)."""
     control: ControlPlane | None = None
     """The control plane an inbound channel acts through."""
@@ -124,8 +124,8 @@ def ffe_storage_backends() -> Mapping[str, Factory]:  # type: ignore[empty-body]
     chooses ``postgresql`` (the part before ``+``); built-ins ``sqlite`` and ``postgresql``.
 
     Each factory returns an ``ffe_core.ports.storage.StorageBackend`` (``uow_factory``,
-    ``migrate``, ``ping``, ``write_check``, ``close``); it reads the URL from
-    ``context.core.storage``.
+    ``migrate``, ``current_revision``, ``ping``, ``write_check``, ``close``); it reads the URL
+    from ``context.core.storage`` and its options from ``adapters.<scheme>``.
     """
 
 
