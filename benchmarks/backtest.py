@@ -1,7 +1,7 @@
 """Backtest speed and memory: ffe vs vectorbt vs backtesting.py on the same synthetic bars.
 
-Run: ``python benchmarks/backtest.py [--bars 1000000] [--big 10000000]``. Peers are optional
-(dev-only); a missing peer is reported and skipped. Prints ratios; numba compile time is
+Run: ``python benchmarks/backtest.py [--bars 1000000] [--big 10000000] [--whole 1000000 4000000]``.
+Peers are optional (dev-only); a missing peer is reported and skipped. Prints ratios; numba compile time is
 measured separately (first call on a tiny input) and excluded from the rates.
 """
 
@@ -13,10 +13,12 @@ import time
 import warnings
 
 import numpy as np
+from numba import njit
 
 from ffe_core.backtest.data import make_bars
 from ffe_core.backtest.search import grid, run_search
 from ffe_core.backtest.simulator import FillConfig, simulate
+from ffe_core.backtest.stats import Calendar, compute_stats
 from ffe_core.backtest.strategies import sma_cross
 
 FAST, SLOW = 10, 30
@@ -54,6 +56,104 @@ def best_of(fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
         fn()
         times.append(time.perf_counter() - t0)
     return min(times)
+
+
+@njit(cache=True, nogil=True)
+def fused_sma_cross(o, c, fast, slow, cash, rel, equity):  # type: ignore[no-untyped-def]
+    """The limit: SMA cross signals and next-open fills (whole units, relative commission) in
+    one pass over the bars, running sums for both averages, equity written per bar."""
+    n = c.shape[0]
+    sf = 0.0
+    ss = 0.0
+    prev_f = np.nan
+    prev_s = np.nan
+    pos = 0.0
+    epx = 0.0
+    want = 0
+    pending = False
+    trades = 0
+    for i in range(n):
+        if pending:
+            pending = False
+            if pos != 0.0 and want == 0:
+                cash += pos * (o[i] - epx) - pos * o[i] * rel
+                pos = 0.0
+                trades += 1
+            elif pos == 0.0 and want == 1:
+                units = np.floor(cash * (1 - 2.220446049250313e-16) / (o[i] * (1 + rel)))
+                if units > 0:
+                    pos = units
+                    epx = o[i]
+                    cash -= pos * epx * rel
+        x = c[i]
+        sf += x
+        ss += x
+        if i >= fast:
+            sf -= c[i - fast]
+        if i >= slow:
+            ss -= c[i - slow]
+        f = sf / fast if i >= fast - 1 else np.nan
+        s = ss / slow if i >= slow - 1 else np.nan
+        if i < n - 1:
+            if prev_f < prev_s and f > s and want != 1:
+                want = 1
+                pending = True
+            elif prev_f > prev_s and f < s and want != 0:
+                want = 0
+                pending = True
+        prev_f = f
+        prev_s = s
+        equity[i] = cash + pos * (x - epx)
+    if pos != 0.0:
+        cash += pos * (o[n - 1] - epx) - pos * o[n - 1] * rel
+        equity[n - 1] = cash
+        trades += 1
+    return trades
+
+
+def fused_single(bars) -> tuple[float, int]:  # type: ignore[no-untyped-def]
+    equity = np.empty(len(bars))
+    trades = [0]
+
+    def run() -> None:
+        trades[0] = fused_sma_cross(bars.open, bars.close, FAST, SLOW, 10_000.0, COMMISSION, equity)
+
+    return best_of(run), trades[0]
+
+
+def ffe_whole(bars) -> tuple[float, int]:  # type: ignore[no-untyped-def]
+    """What ``ffe backtest`` does in process: signals, fills, calendar and statistics."""
+    trades = [0]
+
+    def run() -> None:
+        target = sma_cross(
+            bars.open, bars.high, bars.low, bars.close, bars.volume, fast=FAST, slow=SLOW
+        )
+        res = simulate(bars, target, FillConfig(commission=COMMISSION))
+        compute_stats(res, bars, warmup=SLOW - 1, calendar=Calendar.of(bars))
+        trades[0] = len(res.trades)
+
+    return best_of(run), trades[0]
+
+
+def whole_vs_limit(sizes: list[int]) -> None:
+    """[0] ffe's whole in-process run against the fused single-pass kernel."""
+    tiny = synthetic(500)
+    fused_single(tiny)
+    ffe_whole(tiny)
+    for n in sizes:
+        bars = synthetic(n)
+        t_lim, tr_lim = fused_single(bars)
+        t_all, tr_all = ffe_whole(bars)
+        print(
+            f"\n[0] SMA({FAST},{SLOW}) signal + fills + statistics, {n:,} bars, in process\n"
+            f"  fused single-pass kernel (limit) {n / t_lim / 1e6:7.1f} M bars/s "
+            f"({t_lim * 1e3:.1f} ms, {tr_lim} trades)\n"
+            f"  ffe sma_cross+simulate+stats     {n / t_all / 1e6:7.1f} M bars/s "
+            f"({t_all * 1e3:.1f} ms, {tr_all} trades)\n"
+            f"  ratio ffe / limit: {t_lim / t_all:.2f}  (target >= 0.50)"
+        )
+        del bars
 
 
 def ffe_single(bars) -> float:  # type: ignore[no-untyped-def]
@@ -148,10 +248,18 @@ def main() -> None:
     ap.add_argument("--bt-bars", type=int, default=50_000)
     ap.add_argument("--big", type=int, default=10_000_000)
     ap.add_argument("--only-big", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--whole",
+        type=int,
+        nargs="*",
+        default=[1_000_000, 4_000_000],
+        help="bar counts for [0], the whole in-process run against the fused kernel",
+    )
     args = ap.parse_args()
     if args.only_big:
         big_run(args.big)
         return
+    whole_vs_limit(args.whole)
 
     t0 = time.perf_counter()
     tiny = synthetic(200)

@@ -70,12 +70,24 @@ def postgres_settings() -> StorageSettings:
     return StorageSettings(url=PG_URL, schema_name=f"t_{uuid.uuid4().hex[:12]}")
 
 
-async def drop_schema(schema: str) -> None:
+async def drop_schema(schema: str, attempts: int = 20) -> None:
+    """Drop a test's schema. A SIGKILLed client's server session finishes its statement
+    before it notices the client is gone, and can deadlock with the drop (seen once in the crash
+    suite's teardown): the drop is then the victim, and is retried once that session ends."""
+    import asyncio
+
     import asyncpg
 
     conn = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user="postgres", database="test")
     try:
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        for attempt in range(attempts):
+            try:
+                await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+                return
+            except asyncpg.exceptions.DeadlockDetectedError:
+                if attempt == attempts - 1:
+                    raise
+                await asyncio.sleep(0.5)
     finally:
         await conn.close()
 

@@ -10,6 +10,7 @@ import { RouteErrorPage } from './pages/RouteErrorPage';
 // The dashboard is in the main bundle; the other pages (and recharts) load on first visit.
 const AgentControlPage = lazy(() => import('./pages/AgentControlPage').then((m) => ({ default: m.AgentControlPage })));
 const AnalyticsPage = lazy(() => import('./pages/AnalyticsPage').then((m) => ({ default: m.AnalyticsPage })));
+const DecisionPage = lazy(() => import('./pages/DecisionPage').then((m) => ({ default: m.DecisionPage })));
 const OptimizationPage = lazy(() => import('./pages/OptimizationPage').then((m) => ({ default: m.OptimizationPage })));
 
 export const routes: RouteObject[] = [
@@ -22,6 +23,7 @@ export const routes: RouteObject[] = [
       { path: 'agent-control', element: <AgentControlPage /> },
       { path: 'analytics', element: <AnalyticsPage /> },
       { path: 'optimization', element: <OptimizationPage /> },
+      { path: 'decisions/:decisionId', element: <DecisionPage /> },
       { path: '*', element: <NotFoundPage /> },
     ],
   },

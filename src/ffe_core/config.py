@@ -293,6 +293,38 @@ class BacktestSettings(_Section):
     """The registered compute backend parameter searches run on (``local``, ``dask``...)."""
 
 
+class Budget(_Section):
+    """A spending limit in US dollars per UTC day and per UTC month (None: no limit)."""
+
+    daily_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    monthly_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+
+
+class BudgetSettings(Budget):
+    """The overall budget (every priced provider together) and one per provider name."""
+
+    providers: dict[str, Budget] = Field(default_factory=dict)
+
+
+class ModelPriceSettings(_Section):
+    """US dollars per million tokens for one model (overrides an adapter's default price)."""
+
+    input_per_mtok: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    output_per_mtok: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+
+
+class CostSettings(_Section):
+    """The cost ledger and its budgets, which fail closed: a provider past a budget abstains
+    with the reason (the ensemble's quorum rule decides), and one notification goes out."""
+
+    budgets: BudgetSettings = BudgetSettings()
+    prices: dict[str, ModelPriceSettings] = Field(default_factory=dict)
+    """Per-model prices (a key also matches dated variants that start with it); they override
+    the defaults each language-model adapter ships with, and ``adapters.<name>.prices`` wins."""
+    value_window_days: int = Field(default=30, ge=1, le=3660)
+    """The window "value for money" (Brier improvement and P&L per dollar) is measured over."""
+
+
 class Settings(_Section):
     """The whole validated configuration. Built once at start-up; never mutated."""
 
@@ -311,6 +343,7 @@ class Settings(_Section):
     notify: NotifySettings = NotifySettings()
     learning: LearningSettings = LearningSettings()
     backtests: BacktestSettings = BacktestSettings()
+    costs: CostSettings = CostSettings()
     instruments: tuple[Instrument, ...] = DEFAULT_INSTRUMENTS
     adapters: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Options per adapter name (``adapters.anthropic.model``); each adapter validates its own."""
@@ -340,7 +373,7 @@ class Settings(_Section):
 class CoreView(BaseModel):
     """The few core settings an adapter may read (``AdapterContext.core``), never all of them:
     the trading mode, account and costs, the instruments, the bar interval, the storage, the
-    leader lease's lifetime and monitoring (for telemetry exporters)."""
+    leader lease's lifetime, monitoring (for telemetry exporters) and model prices."""
 
     model_config = ConfigDict(frozen=True)
     trading: TradingSettings = TradingSettings()
@@ -349,6 +382,8 @@ class CoreView(BaseModel):
     storage: StorageSettings = StorageSettings()
     lease_ttl_seconds: float = 15.0
     monitoring: MonitoringSettings = MonitoringSettings()
+    model_prices: dict[str, ModelPriceSettings] = Field(default_factory=dict)
+    """``costs.prices``: what language-model adapters price their calls at."""
 
     @classmethod
     def of(cls, settings: Settings) -> CoreView:
@@ -359,6 +394,7 @@ class CoreView(BaseModel):
             storage=settings.storage,
             lease_ttl_seconds=settings.agent.lease_ttl_seconds,
             monitoring=settings.monitoring,
+            model_prices=settings.costs.prices,
         )
 
     def instrument(self, symbol: str) -> Instrument | None:

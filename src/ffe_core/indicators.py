@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
+
+from ffe_core.kernels import kernel
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -42,7 +43,7 @@ def _check_period(period: int) -> int:
     return p
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _sma_kernel(x: FloatArray, p: int) -> FloatArray:  # pragma: no cover - compiled
     # Running sum with Kahan compensation, as pandas' rolling mean does, so crossovers of two
     # averages agree with pandas-based tools even when the averages nearly touch.
@@ -70,7 +71,7 @@ def sma(x: npt.ArrayLike, period: int) -> FloatArray:
     return _sma_kernel(_as_float(x), _check_period(period))
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _ema_kernel(x: FloatArray, p: int, alpha: float) -> FloatArray:  # pragma: no cover
     n = x.shape[0]
     out = np.full(n, np.nan)
@@ -93,7 +94,7 @@ def ema(x: npt.ArrayLike, period: int) -> FloatArray:
     return _ema_kernel(_as_float(x), p, 2.0 / (p + 1.0))
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _wilder_kernel(x: FloatArray, p: int, first: int) -> FloatArray:  # pragma: no cover
     # Wilder smoothing of x starting at index `first`: seed = mean of p values, then
     # s = (s * (p - 1) + x) / p.
@@ -152,7 +153,7 @@ def atr(
     return _wilder_kernel(tr, _check_period(period), 0)
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _rolling_extreme(x: FloatArray, p: int, want_max: bool) -> FloatArray:  # pragma: no cover
     # Monotonic deque over indices: O(n) whatever the period.
     n = x.shape[0]
@@ -183,7 +184,7 @@ def rolling_min(x: npt.ArrayLike, period: int) -> FloatArray:
     return _rolling_extreme(_as_float(x), _check_period(period), False)
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _rolling_std_kernel(x: FloatArray, p: int, ddof: int) -> FloatArray:  # pragma: no cover
     # Welford over each window would be O(n p); two passes over a window of at most a few
     # hundred bars stay exact enough and fast.

@@ -26,6 +26,12 @@ MIN_SECRET_LENGTH = 4
 
 TELEGRAM_TOKEN = re.compile(r"\b\d{6,12}:[A-Za-z0-9_-]{30,}\b")
 """A Telegram bot token's shape, masked even when the token was never configured here."""
+# Looser shapes of the two patterns for a whole-document check; each starts with a literal, so
+# searching a large document is a fast scan (a leading character class would be quadratic).
+_TOKEN_TAIL = re.compile(r":[A-Za-z0-9_-]{30}")
+_URL_WITH_PASSWORD = re.compile(r"://[^:/?#@\s]*:[^@/?#\s]+@")
+_JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')
+"""What a JSON encoder escapes inside a string (msgspec escapes nothing else)."""
 
 Scrub = Callable[[str], str]
 """Text in, the same text with every known secret replaced by :data:`REDACTED`."""
@@ -50,6 +56,21 @@ class SecretScrubber:
         with self._lock:
             merged = fresh | set(self._secrets)
             self._secrets = tuple(sorted(merged, key=len, reverse=True))
+
+    def may_change_json(self, document: str) -> bool:
+        """False only when no string inside ``document`` (JSON that escapes nothing but quotes,
+        backslashes and control characters, as msgspec writes it) would be changed by this
+        scrubber: a cheap whole-document check before walking every string of a large answer.
+        Errs towards True (a key, a number or a secret that JSON would escape count too)."""
+        secrets = self._secrets
+        if any(_JSON_ESCAPED.search(s) or s in document for s in secrets):
+            return True
+        if _URL_WITH_PASSWORD.search(document):
+            return True
+        return any(
+            m.start() > 0 and document[m.start() - 1].isdigit()
+            for m in _TOKEN_TAIL.finditer(document)
+        )
 
     def __call__(self, text: str) -> str:
         for secret in self._secrets:

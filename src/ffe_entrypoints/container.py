@@ -32,9 +32,12 @@ from ffe_core.ports.storage import StorageBackend
 from ffe_core.services.agent_assembly import assemble_agent
 from ffe_core.services.approvals import ApprovalService
 from ffe_core.services.control import ControlService
+from ffe_core.services.costs import CostLedger
 from ffe_core.services.decisions import DecisionService
+from ffe_core.services.flight import FlightRecorder
 from ffe_core.services.kill_switch import SharedRiskState
 from ffe_core.services.learning import LearningService
+from ffe_core.services.notify import FanoutNotifier
 from ffe_core.services.risk import RiskManager
 from ffe_entrypoints.logging import shared_scrubber
 from ffe_entrypoints.selection import Build, check_selections
@@ -75,12 +78,24 @@ class Container(containers.DeclarativeContainer):
     )
     # every process on the storage shares the kill switch (ffe_core.services.kill_switch)
     risk_state = providers.Singleton(SharedRiskState, risk_manager, uow_factory)
+    notifiers = providers.Resource(Build.each, build, "notifiers", optional=True)
+    # Every provider call recorded; budgets (costs.budgets) fail closed.
+    cost_ledger = providers.Singleton(
+        CostLedger,
+        settings.provided.costs,
+        uow_factory,
+        clock,
+        notifier=providers.Callable(FanoutNotifier, notifiers),
+    )
+    flight_recorder = providers.Singleton(
+        FlightRecorder, settings, uow_factory, clock, scrub=scrubber
+    )
     decision_providers: providers.Provider[dict[str, DecisionProvider]] = providers.Resource(
         Build.by_name, build, "decision_providers", cache=cache
     )
     traced_providers = providers.Callable(trace_providers, decision_providers, tracer_provider)
     ensemble = providers.Singleton(
-        Build.ensemble, build, decision_providers, traced_providers, weights
+        Build.ensemble, build, decision_providers, traced_providers, weights, cost_ledger
     )
     # The risk check applied to every decision (``ffe_core.services.decisions.RiskCheck``).
     risk_check: providers.Provider[RiskManager] = risk_manager
@@ -100,10 +115,10 @@ class Container(containers.DeclarativeContainer):
             risk=risk_check,
             memory_source=learning.provided.past_decisions,
             scrub=scrubber,
+            recorder=flight_recorder,
         ),
         tracer_provider,
     )
-    notifiers = providers.Resource(Build.each, build, "notifiers", optional=True)
     approval_channels = providers.Resource(Build.each, build, "approval_channels", optional=True)
     approval_service = providers.Singleton(
         ApprovalService,
@@ -128,6 +143,7 @@ class Container(containers.DeclarativeContainer):
             risk_state,
             learning,
             lease,
+            flight_recorder,
         ),
         tracer_provider,
     )

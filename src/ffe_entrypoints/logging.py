@@ -23,6 +23,9 @@ __all__ = [
     "shared_scrubber",
 ]
 
+FRAMEWORK_LOGGERS = ("litestar", "uvicorn", "uvicorn.error", "uvicorn.access")
+"""Loggers that frameworks may give handlers of their own; they go through ours instead."""
+
 SCRUBBER = SecretScrubber()
 """The process-wide scrubber: log lines, API errors, Sentry events and, through the container,
 the adapters and services that handle upstream text all use this one."""
@@ -111,6 +114,10 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.logging.level)
+    for framework in FRAMEWORK_LOGGERS:  # Litestar installs its own handler and format: one format
+        logger = logging.getLogger(framework)
+        logger.handlers[:] = []
+        logger.propagate = True
     for noisy in ("httpx", "httpcore", "aiosqlite", "asyncio", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     structlog.configure(

@@ -16,6 +16,7 @@ from ffe_core.ports.clock import Clock
 from ffe_core.ports.market_data import Cache, MarketDataSource
 from ffe_core.ports.providers import DecisionProvider, WeightSource
 from ffe_core.ports.storage import UnitOfWorkFactory
+from ffe_core.services.costs import CostLedger
 from ffe_core.services.ensemble import Ensemble
 from ffe_core.services.execution import admit_venue
 from ffe_core.services.market_data import MarketDataService
@@ -133,6 +134,7 @@ class Build:
         enabled: dict[str, DecisionProvider],
         traced: dict[str, DecisionProvider],
         weights: WeightSource,
+        costs: CostLedger | None = None,
     ) -> Ensemble:
         s, judge_name = self.settings, self.settings.ensemble.judge_provider
         judge: DecisionProvider | None = None
@@ -145,4 +147,5 @@ class Build:
             weights=weights,
             judge=judge,
             metrics=self.shared["metrics"],
+            costs=costs,
         )

@@ -8,12 +8,14 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import numpy as np
 import pytest
 import pytest_asyncio
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from ffe_entrypoints.services.backtest_worker import run_job
+from ffe_core.backtest.data import make_bars
+from ffe_entrypoints.services.backtest_worker import _compute, run_job
 from tests.api.conftest import api_settings, serving
 
 Client = AsyncTestClient[Litestar]
@@ -38,6 +40,9 @@ async def api(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[C
     settings = api_settings(
         tmp_path_factory.mktemp("backtest_jobs"),
         backtests={"workers": 1, "max_queued": MAX_QUEUED, "max_work": MAX_WORK},
+        # the module's tests poll jobs for as long as a loaded machine needs: the default
+        # 600 requests a minute answered 429 to the polling (rate limits are tested elsewhere)
+        api={"rate_limit_per_minute": 1_000_000},
     )
     async with serving(settings) as (client, container):
         yield client, container
@@ -127,6 +132,7 @@ async def test_a_job_result_arrives(client: Client) -> None:
     result = job["result"]
     assert set(result) >= {"stats", "equity", "drawdown", "trades", "heatmap", "best_params"}
     assert result["heatmap"]["x"] == [5, 10] and result["heatmap"]["y"] == [20, 30]
+    assert result["heatmap"]["metric"] == "Sharpe Ratio"  # the dashboard names what it colours
 
 
 async def test_a_full_queue_is_429_naming_the_limit(client: Client) -> None:
@@ -219,3 +225,21 @@ async def test_the_job_function_takes_and_returns_plain_data() -> None:
         backtest_worker._worker = None
         if worker is not None:
             worker.loop.close()
+
+
+@pytest.mark.parametrize(("finalize", "trades"), [(True, 1), (False, 0)])
+async def test_a_backtest_job_passes_finalize_to_the_fill_model(
+    finalize: bool, trades: int
+) -> None:
+    n = 50
+    close = np.linspace(100.0, 150.0, n)
+    stamps = np.arange(n).astype("datetime64[D]")
+    bars = make_bars(close, close + 1, close - 1, close, np.ones(n), stamps)
+
+    def long_from_bar_1(o: Any, h: Any, lo: Any, c: Any, v: Any) -> Any:
+        return np.r_[0, np.ones(n - 1)].astype(np.int8)
+
+    spec = {"kind": "backtest", "strategy": "long", "params": {}, "cash": 1e4, "commission": 0.0}
+    out = _compute({**spec, "finalize": finalize}, bars, long_from_bar_1, None)  # type: ignore[arg-type]
+    assert len(out["trades"]) == trades
+    assert out["stats"]["Equity Final [$]"] > 1e4

@@ -282,6 +282,10 @@ async def test_providers_list_enabled_providers_with_default_weights(client: Cli
 async def test_instruments_and_strategies(client: Client) -> None:
     instruments = (await client.get("/api/v1/instruments")).json()["items"]
     assert {"BTC-USD", "ETH-USD"} <= {i["symbol"] for i in instruments}
+    by_symbol = {i["symbol"]: i for i in instruments}
+    # the dashboard shows prices to the instrument's increment (EUR-USD to 5 decimals)
+    assert by_symbol["EUR-USD"]["price_increment"] == "0.00001"
+    assert by_symbol["BTC-USD"]["size_increment"] == "1E-8"
     strategies = (await client.get("/api/v1/strategies")).json()["items"]
     sma = next(s for s in strategies if s["name"] == "sma_cross")
     assert sma["params"]
@@ -344,7 +348,7 @@ def fake_dist(directory: Path) -> Path:
 async def test_dashboard_is_served_with_spa_fallback(tmp_path: Path) -> None:
     settings = api_settings(tmp_path, api={"frontend_dist": str(fake_dist(tmp_path))})
     async with serving(settings) as (client, _):
-        for path in ("/", "/agent-control", "/analytics", "/optimization"):
+        for path in ("/", "/agent-control", "/analytics", "/optimization", "/decisions/d-1"):
             response = await client.get(path)
             assert response.status_code == 200, path
             assert "ffe-test-dashboard" in response.text, path

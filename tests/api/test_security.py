@@ -29,6 +29,9 @@ PUBLIC_PATHS = {
     "/agent-control",
     "/analytics",
     "/optimization",
+    "/decisions/{decision_id:str}",
+    # Swagger UI's static files (the page itself, which embeds the spec, needs the key)
+    "/schema/swagger-ui/{file_path:path}",
 }
 SKIPPED_METHODS = {"OPTIONS", "HEAD"}  # CORS preflight and HEAD carry no credentials
 

@@ -113,7 +113,9 @@ class AlwaysBuy:
         bar = Bar(ts=now - timedelta(minutes=1), open=100, high=100, low=100, close=100)
         return build_context(instrument, [bar], now, portfolio or Portfolio(cash=Decimal(10**6)))
 
-    async def decide(self, symbol: str) -> Decision:
+    async def decide(self, symbol: str, *, persist: bool = True) -> Decision:
+        """``persist`` is ignored: the agent asks for unstored decisions and stores them with
+        its journal; this fake stores nothing either way."""
         await asyncio.sleep(0.02)
         if self._claim_pause():
             self._freeze()

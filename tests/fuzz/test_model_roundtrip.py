@@ -32,7 +32,9 @@ import ffe_core.domain
 from ffe_core.backtest.stats import json_ready
 from ffe_core.domain.agent import AgentCycle, AgentRun, AgentState
 from ffe_core.domain.approvals import Approval
+from ffe_core.domain.costs import ProviderCall
 from ffe_core.domain.decisions import Decision
+from ffe_core.domain.flight import DecisionRecord
 from ffe_core.domain.json_values import json_report
 from ffe_core.domain.market import Bar, ensure_utc
 from ffe_core.domain.orders import Fill, Order
@@ -51,7 +53,7 @@ OTHER_MODULES = (
     "ffe_entrypoints.api.backtests",
     "ffe_entrypoints.services.backtests",
 )
-MIN_DOMAIN_MODELS = 19
+MIN_DOMAIN_MODELS = 28
 MIN_MODELS = 45
 
 
@@ -415,6 +417,9 @@ async def test_sql_repositories_give_back_what_they_were_given(
     outcome = draw_keyed(data, DecisionOutcome, decision_id=decision.id)
     stats = draw_keyed(data, ProviderStats)
     portfolio = draw_keyed(data, Portfolio)
+    provider_call = draw_keyed(data, ProviderCall, id=f"pc{n}", decision_id=decision.id)
+    record = draw_keyed(data, DecisionRecord, decision_id=decision.id)
+    content = data.draw(st.text(max_size=200).map(without_nul), label="content")
     account = f"acct{n}"
     uow_factory = sql_storage.uow_factory
 
@@ -430,6 +435,8 @@ async def test_sql_repositories_give_back_what_they_were_given(
         assert await uow.outcomes.add(outcome)
         await uow.provider_stats.save(stats)
         await uow.accounts.save(account, portfolio)
+        await uow.provider_calls.add_all([provider_call])
+        await uow.flight.add(record, {f"content{n}": content})
         await uow.commit()
 
     async with uow_factory() as uow:
@@ -443,6 +450,9 @@ async def test_sql_repositories_give_back_what_they_were_given(
         assert await uow.outcomes.by_decisions([decision.id]) == [outcome]
         assert await uow.provider_stats.get(stats.provider) == stats
         assert await uow.accounts.load(account) == portfolio
+        assert await uow.provider_calls.list(decision_id=decision.id) == [provider_call]
+        assert await uow.flight.get(decision.id) == record
+        assert await uow.flight.content(f"content{n}") == content
 
     changed_order = draw_keyed(data, Order, client_order_id=order.client_order_id)
     changed_approval = draw_keyed(data, Approval, id=approval.id, decision_id=decision.id)

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from './client';
 import { POLL, queryKeys } from './queryKeys';
-import type { AgentCommand, AgentStatus } from './types';
+import type { AgentCommand, AgentStatus } from './models';
 
 /** `GET /api/bot/status`. */
 export function useAgentStatus() {

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, errorMessage, isApiError, type ApiError } from './client';
 import { POLL, queryKeys } from './queryKeys';
-import type { Approval, ApprovalStatus, ItemsResponse } from './types';
+import type { Approval, ApprovalStatus, ItemsResponse } from './models';
 
 /** `GET /api/v1/approvals?status=` → the items. */
 export function useApprovals(status?: ApprovalStatus) {

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, apiFetch } from './client';
 import { POLL, queryKeys } from './queryKeys';
-import type { BacktestJob, BacktestRequest, Instrument, ItemsResponse, Strategy } from './types';
+import type { BacktestJob, BacktestRequest, Instrument, ItemsResponse, Strategy } from './models';
 
 /** `GET /api/v1/strategies` → the items. */
 export function useStrategies() {

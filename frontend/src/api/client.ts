@@ -1,5 +1,5 @@
 import { useSettingsStore } from '../stores/settings';
-import type { ApiErrorBody } from './types';
+import type { ApiErrorBody } from './models';
 
 /** Base URL of the API: `VITE_API_URL` at build time, or '' (same origin). No trailing slash. */
 export function apiBaseUrl(): string {

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from './client';
 import { POLL, queryKeys } from './queryKeys';
-import type { CreateDecisionRequest, Decision, DecisionFilters, DecisionPage } from './types';
+import type { CreateDecisionRequest, Decision, DecisionFilters, DecisionPage } from './models';
 
 /** `GET /api/v1/decisions` (newest first). Returns the page: `{items, next_cursor}`. */
 export function useDecisions(filters: DecisionFilters = {}) {

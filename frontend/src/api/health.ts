@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { api, isApiError } from './client';
 import { POLL, queryKeys } from './queryKeys';
-import type { Health } from './types';
+import type { Health } from './models';
 
 function looksLikeHealth(body: unknown): body is Health {
   return typeof body === 'object' && body !== null && 'status' in body && 'components' in body;

@@ -1,5 +1,5 @@
 export * from './client';
-export * from './types';
+export * from './models';
 export * from './queryKeys';
 export * from './health';
 export * from './portfolio';

@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { api } from './client';
 import { POLL, queryKeys } from './queryKeys';
-import type { Fill, ItemsResponse, Order, PortfolioStatus, Position } from './types';
+import type { Fill, ItemsResponse, Order, PortfolioStatus, Position } from './models';
 
 /** `GET /api/v1/status`: cash, equity, P&L, drawdown, equity curve. */
 export function usePortfolio() {

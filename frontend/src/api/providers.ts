@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { api } from './client';
 import { POLL, queryKeys } from './queryKeys';
-import type { ProvidersResponse } from './types';
+import type { ProvidersResponse } from './models';
 
 /** `GET /api/v1/providers`: per-provider stats plus the weight history. */
 export function useProviders() {

@@ -1,4 +1,4 @@
-import type { ApprovalStatus, DecisionFilters } from './types';
+import type { ApprovalStatus, DecisionFilters } from './models';
 
 export const queryKeys = {
   health: ['health'] as const,

@@ -96,3 +96,82 @@ export function drawdownFromEquity(points: { ts: string; equity: number }[]): { 
     return { ts: p.ts, drawdown: peak > 0 ? p.equity / peak - 1 : 0 };
   });
 }
+
+/** Decimals an increment implies: "0.00001" → 5, "0.01" → 2, "1E-8" → 8, "0.25" → 2, "1" → 0. */
+export function decimalsOf(increment: string | number | null | undefined): number | null {
+  const inc = toNumber(increment);
+  if (inc === null || inc <= 0) return null;
+  for (let d = 0; d <= 12; d++) {
+    const scaled = inc * 10 ** d;
+    if (Math.abs(scaled - Math.round(scaled)) < 1e-9 * Math.max(1, scaled)) return d;
+  }
+  return 12;
+}
+
+const CURRENCY_CODE = /^[A-Z]{3}$/;
+
+/**
+ * A price to its instrument's increment (EUR-USD: 1.08523), with thousands separators and the
+ * quote currency's symbol when it is a currency ("$45,000.00"). Without an increment: 2 decimals
+ * from 1 up, more significant digits below.
+ */
+export function formatPrice(
+  v: string | number | null | undefined,
+  increment?: string | number | null,
+  currency?: string | null,
+): string {
+  const n = toNumber(v);
+  if (n === null) return '—';
+  const digits = decimalsOf(increment) ?? (Math.abs(n) >= 1 || n === 0 ? 2 : Math.min(8, 3 - Math.floor(Math.log10(Math.abs(n)))));
+  const options: Intl.NumberFormatOptions = { minimumFractionDigits: digits, maximumFractionDigits: digits };
+  if (currency && CURRENCY_CODE.test(currency)) {
+    try {
+      return new Intl.NumberFormat('en-US', { ...options, style: 'currency', currency }).format(n);
+    } catch {
+      // not an ISO currency (e.g. a crypto quote): plain number below
+    }
+  }
+  return new Intl.NumberFormat('en-US', options).format(n);
+}
+
+/** A money axis tick: currency symbol and separators, no cents ("$100,000", "-$2,500"). */
+export function formatAxisMoney(v: number, currency = 'USD'): string {
+  if (!Number.isFinite(v)) return '';
+  try {
+    return new Intl.NumberFormat('en-US', { style: 'currency', currency, maximumFractionDigits: 0 }).format(v);
+  } catch {
+    return new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 }).format(v);
+  }
+}
+
+/** Time left until `iso` from `nowMs`: "4m 05s left", "expired". */
+export function formatCountdown(iso: string | null | undefined, nowMs: number): string {
+  if (!iso) return '—';
+  const at = new Date(iso).getTime();
+  if (Number.isNaN(at)) return '—';
+  const left = Math.floor((at - nowMs) / 1000);
+  if (left <= 0) return 'expired';
+  const h = Math.floor(left / 3600);
+  const m = Math.floor((left % 3600) / 60);
+  const s = String(left % 60).padStart(2, '0');
+  return h > 0 ? `${h}h ${m}m left` : m > 0 ? `${m}m ${s}s left` : `${left}s left`;
+}
+
+/** A backtest statistic by name: durations (seconds) read as "16d 18h 0m", the rest as formatStat. */
+export function formatStatByName(name: string, v: unknown): string {
+  if (/duration/i.test(name) && typeof v === 'number') return formatDuration(v);
+  return formatStat(v);
+}
+
+/** How long ago `iso` was, from `nowMs`: "just now", "12s ago", "3m 04s ago", "2h 5m ago". */
+export function formatAgo(iso: string | null | undefined, nowMs: number): string {
+  if (!iso) return 'never';
+  const at = new Date(iso).getTime();
+  if (Number.isNaN(at)) return '—';
+  const s = Math.max(0, Math.floor((nowMs - at) / 1000));
+  if (s < 2) return 'just now';
+  if (s < 60) return `${s}s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m ago`;
+  return `${Math.floor(s / 86400)}d ago`;
+}

@@ -41,7 +41,7 @@ describe('Dashboard page', () => {
     const user = userEvent.setup();
     renderApp('/');
     const select = await screen.findByLabelText('Instrument');
-    await waitFor(() => expect(within(select).getAllByRole('option')).toHaveLength(3));
+    await waitFor(() => expect(within(select).getAllByRole('option')).toHaveLength(4));
     await user.selectOptions(select, 'ETH-USD');
     await user.click(screen.getByRole('button', { name: 'Request decision' }));
     await waitFor(() => expect(body).toEqual({ instrument: 'ETH-USD' }));
@@ -57,5 +57,70 @@ describe('Dashboard page', () => {
     expect(await within(screen.getByTestId('positions-panel')).findByText('No open positions.')).toBeInTheDocument();
     expect(await within(screen.getByTestId('decisions-panel')).findByTestId('state-empty')).toBeInTheDocument();
     expect(await within(screen.getByTestId('portfolio-summary')).findByTestId('state-error')).toHaveTextContent('portfolio exploded (HTTP 500)');
+  });
+
+  it('runs the desk from the main page: agent state, kill switch, approvals, open orders', async () => {
+    const order = {
+      client_order_id: 'ffe-9', instrument: 'EUR-USD', side: 'BUY', type: 'limit', quantity: '10000', limit_price: '1.08501',
+      stop_price: null, time_in_force: 'GTC', stop_loss: null, take_profit: null, decision_id: 'dec-1', status: 'accepted',
+      filled_quantity: '0', average_fill_price: null, venue_order_id: null, reject_reason: null,
+      created_at: '2026-01-01T03:00:00Z', updated_at: '2026-01-01T03:00:00Z',
+    };
+    server.use(
+      http.get(`${API}/api/bot/status`, () =>
+        HttpResponse.json({ ...fx.agentRunning, kill_switch: { ...fx.agentRunning.kill_switch, tripped: true, reason: 'daily loss limit', at: '2026-01-01T00:00:00Z' } }),
+      ),
+      http.get(`${API}/api/v1/orders`, () => HttpResponse.json({ items: [order, { ...order, client_order_id: 'ffe-8', status: 'filled' }] })),
+    );
+    const user = userEvent.setup();
+    renderApp('/');
+    const strip = await screen.findByTestId('agent-strip');
+    await waitFor(() => expect(strip).toHaveAttribute('data-state', 'running'));
+    expect(strip).toHaveTextContent('12 cycles');
+    expect(within(strip).getByTestId('agent-strip-last-cycle')).toHaveTextContent(/^last cycle (\d+d|\d+h \d+m|\d+m \d\ds|\d+s) ago$|^last cycle just now$/);
+    expect(within(strip).getByTestId('agent-strip-kill-switch')).toBeInTheDocument();
+
+    const rows = await within(screen.getByTestId('open-orders-panel')).findAllByTestId('open-order-row');
+    expect(rows).toHaveLength(1); // the filled one is not open
+    await waitFor(() => expect(rows[0]).toHaveTextContent('$1.08501'));
+
+    expect(await within(screen.getByTestId('approvals-panel')).findByTestId('approval-row')).toHaveTextContent('BTC-USD');
+
+    const panel = screen.getByTestId('kill-switch-panel');
+    await user.click(await within(panel).findByRole('button', { name: 'Reset kill switch' }));
+    expect(screen.getByTestId('kill-switch-confirm')).toHaveTextContent('daily loss limit');
+  });
+
+  it('shows the agent state on every page', async () => {
+    for (const path of ['/agent-control', '/analytics', '/optimization']) {
+      const { unmount } = renderApp(path);
+      await waitFor(() => expect(screen.getByTestId('agent-strip')).toHaveAttribute('data-state', 'stopped'));
+      unmount();
+    }
+  });
+
+  it('holds an expanded decision in place while new ones arrive', async () => {
+    let items = [fx.decision];
+    server.use(http.get(`${API}/api/v1/decisions`, () => HttpResponse.json({ items, next_cursor: null })));
+    const user = userEvent.setup();
+    const { client } = renderApp('/');
+    const row = await screen.findByTestId('decision-row');
+    await user.click(within(row).getByRole('button', { expanded: false }));
+    items = [{ ...fx.decision, id: 'dec-2' }, { ...fx.decision, id: 'dec-3' }, fx.decision];
+    await client.refetchQueries({ queryKey: ['decisions'] });
+    const more = await screen.findByTestId('decisions-new');
+    expect(more).toHaveTextContent('Show 2 new decisions');
+    const shown = screen.getAllByTestId('decision-row');
+    expect(shown.map((r) => r.dataset.decisionId)).toEqual(['dec-1']);
+    expect(within(shown[0]!).getByTestId('decision-votes')).toBeInTheDocument();
+    await user.click(more);
+    expect(screen.getAllByTestId('decision-row').map((r) => r.dataset.decisionId)).toEqual(['dec-2', 'dec-3', 'dec-1']);
+  });
+
+  it('opens a decision from its link', async () => {
+    server.use(http.get(`${API}/api/v1/decisions/dec-1`, () => HttpResponse.json(fx.decision)));
+    renderApp('/decisions/dec-1');
+    expect(await screen.findByTestId('page-decision')).toBeInTheDocument();
+    expect(await screen.findByTestId('decision-votes')).toHaveTextContent('SMA20 above SMA50');
   });
 });

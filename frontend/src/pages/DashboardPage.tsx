@@ -1,5 +1,8 @@
+import { ApprovalsPanel } from '../components/agent/ApprovalsPanel';
 import { DecisionsList } from '../components/dashboard/DecisionsList';
 import { EquityPanel } from '../components/dashboard/EquityPanel';
+import { KillSwitchPanel } from '../components/dashboard/KillSwitchPanel';
+import { OpenOrders } from '../components/dashboard/OpenOrders';
 import { PortfolioSummary } from '../components/dashboard/PortfolioSummary';
 import { PositionsTable } from '../components/dashboard/PositionsTable';
 
@@ -9,7 +12,10 @@ export function DashboardPage() {
       <h1 className="page-title">Dashboard</h1>
       <div className="grid">
         <PortfolioSummary />
+        <KillSwitchPanel />
+        <ApprovalsPanel />
         <PositionsTable />
+        <OpenOrders />
         <EquityPanel />
         <DecisionsList />
       </div>

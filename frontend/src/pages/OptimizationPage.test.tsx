@@ -33,7 +33,8 @@ describe('Optimization page', () => {
     await user.type(within(form).getByLabelText('slow grid'), '20 30');
     await user.clear(within(form).getByLabelText('Cash'));
     await user.type(within(form).getByLabelText('Cash'), '5000');
-    await user.click(within(form).getByRole('button', { name: 'Run backtest' }));
+    expect(within(form).queryByRole('button', { name: 'Run backtest' })).not.toBeInTheDocument();
+    await user.click(within(form).getByRole('button', { name: 'Run optimization' }));
 
     await waitFor(() => expect(posted).not.toBeNull());
     expect(posted).toEqual({
@@ -56,6 +57,15 @@ describe('Optimization page', () => {
     const heatmap = within(result).getByTestId('heatmap');
     expect(within(heatmap).getAllByTestId('heatmap-cell')).toHaveLength(4);
     expect(heatmap.querySelector('.heatmap-best')).toHaveTextContent('0.2');
+    expect(within(heatmap).getByTestId('heatmap-metric')).toHaveTextContent('Sharpe Ratio by slow (rows) × fast (columns)');
+    // diverging: a negative cell is red, a positive one green
+    const cells = within(heatmap).getAllByTestId('heatmap-cell');
+    const colour = (v: number) => cells.find((c) => Number(c.dataset.value) === v)?.style.background;
+    expect(colour(-0.1)).toMatch(/^rgb\((\d+), /);
+    const [rNeg, gNeg] = (colour(-0.1) ?? '').match(/\d+/g)!.map(Number);
+    const [rPos, gPos] = (colour(0.2) ?? '').match(/\d+/g)!.map(Number);
+    expect(rNeg).toBeGreaterThan(gNeg!);
+    expect(gPos).toBeGreaterThan(rPos!);
     expect(within(result).getAllByTestId('backtest-trade-row')).toHaveLength(1);
     expect(within(result).getByTestId('backtest-trade-row')).toHaveTextContent('5.00%');
     expect(within(result).getByTestId('best-params')).toHaveTextContent('fast=10, slow=20');
@@ -76,7 +86,7 @@ describe('Optimization page', () => {
     await user.clear(within(form).getByLabelText('Commission'));
     await user.type(within(form).getByLabelText('Commission'), '0.002');
     await user.selectOptions(within(form).getByLabelText('Kind'), 'walk_forward');
-    await user.click(within(form).getByRole('button', { name: 'Run backtest' }));
+    await user.click(within(form).getByRole('button', { name: 'Run walk-forward' }));
     await waitFor(() => expect(screen.getByTestId('backtest-form-error')).toHaveTextContent('grid: give parameter values to search (HTTP 400)'));
   });
 
@@ -128,10 +138,12 @@ describe('Optimization page', () => {
   });
 
   it('shows a failed job with its error', async () => {
-    server.use(http.get(`${API}/api/v1/backtests/job-1`, () => HttpResponse.json({ ...fx.jobQueued, status: 'failed', error: 'no data for BTC-USD' })));
+    server.use(http.get(`${API}/api/v1/backtests/job-1`, () => HttpResponse.json({ ...fx.jobQueued, status: 'failed', error: "ValueError: no data for 'BTC-USD'" })));
     useSettingsStore.getState().setLastBacktestJobId('job-1');
     renderApp('/optimization');
-    expect(await screen.findByText(/Backtest failed: no data for BTC-USD/)).toBeInTheDocument();
+    const error = await screen.findByTestId('job-error');
+    expect(error).toHaveTextContent("Optimization failed: A value was not valid: no data for 'BTC-USD'.");
+    expect(error).not.toHaveTextContent('ValueError');
   });
 
   it('shows the error when strategies cannot be loaded', async () => {

@@ -10,7 +10,7 @@ import type {
   Position,
   ProvidersResponse,
   Strategy,
-} from '../api/types';
+} from '../api/models';
 
 export const health: Health = {
   status: 'ok',
@@ -77,6 +77,8 @@ export const decision: Decision = {
       action: 'BUY',
       confidence: 0.8,
       reasoning: 'SMA20 above SMA50',
+      stop_loss: null,
+      take_profit: null,
       abstained: false,
       abstain_reason: null,
       latency_ms: 3.2,
@@ -90,6 +92,8 @@ export const decision: Decision = {
       action: 'HOLD',
       confidence: 0,
       reasoning: '',
+      stop_loss: null,
+      take_profit: null,
       abstained: true,
       abstain_reason: 'circuit open',
       latency_ms: 0,
@@ -102,7 +106,7 @@ export const decision: Decision = {
   aggregation: 'weighted_vote',
   timings_ms: { total: 12 },
   created_at: '2026-01-01T03:00:00Z',
-  risk: { approved: true, reason: 'within limits', size: '0.05' },
+  risk: { approved: true, reason: 'within limits', size: '0.05', notional: '2250', checks: {} },
 };
 
 export const agentStopped: AgentStatus = {
@@ -111,11 +115,12 @@ export const agentStopped: AgentStatus = {
   started_at: null,
   uptime_seconds: 0,
   cycles: 0,
+  last_cycle_at: null,
   current_phase: null,
   current_instrument: null,
   instruments: ['BTC-USD', 'ETH-USD'],
   interval_seconds: 60,
-  kill_switch: { tripped: false, reason: null, at: null },
+  kill_switch: { tripped: false, reason: null, at: null, tripped_by: null, reset_by: null, reset_at: null },
   last_error: null,
 };
 
@@ -126,6 +131,7 @@ export const agentRunning: AgentStatus = {
   started_at: '2026-01-01T00:00:00Z',
   uptime_seconds: 3725,
   cycles: 12,
+  last_cycle_at: '2026-01-01T01:02:00Z',
   current_phase: 'deciding',
   current_instrument: 'BTC-USD',
 };
@@ -140,17 +146,19 @@ export const approval: Approval = {
   expires_at: '2026-01-01T03:15:00Z',
   decided_by: null,
   decided_at: null,
+  channel_ref: null,
   action: 'BUY',
   size: '0.05',
   reference_price: '45000',
   notional: '2250.00',
   reason: null,
+  size_now: '0.05',
 };
 
 export const providers: ProvidersResponse = {
   items: [
     { provider: 'trend', weight: 0.6, votes: 40, scored: 30, hit_rate: 0.6, brier: 0.21, pnl: 120.5, last_reason: 'SMA cross', enabled: true, circuit: null },
-    { provider: 'llm', weight: 0.4, votes: 40, scored: 28, hit_rate: 0.5, brier: 0.26, pnl: -10, last_reason: 'abstained', circuit: { state: 'open', failures: 5, last_error: 'timeout' } },
+    { provider: 'llm', weight: 0.4, votes: 40, scored: 28, hit_rate: 0.5, brier: 0.26, pnl: -10, last_reason: 'abstained', enabled: true, circuit: { state: 'open', failures: 5, last_error: 'timeout' } },
   ],
   weight_history: [
     { ts: '2026-01-01T00:00:00Z', weights: { trend: 0.5, llm: 0.5 } },
@@ -168,8 +176,9 @@ export const strategies: Strategy[] = [
 ];
 
 export const instruments: Instrument[] = [
-  { symbol: 'BTC-USD', asset_class: 'crypto', base: 'BTC', quote: 'USD' },
-  { symbol: 'ETH-USD', asset_class: 'crypto', base: 'ETH', quote: 'USD' },
+  { symbol: 'BTC-USD', asset_class: 'crypto', base: 'BTC', quote: 'USD', price_increment: '0.01', size_increment: '1E-8' },
+  { symbol: 'ETH-USD', asset_class: 'crypto', base: 'ETH', quote: 'USD', price_increment: '0.01', size_increment: '1E-8' },
+  { symbol: 'EUR-USD', asset_class: 'fx', base: 'EUR', quote: 'USD', price_increment: '0.00001', size_increment: '1' },
 ];
 
 export const jobQueued: BacktestJob = {
@@ -227,7 +236,7 @@ export const jobDone: BacktestJob = {
     trades: [
       { entry_time: '2025-01-01T00:00:00Z', exit_time: '2025-01-02T00:00:00Z', size: 1, entry_price: 100, exit_price: 105, pnl: 5, return_pct: 5 },
     ],
-    heatmap: { x_param: 'fast', y_param: 'slow', x: [5, 10], y: [20, 30], z: [[0.1, 0.2], [0.15, null]] },
+    heatmap: { x_param: 'fast', y_param: 'slow', metric: 'Sharpe Ratio', x: [5, 10], y: [20, 30], z: [[-0.1, 0.2], [0.15, null]] },
     best_params: { fast: 10, slow: 20 },
   },
 };

@@ -20,6 +20,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
 
 from ffe_adapters.llm.config import LlmOptions
@@ -34,10 +35,13 @@ from ffe_adapters.resilience import (
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import ProviderVote
 from ffe_core.domain.errors import ProviderError, RateLimited
+from ffe_core.domain.flight import ProviderSpec
 from ffe_core.ports.clock import Clock, SystemClock
 from ffe_core.ports.market_data import Cache
 from ffe_core.ports.metrics import Metrics, NullMetrics
+from ffe_core.ports.providers import CallEstimate, CallPlan
 from ffe_core.prompts import (
+    PROMPT_VERSION,
     AnswerRejected,
     LlmAnswer,
     Prompt,
@@ -54,6 +58,11 @@ log = logging.getLogger(__name__)
 
 FEEDBACK_RETRIES = 1
 """Rejected output is retried once with the problem fed back, then the provider abstains."""
+
+CHARS_PER_TOKEN = 4
+"""Rough prompt size in tokens for cost estimates (English text and numbers run ~4 chars/token)."""
+ESTIMATED_ANSWER_TOKENS = 256
+"""Expected answer length for cost estimates (``max_tokens`` when lower): a short JSON verdict."""
 
 
 @dataclass(frozen=True)
@@ -97,10 +106,16 @@ class _OutputRejected(Exception):
     """The model's output stayed unacceptable after the feedback retry."""
 
 
+MAX_RAW_ANSWER = 8000
+"""Characters of the model's raw answer kept on the vote (for the flight recorder)."""
+
+
 @dataclass
 class _Usage:
     tokens_in: int = 0
     tokens_out: int = 0
+    raw_answer: str | None = None
+    """The last answer the model gave (scrubbed), accepted or not."""
 
     def add(self, completion: Completion) -> None:
         self.tokens_in += completion.tokens_in
@@ -177,19 +192,62 @@ class LlmProvider:
     async def close(self) -> None:
         await self.backend.close()
 
+    def call_plan(self, context: DecisionContext) -> CallPlan:
+        """Model, parameters, prices and the rendered prompt for ``context`` (no call made)."""
+        prompt = render_prompt(context, max_bars=self.options.max_bars)
+        price = self.options.price()
+        parameters: dict[str, object] = {
+            "max_tokens": self.options.max_tokens,
+            "temperature": self.options.temperature,
+            "max_bars": self.options.max_bars,
+            "timeout_seconds": self.options.timeout_seconds,
+            "max_retries": self.options.max_retries,
+        }
+        spec = ProviderSpec(
+            provider=self.name,
+            model=self.model,
+            parameters=parameters,
+            prompt_version=PROMPT_VERSION,
+            prompt_hash=prompt_hash(prompt),
+            input_usd_per_mtok=price.input_per_mtok,
+            output_usd_per_mtok=price.output_per_mtok,
+        )
+        return CallPlan(spec, f"{prompt.system}\n\n{prompt.user}")
+
+    def knowledge_cutoff(self) -> date | None:
+        """The configured (or default) training cut-off of this provider's model."""
+        return self.options.knowledge_cutoff()
+
+    def estimate_call(self, context: DecisionContext) -> CallEstimate:
+        """Tokens and dollars one uncached call on ``context`` is expected to use."""
+        prompt = render_prompt(context, max_bars=self.options.max_bars)
+        tokens_in = (len(prompt.system) + len(prompt.user)) // CHARS_PER_TOKEN + 1
+        tokens_out = min(self.options.max_tokens, ESTIMATED_ANSWER_TOKENS)
+        return CallEstimate(tokens_in, tokens_out, self.options.cost_usd(tokens_in, tokens_out))
+
+    async def cached_vote(self, context: DecisionContext) -> ProviderVote | None:
+        """The vote the cache holds for this context's prompt, or None (no call is made)."""
+        started = time.perf_counter()
+        prompt = render_prompt(context, max_bars=self.options.max_bars)
+        return await self._from_cache(prompt_hash(prompt), started)
+
+    async def _from_cache(self, digest: str, started: float) -> ProviderVote | None:
+        if self._votes is None:
+            return None
+        cached = await self._votes.get(self.name, self.model, digest)
+        if cached is None:
+            return None
+        free = cached.model_copy(update={"tokens_in": 0, "tokens_out": 0, "cost_usd": 0.0})
+        return self._finish(free, "cached", started)
+
     async def vote(self, context: DecisionContext) -> ProviderVote:
         started = time.perf_counter()
         prompt = render_prompt(context, max_bars=self.options.max_bars)
         digest = prompt_hash(prompt)
         self._check_lookahead(context)
-        if self._votes is not None:
-            cached = await self._votes.get(self.name, self.model, digest)
-            if cached is not None:
-                return self._finish(
-                    cached.model_copy(update={"tokens_in": 0, "tokens_out": 0, "cost_usd": 0.0}),
-                    "cached",
-                    started,
-                )
+        cached = await self._from_cache(digest, started)
+        if cached is not None:
+            return cached
         if not self.circuit.allow():
             reason = f"circuit open after repeated failures: {self.circuit.last_error}"
             return self._finish(self._abstain(reason), "circuit_open", started)
@@ -209,7 +267,9 @@ class LlmProvider:
             vote, outcome = self._abstain(f"unexpected error: {exc!r}", usage), "error"
         else:
             self.circuit.record_success()
-            vote = answer_to_vote(answer, provider=self.name, model=self.model, **self._cost(usage))
+            vote = answer_to_vote(
+                answer, provider=self.name, model=self.model, **self._accounting(usage)
+            )
         vote = self._finish(vote, outcome, started)
         if outcome == "ok" and self._votes is not None:
             await self._votes.put(vote, self.model, digest)
@@ -231,6 +291,7 @@ class LlmProvider:
             else:
                 usage.add(completion)
                 raw = self._scrub(completion.raw_text)
+                usage.raw_answer = raw[:MAX_RAW_ANSWER]
                 try:
                     return check_completion(completion, last_price)
                 except AnswerRejected as exc:
@@ -258,16 +319,17 @@ class LlmProvider:
         exc.args = tuple(self._scrub(a) if isinstance(a, str) else a for a in exc.args)
         return exc
 
-    def _cost(self, usage: _Usage) -> dict[str, Any]:
+    def _accounting(self, usage: _Usage) -> dict[str, Any]:
         return {
             "tokens_in": usage.tokens_in,
             "tokens_out": usage.tokens_out,
             "cost_usd": self.options.cost_usd(usage.tokens_in, usage.tokens_out),
+            "raw_answer": usage.raw_answer,
         }
 
     def _abstain(self, reason: str, usage: _Usage | None = None) -> ProviderVote:
         return ProviderVote.abstain(  # scrubbed before it is cut to length
-            self.name, self._scrub(reason), model=self.model, **self._cost(usage or _Usage())
+            self.name, self._scrub(reason), model=self.model, **self._accounting(usage or _Usage())
         )
 
     def _finish(self, vote: ProviderVote, outcome: str, started: float) -> ProviderVote:
@@ -327,11 +389,21 @@ def translate_sdk_error(
     return ProviderError(f"{type(exc).__name__}: {exc}")
 
 
+def with_configured_prices(ctx: Any) -> dict[str, Any]:
+    """The adapter's options with ``costs.prices`` (``ctx.core.model_prices``) beneath its own
+    ``prices`` (which win); both override the package defaults."""
+    options = dict(ctx.options)
+    configured = {m: p.model_dump() for m, p in ctx.core.model_prices.items()}
+    if configured:
+        options["prices"] = {**configured, **dict(options.get("prices") or {})}
+    return options
+
+
 def make_provider(
     ctx: Any, options_type: type[LlmOptions], backend_type: Callable[[Any], Backend]
 ) -> LlmProvider:
     """The factory every LLM plugin uses: options from ``ctx.options``, client made on first use."""
-    options = options_type.model_validate(dict(ctx.options))
+    options = options_type.model_validate(with_configured_prices(ctx))
     ctx.scrubber.add(options.secret_values())  # logs and stored decisions mask them too
     return LlmProvider(
         ctx.name,

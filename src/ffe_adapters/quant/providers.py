@@ -12,7 +12,8 @@ from ffe_core import indicators as ind
 from ffe_core.backtest import windowed as win
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Action, ProviderVote
-from ffe_core.ports.providers import BatchVotes
+from ffe_core.domain.flight import ProviderSpec
+from ffe_core.ports.providers import BatchVotes, CallPlan
 
 Floats = npt.NDArray[np.float64]
 
@@ -102,13 +103,28 @@ def _signs(up: npt.NDArray[np.bool_], down: npt.NDArray[np.bool_]) -> npt.NDArra
     return np.where(up, 1, np.where(down, -1, 0)).astype(np.int8)
 
 
-class TrendProvider:
+class _Rules:
+    """What the rule-based providers share: they describe themselves as free "rules" models."""
+
+    name: str
+    options: _Options
+
+    def call_plan(self, context: DecisionContext) -> CallPlan:
+        """The rules and their parameters (no prompt, no price)."""
+        return CallPlan(
+            ProviderSpec(
+                provider=self.name, model="rules", parameters=self.options.model_dump(mode="json")
+            )
+        )
+
+
+class TrendProvider(_Rules):
     """Follows the trend: fast vs slow moving average, confirmed by the MACD histogram."""
 
     name = "trend"
 
     def __init__(self, options: TrendOptions | None = None) -> None:
-        self.options = options or TrendOptions()
+        self.options: TrendOptions = options or TrendOptions()
 
     async def vote(self, context: DecisionContext) -> ProviderVote:
         o = self.options
@@ -162,13 +178,13 @@ class TrendProvider:
         return _finish(_signs(up, down), conf, abstained, (up | down) & capped)
 
 
-class MeanReversionProvider:
+class MeanReversionProvider(_Rules):
     """Fades extremes: RSI beyond its thresholds together with price outside Bollinger bands."""
 
     name = "mean_reversion"
 
     def __init__(self, options: MeanReversionOptions | None = None) -> None:
-        self.options = options or MeanReversionOptions()
+        self.options: MeanReversionOptions = options or MeanReversionOptions()
 
     async def vote(self, context: DecisionContext) -> ProviderVote:
         o = self.options
@@ -234,13 +250,13 @@ class MeanReversionProvider:
         return _finish(_signs(buy, sell), np.where(buy | sell, conf, NEUTRAL), abstained)
 
 
-class BreakoutProvider:
+class BreakoutProvider(_Rules):
     """Trades breakouts: a close beyond the prior Donchian channel, sized in ATRs."""
 
     name = "breakout"
 
     def __init__(self, options: BreakoutOptions | None = None) -> None:
-        self.options = options or BreakoutOptions()
+        self.options: BreakoutOptions = options or BreakoutOptions()
 
     async def vote(self, context: DecisionContext) -> ProviderVote:
         o = self.options

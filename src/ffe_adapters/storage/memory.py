@@ -14,15 +14,18 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
+from ffe_adapters.storage.memory_ledger import MemoryFlight, MemoryProviderCalls
 from ffe_core.domain.agent import AgentCycle, AgentRun, AgentState, CyclePhase
 from ffe_core.domain.approvals import Approval, ApprovalStatus
+from ffe_core.domain.costs import ProviderCall
 from ffe_core.domain.decisions import Decision
 from ffe_core.domain.errors import ConflictError
+from ffe_core.domain.flight import DecisionRecord
 from ffe_core.domain.orders import Fill, Order, OrderStatus
 from ffe_core.domain.outcomes import DecisionOutcome
 from ffe_core.domain.performance import ProviderStats
 from ffe_core.domain.portfolio import Portfolio
-from ffe_core.ports.storage import DecisionQuery
+from ffe_core.ports.storage import DecisionQuery, StoredDecisions
 
 
 @dataclass
@@ -39,6 +42,9 @@ class _Tables:
     approvals: dict[str, Approval] = field(default_factory=dict)
     state: dict[str, dict[str, Any]] = field(default_factory=dict)
     outcomes: dict[tuple[str, str], DecisionOutcome] = field(default_factory=dict)
+    provider_calls: dict[str, ProviderCall] = field(default_factory=dict)
+    flight_records: dict[str, DecisionRecord] = field(default_factory=dict)
+    flight_contents: dict[str, str] = field(default_factory=dict)
 
 
 def _cursor_of(d: Decision) -> str:
@@ -79,6 +85,10 @@ class _Decisions:
 
     async def list(self, query: DecisionQuery) -> tuple[list[Decision], str | None]:
         return page_decisions(list(self._t.decisions.values()), query)
+
+    async def list_stored(self, query: DecisionQuery) -> tuple[StoredDecisions, str | None]:
+        page, cursor = await self.list(query)
+        return [d.model_dump(mode="json") for d in page], cursor
 
 
 class _Orders:
@@ -290,6 +300,8 @@ class InMemoryUnitOfWork:
         self.approvals = _Approvals(t, self._store)
         self.state = _State(t)
         self.outcomes = _Outcomes(t)
+        self.provider_calls = MemoryProviderCalls(t.provider_calls)
+        self.flight = MemoryFlight(t.flight_records, t.flight_contents)
 
     async def __aenter__(self) -> Self:
         self._staged = copy.copy(self._store.tables)

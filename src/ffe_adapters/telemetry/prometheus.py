@@ -9,6 +9,19 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histo
 from ffe_core.services.circuit import CircuitState
 
 _default: PrometheusMetrics | None = None
+
+
+class ChangeCounter:
+    """Counts changes to ffe's own metrics (every instance), so that an exposition of the
+    registry rendered before the last change is known to be stale."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+CHANGES = ChangeCounter()
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
 
@@ -92,6 +105,7 @@ class PrometheusMetrics:
         return _default
 
     def decision_made(self, action: str, latency_seconds: float) -> None:
+        CHANGES.count += 1
         self.decisions.labels(action=action).inc()
         self.decision_latency.observe(latency_seconds)
         self.last_decision.set_to_current_time()
@@ -99,24 +113,30 @@ class PrometheusMetrics:
     def provider_called(
         self, provider: str, outcome: str, latency_seconds: float, cost_usd: float
     ) -> None:
+        CHANGES.count += 1
         self.provider_calls.labels(provider=provider, outcome=outcome).inc()
         self.provider_latency.labels(provider=provider).observe(latency_seconds)
         if cost_usd:
             self.provider_cost.labels(provider=provider).inc(cost_usd)
 
     def circuit_state(self, name: str, state: str) -> None:
+        CHANGES.count += 1
         self.circuit.labels(name=name).set(CircuitState(state).gauge)
 
     def trade_executed(self, instrument: str, side: str) -> None:
+        CHANGES.count += 1
         self.trades.labels(instrument=instrument, side=side).inc()
 
     def agent_cycle(self, duration_seconds: float, uptime_seconds: float) -> None:
+        CHANGES.count += 1
         self.cycle_duration.observe(duration_seconds)
         self.uptime.set(uptime_seconds)
 
     def agent_running(self, running: bool) -> None:
+        CHANGES.count += 1
         self.running.set(1 if running else 0)
 
     def portfolio(self, equity: Decimal, drawdown: Decimal) -> None:
+        CHANGES.count += 1
         self.equity.set(float(equity))
         self.drawdown.set(float(drawdown))

@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
-
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.trace import Span, Tracer
 
 from ffe_core.config import MonitoringSettings
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Decision, ProviderVote
 from ffe_core.domain.orders import Order
 from ffe_core.ports.providers import DecisionProvider
+
+if TYPE_CHECKING:  # the SDK is imported only when tracing is on (build_tracer_provider)
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.trace import Span, Tracer
 
 TRACER_NAME = "ffe"
 OTLP_TRACES_PATH = "/v1/traces"
@@ -40,6 +39,10 @@ def build_tracer_provider(monitoring: MonitoringSettings) -> TracerProvider | No
     only when one is); ``None`` when tracing is off, so nothing is wrapped."""
     if not (monitoring.enabled or monitoring.otlp_endpoint):
         return None
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
     provider = TracerProvider(resource=Resource.create({"service.name": monitoring.service_name}))
     if monitoring.otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter

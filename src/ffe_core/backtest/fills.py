@@ -21,7 +21,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from ffe_core.kernels import kernel
 
 __all__ = [
     "commission",
@@ -35,25 +36,25 @@ __all__ = [
 ]
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def commission(size: float, price: float, fixed: float, relative: float) -> float:
     """Commission of one fill: ``fixed + |size| * price * relative`` (never negative inputs)."""
     return fixed + abs(size) * price * relative
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def market_fill(price: float, direction: int, slippage: float) -> float:
     """A market (or triggered stop) fill: ``price`` moved against the trader by ``slippage``."""
     return price * (1.0 + direction * slippage)
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def entry_price(fill: float, direction: int, spread: float) -> float:
     """The price a new position is booked at: the fill plus the full spread against us."""
     return fill * (1.0 + math.copysign(spread, direction))
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def floordiv(a: float, b: float) -> float:
     """Python's float ``a // b`` (CPython's algorithm), so unit counts match backtesting.py."""
     mod = float(np.fmod(a, b))
@@ -68,7 +69,7 @@ def floordiv(a: float, b: float) -> float:
     return fl
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def order_size(
     equity: float,
     fraction: float,
@@ -99,7 +100,7 @@ def order_size(
     return units
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def stop_fill(stop: float, direction: int, open_: float, high: float, low: float) -> float:
     """Fill price of a stop order on this bar, or NaN if not triggered.
 
@@ -111,7 +112,7 @@ def stop_fill(stop: float, direction: int, open_: float, high: float, low: float
     return min(open_, stop) if low <= stop else math.nan
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def limit_fill(limit: float, direction: int, open_: float, high: float, low: float) -> float:
     """Fill price of a limit order on this bar, or NaN: a buy fills at ``min(open, limit)``."""
     if direction > 0:
@@ -119,7 +120,7 @@ def limit_fill(limit: float, direction: int, open_: float, high: float, low: flo
     return max(open_, limit) if high >= limit else math.nan
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def sl_tp_exit(
     side: int, sl: float, tp: float, open_: float, high: float, low: float
 ) -> tuple[float, int]:

@@ -32,6 +32,7 @@ from ffe_core.backtest.data import Bars, validate_bars
 from ffe_core.backtest.replay_book import ReplayBook
 from ffe_core.backtest.replay_fast import UNTIMED_START, bar_time, batch_plan, targets_from_actions
 from ffe_core.backtest.simulator import FillConfig, FloatArray, RunResult, simulate
+from ffe_core.backtest.vote_log import VoteLog, VoteRecorder
 from ffe_core.domain.context import DecisionContext, PastDecision
 from ffe_core.domain.decisions import Action, Decision
 from ffe_core.domain.errors import ValidationFailed
@@ -64,6 +65,8 @@ class ReplayResult:
     """Target position after each bar's decision (1 long, 0 flat, -1 short)."""
     decisions: int
     """How many decisions were made (bars from ``start`` until the end or the money ran out)."""
+    votes: VoteLog | None = None
+    """Every provider's vote per bar, when the replay was asked to record them."""
 
     def __repr__(self) -> str:
         # Short: asyncio.run() formats its main task's result, whose arrays would cost ~10 ms.
@@ -134,6 +137,7 @@ def _simulated(
     start: int,
     allow_short: bool,
     clock: ManualClock | None,
+    recorder: VoteRecorder | None,
 ) -> ReplayResult:
     """The fast path without a risk check: targets follow from the actions; simulate fills them."""
     n = len(bars)
@@ -147,7 +151,15 @@ def _simulated(
     targets[stop + 1 :] = 0
     if clock is not None:
         clock.advance((bar_time(bars, stop) - clock.now()).total_seconds())
-    return ReplayResult(run, actions, targets, stop + 1 - start)
+    log = None
+    if recorder is not None:
+        recorder.asked[start : stop + 1] = True
+        recorder.ensemble_action[start : stop + 1] = plan.actions[start : stop + 1]
+        recorder.ensemble_confidence[start : stop + 1] = np.round(
+            plan.confidences[start : stop + 1], 6
+        )
+        log = recorder.log()
+    return ReplayResult(run, actions, targets, stop + 1 - start, log)
 
 
 async def replay(
@@ -165,6 +177,7 @@ async def replay(
     clock: ManualClock | None = None,
     on_decision: OnDecision | None = None,
     fast: bool | None = None,
+    record_votes: bool = False,
 ) -> ReplayResult:
     """Replay ``ensemble`` (and ``risk``) bar by bar over ``bars`` and fill its decisions.
 
@@ -180,6 +193,9 @@ async def replay(
     only on bars whose decision would move the target; ``actions`` on the other bars are the
     ensemble's); False always decides bar by bar. Providers without ``vote_batch``, the
     ``judge`` aggregation and ``on_decision`` always use the per-bar path.
+
+    ``record_votes`` keeps every provider's vote per bar in ``ReplayResult.votes`` (for
+    :mod:`~ffe_core.backtest.attribution`); it does not change the path taken.
     """
     cfg = config or FillConfig()
     n = len(bars)
@@ -187,6 +203,7 @@ async def replay(
         raise ValueError(f"history must be >= 1 or None, got {history}")
     if not 0 <= start < n:
         raise ValueError(f"start must be in [0, {n}), got {start}")
+    recorder = VoteRecorder(list(ensemble.providers), n) if record_votes else None
     plan = await batch_plan(
         bars,
         _checked_volume(bars),
@@ -195,9 +212,10 @@ async def replay(
         risk=risk,
         on_decision=on_decision,
         fast=fast,
+        recorder=recorder,
     )
     if plan is not None and risk is None:
-        return _simulated(bars, plan, cfg, start, allow_short, clock)
+        return _simulated(bars, plan, cfg, start, allow_short, clock, recorder)
     models = tuple(bar_models(bars))
     book = ReplayBook(bars, cfg)
     actions = np.zeros(n, dtype=np.int8)
@@ -220,6 +238,8 @@ async def replay(
                     # The decision cannot move the target: nothing for the risk check to stop.
                     made += 1
                     actions[i] = code
+                    if recorder is not None:
+                        recorder.record_plan(i, code, round(float(plan.confidences[i]), 6))
                     memory.append(
                         PastDecision.model_construct(
                             created_at=as_of,
@@ -248,6 +268,8 @@ async def replay(
                 memory=tuple(reversed(memory)),
             )
             decision = await ensemble.decide(context)
+            if recorder is not None:
+                recorder.record(i, decision)
             if plan is not None and _ACTION_CODE[decision.action] != plan.actions[i]:
                 raise RuntimeError(
                     f"bar {i}: the batch votes decided {_CODE_ACTION[int(plan.actions[i])]}, "
@@ -274,4 +296,5 @@ async def replay(
         book.close_bar(i, target)
         if book.broke:
             break
-    return ReplayResult(book.result(), actions, targets, made)
+    log = recorder.log() if recorder is not None else None
+    return ReplayResult(book.result(), actions, targets, made, log)

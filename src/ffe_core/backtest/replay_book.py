@@ -3,8 +3,9 @@
 The event-driven replay cannot hand the whole target array to the numba kernel up front: the
 decision at bar ``i`` depends on the position the providers see, which depends on the fills
 before it. :class:`ReplayBook` therefore steps through the same rules as
-``simulator._kernel`` (edge-triggered targets, next-open or on-close fills, SL/TP inside the
-bar, closing at the end, stopping when broke) and prices every fill with the functions of
+``simulator._kernel`` (edge-triggered targets from bar 1, next-open or on-close fills booked
+on the next bar, SL/TP inside the bar, closing at the end unless ``finalize`` is off, stopping
+when broke) and prices every fill with the functions of
 :mod:`ffe_core.backtest.fills`, so a target sequence gives identical trades and equity here and
 in :func:`~ffe_core.backtest.simulator.simulate`. Limit and stop entries are not modelled:
 decisions become market orders.
@@ -94,14 +95,20 @@ class ReplayBook:
         self.fills += 1
 
     def open_bar(self, i: int) -> None:
-        """Execute a pending transition at bar ``i``'s open, then any SL/TP hit inside it."""
+        """Execute a pending transition at bar ``i``'s open, then any SL/TP hit inside it.
+
+        With ``trade_on_close`` the transition fills at bar ``i - 1``'s close, on that bar.
+        """
         if self.pending:
             self.pending = False
+            on_close = self.cfg.trade_on_close
+            mpx = float(self._c[i - 1] if on_close else self._o[i])
+            mbar = i - 1 if on_close else i
             side = self.side
             if side != 0 and side != self.want:
-                self._exit(i, market_fill(self._o[i], -side, self.cfg.slippage), 0)
+                self._exit(mbar, market_fill(mpx, -side, self.cfg.slippage), 0)
             if self.want != 0 and self.pos == 0.0:
-                self._enter(i, market_fill(self._o[i], self.want, self.cfg.slippage), self.want)
+                self._enter(mbar, market_fill(mpx, self.want, self.cfg.slippage), self.want)
         if self.pos != 0.0 and not (math.isnan(self.sl) and math.isnan(self.tp)):
             side = self.side
             px, why = sl_tp_exit(side, self.sl, self.tp, self._o[i], self._h[i], self._lo[i])
@@ -113,30 +120,23 @@ class ReplayBook:
     def close_bar(self, i: int, target: int) -> None:
         """Act on ``target`` decided at bar ``i``'s close and mark equity at that close."""
         ci = float(self._c[i])
-        if target != self.prev_target and i < self.n - 1:
+        if target != self.prev_target and 0 < i < self.n - 1:
             self.prev_target = self.want = target
-            if self.cfg.trade_on_close:
-                side = self.side
-                if side != 0 and side != target:
-                    self._exit(i, ci, 0)
-                if target != 0 and self.pos == 0.0:
-                    self._enter(i, ci, target)
-            else:
-                self.pending = True
-        elif target != self.prev_target:
-            self.prev_target = target
+            self.pending = True
         eq = self.cash + (ci * self.pos - self.pos * self.epx)
         self.equity[i] = eq
         if eq <= 0.0:
-            # Out of money: close at this close and stop, as the kernel (and backtesting.py) does.
+            # Out of money: close at this close paying the exit commission, and stop, as the
+            # kernel (and backtesting.py) does.
             if self.pos != 0.0:
-                self._close(i, ci, 0.0, 3)
+                com = commission(self.pos, ci, self.cfg.commission_fixed, self.cfg.commission)
+                self._close(i, ci, com, 3)
             self.equity[i:] = 0.0
             self.broke = True
 
     def result(self) -> RunResult:
-        """Close a position still open on the last bar and return the run."""
-        if self.pos != 0.0 and not self.broke:
+        """Close a position still open on the last bar (with ``finalize``); return the run."""
+        if self.pos != 0.0 and not self.broke and self.cfg.finalize:
             last = self.n - 1
             px = float(self._c[last] if self.cfg.trade_on_close else self._o[last])
             self._exit(last, px, 3)

@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ffe_core.backtest.data import Bars
+from ffe_core.backtest.vote_log import VoteRecorder
 from ffe_core.ports.metrics import NullMetrics
 from ffe_core.ports.providers import BatchDecisionProvider, EqualWeights
 from ffe_core.services.ensemble import Ensemble
@@ -55,10 +56,12 @@ async def batch_plan(
     risk: object | None,
     on_decision: Callable[..., Awaitable[None]] | None,
     fast: bool | None,
+    recorder: VoteRecorder | None = None,
 ) -> BatchDecisions | None:
     """Every bar's ensemble decision from batch votes, or None when the per-bar path must run.
 
-    ``volume`` is the bars' volume as the domain bars carry it (NaN as 0).
+    ``volume`` is the bars' volume as the domain bars carry it (NaN as 0); ``recorder``
+    receives the providers' vote matrices when the plan is made.
     """
     if fast is False or on_decision is not None:
         return None
@@ -85,12 +88,13 @@ async def batch_plan(
     if not names:
         empty = np.zeros((0, n))
         return aggregate_batch(empty, empty, empty.astype(bool), np.zeros(0), ensemble.settings)
+    actions = np.stack([v.actions for v in votes])
+    confidences = np.stack([v.confidences for v in votes])
+    abstained = np.stack([v.abstained for v in votes])
+    if recorder is not None:
+        recorder.record_batch(actions, confidences, abstained)
     return aggregate_batch(
-        np.stack([v.actions for v in votes]),
-        np.stack([v.confidences for v in votes]),
-        np.stack([v.abstained for v in votes]),
-        weight_vector(names, weights),
-        ensemble.settings,
+        actions, confidences, abstained, weight_vector(names, weights), ensemble.settings
     )
 
 

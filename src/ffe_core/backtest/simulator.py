@@ -1,13 +1,16 @@
 """The compiled fill simulator: target positions per bar in, trades and an equity curve out.
 
 A strategy says, at each bar's close, which side it wants (1 long, -1 short, 0 flat). The
-simulator acts on *changes* of that target (edge-triggered): a change at bar ``i`` closes a
-position on the wrong side and opens one on the new side, at bar ``i + 1``'s open by default
-(see :mod:`ffe_core.backtest.fills` for every pricing rule). After a stop-loss or take-profit
-exit the simulator stays flat until the target changes again. A position still open at the end
-is closed on the last bar (at its open, as backtesting.py's ``finalize_trades=True`` does; at
-its close with ``trade_on_close``) and counts as a trade. A change on the last bar has no bar
-left to fill on and is ignored.
+simulator acts on *changes* of that target (edge-triggered), as a backtesting.py strategy's
+``next()`` would: decisions start at bar 1 (backtesting.py's first ``next()``; the target at
+bar 0 is not acted on) and end at bar n-2 (a change on the last bar has no bar to fill on). A change at bar ``i`` closes a position on the
+wrong side and opens one on the new side, at bar ``i + 1``'s open by default or, with
+``trade_on_close``, at bar ``i``'s close booked when bar ``i + 1`` is processed (see
+:mod:`ffe_core.backtest.fills` for every pricing rule). After a stop-loss or take-profit exit
+the simulator stays flat until the target changes again. With ``finalize`` (the default) a
+position still open at the end is closed on the last bar (at its open, as backtesting.py's
+``finalize_trades=True`` does; at its close with ``trade_on_close``) and counts as a trade;
+without it the position stays open, out of the trade list, valued in the equity curve.
 
 Entries may be limit or stop orders: give ``limit`` / ``stop`` arrays of price levels (NaN =
 market); the level at the bar of the change applies, the order is working from the next bar
@@ -21,7 +24,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
 
 from ffe_core.backtest.data import Bars
 from ffe_core.backtest.fills import (
@@ -33,6 +35,7 @@ from ffe_core.backtest.fills import (
     sl_tp_exit,
     stop_fill,
 )
+from ffe_core.kernels import kernel
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -61,6 +64,8 @@ class FillConfig:
     """Stop-loss distance as a fraction of the entry price (0 = none)."""
     tp: float = 0.0
     """Take-profit distance as a fraction of the entry price (0 = none)."""
+    finalize: bool = True
+    """Close a position still open at the end and count it (backtesting.py's ``finalize_trades``)."""
 
     def __post_init__(self) -> None:
         if not self.cash > 0:
@@ -112,7 +117,33 @@ class RunResult:
     config: FillConfig
 
 
-@njit(cache=True, nogil=True)
+@kernel
+def _record(
+    trades: FloatArray,
+    nt: int,
+    pos: float,
+    ebar: int,
+    xbar: int,
+    epx: float,
+    xpx: float,
+    sl: float,
+    tp: float,
+    com: float,
+    why: int,
+) -> None:  # pragma: no cover - compiled
+    r = trades[nt]
+    r[0] = pos
+    r[1] = ebar
+    r[2] = xbar
+    r[3] = epx
+    r[4] = xpx
+    r[5] = sl
+    r[6] = tp
+    r[7] = com
+    r[8] = why
+
+
+@kernel
 def _kernel(
     o: FloatArray,
     h: FloatArray,
@@ -131,6 +162,7 @@ def _kernel(
     on_close: bool,
     sl_pct: float,
     tp_pct: float,
+    finalize: bool,
     equity: FloatArray,
     trades: FloatArray,
 ) -> int:  # pragma: no cover - compiled; exercised through simulate()
@@ -144,7 +176,7 @@ def _kernel(
     tp = math.nan
     want = 0
     prev_t = 0
-    pending = False  # a market transition waits for the next open
+    pending = False  # a market transition decided on the previous bar
     ord_on = False  # a limit/stop entry is working
     ord_dir = 0
     ord_lim = math.nan
@@ -158,31 +190,38 @@ def _kernel(
         ci = c[i]
         filled_by_order = False
         if pending:
+            # Decided at bar i-1's close; booked now, as backtesting.py's broker does: at this
+            # open, or with trade_on_close at bar i-1's close (and on bar i-1 in the trade list).
             pending = False
+            mpx = c[i - 1] if on_close else oi
+            mbar = i - 1 if on_close else i
             side = 1 if pos > 0 else (-1 if pos < 0 else 0)
             if side != 0 and side != want:
-                px = market_fill(oi, -side, slip)
+                px = market_fill(mpx, -side, slip)
                 com = commission(pos, px, fixed, rel)
                 cash += pos * (px - epx) - com
-                r = trades[nt]
-                r[0] = pos
-                r[1] = ebar
-                r[2] = i
-                r[3] = epx
-                r[4] = px
-                r[5] = sl
-                r[6] = tp
-                r[7] = com + commission(pos, epx, fixed, rel)
-                r[8] = 0
+                _record(
+                    trades,
+                    nt,
+                    pos,
+                    ebar,
+                    mbar,
+                    epx,
+                    px,
+                    sl,
+                    tp,
+                    com + commission(pos, epx, fixed, rel),
+                    0,
+                )
                 nt += 1
                 pos = 0.0
             if want != 0 and pos == 0.0 and not ord_on:
-                px = market_fill(oi, want, slip)
+                px = market_fill(mpx, want, slip)
                 units = order_size(cash, frac, px, want, spread, fixed, rel, step)
                 if units > 0.0:
                     pos = units * want
                     epx = entry_price(px, want, spread)
-                    ebar = i
+                    ebar = mbar
                     cash -= commission(pos, epx, fixed, rel)
                     sl = epx * (1.0 - want * sl_pct) if sl_pct > 0.0 else math.nan
                     tp = epx * (1.0 + want * tp_pct) if tp_pct > 0.0 else math.nan
@@ -222,20 +261,24 @@ def _kernel(
                     px = market_fill(px, -side, slip)
                 com = commission(pos, px, fixed, rel)
                 cash += pos * (px - epx) - com
-                r = trades[nt]
-                r[0] = pos
-                r[1] = ebar
-                r[2] = i
-                r[3] = epx
-                r[4] = px
-                r[5] = sl
-                r[6] = tp
-                r[7] = com + commission(pos, epx, fixed, rel)
-                r[8] = why
+                _record(
+                    trades,
+                    nt,
+                    pos,
+                    ebar,
+                    i,
+                    epx,
+                    px,
+                    sl,
+                    tp,
+                    com + commission(pos, epx, fixed, rel),
+                    why,
+                )
                 nt += 1
                 pos = 0.0
         t = int(target[i])
-        if t != prev_t and i < n - 1:
+        # The first decision comes at bar 1 (backtesting.py's first next()), the last at n-2.
+        if t != prev_t and 0 < i < n - 1:
             prev_t = t
             want = t
             ord_on = False
@@ -246,72 +289,50 @@ def _kernel(
                 ord_dir = want
                 ord_lim = lv
                 ord_stp = sv
-            if on_close:
-                side = 1 if pos > 0 else (-1 if pos < 0 else 0)
-                if side != 0 and side != want:
-                    com = commission(pos, ci, fixed, rel)
-                    cash += pos * (ci - epx) - com
-                    r = trades[nt]
-                    r[0] = pos
-                    r[1] = ebar
-                    r[2] = i
-                    r[3] = epx
-                    r[4] = ci
-                    r[5] = sl
-                    r[6] = tp
-                    r[7] = com + commission(pos, epx, fixed, rel)
-                    r[8] = 0
-                    nt += 1
-                    pos = 0.0
-                if want != 0 and pos == 0.0 and not ord_on:
-                    units = order_size(cash, frac, ci, want, spread, fixed, rel, step)
-                    if units > 0.0:
-                        pos = units * want
-                        epx = entry_price(ci, want, spread)
-                        ebar = i
-                        cash -= commission(pos, epx, fixed, rel)
-                        sl = epx * (1.0 - want * sl_pct) if sl_pct > 0.0 else math.nan
-                        tp = epx * (1.0 + want * tp_pct) if tp_pct > 0.0 else math.nan
-            else:
-                pending = True
-        elif t != prev_t:
-            prev_t = t
+            pending = True
         eq = cash + (ci * pos - pos * epx)
         equity[i] = eq
         if eq <= 0.0:
-            # Out of money: close everything at this close and stop, as backtesting.py does.
+            # Out of money: close everything at this close (paying the exit commission) and
+            # stop, as backtesting.py does.
             if pos != 0.0:
-                r = trades[nt]
-                r[0] = pos
-                r[1] = ebar
-                r[2] = i
-                r[3] = epx
-                r[4] = ci
-                r[5] = sl
-                r[6] = tp
-                r[7] = commission(pos, epx, fixed, rel)
-                r[8] = 3
+                _record(
+                    trades,
+                    nt,
+                    pos,
+                    ebar,
+                    i,
+                    epx,
+                    ci,
+                    sl,
+                    tp,
+                    commission(pos, ci, fixed, rel) + commission(pos, epx, fixed, rel),
+                    3,
+                )
                 nt += 1
                 pos = 0.0
             for j in range(i, n):
                 equity[j] = 0.0
             broke = True
             break
-    if pos != 0.0 and not broke:
+    if pos != 0.0 and not broke and finalize:
         last = n - 1
         px = c[last] if on_close else o[last]
         com = commission(pos, px, fixed, rel)
         cash += pos * (px - epx) - com
-        r = trades[nt]
-        r[0] = pos
-        r[1] = ebar
-        r[2] = last
-        r[3] = epx
-        r[4] = px
-        r[5] = sl
-        r[6] = tp
-        r[7] = com + commission(pos, epx, fixed, rel)
-        r[8] = 3
+        _record(
+            trades,
+            nt,
+            pos,
+            ebar,
+            last,
+            epx,
+            px,
+            sl,
+            tp,
+            com + commission(pos, epx, fixed, rel),
+            3,
+        )
         nt += 1
         equity[last] = cash
     return nt
@@ -364,6 +385,7 @@ def simulate(
         bool(cfg.trade_on_close),
         float(cfg.sl),
         float(cfg.tp),
+        bool(cfg.finalize),
         equity,
         table,
     )

@@ -88,6 +88,24 @@ def _drawdown_segments(dd: FloatArray) -> tuple[IntArray, IntArray]:
     return prev[keep], cur[keep]
 
 
+def _segment_max(x: FloatArray, starts: IntArray, ends: IntArray) -> FloatArray:
+    """The maximum of ``x[a : b + 1]`` for each segment, without a Python loop."""
+    if starts.size == 0:
+        return np.empty(0)
+    edges = np.empty(2 * starts.size, dtype=np.int64)
+    edges[0::2] = starts
+    edges[1::2] = ends + 1
+    return np.maximum.reduceat(np.r_[x, 0.0], edges)[0::2]
+
+
+def _covered(entry: IntArray, exit_: IntArray, n: int) -> float:
+    """How many of ``n`` bars lie inside some ``[entry, exit]`` interval (both inclusive)."""
+    steps = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(steps, entry, 1)
+    np.add.at(steps, exit_ + 1, -1)
+    return float(np.count_nonzero(np.cumsum(steps[:n]) > 0))
+
+
 def _nanmax(x: FloatArray) -> float:
     return float(np.max(x)) if x.size else math.nan
 
@@ -116,7 +134,7 @@ def compute_stats(
     n = equity.size
     dd = 1.0 - equity / np.maximum.accumulate(equity)
     starts, ends = _drawdown_segments(dd)
-    peaks = np.array([dd[a : b + 1].max() for a, b in zip(starts, ends, strict=True)])
+    peaks = _segment_max(dd, starts, ends)
     if cal.time_ns is not None:
         t = cal.time_ns
         dur = (t[ends] - t[starts]).astype(np.float64)
@@ -130,10 +148,7 @@ def compute_stats(
     pl = trades.pnl
     rets = trades.return_pct
     s: dict[str, Any] = {"Start": start, "End": end, "Duration": span}
-    have = np.zeros(n, dtype=np.int64)
-    for a, b in zip(trades.entry_bar, trades.exit_bar, strict=True):
-        have[a : b + 1] = 1
-    s["Exposure Time [%]"] = float(have.mean() * 100)
+    s["Exposure Time [%]"] = _covered(trades.entry_bar, trades.exit_bar, n) / n * 100
     s["Equity Final [$]"] = float(equity[-1])
     s["Equity Peak [$]"] = float(equity.max())
     commissions = float(trades.commission.sum())

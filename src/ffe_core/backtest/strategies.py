@@ -15,23 +15,25 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
 
 from ffe_core import indicators as ind
+from ffe_core.kernels import kernel
 
 FloatArray = npt.NDArray[np.float64]
 Int8Array = npt.NDArray[np.int8]
 Strategy = Callable[..., Int8Array]
 
 
-@njit(cache=True, nogil=True)
-def _latch(up: npt.NDArray[np.bool_], down: npt.NDArray[np.bool_], short: bool) -> Int8Array:
-    # Hold the side chosen by the last event: `up` -> long, `down` -> flat (or short).
+@kernel
+def _latch(
+    up: npt.NDArray[np.bool_], down: npt.NDArray[np.bool_], short: bool, start: int
+) -> Int8Array:
+    # Hold the side chosen by the last event from `start` on: `up` -> long, `down` -> flat/short.
     n = up.shape[0]  # pragma: no cover - compiled
     out = np.zeros(n, dtype=np.int8)
     state = 0
     low = -1 if short else 0
-    for i in range(n):
+    for i in range(max(start, 0), n):
         if up[i]:
             state = 1
         elif down[i]:
@@ -49,10 +51,28 @@ def crossover(a: FloatArray, b: FloatArray) -> npt.NDArray[np.bool_]:
 
 
 def latch(
-    up: npt.NDArray[np.bool_], down: npt.NDArray[np.bool_], *, short: bool = False
+    up: npt.NDArray[np.bool_],
+    down: npt.NDArray[np.bool_],
+    *,
+    short: bool = False,
+    start: int = 0,
 ) -> Int8Array:
-    """Target positions from entry/exit events: long after ``up``, flat (short) after ``down``."""
-    return _latch(np.ascontiguousarray(up), np.ascontiguousarray(down), bool(short))
+    """Target positions from entry/exit events: long after ``up``, flat (short) after ``down``.
+
+    Events before bar ``start`` are ignored (see :func:`first_decision_bar`).
+    """
+    return _latch(np.ascontiguousarray(up), np.ascontiguousarray(down), bool(short), int(start))
+
+
+def first_decision_bar(*indicators: FloatArray) -> int:
+    """The bar of backtesting.py's first ``next()`` for these indicators: one after warm-up.
+
+    backtesting.py starts calling ``next()`` once every indicator has a value *and* one bar of
+    history exists, so a level rule (``rsi < 30``) is first evaluated one bar after the first
+    valid indicator value; latching from this bar reproduces that.
+    """
+    warm = max((int(np.isnan(x).argmin()) for x in indicators), default=0)
+    return 1 + warm
 
 
 def _ma_cross(fast_ma: FloatArray, slow_ma: FloatArray, short: bool) -> Int8Array:
@@ -104,7 +124,7 @@ def rsi_reversion(
     """Long when RSI closes below ``lower``; flat (or short) when it closes above ``upper``."""
     r = ind.rsi(close, period)
     with np.errstate(invalid="ignore"):
-        return latch(r < lower, r > upper, short=short)
+        return latch(r < lower, r > upper, short=short, start=first_decision_bar(r))
 
 
 def bollinger(
@@ -121,7 +141,8 @@ def bollinger(
     """Mean reversion: long on a close below the lower band, flat (short) above the upper."""
     _, upper, lower = ind.bollinger(close, period, k)
     with np.errstate(invalid="ignore"):
-        return latch(close < lower, close > upper, short=short)
+        up, down = close < lower, close > upper
+    return latch(up, down, short=short, start=first_decision_bar(upper, lower))
 
 
 def donchian_breakout(
@@ -141,7 +162,8 @@ def donchian_breakout(
     prev_up[1:] = upper[:-1]
     prev_lo[1:] = lower[:-1]
     with np.errstate(invalid="ignore"):
-        return latch(close > prev_up, close < prev_lo, short=short)
+        up, down = close > prev_up, close < prev_lo
+    return latch(up, down, short=short, start=first_decision_bar(prev_up, prev_lo))
 
 
 def macd(

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
 
 from ffe_core import indicators as ind
+from ffe_core.kernels import kernel
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -41,7 +41,7 @@ _LANES = 8
 """Windows advanced side by side: their recursions are independent chains the CPU overlaps."""
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _windowed_sma(x: FloatArray, p: int, h: int) -> FloatArray:  # pragma: no cover - compiled
     n = x.shape[0]
     out = _sma_kernel(x[: min(n, h)], p)
@@ -79,7 +79,7 @@ def sma(x: npt.ArrayLike, period: int, history: int | None) -> FloatArray:
     return _windowed_sma(a, ind._check_period(period), _span(a.shape[0], history))
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _macd_hist_last(c: FloatArray, fast: int, slow: int, signal: int) -> float:  # pragma: no cover
     line = _ema_kernel(c, fast, 2.0 / (fast + 1.0)) - _ema_kernel(c, slow, 2.0 / (slow + 1.0))
     for v in range(line.shape[0]):
@@ -89,7 +89,7 @@ def _macd_hist_last(c: FloatArray, fast: int, slow: int, signal: int) -> float: 
     return np.nan
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _windowed_macd_hist(
     c: FloatArray, fast: int, slow: int, signal: int, h: int
 ) -> FloatArray:  # pragma: no cover - compiled
@@ -145,7 +145,7 @@ def macd_hist(
     return _windowed_macd_hist(c, f, s, g, _span(c.shape[0], history))
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _windowed_wilder(
     x: FloatArray, first_value: FloatArray, p: int, first: int, h: int
 ) -> FloatArray:  # pragma: no cover - compiled

@@ -45,6 +45,8 @@ class ProviderVote(BaseModel):
     tokens_in: int = Field(default=0, ge=0)
     tokens_out: int = Field(default=0, ge=0)
     cost_usd: float = Field(default=0.0, ge=0.0)
+    raw_answer: str | None = Field(default=None, max_length=8000)
+    """What the model answered, verbatim (scrubbed), for the flight recorder; None for rules."""
 
     @model_validator(mode="after")
     def _abstention_has_reason(self) -> ProviderVote:

@@ -41,6 +41,7 @@ class AgentStatus(BaseModel):
     started_at: UtcDatetime | None = None
     uptime_seconds: float = 0.0
     cycles: int = 0
+    last_cycle_at: UtcDatetime | None = None  # when the last cycle ended (any run)
     current_phase: str | None = None
     current_instrument: str | None = None
     instruments: tuple[str, ...] = ()

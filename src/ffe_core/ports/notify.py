@@ -20,6 +20,7 @@ class EventKind(StrEnum):
     ERROR = "error"
     DAILY_SUMMARY = "daily_summary"
     AGENT = "agent"
+    BUDGET = "budget"
 
 
 class Notification(BaseModel):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
@@ -9,6 +11,7 @@ import numpy.typing as npt
 
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import ProviderVote
+from ffe_core.domain.flight import ProviderSpec
 
 
 @runtime_checkable
@@ -51,6 +54,54 @@ class BatchDecisionProvider(DecisionProvider, Protocol):
     ) -> BatchVotes: ...
 
 
+@dataclass(frozen=True)
+class CallPlan:
+    """How a provider would be asked about a context: its spec and the rendered prompt text
+    (None for a provider without a prompt)."""
+
+    spec: ProviderSpec
+    prompt: str | None = None
+
+
+@runtime_checkable
+class DescribedProvider(Protocol):
+    """A provider that says, without calling anything, how it is asked about ``context``: model
+    id, parameters, prompt and prices. The flight recorder stores it; the cost ledger reads the
+    prices (a provider that does not describe itself is treated as priced: budgets fail closed).
+    """
+
+    def call_plan(self, context: DecisionContext) -> CallPlan: ...
+
+
+class CallEstimate(NamedTuple):
+    """What one uncached call of a paid provider is expected to use and cost."""
+
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float
+
+
+@runtime_checkable
+class LanguageModelProvider(DecisionProvider, Protocol):
+    """A provider backed by a trained language model: it may remember the period it is asked
+    about, and each uncached call costs money.
+
+    ``knowledge_cutoff`` is the last date its training data may cover (None: unknown);
+    ``cached_vote`` answers from the vote cache only (None on a miss, never a paid call);
+    ``estimate_call`` prices one uncached call on ``context`` from the token price table.
+    """
+
+    @property
+    def model(self) -> str: ...
+
+    def knowledge_cutoff(self) -> date | None: ...
+
+    async def cached_vote(self, context: DecisionContext) -> ProviderVote | None: ...
+
+    def estimate_call(self, context: DecisionContext) -> CallEstimate: ...
+
+
+@runtime_checkable
 class WeightSource(Protocol):
     """Current ensemble weight per provider (the learning service implements it)."""
 

@@ -11,12 +11,17 @@ from pydantic import BaseModel, ConfigDict
 
 from ffe_core.domain.agent import AgentCycle, AgentRun
 from ffe_core.domain.approvals import Approval, ApprovalStatus
+from ffe_core.domain.costs import ProviderCall, SpendTotal
 from ffe_core.domain.decisions import Action, Decision
+from ffe_core.domain.flight import DecisionRecord, GateVerdict
 from ffe_core.domain.market import UtcDatetime
 from ffe_core.domain.orders import Fill, Order, OrderStatus
 from ffe_core.domain.outcomes import DecisionOutcome
 from ffe_core.domain.performance import ProviderStats
 from ffe_core.domain.portfolio import Portfolio
+
+StoredDecisions = list[dict[str, Any]]
+"""Decisions as the JSON documents storage holds (``Decision.model_dump(mode="json")``)."""
 
 
 class DecisionQuery(BaseModel):
@@ -39,6 +44,11 @@ class DecisionRepository(Protocol):
 
     async def list(self, query: DecisionQuery) -> tuple[list[Decision], str | None]:
         """A page of decisions and the cursor of the next page (None at the end)."""
+        ...
+
+    async def list_stored(self, query: DecisionQuery) -> tuple[StoredDecisions, str | None]:
+        """The same page as :meth:`list`, each decision as the JSON document ``add`` stored
+        (``Decision.model_dump(mode="json")``), not validated again: for read endpoints."""
         ...
 
 
@@ -157,6 +167,39 @@ class StateRepository(Protocol):
     async def put(self, key: str, value: dict[str, Any]) -> None: ...
 
 
+class ProviderCallRepository(Protocol):
+    """The cost ledger: every provider call, appended, summed by provider over a period."""
+
+    async def add_all(self, calls: Sequence[ProviderCall]) -> None: ...
+
+    async def totals(self, since: datetime) -> list[SpendTotal]:
+        """Per provider (sorted by name), the calls made at or after ``since``."""
+        ...
+
+    async def list(
+        self, *, provider: str | None = None, decision_id: str | None = None, limit: int = 100
+    ) -> list[ProviderCall]:
+        """The latest calls, newest first."""
+        ...
+
+
+class FlightRepository(Protocol):
+    """Flight records of decisions, and the content-addressed texts they point to (input
+    snapshots, rendered prompts), which the SQL adapter stores compressed."""
+
+    async def add(self, record: DecisionRecord, contents: dict[str, str]) -> None:
+        """Insert ``record`` and each content by its hash (a hash already stored is kept)."""
+        ...
+
+    async def get(self, decision_id: str) -> DecisionRecord | None: ...
+
+    async def add_gate_verdict(self, decision_id: str, verdict: GateVerdict) -> bool:
+        """Append a gate verdict to the record; False when the decision has no record."""
+        ...
+
+    async def content(self, content_hash: str) -> str | None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction across repositories: ``async with uow: ...; await uow.commit()``.
 
@@ -177,6 +220,8 @@ class UnitOfWork(Protocol):
     approvals: ApprovalRepository
     outcomes: OutcomeRepository
     state: StateRepository
+    provider_calls: ProviderCallRepository
+    flight: FlightRepository
 
     async def __aenter__(self) -> Self: ...
 

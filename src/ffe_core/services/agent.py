@@ -77,6 +77,7 @@ class AgentProgress:
     state: AgentState = AgentState.STOPPED
     run: AgentRun | None = None
     cycles: int = 0
+    last_cycle_at: datetime | None = None
     started_monotonic: float = 0.0
     phase: CyclePhase | None = None
     instrument: str | None = None
@@ -102,6 +103,7 @@ class TradingAgent:
         lease: LeaderLease | None = None,
         after_pass: Sequence[Callable[[], Awaitable[None]]] = (),
         gate: ExecutionGate | None = None,
+        on_stored: Callable[[Decision], Awaitable[None]] | None = None,
     ) -> None:
         self.settings = settings
         self.decisions = decisions
@@ -116,6 +118,7 @@ class TradingAgent:
         self.prices = prices
         self.after_pass = list(after_pass)  # e.g. score outcomes, persist risk state
         self.lease = lease  # several processes on one storage: only the lease holder acts
+        self.on_stored = on_stored  # e.g. the flight recorder, once a cycle's decision is stored
         self._keeper: LeaseKeeper | None = None
         self._acquiring = False  # an acquire() under way: a second one is refused at once
         self._run_id: str | None = None  # the run acquired and not finished yet
@@ -269,12 +272,13 @@ class TradingAgent:
                 await self._resume.wait()
                 await self._heartbeat()
                 await self.execute_approved()
+                observed = await self._observe_pass()
                 for symbol in self.settings.agent.instruments:
                     if self._stop.is_set() or (
                         cycles is not None and self.progress.cycles >= cycles
                     ):
                         break
-                    cycle = await self.cycle(symbol)
+                    cycle = await self.cycle(symbol, observe=False, observe_failed=observed)
                     if on_cycle is not None:
                         maybe = on_cycle(cycle)
                         if maybe is not None:
@@ -414,42 +418,74 @@ class TradingAgent:
 
     # one cycle -------------------------------------------------------------------------------
 
-    async def _journal(self, cycle: AgentCycle, **changes: object) -> AgentCycle:
+    async def _journal(
+        self, cycle: AgentCycle, *, decided: Decision | None = None, **changes: object
+    ) -> AgentCycle:
+        """Record the cycle's next phase; ``decided``, the cycle's decision, is stored in the
+        same transaction unless an earlier entry stored it, so a cycle never names a decision
+        that is not there."""
         updated = cycle.model_copy(update={**changes, "updated_at": self.clock.now()})
         async with self.uow_factory() as uow:
+            if decided is not None:
+                with contextlib.suppress(ConflictError):  # stored with an earlier phase
+                    await uow.decisions.add(decided)
             await uow.agent.update_cycle(updated)
             await uow.commit()
+        if decided is not None and self.on_stored is not None:
+            await self.on_stored(decided)
         phase = updated.phase
         self.progress.phase = phase
         return updated
 
-    async def cycle(self, symbol: str) -> AgentCycle:
-        """One OODA pass for ``symbol``; failures end the cycle as FAILED with the reason."""
+    async def _observe_pass(self) -> FfeError | None:
+        """Observe once for a whole pass; a failure is handed to each of its cycles."""
+        try:
+            await self._observe()
+        except FfeError as exc:
+            return exc
+        return None
+
+    async def cycle(
+        self, symbol: str, *, observe: bool = True, observe_failed: FfeError | None = None
+    ) -> AgentCycle:
+        """One OODA pass for ``symbol``; failures end the cycle as FAILED with the reason.
+
+        ``observe=False``: the caller observed the venue for the whole pass (``run`` does, once
+        for all instruments) and hands over what that observation raised, if anything."""
         assert self.progress.run is not None, "call run() (which acquires the run) first"
         started = time.perf_counter()
+        first = CyclePhase.OBSERVE if observe or observe_failed else CyclePhase.DECIDE
         cycle = AgentCycle(
             run_id=self.progress.run.id,
             seq=self.progress.cycles,
             instrument=symbol,
+            phase=first,
             started_at=self.clock.now(),
             updated_at=self.clock.now(),
         )
         async with self.uow_factory() as uow:
             await uow.agent.add_cycle(cycle)
             await uow.commit()
-        self.progress.instrument, self.progress.phase = symbol, CyclePhase.OBSERVE
+        self.progress.instrument, self.progress.phase = symbol, first
+        decision: Decision | None = None
         try:
-            await self._observe()
-            cycle = await self._journal(cycle, phase=CyclePhase.DECIDE)
-            decision = await self.decisions.decide(symbol)
+            if observe_failed is not None:
+                raise observe_failed
+            if observe:
+                await self._observe()
+                cycle = await self._journal(cycle, phase=CyclePhase.DECIDE)
+            decision = await self.decisions.decide(symbol, persist=False)
             self.progress.last_decisions = [decision, *self.progress.last_decisions][:20]
-            cycle = await self._journal(cycle, phase=CyclePhase.ACT, decision_id=decision.id)
+            cycle = cycle.model_copy(update={"decision_id": decision.id})
             cycle = await self._act(cycle, decision)
         except FfeError as exc:
             self.progress.last_error = f"{symbol}: {exc}"
-            cycle = await self._journal(cycle, phase=CyclePhase.FAILED, note=str(exc)[:500])
+            cycle = await self._journal(
+                cycle, decided=decision, phase=CyclePhase.FAILED, note=str(exc)[:500]
+            )
         finally:
             self.progress.cycles += 1
+            self.progress.last_cycle_at = self.clock.now()
             self.metrics.agent_cycle(time.perf_counter() - started, self.uptime())
         return cycle
 
@@ -472,10 +508,14 @@ class TradingAgent:
                 )
 
     async def _act(self, cycle: AgentCycle, decision: Decision) -> AgentCycle:
+        """Act on a decision not stored yet: the first journal entry stores it too."""
         risk = decision.risk
         if decision.action is Action.HOLD:
             return await self._journal(
-                cycle, phase=CyclePhase.DONE, note="hold: " + decision.reasoning[:300]
+                cycle,
+                decided=decision,
+                phase=CyclePhase.DONE,
+                note="hold: " + decision.reasoning[:300],
             )
         if risk is not None and not risk.approved:
             await self._notify(
@@ -485,12 +525,12 @@ class TradingAgent:
                 {"instrument": decision.instrument, "action": decision.action.value},
             )
             return await self._journal(
-                cycle, phase=CyclePhase.DONE, note="risk rejected: " + risk.reason
+                cycle, decided=decision, phase=CyclePhase.DONE, note="risk rejected: " + risk.reason
             )
         size = risk.size if risk is not None else decision.suggested_size
         if size is not None and size <= 0:
             return await self._journal(
-                cycle, phase=CyclePhase.DONE, note="nothing to trade at this size"
+                cycle, decided=decision, phase=CyclePhase.DONE, note="nothing to trade at this size"
             )
         await self._notify(
             EventKind.DECISION,
@@ -507,6 +547,8 @@ class TradingAgent:
         if notional is None and size is not None and decision.reference_price is not None:
             notional = size * decision.reference_price
         if self.approvals.needs_approval(notional):
+            # the approval names the decision: store it (with the ACT phase) before asking
+            cycle = await self._journal(cycle, decided=decision, phase=CyclePhase.ACT)
             waiting = await self.approvals.still_pending(decision)
             if waiting is not None:  # the person has not answered yet: don't ask again
                 return await self._journal(
@@ -518,12 +560,18 @@ class TradingAgent:
             return await self._journal(
                 cycle, phase=CyclePhase.AWAITING_APPROVAL, note=f"awaiting approval {approval.id}"
             )
-        return await self._execute(cycle, decision)
+        return await self._execute(cycle, decision, stored=False)
 
-    async def _execute(self, cycle: AgentCycle, decision: Decision) -> AgentCycle:
-        """Hand ``decision`` to the execution gate and journal what it did."""
+    async def _execute(
+        self, cycle: AgentCycle, decision: Decision, *, stored: bool = True
+    ) -> AgentCycle:
+        """Hand ``decision`` to the execution gate and journal what it did; the order's id is
+        journaled (with the decision, when ``stored`` is False) before anything is sent."""
         cycle = await self._journal(
-            cycle, phase=CyclePhase.ACT, client_order_id=client_order_id_for(decision.id)
+            cycle,
+            decided=None if stored else decision,
+            phase=CyclePhase.ACT,
+            client_order_id=client_order_id_for(decision.id),
         )
         result = await self.gate.execute(decision, fence=self._fence)
         note = _gate_note(result)

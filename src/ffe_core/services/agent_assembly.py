@@ -20,6 +20,7 @@ from ffe_core.services.agent import TradingAgent
 from ffe_core.services.approvals import ApprovalService
 from ffe_core.services.decisions import DecisionService
 from ffe_core.services.execution import ExecutionGate
+from ffe_core.services.flight import FlightRecorder
 from ffe_core.services.kill_switch import SharedRiskState
 from ffe_core.services.learning import LearningService, bar_close_lookup
 from ffe_core.services.market_data import mark_prices
@@ -39,6 +40,7 @@ def assemble_agent(
     risk_state: SharedRiskState,
     learning: LearningService,
     lease: LeaderLease | None,
+    recorder: FlightRecorder | None = None,
 ) -> TradingAgent:
     """The agent; every process on the storage shares the kill switch through ``risk_state``
     (a reset from the CLI reaches the server, and no stale view overwrites a trip)."""
@@ -64,6 +66,7 @@ def assemble_agent(
         kill_switch=risk.kill_switch,
         notifier=notifier,
         metrics=metrics,
+        recorder=recorder,
     )
     return TradingAgent(
         settings,
@@ -79,4 +82,5 @@ def assemble_agent(
         after_pass=[score_outcomes, risk_state.save],
         lease=lease,
         gate=gate,
+        on_stored=decisions.record_stored,
     )

@@ -30,6 +30,15 @@ def approval_summary(decision: Decision) -> str:
     return ", ".join(parts)
 
 
+def approval_required(settings: ApprovalSettings, notional: Decimal | None) -> bool:
+    """Whether ``settings``' policy asks a person before an order of ``notional`` is sent."""
+    if settings.policy == "always":
+        return True
+    if settings.policy == "above_notional":
+        return notional is None or notional > settings.notional_threshold
+    return False
+
+
 class ApprovalConflict(ConflictError):
     """The approval is not pending (any more); ``approval`` is its true state."""
 
@@ -56,11 +65,7 @@ class ApprovalService:
         self.channels = list(channels or [])
 
     def needs_approval(self, notional: Decimal | None) -> bool:
-        if self.settings.policy == "always":
-            return True
-        if self.settings.policy == "above_notional":
-            return notional is None or notional > self.settings.notional_threshold
-        return False
+        return approval_required(self.settings, notional)
 
     async def request(self, decision: Decision) -> Approval:
         """Create (once per decision) and present a pending approval.

@@ -57,6 +57,7 @@ class ControlService:
             started_at=run.started_at if run and self.running else None,
             uptime_seconds=round(self.agent.uptime(), 3) if self.running else 0.0,
             cycles=p.cycles,
+            last_cycle_at=p.last_cycle_at,
             current_phase=p.phase.value if p.phase and self.running else None,
             current_instrument=p.instrument if self.running else None,
             instruments=self.agent.settings.agent.instruments,

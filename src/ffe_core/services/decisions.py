@@ -1,5 +1,6 @@
 """Making a decision end to end: context from market data and the account, the ensemble,
-the risk manager's verdict, then persistence (before the decision is returned)."""
+the risk manager's verdict, then persistence (before the decision is returned) and, with a
+flight recorder, the record that reproduces and explains it."""
 
 from __future__ import annotations
 
@@ -19,7 +20,12 @@ from ffe_core.ports.storage import DecisionQuery, UnitOfWorkFactory
 from ffe_core.scrubbing import Scrub, scrub_decision
 from ffe_core.services.bar_quality import bar_age_seconds, is_stale
 from ffe_core.services.context import build_context
-from ffe_core.services.ensemble import Ensemble
+from ffe_core.services.ensemble import Deliberation, Ensemble
+from ffe_core.services.flight import FlightRecorder
+
+UNRECORDED_KEPT = 64
+"""Decisions made with ``persist=False`` whose record waits for ``record_stored`` (oldest
+dropped beyond this: a caller that never stores them leaves no record and no leak)."""
 
 RiskCheck = Callable[[Decision, DecisionContext], Awaitable[Decision]]
 """Annotates a decision with the risk manager's verdict (see ``ffe_core.services.risk``)."""
@@ -38,6 +44,7 @@ class DecisionService:
         memory_size: int = 5,
         memory_source: Callable[[str, int], Awaitable[list[PastDecision]]] | None = None,
         scrub: Scrub | None = None,
+        recorder: FlightRecorder | None = None,
     ) -> None:
         self.settings = settings
         self.ensemble = ensemble
@@ -49,6 +56,8 @@ class DecisionService:
         self.memory_size = memory_size
         self.memory_source = memory_source
         self.scrub = scrub
+        self.recorder = recorder
+        self._unrecorded: dict[str, tuple[DecisionContext, Deliberation]] = {}
 
     def instrument(self, symbol: str) -> Instrument:
         found = self.settings.instrument(symbol)
@@ -124,7 +133,8 @@ class DecisionService:
         instrument = self.instrument(symbol)
         only = self.check_providers(providers)
         context = await self.context_for(instrument)
-        decision = await self.ensemble.decide(context, only)
+        deliberation = await self.ensemble.deliberate(context, only, plan=self.recorder is not None)
+        decision = deliberation.decision
         if self.risk is not None:
             decision = await self.risk(decision, context)
         if self.scrub is not None:
@@ -133,4 +143,17 @@ class DecisionService:
             async with self.uow_factory() as uow:
                 await uow.decisions.add(decision)
                 await uow.commit()
+            if self.recorder is not None:  # its own transaction, after the decision's
+                await self.recorder.record(decision, context, deliberation)
+        elif self.recorder is not None:  # the caller stores it, then calls record_stored
+            self._unrecorded[decision.id] = (context, deliberation)
+            while len(self._unrecorded) > UNRECORDED_KEPT:
+                del self._unrecorded[next(iter(self._unrecorded))]
         return decision
+
+    async def record_stored(self, decision: Decision) -> None:
+        """Write the flight record of a decision made with ``persist=False`` that the caller has
+        now stored (the agent stores it with its cycle journal); a no-op for any other."""
+        pending = self._unrecorded.pop(decision.id, None)
+        if pending is not None and self.recorder is not None:
+            await self.recorder.record(decision, *pending)

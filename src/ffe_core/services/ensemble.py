@@ -4,21 +4,36 @@ Aggregations: ``weighted_majority`` (weight per action), ``confidence_weighted``
 confidence per action), ``unanimity`` (all counted votes agree) and ``judge`` (one provider weighs
 the others' arguments). A quorum rule turns too few answers, or too much disagreement, into HOLD
 with the reason stated. Provider failures never propagate: they become recorded abstentions.
+
+With a cost ledger, a provider past its budget is not asked (it abstains with the reason) and
+every call is recorded with its tokens, dollars, latency and outcome.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from statistics import median
 
 from ffe_core.config import EnsembleSettings
 from ffe_core.domain.context import DecisionContext
-from ffe_core.domain.decisions import Action, Decision, ProviderVote
+from ffe_core.domain.decisions import Action, Decision, ProviderVote, new_id
+from ffe_core.domain.flight import ProviderSpec
 from ffe_core.ports.metrics import Metrics, NullMetrics
-from ffe_core.ports.providers import DecisionProvider, EqualWeights, WeightSource
+from ffe_core.ports.providers import (
+    CallPlan,
+    DecisionProvider,
+    DescribedProvider,
+    EqualWeights,
+    WeightSource,
+)
+from ffe_core.services.costs import CostLedger
+
+log = logging.getLogger(__name__)
 
 
 async def ask(
@@ -49,6 +64,31 @@ async def ask(
     return vote if vote.latency_ms else vote.model_copy(update={"latency_ms": round(latency, 3)})
 
 
+def call_plan(provider: DecisionProvider, name: str, context: DecisionContext) -> CallPlan | None:
+    """How ``provider`` (registered as ``name``) is asked about ``context``; None when it does not
+    describe itself or its description fails (logged: describing never stops a decision)."""
+    if not isinstance(provider, DescribedProvider):
+        return None
+    try:
+        plan = provider.call_plan(context)
+    except Exception as exc:
+        log.warning("provider %s could not describe its call: %s", name, exc)
+        return None
+    if plan.spec.provider != name:
+        plan = CallPlan(plan.spec.model_copy(update={"provider": name}), plan.prompt)
+    return plan
+
+
+@dataclass(frozen=True)
+class Deliberation:
+    """A decision (before the risk check) and how each provider was asked about it."""
+
+    decision: Decision
+    plans: dict[str, CallPlan] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)
+    """Providers not asked because a budget was reached, with the reason."""
+
+
 class Ensemble:
     """Combines the votes of ``providers`` into one Decision (not persisted here)."""
 
@@ -61,6 +101,7 @@ class Ensemble:
         weights: WeightSource | None = None,
         judge: DecisionProvider | None = None,
         metrics: Metrics | None = None,
+        costs: CostLedger | None = None,
     ) -> None:
         self.providers = dict(providers)
         self.settings = settings
@@ -68,15 +109,39 @@ class Ensemble:
         self.weight_source: WeightSource = weights or EqualWeights()
         self.judge = judge
         self.metrics = metrics or NullMetrics()
+        self.costs = costs
 
     async def decide(self, context: DecisionContext, only: Sequence[str] | None = None) -> Decision:
+        return (await self.deliberate(context, only, plan=False)).decision
+
+    async def deliberate(
+        self, context: DecisionContext, only: Sequence[str] | None = None, *, plan: bool = True
+    ) -> Deliberation:
+        """The decision with how each provider was asked (``plan``; always with a cost ledger,
+        which needs the providers' prices) and which were refused for their budget."""
         start = time.perf_counter()
         names = list(only) if only else list(self.providers)
+        plans: dict[str, CallPlan] = {}
+        if plan or self.costs is not None:
+            found = {n: call_plan(self.providers[n], n, context) for n in names}
+            plans = {n: p for n, p in found.items() if p is not None}
+        specs: dict[str, ProviderSpec | None] = {n: _spec(plans, n) for n in names}
+        refused = await self.costs.refusals(specs) if self.costs is not None else {}
 
         timeout = min(self.provider_timeout, self.settings.deadline_seconds)
         votes = list(
-            await asyncio.gather(*(ask(self.providers[n], context, timeout, n) for n in names))
+            await asyncio.gather(
+                *(
+                    _refused(n, refused[n], specs[n])
+                    if n in refused
+                    else ask(self.providers[n], context, timeout, n)
+                    for n in names
+                )
+            )
         )
+        decision_id = new_id()
+        if self.costs is not None:
+            await self.costs.record(decision_id, votes, specs, refused)
         for vote in votes:
             outcome = "abstained" if vote.abstained else "ok"
             self.metrics.provider_called(
@@ -96,6 +161,7 @@ class Ensemble:
         stop, target = _levels(votes, action, context)
         done = time.perf_counter()
         decision = Decision(
+            id=decision_id,
             instrument=context.instrument.symbol,
             action=action,
             confidence=round(confidence, 6),
@@ -113,7 +179,7 @@ class Ensemble:
             created_at=context.as_of,
         )
         self.metrics.decision_made(decision.action.value, done - start)
-        return decision
+        return Deliberation(decision, plans, refused)
 
     async def _aggregate(
         self, context: DecisionContext, votes: list[ProviderVote], weights: dict[str, float]
@@ -207,8 +273,28 @@ class Ensemble:
         if self.judge is None:
             return None
         debate = context.model_copy(update={"peer_votes": tuple(counted)})
-        verdict = await ask(self.judge, debate, self.provider_timeout)
+        name = self.judge.name
+        if self.costs is not None:
+            plan = call_plan(self.judge, name, debate)
+            specs = {name: plan.spec if plan is not None else None}
+            refused = await self.costs.refusals(specs)
+            if refused:
+                return None
+            verdict = await ask(self.judge, debate, self.provider_timeout)
+            await self.costs.record(None, [verdict], specs, {})
+        else:
+            verdict = await ask(self.judge, debate, self.provider_timeout)
         return None if verdict.abstained else verdict
+
+
+def _spec(plans: Mapping[str, CallPlan], name: str) -> ProviderSpec | None:
+    found = plans.get(name)
+    return found.spec if found is not None else None
+
+
+async def _refused(name: str, reason: str, spec: ProviderSpec | None) -> ProviderVote:
+    """The abstention of a provider not asked because a budget was reached."""
+    return ProviderVote.abstain(name, reason, model=spec.model if spec is not None else None)
 
 
 def _levels(

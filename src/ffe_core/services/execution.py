@@ -29,6 +29,7 @@ from ffe_core.domain.approvals import Approval
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Action, Decision
 from ffe_core.domain.errors import BrokerError, BrokerUnavailable, ConfigError, ConflictError
+from ffe_core.domain.flight import GateVerdict
 from ffe_core.domain.instruments import Instrument
 from ffe_core.domain.orders import Fill, Order, OrderStatus, Side, client_order_id_for
 from ffe_core.domain.portfolio import Portfolio, TradingMode, replay
@@ -41,6 +42,7 @@ from ffe_core.ports.notify import EventKind, Notification, Notifier
 from ffe_core.ports.storage import UnitOfWorkFactory
 from ffe_core.services.approvals import ApprovalService
 from ffe_core.services.decisions import RiskCheck
+from ffe_core.services.flight import FlightRecorder
 from ffe_core.services.risk_sizing import dec
 
 log = logging.getLogger(__name__)
@@ -183,9 +185,11 @@ class ExecutionGate:
         kill_switch: Callable[[], KillSwitchState] | None = None,
         notifier: Notifier | None = None,
         metrics: Metrics | None = None,
+        recorder: FlightRecorder | None = None,
     ) -> None:
         self.settings = settings
         self.broker = broker
+        self.recorder = recorder
         self.uow_factory = uow_factory
         self.clock = clock
         self.market = market
@@ -203,6 +207,8 @@ class ExecutionGate:
         """Check ``decision`` against the account now and send its order, or say why not."""
         async with self._lock:
             result = await self._execute(decision, approval, fence or contextlib.nullcontext)
+        if self.recorder is not None:
+            await self.recorder.gate_verdict(decision.id, self._verdict(result, approval))
         if result.refused is not None:
             log.info("gate refused %s %s: %s", decision.action, decision.instrument, result.refused)
             await self._notify(
@@ -212,6 +218,21 @@ class ExecutionGate:
                 {"instrument": decision.instrument, "action": decision.action.value},
             )
         return result
+
+    def _verdict(self, result: GateResult, approval: Approval | None) -> GateVerdict:
+        """What the flight recorder keeps of one pass through the gate."""
+        order = result.order
+        return GateVerdict(
+            at=self.clock.now(),
+            sent=result.sent,
+            refused=result.refused[:1000] if result.refused is not None else None,
+            duplicate=result.duplicate,
+            expired=result.expired,
+            approval_id=approval.id if approval is not None else None,
+            client_order_id=order.client_order_id if order is not None else None,
+            quantity=order.quantity if order is not None else None,
+            status=order.status.value if order is not None else None,
+        )
 
     async def preview_size(self, decision: Decision) -> Decimal | None:
         """The size the gate would send for ``decision`` now (None if it would send nothing)."""

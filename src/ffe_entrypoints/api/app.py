@@ -19,7 +19,8 @@ from ffe_core.domain.errors import FfeError
 from ffe_core.ports.capabilities import InboundChannel, WebhookHandler
 from ffe_entrypoints.api.agent import AgentController
 from ffe_entrypoints.api.approvals import ApprovalController
-from ffe_entrypoints.api.auth import API_KEY_HEADER, api_key_guard
+from ffe_entrypoints.api.audit import CostController, FlightController
+from ffe_entrypoints.api.auth import API_KEY_HEADER, api_key_guards
 from ffe_entrypoints.api.backtests import BacktestController
 from ffe_entrypoints.api.decisions import DecisionController
 from ffe_entrypoints.api.errors import (
@@ -42,6 +43,7 @@ from ffe_entrypoints.api.ratelimit import (
 )
 from ffe_entrypoints.api.sentry import init_sentry
 from ffe_entrypoints.api.static import dashboard_routes, find_dist
+from ffe_entrypoints.api.swagger import swagger_assets_router, swagger_plugin
 from ffe_entrypoints.api.telegram import TelegramController
 from ffe_entrypoints.container import Container, shutdown, startup
 from ffe_entrypoints.services.health import HealthService
@@ -55,6 +57,8 @@ PROTECTED_CONTROLLERS = [
     ApprovalController,
     ProviderController,
     BacktestController,
+    CostController,
+    FlightController,
 ]
 API_KEY_SCHEME = "apiKey"
 DEPENDENCIES = {
@@ -69,6 +73,9 @@ DEPENDENCIES = {
     "decision_providers": "decision_providers",
     "telegram_webhook": "telegram_webhook",
     "backtest_service": "backtest_service",
+    "cost_ledger": "cost_ledger",
+    "flight_recorder": "flight_recorder",
+    "weights": "weights",
 }
 
 
@@ -149,18 +156,20 @@ def create_app(container: Container, *, start_agent: bool | None = None) -> Lite
         TrustedProxyMiddleware, trusted=networks(settings.api.trusted_proxies)
     )
     dist = find_dist(settings.api.frontend_dist)
+    guards = api_key_guards(api_key.get_secret_value() if api_key else None)
     return Litestar(
         route_handlers=[
             *PUBLIC_CONTROLLERS,
+            swagger_assets_router(),
             Router(
                 path="/",
                 route_handlers=PROTECTED_CONTROLLERS,
                 security=[{API_KEY_SCHEME: []}],
+                guards=guards,
             ),
             *(dashboard_routes(dist) if dist else []),
         ],
         dependencies={key: provide(name) for key, name in DEPENDENCIES.items()},
-        guards=[api_key_guard(api_key.get_secret_value() if api_key else None)],
         middleware=[
             proxies,
             prom.middleware,
@@ -178,7 +187,10 @@ def create_app(container: Container, *, start_agent: bool | None = None) -> Lite
         openapi_config=OpenAPIConfig(
             title="Finance Feedback Engine API",
             version=__version__,
-            path="/schema",
+            openapi_router=Router(
+                path="/schema", route_handlers=[], guards=guards, include_in_schema=False
+            ),
+            render_plugins=[swagger_plugin()],
             components=Components(
                 security_schemes={
                     API_KEY_SCHEME: SecurityScheme(

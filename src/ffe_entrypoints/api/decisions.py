@@ -1,16 +1,18 @@
 """Decisions: create one now, list with filters and cursor pagination, fetch by id.
 
 Stored decisions are scrubbed again as they are served: a row written before a secret was
-known (or by an older version) must not hand it out."""
+known (or by an older version) must not hand it out. The list serves the stored JSON as it is
+when the scrubber finds nothing to change in the page, and validates and scrubs it otherwise."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get, post
+from litestar import Controller, MediaType, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody, Parameter
+from litestar.serialization import encode_json
 
 from ffe_core.domain.decisions import Action, Decision
 from ffe_core.domain.errors import NotFoundError, ValidationFailed
@@ -19,7 +21,7 @@ from ffe_core.scrubbing import scrub_decision
 from ffe_core.services.decisions import DecisionService
 from ffe_entrypoints.api.errors import error_responses
 from ffe_entrypoints.api.schemas import DecisionPage, DecisionRequest
-from ffe_entrypoints.logging import scrub
+from ffe_entrypoints.logging import SCRUBBER, scrub
 
 
 def _aware(value: datetime | None, name: str) -> datetime | None:
@@ -56,7 +58,7 @@ class DecisionController(Controller):
         until: FromQuery[datetime | None] = None,
         limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
         cursor: Annotated[str | None, Parameter(max_length=128)] = None,
-    ) -> DecisionPage:
+    ) -> Response[DecisionPage]:
         query = DecisionQuery(
             instrument=instrument.upper() if instrument else None,
             action=action,
@@ -66,10 +68,13 @@ class DecisionController(Controller):
             cursor=cursor,
         )
         async with uow_factory() as uow:
-            items, next_cursor = await uow.decisions.list(query)
-        return DecisionPage(
-            items=[scrub_decision(d, scrub) for d in items], next_cursor=next_cursor
-        )
+            stored, next_cursor = await uow.decisions.list_stored(query)
+        body = encode_json({"items": stored, "next_cursor": next_cursor})
+        if not SCRUBBER.may_change_json(body.decode()):
+            served: Response[Any] = Response(body, media_type=MediaType.JSON)
+            return served
+        items = [scrub_decision(Decision.model_validate(d), scrub) for d in stored]
+        return Response(DecisionPage(items=items, next_cursor=next_cursor))
 
     @get(
         "/{decision_id:str}",

@@ -1,18 +1,25 @@
 """Litestar's Prometheus plugin, with the seed's metric names (ffe_api_requests_total,
-ffe_api_latency_seconds) and the endpoint made public."""
+ffe_api_latency_seconds), the endpoint made public and its exposition cached briefly."""
 
 from __future__ import annotations
 
+import os
+import time
 from typing import Any, cast
 
+from litestar import Response, get
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.plugins.prometheus.middleware import PrometheusMiddleware
-from prometheus_client import Histogram
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Histogram, generate_latest
 
-from ffe_adapters.telemetry.prometheus import LATENCY_BUCKETS
+from ffe_adapters.telemetry.prometheus import CHANGES, LATENCY_BUCKETS
 from ffe_entrypoints.api.auth import PUBLIC_OPT
 
 UNMETERED = ["/metrics", "/schema"]
+EXPOSITION_TTL_SECONDS = 1.0
+"""The longest a scrape may be served from the cache; ffe's own metrics (agent, circuits,
+decisions, portfolio) invalidate it as soon as they change, so only the API's request counters
+can lag, by at most this long."""
 
 
 class FfePrometheusMiddleware(PrometheusMiddleware):
@@ -41,6 +48,25 @@ def prometheus_config() -> PrometheusConfig:
     )
 
 
+class ExpositionCache:
+    """The last rendered exposition, reused while fresh: younger than ``ttl`` seconds and
+    rendered after ffe's metrics last changed. Rendering the registry costs milliseconds."""
+
+    def __init__(self, ttl: float = EXPOSITION_TTL_SECONDS) -> None:
+        self.ttl = ttl
+        self._body = b""
+        self._rendered_at = float("-inf")
+        self._changes = -1
+
+    def body(self) -> bytes:
+        now = time.monotonic()
+        if now - self._rendered_at >= self.ttl or self._changes != CHANGES.count:
+            self._changes = CHANGES.count
+            self._body = generate_latest(REGISTRY)
+            self._rendered_at = now
+        return self._body
+
+
 class MetricsController(PrometheusController):
     path = "/metrics"
     opt = {PUBLIC_OPT: True}
@@ -48,3 +74,12 @@ class MetricsController(PrometheusController):
 
     def __init__(self, owner: Any) -> None:
         super().__init__(owner)
+        self._exposition = ExpositionCache()
+
+    @get()
+    async def get(self) -> Response[bytes]:
+        if "prometheus_multiproc_dir" in os.environ or "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+            response: Response[bytes] = await PrometheusController.get.fn(self)
+            return response  # the plugin aggregates the worker processes
+        headers = {"Content-Type": CONTENT_TYPE_LATEST}
+        return Response(self._exposition.body(), status_code=200, headers=headers)

@@ -3,6 +3,7 @@
 Regenerate after changing a route or a schema::
 
     python -m ffe_entrypoints.api.openapi > deploy/openapi/backend-api.yaml
+    cd frontend && npm run gen:api-types   # the dashboard's types, generated from the document
 """
 
 from __future__ import annotations

@@ -73,7 +73,12 @@ class ProviderController(Controller):
         return InstrumentList(
             items=[
                 InstrumentView(
-                    symbol=i.symbol, asset_class=i.asset_class.value, base=i.base, quote=i.quote
+                    symbol=i.symbol,
+                    asset_class=i.asset_class.value,
+                    base=i.base,
+                    quote=i.quote,
+                    price_increment=i.price_increment,
+                    size_increment=i.size_increment,
                 )
                 for i in settings.instruments
             ]

@@ -194,12 +194,17 @@ class EndpointRateLimitMiddleware(RateLimitMiddleware):
         return f"{super().cache_key_from_request(request)}::{request.method}::{endpoint}"
 
 
-def is_control(request: Request[Any, Any, Any]) -> bool:
+def is_control_route(request: Request[Any, Any, Any]) -> bool:
     return bool(request.scope["route_handler"].opt.get(CONTROL_OPT))
 
 
-def is_not_control(request: Request[Any, Any, Any]) -> bool:
-    return not is_control(request)
+async def is_control(request: Request[Any, Any, Any]) -> bool:
+    """Coroutine functions, as Litestar sends a plain throttle check to a worker thread."""
+    return is_control_route(request)
+
+
+async def is_not_control(request: Request[Any, Any, Any]) -> bool:
+    return not is_control_route(request)
 
 
 def rate_limit_config(per_minute: int, *, store: str = SHARED_STORE) -> RateLimitConfig:

@@ -151,6 +151,8 @@ class InstrumentView(BaseModel):
     asset_class: str
     base: str
     quote: str
+    price_increment: Decimal = Field(description="Smallest price step: how many decimals to show")
+    size_increment: Decimal = Field(description="Smallest quantity step")
 
 
 class InstrumentList(BaseModel):

@@ -11,7 +11,7 @@ from litestar.static_files import create_static_files_router
 
 from ffe_entrypoints.api.auth import PUBLIC_OPT
 
-CLIENT_ROUTES = ("agent-control", "analytics", "optimization")
+CLIENT_ROUTES = ("agent-control", "analytics", "optimization", "decisions/{decision_id:str}")
 
 
 def find_dist(configured: str | None) -> Path | None:
@@ -33,7 +33,7 @@ def dashboard_routes(dist: Path) -> list[Any]:
         include_in_schema=False,
         sync_to_thread=False,
     )
-    def spa_fallback() -> File:
+    def spa_fallback(decision_id: str | None = None) -> File:  # the id is for the client
         return File(index, content_disposition_type="inline", media_type="text/html")
 
     assets = create_static_files_router(

@@ -136,6 +136,14 @@ def register(app: typer.Typer) -> None:
         trade_on_close: Annotated[
             bool, typer.Option(help="Fill at the signal bar's close.")
         ] = False,
+        finalize: Annotated[
+            bool,
+            typer.Option(
+                "--finalize/--no-finalize",
+                help="Close a position open at the end and count it (backtesting.py's "
+                "finalize_trades); --no-finalize leaves it open, valued in the equity.",
+            ),
+        ] = True,
         as_json: JsonOpt = False,
         report: Annotated[
             Path | None, typer.Option("--report", help="Write an HTML report.")
@@ -163,6 +171,7 @@ def register(app: typer.Typer) -> None:
                 "tp": tp,
                 "unit_step": 0.0 if fractional else 1.0,
                 "trade_on_close": trade_on_close,
+                "finalize": finalize,
             },
         )
         try:

@@ -10,7 +10,6 @@ from rich.console import Console
 
 from ffe_core import __version__
 from ffe_entrypoints.cli.state import state
-from ffe_entrypoints.settings import masked_dump
 
 console = Console()
 
@@ -29,6 +28,8 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
         """Print the effective configuration, secrets masked."""
+        from ffe_entrypoints.settings import masked_dump
+
         data = masked_dump(state(ctx).settings())
         if as_json:
             typer.echo(json.dumps(data, indent=2))

@@ -7,20 +7,19 @@ import csv
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from ffe_adapters.registry import load_registry
-from ffe_core.config import Settings
 from ffe_core.domain.errors import NotFoundError, ValidationFailed
-from ffe_core.domain.market import Bar
-from ffe_core.ports.clock import SystemClock
-from ffe_core.services.market_data import BarsResult, MarketDataService
 from ffe_entrypoints.cli.state import state
-from ffe_entrypoints.selection import Build
+
+if TYPE_CHECKING:  # loaded by the command that fetches, not by --help
+    from ffe_core.config import Settings
+    from ffe_core.domain.market import Bar
+    from ffe_core.services.market_data import BarsResult
 
 console = Console()
 
@@ -66,6 +65,11 @@ def _write(bars: Sequence[Bar], path: Path) -> None:
 async def _fetch(
     settings: Settings, symbol: str, source_name: str, bars: int, interval: str
 ) -> BarsResult:
+    from ffe_adapters.registry import load_registry
+    from ffe_core.ports.clock import SystemClock
+    from ffe_core.services.market_data import MarketDataService
+    from ffe_entrypoints.selection import Build
+
     instrument = settings.instrument(symbol)
     if instrument is None:
         known = ", ".join(i.symbol for i in settings.instruments)

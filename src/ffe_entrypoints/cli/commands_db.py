@@ -14,11 +14,10 @@ import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ffe_core.config import StorageSettings
 from ffe_core.domain.errors import (
     ConfigError,
     ConflictError,
@@ -27,6 +26,9 @@ from ffe_core.domain.errors import (
     ValidationFailed,
 )
 from ffe_entrypoints.cli.state import state
+
+if TYPE_CHECKING:
+    from ffe_core.config import StorageSettings
 
 
 @dataclass(frozen=True)

@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from ffe_core.config import Settings
 from ffe_core.domain.errors import ConfigError
 from ffe_entrypoints.cli.state import state
+
+if TYPE_CHECKING:
+    from ffe_core.config import Settings
 
 console = Console()
 
@@ -95,10 +97,9 @@ def register(app: typer.Typer) -> None:
             bool | None, typer.Option("--agent/--no-agent", help="Start the agent at start-up.")
         ] = None,
     ) -> None:
-        """Serve the REST API and dashboard with uvicorn."""
-        import uvicorn
-
+        """Serve the REST API and dashboard with uvicorn; prints one line with the URL when ready."""
         from ffe_entrypoints.api.app import create_app
+        from ffe_entrypoints.cli.serving import serve as run_server
         from ffe_entrypoints.container import build_container
 
         settings = state(ctx).settings()
@@ -106,14 +107,7 @@ def register(app: typer.Typer) -> None:
         check_bind(settings, bind_host)
         container = build_container(settings)
         application = create_app(container, start_agent=agent)
-        uvicorn.run(
-            application,
-            host=bind_host,
-            port=port or settings.api.port,
-            log_config=None,
-            access_log=False,
-            proxy_headers=False,  # the app believes X-Forwarded-For from api.trusted_proxies only
-        )
+        run_server(application, settings, bind_host, settings.api.port if port is None else port)
 
     app.add_typer(plugins_app, name="plugins")
     app.add_typer(db_app, name="db")

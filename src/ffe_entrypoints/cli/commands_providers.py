@@ -1,24 +1,28 @@
-"""Provider commands: ``ffe providers stats`` shows learned weights and how each provider did."""
+"""Provider commands: ``ffe providers stats`` shows learned weights, how each provider did and
+what its dollars bought (value for money over a window, from the cost ledger)."""
 
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from ffe_core.domain.performance import ProviderStats
-from ffe_core.services.learning import LearningService
 from ffe_entrypoints.cli.runtime import with_container
-from ffe_entrypoints.container import Container
+
+if TYPE_CHECKING:
+    from ffe_core.domain.costs import ProviderValue
+    from ffe_core.domain.performance import ProviderStats
+    from ffe_entrypoints.container import Container
 
 console = Console()
 
 
-def stats_record(s: ProviderStats) -> dict[str, Any]:
-    """One provider's row as JSON: totals plus the derived hit rate and mean Brier score."""
+def stats_record(s: ProviderStats, value: ProviderValue | None = None) -> dict[str, Any]:
+    """One provider's row as JSON: totals plus the derived hit rate and mean Brier score, and
+    its value for money over the window when the ledger knows it."""
     return {
         "provider": s.provider,
         "weight": s.weight,
@@ -30,6 +34,7 @@ def stats_record(s: ProviderStats) -> dict[str, Any]:
         "pnl": s.pnl,
         "last_reason": s.last_reason,
         "updated_at": s.updated_at.isoformat(),
+        "value": value.model_dump(mode="json") if value is not None else None,
     }
 
 
@@ -52,6 +57,30 @@ def stats_table(rows: list[ProviderStats]) -> Table:
     return table
 
 
+def _per_usd(value: float | None) -> str:
+    return "-" if value is None else f"{value:+.4g}"
+
+
+def value_table(values: list[ProviderValue]) -> Table:
+    """Value for money: what each provider cost over the window and what it bought."""
+    days = values[0].window_days if values else 0
+    table = Table(title=f"Value for money over {days} days (per dollar spent)")
+    for column in ("provider", "calls", "cost", "scored", "Brier gain", "gain/$", "P&L", "P&L/$"):
+        table.add_column(column, justify="left" if column == "provider" else "right")
+    for v in values:
+        table.add_row(
+            v.provider,
+            str(v.calls),
+            f"${v.cost_usd:,.4f}",
+            str(v.scored),
+            f"{v.brier_improvement:+.3f}",
+            _per_usd(v.brier_improvement_per_usd),
+            f"{v.pnl_usd:+,.2f}",
+            _per_usd(v.pnl_per_usd),
+        )
+    return table
+
+
 def register(app: typer.Typer) -> None:
     providers_app = typer.Typer(help="Decision providers: performance and learned weights.")
 
@@ -59,21 +88,40 @@ def register(app: typer.Typer) -> None:
     def providers_stats(
         ctx: typer.Context,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+        window_days: Annotated[
+            int | None,
+            typer.Option(
+                min=1, max=3660, help="Value-for-money window (default costs.value_window_days)."
+            ),
+        ] = None,
     ) -> None:
-        """Per-provider hit rate, calibration (Brier), P&L attribution and current weight."""
+        """Per-provider hit rate, calibration (Brier), P&L attribution, current weight, and
+        value for money: Brier improvement and attributed trade P&L per dollar spent."""
 
-        async def work(c: Container) -> list[ProviderStats]:
-            return await LearningService(c.uow_factory()).stats()
+        async def work(c: Container) -> tuple[list[ProviderStats], list[ProviderValue]]:
+            from ffe_core.services.learning import LearningService
 
-        rows = with_container(ctx, work)
+            learning = c.settings().learning
+            stats = await LearningService(c.uow_factory(), learning).stats()
+            return stats, await c.cost_ledger().value(learning.learning_horizon, window_days)
+
+        rows, values = with_container(ctx, work)
+        by_name = {v.provider: v for v in values}
         if as_json:
-            typer.echo(json.dumps({"providers": [stats_record(s) for s in rows]}, indent=2))
+            from ffe_core.domain.performance import ProviderStats
+
+            known = {s.provider for s in rows}
+            rows += [ProviderStats(provider=v.provider) for v in values if v.provider not in known]
+            records = [stats_record(s, by_name.get(s.provider)) for s in rows]
+            typer.echo(json.dumps({"providers": records}, indent=2))
             return
         if not rows:
             console.print(
                 "No provider has been scored yet (outcomes are scored after each horizon)."
             )
-            return
-        console.print(stats_table(rows))
+        else:
+            console.print(stats_table(rows))
+        if values:
+            console.print(value_table(values))
 
     app.add_typer(providers_app, name="providers")

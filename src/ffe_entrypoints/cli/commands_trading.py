@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console, Group
@@ -13,12 +13,18 @@ from rich.live import Live
 from rich.panel import Panel
 from rich.table import Table
 
-from ffe_core.domain.agent import AgentCycle
-from ffe_core.domain.approvals import Approval, ApprovalStatus
-from ffe_core.domain.decisions import Decision
 from ffe_core.domain.errors import ConflictError, ValidationFailed
 from ffe_entrypoints.cli.runtime import with_container
-from ffe_entrypoints.container import Container
+
+if TYPE_CHECKING:  # domain models (pydantic) and the container load when a command runs
+    from ffe_core.domain.agent import AgentCycle
+    from ffe_core.domain.approvals import Approval
+    from ffe_core.domain.decisions import Decision
+    from ffe_entrypoints.container import Container
+
+APPROVAL_STATUSES = ("pending", "approved", "rejected", "expired", "superseded", "failed")
+"""``ApprovalStatus``'s values, spelled out so that ``--help`` does not import the domain
+models (a test keeps the two equal)."""
 
 console = Console()
 err_console = Console(stderr=True)
@@ -169,10 +175,12 @@ def register(app: typer.Typer) -> None:
     @approvals_app.command("list")
     def approvals_list(
         ctx: typer.Context,
-        status: Annotated[str | None, typer.Option(help="|".join(ApprovalStatus))] = None,
+        status: Annotated[str | None, typer.Option(help="|".join(APPROVAL_STATUSES))] = None,
         as_json: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
         """List approvals (default: all)."""
+        from ffe_core.domain.approvals import ApprovalStatus
+
         try:
             wanted = ApprovalStatus(status) if status else None
         except ValueError:

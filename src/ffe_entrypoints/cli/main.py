@@ -20,6 +20,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ffe_entrypoints.cli.commands_trading",
     "ffe_entrypoints.cli.commands_backtest",
     "ffe_entrypoints.cli.commands_providers",
+    "ffe_entrypoints.cli.commands_audit",
+    "ffe_entrypoints.cli.commands_replay",
 )
 """Modules that add commands; each defines ``register(app: typer.Typer) -> None``."""
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
 from ffe_entrypoints.cli.state import state
-from ffe_entrypoints.container import Container, build_container, shutdown, startup
+
+if TYPE_CHECKING:  # the container (every adapter) loads when a command runs, not for --help
+    from ffe_entrypoints.container import Container
 
 T = TypeVar("T")
 
@@ -19,6 +21,7 @@ def with_container(ctx: typer.Context, work: Callable[[Container], Awaitable[T]]
     settings = state(ctx).settings()
 
     async def main() -> T:
+        from ffe_entrypoints.container import build_container, shutdown, startup
         from ffe_entrypoints.logging import configure_logging
 
         configure_logging(settings)

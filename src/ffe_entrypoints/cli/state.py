@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from ffe_core.config import Settings
+if TYPE_CHECKING:  # the settings (pydantic) load when a command needs them, not for --help
+    from ffe_core.config import Settings
 
 
 @dataclass

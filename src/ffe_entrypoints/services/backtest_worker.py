@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ffe_core.backtest.data import Bars, bars_of
-from ffe_core.backtest.search import best, grid, run_search
+from ffe_core.backtest.search import OBJECTIVES, best, grid, run_search
 from ffe_core.backtest.simulator import FillConfig, RunResult, simulate
 from ffe_core.backtest.stats import Calendar, compute_stats, json_ready
 from ffe_core.backtest.strategies import spec_for
@@ -147,7 +147,12 @@ def _compute(
 ) -> dict[str, Any]:
     kind, name = spec["kind"], str(spec["strategy"])
     params: dict[str, Any] = dict(spec["params"])
-    cfg = FillConfig(cash=float(spec["cash"]), commission=float(spec["commission"]), unit_step=0.0)
+    cfg = FillConfig(
+        cash=float(spec["cash"]),
+        commission=float(spec["commission"]),
+        unit_step=0.0,
+        finalize=bool(spec.get("finalize", True)),  # jobs stored before the option: True
+    )
     strategy_spec = spec_for(name)
     if kind == "backtest":
         try:
@@ -168,6 +173,7 @@ def _compute(
             strategy,
             candidates,
             cfg,
+            objective=OBJECTIVE,
             workers=1,
             warmup=strategy_spec.warmup,
             calendar=Calendar.of(bars),
@@ -208,8 +214,12 @@ def _compute(
     return payload
 
 
+OBJECTIVE = "sharpe"
+"""What an optimize job maximises (one of ``search.OBJECTIVES``)."""
+
+
 def _heatmap(space: Mapping[str, Any], evaluations: list[Any]) -> dict[str, Any] | None:
-    """Best score per cell of the first two searched parameters."""
+    """Best score per cell of the first two searched parameters; ``metric`` names the score."""
     keys = list(space)
     if len(keys) < 2:
         return None
@@ -221,7 +231,14 @@ def _heatmap(space: Mapping[str, Any], evaluations: list[Any]) -> dict[str, Any]
         score = _clean(ev.score)
         if score is not None and (prev is None or score > prev):
             z[yi][xi] = score
-    return {"x_param": keys[0], "y_param": keys[1], "x": xs, "y": ys, "z": z}
+    return {
+        "x_param": keys[0],
+        "y_param": keys[1],
+        "metric": OBJECTIVES[OBJECTIVE],
+        "x": xs,
+        "y": ys,
+        "z": z,
+    }
 
 
 def _clean(value: float) -> float | None:

@@ -71,6 +71,11 @@ class BacktestRequest(BaseModel):
     )
     cash: float = Field(default=10_000.0, gt=0, le=1e12)
     commission: float = Field(default=0.001, ge=0, lt=0.1)
+    finalize: bool = Field(
+        default=True,
+        description="close a position open at the end and count it (backtesting.py's "
+        "finalize_trades); false leaves it open, valued in the equity curve",
+    )
     bars: int = Field(default=2000, ge=100, le=MAX_BARS)
 
     @field_validator("params")

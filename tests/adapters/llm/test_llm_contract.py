@@ -4,6 +4,7 @@ with the provider's documented bodies: success, errors, retries, bad output, cir
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -13,6 +14,7 @@ import pytest
 from ffe_adapters.llm.safety import LookaheadWarning
 from ffe_core.domain.decisions import Action
 from ffe_core.ports.clock import ManualClock
+from ffe_core.prompts import PROMPT_VERSION, prompt_hash, render_prompt
 from ffe_core.services.circuit import CircuitState
 
 pytestmark = pytest.mark.timeout(30)
@@ -256,3 +258,26 @@ async def test_asking_before_the_knowledge_cutoff_warns(wire, fake, build, conte
 
     with pytest.warns(LookaheadWarning, match="look-ahead"):
         await provider.vote(context_at(datetime(2024, 3, 1, tzinfo=UTC)))
+
+
+async def test_vote_keeps_the_raw_answer_and_the_plan_names_the_prompt_sent(
+    wire, fake, build, context
+) -> None:
+    fake.reply(wire.body("ok"))
+    provider = build(wire)
+
+    plan = provider.call_plan(context)
+    vote = await provider.vote(context)
+
+    assert vote.raw_answer is not None
+    assert json.loads(vote.raw_answer)["action"] == "BUY"  # the model's own words, verbatim
+    (request,) = fake.requests
+    assert wire.prompt_of(request.body) in (plan.prompt or "")  # what was sent, rendered
+    expected = prompt_hash(render_prompt(context, max_bars=provider.options.max_bars))
+    assert plan.spec.prompt_hash == expected and plan.spec.prompt_version == PROMPT_VERSION
+    assert (plan.spec.model, plan.spec.input_usd_per_mtok, plan.spec.output_usd_per_mtok) == (
+        wire.model,
+        2.0,
+        10.0,
+    )
+    assert plan.spec.parameters["max_tokens"] == provider.options.max_tokens

@@ -11,6 +11,7 @@ Needs the Python ``playwright`` package (its own driver, no browser download) an
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -388,6 +389,113 @@ def test_phone_viewport(new_page: Pages, path: str) -> None:
     shot(page, f"phone-{name}")
 
 
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/agent-control", "/analytics", "/optimization"],
+    ids=lambda p: p.strip("/") or "dashboard",
+)
+def test_agent_state_on_every_page(new_page: Pages, server: Server, path: str) -> None:
+    from playwright.sync_api import expect
+
+    state = server.api("GET", "/api/bot/status").json()["state"]
+    page = new_page()
+    page.goto(path)
+    strip = page.get_by_test_id("agent-strip")
+    expect(strip).to_be_visible()
+    expect(strip).to_have_attribute("data-state", state)
+    expect(strip.get_by_test_id("agent-strip-state")).to_have_text(state)
+    expect(strip.get_by_test_id("agent-strip-cycles")).to_contain_text("cycle")
+    expect(strip.get_by_test_id("agent-strip-last-cycle")).to_have_text(
+        re.compile(r"^last cycle (never|just now|.+ ago)$")
+    )
+
+
+def test_the_desk_on_the_main_page(new_page: Pages, server: Server) -> None:
+    """Kill switch, pending approvals (notional, gate size, countdown, decision link), open orders."""
+    from playwright.sync_api import expect
+
+    ensure_agent_running(server)
+    page = new_page()
+    page.goto("/")
+    expect(
+        page.get_by_test_id("kill-switch-panel").get_by_test_id("kill-switch")
+    ).to_have_attribute("data-tripped", "false")
+    expect(page.get_by_test_id("open-orders-panel")).to_be_visible()
+    approvals = page.get_by_test_id("approvals-panel")
+    row = approvals.get_by_test_id("approval-row").first
+    expect(row).to_be_visible()
+    approval_id = row.get_attribute("data-approval-id")
+    row = approvals.locator(f'[data-testid=approval-row][data-approval-id="{approval_id}"]')
+    expect(row.get_by_test_id("approval-notional")).to_contain_text("$")
+    expect(row.get_by_test_id("approval-size-now")).to_contain_text("gate would send")
+    expect(row.get_by_test_id("approval-countdown")).to_have_text(
+        re.compile(r"^(\d+h \d+m left|\d+m \d\ds left|\d+s left|expired)$")
+    )
+    settle(page)
+    shot(page, "dashboard-desk")
+    decision_id = next(
+        a["decision_id"]
+        for a in server.api("GET", "/api/v1/approvals").json()["items"]
+        if a["id"] == approval_id
+    )
+    row.get_by_test_id("approval-decision-link").click()
+    expect(page.get_by_test_id("page-decision")).to_be_visible()
+    assert page.url.endswith(f"/decisions/{decision_id}")
+    decision = page.get_by_test_id("decision-row")
+    expect(decision).to_have_attribute("data-decision-id", decision_id)
+    expect(decision.get_by_test_id("decision-votes")).to_be_visible()
+    # a client route survives a reload (the server falls back to index.html)
+    page.reload()
+    expect(page.get_by_test_id("decision-votes")).to_be_visible()
+
+
+def test_optimize_names_its_button_and_its_heatmap_metric(new_page: Pages) -> None:
+    from playwright.sync_api import expect
+
+    page = new_page()
+    page.goto("/optimization")
+    form = page.get_by_test_id("backtest-form")
+    expect(form).to_be_visible()
+    form.get_by_label("Kind").select_option("optimize")
+    form.get_by_label("Strategy").select_option("ema_cross")
+    expect(form.get_by_role("button", name="Run backtest")).to_have_count(0)
+    form.get_by_label("fast grid").fill("5, 10")
+    form.get_by_label("slow grid").fill("20, 30")
+    form.get_by_role("button", name="Run optimization").click()
+    expect(page.get_by_test_id("backtest-status")).to_have_text("done", timeout=90_000)
+    heatmap = page.get_by_test_id("backtest-result").get_by_test_id("heatmap")
+    expect(heatmap.get_by_test_id("heatmap-metric")).to_contain_text("Sharpe Ratio")
+    cells = heatmap.locator("[data-testid=heatmap-cell][data-value]")
+    assert cells.count() >= 2
+    for i in range(cells.count()):
+        value = float(cells.nth(i).get_attribute("data-value") or "nan")
+        rgb = [int(c) for c in re.findall(r"\d+", cells.nth(i).evaluate("e => e.style.background"))]
+        if value < 0:
+            assert rgb[0] > rgb[1], (value, rgb)  # red side
+        elif value > 0:
+            assert rgb[1] > rgb[0], (value, rgb)  # green side
+    settle(page)
+    shot(page, "optimization-heatmap")
+
+
+def test_swagger_ui_loads_without_leaving_the_host(new_page: Pages, server: Server) -> None:
+    from playwright.sync_api import expect
+
+    page = new_page()
+    elsewhere: list[str] = []
+    page.on(
+        "request",
+        lambda r: elsewhere.append(r.url) if not r.url.startswith(server.url) else None,
+    )
+    page.goto("/schema/swagger")
+    expect(page.locator(".swagger-ui .info .title").first).to_contain_text(
+        "Finance Feedback Engine"
+    )
+    expect(page.locator(".opblock").first).to_be_visible()
+    assert [u for u in elsewhere if not u.startswith(("data:", "blob:"))] == []
+    shot(page, "swagger")
+
+
 def test_console_errors_are_caught(new_page: Pages) -> None:
     """The guard itself: a console.error and an uncaught exception are both recorded."""
     page = new_page(allow=("e2e-canary",))
@@ -410,7 +518,8 @@ def test_dead_api_shows_the_banner(new_page: Pages, server: Server) -> None:
     """Last: stops the module's server."""
     from playwright.sync_api import expect
 
-    page = new_page(allow=("net::ERR_CONNECTION_REFUSED",))
+    # requests in flight when the server stops are reset; later ones are refused
+    page = new_page(allow=("net::ERR_CONNECTION_REFUSED", "net::ERR_CONNECTION_RESET"))
     page.goto("/")
     expect(page.get_by_test_id("portfolio-summary")).to_be_visible()
     expect(page.get_by_test_id("api-down-banner")).to_have_count(0)

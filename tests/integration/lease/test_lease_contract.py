@@ -133,3 +133,24 @@ async def test_postgres_takeover_waits_for_an_order_inside_the_fence(tmp_path: P
             assert await b.acquire() is None  # blocked by the fence, gives up after lock_timeout
         new = await b.acquire()
         assert new is not None and new.token == grant.token + 1
+
+
+async def test_postgres_takeover_is_granted_from_when_the_fence_let_go(tmp_path: Path) -> None:
+    """A taker that waited on the old leader's fence is granted from the moment it got the row,
+    not from when its statement began (found by the multi-instance run: the new leader's grant
+    read 0.6 s before the old leader's last order, which had been sent inside its fence)."""
+    async with open_sql_storage("postgres", tmp_path) as storage:
+        a = SqlLeaderLease(storage.engine, "agent", TTL, holder="a")
+        b = SqlLeaderLease(storage.engine, "agent", 3.0, holder="b")  # waits up to 1 s
+        grant = await a.acquire()
+        assert grant is not None
+        async with a.fenced(grant.token):
+            await sleep_past(grant.expires_at, 0.05)
+            taking = asyncio.create_task(b.acquire())
+            await asyncio.sleep(0.4)  # b is queued behind the fence's row lock meanwhile
+            assert not taking.done()
+            async with storage.engine.connect() as conn:
+                let_go = (await conn.exec_driver_sql("SELECT extract(epoch from now())")).scalar()
+        new = await taking
+        assert new is not None and new.token == grant.token + 1
+        assert new.expires_at - b.ttl_seconds >= float(let_go)

@@ -112,10 +112,14 @@ async def test_pause_holds_cycles_and_resume_continues(tmp_path: Path) -> None:
         await wait_until(
             lambda: _cycles_at_least(control, in_progress + 1), "the cycle in progress to finish"
         )
-        held = (await control.agent_status()).cycles
+        status = await control.agent_status()
+        held = status.cycles
         assert held == in_progress + 1
+        last_cycle_at = status.last_cycle_at  # when that cycle ended: what the dashboard shows
+        assert last_cycle_at is not None
         await asyncio.sleep(0.4)  # time passes while paused (many intervals): no cycle starts
-        assert (await control.agent_status()).cycles == held
+        status = await control.agent_status()
+        assert (status.cycles, status.last_cycle_at) == (held, last_cycle_at)
         await control.resume_agent("test")
         await wait_until(lambda: _cycles_at_least(control, held + 1), "a cycle after resume")
         await control.stop_agent("test")

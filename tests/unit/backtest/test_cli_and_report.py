@@ -69,6 +69,22 @@ def test_backtest_json_matches_backtesting_py_and_writes_reports(tmp_path: Path)
     assert len(zlib.decompress(idat)) == 620 * (1 + 1000 * 3)
 
 
+@pytest.mark.parametrize("finalize", [True, False])
+def test_backtest_finalize_option_matches_backtesting_pys_finalize_trades(finalize: bool) -> None:
+    flag = "--finalize" if finalize else "--no-finalize"
+    args = ["backtest", "--data", GOOG_CSV, "--strategy", "sma_cross", flag, "--json"]
+    result = CliRunner().invoke(build_app(), [*args, "--commission", "0.002"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = bt.Backtest(GOOG, SmaCross, cash=10_000, commission=0.002, finalize_trades=finalize)
+        stats = ref.run(fast=10, slow=30)
+    assert out["trades"] == stats["# Trades"]
+    assert out["final_equity"] == pytest.approx(stats["Equity Final [$]"], rel=1e-9)
+    assert out["Win Rate [%]"] == pytest.approx(stats["Win Rate [%]"], rel=1e-9)
+
+
 def test_optimize_and_walk_forward_print_json() -> None:
     app = build_app()
     opt = CliRunner().invoke(

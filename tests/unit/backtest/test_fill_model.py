@@ -23,12 +23,12 @@ FLAT = (100.0, 101.0, 99.0, 100.0)
 
 
 def test_market_order_fills_at_next_open_by_default() -> None:
-    bars = bars_from([FLAT, (102, 103, 101, 102), (104, 105, 103, 104), (106, 107, 105, 106)])
-    run = simulate(bars, [1, 1, 0, 0], FillConfig(cash=1000))
+    bars = bars_from([FLAT, FLAT, (102, 103, 101, 102), (104, 105, 103, 104), (106, 107, 105, 106)])
+    run = simulate(bars, [0, 1, 1, 0, 0], FillConfig(cash=1000))
     t = run.trades
     assert len(t) == 1
-    assert (t.entry_bar[0], t.entry_price[0]) == (1, 102.0)
-    assert (t.exit_bar[0], t.exit_price[0]) == (3, 106.0)
+    assert (t.entry_bar[0], t.entry_price[0]) == (2, 102.0)
+    assert (t.exit_bar[0], t.exit_price[0]) == (4, 106.0)
     assert t.size[0] == 9  # floor(1000 / 102)
 
 
@@ -61,9 +61,9 @@ def test_take_profit_alone_fills_at_its_level_and_gap_fills_at_open() -> None:
 
 
 def test_stop_loss_gapped_through_fills_at_the_open() -> None:
-    bars = bars_from([FLAT, FLAT, (90, 91, 89, 90), FLAT])
-    t = simulate(bars, [1, 1, 1, 1], FillConfig(cash=1000, sl=0.05)).trades
-    assert (t.exit_bar[0], t.exit_price[0]) == (2, 90.0)
+    bars = bars_from([FLAT, FLAT, FLAT, (90, 91, 89, 90), FLAT])
+    t = simulate(bars, [0, 1, 1, 1, 1], FillConfig(cash=1000, sl=0.05)).trades
+    assert (t.exit_bar[0], t.exit_price[0]) == (3, 90.0)
 
 
 def test_no_reentry_after_a_stop_until_the_target_changes() -> None:
@@ -73,14 +73,14 @@ def test_no_reentry_after_a_stop_until_the_target_changes() -> None:
 
 
 def test_limit_entry_fills_at_limit_or_better_and_waits() -> None:
-    bars = bars_from([FLAT, FLAT, (99, 99.5, 97, 98), (96, 97, 95, 96), FLAT])
-    limit = np.full(5, np.nan)
-    limit[0] = 97.5  # working from bar 1: bar 1 low 99 misses, bar 2 low 97 fills at 97.5
-    t = simulate(bars, [1, 1, 1, 1, 1], FillConfig(cash=1000), limit=limit).trades
-    assert (t.entry_bar[0], t.entry_price[0]) == (2, 97.5)
-    limit[0] = 98.0
-    bars2 = bars_from([FLAT, FLAT, (97, 99, 96, 98), FLAT, FLAT])
-    t2 = simulate(bars2, [1, 1, 1, 1, 1], FillConfig(cash=1000), limit=limit).trades
+    bars = bars_from([FLAT, FLAT, FLAT, (99, 99.5, 97, 98), (96, 97, 95, 96), FLAT])
+    limit = np.full(6, np.nan)
+    limit[1] = 97.5  # working from bar 2: bar 2 low 99 misses, bar 3 low 97 fills at 97.5
+    t = simulate(bars, [0, 1, 1, 1, 1, 1], FillConfig(cash=1000), limit=limit).trades
+    assert (t.entry_bar[0], t.entry_price[0]) == (3, 97.5)
+    limit[1] = 98.0
+    bars2 = bars_from([FLAT, FLAT, FLAT, (97, 99, 96, 98), FLAT, FLAT])
+    t2 = simulate(bars2, [0, 1, 1, 1, 1, 1], FillConfig(cash=1000), limit=limit).trades
     assert t2.entry_price[0] == 97.0  # opened below the limit: filled at the open
 
 
@@ -102,8 +102,8 @@ def test_stop_entry_fills_at_stop_or_the_gap_open() -> None:
 
 
 def test_short_profits_when_price_falls() -> None:
-    bars = bars_from([FLAT, FLAT, (90, 91, 89, 90), (80, 81, 79, 80)])
-    run = simulate(bars, [-1, -1, -1, 0], FillConfig(cash=1000))
+    bars = bars_from([FLAT, FLAT, FLAT, (90, 91, 89, 90), (80, 81, 79, 80)])
+    run = simulate(bars, [0, -1, -1, -1, 0], FillConfig(cash=1000))
     t = run.trades
     assert t.size[0] == -9  # "all equity" is 1 - 2**-52 of it: 999.99.. // 100
     assert t.pnl[0] == pytest.approx(9 * (100 - 80))
@@ -111,24 +111,24 @@ def test_short_profits_when_price_falls() -> None:
 
 
 def test_fixed_commission_is_paid_on_both_fills() -> None:
-    bars = bars_from([FLAT, FLAT, FLAT, FLAT])
-    run = simulate(bars, [1, 0, 0, 0], FillConfig(cash=1000, commission_fixed=2.5))
+    bars = bars_from([FLAT, FLAT, FLAT, FLAT, FLAT])
+    run = simulate(bars, [0, 1, 0, 0, 0], FillConfig(cash=1000, commission_fixed=2.5))
     assert run.trades.commission[0] == 5.0
     assert run.equity[-1] == pytest.approx(995.0)
     assert run.trades.size[0] == 9  # 1000 // (100 + 2.5): the fixed fee counts in sizing
 
 
 def test_fractional_units_spend_the_whole_fraction() -> None:
-    bars = bars_from([FLAT, (30000, 30000, 30000, 30000), (31000, 31000, 31000, 31000)])
-    t = simulate(bars, [1, 0, 0], FillConfig(cash=1000, unit_step=0.0)).trades
+    bars = bars_from([FLAT, FLAT, (30000, 30000, 30000, 30000), (31000, 31000, 31000, 31000)])
+    t = simulate(bars, [0, 1, 0, 0], FillConfig(cash=1000, unit_step=0.0)).trades
     assert t.size[0] == pytest.approx(1000 / 30000)
-    whole = simulate(bars, [1, 0, 0], FillConfig(cash=1000)).trades
+    whole = simulate(bars, [0, 1, 0, 0], FillConfig(cash=1000)).trades
     assert len(whole) == 0  # not even one unit fits
 
 
 def test_slippage_moves_market_fills_against_the_trader() -> None:
-    bars = bars_from([FLAT, FLAT, FLAT])
-    t = simulate(bars, [1, 0, 0], FillConfig(cash=1000, slippage=0.01)).trades
+    bars = bars_from([FLAT, FLAT, FLAT, FLAT])
+    t = simulate(bars, [0, 1, 0, 0], FillConfig(cash=1000, slippage=0.01)).trades
     assert t.entry_price[0] == pytest.approx(101.0)
     assert t.exit_price[0] == pytest.approx(99.0)
 

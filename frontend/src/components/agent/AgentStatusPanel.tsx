@@ -1,6 +1,6 @@
 import { errorMessage } from '../../api/client';
 import { useAgentControl, useAgentStatus } from '../../api/agent';
-import type { AgentState } from '../../api/types';
+import type { AgentState } from '../../api/models';
 import { formatDateTime, formatDuration } from '../../lib/format';
 import { Panel } from '../common/Panel';
 import { Pill, type Tone } from '../common/Pill';

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { Link } from 'react-router';
 import {
   notExecutedReason,
   resolveErrorMessage,
@@ -6,8 +7,10 @@ import {
   useApproveApproval,
   useRejectApproval,
 } from '../../api/approvals';
-import type { Approval, ApprovalStatus } from '../../api/types';
-import { formatDateTime, formatMoney, formatNumber } from '../../lib/format';
+import type { Approval, ApprovalStatus } from '../../api/models';
+import { formatCountdown, formatDateTime, formatMoney, formatNumber } from '../../lib/format';
+import { useNow } from '../../lib/useNow';
+import { usePriceFormatter } from '../../lib/usePriceFormatter';
 import { Panel } from '../common/Panel';
 import { Pill, type Tone } from '../common/Pill';
 import { QueryState } from '../common/States';
@@ -31,7 +34,7 @@ interface Outcome {
   text: string;
 }
 
-export function ApprovalsPanel() {
+export function ApprovalsPanel({ className }: { className?: string } = {}) {
   const pending = useApprovals('pending');
   const approve = useApproveApproval();
   const reject = useRejectApproval();
@@ -57,6 +60,7 @@ export function ApprovalsPanel() {
     <Panel
       title="Pending approvals"
       testId="approvals-panel"
+      className={className}
       actions={pending.data && <Pill tone={pending.data.length ? 'warn' : 'neutral'}>{pending.data.length}</Pill>}
     >
       {outcome && (
@@ -83,20 +87,31 @@ export function ApprovalsPanel() {
   );
 }
 
-/** `size 0.05 · notional $2,250.00`: what approving commits to (the size is the cap). */
+/**
+ * `size 0.05 · now 0.04 · notional $2,250.00 @ $45,000.00`: what approving commits to. `size` is
+ * the cap sized at decision time; `size_now` what the execution gate would send now (it can only
+ * be smaller).
+ */
 function Figures({ approval: a }: { approval: Approval }) {
+  const price = usePriceFormatter();
   if (a.size == null && a.notional == null) return null;
+  const sizeNow = a.size_now != null && a.size_now !== a.size;
   return (
     <div className="small" data-testid="approval-figures">
       {a.size != null && <>size <strong>{formatNumber(a.size, 8)}</strong></>}
-      {a.size != null && a.notional != null && ' · '}
-      {a.notional != null && <>notional <strong>{formatMoney(a.notional)}</strong></>}
-      {a.reference_price != null && <span className="muted"> @ {formatMoney(a.reference_price)}</span>}
+      {a.size_now != null && (
+        <span data-testid="approval-size-now" className={sizeNow ? 'warn-text' : undefined}>
+          {' · '}gate would send <strong>{formatNumber(a.size_now, 8)}</strong>
+        </span>
+      )}
+      {a.notional != null && <>{' · '}notional <strong data-testid="approval-notional">{formatMoney(a.notional)}</strong></>}
+      {a.reference_price != null && <span className="muted"> @ {price(a.instrument, a.reference_price)}</span>}
     </div>
   );
 }
 
 function ApprovalRow({ approval: a, busy, onApprove, onReject }: { approval: Approval; busy: boolean; onApprove: () => void; onReject: () => void }) {
+  const now = useNow();
   return (
     <li className="approval-row" data-testid="approval-row" data-approval-id={a.id}>
       <div className="approval-info">
@@ -105,7 +120,11 @@ function ApprovalRow({ approval: a, busy, onApprove, onReject }: { approval: App
         </div>
         <Figures approval={a} />
         <div className="muted small">
-          created {formatDateTime(a.created_at)} · expires {formatDateTime(a.expires_at)}
+          created {formatDateTime(a.created_at)} ·{' '}
+          <span data-testid="approval-countdown" title={`expires ${formatDateTime(a.expires_at)}`}>
+            {formatCountdown(a.expires_at, now)}
+          </span>{' '}
+          · <Link to={`/decisions/${encodeURIComponent(a.decision_id)}`} data-testid="approval-decision-link">decision</Link>
         </div>
       </div>
       <div className="approval-actions">

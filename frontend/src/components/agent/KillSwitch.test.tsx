@@ -2,7 +2,7 @@ import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { http, HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
-import type { AgentStatus } from '../../api/types';
+import type { AgentStatus } from '../../api/models';
 import * as fx from '../../test/fixtures';
 import { renderWithProviders } from '../../test/render';
 import { API, server } from '../../test/server';

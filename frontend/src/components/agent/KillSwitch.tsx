@@ -1,7 +1,7 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { errorMessage } from '../../api/client';
 import { useResetKillSwitch } from '../../api/agent';
-import type { KillSwitch as KillSwitchState } from '../../api/types';
+import type { KillSwitch as KillSwitchState } from '../../api/models';
 import { formatDateTime } from '../../lib/format';
 
 /** Who tripped it, why and when, in one line (the confirmation repeats it). */

@@ -35,7 +35,25 @@ describe('ApprovalsPanel', () => {
   it('shows what approving commits to: size and notional', async () => {
     renderWithProviders(<ApprovalsPanel />);
     const figures = await screen.findByTestId('approval-figures');
-    expect(figures).toHaveTextContent('size 0.05 · notional $2,250.00 @ $45,000.00');
+    expect(figures).toHaveTextContent('size 0.05 · gate would send 0.05 · notional $2,250.00 @ $45,000.00');
+    const row = screen.getByTestId('approval-row');
+    expect(within(row).getByTestId('approval-decision-link')).toHaveAttribute('href', '/decisions/dec-1');
+    expect(within(row).getByTestId('approval-countdown')).toHaveTextContent(/^(\d+h \d+m left|\d+m \d\ds left|\d+s left|expired)$/);
+  });
+
+  it('shows the size the gate would send now and prices to the instrument increment', async () => {
+    server.use(
+      http.get(`${API}/api/v1/approvals`, () =>
+        HttpResponse.json({
+          items: [{ ...fx.approval, instrument: 'EUR-USD', size: '10000', size_now: '8000', reference_price: '1.085234', notional: '10852.34' }],
+        }),
+      ),
+    );
+    renderWithProviders(<ApprovalsPanel />);
+    const figures = await screen.findByTestId('approval-figures');
+    await waitFor(() => expect(figures).toHaveTextContent('@ $1.08523'));
+    expect(within(figures).getByTestId('approval-size-now')).toHaveTextContent('gate would send 8,000');
+    expect(within(figures).getByTestId('approval-size-now')).toHaveClass('warn-text');
   });
 
   it('on a 409 shows the true state from the server and refreshes the list', async () => {

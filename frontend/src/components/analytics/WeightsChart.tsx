@@ -1,7 +1,7 @@
 import { useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useProviders } from '../../api/providers';
-import type { WeightSnapshot } from '../../api/types';
+import type { WeightSnapshot } from '../../api/models';
 import { formatDateTime } from '../../lib/format';
 import { shortDate } from '../common/DrawdownChart';
 import { Panel } from '../common/Panel';

@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'react';
 import { AreaSeries, ColorType, createChart, type IChartApi, type ISeriesApi, type UTCTimestamp } from 'lightweight-charts';
-import { isoToUnixSeconds } from '../../lib/format';
+import { formatAxisMoney, isoToUnixSeconds } from '../../lib/format';
 
 export interface TimeValue {
   ts: string;
@@ -23,10 +23,12 @@ interface EquityChartProps {
   testId?: string;
   color?: string;
   ariaLabel?: string;
+  /** The axis reads as money in this currency ("$100,000"). */
+  currency?: string;
 }
 
 /** Equity / price curve drawn with TradingView lightweight-charts. */
-export function EquityChart({ points, height = 260, testId = 'equity-chart', color = '#22c55e', ariaLabel = 'Equity curve' }: EquityChartProps) {
+export function EquityChart({ points, height = 260, testId = 'equity-chart', color = '#22c55e', ariaLabel = 'Equity curve', currency = 'USD' }: EquityChartProps) {
   const containerRef = useRef<HTMLDivElement>(null);
   const chartRef = useRef<IChartApi | null>(null);
   const seriesRef = useRef<ISeriesApi<'Area'> | null>(null);
@@ -43,7 +45,8 @@ export function EquityChart({ points, height = 260, testId = 'equity-chart', col
         attributionLogo: false,
       },
       grid: { vertLines: { color: 'rgba(148,163,184,0.08)' }, horzLines: { color: 'rgba(148,163,184,0.08)' } },
-      rightPriceScale: { borderVisible: false },
+      rightPriceScale: { borderVisible: false, minimumWidth: 90 },
+      localization: { priceFormatter: (p: number) => formatAxisMoney(p, currency) },
       timeScale: { borderVisible: false, timeVisible: true, secondsVisible: false },
       handleScroll: false,
       handleScale: false,
@@ -62,7 +65,7 @@ export function EquityChart({ points, height = 260, testId = 'equity-chart', col
       chartRef.current = null;
       seriesRef.current = null;
     };
-  }, [height, color]);
+  }, [height, color, currency]);
 
   useEffect(() => {
     const series = seriesRef.current;

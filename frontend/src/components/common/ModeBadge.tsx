@@ -1,4 +1,4 @@
-import type { TradingMode } from '../../api/types';
+import type { TradingMode } from '../../api/models';
 
 /** Prominent PAPER / LIVE badge. LIVE is red so nobody mistakes real money for a simulation. */
 export function ModeBadge({ mode, size = 'normal' }: { mode: TradingMode | null | undefined; size?: 'normal' | 'large' }) {

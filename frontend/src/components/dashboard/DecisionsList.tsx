@@ -1,9 +1,10 @@
 import { useState, type FormEvent } from 'react';
+import { usePriceFormatter } from '../../lib/usePriceFormatter';
 import { errorMessage } from '../../api/client';
 import { useCreateDecision, useDecisions } from '../../api/decisions';
 import { useInstruments } from '../../api/backtests';
-import type { Decision } from '../../api/types';
-import { formatDateTime, formatMoney, formatPct } from '../../lib/format';
+import type { Decision } from '../../api/models';
+import { formatDateTime, formatNumber, formatPct } from '../../lib/format';
 import { useSettingsStore } from '../../stores/settings';
 import { Panel } from '../common/Panel';
 import { actionTone, Pill } from '../common/Pill';
@@ -12,17 +13,36 @@ import { QueryState } from '../common/States';
 export function DecisionsList({ limit = 20 }: { limit?: number }) {
   const instrument = useSettingsStore((s) => s.selectedInstrument);
   const decisions = useDecisions({ limit, instrument: instrument || undefined });
+  const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
+  // While a decision is expanded the list holds still: new ones wait behind a button.
+  const [held, setHeld] = useState<Decision[] | null>(null);
+  const latest = decisions.data?.items ?? [];
+  const toggle = (id: string) => {
+    const next = new Set(open);
+    if (next.has(id)) next.delete(id);
+    else next.add(id);
+    setOpen(next);
+    setHeld(next.size ? (held ?? latest) : null);
+  };
+  const shown = held ?? latest;
+  const shownIds = new Set(shown.map((d) => d.id));
+  const waiting = held ? latest.filter((d) => !shownIds.has(d.id)).length : 0;
   return (
     <Panel title="Recent decisions" className="span-2" testId="decisions-panel" actions={<RequestDecisionForm />}>
+      {waiting > 0 && (
+        <button type="button" className="btn btn-small" data-testid="decisions-new" onClick={() => setHeld(latest.some((d) => open.has(d.id)) ? latest : null)}>
+          Show {waiting} new decision{waiting === 1 ? '' : 's'}
+        </button>
+      )}
       <QueryState
         query={decisions}
         isEmpty={(page) => page.items.length === 0}
         empty="No decisions yet. Start the agent or request a decision."
       >
-        {(page) => (
+        {() => (
           <ul className="decision-list">
-            {page.items.map((d) => (
-              <DecisionRow key={d.id} decision={d} />
+            {shown.map((d) => (
+              <DecisionRow key={d.id} decision={d} open={open.has(d.id)} onToggle={() => toggle(d.id)} />
             ))}
           </ul>
         )}
@@ -31,8 +51,17 @@ export function DecisionsList({ limit = 20 }: { limit?: number }) {
   );
 }
 
-export function DecisionRow({ decision: d }: { decision: Decision }) {
-  const [open, setOpen] = useState(false);
+/** A decision, expandable to its votes; controlled (`open`/`onToggle`) or on its own. */
+export function DecisionRow({ decision: d, open: openProp, onToggle, defaultOpen = false }: {
+  decision: Decision;
+  open?: boolean;
+  onToggle?: () => void;
+  defaultOpen?: boolean;
+}) {
+  const [openSelf, setOpenSelf] = useState(defaultOpen);
+  const open = openProp ?? openSelf;
+  const setOpen = (v: boolean) => (onToggle ? onToggle() : setOpenSelf(v));
+  const price = usePriceFormatter();
   const votesId = `votes-${d.id}`;
   return (
     <li className="decision-row" data-testid="decision-row" data-decision-id={d.id} data-action={d.action}>
@@ -60,9 +89,9 @@ export function DecisionRow({ decision: d }: { decision: Decision }) {
           {d.reasoning && <p className="reasoning">{d.reasoning}</p>}
           <dl className="kv">
             <div><dt>Aggregation</dt><dd>{d.aggregation}</dd></div>
-            <div><dt>Reference price</dt><dd>{formatMoney(d.reference_price)}</dd></div>
-            <div><dt>Size</dt><dd>{d.suggested_size ?? '—'}</dd></div>
-            <div><dt>Stop / take</dt><dd>{formatMoney(d.stop_loss)} / {formatMoney(d.take_profit)}</dd></div>
+            <div><dt>Reference price</dt><dd>{price(d.instrument, d.reference_price)}</dd></div>
+            <div><dt>Size</dt><dd>{d.suggested_size != null ? formatNumber(d.suggested_size, 8) : '—'}</dd></div>
+            <div><dt>Stop / take</dt><dd>{price(d.instrument, d.stop_loss)} / {price(d.instrument, d.take_profit)}</dd></div>
             {d.risk && <div><dt>Risk</dt><dd>{d.risk.reason}</dd></div>}
           </dl>
           {d.votes.length === 0 ? (

@@ -17,7 +17,7 @@ export function EquityPanel() {
         isEmpty={(p) => p.equity_curve.length === 0}
         empty="No equity history yet — it fills in as the agent runs."
       >
-        {() => <EquityChart points={points} />}
+        {(p) => <EquityChart points={points} currency={p.currency} />}
       </QueryState>
     </Panel>
   );

@@ -1,5 +1,5 @@
 import { useHealth } from '../../api/health';
-import type { CircuitBreakerInfo } from '../../api/types';
+import type { CircuitBreakerInfo } from '../../api/models';
 
 function stateTone(state: string): string {
   if (state === 'open') return 'bad';

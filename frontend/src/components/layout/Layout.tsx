@@ -3,6 +3,7 @@ import { NavLink, Outlet } from 'react-router';
 import { useHealth } from '../../api/health';
 import { ModeBadge } from '../common/ModeBadge';
 import { LoadingState } from '../common/States';
+import { AgentStrip } from './AgentStrip';
 import { ApiKeyControl } from './ApiKeyDialog';
 import { Banners } from './Banners';
 import { CircuitBreakerStatus } from './CircuitBreakerStatus';
@@ -37,6 +38,7 @@ export function Layout() {
         </div>
       </header>
       <Banners />
+      <AgentStrip />
       <main className="main">
         <Suspense fallback={<LoadingState label="Loading page…" />}>
           <Outlet />

@@ -1,7 +1,7 @@
 import { useMemo, useState, type FormEvent } from 'react';
 import { errorMessage } from '../../api/client';
 import { useInstruments, useStrategies, useSubmitBacktest } from '../../api/backtests';
-import type { BacktestJob, BacktestKind, BacktestRequest, ParamValue, Strategy } from '../../api/types';
+import type { BacktestJob, BacktestKind, BacktestRequest, ParamValue, Strategy } from '../../api/models';
 import { useSettingsStore } from '../../stores/settings';
 import { ErrorState, LoadingState } from '../common/States';
 
@@ -39,6 +39,13 @@ interface FormState {
   commission: string;
   bars: string;
 }
+
+/** The submit button says what will run. */
+export const RUN_LABEL: Record<BacktestKind, string> = {
+  backtest: 'Run backtest',
+  optimize: 'Run optimization',
+  walk_forward: 'Run walk-forward',
+};
 
 export function buildRequest(form: FormState, strategy: Strategy | undefined): { request?: BacktestRequest; error?: string } {
   if (!form.instrument) return { error: 'Choose an instrument.' };
@@ -205,7 +212,7 @@ export function BacktestForm({ onSubmitted }: { onSubmitted: (job: BacktestJob) 
         </p>
       )}
       <button type="submit" className="btn btn-primary" disabled={submit.isPending} aria-busy={submit.isPending}>
-        Run backtest
+        {RUN_LABEL[form.kind]}
       </button>
     </form>
   );

@@ -1,27 +1,22 @@
-import type { Heatmap as HeatmapData } from '../../api/types';
+import type { Heatmap as HeatmapData } from '../../api/models';
 import { formatStat } from '../../lib/format';
-
-/** Colour for value t in [0,1]: red → amber → green. */
-export function heatColor(t: number): string {
-  const clamped = Math.max(0, Math.min(1, t));
-  const hue = clamped * 130; // 0 = red, 130 = green
-  return `hsl(${hue.toFixed(0)} 70% 38%)`;
-}
+import { divergingColor, maxAbs } from '../../lib/scale';
 
 /** Parameter heat map for optimize results: rows = y_param values, columns = x_param values. */
 export function Heatmap({ data }: { data: HeatmapData }) {
   const values = data.z.flat().filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
   const min = values.length ? Math.min(...values) : 0;
   const max = values.length ? Math.max(...values) : 0;
-  const span = max - min || 1;
+  const scale = maxAbs(values);
+  const metric = data.metric ?? 'score';
   const best = values.length ? max : null;
 
   return (
     <div className="heatmap" data-testid="heatmap">
       <div className="table-wrap">
         <table className="heatmap-table">
-          <caption>
-            {data.y_param} (rows) × {data.x_param} (columns)
+          <caption data-testid="heatmap-metric">
+            {metric} by {data.y_param} (rows) × {data.x_param} (columns)
           </caption>
           <thead>
             <tr>
@@ -42,8 +37,9 @@ export function Heatmap({ data }: { data: HeatmapData }) {
                     <td
                       key={String(x)}
                       className={`heatmap-cell${isBest ? ' heatmap-best' : ''}`}
-                      style={v === null ? undefined : { background: heatColor((v - min) / span) }}
-                      title={`${data.x_param}=${x}, ${data.y_param}=${y}: ${v === null ? 'n/a' : formatStat(v)}`}
+                      style={v === null ? undefined : { background: divergingColor(v, scale) }}
+                      data-value={v ?? undefined}
+                      title={`${data.x_param}=${x}, ${data.y_param}=${y}: ${metric} ${v === null ? 'n/a' : formatStat(v)}`}
                       data-testid="heatmap-cell"
                     >
                       {v === null ? '·' : formatStat(Number(v.toPrecision(4)))}
@@ -56,8 +52,10 @@ export function Heatmap({ data }: { data: HeatmapData }) {
         </table>
       </div>
       <div className="heatmap-legend muted small">
-        <span className="swatch" style={{ background: heatColor(0) }} /> {formatStat(Number(min.toPrecision(4)))}
-        <span className="swatch" style={{ background: heatColor(1) }} /> {formatStat(Number(max.toPrecision(4)))} (best outlined)
+        {metric}: <span className="swatch" style={{ background: divergingColor(-1, 1) }} /> negative
+        <span className="swatch" style={{ background: divergingColor(0, 1) }} /> 0
+        <span className="swatch" style={{ background: divergingColor(1, 1) }} /> positive · range{' '}
+        {formatStat(Number(min.toPrecision(4)))} to {formatStat(Number(max.toPrecision(4)))} (best outlined)
       </div>
     </div>
   );

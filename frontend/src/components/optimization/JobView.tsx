@@ -1,13 +1,16 @@
 import { useMemo } from 'react';
 import { isJobActive, useBacktestJob, useCancelBacktest } from '../../api/backtests';
 import { errorMessage } from '../../api/client';
-import type { BacktestJob, BacktestResult as Result } from '../../api/types';
-import { formatDateTime, formatNumber, formatPct, formatStat, signClass, toNumber } from '../../lib/format';
+import type { BacktestJob, BacktestKind, BacktestResult as Result } from '../../api/models';
+import { formatDateTime, formatNumber, formatPct, formatStat, formatStatByName, signClass, toNumber } from '../../lib/format';
+import { jobErrorInWords } from '../../lib/jobErrors';
 import { DrawdownChart } from '../common/DrawdownChart';
 import { EquityChart } from '../common/EquityChart';
 import { Pill, type Tone } from '../common/Pill';
 import { ErrorState, LoadingState } from '../common/States';
 import { Heatmap } from './Heatmap';
+
+const KIND_LABEL: Record<BacktestKind, string> = { backtest: 'Backtest', optimize: 'Optimization', walk_forward: 'Walk-forward' };
 
 const STATUS_TONE: Record<string, Tone> = { queued: 'neutral', running: 'info', done: 'good', failed: 'bad', cancelled: 'warn' };
 
@@ -53,7 +56,9 @@ export function JobProgress({ job }: { job: BacktestJob }) {
         </div>
       )}
       {job.status === 'failed' && (
-        <p className="error-text" role="alert">Backtest failed: {job.error ?? 'unknown error'}</p>
+        <p className="error-text" role="alert" data-testid="job-error" title={job.error ?? undefined}>
+          {KIND_LABEL[job.kind as BacktestKind] ?? 'Job'} failed: {jobErrorInWords(job.error)}
+        </p>
       )}
       {job.status === 'cancelled' && (
         <p className="muted" data-testid="backtest-cancelled">
@@ -74,7 +79,7 @@ export function StatsTable({ stats }: { stats: Result['stats'] }) {
           {entries.map(([k, v]) => (
             <tr key={k}>
               <th scope="row">{k}</th>
-              <td className="num">{formatStat(v)}</td>
+              <td className="num">{formatStatByName(k, v)}</td>
             </tr>
           ))}
         </tbody>

@@ -1,21 +1,31 @@
-"""Built-in plugin registering the ``coinbase`` broker and market data source."""
+"""Built-in plugin registering the ``coinbase`` broker and market data source; the SDK is imported
+only when one of them is built."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-from ffe_adapters.hookspecs import Factory, hookimpl
+from ffe_adapters.hookspecs import AdapterContext, Factory, hookimpl
+
+
+def create_broker(ctx: AdapterContext) -> Any:
+    from ffe_adapters.brokers.coinbase.factories import make_coinbase_broker
+
+    return make_coinbase_broker(ctx)
+
+
+def create_market_data(ctx: AdapterContext) -> Any:
+    from ffe_adapters.brokers.coinbase.factories import make_coinbase_market_data
+
+    return make_coinbase_market_data(ctx)
 
 
 @hookimpl
 def ffe_brokers() -> Mapping[str, Factory]:
-    from ffe_adapters.brokers.coinbase.factories import make_coinbase_broker
-
-    return {"coinbase": make_coinbase_broker}
+    return {"coinbase": create_broker}
 
 
 @hookimpl
 def ffe_market_data_sources() -> Mapping[str, Factory]:
-    from ffe_adapters.brokers.coinbase.factories import make_coinbase_market_data
-
-    return {"coinbase": make_coinbase_market_data}
+    return {"coinbase": create_market_data}

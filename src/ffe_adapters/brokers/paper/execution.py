@@ -187,12 +187,18 @@ class PaperBroker:
     # --- paper-specific ----------------------------------------------------------------------
 
     async def process_market(self) -> list[Order]:
-        """Re-check every resting order against the latest market data; returns those that moved."""
+        """Re-check every resting order against the latest market data; returns those that moved.
+
+        Nothing rests: nothing is fetched. Otherwise the market is fetched once per instrument
+        with working orders, however many of them rest there."""
         async with self._uow() as uow:
             resting = [o for s in OPEN_STATUSES for o in await uow.venue_orders.list(status=s)]
+        if not resting:
+            return []  # no working order, so no bracket either
+        markets: dict[str, Sequence[Bar | Quote]] = {}
         changed = []
         for order in resting:
-            after = await self._refresh(order)
+            after = await self._refresh(order, markets)
             if after.status is not order.status:
                 changed.append(after)
                 if after.status is OrderStatus.FILLED:
@@ -307,17 +313,49 @@ class PaperBroker:
         if fill is not None and await uow.venue_fills.add(fill):
             await uow.accounts.save(self._account_id, portfolio)
 
-    async def _market(self, order: Order, instrument: Instrument) -> Sequence[Bar | Quote]:
-        """Bars that opened at or after acceptance (oldest first), or the latest quote."""
-        try:
-            if self._opts.market_fill == "quote":
-                return [await self._md.get_quote(instrument)]
-            interval = self._opts.interval or self._settings.bar_interval
-            bars = await self._md.get_bars(instrument, interval, limit=self._opts.bars_lookback)
-        except MarketDataError as exc:
-            log.warning("paper: no market data for %s (%s); order rests", order.instrument, exc)
-            return []
-        return sorted((b for b in bars if b.ts >= order.created_at), key=lambda b: b.ts)
+    async def _market(
+        self,
+        order: Order,
+        instrument: Instrument,
+        fetched: dict[str, Sequence[Bar | Quote]] | None = None,
+    ) -> Sequence[Bar | Quote]:
+        """Bars that opened at or after acceptance (oldest first), or the latest quote.
+        ``fetched``: what one pass already fetched per instrument (filled here)."""
+        latest = None if fetched is None else fetched.get(instrument.symbol)
+        if latest is None:
+            try:
+                if self._opts.market_fill == "quote":
+                    latest = [await self._md.get_quote(instrument)]
+                else:
+                    interval = self._opts.interval or self._settings.bar_interval
+                    latest = await self._md.get_bars(
+                        instrument, interval, limit=self._opts.bars_lookback
+                    )
+            except MarketDataError as exc:
+                log.warning("paper: no market data for %s (%s); order rests", order.instrument, exc)
+                latest = []
+            if fetched is not None:
+                fetched[instrument.symbol] = latest
+        if self._opts.market_fill == "quote":
+            return latest
+        return sorted((b for b in latest if b.ts >= order.created_at), key=lambda b: b.ts)
+
+    def _reachable(self, order: Order, market: Sequence[Bar | Quote]) -> bool:
+        """Whether ``order`` fills on some point of ``market`` (whether it opens a position
+        changes the price it fills at, not whether it fills)."""
+        return any(
+            simulate_fill(
+                side=order.side,
+                order_type=order.type,
+                quantity=order.remaining,
+                market=point,
+                costs=self._costs,
+                limit_price=order.limit_price,
+                stop_price=order.stop_price,
+            )
+            is not None
+            for point in market
+        )
 
     def _execute(
         self,
@@ -357,14 +395,16 @@ class PaperBroker:
             return order.with_fill(fill), fill, portfolio.apply(fill)
         return order, None, portfolio
 
-    async def _refresh(self, order: Order) -> Order:
+    async def _refresh(
+        self, order: Order, fetched: dict[str, Sequence[Bar | Quote]] | None = None
+    ) -> Order:
         """Try to fill a resting order; funds shortfalls at trigger time reject it."""
         if order.status not in OPEN_STATUSES:
             return order
         instrument = self._instrument(order.instrument)
-        market = await self._market(order, instrument)
-        if not market:
-            return order
+        market = await self._market(order, instrument, fetched)
+        if not self._reachable(order, market):
+            return order  # the market has not come to it: no need to open the book
         async with self._uow() as uow:
             current = await uow.venue_orders.get(order.client_order_id)
             if current is None or current.status not in OPEN_STATUSES:

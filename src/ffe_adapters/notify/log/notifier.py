@@ -13,6 +13,7 @@ _LEVELS: dict[EventKind, int] = {
     EventKind.ERROR: logging.ERROR,
     EventKind.KILL_SWITCH: logging.CRITICAL,
     EventKind.RISK_REJECTION: logging.WARNING,
+    EventKind.BUDGET: logging.WARNING,
 }
 
 

@@ -6,27 +6,31 @@ Wiring: ``plugin`` registers the notifier, the approval channel and the inbound 
 polling mode. Both feed :class:`TelegramUpdateHandler`, which talks to the ControlPlane port.
 """
 
-from ffe_adapters.notify.telegram.approvals import TelegramApprovalChannel
-from ffe_adapters.notify.telegram.bot import build_bot, register_webhook
-from ffe_adapters.notify.telegram.config import TelegramConfig, TelegramOptions
-from ffe_adapters.notify.telegram.handlers import AUDIT_LOGGER, Outcome, TelegramUpdateHandler
-from ffe_adapters.notify.telegram.notifier import TelegramNotifier
-from ffe_adapters.notify.telegram.polling import TelegramPoller
-from ffe_adapters.notify.telegram.runtime import TelegramInbound
-from ffe_adapters.notify.telegram.webhook import SECRET_HEADER, TelegramWebhook
+import importlib
+from typing import Any
 
-__all__ = [
-    "AUDIT_LOGGER",
-    "SECRET_HEADER",
-    "Outcome",
-    "TelegramApprovalChannel",
-    "TelegramConfig",
-    "TelegramInbound",
-    "TelegramNotifier",
-    "TelegramOptions",
-    "TelegramPoller",
-    "TelegramUpdateHandler",
-    "TelegramWebhook",
-    "build_bot",
-    "register_webhook",
-]
+_WHERE = {
+    "AUDIT_LOGGER": "handlers",
+    "SECRET_HEADER": "webhook",
+    "Outcome": "handlers",
+    "TelegramApprovalChannel": "approvals",
+    "TelegramConfig": "config",
+    "TelegramInbound": "runtime",
+    "TelegramNotifier": "notifier",
+    "TelegramOptions": "config",
+    "TelegramPoller": "polling",
+    "TelegramUpdateHandler": "handlers",
+    "TelegramWebhook": "webhook",
+    "build_bot": "bot",
+    "register_webhook": "bot",
+}
+"""Where each exported name lives: loaded on first access, so that registering the plugin does
+not import python-telegram-bot (a process without Telegram never does)."""
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)

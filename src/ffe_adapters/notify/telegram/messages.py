@@ -25,6 +25,7 @@ ICONS: dict[EventKind, str] = {
     EventKind.ERROR: "⚠️",
     EventKind.DAILY_SUMMARY: "📊",
     EventKind.AGENT: "🤖",
+    EventKind.BUDGET: "💸",
 }
 HEADLINE_KEYS = ("instrument", "action", "side", "size", "quantity", "price", "confidence")
 RISK_KEYS = ("stop_loss", "take_profit", "risk", "exposure", "drawdown", "pnl", "equity")

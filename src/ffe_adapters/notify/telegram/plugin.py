@@ -7,14 +7,16 @@ token, no allowed chat, no webhook secret in webhook mode).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from ffe_adapters.hookspecs import AdapterContext, Factory, hookimpl
-from ffe_adapters.notify.telegram.approvals import TelegramApprovalChannel
-from ffe_adapters.notify.telegram.bot import build_bot
 from ffe_adapters.notify.telegram.config import TelegramConfig, TelegramOptions
-from ffe_adapters.notify.telegram.notifier import TelegramNotifier
-from ffe_adapters.notify.telegram.runtime import TelegramInbound
 from ffe_core.domain.errors import ConfigError
+
+if TYPE_CHECKING:  # python-telegram-bot is imported only when Telegram is configured
+    from ffe_adapters.notify.telegram.approvals import TelegramApprovalChannel
+    from ffe_adapters.notify.telegram.notifier import TelegramNotifier
+    from ffe_adapters.notify.telegram.runtime import TelegramInbound
 
 
 def _config(context: AdapterContext) -> TelegramConfig:
@@ -23,11 +25,17 @@ def _config(context: AdapterContext) -> TelegramConfig:
 
 def build_notifier(context: AdapterContext) -> TelegramNotifier:
     config = _config(context)
+    from ffe_adapters.notify.telegram.bot import build_bot
+    from ffe_adapters.notify.telegram.notifier import TelegramNotifier
+
     return TelegramNotifier(build_bot(config), config.notify_chat_ids)
 
 
 def build_approval_channel(context: AdapterContext) -> TelegramApprovalChannel:
     config = _config(context)
+    from ffe_adapters.notify.telegram.approvals import TelegramApprovalChannel
+    from ffe_adapters.notify.telegram.bot import build_bot
+
     return TelegramApprovalChannel(build_bot(config), config.approval_chat_id, context.clock)
 
 
@@ -35,6 +43,8 @@ def build_inbound(context: AdapterContext) -> TelegramInbound:
     config = _config(context)
     if context.control is None:
         raise ConfigError("the telegram inbound channel needs the control plane")
+    from ffe_adapters.notify.telegram.runtime import TelegramInbound
+
     return TelegramInbound.create(config, context.control, context.clock)
 
 

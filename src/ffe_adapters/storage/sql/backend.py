@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
+from ffe_adapters.storage.sql.ledger import SqlFlight, SqlProviderCalls
 from ffe_adapters.storage.sql.repositories import (
     SqlAccounts,
     SqlAgent,
@@ -59,6 +60,8 @@ class SqlUnitOfWork:
         self.approvals = SqlApprovals(s)
         self.state = SqlState(s)
         self.outcomes = SqlOutcomes(s)
+        self.provider_calls = SqlProviderCalls(s)
+        self.flight = SqlFlight(s)
         return self
 
     async def __aexit__(
@@ -99,10 +102,15 @@ def create_engine_for(settings: StorageSettings, *, pooled: bool = True) -> Asyn
         url = make_url(settings.url)
     except Exception:
         raise ConfigError(f"storage.url: not a database URL: {settings.url!r}") from None
+    backend = url.get_backend_name()
     kwargs: dict[str, Any] = {"echo": settings.echo, "pool_pre_ping": True}
+    if backend == "sqlite":
+        # A server connection can drop while pooled, a SQLite file cannot: no ping. The reset
+        # on return stays: a connection handed back inside a transaction (a cancelled task)
+        # would otherwise keep SQLite's one write lock for every later user of the pool.
+        kwargs.update(pool_pre_ping=False)
     if not pooled:
         kwargs = {"echo": settings.echo, "poolclass": NullPool}
-    backend = url.get_backend_name()
     if backend == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)

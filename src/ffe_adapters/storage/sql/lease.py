@@ -34,6 +34,9 @@ _LOCK_NOT_AVAILABLE = "55P03"
 
 
 def _acquire_sql(now: str) -> str:
+    """Take the lease row. The update's times are read when it runs, not from ``excluded``:
+    ``VALUES`` is evaluated before the statement waits for a leader's fence (PostgreSQL's row
+    lock), so a taker that waited would be granted from a time before the old leader let go."""
     ours_and_live = f"leader_leases.holder = excluded.holder AND leader_leases.expires_at > {now}"
     return f"""
         INSERT INTO leader_leases (name, holder, token, expires_at, acquired_at)
@@ -42,9 +45,9 @@ def _acquire_sql(now: str) -> str:
             token = CASE WHEN {ours_and_live}
                          THEN leader_leases.token ELSE leader_leases.token + 1 END,
             acquired_at = CASE WHEN {ours_and_live}
-                               THEN leader_leases.acquired_at ELSE excluded.acquired_at END,
+                               THEN leader_leases.acquired_at ELSE {now} END,
             holder = excluded.holder,
-            expires_at = excluded.expires_at
+            expires_at = {now} + :ttl
         WHERE leader_leases.expires_at <= {now} OR leader_leases.holder = excluded.holder
         RETURNING name, holder, token, expires_at
     """

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import Table, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,12 +37,25 @@ from ffe_core.domain.orders import Fill, Order, OrderStatus
 from ffe_core.domain.outcomes import DecisionOutcome
 from ffe_core.domain.performance import ProviderStats
 from ffe_core.domain.portfolio import Portfolio, Position, TradingMode
-from ffe_core.ports.storage import DecisionQuery
+from ffe_core.ports.storage import DecisionQuery, StoredDecisions
 
 
 def _json(model: Any) -> dict[str, Any]:
     data: dict[str, Any] = model.model_dump(mode="json")
     return data
+
+
+def _insert_new(session: AsyncSession, table: Table) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING``: a duplicate key inserts nothing (rowcount 0)
+    and, unlike an IntegrityError, leaves the transaction usable on PostgreSQL."""
+    dialect = session.get_bind().dialect.name
+    build = pg_insert if dialect == "postgresql" else sqlite_insert
+    return build(table).on_conflict_do_nothing()
+
+
+def _rowcount(result: Any) -> int:
+    count: int = cast(CursorResult[Any], result).rowcount
+    return count
 
 
 def parse_cursor(cursor: str) -> tuple[datetime, str]:
@@ -59,10 +75,10 @@ class SqlDecisions:
         self._s = session
 
     async def add(self, decision: Decision) -> None:
-        if await self._s.get(DecisionRow, decision.id) is not None:
-            raise ConflictError(f"decision {decision.id} exists")
-        self._s.add(
-            DecisionRow(
+        """Two statements: the decision (refused by its primary key, not by a look-up first)
+        and its votes in one executemany."""
+        inserted = await self._s.execute(
+            _insert_new(self._s, cast(Table, DecisionRow.__table__)).values(
                 id=decision.id,
                 instrument=decision.instrument,
                 action=decision.action.value,
@@ -71,47 +87,53 @@ class SqlDecisions:
                 payload=_json(decision),
             )
         )
-        self._s.add_all(
-            VoteRow(
-                decision_id=decision.id,
-                provider=v.provider,
-                action=v.action.value,
-                confidence=v.confidence,
-                abstained=v.abstained,
-                latency_ms=v.latency_ms,
-                cost_usd=v.cost_usd,
+        if _rowcount(inserted) == 0:
+            raise ConflictError(f"decision {decision.id} exists")
+        if decision.votes:
+            await self._s.execute(
+                insert(cast(Table, VoteRow.__table__)),
+                [
+                    {
+                        "decision_id": decision.id,
+                        "provider": v.provider,
+                        "action": v.action.value,
+                        "confidence": v.confidence,
+                        "abstained": v.abstained,
+                        "latency_ms": v.latency_ms,
+                        "cost_usd": v.cost_usd,
+                    }
+                    for v in decision.votes
+                ],
             )
-            for v in decision.votes
-        )
 
     async def get(self, decision_id: str) -> Decision | None:
         row = await self._s.get(DecisionRow, decision_id)
         return None if row is None else Decision.model_validate(row.payload)
 
     async def list(self, query: DecisionQuery) -> tuple[list[Decision], str | None]:
-        stmt = select(DecisionRow)
+        stored, cursor = await self.list_stored(query)
+        return [Decision.model_validate(d) for d in stored], cursor
+
+    async def list_stored(self, query: DecisionQuery) -> tuple[StoredDecisions, str | None]:
+        t = DecisionRow.__table__.c
+        stmt = select(t.payload, t.created_at, t.id)
         if query.instrument is not None:
-            stmt = stmt.where(DecisionRow.instrument == query.instrument)
+            stmt = stmt.where(t.instrument == query.instrument)
         if query.action is not None:
-            stmt = stmt.where(DecisionRow.action == query.action.value)
+            stmt = stmt.where(t.action == query.action.value)
         if query.since is not None:
-            stmt = stmt.where(DecisionRow.created_at >= query.since)
+            stmt = stmt.where(t.created_at >= query.since)
         if query.until is not None:
-            stmt = stmt.where(DecisionRow.created_at <= query.until)
+            stmt = stmt.where(t.created_at <= query.until)
         if query.cursor:
             ts, ident = parse_cursor(query.cursor)
-            stmt = stmt.where(
-                or_(
-                    DecisionRow.created_at < ts,
-                    and_(DecisionRow.created_at == ts, DecisionRow.id < ident),
-                )
-            )
-        stmt = stmt.order_by(DecisionRow.created_at.desc(), DecisionRow.id.desc())
-        rows = (await self._s.scalars(stmt.limit(query.limit + 1))).all()
-        items = [Decision.model_validate(r.payload) for r in rows[: query.limit]]
+            stmt = stmt.where(or_(t.created_at < ts, and_(t.created_at == ts, t.id < ident)))
+        stmt = stmt.order_by(t.created_at.desc(), t.id.desc()).limit(query.limit + 1)
+        rows = (await self._s.execute(stmt)).all()
+        page = rows[: query.limit]
         more = len(rows) > query.limit
-        cursor = f"{items[-1].created_at.isoformat()}|{items[-1].id}" if more and items else None
-        return items, cursor
+        cursor = f"{page[-1].created_at.isoformat()}|{page[-1].id}" if more and page else None
+        return [r.payload for r in page], cursor
 
 
 class SqlOrders:

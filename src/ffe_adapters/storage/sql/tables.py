@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Dialect,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     TypeDecorator,
@@ -236,3 +238,38 @@ class StateRow(Base):
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     payload: Mapped[dict[str, Any]] = mapped_column(Payload)
+
+
+class ProviderCallRow(Base):
+    """The cost ledger: one provider call (or budget refusal)."""
+
+    __tablename__ = "provider_calls"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(64))
+    decision_id: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    tokens_in: Mapped[int] = mapped_column(BigInteger)
+    tokens_out: Mapped[int] = mapped_column(BigInteger)
+    cost_usd: Mapped[float] = mapped_column(Float)
+    payload: Mapped[dict[str, Any]] = mapped_column(Payload)
+    __table_args__ = (Index("ix_provider_calls_provider_at", "provider", "at"),)
+
+
+class DecisionRecordRow(Base):
+    """A decision's flight record (no foreign key: a record never blocks a decision's removal)."""
+
+    __tablename__ = "decision_records"
+    decision_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    instrument: Mapped[str] = mapped_column(String(32))
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    snapshot_hash: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(Payload)
+
+
+class ContentRow(Base):
+    """Content-addressed text (input snapshots, rendered prompts), zlib-compressed."""
+
+    __tablename__ = "flight_contents"
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

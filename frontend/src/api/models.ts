@@ -1,0 +1,143 @@
+// The dashboard's names for the API's types. Every shape the OpenAPI document describes comes from
+// `generated/openapi.ts` (regenerate with `npm run gen:api-types`; a test fails when it is stale).
+// Only what the document leaves as a free-form object is written out here: `/health` and a
+// backtest job's `result` (both plain dicts on the backend).
+import type { components, operations, paths } from './generated/openapi';
+
+type Schemas = components['schemas'];
+
+/**
+ * `T` with the fields `K` typed as decimal strings: the document gives constrained decimals (an
+ * order's quantity, a fill's price) as numbers, but the server sends every decimal as a string.
+ */
+type DecimalsOf<T, K extends keyof T> = Omit<T, K> & { [P in K]: Decimal };
+
+/** The `{items: [...]}` envelope of every list route. */
+export interface ItemsResponse<T> {
+  items: T[];
+}
+
+/** Money, quantities and prices that the server serialises as decimal strings. */
+export type Decimal = string;
+export type IsoDateTime = string;
+
+export type Action = Schemas['Action'];
+export type TradingMode = Schemas['StatusView']['mode'];
+
+// ---- Portfolio ----
+export type EquityPoint = Schemas['EquityPoint'];
+/** `pnl_pct` is a percentage (2.5 = 2.5 %); `drawdown` is a positive fraction (0.05 = 5 %). */
+export type PortfolioStatus = Schemas['StatusView'];
+export type Position = Schemas['PositionView'];
+export type Order = DecimalsOf<Schemas['Order'], 'quantity' | 'filled_quantity'>;
+export type Fill = DecimalsOf<Schemas['Fill'], 'quantity' | 'price' | 'commission'>;
+
+// ---- Decisions ----
+export type Vote = Schemas['ProviderVote'];
+export type RiskVerdict = Schemas['RiskAssessment'];
+export type Decision = Schemas['Decision'];
+export type DecisionPage = Schemas['DecisionPage'];
+export type DecisionFilters = NonNullable<operations['ApiV1DecisionsListDecisions']['parameters']['query']>;
+export type CreateDecisionRequest = Schemas['DecisionRequest'];
+
+// ---- Agent ----
+export type AgentState = Schemas['AgentState'];
+/** `reason`/`at`/`tripped_by`: the trip in force; `reset_by`/`reset_at`: the last reset. */
+export type KillSwitch = Schemas['KillSwitchState'];
+export type AgentStatus = Schemas['AgentStatus'];
+export type AgentCommand = 'start' | 'stop' | 'pause' | 'resume';
+// Each command is a route of the API (this line fails to compile when one is not).
+export type AgentCommandPath = `/api/bot/${AgentCommand}` & keyof paths;
+
+// ---- Approvals ----
+/**
+ * `expired`: nobody answered in time, or it went stale before it could be sent;
+ * `superseded`: a newer decision on the same instrument and side replaced it;
+ * `failed`: approved, but the execution gate or the venue refused the order.
+ */
+export type ApprovalStatus = Schemas['ApprovalStatus'];
+/** `size`: what the risk manager sized at decision time; `size_now`: what the gate would send now. */
+export type Approval = Schemas['ApprovalView'];
+
+// ---- Providers ----
+export type ProviderCircuit = Schemas['CircuitView'];
+export type ProviderStats = Schemas['ProviderView'];
+export type WeightSnapshot = Schemas['WeightSnapshot'];
+export type ProvidersResponse = Schemas['ProviderList'];
+
+// ---- Backtests ----
+export type ParamValue = number | string | boolean;
+/** Parameter defaults (null: no default); the document leaves the values untyped. */
+export type Strategy = Omit<Schemas['StrategyInfo'], 'params'> & { params: Record<string, ParamValue | null> };
+export type Instrument = Schemas['InstrumentView'];
+export type BacktestRequest = Schemas['BacktestRequest'];
+export type BacktestKind = NonNullable<BacktestRequest['kind']>;
+export type JobStatus = Schemas['BacktestJob']['status'];
+
+// ---- Errors ----
+export type ApiErrorBody = Schemas['ErrorBody'];
+
+// ---- Free-form in the document ----
+export interface ComponentHealth {
+  status: 'ok' | 'down' | string;
+  detail: string | null;
+}
+
+export type CircuitState = 'closed' | 'half_open' | 'open';
+
+export interface CircuitBreakerInfo {
+  name: string;
+  state: CircuitState;
+  failures: number;
+  last_error: string | null;
+}
+
+/** `GET /health` (documented as an object). */
+export interface Health {
+  status: 'ok' | 'degraded' | 'down';
+  version: string;
+  mode: TradingMode;
+  components: Record<string, ComponentHealth>;
+  circuit_breakers: CircuitBreakerInfo[];
+}
+
+export interface BacktestTrade {
+  entry_time: IsoDateTime | null;
+  exit_time: IsoDateTime | null;
+  size: number | string;
+  entry_price: number | string;
+  exit_price: number | string | null;
+  pnl: number | string;
+  return_pct: number | string;
+}
+
+export interface Heatmap {
+  x_param: string;
+  y_param: string;
+  /** The statistic in each cell (the optimisation objective), when the backend names it. */
+  metric?: string;
+  x: ParamValue[];
+  y: ParamValue[];
+  z: (number | null)[][];
+}
+
+export interface WalkForwardWindow {
+  params: Record<string, ParamValue>;
+  in_sample_score: number | null;
+  oos_return_pct: number | null;
+}
+
+/** A job's `result` (documented as an object). Trade `return_pct` is a percentage; drawdowns are fractions ≤ 0. */
+export interface BacktestResult {
+  stats: Record<string, unknown>;
+  equity: { ts: IsoDateTime; equity: number | null }[];
+  drawdown: { ts: IsoDateTime; drawdown: number | null }[];
+  trades: BacktestTrade[];
+  heatmap: Heatmap | null;
+  best_params?: Record<string, ParamValue>;
+  windows?: WalkForwardWindow[];
+  pbo?: number | null;
+  deflated_sharpe?: number | null;
+}
+
+export type BacktestJob = Omit<Schemas['BacktestJob'], 'result'> & { result: BacktestResult | null };

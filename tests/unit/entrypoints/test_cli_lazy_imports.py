@@ -1,0 +1,71 @@
+"""``ffe --help`` loads the command-line layer only: no numba, no vendor SDK, no container, no
+OpenTelemetry, no domain models. Checked in a fresh interpreter (``sys.modules``), not timed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from ffe_core.domain.approvals import ApprovalStatus
+from ffe_entrypoints.cli.commands_trading import APPROVAL_STATUSES
+
+FORBIDDEN = (
+    "numba",
+    "opentelemetry",
+    "anthropic",
+    "openai",
+    "google.genai",
+    "ollama",
+    "oandapyV20",
+    "coinbase",
+    "telegram",
+    "dependency_injector",
+    "sqlalchemy",
+    "litestar",
+    "pydantic",
+    "ffe_entrypoints.container",
+    "ffe_adapters",
+)
+PROBE = """
+import json, sys
+from ffe_entrypoints.cli.main import run
+try:
+    run(sys.argv[1:])
+except SystemExit:
+    pass
+print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+"""
+
+
+def loaded_by(*argv: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    modules: list[str] = json.loads(done.stderr.strip().splitlines()[-1])
+    return set(modules)
+
+
+def heavy(modules: set[str], allowed: tuple[str, ...] = ()) -> list[str]:
+    forbidden = [f for f in FORBIDDEN if f not in allowed]
+    return sorted(m for m in modules if any(m == f or m.startswith(f + ".") for f in forbidden))
+
+
+def test_help_imports_no_numba_sdk_or_container() -> None:
+    modules = loaded_by("--help")
+    assert "ffe_entrypoints.cli.commands_trading" in modules  # every command was registered
+    assert heavy(modules) == []
+
+
+def test_a_subcommand_help_loads_no_numba_sdk_or_container() -> None:
+    # typer itself converts a command's parameters with pydantic (typer._adapters)
+    assert heavy(loaded_by("approvals", "list", "--help"), allowed=("pydantic",)) == []
+
+
+def test_the_probe_sees_a_command_that_does_load_the_stack() -> None:
+    assert "pydantic" in loaded_by("config", "show")  # settings were loaded: the probe works
+
+
+def test_the_spelled_out_approval_statuses_are_the_enums() -> None:
+    assert tuple(ApprovalStatus) == APPROVAL_STATUSES
