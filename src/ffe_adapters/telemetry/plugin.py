@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-
-from opentelemetry.sdk.trace import TracerProvider
+from typing import TYPE_CHECKING
 
 from ffe_adapters.hookspecs import AdapterContext, Factory, hookimpl
-from ffe_adapters.telemetry.prometheus import PrometheusMetrics
-from ffe_adapters.telemetry.tracing import build_tracer_provider
 from ffe_core.ports.metrics import Metrics, NullMetrics
+
+if TYPE_CHECKING:  # each exporter's library is imported when it is built
+    from opentelemetry.sdk.trace import TracerProvider
 
 
 def build_prometheus(ctx: AdapterContext) -> Metrics:
     """ffe's counters in the process-wide Prometheus registry (the API's ``/metrics``)."""
+    from ffe_adapters.telemetry.prometheus import PrometheusMetrics
+
     return PrometheusMetrics.default()
 
 
@@ -23,6 +25,8 @@ def build_null_metrics(ctx: AdapterContext) -> Metrics:
 
 def build_otlp(ctx: AdapterContext) -> TracerProvider | None:
     """Spans exported over OTLP/HTTP to ``monitoring.otlp_endpoint``; None when tracing is off."""
+    from ffe_adapters.telemetry.tracing import build_tracer_provider
+
     return build_tracer_provider(ctx.core.monitoring)
 
 
