@@ -85,6 +85,7 @@ export const decision: Decision = {
       tokens_in: 0,
       tokens_out: 0,
       cost_usd: 0,
+      raw_answer: null,
     },
     {
       provider: 'llm',
@@ -100,6 +101,7 @@ export const decision: Decision = {
       tokens_in: 0,
       tokens_out: 0,
       cost_usd: 0,
+      raw_answer: null,
     },
   ],
   weights: { trend: 0.6, llm: 0.4 },

@@ -1,8 +1,16 @@
-"""Trend, mean-reversion and breakout providers: deterministic, explained in plain words."""
+"""Trend, mean-reversion and breakout providers: deterministic, explained in plain words.
+
+They never await (:class:`~ffe_core.ports.providers.SyncDecisionProvider`). Each reads its
+indicators' last values on the context's window; in a replay (``context.series`` set) it
+computes them once for the whole series with the windowed functions, which give the same values
+bit for bit, and reads the bar's. ``signal`` decides exactly as ``vote_now`` without writing the
+reasoning or pricing the levels.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -13,7 +21,8 @@ from ffe_core.backtest import windowed as win
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Action, ProviderVote
 from ffe_core.domain.flight import ProviderSpec
-from ffe_core.ports.providers import BatchVotes, CallPlan
+from ffe_core.domain.series import BarSeries, SeriesCursor
+from ffe_core.ports.providers import ABSTAINED, BatchVotes, CallPlan, Signal
 
 Floats = npt.NDArray[np.float64]
 
@@ -47,7 +56,15 @@ def _levels(
     )
 
 
-def _vote(
+def _confidence(confidence: float, numpy_rounded: bool = False) -> float:
+    """Clamped to [0, 1] and rounded to 4 places, by Python's rules or, with
+    ``numpy_rounded``, numpy's (``rint(x * 1e4) / 1e4``): the vote's confidence since the
+    indicators were numpy floats, and the batch votes (see :func:`_finish`) reproduce both."""
+    c = min(1.0, max(0.0, confidence))
+    return round(c * 10000.0) / 10000.0 if numpy_rounded else round(c, 4)
+
+
+def _vote(  # ``confidence`` already as _confidence gives it
     name: str,
     ctx: DecisionContext,
     action: Action,
@@ -61,17 +78,15 @@ def _vote(
         provider=name,
         model="rules",
         action=action,
-        confidence=round(min(1.0, max(0.0, confidence)), 4),
+        confidence=confidence,
         reasoning=reasoning,
         stop_loss=stop,
         take_profit=target,
     )
 
 
-def _warmup(name: str, ctx: DecisionContext, needed: int) -> ProviderVote | None:
-    if len(ctx.bars) < needed:
-        return ProviderVote.abstain(name, f"needs {needed} bars of history, has {len(ctx.bars)}")
-    return None
+def _warmup(name: str, ctx: DecisionContext, needed: int) -> ProviderVote:
+    return ProviderVote.abstain(name, f"needs {needed} bars of history, has {len(ctx.bars)}")
 
 
 def _finish(
@@ -109,13 +124,17 @@ class _Rules:
     name: str
     options: _Options
 
-    def call_plan(self, context: DecisionContext) -> CallPlan:
-        """The rules and their parameters (no prompt, no price)."""
+    def fixed_plan(self) -> CallPlan:
+        """The rules and their parameters (no prompt, no price), whatever the context."""
         return CallPlan(
             ProviderSpec(
                 provider=self.name, model="rules", parameters=self.options.model_dump(mode="json")
             )
         )
+
+    def call_plan(self, context: DecisionContext) -> CallPlan:
+        """The rules and their parameters (no prompt, no price)."""
+        return self.fixed_plan()
 
 
 class TrendProvider(_Rules):
@@ -126,32 +145,92 @@ class TrendProvider(_Rules):
     def __init__(self, options: TrendOptions | None = None) -> None:
         self.options: TrendOptions = options or TrendOptions()
 
-    async def vote(self, context: DecisionContext) -> ProviderVote:
+    def _series(self, s: BarSeries) -> tuple[list[float], ...]:
+        o, h = self.options, s.history
+        return tuple(
+            a.tolist()  # Python floats: read and combined per bar faster than numpy scalars
+            for a in (
+                win.sma(s.close, o.fast, h),
+                win.sma(s.close, o.slow, h),
+                win.macd_hist(s.close, h),
+                win.atr(s.high, s.low, s.close, 14, h),
+                win.volatility(s.close, 20, h),
+            )
+        )
+
+    def _at(self, at: SeriesCursor) -> tuple[float, ...]:
         o = self.options
-        if (early := _warmup(self.name, context, o.slow + 1)) is not None:
-            return early
+        fast, slow, hist, atr, vol = at.series.derived(("trend", o.fast, o.slow), self._series)
+        i = at.index
+        return fast[i], slow[i], hist[i], atr[i], vol[i]
+
+    def _read(self, context: DecisionContext) -> tuple[float, ...]:
+        """Fast and slow average, MACD histogram, ATR and volatility at the context's bar."""
+        o, at = self.options, context.series
+        if at is not None:
+            return self._at(at)
         close, high, low = _arrays(context)
-        fast, slow = ind.sma(close, o.fast)[-1], ind.sma(close, o.slow)[-1]
-        hist = ind.macd(close)[2][-1]
-        atr = ind.atr(high, low, close, 14)[-1]
+        return (
+            float(ind.sma(close, o.fast)[-1]),
+            float(ind.sma(close, o.slow)[-1]),
+            float(ind.macd(close)[2][-1]),
+            float(ind.atr(high, low, close, 14)[-1]),
+            float(ind.volatility(close, 20)[-1]),
+        )
+
+    def _decide(self, context: DecisionContext) -> tuple[Action, float, tuple[float, ...]] | None:
+        if len(context.bars) < self.options.slow + 1:
+            return None
+        return self._judge(self._read(context))
+
+    @staticmethod
+    def _judge(values: tuple[float, ...]) -> tuple[Action, float, tuple[float, ...]]:
+        fast, slow, hist, atr, vol = values
         gap = (fast - slow) / slow
-        vol = max(float(ind.volatility(close, 20)[-1]), 1e-9)
-        strength = min(1.0, abs(gap) / (3 * vol))
+        ratio = abs(gap) / (3 * max(vol, 1e-9))
         up, down = fast > slow and hist > 0, fast < slow and hist < 0
-        if up or down:
-            action = Action.BUY if up else Action.SELL
+        action = Action.BUY if up else (Action.SELL if down else Action.HOLD)
+        if action is Action.HOLD:
+            return action, _confidence(NEUTRAL), (gap, hist, atr)
+        # A strength below 1 was a numpy float when the indicators were: rounded as numpy does.
+        confidence = _confidence(0.5 + 0.45 * min(1.0, ratio), numpy_rounded=ratio < 1.0)
+        return action, confidence, (gap, hist, atr)
+
+    def signal(self, context: DecisionContext) -> Signal:
+        decided = self._decide(context)
+        if decided is None:
+            return ABSTAINED
+        return Signal(decided[0], decided[1], False)
+
+    def signal_at(self, at: SeriesCursor, window: int) -> Signal:
+        if window < self.options.slow + 1:
+            return ABSTAINED
+        action, confidence, _why = self._judge(self._at(at))
+        return Signal(action, confidence, False)
+
+    def vote_now(self, context: DecisionContext) -> ProviderVote:
+        o = self.options
+        decided = self._decide(context)
+        if decided is None:
+            return _warmup(self.name, context, o.slow + 1)
+        action, confidence, (gap, hist, atr) = decided
+        if action is not Action.HOLD:
+            up = action is Action.BUY
             word = "above" if up else "below"
             reasoning = (
                 f"The {o.fast}-bar average is {abs(gap):.2%} {word} the {o.slow}-bar average and "
                 f"MACD momentum agrees ({hist:+.4g}), so the trend points "
                 f"{'up' if up else 'down'}; conviction grows with the gap relative to volatility."
             )
-            return _vote(self.name, context, action, 0.5 + 0.45 * strength, reasoning, atr, o)
-        reasoning = (
-            f"The averages ({o.fast} vs {o.slow} bars, gap {gap:+.2%}) and MACD momentum "
-            f"({hist:+.4g}) disagree, so there is no clear trend to follow."
-        )
-        return _vote(self.name, context, Action.HOLD, NEUTRAL, reasoning, atr, o)
+        else:
+            reasoning = (
+                f"The averages ({o.fast} vs {o.slow} bars, gap {gap:+.2%}) and MACD momentum "
+                f"({hist:+.4g}) disagree, so there is no clear trend to follow."
+            )
+        return _vote(self.name, context, action, confidence, reasoning, atr, o)
+
+    async def vote(self, context: DecisionContext) -> ProviderVote:
+        return self.vote_now(context)
 
     def vote_batch(
         self,
@@ -186,42 +265,91 @@ class MeanReversionProvider(_Rules):
     def __init__(self, options: MeanReversionOptions | None = None) -> None:
         self.options: MeanReversionOptions = options or MeanReversionOptions()
 
-    async def vote(self, context: DecisionContext) -> ProviderVote:
-        o = self.options
-        if (early := _warmup(self.name, context, 21)) is not None:
-            return early
+    @staticmethod
+    def _series(s: BarSeries) -> tuple[list[float], ...]:
+        h = s.history
+        _mid, upper, lower = win.bollinger(s.close, 20, 2.0, h)
+        atr = win.atr(s.high, s.low, s.close, 14, h)
+        return tuple(a.tolist() for a in (win.rsi(s.close, 14, h), upper, lower, atr, s.close))
+
+    def _at(self, at: SeriesCursor) -> tuple[float, ...]:
+        rsi, upper, lower, atr, close = at.series.derived("mean_reversion", self._series)
+        i = at.index
+        return rsi[i], upper[i], lower[i], atr[i], close[i]
+
+    def _read(self, context: DecisionContext) -> tuple[float, ...]:
+        """RSI, upper and lower band, ATR and the last close."""
+        at = context.series
+        if at is not None:
+            return self._at(at)
         close, high, low = _arrays(context)
-        rsi = float(ind.rsi(close, 14)[-1])
-        _mid, upper, lower = (float(a[-1]) for a in ind.bollinger(close, 20, 2.0))
-        atr = ind.atr(high, low, close, 14)[-1]
-        price = float(close[-1])
+        _mid, up, lo = (float(a[-1]) for a in ind.bollinger(close, 20, 2.0))
+        atr = float(ind.atr(high, low, close, 14)[-1])
+        return float(ind.rsi(close, 14)[-1]), up, lo, atr, float(close[-1])
+
+    def _decide(self, context: DecisionContext) -> tuple[Action, float, tuple[Any, ...]] | None:
+        if len(context.bars) < 21:
+            return None
+        return self._judge(self._read(context))
+
+    def _judge(self, values: tuple[float, ...]) -> tuple[Action, float, tuple[Any, ...]]:
+        o = self.options
+        rsi, upper, lower, _atr, price = values
         if rsi <= o.oversold or price < lower:
             both = rsi <= o.oversold and price < lower
             depth = min(1.0, max(0.0, (o.oversold - rsi) / o.oversold) + (0.3 if both else 0))
-            reasoning = (
-                f"RSI is {rsi:.1f} and price {price:.6g} is "
-                f"{'below' if price < lower else 'above'} the lower band ({lower:.6g}): "
-                f"{'deeply ' if both else ''}oversold, expecting a bounce back toward the mean."
-            )
             conf = 0.55 + 0.4 * depth if both else 0.52 + 0.2 * depth
-            return _vote(self.name, context, Action.BUY, conf, reasoning, atr, o)
+            return Action.BUY, _confidence(conf), values
         if rsi >= o.overbought or price > upper:
             both = rsi >= o.overbought and price > upper
             depth = min(
                 1.0, max(0.0, (rsi - o.overbought) / (100 - o.overbought)) + (0.3 if both else 0)
             )
+            conf = 0.55 + 0.4 * depth if both else 0.52 + 0.2 * depth
+            return Action.SELL, _confidence(conf), values
+        return Action.HOLD, _confidence(NEUTRAL), values
+
+    def signal(self, context: DecisionContext) -> Signal:
+        decided = self._decide(context)
+        if decided is None:
+            return ABSTAINED
+        return Signal(decided[0], decided[1], False)
+
+    def signal_at(self, at: SeriesCursor, window: int) -> Signal:
+        if window < 21:
+            return ABSTAINED
+        action, confidence, _why = self._judge(self._at(at))
+        return Signal(action, confidence, False)
+
+    def vote_now(self, context: DecisionContext) -> ProviderVote:
+        o = self.options
+        decided = self._decide(context)
+        if decided is None:
+            return _warmup(self.name, context, 21)
+        action, conf, (rsi, upper, lower, atr, price) = decided
+        if action is Action.BUY:
+            both = rsi <= o.oversold and price < lower
+            reasoning = (
+                f"RSI is {rsi:.1f} and price {price:.6g} is "
+                f"{'below' if price < lower else 'above'} the lower band ({lower:.6g}): "
+                f"{'deeply ' if both else ''}oversold, expecting a bounce back toward the mean."
+            )
+        elif action is Action.SELL:
+            both = rsi >= o.overbought and price > upper
             reasoning = (
                 f"RSI is {rsi:.1f} and price {price:.6g} is "
                 f"{'above' if price > upper else 'below'} the upper band ({upper:.6g}): "
                 f"{'strongly ' if both else ''}overbought, expecting a pullback toward the mean."
             )
-            conf = 0.55 + 0.4 * depth if both else 0.52 + 0.2 * depth
-            return _vote(self.name, context, Action.SELL, conf, reasoning, atr, o)
-        reasoning = (
-            f"RSI {rsi:.1f} is between {o.oversold:.0f} and {o.overbought:.0f} and price sits "
-            f"inside the Bollinger bands ({lower:.6g} to {upper:.6g}): nothing to fade."
-        )
-        return _vote(self.name, context, Action.HOLD, NEUTRAL, reasoning, atr, o)
+        else:
+            reasoning = (
+                f"RSI {rsi:.1f} is between {o.oversold:.0f} and {o.overbought:.0f} and price "
+                f"sits inside the Bollinger bands ({lower:.6g} to {upper:.6g}): nothing to fade."
+            )
+        return _vote(self.name, context, action, conf, reasoning, atr, o)
+
+    async def vote(self, context: DecisionContext) -> ProviderVote:
+        return self.vote_now(context)
 
     def vote_batch(
         self,
@@ -258,33 +386,89 @@ class BreakoutProvider(_Rules):
     def __init__(self, options: BreakoutOptions | None = None) -> None:
         self.options: BreakoutOptions = options or BreakoutOptions()
 
-    async def vote(self, context: DecisionContext) -> ProviderVote:
-        o = self.options
-        if (early := _warmup(self.name, context, o.lookback + 15)) is not None:
-            return early
+    def _series(self, s: BarSeries) -> tuple[list[float], ...]:
+        n, lookback = s.close.shape[0], self.options.lookback
+        prior_high, prior_low = np.full(n, np.nan), np.full(n, np.nan)
+        prior_high[1:] = ind.rolling_max(s.high, lookback)[:-1]
+        prior_low[1:] = ind.rolling_min(s.low, lookback)[:-1]
+        atr = win.atr(s.high, s.low, s.close, 14, s.history)
+        return tuple(a.tolist() for a in (prior_high, prior_low, atr, s.close))
+
+    def _at(self, at: SeriesCursor) -> tuple[float, ...]:
+        key = ("breakout", self.options.lookback)
+        prior_high, prior_low, atr, close = at.series.derived(key, self._series)
+        i = at.index
+        return prior_high[i], prior_low[i], atr[i], close[i]
+
+    def _read(self, context: DecisionContext) -> tuple[float, ...]:
+        """The prior channel's high and low, ATR and the last close.
+
+        Only read once the window holds ``lookback + 15`` bars, so the channel of the bars
+        before this one lies inside it.
+        """
+        lookback, at = self.options.lookback, context.series
+        if at is not None:
+            return self._at(at)
         close, high, low = _arrays(context)
-        prior_high = float(np.max(high[-o.lookback - 1 : -1]))
-        prior_low = float(np.min(low[-o.lookback - 1 : -1]))
-        atr = float(ind.atr(high, low, close, 14)[-1])
-        price = float(close[-1])
+        return (
+            float(np.max(high[-lookback - 1 : -1])),
+            float(np.min(low[-lookback - 1 : -1])),
+            float(ind.atr(high, low, close, 14)[-1]),
+            float(close[-1]),
+        )
+
+    def _decide(self, context: DecisionContext) -> tuple[Action, float, tuple[float, ...]] | None:
+        if len(context.bars) < self.options.lookback + 15:
+            return None
+        return self._judge(self._read(context))
+
+    @staticmethod
+    def _judge(
+        values: tuple[float, ...],
+    ) -> tuple[Action, float, tuple[float, ...]]:
+        prior_high, prior_low, atr, price = values
         if price > prior_high or price < prior_low:
-            up = price > prior_high
-            edge = prior_high if up else prior_low
+            edge = prior_high if price > prior_high else prior_low
             distance = abs(price - edge) / atr if atr > 0 else 0.0
+            action = Action.BUY if price > prior_high else Action.SELL
+            return action, _confidence(0.55 + 0.4 * min(1.0, distance)), (*values, distance)
+        return Action.HOLD, _confidence(NEUTRAL), (*values, 0.0)
+
+    def signal(self, context: DecisionContext) -> Signal:
+        decided = self._decide(context)
+        if decided is None:
+            return ABSTAINED
+        return Signal(decided[0], decided[1], False)
+
+    def signal_at(self, at: SeriesCursor, window: int) -> Signal:
+        if window < self.options.lookback + 15:
+            return ABSTAINED
+        action, confidence, _why = self._judge(self._at(at))
+        return Signal(action, confidence, False)
+
+    def vote_now(self, context: DecisionContext) -> ProviderVote:
+        o = self.options
+        decided = self._decide(context)
+        if decided is None:
+            return _warmup(self.name, context, o.lookback + 15)
+        action, conf, (prior_high, prior_low, atr, price, distance) = decided
+        if action is not Action.HOLD:
+            up = action is Action.BUY
+            edge = prior_high if up else prior_low
             reasoning = (
                 f"Price {price:.6g} closed {'above' if up else 'below'} the {o.lookback}-bar "
                 f"{'high' if up else 'low'} of {edge:.6g} by {distance:.2f} ATR: a breakout "
                 f"{'upward' if up else 'downward'}, stronger the further it runs past the channel."
             )
-            action = Action.BUY if up else Action.SELL
-            return _vote(
-                self.name, context, action, 0.55 + 0.4 * min(1.0, distance), reasoning, atr, o
+        else:
+            reasoning = (
+                f"Price {price:.6g} is inside the {o.lookback}-bar channel "
+                f"({prior_low:.6g} to {prior_high:.6g}); no breakout yet."
             )
-        reasoning = (
-            f"Price {price:.6g} is inside the {o.lookback}-bar channel "
-            f"({prior_low:.6g} to {prior_high:.6g}); no breakout yet."
-        )
-        return _vote(self.name, context, Action.HOLD, NEUTRAL, reasoning, atr, o)
+        return _vote(self.name, context, action, conf, reasoning, atr, o)
+
+    async def vote(self, context: DecisionContext) -> ProviderVote:
+        return self.vote_now(context)
 
     def vote_batch(
         self,

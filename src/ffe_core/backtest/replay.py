@@ -20,7 +20,7 @@ twice costs nothing the second time.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -39,7 +39,9 @@ from ffe_core.domain.errors import ValidationFailed
 from ffe_core.domain.instruments import Instrument
 from ffe_core.domain.market import Bar
 from ffe_core.domain.portfolio import Portfolio, Position
+from ffe_core.domain.series import BarSeries, SeriesCursor
 from ffe_core.ports.clock import ManualClock
+from ffe_core.ports.metrics import NullMetrics
 from ffe_core.services.context import compute_indicators
 from ffe_core.services.decisions import RiskCheck
 from ffe_core.services.ensemble import Ensemble
@@ -216,85 +218,193 @@ async def replay(
     )
     if plan is not None and risk is None:
         return _simulated(bars, plan, cfg, start, allow_short, clock, recorder)
-    models = tuple(bar_models(bars))
-    book = ReplayBook(bars, cfg)
-    actions = np.zeros(n, dtype=np.int8)
-    targets = np.zeros(n, dtype=np.int8)
-    memory: deque[PastDecision] = deque(maxlen=memory_size)
-    symbol = instrument.symbol
-    portfolio = _portfolio(book, symbol)
-    seen_fills = book.fills
-    target = 0
-    made = 0
-    for i in range(n):
-        book.open_bar(i)
-        if i >= start:
-            as_of = models[i].ts
-            if clock is not None:
-                clock.advance((as_of - clock.now()).total_seconds())
-            if plan is not None:
-                code = int(plan.actions[i])
-                if _target(_CODE_ACTION[code], target, allow_short) == target:
-                    # The decision cannot move the target: nothing for the risk check to stop.
-                    made += 1
-                    actions[i] = code
-                    if recorder is not None:
-                        recorder.record_plan(i, code, round(float(plan.confidences[i]), 6))
-                    memory.append(
-                        PastDecision.model_construct(
-                            created_at=as_of,
-                            action=_CODE_ACTION[code],
-                            confidence=round(float(plan.confidences[i]), 6),
-                        )
+    walk = _Walk(bars, instrument, cfg, history, start, allow_short, memory_size, clock)
+    walk.with_indicators = with_indicators
+    walk.plan, walk.recorder = plan, recorder
+    synchronous = ensemble.synchronous()
+    if (
+        synchronous is not None
+        and risk is None
+        and on_decision is None
+        and plan is None
+        and isinstance(ensemble.metrics, NullMetrics)
+    ):
+        # Nothing looks at the Decision: the providers' signals and the tally are enough, and
+        # providers that only read the bars need no context at all.
+        from_series = synchronous.from_series
+        walk.contexts = not from_series
+        steps = walk.steps()
+        try:
+            i = next(steps)
+            while True:
+                if from_series:
+                    signals, action, confidence = synchronous.signals_at(
+                        SeriesCursor(walk.series, i), walk.window(i)
                     )
-                    targets[i] = target
-                    book.close_bar(i, target)
-                    if book.broke:
-                        break
-                    continue
-            if book.fills != seen_fills:
-                portfolio, seen_fills = _portfolio(book, symbol), book.fills
-            lo = 0 if history is None else max(0, i + 1 - history)
-            window = models[lo : i + 1]
-            # Built without re-validation: the window ends at this bar by construction, and
-            # the fields are the ones build_context() would produce (a test checks both).
-            context = DecisionContext.model_construct(
-                instrument=instrument,
-                as_of=as_of,
-                bars=window,
-                indicators=compute_indicators(window) if with_indicators else {},
+                else:
+                    signals, action, confidence = synchronous.signals(walk.context())
+                if recorder is not None:
+                    recorder.record_signals(i, signals, action, confidence)
+                i = steps.send((action, action, confidence))
+        except StopIteration:
+            pass
+        return walk.result()
+    for i in walk.steps():
+        context = walk.context()
+        if synchronous is not None:
+            decision = synchronous.decide(context)
+        else:
+            decision = await ensemble.decide(context)
+        if recorder is not None:
+            recorder.record(i, decision)
+        if plan is not None and _ACTION_CODE[decision.action] != plan.actions[i]:
+            raise RuntimeError(
+                f"bar {i}: the batch votes decided {_CODE_ACTION[int(plan.actions[i])]}, "
+                f"the providers' votes {decision.action}: a vote_batch disagrees with vote"
+            )
+        if risk is not None:
+            decision = await risk(decision, context)
+        action = decision.action
+        if decision.risk is not None and not decision.risk.approved:
+            action = Action.HOLD
+        walk.decided = (action, decision.action, decision.confidence)
+        if on_decision is not None:
+            await on_decision(i, decision)
+    return walk.result()
+
+
+Outcome = tuple[Action, Action, float]
+"""A bar's outcome: the action taken (HOLD when the risk check rejected), and the decision's
+action and confidence as the memory of recent decisions records them."""
+
+
+class _Walk:
+    """The bar-by-bar part of :func:`replay`: fills, targets, memory and contexts.
+
+    :meth:`steps` yields every bar that needs a decision and takes that bar's :data:`Outcome`
+    back (through ``send``, or set in :attr:`decided` before the next ``next``), so the
+    synchronous and the awaiting drivers share one loop; :meth:`context` builds the current
+    bar's context when a driver needs one. Contexts are copies of one template (``model_copy``
+    does not validate: every value is built here) with a cursor into the series, where providers
+    read indicators computed once. With :attr:`contexts` off (no provider reads one) neither
+    contexts nor the memory of recent decisions are kept.
+    """
+
+    def __init__(
+        self,
+        bars: Bars,
+        instrument: Instrument,
+        cfg: FillConfig,
+        history: int | None,
+        start: int,
+        allow_short: bool,
+        memory_size: int,
+        clock: ManualClock | None,
+    ) -> None:
+        self.bars, self.instrument, self.history = bars, instrument, history
+        self.start, self.allow_short, self.clock = start, allow_short, clock
+        self.n = n = len(bars)
+        self.series = BarSeries(
+            bars.open, bars.high, bars.low, bars.close, _checked_volume(bars), history
+        )
+        self.book = ReplayBook(bars, cfg)
+        self.actions = np.zeros(n, dtype=np.int8)
+        self.targets = np.zeros(n, dtype=np.int8)
+        self.memory: deque[PastDecision] = deque(maxlen=memory_size)
+        self.with_indicators = True
+        self.contexts = True
+        self.plan: BatchDecisions | None = None
+        self.recorder: VoteRecorder | None = None
+        self.decided: Outcome | None = None
+        self.made = 0
+        self.i = -1
+        self._models: tuple[Bar, ...] = ()
+        self._template: DecisionContext | None = None
+        self._fills = -1
+
+    def window(self, i: int) -> int:
+        """How many bars bar ``i``'s context holds."""
+        return i + 1 if self.history is None else min(i + 1, self.history)
+
+    def context(self) -> DecisionContext:
+        """The current bar's context, as the live service would build it (plus the cursor)."""
+        i, book, symbol = self.i, self.book, self.instrument.symbol
+        models = self._bar_models()
+        if self._template is None or book.fills != self._fills:
+            portfolio, self._fills = _portfolio(book, symbol), book.fills
+            self._template = DecisionContext.model_construct(
+                instrument=self.instrument,
+                as_of=models[0].ts,
+                bars=models[:1],
                 position=portfolio.position(symbol),
                 portfolio=portfolio,
-                memory=tuple(reversed(memory)),
             )
-            decision = await ensemble.decide(context)
-            if recorder is not None:
-                recorder.record(i, decision)
-            if plan is not None and _ACTION_CODE[decision.action] != plan.actions[i]:
-                raise RuntimeError(
-                    f"bar {i}: the batch votes decided {_CODE_ACTION[int(plan.actions[i])]}, "
-                    f"the providers' votes {decision.action}: a vote_batch disagrees with vote"
-                )
-            if risk is not None:
-                decision = await risk(decision, context)
-            made += 1
-            action = decision.action
-            if decision.risk is not None and not decision.risk.approved:
-                action = Action.HOLD
-            actions[i] = _ACTION_CODE[action]
-            target = _target(action, target, allow_short)
-            memory.append(
-                PastDecision(
-                    created_at=decision.created_at,
-                    action=decision.action,
-                    confidence=decision.confidence,
-                )
-            )
-            if on_decision is not None:
-                await on_decision(i, decision)
-        targets[i] = target
-        book.close_bar(i, target)
-        if book.broke:
-            break
-    log = recorder.log() if recorder is not None else None
-    return ReplayResult(book.result(), actions, targets, made, log)
+        window = models[i + 1 - self.window(i) : i + 1]
+        # Built without re-validation: the window ends at this bar by construction, and the
+        # fields are the ones build_context() would produce (a test checks both).
+        return self._template.model_copy(
+            update={
+                "as_of": models[i].ts,
+                "bars": window,
+                "indicators": compute_indicators(window) if self.with_indicators else {},
+                "memory": tuple(reversed(self.memory)),
+                "series": SeriesCursor(self.series, i),
+            }
+        )
+
+    def _bar_models(self) -> tuple[Bar, ...]:
+        if not self._models:
+            self._models = tuple(bar_models(self.bars))
+        return self._models
+
+    def steps(self) -> Generator[int, Outcome | None, None]:
+        book, plan, recorder = self.book, self.plan, self.recorder
+        start, clock, memory = self.start, self.clock, self.memory
+        actions, targets, bars = self.actions, self.targets, self.bars
+        past = PastDecision.model_construct(
+            created_at=_UNTIMED_START, action=Action.HOLD, confidence=0.0
+        )
+        models = self._bar_models() if self.contexts else None
+        target = 0
+        for i in range(self.n):
+            self.i = i
+            book.open_bar(i)
+            if i >= start:
+                as_of = models[i].ts if models is not None else _UNTIMED_START
+                if clock is not None:
+                    if models is None:
+                        as_of = bar_time(bars, i)
+                    clock.advance((as_of - clock.now()).total_seconds())
+                code = 0 if plan is None else int(plan.actions[i])
+                if (
+                    plan is not None
+                    and _target(_CODE_ACTION[code], target, self.allow_short) == target
+                ):
+                    # The decision cannot move the target: nothing for the risk check to stop.
+                    confidence = round(float(plan.confidences[i]), 6)
+                    if recorder is not None:
+                        recorder.record_plan(i, code, confidence)
+                    planned = _CODE_ACTION[code]
+                    outcome: Outcome = (planned, planned, confidence)
+                else:
+                    self.decided = None
+                    sent = yield i
+                    given = sent if sent is not None else self.decided
+                    if given is None:
+                        raise RuntimeError(f"bar {i}: no decision was given back")
+                    outcome = given
+                taken, remembered, confidence = outcome
+                self.made += 1
+                actions[i] = _ACTION_CODE[taken]
+                target = _target(taken, target, self.allow_short)
+                if self.contexts:
+                    update = {"created_at": as_of, "action": remembered, "confidence": confidence}
+                    memory.append(past.model_copy(update=update))
+            targets[i] = target
+            book.close_bar(i, target)
+            if book.broke:
+                break
+
+    def result(self) -> ReplayResult:
+        log = self.recorder.log() if self.recorder is not None else None
+        return ReplayResult(self.book.result(), self.actions, self.targets, self.made, log)

@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ffe_core.domain.decisions import Action, Decision
+from ffe_core.ports.providers import Signal
 
 Int8Array = npt.NDArray[np.int8]
 FloatArray = npt.NDArray[np.float64]
@@ -68,6 +69,19 @@ class VoteRecorder:
             if not vote.abstained:
                 self.actions[k, i] = ACTION_CODE[vote.action]
                 self.confidences[k, i] = vote.confidence
+
+    def record_signals(
+        self, i: int, signals: Sequence[Signal], action: Action, confidence: float
+    ) -> None:
+        """Bar ``i`` decided from the providers' signals (in the recorder's provider order)."""
+        self.asked[i] = True
+        self.ensemble_action[i] = ACTION_CODE[action]
+        self.ensemble_confidence[i] = confidence
+        for k, signal in enumerate(signals):
+            if not signal.abstained:
+                self.abstained[k, i] = False
+                self.actions[k, i] = ACTION_CODE[signal.action]
+                self.confidences[k, i] = signal.confidence
 
     def record_plan(self, i: int, action: int, confidence: float) -> None:
         """Bar ``i`` decided from batch votes already stored with :meth:`record_batch`."""

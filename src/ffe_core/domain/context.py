@@ -8,6 +8,7 @@ from ffe_core.domain.decisions import Action, ProviderVote
 from ffe_core.domain.instruments import Instrument
 from ffe_core.domain.market import Bar, UtcDatetime
 from ffe_core.domain.portfolio import Portfolio, Position
+from ffe_core.domain.series import SeriesCursor
 
 
 class PastDecision(BaseModel):
@@ -35,6 +36,9 @@ class DecisionContext(BaseModel):
     memory: tuple[PastDecision, ...] = ()
     peer_votes: tuple[ProviderVote, ...] = ()
     """Other providers' votes; only set when asking a judge to weigh them (bull/bear debate)."""
+    series: SeriesCursor | None = Field(default=None, exclude=True, repr=False)
+    """Set by the backtest replay: this bar in the whole series, so a provider can compute its
+    indicators once per series (see :mod:`ffe_core.domain.series`); None in live decisions."""
 
     @model_validator(mode="after")
     def _no_future_bars(self) -> DecisionContext:

@@ -10,8 +10,9 @@ import numpy as np
 import numpy.typing as npt
 
 from ffe_core.domain.context import DecisionContext
-from ffe_core.domain.decisions import ProviderVote
+from ffe_core.domain.decisions import Action, ProviderVote
 from ffe_core.domain.flight import ProviderSpec
+from ffe_core.domain.series import SeriesCursor
 
 
 @runtime_checkable
@@ -21,6 +22,45 @@ class DecisionProvider(Protocol):
     name: str
 
     async def vote(self, context: DecisionContext) -> ProviderVote: ...
+
+
+class Signal(NamedTuple):
+    """What a replay's hot loop needs of a vote: its action, confidence and abstention."""
+
+    action: Action
+    confidence: float
+    """As the vote carries it (0.0 when abstained)."""
+    abstained: bool
+
+
+ABSTAINED = Signal(Action.HOLD, 0.0, True)
+
+
+@runtime_checkable
+class SyncDecisionProvider(DecisionProvider, Protocol):
+    """A provider that never awaits: it can be asked without an event loop.
+
+    ``vote_now(context)`` returns what ``vote(context)`` returns; ``signal(context)`` the
+    action, confidence and abstention of that vote without building it (no reasoning text, no
+    validated model), which is all the backtest replay's per-bar loop needs when no risk check
+    or callback looks at the decision. Like ``vote``, neither raises for bad model output.
+    """
+
+    def vote_now(self, context: DecisionContext) -> ProviderVote: ...
+
+    def signal(self, context: DecisionContext) -> Signal: ...
+
+
+@runtime_checkable
+class SeriesSignalProvider(SyncDecisionProvider, Protocol):
+    """A synchronous provider whose vote depends only on the bars of its window (as a
+    :class:`BatchDecisionProvider`'s), so a replay need not build a context to ask it.
+
+    ``signal_at(at, window)`` is ``signal(context)`` for the context of bar ``at.index`` of
+    ``at.series`` whose window holds ``window`` bars.
+    """
+
+    def signal_at(self, at: SeriesCursor, window: int) -> Signal: ...
 
 
 class BatchVotes(NamedTuple):
@@ -73,6 +113,16 @@ class DescribedProvider(Protocol):
     def call_plan(self, context: DecisionContext) -> CallPlan: ...
 
 
+@runtime_checkable
+class FixedPlanProvider(DescribedProvider, Protocol):
+    """A described provider asked the same way whatever the context (rules, no prompt):
+    ``fixed_plan()`` is what ``call_plan(context)`` returns for every context, so its prices are
+    known before there is a context (the synchronous replay path checks it is free).
+    """
+
+    def fixed_plan(self) -> CallPlan: ...
+
+
 class CallEstimate(NamedTuple):
     """What one uncached call of a paid provider is expected to use and cost."""
 
@@ -108,8 +158,18 @@ class WeightSource(Protocol):
     async def weights(self, providers: list[str]) -> dict[str, float]: ...
 
 
+@runtime_checkable
+class SyncWeightSource(WeightSource, Protocol):
+    """Weights known without awaiting (``weights_now`` equals ``weights``)."""
+
+    def weights_now(self, providers: list[str]) -> dict[str, float]: ...
+
+
 class EqualWeights:
     """Every provider counts the same: the default before anything is learned."""
 
     async def weights(self, providers: list[str]) -> dict[str, float]:
+        return self.weights_now(providers)
+
+    def weights_now(self, providers: list[str]) -> dict[str, float]:
         return dict.fromkeys(providers, 1.0)

@@ -23,15 +23,24 @@ from ffe_core.config import EnsembleSettings
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Action, Decision, ProviderVote, new_id
 from ffe_core.domain.flight import ProviderSpec
+from ffe_core.domain.series import SeriesCursor
 from ffe_core.ports.metrics import Metrics, NullMetrics
 from ffe_core.ports.providers import (
+    ABSTAINED,
     CallPlan,
     DecisionProvider,
     DescribedProvider,
     EqualWeights,
+    FixedPlanProvider,
+    SeriesSignalProvider,
+    Signal,
+    SyncDecisionProvider,
+    SyncWeightSource,
     WeightSource,
 )
 from ffe_core.services.costs import CostLedger
+from ffe_core.services.ensemble_batch import Held
+from ffe_core.services.tally import Tally, tally
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +67,44 @@ async def ask(
         vote = ProviderVote.abstain(label, f"timed out after {limit_seconds:g}s")
     except Exception as exc:
         vote = ProviderVote.abstain(label, f"{type(exc).__name__}: {exc}")
+    return _stamped(vote, label, start)
+
+
+def ask_now(
+    provider: SyncDecisionProvider, context: DecisionContext, name: str | None = None
+) -> ProviderVote:
+    """:func:`ask` for a provider that never awaits: no event loop, so no deadline either."""
+    label = name or provider.name
+    start = time.perf_counter()
+    try:
+        vote = provider.vote_now(context)
+        if not isinstance(vote, ProviderVote):
+            raise TypeError(f"returned {type(vote).__name__}, not a ProviderVote")
+    except Exception as exc:
+        vote = ProviderVote.abstain(label, f"{type(exc).__name__}: {exc}")
+    return _stamped(vote, label, start)
+
+
+def _stamped(vote: ProviderVote, label: str, start: float) -> ProviderVote:
+    """The vote under its registered name, with its latency unless the provider gave one."""
     latency = (time.perf_counter() - start) * 1000
     if vote.provider != label:
         vote = vote.model_copy(update={"provider": label})
     return vote if vote.latency_ms else vote.model_copy(update={"latency_ms": round(latency, 3)})
+
+
+def _signal(provider: SyncDecisionProvider, context: DecisionContext) -> Signal:
+    try:
+        return provider.signal(context)
+    except Exception:  # as ask_now: a failing provider abstains
+        return ABSTAINED
+
+
+def _signal_at(provider: SeriesSignalProvider, at: SeriesCursor, window: int) -> Signal:
+    try:
+        return provider.signal_at(at, window)
+    except Exception:
+        return ABSTAINED
 
 
 def call_plan(provider: DecisionProvider, name: str, context: DecisionContext) -> CallPlan | None:
@@ -142,22 +185,92 @@ class Ensemble:
         decision_id = new_id()
         if self.costs is not None:
             await self.costs.record(decision_id, votes, specs, refused)
+        self._record_calls(votes)
+        gathered = time.perf_counter()
+        weights, weight_note = await self._weights(names)
+        action, confidence, reasoning, aggregation = await self._aggregate(context, votes, weights)
+        decision = self._decision(
+            decision_id,
+            context,
+            votes,
+            weights,
+            (action, confidence, reasoning + weight_note, aggregation),
+            start,
+            gathered,
+        )
+        return Deliberation(decision, plans, refused)
+
+    def synchronous(self) -> SyncEnsemble | None:
+        """This ensemble deciding without an event loop, when that decides as :meth:`decide`:
+        every provider a :class:`SyncDecisionProvider`, the weights a :class:`SyncWeightSource`,
+        no judge, no provider the cost ledger could charge or hold (see :meth:`_unbudgeted`),
+        and neither ``decide``, ``deliberate`` nor ``_aggregate`` overridden; None otherwise.
+
+        The providers and weight source are those of the moment of the call.
+        """
+        kind = type(self)
+        source = self.weight_source
+        providers = {n: p for n, p in self.providers.items() if isinstance(p, SyncDecisionProvider)}
+        if (
+            kind.decide is not Ensemble.decide
+            or kind.deliberate is not Ensemble.deliberate
+            or kind._aggregate is not Ensemble._aggregate
+            or not self._unbudgeted()
+            or self.settings.aggregation == "judge"
+            or not isinstance(source, SyncWeightSource)
+            or len(providers) != len(self.providers)
+        ):
+            return None
+        return SyncEnsemble(self, providers, source)
+
+    def _unbudgeted(self) -> bool:
+        """Whether no budget can refuse any provider and none costs money: no cost ledger, or
+        every provider a free :class:`FixedPlanProvider` without a budget of its own (a free
+        provider is held only by its own budget; one that does not describe itself counts as
+        priced). The synchronous path skips the ledger's rows for such free calls."""
+        costs = self.costs
+        if costs is None:
+            return True
+        own = costs.settings.budgets.providers
+        for name, provider in self.providers.items():
+            if not isinstance(provider, FixedPlanProvider):
+                return False
+            budget = own.get(name)
+            if budget is not None and (
+                budget.daily_usd is not None or budget.monthly_usd is not None
+            ):
+                return False
+            try:
+                if provider.fixed_plan().spec.priced:
+                    return False
+            except Exception:  # as call_plan: an undescribed provider counts as priced
+                return False
+        return True
+
+    def _record_calls(self, votes: list[ProviderVote]) -> None:
         for vote in votes:
             outcome = "abstained" if vote.abstained else "ok"
             self.metrics.provider_called(
                 vote.provider, outcome, vote.latency_ms / 1000, vote.cost_usd
             )
-        gathered = time.perf_counter()
-        weight_note = ""
+
+    async def _weights(self, names: list[str]) -> tuple[dict[str, float], str]:
         try:
-            weights = await self.weight_source.weights(names)
+            return await self.weight_source.weights(names), ""
         except Exception as exc:  # learned weights unavailable: decide on equal weights, say so
-            weights = dict.fromkeys(names, 1.0)
-            weight_note = (
-                f" [weights unavailable ({type(exc).__name__}: {exc}); equal weights used]"
-            )
-        action, confidence, reasoning, aggregation = await self._aggregate(context, votes, weights)
-        reasoning += weight_note
+            return _equal_weights(names, exc)
+
+    def _decision(
+        self,
+        decision_id: str,
+        context: DecisionContext,
+        votes: list[ProviderVote],
+        weights: dict[str, float],
+        outcome: tuple[Action, float, str, str],
+        start: float,
+        gathered: float,
+    ) -> Decision:
+        action, confidence, reasoning, aggregation = outcome
         stop, target = _levels(votes, action, context)
         done = time.perf_counter()
         decision = Decision(
@@ -179,16 +292,33 @@ class Ensemble:
             created_at=context.as_of,
         )
         self.metrics.decision_made(decision.action.value, done - start)
-        return Deliberation(decision, plans, refused)
+        return decision
 
     async def _aggregate(
         self, context: DecisionContext, votes: list[ProviderVote], weights: dict[str, float]
     ) -> tuple[Action, float, str, str]:
         mode = self.settings.aggregation
         counted = [v for v in votes if not v.abstained]
-        abstained = [v for v in votes if v.abstained]
-        absent = "; ".join(f"{v.provider} abstained ({v.abstain_reason})" for v in abstained)
-        suffix = f" [{absent}]" if absent else ""
+        if mode != "judge" or len(counted) < self.settings.quorum:
+            return self._combine(votes, weights)
+        verdict = await self._judge(context, counted)
+        if verdict is None:
+            fallback = " [judge unavailable; fell back to weighted majority]"
+            return self._combine(votes, weights, "weighted_majority", fallback)
+        reasoning = f"Judge {verdict.provider}: {verdict.reasoning}{_absent(votes)}"
+        return verdict.action, verdict.confidence, reasoning, mode
+
+    def _combine(
+        self,
+        votes: list[ProviderVote],
+        weights: dict[str, float],
+        mode: str | None = None,
+        note: str = "",
+    ) -> tuple[Action, float, str, str]:
+        """Quorum, then the tally of the counted votes, with the reasoning written out."""
+        mode = mode or self.settings.aggregation
+        counted = [v for v in votes if not v.abstained]
+        suffix = _absent(votes) + note
         if len(counted) < self.settings.quorum:
             return (
                 Action.HOLD,
@@ -197,75 +327,15 @@ class Ensemble:
                 f"(need {self.settings.quorum}).{suffix}",
                 mode,
             )
-        if mode == "judge":
-            verdict = await self._judge(context, counted)
-            if verdict is not None:
-                return (
-                    verdict.action,
-                    verdict.confidence,
-                    (f"Judge {verdict.provider}: {verdict.reasoning}{suffix}"),
-                    mode,
-                )
-            mode = "weighted_majority"
-            suffix += " [judge unavailable; fell back to weighted majority]"
-        if mode == "unanimity":
-            actions = {v.action for v in counted}
-            if len(actions) > 1:
-                return (
-                    Action.HOLD,
-                    0.0,
-                    (
-                        "HOLD: no unanimity ("
-                        + ", ".join(f"{v.provider} {v.action}" for v in counted)
-                        + f").{suffix}"
-                    ),
-                    mode,
-                )
-            action = counted[0].action
-            conf = sum(v.confidence for v in counted) / len(counted)
-            return action, conf, f"All {len(counted)} providers agree on {action}.{suffix}", mode
-        scores: dict[Action, float] = dict.fromkeys(Action, 0.0)
-        for v in counted:
-            w = weights.get(v.provider, 1.0)
-            scores[v.action] += w * (v.confidence if mode == "confidence_weighted" else 1.0)
-        total = sum(scores.values())
-        best = max(scores.values())
-        leaders = [a for a, s in scores.items() if s == best]
-        if total <= 0:
-            return Action.HOLD, 0.0, f"HOLD: all counted votes have zero weight.{suffix}", mode
-        tally = ", ".join(f"{a} {s / total:.0%}" for a, s in scores.items() if s)
-        if len(leaders) > 1:
-            return (
-                Action.HOLD,
-                0.0,
-                f"HOLD: tie between {', '.join(leaders)} ({tally}).{suffix}",
-                mode,
-            )
-        action = leaders[0]
-        against = 1 - best / total
-        if against > self.settings.max_disagreement:
-            return (
-                Action.HOLD,
-                0.0,
-                (
-                    f"HOLD: providers disagree too much ({tally}; {against:.0%} against {action}, "
-                    f"limit {self.settings.max_disagreement:.0%}).{suffix}"
-                ),
-                mode,
-            )
-        winners = [v for v in counted if v.action is action]
-        if mode == "confidence_weighted":
-            conf = best / total  # the ensemble's probability mass on the winning action
-        else:
-            w_sum = sum(weights.get(v.provider, 1.0) for v in counted)
-            conf = sum(weights.get(v.provider, 1.0) * v.confidence for v in winners) / w_sum
-        top = max(winners, key=lambda v: (weights.get(v.provider, 1.0) * v.confidence, v.provider))
-        return (
-            action,
-            conf,
-            f"{action} ({tally}). Strongest case, {top.provider}: {top.reasoning}{suffix}",
+        t = tally(
+            [v.provider for v in counted],
+            [v.action for v in counted],
+            [v.confidence for v in counted],
+            weights,
+            self.settings,
             mode,
         )
+        return t.action, t.confidence, _explain(t, counted, weights, self.settings) + suffix, mode
 
     async def _judge(
         self, context: DecisionContext, counted: list[ProviderVote]
@@ -287,6 +357,79 @@ class Ensemble:
         return None if verdict.abstained else verdict
 
 
+class SyncEnsemble:
+    """An :class:`Ensemble` whose providers never await, asked without an event loop (see
+    :meth:`Ensemble.synchronous`): no deadline, since there is nothing to wait for."""
+
+    def __init__(
+        self,
+        ensemble: Ensemble,
+        providers: dict[str, SyncDecisionProvider],
+        weights: SyncWeightSource,
+    ) -> None:
+        self.ensemble = ensemble
+        self._providers = list(providers.items())
+        self._names = list(providers)
+        self._weight_source = weights
+        series = [p for p in providers.values() if isinstance(p, SeriesSignalProvider)]
+        self._series: list[SeriesSignalProvider] | None = (
+            series if len(series) == len(providers) else None
+        )
+
+    @property
+    def from_series(self) -> bool:
+        """Whether every provider is a :class:`SeriesSignalProvider` (see :meth:`signals_at`)."""
+        return self._series is not None
+
+    def decide(self, context: DecisionContext) -> Decision:
+        """What :meth:`Ensemble.decide` decides on ``context``."""
+        e = self.ensemble
+        start = time.perf_counter()
+        votes = [ask_now(p, context, n) for n, p in self._providers]
+        e._record_calls(votes)
+        gathered = time.perf_counter()
+        weights, weight_note = self._weights()
+        action, confidence, reasoning, aggregation = e._combine(votes, weights)
+        outcome = (action, confidence, reasoning + weight_note, aggregation)
+        return e._decision(new_id(), context, votes, weights, outcome, start, gathered)
+
+    def signals(self, context: DecisionContext) -> tuple[list[Signal], Action, float]:
+        """Every provider's signal and the action and confidence (rounded as a Decision's)
+        that :meth:`decide` reaches, without building votes or the Decision and without
+        telling the metrics sink: what a replay needs when nothing looks at the Decision."""
+        return self._tally([_signal(p, context) for _n, p in self._providers])
+
+    def signals_at(self, at: SeriesCursor, window: int) -> tuple[list[Signal], Action, float]:
+        """:meth:`signals` for the context of bar ``at.index`` holding ``window`` bars, without
+        building it; only when :attr:`from_series`."""
+        if self._series is None:
+            raise TypeError("a provider needs the context: use signals()")
+        return self._tally([_signal_at(p, at, window) for p in self._series])
+
+    def _tally(self, signals: list[Signal]) -> tuple[list[Signal], Action, float]:
+        settings = self.ensemble.settings
+        counted = [k for k, sig in enumerate(signals) if not sig.abstained]
+        if len(counted) < settings.quorum:
+            return signals, Action.HOLD, 0.0
+        names = self._names
+        weights, _note = self._weights()
+        t = tally(
+            [names[k] for k in counted],
+            [signals[k].action for k in counted],
+            [signals[k].confidence for k in counted],
+            weights,
+            settings,
+            settings.aggregation,
+        )
+        return signals, t.action, round(t.confidence, 6)
+
+    def _weights(self) -> tuple[dict[str, float], str]:
+        try:
+            return self._weight_source.weights_now(self._names), ""
+        except Exception as exc:  # as Ensemble.decide: equal weights, said so
+            return _equal_weights(self._names, exc)
+
+
 def _spec(plans: Mapping[str, CallPlan], name: str) -> ProviderSpec | None:
     found = plans.get(name)
     return found.spec if found is not None else None
@@ -295,6 +438,43 @@ def _spec(plans: Mapping[str, CallPlan], name: str) -> ProviderSpec | None:
 async def _refused(name: str, reason: str, spec: ProviderSpec | None) -> ProviderVote:
     """The abstention of a provider not asked because a budget was reached."""
     return ProviderVote.abstain(name, reason, model=spec.model if spec is not None else None)
+
+
+def _absent(votes: list[ProviderVote]) -> str:
+    absent = "; ".join(f"{v.provider} abstained ({v.abstain_reason})" for v in votes if v.abstained)
+    return f" [{absent}]" if absent else ""
+
+
+def _equal_weights(names: list[str], exc: Exception) -> tuple[dict[str, float], str]:
+    note = f" [weights unavailable ({type(exc).__name__}: {exc}); equal weights used]"
+    return dict.fromkeys(names, 1.0), note
+
+
+def _explain(
+    t: Tally, counted: list[ProviderVote], weights: dict[str, float], settings: EnsembleSettings
+) -> str:
+    """The reasoning of a tallied decision (without the abstentions' suffix)."""
+    if t.held is Held.NO_UNANIMITY:
+        return (
+            "HOLD: no unanimity (" + ", ".join(f"{v.provider} {v.action}" for v in counted) + ")."
+        )
+    if not t.scores:
+        return f"All {len(counted)} providers agree on {t.action}."
+    if t.held is Held.ZERO_WEIGHT:
+        return "HOLD: all counted votes have zero weight."
+    tally_text = ", ".join(f"{a} {s / t.total:.0%}" for a, s in t.scores.items() if s)
+    leaders = [a for a, s in t.scores.items() if s == t.best]
+    if t.held is Held.TIE:
+        return f"HOLD: tie between {', '.join(leaders)} ({tally_text})."
+    if t.held is Held.DISAGREEMENT:
+        against = 1 - t.best / t.total
+        return (
+            f"HOLD: providers disagree too much ({tally_text}; {against:.0%} against "
+            f"{leaders[0]}, limit {settings.max_disagreement:.0%})."
+        )
+    winners = [v for v in counted if v.action is t.action]
+    top = max(winners, key=lambda v: (weights.get(v.provider, 1.0) * v.confidence, v.provider))
+    return f"{t.action} ({tally_text}). Strongest case, {top.provider}: {top.reasoning}"
 
 
 def _levels(

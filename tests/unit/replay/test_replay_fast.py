@@ -16,8 +16,9 @@ from ffe_core.backtest.simulator import FillConfig
 from ffe_core.config import EnsembleSettings
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Action, Decision, ProviderVote, RiskAssessment
+from ffe_core.domain.series import SeriesCursor
 from ffe_core.ports.clock import ManualClock
-from ffe_core.ports.providers import BatchVotes
+from ffe_core.ports.providers import BatchVotes, Signal
 from ffe_core.services.ensemble import Ensemble
 from tests.unit.replay.bars import INSTRUMENT, assert_identical_runs, goog, random_bars
 
@@ -31,9 +32,17 @@ class CountingTrend(TrendProvider):
         super().__init__(options)
         self.calls = 0
 
-    async def vote(self, context: DecisionContext) -> ProviderVote:
+    def vote_now(self, context: DecisionContext) -> ProviderVote:  # vote() comes through here
         self.calls += 1
-        return await super().vote(context)
+        return super().vote_now(context)
+
+    def signal(self, context: DecisionContext) -> Signal:
+        self.calls += 1
+        return super().signal(context)
+
+    def signal_at(self, at: SeriesCursor, window: int) -> Signal:
+        self.calls += 1
+        return super().signal_at(at, window)
 
 
 class Scripted:

@@ -419,6 +419,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/costs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Today's and this month's spend against every budget */
+        get: operations["ApiV1CostsSpend"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/costs/value": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Value for money per provider: Brier improvement and trade P&L per dollar */
+        get: operations["ApiV1CostsValueValue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/decisions/{decision_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Re-run a decision offline from its snapshot and stored votes; what changed */
+        get: operations["ApiV1DecisionsDecisionIdReplayReplay"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/decisions/{decision_id}/trail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A decision's trail: input snapshot, prompts, votes, risk, gate, orders, fills */
+        get: operations["ApiV1DecisionsDecisionIdTrailTrail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -545,6 +613,11 @@ export interface components {
             cash?: number;
             /** @default 0.001 */
             commission?: number;
+            /**
+             * @description close a position open at the end and count it (backtesting.py's finalize_trades); false leaves it open, valued in the equity curve
+             * @default true
+             */
+            finalize?: boolean;
             /** @default 2000 */
             bars?: number;
         };
@@ -585,11 +658,67 @@ export interface components {
             items: components["schemas"]["Decision"][];
             next_cursor: string | null;
         };
+        /** DecisionRecord */
+        DecisionRecord: {
+            decision_id: string;
+            instrument: string;
+            /** Format: date-time */
+            decided_at: string;
+            /** Format: date-time */
+            recorded_at: string;
+            snapshot_hash: string;
+            prompt_version: string;
+            /** @default [] */
+            providers: components["schemas"]["ProviderSpec"][];
+            ensemble: components["schemas"]["EnsembleVerdict"];
+            config: {
+                [key: string]: unknown;
+            };
+            /** @default [] */
+            gate: components["schemas"]["GateVerdict"][];
+        };
         /** DecisionRequest */
         DecisionRequest: {
             /** @example BTC-USD */
             instrument: string;
             providers?: unknown[] | null;
+        };
+        /** DecisionTrail */
+        DecisionTrail: {
+            decision: components["schemas"]["Decision"];
+            record: components["schemas"]["DecisionRecord"] | null;
+            snapshot: {
+                [key: string]: unknown;
+            } | null;
+            prompts: {
+                [key: string]: string;
+            };
+            /** @default [] */
+            orders: components["schemas"]["Order"][];
+            /** @default [] */
+            fills: components["schemas"]["Fill"][];
+        };
+        /** Difference */
+        Difference: {
+            what: string;
+            /** @default  */
+            recorded: string;
+            /** @default  */
+            now: string;
+        };
+        /** EnsembleVerdict */
+        EnsembleVerdict: {
+            action: components["schemas"]["Action"];
+            confidence: number;
+            /** @default  */
+            reasoning: string;
+            stop_loss: string | null;
+            take_profit: string | null;
+            /** @default  */
+            aggregation: string;
+            weights: {
+                [key: string]: number;
+            };
         };
         /** EquityPoint */
         EquityPoint: {
@@ -621,6 +750,22 @@ export interface components {
         /** FillList */
         FillList: {
             items: components["schemas"]["Fill"][];
+        };
+        /** GateVerdict */
+        GateVerdict: {
+            /** Format: date-time */
+            at: string;
+            /** @default false */
+            sent: boolean;
+            refused: string | null;
+            /** @default false */
+            duplicate: boolean;
+            /** @default false */
+            expired: boolean;
+            approval_id: string | null;
+            client_order_id: string | null;
+            quantity: string | null;
+            status: string | null;
         };
         /** InstrumentList */
         InstrumentList: {
@@ -720,6 +865,38 @@ export interface components {
             items: components["schemas"]["ProviderView"][];
             weight_history: components["schemas"]["WeightSnapshot"][];
         };
+        /** ProviderSpec */
+        ProviderSpec: {
+            provider: string;
+            model: string | null;
+            parameters: {
+                [key: string]: unknown;
+            };
+            prompt_version: string | null;
+            prompt_hash: string | null;
+            /** @default 0 */
+            input_usd_per_mtok: number;
+            /** @default 0 */
+            output_usd_per_mtok: number;
+        };
+        /** ProviderValue */
+        ProviderValue: {
+            provider: string;
+            window_days: number;
+            /** @default 0 */
+            calls: number;
+            /** @default 0 */
+            cost_usd: number;
+            /** @default 0 */
+            scored: number;
+            brier: number | null;
+            /** @default 0 */
+            brier_improvement: number;
+            /** @default 0 */
+            pnl_usd: number;
+            brier_improvement_per_usd: number | null;
+            pnl_per_usd: number | null;
+        };
         /** ProviderView */
         ProviderView: {
             provider: string;
@@ -755,6 +932,18 @@ export interface components {
             tokens_out: number;
             /** @default 0 */
             cost_usd: number;
+            raw_answer: string | null;
+        };
+        /** ReplayReport */
+        ReplayReport: {
+            decision_id: string;
+            identical: boolean;
+            recorded: components["schemas"]["EnsembleVerdict"];
+            replayed: components["schemas"]["EnsembleVerdict"];
+            /** @default [] */
+            inputs_changed: components["schemas"]["Difference"][];
+            /** @default [] */
+            outputs_changed: components["schemas"]["Difference"][];
         };
         /** ResolveBody */
         ResolveBody: {
@@ -775,6 +964,36 @@ export interface components {
          * @enum {string}
          */
         Side: "BUY" | "SELL";
+        /** SpendLine */
+        SpendLine: {
+            scope: string;
+            /** @default 0 */
+            spent_today_usd: number;
+            /** @default 0 */
+            spent_month_usd: number;
+            daily_budget_usd: number | null;
+            monthly_budget_usd: number | null;
+            /** @default 0 */
+            calls_today: number;
+            /** @default 0 */
+            tokens_in_today: number;
+            /** @default 0 */
+            tokens_out_today: number;
+            /** @default false */
+            exhausted: boolean;
+        };
+        /** SpendReport */
+        SpendReport: {
+            /** Format: date-time */
+            as_of: string;
+            /** Format: date-time */
+            day_start: string;
+            /** Format: date-time */
+            month_start: string;
+            total: components["schemas"]["SpendLine"];
+            /** @default [] */
+            providers: components["schemas"]["SpendLine"][];
+        };
         /** StatusView */
         StatusView: {
             /** @enum {string} */
@@ -2069,6 +2288,209 @@ export interface operations {
             };
             /** @description Missing or invalid X-API-Key (when an API key is configured) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited (see the RateLimit-* headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1CostsSpend: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpendReport"];
+                };
+            };
+            /** @description Missing or invalid X-API-Key (when an API key is configured) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited (see the RateLimit-* headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1CostsValueValue: {
+        parameters: {
+            query?: {
+                window_days?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderValue"][];
+                };
+            };
+            /** @description Malformed or invalid input (the field is named in detail or extra) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid X-API-Key (when an API key is configured) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited (see the RateLimit-* headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1DecisionsDecisionIdReplayReplay: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                decision_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplayReport"];
+                };
+            };
+            /** @description Malformed or invalid input (the field is named in detail or extra) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid X-API-Key (when an API key is configured) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unknown id or instrument */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited (see the RateLimit-* headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1DecisionsDecisionIdTrailTrail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                decision_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecisionTrail"];
+                };
+            };
+            /** @description Malformed or invalid input (the field is named in detail or extra) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid X-API-Key (when an API key is configured) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unknown id or instrument */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,72 @@
+"""A replayed instrument's bars as arrays, so a provider computes an indicator once per series.
+
+The backtest replay asks providers bar by bar. Recomputing an indicator over each bar's window
+costs O(history) per bar and provider; a provider that finds ``context.series`` set instead
+computes the indicator once for the whole series with the windowed functions of
+:mod:`ffe_core.backtest.windowed` (which give, bit for bit, the indicator's last value on each
+bar's window) and reads bar ``index``. Live contexts leave ``series`` unset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+T = TypeVar("T")
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(eq=False, repr=False)
+class BarSeries:
+    """The whole series being replayed and what providers derived from it.
+
+    The arrays hold bars after the one being decided, so whatever a provider derives must be
+    causal and windowed: its value at bar ``i`` a function of the last ``history`` bars ending
+    at ``i`` (all bars up to ``i`` when ``history`` is None), as a live decision would see them.
+    """
+
+    open: FloatArray
+    high: FloatArray
+    low: FloatArray
+    close: FloatArray
+    volume: FloatArray
+    """As the domain bars carry it (NaN as 0)."""
+    history: int | None
+    _derived: dict[Hashable, Any] = field(default_factory=dict)
+
+    def derived(self, key: Hashable, compute: Callable[[BarSeries], T]) -> T:
+        """``compute(self)``, computed on the first call with ``key`` and kept for the series."""
+        try:
+            return self._derived[key]  # type: ignore[no-any-return]
+        except KeyError:
+            value = self._derived[key] = compute(self)
+            return value
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when holding the same bars and history (what was derived does not count)."""
+        if not isinstance(other, BarSeries):
+            return NotImplemented
+        return self is other or (
+            self.history == other.history
+            and all(
+                np.array_equal(getattr(self, f), getattr(other, f), equal_nan=True)
+                for f in ("open", "high", "low", "close", "volume")
+            )
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"BarSeries(bars={self.close.shape[0]}, history={self.history})"
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesCursor:
+    """Bar ``index`` of ``series``: where a replayed decision context stands."""
+
+    series: BarSeries
+    index: int
