@@ -10,7 +10,17 @@ third-party packages are loaded the same way. Third parties declare an entry poi
 Every hook returns ``{name: factory}``. A factory is called later, by the container, with an
 :class:`AdapterContext` and returns the live adapter; hooks themselves never open connections.
 Names must be unique per kind across all plugins: a duplicate is reported (naming both plugins)
-and the first registration is kept.
+and the first registration is kept. Every kind is chosen from the configuration by name (each
+hook says by which key); a name no plugin registered is refused at start-up.
+
+Options: an adapter's options live under ``adapters.<name>`` only, read through its own frozen
+pydantic model with :meth:`AdapterContext.parse_options`; the few core settings it may read
+arrive typed in ``AdapterContext.core``.
+
+Capabilities beyond a port are declared, never probed: runtime-checkable Protocols in
+``ffe_core.ports.capabilities`` (``Closable``, ``Pingable``, ``WithCircuit``, ``CachePolicy``,
+``InboundChannel``) and ``ffe_core.ports.brokers`` (``Broker.venue``, ``MarketDrivenVenue``).
+Each hook below names the ones ffe looks for.
 """
 
 from __future__ import annotations

@@ -137,7 +137,7 @@ def create_app(container: Container, *, start_agent: bool | None = None) -> Lite
             return Provide(telegram_webhook, sync_to_thread=False)
         if name == "health_service":  # built lazily; the rate-limit store joins its report
             return Provide(lambda: _with_store_check(container, limits), sync_to_thread=False)
-        provider = getattr(container, name)
+        provider = container.providers[name]
         return Provide(lambda: provider(), sync_to_thread=False)
 
     api_key = settings.api.api_key
