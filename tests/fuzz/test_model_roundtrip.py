@@ -216,7 +216,9 @@ def validated(model: type[BaseModel], data: dict[str, Any]) -> BaseModel | None:
 
 
 def payloads(model: type[BaseModel]) -> st.SearchStrategy[dict[str, Any]]:
-    fields = model.model_fields
+    """Payloads of a model's stored fields; a field excluded from dumps (a runtime attachment
+    such as ``DecisionContext.series``) is never stored, so it is left at its default."""
+    fields = {n: f for n, f in model.model_fields.items() if not f.exclude}
     strategies = {n: strategy_for(f.annotation, tuple(f.metadata)) for n, f in fields.items()}
     return st.fixed_dictionaries(
         {n: s for n, s in strategies.items() if fields[n].is_required()},

@@ -138,6 +138,8 @@ export interface BacktestResult {
   windows?: WalkForwardWindow[];
   pbo?: number | null;
   deflated_sharpe?: number | null;
+  /** e.g. "0 trades: cash cannot buy one unit" (absent on results stored before it existed). */
+  warnings?: string[];
 }
 
 export type BacktestJob = Omit<Schemas['BacktestJob'], 'result'> & { result: BacktestResult | null };

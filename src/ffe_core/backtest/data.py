@@ -1,27 +1,25 @@
-"""OHLCV bars as float arrays, their validation, and a minimal CSV loader.
+"""OHLCV bars as float arrays and their validation.
 
-The loader reads backtesting.py's CSV layout (first column a datetime index, then
-Open/High/Low/Close/Volume in any case and order). It is deliberately minimal; the market-data
-adapters own every other format. Bad data raises :class:`ValidationFailed` naming the row, so a
-backtest never runs on silently wrong input.
+Files are read by the ``files`` market-data adapter (the one loader, reached through the
+registry as a ``ffe_core.ports.market_data.BarFileReader``). Bad data raises
+:class:`ValidationFailed` naming the row, so a backtest never runs on silently wrong input.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+from numba import njit
 
 from ffe_core.domain.errors import ValidationFailed
 from ffe_core.domain.market import Bar
 
 FloatArray = npt.NDArray[np.float64]
 TimeArray = npt.NDArray[np.datetime64]
+IntArray = npt.NDArray[np.int64]
 
 _COLUMNS = ("open", "high", "low", "close", "volume")
 
@@ -66,14 +64,18 @@ def make_bars(
     time: npt.ArrayLike | None = None,
     *,
     row_name: Callable[[int], str] = _row_name,
+    ordered: bool = True,
 ) -> Bars:
-    """Build validated :class:`Bars` from array-likes; ``row_name`` words error locations."""
+    """Build validated :class:`Bars` from array-likes; ``row_name`` words error locations.
+
+    ``ordered=False`` lets times repeat or go back (a data-quality report wants to see them).
+    """
     o, h, lo, c = (np.ascontiguousarray(a, dtype=np.float64) for a in (open, high, low, close))
     n = c.shape[0]
     v = np.full(n, np.nan) if volume is None else np.ascontiguousarray(volume, dtype=np.float64)
-    t = None if time is None else np.asarray(time).astype("datetime64[ns]")
+    t = None if time is None else np.asarray(time).astype("datetime64[ns]", copy=False)
     bars = Bars(o, h, lo, c, v, t)
-    validate_bars(bars, row_name=row_name)
+    validate_bars(bars, row_name=row_name, ordered=ordered)
     return bars
 
 
@@ -89,8 +91,42 @@ def bars_of(models: Sequence[Bar]) -> Bars:
     )
 
 
-def validate_bars(bars: Bars, *, row_name: Callable[[int], str] = _row_name) -> None:
-    """Raise ValidationFailed naming the first bad row: empty, NaN/inf, high < low, time order."""
+_NAT = np.iinfo(np.int64).min
+
+
+@njit(cache=True, nogil=True)
+def _first_invalid(
+    o: FloatArray, h: FloatArray, lo: FloatArray, c: FloatArray, t: IntArray, ordered: bool
+) -> tuple[int, int]:
+    """(row, problem) of the first bad bar in one pass, (-1, -1) when every bar is good.
+
+    Problems: ``2k`` column k not finite, ``2k + 1`` column k not positive (k: open, high, low,
+    close), 8 high < low, 9 time missing, 10 time not after the previous one.
+    """
+    cols = (o, h, lo, c)
+    timed = t.shape[0] > 0
+    for i in range(c.shape[0]):
+        for k in range(4):
+            x = cols[k][i]
+            if not np.isfinite(x):
+                return i, 2 * k
+            if x <= 0:
+                return i, 2 * k + 1
+        if h[i] < lo[i]:
+            return i, 8
+        if timed:
+            if t[i] == _NAT:
+                return i, 9
+            if ordered and i > 0 and t[i] <= t[i - 1]:
+                return i, 10
+    return -1, -1
+
+
+def validate_bars(
+    bars: Bars, *, row_name: Callable[[int], str] = _row_name, ordered: bool = True
+) -> None:
+    """Raise ValidationFailed naming the first bad row: empty, NaN/inf, not positive, high < low,
+    time missing or (``ordered``) not increasing."""
     n = len(bars)
     if n == 0:
         raise ValidationFailed("no bars: the data is empty")
@@ -98,87 +134,22 @@ def validate_bars(bars: Bars, *, row_name: Callable[[int], str] = _row_name) -> 
         arr = getattr(bars, name)
         if arr.shape != (n,):
             raise ValidationFailed(f"column {name} has shape {arr.shape}, expected ({n},)")
-        bad = np.flatnonzero(~np.isfinite(arr))
-        if bad.size:
-            raise ValidationFailed(f"{row_name(int(bad[0]))}: {name} is not a finite number")
-        bad = np.flatnonzero(arr <= 0)
-        if bad.size:
-            raise ValidationFailed(f"{row_name(int(bad[0]))}: {name} must be positive")
-    bad = np.flatnonzero(bars.high < bars.low)
-    if bad.size:
-        i = int(bad[0])
-        raise ValidationFailed(f"{row_name(i)}: high {bars.high[i]} < low {bars.low[i]}")
-    if bars.time is not None:
-        if bars.time.shape != (n,):
-            raise ValidationFailed(f"time has shape {bars.time.shape}, expected ({n},)")
-        nat = np.flatnonzero(np.isnat(bars.time))
-        if nat.size:
-            raise ValidationFailed(f"{row_name(int(nat[0]))}: time is missing")
-        back = np.flatnonzero(np.diff(bars.time.view(np.int64)) <= 0)
-        if back.size:
-            i = int(back[0]) + 1
-            raise ValidationFailed(
-                f"{row_name(i)}: time {bars.time[i]} is not after the previous {bars.time[i - 1]}"
-            )
-
-
-def _parse_time(text: str) -> np.datetime64:
-    return np.datetime64(text.strip().replace("T", " ").replace(" ", "T", 1), "ns")
-
-
-def load_csv(path: str | Path) -> Bars:
-    """Read a backtesting.py-style CSV (datetime index column + OHLC[V]); errors name the line."""
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise ValidationFailed(f"cannot read {p.name}: {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        at = raw[: exc.start].count(b"\n") + 1
-        raise ValidationFailed(f"{p.name} line {at}: not UTF-8 text") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        rows = list(reader)
-    except csv.Error as exc:
-        raise ValidationFailed(f"{p.name} line {reader.line_num}: {exc}") from None
-    if not rows:
-        raise ValidationFailed(f"{p.name}: the file is empty")
-    header = [h.strip().lower() for h in rows[0]]
-    missing = [c for c in _COLUMNS[:4] if c not in header]
-    if missing:
-        raise ValidationFailed(f"{p.name}: missing column(s) {', '.join(missing)}")
-    idx = {c: header.index(c) for c in _COLUMNS if c in header}
-    body = rows[1:]
-    if not body:
-        raise ValidationFailed(f"{p.name}: no bars (header only)")
-
-    def line(i: int) -> str:
-        return f"{p.name} line {i + 2}"
-
-    n = len(body)
-    cols = {c: np.full(n, np.nan) for c in _COLUMNS}
-    times = np.empty(n, dtype="datetime64[ns]")
-    for i, row in enumerate(body):
-        if len(row) < len(header):
-            raise ValidationFailed(f"{line(i)}: expected {len(header)} fields, got {len(row)}")
-        try:
-            times[i] = _parse_time(row[0])
-        except ValueError:
-            raise ValidationFailed(f"{line(i)}: cannot read time {row[0]!r}") from None
-        for c, j in idx.items():
-            cell = row[j].strip()
-            try:
-                cols[c][i] = float(cell) if cell else np.nan
-            except ValueError:
-                raise ValidationFailed(f"{line(i)}: {c} {cell!r} is not a number") from None
-    return make_bars(
-        cols["open"],
-        cols["high"],
-        cols["low"],
-        cols["close"],
-        cols["volume"],
-        times,
-        row_name=line,
+    if bars.time is not None and bars.time.shape != (n,):
+        raise ValidationFailed(f"time has shape {bars.time.shape}, expected ({n},)")
+    t = np.empty(0, np.int64) if bars.time is None else bars.time.view(np.int64)
+    i, problem = _first_invalid(bars.open, bars.high, bars.low, bars.close, t, ordered)
+    if i < 0:
+        return
+    where = row_name(int(i))
+    if problem < 8:
+        name = _COLUMNS[problem // 2]
+        reason = "is not a finite number" if problem % 2 == 0 else "must be positive"
+        raise ValidationFailed(f"{where}: {name} {reason}")
+    if problem == 8:
+        raise ValidationFailed(f"{where}: high {bars.high[i]} < low {bars.low[i]}")
+    if problem == 9:
+        raise ValidationFailed(f"{where}: time is missing")
+    assert bars.time is not None
+    raise ValidationFailed(
+        f"{where}: time {bars.time[i]} is not after the previous {bars.time[i - 1]}"
     )

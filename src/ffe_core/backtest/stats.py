@@ -158,41 +158,44 @@ def compute_stats(
     w = min(max(int(warmup), 0), n - 1)
     s["Buy & Hold Return [%]"] = float((c[-1] - c[w]) / c[w] * 100)
 
-    gmean = 0.0
-    annual = cal.annual_periods
+    # numpy floats, as in backtesting.py: an overflow is inf (a Python float would raise)
+    gmean = np.float64(0.0)
+    annual = np.float64(cal.annual_periods)
     day_rets: FloatArray = np.array(np.nan)
     if cal.period_last is not None:
         last_eq = equity[cal.period_last]
-        day_rets = last_eq[1:] / last_eq[:-1] - 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            day_rets = last_eq[1:] / last_eq[:-1] - 1.0
         day_rets = day_rets[~np.isnan(day_rets)]
-        gmean = _geometric_mean(day_rets)
-    ann_ret = (1 + gmean) ** annual - 1
-    s["Return (Ann.) [%]"] = ann_ret * 100
+        gmean = np.float64(_geometric_mean(day_rets))
     ddof = 1 if day_rets.shape else 0
-    var = float(np.var(day_rets, ddof=ddof)) if day_rets.size > ddof else math.nan
-    s["Volatility (Ann.) [%]"] = (
-        math.sqrt((var + (1 + gmean) ** 2) ** annual - (1 + gmean) ** (2 * annual)) * 100
-        if not math.isnan(var) and not math.isnan(annual)
-        else math.nan
-    )
+    var = np.float64(np.var(day_rets, ddof=ddof)) if day_rets.size > ddof else np.float64(np.nan)
+    with np.errstate(over="ignore", invalid="ignore"):
+        ann_ret = (1 + gmean) ** annual - 1
+        vol = np.sqrt((var + (1 + gmean) ** 2) ** annual - (1 + gmean) ** (2 * annual)) * 100
+    s["Return (Ann.) [%]"] = ann_ret * 100
+    s["Volatility (Ann.) [%]"] = vol
     if cal.time_ns is not None:
         secs = (cal.time_ns[-1] - cal.time_ns[0]) / 1e9
         years = (secs // 86400 + (secs % 86400) // 1 / 86400) / 365.25
-        s["CAGR [%]"] = ((equity[-1] / equity[0]) ** (1 / years) - 1) * 100 if years else math.nan
-    vol = s["Volatility (Ann.) [%]"]
-    s["Sharpe Ratio"] = (s["Return (Ann.) [%]"] - risk_free_rate * 100) / (vol or math.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        downside = math.sqrt(float(np.mean(np.clip(day_rets, -np.inf, 0) ** 2))) * math.sqrt(annual)
-        s["Sortino Ratio"] = float(np.float64(ann_ret - risk_free_rate) / np.float64(downside))
-    max_dd = -float(np.nan_to_num(dd.max()))
-    s["Calmar Ratio"] = ann_ret / (-max_dd or math.nan)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            growth = np.float64(equity[-1]) / np.float64(equity[0])
+            s["CAGR [%]"] = (growth ** (1 / years) - 1) * 100 if years else math.nan
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        s["Sharpe Ratio"] = (s["Return (Ann.) [%]"] - risk_free_rate * 100) / (vol or np.nan)
+        below = np.clip(day_rets, -np.inf, 0) ** 2
+        downside = np.sqrt(np.mean(below) if below.size else np.nan) * np.sqrt(annual)
+        s["Sortino Ratio"] = (ann_ret - risk_free_rate) / downside
+        max_dd = -float(np.nan_to_num(dd.max()))
+        s["Calmar Ratio"] = ann_ret / (-max_dd or np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         eq_lr = np.log(equity[1:] / equity[:-1])
     mk_lr = np.log(c[1:] / c[:-1])
     beta = math.nan
     if eq_lr.size > 1:
-        cov = np.cov(eq_lr, mk_lr)
-        beta = float(cov[0, 1] / cov[1, 1])
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            cov = np.cov(eq_lr, mk_lr)
+            beta = float(cov[0, 1] / cov[1, 1])
     s["Alpha [%]"] = (
         s["Return [%]"]
         - risk_free_rate * 100
@@ -224,7 +227,8 @@ def compute_stats(
     avg_win = _nanmean(pl[pl > 0])
     avg_loss = -_nanmean(pl[pl < 0])
     with np.errstate(divide="ignore", invalid="ignore"):
-        s["Kelly Criterion"] = win - (1 - win) / (avg_win / avg_loss) if nt else math.nan
+        ratio = np.float64(avg_win) / np.float64(avg_loss)
+        s["Kelly Criterion"] = win - (1 - win) / ratio if nt else math.nan
     return s
 
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from ffe_core.domain.instruments import Instrument
 from ffe_core.domain.market import Bar, Quote
+
+if TYPE_CHECKING:  # the backtest arrays pull in numba, which a port must not load
+    from ffe_core.backtest.data import Bars
 
 
 @runtime_checkable
@@ -29,6 +33,17 @@ class MarketDataSource(Protocol):
     async def get_quote(self, instrument: Instrument) -> Quote: ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class BarFileReader(Protocol):
+    """Reads a whole OHLCV file (CSV, Parquet, Feather/Arrow, JSON candles) into backtest arrays.
+
+    ``time_unit`` is ``"iso"``, ``"s"``, ``"ms"``, ``"us"`` or ``"ns"``; None tells Unix epochs
+    apart by magnitude. Bad data raises ``ValidationFailed`` naming the file and row.
+    """
+
+    def read_bars(self, path: str | Path, *, time_unit: str | None = None) -> Bars: ...
 
 
 class Cache(Protocol):

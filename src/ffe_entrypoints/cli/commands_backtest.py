@@ -1,12 +1,15 @@
 """Backtest commands: ``ffe backtest``, ``ffe optimize`` and ``ffe walk-forward``.
 
 Strategies are looked up in the plugin registry, so plugin strategies work everywhere. Data is
-read with the core's minimal CSV loader (backtesting.py's layout); bad data raises
-ValidationFailed, which the CLI turns into exit code 2.
+read by the ``files`` market-data adapter (found in the registry as a ``BarFileReader``): CSV,
+Parquet, Feather/Arrow and freqtrade/ccxt JSON; bad data raises ValidationFailed naming the row,
+which the CLI turns into one line and exit code 2. The three commands share one set of sizing
+and cost options.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Callable, Iterator, Mapping
@@ -19,13 +22,32 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from ffe_core.domain.errors import ValidationFailed
+from ffe_core.domain.errors import ConfigError, ValidationFailed
+from ffe_entrypoints.cli.state import state
 
 console = Console(stderr=True)
 
 Params = dict[str, Any]
 
-DataOpt = Annotated[Path, typer.Option("--data", help="CSV: datetime column + OHLC[V].")]
+DataOpt = Annotated[
+    Path,
+    typer.Option(
+        "--data",
+        help="Bars: CSV (.csv/.csv.gz), Parquet, Feather/Arrow or JSON candles; time + OHLC[V].",
+    ),
+]
+TimeUnitOpt = Annotated[
+    str | None,
+    typer.Option("--time-unit", help="Time column: iso, s, ms, us or ns (default: detected)."),
+]
+SymbolOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--symbol",
+        help="Instrument of the data, for its size increment (default: from the file name, "
+        "SYMBOL[_interval].ext).",
+    ),
+]
 StrategyOpt = Annotated[str, typer.Option("--strategy", help="Strategy name (see registry).")]
 ParamOpt = Annotated[
     list[str] | None, typer.Option("--param", help="k=v (backtest) or k=v1,v2,... (search).")
@@ -35,6 +57,19 @@ CommissionOpt = Annotated[float, typer.Option("--commission", help="Fraction of 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")]
 ObjectiveOpt = Annotated[str, typer.Option("--objective", help="sharpe, return, sqn, ...")]
 WorkersOpt = Annotated[int | None, typer.Option("--workers", help="Threads (default: cores).")]
+SpreadOpt = Annotated[float, typer.Option(help="Spread as a fraction of price.")]
+SlippageOpt = Annotated[float, typer.Option(help="Adverse fraction on market fills.")]
+SlOpt = Annotated[float, typer.Option(help="Stop-loss, fraction of entry (0=none).")]
+TpOpt = Annotated[float, typer.Option(help="Take-profit, fraction of entry.")]
+FractionalOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--fractional/--whole-units",
+        help="Trade fractional or whole units (default: the instrument's size increment; "
+        "whole units when the instrument is unknown).",
+    ),
+]
+OnCloseOpt = Annotated[bool, typer.Option(help="Fill at the signal bar's close.")]
 
 
 def _number(text: str) -> Any:
@@ -63,11 +98,52 @@ def parse_params(items: list[str] | None, *, lists: bool = False) -> dict[str, A
     return out
 
 
-def _strategy(name: str) -> Callable[..., Any]:
+@functools.cache
+def _registry() -> Any:
     from ffe_adapters.registry import load_registry
 
-    fn: Callable[..., Any] = load_registry().factory("strategies", name)
+    return load_registry()
+
+
+def _strategy(name: str) -> Callable[..., Any]:
+    fn: Callable[..., Any] = _registry().factory("strategies", name)
     return fn
+
+
+def load_data(ctx: typer.Context, path: Path, time_unit: str | None) -> Any:
+    """The bars of ``--data``, read by the ``files`` source (the one loader) from the registry."""
+    from ffe_adapters.hookspecs import AdapterContext
+    from ffe_core.ports.market_data import BarFileReader
+
+    settings = state(ctx).settings()
+    options = settings.adapters.get("files", {})
+    reader = _registry().factory("market_data", "files")(
+        AdapterContext(name="files", settings=settings, options=options)
+    )
+    if not isinstance(reader, BarFileReader):
+        raise ConfigError("the 'files' market data adapter cannot read bar files")
+    return reader.read_bars(path, time_unit=time_unit)
+
+
+def _unit_step(
+    ctx: typer.Context, data: Path, symbol: str | None, fractional: bool | None
+) -> float:
+    """--fractional / --whole-units, else the instrument's increment (named or from the file)."""
+    from ffe_core.backtest.sizing import unit_step_for
+
+    if fractional is not None:
+        return 0.0 if fractional else 1.0
+    settings = state(ctx).settings()
+    if symbol:
+        instrument = settings.instrument(symbol)
+        if instrument is None:
+            raise ValidationFailed(f"--symbol {symbol}: not a configured instrument")
+    else:
+        stem = data.name.split(".")[0]
+        instrument = settings.instrument(stem) or settings.instrument(stem.rsplit("_", 1)[0])
+    if instrument is None:
+        return 1.0
+    return unit_step_for(instrument.size_increment)
 
 
 def _config(cash: float, commission: float, extra: Mapping[str, Any]) -> Any:
@@ -77,6 +153,15 @@ def _config(cash: float, commission: float, extra: Mapping[str, Any]) -> Any:
         return FillConfig(cash=cash, commission=commission, **extra)
     except (TypeError, ValueError) as exc:
         raise ValidationFailed(str(exc)) from None
+
+
+def _warn(message: str | None, quiet: bool) -> list[str]:
+    """A warning for stderr (text mode) and for the JSON answer."""
+    if message is None:
+        return []
+    if not quiet:
+        console.print(f"warning: {message}", style="yellow", highlight=False, soft_wrap=True)
+    return [message]
 
 
 @contextmanager
@@ -123,19 +208,20 @@ def _candidates(strategy: str, spaces: dict[str, Any], samples: int, seed: int) 
 def register(app: typer.Typer) -> None:
     @app.command()
     def backtest(
+        ctx: typer.Context,
         data: DataOpt,
         strategy: StrategyOpt,
         param: ParamOpt = None,
         cash: CashOpt = 10_000.0,
         commission: CommissionOpt = 0.0,
-        spread: Annotated[float, typer.Option(help="Spread as a fraction of price.")] = 0.0,
-        slippage: Annotated[float, typer.Option(help="Adverse fraction on market fills.")] = 0.0,
-        sl: Annotated[float, typer.Option(help="Stop-loss, fraction of entry (0=none).")] = 0.0,
-        tp: Annotated[float, typer.Option(help="Take-profit, fraction of entry.")] = 0.0,
-        fractional: Annotated[bool, typer.Option(help="Trade fractional units.")] = False,
-        trade_on_close: Annotated[
-            bool, typer.Option(help="Fill at the signal bar's close.")
-        ] = False,
+        spread: SpreadOpt = 0.0,
+        slippage: SlippageOpt = 0.0,
+        sl: SlOpt = 0.0,
+        tp: TpOpt = 0.0,
+        fractional: FractionalOpt = None,
+        trade_on_close: OnCloseOpt = False,
+        symbol: SymbolOpt = None,
+        time_unit: TimeUnitOpt = None,
         finalize: Annotated[
             bool,
             typer.Option(
@@ -153,12 +239,11 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Backtest one strategy with fixed parameters."""
-        from ffe_core.backtest.data import load_csv
         from ffe_core.backtest.simulator import simulate
+        from ffe_core.backtest.sizing import unaffordable
         from ffe_core.backtest.stats import compute_stats, json_ready
         from ffe_core.backtest.strategies import spec_for
 
-        bars = load_csv(data)
         params = parse_params(param)
         fn = _strategy(strategy)
         cfg = _config(
@@ -169,17 +254,19 @@ def register(app: typer.Typer) -> None:
                 "slippage": slippage,
                 "sl": sl,
                 "tp": tp,
-                "unit_step": 0.0 if fractional else 1.0,
+                "unit_step": _unit_step(ctx, data, symbol, fractional),
                 "trade_on_close": trade_on_close,
                 "finalize": finalize,
             },
         )
+        bars = load_data(ctx, data, time_unit)
         try:
             target = fn(bars.open, bars.high, bars.low, bars.close, bars.volume, **params)
         except TypeError as exc:
             raise ValidationFailed(f"strategy {strategy!r}: {exc}") from None
         result = simulate(bars, target, cfg)
         stats = compute_stats(result, bars, warmup=spec_for(strategy).warmup(params))
+        warnings = _warn(unaffordable(bars, cfg, target, len(result.trades)), as_json)
         if report is not None:
             from ffe_core.backtest.report import render_png, write_html
 
@@ -193,6 +280,7 @@ def register(app: typer.Typer) -> None:
                 final_equity=float(result.equity[-1]),
                 strategy=strategy,
                 params=params,
+                warnings=warnings,
             )
             typer.echo(json.dumps(out, indent=2))
         else:
@@ -200,11 +288,20 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def optimize(
+        ctx: typer.Context,
         data: DataOpt,
         strategy: StrategyOpt,
         param: ParamOpt = None,
         cash: CashOpt = 10_000.0,
         commission: CommissionOpt = 0.0,
+        spread: SpreadOpt = 0.0,
+        slippage: SlippageOpt = 0.0,
+        sl: SlOpt = 0.0,
+        tp: TpOpt = 0.0,
+        fractional: FractionalOpt = None,
+        trade_on_close: OnCloseOpt = False,
+        symbol: SymbolOpt = None,
+        time_unit: TimeUnitOpt = None,
         objective: ObjectiveOpt = "sharpe",
         samples: Annotated[int, typer.Option(help="Random search size (0 = full grid).")] = 0,
         seed: Annotated[int, typer.Option(help="Random search seed.")] = 0,
@@ -219,13 +316,26 @@ def register(app: typer.Typer) -> None:
         """Search parameters (grid, or random with --samples) in parallel."""
         from contextlib import nullcontext
 
-        from ffe_core.backtest.data import load_csv
         from ffe_core.backtest.search import run_search
+        from ffe_core.backtest.sizing import unaffordable
         from ffe_core.backtest.strategies import spec_for
 
-        bars = load_csv(data)
         fn = _strategy(strategy)
         cands = _candidates(strategy, parse_params(param, lists=True), samples, seed)
+        cfg = _config(
+            cash,
+            commission,
+            {
+                "spread": spread,
+                "slippage": slippage,
+                "sl": sl,
+                "tp": tp,
+                "unit_step": _unit_step(ctx, data, symbol, fractional),
+                "trade_on_close": trade_on_close,
+            },
+        )
+        bars = load_data(ctx, data, time_unit)
+        warnings = _warn(unaffordable(bars, cfg), as_json)
         if dask is not None:
             from ffe_adapters.compute.dask import dask_executor
 
@@ -237,7 +347,7 @@ def register(app: typer.Typer) -> None:
                 bars,
                 fn,
                 cands,
-                _config(cash, commission, {}),
+                cfg,
                 objective=objective,
                 workers=workers,
                 progress=progress,
@@ -250,11 +360,13 @@ def register(app: typer.Typer) -> None:
             for e in ranked
         ]
         if as_json:
-            typer.echo(
-                json.dumps(
-                    {"objective": objective, "evaluated": len(evals), "results": rows}, indent=2
-                )
-            )
+            answer = {
+                "objective": objective,
+                "evaluated": len(evals),
+                "results": rows,
+                "warnings": warnings,
+            }
+            typer.echo(json.dumps(answer, indent=2))
             return
         table = Table("params", objective, title=f"{strategy}: {len(evals)} evaluated")
         for r in rows:
@@ -263,6 +375,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("walk-forward")
     def walk_forward_cmd(
+        ctx: typer.Context,
         data: DataOpt,
         strategy: StrategyOpt,
         in_sample: Annotated[int, typer.Option("--in-sample", help="In-sample bars.")],
@@ -271,6 +384,14 @@ def register(app: typer.Typer) -> None:
         anchored: Annotated[bool, typer.Option(help="Anchor in-sample at bar 0.")] = False,
         cash: CashOpt = 10_000.0,
         commission: CommissionOpt = 0.0,
+        spread: SpreadOpt = 0.0,
+        slippage: SlippageOpt = 0.0,
+        sl: SlOpt = 0.0,
+        tp: TpOpt = 0.0,
+        fractional: FractionalOpt = None,
+        trade_on_close: OnCloseOpt = False,
+        symbol: SymbolOpt = None,
+        time_unit: TimeUnitOpt = None,
         objective: ObjectiveOpt = "sharpe",
         samples: Annotated[int, typer.Option(help="Random search size (0 = full grid).")] = 0,
         seed: Annotated[int, typer.Option(help="Random search seed.")] = 0,
@@ -278,20 +399,33 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOpt = False,
     ) -> None:
         """Walk-forward analysis with per-window parameters, PBO and deflated Sharpe."""
-        from ffe_core.backtest.data import load_csv
+        from ffe_core.backtest.sizing import unaffordable
         from ffe_core.backtest.stats import json_ready
         from ffe_core.backtest.strategies import spec_for
         from ffe_core.backtest.walk_forward import walk_forward
 
-        bars = load_csv(data)
         fn = _strategy(strategy)
         cands = _candidates(strategy, parse_params(param, lists=True), samples, seed)
+        cfg = _config(
+            cash,
+            commission,
+            {
+                "spread": spread,
+                "slippage": slippage,
+                "sl": sl,
+                "tp": tp,
+                "unit_step": _unit_step(ctx, data, symbol, fractional),
+                "trade_on_close": trade_on_close,
+            },
+        )
+        bars = load_data(ctx, data, time_unit)
+        warnings = _warn(unaffordable(bars, cfg), as_json)
         with _progress("walk-forward", as_json) as progress:
             res = walk_forward(
                 bars,
                 fn,
                 cands,
-                _config(cash, commission, {}),
+                cfg,
                 in_sample=in_sample,
                 out_of_sample=out_of_sample,
                 anchored=anchored,
@@ -320,6 +454,7 @@ def register(app: typer.Typer) -> None:
                 "final_equity": float(res.equity[-1]),
                 "pbo": clean(res.pbo),
                 "deflated_sharpe": clean(res.deflated_sharpe),
+                "warnings": warnings,
             }
             typer.echo(json.dumps(out, indent=2))
             return

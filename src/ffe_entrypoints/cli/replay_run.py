@@ -45,11 +45,12 @@ console = Console(stderr=True)
 AGGREGATIONS = ("weighted_majority", "confidence_weighted", "unanimity", "judge")
 
 
-def load_bars(path: Path) -> Bars:
-    """The one place ``ffe replay`` reads a data file (the loader ``ffe backtest`` uses)."""
-    from ffe_core.backtest.data import load_csv
+def load_bars(ctx: typer.Context, path: Path) -> Bars:
+    """The one place ``ffe replay`` reads a data file: the loader ``ffe backtest`` uses."""
+    from ffe_entrypoints.cli.commands_backtest import load_data
 
-    return load_csv(path)
+    bars: Bars = load_data(ctx, path, None)
+    return bars
 
 
 def _instrument(settings: Settings, symbol: str) -> Instrument:
@@ -78,9 +79,14 @@ def _day(text: str | None, flag: str) -> np.datetime64 | None:
 
 
 def _sleeve(
-    settings: Settings, path: Path, symbol: str, start: str | None, end: str | None
+    ctx: typer.Context,
+    settings: Settings,
+    path: Path,
+    symbol: str,
+    start: str | None,
+    end: str | None,
 ) -> Sleeve:
-    bars = load_bars(path)
+    bars = load_bars(ctx, path)
     lo, hi = _day(start, "--from"), _day(end, "--to")
     if (lo is not None or hi is not None) and bars.time is None:
         raise ValidationFailed(f"{path.name}: --from/--to need timestamped bars")
@@ -353,7 +359,7 @@ def execute(
         raise ValidationFailed("--max-cost must be >= 0")
     settings = _configured(state(ctx).settings(), providers, aggregation)
     symbols = _symbols(data, instrument)
-    sleeves = [_sleeve(settings, p, s, start, end) for p, s in zip(data, symbols, strict=True)]
+    sleeves = [_sleeve(ctx, settings, p, s, start, end) for p, s in zip(data, symbols, strict=True)]
     if len({s.instrument.symbol for s in sleeves}) != len(sleeves):
         raise ValidationFailed("each --data file needs its own instrument")
     request = ReplayRequest(

@@ -25,11 +25,13 @@ import numpy as np
 from ffe_core.backtest.data import Bars, bars_of
 from ffe_core.backtest.search import OBJECTIVES, best, grid, run_search
 from ffe_core.backtest.simulator import FillConfig, RunResult, simulate
+from ffe_core.backtest.sizing import unaffordable, unit_step_for
 from ffe_core.backtest.stats import Calendar, compute_stats, json_ready
 from ffe_core.backtest.strategies import spec_for
 from ffe_core.backtest.walk_forward import make_windows, walk_forward
 from ffe_core.config import Settings
 from ffe_core.domain.errors import NotFoundError, ValidationFailed
+from ffe_core.domain.instruments import Instrument
 
 Outcome = dict[str, Any]
 """``{"status": "done", "result": {...}}``, ``{"status": "failed", "error": str}`` or
@@ -61,6 +63,9 @@ class _Worker:
         return self._container.market_data()
 
     def _close(self) -> None:
+        """Close the market data chain and the loop; a second call (at exit) does nothing."""
+        if self.loop.is_closed():
+            return
         if self._container is not None:
             from ffe_entrypoints.container import shutdown
 
@@ -88,9 +93,16 @@ def run_job(spec: Mapping[str, Any], slot: int) -> Outcome:
     try:
         watch.check()
         strategy = _import(str(spec["strategy_ref"]))
-        bars = _load_bars(worker, str(spec["instrument"]), int(spec["bars"]))
+        instrument = worker.settings.instrument(str(spec["instrument"]))
+        if instrument is None:
+            raise NotFoundError(f"unknown instrument {spec['instrument']!r}")
+        bars = _load_bars(worker, instrument, int(spec["bars"]))
         watch.check()
-        return {"status": "done", "result": _compute(spec, bars, watch.wrap(strategy), watch)}
+        step = unit_step_for(instrument.size_increment)
+        return {
+            "status": "done",
+            "result": _compute(spec, bars, watch.wrap(strategy), watch, step),
+        }
     except JobCancelled:
         return {"status": "cancelled"}
     except Exception as exc:
@@ -129,28 +141,29 @@ def _import(ref: str) -> Callable[..., Any]:
     return target  # type: ignore[no-any-return]
 
 
-def _load_bars(worker: _Worker, symbol: str, limit: int) -> Bars:
-    settings = worker.settings
-    instrument = settings.instrument(symbol)
-    if instrument is None:
-        raise NotFoundError(f"unknown instrument {symbol!r}")
+def _load_bars(worker: _Worker, instrument: Instrument, limit: int) -> Bars:
     raw = worker.loop.run_until_complete(
-        worker.market_data().get_bars(instrument, settings.market_data.interval, limit=limit)
+        worker.market_data().get_bars(instrument, worker.settings.market_data.interval, limit=limit)
     )
     if not raw:
-        raise ValidationFailed(f"no bars for {symbol}")
+        raise ValidationFailed(f"no bars for {instrument.symbol}")
     return bars_of(raw)
 
 
 def _compute(
-    spec: Mapping[str, Any], bars: Bars, strategy: Callable[..., Any], watch: _Watch
+    spec: Mapping[str, Any],
+    bars: Bars,
+    strategy: Callable[..., Any],
+    watch: _Watch,
+    unit_step: float,
 ) -> dict[str, Any]:
+    """The job's result; ``unit_step`` follows the instrument (fractional for crypto)."""
     kind, name = spec["kind"], str(spec["strategy"])
     params: dict[str, Any] = dict(spec["params"])
     cfg = FillConfig(
         cash=float(spec["cash"]),
         commission=float(spec["commission"]),
-        unit_step=0.0,
+        unit_step=unit_step,
         finalize=bool(spec.get("finalize", True)),  # jobs stored before the option: True
     )
     strategy_spec = spec_for(name)
@@ -161,7 +174,9 @@ def _compute(
             raise ValidationFailed(f"params: {exc}") from None
         run = simulate(bars, target, cfg)
         stats = compute_stats(run, bars, warmup=strategy_spec.warmup(params))
-        return _payload(run.equity, bars, stats, run, None)
+        payload = _payload(run.equity, bars, stats, run, None)
+        payload["warnings"] = _warnings(unaffordable(bars, cfg, target, len(run.trades)))
+        return payload
     space = {**strategy_spec.grid, **dict(spec["grid"])}
     candidates = grid(space, strategy_spec.constraint)
     if not candidates:
@@ -184,6 +199,7 @@ def _compute(
         stats = compute_stats(run, bars, warmup=strategy_spec.warmup(top.params))
         payload = _payload(run.equity, bars, stats, run, _heatmap(space, evaluations))
         payload["best_params"] = top.params
+        payload["warnings"] = _warnings(unaffordable(bars, cfg))
         return payload
     n = len(bars)
     in_sample, out_of_sample = max(50, n * 2 // 5), max(20, n // 5)
@@ -211,11 +227,16 @@ def _compute(
     ]
     payload["pbo"] = _clean(result.pbo)
     payload["deflated_sharpe"] = _clean(result.deflated_sharpe)
+    payload["warnings"] = _warnings(unaffordable(bars, cfg))
     return payload
 
 
 OBJECTIVE = "sharpe"
 """What an optimize job maximises (one of ``search.OBJECTIVES``)."""
+
+
+def _warnings(*messages: str | None) -> list[str]:
+    return [m for m in messages if m]
 
 
 def _heatmap(space: Mapping[str, Any], evaluations: list[Any]) -> dict[str, Any] | None:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from ffe_core import indicators as ind
-from ffe_core.backtest.data import load_csv, make_bars
+from ffe_core.backtest.data import make_bars
 from ffe_core.domain.errors import ValidationFailed
 
 RNG = np.random.default_rng(7)
@@ -76,25 +74,3 @@ def test_time_going_backwards_and_empty_data_are_rejected() -> None:
         make_bars(one, one, one, one, time=t)
     with pytest.raises(ValidationFailed, match="empty"):
         make_bars([], [], [], [])
-
-
-def test_csv_loader_reads_backtesting_layout_and_names_bad_lines(tmp_path: Path) -> None:
-    good = tmp_path / "ok.csv"
-    good.write_text(
-        ",open,HIGH,Low,Close,Volume\n2020-01-01,1,2,0.5,1.5,10\n2020-01-02 10:00:00,1.5,2,1,1.8,\n"
-    )
-    bars = load_csv(good)
-    assert len(bars) == 2 and bars.close[1] == 1.8 and np.isnan(bars.volume[1])
-    assert bars.time is not None and str(bars.time[1])[:19] == "2020-01-02T10:00:00"
-    bad = tmp_path / "bad.csv"
-    bad.write_text(",Open,High,Low,Close\n2020-01-01,1,2,0.5,1\n2020-01-02,1,2,0.5,\n")
-    with pytest.raises(ValidationFailed, match=r"bad\.csv line 3: close"):
-        load_csv(bad)
-    empty = tmp_path / "empty.csv"
-    empty.write_text("")
-    with pytest.raises(ValidationFailed, match="empty"):
-        load_csv(empty)
-    header = tmp_path / "header.csv"
-    header.write_text(",Open,High,Low,Close\n")
-    with pytest.raises(ValidationFailed, match="no bars"):
-        load_csv(header)

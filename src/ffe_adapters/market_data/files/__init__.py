@@ -1,1 +1,1 @@
-"""Bars from local CSV and Parquet files (the backtesting.py CSV layout loads as-is)."""
+"""Bars from local files: CSV, Parquet, Feather/Arrow and freqtrade/ccxt JSON candles (the one bar loader)."""

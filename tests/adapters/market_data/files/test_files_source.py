@@ -1,19 +1,21 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 import backtesting
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ffe_adapters.market_data.files.config import FilesOptions
 from ffe_adapters.market_data.files.data import FilesSource
-from ffe_adapters.market_data.files.reader import load_bars, parse_csv_text
+from ffe_adapters.market_data.files.reader import read_bars
 from ffe_core.config import DEFAULT_INSTRUMENTS
-from ffe_core.domain.errors import MarketDataError
+from ffe_core.domain.errors import MarketDataError, ValidationFailed
 from ffe_core.ports.clock import ManualClock
 
 SAMPLES = Path(backtesting.__file__).parent / "test"
@@ -21,10 +23,31 @@ AAPL, EUR = DEFAULT_INSTRUMENTS[3], DEFAULT_INSTRUMENTS[2]
 
 
 def test_backtesting_goog_csv_loads_as_is():
-    bars = load_bars(SAMPLES / "GOOG.csv")
+    bars = read_bars(SAMPLES / "GOOG.csv")
     assert len(bars) > 2000
-    assert bars[0].ts == datetime(2004, 8, 19, tzinfo=UTC)
-    assert (bars[0].open, bars[0].close, bars[0].volume) == (100, 100.34, 22351900)
+    assert bars.time is not None and bars.time[0] == np.datetime64("2004-08-19", "ns")
+    assert (bars.open[0], bars.close[0], bars.volume[0]) == (100, 100.34, 22351900)
+
+
+async def test_source_keeps_file_order_and_duplicates_for_the_quality_report(tmp_path: Path):
+    (tmp_path / "AAPL.csv").write_text(
+        ",Open,High,Low,Close\n2024-01-02,1,2,0.5,1\n2024-01-01,1,2,0.5,1\n2024-01-02,1,2,0.5,1.5\n"
+    )
+    bars = await FilesSource(FilesOptions(directory=str(tmp_path))).get_bars(AAPL, "1d")
+    assert [b.ts.day for b in bars] == [2, 1, 2] and bars[2].close == 1.5
+
+
+async def test_source_reads_parquet_feather_and_json_by_name(tmp_path: Path):
+    shutil.copy(Path(__file__).parent / "data" / "BTC_USDT-1h.json", tmp_path / "BTC-USD_1h.json")
+    source = FilesSource(FilesOptions(directory=str(tmp_path)))
+    bars = await source.get_bars(DEFAULT_INSTRUMENTS[0], "1h", limit=2)
+    assert [b.ts.hour for b in bars] == [2, 3] and bars[-1].close == 42496.44
+
+
+async def test_open_outside_the_range_is_named_by_the_source(tmp_path: Path):
+    (tmp_path / "AAPL.csv").write_text(",Open,High,Low,Close\n2024-01-01,3,2,0.5,1\n")
+    with pytest.raises(MarketDataError, match=r"AAPL\.csv row 1: .*within"):
+        await FilesSource(FilesOptions(directory=str(tmp_path))).get_bars(AAPL, "1d")
 
 
 async def test_hourly_file_resamples_to_4h_and_quotes_from_last_close(tmp_path: Path):
@@ -65,31 +88,40 @@ def test_parquet_round_trip(tmp_path: Path):
         }
     )
     pq.write_table(table, tmp_path / "x.parquet")
-    bars = load_bars(tmp_path / "x.parquet")
-    assert [b.ts for b in bars] == stamps
-    assert bars[1].close == 2.5 and bars[1].volume == 0
+    bars = read_bars(tmp_path / "x.parquet")
+    assert bars.time is not None
+    assert list(bars.time) == [np.datetime64(s.replace(tzinfo=None), "ns") for s in stamps]
+    assert bars.close[1] == 2.5 and np.isnan(bars.volume[1])
 
 
-def test_bad_row_is_named_by_line():
-    text = ",Open,High,Low,Close,Volume\n2024-01-01,1,2,0.5,1.5,10\n2024-01-02,1,0.5,2,1.5,10\n"
-    with pytest.raises(MarketDataError, match=r"x\.csv:3: bar: .*high 0.5 < low 2"):
-        parse_csv_text(text, "x.csv")
+async def test_bad_row_is_named_by_line(tmp_path: Path):
+    (tmp_path / "AAPL.csv").write_text(
+        ",Open,High,Low,Close,Volume\n2024-01-01,1,2,0.5,1.5,10\n2024-01-02,1,0.5,2,1.5,10\n"
+    )
+    with pytest.raises(MarketDataError, match=r"AAPL\.csv line 3: high 0.5 < low 2"):
+        await FilesSource(FilesOptions(directory=str(tmp_path))).get_bars(AAPL, "1d")
 
 
-def test_naive_times_are_read_in_the_configured_zone():
-    text = "Date,open,high,low,close\n2024-01-01 09:30:00,1,2,0.5,1.5\n"
-    bars = parse_csv_text(text, "x.csv", timezone="US/Eastern")
+async def test_naive_times_are_read_in_the_configured_zone(tmp_path: Path):
+    (tmp_path / "AAPL.csv").write_text(
+        "Date,open,high,low,close\n2024-01-01 09:30:00,1,2,0.5,1.5\n"
+    )
+    source = FilesSource(FilesOptions(directory=str(tmp_path), timezone="US/Eastern"))
+    bars = await source.get_bars(AAPL, "1d")
     assert bars[0].ts == datetime(2024, 1, 1, 14, 30, tzinfo=UTC)
+    assert source.read_bars(tmp_path / "AAPL.csv").time[0] == np.datetime64("2024-01-01T14:30")
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=300))
 def test_garbage_never_crashes_and_errors_name_a_row(tail: str):
     text = ",Open,High,Low,Close,Volume\n2024-01-01,1,2,0.5,1.5,10\n" + tail
-    try:
-        bars = parse_csv_text(text, "g.csv")
-    except MarketDataError as exc:
-        assert str(exc).startswith("g.csv:")
-        assert str(exc).split(":")[1].isdigit()
-    else:
-        assert bars and bars[0].close == 1.5
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "g.csv"
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        try:
+            bars = read_bars(path, ordered=False)
+        except ValidationFailed as exc:
+            assert str(exc).startswith(f"{path} line ") or str(exc).startswith(f"{path}:")
+        else:
+            assert len(bars) and bars.close[0] == 1.5
