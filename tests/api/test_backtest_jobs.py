@@ -240,6 +240,6 @@ async def test_a_backtest_job_passes_finalize_to_the_fill_model(
         return np.r_[0, np.ones(n - 1)].astype(np.int8)
 
     spec = {"kind": "backtest", "strategy": "long", "params": {}, "cash": 1e4, "commission": 0.0}
-    out = _compute({**spec, "finalize": finalize}, bars, long_from_bar_1, None)  # type: ignore[arg-type]
+    out = _compute({**spec, "finalize": finalize}, bars, long_from_bar_1, None, 0.0)  # type: ignore[arg-type]
     assert len(out["trades"]) == trades
     assert out["stats"]["Equity Final [$]"] > 1e4

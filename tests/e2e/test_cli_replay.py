@@ -59,7 +59,7 @@ def test_replay_json_has_backtest_stats_attribution_decisions_and_cost(
     backtest = CliRunner().invoke(
         build_app(), ["backtest", "--data", str(data), "--strategy", "sma_cross", "--json"]
     )
-    stat_keys = set(json.loads(backtest.stdout)) - {"strategy", "params"}
+    stat_keys = set(json.loads(backtest.stdout)) - {"strategy", "params", "warnings"}
     assert stat_keys <= set(out)
     assert out["trades"] == out["# Trades"] and out["final_equity"] == out["Equity Final [$]"]
     assert out["decisions"]["total"] == 300
@@ -104,7 +104,7 @@ def test_two_files_share_one_account(tmp_path: Path, config_dir: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["--data", "missing.csv"], "cannot read missing.csv"),
+        (["--data", "missing.csv"], "missing.csv: cannot read"),
         (["--aggregation", "loudest"], "--aggregation 'loudest'"),
         (["--from", "2030-01-01"], "no bars between --from and --to"),
         (["--instrument", "A", "--instrument", "B"], "one --instrument per --data"),
