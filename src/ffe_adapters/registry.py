@@ -34,6 +34,8 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "ffe_adapters.llm.gemini.plugin",
     "ffe_adapters.llm.ollama.plugin",
     "ffe_adapters.strategies.plugin",
+    "ffe_adapters.telemetry.plugin",
+    "ffe_adapters.compute.plugin",
 )
 """Modules of the adapters that ship with ffe; loaded exactly like third-party plugins."""
 

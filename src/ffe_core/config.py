@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import warnings
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
@@ -60,6 +61,10 @@ class MonitoringSettings(_Section):
     otlp_endpoint: str | None = None
     sentry_dsn: SecretStr | None = None
     service_name: str = "ffe-backend"
+    metrics: str = "prometheus"
+    """The registered metrics exporter (``prometheus``, ``none`` or a plugin's)."""
+    tracing: str = "otlp"
+    """The registered tracer (``otlp``: active when ``enabled`` or ``otlp_endpoint`` is set)."""
 
 
 class ApiSettings(_Section):
@@ -91,8 +96,8 @@ class StorageSettings(_Section):
 
 
 class CacheSettings(_Section):
-    backend: Literal["memory", "redis", "none"] = "memory"
-    redis_url: str = "redis://127.0.0.1:6379/0"
+    backend: str = "memory"
+    """A registered cache name (``memory``, ``redis``, ``none`` or a plugin's); checked at start-up."""
     quote_ttl_seconds: float = Field(default=5.0, gt=0)
     bar_ttl_seconds: float = Field(default=3600.0, gt=0)
 
@@ -164,6 +169,9 @@ class AgentSettings(_Section):
     autostart: bool = False
     lease_ttl_seconds: float = Field(default=15.0, gt=0)
     """With PostgreSQL storage, the leader lease's lifetime: how fast a standby takes over."""
+    lease: str = "storage"
+    """The registered leader lease: ``storage`` (the storage's own: a PostgreSQL lease, none for
+    SQLite's single process), ``none`` or a plugin's."""
 
 
 class ApprovalSettings(_Section):
@@ -176,20 +184,15 @@ class ApprovalSettings(_Section):
     """... and so is one whose price moved more than this fraction since the decision."""
 
 
-class TelegramSettings(_Section):
-    enabled: bool = False
-    bot_token: SecretStr | None = None
-    webhook_secret: SecretStr | None = None
-    webhook_url: str | None = None
-    allowed_chat_ids: tuple[int, ...] = ()
-    mode: Literal["webhook", "polling"] = "webhook"
-    base_url: str | None = None  # Bot API base, for a local fake or a self-hosted Bot API server
+class NotifySettings(_Section):
+    """Which registered adapters tell a person what happens, and which hear from one."""
 
-    @model_validator(mode="after")
-    def _enabled_needs_token(self) -> TelegramSettings:
-        if self.enabled and self.bot_token is None:
-            raise ValueError("telegram.enabled is true but telegram.bot_token is not set")
-        return self
+    notifiers: tuple[str, ...] = ("log",)
+    """Notifier names (``log``, ``telegram`` or a plugin's); every one gets every notification."""
+    approval_channels: tuple[str, ...] = ("log",)
+    """Approval channel names: each shows a pending approval to a person."""
+    inbound: tuple[str, ...] = ()
+    """Inbound channel names (``telegram``): commands and approvals coming from a person."""
 
 
 class LearningSettings(_Section):
@@ -286,6 +289,8 @@ class BacktestSettings(_Section):
     """Added to the workers' nice value (POSIX) so trading wins the CPU when both want it."""
     idle_seconds: float = Field(default=300.0, gt=0)
     """Workers exit after this long without a job; the next job starts them again."""
+    compute: str = "local"
+    """The registered compute backend parameter searches run on (``local``, ``dask``...)."""
 
 
 class Budget(_Section):
@@ -335,13 +340,19 @@ class Settings(_Section):
     trading: TradingSettings = TradingSettings()
     agent: AgentSettings = AgentSettings()
     approvals: ApprovalSettings = ApprovalSettings()
-    telegram: TelegramSettings = TelegramSettings()
+    notify: NotifySettings = NotifySettings()
     learning: LearningSettings = LearningSettings()
     backtests: BacktestSettings = BacktestSettings()
     costs: CostSettings = CostSettings()
     instruments: tuple[Instrument, ...] = DEFAULT_INSTRUMENTS
     adapters: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Options per adapter name (``adapters.anthropic.model``); each adapter validates its own."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_keys(cls, data: Any) -> Any:
+        """Keys moved under ``adapters.<name>`` keep working for one release, with a warning."""
+        return migrate_moved_keys(data) if isinstance(data, dict) else data
 
     @model_validator(mode="after")
     def _unique_instruments(self) -> Settings:
@@ -357,3 +368,100 @@ class Settings(_Section):
     def instrument(self, symbol: str) -> Instrument | None:
         symbol = symbol.upper()
         return next((i for i in self.instruments if i.symbol == symbol), None)
+
+
+class CoreView(BaseModel):
+    """The few core settings an adapter may read (``AdapterContext.core``), never all of them:
+    the trading mode, account and costs, the instruments, the bar interval, the storage, the
+    leader lease's lifetime, monitoring (for telemetry exporters) and model prices."""
+
+    model_config = ConfigDict(frozen=True)
+    trading: TradingSettings = TradingSettings()
+    instruments: tuple[Instrument, ...] = DEFAULT_INSTRUMENTS
+    bar_interval: str = "1h"
+    storage: StorageSettings = StorageSettings()
+    lease_ttl_seconds: float = 15.0
+    monitoring: MonitoringSettings = MonitoringSettings()
+    model_prices: dict[str, ModelPriceSettings] = Field(default_factory=dict)
+    """``costs.prices``: what language-model adapters price their calls at."""
+
+    @classmethod
+    def of(cls, settings: Settings) -> CoreView:
+        return cls(
+            trading=settings.trading,
+            instruments=settings.instruments,
+            bar_interval=settings.market_data.interval,
+            storage=settings.storage,
+            lease_ttl_seconds=settings.agent.lease_ttl_seconds,
+            monitoring=settings.monitoring,
+            model_prices=settings.costs.prices,
+        )
+
+    def instrument(self, symbol: str) -> Instrument | None:
+        symbol = symbol.upper()
+        return next((i for i in self.instruments if i.symbol == symbol), None)
+
+
+class MovedKeyWarning(FutureWarning):
+    """A deprecated configuration key was read from its old place; it stops working in the next
+    release. (A ``FutureWarning``: shown to the person running ffe, unlike DeprecationWarning.)"""
+
+
+def _plain(value: Any) -> Any:
+    return value.model_dump() if isinstance(value, BaseModel) else value
+
+
+def _warn_moved(old: str, new: str) -> None:
+    warnings.warn(
+        f"configuration key {old} moved to {new}; the old key stops working in the next release",
+        MovedKeyWarning,
+        stacklevel=2,
+    )
+
+
+def migrate_moved_keys(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with the keys of the previous release moved to their new home (warning each):
+    ``telegram.*`` -> ``adapters.telegram.*`` (``telegram.enabled`` lists ``telegram`` among
+    the notifiers, approval channels and inbound channels) and ``market_data.cache.redis_url``
+    -> ``adapters.redis.url``; ``adapters.sql.*`` (storage options) -> ``adapters.sqlite.*``
+    and ``adapters.postgresql.*`` (storage backends are named by URL scheme). A value already at
+    the new place wins. Anything not shaped as expected is left for validation to name."""
+    adapters = _plain(data.get("adapters", {}))
+    if not isinstance(adapters, dict) or not all(isinstance(v, dict) for v in adapters.values()):
+        return data
+    data, adapters = dict(data), {k: dict(v) for k, v in adapters.items()}
+    if "sql" in adapters:
+        sql = adapters.pop("sql")
+        _warn_moved("adapters.sql.*", "adapters.sqlite.* / adapters.postgresql.*")
+        for scheme in ("sqlite", "postgresql"):
+            adapters[scheme] = {**sql, **adapters.get(scheme, {})}
+        data["adapters"] = adapters
+    old = _plain(data.get("telegram"))
+    if isinstance(old, dict):
+        del data["telegram"]
+        old = dict(old)
+        enabled = old.pop("enabled", False)
+        _warn_moved("telegram.*", "adapters.telegram.* (and notify.* for telegram.enabled)")
+        adapters["telegram"] = {**old, **adapters.get("telegram", {})}
+        data["adapters"] = adapters
+        notify = _plain(data.get("notify", {}))
+        if enabled in (True, "true", "True", "1", 1) and isinstance(notify, dict):
+            notify = dict(notify)
+            for key, default in (("notifiers", ["log"]), ("approval_channels", ["log"])):
+                names = notify.get(key, default)
+                if isinstance(names, list | tuple) and "telegram" not in names:
+                    notify[key] = [*names, "telegram"]
+            inbound = notify.get("inbound", [])
+            if isinstance(inbound, list | tuple) and "telegram" not in inbound:
+                notify["inbound"] = [*inbound, "telegram"]
+            data["notify"] = notify
+    market = _plain(data.get("market_data"))
+    cache = _plain(market.get("cache")) if isinstance(market, dict) else None
+    if isinstance(market, dict) and isinstance(cache, dict) and "redis_url" in cache:
+        cache = dict(cache)
+        url = cache.pop("redis_url")
+        _warn_moved("market_data.cache.redis_url", "adapters.redis.url")
+        adapters["redis"] = {"url": url, **adapters.get("redis", {})}
+        data["market_data"] = {**market, "cache": cache}
+        data["adapters"] = adapters
+    return data

@@ -153,7 +153,7 @@ def masked_dump(settings: Settings) -> dict[str, Any]:
     """Settings as plain data with every secret replaced by ``'**********'``.
 
     Secrets are options whose name says so (``api_key``, ``bot_token`` ...) and the password of
-    any ``scheme://user:password@host`` URL (``storage.url``, ``cache.redis_url``).
+    any ``scheme://user:password@host`` URL (``storage.url``, ``adapters.redis.url``).
     """
     from ffe_core.config import is_secret_key, mask_url_passwords
 

@@ -76,9 +76,9 @@ async def silent_redis() -> AsyncIterator[int]:
 def redis_settings(tmp_path: Path, url: str, **overrides: Any) -> Settings:
     return api_settings(
         tmp_path,
-        market_data={"cache": {"backend": "redis", "redis_url": url}},
+        market_data={"cache": {"backend": "redis"}},
         agent={"instruments": ["BTC-USD"], "interval_seconds": 0.05},
-        adapters={"paper": {"market_fill": "quote"}},
+        adapters={"paper": {"market_fill": "quote"}, "redis": {"url": url}},
         **overrides,
     )
 

@@ -75,7 +75,7 @@ async def wait_for_cycles(client: Client, n: int) -> None:
 async def test_a_full_disk_makes_storage_down_and_ready_503(tmp_path: Path) -> None:
     """The disk holding the SQLite file has less room than storage needs (the free-space floor
     set above what the filesystem really has free): a rolled-back write cannot see that."""
-    env = {"FFE_ADAPTERS__SQL__MIN_FREE_BYTES": str(10**18)}
+    env = {"FFE_ADAPTERS__SQLITE__MIN_FREE_BYTES": str(10**18)}
     settings = api_settings(tmp_path, env)
     async with serving(settings) as (client, _):
         body = await health(client)
@@ -148,7 +148,7 @@ async def test_on_a_really_full_disk_the_agent_stops_and_health_says_why(tmp_pat
         env = {
             **AGENT_ENV,
             "FFE_STORAGE__URL": f"sqlite+aiosqlite:///{disk / 'ffe.db'}",
-            "FFE_ADAPTERS__SQL__MIN_FREE_BYTES": str(64 * 1024),
+            "FFE_ADAPTERS__SQLITE__MIN_FREE_BYTES": str(64 * 1024),
         }
         async with serving(api_settings(tmp_path, env), buyers) as (client, _):
             assert (await client.post("/api/bot/start")).status_code == 200
@@ -173,7 +173,7 @@ async def test_on_a_really_full_disk_the_agent_stops_and_health_says_why(tmp_pat
 
 
 def redis_env(url: str) -> dict[str, str]:
-    return {"FFE_MARKET_DATA__CACHE__BACKEND": "redis", "FFE_MARKET_DATA__CACHE__REDIS_URL": url}
+    return {"FFE_MARKET_DATA__CACHE__BACKEND": "redis", "FFE_ADAPTERS__REDIS__URL": url}
 
 
 def free_port() -> int:

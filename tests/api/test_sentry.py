@@ -74,7 +74,7 @@ def test_sentry_events_leave_without_secrets(tmp_path: Path, no_sentry: None) ->
     env = {
         "SENTRY_DSN": "http://publickey@127.0.0.1:9/1",
         "FINANCE_FEEDBACK_API_KEY": API_KEY,
-        "FFE_TELEGRAM__BOT_TOKEN": BOT_TOKEN,
+        "FFE_ADAPTERS__TELEGRAM__BOT_TOKEN": BOT_TOKEN,
     }
     transport = Captured()
     assert (

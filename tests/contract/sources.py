@@ -48,9 +48,7 @@ def instrument(symbol: str) -> Instrument:
 
 def build(name: str, options: dict[str, Any], clock: ManualClock) -> MarketDataSource:
     factory = load_registry(entry_points=False).factory("market_data", name)
-    source: MarketDataSource = factory(
-        AdapterContext(name=name, settings=Settings(), options=options, clock=clock)
-    )
+    source: MarketDataSource = factory(AdapterContext(name=name, options=options, clock=clock))
     return source
 
 

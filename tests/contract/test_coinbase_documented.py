@@ -11,7 +11,6 @@ import pytest
 
 from ffe_adapters.hookspecs import AdapterContext
 from ffe_adapters.registry import load_registry
-from ffe_core.config import Settings
 from ffe_core.domain.errors import BrokerError
 from ffe_core.domain.orders import OrderStatus
 from ffe_core.ports.brokers import Broker
@@ -31,7 +30,7 @@ def coinbase(server: ScriptedServer, **extra: Any) -> Broker:
         **extra,
     }
     factory = load_registry(entry_points=False).factory("brokers", "coinbase")
-    broker: Broker = factory(AdapterContext(name="coinbase", settings=Settings(), options=options))
+    broker: Broker = factory(AdapterContext(name="coinbase", options=options))
     return broker
 
 

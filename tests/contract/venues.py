@@ -23,7 +23,7 @@ from ffe_adapters.hookspecs import AdapterContext
 from ffe_adapters.market_data.bundled.config import BundledOptions
 from ffe_adapters.market_data.bundled.data import BundledSource
 from ffe_adapters.storage.memory import InMemoryUnitOfWorkFactory
-from ffe_core.config import Settings
+from ffe_core.config import CoreView, Settings
 from ffe_core.ports.brokers import Broker, VenueKind
 from ffe_core.ports.clock import ManualClock
 from tests.integration.money.venue_servers import (
@@ -75,7 +75,7 @@ def venue(name: str, directory: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     if name == "paper":
         ctx = AdapterContext(
             name="paper",
-            settings=Settings.model_validate({"trading": {"initial_cash": str(CASH)}}),
+            core=CoreView.of(Settings.model_validate({"trading": {"initial_cash": str(CASH)}})),
             clock=clock,
             uow_factory=InMemoryUnitOfWorkFactory(),
             market_data=BundledSource(BundledOptions(), clock=clock),
@@ -99,7 +99,9 @@ def venue(name: str, directory: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
             "order_lookup_limit": PAGE,
             **FAST,
         }
-        ctx = AdapterContext(name="coinbase", settings=settings, clock=clock, options=options)
+        ctx = AdapterContext(
+            name="coinbase", core=CoreView.of(settings), clock=clock, options=options
+        )
         try:
             far = _far_below(clock, "BTC-USD")
             yield Venue(
@@ -121,7 +123,7 @@ def venue(name: str, directory: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
             "base_url": fake.api,
             **FAST,
         }
-        ctx = AdapterContext(name="oanda", settings=settings, clock=clock, options=options)
+        ctx = AdapterContext(name="oanda", core=CoreView.of(settings), clock=clock, options=options)
         try:
             yield Venue(
                 name, make_oanda_broker(ctx), "EUR-USD", Decimal("100"), None, VenueKind.SANDBOX

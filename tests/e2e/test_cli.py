@@ -13,6 +13,7 @@ import httpx
 import pytest
 import yaml
 
+from ffe_adapters.hookspecs import KINDS
 from tests.waiting import wait_until_sync
 
 FFE = [sys.executable, "-m", "ffe_entrypoints.cli.main"]
@@ -43,7 +44,10 @@ def test_version(tmp_path: Path) -> None:
 
 
 def test_config_show_masks_secrets(tmp_path: Path) -> None:
-    env = {"FINANCE_FEEDBACK_API_KEY": "top-secret-api-key", "FFE_TELEGRAM__BOT_TOKEN": "1:tok"}
+    env = {
+        "FINANCE_FEEDBACK_API_KEY": "top-secret-api-key",
+        "FFE_ADAPTERS__TELEGRAM__BOT_TOKEN": "1:tok",
+    }
     proc = run(["config", "show", "--json"], tmp_path, env)
     assert proc.returncode == 0, proc.stderr
     assert "top-secret-api-key" not in proc.stdout + proc.stderr
@@ -68,8 +72,13 @@ def test_plugins_list_json_includes_builtins_and_the_example_plugin(tmp_path: Pa
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     names = {(a["kind"], a["name"]) for a in data["adapters"]}
-    assert ("storage", "sql") in names and ("brokers", "paper") in names
+    assert ("storage", "sqlite") in names and ("storage", "postgresql") in names
+    assert ("brokers", "paper") in names
     assert ("decision_providers", "contrarian") in names
+    assert ("notifiers", "journal") in names and ("caches", "ttl_dict") in names
+    # every kind a plugin can supply is listed, each with at least one built-in
+    assert set(data["kinds"]) == set(KINDS.values())
+    assert all(data["kinds"][kind] for kind in KINDS.values())
     assert data["errors"] == []
 
 

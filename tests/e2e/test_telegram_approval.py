@@ -86,16 +86,21 @@ def e2e_settings(directory: Path, bot_api_url: str) -> Settings:
             "adapters": {
                 "bundled": {"seconds_per_bar": 0.5},
                 "paper": {"market_fill": "quote"},
-                "telegram": {"request_timeout_seconds": 5, "rate_limit": False},
+                "telegram": {
+                    "request_timeout_seconds": 5,
+                    "rate_limit": False,
+                    "bot_token": TOKEN,
+                    "webhook_secret": SECRET,
+                    "webhook_url": WEBHOOK_URL,
+                    "allowed_chat_ids": [ALICE],
+                    "mode": "webhook",
+                    "base_url": bot_api_url,
+                },
             },
-            "telegram": {
-                "enabled": True,
-                "bot_token": TOKEN,
-                "webhook_secret": SECRET,
-                "webhook_url": WEBHOOK_URL,
-                "allowed_chat_ids": [ALICE],
-                "mode": "webhook",
-                "base_url": bot_api_url,
+            "notify": {
+                "notifiers": ["log", "telegram"],
+                "approval_channels": ["log", "telegram"],
+                "inbound": ["telegram"],
             },
         },
     )
@@ -117,12 +122,12 @@ async def app(tmp_path: Path, telegram_api: FakeBotApi) -> AsyncIterator[tuple[C
     async with AsyncTestClient(create_app(container, start_agent=False)) as client:
         yield client, container
         await client.post("/api/bot/stop")
+        bots = [
+            c.bot
+            for c in [*container.notifiers(), *container.approval_channels()]
+            if c.name == "telegram"
+        ]
     # shutdown closed the Telegram adapters' HTTP pools: their bots can no longer send
-    bots = [
-        c.bot
-        for c in [*container.notifiers(), *container.approval_channels()]
-        if c.name == "telegram"
-    ]
     assert len(bots) == 2
     for bot in bots:
         with pytest.raises(NetworkError, match="not initialized"):

@@ -27,13 +27,12 @@ from telegram_fake_control import FakeControlPlane
 from telegram_helpers import ALICE, SECRET, T0, TOKEN, UPDATES
 
 from ffe_adapters.notify.telegram.bot import build_bot
-from ffe_adapters.notify.telegram.config import TelegramConfig
+from ffe_adapters.notify.telegram.config import TelegramConfig, TelegramOptions
 from ffe_adapters.notify.telegram.webhook import (
     MAX_BODY_BYTES,
     SECRET_HEADER,
     TelegramWebhook,
 )
-from ffe_core.config import TelegramSettings
 from ffe_core.ports.clock import ManualClock
 
 FUZZ = settings(
@@ -65,15 +64,15 @@ class Harness:
 def harness() -> Iterator[Harness]:
     loop = asyncio.new_event_loop()
     with FakeBotApiServer(TOKEN) as api:
-        settings_ = TelegramSettings(
-            enabled=True,
+        options = TelegramOptions(
             bot_token=SecretStr(TOKEN),
             webhook_secret=SecretStr(SECRET),
             webhook_url="https://ffe.example/webhook/telegram",
             allowed_chat_ids=(ALICE,),
             base_url=api.url,
+            request_timeout_seconds=5,
         )
-        config = TelegramConfig.from_settings(settings_, {"request_timeout_seconds": 5})
+        config = TelegramConfig.from_options(options)
         bot = build_bot(config)
         control = FakeControlPlane(ManualClock(T0))
         for i in range(3):

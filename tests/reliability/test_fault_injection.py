@@ -190,7 +190,7 @@ async def test_redis_away_is_not_an_error(tmp_path: Path, cleanup: list[Containe
         tmp_path,
         {
             "FFE_MARKET_DATA__CACHE__BACKEND": "redis",
-            "FFE_MARKET_DATA__CACHE__REDIS_URL": "redis://127.0.0.1:1/0",
+            "FFE_ADAPTERS__REDIS__URL": "redis://127.0.0.1:1/0",
         },
     )
     container = build_container(settings)

@@ -39,8 +39,8 @@ SENTRY_DSN = "https://publickey123@o1.ingest.sentry.io/42"
 SECRETS = (API_KEY, BOT_TOKEN, WEBHOOK_SECRET, ANTHROPIC_KEY, NESTED_TOKEN, PG_PASSWORD)
 ENV = {
     "FINANCE_FEEDBACK_API_KEY": API_KEY,
-    "FFE_TELEGRAM__BOT_TOKEN": BOT_TOKEN,
-    "FFE_TELEGRAM__WEBHOOK_SECRET": WEBHOOK_SECRET,
+    "FFE_ADAPTERS__TELEGRAM__BOT_TOKEN": BOT_TOKEN,
+    "FFE_ADAPTERS__TELEGRAM__WEBHOOK_SECRET": WEBHOOK_SECRET,
     "FFE_ADAPTERS__ANTHROPIC__API_KEY": ANTHROPIC_KEY,
     "FFE_ADAPTERS__OANDA__AUTH__TOKEN": NESTED_TOKEN,
 }
@@ -86,7 +86,7 @@ def test_config_show_masks_every_secret(tmp_path: Path, as_json: bool) -> None:
     env = {
         **ENV,
         "FFE_STORAGE__URL": PG_URL,
-        "FFE_MARKET_DATA__CACHE__REDIS_URL": f"redis://:{REDIS_PASSWORD}@127.0.0.1:6379/0",
+        "FFE_ADAPTERS__REDIS__URL": f"redis://:{REDIS_PASSWORD}@127.0.0.1:6379/0",
         "SENTRY_DSN": SENTRY_DSN,
     }
     proc = ffe(["config", "show", *(["--json"] if as_json else [])], tmp_path, env)
@@ -97,7 +97,7 @@ def test_config_show_masks_every_secret(tmp_path: Path, as_json: bool) -> None:
     assert ":**********@127.0.0.1:6379/0" in out
     if as_json:
         data = json.loads(proc.stdout)
-        assert data["api"]["api_key"] == data["telegram"]["bot_token"] == "**********"
+        assert data["api"]["api_key"] == data["adapters"]["telegram"]["bot_token"] == "**********"
         assert data["adapters"]["oanda"]["auth"]["token"] == "**********"
 
 
@@ -145,9 +145,11 @@ async def test_running_app_leaks_no_secret(
     environ = {
         **ENV,
         "LOGGING_LEVEL": "DEBUG",
-        "FFE_TELEGRAM__ENABLED": "true",
-        "FFE_TELEGRAM__ALLOWED_CHAT_IDS": "[4242]",
-        "FFE_TELEGRAM__BASE_URL": "http://127.0.0.1:9",  # nothing listens: every call fails
+        "FFE_NOTIFY__NOTIFIERS": '["log", "telegram"]',
+        "FFE_NOTIFY__APPROVAL_CHANNELS": '["log", "telegram"]',
+        "FFE_NOTIFY__INBOUND": '["telegram"]',
+        "FFE_ADAPTERS__TELEGRAM__ALLOWED_CHAT_IDS": "[4242]",
+        "FFE_ADAPTERS__TELEGRAM__BASE_URL": "http://127.0.0.1:9",  # nothing listens: calls fail
     }
     settings = api_settings(tmp_path, environ)
 

@@ -425,13 +425,13 @@ def test_settings_secrets_are_every_secret_str_secret_option_and_url_password() 
     settings = Settings.model_validate(
         {
             "api": {"api_key": "api-key-1234"},
-            "telegram": {"webhook_secret": "hook-5678"},
             "monitoring": {"sentry_dsn": "https://pub@o1.ingest.sentry.io/1"},
             "storage": {"url": "postgresql+asyncpg://u:pgpass99@db/ffe"},
             "adapters": {
                 "openai": {"api_key": "sk-openai-1", "model": "gpt-4.1-mini"},
                 "oanda": {"auth": {"token": "oanda-tok"}, "account": "acct-visible"},
                 "ollama": {"host": "http://me:ollamapw@gpu:11434"},
+                "telegram": {"webhook_secret": "hook-5678"},
             },
         }
     )

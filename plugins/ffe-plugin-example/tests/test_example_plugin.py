@@ -49,7 +49,7 @@ def test_registry_discovers_contrarian_from_the_entry_point() -> None:
 async def test_contrarian_fades_a_spike_and_holds_in_calm_markets() -> None:
     registry = load_registry()
     factory = registry.factory("decision_providers", "contrarian")
-    provider = factory(AdapterContext(name="contrarian", settings=Settings(), options={}))
+    provider = factory(AdapterContext(name="contrarian"))
     calm = [100 + (i % 2) * 0.1 for i in range(40)]
     assert (await provider.vote(context(calm))).action is Action.HOLD
     spike = [*calm[:-5], 101, 103, 106, 110, 115]

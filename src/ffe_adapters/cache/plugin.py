@@ -18,24 +18,26 @@ class MemoryOptions(BaseModel):
 
 
 class RedisOptions(BaseModel):
-    """``adapters.redis.*``; the URL itself is ``market_data.cache.redis_url``."""
+    """``adapters.redis.*`` (``market_data.cache.redis_url`` of the previous release is read as
+    ``url``, with a deprecation warning)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+    url: str = "redis://127.0.0.1:6379/0"
     key_prefix: str = "ffe:"
     socket_timeout_seconds: float = Field(default=0.5, gt=0)
     retry_interval_seconds: float = Field(default=30.0, ge=0)
 
 
 def build_memory(ctx: AdapterContext) -> MemoryCache:
-    return MemoryCache(MemoryOptions.model_validate(dict(ctx.options)).max_entries)
+    return MemoryCache(ctx.parse_options(MemoryOptions).max_entries)
 
 
 def build_redis(ctx: AdapterContext) -> object:
     from ffe_adapters.cache.redis import RedisCache  # redis is an optional dependency
 
-    options = RedisOptions.model_validate(dict(ctx.options))
+    options = ctx.parse_options(RedisOptions)
     return RedisCache(
-        ctx.settings.market_data.cache.redis_url,
+        options.url,
         key_prefix=options.key_prefix,
         socket_timeout_seconds=options.socket_timeout_seconds,
         retry_interval_seconds=options.retry_interval_seconds,

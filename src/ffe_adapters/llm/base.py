@@ -390,10 +390,10 @@ def translate_sdk_error(
 
 
 def with_configured_prices(ctx: Any) -> dict[str, Any]:
-    """The adapter's options with ``costs.prices`` beneath its own ``prices`` (which win); both
-    override the package defaults."""
+    """The adapter's options with ``costs.prices`` (``ctx.core.model_prices``) beneath its own
+    ``prices`` (which win); both override the package defaults."""
     options = dict(ctx.options)
-    configured = {m: p.model_dump() for m, p in ctx.settings.costs.prices.items()}
+    configured = {m: p.model_dump() for m, p in ctx.core.model_prices.items()}
     if configured:
         options["prices"] = {**configured, **dict(options.get("prices") or {})}
     return options

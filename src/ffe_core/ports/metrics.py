@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
+@runtime_checkable
 class Metrics(Protocol):
     def decision_made(self, action: str, latency_seconds: float) -> None: ...
 

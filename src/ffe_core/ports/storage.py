@@ -240,3 +240,28 @@ class UnitOfWork(Protocol):
 @runtime_checkable
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
+
+
+@runtime_checkable
+class StorageBackend(Protocol):
+    """A database behind the unit of work, chosen by ``storage.url``'s scheme family."""
+
+    def uow_factory(self) -> UnitOfWork:
+        """A new unit of work (the bound method is the ``UnitOfWorkFactory``)."""
+        ...
+
+    async def migrate(self) -> None:
+        """Bring the schema up to date (idempotent)."""
+        ...
+
+    async def current_revision(self) -> str | None:
+        """The schema revision the database is at (None before the first migration)."""
+        ...
+
+    async def ping(self) -> None: ...
+
+    async def write_check(self) -> None:
+        """Raise unless the database takes a write now (``/health`` and ``/ready`` rely on it)."""
+        ...
+
+    async def close(self) -> None: ...

@@ -28,12 +28,13 @@ from ffe_core.config import Settings
 from ffe_core.domain.approvals import Approval
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Action, Decision
-from ffe_core.domain.errors import BrokerError, BrokerUnavailable, ConflictError
+from ffe_core.domain.errors import BrokerError, BrokerUnavailable, ConfigError, ConflictError
 from ffe_core.domain.flight import GateVerdict
 from ffe_core.domain.instruments import Instrument
 from ffe_core.domain.orders import Fill, Order, OrderStatus, Side, client_order_id_for
 from ffe_core.domain.portfolio import Portfolio, TradingMode, replay
 from ffe_core.ports.brokers import Broker, VenueKind
+from ffe_core.ports.capabilities import Closable
 from ffe_core.ports.clock import Clock
 from ffe_core.ports.control import KillSwitchState
 from ffe_core.ports.metrics import Metrics, NullMetrics
@@ -81,6 +82,25 @@ class GateResult:
 def live_confirmed(settings: Settings) -> bool:
     """Live orders need ``trading.mode: live`` and ``trading.confirm_live: true``."""
     return settings.trading.mode is TradingMode.LIVE and settings.trading.confirm_live
+
+
+def admit_venue(settings: Settings, broker: Broker) -> Broker:
+    """``broker`` when :func:`venue_refusal` lets it trade; else ConfigError, after releasing
+    its client (nothing was sent through it). The container calls it before anyone holds it."""
+    refusal = venue_refusal(settings, broker)
+    if refusal is None:
+        return broker
+    closing = broker.close() if isinstance(broker, Closable) else None
+    if closing is not None:
+        try:
+            _CLOSING.add(task := asyncio.get_running_loop().create_task(closing))
+            task.add_done_callback(_CLOSING.discard)
+        except RuntimeError:  # no event loop running: a synchronous caller
+            asyncio.run(closing)
+    raise ConfigError(refusal)
+
+
+_CLOSING: set[asyncio.Task[None]] = set()
 
 
 def venue_refusal(settings: Settings, broker: object) -> str | None:

@@ -25,6 +25,9 @@ from ffe_core.services.risk import (
 _audit = logging.getLogger(AUDIT_LOGGER)
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 
+RISK_STATE_KEY = "risk_manager"
+"""The ``state`` document the risk manager's state is stored as."""
+
 
 def _trip(ks: KillSwitch) -> tuple[datetime | None, str | None]:
     return ks.at, ks.reason
@@ -72,7 +75,9 @@ class SharedRiskState:
     adopts what another process stored (a reset from the CLI, a trip from the leader).
     """
 
-    def __init__(self, manager: RiskManager, uow_factory: UnitOfWorkFactory, key: str) -> None:
+    def __init__(
+        self, manager: RiskManager, uow_factory: UnitOfWorkFactory, key: str = RISK_STATE_KEY
+    ) -> None:
         """``key``: the ``state`` document the risk manager's state is stored as."""
         self.manager = manager
         self.uow_factory = uow_factory

@@ -20,6 +20,7 @@ from ffe_core.domain.instruments import Instrument, round_to_increment
 from ffe_core.domain.intervals import interval_seconds, last_closed_open
 from ffe_core.domain.market import Bar, Quote
 from ffe_core.domain.portfolio import Portfolio
+from ffe_core.ports.capabilities import CachePolicy
 from ffe_core.ports.clock import Clock, SystemClock
 from ffe_core.ports.market_data import Cache, MarketDataSource
 from ffe_core.services.bar_quality import DataQualityReport, normalise_bars
@@ -125,7 +126,9 @@ class MarketDataService:
         self.failures: list[SourceFailure] = []
 
     def _cached(self, source: MarketDataSource) -> Cache | None:
-        return self.cache if getattr(source, "cacheable", True) else None
+        if isinstance(source, CachePolicy) and not source.cacheable:
+            return None
+        return self.cache
 
     async def fetch_bars(
         self,

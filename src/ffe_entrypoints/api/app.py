@@ -16,6 +16,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from ffe_core import __version__
 from ffe_core.domain.errors import FfeError
+from ffe_core.ports.capabilities import InboundChannel, WebhookHandler
 from ffe_entrypoints.api.agent import AgentController
 from ffe_entrypoints.api.approvals import ApprovalController
 from ffe_entrypoints.api.audit import CostController, FlightController
@@ -112,7 +113,8 @@ def create_app(container: Container, *, start_agent: bool | None = None) -> Lite
         configure_logging(settings)
         init_sentry(settings)
         await startup(container)
-        await container.telegram().start()
+        for channel in container.inbound().values():
+            await channel.start()
         autostart = settings.agent.autostart if start_agent is None else start_agent
         if autostart:
             control = container.control()
@@ -126,12 +128,16 @@ def create_app(container: Container, *, start_agent: bool | None = None) -> Lite
             await limits.aclose()
             await shutdown(container)
 
+    def telegram_webhook() -> WebhookHandler | None:
+        channel = container.inbound().get("telegram")
+        return channel.webhook if isinstance(channel, InboundChannel) else None
+
     def provide(name: str) -> Provide:
         if name == "telegram_webhook":
-            return Provide(lambda: container.telegram().webhook, sync_to_thread=False)
+            return Provide(telegram_webhook, sync_to_thread=False)
         if name == "health_service":  # built lazily; the rate-limit store joins its report
             return Provide(lambda: _with_store_check(container, limits), sync_to_thread=False)
-        provider = getattr(container, name)
+        provider = container.providers[name]
         return Provide(lambda: provider(), sync_to_thread=False)
 
     api_key = settings.api.api_key

@@ -75,7 +75,7 @@ class PortfolioController(Controller):
         pnl = equity - initial
         return StatusView(
             mode=settings.trading.mode.value,
-            broker=getattr(broker, "name", settings.trading.broker),
+            broker=broker.name,
             currency=portfolio.currency,
             cash=portfolio.cash,
             equity=equity,

@@ -6,9 +6,9 @@ from litestar import Controller, get
 from litestar.di import NamedDependency
 
 from ffe_core.config import Settings
+from ffe_core.ports.capabilities import WithCircuit
 from ffe_core.ports.providers import DecisionProvider
 from ffe_core.ports.storage import UnitOfWorkFactory
-from ffe_core.services.circuit import CircuitBreaker
 from ffe_entrypoints.api.errors import error_responses
 from ffe_entrypoints.api.schemas import (
     CircuitView,
@@ -21,9 +21,9 @@ from ffe_entrypoints.api.schemas import (
 
 
 def _circuit(provider: DecisionProvider | None) -> CircuitView | None:
-    breaker = getattr(provider, "circuit", None)
-    if not isinstance(breaker, CircuitBreaker):
+    if not isinstance(provider, WithCircuit):
         return None
+    breaker = provider.circuit
     return CircuitView(
         state=breaker.state.value, failures=breaker.failures, last_error=breaker.last_error
     )

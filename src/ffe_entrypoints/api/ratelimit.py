@@ -165,9 +165,15 @@ def redis_store(url: str) -> Store:
     return RedisStore(client, namespace="ffe_rate_limit", handle_client_shutdown=True)
 
 
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
 def rate_limit_store(settings: Settings) -> FallbackStore:
-    cache = settings.market_data.cache
-    return FallbackStore(redis_store(cache.redis_url) if cache.backend == "redis" else None)
+    """Shared through the cache's Redis (``adapters.redis.url``) when the cache is ``redis``."""
+    if settings.market_data.cache.backend != "redis":
+        return FallbackStore(None)
+    url = str(settings.adapters.get("redis", {}).get("url", DEFAULT_REDIS_URL))
+    return FallbackStore(redis_store(url))
 
 
 def stores(shared: Store) -> StoreRegistry:

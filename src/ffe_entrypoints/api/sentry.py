@@ -11,6 +11,7 @@ from typing import Any
 
 from ffe_core import __version__
 from ffe_core.config import Settings, is_secret_key
+from ffe_core.scrubbing import settings_secrets
 from ffe_entrypoints.logging import REDACTED, register_secrets, scrub
 
 SECRET_HEADERS = frozenset(
@@ -52,8 +53,7 @@ def init_sentry(settings: Settings, **options: Any) -> bool:
         return False
     import sentry_sdk
 
-    secrets = [settings.api.api_key, settings.telegram.bot_token, settings.telegram.webhook_secret]
-    register_secrets([dsn.get_secret_value(), *(s.get_secret_value() for s in secrets if s)])
+    register_secrets([dsn.get_secret_value(), *sorted(settings_secrets(settings))])
     sentry_sdk.init(
         dsn=dsn.get_secret_value(),
         environment=settings.environment.value,

@@ -112,14 +112,11 @@ def _strategy(name: str) -> Callable[..., Any]:
 
 def load_data(ctx: typer.Context, path: Path, time_unit: str | None) -> Any:
     """The bars of ``--data``, read by the ``files`` source (the one loader) from the registry."""
-    from ffe_adapters.hookspecs import AdapterContext
+    from ffe_core.ports.clock import SystemClock
     from ffe_core.ports.market_data import BarFileReader
+    from ffe_entrypoints.selection import Build
 
-    settings = state(ctx).settings()
-    options = settings.adapters.get("files", {})
-    reader = _registry().factory("market_data", "files")(
-        AdapterContext(name="files", settings=settings, options=options)
-    )
+    reader = Build(_registry(), state(ctx).settings(), SystemClock()).named("market_data", "files")
     if not isinstance(reader, BarFileReader):
         raise ConfigError("the 'files' market data adapter cannot read bar files")
     return reader.read_bars(path, time_unit=time_unit)

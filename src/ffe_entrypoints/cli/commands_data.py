@@ -65,20 +65,16 @@ def _write(bars: Sequence[Bar], path: Path) -> None:
 async def _fetch(
     settings: Settings, symbol: str, source_name: str, bars: int, interval: str
 ) -> BarsResult:
-    from ffe_adapters.hookspecs import AdapterContext
     from ffe_adapters.registry import load_registry
+    from ffe_core.ports.clock import SystemClock
     from ffe_core.services.market_data import MarketDataService
+    from ffe_entrypoints.selection import Build
 
     instrument = settings.instrument(symbol)
     if instrument is None:
         known = ", ".join(i.symbol for i in settings.instruments)
         raise NotFoundError(f"unknown instrument {symbol!r} (configured: {known})")
-    factory = load_registry().factory("market_data", source_name)
-    source = factory(
-        AdapterContext(
-            name=source_name, settings=settings, options=settings.adapters.get(source_name, {})
-        )
-    )
+    source = Build(load_registry(), settings, SystemClock()).named("market_data", source_name)
     service = MarketDataService([source])
     try:
         return await service.fetch_bars(instrument, interval, limit=bars)

@@ -60,8 +60,9 @@ def register(app: typer.Typer) -> None:
             for name, reg in sorted(entries.items())
         ]
         errors = [{"plugin": e.plugin, "reason": e.reason} for e in registry.errors]
+        kinds = {kind: registry.names(kind) for kind in sorted(registry.entries)}
         if as_json:
-            typer.echo(json.dumps({"adapters": rows, "errors": errors}, indent=2))
+            typer.echo(json.dumps({"kinds": kinds, "adapters": rows, "errors": errors}, indent=2))
             return
         table = Table("kind", "name", "plugin", title="ffe adapters")
         for row in rows:

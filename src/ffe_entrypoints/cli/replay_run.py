@@ -186,12 +186,7 @@ async def run_replay(
     """Build the configured stack from the container, guard it, price it, replay it."""
     from ffe_core.backtest.replay_stack import account_stats, decision_counts
     from ffe_core.backtest.stats import json_ready
-    from ffe_entrypoints.container import (
-        adapter_context,
-        build_adapter,
-        build_container,
-        shutdown,
-    )
+    from ffe_entrypoints.container import build_container, shutdown
 
     container = build_container(settings)
     try:
@@ -227,15 +222,10 @@ async def run_replay(
             for sleeve in request.sleeves:
                 await replay_sleeve(sleeve, dry, settings, cash, approvals=request.approvals)
             _confirm(estimate, request)
-        registry, clock, metrics = container.registry(), container.clock(), container.metrics()
+        build = container.build()
         baseline = Ensemble(
             {
-                name: build_adapter(
-                    registry,
-                    "decision_providers",
-                    name,
-                    adapter_context(name, settings, clock, metrics),
-                )
+                name: build.named("decision_providers", name, cache=None)
                 for name in ProvidersSettings().enabled
             },
             _baseline_settings(settings),

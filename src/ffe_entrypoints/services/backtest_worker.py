@@ -67,7 +67,9 @@ class _Worker:
         if self.loop.is_closed():
             return
         if self._container is not None:
-            self.loop.run_until_complete(self._container.resources().aclose())
+            from ffe_entrypoints.container import shutdown
+
+            self.loop.run_until_complete(shutdown(self._container))
         self.loop.close()
 
 

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
+from ffe_core.config import Settings
 from ffe_core.domain.agent import AgentState
-from ffe_core.ports.control import AgentStatus
+from ffe_core.ports.brokers import Broker
+from ffe_core.ports.capabilities import Pingable, WithCircuit
+from ffe_core.ports.control import AgentStatus, ControlPlane
+from ffe_core.ports.market_data import Cache, MarketDataSource
+from ffe_core.ports.providers import DecisionProvider
+from ffe_core.ports.storage import StorageBackend
 from ffe_core.services.circuit import CircuitBreaker
 
 Check = Callable[[], Awaitable[str | None]]
@@ -107,3 +113,58 @@ def agent_health(status: AgentStatus) -> str:
     if status.kill_switch.tripped:
         raise Degraded(f"kill switch tripped: {status.kill_switch.reason or 'drawdown limit'}")
     return status.state.value
+
+
+def circuit_breakers(components: Iterable[object]) -> list[CircuitBreaker]:
+    """The circuit breaker of every component that declares one (``WithCircuit``)."""
+    return [c.circuit for c in components if isinstance(c, WithCircuit)]
+
+
+def build_health(
+    settings: Settings,
+    storage: StorageBackend,
+    broker: Callable[[], Broker],
+    market_data: Callable[[], MarketDataSource],
+    decision_providers: Callable[[], Mapping[str, DecisionProvider]],
+    cache: Callable[[], Cache | None],
+    control: Callable[[], ControlPlane],
+) -> HealthService:
+    """Each check exercises what it reports: storage takes a (rolled-back) write, the broker
+    serves the account, market data a quote, a pingable cache answers, the agent says how it
+    runs. Components other than the cache are asked for when a check runs."""
+
+    async def broker_ok() -> None:
+        await broker().get_portfolio()
+
+    async def market_data_ok() -> None:
+        instrument = settings.instrument(settings.agent.instruments[0])
+        assert instrument is not None
+        await market_data().get_quote(instrument)
+
+    async def cache_ok() -> None:
+        assert isinstance(pingable, Pingable)
+        try:
+            await pingable.ping()
+        except Exception as exc:  # the cache degrades to misses: slower, still trading
+            backend = settings.market_data.cache.backend
+            raise Degraded(
+                f"{backend} unreachable, market data is read uncached ({type(exc).__name__}: {exc})"
+            ) from exc
+
+    async def agent_ok() -> str:
+        return agent_health(await control().agent_status())
+
+    checks: dict[str, Check] = {
+        "storage": storage.write_check,
+        "broker": broker_ok,
+        "market_data": market_data_ok,
+        "agent": agent_ok,
+    }
+    pingable = cache()
+    if isinstance(pingable, Pingable):  # a cache on a server
+        checks["cache"] = cache_ok
+    return HealthService(
+        checks=checks,
+        breakers=lambda: circuit_breakers(decision_providers().values()),
+        mode=settings.trading.mode.value,
+    )

@@ -20,7 +20,6 @@ import pytest
 
 from ffe_adapters.hookspecs import AdapterContext
 from ffe_adapters.llm.base import LlmProvider
-from ffe_core.config import Settings
 from ffe_core.domain.context import DecisionContext, PastDecision
 from ffe_core.domain.decisions import Action
 from ffe_core.domain.instruments import AssetClass, Instrument
@@ -263,7 +262,6 @@ def build_provider(
         options.setdefault("api_key", "test-key-not-real")
     ctx = AdapterContext(
         name=wire.name,
-        settings=Settings(),
         options=options,
         clock=clock or ManualClock(datetime(2026, 6, 1, tzinfo=UTC)),
         metrics=metrics or RecordingMetrics(),

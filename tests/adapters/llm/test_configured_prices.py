@@ -7,13 +7,14 @@ from typing import Any
 
 from ffe_adapters.hookspecs import AdapterContext
 from ffe_adapters.llm.anthropic.provider import create_provider
-from ffe_core.config import Settings
+from ffe_core.config import CoreView, Settings
 
 COSTS = {"costs": {"prices": {"claude-sonnet-4": {"input_per_mtok": 1.0, "output_per_mtok": 2.0}}}}
 
 
 def price(settings: Settings, **options: Any) -> tuple[float, float]:
-    ctx = AdapterContext(name="anthropic", settings=settings, options={"api_key": "k", **options})
+    options = {"api_key": "k", **options}
+    ctx = AdapterContext(name="anthropic", core=CoreView.of(settings), options=options)
     p = create_provider(ctx).options.price()
     return p.input_per_mtok, p.output_per_mtok
 

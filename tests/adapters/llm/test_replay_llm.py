@@ -33,10 +33,10 @@ def config(tmp_path: Path, fake: FakeServer) -> Path:
     (directory / "config.yaml").write_text(
         f'storage:\n  url: "sqlite+aiosqlite:///{tmp_path / "ffe.db"}"\n'
         "market_data:\n  history_bars: 30\n"
-        f"  cache:\n    backend: redis\n    redis_url: {REDIS_URL}\n"
+        "  cache:\n    backend: redis\n"
         "providers:\n  enabled: [openai, trend]\n"
         "ensemble:\n  quorum: 1\n"
-        "adapters:\n  openai:\n"
+        f"adapters:\n  redis:\n    url: {REDIS_URL}\n  openai:\n"
         f"    model: {MODEL}\n    base_url: {fake.url}/v1\n"
         "    api_key: test-key-not-real\n    requests_per_minute: null\n    max_retries: 0\n"
     )

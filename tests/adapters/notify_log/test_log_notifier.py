@@ -10,7 +10,6 @@ import pytest
 from ffe_adapters.hookspecs import AdapterContext
 from ffe_adapters.notify.log.notifier import LOGGER_NAME
 from ffe_adapters.registry import load_registry
-from ffe_core.config import Settings
 from ffe_core.domain.approvals import Approval, ApprovalStatus
 from ffe_core.ports.notify import ApprovalChannel, EventKind, Notification, Notifier
 
@@ -19,7 +18,7 @@ T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 def _build(kind: str) -> object:
     registry = load_registry(entry_points=False)
-    return registry.factory(kind, "log")(AdapterContext(name="log", settings=Settings()))
+    return registry.factory(kind, "log")(AdapterContext(name="log"))
 
 
 async def test_log_notifier_logs_title_body_and_fields(caplog: pytest.LogCaptureFixture) -> None:

@@ -12,9 +12,8 @@ from telegram_fake_control import FakeControlPlane
 from telegram_helpers import ALICE, SECRET, T0, TOKEN
 
 from ffe_adapters.notify.telegram.bot import build_bot
-from ffe_adapters.notify.telegram.config import TelegramConfig
+from ffe_adapters.notify.telegram.config import TelegramConfig, TelegramOptions
 from ffe_adapters.notify.telegram.webhook import TelegramWebhook
-from ffe_core.config import TelegramSettings
 from ffe_core.ports.clock import ManualClock
 
 
@@ -35,20 +34,21 @@ def control(clock: ManualClock) -> FakeControlPlane:
 
 
 @pytest.fixture
-def telegram_settings(telegram_api: FakeBotApi) -> TelegramSettings:
-    return TelegramSettings(
-        enabled=True,
+def telegram_settings(telegram_api: FakeBotApi) -> TelegramOptions:
+    """``adapters.telegram`` pointed at the fake Bot API."""
+    return TelegramOptions(
         bot_token=SecretStr(TOKEN),
         webhook_secret=SecretStr(SECRET),
         webhook_url="https://ffe.example/webhook/telegram",
         allowed_chat_ids=(ALICE,),
         base_url=telegram_api.url,
+        request_timeout_seconds=5,
     )
 
 
 @pytest.fixture
-def config(telegram_settings: TelegramSettings) -> TelegramConfig:
-    return TelegramConfig.from_settings(telegram_settings, {"request_timeout_seconds": 5})
+def config(telegram_settings: TelegramOptions) -> TelegramConfig:
+    return TelegramConfig.from_options(telegram_settings)
 
 
 @pytest.fixture

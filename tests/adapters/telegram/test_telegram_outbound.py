@@ -18,15 +18,15 @@ from tests.waiting import wait_until
 from ffe_adapters.hookspecs import AdapterContext
 from ffe_adapters.notify.telegram.approvals import TelegramApprovalChannel
 from ffe_adapters.notify.telegram.bot import api_base_url, register_webhook
-from ffe_adapters.notify.telegram.config import TelegramConfig
+from ffe_adapters.notify.telegram.config import TelegramConfig, TelegramOptions
 from ffe_adapters.notify.telegram.messages import format_approval_request, resolution_line
 from ffe_adapters.notify.telegram.notifier import TelegramNotifier
 from ffe_adapters.notify.telegram.polling import TelegramPoller
 from ffe_adapters.notify.telegram.webhook import TelegramWebhook
 from ffe_adapters.registry import Registry, load_registry
-from ffe_core.config import Settings, TelegramSettings
 from ffe_core.domain.approvals import Approval, ApprovalStatus
 from ffe_core.domain.errors import ConfigError
+from ffe_core.ports.capabilities import InboundChannel
 from ffe_core.ports.clock import ManualClock
 from ffe_core.ports.notify import ApprovalChannel, EventKind, Notification, Notifier
 
@@ -283,22 +283,25 @@ def registry() -> Registry:
 
 
 def _context(telegram: dict[str, Any]) -> AdapterContext:
-    return AdapterContext(name="telegram", settings=Settings(telegram=TelegramSettings(**telegram)))
+    return AdapterContext(name="telegram", options=telegram)
 
 
 @pytest.mark.parametrize(
     ("telegram", "message"),
     [
-        ({}, "telegram.enabled is false"),
-        ({"enabled": True, "bot_token": SecretStr(" ")}, "telegram.bot_token is not set"),
-        ({"enabled": True, "bot_token": SecretStr(TOKEN)}, "allowed_chat_ids is empty"),
+        ({}, "adapters.telegram.bot_token is not set"),
+        ({"bot_token": SecretStr(" ")}, "adapters.telegram.bot_token is not set"),
+        ({"bot_token": SecretStr(TOKEN)}, "allowed_chat_ids is empty"),
         (
-            {"enabled": True, "bot_token": SecretStr(TOKEN), "allowed_chat_ids": (1,)},
+            {"bot_token": SecretStr(TOKEN), "allowed_chat_ids": (1,)},
             "webhook_secret is required",
         ),
         (
+            {"bot_token": SecretStr(TOKEN), "allowed_chat_ids": (1,), "mode": "carrier"},
+            "adapters.telegram.mode: ",
+        ),
+        (
             {
-                "enabled": True,
                 "bot_token": SecretStr(TOKEN),
                 "allowed_chat_ids": (1,),
                 "webhook_secret": SecretStr("has space"),
@@ -310,7 +313,7 @@ def _context(telegram: dict[str, Any]) -> AdapterContext:
 def test_factories_refuse_an_unusable_configuration(
     registry: Registry, telegram: dict[str, Any], message: str
 ) -> None:
-    for kind in ("notifiers", "approval_channels"):
+    for kind in ("notifiers", "approval_channels", "inbound_channels"):
         with pytest.raises(ConfigError, match=message) as info:
             registry.factory(kind, "telegram")(_context(telegram))
         assert TOKEN not in str(info.value)
@@ -321,17 +324,13 @@ async def test_factories_build_the_ports_in_polling_mode(
 ) -> None:
     context = _context(
         {
-            "enabled": True,
             "bot_token": SecretStr(TOKEN),
             "mode": "polling",
             "allowed_chat_ids": (ALICE, -100),
             "base_url": telegram_api.url,
+            "approval_chat_id": -100,
+            "rate_limit": False,
         }
-    )
-    context = AdapterContext(
-        name="telegram",
-        settings=context.settings,
-        options={"approval_chat_id": -100, "rate_limit": False},
     )
 
     notifier = registry.factory("notifiers", "telegram")(context)
@@ -346,3 +345,28 @@ async def test_factories_build_the_ports_in_polling_mode(
         await channel.aclose()
     assert "log" in registry.names("notifiers")
     assert not [e for e in registry.errors if "notify" in e.plugin]
+
+
+async def test_hook_ffe_inbound_channels(
+    registry: Registry,
+    telegram_settings: TelegramOptions,
+    control: FakeControlPlane,
+    telegram_api: FakeBotApi,
+) -> None:
+    """The registered ``telegram`` inbound channel answers a command through the control plane
+    on its webhook, and ``start`` registers the webhook URL with Telegram."""
+    options = telegram_settings.model_dump()
+    context = AdapterContext(name="telegram", options=options, control=control)
+    inbound = registry.factory("inbound_channels", "telegram")(context)
+    try:
+        assert isinstance(inbound, InboundChannel)
+        assert inbound.webhook is not None
+        status, _ = await post(inbound.webhook, command_update("/status"))
+        assert status == 200
+        [sent] = telegram_api.called("sendMessage")
+        assert "Agent <b>stopped</b>" in sent.params["text"]
+        await inbound.start()
+        [registered] = telegram_api.called("setWebhook")
+        assert registered.params["url"] == telegram_settings.webhook_url
+    finally:
+        await inbound.close()

@@ -44,11 +44,11 @@ def _kind_names(kind: str) -> list[str]:
 
 
 def test_hook_ffe_storage_backends() -> None:
-    assert "sql" in _kind_names("storage")
+    assert {"sqlite", "postgresql"} <= set(_kind_names("storage"))
 
 
 def test_hook_ffe_caches() -> None:
-    assert {"memory", "redis"} <= set(_kind_names("caches"))
+    assert {"memory", "redis", "none"} <= set(_kind_names("caches"))
 
 
 def test_hook_ffe_notifiers() -> None:
@@ -113,7 +113,7 @@ def test_broken_and_duplicate_plugins_are_reported_and_the_rest_load() -> None:
     assert "mapping" in reasons["bad-plugin"]
     assert registry.get("brokers", "paper").plugin == "ffe_adapters.brokers.paper.plugin"
     assert "dup_extra" in registry.names("brokers")
-    assert "sql" in registry.names("storage")
+    assert "sqlite" in registry.names("storage")
 
 
 def test_unknown_adapter_name_lists_the_known_ones() -> None:
@@ -125,9 +125,23 @@ def test_unknown_adapter_name_lists_the_known_ones() -> None:
 
 def test_factories_receive_their_own_options() -> None:
     settings = Settings(adapters={"contrarian": {"lookback": 7}})
-    ctx = AdapterContext(
-        name="contrarian", settings=settings, options=settings.adapters["contrarian"]
-    )
+    ctx = AdapterContext(name="contrarian", options=settings.adapters["contrarian"])
     registry = load_registry()
     provider = registry.factory("decision_providers", "contrarian")(ctx)
     assert provider.options.lookback == 7
+
+
+def test_a_bad_option_is_refused_naming_the_adapter_key() -> None:
+    from ffe_core.domain.errors import ConfigError
+
+    ctx = AdapterContext(name="contrarian", options={"lookback": 1})
+    with pytest.raises(ConfigError, match=r"^adapters\.contrarian\.lookback: "):
+        load_registry().factory("decision_providers", "contrarian")(ctx)
+
+
+def test_the_context_carries_typed_core_values_never_the_whole_settings() -> None:
+    import dataclasses
+
+    fields = {f.name: f.type for f in dataclasses.fields(AdapterContext)}
+    assert "settings" not in fields
+    assert "Settings" not in " ".join(str(t) for t in fields.values()).replace("CoreView", "")

@@ -42,8 +42,8 @@ def test_seed_environment_names(tmp_path: Path) -> None:
             "FINANCE_FEEDBACK_API_KEY": "k-123456",
             "ENVIRONMENT": "production",
             "ALLOWED_ORIGINS": "https://a.example, https://b.example",
-            "FFE_TELEGRAM__BOT_TOKEN": "123:abc",
-            "FFE_TELEGRAM__ALLOWED_CHAT_IDS": "[1, 2]",
+            "FFE_ADAPTERS__TELEGRAM__BOT_TOKEN": "123:abc",
+            "FFE_ADAPTERS__TELEGRAM__ALLOWED_CHAT_IDS": "[1, 2]",
         },
     )
     assert s.logging.level == "DEBUG" and s.monitoring.enabled
@@ -51,7 +51,7 @@ def test_seed_environment_names(tmp_path: Path) -> None:
     assert s.api.api_key is not None and s.api.api_key.get_secret_value() == "k-123456"
     assert s.environment.value == "production"
     assert s.api.allowed_origins == ("https://a.example", "https://b.example")
-    assert s.telegram.allowed_chat_ids == (1, 2)
+    assert s.adapters["telegram"]["allowed_chat_ids"] == [1, 2]
 
 
 @pytest.mark.parametrize(
@@ -92,7 +92,7 @@ def test_secrets_are_masked_in_dump(tmp_path: Path) -> None:
         tmp_path,
         environ={
             "FINANCE_FEEDBACK_API_KEY": "super-secret-key",
-            "FFE_TELEGRAM__BOT_TOKEN": "999:token-value",
+            "FFE_ADAPTERS__TELEGRAM__BOT_TOKEN": "999:token-value",
             "FFE_ADAPTERS__ANTHROPIC__API_KEY": "sk-ant-secret",
         },
     )

@@ -1,17 +1,37 @@
-"""Hook implementations of the example plugin."""
+"""Hook implementations of the example plugin: a decision provider, a notifier and a cache."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from ffe_adapters.hookspecs import AdapterContext, Factory, hookimpl
+from ffe_plugin_example.journal import JournalNotifier, JournalOptions
 from ffe_plugin_example.provider import ContrarianOptions, ContrarianProvider
+from ffe_plugin_example.ttl_cache import TtlDictCache, TtlDictOptions
 
 
 def build_contrarian(ctx: AdapterContext) -> ContrarianProvider:
-    return ContrarianProvider(ContrarianOptions.model_validate(dict(ctx.options)))
+    return ContrarianProvider(ctx.parse_options(ContrarianOptions))
+
+
+def build_journal(ctx: AdapterContext) -> JournalNotifier:
+    return JournalNotifier(ctx.parse_options(JournalOptions))
+
+
+def build_ttl_dict(ctx: AdapterContext) -> TtlDictCache:
+    return TtlDictCache(ctx.parse_options(TtlDictOptions), ctx.clock)
 
 
 @hookimpl
 def ffe_decision_providers() -> Mapping[str, Factory]:
     return {"contrarian": build_contrarian}
+
+
+@hookimpl
+def ffe_notifiers() -> Mapping[str, Factory]:
+    return {"journal": build_journal}
+
+
+@hookimpl
+def ffe_caches() -> Mapping[str, Factory]:
+    return {"ttl_dict": build_ttl_dict}

@@ -18,7 +18,7 @@ from typing import Any
 from ffe_adapters.brokers.coinbase.client import CoinbaseClient, classify
 from ffe_adapters.brokers.coinbase.config import CoinbaseOptions
 from ffe_adapters.brokers.common import read_with_retry, submit_idempotently
-from ffe_core.config import Settings
+from ffe_core.config import CoreView
 from ffe_core.domain.errors import BrokerError, InvalidOrder, NotFoundError
 from ffe_core.domain.orders import Fill, Order, OrderStatus, OrderType, Side
 from ffe_core.domain.portfolio import Portfolio, Position, TradingMode
@@ -120,7 +120,7 @@ class CoinbaseBroker:
     name = "coinbase"
 
     def __init__(
-        self, client: CoinbaseClient, options: CoinbaseOptions, settings: Settings
+        self, client: CoinbaseClient, options: CoinbaseOptions, settings: CoreView
     ) -> None:
         self._client = client
         self._opts = options

@@ -46,7 +46,7 @@ def make_client(options: CoinbaseOptions, *, trading: bool) -> CoinbaseClient:
 
 def make_coinbase_broker(ctx: AdapterContext) -> CoinbaseBroker:
     options = CoinbaseOptions.model_validate(dict(ctx.options))
-    return CoinbaseBroker(make_client(options, trading=True), options, ctx.settings)
+    return CoinbaseBroker(make_client(options, trading=True), options, ctx.core)
 
 
 def make_coinbase_market_data(ctx: AdapterContext) -> CoinbaseMarketData:

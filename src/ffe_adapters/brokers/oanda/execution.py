@@ -25,7 +25,7 @@ import oandapyV20.endpoints.transactions as transactions
 from ffe_adapters.brokers.common import read_with_retry, submit_idempotently
 from ffe_adapters.brokers.oanda.client import OandaClient, classify
 from ffe_adapters.brokers.oanda.config import OandaOptions
-from ffe_core.config import Settings
+from ffe_core.config import CoreView
 from ffe_core.domain.errors import InvalidOrder, NotFoundError
 from ffe_core.domain.orders import Fill, Order, OrderStatus, OrderType, Side
 from ffe_core.domain.portfolio import Portfolio, Position, TradingMode
@@ -95,7 +95,7 @@ class OandaBroker:
 
     name = "oanda"
 
-    def __init__(self, client: OandaClient, options: OandaOptions, settings: Settings) -> None:
+    def __init__(self, client: OandaClient, options: OandaOptions, settings: CoreView) -> None:
         if not client.account_id:
             raise InvalidOrder("oanda: adapters.oanda.account_id is required")
         self._client = client

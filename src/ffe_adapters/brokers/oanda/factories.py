@@ -30,7 +30,7 @@ def make_oanda_broker(ctx: AdapterContext) -> OandaBroker:
     if not options.account_id:
         raise ConfigError("adapters.oanda.account_id is required for trading")
     client = make_client(options)
-    return OandaBroker(client, options, ctx.settings)
+    return OandaBroker(client, options, ctx.core)
 
 
 def make_oanda_market_data(ctx: AdapterContext) -> OandaMarketData:

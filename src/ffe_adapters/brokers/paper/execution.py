@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from ffe_adapters.brokers.paper.config import PaperOptions
-from ffe_core.config import Settings
+from ffe_core.config import CoreView
 from ffe_core.domain.errors import (
     InsufficientFunds,
     InvalidOrder,
@@ -97,7 +97,7 @@ class PaperBroker:
     def __init__(
         self,
         *,
-        settings: Settings,
+        settings: CoreView,
         uow_factory: UnitOfWorkFactory,
         market_data: MarketDataSource,
         clock: Clock,
@@ -327,7 +327,7 @@ class PaperBroker:
                 if self._opts.market_fill == "quote":
                     latest = [await self._md.get_quote(instrument)]
                 else:
-                    interval = self._opts.interval or self._settings.market_data.interval
+                    interval = self._opts.interval or self._settings.bar_interval
                     latest = await self._md.get_bars(
                         instrument, interval, limit=self._opts.bars_lookback
                     )

@@ -15,7 +15,7 @@ def make_paper_broker(ctx: AdapterContext) -> PaperBroker:
     if ctx.market_data is None:
         raise ConfigError("broker 'paper' needs a market data source to fill orders from")
     return PaperBroker(
-        settings=ctx.settings,
+        settings=ctx.core,
         uow_factory=ctx.uow_factory,
         market_data=ctx.market_data,
         clock=ctx.clock,

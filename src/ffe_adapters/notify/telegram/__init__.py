@@ -1,6 +1,7 @@
 """Telegram: alerts, trade approvals by inline buttons, and bot commands (python-telegram-bot).
 
-Wiring: ``plugin`` registers the notifier and approval channel; the API route hands
+Wiring: ``plugin`` registers the notifier, the approval channel and the inbound channel
+(:class:`TelegramInbound`); the API route hands
 ``POST /webhook/telegram`` to :class:`TelegramWebhook`, or :class:`TelegramPoller` runs in
 polling mode. Both feed :class:`TelegramUpdateHandler`, which talks to the ControlPlane port.
 """
@@ -14,6 +15,7 @@ _WHERE = {
     "Outcome": "handlers",
     "TelegramApprovalChannel": "approvals",
     "TelegramConfig": "config",
+    "TelegramInbound": "runtime",
     "TelegramNotifier": "notifier",
     "TelegramOptions": "config",
     "TelegramPoller": "polling",

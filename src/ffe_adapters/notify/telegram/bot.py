@@ -142,9 +142,9 @@ def _rate_limiter() -> Any | None:
 
 
 async def register_webhook(bot: Bot, config: TelegramConfig) -> None:
-    """Point Telegram at ``telegram.webhook_url`` with the secret it must echo in each request."""
+    """Point Telegram at ``adapters.telegram.webhook_url`` with the secret it must echo in each request."""
     if not config.webhook_url or config.webhook_secret is None:
-        raise ConfigError("telegram.webhook_url and telegram.webhook_secret are both required")
+        raise ConfigError("adapters.telegram.webhook_url and webhook_secret are both required")
     await bot.set_webhook(
         url=config.webhook_url,
         secret_token=config.webhook_secret.get_secret_value(),

@@ -1,4 +1,4 @@
-"""Telegram adapter configuration: ``settings.telegram`` plus ``adapters.telegram`` options."""
+"""Telegram adapter configuration: everything under ``adapters.telegram``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from ffe_core.config import TelegramSettings
 from ffe_core.domain.errors import ConfigError
 
 DEFAULT_API_BASE = "https://api.telegram.org"
@@ -17,10 +16,18 @@ _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook's secret_
 
 
 class TelegramOptions(BaseModel):
-    """Optional tuning under ``adapters.telegram``; the defaults fit one private chat."""
+    """``adapters.telegram``: the bot, who may use it, and tuning (the defaults fit one private
+    chat). Telegram is used where its name is listed: ``notify.notifiers``,
+    ``notify.approval_channels``, ``notify.inbound``."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    bot_token: SecretStr | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_url: str | None = None
+    allowed_chat_ids: tuple[int, ...] = ()
+    mode: Literal["webhook", "polling"] = "webhook"
+    base_url: str | None = None  # Bot API base, for a local fake or a self-hosted Bot API server
     notify_chat_ids: tuple[int, ...] = ()  # default: every allowed chat id
     approval_chat_id: int | None = None  # default: the first allowed chat id
     request_timeout_seconds: float = Field(default=10.0, gt=0)
@@ -49,44 +56,48 @@ class TelegramConfig:
     poll_timeout_seconds: int = 30
 
     @classmethod
-    def from_settings(
-        cls, settings: TelegramSettings, options: Mapping[str, Any] | None = None
-    ) -> TelegramConfig:
+    def from_options(cls, options: Mapping[str, Any] | TelegramOptions) -> TelegramConfig:
         """Raises ConfigError naming the key when Telegram cannot work as configured."""
-        if not settings.enabled:
-            raise ConfigError("telegram.enabled is false: use the 'log' notifier instead")
-        if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
-            raise ConfigError("telegram.bot_token is not set (FFE_TELEGRAM__BOT_TOKEN)")
-        if not settings.allowed_chat_ids:
+        if isinstance(options, TelegramOptions):
+            opts = options
+        else:
+            try:
+                opts = TelegramOptions.model_validate(dict(options))
+            except ValidationError as exc:
+                first = exc.errors(include_url=False, include_input=False)[0]
+                key = ".".join(str(p) for p in first["loc"])
+                raise ConfigError(f"adapters.telegram.{key}: {first['msg']}") from None
+        if opts.bot_token is None or not opts.bot_token.get_secret_value().strip():
             raise ConfigError(
-                "telegram.allowed_chat_ids is empty: nobody could receive messages or approve"
+                "adapters.telegram.bot_token is not set (FFE_ADAPTERS__TELEGRAM__BOT_TOKEN)"
             )
-        if settings.mode == "webhook" and settings.webhook_secret is None:
+        if not opts.allowed_chat_ids:
             raise ConfigError(
-                "telegram.webhook_secret is required in webhook mode (FFE_TELEGRAM__WEBHOOK_SECRET)"
+                "adapters.telegram.allowed_chat_ids is empty: nobody could receive messages or"
+                " approve"
             )
-        secret = settings.webhook_secret
+        if opts.mode == "webhook" and opts.webhook_secret is None:
+            raise ConfigError(
+                "adapters.telegram.webhook_secret is required in webhook mode"
+                " (FFE_ADAPTERS__TELEGRAM__WEBHOOK_SECRET)"
+            )
+        secret = opts.webhook_secret
         if secret is not None and not _SECRET_TOKEN.fullmatch(secret.get_secret_value()):
             raise ConfigError(
-                "telegram.webhook_secret must be 1-256 characters of A-Z, a-z, 0-9, _ and -"
+                "adapters.telegram.webhook_secret must be 1-256 characters of A-Z, a-z, 0-9, _"
+                " and -"
             )
-        try:
-            opts = TelegramOptions.model_validate(dict(options or {}))
-        except ValidationError as exc:
-            raise ConfigError(f"adapters.telegram: {exc}") from None
         return cls(
-            token=settings.bot_token,
-            allowed_ids=frozenset(settings.allowed_chat_ids),
-            notify_chat_ids=opts.notify_chat_ids or settings.allowed_chat_ids,
+            token=opts.bot_token,
+            allowed_ids=frozenset(opts.allowed_chat_ids),
+            notify_chat_ids=opts.notify_chat_ids or opts.allowed_chat_ids,
             approval_chat_id=(
-                settings.allowed_chat_ids[0]
-                if opts.approval_chat_id is None
-                else opts.approval_chat_id
+                opts.allowed_chat_ids[0] if opts.approval_chat_id is None else opts.approval_chat_id
             ),
-            mode=settings.mode,
-            webhook_secret=settings.webhook_secret,
-            webhook_url=settings.webhook_url,
-            base_url=settings.base_url,
+            mode=opts.mode,
+            webhook_secret=opts.webhook_secret,
+            webhook_url=opts.webhook_url,
+            base_url=opts.base_url,
             request_timeout_seconds=opts.request_timeout_seconds,
             rate_limit=opts.rate_limit,
             poll_timeout_seconds=opts.poll_timeout_seconds,

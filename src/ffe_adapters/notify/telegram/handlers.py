@@ -42,7 +42,7 @@ _log = logging.getLogger(LOGGER_NAME)
 
 REFUSAL = (
     "Sorry, you are not allowed to control this bot. "
-    "Your id is {user_id}; the owner can add it to telegram.allowed_chat_ids."
+    "Your id is {user_id}; the owner can add it to adapters.telegram.allowed_chat_ids."
 )
 BUTTON_REFUSAL = "Sorry, you are not allowed to approve or reject trades."
 
@@ -247,7 +247,7 @@ class TelegramUpdateHandler:
 
     def _refusal_audit(self, kind: str, user: User | None, chat_id: int | None, what: str) -> None:
         _audit.warning(
-            "telegram refused %s %r from user %s in chat %s (not on telegram.allowed_chat_ids)",
+            "telegram refused %s %r from user %s in chat %s (not on adapters.telegram.allowed_chat_ids)",
             kind,
             what[:80],
             user.id if user is not None else None,

@@ -81,7 +81,7 @@ class TelegramWebhook:
     def __init__(self, handler: TelegramUpdateHandler, secret: SecretStr | str) -> None:
         value = secret.get_secret_value() if isinstance(secret, SecretStr) else secret
         if not value:
-            raise ConfigError("telegram.webhook_secret is required for the webhook")
+            raise ConfigError("adapters.telegram.webhook_secret is required for the webhook")
         self._secret = value.encode()
         self._handler = handler
 
@@ -91,7 +91,7 @@ class TelegramWebhook:
     ) -> TelegramWebhook:
         """The webhook for ``config`` (its ``webhook_secret`` must be set)."""
         if config.webhook_secret is None:
-            raise ConfigError("telegram.webhook_secret is required for the webhook")
+            raise ConfigError("adapters.telegram.webhook_secret is required for the webhook")
         return cls(TelegramUpdateHandler(bot, control, config, clock), config.webhook_secret)
 
     def _authenticate(self, headers: Mapping[str, str]) -> tuple[int, dict[str, Any]] | None:

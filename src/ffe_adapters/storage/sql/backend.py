@@ -219,7 +219,7 @@ class SqlStorage:
             raise OSError(
                 errno.ENOSPC,
                 f"disk full: {free:,} bytes free where {path.name} lives, "
-                f"{self.min_free_bytes:,} needed (adapters.sql.min_free_bytes)",
+                f"{self.min_free_bytes:,} needed (adapters.sqlite.min_free_bytes)",
             )
 
     async def close(self) -> None:

@@ -24,7 +24,7 @@ from ffe_adapters.brokers.coinbase.execution import CoinbaseBroker
 from ffe_adapters.brokers.coinbase.factories import make_client
 from ffe_adapters.brokers.coinbase.plugin import ffe_brokers, ffe_market_data_sources
 from ffe_adapters.hookspecs import AdapterContext
-from ffe_core.config import Settings
+from ffe_core.config import CoreView, Settings
 from ffe_core.domain.errors import (
     AuthenticationFailed,
     BrokerUnavailable,
@@ -76,7 +76,7 @@ def options() -> CoinbaseOptions:
 
 @pytest.fixture
 def broker(options: CoinbaseOptions) -> CoinbaseBroker:
-    return CoinbaseBroker(make_client(options, trading=True), options, Settings())
+    return CoinbaseBroker(make_client(options, trading=True), options, CoreView())
 
 
 @pytest.fixture
@@ -209,7 +209,7 @@ async def test_candles_and_quote(options, mocked) -> None:
 
 
 def test_plugin_registers_both_factories_and_requires_keys_to_trade() -> None:
-    ctx = AdapterContext(name="coinbase", settings=Settings())
+    ctx = AdapterContext(name="coinbase")
     with pytest.raises(ConfigError, match="api_key"):
         ffe_brokers()["coinbase"](ctx)
     assert ffe_market_data_sources()["coinbase"](ctx).name == "coinbase"

@@ -11,7 +11,7 @@ from oandapyV20.oandapyV20 import TRADING_ENVIRONMENTS
 from ffe_adapters.brokers.oanda.config import OandaOptions
 from ffe_adapters.brokers.oanda.execution import OandaBroker
 from ffe_adapters.brokers.oanda.factories import make_client
-from ffe_core.config import Settings
+from ffe_core.config import CoreView
 from ffe_core.domain.orders import Order, Side
 
 
@@ -27,7 +27,7 @@ async def main(api: str, coid: str) -> None:
             "retry_backoff_seconds": 0,
         }
     )
-    broker = OandaBroker(make_client(options), options, Settings())
+    broker = OandaBroker(make_client(options), options, CoreView())
     order = Order(client_order_id=coid, instrument="EUR-USD", side=Side.BUY, quantity=Decimal(100))
     placed = await broker.submit_order(order)
     print(f"RESULT {placed.client_order_id} {placed.status.value}", flush=True)

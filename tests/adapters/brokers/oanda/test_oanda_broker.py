@@ -19,7 +19,7 @@ from ffe_adapters.brokers.oanda.config import OandaOptions
 from ffe_adapters.brokers.oanda.data import OandaMarketData
 from ffe_adapters.brokers.oanda.execution import OandaBroker
 from ffe_adapters.brokers.oanda.factories import make_client
-from ffe_core.config import Settings
+from ffe_core.config import CoreView, Settings
 from ffe_core.domain.errors import (
     AuthenticationFailed,
     BrokerUnavailable,
@@ -67,7 +67,7 @@ def options() -> OandaOptions:
 
 @pytest.fixture
 def broker(options: OandaOptions) -> OandaBroker:
-    return OandaBroker(make_client(options), options, Settings())
+    return OandaBroker(make_client(options), options, CoreView())
 
 
 @pytest.fixture

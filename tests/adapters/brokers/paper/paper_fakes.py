@@ -8,7 +8,7 @@ from decimal import Decimal
 from ffe_adapters.brokers.paper.config import PaperOptions
 from ffe_adapters.brokers.paper.execution import PaperBroker
 from ffe_adapters.storage.memory import InMemoryUnitOfWorkFactory
-from ffe_core.config import Settings, TradingSettings
+from ffe_core.config import CoreView, Settings, TradingSettings
 from ffe_core.domain.errors import MarketDataError
 from ffe_core.domain.instruments import Instrument
 from ffe_core.domain.market import Bar, Quote
@@ -76,7 +76,7 @@ def make_broker(
     **options: object,
 ) -> PaperBroker:
     return PaperBroker(
-        settings=settings or make_settings(),
+        settings=CoreView.of(settings or make_settings()),
         uow_factory=store,
         market_data=market,
         clock=clock or ManualClock(T0),

@@ -10,6 +10,7 @@ from paper_fakes import HOUR, T0, FakeMarket, make_broker, make_settings
 from ffe_adapters.brokers.paper.plugin import ffe_brokers
 from ffe_adapters.hookspecs import AdapterContext
 from ffe_adapters.storage.memory import InMemoryUnitOfWorkFactory
+from ffe_core.config import CoreView
 from ffe_core.domain.errors import ConfigError, InsufficientFunds, InvalidOrder
 from ffe_core.domain.orders import Order, OrderStatus, OrderType, Side
 from ffe_core.domain.portfolio import replay
@@ -181,10 +182,10 @@ async def test_market_data_outage_leaves_the_order_resting(store, market) -> Non
 async def test_factory_requires_storage_and_market_data(market) -> None:
     factory = ffe_brokers()["paper"]
     with pytest.raises(ConfigError, match="storage"):
-        factory(AdapterContext(name="paper", settings=make_settings(), market_data=market))
+        factory(AdapterContext(name="paper", core=CoreView.of(make_settings()), market_data=market))
     ctx = AdapterContext(
         name="paper",
-        settings=make_settings(),
+        core=CoreView.of(make_settings()),
         options={"market_fill": "quote"},
         uow_factory=InMemoryUnitOfWorkFactory(),
         market_data=market,

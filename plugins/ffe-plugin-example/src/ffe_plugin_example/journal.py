@@ -1,0 +1,31 @@
+"""A notifier writing each notification as one JSON line to a file (``adapters.journal``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from ffe_core.ports.notify import Notification
+
+
+class JournalOptions(BaseModel):
+    """``adapters.journal.*``"""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    path: Path = Path("data/notifications.jsonl")
+
+
+class JournalNotifier:
+    """``ffe_core.ports.notify.Notifier``: appends ``{"kind", "title", "body", "fields", "ts"}``."""
+
+    name = "journal"
+
+    def __init__(self, options: JournalOptions) -> None:
+        self.path = options.path
+
+    async def notify(self, event: Notification) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(event.model_dump(mode="json")) + "\n")
