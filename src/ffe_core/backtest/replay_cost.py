@@ -83,20 +83,30 @@ class SpendMeter:
         }
 
 
-class CacheOnly:
-    """A paid provider in a dry run: cached votes, and a priced, counted abstention per miss."""
+class _Counted:
+    """A paid provider whose votes are counted on a meter; the cache is asked first."""
 
     def __init__(self, inner: LanguageModelProvider, meter: SpendMeter) -> None:
         self.name = inner.name
         self._inner = inner
         self._meter = meter
 
-    async def vote(self, context: DecisionContext) -> ProviderVote:
-        spend = self._meter.of(self.name)
+    async def _cached(self, context: DecisionContext) -> ProviderVote | None:
+        """The cached vote (counted as such), or None on a miss."""
         cached = await self._inner.cached_vote(context)
         if cached is not None:
-            spend.cached += 1
+            self._meter.of(self.name).cached += 1
+        return cached
+
+
+class CacheOnly(_Counted):
+    """A paid provider in a dry run: cached votes, and a priced, counted abstention per miss."""
+
+    async def vote(self, context: DecisionContext) -> ProviderVote:
+        cached = await self._cached(context)
+        if cached is not None:
             return cached
+        spend = self._meter.of(self.name)
         estimate = self._inner.estimate_call(context)
         spend.calls += 1
         spend.tokens_in += estimate.tokens_in
@@ -105,20 +115,14 @@ class CacheOnly:
         return ProviderVote.abstain(self.name, "not cached (dry run: no call made)")
 
 
-class Metered:
+class Metered(_Counted):
     """A paid provider in a real run: the cache first, then a call within the budget."""
 
-    def __init__(self, inner: LanguageModelProvider, meter: SpendMeter) -> None:
-        self.name = inner.name
-        self._inner = inner
-        self._meter = meter
-
     async def vote(self, context: DecisionContext) -> ProviderVote:
-        spend = self._meter.of(self.name)
-        cached = await self._inner.cached_vote(context)
+        cached = await self._cached(context)
         if cached is not None:
-            spend.cached += 1
             return cached
+        spend = self._meter.of(self.name)
         if not self._meter.allows(self.name, self._inner.estimate_call(context).cost_usd):
             return ProviderVote.abstain(self.name, "spending limit reached")
         vote = await self._inner.vote(context)
