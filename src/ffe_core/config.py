@@ -175,13 +175,35 @@ class AgentSettings(_Section):
 
 
 class ApprovalSettings(_Section):
-    policy: Literal["never", "always", "above_notional"] = "never"
+    """When a person approves an order before it is sent.
+
+    ``tiered``: an order below ``auto_below_notional`` is sent at once; one at or above
+    ``approve_above_notional`` waits for a person and, unanswered, ends as ``on_expiry`` says
+    (denied by default); one in between is shown with a veto window: unanswered, it is
+    approved on expiry. Every approved order still passes the execution gate.
+    """
+
+    policy: Literal["never", "always", "above_notional", "tiered"] = "never"
     notional_threshold: Decimal = Field(default=Decimal("10000"), ge=0)
+    auto_below_notional: Decimal = Field(default=Decimal("1000"), ge=0)
+    approve_above_notional: Decimal = Field(default=Decimal("10000"), ge=0)
+    on_expiry: Literal["deny", "approve"] = "deny"
+    """What an unanswered approval becomes (``tiered``'s veto tier is always approved)."""
+    brier_window: int = Field(default=50, ge=1, le=10_000)
+    """The approval card shows each agreeing provider's Brier over its last this many scores."""
     expiry_seconds: float = Field(default=900.0, gt=0)
     max_age_seconds: float = Field(default=900.0, gt=0)
     """An approved decision older than this when its order would be sent is expired, not sent."""
     max_price_drift: float = Field(default=0.02, gt=0, le=1)
     """... and so is one whose price moved more than this fraction since the decision."""
+
+    @model_validator(mode="after")
+    def _tiers_in_order(self) -> ApprovalSettings:
+        if self.auto_below_notional > self.approve_above_notional:
+            raise ValueError(
+                "approvals.auto_below_notional must not exceed approvals.approve_above_notional"
+            )
+        return self
 
 
 class NotifySettings(_Section):

@@ -21,6 +21,7 @@ from typing import Protocol
 
 from ffe_core.config import Settings
 from ffe_core.domain.agent import AgentCycle, AgentRun, AgentState, CyclePhase
+from ffe_core.domain.approvals import ApprovalCard
 from ffe_core.domain.decisions import Action, Decision, utcnow
 from ffe_core.domain.errors import ConflictError, FfeError
 from ffe_core.domain.orders import OrderStatus, client_order_id_for
@@ -104,6 +105,7 @@ class TradingAgent:
         after_pass: Sequence[Callable[[], Awaitable[None]]] = (),
         gate: ExecutionGate | None = None,
         on_stored: Callable[[Decision], Awaitable[None]] | None = None,
+        card_for: Callable[[Decision], Awaitable[ApprovalCard | None]] | None = None,
     ) -> None:
         self.settings = settings
         self.decisions = decisions
@@ -116,6 +118,7 @@ class TradingAgent:
         self.equity_watch = equity_watch
         self.holder = holder or lease_holder()  # unique per agent instance (host:pid:random)
         self.prices = prices
+        self.card_for = card_for  # the risk shown on an approval (services.approval_cards)
         self.after_pass = list(after_pass)  # e.g. score outcomes, persist risk state
         self.lease = lease  # several processes on one storage: only the lease holder acts
         self.on_stored = on_stored  # e.g. the flight recorder, once a cycle's decision is stored
@@ -556,7 +559,8 @@ class TradingAgent:
                     phase=CyclePhase.DONE,
                     note=f"approval {waiting.id} for {decision.action} is still pending",
                 )
-            approval = await self.approvals.request(decision)
+            card = await self.card_for(decision) if self.card_for is not None else None
+            approval = await self.approvals.request(decision, card)
             return await self._journal(
                 cycle, phase=CyclePhase.AWAITING_APPROVAL, note=f"awaiting approval {approval.id}"
             )

@@ -17,6 +17,7 @@ from ffe_core.ports.metrics import Metrics
 from ffe_core.ports.notify import Notifier
 from ffe_core.ports.storage import UnitOfWorkFactory
 from ffe_core.services.agent import TradingAgent
+from ffe_core.services.approval_cards import ApprovalCards
 from ffe_core.services.approvals import ApprovalService
 from ffe_core.services.decisions import DecisionService
 from ffe_core.services.execution import ExecutionGate
@@ -83,4 +84,5 @@ def assemble_agent(
         lease=lease,
         gate=gate,
         on_stored=decisions.record_stored,
+        card_for=ApprovalCards(settings, gate, risk.var, uow_factory),
     )
