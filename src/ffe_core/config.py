@@ -347,6 +347,14 @@ class CostSettings(_Section):
     """The window "value for money" (Brier improvement and P&L per dollar) is measured over."""
 
 
+class ParitySettings(_Section):
+    """Live / backtest parity: the venue's fills judged against the backtester's fill model."""
+
+    tolerance_bps: float = Field(default=50.0, gt=0)
+    """An order whose venue fill is this many basis points off the fill model scores 0; an
+    exact fill scores 1 (linear in between). A fill only one side made scores 0."""
+
+
 class Settings(_Section):
     """The whole validated configuration. Built once at start-up; never mutated."""
 
@@ -366,6 +374,7 @@ class Settings(_Section):
     learning: LearningSettings = LearningSettings()
     backtests: BacktestSettings = BacktestSettings()
     costs: CostSettings = CostSettings()
+    parity: ParitySettings = ParitySettings()
     instruments: tuple[Instrument, ...] = DEFAULT_INSTRUMENTS
     adapters: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Options per adapter name (``adapters.anthropic.model``); each adapter validates its own."""

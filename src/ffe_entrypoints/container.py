@@ -38,6 +38,7 @@ from ffe_core.services.flight import FlightRecorder
 from ffe_core.services.kill_switch import SharedRiskState
 from ffe_core.services.learning import LearningService
 from ffe_core.services.notify import FanoutNotifier
+from ffe_core.services.parity import ParityService
 from ffe_core.services.risk import RiskManager
 from ffe_entrypoints.logging import shared_scrubber
 from ffe_entrypoints.selection import Build, check_selections
@@ -120,6 +121,7 @@ class Container(containers.DeclarativeContainer):
         ),
         tracer_provider,
     )
+    parity = providers.Singleton(ParityService, settings, uow_factory, clock, metrics=metrics)
     approval_channels = providers.Resource(Build.each, build, "approval_channels", optional=True)
     approval_service = providers.Singleton(
         ApprovalService,
@@ -145,6 +147,7 @@ class Container(containers.DeclarativeContainer):
             learning,
             lease,
             flight_recorder,
+            parity,
         ),
         tracer_provider,
     )

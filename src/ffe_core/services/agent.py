@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
@@ -25,6 +25,7 @@ from ffe_core.domain.approvals import ApprovalCard
 from ffe_core.domain.decisions import Action, Decision, utcnow
 from ffe_core.domain.errors import ConflictError, FfeError
 from ffe_core.domain.orders import OrderStatus, client_order_id_for
+from ffe_core.domain.parity import ParityReport
 from ffe_core.domain.portfolio import Portfolio
 from ffe_core.ports.brokers import Broker, MarketDrivenVenue
 from ffe_core.ports.clock import Clock
@@ -106,6 +107,7 @@ class TradingAgent:
         gate: ExecutionGate | None = None,
         on_stored: Callable[[Decision], Awaitable[None]] | None = None,
         card_for: Callable[[Decision], Awaitable[ApprovalCard | None]] | None = None,
+        parity: Callable[[date], Awaitable[ParityReport]] | None = None,
     ) -> None:
         self.settings = settings
         self.decisions = decisions
@@ -118,6 +120,7 @@ class TradingAgent:
         self.equity_watch = equity_watch
         self.holder = holder or lease_holder()  # unique per agent instance (host:pid:random)
         self.prices = prices
+        self.parity = parity  # yesterday's parity goes in the daily summary
         self.card_for = card_for  # the risk shown on an approval (services.approval_cards)
         self.after_pass = list(after_pass)  # e.g. score outcomes, persist risk state
         self.lease = lease  # several processes on one storage: only the lease holder acts
@@ -652,6 +655,14 @@ class TradingAgent:
         title, body, fields = await summarize_day(
             self.settings, self.broker, self.uow_factory, today, self.prices
         )
+        if self.parity is not None:
+            try:
+                parity = await self.parity(today - timedelta(days=1))
+            except Exception as exc:  # the summary goes out without it
+                log.warning("parity of the previous day: %s", exc)
+            else:
+                score = "n/a" if parity.score is None else f"{parity.score:.3f}"
+                fields["parity"] = f"{score} ({parity.judged} fills judged)"
         await self._notify(EventKind.DAILY_SUMMARY, title, body, fields)
         return True
 

@@ -26,6 +26,7 @@ from ffe_core.services.kill_switch import SharedRiskState
 from ffe_core.services.learning import LearningService, bar_close_lookup
 from ffe_core.services.market_data import mark_prices
 from ffe_core.services.notify import FanoutNotifier
+from ffe_core.services.parity import ParityService
 
 
 def assemble_agent(
@@ -42,6 +43,7 @@ def assemble_agent(
     learning: LearningService,
     lease: LeaderLease | None,
     recorder: FlightRecorder | None = None,
+    parity: ParityService | None = None,
 ) -> TradingAgent:
     """The agent; every process on the storage shares the kill switch through ``risk_state``
     (a reset from the CLI reaches the server, and no stale view overwrites a trip)."""
@@ -54,6 +56,10 @@ def assemble_agent(
 
     async def score_outcomes() -> None:
         await learning.score_due(clock.now(), lookup)
+
+    async def measure_parity() -> None:
+        if parity is not None:
+            await parity.report()  # today's score on the gauge
 
     risk = risk_state.manager
     notifier = FanoutNotifier(notifiers)
@@ -80,9 +86,10 @@ def assemble_agent(
         metrics=metrics,
         prices=prices,
         equity_watch=risk_state,
-        after_pass=[score_outcomes, risk_state.save],
+        after_pass=[score_outcomes, risk_state.save, measure_parity],
         lease=lease,
         gate=gate,
         on_stored=decisions.record_stored,
         card_for=ApprovalCards(settings, gate, risk.var, uow_factory),
+        parity=parity.report if parity is not None else None,
     )

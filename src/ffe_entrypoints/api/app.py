@@ -19,7 +19,7 @@ from ffe_core.domain.errors import FfeError
 from ffe_core.ports.capabilities import InboundChannel, WebhookHandler
 from ffe_entrypoints.api.agent import AgentController
 from ffe_entrypoints.api.approvals import ApprovalController
-from ffe_entrypoints.api.audit import CostController, FlightController
+from ffe_entrypoints.api.audit import CostController, FlightController, ParityController
 from ffe_entrypoints.api.auth import API_KEY_HEADER, api_key_guards
 from ffe_entrypoints.api.backtests import BacktestController
 from ffe_entrypoints.api.decisions import DecisionController
@@ -59,6 +59,7 @@ PROTECTED_CONTROLLERS = [
     BacktestController,
     CostController,
     FlightController,
+    ParityController,
 ]
 API_KEY_SCHEME = "apiKey"
 DEPENDENCIES = {
@@ -76,6 +77,7 @@ DEPENDENCIES = {
     "cost_ledger": "cost_ledger",
     "flight_recorder": "flight_recorder",
     "weights": "weights",
+    "parity": "parity",
 }
 
 
