@@ -17,6 +17,14 @@ describe('Dashboard page', () => {
     expect(await screen.findAllByTestId('decision-row')).toHaveLength(1);
   });
 
+  it("shows today's parity score and P&L divergence", async () => {
+    renderApp('/');
+    const panel = await screen.findByTestId('parity-panel');
+    expect(await within(panel).findByTestId('parity-score')).toHaveTextContent('0.500');
+    expect(within(panel).getByTestId('parity-divergence')).toHaveTextContent('$12.50');
+    expect(panel).toHaveTextContent('mean slippage 25 bps');
+  });
+
   it('expands a decision to show its votes', async () => {
     const user = userEvent.setup();
     renderApp('/');

@@ -3,6 +3,7 @@ import { DecisionsList } from '../components/dashboard/DecisionsList';
 import { EquityPanel } from '../components/dashboard/EquityPanel';
 import { KillSwitchPanel } from '../components/dashboard/KillSwitchPanel';
 import { OpenOrders } from '../components/dashboard/OpenOrders';
+import { ParityPanel } from '../components/dashboard/ParityPanel';
 import { PortfolioSummary } from '../components/dashboard/PortfolioSummary';
 import { PositionsTable } from '../components/dashboard/PositionsTable';
 
@@ -17,6 +18,7 @@ export function DashboardPage() {
         <PositionsTable />
         <OpenOrders />
         <EquityPanel />
+        <ParityPanel />
         <DecisionsList />
       </div>
     </div>

@@ -1,6 +1,7 @@
 import type {
   AgentStatus,
   Approval,
+  ParityReport,
   BacktestJob,
   Decision,
   Fill,
@@ -154,7 +155,34 @@ export const approval: Approval = {
   reference_price: '45000',
   notional: '2250.00',
   reason: null,
+  card: {
+    side: 'BUY',
+    exposure_before: '0',
+    exposure_after: '2250.00',
+    var_before: '0',
+    var_after: '41.20',
+    agreeing: 2,
+    voters: 3,
+    brier: { trend: 0.21, llm: null },
+    brier_window: 50,
+    expected_price: '45022.50',
+    expected_cost: '3.38',
+  },
+  on_expiry: 'deny',
+  approved_size: null,
   size_now: '0.05',
+};
+
+export const parity: ParityReport = {
+  day: '2026-01-01',
+  score: 0.5,
+  tolerance_bps: 50,
+  judged: 2,
+  venue_only: 0,
+  shadow_only: 0,
+  mean_slippage_bps: 25,
+  pnl_divergence: '12.50',
+  fills: [],
 };
 
 export const providers: ProvidersResponse = {
