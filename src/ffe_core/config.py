@@ -335,6 +335,18 @@ class ModelPriceSettings(_Section):
     output_per_mtok: float = Field(default=0.0, ge=0, allow_inf_nan=False)
 
 
+class DemoteSettings(_Section):
+    """An optional rule (off by default): a provider whose attributed trade P&L over
+    ``costs.value_window_days`` does not cover what it cost, after at least ``min_scored``
+    scored votes, has its ensemble weight held at ``weight_floor`` until it does."""
+
+    enabled: bool = False
+    weight_floor: float = Field(default=0.05, gt=0)
+    min_scored: int = Field(default=20, ge=1)
+    refresh_seconds: float = Field(default=3600.0, ge=0)
+    """How long one judgement of the providers' value is kept before it is measured again."""
+
+
 class CostSettings(_Section):
     """The cost ledger and its budgets, which fail closed: a provider past a budget abstains
     with the reason (the ensemble's quorum rule decides), and one notification goes out."""
@@ -345,6 +357,7 @@ class CostSettings(_Section):
     the defaults each language-model adapter ships with, and ``adapters.<name>.prices`` wins."""
     value_window_days: int = Field(default=30, ge=1, le=3660)
     """The window "value for money" (Brier improvement and P&L per dollar) is measured over."""
+    demote: DemoteSettings = DemoteSettings()
 
 
 class ParitySettings(_Section):

@@ -38,6 +38,7 @@ from ffe_core.services.flight import FlightRecorder
 from ffe_core.services.kill_switch import SharedRiskState
 from ffe_core.services.learning import LearningService
 from ffe_core.services.notify import FanoutNotifier
+from ffe_core.services.demotion import weight_source
 from ffe_core.services.parity import ParityService
 from ffe_core.services.risk import RiskManager
 from ffe_entrypoints.logging import shared_scrubber
@@ -69,7 +70,6 @@ class Container(containers.DeclarativeContainer):
     venue = providers.Resource(Build.venue, build, uow_factory, market_data)
     broker: providers.Provider[Broker] = providers.Singleton(trace_broker, venue, tracer_provider)
     learning = providers.Singleton(LearningService, uow_factory, settings.provided.learning)
-    weights = learning  # the learned ensemble weights (a WeightSource)
     risk_manager = providers.Singleton(
         RiskManager,
         settings.provided.risk,
@@ -88,6 +88,15 @@ class Container(containers.DeclarativeContainer):
         clock,
         notifier=providers.Callable(FanoutNotifier, notifiers),
         scrub=scrubber,
+    )
+    # the learned ensemble weights (a WeightSource); costs.demote holds poor value at a floor
+    weights = providers.Singleton(
+        weight_source,
+        learning,
+        cost_ledger,
+        providers.Callable(lambda s: s.learning.learning_horizon, settings),
+        settings.provided.costs.demote,
+        clock,
     )
     flight_recorder = providers.Singleton(
         FlightRecorder, settings, uow_factory, clock, scrub=scrubber
