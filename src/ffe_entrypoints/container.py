@@ -34,11 +34,11 @@ from ffe_core.services.approvals import ApprovalService
 from ffe_core.services.control import ControlService
 from ffe_core.services.costs import CostLedger
 from ffe_core.services.decisions import DecisionService
+from ffe_core.services.demotion import weight_source
 from ffe_core.services.flight import FlightRecorder
 from ffe_core.services.kill_switch import SharedRiskState
 from ffe_core.services.learning import LearningService
 from ffe_core.services.notify import FanoutNotifier
-from ffe_core.services.demotion import weight_source
 from ffe_core.services.parity import ParityService
 from ffe_core.services.risk import RiskManager
 from ffe_entrypoints.logging import shared_scrubber
