@@ -25,6 +25,17 @@ describe('Dashboard page', () => {
     expect(panel).toHaveTextContent('mean slippage 25 bps');
   });
 
+  it('shows provider spend against budget, with a reached budget marked', async () => {
+    renderApp('/');
+    const panel = await screen.findByTestId('spend-panel');
+    const rows = await within(panel).findAllByTestId('spend-row');
+    expect(rows[0]).toHaveTextContent('all providers');
+    expect(rows[0]).toHaveTextContent('$1.50 of $5.00');
+    expect(rows[1]).toHaveTextContent('llm');
+    expect(rows[1]).toHaveTextContent('budget reached');
+    expect(rows[1]).toHaveTextContent('$12.00 (no budget)');
+  });
+
   it('expands a decision to show its votes', async () => {
     const user = userEvent.setup();
     renderApp('/');

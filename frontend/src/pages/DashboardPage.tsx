@@ -6,6 +6,7 @@ import { OpenOrders } from '../components/dashboard/OpenOrders';
 import { ParityPanel } from '../components/dashboard/ParityPanel';
 import { PortfolioSummary } from '../components/dashboard/PortfolioSummary';
 import { PositionsTable } from '../components/dashboard/PositionsTable';
+import { SpendPanel } from '../components/dashboard/SpendPanel';
 
 export function DashboardPage() {
   return (
@@ -19,6 +20,7 @@ export function DashboardPage() {
         <OpenOrders />
         <EquityPanel />
         <ParityPanel />
+        <SpendPanel />
         <DecisionsList />
       </div>
     </div>

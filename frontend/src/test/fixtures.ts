@@ -2,6 +2,8 @@ import type {
   AgentStatus,
   Approval,
   ParityReport,
+  ProviderValue,
+  SpendReport,
   BacktestJob,
   Decision,
   Fill,
@@ -270,3 +272,18 @@ export const jobDone: BacktestJob = {
     best_params: { fast: 10, slow: 20 },
   },
 };
+
+export const spend: SpendReport = {
+  as_of: '2026-01-01T03:00:00Z',
+  day_start: '2026-01-01T00:00:00Z',
+  month_start: '2026-01-01T00:00:00Z',
+  total: { scope: '*', spent_today_usd: 1.5, spent_month_usd: 12, daily_budget_usd: 5, monthly_budget_usd: 100, calls_today: 30, tokens_in_today: 9000, tokens_out_today: 1200, exhausted: false },
+  providers: [
+    { scope: 'llm', spent_today_usd: 1.5, spent_month_usd: 12, daily_budget_usd: 1.5, monthly_budget_usd: null, calls_today: 30, tokens_in_today: 9000, tokens_out_today: 1200, exhausted: true },
+  ],
+};
+
+export const providerValue: ProviderValue[] = [
+  { provider: 'llm', window_days: 30, calls: 300, cost_usd: 12, scored: 40, brier: 0.2, brier_improvement: 2, pnl_usd: 60, brier_improvement_per_usd: 0.1667, pnl_per_usd: 5 },
+  { provider: 'trend', window_days: 30, calls: 300, cost_usd: 0, scored: 40, brier: 0.22, brier_improvement: 1.2, pnl_usd: 20, brier_improvement_per_usd: null, pnl_per_usd: null },
+];
