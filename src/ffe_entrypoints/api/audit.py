@@ -8,7 +8,7 @@ from typing import Annotated
 
 from litestar import Controller, get
 from litestar.di import NamedDependency
-from litestar.params import Parameter
+from litestar.params import FromQuery, Parameter
 
 from ffe_core.config import Settings
 from ffe_core.domain.costs import ProviderValue, SpendReport
@@ -90,6 +90,6 @@ class ParityController(Controller):
         responses=error_responses(400),
     )
     async def parity(
-        self, parity: NamedDependency[ParityService], day: date | None = None
+        self, parity: NamedDependency[ParityService], day: FromQuery[date | None] = None
     ) -> ParityReport:
         return await parity.report(day)
