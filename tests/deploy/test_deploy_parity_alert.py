@@ -5,6 +5,7 @@ FfeParityDegraded firing on the scraped series (and silent on the paper one)."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 from datetime import UTC, datetime
@@ -78,7 +79,9 @@ class SlippingVenue:
         await self.inner.close()
 
 
-async def run_agent(tmp_path: Path, slipping: bool) -> tuple[ParityReport, float | None]:
+async def run_agent(
+    tmp_path: Path, slipping: bool, cycles: int = 10
+) -> tuple[ParityReport, float | None]:
     """An hour-per-cycle agent run on the bundled data (a ManualClock, so each cycle sees a new
     bar) with the paper venue filling at the next bar's open; the day's parity and the gauge."""
     container: Container = make(
@@ -95,20 +98,34 @@ async def run_agent(tmp_path: Path, slipping: bool) -> tuple[ParityReport, float
         container.broker.override(providers.Singleton(SlippingVenue, paper))
     await startup(container)
     try:
-        await container.agent().run(cycles=10, interval=0, on_cycle=lambda _: clock.advance(3600))
+        await container.agent().run(
+            cycles=cycles, interval=0, on_cycle=lambda _: clock.advance(3600)
+        )
         report = await container.parity().report(T0.date())
     finally:
         await shutdown(container)
     return report, registry.get_sample_value("ffe_parity_score")
 
 
-async def test_paper_parity_is_perfect_over_an_agent_run(tmp_path: Path) -> None:
-    report, gauge = await run_agent(tmp_path, slipping=False)
+async def test_paper_parity_is_perfect_over_an_agent_run(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="ffe.notify")
+    report, gauge = await run_agent(tmp_path, slipping=False, cycles=16)  # past midnight
     assert report.judged >= 2, report
     assert report.score == 1.0
     assert {f.status for f in report.fills} == {ParityStatus.BOTH}
     assert all(f.slippage_bps == 0 and f.pnl_divergence == 0 for f in report.fills)
     assert gauge == 1.0
+    # the next day's summary carries the day's parity
+    summaries = [
+        r.__dict__["event_fields"]
+        for r in caplog.records
+        if r.__dict__.get("event_kind") == "daily_summary"
+    ]
+    assert {"parity": f"1.000 ({report.judged} fills judged)"} in [
+        {"parity": f["parity"]} for f in summaries if "parity" in f
+    ], summaries
 
 
 async def test_a_slipping_venue_lowers_the_score_and_fires_the_alert(tmp_path: Path) -> None:
