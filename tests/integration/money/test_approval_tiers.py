@@ -15,9 +15,10 @@ import pytest
 from ffe_adapters.storage.memory import InMemoryUnitOfWorkFactory
 from ffe_core.config import ApprovalSettings, Settings
 from ffe_core.domain.approvals import ApprovalStatus
-from ffe_core.domain.decisions import Action
+from ffe_core.domain.decisions import Action, Decision
 from ffe_core.domain.errors import ValidationFailed
 from ffe_core.domain.orders import Order, Side
+from ffe_core.domain.outcomes import DecisionOutcome, VoteScore
 from ffe_core.services.approval_cards import ApprovalCards, expected_fill
 from ffe_core.services.approvals import ApprovalService, approval_required, expiry_outcome
 from ffe_core.services.execution import send_approved
@@ -126,3 +127,39 @@ def test_expected_fill_is_the_fill_models_price_and_cost() -> None:
     want = Decimal("100") * (1 + t.slippage) * (1 + t.spread)
     assert price == want
     assert cost == Decimal("0.5") * want * t.commission + (want - 100) * Decimal("0.5")
+
+
+async def test_the_card_shows_each_providers_brier_over_its_last_scored_votes() -> None:
+    w = world(ApprovalSettings(policy="always"))
+    async with w.uow() as uow:
+        for i, brier in enumerate([0.5, 0.5, 0.1, 0.2]):  # oldest first; the last two count
+            at = w.clock.now() - timedelta(hours=10 - i)
+            decision = Decision(
+                instrument="BTC-USD", action=Action.BUY, confidence=0.7, created_at=at
+            )
+            await uow.decisions.add(decision)
+            await uow.outcomes.add(
+                DecisionOutcome(
+                    decision_id=decision.id,
+                    instrument="BTC-USD",
+                    action=Action.BUY,
+                    horizon="1h",
+                    decided_at=at,
+                    due_at=at + timedelta(hours=1),
+                    scores=(
+                        VoteScore(
+                            provider="a",
+                            action=Action.BUY,
+                            confidence=0.7,
+                            hit=True,
+                            brier=brier,
+                            pnl=0.0,
+                            weight_before=1.0,
+                            weight_after=1.0,
+                        ),
+                    ),
+                )
+            )
+        await uow.commit()
+    cards = ApprovalCards(Settings(), w.gate, w.risk.var, w.uow)
+    assert await cards.recent_brier(["a", "b"], window=2) == {"a": 0.15, "b": None}
