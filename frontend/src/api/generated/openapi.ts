@@ -596,7 +596,7 @@ export interface components {
              * @default backtest
              * @enum {string}
              */
-            kind?: "backtest" | "walk_forward" | "optimize";
+            kind?: "backtest" | "walk_forward" | "optimize" | "replay";
             /** @default BTC-USD */
             instrument?: string;
             /** @default sma_cross */
@@ -620,6 +620,40 @@ export interface components {
             finalize?: boolean;
             /** @default 2000 */
             bars?: number;
+            /** @description replay: several instruments on one account (default: instrument) */
+            instruments?: string[];
+            /** @description replay: providers (default: enabled ones) */
+            providers?: string[] | null;
+            /** @description replay */
+            aggregation?: string | null;
+            /** @description replay: first decision date (--from) */
+            start?: string | null;
+            /** @description replay: last bar date (--to) */
+            end?: string | null;
+            /**
+             * @description replay: equal or learned (stored) weights (--weights)
+             * @default equal
+             * @enum {string}
+             */
+            weighting?: "equal" | "learned";
+            /**
+             * @description replay: held decisions approved automatically or skipped
+             * @default auto
+             * @enum {string}
+             */
+            approvals?: "auto" | "skip";
+            /**
+             * @description replay before a model's training cut-off (contaminated)
+             * @default false
+             */
+            allow_lookahead?: boolean;
+            /**
+             * @description replay: spend on uncached LLM calls
+             * @default false
+             */
+            yes?: boolean;
+            /** @description replay: USD cap */
+            max_cost?: number | null;
         };
         /** CircuitView */
         CircuitView: {
