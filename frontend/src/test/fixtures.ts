@@ -242,3 +242,44 @@ export const jobDone: BacktestJob = {
     best_params: { fast: 10, slow: 20 },
   },
 };
+
+const replayRow = { return_pct: 2.5, sharpe: 0.8, max_drawdown_pct: -4.1, trades: 6 };
+const providerRow = (ret: number) => ({ ...replayRow, return_pct: ret, hit_rate: 0.52, brier: 0.24, votes: 250, abstentions: 50, overruled: 12, overruled_earned_pct: 1.5 });
+const replayTs = ['2026-01-01T00:00:00Z', '2026-01-01T01:00:00Z', '2026-01-01T02:00:00Z'];
+
+export const jobReplayDone: BacktestJob = {
+  ...jobQueued,
+  id: 'job-replay',
+  kind: 'replay',
+  status: 'done',
+  progress: 1,
+  request: { kind: 'replay', instrument: 'BTC-USD', bars: 300, providers: ['trend', 'mean_reversion', 'breakout'] },
+  result: {
+    'Return [%]': 2.5,
+    trades: 6,
+    final_equity: 10250,
+    decisions: { BUY: 10, SELL: 8, HOLD: 282, total: 300 },
+    attribution: {
+      'BTC-USD': {
+        horizon_bars: 4,
+        ensemble: { ...replayRow, hit_rate: 0.55, brier: 0.22, decisions: 300 },
+        providers: { trend: providerRow(3.1), mean_reversion: providerRow(-1.2), breakout: providerRow(0.4) },
+        buy_and_hold: { ...replayRow, return_pct: 5.5, trades: 1 },
+        quant_baseline: { ...replayRow, return_pct: 1.0 },
+        equity: {
+          ts: replayTs,
+          ensemble: [10000, 10100, 10250],
+          providers: { trend: [10000, 10200, 10310], mean_reversion: [10000, 9950, 9880], breakout: [10000, 10010, 10040] },
+          buy_and_hold: [10000, 10300, 10550],
+          quant_baseline: [10000, 10050, 10100],
+        },
+      },
+    },
+    cost: { calls: 0, cached: 0, cost_usd: 0, providers: {}, estimate: null },
+    contaminated: true,
+    lookahead: [{ provider: 'anthropic', model: 'claude-x', cutoff: '2026-03-01', first_decision: '2026-01-01T00:00:00Z' }],
+    providers: ['trend', 'mean_reversion', 'breakout'],
+    aggregation: 'weighted_majority',
+    instruments: ['BTC-USD'],
+  },
+};
