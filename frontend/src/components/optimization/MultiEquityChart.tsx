@@ -39,7 +39,7 @@ export function MultiEquityChart({ ts, curves, height = 280, currency = 'USD' }:
   return (
     <div>
       <div ref={containerRef} className="chart chart-equity" style={{ height }} data-testid="replay-equity-chart" data-series={curves.length} data-points={ts.length} role="img" aria-label="Equity of the ensemble, each provider alone and the benchmarks" />
-      <ul className="chart-legend row small" aria-label="Legend">
+      <ul className="chart-legend row small" aria-label="Legend" style={{ listStyle: 'none', padding: 0, flexWrap: 'wrap' }}>
         {curves.map((c, i) => (
           <li key={c.name} data-testid="replay-legend-item">
             <span style={{ color: PALETTE[i % PALETTE.length] }}>■</span> {c.name}
