@@ -156,6 +156,7 @@ def execute(
     max_cost: float | None,
     as_json: bool,
     report: Path | None,
+    anonymize: bool = False,
 ) -> None:
     """What ``ffe replay`` does once its command line is read."""
     if weights not in ("equal", "learned"):
@@ -178,6 +179,7 @@ def execute(
         yes=yes,
         max_cost=max_cost,
         interactive=sys.stdin.isatty(),
+        anonymize=anonymize,
     )
     out = _run_with_progress(settings, request, quiet=as_json or not console.is_terminal)
     if report is not None:

@@ -166,6 +166,7 @@ def _replay(worker: _Worker, spec: Mapping[str, Any], watch: _Watch) -> dict[str
         allow_lookahead=bool(spec["allow_lookahead"]),
         yes=bool(spec["yes"]),
         max_cost=spec["max_cost"],
+        anonymize=bool(spec.get("anonymize", False)),
     )
     out = worker.loop.run_until_complete(
         run_replay(settings, request, lambda done, total: watch.report(done / max(total, 1)))

@@ -105,6 +105,11 @@ class BacktestRequest(BaseModel):
     )
     yes: bool = Field(default=False, description="replay: spend on uncached LLM calls")
     max_cost: float | None = Field(default=None, ge=0, le=1e6, description="replay: USD cap")
+    anonymize: bool = Field(
+        default=False,
+        description="replay: language models see a renamed instrument, rebased prices and "
+        "shifted dates",
+    )
 
     @field_validator("params")
     @classmethod

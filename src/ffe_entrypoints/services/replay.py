@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ffe_core.backtest.anonymize import Mask, anonymized
 from ffe_core.backtest.data import Bars
 from ffe_core.backtest.lookahead import contamination, refuse_lookahead
 from ffe_core.backtest.replay_cost import (
@@ -48,6 +49,7 @@ class ReplayRequest:
     yes: bool = False
     max_cost: float | None = None
     interactive: bool = False
+    anonymize: bool = False
 
 
 Confirm = Callable[[SpendMeter, ReplayRequest], None]
@@ -150,6 +152,15 @@ def confirm_unattended(estimate: SpendMeter, request: ReplayRequest) -> None:
         )
 
 
+def _masks(sleeves: Sequence[Sleeve]) -> dict[str, Mask]:
+    from ffe_core.backtest.replay_fast import bar_time
+
+    return {
+        s.instrument.symbol: Mask.of(s.instrument, float(s.bars.close[0]), bar_time(s.bars, 0), i)
+        for i, s in enumerate(sleeves)
+    }
+
+
 def first_time(sleeve: Sleeve) -> datetime:
     from ffe_core.backtest.replay_fast import bar_time
 
@@ -184,6 +195,11 @@ async def run_replay(
         found = contamination(guarded, first)
         if not request.allow_lookahead:
             refuse_lookahead(found)
+        if request.anonymize:
+            masks = _masks(request.sleeves)
+            providers = anonymized(providers, masks)
+            if judge is not None:
+                judge = anonymized({"judge": judge}, masks)["judge"]
 
         def ensemble(meter: SpendMeter, kind: type[CacheOnly] | type[Metered]) -> Ensemble:
             judged = judge
@@ -253,6 +269,7 @@ async def run_replay(
             weights=request.weights,
             approvals=request.approvals,
             instruments=[s.instrument.symbol for s in request.sleeves],
+            anonymized=request.anonymize,
         )
         out["_run"] = (stats, run, market)
         return out

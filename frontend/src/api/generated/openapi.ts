@@ -654,6 +654,11 @@ export interface components {
             yes?: boolean;
             /** @description replay: USD cap */
             max_cost?: number | null;
+            /**
+             * @description replay: language models see a renamed instrument, rebased prices and shifted dates
+             * @default false
+             */
+            anonymize?: boolean;
         };
         /** CircuitView */
         CircuitView: {

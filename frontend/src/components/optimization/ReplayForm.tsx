@@ -15,6 +15,7 @@ interface ReplayFormState {
   allowLookahead: boolean;
   yes: boolean;
   maxCost: string;
+  anonymize: boolean;
 }
 
 /** The request a replay form asks for; an error in words when a field cannot be sent. */
@@ -31,6 +32,7 @@ export function buildReplayRequest(form: ReplayFormState): { request?: BacktestR
   if (form.aggregation) request.aggregation = form.aggregation;
   if (form.allowLookahead) request.allow_lookahead = true;
   if (form.yes) request.yes = true;
+  if (form.anonymize) request.anonymize = true;
   if (form.maxCost.trim()) {
     const cap = Number(form.maxCost);
     if (!Number.isFinite(cap) || cap < 0) return { error: 'Max cost must be a number of dollars ≥ 0.' };
@@ -53,6 +55,7 @@ export function ReplayForm({ onSubmitted }: { onSubmitted: (job: BacktestJob) =>
     allowLookahead: false,
     yes: false,
     maxCost: '',
+    anonymize: false,
   });
   const [validation, setValidation] = useState<string | null>(null);
   const instrument = form.instrument || instruments.data?.[0]?.symbol || '';
@@ -120,6 +123,10 @@ export function ReplayForm({ onSubmitted }: { onSubmitted: (job: BacktestJob) =>
         <label className="checkbox">
           <input type="checkbox" name="allow_lookahead" checked={form.allowLookahead} onChange={(e) => update({ allowLookahead: e.target.checked })} />
           <span>Allow look-ahead (report marked contaminated)</span>
+        </label>
+        <label className="checkbox">
+          <input type="checkbox" name="anonymize" checked={form.anonymize} onChange={(e) => update({ anonymize: e.target.checked })} />
+          <span>Anonymise for language models (renamed, rebased, shifted)</span>
         </label>
       </div>
       {(validation || submit.isError) && (
