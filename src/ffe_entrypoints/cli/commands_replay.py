@@ -46,6 +46,13 @@ def register(app: typer.Typer) -> None:
                 help="Language models see a renamed instrument, rebased prices, shifted dates.",
             ),
         ] = False,
+        walk_forward: Annotated[
+            bool,
+            typer.Option(
+                "--walk-forward",
+                help="Store the live gate's report (PBO, deflated Sharpe, out-of-sample return).",
+            ),
+        ] = False,
         yes: Annotated[bool, typer.Option("--yes", help="Spend without asking.")] = False,
         max_cost: Annotated[
             float | None, typer.Option("--max-cost", help="Abort past this many USD.")
@@ -74,4 +81,5 @@ def register(app: typer.Typer) -> None:
             as_json,
             report,
             anonymize,
+            walk_forward,
         )

@@ -100,6 +100,20 @@ def _write_report(path: Path, out: dict[str, Any]) -> None:
     path.write_text(render_html(run, market, stats, title=title))
 
 
+def _store_gate(settings: Settings, result: Any) -> dict[str, Any]:
+    """Compute, store and judge the live gate's report of this replay."""
+    from datetime import UTC, datetime
+
+    from ffe_core.backtest.live_gate import failures, gate_report
+    from ffe_entrypoints.services.live_gate import store_report
+
+    now = datetime.now(UTC)
+    report = gate_report(result, settings, now)
+    path = store_report(settings, report)
+    reasons = failures(report, settings, now)
+    return report | {"path": str(path), "passed": not reasons, "failures": reasons}
+
+
 def _print_summary(out: dict[str, Any]) -> None:
     from rich.table import Table
 
@@ -134,6 +148,14 @@ def _print_summary(out: dict[str, Any]) -> None:
                     "",
                 )
     Console().print(table)
+    gate = out.get("live_gate")
+    if gate is not None:
+        verdict = (
+            "[green]passes[/]"
+            if gate["passed"]
+            else "[red]fails[/]: " + "; ".join(gate["failures"])
+        )
+        Console().print(f"live gate report stored at {gate['path']}: {verdict}")
     cost = out["cost"]
     Console().print(
         f"final equity {out['final_equity']:,.2f}  decisions {out['decisions']}  "
@@ -157,8 +179,11 @@ def execute(
     as_json: bool,
     report: Path | None,
     anonymize: bool = False,
+    walk_forward: bool = False,
 ) -> None:
     """What ``ffe replay`` does once its command line is read."""
+    if walk_forward and len(data) != 1:
+        raise ValidationFailed("--walk-forward: give one --data file (one instrument)")
     if weights not in ("equal", "learned"):
         raise ValidationFailed("--weights: equal or learned")
     if approvals not in ("auto", "skip"):
@@ -185,6 +210,9 @@ def execute(
     if report is not None:
         _write_report(report, out)
     out.pop("_run")
+    results = out.pop("_results")
+    if walk_forward:
+        out["live_gate"] = _store_gate(settings, results[0])
     if as_json:
         typer.echo(json.dumps(out, indent=2, default=str))
     else:

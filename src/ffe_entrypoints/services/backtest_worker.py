@@ -172,6 +172,7 @@ def _replay(worker: _Worker, spec: Mapping[str, Any], watch: _Watch) -> dict[str
         run_replay(settings, request, lambda done, total: watch.report(done / max(total, 1)))
     )
     out.pop("_run")
+    out.pop("_results")
     return out
 
 

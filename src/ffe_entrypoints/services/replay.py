@@ -176,7 +176,8 @@ async def run_replay(
     """Build the configured stack from the container, guard it, price it, replay it.
 
     The result has the statistics of ``ffe backtest`` plus ``trades``, ``final_equity``,
-    ``decisions``, ``attribution`` and ``cost``; ``_run`` holds the account's run for a report.
+    ``decisions``, ``attribution`` and ``cost``; ``_run`` holds the account's run for a report
+    and ``_results`` each instrument's replay (both removed before the result is shown).
     """
     from ffe_core.backtest.replay_stack import account_stats, decision_counts
     from ffe_core.backtest.stats import json_ready
@@ -272,6 +273,7 @@ async def run_replay(
             anonymized=request.anonymize,
         )
         out["_run"] = (stats, run, market)
+        out["_results"] = results
         return out
     finally:
         await shutdown(container)
