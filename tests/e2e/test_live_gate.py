@@ -3,6 +3,7 @@ starts only with a passing one no older than ``live_gate.max_age_days``."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import UTC, datetime, timedelta
@@ -123,3 +124,19 @@ def test_a_disabled_gate_starts_live_and_says_so(
         check_live_start(live)
     assert "live_gate.enabled: false" in caplog.text
     assert live_gate_state(live) == "disabled"
+
+
+async def test_the_api_shows_the_gate_and_its_report(tmp_path: Path) -> None:
+    from tests.api.conftest import serving
+
+    await asyncio.to_thread(walk_forward, tmp_path, LOOSE)  # the CLI runs its own loop
+    disabled = settings_of(config(tmp_path, live=True, gate=LOOSE + "  enabled: false\n"))
+    async with serving(disabled) as (client, _):
+        view = (await client.get("/api/v1/live-gate")).json()
+    assert view["state"] == "disabled" and view["enabled"] is False
+    assert view["report"]["candidates"][0] == "ensemble" and view["failures"] == []
+    paper = settings_of(config(tmp_path, live=False, gate="  max_pbo: 0\n"))
+    async with serving(paper) as (client, _):
+        view = (await client.get("/api/v1/live-gate")).json()
+    assert view["state"] == "off"
+    assert view["failures"] and view["failures"][0].startswith("pbo")

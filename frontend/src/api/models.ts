@@ -210,6 +210,9 @@ export interface ReplayResult {
 
 export type BacktestJob = Omit<Schemas['BacktestJob'], 'result'> & { result: BacktestResult | ReplayResult | null };
 
+/** `GET /api/v1/live-gate`: the gate before live trading and its stored walk-forward report. */
+export type LiveGate = Schemas['LiveGateView'];
+
 /** A finished job's result read as a replay's (its kind says which it is). */
 export function isReplayResult(result: BacktestResult | ReplayResult | null | undefined): result is ReplayResult {
   return Boolean(result && 'attribution' in result);

@@ -202,3 +202,20 @@ describe('Replay my ensemble', () => {
     expect(within(form).getByTestId('replay-form-error')).toHaveTextContent('Bars must be a whole number from 100 to 5000.');
   });
 });
+
+describe('Live gate panel', () => {
+  it('says when live trading runs without the gate and shows the stored report', async () => {
+    server.use(http.get(`${API}/api/v1/live-gate`, () => HttpResponse.json(fx.liveGateDisabled)));
+    renderApp('/optimization');
+    const gate = await screen.findByTestId('live-gate');
+    expect(gate).toHaveAttribute('data-state', 'disabled');
+    expect(gate).toHaveTextContent('WITHOUT the gate (live_gate.enabled: false)');
+    expect(within(gate).getByTestId('live-gate-report')).toHaveTextContent('PBO 0.25');
+  });
+
+  it('lists what a missing or failing report lacks', async () => {
+    renderApp('/optimization');
+    const failures = await screen.findByTestId('live-gate-failures');
+    expect(failures).toHaveTextContent('no walk-forward report');
+  });
+});

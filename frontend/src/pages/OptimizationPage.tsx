@@ -1,6 +1,7 @@
 import { BacktestForm } from '../components/optimization/BacktestForm';
 import { JobsList } from '../components/optimization/JobsList';
 import { JobView } from '../components/optimization/JobView';
+import { LiveGatePanel } from '../components/optimization/LiveGatePanel';
 import { ReplayForm } from '../components/optimization/ReplayForm';
 import { Panel } from '../components/common/Panel';
 import { EmptyState } from '../components/common/States';
@@ -20,6 +21,7 @@ export function OptimizationPage() {
           <ReplayForm onSubmitted={(job) => setJobId(job.id)} />
         </Panel>
         <JobsList selectedId={jobId} onSelect={setJobId} />
+        <LiveGatePanel />
         <Panel title="Result" className="span-2" testId="backtest-job-panel">
           {jobId ? <JobView key={jobId} jobId={jobId} /> : <EmptyState>Run a backtest or a replay to see its result here.</EmptyState>}
         </Panel>

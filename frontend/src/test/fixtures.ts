@@ -6,6 +6,7 @@ import type {
   Fill,
   Health,
   Instrument,
+  LiveGate,
   PortfolioStatus,
   Position,
   ProvidersResponse,
@@ -282,4 +283,20 @@ export const jobReplayDone: BacktestJob = {
     aggregation: 'weighted_majority',
     instruments: ['BTC-USD'],
   },
+};
+
+export const liveGateOff: LiveGate = {
+  state: 'off',
+  enabled: true,
+  max_age_days: 30,
+  report: null,
+  failures: ['no walk-forward report at data/live_gate.json (run ffe replay --walk-forward)'],
+};
+
+export const liveGateDisabled: LiveGate = {
+  state: 'disabled',
+  enabled: false,
+  max_age_days: 30,
+  report: { created_at: '2026-12-01T10:00:00+00:00', pbo: 0.25, deflated_sharpe: 0.93, oos_return_pct: 4.2, max_drawdown_pct: 6.5, instrument: 'BTC-USD' },
+  failures: [],
 };

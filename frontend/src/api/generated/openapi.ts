@@ -419,6 +419,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/live-gate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The live gate: state, stored report, failing criteria */
+        get: operations["ApiV1LiveGateLiveGate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/costs": {
         parameters: {
             query?: never;
@@ -844,6 +861,17 @@ export interface components {
             tripped_by: string | null;
             reset_by: string | null;
             reset_at: string | null;
+        };
+        /** LiveGateView */
+        LiveGateView: {
+            /** @enum {string} */
+            state: "off" | "disabled" | "passed" | "refused";
+            enabled: boolean;
+            max_age_days: number;
+            report: {
+                [key: string]: unknown;
+            } | null;
+            failures: string[];
         };
         /** Order */
         Order: {
@@ -2323,6 +2351,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StrategyList"];
+                };
+            };
+            /** @description Missing or invalid X-API-Key (when an API key is configured) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited (see the RateLimit-* headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1LiveGateLiveGate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveGateView"];
                 };
             };
             /** @description Missing or invalid X-API-Key (when an API key is configured) */
