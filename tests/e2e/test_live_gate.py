@@ -140,3 +140,25 @@ async def test_the_api_shows_the_gate_and_its_report(tmp_path: Path) -> None:
         view = (await client.get("/api/v1/live-gate")).json()
     assert view["state"] == "off"
     assert view["failures"] and view["failures"][0].startswith("pbo")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"created_at": "yesterday", "pbo": 0.1}',
+        '{"created_at": "2026-01-01T00:00:00", "pbo": "low"}',
+        "not json",
+    ],
+)
+def test_an_unreadable_report_refuses_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], body: str
+) -> None:
+    directory = config(tmp_path, live=True, gate=LOOSE)
+    path = Path(settings_of(directory).live_gate.report_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(body)
+    with pytest.raises(SystemExit) as exit_:
+        run(["--config-dir", str(directory), "serve", "--port", "1"])
+    err = capsys.readouterr().err.strip()
+    assert exit_.value.code == 2 and len(err.splitlines()) == 1
+    assert "live trading refused by the live gate" in err

@@ -110,15 +110,19 @@ def failures(report: dict[str, Any] | None, settings: Settings, now: datetime) -
     if report is None:
         return [f"no walk-forward report at {gate.report_path} (run ffe replay --walk-forward)"]
     out = []
-    created = datetime.fromisoformat(str(report["created_at"]))
-    age = now - created
-    if age > timedelta(days=gate.max_age_days):
-        out.append(f"report is {age.days} days old (live_gate.max_age_days {gate.max_age_days:g})")
+    try:
+        age = now - datetime.fromisoformat(str(report.get("created_at")))
+    except (TypeError, ValueError):  # unreadable, or a date without a time zone
+        out.append("report has no readable created_at (run ffe replay --walk-forward again)")
+    else:
+        if age > timedelta(days=gate.max_age_days):
+            days = gate.max_age_days
+            out.append(f"report is {age.days} days old (live_gate.max_age_days {days:g})")
     if report.get("stack") != stack_fingerprint(settings):
         out.append("report is for another stack (providers, ensemble, risk or costs changed)")
     limit_dd = gate.max_drawdown_pct or settings.risk.max_drawdown * 100
-    pbo, dsr = report.get("pbo"), report.get("deflated_sharpe")
-    oos, dd = report.get("oos_return_pct"), report.get("max_drawdown_pct")
+    pbo, dsr = _number(report.get("pbo")), _number(report.get("deflated_sharpe"))
+    oos, dd = _number(report.get("oos_return_pct")), _number(report.get("max_drawdown_pct"))
     checks: tuple[tuple[str, float | None, bool, str], ...] = (
         ("pbo", pbo, pbo is not None and pbo <= gate.max_pbo, f"<= {gate.max_pbo:g}"),
         (
@@ -140,6 +144,13 @@ def failures(report: dict[str, Any] | None, settings: Settings, now: datetime) -
             shown = "undefined" if value is None else f"{float(value):g}"
             out.append(f"{name} {shown} (needs {need})")
     return out
+
+
+def _number(value: Any) -> float | None:
+    """A finite number from the report, else None (a criterion it cannot pass)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
 
 
 def summary(reasons: Sequence[str]) -> str:
