@@ -113,3 +113,15 @@ async def test_a_running_replay_reports_progress_and_can_be_cancelled(client: Cl
     assert done["status"] == "done", done
     stopped = (await client.get(f"/api/v1/backtests/{job['id']}")).json()
     assert stopped["status"] == "cancelled" and stopped["result"] is None
+
+
+async def test_a_replay_job_on_two_instruments_shares_one_account(client: Client) -> None:
+    body = REPLAY | {"instruments": ["BTC-USD", "ETH-USD"], "bars": 300, "approvals": "skip"}
+    job = await submit(client, body)
+    job = await wait_for(client, job["id"], lambda j: j["status"] in FINISHED)
+    assert job["status"] == "done", job["error"]
+    result = job["result"]
+    assert result["instruments"] == ["BTC-USD", "ETH-USD"]
+    assert set(result["attribution"]) == {"BTC-USD", "ETH-USD"}
+    assert result["decisions"]["total"] == 600
+    assert result["approvals"] == "skip"
