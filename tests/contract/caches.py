@@ -4,6 +4,7 @@ example plugin's ``ttl_dict``; plus Redis servers that are down or hang, for deg
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -77,3 +78,28 @@ def unreachable_redis(kind: str) -> Iterator[str]:
         else:
             listener.close()
         yield f"redis://127.0.0.1:{port}/0"
+
+
+@asynccontextmanager
+async def redis_reachable_at(port: int) -> AsyncIterator[None]:
+    """Redis comes back on ``port``: every connection there is relayed to 127.0.0.1:6379."""
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except OSError:
+            pass
+        finally:
+            writer.close()
+
+    async def relay(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        redis_r, redis_w = await asyncio.open_connection("127.0.0.1", 6379)
+        await asyncio.gather(pipe(client_r, redis_w), pipe(redis_r, client_w))
+
+    server = await asyncio.start_server(relay, "127.0.0.1", port)
+    try:
+        yield
+    finally:
+        server.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
@@ -16,7 +17,15 @@ from redis.exceptions import RedisError
 
 from ffe_core.ports.capabilities import Closable, Pingable
 from ffe_core.ports.market_data import Cache
-from tests.contract.caches import CACHES, Built, build, cache, unreachable_redis
+from tests.contract.caches import (
+    CACHES,
+    Built,
+    build,
+    cache,
+    redis_reachable_at,
+    redis_up,
+    unreachable_redis,
+)
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.timeout(30)
@@ -107,4 +116,29 @@ async def test_redis_skips_calls_after_a_failure_and_health_sees_it(kind: str) -
         assert isinstance(redis, Pingable)
         with pytest.raises((RedisError, OSError, TimeoutError)):  # /health reports it
             await redis.ping()
+        await redis.close()
+
+
+@pytest.mark.redis
+async def test_redis_is_used_again_once_it_comes_back() -> None:
+    if not redis_up():
+        pytest.skip("Redis is not reachable on 127.0.0.1:6379")
+    with unreachable_redis("down") as url:
+        port = int(url.rsplit(":", 1)[1].split("/")[0])
+        options = {
+            "url": url,
+            "key_prefix": f"ffe-contract:{uuid.uuid4()}:",
+            "socket_timeout_seconds": TIMEOUT,
+            "retry_interval_seconds": 0,
+        }
+        redis = build("redis", options).cache
+        assert await redis.get("k") is None and redis.degraded is False  # interval 0: retry at once
+        async with redis_reachable_at(port):
+
+            async def stored() -> bool:
+                await redis.set("k", b"back", 10)
+                return await redis.get("k") == b"back"
+
+            await wait_until(stored, "the cache to use Redis again")
+            await redis.set("k", b"", 0)
         await redis.close()

@@ -73,6 +73,8 @@ class GeminiBackend:
                     api_version=self.options.api_version,
                     timeout=int((self.options.timeout_seconds + 1.0) * 1000),
                     retry_options=types.HttpRetryOptions(attempts=1),  # LlmProvider retries
+                    # an error inside a 200 body (httpx/httpx2; google-genai drops the hook
+                    # when it uses aiohttp, which ffe does not install)
                     async_client_args={"event_hooks": {"response": [check_body_for_error]}},
                 ),
             )
