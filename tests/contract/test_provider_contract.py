@@ -121,6 +121,17 @@ async def test_a_described_provider_names_itself_and_its_prices(on: Built) -> No
         assert on.provider.fixed_plan() == plan
 
 
+async def test_a_language_model_prices_a_call_without_making_it(on: Built) -> None:
+    """The budget check runs before the call: estimate and cache lookup ask nothing upstream."""
+    if not isinstance(on.provider, LanguageModelProvider):
+        pytest.skip(f"{on.name} is not a paid language model")
+    estimate = on.provider.estimate_call(RISING)
+    assert estimate.tokens_in > 0 and estimate.tokens_out > 0
+    assert estimate.cost_usd == pytest.approx(cost((estimate.tokens_in, estimate.tokens_out)))
+    assert await on.provider.cached_vote(RISING) is None  # no cache configured: a miss
+    assert on.fake is not None and on.fake.requests == []
+
+
 async def test_a_synchronous_provider_answers_the_same_without_awaiting(on: Built) -> None:
     if not isinstance(on.provider, SyncDecisionProvider):
         pytest.skip(f"{on.name} only votes asynchronously")
