@@ -267,6 +267,20 @@ async def test_an_approval_transitions_only_from_the_status_its_writer_saw(
         assert await uow.approvals.get(a.id) == approved
 
 
+async def test_an_approval_transition_never_committed_leaves_it_pending(uow_factory: Any) -> None:
+    a = Approval(decision_id="d3", instrument="BTC-USD", expires_at=T0 + timedelta(minutes=5))
+    async with uow_factory() as uow:
+        await uow.approvals.add(a)
+        await uow.commit()
+    approved = a.resolve(ApprovalStatus.APPROVED, "alice", T0)
+    async with uow_factory() as uow:
+        assert await uow.approvals.transition(approved, ApprovalStatus.PENDING) is True
+    async with uow_factory() as uow:  # the answer was never committed: it can be given again
+        assert await uow.approvals.get(a.id) == a
+        assert await uow.approvals.transition(approved, ApprovalStatus.PENDING) is True
+        await uow.commit()
+
+
 async def test_state_documents_roundtrip_and_overwrite(uow_factory: Any) -> None:
     async with uow_factory() as uow:
         assert await uow.state.get("risk") is None
