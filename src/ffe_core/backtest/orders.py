@@ -1,0 +1,526 @@
+"""Order-level strategies: a backtesting.py-like ``Strategy`` (``init``/``next``) and compiled ones.
+
+Both forms drive the one compiled broker of :mod:`ffe_core.backtest.order_kernel`, so they fill
+orders exactly as backtesting.py 0.6 does: market, limit, stop and stop-limit entries, sizes in
+units or as a fraction of available margin, SL/TP per order, trailing stops, cancel, several
+open trades and partial closes. A run returns the same :class:`RunResult` as the target-array
+simulator, so statistics and reports are shared.
+
+Write a subclass of :class:`Strategy` (class attributes are parameters) and call
+:func:`run_strategy`; or give a numba ``next`` to :func:`run_compiled_strategy`.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+
+from ffe_core.backtest import order_kernel as ok
+from ffe_core.backtest.data import Bars
+from ffe_core.backtest.simulator import FillConfig, RunResult, Trades
+
+FloatArray = npt.NDArray[np.float64]
+FULL_EQUITY = 1 - sys.float_info.epsilon
+_NAN = math.nan
+
+
+@dataclass(frozen=True)
+class BrokerConfig:
+    """Fills and costs (``fill``) plus what only order-level runs have."""
+
+    fill: FillConfig = field(default_factory=FillConfig)
+    margin: float = 1.0
+    """Required margin ratio in (0, 1]; 0.1 is 10x leverage (backtesting.py's ``margin``)."""
+    hedging: bool = False
+    """Opposite trades coexist instead of offsetting FIFO."""
+    exclusive_orders: bool = False
+    """Each new entry cancels working entries and closes open trades."""
+
+    def __post_init__(self) -> None:
+        if not 0 < self.margin <= 1:
+            raise ValueError(f"margin must be in (0, 1], got {self.margin}")
+
+    def array(self) -> FloatArray:
+        f = self.fill
+        cfg = np.zeros(9)
+        cfg[ok.C_SPREAD] = f.spread
+        cfg[ok.C_FIXED] = f.commission_fixed
+        cfg[ok.C_REL] = f.commission
+        cfg[ok.C_LEVERAGE] = 1.0 / self.margin
+        cfg[ok.C_STEP] = f.unit_step
+        cfg[ok.C_ON_CLOSE] = float(f.trade_on_close)
+        cfg[ok.C_SLIP] = f.slippage
+        cfg[ok.C_HEDGING] = float(self.hedging)
+        cfg[ok.C_EXCLUSIVE] = float(self.exclusive_orders)
+        return cfg
+
+
+def _f(x: float | None) -> float:
+    return _NAN if not x else float(x)
+
+
+def _opt(x: float) -> float | None:
+    return None if math.isnan(x) else float(x)
+
+
+class _Broker:
+    """The book of one run and the bar being processed; what handles read and write."""
+
+    def __init__(self, bars: Bars, config: BrokerConfig) -> None:
+        self.book = ok.new_book(config.fill.cash, config.array())
+        self.bars = bars
+        self.i = 0
+
+    def check(self) -> None:
+        ints = self.book[5]
+        if ints[ok.ERROR] == ok.ERR_FULL:
+            raise RuntimeError("too many working orders or open trades for the book")
+
+
+class Order:
+    """A working order (backtesting.py's ``Order``): read its fields or ``cancel()`` it."""
+
+    __slots__ = ("_b", "_serial", "_slot")
+
+    def __init__(self, broker: _Broker, slot: int) -> None:
+        self._b = broker
+        self._slot = slot
+        self._serial = broker.book[0][slot, ok.O_SERIAL]
+
+    def _row(self) -> FloatArray:
+        return self._b.book[0][self._slot]  # type: ignore[no-any-return]
+
+    @property
+    def alive(self) -> bool:
+        r = self._row()
+        return bool(r[ok.O_ALIVE]) and r[ok.O_SERIAL] == self._serial
+
+    @property
+    def size(self) -> float:
+        return float(self._row()[ok.O_SIZE])
+
+    @property
+    def limit(self) -> float | None:
+        return _opt(self._row()[ok.O_LIMIT])
+
+    @property
+    def stop(self) -> float | None:
+        return _opt(self._row()[ok.O_STOP])
+
+    @property
+    def sl(self) -> float | None:
+        return _opt(self._row()[ok.O_SL])
+
+    @property
+    def tp(self) -> float | None:
+        return _opt(self._row()[ok.O_TP])
+
+    @property
+    def is_long(self) -> bool:
+        return self.size > 0
+
+    @property
+    def is_short(self) -> bool:
+        return self.size < 0
+
+    @property
+    def is_contingent(self) -> bool:
+        """True for a trade's SL/TP order (cancelled with its trade)."""
+        return int(self._row()[ok.O_KIND]) in (ok.KIND_SL, ok.KIND_TP)
+
+    def cancel(self) -> None:
+        if self.alive:
+            ok.cancel(self._b.book, self._slot)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Order) and (other._slot, other._serial) == (
+            self._slot,
+            self._serial,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self._slot, self._serial))
+
+
+class Trade:
+    """An open trade (backtesting.py's ``Trade``): size, prices, writable ``sl``/``tp``, close."""
+
+    __slots__ = ("_b", "_serial", "_slot")
+
+    def __init__(self, broker: _Broker, slot: int) -> None:
+        self._b = broker
+        self._slot = slot
+        self._serial = broker.book[2][slot, ok.T_SERIAL]
+
+    def _row(self) -> FloatArray:
+        return self._b.book[2][self._slot]  # type: ignore[no-any-return]
+
+    @property
+    def size(self) -> float:
+        return float(self._row()[ok.T_SIZE])
+
+    @property
+    def entry_price(self) -> float:
+        return float(self._row()[ok.T_ENTRY])
+
+    @property
+    def entry_bar(self) -> int:
+        return int(self._row()[ok.T_BAR])
+
+    @property
+    def is_long(self) -> bool:
+        return self.size > 0
+
+    @property
+    def is_short(self) -> bool:
+        return self.size < 0
+
+    @property
+    def pl(self) -> float:
+        """Unrealised profit at the current close (commissions are booked at exit)."""
+        return float(self.size * (self._b.bars.close[self._b.i] - self.entry_price))
+
+    @property
+    def pl_pct(self) -> float:
+        return float(
+            math.copysign(1, self.size) * (self._b.bars.close[self._b.i] / self.entry_price - 1)
+        )
+
+    def _level(self, col: int, field: int) -> float | None:
+        slot = int(self._row()[col])
+        return None if slot < 0 else _opt(self._b.book[0][slot, field])
+
+    @property
+    def sl(self) -> float | None:
+        return self._level(ok.T_SL, ok.O_STOP)
+
+    @sl.setter
+    def sl(self, price: float | None) -> None:
+        ok.set_sl(self._b.book, self._slot, _f(price))
+
+    @property
+    def tp(self) -> float | None:
+        return self._level(ok.T_TP, ok.O_LIMIT)
+
+    @tp.setter
+    def tp(self, price: float | None) -> None:
+        ok.set_tp(self._b.book, self._slot, _f(price))
+
+    def close(self, portion: float = 1.0) -> None:
+        """Close ``portion`` of the trade at the next fill (market order)."""
+        if not 0 < portion <= 1:
+            raise ValueError("portion must be a fraction in (0, 1]")
+        ok.close_trade(self._b.book, self._slot, float(portion))
+
+
+class Position:
+    """The net position: ``size``, ``pl``, truthiness, ``close(portion)``."""
+
+    __slots__ = ("_b",)
+
+    def __init__(self, broker: _Broker) -> None:
+        self._b = broker
+
+    @property
+    def size(self) -> float:
+        b = self._b.book
+        n = b[5][ok.N_ACTIVE]
+        return float(b[2][b[3][:n], ok.T_SIZE].sum()) if n else 0.0
+
+    @property
+    def pl(self) -> float:
+        b = self._b.book
+        rows = b[2][b[3][: b[5][ok.N_ACTIVE]]]
+        price = self._b.bars.close[self._b.i]
+        return float((rows[:, ok.T_SIZE] * (price - rows[:, ok.T_ENTRY])).sum())
+
+    @property
+    def is_long(self) -> bool:
+        return self.size > 0
+
+    @property
+    def is_short(self) -> bool:
+        return self.size < 0
+
+    def __bool__(self) -> bool:
+        return self.size != 0
+
+    def close(self, portion: float = 1.0) -> None:
+        ok.close_position(self._b.book, float(portion))
+
+
+class _Data:
+    """OHLCV arrays as long as the bars seen so far (``Close[-1]`` is the current close)."""
+
+    def __init__(self, bars: Bars) -> None:
+        self._bars = bars
+        self._n = len(bars)
+
+    @property
+    def Open(self) -> FloatArray:
+        return self._bars.open[: self._n]
+
+    @property
+    def High(self) -> FloatArray:
+        return self._bars.high[: self._n]
+
+    @property
+    def Low(self) -> FloatArray:
+        return self._bars.low[: self._n]
+
+    @property
+    def Close(self) -> FloatArray:
+        return self._bars.close[: self._n]
+
+    @property
+    def Volume(self) -> FloatArray:
+        return self._bars.volume[: self._n]
+
+    def __len__(self) -> int:
+        return self._n
+
+
+class Strategy:
+    """Subclass with ``init()`` (declare indicators with :meth:`I`) and ``next()`` (per bar).
+
+    Class attributes are parameters, overridable in :func:`run_strategy`. As in backtesting.py,
+    ``next`` is first called one bar after every indicator has a value, ``self.data`` arrays
+    end at the current bar, and indicator attributes are cut the same way.
+    """
+
+    params: ClassVar[Sequence[str]] = ()
+
+    def __init__(self, broker: _Broker) -> None:
+        self._broker = broker
+        self.data = _Data(broker.bars)
+        self._indicators: list[tuple[str, FloatArray]] = []
+        self._pending: list[FloatArray] = []
+        self.position = Position(broker)
+
+    def init(self) -> None:
+        """Compute indicators (``self.x = self.I(fn, ...)``); full-length data is visible."""
+
+    def next(self) -> None:
+        """Decide on the current bar: place, cancel and close orders."""
+
+    def I(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> FloatArray:  # noqa: E743
+        """An indicator: ``fn(*args)`` as a float array, sliced to the current bar in ``next``."""
+        out = np.asarray(fn(*args, **kwargs), dtype=np.float64)
+        self._pending.append(out)
+        return out
+
+    @property
+    def equity(self) -> float:
+        b = self._broker
+        return float(ok.equity(b.book, b.bars.close[b.i]))
+
+    @property
+    def orders(self) -> tuple[Order, ...]:
+        b = self._broker
+        q = b.book[1][: b.book[5][ok.N_QUEUE]]
+        return tuple(Order(b, int(s)) for s in q)
+
+    @property
+    def trades(self) -> tuple[Trade, ...]:
+        b = self._broker
+        act = b.book[3][: b.book[5][ok.N_ACTIVE]]
+        return tuple(Trade(b, int(t)) for t in act)
+
+    def buy(
+        self,
+        *,
+        size: float = FULL_EQUITY,
+        units: float | None = None,
+        limit: float | None = None,
+        stop: float | None = None,
+        sl: float | None = None,
+        tp: float | None = None,
+        trail: float | None = None,
+    ) -> Order:
+        """Place a long order: ``size`` a fraction of margin (< 1) or whole units (>= 1),
+        or ``units`` any number of units; ``trail`` a trailing-stop distance (fraction)."""
+        return self._order(1.0, size, units, limit, stop, sl, tp, trail)
+
+    def sell(
+        self,
+        *,
+        size: float = FULL_EQUITY,
+        units: float | None = None,
+        limit: float | None = None,
+        stop: float | None = None,
+        sl: float | None = None,
+        tp: float | None = None,
+        trail: float | None = None,
+    ) -> Order:
+        """Place a short order; the mirror of :meth:`buy`."""
+        return self._order(-1.0, size, units, limit, stop, sl, tp, trail)
+
+    def _order(
+        self,
+        side: float,
+        size: float,
+        units: float | None,
+        limit: float | None,
+        stop: float | None,
+        sl: float | None,
+        tp: float | None,
+        trail: float | None,
+    ) -> Order:
+        if units is not None:
+            if not units > 0:
+                raise ValueError(f"units must be > 0, got {units}")
+            amount, frac = float(units), 0.0
+        else:
+            if not (0 < size < 1 or round(size) == size >= 1):
+                raise ValueError(
+                    "size must be a positive fraction of equity, or a positive whole number of units"
+                )
+            amount, frac = float(size), float(size < 1)
+        b = self._broker
+        slot = ok.place(b.book, side * amount, frac, _f(limit), _f(stop), _f(sl), _f(tp), _f(trail))
+        if slot < 0:
+            b.book[5][ok.ERROR] = 0
+            side_word = "Long" if side > 0 else "Short"
+            raise ValueError(f"{side_word} orders require SL < LIMIT/STOP/price < TP (long)")
+        return Order(b, int(slot))
+
+
+def indicator_start(indicators: Sequence[FloatArray]) -> int:
+    """The bar of the first ``next``: one after every indicator has a value (backtesting.py)."""
+    warm = max((int(np.isnan(x).argmin(axis=-1).max()) for x in indicators), default=0)
+    return 1 + warm
+
+
+def _result(broker: _Broker, equity: FloatArray, start: int, config: BrokerConfig) -> RunResult:
+    n = len(broker.bars)
+    if start < n:
+        equity[:start] = equity[start]
+    else:
+        equity[:] = config.fill.cash
+    book = broker.book
+    t = book[4][: book[5][ok.N_CLOSED]]
+    trades = Trades(
+        size=t[:, 0].copy(),
+        entry_bar=t[:, 1].astype(np.int64),
+        exit_bar=t[:, 2].astype(np.int64),
+        entry_price=t[:, 3].copy(),
+        exit_price=t[:, 4].copy(),
+        sl=t[:, 5].copy(),
+        tp=t[:, 6].copy(),
+        commission=t[:, 7].copy(),
+        reason=t[:, 8].astype(np.int64),
+    )
+    return RunResult(trades, equity, config.fill)
+
+
+def run_strategy(
+    bars: Bars,
+    strategy: type[Strategy],
+    config: BrokerConfig | None = None,
+    **params: Any,
+) -> RunResult:
+    """Run a :class:`Strategy` subclass over ``bars``; ``params`` override class attributes."""
+    cfg = config or BrokerConfig()
+    for k in params:
+        if not hasattr(strategy, k):
+            raise ValueError(f"strategy {strategy.__name__} has no parameter {k!r}")
+    broker = _Broker(bars, cfg)
+    strat = type(strategy.__name__, (strategy,), dict(params))(broker)
+    strat.init()
+    named = {id(v): k for k, v in vars(strat).items() if isinstance(v, np.ndarray)}
+    inds = [(named[id(x)], x) for x in strat._pending if id(x) in named]
+    n = len(bars)
+    start = indicator_start([x for _, x in inds])
+    o, h, lo, c = bars.open, bars.high, bars.low, bars.close
+    equity = np.empty(n)
+    data = strat.data
+    ints, acct = broker.book[5], broker.book[6]
+    for i in range(start, n):
+        broker.i = i
+        data._n = i + 1
+        for name, x in inds:
+            setattr(strat, name, x[..., : i + 1])
+        if ints[ok.N_QUEUE] == 0 and ints[ok.N_ACTIVE] == 0 and acct[ok.CASH] > 0:
+            acct[ok.LAST] = c[i]
+            equity[i] = acct[ok.CASH]
+        else:
+            book = broker.book
+            if book[4].shape[0] - ints[ok.N_CLOSED] < (ints[ok.N_QUEUE] + 2) * (
+                ints[ok.N_ACTIVE] + 2
+            ):
+                broker.book = ok.grow_closed(book, (ints[ok.N_QUEUE] + 2) * (ints[ok.N_ACTIVE] + 2))
+            if ok.step(broker.book, i, start, o, h, lo, c, equity):
+                break
+        strat.next()
+        broker.check()
+    else:
+        broker.book = ok.grow_closed(broker.book, ints[ok.N_ACTIVE] * 2 + 2)
+    data._n = n
+    for name, x in inds:
+        setattr(strat, name, x)
+    ok.finish(broker.book, start, o, h, lo, c, equity, cfg.fill.finalize)
+    broker.check()
+    return _result(broker, equity, start, cfg)
+
+
+CompiledNext = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class CompiledStrategy:
+    """A numba ``next(book, i, open, high, low, close, ind, params)`` and its inputs.
+
+    ``indicators(bars, **params)`` returns a 2-D float array (one row per indicator) given to
+    ``next`` as ``ind``; ``numbers(**params)`` the float parameter vector ``params``.
+    """
+
+    next_fn: CompiledNext
+    indicators: Callable[..., FloatArray]
+    numbers: Callable[..., FloatArray]
+    defaults: dict[str, Any]
+
+
+def run_compiled_strategy(
+    bars: Bars,
+    strategy: CompiledStrategy,
+    config: BrokerConfig | None = None,
+    **params: Any,
+) -> RunResult:
+    """Run a :class:`CompiledStrategy`: the whole bar loop in one compiled call."""
+    from ffe_core.kernels import LazyKernel, compile_kernels
+
+    cfg = config or BrokerConfig()
+    unknown = set(params) - set(strategy.defaults)
+    if unknown:
+        raise ValueError(f"unknown parameter(s): {', '.join(sorted(unknown))}")
+    p = {**strategy.defaults, **params}
+    ind = np.ascontiguousarray(strategy.indicators(bars, **p), dtype=np.float64)
+    nums = np.ascontiguousarray(strategy.numbers(**p), dtype=np.float64)
+    start = indicator_start(list(ind))
+    broker = _Broker(bars, cfg)
+    o, h, lo, c = bars.open, bars.high, bars.low, bars.close
+    n = len(bars)
+    equity = np.empty(n)
+    compile_kernels()
+    fn = strategy.next_fn
+    if isinstance(fn, LazyKernel):
+        fn = fn.dispatcher
+    i = start
+    while i < n:
+        i = ok.run_compiled(fn, broker.book, i, start, o, h, lo, c, ind, nums, equity)
+        if i < 0:
+            if broker.book[5][ok.ERROR] == ok.ERR_INVALID:
+                raise ValueError("the strategy placed an order with SL/TP on the wrong side")
+            broker.check()
+        if i < n:
+            broker.book = ok.grow_closed(broker.book, broker.book[4].shape[0])
+    broker.book = ok.grow_closed(broker.book, broker.book[5][ok.N_ACTIVE] * 2 + 2)
+    ok.finish(broker.book, start, o, h, lo, c, equity, cfg.fill.finalize)
+    broker.check()
+    return _result(broker, equity, start, cfg)
