@@ -61,15 +61,39 @@ def new_book(cash: float, cfg: FloatArray, orders: int = 256, trades: int = 256)
     return (ords, queue, trd, active, closed, ints, acct, cfg, free_o, free_t)
 
 
-def grow_closed(book: Book, need: int) -> Book:
-    """The book with room for at least ``need`` more closed trades."""
-    closed = book[4]
-    n = int(book[5][N_CLOSED])
-    if closed.shape[0] - n >= need:
-        return book
-    bigger = np.zeros((max(2 * closed.shape[0], n + need), CLOSED_COLS))
-    bigger[:n] = closed[:n]
-    return (*book[:4], bigger, *book[5:])
+SPARE = 64
+"""Free order and trade slots kept before each bar (a ``next`` may place this many orders)."""
+
+
+def _grow_slots(table: Any, line: Any, free: Any, nfree: int) -> tuple[Any, Any, Any]:
+    cap = table.shape[0]
+    big = np.zeros((2 * cap, table.shape[1]))
+    big[:cap] = table
+    big_line = np.zeros(2 * cap, dtype=np.int64)
+    big_line[:cap] = line
+    big_free = np.zeros(2 * cap, dtype=np.int64)
+    big_free[:nfree] = free[:nfree]
+    big_free[nfree : nfree + cap] = np.arange(2 * cap - 1, cap - 1, -1)
+    return big, big_line, big_free
+
+
+def grow(book: Book) -> Book:
+    """The book with :data:`SPARE` free slots beyond what closing every trade needs, and room
+    in the closed-trade table for a bar's fills."""
+    ords, queue, trd, active, closed, ints, acct, cfg, free_o, free_t = book
+    while ints[N_FREE_O] < SPARE + ints[N_ACTIVE]:  # room to close every trade, and more
+        ords, queue, free_o = _grow_slots(ords, queue, free_o, int(ints[N_FREE_O]))
+        ints[N_FREE_O] += ords.shape[0] // 2
+    if ints[N_FREE_T] < SPARE:
+        trd, active, free_t = _grow_slots(trd, active, free_t, int(ints[N_FREE_T]))
+        ints[N_FREE_T] += trd.shape[0] // 2
+    n = int(ints[N_CLOSED])
+    need = int((ints[N_QUEUE] + 2) * (ints[N_ACTIVE] + 2))
+    if closed.shape[0] - n < need:
+        bigger = np.zeros((max(2 * closed.shape[0], n + need), CLOSED_COLS))
+        bigger[:n] = closed[:n]
+        closed = bigger
+    return (ords, queue, trd, active, closed, ints, acct, cfg, free_o, free_t)
 
 
 @kernel
@@ -208,11 +232,14 @@ def position_size(book: Book) -> float:  # pragma: no cover - compiled
 def equity(book: Book, price: float) -> float:  # pragma: no cover - compiled
     """Cash plus the open trades valued at ``price``."""
     trd, active, ints, acct = book[2], book[3], book[5], book[6]
-    eq = acct[CASH]
+    units = 0.0
+    cost = 0.0
     for k in range(ints[N_ACTIVE]):
         r = trd[active[k]]
-        eq += r[T_SIZE] * (price - r[T_ENTRY])
-    return float(eq)
+        units += r[T_SIZE]
+        cost += r[T_SIZE] * r[T_ENTRY]
+    # summed as backtesting.py sums it, so equal inputs give bit-equal equity
+    return float(acct[CASH] + (price * units - cost))
 
 
 @kernel
@@ -492,7 +519,7 @@ def _trail(book: Book, price: float) -> None:  # pragma: no cover - compiled
     for k in range(ints[N_ACTIVE]):
         t = active[k]
         trail = trd[t, T_TRAIL]
-        if trail <= 0.0:
+        if not trail > 0.0:  # 0 or NaN: no trailing stop
             continue
         long = trd[t, T_SIZE] > 0
         level = price * (1.0 - trail) if long else price * (1.0 + trail)
@@ -565,8 +592,10 @@ def finish(
 
 @kernel
 def room(book: Book) -> bool:  # pragma: no cover - compiled
-    """True when a bar can be processed without the closed-trade table overflowing."""
+    """True when a bar can run without a table overflowing (else :func:`grow` the book)."""
     ints, closed = book[5], book[4]
+    if ints[N_FREE_O] < SPARE + ints[N_ACTIVE] or ints[N_FREE_T] < SPARE:
+        return False
     need = (ints[N_QUEUE] + 2) * (ints[N_ACTIVE] + 2)
     return bool(closed.shape[0] - ints[N_CLOSED] >= need)
 
@@ -588,7 +617,7 @@ def run_compiled(
     """Bars ``i0..n-1`` with a compiled ``next_fn(book, i, o, h, l, c, params, state)``.
 
     Returns ``n`` when done, or the bar to resume at when the closed-trade table needs room
-    (the caller grows it and calls again), or ``-1`` on an error flagged in the book.
+    (the caller calls :func:`grow` and again), or ``-1`` on an error flagged in the book.
     """
     n = c.shape[0]
     ints = book[5]

@@ -383,7 +383,9 @@ class Strategy:
                 )
             amount, frac = float(size), float(size < 1)
         b = self._broker
-        slot = ok.place(b.book, side * amount, frac, _f(limit), _f(stop), _f(sl), _f(tp), _f(trail))
+        slot = ok.place(
+            b.book, side * amount, frac, _f(limit), _f(stop), _f(sl), _f(tp), float(trail or 0.0)
+        )
         if slot < 0:
             b.book[5][ok.ERROR] = 0
             side_word = "Long" if side > 0 else "Short"
@@ -450,17 +452,19 @@ def run_strategy(
             acct[ok.LAST] = c[i]
             equity[i] = acct[ok.CASH]
         else:
-            book = broker.book
-            if book[4].shape[0] - ints[ok.N_CLOSED] < (ints[ok.N_QUEUE] + 2) * (
-                ints[ok.N_ACTIVE] + 2
+            if (
+                ints[ok.N_FREE_O] < ok.SPARE + ints[ok.N_ACTIVE]
+                or ints[ok.N_FREE_T] < ok.SPARE
+                or broker.book[4].shape[0] - ints[ok.N_CLOSED]
+                < (ints[ok.N_QUEUE] + 2) * (ints[ok.N_ACTIVE] + 2)
             ):
-                broker.book = ok.grow_closed(book, (ints[ok.N_QUEUE] + 2) * (ints[ok.N_ACTIVE] + 2))
+                broker.book = ok.grow(broker.book)
             if ok.step(broker.book, i, start, o, h, lo, c, equity):
                 break
         strat.next()
         broker.check()
     else:
-        broker.book = ok.grow_closed(broker.book, ints[ok.N_ACTIVE] * 2 + 2)
+        broker.book = ok.grow(broker.book)
     data._n = n
     for name, x in inds:
         setattr(strat, name, x)
@@ -519,8 +523,8 @@ def run_compiled_strategy(
                 raise ValueError("the strategy placed an order with SL/TP on the wrong side")
             broker.check()
         if i < n:
-            broker.book = ok.grow_closed(broker.book, broker.book[4].shape[0])
-    broker.book = ok.grow_closed(broker.book, broker.book[5][ok.N_ACTIVE] * 2 + 2)
+            broker.book = ok.grow(broker.book)
+    broker.book = ok.grow(broker.book)
     ok.finish(broker.book, start, o, h, lo, c, equity, cfg.fill.finalize)
     broker.check()
     return _result(broker, equity, start, cfg)
