@@ -393,13 +393,23 @@ class Strategy:
         return Order(b, int(slot))
 
 
+@dataclass(frozen=True)
+class OrderRunResult(RunResult):
+    """A run of an order-level strategy; ``warmup`` is the bars before its first ``next``
+    minus one (what :func:`~ffe_core.backtest.stats.compute_stats` takes)."""
+
+    warmup: int = 0
+
+
 def indicator_start(indicators: Sequence[FloatArray]) -> int:
     """The bar of the first ``next``: one after every indicator has a value (backtesting.py)."""
     warm = max((int(np.isnan(x).argmin(axis=-1).max()) for x in indicators), default=0)
     return 1 + warm
 
 
-def _result(broker: _Broker, equity: FloatArray, start: int, config: BrokerConfig) -> RunResult:
+def _result(
+    broker: _Broker, equity: FloatArray, start: int, config: BrokerConfig
+) -> OrderRunResult:
     n = len(broker.bars)
     if start < n:
         equity[:start] = equity[start]
@@ -418,7 +428,7 @@ def _result(broker: _Broker, equity: FloatArray, start: int, config: BrokerConfi
         commission=t[:, 7].copy(),
         reason=t[:, 8].astype(np.int64),
     )
-    return RunResult(trades, equity, config.fill)
+    return OrderRunResult(trades, equity, config.fill, warmup=min(start, n) - 1)
 
 
 def run_strategy(
@@ -426,7 +436,7 @@ def run_strategy(
     strategy: type[Strategy],
     config: BrokerConfig | None = None,
     **params: Any,
-) -> RunResult:
+) -> OrderRunResult:
     """Run a :class:`Strategy` subclass over ``bars``; ``params`` override class attributes."""
     cfg = config or BrokerConfig()
     for k in params:
@@ -495,7 +505,7 @@ def run_compiled_strategy(
     strategy: CompiledStrategy,
     config: BrokerConfig | None = None,
     **params: Any,
-) -> RunResult:
+) -> OrderRunResult:
     """Run a :class:`CompiledStrategy`: the whole bar loop in one compiled call."""
     from ffe_core.kernels import LazyKernel, compile_kernels
 

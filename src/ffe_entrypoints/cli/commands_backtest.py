@@ -48,7 +48,14 @@ SymbolOpt = Annotated[
         "SYMBOL[_interval].ext).",
     ),
 ]
-StrategyOpt = Annotated[str, typer.Option("--strategy", help="Strategy name (see registry).")]
+StrategyOpt = Annotated[
+    str,
+    typer.Option(
+        "--strategy",
+        help="Strategy name (see registry), an order-level one (sma_bracket), or "
+        "module:Class / file.py:Class naming a Strategy subclass (backtest only).",
+    ),
+]
 ParamOpt = Annotated[
     list[str] | None, typer.Option("--param", help="k=v (backtest) or k=v1,v2,... (search).")
 ]
@@ -240,9 +247,11 @@ def register(app: typer.Typer) -> None:
         from ffe_core.backtest.sizing import unaffordable
         from ffe_core.backtest.stats import compute_stats, json_ready
         from ffe_core.backtest.strategies import spec_for
+        from ffe_entrypoints.cli.order_strategy import order_strategy, run_order_level
 
         params = parse_params(param)
-        fn = _strategy(strategy)
+        orders = order_strategy(strategy)
+        fn = _strategy(strategy) if orders is None else None
         cfg = _config(
             cash,
             commission,
@@ -257,12 +266,20 @@ def register(app: typer.Typer) -> None:
             },
         )
         bars = load_data(ctx, data, time_unit)
-        try:
-            target = fn(bars.open, bars.high, bars.low, bars.close, bars.volume, **params)
-        except TypeError as exc:
-            raise ValidationFailed(f"strategy {strategy!r}: {exc}") from None
-        result = simulate(bars, target, cfg)
-        stats = compute_stats(result, bars, warmup=spec_for(strategy).warmup(params))
+        target = None
+        warmup = spec_for(strategy).warmup(params)
+        result: Any
+        if fn is None:
+            assert orders is not None
+            result = run_order_level(bars, orders, cfg, params)
+            warmup = result.warmup
+        else:
+            try:
+                target = fn(bars.open, bars.high, bars.low, bars.close, bars.volume, **params)
+            except TypeError as exc:
+                raise ValidationFailed(f"strategy {strategy!r}: {exc}") from None
+            result = simulate(bars, target, cfg)
+        stats = compute_stats(result, bars, warmup=warmup)
         warnings = _warn(unaffordable(bars, cfg, target, len(result.trades)), as_json)
         if report is not None:
             from ffe_core.backtest.report import render_png, write_html

@@ -16,10 +16,11 @@ from ffe_core.backtest.data import make_bars
 from ffe_core.backtest.order_strategies import ORDER_STRATEGIES, SMA_BRACKET
 from ffe_core.backtest.orders import BrokerConfig, Strategy, run_compiled_strategy, run_strategy
 from ffe_core.backtest.simulator import FillConfig
+from ffe_core.backtest.stats import compute_stats
 
 from .bt_reference import _bars
 from .order_reference import bt
-from .test_equivalence_random import REL
+from .test_equivalence_random import REL, _close
 
 
 class BtBracket(bt.Strategy):  # type: ignore[misc]
@@ -118,6 +119,9 @@ def test_compiled_python_and_backtesting_py_brackets_agree(seed: int) -> None:
         np.testing.assert_array_equal(run.trades.entry_bar, ref["_trades"]["EntryBar"])
         np.testing.assert_allclose(run.trades.exit_price, ref["_trades"]["ExitPrice"], rtol=REL)
         np.testing.assert_allclose(run.equity, ref_eq, rtol=REL, atol=fill.cash * 1e-12)
+        stats = compute_stats(run, bars, warmup=run.warmup)
+        for key in ("Buy & Hold Return [%]", "Return [%]", "Sharpe Ratio", "# Trades", "SQN"):
+            _close(float(stats[key]), float(ref[key]), key, atol=1e-9)
 
 
 def _bars_of(n: int = 200, seed: int = 1) -> Any:
