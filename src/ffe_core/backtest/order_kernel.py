@@ -58,7 +58,8 @@ def new_book(cash: float, cfg: FloatArray, orders: int = 256, trades: int = 256)
     closed = np.zeros((64, CLOSED_COLS))
     queue = np.zeros(orders, dtype=np.int64)
     active = np.zeros(trades, dtype=np.int64)
-    return (ords, queue, trd, active, closed, ints, acct, cfg, free_o, free_t)
+    scratch = np.zeros((orders, 2))
+    return (ords, queue, trd, active, closed, ints, acct, cfg, free_o, free_t, scratch)
 
 
 SPARE = 64
@@ -80,10 +81,11 @@ def _grow_slots(table: Any, line: Any, free: Any, nfree: int) -> tuple[Any, Any,
 def grow(book: Book) -> Book:
     """The book with :data:`SPARE` free slots beyond what closing every trade needs, and room
     in the closed-trade table for a bar's fills."""
-    ords, queue, trd, active, closed, ints, acct, cfg, free_o, free_t = book
+    ords, queue, trd, active, closed, ints, acct, cfg, free_o, free_t, scratch = book
     while ints[N_FREE_O] < SPARE + ints[N_ACTIVE]:  # room to close every trade, and more
         ords, queue, free_o = _grow_slots(ords, queue, free_o, int(ints[N_FREE_O]))
         ints[N_FREE_O] += ords.shape[0] // 2
+        scratch = np.zeros((ords.shape[0], 2))
     if ints[N_FREE_T] < SPARE:
         trd, active, free_t = _grow_slots(trd, active, free_t, int(ints[N_FREE_T]))
         ints[N_FREE_T] += trd.shape[0] // 2
@@ -93,7 +95,7 @@ def grow(book: Book) -> Book:
         bigger = np.zeros((max(2 * closed.shape[0], n + need), CLOSED_COLS))
         bigger[:n] = closed[:n]
         closed = bigger
-    return (ords, queue, trd, active, closed, ints, acct, cfg, free_o, free_t)
+    return (ords, queue, trd, active, closed, ints, acct, cfg, free_o, free_t, scratch)
 
 
 @kernel
@@ -410,18 +412,18 @@ def _process(
     op, hi, low = o[i], h[i], lo[i]
     on_close = cfg[C_ON_CLOSE] != 0.0
     nan = math.nan
-    again = True
+    snap = book[10]  # the queue as it was when a pass began: (slot, serial) rows
+    again = ints[N_QUEUE] > 0
     while again:
         again = False
         nq = ints[N_QUEUE]
-        snap = queue[:nq].copy()
-        serials = np.empty(nq)
         for k in range(nq):
-            serials[k] = ords[snap[k], O_SERIAL]
+            snap[k, 0] = queue[k]
+            snap[k, 1] = ords[queue[k], O_SERIAL]
         for k in range(nq):
-            s = snap[k]
+            s = int(snap[k, 0])
             r = ords[s]
-            if r[O_ALIVE] == 0.0 or r[O_SERIAL] != serials[k]:
+            if r[O_ALIVE] == 0.0 or r[O_SERIAL] != snap[k, 1]:
                 continue
             size = r[O_SIZE]
             long = size > 0
@@ -546,10 +548,12 @@ def step(
     (``out`` zero from ``i``), as backtesting.py does.
     """
     ints, acct = book[5], book[6]
-    if i > start:
+    # guarded here: a call passing the book costs more than an idle bar's work
+    if i > start and ints[N_ACTIVE] > 0:
         _trail(book, c[i - 1])
     acct[LAST] = c[i]
-    _process(book, i, o, h, lo, c)
+    if ints[N_QUEUE] > 0:
+        _process(book, i, o, h, lo, c)
     eq = equity(book, c[i])
     out[i] = eq
     if eq > 0.0:
