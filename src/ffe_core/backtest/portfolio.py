@@ -203,7 +203,7 @@ def common_clock(bars: Sequence[Bars]) -> tuple[Bars, ...]:
         if len({len(b) for b in bars}) != 1:
             raise ValidationFailed("untimed instruments must have the same number of bars")
         return tuple(bars)
-    times = reduce(np.intersect1d, [b.time for b in bars])
+    times = reduce(np.intersect1d, [b.time for b in bars if b.time is not None])
     if times.size < 2:
         raise ValidationFailed("the instruments share fewer than 2 bar times")
     out = []
@@ -285,8 +285,8 @@ def _all_trades(trades: Sequence[Trades]) -> Trades:
     def cat(name: str) -> Any:
         return np.concatenate([getattr(t, name) for t in trades])
 
-    fields = ("size", "entry_bar", "exit_bar", "entry_price", "exit_price", "sl", "tp")
-    return Trades(*(cat(f) for f in fields), cat("commission"), cat("reason"))
+    names = ("size", "entry_bar", "exit_bar", "entry_price", "exit_price", "sl", "tp")
+    return Trades(**{f: cat(f) for f in (*names, "commission", "reason")})
 
 
 def portfolio_stats(

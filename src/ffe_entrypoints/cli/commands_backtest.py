@@ -36,6 +36,14 @@ DataOpt = Annotated[
         help="Bars: CSV (.csv/.csv.gz), Parquet, Feather/Arrow or JSON candles; time + OHLC[V].",
     ),
 ]
+DataListOpt = Annotated[
+    list[Path],
+    typer.Option(
+        "--data",
+        help="Bars: CSV (.csv/.csv.gz), Parquet, Feather/Arrow or JSON candles; time + OHLC[V]. "
+        "Give it more than once, or a folder, for a portfolio on one account.",
+    ),
+]
 TimeUnitOpt = Annotated[
     str | None,
     typer.Option("--time-unit", help="Time column: iso, s, ms, us or ns (default: detected)."),
@@ -209,11 +217,60 @@ def _candidates(strategy: str, spaces: dict[str, Any], samples: int, seed: int) 
     return found
 
 
+def _data_files(data: list[Path]) -> list[Path]:
+    from ffe_entrypoints.cli.portfolio_run import data_files
+
+    return data_files(data)
+
+
+def _portfolio(
+    ctx: typer.Context,
+    files: list[Path],
+    strategy: str,
+    params: Params,
+    cash: float,
+    commission: float,
+    costs: dict[str, Any],
+    time_unit: str | None,
+    as_json: bool,
+) -> None:
+    """``ffe backtest`` over several files: one account under the configured risk limits."""
+    from ffe_core.backtest.strategies import spec_for
+    from ffe_entrypoints.cli import portfolio_run
+
+    fn = _strategy(strategy)
+
+    def cost(path: Path) -> Any:
+        step = _unit_step(ctx, path, None, costs["fractional"])
+        extra = {"spread": costs["spread"], "slippage": costs["slippage"], "unit_step": step}
+        return _config(cash, commission, extra)
+
+    out = portfolio_run.run(
+        files,
+        lambda p: load_data(ctx, p, time_unit),
+        cost,
+        fn,
+        params,
+        cash,
+        state(ctx).settings().risk,
+        spec_for(strategy).warmup(params),
+    )
+    out.update(strategy=strategy, params=params)
+    if as_json:
+        typer.echo(json.dumps(out, indent=2))
+        return
+    _print_stats(out["portfolio"], f"portfolio: {strategy} {params} on {len(files)} instruments")
+    table = Table("instrument", "trades", "return %", "Sharpe", title="instruments")
+    for sym, st in out["instruments"].items():
+        table.add_row(sym, str(out["trades"][sym]), str(st["Return [%]"]), str(st["Sharpe Ratio"]))
+    Console().print(table)
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def backtest(
         ctx: typer.Context,
-        data: DataOpt,
+        data: DataListOpt,
         strategy: StrategyOpt,
         param: ParamOpt = None,
         cash: CashOpt = 10_000.0,
@@ -250,6 +307,23 @@ def register(app: typer.Typer) -> None:
         from ffe_entrypoints.cli.order_strategy import order_strategy, run_order_level
 
         params = parse_params(param)
+        files = _data_files(data)
+        if len(files) > 1:
+            unsupported = {
+                "--sl": sl,
+                "--tp": tp,
+                "--trade-on-close": trade_on_close,
+                "--symbol": symbol,
+                "--report": report,
+                "--no-finalize": not finalize,
+            }
+            named = [k for k, v in unsupported.items() if v]
+            if named:
+                raise ValidationFailed(f"{', '.join(named)}: not available with several --data")
+            costs = {"spread": spread, "slippage": slippage, "fractional": fractional}
+            _portfolio(ctx, files, strategy, params, cash, commission, costs, time_unit, as_json)
+            return
+        path = files[0]
         orders = order_strategy(strategy)
         fn = _strategy(strategy) if orders is None else None
         cfg = _config(
@@ -260,12 +334,12 @@ def register(app: typer.Typer) -> None:
                 "slippage": slippage,
                 "sl": sl,
                 "tp": tp,
-                "unit_step": _unit_step(ctx, data, symbol, fractional),
+                "unit_step": _unit_step(ctx, path, symbol, fractional),
                 "trade_on_close": trade_on_close,
                 "finalize": finalize,
             },
         )
-        bars = load_data(ctx, data, time_unit)
+        bars = load_data(ctx, path, time_unit)
         target = None
         warmup = spec_for(strategy).warmup(params)
         result: Any

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
 from ffe_core.backtest.data import Bars, make_bars
 from ffe_core.backtest.portfolio import (
@@ -16,6 +20,7 @@ from ffe_core.backtest.simulator import FillConfig
 from ffe_core.backtest.strategies import sma_cross
 from ffe_core.config import RiskSettings
 from ffe_core.domain.errors import ValidationFailed
+from ffe_entrypoints.cli.main import build_app
 
 HOUR = np.timedelta64(1, "h")
 
@@ -103,3 +108,37 @@ def test_instruments_are_put_on_their_common_clock() -> None:
     assert ca.time is not None and cb.time is not None and np.array_equal(ca.time, cb.time)
     with pytest.raises(ValidationFailed, match="fewer than 2"):
         common_clock([a, _bars([1.0, 2.0], start="2025-01-01T00")])
+
+
+def _write(path: Path, seed: int, n: int = 600) -> None:
+    rng = np.random.default_rng(seed)
+    c = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
+    o = np.r_[c[0], c[:-1]]
+    t = np.datetime64("2024-01-01T00") + np.arange(n) * HOUR
+    rows = ["time,open,high,low,close,volume"]
+    for i in range(n):
+        hi, lo = max(o[i], c[i]) * 1.001, min(o[i], c[i]) * 0.999
+        rows.append(f"{t[i]}Z,{float(o[i])!r},{float(hi)!r},{float(lo)!r},{float(c[i])!r},1")
+    path.write_text("\n".join(rows) + "\n")
+
+
+def test_the_cli_runs_a_folder_as_one_portfolio(tmp_path: Path) -> None:
+    for sym, seed in (("AAA", 1), ("BBB", 2), ("CCC", 3)):
+        _write(tmp_path / f"{sym}_1h.csv", seed)
+    args = ["backtest", "--data", str(tmp_path), "--strategy", "sma_cross", "--json"]
+    result = CliRunner().invoke(build_app(), [*args, "--param", "fast=3", "--param", "slow=9"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert set(out["instruments"]) == {"AAA_1h", "BBB_1h", "CCC_1h"}
+    assert out["portfolio"]["# Trades"] == sum(out["trades"].values()) > 0
+    assert out["final_equity"] == pytest.approx(out["portfolio"]["Equity Final [$]"])
+    assert out["bars"] == 600
+
+
+def test_the_cli_refuses_single_run_options_for_a_portfolio(tmp_path: Path) -> None:
+    _write(tmp_path / "AAA.csv", 1)
+    _write(tmp_path / "BBB.csv", 2)
+    args = ["backtest", "--data", str(tmp_path / "AAA.csv"), "--data", str(tmp_path / "BBB.csv")]
+    result = CliRunner().invoke(build_app(), [*args, "--strategy", "sma_cross", "--sl", "0.1"])
+    assert isinstance(result.exception, ValidationFailed)
+    assert "--sl: not available with several --data" in str(result.exception)
