@@ -1,7 +1,7 @@
 """Backtest speed and memory: ffe vs vectorbt vs backtesting.py on the same synthetic bars.
 
 Run: ``python benchmarks/backtest.py [--bars 1000000] [--big 10000000] [--whole 1000000 4000000]
-[--orders 50000] [--only-orders]``.
+[--orders 50000] [--only-orders] [--portfolio 1000000] [--only-portfolio]``.
 Peers are optional (dev-only); a missing peer is reported and skipped. Prints ratios; numba compile time is
 measured separately (first call on a tiny input) and excluded from the rates.
 """
@@ -260,9 +260,16 @@ def main() -> None:
         "--orders", type=int, default=50_000, help="bars for [4], order-level vs backtesting.py"
     )
     ap.add_argument("--only-orders", action="store_true", help="run [4] alone")
+    ap.add_argument(
+        "--portfolio", type=int, default=1_000_000, help="bars per instrument for [5] (4 of them)"
+    )
+    ap.add_argument("--only-portfolio", action="store_true", help="run [5] alone")
     args = ap.parse_args()
     if args.only_orders:
         order_level(args.orders)
+        return
+    if args.only_portfolio:
+        portfolio_row(args.portfolio)
         return
     if args.only_big:
         big_run(args.big)
@@ -335,6 +342,8 @@ def main() -> None:
     del bars
     if args.orders:
         order_level(args.orders)
+    if args.portfolio:
+        portfolio_row(args.portfolio)
     if args.big:
         import subprocess
         import sys
@@ -419,6 +428,33 @@ def order_level(n: int) -> None:
         f"  ratio Python Strategy / backtesting.py: {t_bt / t_py:.1f}x  (target >= 1x); "
         f"compiled / backtesting.py: {t_bt / t_c:.0f}x; "
         f"{ref['# Trades']} trades, equal results: {bool(same)}"
+    )
+
+
+def portfolio_row(n: int, k: int = 4) -> None:
+    """[5] ``k`` instruments x ``n`` bars on one account with the agent's default risk limits
+    (kill switch and daily loss set out of reach so the whole run trades): SMA targets + fills."""
+    from ffe_core.backtest.portfolio import run_portfolio
+    from ffe_core.config import RiskSettings
+
+    bars = [synthetic(n, seed=s) for s in range(k)]
+    costs = [FillConfig(commission=COMMISSION, unit_step=0.0)] * k
+    risk = RiskSettings(max_daily_loss=1.0, max_drawdown=1.0)
+    symbols = [f"S{j}" for j in range(k)]
+
+    def go():  # type: ignore[no-untyped-def]
+        targets = [sma_cross(b.open, b.high, b.low, b.close, b.volume, short=True) for b in bars]
+        return run_portfolio(symbols, bars, targets, costs, cash=100_000.0, risk=risk)
+
+    tiny = [synthetic(200, seed=s) for s in range(k)]
+    tt = [sma_cross(b.open, b.high, b.low, b.close, b.volume) for b in tiny]
+    run_portfolio(symbols, tiny, tt, costs, cash=100_000.0, risk=risk)  # compile
+    t = best_of(go, 3)
+    res = go()
+    print(f"\n[5] portfolio: {k} instruments x {n:,} bars, one account, risk limits")
+    print(
+        f"  ffe          {k * n / t / 1e6:8.1f} M instrument-bars/s  ({t * 1e3:.0f} ms, "
+        f"{sum(len(x) for x in res.trades):,} trades)  (target >= 10)"
     )
 
 
