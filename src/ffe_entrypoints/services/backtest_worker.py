@@ -93,6 +93,8 @@ def run_job(spec: Mapping[str, Any], slot: int) -> Outcome:
     try:
         watch.check()
         strategy = _import(str(spec["strategy_ref"]))
+        if spec.get("instruments"):
+            return {"status": "done", "result": _portfolio(worker, spec, strategy, watch)}
         instrument = worker.settings.instrument(str(spec["instrument"]))
         if instrument is None:
             raise NotFoundError(f"unknown instrument {spec['instrument']!r}")
@@ -284,6 +286,46 @@ def _series(bars: Bars, values: np.ndarray, key: str, offset: int = 0) -> list[d
 def _drawdown(equity: np.ndarray) -> np.ndarray:
     peak = np.maximum.accumulate(equity)
     return np.where(peak > 0, equity / peak - 1, 0.0)
+
+
+def _portfolio(
+    worker: _Worker, spec: Mapping[str, Any], strategy: Callable[..., Any], watch: _Watch
+) -> dict[str, Any]:
+    """A portfolio job: every instrument's bars on one clock and one account (risk settings)."""
+    from ffe_core.backtest.portfolio import common_clock, portfolio_stats, run_portfolio
+
+    symbols = [str(s) for s in spec["instruments"]]
+    raw: list[Bars] = []
+    costs: list[FillConfig] = []
+    for symbol in symbols:
+        instrument = worker.settings.instrument(symbol)
+        if instrument is None:
+            raise NotFoundError(f"unknown instrument {symbol!r}")
+        raw.append(_load_bars(worker, instrument, int(spec["bars"])))
+        step = unit_step_for(instrument.size_increment)
+        costs.append(
+            FillConfig(
+                cash=float(spec["cash"]), commission=float(spec["commission"]), unit_step=step
+            )
+        )
+        watch.check()
+    bars = common_clock(raw)
+    params: dict[str, Any] = dict(spec["params"])
+    try:
+        targets = [strategy(b.open, b.high, b.low, b.close, b.volume, **params) for b in bars]
+    except TypeError as exc:
+        raise ValidationFailed(f"params: {exc}") from None
+    res = run_portfolio(
+        symbols, bars, targets, costs, cash=float(spec["cash"]), risk=worker.settings.risk
+    )
+    stats = portfolio_stats(res, costs, warmup=spec_for(str(spec["strategy"])).warmup(params))
+    payload = _payload(res.equity, bars[0], stats["portfolio"], None, None)
+    payload["instruments"] = {
+        s: {k: (_clean(v) if isinstance(v, float) else v) for k, v in json_ready(st).items()}
+        for s, st in stats["instruments"].items()
+    }
+    payload["kill_switch_bar"] = stats["kill_switch_bar"]
+    return payload
 
 
 def _payload(

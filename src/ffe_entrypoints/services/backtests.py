@@ -59,6 +59,12 @@ class BacktestRequest(BaseModel):
 
     kind: Literal["backtest", "walk_forward", "optimize"] = "backtest"
     instrument: str = Field(default="BTC-USD", max_length=32)
+    instruments: list[str] = Field(
+        default_factory=list,
+        max_length=16,
+        description="two or more (kind backtest): a portfolio on one account, entries sized by "
+        "the risk settings; replaces instrument",
+    )
     strategy: str = Field(default="sma_cross", max_length=64)
     # typed as Any for the OpenAPI document (Litestar renders a constrained dict as an array and
     # ``float | int`` as an unsatisfiable oneOf); the validators below and the strategy's rules
@@ -268,8 +274,17 @@ class BacktestService:
         if strategy is None:
             known = ", ".join(sorted(self._strategies()))
             raise ValidationFailed(f"strategy: unknown {request.strategy!r} (known: {known})")
-        if self.settings.instrument(request.instrument) is None:
-            raise NotFoundError(f"unknown instrument {request.instrument!r}")
+        for symbol in request.instruments or [request.instrument]:
+            if self.settings.instrument(symbol) is None:
+                raise NotFoundError(f"unknown instrument {symbol!r}")
+        if request.instruments and (
+            request.kind != "backtest"
+            or len(request.instruments) < 2
+            or len(set(request.instruments)) != len(request.instruments)
+        ):
+            raise ValidationFailed(
+                "instruments: a portfolio is a kind 'backtest' of two or more distinct instruments"
+            )
         rules = param_rules(request.strategy, strategy)
         unknown = sorted((set(request.params) | set(request.grid)) - set(rules))
         if unknown:
@@ -285,7 +300,9 @@ class BacktestService:
             if not (request.grid or spec.grid):
                 raise ValidationFailed("grid: give parameter values to search")
             combinations = len(candidates(spec, request.grid)[1])
-        check_work(request.bars, combinations, self.limits.max_work)
+        check_work(
+            request.bars * max(1, len(request.instruments)), combinations, self.limits.max_work
+        )
         return {**request.model_dump(), "strategy_ref": importable_ref(request.strategy, strategy)}
 
     # -- jobs and workers ---------------------------------------------------------------------

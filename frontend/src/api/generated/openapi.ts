@@ -599,6 +599,8 @@ export interface components {
             kind?: "backtest" | "walk_forward" | "optimize";
             /** @default BTC-USD */
             instrument?: string;
+            /** @description two or more (kind backtest): a portfolio on one account, entries sized by the risk settings; replaces instrument */
+            instruments?: string[];
             /** @default sma_cross */
             strategy?: string;
             /** @description strategy parameters: numbers, strings or booleans */
