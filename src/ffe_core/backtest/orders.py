@@ -212,6 +212,15 @@ class Trade:
     def tp(self, price: float | None) -> None:
         ok.set_tp(self._b.book, self._slot, _f(price))
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Trade) and (other._slot, other._serial) == (
+            self._slot,
+            self._serial,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self._slot, self._serial))
+
     def close(self, portion: float = 1.0) -> None:
         """Close ``portion`` of the trade at the next fill (market order)."""
         if not 0 < portion <= 1:
@@ -281,6 +290,12 @@ class _Data:
     @property
     def Volume(self) -> FloatArray:
         return self._bars.volume[: self._n]
+
+    @property
+    def index(self) -> npt.NDArray[Any]:
+        """Bar times (``datetime64[ns]``), or bar numbers for untimed bars."""
+        t = self._bars.time
+        return np.arange(self._n) if t is None else t[: self._n]
 
     def __len__(self) -> int:
         return self._n

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -184,3 +184,32 @@ def test_the_trade_table_grows_past_its_first_size() -> None:
     bars = _bars_of(300)
     run = run_strategy(bars, ManyTrades, BrokerConfig(FillConfig(cash=1e9), hedging=True))
     assert len(run.trades) == 298  # entries filled from bar 2 to 299, all closed at the end
+
+
+class Inspector(Strategy):
+    """Reads what a strategy sees: times, its trades and orders as handles."""
+
+    seen: ClassVar[list[tuple[Any, ...]]] = []
+
+    def next(self) -> None:
+        i = len(self.data) - 1
+        if i == 3:
+            self.buy(size=1, limit=float(self.data.Close[-1]) * 0.5)
+            self.buy(size=1)
+        if i == 5:
+            t = self.trades[0]
+            o = self.orders[0]
+            self.seen.append((self.data.index[-1], t == self.trades[0], t.size, o.limit))
+            o.cancel()
+            self.seen.append((len(self.orders), o in self.orders))
+
+
+def test_a_strategy_sees_times_and_stable_trade_and_order_handles() -> None:
+    bars = _bars_of(20)
+    Inspector.seen.clear()
+    run_strategy(bars, Inspector)
+    assert bars.time is not None
+    (when, same, size, limit), (left, still) = Inspector.seen
+    assert when == bars.time[5] and same and size == 1.0
+    assert limit == pytest.approx(float(bars.close[3]) * 0.5)
+    assert (left, still) == (0, False)
