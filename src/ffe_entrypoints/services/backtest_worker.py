@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ffe_core.backtest.data import Bars, bars_of
+from ffe_core.backtest.orders import BrokerConfig, CompiledStrategy, run_compiled_strategy
 from ffe_core.backtest.search import OBJECTIVES, best, grid, run_search
 from ffe_core.backtest.simulator import FillConfig, RunResult, simulate
 from ffe_core.backtest.sizing import unaffordable, unit_step_for
@@ -101,6 +102,8 @@ def run_job(spec: Mapping[str, Any], slot: int) -> Outcome:
         bars = _load_bars(worker, instrument, int(spec["bars"]))
         watch.check()
         step = unit_step_for(instrument.size_increment)
+        if isinstance(strategy, CompiledStrategy):
+            return {"status": "done", "result": _order_level(spec, bars, strategy, step)}
         return {
             "status": "done",
             "result": _compute(spec, bars, watch.wrap(strategy), watch, step),
@@ -136,10 +139,11 @@ class _Watch:
 
 
 def _import(ref: str) -> Callable[..., Any]:
+    """``module:a.b`` -> ``module.a.b``; a step into a mapping looks the name up in it."""
     module, _, qualname = ref.partition(":")
     target: Any = importlib.import_module(module)
     for part in qualname.split("."):
-        target = getattr(target, part)
+        target = target[part] if isinstance(target, Mapping) else getattr(target, part)
     return target  # type: ignore[no-any-return]
 
 
@@ -286,6 +290,26 @@ def _series(bars: Bars, values: np.ndarray, key: str, offset: int = 0) -> list[d
 def _drawdown(equity: np.ndarray) -> np.ndarray:
     peak = np.maximum.accumulate(equity)
     return np.where(peak > 0, equity / peak - 1, 0.0)
+
+
+def _order_level(
+    spec: Mapping[str, Any], bars: Bars, strategy: CompiledStrategy, unit_step: float
+) -> dict[str, Any]:
+    """A job of a built-in order-level strategy: one compiled run."""
+    fill = FillConfig(
+        cash=float(spec["cash"]),
+        commission=float(spec["commission"]),
+        unit_step=unit_step,
+        finalize=bool(spec.get("finalize", True)),
+    )
+    try:
+        run = run_compiled_strategy(bars, strategy, BrokerConfig(fill), **dict(spec["params"]))
+    except ValueError as exc:
+        raise ValidationFailed(f"params: {exc}") from None
+    stats = compute_stats(run, bars, warmup=run.warmup)
+    payload = _payload(run.equity, bars, stats, run, None)
+    payload["warnings"] = _warnings(unaffordable(bars, fill, None, len(run.trades)))
+    return payload
 
 
 def _portfolio(

@@ -42,6 +42,7 @@ from ffe_entrypoints.services.backtest_params import (
     check_work,
     importable_ref,
     param_rules,
+    rules_from_defaults,
     strategy_params,
 )
 from ffe_entrypoints.services.backtest_worker import Outcome, init_worker, run_job
@@ -270,9 +271,14 @@ class BacktestService:
 
     def _checked(self, request: BacktestRequest) -> dict[str, Any]:
         """What the worker gets: the request as plain data and where to import the strategy."""
+        from ffe_core.backtest.order_strategies import ORDER_STRATEGIES
+
+        order_level = ORDER_STRATEGIES.get(request.strategy)
+        if order_level is not None:
+            return self._checked_order_level(request, order_level)
         strategy = self._strategies().get(request.strategy)
         if strategy is None:
-            known = ", ".join(sorted(self._strategies()))
+            known = ", ".join(sorted([*self._strategies(), *ORDER_STRATEGIES]))
             raise ValidationFailed(f"strategy: unknown {request.strategy!r} (known: {known})")
         for symbol in request.instruments or [request.instrument]:
             if self.settings.instrument(symbol) is None:
@@ -304,6 +310,26 @@ class BacktestService:
             request.bars * max(1, len(request.instruments)), combinations, self.limits.max_work
         )
         return {**request.model_dump(), "strategy_ref": importable_ref(request.strategy, strategy)}
+
+    def _checked_order_level(self, request: BacktestRequest, strategy: Any) -> dict[str, Any]:
+        """A built-in order-level strategy: one backtest on one instrument."""
+        if request.kind != "backtest" or request.instruments or request.grid:
+            raise ValidationFailed(
+                f"strategy: {request.strategy} is order-level: kind 'backtest' on one instrument"
+            )
+        if self.settings.instrument(request.instrument) is None:
+            raise NotFoundError(f"unknown instrument {request.instrument!r}")
+        rules = rules_from_defaults(request.strategy, strategy.defaults)
+        unknown = sorted(set(request.params) - set(rules))
+        if unknown:
+            raise ValidationFailed(
+                f"params: {request.strategy} takes no {', '.join(unknown)} "
+                f"(it takes {', '.join(sorted(rules))})"
+            )
+        check_params(rules, request.params)
+        check_work(request.bars, 1, self.limits.max_work)
+        ref = f"ffe_core.backtest.order_strategies:ORDER_STRATEGIES.{request.strategy}"
+        return {**request.model_dump(), "strategy_ref": ref}
 
     # -- jobs and workers ---------------------------------------------------------------------
 
