@@ -198,6 +198,16 @@ def ffe_strategies() -> Mapping[str, Strategy]:  # type: ignore[empty-body]
     """
 
 
+@hookspec
+def ffe_order_strategies() -> Mapping[str, Any]:  # type: ignore[empty-body]
+    """Order-level backtest strategies by name (``sma_bracket`` ...): ``CompiledStrategy``
+    objects or ``Strategy`` subclasses from ``ffe_core.backtest.orders``, not factories.
+
+    They place orders bar by bar (limit/stop entries, SL/TP, trailing stops, partial closes);
+    ``ffe backtest --strategy NAME`` runs them through the compiled order broker.
+    """
+
+
 KINDS: dict[str, str] = {
     "ffe_decision_providers": "decision_providers",
     "ffe_brokers": "brokers",
@@ -212,5 +222,6 @@ KINDS: dict[str, str] = {
     "ffe_tracers": "tracers",
     "ffe_compute_backends": "compute",
     "ffe_strategies": "strategies",
+    "ffe_order_strategies": "order_strategies",
 }
 """Hook name -> registry kind. Every hookspec above appears here (a test checks it)."""

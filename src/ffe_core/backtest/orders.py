@@ -514,6 +514,12 @@ class CompiledStrategy:
     numbers: Callable[..., FloatArray]
     defaults: dict[str, Any]
 
+    def __call__(
+        self, bars: Bars, config: BrokerConfig | None = None, **params: Any
+    ) -> OrderRunResult:
+        """Run it: :func:`run_compiled_strategy`."""
+        return run_compiled_strategy(bars, self, config, **params)
+
 
 def run_compiled_strategy(
     bars: Bars,

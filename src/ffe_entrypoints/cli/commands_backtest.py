@@ -324,7 +324,9 @@ def register(app: typer.Typer) -> None:
             _portfolio(ctx, files, strategy, params, cash, commission, costs, time_unit, as_json)
             return
         path = files[0]
-        orders = order_strategy(strategy)
+        reg = _registry()
+        registered = {n: reg.factory("order_strategies", n) for n in reg.names("order_strategies")}
+        orders = order_strategy(strategy, registered)
         fn = _strategy(strategy) if orders is None else None
         cfg = _config(
             cash,

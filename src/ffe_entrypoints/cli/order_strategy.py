@@ -1,15 +1,16 @@
-"""Order-level strategies for ``ffe backtest``: a built-in compiled one by name, or a user's
-``Strategy`` subclass / ``CompiledStrategy`` given as ``module:Name`` or ``path/file.py:Name``."""
+"""Order-level strategies for ``ffe backtest``: one registered by name (``ffe_order_strategies``
+hook: the built-in ``sma_bracket``, plugins'), or a user's ``Strategy`` subclass /
+``CompiledStrategy`` given as ``module:Name`` or ``path/file.py:Name``."""
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ffe_core.backtest.data import Bars
-from ffe_core.backtest.order_strategies import ORDER_STRATEGIES
 from ffe_core.backtest.orders import (
     BrokerConfig,
     CompiledStrategy,
@@ -45,11 +46,12 @@ def _load(ref: str) -> Any:
     return vars(module)[name]
 
 
-def order_strategy(name: str) -> OrderStrategy | None:
-    """The order-level strategy ``name`` names, or None when it names a target strategy."""
-    if ":" not in name:
-        return ORDER_STRATEGIES.get(name)
-    found = _load(name)
+def order_strategy(name: str, registered: Mapping[str, Any]) -> OrderStrategy | None:
+    """The order-level strategy ``name`` names (``registered``: the plugin registry's, by name),
+    or None when it names a target strategy."""
+    found = registered.get(name) if ":" not in name else _load(name)
+    if found is None:
+        return None
     if isinstance(found, CompiledStrategy) or (
         isinstance(found, type) and issubclass(found, Strategy)
     ):

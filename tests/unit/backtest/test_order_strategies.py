@@ -129,8 +129,13 @@ def _bars_of(n: int = 200, seed: int = 1) -> Any:
     return make_bars(df.Open, df.High, df.Low, df.Close, df.Volume, df.index.values)
 
 
-def test_sma_bracket_is_registered_by_name() -> None:
+def test_sma_bracket_is_registered_by_name_and_runs_when_called() -> None:
     assert ORDER_STRATEGIES["sma_bracket"] is SMA_BRACKET
+    bars = _bars_of(300)
+    called = SMA_BRACKET(bars, fast=3, slow=9, tp=0.02)
+    run = run_compiled_strategy(bars, SMA_BRACKET, fast=3, slow=9, tp=0.02)
+    assert len(called.trades) == len(run.trades) > 0
+    np.testing.assert_array_equal(called.equity, run.equity)
 
 
 class FractionalBuyer(Strategy):
