@@ -624,11 +624,14 @@ def run_compiled(
     (the caller calls :func:`grow` and again), or ``-1`` on an error flagged in the book.
     """
     n = c.shape[0]
-    ints = book[5]
+    ints, acct = book[5], book[6]
     for i in range(i0, n):
         if not room(book):
             return i
-        if step(book, i, start, o, h, lo, c, out):
+        if ints[N_QUEUE] == 0 and ints[N_ACTIVE] == 0 and acct[CASH] > 0.0:
+            acct[LAST] = c[i]  # an idle bar: nothing to fill or value
+            out[i] = acct[CASH]
+        elif step(book, i, start, o, h, lo, c, out):
             return int(n)
         next_fn(book, i, o, h, lo, c, params, state)
         if ints[ERROR] != 0:
