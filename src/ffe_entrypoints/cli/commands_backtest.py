@@ -260,10 +260,16 @@ def _portfolio(
         typer.echo(json.dumps(out, indent=2))
         return
     _print_stats(out["portfolio"], f"portfolio: {strategy} {params} on {len(files)} instruments")
+
+    def num(x: Any) -> str:
+        return "-" if x is None else f"{x:,.4f}"
+
     table = Table("instrument", "trades", "return %", "Sharpe", title="instruments")
     for sym, st in out["instruments"].items():
-        table.add_row(sym, str(out["trades"][sym]), str(st["Return [%]"]), str(st["Sharpe Ratio"]))
+        table.add_row(sym, str(out["trades"][sym]), num(st["Return [%]"]), num(st["Sharpe Ratio"]))
     Console().print(table)
+    if out["kill_switch_bar"] is not None:
+        Console().print(f"kill switch tripped at bar {out['kill_switch_bar']} (risk.max_drawdown)")
 
 
 def register(app: typer.Typer) -> None:
