@@ -51,6 +51,22 @@ def test_entries_are_sized_by_position_and_gross_exposure_limits() -> None:
     assert res.trades[0].entry_bar.tolist() == [2] and REASONS[res.trades[0].reason[0]] == "end"
 
 
+def test_the_leverage_limit_binds_on_its_own() -> None:
+    flat = [100.0] * 10
+    long_from_1 = np.r_[0, np.ones(9)].astype(np.int8)
+    risk = _loose(max_position_fraction=1.0, max_gross_exposure=10.0, max_leverage=1.5)
+    res = run_portfolio(
+        ["A", "B"],
+        [_bars(flat), _bars(flat)],
+        [long_from_1, long_from_1],
+        [FillConfig()] * 2,
+        cash=10_000,
+        risk=risk,
+    )
+    # A takes all of equity (100 units); B only what 1.5x leverage leaves: 5,000 -> 50 units
+    assert [t.size.tolist() for t in res.trades] == [[100.0], [50.0]]
+
+
 def test_cash_and_contributions_add_up_to_the_equity() -> None:
     rng = np.random.default_rng(3)
     bars = [_bars(100 * np.exp(np.cumsum(rng.normal(0, 0.01, 500)))) for _ in range(3)]
