@@ -129,7 +129,7 @@ async def test_an_agent_refuses_a_second_acquire_until_its_run_finishes(
     assert isinstance(second, ConflictError) and "already starting" in str(second)
     with pytest.raises(ConflictError, match=f"already running \\(run {first.id}\\)"):
         await agent.acquire()
-    await agent._finish(first, "test over")
+    await agent.lifecycle.finish(first, "test over")
     assert isinstance(await agent.acquire(), AgentRun)
 
 
@@ -142,7 +142,7 @@ async def test_runs_left_running_are_all_closed_by_the_next_run(container: Conta
     agent = container.agent()
     agent.lease = LocalLeaderLease("agent", 30)  # a lease holder takes over what was left
     run = await agent.acquire()
-    await agent._finish(run, "test over")
+    await agent.lifecycle.finish(run, "test over")
     assert await run_states(container) == ["stopped"] * 4
 
 
