@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import time
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from ffe_core.config import Settings
@@ -46,8 +46,7 @@ class AgentProgress:
     def restart(self, run: AgentRun) -> None:
         """Start afresh for ``run``, in place: every collaborator holds this one object."""
         fresh = AgentProgress(state=AgentState.RUNNING, run=run, started_monotonic=time.monotonic())
-        for f in fields(self):
-            setattr(self, f.name, getattr(fresh, f.name))
+        vars(self).update(vars(fresh))
 
 
 class AgentLifecycle:

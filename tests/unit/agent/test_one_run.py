@@ -192,3 +192,20 @@ async def test_a_reset_stored_by_another_process_reaches_the_control_plane(
 
 async def _stopped(control: Any) -> bool:
     return bool((await control.agent_status()).state is AgentState.STOPPED)
+
+
+async def test_a_second_run_starts_its_progress_afresh_for_every_collaborator(
+    container: Container,
+) -> None:
+    """The run's progress is one object the lifecycle, the cycle and the order desk share: a new
+    run resets it in place, so its cycles count (and are journaled) from zero again."""
+    agent = container.agent()
+    first = await agent.run(cycles=2, interval=0)
+    agent.progress.last_error = "left over from the first run"
+    second = await agent.run(cycles=1, interval=0)
+    assert agent.progress.cycles == 1 and agent.progress.last_error is None
+    assert agent.progress.run is not None and agent.progress.run.id == second.id
+    async with container.uow_factory()() as uow:
+        cycles = await uow.agent.list_cycles()
+    seqs = {run.id: sorted(c.seq for c in cycles if c.run_id == run.id) for run in (first, second)}
+    assert seqs == {first.id: [0, 1], second.id: [0]}
