@@ -38,8 +38,6 @@ from ffe_core.services.approvals import ApprovalService
 from ffe_core.services.decisions import DecisionService
 from ffe_core.services.execution import ExecutionGate
 
-__all__ = ["AgentProgress", "EquityWatch", "TradingAgent"]
-
 log = logging.getLogger(__name__)
 
 
@@ -69,65 +67,33 @@ class TradingAgent:
         self.decisions = decisions
         self.broker = broker
         self.uow_factory = uow_factory
-        self.metrics = metrics or NullMetrics()
+        self.metrics = metrics = metrics or NullMetrics()
         self.after_pass = list(after_pass)  # e.g. score outcomes, persist risk state
-        self.progress = AgentProgress()
-        self.notices = Notices(notifier)
-        self.lifecycle = AgentLifecycle(
-            settings,
-            uow_factory,
-            clock,
-            self.metrics,
-            self.progress,
-            holder=holder or lease_holder(),  # unique per agent instance (host:pid:random)
-            lease=lease,
-        )
+        self.progress = progress = AgentProgress()
+        self.notices = notices = Notices(notifier)
+        self.lifecycle = life = AgentLifecycle(
+            settings, uow_factory, clock, metrics, progress,
+            holder=holder or lease_holder(), lease=lease,  # holder: unique per agent instance
+        )  # fmt: skip
         self.guard = KillSwitchGuard(
-            broker,
-            clock,
-            self.metrics,
-            self.notices,
-            watch=equity_watch,
-            prices=prices,
-            persist=self._after_pass,
-        )
+            broker, clock, metrics, notices,
+            watch=equity_watch, prices=prices, persist=self._after_pass,
+        )  # fmt: skip
         # every order goes through the gate; by default one with the decisions' own risk check
         gate = gate or ExecutionGate(
-            settings,
-            broker,
-            uow_factory,
-            clock,
-            decisions,
-            risk=decisions.risk,
-            kill_switch=self.guard.state,
-            notifier=notifier,
-            metrics=self.metrics,
-        )
-        journal = CycleJournal(uow_factory, clock, self.progress, on_stored)
-        self.orders = OrderDesk(
-            gate,
-            broker,
-            approvals,
-            uow_factory,
-            clock,
-            journal,
-            self.progress,
-            self.notices,
-            fence=self.lifecycle.fence,
-        )
+            settings, broker, uow_factory, clock, decisions, risk=decisions.risk,
+            kill_switch=self.guard.state, notifier=notifier, metrics=metrics,
+        )  # fmt: skip
+        journal = CycleJournal(uow_factory, clock, progress, on_stored)
+        self.orders = orders = OrderDesk(
+            gate, broker, approvals, uow_factory, clock, journal, progress, notices,
+            fence=life.fence,
+        )  # fmt: skip
         self.cycles = CycleRunner(
-            decisions,
-            broker,
-            approvals,
-            self.orders,
-            journal,
-            self.progress,
-            self.notices,
-            clock,
-            self.metrics,
-            uptime=self.lifecycle.uptime,
-        )
-        self.summary = DailySummary(settings, broker, uow_factory, clock, self.notices, prices)
+            decisions, broker, approvals, orders, journal, progress, notices, clock, metrics,
+            uptime=life.uptime,
+        )  # fmt: skip
+        self.summary = DailySummary(settings, broker, uow_factory, clock, notices, prices)
 
     @property
     def gate(self) -> ExecutionGate:
