@@ -75,6 +75,7 @@ def test_an_unknown_backend_is_refused_naming_the_registered_ones(
     assert "backtests.compute: no compute backend named 'ray'" in refused(tmp_path, capsys)
 
 
+@pytest.mark.slow  # the dask client gives up on the closed port after its 10 s timeout
 def test_dask_is_the_registered_dask_backend_at_the_given_address(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
