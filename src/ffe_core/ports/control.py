@@ -85,3 +85,19 @@ class ControlPlane(Protocol):
         """The size the execution gate would send for this approval's decision now (None when
         it would send nothing)."""
         ...
+
+
+@runtime_checkable
+class StandsBy(Protocol):
+    def start_standby(self, by: str, retry_seconds: float) -> None:
+        """Keep trying to start (while another process holds the leader lease)."""
+        ...
+
+
+@runtime_checkable
+class AgentMetricsSource(Protocol):
+    """A control plane whose agent runs in another process, which counts its own metrics."""
+
+    async def agent_metrics(self) -> str:
+        """That process's ffe_* metrics, in the Prometheus text format ("" when none)."""
+        ...
