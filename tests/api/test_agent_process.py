@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -26,9 +27,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from ffe_core.config import Settings
 from ffe_entrypoints.api.app import create_app
 from ffe_entrypoints.container import Container, build_container
+from ffe_entrypoints.services.agent_process import AgentProcess
 from ffe_entrypoints.services.process_control import AgentProcessControl
 from tests.api.conftest import api_settings
 from tests.api.test_agent_single_run import observer, run_states, status
+from tests.api.test_control_without_redis import silent_redis
 from tests.conftest import PG_URL, SQL_BACKENDS, drop_schema, require_postgres
 from tests.waiting import wait_until
 
@@ -111,9 +114,7 @@ async def test_the_agent_runs_in_its_own_process_and_stops_and_pauses_within_a_s
         assert paused.json()["state"] == "paused"
         held = (await status(client))["cycles"]
         assert (await client.post("/api/bot/resume")).json()["state"] == "running"
-        await wait_until(
-            lambda: _cycles_above(client, held), "cycles to go on after resume"
-        )
+        await wait_until(lambda: _cycles_above(client, held), "cycles to go on after resume")
 
         t0 = time.monotonic()
         stopped = await client.post("/api/bot/stop")
@@ -235,3 +236,73 @@ async def test_an_approval_resolved_by_the_api_is_sent_by_the_agent_process(
             return bool((await client.get("/api/v1/fills")).json()["items"])
 
         await wait_until(filled, "the approved order to fill")
+
+
+async def test_stop_reaches_the_agent_process_within_a_second_while_redis_hangs(
+    tmp_path: Path,
+) -> None:
+    async with silent_redis() as port:
+        settings = settings_for(
+            tmp_path,
+            {"FFE_STORAGE__URL": f"sqlite+aiosqlite:///{tmp_path / 'api.db'}"},
+            FFE_MARKET_DATA__CACHE__BACKEND="redis",
+            FFE_ADAPTERS__REDIS__URL=f"redis://127.0.0.1:{port}/0",
+        )
+        async with served(settings) as (client, _):
+            assert (await client.post("/api/bot/start")).status_code == 200
+            await cycles_advance(client)
+            t0 = time.monotonic()
+            stopped = await client.post("/api/bot/stop")
+            assert time.monotonic() - t0 < CONTROL_BUDGET
+            assert stopped.status_code == 200 and stopped.json()["state"] == "stopped"
+            held = stopped.json()["cycles"]
+            await asyncio.sleep(0.3)  # no cycle after a stop (nothing to wait for)
+            assert (await status(client))["cycles"] == held
+
+
+def test_the_agent_process_keeps_its_priority_when_the_api_lowers_its_own(
+    tmp_path: Path,
+) -> None:
+    """``api.niceness`` lowers the API's event-loop thread; an agent process spawned (or
+    respawned) afterwards still runs at the server's original priority. Run in a thread of
+    its own so the test runner keeps its priority."""
+    settings = settings_for(
+        tmp_path,
+        {"FFE_STORAGE__URL": f"sqlite+aiosqlite:///{tmp_path / 'api.db'}"},
+        FFE_API__NICENESS="7",
+    )
+    seen: dict[str, int] = {}
+
+    def api_thread() -> None:
+        base = os.getpriority(os.PRIO_PROCESS, 0)
+        process = AgentProcess(settings)
+        process.lower_api_priority()
+        process.spawn()  # after the API lowered its priority, like a respawn
+        pid = process.pid
+        assert pid is not None
+        seen.update(
+            base=base,
+            api=os.getpriority(os.PRIO_PROCESS, 0),
+            agent=os.getpriority(os.PRIO_PROCESS, pid),
+        )
+        asyncio.run(process.close())
+
+    worker = threading.Thread(target=api_thread)
+    worker.start()
+    worker.join()
+    assert seen["api"] == min(seen["base"] + 7, 19)
+    assert seen["agent"] == seen["base"]
+
+
+def test_the_agent_process_ends_when_the_server_is_gone(tmp_path: Path) -> None:
+    settings = settings_for(
+        tmp_path, {"FFE_STORAGE__URL": f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"}
+    )
+    process = AgentProcess(settings)
+    process.spawn()
+    asyncio.run(process.ready())
+    proc = process._proc
+    assert proc is not None and proc.stdin is not None
+    proc.stdin.close()  # what the kernel does when the server process dies
+    assert proc.wait(timeout=60) == 0
+    asyncio.run(process.close())
