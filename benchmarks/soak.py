@@ -110,7 +110,9 @@ async def sample_rss(pid: int, seconds: float, out: list[int]) -> None:
         await asyncio.sleep(1)
 
 
-def start_server(workdir: Path, port: int, *, inline: bool) -> subprocess.Popen[bytes]:
+def start_server(
+    workdir: Path, port: int, *, inline: bool, niceness: int | None
+) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FFE_")}
     env.update(
         FFE_ADAPTERS__BUNDLED__SECONDS_PER_BAR="0.2",
@@ -119,6 +121,8 @@ def start_server(workdir: Path, port: int, *, inline: bool) -> subprocess.Popen[
         FFE_API__RATE_LIMIT_PER_MINUTE="100000000",
         FFE_LOGGING__LEVEL="WARNING",
     )
+    if niceness is not None:
+        env["FFE_API__NICENESS"] = str(niceness)
     argv = [sys.executable, "-m", "ffe_entrypoints.cli.main", "serve", "--agent"]
     with open(workdir / "server.log", "wb") as log:
         return subprocess.Popen(
@@ -161,7 +165,7 @@ async def measure(
 def main(args: argparse.Namespace) -> int:
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
-        proc = start_server(Path(tmp), port, inline=args.inline)
+        proc = start_server(Path(tmp), port, inline=args.inline, niceness=args.niceness)
         try:
             m = asyncio.run(measure(args, f"http://127.0.0.1:{port}", proc))
             alive = proc.poll() is None
@@ -180,6 +184,8 @@ def main(args: argparse.Namespace) -> int:
     growth = (last - first) / first
     p50, p99 = (statistics.quantiles(latencies, n=100)[i] * 1000 for i in (49, 98))
     where = "on the API's event loop" if args.inline else "in its own process"
+    if not args.inline and args.niceness is not None:
+        where += f", api.niceness {args.niceness}"
     print(f"duration        {elapsed:.1f} s, {args.concurrency} clients, server alive: {alive}")
     print(
         f"agent runs      {where}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
@@ -209,6 +215,9 @@ if __name__ == "__main__":
     parser.add_argument("--idle", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--max-growth", type=float, default=0.10)
+    parser.add_argument(
+        "--niceness", type=int, default=None, help="api.niceness (default: the setting's)"
+    )
     parser.add_argument(
         "--inline", action="store_true", help="the agent on the API's event loop (before)"
     )

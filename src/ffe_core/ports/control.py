@@ -6,7 +6,7 @@ Entry points and chat adapters depend on this port, never on the agent or contai
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -98,6 +98,7 @@ class StandsBy(Protocol):
 class AgentMetricsSource(Protocol):
     """A control plane whose agent runs in another process, which counts its own metrics."""
 
-    async def agent_metrics(self) -> str:
-        """That process's ffe_* metrics, in the Prometheus text format ("" when none)."""
+    async def agent_metrics(self) -> list[dict[str, Any]]:
+        """That process's ffe_* metric families as plain data (name, documentation, type, unit,
+        samples as [name, labels, value]); empty when it is not running."""
         ...

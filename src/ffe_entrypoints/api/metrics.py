@@ -7,6 +7,7 @@ import os
 import time
 from typing import Any, cast
 
+import anyio
 from litestar import Response, get
 from litestar.di import NamedDependency
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
@@ -16,7 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Histogram, generate
 from ffe_adapters.telemetry.prometheus import CHANGES, LATENCY_BUCKETS
 from ffe_core.ports.control import AgentMetricsSource
 from ffe_entrypoints.api.auth import PUBLIC_OPT
-from ffe_entrypoints.api.metrics_merge import merge_expositions
+from ffe_entrypoints.services.metrics_merge import merge_expositions
 
 UNMETERED = ["/metrics", "/schema"]
 EXPOSITION_TTL_SECONDS = 1.0
@@ -60,6 +61,7 @@ class ExpositionCache:
         self._body = b""
         self._rendered_at = float("-inf")
         self._changes = -1
+        self._merging = anyio.Lock()
 
     def body(self) -> bytes:
         now = time.monotonic()
@@ -72,13 +74,16 @@ class ExpositionCache:
     async def merged_body(self, agent: AgentMetricsSource) -> bytes:
         """This process's exposition merged with the agent process's, reused for ``ttl``
         seconds (the agent's changes are not seen here: they may lag by that long)."""
-        now = time.monotonic()
-        if now - self._rendered_at >= self.ttl:
-            own = generate_latest(REGISTRY).decode()
-            self._body = merge_expositions(own, await agent.agent_metrics())
-            self._rendered_at = now
+        async with self._merging:  # one render for concurrent scrapes
+            if time.monotonic() - self._rendered_at < self.ttl:
+                return self._body
+            families = await agent.agent_metrics()
+            self._body = await anyio.to_thread.run_sync(  # rendering takes milliseconds
+                lambda: merge_expositions(REGISTRY.collect(), families)
+            )
+            self._rendered_at = time.monotonic()
             self._changes = -1  # body() renders afresh
-        return self._body
+            return self._body
 
 
 class MetricsController(PrometheusController):

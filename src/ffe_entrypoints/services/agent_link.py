@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from prometheus_client import REGISTRY, generate_latest
+from prometheus_client import REGISTRY
 
 from ffe_core.domain.errors import (
     ConflictError,
@@ -25,6 +25,7 @@ from ffe_core.domain.errors import (
     ValidationFailed,
 )
 from ffe_core.services.control import ControlService
+from ffe_entrypoints.services.metrics_merge import families_data
 
 log = logging.getLogger(__name__)
 
@@ -39,19 +40,6 @@ class AgentUnreachable(FfeError):
 
 
 Handler = Callable[[dict[str, Any]], Awaitable[Any]]
-
-
-def ffe_exposition() -> str:
-    """The agent process's own ffe_* metric families (its process_* / python_* stay home: the
-    API's are the server's)."""
-    text = generate_latest(REGISTRY).decode()
-    keep, out = False, []
-    for line in text.splitlines():
-        if line.startswith("# HELP "):
-            keep = line.split()[2].startswith("ffe_")
-        if keep:
-            out.append(line)
-    return "\n".join(out) + "\n"
 
 
 def handlers(control: ControlService) -> dict[str, Handler]:
@@ -75,7 +63,7 @@ def handlers(control: ControlService) -> dict[str, Handler]:
         return call
 
     async def metrics(a: dict[str, Any]) -> Any:
-        return ffe_exposition()
+        return families_data(REGISTRY.collect())  # ffe_*: the API's process_* are the server's
 
     return {
         "status": status,

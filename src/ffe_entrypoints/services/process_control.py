@@ -129,9 +129,10 @@ class AgentProcessControl:
     async def size_now(self, approval: Approval) -> Decimal | None:
         return await self.local.size_now(approval)
 
-    async def agent_metrics(self) -> str:
-        """The agent process's ffe_* metrics exposition ("" when it is not running)."""
-        return str(await self._remote("metrics", wait=False) or "")
+    async def agent_metrics(self) -> list[dict[str, Any]]:
+        """The agent process's ffe_* metric families (none when it is not running)."""
+        families: list[dict[str, Any]] = await self._remote("metrics", wait=False) or []
+        return families
 
     async def close(self) -> None:
         """Stop the agent (after its current cycle) and its process."""

@@ -5,10 +5,12 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from ffe_entrypoints.api.metrics_merge import merge_expositions
+from ffe_entrypoints.services.metrics_merge import families_data, merge_expositions
 
 
-def exposition(running: float, decisions: int, equity: float | None, api_requests: int) -> str:
+def registry(
+    running: float, decisions: int, equity: float | None, api_requests: int
+) -> CollectorRegistry:
     r = CollectorRegistry()
     Gauge("ffe_agent_running", "1 while the agent runs", registry=r).set(running)
     Counter("ffe_decisions", "decisions", ["action"], registry=r).labels("buy").inc(decisions)
@@ -17,7 +19,8 @@ def exposition(running: float, decisions: int, equity: float | None, api_request
         Gauge("ffe_portfolio_equity", "equity", registry=r).set(equity)
     if api_requests:
         Counter("ffe_api_requests", "requests", registry=r).inc(api_requests)
-    return generate_latest(r).decode()
+    Gauge("process_open_fds", "not ffe's: stays in its process", registry=r).set(running + 7)
+    return r
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -30,10 +33,10 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 
 def test_gauges_are_the_agent_process_s_and_counters_add_up() -> None:
-    api = exposition(running=0, decisions=2, equity=None, api_requests=5)
-    agent = exposition(running=1, decisions=3, equity=10_500.0, api_requests=0)
+    api = registry(running=0, decisions=2, equity=None, api_requests=5)
+    agent = registry(running=1, decisions=3, equity=10_500.0, api_requests=0)
 
-    merged = merge_expositions(api, agent).decode()
+    merged = merge_expositions(api.collect(), families_data(agent.collect())).decode()
 
     got = samples(merged)
     assert got[("ffe_agent_running", ())] == 1
@@ -41,9 +44,11 @@ def test_gauges_are_the_agent_process_s_and_counters_add_up() -> None:
     assert got[("ffe_decisions_total", (("action", "buy"),))] == 5
     assert got[("ffe_agent_cycle_duration_seconds_count", ())] == 2
     assert got[("ffe_api_requests_total", ())] == 5
+    assert got[("process_open_fds", ())] == 7  # the API's own
     assert merged.count("# TYPE ffe_agent_running ") == 1  # one family, scrapeable
 
 
 def test_without_an_agent_exposition_the_api_s_is_unchanged() -> None:
-    api = exposition(running=0, decisions=2, equity=None, api_requests=5)
-    assert samples(merge_expositions(api, "").decode()) == samples(api)
+    api = registry(running=0, decisions=2, equity=None, api_requests=5)
+    merged = merge_expositions(api.collect(), []).decode()
+    assert samples(merged) == samples(generate_latest(api).decode())
