@@ -77,7 +77,7 @@ class ApiSettings(_Section):
     frontend_dist: str | None = None  # directory of the built dashboard; auto-detected when None
     trusted_proxies: tuple[str, ...] = ()
     """IPs/CIDRs whose ``X-Forwarded-For`` names the client; empty: forwarded headers ignored."""
-    niceness: int = Field(default=10, ge=0, le=19)
+    niceness: int = Field(default=5, ge=0, le=19)
     """How much the API lowers its CPU priority when the agent runs in its own process (0: not
     at all): under load the scheduler serves trading before dashboard reads."""
 

@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from ffe_entrypoints.container import Container, build_container
 from ffe_entrypoints.services.agent_process import AgentProcess
 from ffe_entrypoints.services.process_control import AgentProcessControl
 from tests.api.conftest import api_settings
-from tests.api.test_agent_single_run import observer, run_states, status
+from tests.api.test_agent_single_run import cli_reset, observer, run_states, status
 from tests.api.test_control_without_redis import silent_redis
 from tests.conftest import PG_URL, SQL_BACKENDS, drop_schema, require_postgres
 from tests.waiting import wait_until
@@ -306,3 +307,27 @@ def test_the_agent_process_ends_when_the_server_is_gone(tmp_path: Path) -> None:
     proc.stdin.close()  # what the kernel does when the server process dies
     assert proc.wait(timeout=60) == 0
     asyncio.run(process.close())
+
+
+async def test_a_stored_trip_holds_the_agent_process_and_a_cli_reset_frees_it(
+    tmp_path: Path, storage_env: dict[str, str]
+) -> None:
+    async with served(settings_for(tmp_path, storage_env)) as (client, container):
+        # the account "was" worth far more: the trip is stored, as the agent process would
+        risk = container.risk_state()
+        risk.update_equity(Decimal("1000000"), container.clock().now())
+        risk.update_equity(Decimal("1"), container.clock().now())
+        await risk.save()
+        assert (await status(client))["kill_switch"]["tripped"]
+        refused = await client.post("/api/bot/start")  # refused by the agent process
+        assert refused.status_code == 409 and "reset it first" in refused.json()["detail"]
+
+        cwd = tmp_path / "cli"
+        cwd.mkdir()
+        done = await asyncio.to_thread(cli_reset, cwd, storage_env, "ops")
+        assert done.returncode == 0, done.stderr
+
+        seen = (await status(client))["kill_switch"]
+        assert not seen["tripped"] and seen["reset_by"] == "ops"
+        assert (await client.post("/api/bot/start")).status_code == 200
+        await cycles_advance(client)
