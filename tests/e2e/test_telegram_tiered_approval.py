@@ -76,6 +76,8 @@ async def card_app(
         "auto_below_notional": "1",
         "approve_above_notional": "1",
         "expiry_seconds": 600,
+        # the replay moves a bar every half second; drift and age are proven by the money tests
+        "max_price_drift": 1,
     }
     async for app in running_app(tmp_path, telegram_api, tiers):
         yield app
