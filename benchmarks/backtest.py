@@ -112,10 +112,10 @@ def fused_sma_cross(o, c, fast, slow, cash, rel, equity):  # type: ignore[no-unt
 
 
 def fused_single(bars) -> tuple[float, int]:  # type: ignore[no-untyped-def]
-    equity = np.empty(len(bars))
     trades = [0]
 
     def run() -> None:
+        equity = np.empty(len(bars))  # a fresh curve per run, as ffe's runs allocate theirs
         trades[0] = fused_sma_cross(bars.open, bars.close, FAST, SLOW, 10_000.0, COMMISSION, equity)
 
     return best_of(run), trades[0]

@@ -14,6 +14,7 @@ import numpy.typing as npt
 from ffe_core.kernels import kernel
 
 FloatArray = npt.NDArray[np.float64]
+Int8Array = npt.NDArray[np.int8]
 
 __all__ = [
     "atr",
@@ -44,6 +45,14 @@ def _check_period(period: int) -> int:
 
 
 @kernel
+def kahan_add(s: float, comp: float, x: float) -> tuple[float, float]:  # pragma: no cover
+    """``s + x`` with Kahan compensation ``comp``: the running sum of every SMA here."""
+    y = x - comp
+    t = s + y
+    return t, (t - s) - y
+
+
+@kernel
 def _sma_kernel(x: FloatArray, p: int) -> FloatArray:  # pragma: no cover - compiled
     # Running sum with Kahan compensation, as pandas' rolling mean does, so crossovers of two
     # averages agree with pandas-based tools even when the averages nearly touch.
@@ -52,17 +61,48 @@ def _sma_kernel(x: FloatArray, p: int) -> FloatArray:  # pragma: no cover - comp
     s = 0.0
     comp = 0.0
     for i in range(n):
-        y = x[i] - comp
-        t = s + y
-        comp = (t - s) - y
-        s = t
+        s, comp = kahan_add(s, comp, x[i])
         if i >= p:
-            y = -x[i - p] - comp
-            t = s + y
-            comp = (t - s) - y
-            s = t
+            s, comp = kahan_add(s, comp, -x[i - p])
         if i >= p - 1:
             out[i] = s / p
+    return out
+
+
+@kernel
+def sma_cross_target(
+    c: FloatArray, fast: int, slow: int, short: bool
+) -> Int8Array:  # pragma: no cover
+    """One pass: SMA(fast) and SMA(slow) as :func:`sma` computes them (bit for bit), their
+    crossovers, and the side held since the last one (1 after fast crosses above slow; 0, or -1
+    with ``short``, after it crosses below)."""
+    n = c.shape[0]
+    out = np.empty(n, dtype=np.int8)
+    sf = 0.0
+    cf = 0.0
+    ss = 0.0
+    cs = 0.0
+    pf = np.nan
+    ps = np.nan
+    state = 0
+    low = -1 if short else 0
+    for i in range(n):
+        x = c[i]
+        sf, cf = kahan_add(sf, cf, x)
+        if i >= fast:
+            sf, cf = kahan_add(sf, cf, -c[i - fast])
+        ss, cs = kahan_add(ss, cs, x)
+        if i >= slow:
+            ss, cs = kahan_add(ss, cs, -c[i - slow])
+        f = sf / fast if i >= fast - 1 else np.nan
+        s = ss / slow if i >= slow - 1 else np.nan
+        if pf < ps and f > s:
+            state = 1
+        elif ps < pf and s > f:
+            state = low
+        out[i] = state
+        pf = f
+        ps = s
     return out
 
 
