@@ -20,6 +20,7 @@ from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Action, Decision, RiskAssessment
 from ffe_core.domain.market import Bar, UtcDatetime
 from ffe_core.domain.portfolio import Portfolio
+from ffe_core.drawdown import drawdown
 from ffe_core.ports.control import KillSwitchState
 from ffe_core.services.risk_limits import Book, entry_limits, fit_quantity
 from ffe_core.services.risk_metrics import (
@@ -96,7 +97,7 @@ class RiskState(BaseModel):
         peak, last = self.peak_equity, self.last_equity
         if peak is None or last is None or peak <= 0:
             return ZERO
-        return max(ZERO, (peak - last) / peak)
+        return max(ZERO, drawdown(last, peak))
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from ffe_core.config import Settings
 from ffe_core.domain.decisions import utcnow
 from ffe_core.domain.orders import OrderStatus
 from ffe_core.domain.portfolio import replay
+from ffe_core.drawdown import max_drawdown
 from ffe_core.ports.brokers import Broker
 from ffe_core.ports.storage import UnitOfWorkFactory
 from ffe_core.services.market_data import MarketDataService, mark_prices
@@ -59,18 +60,11 @@ class PortfolioController(Controller):
             fills = await uow.fills.list()
         curve: list[EquityPoint] = []
         book = replay(initial, [])
-        peak = float(initial)
-        drawdown = 0.0
         for fill in fills:
             book = book.apply(fill)
             value = float(book.equity({fill.instrument: fill.price}))
             curve.append(EquityPoint(ts=fill.ts, equity=value))
-        for point in [
-            *curve,
-            EquityPoint(ts=curve[-1].ts if curve else utcnow(), equity=float(equity)),
-        ]:
-            peak = max(peak, point.equity)
-            drawdown = max(drawdown, 1 - point.equity / peak if peak else 0.0)
+        drawdown = max_drawdown([float(initial), *(p.equity for p in curve), float(equity)])
         curve.append(EquityPoint(ts=utcnow(), equity=float(equity)))
         pnl = equity - initial
         return StatusView(
