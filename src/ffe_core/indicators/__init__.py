@@ -1,4 +1,8 @@
-"""Technical indicators over float arrays, shared by backtest strategies and decision providers.
+"""Technical indicators over float arrays: the one indicator library.
+
+Backtest strategies, the quant decision providers, risk sizing and replay all take their
+indicators from here; :mod:`ffe_core.indicators.windowed` gives the same indicators as a live
+decision sees them (each bar's value over its trailing window), built on these kernels.
 
 Every function takes float arrays (and a period) and returns arrays of the same length whose
 first bars are NaN until enough history exists (the *warm-up*). Inputs are assumed finite;
@@ -18,9 +22,11 @@ Int8Array = npt.NDArray[np.int8]
 
 __all__ = [
     "atr",
+    "bands",
     "bollinger",
     "donchian",
     "ema",
+    "kahan_add",
     "log_returns",
     "macd",
     "returns",
@@ -28,7 +34,9 @@ __all__ = [
     "rolling_min",
     "rolling_std",
     "rsi",
+    "rsi_of",
     "sma",
+    "sma_cross_target",
     "volatility",
 ]
 
@@ -162,6 +170,11 @@ def rsi(close: npt.ArrayLike, period: int = 14) -> FloatArray:
     diff[1:] = np.diff(c)
     gain = _wilder_kernel(np.maximum(diff, 0.0), p, 1)
     loss = _wilder_kernel(np.maximum(-diff, 0.0), p, 1)
+    return rsi_of(gain, loss)
+
+
+def rsi_of(gain: FloatArray, loss: FloatArray) -> FloatArray:
+    """RSI from smoothed average gain and loss: 100 - 100 / (1 + RS); 50 when both are 0."""
     with np.errstate(divide="ignore", invalid="ignore"):
         out = 100.0 - 100.0 / (1.0 + gain / loss)
     out = np.where((loss == 0) & ~np.isnan(gain), np.where(gain == 0, 50.0, 100.0), out)
@@ -255,8 +268,11 @@ def bollinger(
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Bollinger bands: (middle SMA, upper = mid + k std, lower = mid - k std), population std."""
     c = _as_float(close)
-    mid = sma(c, period)
-    sd = rolling_std(c, period, 0)
+    return bands(sma(c, period), rolling_std(c, period, 0), k)
+
+
+def bands(mid: FloatArray, sd: FloatArray, k: float) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """(middle, middle + k sd, middle - k sd): Bollinger's bands around any middle line."""
     return mid, mid + k * sd, mid - k * sd
 
 
