@@ -100,17 +100,21 @@ def _geometric_mean(r: FloatArray) -> float:
     return float(np.exp(np.log(x).sum() / (x.size or np.nan)) - 1.0)
 
 
+_BLOCK = 512
+"""Bars per block of the drawdown pass: a block with no new high is summarised by its minimum."""
+
+
 @kernel
 def _drawdown_pass(
-    equity: FloatArray, t: IntArray, timed: bool
+    equity: FloatArray, block_max: FloatArray, block_min: FloatArray, t: IntArray, timed: bool
 ) -> tuple[float, float, int, float, float, float, bool]:  # pragma: no cover - compiled
     # backtesting.py's drawdown statistics in one pass: dd = drawdown(equity, running peak); a
     # drawdown runs from a bar at dd == 0 (a new or equal high) to the next one or the last bar.
     # Between two highs the peak is fixed, so the deepest dd is drawdown(lowest equity, peak)
-    # (the formula is monotonic in the equity): one comparison per bar, one division per
-    # drawdown. Returns (equity peak, max dd, drawdowns, sum of their deepest dd, longest and
-    # summed durations, ok); ok is False on a non-finite or non-positive equity, which
-    # _drawdown_pass_general answers as numpy would.
+    # (the formula is monotonic in the equity): one division per drawdown, and a block of bars
+    # below the peak (its numpy max) only lowers the run's low by its min. Returns (equity peak,
+    # max dd, drawdowns, sum of their deepest dd, longest and summed durations, ok); ok is False
+    # on a non-finite or negative equity, which _drawdown_pass_general answers as numpy would.
     n = equity.shape[0]
     peak = equity[0]
     if not (0.0 < peak < math.inf):
@@ -122,20 +126,25 @@ def _drawdown_pass(
     sum_peaks = 0.0
     max_dur = -math.inf
     sum_dur = 0.0
-    for i in range(1, n):
-        e = equity[i]
-        high = e >= peak
-        if not high:
-            if e < low:  # `if`, not min(): a predictable branch, not a dependency chain
-                low = e
-                if not (e >= 0.0):
-                    return peak, 0.0, 0, 0.0, 0.0, 0.0, False
-            elif e != e:
+    blocks = block_max.shape[0]
+    for blk in range(blocks + 1):
+        start = blk * _BLOCK
+        stop = min(start + _BLOCK, n) if blk < blocks else n
+        if blk < blocks and start > 0 and block_max[blk] < peak and block_min[blk] >= 0.0:
+            if block_min[blk] < low:
+                low = block_min[blk]
+            continue
+        for i in range(max(start, 1), stop):
+            e = equity[i]
+            if e < peak:
+                if e < low:
+                    low = e
+                    if not (e >= 0.0):
+                        return peak, 0.0, 0, 0.0, 0.0, 0.0, False
+                continue
+            if not (e < math.inf):  # NaN or inf
                 return peak, 0.0, 0, 0.0, 0.0, 0.0, False
-        elif e == math.inf:
-            return peak, 0.0, 0, 0.0, 0.0, 0.0, False
-        if high or i == n - 1:
-            if low < math.inf:
+            if low < math.inf:  # a new or equal high ends the drawdown since prev
                 deepest = drawdown_kernel(low, peak)
                 dd_max = max(dd_max, deepest)
                 if i > prev + 1:
@@ -146,9 +155,29 @@ def _drawdown_pass(
                     sum_dur += dur
             prev = i
             low = math.inf
-            if high:
-                peak = e
+            peak = e
+    if low < math.inf:  # the last bar is below the peak: its drawdown ends there
+        last = n - 1
+        deepest = drawdown_kernel(low, peak)
+        dd_max = max(dd_max, deepest)
+        if last > prev + 1:
+            dur = float(t[last] - t[prev]) if timed else float(last - prev)
+            count += 1
+            sum_peaks += deepest
+            max_dur = max(max_dur, dur)
+            sum_dur += dur
     return peak, dd_max, count, sum_peaks, max_dur, sum_dur, True
+
+
+def _drawdowns(
+    equity: FloatArray, t: IntArray, timed: bool
+) -> tuple[float, float, int, float, float, float]:
+    """(equity peak, max dd, drawdowns, sum of their deepest dd, longest, summed durations)."""
+    whole = equity[: equity.size // _BLOCK * _BLOCK].reshape(-1, _BLOCK)
+    *out, ok = _drawdown_pass(equity, whole.max(axis=1), whole.min(axis=1), t, timed)
+    if not ok:
+        return _drawdown_pass_general(equity, t, timed)  # type: ignore[no-any-return]
+    return tuple(out)  # type: ignore[return-value]
 
 
 @kernel
@@ -248,9 +277,7 @@ def compute_stats(
     n = equity.size
     timed = cal.time_ns is not None
     t = cal.time_ns if cal.time_ns is not None else _NO_TIME
-    peak, dd_max, n_dd, sum_dd, max_dur, sum_dur, ok = _drawdown_pass(equity, t, timed)
-    if not ok:
-        peak, dd_max, n_dd, sum_dd, max_dur, sum_dur = _drawdown_pass_general(equity, t, timed)
+    peak, dd_max, n_dd, sum_dd, max_dur, sum_dur = _drawdowns(equity, t, timed)
     if timed:
         span: Any = timedelta(microseconds=float(t[-1] - t[0]) / 1000)
         start: Any = bars.time[0] if bars.time is not None else 0

@@ -19,9 +19,10 @@ from ffe_core import indicators as ind
 from ffe_core.backtest.data import make_bars
 from ffe_core.backtest.simulator import FillConfig, RunResult, simulate
 from ffe_core.backtest.stats import (
+    _BLOCK,
     Calendar,
-    _drawdown_pass,
     _drawdown_pass_general,
+    _drawdowns,
     compute_stats,
 )
 from ffe_core.backtest.strategies import _ma_cross, sma_cross
@@ -60,17 +61,30 @@ def _same(got: tuple[float, ...], want: tuple[float, ...]) -> None:
         max_size=300,
     ),
     start=st.sampled_from([1.0, 10_000.0, 0.0]),
+    stretch=st.integers(1, 3 * _BLOCK // 100),
+    special=st.sampled_from([None, math.nan, math.inf, -1.0]),
+    at=st.integers(0, 10**6),
 )
-def test_drawdown_passes_equal_the_array_formulas(moves: list[float], start: float) -> None:
-    equity = start * np.cumprod(1 + np.array([0.0, *moves]))
+def test_drawdown_passes_equal_the_array_formulas(
+    moves: list[float], start: float, stretch: int, special: float | None, at: int
+) -> None:
+    # Repeating each point spreads the path over several blocks of the fast pass.
+    equity = np.repeat(start * np.cumprod(1 + np.array([0.0, *moves])), stretch)
+    if special is not None:
+        equity[at % equity.size] = special
     t = np.arange(equity.size, dtype=np.int64) * 60 * 10**9
     want = _reference_drawdowns(equity, t)
-    *fast, ok = _drawdown_pass(equity, t, True)
     _same(tuple(_drawdown_pass_general(equity, t, True)), want)
-    if ok:
-        _same(tuple(fast), want)
-    else:  # the fast path declines only curves it cannot answer
-        assert not (np.all(np.isfinite(equity)) and np.all(equity >= 0) and equity[0] > 0)
+    _same(_drawdowns(equity, t, True), want)
+
+
+@given(seed=st.integers(0, 2**16), n=st.integers(2, 6 * _BLOCK), drift=st.floats(-1e-3, 1e-3))
+def test_drawdowns_of_long_random_walks(seed: int, n: int, drift: float) -> None:
+    rng = np.random.default_rng(seed)
+    equity = 1e4 * np.exp(np.cumsum(rng.normal(drift, 1e-3, n)))
+    t = np.cumsum(rng.integers(1, 5, n)).astype(np.int64) * 10**9
+    _same(_drawdowns(equity, t, True), _reference_drawdowns(equity, t))
+    _same(_drawdowns(equity, t, False), _reference_drawdowns(equity, np.arange(n)))
 
 
 @given(
