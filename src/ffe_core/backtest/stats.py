@@ -176,7 +176,7 @@ def _drawdowns(
     whole = equity[: equity.size // _BLOCK * _BLOCK].reshape(-1, _BLOCK)
     *out, ok = _drawdown_pass(equity, whole.max(axis=1), whole.min(axis=1), t, timed)
     if not ok:
-        return _drawdown_pass_general(equity, t, timed)  # type: ignore[no-any-return]
+        return _drawdown_pass_general(equity, t, timed)
     return tuple(out)  # type: ignore[return-value]
 
 
