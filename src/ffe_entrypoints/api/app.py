@@ -66,6 +66,8 @@ DEPENDENCIES = {
     "decision_service": "decision_service",
     "uow_factory": "uow_factory",
     "broker": "broker",
+    "account_reads": "account_reads",
+    "decision_feed": "decision_feed",
     "settings": "settings",
     "market_data": "market_data",
     "control": "control",
