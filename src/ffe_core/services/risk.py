@@ -156,12 +156,11 @@ class RiskManager:
         if s.day != day or s.start_of_day_equity is None:
             update |= {"day": day, "start_of_day_equity": equity}
         limit = dec(self.settings.max_drawdown)
-        reached = equity <= 0 or equity <= peak * (1 - limit)
-        tripped_now = reached and not s.kill_switch.tripped
+        fall = drawdown(equity, peak) if equity > 0 else Decimal(1)  # peak >= equity > 0
+        tripped_now = fall >= limit and not s.kill_switch.tripped
         if tripped_now:
-            drawdown = (peak - equity) / peak if peak > 0 else Decimal(1)
             reason = (
-                f"drawdown {drawdown:.2%} from peak {peak:,.2f} to {equity:,.2f} "
+                f"drawdown {fall:.2%} from peak {peak:,.2f} to {equity:,.2f} "
                 f"reached max_drawdown {limit:.2%}"
             )
             update["kill_switch"] = KillSwitch(
