@@ -119,13 +119,9 @@ def _drawdown_pass(
     peak = equity[0]
     if not (0.0 < peak < math.inf):
         return peak, 0.0, 0, 0.0, 0.0, 0.0, False
-    dd_max = 0.0
+    acc = np.array([0.0, 0.0, 0.0, -math.inf, 0.0])
     prev = 0
     low = math.inf
-    count = 0
-    sum_peaks = 0.0
-    max_dur = -math.inf
-    sum_dur = 0.0
     blocks = block_max.shape[0]
     for blk in range(blocks + 1):
         start = blk * _BLOCK
@@ -145,28 +141,28 @@ def _drawdown_pass(
             if not (e < math.inf):  # NaN or inf
                 return peak, 0.0, 0, 0.0, 0.0, 0.0, False
             if low < math.inf:  # a new or equal high ends the drawdown since prev
-                deepest = drawdown_kernel(low, peak)
-                dd_max = max(dd_max, deepest)
-                if i > prev + 1:
-                    dur = float(t[i] - t[prev]) if timed else float(i - prev)
-                    count += 1
-                    sum_peaks += deepest
-                    max_dur = max(max_dur, dur)
-                    sum_dur += dur
+                _drawdown_ends(acc, drawdown_kernel(low, peak), prev, i, t, timed)
             prev = i
             low = math.inf
             peak = e
     if low < math.inf:  # the last bar is below the peak: its drawdown ends there
-        last = n - 1
-        deepest = drawdown_kernel(low, peak)
-        dd_max = max(dd_max, deepest)
-        if last > prev + 1:
-            dur = float(t[last] - t[prev]) if timed else float(last - prev)
-            count += 1
-            sum_peaks += deepest
-            max_dur = max(max_dur, dur)
-            sum_dur += dur
-    return peak, dd_max, count, sum_peaks, max_dur, sum_dur, True
+        _drawdown_ends(acc, drawdown_kernel(low, peak), prev, n - 1, t, timed)
+    return peak, acc[0], int(acc[1]), acc[2], acc[3], acc[4], True
+
+
+@kernel
+def _drawdown_ends(
+    acc: FloatArray, deepest: float, start: int, end: int, t: IntArray, timed: bool
+) -> None:  # pragma: no cover - compiled
+    # Book a drawdown from bar `start` to `end` into acc = [max dd, drawdowns, sum of their
+    # deepest dd, longest, summed durations]; one that spans no bar boundary only moves max dd.
+    acc[0] = max(acc[0], deepest)
+    if end > start + 1:
+        dur = float(t[end] - t[start]) if timed else float(end - start)
+        acc[1] += 1.0
+        acc[2] += deepest
+        acc[3] = max(acc[3], dur)
+        acc[4] += dur
 
 
 def _drawdowns(
