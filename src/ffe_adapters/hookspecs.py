@@ -186,7 +186,8 @@ def ffe_tracers() -> Mapping[str, Factory]:  # type: ignore[empty-body]
 @hookspec
 def ffe_compute_backends() -> Mapping[str, Factory]:  # type: ignore[empty-body]
     """Compute backends by name (``local``, ``dask``) for parameter searches, chosen by
-    ``backtests.compute``; each returns an ``ffe_core.ports.compute.ComputeBackend``."""
+    ``backtests.compute`` or ``ffe optimize --compute NAME``; each returns an
+    ``ffe_core.ports.compute.ComputeBackend``."""
 
 
 @hookspec

@@ -178,6 +178,9 @@ class Container(containers.DeclarativeContainer):
             lambda r: lambda: {n: r.factory("strategies", n) for n in r.names("strategies")},
             registry,
         ),
+        provider_names=providers.Callable(
+            lambda r: lambda: r.names("decision_providers"), registry
+        ),
     )
     health_service = providers.Singleton(
         build_health,

@@ -30,6 +30,7 @@ from ffe_entrypoints.api.errors import (
 )
 from ffe_entrypoints.api.health import HealthController
 from ffe_entrypoints.api.json_depth import DepthLimitedRequest
+from ffe_entrypoints.api.live_gate import LiveGateController
 from ffe_entrypoints.api.metrics import UNMETERED, MetricsController, prometheus_config
 from ffe_entrypoints.api.portfolio import PortfolioController
 from ffe_entrypoints.api.providers import ProviderController
@@ -57,6 +58,7 @@ PROTECTED_CONTROLLERS = [
     ApprovalController,
     ProviderController,
     BacktestController,
+    LiveGateController,
     CostController,
     FlightController,
 ]

@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -24,6 +24,9 @@ from rich.table import Table
 
 from ffe_core.domain.errors import ConfigError, ValidationFailed
 from ffe_entrypoints.cli.state import state
+
+if TYPE_CHECKING:  # a port only: the adapters load when a search runs
+    from ffe_core.ports.compute import ComputeBackend
 
 console = Console(stderr=True)
 
@@ -108,6 +111,38 @@ def _registry() -> Any:
 def _strategy(name: str) -> Callable[..., Any]:
     fn: Callable[..., Any] = _registry().factory("strategies", name)
     return fn
+
+
+def _compute(
+    ctx: typer.Context, name: str | None, dask: str | None, workers: int | None
+) -> ComputeBackend:
+    """The ``ComputeBackend`` a search runs on, built through the registry like every adapter:
+    ``--compute`` (default ``backtests.compute``) names it; ``--dask ADDRESS`` is ``--compute
+    dask`` with ``adapters.dask.address`` (and ``workers``) set for this run."""
+    from ffe_core.ports.clock import SystemClock
+    from ffe_core.ports.compute import ComputeBackend
+    from ffe_entrypoints.selection import Build
+
+    settings = state(ctx).settings()
+    if dask is not None:
+        if name not in (None, "dask"):
+            raise ValidationFailed(f"--dask runs on the dask backend; drop --compute {name}")
+        name = "dask"
+        options = {**settings.adapters.get("dask", {}), "address": dask}
+        if workers:
+            options["workers"] = workers
+        settings = settings.model_copy(update={"adapters": {**settings.adapters, "dask": options}})
+    key = "--compute" if name else "backtests.compute"
+    name = name or settings.backtests.compute
+    known = _registry().names("compute")
+    if name not in known:
+        raise ConfigError(
+            f"{key}: no compute backend named {name!r} (registered: {', '.join(known)})"
+        )
+    backend = Build(_registry(), settings, SystemClock()).named("compute", name)
+    if not isinstance(backend, ComputeBackend):
+        raise ConfigError(f"{key}: {name!r} is not a ComputeBackend (it lends no executor)")
+    return backend
 
 
 def load_data(ctx: typer.Context, path: Path, time_unit: str | None) -> Any:
@@ -305,14 +340,22 @@ def register(app: typer.Typer) -> None:
         workers: WorkersOpt = None,
         top: Annotated[int, typer.Option(help="How many results to show.")] = 10,
         as_json: JsonOpt = False,
+        compute: Annotated[
+            str | None,
+            typer.Option(
+                help="Compute backend by registered name (default: backtests.compute), "
+                "e.g. local, dask or a plugin's."
+            ),
+        ] = None,
         dask: Annotated[
             str | None,
-            typer.Option(help="Run on Dask: 'local' (a LocalCluster) or a scheduler address."),
+            typer.Option(
+                help="Run on Dask: 'local' (a LocalCluster) or a scheduler address "
+                "(--compute dask at that address)."
+            ),
         ] = None,
     ) -> None:
         """Search parameters (grid, or random with --samples) in parallel."""
-        from contextlib import nullcontext
-
         from ffe_core.backtest.search import run_search
         from ffe_core.backtest.sizing import unaffordable
         from ffe_core.backtest.strategies import spec_for
@@ -333,13 +376,8 @@ def register(app: typer.Typer) -> None:
         )
         bars = load_data(ctx, data, time_unit)
         warnings = _warn(unaffordable(bars, cfg), as_json)
-        if dask is not None:
-            from ffe_adapters.compute.dask import dask_executor
-
-            cluster: Any = dask_executor(dask, workers)
-        else:
-            cluster = nullcontext(None)
-        with cluster as executor, _progress("optimize", as_json) as progress:
+        backend = _compute(ctx, compute, dask, workers)
+        with backend.executor() as executor, _progress("optimize", as_json) as progress:
             evals = run_search(
                 bars,
                 fn,
