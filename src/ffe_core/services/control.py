@@ -17,7 +17,7 @@ from ffe_core.domain.decisions import Decision
 from ffe_core.domain.errors import ConflictError
 from ffe_core.domain.portfolio import Portfolio
 from ffe_core.ports.brokers import Broker
-from ffe_core.ports.control import AgentStatus
+from ffe_core.ports.control import AgentStatus, ControlPlane
 from ffe_core.ports.storage import DecisionQuery, UnitOfWorkFactory
 from ffe_core.services.agent import TradingAgent
 from ffe_core.services.approvals import ApprovalService
@@ -25,7 +25,7 @@ from ffe_core.services.approvals import ApprovalService
 log = logging.getLogger(__name__)
 
 
-class ControlService:
+class ControlService(ControlPlane):
     """Implements ``ffe_core.ports.control.ControlPlane`` over one agent."""
 
     def __init__(

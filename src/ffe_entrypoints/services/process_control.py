@@ -17,13 +17,13 @@ from typing import Any
 from ffe_core.domain.approvals import Approval
 from ffe_core.domain.decisions import Decision
 from ffe_core.domain.portfolio import Portfolio
-from ffe_core.ports.control import AgentStatus
+from ffe_core.ports.control import AgentStatus, ControlPlane
 from ffe_core.services.control import ControlService
 from ffe_entrypoints.services.agent_link import AgentUnreachable
 from ffe_entrypoints.services.agent_process import AgentProcess
 
 
-class AgentProcessControl:
+class AgentProcessControl(ControlPlane):
     """Implements ``ffe_core.ports.control.ControlPlane`` (and ``AgentMetricsSource``) over an
     :class:`AgentProcess`; ``local`` is this process's ControlService, never started here."""
 
