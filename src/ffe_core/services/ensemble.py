@@ -100,13 +100,6 @@ def _signal(provider: SyncDecisionProvider, context: DecisionContext) -> Signal:
         return ABSTAINED
 
 
-def _signal_at(provider: SeriesSignalProvider, at: SeriesCursor, window: int) -> Signal:
-    try:
-        return provider.signal_at(at, window)
-    except Exception:
-        return ABSTAINED
-
-
 def call_plan(provider: DecisionProvider, name: str, context: DecisionContext) -> CallPlan | None:
     """How ``provider`` (registered as ``name``) is asked about ``context``; None when it does not
     describe itself or its description fails (logged: describing never stops a decision)."""
@@ -371,6 +364,8 @@ class SyncEnsemble:
         self._providers = list(providers.items())
         self._names = list(providers)
         self._weight_source = weights
+        # Equal weights are the same on every bar: asked once.
+        self._equal = weights.weights_now(self._names) if type(weights) is EqualWeights else None
         series = [p for p in providers.values() if isinstance(p, SeriesSignalProvider)]
         self._series: list[SeriesSignalProvider] | None = (
             series if len(series) == len(providers) else None
@@ -404,23 +399,28 @@ class SyncEnsemble:
         building it; only when :attr:`from_series`."""
         if self._series is None:
             raise TypeError("a provider needs the context: use signals()")
-        return self._tally([_signal_at(p, at, window) for p in self._series])
+        signals: list[Signal] = []
+        for p in self._series:  # as _signal: a failing provider abstains
+            try:
+                signals.append(p.signal_at(at, window))
+            except Exception:
+                signals.append(ABSTAINED)
+        return self._tally(signals)
 
     def _tally(self, signals: list[Signal]) -> tuple[list[Signal], Action, float]:
         settings = self.ensemble.settings
-        counted = [k for k, sig in enumerate(signals) if not sig.abstained]
-        if len(counted) < settings.quorum:
+        names: list[str] = []
+        actions: list[Action] = []
+        confidences: list[float] = []
+        for name, (action, confidence, abstained) in zip(self._names, signals, strict=True):
+            if not abstained:
+                names.append(name)
+                actions.append(action)
+                confidences.append(confidence)
+        if len(names) < settings.quorum:
             return signals, Action.HOLD, 0.0
-        names = self._names
-        weights, _note = self._weights()
-        t = tally(
-            [names[k] for k in counted],
-            [signals[k].action for k in counted],
-            [signals[k].confidence for k in counted],
-            weights,
-            settings,
-            settings.aggregation,
-        )
+        weights = self._equal if self._equal is not None else self._weights()[0]
+        t = tally(names, actions, confidences, weights, settings, settings.aggregation)
         return signals, t.action, round(t.confidence, 6)
 
     def _weights(self) -> tuple[dict[str, float], str]:
