@@ -13,7 +13,7 @@ the decision into a target position: BUY is long, SELL is flat (or short with
 Time is simulated: a decision is stamped with its bar's timestamp and an optional
 :class:`ManualClock` is moved there before it is made. The replay only sees providers through
 the :class:`DecisionProvider` port; language-model providers built with a vote cache answer a
-rerun from it (they key it by provider, model and prompt hash), so replaying the same period
+rerun from it (they key it by provider, model and a hash of the prompt's inputs), so replaying the same period
 twice costs nothing the second time.
 """
 
