@@ -53,9 +53,7 @@ def _context(**changes: Any) -> DecisionContext:
         "position": Position(instrument="ETH-USD", quantity=qty, average_price=avg),
         "portfolio": Portfolio(
             cash=Decimal("5000"),
-            positions={
-                "ETH-USD": Position(instrument="ETH-USD", quantity=qty, average_price=avg)
-            },
+            positions={"ETH-USD": Position(instrument="ETH-USD", quantity=qty, average_price=avg)},
         ),
         "memory": (
             PastDecision(created_at=END - timedelta(hours=3), action=Action.BUY, confidence=0.61),
