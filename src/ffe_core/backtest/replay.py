@@ -42,7 +42,7 @@ from ffe_core.domain.portfolio import Portfolio, Position
 from ffe_core.domain.series import BarSeries, SeriesCursor
 from ffe_core.ports.clock import ManualClock
 from ffe_core.ports.metrics import NullMetrics
-from ffe_core.services.context import compute_indicators
+from ffe_core.services.context import indicators_of
 from ffe_core.services.decisions import RiskCheck
 from ffe_core.services.ensemble import Ensemble
 from ffe_core.services.ensemble_batch import BatchDecisions
@@ -339,14 +339,20 @@ class _Walk:
                 position=portfolio.position(symbol),
                 portfolio=portfolio,
             )
-        window = models[i + 1 - self.window(i) : i + 1]
+        lo = i + 1 - self.window(i)
+        window = models[lo : i + 1]
+        s = self.series  # the arrays the models were built from: the same floats, no read-back
         # Built without re-validation: the window ends at this bar by construction, and the
         # fields are the ones build_context() would produce (a test checks both).
         return self._template.model_copy(
             update={
                 "as_of": models[i].ts,
                 "bars": window,
-                "indicators": compute_indicators(window) if self.with_indicators else {},
+                "indicators": (
+                    indicators_of(s.close[lo : i + 1], s.high[lo : i + 1], s.low[lo : i + 1])
+                    if self.with_indicators
+                    else {}
+                ),
                 "memory": tuple(reversed(self.memory)),
                 "series": SeriesCursor(self.series, i),
             }
