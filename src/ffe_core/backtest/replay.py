@@ -28,6 +28,7 @@ from decimal import Decimal
 import numpy as np
 import numpy.typing as npt
 
+from ffe_core.backtest.context_indicators import indicators_at
 from ffe_core.backtest.data import Bars, validate_bars
 from ffe_core.backtest.replay_book import ReplayBook
 from ffe_core.backtest.replay_fast import UNTIMED_START, bar_time, batch_plan, targets_from_actions
@@ -42,7 +43,6 @@ from ffe_core.domain.portfolio import Portfolio, Position
 from ffe_core.domain.series import BarSeries, SeriesCursor
 from ffe_core.ports.clock import ManualClock
 from ffe_core.ports.metrics import NullMetrics
-from ffe_core.services.context import indicators_of
 from ffe_core.services.decisions import RiskCheck
 from ffe_core.services.ensemble import Ensemble
 from ffe_core.services.ensemble_batch import BatchDecisions
@@ -339,20 +339,14 @@ class _Walk:
                 position=portfolio.position(symbol),
                 portfolio=portfolio,
             )
-        lo = i + 1 - self.window(i)
-        window = models[lo : i + 1]
-        s = self.series  # the arrays the models were built from: the same floats, no read-back
+        window = models[i + 1 - self.window(i) : i + 1]
         # Built without re-validation: the window ends at this bar by construction, and the
         # fields are the ones build_context() would produce (a test checks both).
         return self._template.model_copy(
             update={
                 "as_of": models[i].ts,
                 "bars": window,
-                "indicators": (
-                    indicators_of(s.close[lo : i + 1], s.high[lo : i + 1], s.low[lo : i + 1])
-                    if self.with_indicators
-                    else {}
-                ),
+                "indicators": indicators_at(self.series, i) if self.with_indicators else {},
                 "memory": tuple(reversed(self.memory)),
                 "series": SeriesCursor(self.series, i),
             }

@@ -7,15 +7,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import numpy as np
-import numpy.typing as npt
 
 from ffe_core import indicators as ind
 from ffe_core.domain.context import DecisionContext, PastDecision
 from ffe_core.domain.instruments import Instrument
 from ffe_core.domain.market import Bar
 from ffe_core.domain.portfolio import Portfolio
-
-FloatArray = npt.NDArray[np.float64]
 
 
 def _last(values: np.ndarray) -> float | None:
@@ -28,15 +25,9 @@ def compute_indicators(bars: Sequence[Bar]) -> dict[str, float]:
     close = np.fromiter((b.close for b in bars), dtype=np.float64, count=len(bars))
     high = np.fromiter((b.high for b in bars), dtype=np.float64, count=len(bars))
     low = np.fromiter((b.low for b in bars), dtype=np.float64, count=len(bars))
-    return indicators_of(close, high, low)
-
-
-def indicators_of(close: FloatArray, high: FloatArray, low: FloatArray) -> dict[str, float]:
-    """:func:`compute_indicators` on the bars' closes, highs and lows as float64 arrays (the
-    replay passes slices of its series instead of reading them back from the bar models)."""
     macd_line, macd_signal, macd_hist = ind.macd(close)
     bb_mid, bb_up, bb_low = ind.bollinger(close, 20, 2.0)
-    don_hi, don_lo = ind.donchian(high[:-1], low[:-1], 20) if len(close) > 1 else (high, low)
+    don_hi, don_lo = ind.donchian(high[:-1], low[:-1], 20) if len(bars) > 1 else (high, low)
     values: dict[str, float | None] = {
         "close": float(close[-1]),
         "sma_20": _last(ind.sma(close, 20)),
