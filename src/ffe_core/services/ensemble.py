@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from statistics import median
@@ -146,6 +146,7 @@ class Ensemble:
         self.judge = judge
         self.metrics = metrics or NullMetrics()
         self.costs = costs
+        self._sync_kinds: dict[str, tuple[DecisionProvider, SyncDecisionProvider | None]] = {}
 
     async def decide(self, context: DecisionContext, only: Sequence[str] | None = None) -> Decision:
         return (await self.deliberate(context, only, plan=False)).decision
@@ -164,17 +165,7 @@ class Ensemble:
         specs: dict[str, ProviderSpec | None] = {n: _spec(plans, n) for n in names}
         refused = await self.costs.refusals(specs) if self.costs is not None else {}
 
-        timeout = min(self.provider_timeout, self.settings.deadline_seconds)
-        votes = list(
-            await asyncio.gather(
-                *(
-                    _refused(n, refused[n], specs[n])
-                    if n in refused
-                    else ask(self.providers[n], context, timeout, n)
-                    for n in names
-                )
-            )
-        )
+        votes = await self._ask_all(context, names, refused, specs)
         decision_id = new_id()
         if self.costs is not None:
             await self.costs.record(decision_id, votes, specs, refused)
@@ -192,6 +183,42 @@ class Ensemble:
             gathered,
         )
         return Deliberation(decision, plans, refused)
+
+    async def _ask_all(
+        self,
+        context: DecisionContext,
+        names: list[str],
+        refused: dict[str, str],
+        specs: dict[str, ProviderSpec | None],
+    ) -> list[ProviderVote]:
+        """Every provider's vote, in ``names`` order: those that never await asked in place
+        (no task, no deadline: :func:`ask_now`), the others at once under the deadline."""
+        timeout = min(self.provider_timeout, self.settings.deadline_seconds)
+        got: dict[str, ProviderVote] = {}
+        waiting: dict[str, Awaitable[ProviderVote]] = {}
+        for n in names:
+            provider = self.providers[n]
+            if n in refused:
+                got[n] = ProviderVote.abstain(n, refused[n], model=_model(specs[n]))
+            elif (now := self._never_awaits(n, provider)) is not None:
+                got[n] = ask_now(now, context, n)
+            else:
+                waiting[n] = ask(provider, context, timeout, n)
+        if len(waiting) == 1:
+            for n, pending in waiting.items():
+                got[n] = await pending
+        elif waiting:
+            got.update(zip(waiting, await asyncio.gather(*waiting.values()), strict=True))
+        return [got[n] for n in names]
+
+    def _never_awaits(self, name: str, provider: DecisionProvider) -> SyncDecisionProvider | None:
+        """``provider`` when it is a :class:`SyncDecisionProvider`, else None (checked once per
+        provider object: a runtime protocol check costs about as much as a vote)."""
+        known = self._sync_kinds.get(name)
+        if known is None or known[0] is not provider:
+            now = provider if isinstance(provider, SyncDecisionProvider) else None
+            known = self._sync_kinds[name] = (provider, now)
+        return known[1]
 
     def synchronous(self) -> SyncEnsemble | None:
         """This ensemble deciding without an event loop, when that decides as :meth:`decide`:
@@ -435,9 +462,8 @@ def _spec(plans: Mapping[str, CallPlan], name: str) -> ProviderSpec | None:
     return found.spec if found is not None else None
 
 
-async def _refused(name: str, reason: str, spec: ProviderSpec | None) -> ProviderVote:
-    """The abstention of a provider not asked because a budget was reached."""
-    return ProviderVote.abstain(name, reason, model=spec.model if spec is not None else None)
+def _model(spec: ProviderSpec | None) -> str | None:
+    return spec.model if spec is not None else None
 
 
 def _absent(votes: list[ProviderVote]) -> str:
