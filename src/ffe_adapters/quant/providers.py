@@ -73,8 +73,12 @@ def _confidence(confidence: float, numpy_rounded: bool = False) -> float:
     """Clamped to [0, 1] and rounded to 4 places, by Python's rules or, with
     ``numpy_rounded``, numpy's (``rint(x * 1e4) / 1e4``): the vote's confidence since the
     indicators were numpy floats, and the batch votes (see :func:`_finish`) reproduce both."""
-    c = min(1.0, max(0.0, confidence))
+    # min(1.0, max(0.0, confidence)) (NaN to 0.0) without the two calls: this runs per bar
+    c = 1.0 if confidence > 1.0 else (confidence if confidence > 0.0 else 0.0)
     return round(c * 10000.0) / 10000.0 if numpy_rounded else round(c, 4)
+
+
+_HELD = _confidence(NEUTRAL)
 
 
 def _vote(  # ``confidence`` already as _confidence gives it
@@ -204,7 +208,7 @@ class TrendProvider(_Rules):
         up, down = fast > slow and hist > 0, fast < slow and hist < 0
         action = _BUY if up else (_SELL if down else _HOLD)
         if action is _HOLD:
-            return action, _confidence(NEUTRAL), (gap, hist, atr)
+            return action, _HELD, (gap, hist, atr)
         # A strength below 1 was a numpy float when the indicators were: rounded as numpy does.
         confidence = _confidence(0.5 + 0.45 * min(1.0, ratio), numpy_rounded=ratio < 1.0)
         return action, confidence, (gap, hist, atr)
@@ -321,7 +325,7 @@ class MeanReversionProvider(_Rules):
             )
             conf = 0.55 + 0.4 * depth if both else 0.52 + 0.2 * depth
             return _SELL, _confidence(conf), values
-        return _HOLD, _confidence(NEUTRAL), values
+        return _HOLD, _HELD, values
 
     def signal(self, context: DecisionContext) -> Signal:
         decided = self._decide(context)
@@ -445,7 +449,7 @@ class BreakoutProvider(_Rules):
             distance = abs(price - edge) / atr if atr > 0 else 0.0
             action = _BUY if price > prior_high else _SELL
             return action, _confidence(0.55 + 0.4 * min(1.0, distance)), (*values, distance)
-        return _HOLD, _confidence(NEUTRAL), (*values, 0.0)
+        return _HOLD, _HELD, (*values, 0.0)
 
     def signal(self, context: DecisionContext) -> Signal:
         decided = self._decide(context)
