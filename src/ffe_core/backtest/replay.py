@@ -234,13 +234,13 @@ async def replay(
         from_series = synchronous.from_series
         walk.contexts = not from_series
         steps = walk.steps()
+        series, signals_at, h = walk.series, synchronous.signals_at, history or n
         try:
             i = next(steps)
             while True:
-                if from_series:
-                    signals, action, confidence = synchronous.signals_at(
-                        SeriesCursor(walk.series, i), walk.window(i)
-                    )
+                if from_series:  # the window as walk.window(i) gives it
+                    at = SeriesCursor(series, i)
+                    signals, action, confidence = signals_at(at, i + 1 if i < h else h)
                 else:
                     signals, action, confidence = synchronous.signals(walk.context())
                 if recorder is not None:

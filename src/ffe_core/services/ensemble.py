@@ -88,9 +88,12 @@ def ask_now(
 def _stamped(vote: ProviderVote, label: str, start: float) -> ProviderVote:
     """The vote under its registered name, with its latency unless the provider gave one."""
     latency = (time.perf_counter() - start) * 1000
+    update: dict[str, object] = {}
     if vote.provider != label:
-        vote = vote.model_copy(update={"provider": label})
-    return vote if vote.latency_ms else vote.model_copy(update={"latency_ms": round(latency, 3)})
+        update["provider"] = label
+    if not vote.latency_ms:
+        update["latency_ms"] = round(latency, 3)
+    return vote.model_copy(update=update) if update else vote
 
 
 def _signal(provider: SyncDecisionProvider, context: DecisionContext) -> Signal:
