@@ -45,9 +45,11 @@ def tally(
             return Tally(_HOLD, 0.0, Held.NO_UNANIMITY, {}, 0.0, 0.0)
         return Tally(actions[0], sum(confidences) / len(confidences), Held.DECIDED, {}, 0.0, 0.0)
     by_confidence = mode == "confidence_weighted"
-    ws = [weights.get(name, 1.0) for name in names]
+    ws: list[float] = []
     buy = sell = hold = 0.0
-    for w, action, confidence in zip(ws, actions, confidences, strict=True):
+    for name, action, confidence in zip(names, actions, confidences, strict=True):
+        w = weights.get(name, 1.0)
+        ws.append(w)
         add = w * confidence if by_confidence else w
         if action is _BUY:
             buy += add
