@@ -236,6 +236,10 @@ def _key_prefix(max_bars: int) -> bytes:
     ).encode()
 
 
+def _or_zero(x: float | None) -> float:
+    return 0.0 if x is None else x  # not ``x or 0.0``: -0.0 renders differently from 0.0
+
+
 def prompt_key(context: DecisionContext, *, max_bars: int = DEFAULT_MAX_BARS) -> str:
     """A sha256 of every value :func:`render_prompt` reads from ``context``, without rendering.
 
@@ -245,35 +249,40 @@ def prompt_key(context: DecisionContext, *, max_bars: int = DEFAULT_MAX_BARS) ->
     The template itself enters through :data:`PROMPT_VERSION`.
     """
     inst, position, portfolio = context.instrument, context.position, context.portfolio
-    shown = context.bars[-max_bars:]
-    prices = array(
-        "d",
-        [v for b in shown for v in (b.ts.timestamp(), b.open, b.high, b.low, b.close, b.volume)],
+    shown, memory, indicators = context.bars[-max_bars:], context.memory, context.indicators
+    names = sorted(indicators)
+    # Every float as its 8 bytes (exact); the text says how many of each there are.
+    numbers = array("d", [context.as_of.timestamp(), *[indicators[k] for k in names]])
+    numbers.extend(
+        [v for b in shown for v in (b.ts.timestamp(), b.open, b.high, b.low, b.close, b.volume)]
+    )
+    numbers.extend(
+        [
+            v
+            for m in memory
+            for v in (m.created_at.timestamp(), m.confidence, _or_zero(m.outcome_return))
+        ]
     )
     positions = sorted(
         (k, str(p.quantity), str(p.average_price)) for k, p in portfolio.positions.items()
     )
-    memory = [
-        (m.created_at.timestamp(), m.action.value, m.confidence, m.outcome_return)
-        for m in context.memory
-    ]
     text = repr(
         (
             inst.symbol,
             inst.asset_class.value,
             inst.quote,
-            context.as_of.timestamp(),
-            sorted(context.indicators.items()),
+            names,
+            len(shown),
+            [(m.action.value, m.outcome_return is None) for m in memory],
             str(position.quantity),
             str(position.average_price),
             str(portfolio.cash),
             portfolio.currency,
             positions,
-            memory,
         )
     )
     digest = hashlib.sha256(_key_prefix(max_bars))
     digest.update(b"\x00")
-    digest.update(prices.tobytes())
+    digest.update(numbers.tobytes())
     digest.update(text.encode())
     return digest.hexdigest()

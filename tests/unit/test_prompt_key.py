@@ -168,7 +168,7 @@ def _contexts(draw: st.DrawFn) -> DecisionContext:
                 created_at=END - timedelta(days=1),
                 action=draw(st.sampled_from(list(Action))),
                 confidence=draw(st.sampled_from([0.5, 0.501, 0.6])),
-                outcome_return=draw(st.sampled_from([None, 0.0, 0.01])),
+                outcome_return=draw(st.sampled_from([None, 0.0, -0.0, 0.01])),
             )
             for _ in range(draw(st.integers(0, 2)))
         ),
@@ -190,3 +190,12 @@ def test_the_prompt_text_is_pinned_per_version() -> None:
     assert PROMPT_FINGERPRINTS.get(PROMPT_VERSION) == rendered, (
         "the rendered prompt changed: bump PROMPT_VERSION and pin its fingerprint here"
     )
+
+
+def test_a_signed_zero_outcome_shows_and_keys_differently() -> None:
+    def with_outcome(x: float) -> DecisionContext:
+        return _context(memory=(BASE.memory[0].model_copy(update={"outcome_return": x}),))
+
+    plus, minus = with_outcome(0.0), with_outcome(-0.0)
+    assert render_prompt(plus) != render_prompt(minus)  # "+0.00%" and "-0.00%"
+    assert prompt_key(plus) != prompt_key(minus)
