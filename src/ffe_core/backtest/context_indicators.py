@@ -3,7 +3,7 @@
 A replayed context holds ``compute_indicators(window)`` - 18 indicators over the last
 ``history`` bars. Recomputing them per bar costs O(history) numpy calls per bar;
 :func:`indicators_at` instead reads bar ``i``'s values from arrays computed once for the series
-with the windowed functions of :mod:`ffe_core.backtest.windowed` (bit for bit each indicator's
+with the windowed functions of :mod:`ffe_core.indicators.windowed` (bit for bit each indicator's
 last value on the window) and, for the EMAs and the MACD, :func:`_windowed_ema_macd` below,
 which replays ``ind.ema`` / ``ind.macd``'s steps over every window. Tests hold the result equal,
 bar for bar and key for key, to :func:`~ffe_core.services.context.compute_indicators`.
@@ -17,8 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from ffe_core import indicators as ind
-from ffe_core.backtest import windowed as win
 from ffe_core.domain.series import BarSeries
+from ffe_core.indicators import windowed as win
 from ffe_core.kernels import kernel
 
 FloatArray = npt.NDArray[np.float64]

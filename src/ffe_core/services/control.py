@@ -47,8 +47,12 @@ class ControlService:
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
-    async def agent_status(self) -> AgentStatus:
-        kill_switch = await self.agent.refresh_kill_switch()  # a reset from the CLI shows here
+    async def agent_status(self, *, refresh: bool = True) -> AgentStatus:
+        """``refresh``: read the stored kill switch first (a reset from the CLI shows here);
+        without, the switch as this process knows it (the API process reads the stored one)."""
+        kill_switch = (
+            await self.agent.refresh_kill_switch() if refresh else self.agent.kill_switch()
+        )
         p = self.agent.progress
         run = p.run
         return AgentStatus(

@@ -1,0 +1,229 @@
+"""Indicators as a live decision sees them: the last value over each bar's trailing window.
+
+A provider asked at bar ``i`` gets the last ``history`` bars ending at ``i`` and computes its
+indicators on that window, so recursions (EMA, MACD, Wilder's RSI and ATR) are seeded at the
+window's first bar and even the running sum of an SMA starts there. These functions return, for
+every bar ``i``, exactly ``ind.<indicator>(window_i)[-1]`` - bit for bit: while ``i < history``
+the window is the whole prefix and the kernels of :mod:`ffe_core.indicators` give its values;
+full windows replay those kernels' floating-point steps in the same order, several windows side
+by side so that their independent recursions overlap in the CPU (the tests compare every value
+with the indicator run on the window). ``history=None`` means unbounded windows. Cost is
+O(n x history) compiled steps, a few milliseconds for thousands of bars.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from ffe_core import indicators as ind
+from ffe_core.kernels import kernel
+
+FloatArray = npt.NDArray[np.float64]
+
+_sma_kernel = ind._sma_kernel
+kahan_add = ind.kahan_add
+_ema_kernel = ind._ema_kernel
+_wilder_kernel = ind._wilder_kernel
+
+
+def _span(n: int, history: int | None) -> int:
+    if history is not None and history < 1:
+        raise ValueError(f"history must be >= 1 or None, got {history}")
+    return n if history is None else min(int(history), n)
+
+
+def window_lengths(n: int, history: int | None) -> npt.NDArray[np.int64]:
+    """How many bars the window of each bar holds: ``min(i + 1, history)``."""
+    return np.minimum(np.arange(1, n + 1, dtype=np.int64), _span(n, history))
+
+
+_LANES = 8
+"""Windows advanced side by side: their recursions are independent chains the CPU overlaps."""
+
+
+@kernel
+def _windowed_sma(x: FloatArray, p: int, h: int) -> FloatArray:  # pragma: no cover - compiled
+    n = x.shape[0]
+    out = _sma_kernel(x[: min(n, h)], p)
+    res = np.full(n, np.nan)
+    res[: out.shape[0]] = out
+    if h < p:
+        return res
+    s = np.zeros(_LANES)
+    comp = np.zeros(_LANES)
+    for i0 in range(h, n, _LANES):
+        lanes = min(_LANES, n - i0)
+        s[:] = 0.0
+        comp[:] = 0.0
+        # _sma_kernel's steps over each window [i + 1 - h, i], i = i0 .. i0 + lanes - 1.
+        for k in range(h):
+            for j in range(lanes):
+                base = i0 + j + 1 - h
+                s[j], comp[j] = kahan_add(s[j], comp[j], x[base + k])
+                if k >= p:
+                    s[j], comp[j] = kahan_add(s[j], comp[j], -x[base + k - p])
+        for j in range(lanes):
+            res[i0 + j] = s[j] / p
+    return res
+
+
+def sma(x: npt.ArrayLike, period: int, history: int | None) -> FloatArray:
+    """``ind.sma(window)[-1]`` for every bar's window."""
+    a = np.ascontiguousarray(x, dtype=np.float64)
+    return _windowed_sma(a, ind._check_period(period), _span(a.shape[0], history))
+
+
+@kernel
+def _macd_hist_last(c: FloatArray, fast: int, slow: int, signal: int) -> float:  # pragma: no cover
+    line = _ema_kernel(c, fast, 2.0 / (fast + 1.0)) - _ema_kernel(c, slow, 2.0 / (slow + 1.0))
+    for v in range(line.shape[0]):
+        if not np.isnan(line[v]):
+            sig = _ema_kernel(np.ascontiguousarray(line[v:]), signal, 2.0 / (signal + 1.0))
+            return float(line[-1] - sig[-1])
+    return np.nan
+
+
+@kernel
+def _windowed_macd_hist(
+    c: FloatArray, fast: int, slow: int, signal: int, h: int
+) -> FloatArray:  # pragma: no cover - compiled
+    n = c.shape[0]
+    res = np.full(n, np.nan)
+    for i in range(min(n, h)):
+        res[i] = _macd_hist_last(c[: i + 1], fast, slow, signal)
+    v0 = max(fast, slow) - 1  # the line's first value (finite inputs)
+    if h - v0 < signal:
+        return res
+    af, a_s, ag = 2.0 / (fast + 1.0), 2.0 / (slow + 1.0), 2.0 / (signal + 1.0)
+    ef, es, eg, line = np.zeros(_LANES), np.zeros(_LANES), np.zeros(_LANES), np.zeros(_LANES)
+    for i0 in range(h, n, _LANES):
+        lanes = min(_LANES, n - i0)
+        ef[:] = 0.0
+        es[:] = 0.0
+        eg[:] = 0.0
+        # _macd_hist_last's steps (three _ema_kernel runs) over windows ending at i0, i0 + 1, ...
+        for k in range(h):
+            for j in range(lanes):
+                x = c[i0 + j + 1 - h + k]
+                if k < fast:
+                    ef[j] += x
+                    if k == fast - 1:
+                        ef[j] = ef[j] / fast
+                else:
+                    ef[j] = af * x + (1.0 - af) * ef[j]
+                if k < slow:
+                    es[j] += x
+                    if k == slow - 1:
+                        es[j] = es[j] / slow
+                else:
+                    es[j] = a_s * x + (1.0 - a_s) * es[j]
+                if k >= v0:
+                    line[j] = ef[j] - es[j]
+                    if k - v0 < signal:
+                        eg[j] += line[j]
+                        if k - v0 == signal - 1:
+                            eg[j] = eg[j] / signal
+                    else:
+                        eg[j] = ag * line[j] + (1.0 - ag) * eg[j]
+        for j in range(lanes):
+            res[i0 + j] = line[j] - eg[j]
+    return res
+
+
+def macd_hist(
+    close: npt.ArrayLike, history: int | None, fast: int = 12, slow: int = 26, signal: int = 9
+) -> FloatArray:
+    """``ind.macd(window, fast, slow, signal)[2][-1]`` (the histogram) for every bar's window."""
+    c = np.ascontiguousarray(close, dtype=np.float64)
+    f, s, g = (ind._check_period(p) for p in (fast, slow, signal))
+    return _windowed_macd_hist(c, f, s, g, _span(c.shape[0], history))
+
+
+@kernel
+def _windowed_wilder(
+    x: FloatArray, first_value: FloatArray, p: int, first: int, h: int
+) -> FloatArray:  # pragma: no cover - compiled
+    # Wilder smoothing from window index `first`; a window starting at bar s sees
+    # first_value[s] in place of x[s] (e.g. the true range of its first bar has no prior close).
+    n = x.shape[0]
+    m = min(n, h)
+    res = np.full(n, np.nan)
+    if n == 0:
+        return res
+    buf = np.empty(m)
+    # While the window is the prefix [0, i], one pass gives every window's last value.
+    buf[:] = x[:m]
+    buf[0] = first_value[0]
+    res[:m] = _wilder_kernel(buf, p, first)
+    if h < first + p:
+        return res
+    acc = np.zeros(_LANES)
+    for i0 in range(h, n, _LANES):
+        lanes = min(_LANES, n - i0)
+        # _wilder_kernel's steps over each window [i + 1 - h, i], i = i0 .. i0 + lanes - 1.
+        acc[:] = 0.0
+        for k in range(first, first + p):
+            for j in range(lanes):
+                lo = i0 + j + 1 - h
+                acc[j] += first_value[lo] if k == 0 else x[lo + k]
+        for j in range(lanes):
+            acc[j] /= p
+        for k in range(first + p, h):
+            for j in range(lanes):
+                acc[j] = (acc[j] * (p - 1) + x[i0 + j + 1 - h + k]) / p
+        for j in range(lanes):
+            res[i0 + j] = acc[j]
+    return res
+
+
+def atr(
+    high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike, period: int, history: int | None
+) -> FloatArray:
+    """``ind.atr(window_high, window_low, window_close, period)[-1]`` for every bar's window."""
+    h = np.ascontiguousarray(high, dtype=np.float64)
+    lo = np.ascontiguousarray(low, dtype=np.float64)
+    c = np.ascontiguousarray(close, dtype=np.float64)
+    prev = np.empty_like(c)
+    prev[:1] = c[:1]
+    prev[1:] = c[:-1]
+    tr = np.maximum(h - lo, np.maximum(np.abs(h - prev), np.abs(lo - prev)))
+    # The first bar of a window is its own previous close, as ind.atr does for its first bar.
+    own = np.maximum(h - lo, np.maximum(np.abs(h - c), np.abs(lo - c)))
+    return _windowed_wilder(tr, own, ind._check_period(period), 0, _span(c.shape[0], history))
+
+
+def rsi(close: npt.ArrayLike, period: int, history: int | None) -> FloatArray:
+    """``ind.rsi(window, period)[-1]`` for every bar's window."""
+    c = np.ascontiguousarray(close, dtype=np.float64)
+    p, span = ind._check_period(period), _span(c.shape[0], history)
+    diff = np.zeros_like(c)
+    diff[1:] = np.diff(c)
+    up, down = np.maximum(diff, 0.0), np.maximum(-diff, 0.0)
+    # Smoothing starts at window index 1, so the window's first difference is never used.
+    return ind.rsi_of(
+        _windowed_wilder(up, up, p, 1, span), _windowed_wilder(down, down, p, 1, span)
+    )
+
+
+def rolling_std(x: npt.ArrayLike, period: int, history: int | None, ddof: int = 0) -> FloatArray:
+    """``ind.rolling_std(window, period, ddof)[-1]``: each value only reads its last bars."""
+    a = np.ascontiguousarray(x, dtype=np.float64)
+    out = ind.rolling_std(a, period, ddof)
+    out[window_lengths(a.shape[0], history) < period] = np.nan
+    return out
+
+
+def bollinger(
+    close: npt.ArrayLike, period: int, k: float, history: int | None
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """``ind.bollinger(window, period, k)`` last values (middle, upper, lower) per window."""
+    return ind.bands(sma(close, period, history), rolling_std(close, period, history, 0), k)
+
+
+def volatility(close: npt.ArrayLike, period: int, history: int | None) -> FloatArray:
+    """``ind.volatility(window, period)[-1]``: sample std of the window's last log returns."""
+    c = np.ascontiguousarray(close, dtype=np.float64)
+    out = ind.volatility(c, period)
+    out[window_lengths(c.shape[0], history) < period + 1] = np.nan
+    return out

@@ -1,0 +1,317 @@
+"""The repository ports' contract, run by every storage: SQL on SQLite and the machine's PostgreSQL
+(built by the registered factory, migrated) and the in-memory unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ffe_core.domain.agent import AgentCycle, AgentRun, AgentState, CyclePhase
+from ffe_core.domain.approvals import Approval, ApprovalStatus
+from ffe_core.domain.decisions import Action, Decision, ProviderVote
+from ffe_core.domain.errors import ConflictError
+from ffe_core.domain.orders import Fill, Order, OrderStatus, Side, client_order_id_for
+from ffe_core.domain.performance import ProviderStats
+from ffe_core.domain.portfolio import Portfolio, Position
+from ffe_core.ports.storage import DecisionQuery, StorageBackend
+from tests.contract.storages import STORAGES, storage
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture(params=STORAGES)
+async def uow_factory(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
+    async with storage(request.param, tmp_path) as stored:
+        yield stored.uow_factory
+
+
+def decision(i: int, instrument: str = "BTC-USD", action: Action = Action.BUY) -> Decision:
+    return Decision(
+        instrument=instrument,
+        action=action,
+        confidence=0.6,
+        votes=(
+            ProviderVote(provider="trend", action=action, confidence=0.7, latency_ms=1.5),
+            ProviderVote.abstain("llm", "timed out"),
+        ),
+        weights={"trend": 1.0, "llm": 1.0},
+        created_at=T0 + timedelta(minutes=i),
+    )
+
+
+async def test_decision_roundtrip_keeps_votes_and_weights(uow_factory: Any) -> None:
+    d = decision(1)
+    async with uow_factory() as uow:
+        await uow.decisions.add(d)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.decisions.get(d.id) == d
+        assert await uow.decisions.get("missing") is None
+
+
+async def test_uncommitted_write_leaves_nothing(uow_factory: Any) -> None:
+    d = decision(1)
+    with pytest.raises(RuntimeError):
+        async with uow_factory() as uow:
+            await uow.decisions.add(d)
+            await uow.orders.add(
+                Order(
+                    client_order_id="c1", instrument="BTC-USD", side=Side.BUY, quantity=Decimal(1)
+                )
+            )
+            raise RuntimeError("crash mid-write")
+    async with uow_factory() as uow:
+        assert await uow.decisions.get(d.id) is None
+        assert await uow.orders.get("c1") is None
+
+
+async def test_decisions_filter_and_cursor_pagination_cover_everything_once(
+    uow_factory: Any,
+) -> None:
+    made = [decision(i, "ETH-USD" if i % 3 == 0 else "BTC-USD") for i in range(12)]
+    async with uow_factory() as uow:
+        for d in made:
+            await uow.decisions.add(d)
+        await uow.commit()
+    seen: list[str] = []
+    cursor = None
+    async with uow_factory() as uow:
+        while True:
+            page, cursor = await uow.decisions.list(
+                DecisionQuery(instrument="BTC-USD", limit=3, cursor=cursor)
+            )
+            seen += [d.id for d in page]
+            if cursor is None:
+                break
+    expected = [d.id for d in sorted(made, key=lambda d: d.created_at, reverse=True)]
+    assert seen == [
+        i for i in expected if next(d for d in made if d.id == i).instrument == "BTC-USD"
+    ]
+    async with uow_factory() as uow:
+        page, _ = await uow.decisions.list(
+            DecisionQuery(since=T0 + timedelta(minutes=10), action=Action.BUY)
+        )
+    assert {d.id for d in page} == {made[10].id, made[11].id}
+
+
+@pytest.mark.parametrize(
+    ("book", "other"), [("orders", "venue_orders"), ("venue_orders", "orders")]
+)
+async def test_orders_are_unique_by_client_order_id(
+    uow_factory: Any, book: str, other: str
+) -> None:
+    """Our orders and the simulated venue's are two books on the same port, never mixed."""
+    coid = client_order_id_for("d1")
+    order = Order(
+        client_order_id=coid, instrument="BTC-USD", side=Side.BUY, quantity=Decimal("0.5")
+    )
+    async with uow_factory() as uow:
+        await getattr(uow, book).add(order)
+        await uow.commit()
+    with pytest.raises(ConflictError):
+        async with uow_factory() as uow:
+            await getattr(uow, book).add(order)
+            await uow.commit()
+    async with uow_factory() as uow:
+        stored = await getattr(uow, book).get(coid)
+        assert stored == order
+        await getattr(uow, book).update(order.transition(OrderStatus.SUBMITTED))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert [o.status for o in await getattr(uow, book).list()] == [OrderStatus.SUBMITTED]
+        assert await getattr(uow, book).list(status=OrderStatus.FILLED) == []
+        assert await getattr(uow, other).get(coid) is None
+
+
+@pytest.mark.parametrize(("book", "other"), [("fills", "venue_fills"), ("venue_fills", "fills")])
+async def test_fills_are_idempotent_and_ordered(uow_factory: Any, book: str, other: str) -> None:
+    fills = [
+        Fill(
+            client_order_id="c1",
+            instrument="BTC-USD",
+            side=Side.BUY,
+            quantity=Decimal("0.1"),
+            price=Decimal(100 + i),
+            ts=T0,
+        )
+        for i in range(3)
+    ]
+    async with uow_factory() as uow:
+        for f in fills:
+            assert await getattr(uow, book).add(f) is True
+        assert await getattr(uow, book).add(fills[0]) is False
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await getattr(uow, book).list("c1") == fills
+        assert await getattr(uow, book).list("other") == []
+        assert await getattr(uow, other).list("c1") == []
+
+
+async def test_account_roundtrip_is_exact_decimal(uow_factory: Any) -> None:
+    book = Portfolio(
+        cash=Decimal("99999.123456789012345678"),
+        positions={
+            "BTC-USD": Position(
+                instrument="BTC-USD",
+                quantity=Decimal("0.00000001"),
+                average_price=Decimal("43210.98"),
+                realized_pnl=Decimal("-1.5"),
+            )
+        },
+    )
+    async with uow_factory() as uow:
+        assert await uow.accounts.load("acct") is None
+        await uow.accounts.save("acct", book)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.accounts.load("acct") == book
+        await uow.accounts.save("acct", book.model_copy(update={"positions": {}}))
+        await uow.commit()
+    async with uow_factory() as uow:
+        loaded = await uow.accounts.load("acct")
+        assert loaded is not None and loaded.positions == {}
+
+
+async def test_provider_stats_upsert(uow_factory: Any) -> None:
+    async with uow_factory() as uow:
+        await uow.provider_stats.save(ProviderStats(provider="trend", weight=1.0))
+        await uow.provider_stats.save(ProviderStats(provider="trend", weight=1.5, votes=3))
+        await uow.provider_stats.save(ProviderStats(provider="breakout"))
+        await uow.commit()
+    async with uow_factory() as uow:
+        stats = await uow.provider_stats.list()
+    assert [(s.provider, s.weight) for s in stats] == [("breakout", 1.0), ("trend", 1.5)]
+
+
+async def test_agent_runs_and_cycles(uow_factory: Any) -> None:
+    run = AgentRun(holder="host:1")
+    cycle = AgentCycle(run_id=run.id, seq=0, instrument="BTC-USD")
+    async with uow_factory() as uow:
+        await uow.agent.add_run(run)
+        await uow.agent.add_cycle(cycle)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.agent.active_run() == run
+        await uow.agent.update_cycle(cycle.model_copy(update={"phase": CyclePhase.DONE}))
+        await uow.agent.update_run(run.model_copy(update={"state": AgentState.STOPPED}))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.agent.active_run() is None
+        cycles = await uow.agent.list_cycles(run.id)
+    assert [c.phase for c in cycles] == [CyclePhase.DONE]
+
+
+async def test_close_cycle_keeps_the_first_ending(uow_factory: Any) -> None:
+    """Recovery closes an interrupted cycle only while it is open: the multi-instance run found
+    a new leader's recovery overwriting the paused (stale) leader's own refusal of that cycle."""
+    open_cycle = AgentCycle(run_id="r1", seq=0, instrument="BTC-USD", phase=CyclePhase.ACT)
+    ended = AgentCycle(run_id="r1", seq=1, instrument="BTC-USD", phase=CyclePhase.ACT)
+    async with uow_factory() as uow:
+        await uow.agent.add_cycle(open_cycle)
+        await uow.agent.add_cycle(ended)
+        await uow.commit()
+    async with uow_factory() as uow:  # the stale leader ends its own cycle first
+        await uow.agent.update_cycle(
+            ended.model_copy(update={"phase": CyclePhase.FAILED, "note": "stale leader"})
+        )
+        await uow.commit()
+    recovered = {"phase": CyclePhase.FAILED, "note": "interrupted"}
+    async with uow_factory() as uow:
+        assert await uow.agent.close_cycle(open_cycle.model_copy(update=recovered))
+        assert not await uow.agent.close_cycle(ended.model_copy(update=recovered))
+        await uow.commit()
+    async with uow_factory() as uow:
+        notes = {c.seq: (c.phase, c.note) for c in await uow.agent.list_cycles()}
+    assert notes == {
+        0: (CyclePhase.FAILED, "interrupted"),
+        1: (CyclePhase.FAILED, "stale leader"),
+    }
+
+
+async def test_approvals_one_per_decision(uow_factory: Any) -> None:
+    a = Approval(decision_id="d1", instrument="BTC-USD", expires_at=T0 + timedelta(minutes=5))
+    async with uow_factory() as uow:
+        await uow.approvals.add(a)
+        await uow.commit()
+    async with uow_factory() as uow:
+        resolved = a.resolve(ApprovalStatus.APPROVED, "alice", T0)
+        await uow.approvals.update(resolved)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.approvals.get(a.id) == resolved
+        assert await uow.approvals.list(ApprovalStatus.PENDING) == []
+
+
+async def test_an_approval_transitions_only_from_the_status_its_writer_saw(
+    uow_factory: Any,
+) -> None:
+    """Two people answering at once: the first answer is kept, the second is told it lost."""
+    a = Approval(decision_id="d2", instrument="BTC-USD", expires_at=T0 + timedelta(minutes=5))
+    async with uow_factory() as uow:
+        await uow.approvals.add(a)
+        await uow.commit()
+    approved = a.resolve(ApprovalStatus.APPROVED, "alice", T0)
+    rejected = a.resolve(ApprovalStatus.REJECTED, "bob", T0)
+    async with uow_factory() as uow:
+        assert await uow.approvals.transition(approved, ApprovalStatus.PENDING) is True
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.approvals.transition(rejected, ApprovalStatus.PENDING) is False
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.approvals.get(a.id) == approved
+
+
+async def test_an_approval_transition_never_committed_leaves_it_pending(uow_factory: Any) -> None:
+    a = Approval(decision_id="d3", instrument="BTC-USD", expires_at=T0 + timedelta(minutes=5))
+    async with uow_factory() as uow:
+        await uow.approvals.add(a)
+        await uow.commit()
+    approved = a.resolve(ApprovalStatus.APPROVED, "alice", T0)
+    async with uow_factory() as uow:
+        assert await uow.approvals.transition(approved, ApprovalStatus.PENDING) is True
+    async with uow_factory() as uow:  # the answer was never committed: it can be given again
+        assert await uow.approvals.get(a.id) == a
+        assert await uow.approvals.transition(approved, ApprovalStatus.PENDING) is True
+        await uow.commit()
+
+
+async def test_state_documents_roundtrip_and_overwrite(uow_factory: Any) -> None:
+    async with uow_factory() as uow:
+        assert await uow.state.get("risk") is None
+        await uow.state.put("risk", {"peak": "100.5", "nested": {"a": [1, 2]}})
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.state.get("risk") == {"peak": "100.5", "nested": {"a": [1, 2]}}
+        await uow.state.put("risk", {"peak": "99"})
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.state.get("risk") == {"peak": "99"}
+
+
+@pytest.mark.parametrize("name", STORAGES)
+async def test_a_backend_migrates_idempotently_and_answers_health_checks(
+    name: str, tmp_path: Path
+) -> None:
+    async with storage(name, tmp_path) as stored:
+        if stored.backend is None:
+            pytest.skip("the in-memory unit of work has no database behind it")
+        backend = stored.backend
+        assert isinstance(backend, StorageBackend)
+        revision = await backend.current_revision()
+        assert revision is not None
+        d = decision(1)
+        async with stored.uow_factory() as uow:
+            await uow.decisions.add(d)
+            await uow.commit()
+        await backend.migrate()  # a second time: nothing to do, nothing lost
+        assert await backend.current_revision() == revision
+        async with stored.uow_factory() as uow:
+            assert await uow.decisions.get(d.id) == d
+        await backend.ping()
+        await backend.write_check()
