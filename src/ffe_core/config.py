@@ -181,13 +181,35 @@ class AgentSettings(_Section):
 
 
 class ApprovalSettings(_Section):
-    policy: Literal["never", "always", "above_notional"] = "never"
+    """When a person approves an order before it is sent.
+
+    ``tiered``: an order below ``auto_below_notional`` is sent at once; one at or above
+    ``approve_above_notional`` waits for a person and, unanswered, ends as ``on_expiry`` says
+    (denied by default); one in between is shown with a veto window: unanswered, it is
+    approved on expiry. Every approved order still passes the execution gate.
+    """
+
+    policy: Literal["never", "always", "above_notional", "tiered"] = "never"
     notional_threshold: Decimal = Field(default=Decimal("10000"), ge=0)
+    auto_below_notional: Decimal = Field(default=Decimal("1000"), ge=0)
+    approve_above_notional: Decimal = Field(default=Decimal("10000"), ge=0)
+    on_expiry: Literal["deny", "approve"] = "deny"
+    """What an unanswered approval becomes (``tiered``'s veto tier is always approved)."""
+    brier_window: int = Field(default=50, ge=1, le=10_000)
+    """The approval card shows each agreeing provider's Brier over its last this many scores."""
     expiry_seconds: float = Field(default=900.0, gt=0)
     max_age_seconds: float = Field(default=900.0, gt=0)
     """An approved decision older than this when its order would be sent is expired, not sent."""
     max_price_drift: float = Field(default=0.02, gt=0, le=1)
     """... and so is one whose price moved more than this fraction since the decision."""
+
+    @model_validator(mode="after")
+    def _tiers_in_order(self) -> ApprovalSettings:
+        if self.auto_below_notional > self.approve_above_notional:
+            raise ValueError(
+                "approvals.auto_below_notional must not exceed approvals.approve_above_notional"
+            )
+        return self
 
 
 class NotifySettings(_Section):
@@ -336,6 +358,18 @@ class ModelPriceSettings(_Section):
     output_per_mtok: float = Field(default=0.0, ge=0, allow_inf_nan=False)
 
 
+class DemoteSettings(_Section):
+    """An optional rule (off by default): a provider whose attributed trade P&L over
+    ``costs.value_window_days`` does not cover what it cost, after at least ``min_scored``
+    scored votes, has its ensemble weight held at ``weight_floor`` until it does."""
+
+    enabled: bool = False
+    weight_floor: float = Field(default=0.05, gt=0)
+    min_scored: int = Field(default=20, ge=1)
+    refresh_seconds: float = Field(default=3600.0, ge=0)
+    """How long one judgement of the providers' value is kept before it is measured again."""
+
+
 class CostSettings(_Section):
     """The cost ledger and its budgets, which fail closed: a provider past a budget abstains
     with the reason (the ensemble's quorum rule decides), and one notification goes out."""
@@ -346,6 +380,15 @@ class CostSettings(_Section):
     the defaults each language-model adapter ships with, and ``adapters.<name>.prices`` wins."""
     value_window_days: int = Field(default=30, ge=1, le=3660)
     """The window "value for money" (Brier improvement and P&L per dollar) is measured over."""
+    demote: DemoteSettings = DemoteSettings()
+
+
+class ParitySettings(_Section):
+    """Live / backtest parity: the venue's fills judged against the backtester's fill model."""
+
+    tolerance_bps: float = Field(default=50.0, gt=0)
+    """An order whose venue fill is this many basis points off the fill model scores 0; an
+    exact fill scores 1 (linear in between). A fill only one side made scores 0."""
 
 
 class Settings(_Section):
@@ -368,6 +411,7 @@ class Settings(_Section):
     backtests: BacktestSettings = BacktestSettings()
     live_gate: LiveGateSettings = LiveGateSettings()
     costs: CostSettings = CostSettings()
+    parity: ParitySettings = ParitySettings()
     instruments: tuple[Instrument, ...] = DEFAULT_INSTRUMENTS
     adapters: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Options per adapter name (``adapters.anthropic.model``); each adapter validates its own."""

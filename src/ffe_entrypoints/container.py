@@ -36,10 +36,12 @@ from ffe_core.services.approvals import ApprovalService
 from ffe_core.services.control import ControlService
 from ffe_core.services.costs import CostLedger
 from ffe_core.services.decisions import DecisionService
+from ffe_core.services.demotion import weight_source
 from ffe_core.services.flight import FlightRecorder
 from ffe_core.services.kill_switch import SharedRiskState
 from ffe_core.services.learning import LearningService
 from ffe_core.services.notify import FanoutNotifier
+from ffe_core.services.parity import ParityService
 from ffe_core.services.risk import RiskManager
 from ffe_entrypoints.logging import shared_scrubber
 from ffe_entrypoints.selection import Build, check_selections
@@ -78,7 +80,6 @@ class Container(containers.DeclarativeContainer):
     )
     account_reads = providers.Singleton(AccountReads, settings, account_view, market_data, broker)
     learning = providers.Singleton(LearningService, uow_factory, settings.provided.learning)
-    weights = learning  # the learned ensemble weights (a WeightSource)
     risk_manager = providers.Singleton(
         RiskManager,
         settings.provided.risk,
@@ -97,6 +98,15 @@ class Container(containers.DeclarativeContainer):
         clock,
         notifier=providers.Callable(FanoutNotifier, notifiers),
         scrub=scrubber,
+    )
+    # the learned ensemble weights (a WeightSource); costs.demote holds poor value at a floor
+    weights = providers.Singleton(
+        weight_source,
+        learning,
+        cost_ledger,
+        providers.Callable(lambda s: s.learning.learning_horizon, settings),
+        settings.provided.costs.demote,
+        clock,
     )
     flight_recorder = providers.Singleton(
         FlightRecorder, settings, uow_factory, clock, scrub=scrubber
@@ -133,6 +143,7 @@ class Container(containers.DeclarativeContainer):
         ),
         tracer_provider,
     )
+    parity = providers.Singleton(ParityService, settings, uow_factory, clock, metrics=metrics)
     approval_channels = providers.Resource(Build.each, build, "approval_channels", optional=True)
     approval_service = providers.Singleton(
         ApprovalService,
@@ -158,6 +169,7 @@ class Container(containers.DeclarativeContainer):
             learning,
             lease,
             flight_recorder,
+            parity,
             account_view.provided.invalidate,
         ),
         tracer_provider,

@@ -264,6 +264,40 @@ async def test_reject_without_body_names_the_api_client(api: tuple[Client, Conta
     assert [a["id"] for a in listed["items"]] == [approval_id]
 
 
+async def test_approve_at_a_smaller_size_and_bad_sizes_are_400(
+    api: tuple[Client, Container],
+) -> None:
+    client, container = api
+    sized = Decimal("0.02")
+    decision = Decision(
+        instrument="BTC-USD",
+        action=Action.BUY,
+        confidence=0.8,
+        suggested_size=sized,
+        reference_price=Decimal("50000"),
+    )
+    approval_id = (await container.approval_service().request(decision)).id
+    url = f"/api/v1/approvals/{approval_id}/approve"
+    for bad in ("0", "-1", "abc"):
+        answer = await client.post(url, json={"size": bad})
+        assert answer.status_code == 400, answer.text
+    above = await client.post(url, json={"size": str(sized * 2)})
+    assert above.status_code == 400
+    assert "at most the sized" in above.json()["detail"]
+    half = await client.post(url, json={"by": "alice", "size": str(sized / 2)})
+    assert half.status_code == 200, half.text
+    assert Decimal(half.json()["approved_size"]) == sized / 2
+    assert half.json()["status"] == "approved"
+
+
+async def test_parity_of_a_day_without_orders_has_no_score(client: Client) -> None:
+    answer = await client.get("/api/v1/parity", params={"day": "2026-01-02"})
+    assert answer.status_code == 200
+    assert answer.json()["score"] is None
+    assert answer.json()["day"] == "2026-01-02"
+    assert (await client.get("/api/v1/parity", params={"day": "yesterday"})).status_code == 400
+
+
 async def test_unknown_approval_is_404(client: Client) -> None:
     for verb in ("approve", "reject"):
         assert (await client.post(f"/api/v1/approvals/nope/{verb}")).status_code == 404

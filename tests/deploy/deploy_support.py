@@ -42,6 +42,7 @@ EXPORTED_METRICS: dict[str, str] = {
     "ffe_provider_cost_usd_total": "counter",
     "ffe_portfolio_equity": "gauge",
     "ffe_drawdown_ratio": "gauge",
+    "ffe_parity_score": "gauge",
     "ffe_api_requests_total": "counter",
     "ffe_api_latency_seconds": "histogram",
 }

@@ -178,6 +178,7 @@ def seed_approvals(tmp_path: Path, env: dict[str, str]) -> None:
         try:
             async with container.uow_factory()() as uow:
                 await uow.approvals.add(approval("a-pending"))
+                await uow.approvals.add(approval("a-half"))
                 await uow.approvals.add(approval("a-old").supersede("d-newer"))
                 await uow.commit()
         finally:
@@ -204,5 +205,12 @@ def test_approvals_list_approve_and_a_conflict_is_one_line_exit_2(tmp_path: Path
     assert_one_line_error(again, 2, "error: approval a-pending is already approved by ops")
     superseded = run(["approvals", "approve", "a-old"], tmp_path, env)
     assert_one_line_error(superseded, 2, "is already superseded (superseded by decision d-newer)")
+    junk = run(["approvals", "approve", "a-half", "--size", "abc"], tmp_path, env)
+    assert_one_line_error(junk, 2, "--size must be a number")
+    above = run(["approvals", "approve", "a-half", "--size", "1"], tmp_path, env)
+    assert_one_line_error(above, 2, "at most the sized 0.0125")
+    half = run(["approvals", "approve", "a-half", "--size", "0.00625"], tmp_path, env)
+    assert half.returncode == 0, half.stderr
+    assert half.stdout.strip() == "approval a-half: approved (by cli)"
     bad = run(["approvals", "list", "--status", "nope"], tmp_path, env)
     assert_one_line_error(bad, 2, "superseded", "failed")

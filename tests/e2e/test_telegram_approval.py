@@ -67,9 +67,12 @@ class BuyVoter:
         )
 
 
-def e2e_settings(directory: Path, bot_api_url: str) -> Settings:
-    """Embedded defaults plus: SQLite in ``directory``, one instrument, approvals always, and
-    Telegram on in webhook mode against the fake Bot API. The real environment is ignored."""
+def e2e_settings(
+    directory: Path, bot_api_url: str, approvals: dict[str, Any] | None = None
+) -> Settings:
+    """Embedded defaults plus: SQLite in ``directory``, one instrument, ``approvals`` (default:
+    always), and Telegram on in webhook mode against the fake Bot API. The real environment
+    is ignored."""
     env = {"FFE_STORAGE__URL": f"sqlite+aiosqlite:///{directory / 'e2e.db'}"}
     return load_settings(
         directory,
@@ -84,7 +87,8 @@ def e2e_settings(directory: Path, bot_api_url: str) -> Settings:
             # the replay moves a bar every half second: over a loaded run's seconds the price can
             # drift past the default 2 % and the gate rightly expires the approval (seen: 3.5 %);
             # the drift and age rules are proven in tests/integration/money, not through Telegram
-            "approvals": {"policy": "always", "expiry_seconds": 600, "max_price_drift": 1},
+            "approvals": approvals
+            or {"policy": "always", "expiry_seconds": 600, "max_price_drift": 1},
             "providers": {"enabled": ["buy_a", "buy_b"]},
             "adapters": {
                 "bundled": {"seconds_per_bar": 0.5},
@@ -170,7 +174,10 @@ async def test_agent_proposal_is_approved_by_a_telegram_tap_and_filled(
 
     [request] = await wait_until(shown, "the approval message with buttons")
     assert request.params["chat_id"] == str(ALICE)
-    [[approve_button, reject_button]] = request.json("reply_markup")["inline_keyboard"]
+    [[approve_button, reject_button], [half, quarter]] = request.json("reply_markup")[
+        "inline_keyboard"
+    ]
+    assert (half["text"], quarter["text"]) == ("½ size", "¼ size")
     assert approve_button["text"].endswith("Approve")
     assert reject_button["text"].endswith("Reject")
     assert INSTRUMENT in request.params["text"]

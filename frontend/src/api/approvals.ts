@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, errorMessage, isApiError, type ApiError } from './client';
 import { POLL, queryKeys } from './queryKeys';
-import type { Approval, ApprovalStatus, ItemsResponse } from './models';
+import type { Approval, ApprovalStatus, ItemsResponse, ParityReport } from './models';
 
 /** `GET /api/v1/approvals?status=` → the items. */
 export function useApprovals(status?: ApprovalStatus) {
@@ -17,6 +17,8 @@ export function useApprovals(status?: ApprovalStatus) {
 export interface ResolveApprovalArgs {
   id: string;
   by?: string;
+  /** Approve at this smaller size (at most the sized one); the execution gate caps the order. */
+  size?: string;
 }
 
 /**
@@ -47,8 +49,11 @@ function useResolveApproval(verb: 'approve' | 'reject') {
   const qc = useQueryClient();
   return useMutation({
     mutationKey: ['approvals', verb],
-    mutationFn: ({ id, by }: ResolveApprovalArgs) =>
-      api.post<Approval>(`/api/v1/approvals/${encodeURIComponent(id)}/${verb}`, by ? { by } : {}),
+    mutationFn: ({ id, by, size }: ResolveApprovalArgs) =>
+      api.post<Approval>(`/api/v1/approvals/${encodeURIComponent(id)}/${verb}`, {
+        ...(by ? { by } : {}),
+        ...(size && verb === 'approve' ? { size } : {}),
+      }),
     // success or not (a 409 included), the list is refetched so it shows the true state
     onSettled: () => {
       void qc.invalidateQueries({ queryKey: queryKeys.approvalsAll });
@@ -67,4 +72,13 @@ export function useApproveApproval() {
 /** `POST /api/v1/approvals/{id}/reject`. */
 export function useRejectApproval() {
   return useResolveApproval('reject');
+}
+
+/** `GET /api/v1/parity` → today's live / backtest parity. */
+export function useParity() {
+  return useQuery({
+    queryKey: ['parity'] as const,
+    queryFn: ({ signal }) => api.get<ParityReport>('/api/v1/parity', undefined, signal),
+    refetchInterval: POLL.approvals,
+  });
 }

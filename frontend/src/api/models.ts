@@ -58,6 +58,17 @@ export type AgentCommandPath = `/api/bot/${AgentCommand}` & keyof paths;
 export type ApprovalStatus = Schemas['ApprovalStatus'];
 /** `size`: what the risk manager sized at decision time; `size_now`: what the gate would send now. */
 export type Approval = Schemas['ApprovalView'];
+/** The risk shown on an approval: exposure and VaR before → after, agreement, expected fill. */
+export type ApprovalCard = Schemas['ApprovalCard'];
+
+// ---- Costs ----
+export type SpendLine = Schemas['SpendLine'];
+export type SpendReport = Schemas['SpendReport'];
+export type ProviderValue = Schemas['ProviderValue'];
+
+// ---- Parity ----
+/** A day's venue fills against the backtester's fill model (`score` 1 = exact). */
+export type ParityReport = Schemas['ParityReport'];
 
 // ---- Providers ----
 export type ProviderCircuit = Schemas['CircuitView'];

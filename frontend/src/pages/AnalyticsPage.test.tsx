@@ -18,6 +18,17 @@ describe('Analytics page', () => {
     expect(await screen.findByTestId('fill-row')).toHaveTextContent('BTC-USD');
   });
 
+  it('shows value for money: Brier improvement and trade P&L per dollar per provider', async () => {
+    renderApp('/analytics');
+    const rows = await within(screen.getByTestId('value-panel')).findAllByTestId('value-row');
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toHaveTextContent('llm');
+    expect(rows[0]).toHaveTextContent('$12.00');
+    expect(within(rows[0]!).getByTestId('value-pnl-per-usd')).toHaveTextContent('5');
+    expect(within(rows[1]!).getByTestId('value-pnl-per-usd')).toHaveTextContent('—');
+    expect(screen.getByTestId('value-panel')).toHaveTextContent('over the last 30 days');
+  });
+
   it('shows empty states when nothing is scored yet', async () => {
     server.use(
       http.get(`${API}/api/v1/providers`, () => HttpResponse.json({ items: [], weight_history: [] })),

@@ -17,6 +17,25 @@ describe('Dashboard page', () => {
     expect(await screen.findAllByTestId('decision-row')).toHaveLength(1);
   });
 
+  it("shows today's parity score and P&L divergence", async () => {
+    renderApp('/');
+    const panel = await screen.findByTestId('parity-panel');
+    expect(await within(panel).findByTestId('parity-score')).toHaveTextContent('0.500');
+    expect(within(panel).getByTestId('parity-divergence')).toHaveTextContent('$12.50');
+    expect(panel).toHaveTextContent('mean slippage 25 bps');
+  });
+
+  it('shows provider spend against budget, with a reached budget marked', async () => {
+    renderApp('/');
+    const panel = await screen.findByTestId('spend-panel');
+    const rows = await within(panel).findAllByTestId('spend-row');
+    expect(rows[0]).toHaveTextContent('all providers');
+    expect(rows[0]).toHaveTextContent('$1.50 of $5.00');
+    expect(rows[1]).toHaveTextContent('llm');
+    expect(rows[1]).toHaveTextContent('budget reached');
+    expect(rows[1]).toHaveTextContent('$12.00 (no budget)');
+  });
+
   it('expands a decision to show its votes', async () => {
     const user = userEvent.setup();
     renderApp('/');

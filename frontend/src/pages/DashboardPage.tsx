@@ -3,8 +3,10 @@ import { DecisionsList } from '../components/dashboard/DecisionsList';
 import { EquityPanel } from '../components/dashboard/EquityPanel';
 import { KillSwitchPanel } from '../components/dashboard/KillSwitchPanel';
 import { OpenOrders } from '../components/dashboard/OpenOrders';
+import { ParityPanel } from '../components/dashboard/ParityPanel';
 import { PortfolioSummary } from '../components/dashboard/PortfolioSummary';
 import { PositionsTable } from '../components/dashboard/PositionsTable';
+import { SpendPanel } from '../components/dashboard/SpendPanel';
 
 export function DashboardPage() {
   return (
@@ -17,6 +19,8 @@ export function DashboardPage() {
         <PositionsTable />
         <OpenOrders />
         <EquityPanel />
+        <ParityPanel />
+        <SpendPanel />
         <DecisionsList />
       </div>
     </div>

@@ -1,6 +1,9 @@
 import type {
   AgentStatus,
   Approval,
+  ParityReport,
+  ProviderValue,
+  SpendReport,
   BacktestJob,
   Decision,
   Fill,
@@ -155,7 +158,34 @@ export const approval: Approval = {
   reference_price: '45000',
   notional: '2250.00',
   reason: null,
+  card: {
+    side: 'BUY',
+    exposure_before: '0',
+    exposure_after: '2250.00',
+    var_before: '0',
+    var_after: '41.20',
+    agreeing: 2,
+    voters: 3,
+    brier: { trend: 0.21, llm: null },
+    brier_window: 50,
+    expected_price: '45022.50',
+    expected_cost: '3.38',
+  },
+  on_expiry: 'deny',
+  approved_size: null,
   size_now: '0.05',
+};
+
+export const parity: ParityReport = {
+  day: '2026-01-01',
+  score: 0.5,
+  tolerance_bps: 50,
+  judged: 2,
+  venue_only: 0,
+  shadow_only: 0,
+  mean_slippage_bps: 25,
+  pnl_divergence: '12.50',
+  fills: [],
 };
 
 export const providers: ProvidersResponse = {
@@ -243,6 +273,21 @@ export const jobDone: BacktestJob = {
     best_params: { fast: 10, slow: 20 },
   },
 };
+
+export const spend: SpendReport = {
+  as_of: '2026-01-01T03:00:00Z',
+  day_start: '2026-01-01T00:00:00Z',
+  month_start: '2026-01-01T00:00:00Z',
+  total: { scope: '*', spent_today_usd: 1.5, spent_month_usd: 12, daily_budget_usd: 5, monthly_budget_usd: 100, calls_today: 30, tokens_in_today: 9000, tokens_out_today: 1200, exhausted: false },
+  providers: [
+    { scope: 'llm', spent_today_usd: 1.5, spent_month_usd: 12, daily_budget_usd: 1.5, monthly_budget_usd: null, calls_today: 30, tokens_in_today: 9000, tokens_out_today: 1200, exhausted: true },
+  ],
+};
+
+export const providerValue: ProviderValue[] = [
+  { provider: 'llm', window_days: 30, calls: 300, cost_usd: 12, scored: 40, brier: 0.2, brier_improvement: 2, pnl_usd: 60, brier_improvement_per_usd: 0.1667, pnl_per_usd: 5 },
+  { provider: 'trend', window_days: 30, calls: 300, cost_usd: 0, scored: 40, brier: 0.22, brier_improvement: 1.2, pnl_usd: 20, brier_improvement_per_usd: null, pnl_per_usd: null },
+];
 
 const replayRow = { return_pct: 2.5, sharpe: 0.8, max_drawdown_pct: -4.1, trades: 6 };
 const providerRow = (ret: number) => ({ ...replayRow, return_pct: ret, hit_rate: 0.52, brier: 0.24, votes: 250, abstentions: 50, overruled: 12, overruled_earned_pct: 1.5 });

@@ -29,6 +29,9 @@ export const handlers = [
   http.post(`${API}/api/v1/approvals/:id/reject`, ({ params }) =>
     HttpResponse.json({ ...fx.approval, id: String(params.id), status: 'rejected', decided_by: 'dashboard' }),
   ),
+  http.get(`${API}/api/v1/parity`, () => HttpResponse.json(fx.parity)),
+  http.get(`${API}/api/v1/costs`, () => HttpResponse.json(fx.spend)),
+  http.get(`${API}/api/v1/costs/value`, () => HttpResponse.json(fx.providerValue)),
   http.get(`${API}/api/v1/providers`, () => HttpResponse.json(fx.providers)),
   http.get(`${API}/api/v1/strategies`, () => HttpResponse.json({ items: fx.strategies })),
   http.get(`${API}/api/v1/instruments`, () => HttpResponse.json({ items: fx.instruments })),

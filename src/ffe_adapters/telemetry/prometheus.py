@@ -95,6 +95,11 @@ class PrometheusMetrics:
         self.drawdown = Gauge(
             "ffe_drawdown_ratio", "Current drawdown from the equity peak (0..1)", registry=r
         )
+        self.parity = Gauge(
+            "ffe_parity_score",
+            "Today's live / backtest parity: venue fills against the fill model (0..1)",
+            registry=r,
+        )
 
     @classmethod
     def default(cls) -> PrometheusMetrics:
@@ -140,3 +145,7 @@ class PrometheusMetrics:
         CHANGES.count += 1
         self.equity.set(float(equity))
         self.drawdown.set(float(drawdown))
+
+    def parity_score(self, score: float) -> None:
+        CHANGES.count += 1
+        self.parity.set(score)

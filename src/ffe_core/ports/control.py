@@ -76,9 +76,12 @@ class ControlPlane(Protocol):
 
     async def pending_approvals(self) -> list[Approval]: ...
 
-    async def resolve_approval(self, approval_id: str, approve: bool, by: str) -> Approval:
-        """Approve or reject a pending approval; anything else raises ConflictError (the
-        approval's true state), an unknown id NotFoundError."""
+    async def resolve_approval(
+        self, approval_id: str, approve: bool, by: str, size: Decimal | None = None
+    ) -> Approval:
+        """Approve (at most ``size`` when given: a smaller size than sized) or reject a pending
+        approval; anything else raises ConflictError (the approval's true state), an unknown
+        id NotFoundError, a size above the sized one InvalidTransition."""
         ...
 
     async def size_now(self, approval: Approval) -> Decimal | None:

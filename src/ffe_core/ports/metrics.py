@@ -30,6 +30,10 @@ class Metrics(Protocol):
         """The account's marked equity and its drawdown from the peak (0..1), once a pass."""
         ...
 
+    def parity_score(self, score: float) -> None:
+        """Today's live / backtest parity score (0..1; ``ffe_core.services.parity``)."""
+        ...
+
 
 class NullMetrics:
     """Counts nothing (tests, CLI one-shots)."""
@@ -55,4 +59,7 @@ class NullMetrics:
         pass
 
     def portfolio(self, equity: Decimal, drawdown: Decimal) -> None:
+        pass
+
+    def parity_score(self, score: float) -> None:
         pass

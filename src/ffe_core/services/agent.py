@@ -28,12 +28,18 @@ from ffe_core.ports.lease import LeaderLease, lease_holder
 from ffe_core.ports.metrics import Metrics, NullMetrics
 from ffe_core.ports.notify import EventKind, Notifier
 from ffe_core.ports.storage import UnitOfWorkFactory
-from ffe_core.services.agent_cycle import CycleRunner
+from ffe_core.services.agent_cycle import CardSource, CycleRunner
 from ffe_core.services.agent_journal import CycleJournal
 from ffe_core.services.agent_kill_switch import EquityWatch, KillSwitchGuard
 from ffe_core.services.agent_lifecycle import AgentLifecycle, AgentProgress
 from ffe_core.services.agent_orders import OrderDesk
-from ffe_core.services.agent_reports import DailySummary, Notices, Prices, remember_positions
+from ffe_core.services.agent_reports import (
+    DailySummary,
+    Notices,
+    ParityOf,
+    Prices,
+    remember_positions,
+)
 from ffe_core.services.approvals import ApprovalService
 from ffe_core.services.decisions import DecisionService
 from ffe_core.services.execution import ExecutionGate
@@ -62,6 +68,8 @@ class TradingAgent:
         after_pass: Sequence[Callable[[], Awaitable[None]]] = (),
         gate: ExecutionGate | None = None,
         on_stored: Callable[[Decision], Awaitable[None]] | None = None,
+        card_for: CardSource | None = None,
+        parity: ParityOf | None = None,
     ) -> None:
         self.settings = settings
         self.decisions = decisions
@@ -91,9 +99,11 @@ class TradingAgent:
         )  # fmt: skip
         self.cycles = CycleRunner(
             decisions, broker, approvals, orders, journal, progress, notices, clock, metrics,
-            uptime=life.uptime,
+            uptime=life.uptime, card_for=card_for,
         )  # fmt: skip
-        self.summary = DailySummary(settings, broker, uow_factory, clock, notices, prices)
+        self.summary = DailySummary(
+            settings, broker, uow_factory, clock, notices, prices, parity=parity
+        )
 
     @property
     def gate(self) -> ExecutionGate:

@@ -17,6 +17,7 @@ from ffe_core.ports.metrics import Metrics
 from ffe_core.ports.notify import Notifier
 from ffe_core.ports.storage import UnitOfWorkFactory
 from ffe_core.services.agent import TradingAgent
+from ffe_core.services.approval_cards import ApprovalCards
 from ffe_core.services.approvals import ApprovalService
 from ffe_core.services.decisions import DecisionService
 from ffe_core.services.execution import ExecutionGate
@@ -25,6 +26,7 @@ from ffe_core.services.kill_switch import SharedRiskState
 from ffe_core.services.learning import LearningService, bar_close_lookup
 from ffe_core.services.market_data import mark_prices
 from ffe_core.services.notify import FanoutNotifier
+from ffe_core.services.parity import ParityService
 
 
 def assemble_agent(
@@ -41,6 +43,7 @@ def assemble_agent(
     learning: LearningService,
     lease: LeaderLease | None,
     recorder: FlightRecorder | None = None,
+    parity: ParityService | None = None,
     ledger_changed: Callable[[], None] | None = None,
 ) -> TradingAgent:
     """The agent; every process on the storage shares the kill switch through ``risk_state``
@@ -54,6 +57,10 @@ def assemble_agent(
 
     async def score_outcomes() -> None:
         await learning.score_due(clock.now(), lookup)
+
+    async def measure_parity() -> None:
+        if parity is not None:
+            await parity.report()  # today's score on the gauge
 
     risk = risk_state.manager
     notifier = FanoutNotifier(notifiers)
@@ -81,8 +88,10 @@ def assemble_agent(
         metrics=metrics,
         prices=prices,
         equity_watch=risk_state,
-        after_pass=[score_outcomes, risk_state.save],
+        after_pass=[score_outcomes, risk_state.save, measure_parity],
         lease=lease,
         gate=gate,
         on_stored=decisions.record_stored,
+        card_for=ApprovalCards(settings, gate, risk.var, uow_factory),
+        parity=parity.report if parity is not None else None,
     )

@@ -8,9 +8,10 @@ reason; the loop goes on with the next instrument.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from ffe_core.domain.agent import AgentCycle, CyclePhase
+from ffe_core.domain.approvals import ApprovalCard
 from ffe_core.domain.decisions import Action, Decision
 from ffe_core.domain.errors import FfeError
 from ffe_core.domain.orders import OrderStatus
@@ -24,6 +25,9 @@ from ffe_core.services.agent_orders import OrderDesk
 from ffe_core.services.agent_reports import Notices
 from ffe_core.services.approvals import ApprovalService
 from ffe_core.services.decisions import DecisionService
+
+CardSource = Callable[[Decision], Awaitable[ApprovalCard | None]]
+"""The approval card of a decision (``services.approval_cards.ApprovalCards``)."""
 
 
 class CycleRunner:
@@ -41,6 +45,7 @@ class CycleRunner:
         clock: Clock,
         metrics: Metrics,
         uptime: Callable[[], float],
+        card_for: CardSource | None = None,
     ) -> None:
         self.decisions = decisions
         self.broker = broker
@@ -52,6 +57,7 @@ class CycleRunner:
         self.clock = clock
         self.metrics = metrics
         self.uptime = uptime
+        self.card_for = card_for  # the risk shown on an approval (services.approval_cards)
 
     async def observe_pass(self) -> FfeError | None:
         """Observe once for a whole pass; a failure is handed to each of its cycles."""
@@ -162,7 +168,8 @@ class CycleRunner:
             if waiting is not None:  # the person has not answered yet: don't ask again
                 note = f"approval {waiting.id} for {decision.action} is still pending"
                 return await record(cycle, phase=CyclePhase.DONE, note=note)
-            approval = await self.approvals.request(decision)
+            card = await self.card_for(decision) if self.card_for is not None else None
+            approval = await self.approvals.request(decision, card)
             return await record(
                 cycle, phase=CyclePhase.AWAITING_APPROVAL, note=f"awaiting approval {approval.id}"
             )

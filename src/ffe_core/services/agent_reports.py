@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from ffe_core.config import Settings
 from ffe_core.domain.decisions import utcnow
+from ffe_core.domain.parity import ParityReport
 from ffe_core.domain.portfolio import Portfolio
 from ffe_core.ports.brokers import Broker
 from ffe_core.ports.clock import Clock
@@ -22,6 +23,8 @@ POSITIONS_KEY = "agent_positions"
 """Service-state key of the broker positions ffe last saw (start-up reconciliation)."""
 
 Prices = Callable[[Portfolio], Awaitable[dict[str, Decimal]]]
+ParityOf = Callable[[date], Awaitable[ParityReport]]
+"""A day's live / backtest parity (``ParityService.report``)."""
 
 
 def _positions(portfolio: Portfolio) -> dict[str, str]:
@@ -112,7 +115,10 @@ class DailySummary:
         clock: Clock,
         notices: Notices,
         prices: Prices | None = None,
+        *,
+        parity: ParityOf | None = None,
     ) -> None:
+        self.parity = parity  # the previous day's parity goes in the summary
         self.settings = settings
         self.broker = broker
         self.uow_factory = uow_factory
@@ -130,5 +136,13 @@ class DailySummary:
         title, body, fields = await summarize_day(
             self.settings, self.broker, self.uow_factory, today, self.prices
         )
+        if self.parity is not None:
+            try:
+                parity = await self.parity(today - timedelta(days=1))
+            except Exception as exc:  # the summary goes out without it
+                log.warning("parity of the previous day: %s", exc)
+            else:
+                score = "n/a" if parity.score is None else f"{parity.score:.3f}"
+                fields["parity"] = f"{score} ({parity.judged} fills judged)"
         await self.notices.send(EventKind.DAILY_SUMMARY, title, body, fields)
         return True

@@ -7,7 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from ffe_core.config import ApprovalSettings
-from ffe_core.domain.approvals import Approval, ApprovalStatus
+from ffe_core.domain.approvals import Approval, ApprovalCard, ApprovalStatus, ExpiryOutcome
 from ffe_core.domain.decisions import Decision
 from ffe_core.domain.errors import ConflictError, NotFoundError
 from ffe_core.ports.clock import Clock
@@ -36,7 +36,20 @@ def approval_required(settings: ApprovalSettings, notional: Decimal | None) -> b
         return True
     if settings.policy == "above_notional":
         return notional is None or notional > settings.notional_threshold
+    if settings.policy == "tiered":
+        return notional is None or notional >= settings.auto_below_notional
     return False
+
+
+def expiry_outcome(settings: ApprovalSettings, notional: Decimal | None) -> ExpiryOutcome:
+    """What an unanswered approval of ``notional`` becomes: ``tiered``'s middle tier is a veto
+    window (approved on expiry); everything else follows ``approvals.on_expiry``."""
+    veto = (
+        settings.policy == "tiered"
+        and notional is not None
+        and settings.auto_below_notional <= notional < settings.approve_above_notional
+    )
+    return "approve" if veto else settings.on_expiry
 
 
 class ApprovalConflict(ConflictError):
@@ -67,7 +80,7 @@ class ApprovalService:
     def needs_approval(self, notional: Decimal | None) -> bool:
         return approval_required(self.settings, notional)
 
-    async def request(self, decision: Decision) -> Approval:
+    async def request(self, decision: Decision, card: ApprovalCard | None = None) -> Approval:
         """Create (once per decision) and present a pending approval.
 
         One pending approval per instrument and side: a newer decision supersedes the older one,
@@ -76,6 +89,7 @@ class ApprovalService:
         now = self.clock.now()
         size = decision.risk.size if decision.risk else decision.suggested_size
         price = decision.reference_price
+        notional = size * price if size is not None and price is not None else None
         approval = Approval(
             decision_id=decision.id,
             instrument=decision.instrument,
@@ -85,7 +99,9 @@ class ApprovalService:
             action=decision.action.value,
             size=size,
             reference_price=price,
-            notional=size * price if size is not None and price is not None else None,
+            notional=notional,
+            card=card,
+            on_expiry=expiry_outcome(self.settings, notional),
         )
         async with self.uow_factory() as uow:
             pending = await uow.approvals.list(ApprovalStatus.PENDING)
@@ -157,13 +173,20 @@ class ApprovalService:
         async with self.uow_factory() as uow:
             pending = await uow.approvals.list(ApprovalStatus.PENDING)
         due = [a for a in pending if a.effective_status(now) is ApprovalStatus.EXPIRED]
-        return [a.expire() for a in due if await self._move(a, a.expire())]
+        ended = [(a, self._on_expiry(a)) for a in due]
+        return [end for a, end in ended if await self._move(a, end)]
+
+    def _on_expiry(self, approval: Approval) -> Approval:
+        """Denied (expired, the default) or, in a veto window, approved by expiry."""
+        if approval.on_expiry == "approve":
+            return approval.approve_on_expiry(self.clock.now())
+        return approval.expire()
 
     async def _expire_if_due(self, approval: Approval) -> Approval:
         if approval.effective_status(self.clock.now()) is ApprovalStatus.EXPIRED and (
             approval.status is ApprovalStatus.PENDING
         ):
-            await self._move(approval, approval.expire())
+            await self._move(approval, self._on_expiry(approval))
             return await self._stored(approval.id)
         return approval
 
@@ -174,8 +197,11 @@ class ApprovalService:
             raise NotFoundError(f"unknown approval {approval_id!r}")
         return approval
 
-    async def resolve(self, approval_id: str, approve: bool, by: str) -> Approval:
-        """Approve or reject: one conditional update ``pending -> approved|rejected``.
+    async def resolve(
+        self, approval_id: str, approve: bool, by: str, size: Decimal | None = None
+    ) -> Approval:
+        """Approve or reject: one conditional update ``pending -> approved|rejected``; approving
+        with ``size`` (0 < size <= the sized cap) has the gate send at most that.
 
         Anything but a pending approval (resolved, expired, superseded, failed, or resolved by
         someone else a moment earlier) raises ApprovalConflict carrying its true state.
@@ -185,7 +211,7 @@ class ApprovalService:
         approval = await self._expire_if_due(await self._stored(approval_id))
         if approval.status is not ApprovalStatus.PENDING:
             raise ApprovalConflict(approval)
-        resolved = approval.resolve(target, by, now)
+        resolved = approval.resolve(target, by, now, size)
         if not await self._move(approval, resolved):
             raise ApprovalConflict(await self._stored(approval_id))
         return resolved
@@ -199,7 +225,9 @@ class ApprovalService:
         return await self._stored(approval.id)
 
     async def approved(self) -> list[Approval]:
-        """Approved approvals, oldest first (the agent sends those not yet in the ledger)."""
+        """Approved approvals, oldest first (the agent sends those not yet in the ledger);
+        a veto window that passed unanswered is approved first."""
+        await self.expire_due()
         async with self.uow_factory() as uow:
             return list(reversed(await uow.approvals.list(ApprovalStatus.APPROVED)))
 

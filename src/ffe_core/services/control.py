@@ -161,7 +161,9 @@ class ControlService:
     async def pending_approvals(self) -> list[Approval]:
         return await self.approvals.find(ApprovalStatus.PENDING)
 
-    async def resolve_approval(self, approval_id: str, approve: bool, by: str) -> Approval:
+    async def resolve_approval(
+        self, approval_id: str, approve: bool, by: str, size: Decimal | None = None
+    ) -> Approval:
         """Approve or reject (409 for anything not pending). An approval is sent through the
         execution gate only after it is committed; while the kill switch is tripped nothing
         can be approved. Returns the approval's state after the gate (approved, failed ...)."""
@@ -170,7 +172,7 @@ class ControlService:
             raise ConflictError(
                 f"the kill switch is tripped ({ks.reason}); approving is refused until it is reset"
             )
-        approval = await self.approvals.resolve(approval_id, approve, by)
+        approval = await self.approvals.resolve(approval_id, approve, by, size)
         if approval.status is ApprovalStatus.APPROVED and self.running:
             await self.agent.execute_approved()
             approval = await self.approvals.get(approval.id)

@@ -79,6 +79,15 @@ class GateResult:
         return self.order is not None and not self.duplicate and self.refused is None
 
 
+@dataclass(frozen=True)
+class BookNow:
+    """The account as the gate sees it at sending time: working orders counted as filled."""
+
+    context: DecisionContext  # its portfolio includes the pending orders
+    price: Decimal  # the instrument's last price
+    marks: dict[str, Decimal]  # last prices of the instrument and of every pending one
+
+
 def live_confirmed(settings: Settings) -> bool:
     """Live orders need ``trading.mode: live`` and ``trading.confirm_live: true``."""
     return settings.trading.mode is TradingMode.LIVE and settings.trading.confirm_live
@@ -277,19 +286,11 @@ class ExecutionGate:
             return GateResult(
                 refused=f"order {busy[0].client_order_id} on {decision.instrument} is still working"
             )
-        portfolio = await self.broker.get_portfolio()
         side = Side.BUY if decision.action is Action.BUY else Side.SELL
-        held = portfolio.position(decision.instrument).quantity
+        now = await self._now(instrument, working)
+        context, price = now.context, now.price
+        held = context.portfolio.position(decision.instrument).quantity
         reducing = held * side.sign < 0
-        context = await self.market.context_for(instrument, portfolio)
-        price = dec(context.last_price)
-        marks = {decision.instrument: price}
-        for other in {o.instrument for o in working} - set(marks):  # price what is pending
-            other_context = await self.market.context_for(self.market.instrument(other), portfolio)
-            marks[other] = dec(other_context.last_price)
-        pending = with_pending(portfolio, working, marks)
-        if pending is not portfolio:
-            context = context.model_copy(update={"portfolio": pending})
         if approval is not None:
             stale = self._staleness(decision, price)
             if stale is not None:
@@ -297,7 +298,9 @@ class ExecutionGate:
         ks = self.kill_switch()
         if ks.tripped and not reducing:
             return GateResult(refused=f"kill switch tripped: {ks.reason or 'drawdown limit'}")
-        order = self._order(decision, instrument, side, await self._size(decision, context))
+        chosen = approval.approved_size if approval is not None else None
+        sized = await self._size(decision, context, chosen)
+        order = self._order(decision, instrument, side, sized)
         floor = self.settings.trading.min_order_notional
         if isinstance(order, Order) and not reducing and order.quantity * price < floor:
             return GateResult(
@@ -305,6 +308,30 @@ class ExecutionGate:
                 f"trading.min_order_notional {floor}"
             )
         return order
+
+    async def _now(self, instrument: Instrument, working: list[Order]) -> BookNow:
+        """The venue's account with every working order counted, marked now."""
+        portfolio = await self.broker.get_portfolio()
+        context = await self.market.context_for(instrument, portfolio)
+        price = dec(context.last_price)
+        marks = {instrument.symbol: price}
+        for other in {o.instrument for o in working} - set(marks):  # price what is pending
+            other_context = await self.market.context_for(self.market.instrument(other), portfolio)
+            marks[other] = dec(other_context.last_price)
+        pending = with_pending(portfolio, working, marks)
+        if pending is not portfolio:
+            context = context.model_copy(update={"portfolio": pending})
+        return BookNow(context, price, marks)
+
+    async def preview(self, decision: Decision) -> tuple[Order, BookNow] | str:
+        """The order the gate would send for ``decision`` now and the book it would join, or
+        why it would send nothing (what an approval card shows)."""
+        async with self._lock:
+            checked = await self._check(decision, None)
+            if isinstance(checked, GateResult):
+                return checked.refused or "nothing to send"
+            instrument = self.market.instrument(decision.instrument)
+            return checked, await self._now(instrument, await self.working_orders())
 
     def _staleness(self, decision: Decision, price: Decimal) -> str | None:
         cfg = self.settings.approvals
@@ -325,12 +352,14 @@ class ExecutionGate:
         return None
 
     async def _size(
-        self, decision: Decision, context: DecisionContext
+        self, decision: Decision, context: DecisionContext, chosen: Decimal | None = None
     ) -> tuple[Decimal, Decision] | str:
         """The size to send now: the risk manager's verdict on the current book, capped by
-        what was sized (and approved) at decision time."""
+        what was sized at decision time and by the smaller size a person ``chosen``."""
         approved = decision.risk.size if decision.risk is not None else None
         cap = approved if approved is not None else decision.suggested_size
+        if chosen is not None:
+            cap = chosen if cap is None else min(cap, chosen)
         if self.risk is None:
             if cap is not None:
                 return cap, decision

@@ -20,7 +20,7 @@ from ffe_core.ports.capabilities import InboundChannel, WebhookHandler
 from ffe_core.ports.control import AgentMetricsSource, StandsBy
 from ffe_entrypoints.api.agent import AgentController
 from ffe_entrypoints.api.approvals import ApprovalController
-from ffe_entrypoints.api.audit import CostController, FlightController
+from ffe_entrypoints.api.audit import CostController, FlightController, ParityController
 from ffe_entrypoints.api.auth import API_KEY_HEADER, api_key_guards
 from ffe_entrypoints.api.backtests import BacktestController
 from ffe_entrypoints.api.decisions import DecisionController
@@ -62,6 +62,7 @@ PROTECTED_CONTROLLERS = [
     LiveGateController,
     CostController,
     FlightController,
+    ParityController,
 ]
 API_KEY_SCHEME = "apiKey"
 DEPENDENCIES = {
@@ -81,6 +82,7 @@ DEPENDENCIES = {
     "cost_ledger": "cost_ledger",
     "flight_recorder": "flight_recorder",
     "weights": "weights",
+    "parity": "parity",
     "agent_metrics": "agent_metrics",
 }
 

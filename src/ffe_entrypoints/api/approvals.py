@@ -16,7 +16,7 @@ from ffe_core.ports.control import ControlPlane
 from ffe_core.services.approvals import ApprovalService
 from ffe_entrypoints.api.agent import who
 from ffe_entrypoints.api.errors import error_responses
-from ffe_entrypoints.api.schemas import ApprovalList, ApprovalView, ResolveBody
+from ffe_entrypoints.api.schemas import ApprovalList, ApprovalView, ApproveBody, ResolveBody
 
 ApprovalId = Annotated[str, Parameter(max_length=64)]
 
@@ -52,10 +52,11 @@ class ApprovalController(Controller):
         control: NamedDependency[ControlPlane],
         request: Request,  # type: ignore[type-arg]
         approval_id: ApprovalId,
-        data: JSONBody[ResolveBody | None] = None,
+        data: JSONBody[ApproveBody | None] = None,
     ) -> Approval:
         by = (data.by if data and data.by else None) or who(request)
-        return await control.resolve_approval(approval_id, True, by)
+        size = data.size if data is not None else None
+        return await control.resolve_approval(approval_id, True, by, size)
 
     @post(
         "/{approval_id:str}/reject",

@@ -1,21 +1,24 @@
-"""The cost ledger (spend against budget, value for money) and the decision flight recorder
-(a decision's trail from input to fills, and its offline replay)."""
+"""The cost ledger (spend against budget, value for money), the decision flight recorder
+(a decision's trail from input to fills, and its offline replay) and live / backtest parity."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from litestar import Controller, get
 from litestar.di import NamedDependency
-from litestar.params import Parameter
+from litestar.params import FromQuery, Parameter
 
 from ffe_core.config import Settings
 from ffe_core.domain.costs import ProviderValue, SpendReport
 from ffe_core.domain.flight import DecisionTrail, ReplayReport
+from ffe_core.domain.parity import ParityReport
 from ffe_core.ports.providers import DecisionProvider, WeightSource
 from ffe_core.scrubbing import scrub_model
 from ffe_core.services.costs import CostLedger
 from ffe_core.services.flight import FlightRecorder
+from ffe_core.services.parity import ParityService
 from ffe_entrypoints.api.errors import error_responses
 from ffe_entrypoints.logging import scrub
 
@@ -75,3 +78,18 @@ class FlightController(Controller):
         decision_id: DecisionIdParam,
     ) -> ReplayReport:
         return await flight_recorder.replay(decision_id, weights, decision_providers)
+
+
+class ParityController(Controller):
+    path = "/api/v1/parity"
+    tags = ["parity"]
+
+    @get(
+        "/",
+        summary="A day's live / backtest parity: venue fills against the fill model",
+        responses=error_responses(400),
+    )
+    async def parity(
+        self, parity: NamedDependency[ParityService], day: FromQuery[date | None] = None
+    ) -> ParityReport:
+        return await parity.report(day)

@@ -107,6 +107,12 @@ class ResolveBody(_Body):
     by: str | None = Field(default=None, max_length=64)
 
 
+class ApproveBody(ResolveBody):
+    size: Decimal | None = Field(
+        default=None, gt=0, description="approve at this smaller size (at most the sized one)"
+    )
+
+
 class CircuitView(BaseModel):
     model_config = ConfigDict(allow_inf_nan=False)
 

@@ -58,6 +58,19 @@ def _money(value: Decimal | None) -> str:
     return f"{value:,.2f}" if value is not None else ""
 
 
+def _size(text: str | None) -> Decimal | None:
+    """``--size`` as a Decimal (one line and exit 2 when it is not a finite number)."""
+    if text is None:
+        return None
+    try:
+        size = Decimal(text)
+    except ArithmeticError:
+        raise ValidationFailed(f"--size must be a number, not {text[:40]!r}") from None
+    if not size.is_finite():
+        raise ValidationFailed(f"--size must be a finite number, not {text[:40]!r}")
+    return size
+
+
 def mode_banner(container: Container) -> str:
     settings = container.settings()
     mode = settings.trading.mode.value.upper()
@@ -221,9 +234,15 @@ def register(app: typer.Typer) -> None:
             )
         console.print(table)
 
-    def _resolve(ctx: typer.Context, approval_id: str, approve: bool, by: str) -> None:
+    def _resolve(
+        ctx: typer.Context, approval_id: str, approve: bool, by: str, size: str | None = None
+    ) -> None:
+        chosen = _size(size)
+
         async def work(c: Container) -> Approval:
-            approval: Approval = await c.control().resolve_approval(approval_id, approve, by)
+            approval: Approval = await c.control().resolve_approval(
+                approval_id, approve, by, chosen
+            )
             return approval
 
         try:
@@ -240,9 +259,13 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         approval_id: str,
         by: Annotated[str, typer.Option(help="Who approves (recorded).")] = "cli",
+        size: Annotated[
+            str | None,
+            typer.Option(help="Approve a smaller order: above 0, at most the sized one."),
+        ] = None,
     ) -> None:
         """Approve a pending decision (not pending any more: its true state, exit 2)."""
-        _resolve(ctx, approval_id, True, by)
+        _resolve(ctx, approval_id, True, by, size)
 
     @approvals_app.command("reject")
     def approvals_reject(

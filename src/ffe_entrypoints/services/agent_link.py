@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,10 @@ def handlers(control: ControlService) -> dict[str, Handler]:
         return await status(a)
 
     async def resolve(a: dict[str, Any]) -> Any:
-        approval = await control.resolve_approval(a["approval_id"], bool(a["approve"]), a["by"])
+        size = Decimal(a["size"]) if a.get("size") is not None else None
+        approval = await control.resolve_approval(
+            a["approval_id"], bool(a["approve"]), a["by"], size
+        )
         return approval.model_dump(mode="json")
 
     def lifecycle(method: Callable[[str], Awaitable[Any]]) -> Handler:

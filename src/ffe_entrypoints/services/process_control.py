@@ -107,14 +107,20 @@ class AgentProcessControl:
             await self.local.reset_kill_switch(by)
         return await self._status(answer)
 
-    async def resolve_approval(self, approval_id: str, approve: bool, by: str) -> Approval:
+    async def resolve_approval(
+        self, approval_id: str, approve: bool, by: str, size: Decimal | None = None
+    ) -> Approval:
         """Resolved by the agent process (which sends an approved order through its gate at
         once); with no agent process, recorded here and sent by the next run."""
         answer = await self._remote(
-            "resolve_approval", approval_id=approval_id, approve=approve, by=by
+            "resolve_approval",
+            approval_id=approval_id,
+            approve=approve,
+            by=by,
+            size=str(size) if size is not None else None,
         )
         if answer is None:
-            return await self.local.resolve_approval(approval_id, approve, by)
+            return await self.local.resolve_approval(approval_id, approve, by, size)
         return Approval.model_validate(answer)
 
     async def portfolio(self) -> Portfolio:

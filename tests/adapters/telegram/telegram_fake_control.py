@@ -99,7 +99,9 @@ class FakeControlPlane(ControlPlane):
             a for a in self.approvals.values() if a.effective_status(now) is ApprovalStatus.PENDING
         ]
 
-    async def resolve_approval(self, approval_id: str, approve: bool, by: str) -> Approval:
+    async def resolve_approval(
+        self, approval_id: str, approve: bool, by: str, size: Decimal | None = None
+    ) -> Approval:
         try:
             approval = self.approvals[approval_id]
         except KeyError:
@@ -116,7 +118,7 @@ class FakeControlPlane(ControlPlane):
                 "approving is refused until it is reset"
             )
         target = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
-        approval = self.approvals[approval_id] = approval.resolve(target, by, now)
+        approval = self.approvals[approval_id] = approval.resolve(target, by, now, size)
         if approve and self.gate_refuses is not None:  # the execution gate refused the order
             approval = self.approvals[approval_id] = approval.fail(self.gate_refuses)
         return approval

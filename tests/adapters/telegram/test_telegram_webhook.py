@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 
 import pytest
 from telegram_fake_api import FakeBotApi
@@ -70,6 +71,33 @@ async def test_double_tap_and_replay_keep_the_first_answer(
     assert all(
         "Approved by @alice" in c.params["text"] for c in telegram_api.called("editMessageText")
     )
+
+
+async def test_quarter_tap_approves_a_quarter_of_the_sized_order(
+    webhook: TelegramWebhook, control: FakeControlPlane, telegram_api: FakeBotApi
+) -> None:
+    control.add_approval("appr0031")  # sized 0.01
+
+    await post(webhook, callback_update("appr0031", "q"))
+
+    approval = control.approvals["appr0031"]
+    assert approval.status is ApprovalStatus.APPROVED
+    assert approval.approved_size == Decimal("0.0025")
+    assert telegram_api.called("answerCallbackQuery")[0].params["text"] == "✅ Approved by @alice"
+    assert "approved size <b>0.0025</b>" in telegram_api.called("editMessageText")[0].params["text"]
+
+
+async def test_a_fraction_tap_on_an_unsized_approval_approves_nothing(
+    webhook: TelegramWebhook, control: FakeControlPlane, telegram_api: FakeBotApi
+) -> None:
+    unsized = control.add_approval("appr0032").model_copy(update={"size": None})
+    control.approvals["appr0032"] = unsized
+
+    await post(webhook, callback_update("appr0032", "h"))  # a forged ½ (no button is shown)
+
+    assert control.approvals["appr0032"].status is ApprovalStatus.PENDING
+    answer = telegram_api.called("answerCallbackQuery")[0].params["text"]
+    assert answer == "Not changed: this approval has no sized order to scale"
 
 
 async def test_decision_by_someone_else_is_reported_as_already_decided(

@@ -107,9 +107,16 @@ async def decide(w: World, symbol: str, action: Action, confidence: float) -> De
     return decision
 
 
-async def resolve(service: ApprovalService, approval_id: str, approve: bool) -> str:
+async def resolve(
+    service: ApprovalService, approval_id: str, approve: bool, fraction: Decimal | None = None
+) -> str:
+    size = None
+    if fraction is not None:
+        async with service.uow_factory() as uow:
+            stored = await uow.approvals.get(approval_id)
+        size = stored.size * fraction if stored is not None and stored.size else None
     try:
-        return (await service.resolve(approval_id, approve, "test")).status.value
+        return (await service.resolve(approval_id, approve, "test", size)).status.value
     except ApprovalConflict as exc:
         return "conflict:" + exc.approval.status.value
 
@@ -139,6 +146,9 @@ async def step(w: World, op: tuple[Any, ...]) -> None:
             assert len(winners) <= 1, f"approve and reject both won: {outcomes}"
         else:
             await resolve(w.approvals, approval_id, kind == "approve")
+    elif kind == "resize" and w.approval_ids:  # approve at a fraction of the sized order
+        approval_id = w.approval_ids[-1 - op[1] % len(w.approval_ids)]
+        await resolve(w.approvals, approval_id, True, Decimal(op[2]))
     elif kind == "send":
         await send_approved(w.approvals, w.gate)
     elif kind == "move":
@@ -172,6 +182,9 @@ async def check(w: World) -> None:
         coid = client_order_id_for(a.decision_id)
         if a.status in (ApprovalStatus.REJECTED, ApprovalStatus.EXPIRED, ApprovalStatus.SUPERSEDED):
             assert coid not in w.venue.sent, f"a {a.status} approval reached the venue"
+        if a.approved_size is not None and coid in w.venue.orders:
+            sent = w.venue.orders[coid].quantity
+            assert sent <= a.approved_size, f"sent {sent} above the chosen {a.approved_size}"
         if a.status is ApprovalStatus.FAILED and coid in w.venue.orders:
             assert w.venue.orders[coid].filled_quantity == 0, "a failed approval traded"
     await w.gate.sync()
@@ -196,6 +209,7 @@ ops = st.one_of(
     newest,
     newest,
     any_one,
+    st.tuples(st.just("resize"), st.integers(0, 3), st.sampled_from(["0.5", "0.25"])),
     st.just(("send",)),
     st.just(("send",)),
     st.tuples(st.just("move"), symbols, st.sampled_from([0.9, 0.97, 0.99, 1.01, 1.03, 1.1])),

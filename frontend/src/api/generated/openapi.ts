@@ -504,6 +504,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/parity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A day's live / backtest parity: venue fills against the fill model */
+        get: operations["ApiV1ParityParity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -558,6 +575,32 @@ export interface components {
             reference_price: string | null;
             notional: string | null;
             reason: string | null;
+            card: components["schemas"]["ApprovalCard"] | null;
+            /**
+             * @default deny
+             * @enum {string}
+             */
+            on_expiry: "deny" | "approve";
+            approved_size: string | null;
+        };
+        /** ApprovalCard */
+        ApprovalCard: {
+            side: string;
+            exposure_before: string;
+            exposure_after: string;
+            var_before: string | null;
+            var_after: string | null;
+            /** @default 0 */
+            agreeing: number;
+            /** @default 0 */
+            voters: number;
+            brier: {
+                [key: string]: number | null;
+            };
+            /** @default 0 */
+            brier_window: number;
+            expected_price: string | null;
+            expected_cost: string | null;
         };
         /** ApprovalList */
         ApprovalList: {
@@ -589,7 +632,20 @@ export interface components {
             reference_price: string | null;
             notional: string | null;
             reason: string | null;
+            card: components["schemas"]["ApprovalCard"] | null;
+            /**
+             * @default deny
+             * @enum {string}
+             */
+            on_expiry: "deny" | "approve";
+            approved_size: string | null;
             size_now: string | null;
+        };
+        /** ApproveBody */
+        ApproveBody: {
+            by?: string | null;
+            /** @description approve at this smaller size (at most the sized one) */
+            size?: string | null;
         };
         /** BacktestJob */
         BacktestJob: {
@@ -913,6 +969,43 @@ export interface components {
          * @enum {string}
          */
         OrderType: "market" | "limit" | "stop";
+        /** ParityFill */
+        ParityFill: {
+            client_order_id: string;
+            decision_id: string | null;
+            instrument: string;
+            side: string;
+            quantity: string;
+            status: components["schemas"]["ParityStatus"];
+            venue_price: string | null;
+            shadow_price: string | null;
+            slippage_bps: number | null;
+            /** @default 0 */
+            pnl_divergence: string;
+        };
+        /** ParityReport */
+        ParityReport: {
+            /** Format: date */
+            day: string;
+            score: number | null;
+            tolerance_bps: number;
+            /** @default 0 */
+            judged: number;
+            /** @default 0 */
+            venue_only: number;
+            /** @default 0 */
+            shadow_only: number;
+            mean_slippage_bps: number | null;
+            /** @default 0 */
+            pnl_divergence: string;
+            /** @default [] */
+            fills: components["schemas"]["ParityFill"][];
+        };
+        /**
+         * ParityStatus
+         * @enum {string}
+         */
+        ParityStatus: "both" | "venue_only" | "shadow_only" | "pending";
         /** PositionList */
         PositionList: {
             items: components["schemas"]["PositionView"][];
@@ -1856,7 +1949,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ResolveBody"] | null;
+                "application/json": components["schemas"]["ApproveBody"] | null;
             };
         };
         responses: {
@@ -2596,6 +2689,55 @@ export interface operations {
             };
             /** @description Unknown id or instrument */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited (see the RateLimit-* headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1ParityParity: {
+        parameters: {
+            query?: {
+                day?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ParityReport"];
+                };
+            };
+            /** @description Malformed or invalid input (the field is named in detail or extra) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid X-API-Key (when an API key is configured) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -41,10 +41,10 @@ export function ApprovalsPanel({ className }: { className?: string } = {}) {
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const busyId = approve.isPending ? approve.variables?.id : reject.isPending ? reject.variables?.id : undefined;
 
-  const resolve = (a: Approval, yes: boolean) => {
+  const resolve = (a: Approval, yes: boolean, size?: string) => {
     setOutcome(null);
     (yes ? approve : reject).mutate(
-      { id: a.id, by: 'dashboard' },
+      { id: a.id, by: 'dashboard', size },
       {
         onSuccess: (after) => {
           const why = notExecutedReason(after);
@@ -76,7 +76,7 @@ export function ApprovalsPanel({ className }: { className?: string } = {}) {
                 key={a.id}
                 approval={a}
                 busy={busyId === a.id}
-                onApprove={() => resolve(a, true)}
+                onApprove={(size) => resolve(a, true, size)}
                 onReject={() => resolve(a, false)}
               />
             ))}
@@ -110,8 +110,42 @@ function Figures({ approval: a }: { approval: Approval }) {
   );
 }
 
-function ApprovalRow({ approval: a, busy, onApprove, onReject }: { approval: Approval; busy: boolean; onApprove: () => void; onReject: () => void }) {
+/** Exposure and VaR before → after, how many providers agree and their Brier, expected fill. */
+function RiskCard({ approval: a }: { approval: Approval }) {
+  const price = usePriceFormatter();
+  const c = a.card;
+  if (!c) return null;
+  const briers = Object.entries(c.brier)
+    .map(([p, b]) => `${p} ${b == null ? 'n/a' : b.toFixed(3)}`)
+    .join(', ');
+  return (
+    <div className="small" data-testid="approval-card">
+      <div>
+        exposure {formatMoney(c.exposure_before)} → <strong data-testid="approval-exposure-after">{formatMoney(c.exposure_after)}</strong>
+        {' · '}VaR 95% {c.var_before != null ? formatMoney(c.var_before) : 'n/a'} →{' '}
+        <strong data-testid="approval-var-after">{c.var_after != null ? formatMoney(c.var_after) : 'n/a'}</strong>
+      </div>
+      <div>
+        <span data-testid="approval-agreement">
+          {c.agreeing}/{c.voters} providers agree
+        </span>
+        {briers && <span className="muted"> · Brier (last {c.brier_window}): {briers}</span>}
+      </div>
+      {c.expected_price != null && (
+        <div>
+          expected fill {price(a.instrument, c.expected_price)} · cost {c.expected_cost != null ? formatMoney(c.expected_cost) : 'n/a'}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function ApprovalRow({ approval: a, busy, onApprove, onReject }: { approval: Approval; busy: boolean; onApprove: (size?: string) => void; onReject: () => void }) {
   const now = useNow();
+  const [size, setSize] = useState('');
+  const cap = a.size != null ? Number(a.size) : null;
+  const chosen = size === '' ? null : Number(size);
+  const sizeInvalid = chosen != null && (!(chosen > 0) || (cap != null && chosen > cap));
   return (
     <li className="approval-row" data-testid="approval-row" data-approval-id={a.id}>
       <div className="approval-info">
@@ -119,17 +153,39 @@ function ApprovalRow({ approval: a, busy, onApprove, onReject }: { approval: App
           <strong>{a.instrument}</strong> <span>{a.summary}</span>
         </div>
         <Figures approval={a} />
+        <RiskCard approval={a} />
         <div className="muted small">
           created {formatDateTime(a.created_at)} ·{' '}
           <span data-testid="approval-countdown" title={`expires ${formatDateTime(a.expires_at)}`}>
             {formatCountdown(a.expires_at, now)}
           </span>{' '}
+          {a.on_expiry === 'approve' ? '(then approved) ' : '(then denied) '}
           · <Link to={`/decisions/${encodeURIComponent(a.decision_id)}`} data-testid="approval-decision-link">decision</Link>
         </div>
       </div>
       <div className="approval-actions">
-        <button type="button" className="btn btn-primary btn-small" onClick={onApprove} disabled={busy}>
-          Approve
+        {cap != null && (
+          <input
+            type="number"
+            className="input input-small"
+            aria-label="size to approve"
+            data-testid="approval-size-input"
+            placeholder={formatNumber(a.size, 8)}
+            min={0}
+            max={cap}
+            step="any"
+            value={size}
+            onChange={(e) => setSize(e.target.value)}
+          />
+        )}
+        <button
+          type="button"
+          className="btn btn-primary btn-small"
+          onClick={() => onApprove(size === '' ? undefined : size)}
+          disabled={busy || sizeInvalid}
+          title={sizeInvalid ? `a size above 0 and at most ${a.size}` : undefined}
+        >
+          {size === '' ? 'Approve' : 'Approve size'}
         </button>
         <button type="button" className="btn btn-danger btn-small" onClick={onReject} disabled={busy}>
           Reject

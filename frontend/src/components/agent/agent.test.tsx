@@ -32,6 +32,36 @@ describe('ApprovalsPanel', () => {
     expect(bodies[0]).toEqual({ by: 'dashboard' });
   });
 
+  it('shows the risk card: exposure and VaR before and after, agreement, expected fill', async () => {
+    renderWithProviders(<ApprovalsPanel />);
+    const card = await screen.findByTestId('approval-card');
+    expect(within(card).getByTestId('approval-exposure-after')).toHaveTextContent('$2,250.00');
+    expect(within(card).getByTestId('approval-var-after')).toHaveTextContent('$41.20');
+    expect(within(card).getByTestId('approval-agreement')).toHaveTextContent('2/3 providers agree');
+    expect(card).toHaveTextContent('Brier (last 50): trend 0.210, llm n/a');
+    expect(card).toHaveTextContent('expected fill $45,022.50 · cost $3.38');
+    expect(screen.getByTestId('approval-row')).toHaveTextContent('(then denied)');
+  });
+
+  it('approves at a smaller size typed in the field, and refuses one above the sized order', async () => {
+    const bodies: unknown[] = [];
+    server.use(
+      http.post(`${API}/api/v1/approvals/:id/approve`, async ({ params, request }) => {
+        bodies.push(await request.json());
+        return HttpResponse.json({ ...fx.approval, id: String(params.id), status: 'approved', approved_size: '0.025' });
+      }),
+    );
+    const user = userEvent.setup();
+    renderWithProviders(<ApprovalsPanel />);
+    const input = await screen.findByTestId('approval-size-input');
+    await user.type(input, '0.5');
+    expect(screen.getByRole('button', { name: 'Approve size' })).toBeDisabled();
+    await user.clear(input);
+    await user.type(input, '0.025');
+    await user.click(screen.getByRole('button', { name: 'Approve size' }));
+    await waitFor(() => expect(bodies).toEqual([{ by: 'dashboard', size: '0.025' }]));
+  });
+
   it('shows what approving commits to: size and notional', async () => {
     renderWithProviders(<ApprovalsPanel />);
     const figures = await screen.findByTestId('approval-figures');

@@ -21,15 +21,22 @@ from ffe_core.ports.clock import Clock, SystemClock
 _log = logging.getLogger(LOGGER_NAME)
 
 
-def approval_keyboard(approval_id: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
+def approval_keyboard(approval_id: str, resizable: bool = False) -> InlineKeyboardMarkup:
+    """Approve / Reject, and (``resizable``: the sized order is known) approve at ½ or ¼."""
+    rows = [
         [
-            [
-                InlineKeyboardButton("✅ Approve", callback_data=callback_data(approval_id, True)),
-                InlineKeyboardButton("❌ Reject", callback_data=callback_data(approval_id, False)),
-            ]
+            InlineKeyboardButton("✅ Approve", callback_data=callback_data(approval_id, True)),
+            InlineKeyboardButton("❌ Reject", callback_data=callback_data(approval_id, False)),
         ]
-    )
+    ]
+    if resizable:
+        rows.append(
+            [
+                InlineKeyboardButton("½ size", callback_data=callback_data(approval_id, True, "h")),
+                InlineKeyboardButton("¼ size", callback_data=callback_data(approval_id, True, "q")),
+            ]
+        )
+    return InlineKeyboardMarkup(rows)
 
 
 def channel_ref(chat_id: int, message_id: int) -> str:
@@ -89,7 +96,7 @@ class TelegramApprovalChannel:
                 chat_id=self._chat_id,
                 text=format_approval_request(approval),
                 parse_mode=PARSE_MODE,
-                reply_markup=approval_keyboard(approval.id),
+                reply_markup=approval_keyboard(approval.id, approval.size is not None),
             )
         except TelegramError as exc:
             raise FfeError(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from enum import StrEnum
 
 from telegram import Bot, CallbackQuery, Message, Update, User
@@ -31,7 +32,13 @@ from ffe_adapters.notify.telegram.replies import (
     format_status,
 )
 from ffe_core.domain.approvals import Approval, ApprovalStatus
-from ffe_core.domain.errors import ConflictError, FfeError, InvalidTransition, NotFoundError
+from ffe_core.domain.errors import (
+    ConflictError,
+    FfeError,
+    InvalidTransition,
+    NotFoundError,
+    ValidationFailed,
+)
 from ffe_core.ports.clock import Clock, SystemClock
 from ffe_core.ports.control import AUDIT_LOGGER as AUDIT_LOGGER  # the audit log, re-exported
 from ffe_core.ports.control import AgentStatus, ControlPlane
@@ -107,10 +114,11 @@ class TelegramUpdateHandler:
         if parsed is None:
             await self._answer(query, "This button is not recognised.")
             return Outcome.IGNORED
-        approval_id, approve = parsed
+        approval_id, approve, fraction = parsed
         by = actor(user)
         try:
-            approval = await self._control.resolve_approval(approval_id, approve, by)
+            size = await self._fraction_of(approval_id, fraction)
+            approval = await self._control.resolve_approval(approval_id, approve, by, size)
         except NotFoundError:
             await self._answer(query, "This approval no longer exists.", alert=True)
             return Outcome.APPROVAL
@@ -118,14 +126,15 @@ class TelegramUpdateHandler:
             # not pending (any more): a double tap, a late tap, someone else was first, or it
             # expired / was superseded / failed. Answer with its true state, as for any tap.
             approval = exc.approval
-        except (ConflictError, InvalidTransition) as exc:  # e.g. the kill switch is tripped
+        except (ConflictError, InvalidTransition, ValidationFailed) as exc:  # e.g. kill switch
             await self._answer(query, f"Not changed: {exc}"[:200], alert=True)
             return Outcome.APPROVAL
         status = approval.effective_status(self._clock.now())
+        tapped = "reject" if not approve else f"approve x{fraction}" if fraction else "approve"
         _audit.info(
             "telegram %s tapped %s on approval %s: now %s",
             by,
-            "approve" if approve else "reject",
+            tapped,
             approval_id,
             status.value,
             extra=_audit_extra("approval", user, chat_id, approval_id, allowed=True),
@@ -136,6 +145,18 @@ class TelegramUpdateHandler:
                 self.bot, message.chat.id, message.message_id, approval, self._clock
             )
         return Outcome.APPROVAL
+
+    async def _fraction_of(self, approval_id: str, fraction: Decimal | None) -> Decimal | None:
+        """``fraction`` of the pending approval's sized order (None: the whole, or unknown;
+        the control plane then answers with the approval's true state)."""
+        if fraction is None:
+            return None
+        for pending in await self._control.pending_approvals():
+            if pending.id == approval_id:
+                if pending.size is None:
+                    raise ValidationFailed("this approval has no sized order to scale")
+                return pending.size * fraction
+        return None
 
     def _answer_text(self, approval: Approval, approve: bool, by: str) -> str:
         """The true state; says "Already decided" when someone else (or another tap) decided."""

@@ -9,7 +9,7 @@ import html
 from datetime import datetime
 from decimal import Decimal
 
-from ffe_core.domain.approvals import Approval, ApprovalStatus
+from ffe_core.domain.approvals import Approval, ApprovalCard, ApprovalStatus
 from ffe_core.ports.notify import EventKind, Notification
 
 PARSE_MODE = "HTML"
@@ -112,16 +112,58 @@ def approval_figures(approval: Approval) -> str | None:
     return " · ".join(parts) + (f" @ {esc(_money(price), 40)}" if price is not None else "")
 
 
-def format_approval_request(approval: Approval) -> str:
-    """The message shown with the Approve / Reject buttons."""
+def _optional_money(value: Decimal | None) -> str:
+    return "n/a" if value is None else _money(value)
+
+
+def card_lines(card: ApprovalCard) -> list[str]:
+    """Exposure and VaR before → after, agreement and calibration, the expected fill."""
+    lines = [
+        f"exposure {_money(card.exposure_before)} → <b>{_money(card.exposure_after)}</b> · "
+        f"VaR 95% {_optional_money(card.var_before)} → "
+        f"<b>{_optional_money(card.var_after)}</b>"
+    ]
+    agree = f"{card.agreeing}/{card.voters} providers agree"
+    if card.brier:
+        scores = ", ".join(
+            f"{esc(p, 40)} {'n/a' if b is None else f'{b:.3f}'}" for p, b in card.brier.items()
+        )
+        agree += f" · Brier (last {card.brier_window}): {scores}"
+    lines.append(agree)
+    if card.expected_price is not None:
+        cost = _optional_money(card.expected_cost)
+        lines.append(f"expected fill {_money(card.expected_price)} · cost {cost}")
+    return lines
+
+
+def countdown(seconds: float) -> str:
+    """``14m 05s`` / ``1h 02m`` / ``expired``."""
+    if seconds <= 0:
+        return "expired"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
+
+
+def format_approval_request(approval: Approval, now: datetime | None = None) -> str:
+    """The message shown with the Approve / ½ / ¼ / Reject buttons (``now``: the countdown's
+    start, by default when the approval was created)."""
     lines = [f"🔔 <b>Approval needed</b> · <b>{esc(approval.instrument, 32)}</b>"]
     if approval.summary:
         lines.append(esc(approval.summary, 1500))
     figures = approval_figures(approval)
     if figures:
         lines.append(figures)
-    expires = f"{approval.expires_at:%H:%M} UTC"
-    lines.append(f"⏳ expires {expires} · id <code>{esc(approval.id, 64)}</code>")
+    if approval.card is not None:
+        lines.extend(card_lines(approval.card))
+    if approval.approved_size is not None:
+        lines.append(f"approved size <b>{esc(_quantity(approval.approved_size), 40)}</b>")
+    left = (approval.expires_at - (now or approval.created_at)).total_seconds()
+    unanswered = "approved" if approval.on_expiry == "approve" else "denied"
+    lines.append(
+        f"⏳ expires in {countdown(left)} ({approval.expires_at:%H:%M} UTC; then {unanswered})"
+        f" · id <code>{esc(approval.id, 64)}</code>"
+    )
     return "\n".join(lines)
 
 
@@ -158,20 +200,27 @@ def format_resolved_approval(approval: Approval, now: datetime) -> str:
     return f"{format_approval_request(approval)}\n\n<b>{resolution_line(approval, now)}</b>"
 
 
-def callback_data(approval_id: str, approve: bool) -> str:
-    """``appr:<approval_id>:y`` or ``…:n``; raises ValueError past Telegram's 64-byte limit."""
-    data = f"{CALLBACK_PREFIX}:{approval_id}:{'y' if approve else 'n'}"
+FRACTIONS: dict[str, Decimal] = {"h": Decimal("0.5"), "q": Decimal("0.25")}
+"""Approve-at-a-fraction buttons: ``h`` half the sized order, ``q`` a quarter."""
+
+
+def callback_data(approval_id: str, approve: bool, fraction: str | None = None) -> str:
+    """``appr:<approval_id>:y`` / ``…:n`` / ``…:h`` (approve ½) / ``…:q`` (approve ¼); raises
+    ValueError past Telegram's 64-byte limit."""
+    answer = fraction if approve and fraction in FRACTIONS else "y" if approve else "n"
+    data = f"{CALLBACK_PREFIX}:{approval_id}:{answer}"
     if len(data.encode()) > MAX_CALLBACK_BYTES:
         raise ValueError(f"approval id too long for callback_data ({len(data.encode())} bytes)")
     return data
 
 
-def parse_callback_data(data: str | None) -> tuple[str, bool] | None:
-    """``(approval_id, approve)`` from our button data; None for anything else."""
+def parse_callback_data(data: str | None) -> tuple[str, bool, Decimal | None] | None:
+    """``(approval_id, approve, fraction of the sized order or None)`` from our button data;
+    None for anything else."""
     if not data:
         return None
     prefix, _, rest = data.partition(":")
     approval_id, _, answer = rest.rpartition(":")
-    if prefix != CALLBACK_PREFIX or not approval_id or answer not in ("y", "n"):
+    if prefix != CALLBACK_PREFIX or not approval_id or answer not in ("y", "n", *FRACTIONS):
         return None
-    return approval_id, answer == "y"
+    return approval_id, answer != "n", FRACTIONS.get(answer)
