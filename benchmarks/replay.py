@@ -152,7 +152,7 @@ class NoCalls:
 
 class Filling:
     """Fills the vote cache with a vote per bar (untimed): a deterministic stand-in answer
-    stored under the prompt hash the real provider computes for that bar."""
+    stored under the prompt key the real provider computes for that bar."""
 
     def __init__(self, llm: Any, votes: Any) -> None:
         self.name = llm.name
@@ -160,7 +160,7 @@ class Filling:
 
     async def vote(self, context: DecisionContext) -> ProviderVote:
         from ffe_core.domain.decisions import Action
-        from ffe_core.prompts import prompt_hash, render_prompt
+        from ffe_core.prompts import prompt_key
 
         bars = context.bars
         up = len(bars) > 1 and bars[-1].close > bars[-2].close
@@ -171,7 +171,7 @@ class Filling:
             confidence=0.6,
             reasoning="cached",
         )
-        digest = prompt_hash(render_prompt(context, max_bars=self._llm.options.max_bars))
+        digest = prompt_key(context, max_bars=self._llm.options.max_bars)
         await self._votes.put(vote, self._llm.model, digest)
         return vote
 

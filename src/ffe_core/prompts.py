@@ -1,15 +1,19 @@
 """The one prompt every language-model provider sees, and the answer it must give back.
 
 Rendering is pure and deterministic, so the same context always yields the same text and the
-same :func:`prompt_hash` (what the vote cache of backtests keys on).
+same :func:`prompt_hash` (what the flight recorder files the prompt under). The vote cache keys
+on :func:`prompt_key` instead: a hash of exactly the values the prompt is rendered from, so a
+cache hit needs no rendering (a replay asks it once per bar).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from array import array
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -18,7 +22,9 @@ from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Action, ProviderVote
 
 PROMPT_VERSION = "1"
-"""Bump when the template or the answer schema changes, so cached votes are not reused."""
+"""Bump when the template, the answer schema or the indicators change, so cached votes are not
+reused (:func:`prompt_key` hashes the template's inputs, not its text; a test pins the text of
+each version's prompt to catch a change made without a bump)."""
 
 DEFAULT_MAX_BARS = 30
 
@@ -219,3 +225,64 @@ def answer_to_vote(
         take_profit=Decimal(str(answer.take_profit)) if levels and answer.take_profit else None,
         **extra,
     )
+
+
+@lru_cache(maxsize=16)
+def _key_prefix(max_bars: int) -> bytes:
+    """What every prompt of this version shares: template version, system text, answer schema."""
+    schema = json.dumps(ANSWER_JSON_SCHEMA, sort_keys=True)
+    return "\x00".join(
+        ("prompt-key-1", PROMPT_VERSION, SYSTEM_PROMPT, schema, str(max_bars))
+    ).encode()
+
+
+def _or_zero(x: float | None) -> float:
+    return 0.0 if x is None else x  # not ``x or 0.0``: -0.0 renders differently from 0.0
+
+
+def prompt_key(context: DecisionContext, *, max_bars: int = DEFAULT_MAX_BARS) -> str:
+    """A sha256 of every value :func:`render_prompt` reads from ``context``, without rendering.
+
+    Two contexts whose prompts differ get different keys: the shown bars (times and prices as
+    floats), indicators, instrument, decision time, position, account and memory all enter
+    with at least the precision the prompt shows them (Decimals as their text, as rendered).
+    The template itself enters through :data:`PROMPT_VERSION`.
+    """
+    inst, position, portfolio = context.instrument, context.position, context.portfolio
+    shown, memory, indicators = context.bars[-max_bars:], context.memory, context.indicators
+    names = sorted(indicators)
+    # Every float as its 8 bytes (exact); the text says how many of each there are.
+    numbers = array("d", [context.as_of.timestamp(), *[indicators[k] for k in names]])
+    numbers.extend(
+        [v for b in shown for v in (b.ts.timestamp(), b.open, b.high, b.low, b.close, b.volume)]
+    )
+    numbers.extend(
+        [
+            v
+            for m in memory
+            for v in (m.created_at.timestamp(), m.confidence, _or_zero(m.outcome_return))
+        ]
+    )
+    positions = sorted(
+        (k, str(p.quantity), str(p.average_price)) for k, p in portfolio.positions.items()
+    )
+    text = repr(
+        (
+            inst.symbol,
+            inst.asset_class.value,
+            inst.quote,
+            names,
+            len(shown),
+            [(m.action.value, m.outcome_return is None) for m in memory],
+            str(position.quantity),
+            str(position.average_price),
+            str(portfolio.cash),
+            portfolio.currency,
+            positions,
+        )
+    )
+    digest = hashlib.sha256(_key_prefix(max_bars))
+    digest.update(b"\x00")
+    digest.update(numbers.tobytes())
+    digest.update(text.encode())
+    return digest.hexdigest()

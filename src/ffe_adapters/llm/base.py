@@ -49,6 +49,7 @@ from ffe_core.prompts import (
     feedback_prompt,
     parse_answer,
     prompt_hash,
+    prompt_key,
     render_prompt,
 )
 from ffe_core.scrubbing import Scrub, SecretScrubber, scrub_vote
@@ -228,13 +229,16 @@ class LlmProvider:
     async def cached_vote(self, context: DecisionContext) -> ProviderVote | None:
         """The vote the cache holds for this context's prompt, or None (no call is made)."""
         started = time.perf_counter()
-        prompt = render_prompt(context, max_bars=self.options.max_bars)
-        return await self._from_cache(prompt_hash(prompt), started)
+        return await self._from_cache(self._key(context), started)
 
-    async def _from_cache(self, digest: str, started: float) -> ProviderVote | None:
+    def _key(self, context: DecisionContext) -> str:
+        """The vote cache's key for ``context``: :func:`prompt_key`, so no prompt is rendered."""
+        return prompt_key(context, max_bars=self.options.max_bars)
+
+    async def _from_cache(self, key: str, started: float) -> ProviderVote | None:
         if self._votes is None:
             return None
-        cached = await self._votes.get(self.name, self.model, digest)
+        cached = await self._votes.get(self.name, self.model, key)
         if cached is None:
             return None
         free = cached.model_copy(update={"tokens_in": 0, "tokens_out": 0, "cost_usd": 0.0})
@@ -242,12 +246,12 @@ class LlmProvider:
 
     async def vote(self, context: DecisionContext) -> ProviderVote:
         started = time.perf_counter()
-        prompt = render_prompt(context, max_bars=self.options.max_bars)
-        digest = prompt_hash(prompt)
         self._check_lookahead(context)
-        cached = await self._from_cache(digest, started)
+        key = self._key(context)
+        cached = await self._from_cache(key, started)
         if cached is not None:
             return cached
+        prompt = render_prompt(context, max_bars=self.options.max_bars)  # rendered on a miss only
         if not self.circuit.allow():
             reason = f"circuit open after repeated failures: {self.circuit.last_error}"
             return self._finish(self._abstain(reason), "circuit_open", started)
@@ -272,7 +276,7 @@ class LlmProvider:
             )
         vote = self._finish(vote, outcome, started)
         if outcome == "ok" and self._votes is not None:
-            await self._votes.put(vote, self.model, digest)
+            await self._votes.put(vote, self.model, key)
         return vote
 
     async def _ask(self, prompt: Prompt, last_price: float, usage: _Usage) -> LlmAnswer:

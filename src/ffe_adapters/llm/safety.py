@@ -1,4 +1,4 @@
-"""Backtest safety for language models: votes cached by (provider, model, prompt hash), so a
+"""Backtest safety for language models: votes cached by (provider, model, prompt key), so a
 rerun costs nothing, and a warning when a model is asked about a time it may remember.
 """
 
@@ -45,13 +45,14 @@ class VoteCache:
         self._ttl = ttl_seconds
         self._namespace = namespace
 
-    def key(self, provider: str, model: str, prompt_hash: str) -> str:
-        return f"{self._namespace}:{provider}:{model}:{prompt_hash}"
+    def key(self, provider: str, model: str, prompt_key: str) -> str:
+        """The cache key of a vote: provider, model and :func:`~ffe_core.prompts.prompt_key`."""
+        return f"{self._namespace}:{provider}:{model}:{prompt_key}"
 
-    async def get(self, provider: str, model: str, prompt_hash: str) -> ProviderVote | None:
+    async def get(self, provider: str, model: str, prompt_key: str) -> ProviderVote | None:
         """The cached vote, or None on a miss, a cache failure or an unreadable entry."""
         try:
-            raw = await self._cache.get(self.key(provider, model, prompt_hash))
+            raw = await self._cache.get(self.key(provider, model, prompt_key))
         except Exception as exc:  # the port promises a miss, but a cache must never break a vote
             log.warning("vote cache read failed: %s", exc)
             return None
@@ -62,12 +63,12 @@ class VoteCache:
         except ValidationError:
             return None
 
-    async def put(self, vote: ProviderVote, model: str, prompt_hash: str) -> None:
+    async def put(self, vote: ProviderVote, model: str, prompt_key: str) -> None:
         if vote.abstained:
             return
         try:
             await self._cache.set(
-                self.key(vote.provider, model, prompt_hash),
+                self.key(vote.provider, model, prompt_key),
                 vote.model_dump_json().encode(),
                 self._ttl,
             )

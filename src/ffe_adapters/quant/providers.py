@@ -26,6 +26,9 @@ from ffe_core.ports.providers import ABSTAINED, BatchVotes, CallPlan, Signal
 
 Floats = npt.NDArray[np.float64]
 
+_BUY, _SELL, _HOLD = Action.BUY, Action.SELL, Action.HOLD
+"""Read per bar by the judges: cheaper as module names than as enum class attributes."""
+
 NEUTRAL = 0.3
 """Confidence of a HOLD that only means "no signal from me" (not a conviction to stay out)."""
 
@@ -36,6 +39,16 @@ def _arrays(ctx: DecisionContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     high = np.fromiter((b.high for b in bars), dtype=np.float64, count=len(bars))
     low = np.fromiter((b.low for b in bars), dtype=np.float64, count=len(bars))
     return close, high, low
+
+
+def _sma(s: BarSeries, period: int) -> Floats:
+    """The windowed SMA of the series' closes, computed once per series for every provider."""
+    return s.derived(("sma", period), lambda s: win.sma(s.close, period, s.history))
+
+
+def _atr(s: BarSeries) -> Floats:
+    """The windowed ATR(14) of the series, computed once per series for every provider."""
+    return s.derived(("atr", 14), lambda s: win.atr(s.high, s.low, s.close, 14, s.history))
 
 
 def _levels(
@@ -60,8 +73,12 @@ def _confidence(confidence: float, numpy_rounded: bool = False) -> float:
     """Clamped to [0, 1] and rounded to 4 places, by Python's rules or, with
     ``numpy_rounded``, numpy's (``rint(x * 1e4) / 1e4``): the vote's confidence since the
     indicators were numpy floats, and the batch votes (see :func:`_finish`) reproduce both."""
-    c = min(1.0, max(0.0, confidence))
+    # min(1.0, max(0.0, confidence)) (NaN to 0.0) without the two calls: this runs per bar
+    c = 1.0 if confidence > 1.0 else (confidence if confidence > 0.0 else 0.0)
     return round(c * 10000.0) / 10000.0 if numpy_rounded else round(c, 4)
+
+
+_HELD = _confidence(NEUTRAL)
 
 
 def _vote(  # ``confidence`` already as _confidence gives it
@@ -150,10 +167,10 @@ class TrendProvider(_Rules):
         return tuple(
             a.tolist()  # Python floats: read and combined per bar faster than numpy scalars
             for a in (
-                win.sma(s.close, o.fast, h),
-                win.sma(s.close, o.slow, h),
+                _sma(s, o.fast),
+                _sma(s, o.slow),
                 win.macd_hist(s.close, h),
-                win.atr(s.high, s.low, s.close, 14, h),
+                _atr(s),
                 win.volatility(s.close, 20, h),
             )
         )
@@ -189,9 +206,9 @@ class TrendProvider(_Rules):
         gap = (fast - slow) / slow
         ratio = abs(gap) / (3 * max(vol, 1e-9))
         up, down = fast > slow and hist > 0, fast < slow and hist < 0
-        action = Action.BUY if up else (Action.SELL if down else Action.HOLD)
-        if action is Action.HOLD:
-            return action, _confidence(NEUTRAL), (gap, hist, atr)
+        action = _BUY if up else (_SELL if down else _HOLD)
+        if action is _HOLD:
+            return action, _HELD, (gap, hist, atr)
         # A strength below 1 was a numpy float when the indicators were: rounded as numpy does.
         confidence = _confidence(0.5 + 0.45 * min(1.0, ratio), numpy_rounded=ratio < 1.0)
         return action, confidence, (gap, hist, atr)
@@ -268,8 +285,9 @@ class MeanReversionProvider(_Rules):
     @staticmethod
     def _series(s: BarSeries) -> tuple[list[float], ...]:
         h = s.history
-        _mid, upper, lower = win.bollinger(s.close, 20, 2.0, h)
-        atr = win.atr(s.high, s.low, s.close, 14, h)
+        mid, sd = _sma(s, 20), win.rolling_std(s.close, 20, h, 0)
+        upper, lower = mid + 2.0 * sd, mid - 2.0 * sd  # as win.bollinger(close, 20, 2.0, h)
+        atr = _atr(s)
         return tuple(a.tolist() for a in (win.rsi(s.close, 14, h), upper, lower, atr, s.close))
 
     def _at(self, at: SeriesCursor) -> tuple[float, ...]:
@@ -299,15 +317,15 @@ class MeanReversionProvider(_Rules):
             both = rsi <= o.oversold and price < lower
             depth = min(1.0, max(0.0, (o.oversold - rsi) / o.oversold) + (0.3 if both else 0))
             conf = 0.55 + 0.4 * depth if both else 0.52 + 0.2 * depth
-            return Action.BUY, _confidence(conf), values
+            return _BUY, _confidence(conf), values
         if rsi >= o.overbought or price > upper:
             both = rsi >= o.overbought and price > upper
             depth = min(
                 1.0, max(0.0, (rsi - o.overbought) / (100 - o.overbought)) + (0.3 if both else 0)
             )
             conf = 0.55 + 0.4 * depth if both else 0.52 + 0.2 * depth
-            return Action.SELL, _confidence(conf), values
-        return Action.HOLD, _confidence(NEUTRAL), values
+            return _SELL, _confidence(conf), values
+        return _HOLD, _HELD, values
 
     def signal(self, context: DecisionContext) -> Signal:
         decided = self._decide(context)
@@ -391,8 +409,7 @@ class BreakoutProvider(_Rules):
         prior_high, prior_low = np.full(n, np.nan), np.full(n, np.nan)
         prior_high[1:] = ind.rolling_max(s.high, lookback)[:-1]
         prior_low[1:] = ind.rolling_min(s.low, lookback)[:-1]
-        atr = win.atr(s.high, s.low, s.close, 14, s.history)
-        return tuple(a.tolist() for a in (prior_high, prior_low, atr, s.close))
+        return tuple(a.tolist() for a in (prior_high, prior_low, _atr(s), s.close))
 
     def _at(self, at: SeriesCursor) -> tuple[float, ...]:
         key = ("breakout", self.options.lookback)
@@ -430,9 +447,9 @@ class BreakoutProvider(_Rules):
         if price > prior_high or price < prior_low:
             edge = prior_high if price > prior_high else prior_low
             distance = abs(price - edge) / atr if atr > 0 else 0.0
-            action = Action.BUY if price > prior_high else Action.SELL
+            action = _BUY if price > prior_high else _SELL
             return action, _confidence(0.55 + 0.4 * min(1.0, distance)), (*values, distance)
-        return Action.HOLD, _confidence(NEUTRAL), (*values, 0.0)
+        return _HOLD, _HELD, (*values, 0.0)
 
     def signal(self, context: DecisionContext) -> Signal:
         decided = self._decide(context)

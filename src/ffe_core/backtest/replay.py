@@ -13,7 +13,7 @@ the decision into a target position: BUY is long, SELL is flat (or short with
 Time is simulated: a decision is stamped with its bar's timestamp and an optional
 :class:`ManualClock` is moved there before it is made. The replay only sees providers through
 the :class:`DecisionProvider` port; language-model providers built with a vote cache answer a
-rerun from it (they key it by provider, model and prompt hash), so replaying the same period
+rerun from it (they key it by provider, model and a hash of the prompt's inputs), so replaying the same period
 twice costs nothing the second time.
 """
 
@@ -28,6 +28,7 @@ from decimal import Decimal
 import numpy as np
 import numpy.typing as npt
 
+from ffe_core.backtest.context_indicators import indicators_at
 from ffe_core.backtest.data import Bars, validate_bars
 from ffe_core.backtest.replay_book import ReplayBook
 from ffe_core.backtest.replay_fast import UNTIMED_START, bar_time, batch_plan, targets_from_actions
@@ -42,7 +43,6 @@ from ffe_core.domain.portfolio import Portfolio, Position
 from ffe_core.domain.series import BarSeries, SeriesCursor
 from ffe_core.ports.clock import ManualClock
 from ffe_core.ports.metrics import NullMetrics
-from ffe_core.services.context import compute_indicators
 from ffe_core.services.decisions import RiskCheck
 from ffe_core.services.ensemble import Ensemble
 from ffe_core.services.ensemble_batch import BatchDecisions
@@ -234,13 +234,13 @@ async def replay(
         from_series = synchronous.from_series
         walk.contexts = not from_series
         steps = walk.steps()
+        series, signals_at, h = walk.series, synchronous.signals_at, history or n
         try:
             i = next(steps)
             while True:
-                if from_series:
-                    signals, action, confidence = synchronous.signals_at(
-                        SeriesCursor(walk.series, i), walk.window(i)
-                    )
+                if from_series:  # the window as walk.window(i) gives it
+                    at = SeriesCursor(series, i)
+                    signals, action, confidence = signals_at(at, i + 1 if i < h else h)
                 else:
                     signals, action, confidence = synchronous.signals(walk.context())
                 if recorder is not None:
@@ -346,7 +346,7 @@ class _Walk:
             update={
                 "as_of": models[i].ts,
                 "bars": window,
-                "indicators": compute_indicators(window) if self.with_indicators else {},
+                "indicators": indicators_at(self.series, i) if self.with_indicators else {},
                 "memory": tuple(reversed(self.memory)),
                 "series": SeriesCursor(self.series, i),
             }

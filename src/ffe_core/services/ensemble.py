@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from statistics import median
@@ -88,22 +88,18 @@ def ask_now(
 def _stamped(vote: ProviderVote, label: str, start: float) -> ProviderVote:
     """The vote under its registered name, with its latency unless the provider gave one."""
     latency = (time.perf_counter() - start) * 1000
+    update: dict[str, object] = {}
     if vote.provider != label:
-        vote = vote.model_copy(update={"provider": label})
-    return vote if vote.latency_ms else vote.model_copy(update={"latency_ms": round(latency, 3)})
+        update["provider"] = label
+    if not vote.latency_ms:
+        update["latency_ms"] = round(latency, 3)
+    return vote.model_copy(update=update) if update else vote
 
 
 def _signal(provider: SyncDecisionProvider, context: DecisionContext) -> Signal:
     try:
         return provider.signal(context)
     except Exception:  # as ask_now: a failing provider abstains
-        return ABSTAINED
-
-
-def _signal_at(provider: SeriesSignalProvider, at: SeriesCursor, window: int) -> Signal:
-    try:
-        return provider.signal_at(at, window)
-    except Exception:
         return ABSTAINED
 
 
@@ -153,6 +149,7 @@ class Ensemble:
         self.judge = judge
         self.metrics = metrics or NullMetrics()
         self.costs = costs
+        self._sync_kinds: dict[str, tuple[DecisionProvider, SyncDecisionProvider | None]] = {}
 
     async def decide(self, context: DecisionContext, only: Sequence[str] | None = None) -> Decision:
         return (await self.deliberate(context, only, plan=False)).decision
@@ -171,17 +168,7 @@ class Ensemble:
         specs: dict[str, ProviderSpec | None] = {n: _spec(plans, n) for n in names}
         refused = await self.costs.refusals(specs) if self.costs is not None else {}
 
-        timeout = min(self.provider_timeout, self.settings.deadline_seconds)
-        votes = list(
-            await asyncio.gather(
-                *(
-                    _refused(n, refused[n], specs[n])
-                    if n in refused
-                    else ask(self.providers[n], context, timeout, n)
-                    for n in names
-                )
-            )
-        )
+        votes = await self._ask_all(context, names, refused, specs)
         decision_id = new_id()
         if self.costs is not None:
             await self.costs.record(decision_id, votes, specs, refused)
@@ -199,6 +186,42 @@ class Ensemble:
             gathered,
         )
         return Deliberation(decision, plans, refused)
+
+    async def _ask_all(
+        self,
+        context: DecisionContext,
+        names: list[str],
+        refused: dict[str, str],
+        specs: dict[str, ProviderSpec | None],
+    ) -> list[ProviderVote]:
+        """Every provider's vote, in ``names`` order: those that never await asked in place
+        (no task, no deadline: :func:`ask_now`), the others at once under the deadline."""
+        timeout = min(self.provider_timeout, self.settings.deadline_seconds)
+        got: dict[str, ProviderVote] = {}
+        waiting: dict[str, Awaitable[ProviderVote]] = {}
+        for n in names:
+            provider = self.providers[n]
+            if n in refused:
+                got[n] = ProviderVote.abstain(n, refused[n], model=_model(specs[n]))
+            elif (now := self._never_awaits(n, provider)) is not None:
+                got[n] = ask_now(now, context, n)
+            else:
+                waiting[n] = ask(provider, context, timeout, n)
+        if len(waiting) == 1:
+            for n, pending in waiting.items():
+                got[n] = await pending
+        elif waiting:
+            got.update(zip(waiting, await asyncio.gather(*waiting.values()), strict=True))
+        return [got[n] for n in names]
+
+    def _never_awaits(self, name: str, provider: DecisionProvider) -> SyncDecisionProvider | None:
+        """``provider`` when it is a :class:`SyncDecisionProvider`, else None (checked once per
+        provider object: a runtime protocol check costs about as much as a vote)."""
+        known = self._sync_kinds.get(name)
+        if known is None or known[0] is not provider:
+            now = provider if isinstance(provider, SyncDecisionProvider) else None
+            known = self._sync_kinds[name] = (provider, now)
+        return known[1]
 
     def synchronous(self) -> SyncEnsemble | None:
         """This ensemble deciding without an event loop, when that decides as :meth:`decide`:
@@ -371,6 +394,8 @@ class SyncEnsemble:
         self._providers = list(providers.items())
         self._names = list(providers)
         self._weight_source = weights
+        # Equal weights are the same on every bar: asked once.
+        self._equal = weights.weights_now(self._names) if type(weights) is EqualWeights else None
         series = [p for p in providers.values() if isinstance(p, SeriesSignalProvider)]
         self._series: list[SeriesSignalProvider] | None = (
             series if len(series) == len(providers) else None
@@ -404,23 +429,28 @@ class SyncEnsemble:
         building it; only when :attr:`from_series`."""
         if self._series is None:
             raise TypeError("a provider needs the context: use signals()")
-        return self._tally([_signal_at(p, at, window) for p in self._series])
+        signals: list[Signal] = []
+        for p in self._series:  # as _signal: a failing provider abstains
+            try:
+                signals.append(p.signal_at(at, window))
+            except Exception:
+                signals.append(ABSTAINED)
+        return self._tally(signals)
 
     def _tally(self, signals: list[Signal]) -> tuple[list[Signal], Action, float]:
         settings = self.ensemble.settings
-        counted = [k for k, sig in enumerate(signals) if not sig.abstained]
-        if len(counted) < settings.quorum:
+        names: list[str] = []
+        actions: list[Action] = []
+        confidences: list[float] = []
+        for name, (action, confidence, abstained) in zip(self._names, signals, strict=True):
+            if not abstained:
+                names.append(name)
+                actions.append(action)
+                confidences.append(confidence)
+        if len(names) < settings.quorum:
             return signals, Action.HOLD, 0.0
-        names = self._names
-        weights, _note = self._weights()
-        t = tally(
-            [names[k] for k in counted],
-            [signals[k].action for k in counted],
-            [signals[k].confidence for k in counted],
-            weights,
-            settings,
-            settings.aggregation,
-        )
+        weights = self._equal if self._equal is not None else self._weights()[0]
+        t = tally(names, actions, confidences, weights, settings, settings.aggregation)
         return signals, t.action, round(t.confidence, 6)
 
     def _weights(self) -> tuple[dict[str, float], str]:
@@ -435,9 +465,8 @@ def _spec(plans: Mapping[str, CallPlan], name: str) -> ProviderSpec | None:
     return found.spec if found is not None else None
 
 
-async def _refused(name: str, reason: str, spec: ProviderSpec | None) -> ProviderVote:
-    """The abstention of a provider not asked because a budget was reached."""
-    return ProviderVote.abstain(name, reason, model=spec.model if spec is not None else None)
+def _model(spec: ProviderSpec | None) -> str | None:
+    return spec.model if spec is not None else None
 
 
 def _absent(votes: list[ProviderVote]) -> str:

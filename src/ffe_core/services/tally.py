@@ -15,6 +15,9 @@ from ffe_core.config import EnsembleSettings
 from ffe_core.domain.decisions import Action
 from ffe_core.services.ensemble_batch import Held
 
+_BUY, _SELL, _HOLD = Action.BUY, Action.SELL, Action.HOLD
+"""Module constants: reading an enum member through its class costs more than the tally's sums."""
+
 
 class Tally(NamedTuple):
     action: Action
@@ -39,38 +42,35 @@ def tally(
     ``confidences[k]``, in the ensemble's order) under aggregation ``mode``."""
     if mode == "unanimity":
         if len(set(actions)) > 1:
-            return Tally(Action.HOLD, 0.0, Held.NO_UNANIMITY, {}, 0.0, 0.0)
+            return Tally(_HOLD, 0.0, Held.NO_UNANIMITY, {}, 0.0, 0.0)
         return Tally(actions[0], sum(confidences) / len(confidences), Held.DECIDED, {}, 0.0, 0.0)
     by_confidence = mode == "confidence_weighted"
+    ws: list[float] = []
     buy = sell = hold = 0.0
     for name, action, confidence in zip(names, actions, confidences, strict=True):
-        add = weights.get(name, 1.0) * (confidence if by_confidence else 1.0)
-        if action is Action.BUY:
+        w = weights.get(name, 1.0)
+        ws.append(w)
+        add = w * confidence if by_confidence else w
+        if action is _BUY:
             buy += add
-        elif action is Action.SELL:
+        elif action is _SELL:
             sell += add
         else:
             hold += add
-    scores = {Action.BUY: buy, Action.SELL: sell, Action.HOLD: hold}
+    scores = {_BUY: buy, _SELL: sell, _HOLD: hold}
     total = buy + sell + hold  # sum() of the three, left to right
     best = max(buy, sell, hold)
     if total <= 0:
-        return Tally(Action.HOLD, 0.0, Held.ZERO_WEIGHT, scores, total, best)
+        return Tally(_HOLD, 0.0, Held.ZERO_WEIGHT, scores, total, best)
     if (buy == best) + (sell == best) + (hold == best) > 1:
-        return Tally(Action.HOLD, 0.0, Held.TIE, scores, total, best)
-    action = Action.BUY if buy == best else (Action.SELL if sell == best else Action.HOLD)
+        return Tally(_HOLD, 0.0, Held.TIE, scores, total, best)
+    action = _BUY if buy == best else (_SELL if sell == best else _HOLD)
     if 1 - best / total > settings.max_disagreement:
-        return Tally(Action.HOLD, 0.0, Held.DISAGREEMENT, scores, total, best)
+        return Tally(_HOLD, 0.0, Held.DISAGREEMENT, scores, total, best)
     if by_confidence:
         conf = best / total  # the ensemble's probability mass on the winning action
     else:
-        w_sum = sum(weights.get(n, 1.0) for n in names)
-        conf = (
-            sum(
-                weights.get(n, 1.0) * c
-                for n, a, c in zip(names, actions, confidences, strict=True)
-                if a is action
-            )
-            / w_sum
-        )
+        # sum() of the weights and of the winners' weighted confidences, left to right
+        won = zip(ws, actions, confidences, strict=True)
+        conf = sum([w * c for w, a, c in won if a is action]) / sum(ws)
     return Tally(action, conf, Held.DECIDED, scores, total, best)

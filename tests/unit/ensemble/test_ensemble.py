@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from decimal import Decimal
 
 import pytest
 
 from ffe_core.config import EnsembleSettings
-from ffe_core.domain.decisions import Action
+from ffe_core.domain.context import DecisionContext
+from ffe_core.domain.decisions import Action, ProviderVote
 from ffe_core.ports.metrics import Metrics
-from ffe_core.ports.providers import DecisionProvider, WeightSource
+from ffe_core.ports.providers import DecisionProvider, Signal, WeightSource
 from ffe_core.services.ensemble import Ensemble
 from tests.unit.ensemble.fakes import (
     Fixed,
@@ -259,3 +261,48 @@ async def test_unavailable_weights_fall_back_to_equal_weights_with_the_reason() 
     assert decision.action is BUY
     assert decision.weights == {"a": 1.0, "b": 1.0}
     assert "weights unavailable (ConnectionError: storage is down)" in decision.reasoning
+
+
+class _Now:
+    """A provider that never awaits; records how it was asked."""
+
+    def __init__(self, name: str, action: Action | None) -> None:
+        self.name, self.action = name, action
+        self.asked: list[str] = []
+
+    def vote_now(self, context: DecisionContext) -> ProviderVote:
+        self.asked.append("vote_now")
+        if self.action is None:
+            raise ValueError("no view")
+        return ProviderVote(provider=self.name, action=self.action, confidence=0.7)
+
+    def signal(self, context: DecisionContext) -> Signal:
+        raise AssertionError("decide() builds votes, not signals")
+
+    async def vote(self, context: DecisionContext) -> ProviderVote:
+        self.asked.append("vote")
+        return self.vote_now(context)
+
+
+class _Meets:
+    """Answers only once its partner has started too: it needs the two asked concurrently."""
+
+    def __init__(self, name: str, mine: asyncio.Event, theirs: asyncio.Event) -> None:
+        self.name, self.mine, self.theirs = name, mine, theirs
+
+    async def vote(self, context: DecisionContext) -> ProviderVote:
+        self.mine.set()
+        await self.theirs.wait()
+        return ProviderVote(provider=self.name, action=BUY, confidence=0.6)
+
+
+async def test_providers_that_never_await_are_asked_in_place_the_others_together() -> None:
+    a, b = asyncio.Event(), asyncio.Event()
+    now, broken = _Now("now", BUY), _Now("broken", None)
+    ens = ensemble(_Meets("left", a, b), now, broken, _Meets("right", b, a), provider_timeout=5)
+    d = await ens.decide(context())
+    assert [v.provider for v in d.votes] == ["left", "now", "broken", "right"]  # in order
+    assert now.asked == ["vote_now"] and broken.asked == ["vote_now"]
+    assert not d.votes[0].abstained and not d.votes[3].abstained  # asked concurrently
+    assert d.votes[2].abstain_reason == "ValueError: no view"
+    assert d.action is BUY and len(d.counted_votes) == 3
