@@ -573,14 +573,14 @@ class TradingAgent:
             phase=CyclePhase.ACT,
             client_order_id=client_order_id_for(decision.id),
         )
-        result = await self.gate.execute(decision, fence=self._fence)
+        result = await self.gate.execute(decision, fence=self.fence)
         note = _gate_note(result)
         if result.order is not None and result.order.status is OrderStatus.REJECTED:
             self.progress.last_error = f"{decision.instrument}: {result.refused}"
             return await self._journal(cycle, phase=CyclePhase.FAILED, note=note)
         return await self._journal(cycle, phase=CyclePhase.DONE, note=note)
 
-    def _fence(self) -> AbstractAsyncContextManager[None]:
+    def fence(self) -> AbstractAsyncContextManager[None]:
         """With a lease: proceed only while our fencing token is current (else StaleLeader)."""
         if self._keeper is not None:
             return self._keeper.fenced()
@@ -599,7 +599,7 @@ class TradingAgent:
         if self.progress.run is None:
             return []
         sent: list[str] = []
-        for approval, result in await send_approved(self.approvals, self.gate, fence=self._fence):
+        for approval, result in await send_approved(self.approvals, self.gate, fence=self.fence):
             now = self.clock.now()
             async with self.uow_factory() as uow:
                 await uow.agent.add_cycle(
