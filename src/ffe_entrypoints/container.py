@@ -36,7 +36,7 @@ from ffe_core.services.costs import CostLedger
 from ffe_core.services.decisions import DecisionService
 from ffe_core.services.flight import FlightRecorder
 from ffe_core.services.kill_switch import SharedRiskState
-from ffe_core.services.learning import LearningService
+from ffe_core.services.learning import LearningService, bar_clock_seconds
 from ffe_core.services.notify import FanoutNotifier
 from ffe_core.services.risk import RiskManager
 from ffe_entrypoints.logging import shared_scrubber
@@ -67,7 +67,14 @@ class Container(containers.DeclarativeContainer):
     market_data = providers.Resource(Build.market_data, build, cache)
     venue = providers.Resource(Build.venue, build, uow_factory, market_data)
     broker: providers.Provider[Broker] = providers.Singleton(trace_broker, venue, tracer_provider)
-    learning = providers.Singleton(LearningService, uow_factory, settings.provided.learning)
+    learning = providers.Singleton(
+        LearningService,
+        uow_factory,
+        settings.provided.learning,
+        bar_seconds=providers.Callable(
+            bar_clock_seconds, market_data, settings.provided.market_data.interval
+        ),
+    )
     weights = learning  # the learned ensemble weights (a WeightSource)
     risk_manager = providers.Singleton(
         RiskManager,
