@@ -78,6 +78,7 @@ DEPENDENCIES = {
     "cost_ledger": "cost_ledger",
     "flight_recorder": "flight_recorder",
     "weights": "weights",
+    "learning": "learning",
 }
 
 

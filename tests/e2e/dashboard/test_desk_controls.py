@@ -145,3 +145,32 @@ def test_flatten_all_positions(new_page: Pages, server: Server) -> None:
     assert _positions(server) == []
     settle(page)
     shot(page, "dashboard-flatten-all")
+
+
+def test_analytics_shows_scored_votes_and_moving_weights_within_minutes(
+    new_page: Pages, server: Server
+) -> None:
+    """Horizons in bars pass at the bundled replay's pace (a bar a second here): with the agent
+    running, the Analytics page shows scored votes and a weight history that moves."""
+    from playwright.sync_api import expect
+
+    ensure_agent_running(server)
+    page = new_page()
+    page.goto("/analytics")
+    expect(page.get_by_test_id("agent-strip-next")).to_contain_text("next decision")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=provider-scored]')]"
+        ".some((c) => parseInt(c.textContent, 10) > 0)",
+        timeout=120_000,
+    )
+    expect(page.get_by_test_id("provider-provisional").first).to_be_visible()
+
+    def moved() -> bool:
+        history = server.api("GET", "/api/v1/providers").json()["weight_history"]
+        return len(history) >= 2 and any(w != 1.0 for h in history for w in h["weights"].values())
+
+    wait_until_sync(moved, "a weight history that moves", interval=0.5)
+    page.reload()
+    expect(page.get_by_test_id("weights-chart")).to_be_visible()
+    settle(page)
+    shot(page, "analytics-first-minutes")

@@ -967,6 +967,7 @@ export interface components {
             weight: number;
             votes: number;
             scored: number;
+            provisional: boolean;
             hit_rate: number | null;
             brier: number | null;
             pnl: number;
