@@ -40,6 +40,7 @@ from ffe_core.services.learning import LearningService, bar_clock_seconds
 from ffe_core.services.notify import FanoutNotifier
 from ffe_core.services.risk import RiskManager
 from ffe_entrypoints.logging import shared_scrubber
+from ffe_entrypoints.preflight import check_adapters, reach_storage
 from ffe_entrypoints.selection import Build, check_selections
 from ffe_entrypoints.services.backtests import BacktestService
 from ffe_entrypoints.services.health import build_health
@@ -191,10 +192,12 @@ def build_container(settings: Settings) -> Container:
 
 
 async def startup(container: Container) -> None:
-    """Refuse unknown adapter names, migrate storage, restore the shared risk state."""
+    """Refuse unknown adapter names, an unreachable storage and misconfigured adapters (one line
+    naming the key: :mod:`ffe_entrypoints.preflight`), migrate storage, restore the risk state."""
     overridden = {name for name, p in container.providers.items() if p.overridden}
     check_selections(container.registry(), container.settings(), overridden)
-    await container.storage().migrate()
+    await reach_storage(container)
+    await check_adapters(container)
     await container.risk_state().load()
 
 

@@ -404,6 +404,7 @@ def make_provider(
 ) -> LlmProvider:
     """The factory every LLM plugin uses: options from ``ctx.options``, client made on first use."""
     options = options_type.model_validate(with_configured_prices(ctx))
+    options.require_key(ctx.name)
     ctx.scrubber.add(options.secret_values())  # logs and stored decisions mask them too
     return LlmProvider(
         ctx.name,
