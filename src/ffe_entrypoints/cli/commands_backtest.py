@@ -110,6 +110,26 @@ def _strategy(name: str) -> Callable[..., Any]:
     return fn
 
 
+def _checked(name: str, params: dict[str, Any], *, grid: bool = False) -> dict[str, Any]:
+    """``params`` checked against the strategy's parameters (the API's rules): an unknown name
+    or a value of the wrong kind is a ValidationFailed naming ``--param NAME`` and what fits."""
+    from ffe_entrypoints.services.backtest_params import check_grid, check_params, param_rules
+
+    rules = param_rules(name, _strategy(name))
+    for key in params:
+        if key not in rules:
+            known = ", ".join(sorted(rules)) or "none"
+            raise ValidationFailed(
+                f"--param {key}: {name} has no such parameter (it takes {known})"
+            )
+    try:
+        (check_grid if grid else check_params)(rules, params)
+    except ValidationFailed as exc:
+        field, _, why = str(exc).partition(": ")
+        raise ValidationFailed(f"--param {field.split('.', 1)[1]}: {why}") from None
+    return params
+
+
 def load_data(ctx: typer.Context, path: Path, time_unit: str | None) -> Any:
     """The bars of ``--data``, read by the ``files`` source (the one loader) from the registry."""
     from ffe_core.ports.clock import SystemClock
@@ -241,7 +261,7 @@ def register(app: typer.Typer) -> None:
         from ffe_core.backtest.stats import compute_stats, json_ready
         from ffe_core.backtest.strategies import spec_for
 
-        params = parse_params(param)
+        params = _checked(strategy, parse_params(param))
         fn = _strategy(strategy)
         cfg = _config(
             cash,
@@ -318,7 +338,9 @@ def register(app: typer.Typer) -> None:
         from ffe_core.backtest.strategies import spec_for
 
         fn = _strategy(strategy)
-        cands = _candidates(strategy, parse_params(param, lists=True), samples, seed)
+        cands = _candidates(
+            strategy, _checked(strategy, parse_params(param, lists=True), grid=True), samples, seed
+        )
         cfg = _config(
             cash,
             commission,
@@ -402,7 +424,9 @@ def register(app: typer.Typer) -> None:
         from ffe_core.backtest.walk_forward import walk_forward
 
         fn = _strategy(strategy)
-        cands = _candidates(strategy, parse_params(param, lists=True), samples, seed)
+        cands = _candidates(
+            strategy, _checked(strategy, parse_params(param, lists=True), grid=True), samples, seed
+        )
         cfg = _config(
             cash,
             commission,
