@@ -73,3 +73,39 @@ def test_debug_is_accepted_after_the_subcommand(tmp_path: Path, bars: Path) -> N
     assert ok.returncode == 0, ok.stderr
     failing = run(["backtest", "--data", str(bars), "--strategy", "nope", "--debug"], tmp_path)
     assert failing.returncode != 0 and "Traceback" in failing.stderr  # asked for it
+
+
+def test_decide_shows_the_risk_verdict_size_levels_and_every_vote(tmp_path: Path) -> None:
+    proc = run(["decide", "BTC-USD"], tmp_path, {"COLUMNS": "160"})
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "risk: " in out and "size: " in out and "stop loss: " in out
+    for provider in ("trend", "mean_reversion", "breakout"):
+        assert provider in out
+
+
+def test_agent_run_json_counts_this_runs_orders_not_the_ledgers(tmp_path: Path) -> None:
+    import json
+
+    fast = {"FFE_AGENT__INTERVAL_SECONDS": "0.2", "FFE_ADAPTERS__BUNDLED__SECONDS_PER_BAR": "0.2"}
+    first = run(["agent", "run", "--cycles", "12", "--json"], tmp_path, fast)
+    assert first.returncode == 0, first.stderr
+    before = json.loads(first.stdout)
+    assert before["orders"] >= 2, before  # the bundled replay trades within a few cycles
+    second = json.loads(run(["agent", "run", "--cycles", "1", "--json"], tmp_path, fast).stdout)
+    assert second["cycles"] == 1 and second["decisions"] <= 1
+    assert second["orders"] <= 1  # at most this cycle's order, not the first run's as well
+
+
+def test_optimize_shows_the_top_results_with_key_stats_rounded(tmp_path: Path, bars: Path) -> None:
+    import re
+
+    args = ["optimize", "--data", str(bars), "--strategy", "ema_cross", "--top", "3"]
+    proc = run(args, tmp_path, {"COLUMNS": "160"})
+    assert proc.returncode == 0, proc.stderr
+    for stat in ("Return [%]", "Max. Drawdown [%]", "# Trades", "Win Rate [%]"):
+        assert stat in proc.stdout
+    assert "fast=" in proc.stdout and "slow=" in proc.stdout
+    assert not re.search(r"\d\.\d{6,}", proc.stdout), proc.stdout  # no 16-digit floats
+    rows = [ln for ln in proc.stdout.splitlines() if re.match(r"^│ [123] ", ln)]
+    assert len(rows) == 3
