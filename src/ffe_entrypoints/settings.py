@@ -88,7 +88,10 @@ def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
             )
             _set_path(out, path, value)
     for name, raw in environ.items():
-        if not name.upper().startswith(ENV_PREFIX) or name.upper() == "FFE_CONFIG_DIR":
+        if not name.upper().startswith(ENV_PREFIX) or name.upper() in (
+            "FFE_CONFIG_DIR",
+            "FFE_HOME",
+        ):
             continue
         if not raw.strip():  # an empty variable means "not set", as in compose files
             continue

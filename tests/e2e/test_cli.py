@@ -59,7 +59,9 @@ def test_bad_config_value_exits_2_naming_the_key(tmp_path: Path) -> None:
     (tmp_path / "config" / "config.yaml").write_text(yaml.safe_dump({"api": {"port": -5}}))
     assert_one_line_error(run(["config", "show"], tmp_path), 2, "api.port")
     env = {"FFE_RISK__MAX_DRAWDOWN": "lots"}
-    assert_one_line_error(run(["config", "show"], tmp_path / "config", env), 2, "risk.max_drawdown")
+    elsewhere = tmp_path.parent / f"{tmp_path.name}-elsewhere"  # no project at or above it
+    elsewhere.mkdir()
+    assert_one_line_error(run(["config", "show"], elsewhere, env), 2, "risk.max_drawdown")
 
 
 def test_unknown_command_is_a_usage_error(tmp_path: Path) -> None:

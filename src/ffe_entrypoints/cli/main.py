@@ -73,7 +73,12 @@ def build_app() -> typer.Typer:
         debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
         config_dir: Annotated[
             Path | None,
-            typer.Option("--config-dir", help="Directory of config.yaml (default ./config)."),
+            typer.Option(
+                "--config-dir",
+                "--config",
+                help="Directory of config.yaml (default: FFE_CONFIG_DIR, FFE_HOME/config, or "
+                "the nearest config/config.yaml at or above the working directory).",
+            ),
         ] = None,
     ) -> None:
         ctx.obj = CliState(debug=debug, config_dir=config_dir)
