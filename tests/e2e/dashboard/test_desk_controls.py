@@ -174,3 +174,41 @@ def test_analytics_shows_scored_votes_and_moving_weights_within_minutes(
     expect(page.get_by_test_id("weights-chart")).to_be_visible()
     settle(page)
     shot(page, "analytics-first-minutes")
+
+
+PAGES = ["/", "/agent-control", "/analytics", "/optimization"]
+
+
+@pytest.mark.parametrize("width", [1440, 390], ids=["desktop-1440", "phone-390"])
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.strip("/") or "dashboard")
+def test_every_page_fits_its_width_with_every_control_reachable(
+    new_page: Pages, server: Server, path: str, width: int
+) -> None:
+    """Screenshot check at 1440 and 390 px: nothing scrolls sideways, no figure wraps mid-number,
+    and every button on the page lies inside the viewport's width."""
+    from playwright.sync_api import expect
+
+    page = new_page(viewport={"width": width, "height": 900})
+    page.goto(path)
+    expect(page.locator("[data-testid^=page-]")).to_be_visible()
+    settle(page)
+    scroll = page.evaluate("() => document.documentElement.scrollWidth")
+    assert scroll <= width, f"{path} at {width}px scrolls sideways: {scroll}px wide"
+    outside = page.evaluate(
+        """(w) => [...document.querySelectorAll('button, a[href], select, input')]
+            .filter((e) => e.offsetParent !== null && !e.closest('.table-wrap'))
+            .map((e) => [e.textContent.trim() || e.getAttribute('aria-label'), e.getBoundingClientRect()])
+            .filter(([, r]) => r.width > 0 && (r.left < 0 || r.right > w + 0.5))
+            .map(([name, r]) => `${name}: ${Math.round(r.left)}..${Math.round(r.right)}`)""",
+        width,
+    )
+    assert outside == [], f"{path} at {width}px: controls outside the viewport: {outside}"
+    if path == "/":
+        equity = page.get_by_test_id("portfolio-equity").locator(".stat-value")
+        box = equity.bounding_box()
+        line = page.evaluate(
+            "(e) => parseFloat(getComputedStyle(e).lineHeight) || 0", equity.element_handle()
+        )
+        assert box and (not line or box["height"] < 2 * line), f"equity wraps: {box}"
+    name = path.strip("/") or "dashboard"
+    shot(page, f"{name}-{width}")
