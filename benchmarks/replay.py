@@ -137,12 +137,107 @@ def run_replay(
     return len(bars) / dt, np.column_stack([t.entry_bar, t.exit_bar]), result
 
 
+class NoCalls:
+    """An LLM backend that must never be reached: every vote of the timed run is cached."""
+
+    async def complete(self, prompt: Any) -> Any:
+        raise AssertionError("an uncached language-model call in the cached replay")
+
+    def translate_error(self, exc: Exception) -> Exception:
+        return exc
+
+    async def close(self) -> None:
+        return None
+
+
+class Filling:
+    """Fills the vote cache with a vote per bar (untimed): a deterministic stand-in answer
+    stored under the prompt hash the real provider computes for that bar."""
+
+    def __init__(self, llm: Any, votes: Any) -> None:
+        self.name = llm.name
+        self._llm, self._votes = llm, votes
+
+    async def vote(self, context: DecisionContext) -> ProviderVote:
+        from ffe_core.domain.decisions import Action
+        from ffe_core.prompts import prompt_hash, render_prompt
+
+        bars = context.bars
+        up = len(bars) > 1 and bars[-1].close > bars[-2].close
+        vote = ProviderVote(
+            provider=self.name,
+            model=self._llm.model,
+            action=Action.BUY if up else Action.SELL,
+            confidence=0.6,
+            reasoning="cached",
+        )
+        digest = prompt_hash(render_prompt(context, max_bars=self._llm.options.max_bars))
+        await self._votes.put(vote, self._llm.model, digest)
+        return vote
+
+
+def cached_llm(n: int, repeat: int) -> None:
+    """The 3 offline providers plus a language-model provider answered wholly from its vote
+    cache (through ``Metered``, as ``ffe replay`` asks it), against the 3 offline providers alone,
+    on the same per-bar path. Target: at most 2x the offline replay's time."""
+    from ffe_adapters.cache.memory import MemoryCache
+    from ffe_adapters.llm.base import LlmProvider
+    from ffe_adapters.llm.config import LlmOptions
+    from ffe_adapters.llm.safety import VoteCache
+    from ffe_core.backtest.replay_cost import Metered, SpendMeter
+
+    bars = synthetic(n, seed=11)
+    offline: list[DecisionProvider] = [
+        TrendProvider(TrendOptions(fast=FAST, slow=SLOW)),
+        MeanReversionProvider(),
+        BreakoutProvider(),
+    ]
+    cache = MemoryCache(max_entries=2 * n)
+    options = LlmOptions(model="bench-model")
+    llm = LlmProvider("llm", options, NoCalls(), cache=cache)  # type: ignore[arg-type]
+    filler = Filling(llm, VoteCache(cache, options.cache_ttl_seconds))
+    meter = SpendMeter()
+    metered = Metered(llm, meter)
+    cfg = FillConfig(commission=COMMISSION)
+    # the first run (untimed) is the one that would have paid; the rerun finds every prompt
+    first = Ensemble({p.name: p for p in [*offline, filler]}, EnsembleSettings(quorum=2))
+    asyncio.run(replay(bars, INSTRUMENT, first, cfg, fast=False))
+
+    def timed(providers: list[Any]) -> float:
+        ensemble = Ensemble({p.name: p for p in providers}, EnsembleSettings(quorum=2))
+        dt, _ = best_cpu(
+            lambda: asyncio.run(replay(bars, INSTRUMENT, ensemble, cfg, fast=False)), repeat
+        )
+        return dt
+
+    base = timed(offline)
+    with_llm = timed([*offline, metered])
+    spend = meter.of("llm")
+    print(f"{'ffe replay, per-bar, 3 offline providers':<58} {n / base:>10,.0f} bars/s")
+    print(
+        f"{'ffe replay, per-bar, 3 offline + cached LLM':<58} {n / with_llm:>10,.0f} bars/s  "
+        f"cached votes {spend.cached}, calls {spend.calls}"
+    )
+    ratio = with_llm / base
+    met = "met" if ratio <= 2.0 else "NOT met"
+    print(f"target cached LLM replay of {n} bars x 4 providers <= 2x offline: {ratio:.2f}x, {met}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bars", type=int, default=3000)
     ap.add_argument("--repeat", type=int, default=5, help="best of this many short runs")
     ap.add_argument("--batch-only", action="store_true", help="skip the slow per-bar rows")
+    ap.add_argument(
+        "--cached-llm",
+        type=int,
+        metavar="BARS",
+        help="only the cached language-model row, on this many bars (the target: 10000)",
+    )
     args = ap.parse_args()
+    if args.cached_llm:
+        cached_llm(args.cached_llm, args.repeat)
+        return
     # Hourly-looking bars: the offline providers' ATR levels need some range per bar.
     bars = synthetic(args.bars, seed=7)
     trend = TrendProvider(TrendOptions(fast=FAST, slow=SLOW))

@@ -278,6 +278,23 @@ DEFAULT_INSTRUMENTS: tuple[Instrument, ...] = (
 )
 
 
+class LiveGateSettings(_Section):
+    """What ``trading.mode: live`` needs at start-up: a stored walk-forward replay of the
+    configured stack (``ffe replay --walk-forward``), recent enough and within these limits."""
+
+    enabled: bool = True
+    """False starts live trading without a report (logged as a warning at start-up)."""
+    report_path: str = "data/live_gate.json"
+    max_age_days: float = Field(default=30.0, gt=0)
+    max_pbo: float = Field(default=0.5, ge=0, le=1)
+    min_deflated_sharpe: float = Field(default=0.9, ge=0, le=1)
+    """The deflated Sharpe ratio as a probability (that the true Sharpe beats luck)."""
+    min_oos_return_pct: float = 0.0
+    """The out-of-sample return must be above this."""
+    max_drawdown_pct: float | None = Field(default=None, gt=0, le=100)
+    """None: the kill switch's limit, ``risk.max_drawdown`` (as a percentage)."""
+
+
 class BacktestSettings(_Section):
     """Backtest jobs of the API: run in worker processes, queued and bounded so that a search
     never takes CPU, threads or the event loop from trading."""
@@ -346,6 +363,7 @@ class Settings(_Section):
     notify: NotifySettings = NotifySettings()
     learning: LearningSettings = LearningSettings()
     backtests: BacktestSettings = BacktestSettings()
+    live_gate: LiveGateSettings = LiveGateSettings()
     costs: CostSettings = CostSettings()
     instruments: tuple[Instrument, ...] = DEFAULT_INSTRUMENTS
     adapters: dict[str, dict[str, Any]] = Field(default_factory=dict)

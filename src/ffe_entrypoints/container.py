@@ -29,6 +29,7 @@ from ffe_core.ports.market_data import Cache
 from ffe_core.ports.metrics import Metrics, NullMetrics
 from ffe_core.ports.providers import DecisionProvider
 from ffe_core.ports.storage import StorageBackend
+from ffe_core.services.account_view import AccountView
 from ffe_core.services.agent_assembly import assemble_agent
 from ffe_core.services.approvals import ApprovalService
 from ffe_core.services.control import ControlService
@@ -42,7 +43,9 @@ from ffe_core.services.risk import RiskManager
 from ffe_entrypoints.logging import shared_scrubber
 from ffe_entrypoints.preflight import check_adapters, reach_storage
 from ffe_entrypoints.selection import Build, check_selections
+from ffe_entrypoints.services.account_reads import AccountReads
 from ffe_entrypoints.services.backtests import BacktestService
+from ffe_entrypoints.services.decision_feed import DecisionFeed
 from ffe_entrypoints.services.health import build_health
 
 
@@ -68,6 +71,11 @@ class Container(containers.DeclarativeContainer):
     market_data = providers.Resource(Build.market_data, build, cache)
     venue = providers.Resource(Build.venue, build, uow_factory, market_data)
     broker: providers.Provider[Broker] = providers.Singleton(trace_broker, venue, tracer_provider)
+    # The account read model of the status/positions views; the gate invalidates it on fills.
+    account_view = providers.Singleton(
+        AccountView, broker, uow_factory, settings.provided.trading.initial_cash
+    )
+    account_reads = providers.Singleton(AccountReads, settings, account_view, market_data, broker)
     learning = providers.Singleton(
         LearningService,
         uow_factory,
@@ -111,6 +119,8 @@ class Container(containers.DeclarativeContainer):
     lease: providers.Provider[LeaderLease | None] = providers.Resource(
         Build.one, build, "leases", storage=storage
     )
+    # The decision list's pages as served; the decision service invalidates them on writes.
+    decision_feed = providers.Singleton(DecisionFeed, uow_factory)
     decision_service = providers.Singleton(
         trace_decisions,
         providers.Singleton(
@@ -125,6 +135,7 @@ class Container(containers.DeclarativeContainer):
             memory_source=learning.provided.past_decisions,
             scrub=scrubber,
             recorder=flight_recorder,
+            stored=decision_feed.provided.invalidate,
         ),
         tracer_provider,
     )
@@ -153,6 +164,7 @@ class Container(containers.DeclarativeContainer):
             learning,
             lease,
             flight_recorder,
+            account_view.provided.invalidate,
         ),
         tracer_provider,
     )
@@ -173,6 +185,9 @@ class Container(containers.DeclarativeContainer):
         strategies=providers.Callable(
             lambda r: lambda: {n: r.factory("strategies", n) for n in r.names("strategies")},
             registry,
+        ),
+        provider_names=providers.Callable(
+            lambda r: lambda: r.names("decision_providers"), registry
         ),
     )
     health_service = providers.Singleton(

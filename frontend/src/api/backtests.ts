@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, apiFetch } from './client';
 import { POLL, queryKeys } from './queryKeys';
-import type { BacktestJob, BacktestRequest, Instrument, ItemsResponse, Strategy } from './models';
+import type { BacktestJob, BacktestRequest, Instrument, ItemsResponse, LiveGate, Strategy } from './models';
 
 /** `GET /api/v1/strategies` → the items. */
 export function useStrategies() {
@@ -86,5 +86,14 @@ export function useCancelBacktest() {
       void qc.invalidateQueries({ queryKey: queryKeys.backtestJob(id), exact: true });
       void qc.invalidateQueries({ queryKey: queryKeys.backtests, exact: true });
     },
+  });
+}
+
+/** `GET /api/v1/live-gate`: whether live trading may start, and the report it rests on. */
+export function useLiveGate() {
+  return useQuery({
+    queryKey: queryKeys.liveGate,
+    queryFn: ({ signal }) => api.get<LiveGate>('/api/v1/live-gate', undefined, signal),
+    staleTime: 60_000,
   });
 }

@@ -145,4 +145,78 @@ export interface BacktestResult {
   warnings?: string[];
 }
 
-export type BacktestJob = Omit<Schemas['BacktestJob'], 'result'> & { result: BacktestResult | null };
+/** One row of a replay's attribution table (returns and drawdowns in percent). */
+export interface ReplayRunSummary {
+  return_pct: number | null;
+  sharpe: number | null;
+  max_drawdown_pct: number | null;
+  trades: number;
+}
+
+export interface ReplayVoteScores extends ReplayRunSummary {
+  hit_rate: number | null;
+  brier: number | null;
+}
+
+export interface ReplayProviderRow extends ReplayVoteScores {
+  votes: number;
+  abstentions: number;
+  overruled: number;
+  overruled_earned_pct: number;
+}
+
+/** Equity of each run at shared timestamps (from the first decision on). */
+export interface ReplayCurves {
+  ts: IsoDateTime[];
+  ensemble: (number | null)[];
+  providers: Record<string, (number | null)[]>;
+  buy_and_hold: (number | null)[];
+  quant_baseline: (number | null)[] | null;
+}
+
+export interface ReplayAttribution {
+  horizon_bars: number;
+  ensemble: ReplayVoteScores & { decisions: number };
+  providers: Record<string, ReplayProviderRow>;
+  buy_and_hold: ReplayRunSummary;
+  quant_baseline: ReplayRunSummary | null;
+  equity: ReplayCurves;
+}
+
+export interface ReplaySpend {
+  calls: number;
+  cached: number;
+  cost_usd: number;
+}
+
+export interface ReplayLookahead {
+  provider: string;
+  model: string;
+  cutoff: string | null;
+  first_decision: IsoDateTime;
+}
+
+/** A replay job's `result`: the keys of `ffe replay --json` (statistics at the top level). */
+export interface ReplayResult {
+  trades: number;
+  final_equity: number;
+  decisions: Record<string, number>;
+  attribution: Record<string, ReplayAttribution>;
+  cost: ReplaySpend & { providers: Record<string, ReplaySpend>; estimate: ReplaySpend | null };
+  contaminated: boolean;
+  lookahead: ReplayLookahead[];
+  providers: string[];
+  aggregation: string;
+  instruments: string[];
+  [stat: string]: unknown;
+}
+
+export type BacktestJob = Omit<Schemas['BacktestJob'], 'result'> & { result: BacktestResult | ReplayResult | null };
+
+/** `GET /api/v1/live-gate`: the gate before live trading and its stored walk-forward report. */
+export type LiveGate = Schemas['LiveGateView'];
+
+/** A finished job's result read as a replay's (its kind says which it is). */
+export function isReplayResult(result: BacktestResult | ReplayResult | null | undefined): result is ReplayResult {
+  return Boolean(result && 'attribution' in result);
+}

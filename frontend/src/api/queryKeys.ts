@@ -17,6 +17,7 @@ export const queryKeys = {
   instruments: ['instruments'] as const,
   backtests: ['backtests'] as const,
   backtestJob: (id: string) => ['backtests', id] as const,
+  liveGate: ['live-gate'] as const,
 };
 
 /** Polling intervals (ms). */

@@ -152,3 +152,70 @@ describe('Optimization page', () => {
     expect(await within(screen.getByTestId('backtest-form-panel')).findByTestId('state-error')).toHaveTextContent('registry broken');
   });
 });
+
+describe('Replay my ensemble', () => {
+  it('submits a replay, then shows the attribution table, the curves and the warnings', async () => {
+    let posted: Record<string, unknown> | null = null;
+    server.use(
+      http.post(`${API}/api/v1/backtests`, async ({ request }) => {
+        posted = (await request.json()) as Record<string, unknown>;
+        return HttpResponse.json({ ...fx.jobReplayDone, status: 'queued', result: null }, { status: 202 });
+      }),
+      http.get(`${API}/api/v1/backtests/job-replay`, () => HttpResponse.json(fx.jobReplayDone)),
+    );
+    const user = userEvent.setup();
+    renderApp('/optimization');
+    const form = await screen.findByTestId('replay-form');
+    await waitFor(() => expect(within(form).getByLabelText('Instrument')).toHaveValue('BTC-USD'));
+    await user.clear(within(form).getByLabelText('Bars'));
+    await user.type(within(form).getByLabelText('Bars'), '300');
+    await user.type(within(form).getByLabelText('Providers'), 'trend, mean_reversion breakout');
+    await user.click(within(form).getByRole('button', { name: 'Replay my ensemble' }));
+
+    await waitFor(() => expect(posted).not.toBeNull());
+    expect(posted).toEqual({ kind: 'replay', instrument: 'BTC-USD', bars: 300, approvals: 'auto', providers: ['trend', 'mean_reversion', 'breakout'] });
+    const result = await screen.findByTestId('replay-result', {}, { timeout: 4000 });
+    const rows = within(result).getAllByTestId('attribution-row');
+    expect(rows.map((r) => r.querySelector('th')?.textContent)).toEqual([
+      'Ensemble',
+      'trend alone',
+      'mean_reversion alone',
+      'breakout alone',
+      'Buy and hold',
+      'Quant baseline (no LLM)',
+    ]);
+    expect(rows[2]).toHaveTextContent('-1.2%');
+    const chart = within(result).getByTestId('replay-equity-chart');
+    expect(chart).toHaveAttribute('data-series', '6');
+    expect(chart).toHaveAttribute('data-points', '3');
+    expect(within(result).getByTestId('replay-lookahead')).toHaveTextContent('Contaminated: anthropic (claude-x, trained to 2026-03-01)');
+    expect(within(result).getByTestId('replay-cost')).toHaveTextContent('0 paid, 0 from the cache');
+  });
+
+  it('checks the replay form before sending it', async () => {
+    const user = userEvent.setup();
+    renderApp('/optimization');
+    const form = await screen.findByTestId('replay-form');
+    await user.clear(within(form).getByLabelText('Bars'));
+    await user.type(within(form).getByLabelText('Bars'), '50');
+    await user.click(within(form).getByRole('button', { name: 'Replay my ensemble' }));
+    expect(within(form).getByTestId('replay-form-error')).toHaveTextContent('Bars must be a whole number from 100 to 5000.');
+  });
+});
+
+describe('Live gate panel', () => {
+  it('says when live trading runs without the gate and shows the stored report', async () => {
+    server.use(http.get(`${API}/api/v1/live-gate`, () => HttpResponse.json(fx.liveGateDisabled)));
+    renderApp('/optimization');
+    const gate = await screen.findByTestId('live-gate');
+    expect(gate).toHaveAttribute('data-state', 'disabled');
+    expect(gate).toHaveTextContent('WITHOUT the gate (live_gate.enabled: false)');
+    expect(within(gate).getByTestId('live-gate-report')).toHaveTextContent('PBO 0.25');
+  });
+
+  it('lists what a missing or failing report lacks', async () => {
+    renderApp('/optimization');
+    const failures = await screen.findByTestId('live-gate-failures');
+    expect(failures).toHaveTextContent('no walk-forward report');
+  });
+});

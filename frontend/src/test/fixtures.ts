@@ -6,6 +6,7 @@ import type {
   Fill,
   Health,
   Instrument,
+  LiveGate,
   PortfolioStatus,
   Position,
   ProvidersResponse,
@@ -241,4 +242,61 @@ export const jobDone: BacktestJob = {
     heatmap: { x_param: 'fast', y_param: 'slow', metric: 'Sharpe Ratio', x: [5, 10], y: [20, 30], z: [[-0.1, 0.2], [0.15, null]] },
     best_params: { fast: 10, slow: 20 },
   },
+};
+
+const replayRow = { return_pct: 2.5, sharpe: 0.8, max_drawdown_pct: -4.1, trades: 6 };
+const providerRow = (ret: number) => ({ ...replayRow, return_pct: ret, hit_rate: 0.52, brier: 0.24, votes: 250, abstentions: 50, overruled: 12, overruled_earned_pct: 1.5 });
+const replayTs = ['2026-01-01T00:00:00Z', '2026-01-01T01:00:00Z', '2026-01-01T02:00:00Z'];
+
+export const jobReplayDone: BacktestJob = {
+  ...jobQueued,
+  id: 'job-replay',
+  kind: 'replay',
+  status: 'done',
+  progress: 1,
+  request: { kind: 'replay', instrument: 'BTC-USD', bars: 300, providers: ['trend', 'mean_reversion', 'breakout'] },
+  result: {
+    'Return [%]': 2.5,
+    trades: 6,
+    final_equity: 10250,
+    decisions: { BUY: 10, SELL: 8, HOLD: 282, total: 300 },
+    attribution: {
+      'BTC-USD': {
+        horizon_bars: 4,
+        ensemble: { ...replayRow, hit_rate: 0.55, brier: 0.22, decisions: 300 },
+        providers: { trend: providerRow(3.1), mean_reversion: providerRow(-1.2), breakout: providerRow(0.4) },
+        buy_and_hold: { ...replayRow, return_pct: 5.5, trades: 1 },
+        quant_baseline: { ...replayRow, return_pct: 1.0 },
+        equity: {
+          ts: replayTs,
+          ensemble: [10000, 10100, 10250],
+          providers: { trend: [10000, 10200, 10310], mean_reversion: [10000, 9950, 9880], breakout: [10000, 10010, 10040] },
+          buy_and_hold: [10000, 10300, 10550],
+          quant_baseline: [10000, 10050, 10100],
+        },
+      },
+    },
+    cost: { calls: 0, cached: 0, cost_usd: 0, providers: {}, estimate: null },
+    contaminated: true,
+    lookahead: [{ provider: 'anthropic', model: 'claude-x', cutoff: '2026-03-01', first_decision: '2026-01-01T00:00:00Z' }],
+    providers: ['trend', 'mean_reversion', 'breakout'],
+    aggregation: 'weighted_majority',
+    instruments: ['BTC-USD'],
+  },
+};
+
+export const liveGateOff: LiveGate = {
+  state: 'off',
+  enabled: true,
+  max_age_days: 30,
+  report: null,
+  failures: ['no walk-forward report at data/live_gate.json (run ffe replay --walk-forward)'],
+};
+
+export const liveGateDisabled: LiveGate = {
+  state: 'disabled',
+  enabled: false,
+  max_age_days: 30,
+  report: { created_at: '2026-12-01T10:00:00+00:00', pbo: 0.25, deflated_sharpe: 0.93, oos_return_pct: 4.2, max_drawdown_pct: 6.5, instrument: 'BTC-USD' },
+  failures: [],
 };

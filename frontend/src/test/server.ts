@@ -33,6 +33,7 @@ export const handlers = [
   http.get(`${API}/api/v1/strategies`, () => HttpResponse.json({ items: fx.strategies })),
   http.get(`${API}/api/v1/instruments`, () => HttpResponse.json({ items: fx.instruments })),
   http.get(`${API}/api/v1/backtests`, () => HttpResponse.json({ items: [] })),
+  http.get(`${API}/api/v1/live-gate`, () => HttpResponse.json(fx.liveGateOff)),
   http.post(`${API}/api/v1/backtests`, () => HttpResponse.json({ id: 'job-1', status: 'queued' }, { status: 202 })),
   http.get(`${API}/api/v1/backtests/:id`, () => HttpResponse.json(fx.jobDone)),
 ];

@@ -82,7 +82,12 @@ class RedisCache:
         if self.degraded:
             return
         try:
-            await self.client.set(self.key_prefix + key, value, px=max(1, int(ttl_seconds * 1000)))
+            if ttl_seconds <= 0:  # stores nothing (a 1 ms entry could still be read back)
+                await self.client.delete(self.key_prefix + key)
+            else:
+                await self.client.set(
+                    self.key_prefix + key, value, px=max(1, int(ttl_seconds * 1000))
+                )
         except _FAILURES as exc:
             self._failed(exc)
             return

@@ -19,7 +19,7 @@ import logging
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Protocol
 
@@ -360,6 +360,57 @@ class LlmProvider:
         self._metrics.circuit_state(name, state.value)
 
 
+TRANSIENT_ERROR_KINDS = frozenset(
+    {"overloaded_error", "api_error", "rate_limit_error", "server_error", "INTERNAL", "UNAVAILABLE"}
+)
+"""Error types/statuses a vendor uses for a failure on its side (Anthropic, OpenAI, Google)."""
+
+
+def error_in_body(body: Any) -> Exception | None:
+    """The upstream error an HTTP 2xx body carries instead of an answer, or None.
+
+    Every vendor documents such bodies inside 200 streams (and proxies send them unstreamed):
+    Anthropic ``{"type": "error", "error": {"type", "message"}}``, OpenAI ``{"error": {"message",
+    "type", "code"}}``, Google ``{"error": {"code", "message", "status"}}``, Ollama ``{"error":
+    "text"}``. A server-side kind (or a retryable code) is a TransientError, anything else a
+    ProviderError; either way the vendor's message is kept and the body is not fed back to the
+    model as if it were its answer.
+    """
+    if not isinstance(body, dict) or not body.get("error"):
+        return None
+    error = body["error"]
+    if not isinstance(error, dict):
+        return ProviderError(f"error in an HTTP 200 body: {error}")
+    kind = error.get("type") or error.get("status")
+    code = error.get("code")
+    message = f"error in an HTTP 200 body: {kind or code}: {error.get('message') or error}"
+    if kind in TRANSIENT_ERROR_KINDS or code in RETRYABLE_STATUSES:
+        return TransientError(message)
+    return ProviderError(message)
+
+
+def raise_error_in_body(body: Any) -> None:
+    """Raise :func:`error_in_body`'s error if ``body`` is one."""
+    error = error_in_body(body)
+    if error is not None:
+        raise error
+
+
+async def check_body_for_error(response: Any) -> None:
+    """An httpx response hook raising the error a 2xx JSON body carries (for SDKs that would
+    otherwise read it as an empty answer: google-genai, ollama)."""
+    if not 200 <= response.status_code < 300:
+        return
+    if "json" not in response.headers.get("content-type", ""):
+        return
+    await response.aread()
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return  # an unreadable body is the SDK's to report
+    raise_error_in_body(body)
+
+
 def translate_sdk_error(
     sdk: Any, exc: Exception, *, detail: str | None = None, retryable: frozenset[int] = frozenset()
 ) -> Exception:
@@ -402,8 +453,9 @@ def with_configured_prices(ctx: Any) -> dict[str, Any]:
 def make_provider(
     ctx: Any, options_type: type[LlmOptions], backend_type: Callable[[Any], Backend]
 ) -> LlmProvider:
-    """The factory every LLM plugin uses: options from ``ctx.options``, client made on first use."""
-    options = options_type.model_validate(with_configured_prices(ctx))
+    """The factory every LLM plugin uses: options from ``ctx.options`` (a bad one is a
+    ConfigError naming its key, and so is a missing API key), client made on first use."""
+    options = replace(ctx, options=with_configured_prices(ctx)).parse_options(options_type)
     options.require_key(ctx.name)
     ctx.scrubber.add(options.secret_values())  # logs and stored decisions mask them too
     return LlmProvider(

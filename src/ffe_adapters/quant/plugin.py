@@ -10,15 +10,15 @@ from ffe_adapters.quant.providers import BreakoutProvider, MeanReversionProvider
 
 
 def build_trend(ctx: AdapterContext) -> TrendProvider:
-    return TrendProvider(TrendOptions.model_validate(dict(ctx.options)))
+    return TrendProvider(ctx.parse_options(TrendOptions))
 
 
 def build_mean_reversion(ctx: AdapterContext) -> MeanReversionProvider:
-    return MeanReversionProvider(MeanReversionOptions.model_validate(dict(ctx.options)))
+    return MeanReversionProvider(ctx.parse_options(MeanReversionOptions))
 
 
 def build_breakout(ctx: AdapterContext) -> BreakoutProvider:
-    return BreakoutProvider(BreakoutOptions.model_validate(dict(ctx.options)))
+    return BreakoutProvider(ctx.parse_options(BreakoutOptions))
 
 
 @hookimpl

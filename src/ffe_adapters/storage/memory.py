@@ -197,9 +197,12 @@ class _Agent:
 
 
 class _Approvals:
-    def __init__(self, t: _Tables, store: InMemoryStore) -> None:
+    def __init__(
+        self, t: _Tables, store: InMemoryStore, published: list[tuple[Approval, Approval]]
+    ) -> None:
         self._t = t
         self._store = store
+        self._published = published
 
     async def add(self, approval: Approval) -> None:
         self._t.approvals[approval.id] = approval
@@ -215,6 +218,7 @@ class _Approvals:
         current = self._store.tables.approvals.get(approval.id)
         if current is None or current.status is not expected:
             return False
+        self._published.append((approval, current))  # undone if this unit of work rolls back
         self._store.tables.approvals[approval.id] = approval
         self._t.approvals[approval.id] = approval
         return True
@@ -286,6 +290,7 @@ class InMemoryUnitOfWork:
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
         self._staged = _Tables()
+        self._published: list[tuple[Approval, Approval]] = []
         self._bind(self._staged)
 
     def _bind(self, t: _Tables) -> None:
@@ -297,7 +302,7 @@ class InMemoryUnitOfWork:
         self.accounts = _Accounts(t)
         self.provider_stats = _Stats(t)
         self.agent = _Agent(t)
-        self.approvals = _Approvals(t, self._store)
+        self.approvals = _Approvals(t, self._store, self._published)
         self.state = _State(t)
         self.outcomes = _Outcomes(t)
         self.provider_calls = MemoryProviderCalls(t.provider_calls)
@@ -324,9 +329,16 @@ class InMemoryUnitOfWork:
             raise ConnectionError("injected commit failure")
         self._store.tables = self._staged
         self._store.commits += 1
+        self._published.clear()
         await self.__aenter__()
 
     async def rollback(self) -> None:
+        """Drop what was staged, and undo the transitions published early (as a database
+        releases the row lock without writing) unless another writer has moved them since."""
+        for new, old in reversed(self._published):
+            if self._store.tables.approvals.get(new.id) is new:
+                self._store.tables.approvals[new.id] = old
+        self._published.clear()
         await self.__aenter__()
 
 

@@ -32,6 +32,7 @@ BoolArray = npt.NDArray[np.bool_]
 Int8Array = npt.NDArray[np.int8]
 
 WEIGHT_CHECKPOINTS = 10
+CURVE_POINTS = 300
 
 
 def horizon_in_bars(horizon: str, time: TimeArray | None) -> int:
@@ -138,6 +139,35 @@ def weight_path(
     }
 
 
+def equity_curves(
+    bars: Bars,
+    start: int,
+    ensemble: RunResult,
+    providers: dict[str, RunResult],
+    buy_hold: RunResult,
+    baseline: RunResult | None,
+    points: int = CURVE_POINTS,
+) -> dict[str, Any]:
+    """The equity of each run from the first decision on, at up to ``points`` shared bars."""
+    at = np.unique(np.linspace(start, len(bars) - 1, min(points, len(bars) - start)).round())
+    idx = at.astype(np.int64)
+    if bars.time is not None:
+        ts = [f"{t}Z" for t in bars.time[idx].astype("datetime64[s]")]
+    else:
+        ts = [str(i) for i in idx]
+
+    def curve(run: RunResult) -> list[float | None]:
+        return [_clean(float(v)) for v in run.equity[idx]]
+
+    return {
+        "ts": ts,
+        "ensemble": curve(ensemble),
+        "providers": {name: curve(run) for name, run in providers.items()},
+        "buy_and_hold": curve(buy_hold),
+        "quant_baseline": None if baseline is None else curve(baseline),
+    }
+
+
 def attribution(
     bars: Bars,
     run: RunResult,
@@ -159,12 +189,13 @@ def attribution(
     )
     ensemble["decisions"] = int(votes.asked.sum())
     providers: dict[str, Any] = {}
+    solos: dict[str, RunResult] = {}
     finite = np.isfinite(returns)
     safe = np.where(finite, returns, 0.0)
     for p, name in enumerate(votes.names):
         acts = votes.actions[p]
         counted = votes.asked & ~votes.abstained[p]
-        solo = solo_run(bars, acts, start, allow_short, config)
+        solo = solos[name] = solo_run(bars, acts, start, allow_short, config)
         overruled = counted & (acts != 0) & (votes.ensemble_action != acts)
         earned = float(np.sum((safe * (votes.ensemble_action - acts))[overruled & finite]))
         providers[name] = (
@@ -177,11 +208,13 @@ def attribution(
                 "overruled_earned_pct": round(earned * 100, 6),
             }
         )
+    held = buy_and_hold(bars, start, config)
     return {
         "horizon_bars": horizon,
         "ensemble": ensemble,
         "providers": providers,
-        "buy_and_hold": run_summary(buy_and_hold(bars, start, config), bars),
+        "buy_and_hold": run_summary(held, bars),
         "quant_baseline": None if baseline is None else run_summary(baseline, bars),
         "weights": weight_path(votes, returns, horizon, learning),
+        "equity": equity_curves(bars, start, run, solos, held, baseline),
     }

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
 
 from ffe_core.domain.errors import ValidationFailed
 from ffe_core.domain.market import Bar
+from ffe_core.kernels import kernel
 
 FloatArray = npt.NDArray[np.float64]
 TimeArray = npt.NDArray[np.datetime64]
@@ -94,7 +94,7 @@ def bars_of(models: Sequence[Bar]) -> Bars:
 _NAT = np.iinfo(np.int64).min
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _first_invalid(
     o: FloatArray, h: FloatArray, lo: FloatArray, c: FloatArray, t: IntArray, ordered: bool
 ) -> tuple[int, int]:

@@ -73,7 +73,8 @@ def make_windows(n: int, in_sample: int, out_of_sample: int, *, anchored: bool) 
     return out
 
 
-def _chunk_returns(equity: FloatArray, periods: int) -> FloatArray:
+def chunk_returns(equity: FloatArray, periods: int) -> FloatArray:
+    """Returns of ``equity`` over ``periods`` equal stretches (the rows PBO compares)."""
     edges = np.linspace(0, equity.size - 1, periods + 1).astype(np.int64)
     e = equity[edges]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -97,7 +98,7 @@ def _overfitting(
     for p in candidates:
         target = strategy(bars.open, bars.high, bars.low, bars.close, bars.volume, **p)
         eq = simulate(bars, target, config).equity
-        cols.append(_chunk_returns(eq, periods))
+        cols.append(chunk_returns(eq, periods))
         with np.errstate(divide="ignore", invalid="ignore"):
             bar_sr.append(moments(eq[1:] / eq[:-1] - 1.0)[0])
     try:

@@ -61,8 +61,10 @@ class BarFileReader(Protocol):
     def read_bars(self, path: str | Path, *, time_unit: str | None = None) -> Bars: ...
 
 
+@runtime_checkable
 class Cache(Protocol):
-    """A byte cache with per-key TTL. Failures degrade to a miss, never to an error."""
+    """A byte cache with per-key TTL (``ttl_seconds <= 0`` stores nothing and drops the key).
+    Failures degrade to a miss, never to an error."""
 
     async def get(self, key: str) -> bytes | None: ...
 

@@ -35,6 +35,9 @@ class Notification(BaseModel):
 
 @runtime_checkable
 class Notifier(Protocol):
+    """Delivers notifications to one destination. A failing destination is logged, never raised:
+    a notification must not break the agent (tests/contract/test_notifier_contract.py)."""
+
     name: str
 
     async def notify(self, event: Notification) -> None: ...

@@ -4,7 +4,7 @@ scoring due outcomes and sharing the risk state after each pass. The container c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from ffe_core.config import Settings
@@ -40,6 +40,7 @@ def assemble_agent(
     learning: LearningService,
     lease: LeaderLease | None,
     recorder: FlightRecorder | None = None,
+    ledger_changed: Callable[[], None] | None = None,
 ) -> TradingAgent:
     """The agent; every process on the storage shares the kill switch through ``risk_state``
     (a reset from the CLI reaches the server, and no stale view overwrites a trip)."""
@@ -66,6 +67,7 @@ def assemble_agent(
         notifier=notifier,
         metrics=metrics,
         recorder=recorder,
+        ledger_changed=ledger_changed,
     )
     return TradingAgent(
         settings,

@@ -45,8 +45,11 @@ class DecisionService:
         memory_source: Callable[[str, int], Awaitable[list[PastDecision]]] | None = None,
         scrub: Scrub | None = None,
         recorder: FlightRecorder | None = None,
+        stored: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
+        self.stored = stored or (lambda: None)
+        """Told after a decision is stored (read models of the decision list rebuild)."""
         self.ensemble = ensemble
         self.market_data = market_data
         self.portfolio = portfolio
@@ -143,6 +146,7 @@ class DecisionService:
             async with self.uow_factory() as uow:
                 await uow.decisions.add(decision)
                 await uow.commit()
+            self.stored()
             if self.recorder is not None:  # its own transaction, after the decision's
                 await self.recorder.record(decision, context, deliberation)
         elif self.recorder is not None:  # the caller stores it, then calls record_stored
@@ -154,6 +158,7 @@ class DecisionService:
     async def record_stored(self, decision: Decision) -> None:
         """Write the flight record of a decision made with ``persist=False`` that the caller has
         now stored (the agent stores it with its cycle journal); a no-op for any other."""
+        self.stored()
         pending = self._unrecorded.pop(decision.id, None)
         if pending is not None and self.recorder is not None:
             await self.recorder.record(decision, *pending)

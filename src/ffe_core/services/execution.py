@@ -192,8 +192,11 @@ class ExecutionGate:
         notifier: Notifier | None = None,
         metrics: Metrics | None = None,
         recorder: FlightRecorder | None = None,
+        ledger_changed: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
+        self.ledger_changed = ledger_changed or (lambda: None)
+        """Told after every write of orders/fills to the ledger (read models rebuild)."""
         self.broker = broker
         self.recorder = recorder
         self.uow_factory = uow_factory
@@ -454,6 +457,7 @@ class ExecutionGate:
             for fill in fills:
                 await uow.fills.add(fill)
             await uow.commit()
+        self.ledger_changed()
         if merged.status is OrderStatus.FILLED and local.status is not OrderStatus.FILLED:
             self.metrics.trade_executed(merged.instrument, merged.side.value)
         return merged

@@ -31,6 +31,7 @@ from ffe_entrypoints.api.errors import (
 )
 from ffe_entrypoints.api.health import HealthController
 from ffe_entrypoints.api.json_depth import DepthLimitedRequest
+from ffe_entrypoints.api.live_gate import LiveGateController
 from ffe_entrypoints.api.metrics import UNMETERED, MetricsController, prometheus_config
 from ffe_entrypoints.api.portfolio import PortfolioController
 from ffe_entrypoints.api.providers import ProviderController
@@ -59,6 +60,7 @@ PROTECTED_CONTROLLERS = [
     ApprovalController,
     ProviderController,
     BacktestController,
+    LiveGateController,
     CostController,
     FlightController,
 ]
@@ -68,6 +70,8 @@ DEPENDENCIES = {
     "decision_service": "decision_service",
     "uow_factory": "uow_factory",
     "broker": "broker",
+    "account_reads": "account_reads",
+    "decision_feed": "decision_feed",
     "settings": "settings",
     "market_data": "market_data",
     "control": "control",

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 from litestar import Controller, MediaType, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody, Parameter
-from litestar.serialization import encode_json
 
 from ffe_core.domain.decisions import Action, Decision
 from ffe_core.domain.errors import NotFoundError, ValidationFailed
@@ -21,7 +20,8 @@ from ffe_core.scrubbing import scrub_decision
 from ffe_core.services.decisions import DecisionService
 from ffe_entrypoints.api.errors import error_responses
 from ffe_entrypoints.api.schemas import DecisionPage, DecisionRequest
-from ffe_entrypoints.logging import SCRUBBER, scrub
+from ffe_entrypoints.logging import scrub
+from ffe_entrypoints.services.decision_feed import DecisionFeed
 
 
 def _aware(value: datetime | None, name: str) -> datetime | None:
@@ -51,7 +51,7 @@ class DecisionController(Controller):
     @get("/", summary="List decisions, newest first", responses=error_responses(400))
     async def list_decisions(
         self,
-        uow_factory: NamedDependency[UnitOfWorkFactory],
+        decision_feed: NamedDependency[DecisionFeed],
         instrument: Annotated[str | None, Parameter(max_length=32)] = None,
         action: FromQuery[Action | None] = None,
         since: FromQuery[datetime | None] = None,
@@ -67,14 +67,8 @@ class DecisionController(Controller):
             limit=limit,
             cursor=cursor,
         )
-        async with uow_factory() as uow:
-            stored, next_cursor = await uow.decisions.list_stored(query)
-        body = encode_json({"items": stored, "next_cursor": next_cursor})
-        if not SCRUBBER.may_change_json(body.decode()):
-            served: Response[Any] = Response(body, media_type=MediaType.JSON)
-            return served
-        items = [scrub_decision(Decision.model_validate(d), scrub) for d in stored]
-        return Response(DecisionPage(items=items, next_cursor=next_cursor))
+        served: Response[Any] = Response(await decision_feed.page(query), media_type=MediaType.JSON)
+        return served
 
     @get(
         "/{decision_id:str}",

@@ -103,8 +103,10 @@ def register(app: typer.Typer) -> None:
         from ffe_entrypoints.cli.serving import serve as run_server
         from ffe_entrypoints.container import build_container
         from ffe_entrypoints.preflight import check
+        from ffe_entrypoints.services.live_gate import check_live_start
 
         settings = state(ctx).settings()
+        check_live_start(settings)
         bind_host = host or settings.api.host
         check_bind(settings, bind_host)
         check(settings)  # one line and exit 2 here, not a traceback from uvicorn's start-up

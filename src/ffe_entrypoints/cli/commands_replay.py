@@ -39,6 +39,20 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option("--allow-lookahead", help="Replay before a model's training cut-off."),
         ] = False,
+        anonymize: Annotated[
+            bool,
+            typer.Option(
+                "--anonymize",
+                help="Language models see a renamed instrument, rebased prices, shifted dates.",
+            ),
+        ] = False,
+        walk_forward: Annotated[
+            bool,
+            typer.Option(
+                "--walk-forward",
+                help="Store the live gate's report (PBO, deflated Sharpe, out-of-sample return).",
+            ),
+        ] = False,
         yes: Annotated[bool, typer.Option("--yes", help="Spend without asking.")] = False,
         max_cost: Annotated[
             float | None, typer.Option("--max-cost", help="Abort past this many USD.")
@@ -66,4 +80,6 @@ def register(app: typer.Typer) -> None:
             max_cost,
             as_json,
             report,
+            anonymize,
+            walk_forward,
         )

@@ -158,6 +158,10 @@ def register(app: typer.Typer) -> None:
                 "kill_switch": agent.kill_switch().model_dump(mode="json"),
             }
 
+        from ffe_entrypoints.cli.state import state
+        from ffe_entrypoints.services.live_gate import check_live_start
+
+        check_live_start(state(ctx).settings())
         summary = with_container(ctx, work)
         if as_json:
             typer.echo(json.dumps(summary, indent=2, default=str))

@@ -1,10 +1,6 @@
-"""What ``ffe replay`` runs: the configured decision stack over history, attribution and cost.
-
-The stack is the one the agent trades with (enabled providers, weights, aggregation, quorum,
-risk limits, the execution gate's floor, the approvals policy simulated), replayed on the
-backtester's fill model (:mod:`ffe_core.backtest.replay_stack`). Language models are guarded
-against look-ahead (:mod:`ffe_core.backtest.lookahead`) and their cost is counted from the vote
-cache before anything is spent (:mod:`ffe_core.backtest.replay_cost`).
+"""What ``ffe replay`` does on the command line: read the data files, ask before spending,
+show progress, print or write the result. The replay itself is
+:func:`ffe_entrypoints.services.replay.run_replay`, shared with the API's replay jobs.
 """
 
 from __future__ import annotations
@@ -12,37 +8,28 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import numpy as np
 import typer
 from rich.console import Console
 
 from ffe_core.backtest.data import Bars
-from ffe_core.backtest.lookahead import contamination, refuse_lookahead
-from ffe_core.backtest.replay_cost import (
-    BudgetExceeded,
-    CacheOnly,
-    Metered,
-    SpendMeter,
-    paid,
-    wrapped,
-)
-from ffe_core.backtest.replay_stack import ApprovalMode, Sleeve, SleeveResult, replay_sleeve
-from ffe_core.config import EnsembleSettings, ProvidersSettings, Settings
+from ffe_core.backtest.replay_cost import BudgetExceeded, SpendMeter
+from ffe_core.backtest.replay_stack import Sleeve
+from ffe_core.config import Settings
 from ffe_core.domain.errors import ValidationFailed
-from ffe_core.domain.instruments import AssetClass, Instrument
-from ffe_core.ports.providers import DecisionProvider, EqualWeights, WeightSource
-from ffe_core.services.ensemble import Ensemble
 from ffe_entrypoints.cli.state import state
+from ffe_entrypoints.services.replay import (
+    ReplayRequest,
+    configured,
+    instrument_for,
+    run_replay,
+    sleeve_of,
+)
 
 console = Console(stderr=True)
-
-AGGREGATIONS = ("weighted_majority", "confidence_weighted", "unanimity", "judge")
 
 
 def load_bars(ctx: typer.Context, path: Path) -> Bars:
@@ -53,31 +40,6 @@ def load_bars(ctx: typer.Context, path: Path) -> Bars:
     return bars
 
 
-def _instrument(settings: Settings, symbol: str) -> Instrument:
-    known = settings.instrument(symbol)
-    if known is not None:
-        return known
-    try:
-        return Instrument(
-            symbol=symbol.upper(),
-            asset_class=AssetClass.EQUITY,
-            base=symbol.upper()[:16],
-            quote="USD",
-            size_increment="0.00000001",
-        )
-    except ValueError:
-        raise ValidationFailed(f"--instrument {symbol!r} is not a valid symbol") from None
-
-
-def _day(text: str | None, flag: str) -> np.datetime64 | None:
-    if text is None:
-        return None
-    try:
-        return np.datetime64(text.strip().replace(" ", "T"), "ns")
-    except ValueError:
-        raise ValidationFailed(f"{flag} {text!r} is not a date (YYYY-MM-DD)") from None
-
-
 def _sleeve(
     ctx: typer.Context,
     settings: Settings,
@@ -86,20 +48,7 @@ def _sleeve(
     start: str | None,
     end: str | None,
 ) -> Sleeve:
-    bars = load_bars(ctx, path)
-    lo, hi = _day(start, "--from"), _day(end, "--to")
-    if (lo is not None or hi is not None) and bars.time is None:
-        raise ValidationFailed(f"{path.name}: --from/--to need timestamped bars")
-    first = 0
-    if hi is not None and bars.time is not None:
-        if len(end or "") <= 10:  # a date alone includes that whole day
-            hi = hi + np.timedelta64(1, "D") - np.timedelta64(1, "ns")
-        bars = bars.slice(0, int(np.searchsorted(bars.time, hi, side="right")))
-    if lo is not None and bars.time is not None:
-        first = int(np.searchsorted(bars.time, lo))
-    if len(bars) == 0 or first >= len(bars):
-        raise ValidationFailed(f"{path.name}: no bars between --from and --to")
-    return Sleeve(_instrument(settings, symbol), bars, first)
+    return sleeve_of(load_bars(ctx, path), instrument_for(settings, symbol), start, end, path.name)
 
 
 def _symbols(data: Sequence[Path], instruments: Sequence[str] | None) -> list[str]:
@@ -111,43 +60,6 @@ def _symbols(data: Sequence[Path], instruments: Sequence[str] | None) -> list[st
             f"give one --instrument per --data file ({len(data)} files, {len(given)} instruments)"
         )
     return given
-
-
-def _configured(settings: Settings, providers: str | None, aggregation: str | None) -> Settings:
-    """``settings`` with the ``--providers`` and ``--aggregation`` overrides applied."""
-    update: dict[str, Any] = {}
-    if providers is not None:
-        names = tuple(dict.fromkeys(n.strip() for n in providers.split(",") if n.strip()))
-        if not names:
-            raise ValidationFailed("--providers: give at least one provider name")
-        update["providers"] = settings.providers.model_copy(update={"enabled": names})
-    if aggregation is not None:
-        if aggregation not in AGGREGATIONS:
-            raise ValidationFailed(
-                f"--aggregation {aggregation!r}: choose one of {', '.join(AGGREGATIONS)}"
-            )
-        update["ensemble"] = settings.ensemble.model_copy(update={"aggregation": aggregation})
-    return settings.model_copy(update=update) if update else settings
-
-
-@dataclass(frozen=True)
-class ReplayRequest:
-    """What one ``ffe replay`` asks for, once the command line is read."""
-
-    sleeves: list[Sleeve]
-    weights: Literal["equal", "learned"] = "equal"
-    approvals: ApprovalMode = "auto"
-    allow_lookahead: bool = False
-    yes: bool = False
-    max_cost: float | None = None
-    interactive: bool = False
-
-
-def _baseline_settings(settings: Settings) -> EnsembleSettings:
-    ens = settings.ensemble
-    mode = "confidence_weighted" if ens.aggregation == "judge" else ens.aggregation
-    size = len(ProvidersSettings().enabled)
-    return ens.model_copy(update={"aggregation": mode, "quorum": min(ens.quorum, size)})
 
 
 def _confirm(estimate: SpendMeter, request: ReplayRequest) -> None:
@@ -178,111 +90,6 @@ def _confirm(estimate: SpendMeter, request: ReplayRequest) -> None:
         raise typer.Abort()
 
 
-async def run_replay(
-    settings: Settings,
-    request: ReplayRequest,
-    progress: Callable[[int, int], None] | None = None,
-) -> dict[str, Any]:
-    """Build the configured stack from the container, guard it, price it, replay it."""
-    from ffe_core.backtest.replay_stack import account_stats, decision_counts
-    from ffe_core.backtest.stats import json_ready
-    from ffe_entrypoints.container import build_container, shutdown
-
-    container = build_container(settings)
-    try:
-        providers: dict[str, DecisionProvider] = container.decision_providers()
-        judge = container.ensemble().judge if settings.ensemble.aggregation == "judge" else None
-        weights: WeightSource = EqualWeights()
-        if request.weights == "learned":
-            await container.storage().migrate()
-            weights = container.weights()
-        first = min(_first_time(s) for s in request.sleeves)
-        guarded = dict(providers) | ({"judge": judge} if judge is not None else {})
-        found = contamination(guarded, first)
-        if not request.allow_lookahead:
-            refuse_lookahead(found)
-
-        def ensemble(meter: SpendMeter, kind: type[CacheOnly] | type[Metered]) -> Ensemble:
-            judged = judge
-            if judged is not None:
-                judged = next(iter(wrapped({"judge": judged}, meter, kind).values()))
-            return Ensemble(
-                wrapped(providers, meter, kind),
-                settings.ensemble,
-                provider_timeout=settings.providers.timeout_seconds,
-                weights=weights,
-                judge=judged,
-            )
-
-        cash = float(settings.trading.initial_cash) / len(request.sleeves)
-        estimate = None
-        if paid(guarded):
-            estimate = SpendMeter()
-            dry = ensemble(estimate, CacheOnly)
-            for sleeve in request.sleeves:
-                await replay_sleeve(sleeve, dry, settings, cash, approvals=request.approvals)
-            _confirm(estimate, request)
-        build = container.build()
-        baseline = Ensemble(
-            {
-                name: build.named("decision_providers", name, cache=None)
-                for name in ProvidersSettings().enabled
-            },
-            _baseline_settings(settings),
-        )
-        meter = SpendMeter(max_cost_usd=request.max_cost)
-        real = ensemble(meter, Metered)
-        total = sum(len(s.bars) - s.start for s in request.sleeves)
-        done = 0
-
-        def step(k: int) -> None:
-            nonlocal done
-            done += k
-            if progress is not None:
-                progress(done, total)
-
-        results: list[SleeveResult] = []
-        for sleeve in request.sleeves:
-            results.append(
-                await replay_sleeve(
-                    sleeve,
-                    real,
-                    settings,
-                    cash,
-                    approvals=request.approvals,
-                    meter=meter,
-                    baseline=baseline,
-                    progress=step if progress is not None else None,
-                )
-            )
-        stats, run, market = account_stats(results)
-        out = json_ready(stats)
-        out.update(
-            trades=len(run.trades),
-            final_equity=float(run.equity[-1]),
-            decisions=decision_counts(results),
-            attribution={r.sleeve.instrument.symbol: r.attribution for r in results},
-            cost=meter.as_json() | {"estimate": None if estimate is None else estimate.as_json()},
-            contaminated=bool(found),
-            lookahead=[c.as_json() for c in found],
-            providers=list(providers),
-            aggregation=settings.ensemble.aggregation,
-            weights=request.weights,
-            approvals=request.approvals,
-            instruments=[s.instrument.symbol for s in request.sleeves],
-        )
-        out["_run"] = (stats, run, market)
-        return out
-    finally:
-        await shutdown(container)
-
-
-def _first_time(sleeve: Sleeve) -> datetime:
-    from ffe_core.backtest.replay_fast import bar_time
-
-    return bar_time(sleeve.bars, sleeve.start)
-
-
 def _write_report(path: Path, out: dict[str, Any]) -> None:
     from ffe_core.backtest.report import render_html
 
@@ -291,6 +98,20 @@ def _write_report(path: Path, out: dict[str, Any]) -> None:
     if out["contaminated"]:
         title += " - CONTAMINATED (look-ahead allowed)"
     path.write_text(render_html(run, market, stats, title=title))
+
+
+def _store_gate(settings: Settings, result: Any) -> dict[str, Any]:
+    """Compute, store and judge the live gate's report of this replay."""
+    from datetime import UTC, datetime
+
+    from ffe_core.backtest.live_gate import failures, gate_report
+    from ffe_entrypoints.services.live_gate import store_report
+
+    now = datetime.now(UTC)
+    report = gate_report(result, settings, now)
+    path = store_report(settings, report)
+    reasons = failures(report, settings, now)
+    return report | {"path": str(path), "passed": not reasons, "failures": reasons}
 
 
 def _print_summary(out: dict[str, Any]) -> None:
@@ -327,6 +148,14 @@ def _print_summary(out: dict[str, Any]) -> None:
                     "",
                 )
     Console().print(table)
+    gate = out.get("live_gate")
+    if gate is not None:
+        verdict = (
+            "[green]passes[/]"
+            if gate["passed"]
+            else "[red]fails[/]: " + "; ".join(gate["failures"])
+        )
+        Console().print(f"live gate report stored at {gate['path']}: {verdict}")
     cost = out["cost"]
     Console().print(
         f"final equity {out['final_equity']:,.2f}  decisions {out['decisions']}  "
@@ -349,15 +178,20 @@ def execute(
     max_cost: float | None,
     as_json: bool,
     report: Path | None,
+    anonymize: bool = False,
+    walk_forward: bool = False,
 ) -> None:
     """What ``ffe replay`` does once its command line is read."""
+    if walk_forward and len(data) != 1:
+        raise ValidationFailed("--walk-forward: give one --data file (one instrument)")
     if weights not in ("equal", "learned"):
         raise ValidationFailed("--weights: equal or learned")
     if approvals not in ("auto", "skip"):
         raise ValidationFailed("--approvals: auto or skip")
     if max_cost is not None and max_cost < 0:
         raise ValidationFailed("--max-cost must be >= 0")
-    settings = _configured(state(ctx).settings(), providers, aggregation)
+    names = None if providers is None else providers.split(",")
+    settings = configured(state(ctx).settings(), names, aggregation)
     symbols = _symbols(data, instrument)
     sleeves = [_sleeve(ctx, settings, p, s, start, end) for p, s in zip(data, symbols, strict=True)]
     if len({s.instrument.symbol for s in sleeves}) != len(sleeves):
@@ -370,11 +204,15 @@ def execute(
         yes=yes,
         max_cost=max_cost,
         interactive=sys.stdin.isatty(),
+        anonymize=anonymize,
     )
     out = _run_with_progress(settings, request, quiet=as_json or not console.is_terminal)
     if report is not None:
         _write_report(report, out)
     out.pop("_run")
+    results = out.pop("_results")
+    if walk_forward:
+        out["live_gate"] = _store_gate(settings, results[0])
     if as_json:
         typer.echo(json.dumps(out, indent=2, default=str))
     else:
@@ -385,4 +223,4 @@ def _run_with_progress(settings: Settings, request: ReplayRequest, quiet: bool) 
     from ffe_entrypoints.cli.commands_backtest import _progress
 
     with _progress("replay", quiet) as progress:
-        return asyncio.run(run_replay(settings, request, progress))
+        return asyncio.run(run_replay(settings, request, progress, confirm=_confirm))

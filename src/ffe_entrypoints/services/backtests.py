@@ -20,7 +20,7 @@ import math
 import multiprocessing
 import weakref
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,10 +45,12 @@ from ffe_entrypoints.services.backtest_params import (
     strategy_params,
 )
 from ffe_entrypoints.services.backtest_worker import Outcome, init_worker, run_job
+from ffe_entrypoints.services.replay_params import checked_replay
 
 MAX_JOBS = 200
 MAX_PARAMS = 16
 MAX_GRID_PARAMS = 8
+MAX_REPLAY_INSTRUMENTS = 8
 ParamValue = float | int | str | bool
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
 FINISHED = frozenset({"done", "failed", "cancelled"})
@@ -57,7 +59,7 @@ FINISHED = frozenset({"done", "failed", "cancelled"})
 class BacktestRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    kind: Literal["backtest", "walk_forward", "optimize"] = "backtest"
+    kind: Literal["backtest", "walk_forward", "optimize", "replay"] = "backtest"
     instrument: str = Field(default="BTC-USD", max_length=32)
     strategy: str = Field(default="sma_cross", max_length=64)
     # typed as Any for the OpenAPI document (Litestar renders a constrained dict as an array and
@@ -77,6 +79,37 @@ class BacktestRequest(BaseModel):
         "finalize_trades); false leaves it open, valued in the equity curve",
     )
     bars: int = Field(default=2000, ge=100, le=MAX_BARS)
+    # replay (``ffe replay``'s options; the bars come from the market data chain, not files)
+    instruments: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_REPLAY_INSTRUMENTS,
+        description="replay: several instruments on one account (default: instrument)",
+    )
+    providers: list[str] | None = Field(
+        default=None, max_length=16, description="replay: providers (default: enabled ones)"
+    )
+    aggregation: str | None = Field(default=None, max_length=32, description="replay")
+    start: str | None = Field(
+        default=None, max_length=32, description="replay: first decision date (--from)"
+    )
+    end: str | None = Field(default=None, max_length=32, description="replay: last bar date (--to)")
+    # not "weights": Litestar answers 500 to an invalid body field named like a dependency
+    weighting: Literal["equal", "learned"] = Field(
+        default="equal", description="replay: equal or learned (stored) weights (--weights)"
+    )
+    approvals: Literal["auto", "skip"] = Field(
+        default="auto", description="replay: held decisions approved automatically or skipped"
+    )
+    allow_lookahead: bool = Field(
+        default=False, description="replay before a model's training cut-off (contaminated)"
+    )
+    yes: bool = Field(default=False, description="replay: spend on uncached LLM calls")
+    max_cost: float | None = Field(default=None, ge=0, le=1e6, description="replay: USD cap")
+    anonymize: bool = Field(
+        default=False,
+        description="replay: language models see a renamed instrument, rebased prices and "
+        "shifted dates",
+    )
 
     @field_validator("params")
     @classmethod
@@ -175,11 +208,13 @@ class BacktestService:
         self,
         settings: Settings,
         strategies: Callable[[], Mapping[str, Callable[..., Any]]] = dict,
+        provider_names: Callable[[], Iterable[str]] = tuple,
     ) -> None:
         """Bars are loaded by the worker processes, from the same settings."""
         self.settings = settings
         self.limits = settings.backtests
         self._strategies = strategies
+        self._provider_names = provider_names
         self.jobs: dict[str, BacktestJob] = {}
         self._queue: deque[str] = deque()
         self._specs: dict[str, dict[str, Any]] = {}
@@ -264,6 +299,9 @@ class BacktestService:
 
     def _checked(self, request: BacktestRequest) -> dict[str, Any]:
         """What the worker gets: the request as plain data and where to import the strategy."""
+        if request.kind == "replay":
+            checked_replay(request, self.settings, set(self._provider_names()))
+            return request.model_dump()
         strategy = self._strategies().get(request.strategy)
         if strategy is None:
             known = ", ".join(sorted(self._strategies()))

@@ -53,16 +53,31 @@ class HealthService:
         self._timeout = timeout
         self._ok_max_age = ok_max_age
         self._ok: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._running: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._now = now
 
-    async def _checked(self, name: str) -> dict[str, Any]:
-        now = self._now()
+    def _fresh(self, name: str) -> dict[str, Any] | None:
         at, cached = self._ok.get(name, (-1e18, None))
-        if cached is not None and now - at < self._ok_max_age:
+        return cached if cached is not None and self._now() - at < self._ok_max_age else None
+
+    async def _checked(self, name: str) -> dict[str, Any]:
+        """The check's fresh result, or one run of it shared by every caller waiting for it
+        (a probe storm runs each check once, not once per request)."""
+        cached = self._fresh(name)
+        if cached is not None:
             return cached
+        task = self._running.get(name)
+        if task is None:
+            task = asyncio.ensure_future(self._refresh(name))
+            self._running[name] = task
+            task.add_done_callback(lambda _: self._running.pop(name, None))
+        return await asyncio.shield(task)
+
+    async def _refresh(self, name: str) -> dict[str, Any]:
+        started = self._now()
         result = await self._run(self._checks[name])
         if result["status"] == "ok":
-            self._ok[name] = (now, result)
+            self._ok[name] = (started, result)
         else:
             self._ok.pop(name, None)
         return result
@@ -85,9 +100,14 @@ class HealthService:
         return "storage" not in self._checks or (await self._checked("storage"))["status"] == "ok"
 
     async def report(self) -> dict[str, Any]:
-        names = list(self._checks)
-        results = await asyncio.gather(*(self._checked(n) for n in names))
-        components = dict(zip(names, results, strict=True))
+        fresh = {name: self._fresh(name) for name in self._checks}
+        stale = [name for name, result in fresh.items() if result is None]
+        ran = (  # only stale checks run (concurrently); fresh results cost no task
+            dict(zip(stale, await asyncio.gather(*map(self._checked, stale)), strict=True))
+            if stale
+            else {}
+        )
+        components = {name: ran[name] if r is None else r for name, r in fresh.items()}
         breakers = [b.snapshot() for b in self._breakers()]
         seen = [c["status"] for c in components.values()]
         seen += ["degraded" for b in breakers if b["state"] != "closed"]

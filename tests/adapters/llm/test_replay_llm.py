@@ -169,3 +169,28 @@ def test_max_cost_below_the_estimate_spends_nothing(
     assert exit_.value.code == 1
     assert "exceeds --max-cost" in err and "nothing was spent" in err
     assert fake.requests == []
+
+
+def test_an_anonymized_replay_sends_no_real_symbol_or_date(
+    tmp_path: Path, fake: FakeServer, ok_body: bytes
+) -> None:
+    require_redis()
+    data = small_moves(tmp_path / "btc.csv", 35, "2026-03-02")
+    for _ in range(40):
+        fake.reply(ok_body)
+    result = CliRunner().invoke(
+        build_app(),
+        [
+            *("--config-dir", str(config(tmp_path, fake)), "replay", "--data", str(data)),
+            *("--instrument", "BTC-USD", "--anonymize", "--yes", "--json"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["anonymized"] is True
+    assert out["attribution"]["BTC-USD"]["providers"]["openai"]["votes"] == 35
+    assert len(fake.requests) == 35
+    for seen in fake.requests:
+        body = json.dumps(seen.body)
+        assert "ASSET-A" in body
+        assert "BTC" not in body and "2026-03" not in body

@@ -35,15 +35,25 @@ class FakeBotApi:
 
     token: str
     calls: list[Call] = field(default_factory=list)
+    answered: list[Call] = field(default_factory=list)
+    """The calls answered ``ok: true``."""
     updates: list[dict[str, Any]] = field(default_factory=list)
-    failures: dict[str, tuple[int, str]] = field(default_factory=dict)
+    failures: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
     paths: list[str] = field(default_factory=list)
     url: str = ""
     _next_message_id: int = 100
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def fail_next(self, method: str, error_code: int, description: str) -> None:
-        self.failures[method] = (error_code, description)
+        self.failures[method] = (
+            error_code,
+            {"ok": False, "error_code": error_code, "description": description},
+        )
+
+    def fail_next_with(self, method: str, body: dict[str, Any], *, http_status: int) -> None:
+        """Answer the next ``method`` call with ``body`` (a documented failure) and that status:
+        Telegram's own, or 200 as a proxy or a misbehaving Bot API server sends."""
+        self.failures[method] = (http_status, body)
 
     def called(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -52,8 +62,7 @@ class FakeBotApi:
         with self._lock:
             self.calls.append(Call(method, params))
             if method in self.failures:
-                code, description = self.failures.pop(method)
-                return code, {"ok": False, "error_code": code, "description": description}
+                return self.failures.pop(method)
             result = self._result(method, params)
         if result is None:
             return 404, {
@@ -61,6 +70,8 @@ class FakeBotApi:
                 "error_code": 404,
                 "description": "Not Found: method not found",
             }
+        with self._lock:
+            self.answered.append(Call(method, params))
         return 200, {"ok": True, "result": result}
 
     def _result(self, method: str, params: dict[str, str]) -> Any:

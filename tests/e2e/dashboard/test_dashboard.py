@@ -351,6 +351,42 @@ def test_run_a_backtest_from_the_optimization_page(new_page: Pages) -> None:
     shot(page, "optimization")
 
 
+def test_replay_my_ensemble_from_the_optimization_page(new_page: Pages) -> None:
+    """The three offline providers replayed through the page: the attribution table has the
+    ensemble, each provider alone and both benchmarks, and their curves share one chart."""
+    from playwright.sync_api import expect
+
+    page = new_page()
+    page.goto("/optimization")
+    form = page.get_by_test_id("replay-form")
+    expect(form).to_be_visible()
+    form.get_by_label("Bars").fill("400")
+    form.get_by_label("Providers").fill("trend, mean_reversion, breakout")
+    form.get_by_role("button", name="Replay my ensemble").click()
+    expect(page.get_by_test_id("backtest-status")).to_have_text("done", timeout=120_000)
+    result = page.get_by_test_id("replay-result")
+    expect(result).to_be_visible()
+    table = result.get_by_test_id("attribution-table")
+    expect(table).to_be_visible()
+    labels = table.get_by_test_id("attribution-row").locator("th").all_inner_texts()
+    assert labels == [
+        "Ensemble",
+        "trend alone",
+        "mean_reversion alone",
+        "breakout alone",
+        "Buy and hold",
+        "Quant baseline (no LLM)",
+    ], labels
+    chart = result.get_by_test_id("replay-equity-chart")
+    expect(chart.locator("canvas").first).to_be_visible()
+    assert chart.get_attribute("data-series") == "6"
+    assert int(chart.get_attribute("data-points") or 0) > 10
+    expect(result.get_by_test_id("replay-lookahead")).to_contain_text("No look-ahead")
+    expect(result.get_by_test_id("replay-cost")).to_contain_text("0 paid")
+    settle(page)
+    shot(page, "optimization-replay")
+
+
 def test_analytics_page(new_page: Pages, server: Server) -> None:
     from playwright.sync_api import expect
 

@@ -17,7 +17,7 @@ from ffe_core.domain.decisions import Action, Decision, ProviderVote
 from ffe_core.domain.errors import ConflictError
 from ffe_core.ports.storage import DecisionQuery
 from tests.conftest import SQL_BACKENDS, open_sql_storage
-from tests.integration.storage.test_repositories import decision
+from tests.contract.test_storage_contract import decision
 
 
 @pytest.fixture(params=SQL_BACKENDS)

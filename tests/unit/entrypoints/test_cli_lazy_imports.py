@@ -69,3 +69,23 @@ def test_the_probe_sees_a_command_that_does_load_the_stack() -> None:
 
 def test_the_spelled_out_approval_statuses_are_the_enums() -> None:
     assert tuple(ApprovalStatus) == APPROVAL_STATUSES
+
+
+def test_the_api_and_its_container_load_no_numba() -> None:
+    """``ffe serve`` starts without the compiler: kernels load on the first backtest (the
+    bar validator imported numba with the container and cost serve ~1 s of its start)."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json, sys, ffe_entrypoints.container, ffe_entrypoints.api.app;"
+            "print(json.dumps(sorted(sys.modules)))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    modules = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert "ffe_entrypoints.container" in modules
+    assert sorted(m for m in modules if m == "numba" or m.startswith("numba.")) == []

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from ffe_entrypoints.services.health import HealthService
+from tests.waiting import wait_until
 
 
 class Flaky:
@@ -42,3 +45,22 @@ async def test_failures_are_never_cached_so_recovery_shows_at_once() -> None:
     assert (await health.report())["status"] == "ok"
     assert await health.storage_ok()
     assert check.calls == 3
+
+
+async def test_concurrent_probes_share_one_run_of_a_stale_check() -> None:
+    """A probe storm on a stale check runs it once (it used to run once per request: 32
+    concurrent storage writes on SQLite, each slower for the others)."""
+    release = asyncio.Event()
+    calls = 0
+
+    async def slow() -> None:
+        nonlocal calls
+        calls += 1
+        await release.wait()
+
+    health = HealthService({"storage": slow}, lambda: [], "paper", ok_max_age=60)
+    reports = [asyncio.ensure_future(health.report()) for _ in range(20)]
+    await wait_until(lambda: calls >= 1, "the check to start")
+    release.set()
+    assert {(await r)["status"] for r in reports} == {"ok"}
+    assert calls == 1

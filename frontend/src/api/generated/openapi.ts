@@ -470,6 +470,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/live-gate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The live gate: state, stored report, failing criteria */
+        get: operations["ApiV1LiveGateLiveGate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/costs": {
         parameters: {
             query?: never;
@@ -647,7 +664,7 @@ export interface components {
              * @default backtest
              * @enum {string}
              */
-            kind?: "backtest" | "walk_forward" | "optimize";
+            kind?: "backtest" | "walk_forward" | "optimize" | "replay";
             /** @default BTC-USD */
             instrument?: string;
             /** @default sma_cross */
@@ -671,6 +688,45 @@ export interface components {
             finalize?: boolean;
             /** @default 2000 */
             bars?: number;
+            /** @description replay: several instruments on one account (default: instrument) */
+            instruments?: string[];
+            /** @description replay: providers (default: enabled ones) */
+            providers?: string[] | null;
+            /** @description replay */
+            aggregation?: string | null;
+            /** @description replay: first decision date (--from) */
+            start?: string | null;
+            /** @description replay: last bar date (--to) */
+            end?: string | null;
+            /**
+             * @description replay: equal or learned (stored) weights (--weights)
+             * @default equal
+             * @enum {string}
+             */
+            weighting?: "equal" | "learned";
+            /**
+             * @description replay: held decisions approved automatically or skipped
+             * @default auto
+             * @enum {string}
+             */
+            approvals?: "auto" | "skip";
+            /**
+             * @description replay before a model's training cut-off (contaminated)
+             * @default false
+             */
+            allow_lookahead?: boolean;
+            /**
+             * @description replay: spend on uncached LLM calls
+             * @default false
+             */
+            yes?: boolean;
+            /** @description replay: USD cap */
+            max_cost?: number | null;
+            /**
+             * @description replay: language models see a renamed instrument, rebased prices and shifted dates
+             * @default false
+             */
+            anonymize?: boolean;
         };
         /** CircuitView */
         CircuitView: {
@@ -869,6 +925,17 @@ export interface components {
             tripped_by: string | null;
             reset_by: string | null;
             reset_at: string | null;
+        };
+        /** LiveGateView */
+        LiveGateView: {
+            /** @enum {string} */
+            state: "off" | "disabled" | "passed" | "refused";
+            enabled: boolean;
+            max_age_days: number;
+            report: {
+                [key: string]: unknown;
+            } | null;
+            failures: string[];
         };
         /** Order */
         Order: {
@@ -2575,6 +2642,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StrategyList"];
+                };
+            };
+            /** @description Missing or invalid X-API-Key (when an API key is configured) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited (see the RateLimit-* headers) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1LiveGateLiveGate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveGateView"];
                 };
             };
             /** @description Missing or invalid X-API-Key (when an API key is configured) */

@@ -45,6 +45,7 @@ export const RUN_LABEL: Record<BacktestKind, string> = {
   backtest: 'Run backtest',
   optimize: 'Run optimization',
   walk_forward: 'Run walk-forward',
+  replay: 'Replay my ensemble',
 };
 
 export function buildRequest(form: FormState, strategy: Strategy | undefined): { request?: BacktestRequest; error?: string } {

@@ -1,7 +1,7 @@
 import { useMemo } from 'react';
 import { isJobActive, useBacktestJob, useCancelBacktest } from '../../api/backtests';
 import { errorMessage } from '../../api/client';
-import type { BacktestJob, BacktestKind, BacktestResult as Result } from '../../api/models';
+import { isReplayResult, type BacktestJob, type BacktestKind, type BacktestResult as Result } from '../../api/models';
 import { formatDateTime, formatNumber, formatPct, formatStat, formatStatByName, signClass, toNumber } from '../../lib/format';
 import { jobErrorInWords } from '../../lib/jobErrors';
 import { DrawdownChart } from '../common/DrawdownChart';
@@ -9,8 +9,9 @@ import { EquityChart } from '../common/EquityChart';
 import { Pill, type Tone } from '../common/Pill';
 import { ErrorState, LoadingState } from '../common/States';
 import { Heatmap } from './Heatmap';
+import { ReplayResultView } from './ReplayResultView';
 
-const KIND_LABEL: Record<BacktestKind, string> = { backtest: 'Backtest', optimize: 'Optimization', walk_forward: 'Walk-forward' };
+const KIND_LABEL: Record<BacktestKind, string> = { backtest: 'Backtest', optimize: 'Optimization', walk_forward: 'Walk-forward', replay: 'Replay' };
 
 const STATUS_TONE: Record<string, Tone> = { queued: 'neutral', running: 'info', done: 'good', failed: 'bad', cancelled: 'warn' };
 
@@ -38,6 +39,13 @@ function CancelButton({ job }: { job: BacktestJob }) {
   );
 }
 
+/** What a job ran on, in words: "sma_cross on BTC-USD", "ensemble on BTC-USD, ETH-USD". */
+export function jobSubject(job: BacktestJob): string {
+  const r = job.request;
+  if (job.kind === 'replay') return `ensemble on ${(r?.instruments?.length ? r.instruments : [r?.instrument ?? '']).join(', ')}`;
+  return `${String(r?.strategy ?? '')} on ${String(r?.instrument ?? '')}`;
+}
+
 export function JobProgress({ job }: { job: BacktestJob }) {
   const pct = Math.round(Math.max(0, Math.min(1, job.progress ?? 0)) * 100);
   return (
@@ -45,7 +53,7 @@ export function JobProgress({ job }: { job: BacktestJob }) {
       <div className="row">
         <Pill tone={STATUS_TONE[job.status] ?? 'neutral'} testId="backtest-status">{job.status}</Pill>
         <span className="muted small">
-          {job.kind} · {String(job.request?.strategy ?? '')} on {String(job.request?.instrument ?? '')} · job {job.id}
+          {job.kind} · {jobSubject(job)} · job {job.id}
         </span>
         {isJobActive(job) && <CancelButton job={job} />}
       </div>
@@ -217,7 +225,7 @@ export function JobView({ jobId }: { jobId: string }) {
   return (
     <div className="job-view">
       <JobProgress job={j} />
-      {j.status === 'done' && j.result && <BacktestResultView result={j.result} />}
+      {j.status === 'done' && j.result && (isReplayResult(j.result) ? <ReplayResultView result={j.result} /> : <BacktestResultView result={j.result} />)}
       {j.status === 'done' && !j.result && <p className="muted">The job finished without a result.</p>}
     </div>
   );

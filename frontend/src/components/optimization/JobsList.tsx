@@ -2,6 +2,7 @@ import { useBacktests } from '../../api/backtests';
 import { Panel } from '../common/Panel';
 import { Pill } from '../common/Pill';
 import { QueryState } from '../common/States';
+import { jobSubject } from './JobView';
 
 export function JobsList({ selectedId, onSelect }: { selectedId: string | null; onSelect: (id: string) => void }) {
   const jobs = useBacktests();
@@ -22,7 +23,7 @@ export function JobsList({ selectedId, onSelect }: { selectedId: string | null; 
                   <Pill tone={j.status === 'done' ? 'good' : j.status === 'failed' ? 'bad' : j.status === 'cancelled' ? 'warn' : 'info'}>{j.status}</Pill>
                   <span>{j.kind}</span>
                   <span className="muted small">
-                    {String(j.request?.strategy ?? '')} · {String(j.request?.instrument ?? '')}
+                    {jobSubject(j)}
                   </span>
                 </button>
               </li>

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
 from ffe_core.ports.notify import Notification
+
+log = logging.getLogger(__name__)
 
 
 class JournalOptions(BaseModel):
@@ -26,6 +29,12 @@ class JournalNotifier:
         self.path = options.path
 
     async def notify(self, event: Notification) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as out:
-            out.write(json.dumps(event.model_dump(mode="json")) + "\n")
+        """Append the line; a journal that cannot be written is logged, never raised (a
+        notification must not break the agent)."""
+        line = json.dumps(event.model_dump(mode="json")) + "\n"
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as out:
+                out.write(line)
+        except OSError as exc:
+            log.warning("journal %s not written (%s: %s)", self.path, type(exc).__name__, exc)

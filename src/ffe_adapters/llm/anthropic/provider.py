@@ -8,7 +8,13 @@ import anthropic
 
 from ffe_adapters.hookspecs import AdapterContext
 from ffe_adapters.llm.anthropic.config import AnthropicOptions
-from ffe_adapters.llm.base import Completion, LlmProvider, make_provider, translate_sdk_error
+from ffe_adapters.llm.base import (
+    Completion,
+    LlmProvider,
+    make_provider,
+    raise_error_in_body,
+    translate_sdk_error,
+)
 from ffe_core.prompts import (
     ANSWER_DESCRIPTION,
     ANSWER_JSON_SCHEMA,
@@ -56,6 +62,7 @@ class AnthropicBackend:
             tool_choice={"type": "tool", "name": ANSWER_TOOL_NAME},
             **extra,
         )
+        raise_error_in_body(message.to_dict())
         output: dict[str, Any] | str | None = None
         texts: list[str] = []
         for block in message.content:

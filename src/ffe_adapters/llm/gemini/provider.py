@@ -11,7 +11,7 @@ from google import genai
 from google.genai import errors, types
 
 from ffe_adapters.hookspecs import AdapterContext
-from ffe_adapters.llm.base import Completion, LlmProvider, make_provider
+from ffe_adapters.llm.base import Completion, LlmProvider, check_body_for_error, make_provider
 from ffe_adapters.llm.gemini.config import GeminiOptions
 from ffe_adapters.resilience import RETRYABLE_STATUSES, TransientError, parse_retry_after
 from ffe_core.domain.errors import ProviderError
@@ -73,6 +73,9 @@ class GeminiBackend:
                     api_version=self.options.api_version,
                     timeout=int((self.options.timeout_seconds + 1.0) * 1000),
                     retry_options=types.HttpRetryOptions(attempts=1),  # LlmProvider retries
+                    # an error inside a 200 body (httpx/httpx2; google-genai drops the hook
+                    # when it uses aiohttp, which ffe does not install)
+                    async_client_args={"event_hooks": {"response": [check_body_for_error]}},
                 ),
             )
         return self._client

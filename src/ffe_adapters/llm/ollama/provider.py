@@ -12,7 +12,7 @@ import httpx
 import ollama
 
 from ffe_adapters.hookspecs import AdapterContext
-from ffe_adapters.llm.base import Completion, LlmProvider, make_provider
+from ffe_adapters.llm.base import Completion, LlmProvider, check_body_for_error, make_provider
 from ffe_adapters.llm.ollama.config import OllamaOptions
 from ffe_adapters.resilience import RETRYABLE_STATUSES, TransientError, parse_retry_after
 from ffe_core.domain.errors import ProviderError
@@ -40,7 +40,10 @@ class OllamaBackend:
             if self.options.api_key is not None:  # a proxy or ollama.com in front of it
                 headers["Authorization"] = f"Bearer {self.options.api_key.get_secret_value()}"
             self._client = ollama.AsyncClient(
-                host=self.host, timeout=self.options.timeout_seconds + 1.0, headers=headers
+                host=self.host,
+                timeout=self.options.timeout_seconds + 1.0,
+                headers=headers,
+                event_hooks={"response": [check_body_for_error]},
             )
         return self._client
 

@@ -9,7 +9,13 @@ from typing import Any
 import openai
 
 from ffe_adapters.hookspecs import AdapterContext
-from ffe_adapters.llm.base import Completion, LlmProvider, make_provider, translate_sdk_error
+from ffe_adapters.llm.base import (
+    Completion,
+    LlmProvider,
+    make_provider,
+    raise_error_in_body,
+    translate_sdk_error,
+)
 from ffe_adapters.llm.openai.config import OpenAIOptions
 from ffe_core.prompts import ANSWER_DESCRIPTION, ANSWER_JSON_SCHEMA, Prompt
 
@@ -56,6 +62,7 @@ class OpenAIBackend:
         if self.options.temperature is not None:
             params["temperature"] = self.options.temperature
         response = await self.client().chat.completions.create(**params)
+        raise_error_in_body(response.to_dict())
         usage = response.usage
         tokens_in = usage.prompt_tokens if usage else 0
         tokens_out = usage.completion_tokens if usage else 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 
@@ -74,6 +75,29 @@ def redact(text: str) -> str:
     return _FILTER.redact(text)
 
 
+class CheckedRequest(HTTPXRequest):
+    """``HTTPXRequest`` that reads a 2xx body ``{"ok": false, "error_code": N, ...}`` as the
+    HTTP status N it reports.
+
+    The Bot API's contract is the ``ok`` field (https://core.telegram.org/bots/api#making-requests);
+    python-telegram-bot trusts the status and, given such a body under a 200 (a proxy or a
+    self-hosted Bot API server), fails with a bare ``KeyError('result')``. Read as its own status,
+    the body becomes the typed error it describes (``RetryAfter`` for ``parameters.retry_after``).
+    """
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        code, payload = await super().do_request(*args, **kwargs)
+        if 200 <= code < 300 and payload.startswith(b"{"):
+            try:
+                body = json.loads(payload)
+            except ValueError:
+                return code, payload
+            if isinstance(body, dict) and body.get("ok") is False:
+                status = body.get("error_code")
+                return (status if isinstance(status, int) and status >= 400 else 400), payload
+        return code, payload
+
+
 def api_base_url(base_url: str | None) -> str:
     """The ``base_url`` python-telegram-bot expects (it appends the token).
 
@@ -99,13 +123,13 @@ def build_bot(config: TelegramConfig) -> Bot:
     shared = {"verify": httpx.create_ssl_context()}  # one TLS context (~0.1 s each) for both pools
     kwargs: dict[str, Any] = {
         "base_url": api_base_url(config.base_url),
-        "request": HTTPXRequest(
+        "request": CheckedRequest(
             connect_timeout=timeout,
             read_timeout=timeout,
             write_timeout=timeout,
             httpx_kwargs=shared,
         ),
-        "get_updates_request": HTTPXRequest(
+        "get_updates_request": CheckedRequest(
             connect_timeout=timeout,
             read_timeout=timeout + config.poll_timeout_seconds,
             write_timeout=timeout,

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
+from ffe_adapters.storage.sql import sqlite_driver
 from ffe_adapters.storage.sql.ledger import SqlFlight, SqlProviderCalls
 from ffe_adapters.storage.sql.repositories import (
     SqlAccounts,
@@ -116,6 +117,8 @@ def create_engine_for(settings: StorageSettings, *, pooled: bool = True) -> Asyn
             Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         if url.drivername == "sqlite":
             url = url.set(drivername="sqlite+aiosqlite")
+        if url.drivername == "sqlite+aiosqlite":
+            kwargs["connect_args"] = {"async_creator_fn": sqlite_driver.connect}
     elif backend == "postgresql":
         if url.drivername in ("postgresql", "postgres"):
             url = url.set(drivername="postgresql+asyncpg")

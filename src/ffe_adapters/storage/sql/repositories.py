@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -45,12 +46,18 @@ def _json(model: Any) -> dict[str, Any]:
     return data
 
 
-def _insert_new(session: AsyncSession, table: Table) -> Any:
-    """``INSERT ... ON CONFLICT DO NOTHING``: a duplicate key inserts nothing (rowcount 0)
-    and, unlike an IntegrityError, leaves the transaction usable on PostgreSQL."""
-    dialect = session.get_bind().dialect.name
+@functools.cache
+def _insert_new_for(dialect: str, table: Table) -> Any:
     build = pg_insert if dialect == "postgresql" else sqlite_insert
     return build(table).on_conflict_do_nothing()
+
+
+def _insert_new(session: AsyncSession, table: Table) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING``: a duplicate key inserts nothing (rowcount 0)
+    and, unlike an IntegrityError, leaves the transaction usable on PostgreSQL. Built once per
+    dialect and table; callers pass the row as parameters (``execute(stmt, row)``), so each
+    write reuses one compiled statement instead of building and keying a new one."""
+    return _insert_new_for(session.get_bind().dialect.name, table)
 
 
 def _rowcount(result: Any) -> int:
@@ -78,14 +85,15 @@ class SqlDecisions:
         """Two statements: the decision (refused by its primary key, not by a look-up first)
         and its votes in one executemany."""
         inserted = await self._s.execute(
-            _insert_new(self._s, cast(Table, DecisionRow.__table__)).values(
-                id=decision.id,
-                instrument=decision.instrument,
-                action=decision.action.value,
-                confidence=decision.confidence,
-                created_at=decision.created_at,
-                payload=_json(decision),
-            )
+            _insert_new(self._s, cast(Table, DecisionRow.__table__)),
+            {
+                "id": decision.id,
+                "instrument": decision.instrument,
+                "action": decision.action.value,
+                "confidence": decision.confidence,
+                "created_at": decision.created_at,
+                "payload": _json(decision),
+            },
         )
         if _rowcount(inserted) == 0:
             raise ConflictError(f"decision {decision.id} exists")

@@ -1,4 +1,4 @@
-"""The outcomes repository on SQLite, PostgreSQL and in memory, and migration 0002 itself."""
+"""The outcomes repository's contract, run by every storage (see test_storage_contract.py)."""
 
 from __future__ import annotations
 
@@ -10,21 +10,17 @@ from typing import Any
 
 import pytest
 
-from ffe_adapters.storage.memory import InMemoryStore
 from ffe_core.domain.decisions import Action, Decision, ProviderVote
 from ffe_core.domain.outcomes import DecisionOutcome, VoteScore
-from tests.conftest import SQL_BACKENDS, open_sql_storage
+from tests.contract.storages import STORAGES, storage
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-@pytest.fixture(params=[*SQL_BACKENDS, "memory"])
+@pytest.fixture(params=STORAGES)
 async def uow_factory(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
-    if request.param == "memory":
-        yield InMemoryStore()
-        return
-    async with open_sql_storage(request.param, tmp_path) as storage:
-        yield storage.uow_factory
+    async with storage(request.param, tmp_path) as stored:
+        yield stored.uow_factory
 
 
 def decision(i: int, instrument: str = "BTC-USD") -> Decision:
@@ -143,29 +139,3 @@ async def test_uncommitted_outcome_leaves_nothing(uow_factory: Any) -> None:
     async with uow_factory() as uow:
         assert await uow.outcomes.by_decisions([d.id]) == []
         assert len(await uow.outcomes.pending("1h", T0 + timedelta(days=1))) == 1
-
-
-@pytest.mark.parametrize("kind", SQL_BACKENDS)
-async def test_migrations_match_the_table_definitions(kind: str, tmp_path: Path) -> None:
-    from alembic.autogenerate import compare_metadata
-    from alembic.config import Config
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
-    from ffe_adapters.storage.sql.backend import MIGRATIONS
-    from ffe_adapters.storage.sql.tables import Base
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    script = ScriptDirectory.from_config(cfg)
-    head = script.get_current_head()
-    assert script.get_revision("0002").down_revision == "0001"
-
-    def diff(connection: Any) -> list[Any]:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        return list(compare_metadata(context, Base.metadata))
-
-    async with open_sql_storage(kind, tmp_path) as storage:
-        assert await storage.current_revision() == head  # 0002 and whatever follows it
-        async with storage.engine.connect() as conn:
-            assert await conn.run_sync(diff) == []

@@ -1,8 +1,7 @@
-"""The cost ledger and flight record repositories on SQLite, PostgreSQL and in memory."""
+"""The cost ledger and flight record repositories' contract, run by every storage."""
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -10,30 +9,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
-from ffe_adapters.storage.memory import InMemoryStore
-from ffe_adapters.storage.sql.tables import ContentRow
 from ffe_core.domain.costs import CallOutcome, ProviderCall
 from ffe_core.domain.decisions import Action
 from ffe_core.domain.errors import ConflictError
 from ffe_core.domain.flight import DecisionRecord, EnsembleVerdict, GateVerdict, ProviderSpec
-from tests.conftest import SQL_BACKENDS, open_sql_storage
+from tests.contract.storages import STORAGES
+from tests.contract.storages import storage as opened
 
 T0 = datetime(2026, 5, 1, 12, tzinfo=UTC)
 
 
-@pytest.fixture(params=[*SQL_BACKENDS, "memory"])
+@pytest.fixture(params=STORAGES)
 async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
-    if request.param == "memory":
-        yield InMemoryStore()
-        return
-    async with open_sql_storage(request.param, tmp_path) as sql:
-        yield sql
+    async with opened(request.param, tmp_path) as stored:
+        yield stored.uow_factory
 
 
 def uow_factory(storage: Any) -> Any:
-    return storage if isinstance(storage, InMemoryStore) else storage.uow_factory
+    return storage
 
 
 def call(provider: str, minutes: int, cost: float, **extra: Any) -> ProviderCall:
@@ -126,15 +120,3 @@ async def test_a_record_its_contents_and_gate_verdicts_round_trip(storage: Any) 
         await uow.commit()
     async with uow_factory(storage)() as uow:
         assert (await uow.flight.get("d2")) == record("d2")
-
-
-async def test_sql_stores_contents_compressed(tmp_path: Path) -> None:
-    text = '{"bars": [' + ", ".join(['{"close": 100.0}'] * 500) + "]}"
-    async with open_sql_storage("sqlite", tmp_path) as sql:
-        async with sql.uow_factory() as uow:
-            await uow.flight.add(record(), {"s" * 64: text})
-            await uow.commit()
-        async with sql.engine.connect() as conn:
-            data = (await conn.execute(select(ContentRow.data))).scalar_one()
-    assert len(data) < len(text) / 10
-    assert zlib.decompress(data).decode() == text

@@ -1,4 +1,5 @@
-"""One repository suite, run against SQLite and the machine's PostgreSQL (and the in-memory UoW)."""
+"""The repository ports' contract, run by every storage: SQL on SQLite and the machine's PostgreSQL
+(built by the registered factory, migrated) and the in-memory unit of work."""
 
 from __future__ import annotations
 
@@ -10,27 +11,23 @@ from typing import Any
 
 import pytest
 
-from ffe_adapters.storage.memory import InMemoryStore
 from ffe_core.domain.agent import AgentCycle, AgentRun, AgentState, CyclePhase
 from ffe_core.domain.approvals import Approval, ApprovalStatus
 from ffe_core.domain.decisions import Action, Decision, ProviderVote
-from ffe_core.domain.errors import ConflictError, ValidationFailed
+from ffe_core.domain.errors import ConflictError
 from ffe_core.domain.orders import Fill, Order, OrderStatus, Side, client_order_id_for
 from ffe_core.domain.performance import ProviderStats
 from ffe_core.domain.portfolio import Portfolio, Position
-from ffe_core.ports.storage import DecisionQuery
-from tests.conftest import SQL_BACKENDS, open_sql_storage
+from ffe_core.ports.storage import DecisionQuery, StorageBackend
+from tests.contract.storages import STORAGES, storage
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-@pytest.fixture(params=[*SQL_BACKENDS, "memory"])
+@pytest.fixture(params=STORAGES)
 async def uow_factory(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
-    if request.param == "memory":
-        yield InMemoryStore()
-        return
-    async with open_sql_storage(request.param, tmp_path) as storage:
-        yield storage.uow_factory
+    async with storage(request.param, tmp_path) as stored:
+        yield stored.uow_factory
 
 
 def decision(i: int, instrument: str = "BTC-USD", action: Action = Action.BUY) -> Decision:
@@ -102,36 +99,37 @@ async def test_decisions_filter_and_cursor_pagination_cover_everything_once(
     assert {d.id for d in page} == {made[10].id, made[11].id}
 
 
-async def test_bad_cursor_is_a_validation_error() -> None:
-    from ffe_adapters.storage.sql.repositories import parse_cursor
-
-    with pytest.raises(ValidationFailed):
-        parse_cursor("'; DROP TABLE decisions; --")
-
-
-async def test_orders_are_unique_by_client_order_id(uow_factory: Any) -> None:
+@pytest.mark.parametrize(
+    ("book", "other"), [("orders", "venue_orders"), ("venue_orders", "orders")]
+)
+async def test_orders_are_unique_by_client_order_id(
+    uow_factory: Any, book: str, other: str
+) -> None:
+    """Our orders and the simulated venue's are two books on the same port, never mixed."""
     coid = client_order_id_for("d1")
     order = Order(
         client_order_id=coid, instrument="BTC-USD", side=Side.BUY, quantity=Decimal("0.5")
     )
     async with uow_factory() as uow:
-        await uow.orders.add(order)
+        await getattr(uow, book).add(order)
         await uow.commit()
     with pytest.raises(ConflictError):
         async with uow_factory() as uow:
-            await uow.orders.add(order)
+            await getattr(uow, book).add(order)
             await uow.commit()
     async with uow_factory() as uow:
-        stored = await uow.orders.get(coid)
+        stored = await getattr(uow, book).get(coid)
         assert stored == order
-        await uow.orders.update(order.transition(OrderStatus.SUBMITTED))
+        await getattr(uow, book).update(order.transition(OrderStatus.SUBMITTED))
         await uow.commit()
     async with uow_factory() as uow:
-        assert [o.status for o in await uow.orders.list()] == [OrderStatus.SUBMITTED]
-        assert await uow.orders.list(status=OrderStatus.FILLED) == []
+        assert [o.status for o in await getattr(uow, book).list()] == [OrderStatus.SUBMITTED]
+        assert await getattr(uow, book).list(status=OrderStatus.FILLED) == []
+        assert await getattr(uow, other).get(coid) is None
 
 
-async def test_fills_are_idempotent_and_ordered(uow_factory: Any) -> None:
+@pytest.mark.parametrize(("book", "other"), [("fills", "venue_fills"), ("venue_fills", "fills")])
+async def test_fills_are_idempotent_and_ordered(uow_factory: Any, book: str, other: str) -> None:
     fills = [
         Fill(
             client_order_id="c1",
@@ -145,12 +143,13 @@ async def test_fills_are_idempotent_and_ordered(uow_factory: Any) -> None:
     ]
     async with uow_factory() as uow:
         for f in fills:
-            assert await uow.fills.add(f) is True
-        assert await uow.fills.add(fills[0]) is False
+            assert await getattr(uow, book).add(f) is True
+        assert await getattr(uow, book).add(fills[0]) is False
         await uow.commit()
     async with uow_factory() as uow:
-        assert await uow.fills.list("c1") == fills
-        assert await uow.fills.list("other") == []
+        assert await getattr(uow, book).list("c1") == fills
+        assert await getattr(uow, book).list("other") == []
+        assert await getattr(uow, other).list("c1") == []
 
 
 async def test_account_roundtrip_is_exact_decimal(uow_factory: Any) -> None:
@@ -248,6 +247,40 @@ async def test_approvals_one_per_decision(uow_factory: Any) -> None:
         assert await uow.approvals.list(ApprovalStatus.PENDING) == []
 
 
+async def test_an_approval_transitions_only_from_the_status_its_writer_saw(
+    uow_factory: Any,
+) -> None:
+    """Two people answering at once: the first answer is kept, the second is told it lost."""
+    a = Approval(decision_id="d2", instrument="BTC-USD", expires_at=T0 + timedelta(minutes=5))
+    async with uow_factory() as uow:
+        await uow.approvals.add(a)
+        await uow.commit()
+    approved = a.resolve(ApprovalStatus.APPROVED, "alice", T0)
+    rejected = a.resolve(ApprovalStatus.REJECTED, "bob", T0)
+    async with uow_factory() as uow:
+        assert await uow.approvals.transition(approved, ApprovalStatus.PENDING) is True
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.approvals.transition(rejected, ApprovalStatus.PENDING) is False
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.approvals.get(a.id) == approved
+
+
+async def test_an_approval_transition_never_committed_leaves_it_pending(uow_factory: Any) -> None:
+    a = Approval(decision_id="d3", instrument="BTC-USD", expires_at=T0 + timedelta(minutes=5))
+    async with uow_factory() as uow:
+        await uow.approvals.add(a)
+        await uow.commit()
+    approved = a.resolve(ApprovalStatus.APPROVED, "alice", T0)
+    async with uow_factory() as uow:
+        assert await uow.approvals.transition(approved, ApprovalStatus.PENDING) is True
+    async with uow_factory() as uow:  # the answer was never committed: it can be given again
+        assert await uow.approvals.get(a.id) == a
+        assert await uow.approvals.transition(approved, ApprovalStatus.PENDING) is True
+        await uow.commit()
+
+
 async def test_state_documents_roundtrip_and_overwrite(uow_factory: Any) -> None:
     async with uow_factory() as uow:
         assert await uow.state.get("risk") is None
@@ -259,3 +292,26 @@ async def test_state_documents_roundtrip_and_overwrite(uow_factory: Any) -> None
         await uow.commit()
     async with uow_factory() as uow:
         assert await uow.state.get("risk") == {"peak": "99"}
+
+
+@pytest.mark.parametrize("name", STORAGES)
+async def test_a_backend_migrates_idempotently_and_answers_health_checks(
+    name: str, tmp_path: Path
+) -> None:
+    async with storage(name, tmp_path) as stored:
+        if stored.backend is None:
+            pytest.skip("the in-memory unit of work has no database behind it")
+        backend = stored.backend
+        assert isinstance(backend, StorageBackend)
+        revision = await backend.current_revision()
+        assert revision is not None
+        d = decision(1)
+        async with stored.uow_factory() as uow:
+            await uow.decisions.add(d)
+            await uow.commit()
+        await backend.migrate()  # a second time: nothing to do, nothing lost
+        assert await backend.current_revision() == revision
+        async with stored.uow_factory() as uow:
+            assert await uow.decisions.get(d.id) == d
+        await backend.ping()
+        await backend.write_check()

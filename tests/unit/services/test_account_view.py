@@ -1,0 +1,96 @@
+"""The account read model: rebuilt when the ledger changes or grows old, never per read."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+from tests.waiting import wait_until
+
+from ffe_adapters.storage.memory import InMemoryUnitOfWorkFactory
+from ffe_core.domain.orders import Fill, Side
+from ffe_core.domain.portfolio import Portfolio
+from ffe_core.services.account_view import AccountView
+
+
+class CountingBroker:
+    """Only what the view asks of a broker: the portfolio, counted; it can be held."""
+
+    name = "counting"
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.gate = asyncio.Event()
+        self.gate.set()
+
+    async def get_portfolio(self) -> Portfolio:
+        self.calls += 1
+        await self.gate.wait()
+        return Portfolio(cash=Decimal(1000))
+
+
+def view(broker: CountingBroker, uow: InMemoryUnitOfWorkFactory, now: list[float]) -> AccountView:
+    return AccountView(broker, uow, Decimal(1000), max_age=1.0, now=lambda: now[0])  # type: ignore[arg-type]
+
+
+async def test_reads_share_a_snapshot_until_the_ledger_changes() -> None:
+    broker, uow, now = CountingBroker(), InMemoryUnitOfWorkFactory(), [0.0]
+    account = view(broker, uow, now)
+    for _ in range(10):
+        await account.snapshot()
+    assert broker.calls == 1
+    async with uow() as u:
+        await u.fills.add(
+            Fill(
+                client_order_id="o-1",
+                instrument="BTC-USD",
+                side=Side.BUY,
+                quantity=Decimal(1),
+                price=Decimal(100),
+            )
+        )
+        await u.commit()
+    assert (await account.snapshot()).curve == ()  # not told yet: the old snapshot
+    account.invalidate()  # what the execution gate does after recording a fill
+    snap = await account.snapshot()
+    assert broker.calls == 2
+    assert [p.equity for p in snap.curve] == [1000.0]
+
+
+async def test_a_snapshot_older_than_max_age_is_rebuilt() -> None:
+    """Fills recorded by another process on the same storage show within ``max_age``."""
+    broker, uow, now = CountingBroker(), InMemoryUnitOfWorkFactory(), [0.0]
+    account = view(broker, uow, now)
+    await account.snapshot()
+    now[0] = 0.9
+    await account.snapshot()
+    assert broker.calls == 1
+    now[0] = 1.1
+    await account.snapshot()
+    assert broker.calls == 2
+
+
+async def test_concurrent_readers_of_a_stale_snapshot_wait_for_one_rebuild() -> None:
+    broker, uow, now = CountingBroker(), InMemoryUnitOfWorkFactory(), [0.0]
+    account = view(broker, uow, now)
+    broker.gate.clear()
+    readers = [asyncio.ensure_future(account.snapshot()) for _ in range(20)]
+    await wait_until(lambda: broker.calls >= 1, "the first rebuild to start")
+    broker.gate.set()
+    snaps = await asyncio.gather(*readers)
+    assert broker.calls == 1
+    assert all(s is snaps[0] for s in snaps)
+
+
+async def test_a_change_during_a_rebuild_is_not_lost() -> None:
+    """A fill recorded while a rebuild reads the ledger makes the next read rebuild again."""
+    broker, uow, now = CountingBroker(), InMemoryUnitOfWorkFactory(), [0.0]
+    account = view(broker, uow, now)
+    broker.gate.clear()
+    first = asyncio.ensure_future(account.snapshot())
+    await wait_until(lambda: broker.calls >= 1, "the rebuild to start")
+    account.invalidate()
+    broker.gate.set()
+    await first
+    await account.snapshot()
+    assert broker.calls == 2
