@@ -332,3 +332,13 @@ async def test_a_horizon_in_bars_is_due_after_that_many_bars_at_the_sources_pace
         0.01
     )
     assert outcomes["4bars"].due_at == twenty
+
+
+def test_replay_attribution_reads_a_horizon_in_bars_as_written() -> None:
+    import numpy as np
+
+    from ffe_core.backtest.attribution import horizon_in_bars
+
+    hourly = np.arange("2026-01-01T00", "2026-01-02T00", dtype="datetime64[h]")
+    assert horizon_in_bars("4bars", hourly) == 4 and horizon_in_bars("1bar", None) == 1
+    assert horizon_in_bars("4h", hourly) == 4
