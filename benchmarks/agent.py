@@ -119,7 +119,7 @@ async def main() -> None:
             symbols = settings.agent.instruments
             resting = await rest_orders(container.broker(), symbols, args.resting)
             agent = container.agent()
-            agent._observe = timed(timers, "observe", agent._observe)
+            agent.cycles.observe = timed(timers, "observe", agent.cycles.observe)
             service = agent.decisions
             service.decide = timed(timers, "decide", service.decide)
             cycles = args.passes * len(symbols)

@@ -1,6 +1,7 @@
 """Backtest speed and memory: ffe vs vectorbt vs backtesting.py on the same synthetic bars.
 
-Run: ``python benchmarks/backtest.py [--bars 1000000] [--big 10000000] [--whole 1000000 4000000]``.
+Run: ``python benchmarks/backtest.py [--bars 1000000] [--big 10000000] [--whole 1000000 4000000]
+[--orders 50000] [--only-orders] [--portfolio 1000000] [--only-portfolio]``.
 Peers are optional (dev-only); a missing peer is reported and skipped. Prints ratios; numba compile time is
 measured separately (first call on a tiny input) and excluded from the rates.
 """
@@ -255,7 +256,21 @@ def main() -> None:
         default=[1_000_000, 4_000_000],
         help="bar counts for [0], the whole in-process run against the fused kernel",
     )
+    ap.add_argument(
+        "--orders", type=int, default=50_000, help="bars for [4], order-level vs backtesting.py"
+    )
+    ap.add_argument("--only-orders", action="store_true", help="run [4] alone")
+    ap.add_argument(
+        "--portfolio", type=int, default=1_000_000, help="bars per instrument for [5] (4 of them)"
+    )
+    ap.add_argument("--only-portfolio", action="store_true", help="run [5] alone")
     args = ap.parse_args()
+    if args.only_orders:
+        order_level(args.orders)
+        return
+    if args.only_portfolio:
+        portfolio_row(args.portfolio)
+        return
     if args.only_big:
         big_run(args.big)
         return
@@ -325,12 +340,122 @@ def main() -> None:
         print(f"  ratio ffe / vectorbt: {rate_ffe / rate_vbt:.2f}x  (target >= 1x)")
 
     del bars
+    if args.orders:
+        order_level(args.orders)
+    if args.portfolio:
+        portfolio_row(args.portfolio)
     if args.big:
         import subprocess
         import sys
 
         # A fresh process, so the peers' memory does not count against ffe's.
         subprocess.run([sys.executable, __file__, "--only-big", "--big", str(args.big)], check=True)
+
+
+def order_level(n: int) -> None:
+    """[4] an order-level strategy (SMA cross entries with SL 2 %, TP 4 %, 1.5 % trailing stop)
+    in backtesting.py, as ffe's Python ``Strategy`` and as ffe's compiled ``sma_bracket``."""
+    import pandas as pd
+    from backtesting import Backtest
+    from backtesting import Strategy as BtStrategy
+
+    from ffe_core import indicators as ind
+    from ffe_core.backtest.order_strategies import SMA_BRACKET
+    from ffe_core.backtest.orders import (
+        BrokerConfig,
+        Strategy,
+        run_compiled_strategy,
+        run_strategy,
+    )
+
+    p = {"sl": 0.02, "tp": 0.04, "trail": 0.015}
+
+    def decide(s, c: float) -> bool:  # type: ignore[no-untyped-def]
+        f, w = s.f, s.s
+        if f[-2] < w[-2] and f[-1] > w[-1]:
+            if s.position.size <= 0:
+                s.position.close()
+                return True
+        elif w[-2] < f[-2] and w[-1] > f[-1]:
+            s.position.close()
+        return False
+
+    class BtBracket(BtStrategy):  # type: ignore[misc]
+        def init(self) -> None:
+            self.f = self.I(ind.sma, self.data.Close, FAST)
+            self.s = self.I(ind.sma, self.data.Close, SLOW)
+
+        def next(self) -> None:
+            c = float(self.data.Close[-1])
+            if decide(self, c):
+                self.buy(sl=c * (1 - p["sl"]), tp=c * (1 + p["tp"]))
+            for t in self.trades:
+                t.sl = max(t.sl or -np.inf, c * (1 - p["trail"]))
+
+    class FfeBracket(Strategy):
+        def init(self) -> None:
+            self.f = self.I(ind.sma, self.data.Close, FAST)
+            self.s = self.I(ind.sma, self.data.Close, SLOW)
+
+        def next(self) -> None:
+            c = float(self.data.Close[-1])
+            if decide(self, c):
+                self.buy(sl=c * (1 - p["sl"]), tp=c * (1 + p["tp"]), trail=p["trail"])
+
+    bars = synthetic(n)
+    df = pd.DataFrame(
+        {"Open": bars.open, "High": bars.high, "Low": bars.low, "Close": bars.close, "Volume": 0.0},
+        index=pd.DatetimeIndex(bars.time),
+    )
+    cfg = BrokerConfig(FillConfig(commission=COMMISSION))
+    run_compiled_strategy(synthetic(200), SMA_BRACKET, cfg, **p)  # compile outside the timing
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bt_run = Backtest(df, BtBracket, commission=COMMISSION, finalize_trades=True)
+        t_bt = best_of(bt_run.run, 1)
+        ref = bt_run.run()
+    t_py = best_of(lambda: run_strategy(bars, FfeBracket, cfg), 2)
+    t_c = best_of(lambda: run_compiled_strategy(bars, SMA_BRACKET, cfg, **p), 3)
+    ours = run_compiled_strategy(bars, SMA_BRACKET, cfg, **p)
+    same = len(ours.trades) == ref["# Trades"] and np.isclose(
+        ours.equity[-1], ref["Equity Final [$]"], rtol=1e-9
+    )
+    print(f"\n[4] order-level SMA({FAST},{SLOW}) + SL/TP + trailing stop, {n:,} bars")
+    print(f"  backtesting.py        {n / t_bt / 1e3:10.1f} k bars/s  ({t_bt:.2f} s)")
+    print(f"  ffe Python Strategy   {n / t_py / 1e3:10.1f} k bars/s  ({t_py:.2f} s)")
+    print(f"  ffe compiled          {n / t_c / 1e3:10.1f} k bars/s  ({t_c * 1e3:.1f} ms)")
+    print(
+        f"  ratio Python Strategy / backtesting.py: {t_bt / t_py:.1f}x  (target >= 1x); "
+        f"compiled / backtesting.py: {t_bt / t_c:.0f}x; "
+        f"{ref['# Trades']} trades, equal results: {bool(same)}"
+    )
+
+
+def portfolio_row(n: int, k: int = 4) -> None:
+    """[5] ``k`` instruments x ``n`` bars on one account with the agent's default risk limits
+    (kill switch and daily loss set out of reach so the whole run trades): SMA targets + fills."""
+    from ffe_core.backtest.portfolio import run_portfolio
+    from ffe_core.config import RiskSettings
+
+    bars = [synthetic(n, seed=s) for s in range(k)]
+    costs = [FillConfig(commission=COMMISSION, unit_step=0.0)] * k
+    risk = RiskSettings(max_daily_loss=1.0, max_drawdown=1.0)
+    symbols = [f"S{j}" for j in range(k)]
+
+    def go():  # type: ignore[no-untyped-def]
+        targets = [sma_cross(b.open, b.high, b.low, b.close, b.volume, short=True) for b in bars]
+        return run_portfolio(symbols, bars, targets, costs, cash=100_000.0, risk=risk)
+
+    tiny = [synthetic(200, seed=s) for s in range(k)]
+    tt = [sma_cross(b.open, b.high, b.low, b.close, b.volume) for b in tiny]
+    run_portfolio(symbols, tiny, tt, costs, cash=100_000.0, risk=risk)  # compile
+    t = best_of(go, 3)
+    res = go()
+    print(f"\n[5] portfolio: {k} instruments x {n:,} bars, one account, risk limits")
+    print(
+        f"  ffe          {k * n / t / 1e6:8.1f} M instrument-bars/s  ({t * 1e3:.0f} ms, "
+        f"{sum(len(x) for x in res.trades):,} trades)  (target >= 10)"
+    )
 
 
 def big_run(n_big: int) -> None:

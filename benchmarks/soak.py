@@ -6,7 +6,10 @@ The server runs in a temporary directory on SQLite with the bundled replay (one 
 0.2 s, so the agent trades); ``--concurrency`` clients loop over read endpoints. Memory growth is
 the mean RSS of the last third of the run against the first third (after warm-up).
 Cadence: the agent's cycle count over ``--idle`` seconds with no clients, then over the loaded
-window; the ratio is what the API load costs the agent (issue target: at least 80 %).
+window; the ratio is what the API load costs the agent (issue target: at least 80 %). The agent
+runs in its own process (``agent.own_process``, the default); ``--inline`` puts it back on the
+API's event loop (``FFE_AGENT__OWN_PROCESS=false``), the design before, for comparison. Memory
+counts the server and its agent process.
 Exit status 1 when there were errors or memory grew by more than ``--max-growth`` (default 10 %).
 """
 
@@ -43,10 +46,18 @@ def free_port() -> int:
 
 
 def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
+    """The resident memory of ``pid`` and its descendants (the server and its agent process)."""
+    total = 0
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += rss_kib(int(child))
+    except (FileNotFoundError, ProcessLookupError):
+        pass  # a process that just ended
+    return total
 
 
 async def wait_ready(base: str, proc: subprocess.Popen[bytes], limit: float = 120) -> None:
@@ -99,14 +110,19 @@ async def sample_rss(pid: int, seconds: float, out: list[int]) -> None:
         await asyncio.sleep(1)
 
 
-def start_server(workdir: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(
+    workdir: Path, port: int, *, inline: bool, niceness: int | None
+) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FFE_")}
     env.update(
         FFE_ADAPTERS__BUNDLED__SECONDS_PER_BAR="0.2",
         FFE_AGENT__INTERVAL_SECONDS="0.5",
+        FFE_AGENT__OWN_PROCESS="false" if inline else "true",
         FFE_API__RATE_LIMIT_PER_MINUTE="100000000",
         FFE_LOGGING__LEVEL="WARNING",
     )
+    if niceness is not None:
+        env["FFE_API__NICENESS"] = str(niceness)
     argv = [sys.executable, "-m", "ffe_entrypoints.cli.main", "serve", "--agent"]
     with open(workdir / "server.log", "wb") as log:
         return subprocess.Popen(
@@ -149,7 +165,7 @@ async def measure(
 def main(args: argparse.Namespace) -> int:
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
-        proc = start_server(Path(tmp), port)
+        proc = start_server(Path(tmp), port, inline=args.inline, niceness=args.niceness)
         try:
             m = asyncio.run(measure(args, f"http://127.0.0.1:{port}", proc))
             alive = proc.poll() is None
@@ -167,7 +183,13 @@ def main(args: argparse.Namespace) -> int:
     first, last = statistics.mean(rss[:third]), statistics.mean(rss[-third:])
     growth = (last - first) / first
     p50, p99 = (statistics.quantiles(latencies, n=100)[i] * 1000 for i in (49, 98))
+    where = "on the API's event loop" if args.inline else "in its own process"
+    if not args.inline and args.niceness is not None:
+        where += f", api.niceness {args.niceness}"
     print(f"duration        {elapsed:.1f} s, {args.concurrency} clients, server alive: {alive}")
+    print(
+        f"agent runs      {where}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     print(f"requests        {len(latencies)} ({len(latencies) / elapsed:.1f} req/s)")
     print(f"latency         p50 {p50:.1f} ms, p99 {p99:.1f} ms")
     print(f"errors          {len(errors)} {sorted(set(errors))[:5]}")
@@ -193,4 +215,10 @@ if __name__ == "__main__":
     parser.add_argument("--idle", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--max-growth", type=float, default=0.10)
+    parser.add_argument(
+        "--niceness", type=int, default=None, help="api.niceness (default: the setting's)"
+    )
+    parser.add_argument(
+        "--inline", action="store_true", help="the agent on the API's event loop (before)"
+    )
     sys.exit(main(parser.parse_args()))

@@ -186,7 +186,8 @@ def ffe_tracers() -> Mapping[str, Factory]:  # type: ignore[empty-body]
 @hookspec
 def ffe_compute_backends() -> Mapping[str, Factory]:  # type: ignore[empty-body]
     """Compute backends by name (``local``, ``dask``) for parameter searches, chosen by
-    ``backtests.compute``; each returns an ``ffe_core.ports.compute.ComputeBackend``."""
+    ``backtests.compute`` or ``ffe optimize --compute NAME``; each returns an
+    ``ffe_core.ports.compute.ComputeBackend``."""
 
 
 @hookspec
@@ -195,6 +196,16 @@ def ffe_strategies() -> Mapping[str, Strategy]:  # type: ignore[empty-body]
 
     A strategy takes numpy arrays ``open, high, low, close, volume`` plus keyword parameters and
     returns an int8 array of target positions per bar (1 long, -1 short, 0 flat).
+    """
+
+
+@hookspec
+def ffe_order_strategies() -> Mapping[str, Any]:  # type: ignore[empty-body]
+    """Order-level backtest strategies by name (``sma_bracket`` ...): ``CompiledStrategy``
+    objects or ``Strategy`` subclasses from ``ffe_core.backtest.orders``, not factories.
+
+    They place orders bar by bar (limit/stop entries, SL/TP, trailing stops, partial closes);
+    ``ffe backtest --strategy NAME`` runs them through the compiled order broker.
     """
 
 
@@ -212,5 +223,6 @@ KINDS: dict[str, str] = {
     "ffe_tracers": "tracers",
     "ffe_compute_backends": "compute",
     "ffe_strategies": "strategies",
+    "ffe_order_strategies": "order_strategies",
 }
 """Hook name -> registry kind. Every hookspec above appears here (a test checks it)."""

@@ -77,6 +77,9 @@ class ApiSettings(_Section):
     frontend_dist: str | None = None  # directory of the built dashboard; auto-detected when None
     trusted_proxies: tuple[str, ...] = ()
     """IPs/CIDRs whose ``X-Forwarded-For`` names the client; empty: forwarded headers ignored."""
+    niceness: int = Field(default=5, ge=0, le=19)
+    """How much the API lowers its CPU priority when the agent runs in its own process (0: not
+    at all): under load the scheduler serves trading before dashboard reads."""
 
     @model_validator(mode="after")
     def _proxies_are_networks(self) -> ApiSettings:
@@ -172,6 +175,9 @@ class AgentSettings(_Section):
     lease: str = "storage"
     """The registered leader lease: ``storage`` (the storage's own: a PostgreSQL lease, none for
     SQLite's single process), ``none`` or a plugin's."""
+    own_process: bool = True
+    """``ffe serve`` runs the agent in a child process it supervises (the API's load cannot slow
+    its cycles); false: on the API's own event loop."""
 
 
 class ApprovalSettings(_Section):

@@ -24,6 +24,7 @@ from ffe_core.ports.brokers import Broker
 from ffe_core.ports.capabilities import Closable, InboundChannel
 from ffe_core.ports.clock import Clock, SystemClock
 from ffe_core.ports.compute import ComputeBackend
+from ffe_core.ports.control import ControlPlane
 from ffe_core.ports.lease import LeaderLease
 from ffe_core.ports.market_data import Cache
 from ffe_core.ports.metrics import Metrics, NullMetrics
@@ -47,6 +48,7 @@ from ffe_entrypoints.services.account_reads import AccountReads
 from ffe_entrypoints.services.backtests import BacktestService
 from ffe_entrypoints.services.decision_feed import DecisionFeed
 from ffe_entrypoints.services.health import build_health
+from ffe_entrypoints.services.process_control import AgentProcessControl
 
 
 class Container(containers.DeclarativeContainer):
@@ -168,12 +170,20 @@ class Container(containers.DeclarativeContainer):
         ),
         tracer_provider,
     )
-    control: providers.Provider[ControlService] = providers.Resource(
+    # the agent on this process's event loop (the CLI, tests, the agent process itself)
+    inline_control: providers.Provider[ControlService] = providers.Resource(
         ControlService,
         agent=agent,
         approvals=approval_service,
         broker=broker,
         uow_factory=uow_factory,
+    )
+    # True in `ffe serve` (agent.own_process): the agent runs in a child process it supervises
+    agent_in_child = providers.Object(False)
+    control: providers.Provider[ControlPlane] = providers.Selector(
+        providers.Callable(lambda child: "child" if child else "inline", agent_in_child),
+        inline=inline_control,
+        child=providers.Resource(AgentProcessControl.spawned, inline_control),
     )
     inbound: providers.Provider[dict[str, InboundChannel]] = providers.Resource(
         Build.by_name, build, "inbound_channels", control=control
@@ -202,8 +212,9 @@ class Container(containers.DeclarativeContainer):
     )
 
 
-def build_container(settings: Settings) -> Container:
-    return Container(settings=settings)
+def build_container(settings: Settings, *, agent_in_child: bool = False) -> Container:
+    """``agent_in_child``: control reaches an agent in its own process (``ffe serve``)."""
+    return Container(settings=settings, agent_in_child=providers.Object(agent_in_child))
 
 
 async def startup(container: Container) -> None:

@@ -102,6 +102,16 @@ async def settle(client: Client) -> None:
         ({"kind": "optimize", "grid": {"fast": [5, 7.5]}}, "grid.fast[1]"),
         ({"kind": "optimize", "grid": {"slow": [50, -3]}}, "grid.slow[1]"),
         ({"kind": "optimize", "grid": {"slow": [True, False]}}, "grid.slow[0]"),
+        ({"strategy": "sma_bracket", "params": {"sl": "x"}}, "params.sl"),
+        ({"strategy": "sma_bracket", "params": {"sl": 2.0}}, "params.sl"),
+        ({"strategy": "sma_bracket", "params": {"nope": 1}}, "takes no nope"),
+        ({"strategy": "sma_bracket", "kind": "optimize", "grid": {"sl": [0.1]}}, "order-level"),
+        ({"instruments": ["BTC-USD"]}, "instruments"),
+        ({"instruments": ["BTC-USD", "BTC-USD"]}, "instruments"),
+        (
+            {"kind": "optimize", "instruments": ["BTC-USD", "ETH-USD"], "grid": {"fast": [5]}},
+            "instruments",
+        ),
         (
             {
                 "kind": "optimize",
@@ -133,6 +143,36 @@ async def test_a_job_result_arrives(client: Client) -> None:
     assert set(result) >= {"stats", "equity", "drawdown", "trades", "heatmap", "best_params"}
     assert result["heatmap"]["x"] == [5, 10] and result["heatmap"]["y"] == [20, 30]
     assert result["heatmap"]["metric"] == "Sharpe Ratio"  # the dashboard names what it colours
+
+
+async def test_a_portfolio_job_runs_its_instruments_on_one_account(client: Client) -> None:
+    body = {"kind": "backtest", "bars": 400, "instruments": ["BTC-USD", "ETH-USD", "AAPL"]}
+    body["params"] = {"fast": 3, "slow": 9}
+    job = await submit(client, body)
+    job = await wait_for(client, job["id"], lambda j: j["status"] in FINISHED)
+    assert job["status"] == "done", job["error"]
+    result = job["result"]
+    assert set(result["instruments"]) == {"BTC-USD", "ETH-USD", "AAPL"}
+    per = sum(s["# Trades"] for s in result["instruments"].values())
+    assert result["stats"]["# Trades"] == per > 0
+    assert result["equity"] and "kill_switch_bar" in result
+
+
+async def test_an_order_level_job_runs_the_compiled_strategy(client: Client) -> None:
+    body = {"kind": "backtest", "bars": 600, "strategy": "sma_bracket"}
+    body["params"] = {"fast": 3, "slow": 9, "sl": 0.02, "tp": 0.04, "trail": 0.01}
+    job = await submit(client, body)
+    job = await wait_for(client, job["id"], lambda j: j["status"] in FINISHED)
+    assert job["status"] == "done", job["error"]
+    result = job["result"]
+    assert result["stats"]["# Trades"] == len(result["trades"]) > 0
+    assert result["equity"]
+
+
+async def test_a_portfolio_of_an_unknown_instrument_is_404(client: Client) -> None:
+    response = await client.post("/api/v1/backtests", json={"instruments": ["BTC-USD", "NOPE"]})
+    assert response.status_code == 404, response.text
+    assert "NOPE" in response.json()["detail"]
 
 
 async def test_a_full_queue_is_429_naming_the_limit(client: Client) -> None:

@@ -71,3 +71,22 @@ def test_bad_options_are_rejected() -> None:
 
     with pytest.raises(ValidationError):
         ContrarianOptions.model_validate({"lookback": 0})
+
+
+def test_thread_pool_lends_its_own_threads_for_one_search_only() -> None:
+    import threading
+
+    from ffe_plugin_example.thread_pool import THREAD_PREFIX
+
+    from ffe_core.ports.compute import ComputeBackend
+
+    build = load_registry().factory("compute", "thread_pool")
+    backend = build(AdapterContext(name="thread_pool", options={"workers": 3}))
+    assert isinstance(backend, ComputeBackend)
+    with backend.executor() as pool:
+        assert pool is not None
+        names = set(pool.map(lambda _: threading.current_thread().name, range(30)))
+    assert names and all(name.startswith(THREAD_PREFIX) for name in names)
+    assert len(names) <= 3
+    with pytest.raises(RuntimeError, match="shutdown"):
+        pool.submit(print)  # taken back when the search ended

@@ -6,7 +6,7 @@ Entry points and chat adapters depend on this port, never on the agent or contai
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -113,4 +113,21 @@ class ControlPlane(Protocol):
 
     async def flatten_all(self, by: str) -> list[FlattenResult]:
         """Close every open position through the execution gate; one result per position."""
+        ...
+
+
+@runtime_checkable
+class StandsBy(Protocol):
+    def start_standby(self, by: str, retry_seconds: float) -> None:
+        """Keep trying to start (while another process holds the leader lease)."""
+        ...
+
+
+@runtime_checkable
+class AgentMetricsSource(Protocol):
+    """A control plane whose agent runs in another process, which counts its own metrics."""
+
+    async def agent_metrics(self) -> list[dict[str, Any]]:
+        """That process's ffe_* metric families as plain data (name, documentation, type, unit,
+        samples as [name, labels, value]); empty when it is not running."""
         ...

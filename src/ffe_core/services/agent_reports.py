@@ -1,15 +1,22 @@
-"""What the agent reports about the account: start-up reconciliation and the daily summary."""
+"""What the agent reports about the account: start-up reconciliation, the daily summary, and
+:class:`Notices`, the one way the agent's collaborators tell a person what happened."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import date
 from decimal import Decimal
 
 from ffe_core.config import Settings
+from ffe_core.domain.decisions import utcnow
 from ffe_core.domain.portfolio import Portfolio
 from ffe_core.ports.brokers import Broker
+from ffe_core.ports.clock import Clock
+from ffe_core.ports.notify import EventKind, Notification, Notifier
 from ffe_core.ports.storage import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
 
 POSITIONS_KEY = "agent_positions"
 """Service-state key of the broker positions ffe last saw (start-up reconciliation)."""
@@ -73,3 +80,55 @@ async def summarize_day(
         "mode": settings.trading.mode.value,
     }
     return f"Daily summary {today.isoformat()}", body, fields
+
+
+class Notices:
+    """Sends the agent's notifications; a failing notifier is logged, never stops trading."""
+
+    def __init__(self, notifier: Notifier | None = None) -> None:
+        self.notifier = notifier
+
+    async def send(
+        self, kind: EventKind, title: str, body: str = "", fields: dict[str, str] | None = None
+    ) -> None:
+        if self.notifier is None:
+            return
+        try:
+            await self.notifier.notify(
+                Notification(kind=kind, title=title, body=body, fields=fields or {}, ts=utcnow())
+            )
+        except Exception as exc:  # notifications never stop trading
+            log.warning("notifier failed: %s", exc)
+
+
+class DailySummary:
+    """Once per UTC day (first pass of the day): equity, P&L, positions and trades so far."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        broker: Broker,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        notices: Notices,
+        prices: Prices | None = None,
+    ) -> None:
+        self.settings = settings
+        self.broker = broker
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.notices = notices
+        self.prices = prices
+        self._day: date | None = None  # the UTC day whose summary was last sent
+
+    async def send_once_a_day(self) -> bool:
+        """Send today's summary unless it was sent; True when sent now."""
+        today = self.clock.now().date()
+        if self._day == today:
+            return False
+        self._day = today
+        title, body, fields = await summarize_day(
+            self.settings, self.broker, self.uow_factory, today, self.prices
+        )
+        await self.notices.send(EventKind.DAILY_SUMMARY, title, body, fields)
+        return True

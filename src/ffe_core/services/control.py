@@ -44,14 +44,19 @@ class ControlService:
         self._task: asyncio.Task[object] | None = None
         self._starting: asyncio.Task[AgentStatus] | None = None  # the one start under way
         self._standby: asyncio.Task[None] | None = None
-        self.desk = Desk(agent.gate, broker, uow_factory, agent.clock, agent.fence)
+        gate = agent.gate
+        self.desk = Desk(gate, broker, uow_factory, gate.clock, agent.lifecycle.fence)
 
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
-    async def agent_status(self) -> AgentStatus:
-        kill_switch = await self.agent.refresh_kill_switch()  # a reset from the CLI shows here
+    async def agent_status(self, *, refresh: bool = True) -> AgentStatus:
+        """``refresh``: read the stored kill switch first (a reset from the CLI shows here);
+        without, the switch as this process knows it (the API process reads the stored one)."""
+        kill_switch = (
+            await self.agent.refresh_kill_switch() if refresh else self.agent.kill_switch()
+        )
         p = self.agent.progress
         run = p.run
         return AgentStatus(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 from ffe_core.config import RiskSettings
 from ffe_core.domain.instruments import Instrument
@@ -17,6 +18,7 @@ from ffe_core.domain.portfolio import Portfolio
 from ffe_core.services.risk_sizing import dec
 
 ZERO = Decimal(0)
+N = TypeVar("N", Decimal, float)
 Correlation = Callable[[str, str], float | None]
 """Correlation of two instruments' returns, None when not known (then treated as fully adverse)."""
 
@@ -60,6 +62,16 @@ class Book:
         return sum((abs(v) for v in self.values.values()), ZERO)
 
 
+def limit_room(fraction: N, equity: N, base: N, coef: N, price: N, fee: N) -> N:
+    """The largest quantity with ``base + coef·q·price ≤ fraction·(equity − fee·q·price)``; 0 when
+    none fits. Plain arithmetic, so the agent calls it on Decimals and the portfolio backtest
+    compiles it for floats: one formula for both."""
+    free = fraction * equity - base
+    if free <= 0:
+        return free * 0
+    return free / (price * (coef + fraction * fee))
+
+
 @dataclass(frozen=True, slots=True)
 class Limit:
     """``base + coef·q·price ≤ fraction·(equity − fee·q·price)``, named after its setting."""
@@ -84,10 +96,9 @@ class Limit:
 
     def room(self, book: Book) -> Decimal:
         """The largest (unrounded) quantity that fits; 0 when none does."""
-        free = self.fraction * book.equity - self.base
-        if free <= 0:
-            return ZERO
-        return free / (book.price * (self.coef + self.fraction * book.fee_rate))
+        return limit_room(
+            self.fraction, book.equity, self.base, self.coef, book.price, book.fee_rate
+        )
 
     def describe(self, book: Book, q: Decimal) -> str:
         return (

@@ -17,6 +17,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from ffe_core import __version__
 from ffe_core.domain.errors import FfeError
 from ffe_core.ports.capabilities import InboundChannel, WebhookHandler
+from ffe_core.ports.control import AgentMetricsSource, StandsBy
 from ffe_entrypoints.api.agent import AgentController
 from ffe_entrypoints.api.approvals import ApprovalController
 from ffe_entrypoints.api.audit import CostController, FlightController
@@ -83,6 +84,7 @@ DEPENDENCIES = {
     "flight_recorder": "flight_recorder",
     "weights": "weights",
     "learning": "learning",
+    "agent_metrics": "agent_metrics",
 }
 
 
@@ -123,9 +125,11 @@ def create_app(container: Container, *, start_agent: bool | None = None) -> Lite
         for channel in container.inbound().values():
             await channel.start()
         autostart = settings.agent.autostart if start_agent is None else start_agent
+        if container.agent_in_child():
+            container.control()  # the agent process warms up while the API starts
         if autostart:
             control = container.control()
-            if container.lease() is not None:  # several instances: stand by for the lease
+            if container.lease() is not None and isinstance(control, StandsBy):
                 control.start_standby("startup", settings.agent.lease_ttl_seconds / 4)
             else:
                 await control.start_agent("startup")
@@ -139,7 +143,13 @@ def create_app(container: Container, *, start_agent: bool | None = None) -> Lite
         channel = container.inbound().get("telegram")
         return channel.webhook if isinstance(channel, InboundChannel) else None
 
+    def agent_metrics() -> AgentMetricsSource | None:
+        control = container.control() if container.agent_in_child() else None
+        return control if isinstance(control, AgentMetricsSource) else None
+
     def provide(name: str) -> Provide:
+        if name == "agent_metrics":
+            return Provide(agent_metrics, sync_to_thread=False)
         if name == "telegram_webhook":
             return Provide(telegram_webhook, sync_to_thread=False)
         if name == "health_service":  # built lazily; the rate-limit store joins its report

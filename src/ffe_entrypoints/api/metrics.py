@@ -7,13 +7,17 @@ import os
 import time
 from typing import Any, cast
 
+import anyio
 from litestar import Response, get
+from litestar.di import NamedDependency
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.plugins.prometheus.middleware import PrometheusMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Histogram, generate_latest
 
 from ffe_adapters.telemetry.prometheus import CHANGES, LATENCY_BUCKETS
+from ffe_core.ports.control import AgentMetricsSource
 from ffe_entrypoints.api.auth import PUBLIC_OPT
+from ffe_entrypoints.services.metrics_merge import merge_expositions
 
 UNMETERED = ["/metrics", "/schema"]
 EXPOSITION_TTL_SECONDS = 1.0
@@ -57,6 +61,7 @@ class ExpositionCache:
         self._body = b""
         self._rendered_at = float("-inf")
         self._changes = -1
+        self._merging = anyio.Lock()
 
     def body(self) -> bytes:
         now = time.monotonic()
@@ -65,6 +70,20 @@ class ExpositionCache:
             self._body = generate_latest(REGISTRY)
             self._rendered_at = now
         return self._body
+
+    async def merged_body(self, agent: AgentMetricsSource) -> bytes:
+        """This process's exposition merged with the agent process's, reused for ``ttl``
+        seconds (the agent's changes are not seen here: they may lag by that long)."""
+        async with self._merging:  # one render for concurrent scrapes
+            if time.monotonic() - self._rendered_at < self.ttl:
+                return self._body
+            families = await agent.agent_metrics()
+            self._body = await anyio.to_thread.run_sync(  # rendering takes milliseconds
+                lambda: merge_expositions(REGISTRY.collect(), families)
+            )
+            self._rendered_at = time.monotonic()
+            self._changes = -1  # body() renders afresh
+            return self._body
 
 
 class MetricsController(PrometheusController):
@@ -77,9 +96,15 @@ class MetricsController(PrometheusController):
         self._exposition = ExpositionCache()
 
     @get()
-    async def get(self) -> Response[bytes]:
+    async def get(
+        self, agent_metrics: NamedDependency[AgentMetricsSource | None]
+    ) -> Response[bytes]:
         if "prometheus_multiproc_dir" in os.environ or "PROMETHEUS_MULTIPROC_DIR" in os.environ:
             response: Response[bytes] = await PrometheusController.get.fn(self)
             return response  # the plugin aggregates the worker processes
         headers = {"Content-Type": CONTENT_TYPE_LATEST}
-        return Response(self._exposition.body(), status_code=200, headers=headers)
+        if agent_metrics is not None:  # the agent counts in its own process
+            body = await self._exposition.merged_body(agent_metrics)
+        else:
+            body = self._exposition.body()
+        return Response(body, status_code=200, headers=headers)

@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -24,6 +24,9 @@ from rich.table import Table
 
 from ffe_core.domain.errors import ConfigError, ValidationFailed
 from ffe_entrypoints.cli.state import state
+
+if TYPE_CHECKING:  # a port only: the adapters load when a search runs
+    from ffe_core.ports.compute import ComputeBackend
 
 console = Console(stderr=True)
 
@@ -34,6 +37,14 @@ DataOpt = Annotated[
     typer.Option(
         "--data",
         help="Bars: CSV (.csv/.csv.gz), Parquet, Feather/Arrow or JSON candles; time + OHLC[V].",
+    ),
+]
+DataListOpt = Annotated[
+    list[Path],
+    typer.Option(
+        "--data",
+        help="Bars: CSV (.csv/.csv.gz), Parquet, Feather/Arrow or JSON candles; time + OHLC[V]. "
+        "Give it more than once, or a folder, for a portfolio on one account.",
     ),
 ]
 TimeUnitOpt = Annotated[
@@ -48,7 +59,14 @@ SymbolOpt = Annotated[
         "SYMBOL[_interval].ext).",
     ),
 ]
-StrategyOpt = Annotated[str, typer.Option("--strategy", help="Strategy name (see registry).")]
+StrategyOpt = Annotated[
+    str,
+    typer.Option(
+        "--strategy",
+        help="Strategy name (see registry), an order-level one (sma_bracket), or "
+        "module:Class / file.py:Class naming a Strategy subclass (backtest only).",
+    ),
+]
 ParamOpt = Annotated[
     list[str] | None, typer.Option("--param", help="k=v (backtest) or k=v1,v2,... (search).")
 ]
@@ -160,6 +178,38 @@ def _checked(name: str, params: dict[str, Any], *, grid: bool = False) -> dict[s
     return params
 
 
+def _compute(
+    ctx: typer.Context, name: str | None, dask: str | None, workers: int | None
+) -> ComputeBackend:
+    """The ``ComputeBackend`` a search runs on, built through the registry like every adapter:
+    ``--compute`` (default ``backtests.compute``) names it; ``--dask ADDRESS`` is ``--compute
+    dask`` with ``adapters.dask.address`` (and ``workers``) set for this run."""
+    from ffe_core.ports.clock import SystemClock
+    from ffe_core.ports.compute import ComputeBackend
+    from ffe_entrypoints.selection import Build
+
+    settings = state(ctx).settings()
+    if dask is not None:
+        if name not in (None, "dask"):
+            raise ValidationFailed(f"--dask runs on the dask backend; drop --compute {name}")
+        name = "dask"
+        options = {**settings.adapters.get("dask", {}), "address": dask}
+        if workers:
+            options["workers"] = workers
+        settings = settings.model_copy(update={"adapters": {**settings.adapters, "dask": options}})
+    key = "--compute" if name else "backtests.compute"
+    name = name or settings.backtests.compute
+    known = _registry().names("compute")
+    if name not in known:
+        raise ConfigError(
+            f"{key}: no compute backend named {name!r} (registered: {', '.join(known)})"
+        )
+    backend = Build(_registry(), settings, SystemClock()).named("compute", name)
+    if not isinstance(backend, ComputeBackend):
+        raise ConfigError(f"{key}: {name!r} is not a ComputeBackend (it lends no executor)")
+    return backend
+
+
 def load_data(ctx: typer.Context, path: Path, time_unit: str | None) -> Any:
     """The bars of ``--data``, read by the ``files`` source (the one loader) from the registry."""
     from ffe_core.ports.clock import SystemClock
@@ -252,11 +302,66 @@ def _candidates(strategy: str, spaces: dict[str, Any], samples: int, seed: int) 
     return found
 
 
+def _data_files(data: list[Path]) -> list[Path]:
+    from ffe_entrypoints.cli.portfolio_run import data_files
+
+    return data_files(data)
+
+
+def _portfolio(
+    ctx: typer.Context,
+    files: list[Path],
+    strategy: str,
+    params: Params,
+    cash: float,
+    commission: float,
+    costs: dict[str, Any],
+    time_unit: str | None,
+    as_json: bool,
+) -> None:
+    """``ffe backtest`` over several files: one account under the configured risk limits."""
+    from ffe_core.backtest.strategies import spec_for
+    from ffe_entrypoints.cli import portfolio_run
+
+    fn = _strategy(strategy)
+
+    def cost(path: Path) -> Any:
+        step = _unit_step(ctx, path, None, costs["fractional"])
+        extra = {"spread": costs["spread"], "slippage": costs["slippage"], "unit_step": step}
+        return _config(cash, commission, extra)
+
+    out = portfolio_run.run(
+        files,
+        lambda p: load_data(ctx, p, time_unit),
+        cost,
+        fn,
+        params,
+        cash,
+        state(ctx).settings().risk,
+        spec_for(strategy).warmup(params),
+    )
+    out.update(strategy=strategy, params=params)
+    if as_json:
+        typer.echo(json.dumps(out, indent=2))
+        return
+    _print_stats(out["portfolio"], f"portfolio: {strategy} {params} on {len(files)} instruments")
+
+    def num(x: Any) -> str:
+        return "-" if x is None else f"{x:,.4f}"
+
+    table = Table("instrument", "trades", "return %", "Sharpe", title="instruments")
+    for sym, st in out["instruments"].items():
+        table.add_row(sym, str(out["trades"][sym]), num(st["Return [%]"]), num(st["Sharpe Ratio"]))
+    Console().print(table)
+    if out["kill_switch_bar"] is not None:
+        Console().print(f"kill switch tripped at bar {out['kill_switch_bar']} (risk.max_drawdown)")
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def backtest(
         ctx: typer.Context,
-        data: DataOpt,
+        data: DataListOpt,
         strategy: StrategyOpt,
         param: ParamOpt = None,
         cash: CashOpt = 10_000.0,
@@ -290,9 +395,32 @@ def register(app: typer.Typer) -> None:
         from ffe_core.backtest.sizing import unaffordable
         from ffe_core.backtest.stats import compute_stats, json_ready
         from ffe_core.backtest.strategies import spec_for
+        from ffe_entrypoints.cli.order_strategy import order_strategy, run_order_level
 
-        params = _checked(strategy, parse_params(param))
-        fn = _strategy(strategy)
+        params = parse_params(param)
+        files = _data_files(data)
+        if len(files) > 1:
+            unsupported = {
+                "--sl": sl,
+                "--tp": tp,
+                "--trade-on-close": trade_on_close,
+                "--symbol": symbol,
+                "--report": report,
+                "--no-finalize": not finalize,
+            }
+            named = [k for k, v in unsupported.items() if v]
+            if named:
+                raise ValidationFailed(f"{', '.join(named)}: not available with several --data")
+            costs = {"spread": spread, "slippage": slippage, "fractional": fractional}
+            _portfolio(ctx, files, strategy, params, cash, commission, costs, time_unit, as_json)
+            return
+        path = files[0]
+        reg = _registry()
+        registered = {n: reg.factory("order_strategies", n) for n in reg.names("order_strategies")}
+        orders = order_strategy(strategy, registered)
+        fn = _strategy(strategy) if orders is None else None
+        if orders is None:  # a signal strategy's parameters are checked like the API's
+            params = _checked(strategy, params)
         cfg = _config(
             cash,
             commission,
@@ -301,18 +429,26 @@ def register(app: typer.Typer) -> None:
                 "slippage": slippage,
                 "sl": sl,
                 "tp": tp,
-                "unit_step": _unit_step(ctx, data, symbol, fractional),
+                "unit_step": _unit_step(ctx, path, symbol, fractional),
                 "trade_on_close": trade_on_close,
                 "finalize": finalize,
             },
         )
-        bars = load_data(ctx, data, time_unit)
-        try:
-            target = fn(bars.open, bars.high, bars.low, bars.close, bars.volume, **params)
-        except TypeError as exc:
-            raise ValidationFailed(f"strategy {strategy!r}: {exc}") from None
-        result = simulate(bars, target, cfg)
-        stats = compute_stats(result, bars, warmup=spec_for(strategy).warmup(params))
+        bars = load_data(ctx, path, time_unit)
+        target = None
+        warmup = spec_for(strategy).warmup(params)
+        result: Any
+        if fn is None:
+            assert orders is not None
+            result = run_order_level(bars, orders, cfg, params)
+            warmup = result.warmup
+        else:
+            try:
+                target = fn(bars.open, bars.high, bars.low, bars.close, bars.volume, **params)
+            except TypeError as exc:
+                raise ValidationFailed(f"strategy {strategy!r}: {exc}") from None
+            result = simulate(bars, target, cfg)
+        stats = compute_stats(result, bars, warmup=warmup)
         warnings = _warn(unaffordable(bars, cfg, target, len(result.trades)), as_json)
         if report is not None:
             from ffe_core.backtest.report import render_png, write_html
@@ -355,14 +491,22 @@ def register(app: typer.Typer) -> None:
         workers: WorkersOpt = None,
         top: Annotated[int, typer.Option(help="How many results to show.")] = 10,
         as_json: JsonOpt = False,
+        compute: Annotated[
+            str | None,
+            typer.Option(
+                help="Compute backend by registered name (default: backtests.compute), "
+                "e.g. local, dask or a plugin's."
+            ),
+        ] = None,
         dask: Annotated[
             str | None,
-            typer.Option(help="Run on Dask: 'local' (a LocalCluster) or a scheduler address."),
+            typer.Option(
+                help="Run on Dask: 'local' (a LocalCluster) or a scheduler address "
+                "(--compute dask at that address)."
+            ),
         ] = None,
     ) -> None:
         """Search parameters (grid, or random with --samples) in parallel."""
-        from contextlib import nullcontext
-
         from ffe_core.backtest.search import run_search
         from ffe_core.backtest.sizing import unaffordable
         from ffe_core.backtest.stats import json_ready
@@ -386,13 +530,8 @@ def register(app: typer.Typer) -> None:
         )
         bars = load_data(ctx, data, time_unit)
         warnings = _warn(unaffordable(bars, cfg), as_json)
-        if dask is not None:
-            from ffe_adapters.compute.dask import dask_executor
-
-            cluster: Any = dask_executor(dask, workers)
-        else:
-            cluster = nullcontext(None)
-        with cluster as executor, _progress("optimize", as_json) as progress:
+        backend = _compute(ctx, compute, dask, workers)
+        with backend.executor() as executor, _progress("optimize", as_json) as progress:
             evals = run_search(
                 bars,
                 fn,

@@ -110,7 +110,7 @@ def register(app: typer.Typer) -> None:
         bind_host = host or settings.api.host
         check_bind(settings, bind_host)
         check(settings)  # one line and exit 2 here, not a traceback from uvicorn's start-up
-        container = build_container(settings)
+        container = build_container(settings, agent_in_child=settings.agent.own_process)
         application = create_app(container, start_agent=agent)
         run_server(application, settings, bind_host, settings.api.port if port is None else port)
 

@@ -31,6 +31,14 @@ BUILTIN_RANGES: dict[str, dict[str, tuple[float, float]]] = {
     "bollinger": {"period": PERIOD, "k": (0.0, 10.0)},
     "donchian_breakout": {"period": PERIOD},
     "macd": {"fast": PERIOD, "slow": PERIOD, "signal": PERIOD},
+    "sma_bracket": {
+        "fast": PERIOD,
+        "slow": PERIOD,
+        "size": (1e-9, 1e9),
+        "sl": (0.0, 0.99),
+        "tp": (0.0, 100.0),
+        "trail": (0.0, 0.99),
+    },
 }
 """Ranges of the built-in strategies' numeric parameters (all their integers are periods)."""
 PLUGIN_INT_RANGE = (-1_000_000_000, 1_000_000_000)
@@ -91,9 +99,15 @@ def strategy_params(strategy: Callable[..., Any]) -> dict[str, Any]:
 
 def param_rules(name: str, strategy: Callable[..., Any]) -> dict[str, ParamRule]:
     """One rule per parameter of ``strategy``, its kind taken from its default."""
+    return rules_from_defaults(name, strategy_params(strategy))
+
+
+def rules_from_defaults(name: str, defaults: Mapping[str, Any]) -> dict[str, ParamRule]:
+    """One rule per parameter, its kind taken from its default (order-level strategies declare
+    their defaults as a mapping)."""
     ranges = BUILTIN_RANGES.get(name, {})
     rules = {}
-    for param, default in strategy_params(strategy).items():
+    for param, default in defaults.items():
         kind = type(default) if isinstance(default, bool | int | float | str) else None
         if kind is int or kind is float:
             low, high = ranges.get(param, PLUGIN_INT_RANGE if kind is int else PLUGIN_FLOAT_RANGE)

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ffe_core.backtest.data import Bars, bars_of
+from ffe_core.backtest.orders import BrokerConfig, CompiledStrategy, run_compiled_strategy
 from ffe_core.backtest.search import OBJECTIVES, best, grid, run_search
 from ffe_core.backtest.simulator import FillConfig, RunResult, simulate
 from ffe_core.backtest.sizing import unaffordable, unit_step_for
@@ -95,12 +96,16 @@ def run_job(spec: Mapping[str, Any], slot: int) -> Outcome:
         if spec["kind"] == "replay":
             return {"status": "done", "result": _replay(worker, spec, watch)}
         strategy = _import(str(spec["strategy_ref"]))
+        if spec.get("instruments"):
+            return {"status": "done", "result": _portfolio(worker, spec, strategy, watch)}
         instrument = worker.settings.instrument(str(spec["instrument"]))
         if instrument is None:
             raise NotFoundError(f"unknown instrument {spec['instrument']!r}")
         bars = _load_bars(worker, instrument, int(spec["bars"]))
         watch.check()
         step = unit_step_for(instrument.size_increment)
+        if isinstance(strategy, CompiledStrategy):
+            return {"status": "done", "result": _order_level(spec, bars, strategy, step)}
         return {
             "status": "done",
             "result": _compute(spec, bars, watch.wrap(strategy), watch, step),
@@ -181,10 +186,11 @@ LABELS = ("start", "end")
 
 
 def _import(ref: str) -> Callable[..., Any]:
+    """``module:a.b`` -> ``module.a.b``; a step into a mapping looks the name up in it."""
     module, _, qualname = ref.partition(":")
     target: Any = importlib.import_module(module)
     for part in qualname.split("."):
-        target = getattr(target, part)
+        target = target[part] if isinstance(target, Mapping) else getattr(target, part)
     return target  # type: ignore[no-any-return]
 
 
@@ -331,6 +337,66 @@ def _series(bars: Bars, values: np.ndarray, key: str, offset: int = 0) -> list[d
 def _drawdown(equity: np.ndarray) -> np.ndarray:
     peak = np.maximum.accumulate(equity)
     return np.where(peak > 0, equity / peak - 1, 0.0)
+
+
+def _order_level(
+    spec: Mapping[str, Any], bars: Bars, strategy: CompiledStrategy, unit_step: float
+) -> dict[str, Any]:
+    """A job of a built-in order-level strategy: one compiled run."""
+    fill = FillConfig(
+        cash=float(spec["cash"]),
+        commission=float(spec["commission"]),
+        unit_step=unit_step,
+        finalize=bool(spec.get("finalize", True)),
+    )
+    try:
+        run = run_compiled_strategy(bars, strategy, BrokerConfig(fill), **dict(spec["params"]))
+    except ValueError as exc:
+        raise ValidationFailed(f"params: {exc}") from None
+    stats = compute_stats(run, bars, warmup=run.warmup)
+    payload = _payload(run.equity, bars, stats, run, None)
+    payload["warnings"] = _warnings(unaffordable(bars, fill, None, len(run.trades)))
+    return payload
+
+
+def _portfolio(
+    worker: _Worker, spec: Mapping[str, Any], strategy: Callable[..., Any], watch: _Watch
+) -> dict[str, Any]:
+    """A portfolio job: every instrument's bars on one clock and one account (risk settings)."""
+    from ffe_core.backtest.portfolio import common_clock, portfolio_stats, run_portfolio
+
+    symbols = [str(s) for s in spec["instruments"]]
+    raw: list[Bars] = []
+    costs: list[FillConfig] = []
+    for symbol in symbols:
+        instrument = worker.settings.instrument(symbol)
+        if instrument is None:
+            raise NotFoundError(f"unknown instrument {symbol!r}")
+        raw.append(_load_bars(worker, instrument, int(spec["bars"])))
+        step = unit_step_for(instrument.size_increment)
+        costs.append(
+            FillConfig(
+                cash=float(spec["cash"]), commission=float(spec["commission"]), unit_step=step
+            )
+        )
+        watch.check()
+    bars = common_clock(raw)
+    params: dict[str, Any] = dict(spec["params"])
+    try:
+        targets = [strategy(b.open, b.high, b.low, b.close, b.volume, **params) for b in bars]
+    except TypeError as exc:
+        raise ValidationFailed(f"params: {exc}") from None
+    res = run_portfolio(
+        symbols, bars, targets, costs, cash=float(spec["cash"]), risk=worker.settings.risk
+    )
+    stats = portfolio_stats(res, costs, warmup=spec_for(str(spec["strategy"])).warmup(params))
+    payload = _payload(res.equity, bars[0], stats["portfolio"], None, None)
+    payload["instruments"] = {
+        s: {k: (_clean(v) if isinstance(v, float) else v) for k, v in json_ready(st).items()}
+        for s, st in stats["instruments"].items()
+    }
+    payload["kill_switch_bar"] = stats["kill_switch_bar"]
+    return payload
 
 
 def _payload(

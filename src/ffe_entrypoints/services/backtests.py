@@ -42,6 +42,7 @@ from ffe_entrypoints.services.backtest_params import (
     check_work,
     importable_ref,
     param_rules,
+    rules_from_defaults,
     strategy_params,
 )
 from ffe_entrypoints.services.backtest_worker import Outcome, init_worker, run_job
@@ -83,7 +84,8 @@ class BacktestRequest(BaseModel):
     instruments: list[str] = Field(
         default_factory=list,
         max_length=MAX_REPLAY_INSTRUMENTS,
-        description="replay: several instruments on one account (default: instrument)",
+        description="several instruments on one account (default: instrument): replay, or a "
+        "portfolio backtest (kind backtest, two or more; entries sized by the risk settings)",
     )
     providers: list[str] | None = Field(
         default=None, max_length=16, description="replay: providers (default: enabled ones)"
@@ -302,12 +304,26 @@ class BacktestService:
         if request.kind == "replay":
             checked_replay(request, self.settings, set(self._provider_names()))
             return request.model_dump()
+        from ffe_core.backtest.order_strategies import ORDER_STRATEGIES
+
+        order_level = ORDER_STRATEGIES.get(request.strategy)
+        if order_level is not None:
+            return self._checked_order_level(request, order_level)
         strategy = self._strategies().get(request.strategy)
         if strategy is None:
-            known = ", ".join(sorted(self._strategies()))
+            known = ", ".join(sorted([*self._strategies(), *ORDER_STRATEGIES]))
             raise ValidationFailed(f"strategy: unknown {request.strategy!r} (known: {known})")
-        if self.settings.instrument(request.instrument) is None:
-            raise NotFoundError(f"unknown instrument {request.instrument!r}")
+        for symbol in request.instruments or [request.instrument]:
+            if self.settings.instrument(symbol) is None:
+                raise NotFoundError(f"unknown instrument {symbol!r}")
+        if request.instruments and (
+            request.kind != "backtest"
+            or len(request.instruments) < 2
+            or len(set(request.instruments)) != len(request.instruments)
+        ):
+            raise ValidationFailed(
+                "instruments: a portfolio is a kind 'backtest' of two or more distinct instruments"
+            )
         rules = param_rules(request.strategy, strategy)
         unknown = sorted((set(request.params) | set(request.grid)) - set(rules))
         if unknown:
@@ -323,8 +339,30 @@ class BacktestService:
             if not (request.grid or spec.grid):
                 raise ValidationFailed("grid: give parameter values to search")
             combinations = len(candidates(spec, request.grid)[1])
-        check_work(request.bars, combinations, self.limits.max_work)
+        check_work(
+            request.bars * max(1, len(request.instruments)), combinations, self.limits.max_work
+        )
         return {**request.model_dump(), "strategy_ref": importable_ref(request.strategy, strategy)}
+
+    def _checked_order_level(self, request: BacktestRequest, strategy: Any) -> dict[str, Any]:
+        """A built-in order-level strategy: one backtest on one instrument."""
+        if request.kind != "backtest" or request.instruments or request.grid:
+            raise ValidationFailed(
+                f"strategy: {request.strategy} is order-level: kind 'backtest' on one instrument"
+            )
+        if self.settings.instrument(request.instrument) is None:
+            raise NotFoundError(f"unknown instrument {request.instrument!r}")
+        rules = rules_from_defaults(request.strategy, strategy.defaults)
+        unknown = sorted(set(request.params) - set(rules))
+        if unknown:
+            raise ValidationFailed(
+                f"params: {request.strategy} takes no {', '.join(unknown)} "
+                f"(it takes {', '.join(sorted(rules))})"
+            )
+        check_params(rules, request.params)
+        check_work(request.bars, 1, self.limits.max_work)
+        ref = f"ffe_core.backtest.order_strategies:ORDER_STRATEGIES.{request.strategy}"
+        return {**request.model_dump(), "strategy_ref": ref}
 
     # -- jobs and workers ---------------------------------------------------------------------
 

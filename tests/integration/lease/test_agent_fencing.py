@@ -61,7 +61,7 @@ async def test_a_second_agent_is_refused_while_the_lease_is_held(storage: Any) -
     await start(leader)
     with pytest.raises(ConflictError, match="held by a"):
         await follower.acquire()
-    await leader._finish(leader.progress.run, "test over")  # type: ignore[arg-type]
+    await leader.lifecycle.finish(leader.progress.run, "test over")  # type: ignore[arg-type]
     assert (await follower.acquire()).holder == "b", "a graceful stop hands the lease over"
 
 

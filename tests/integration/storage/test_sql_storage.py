@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from ffe_adapters.storage.sql.tables import ContentRow
 from ffe_core.domain.errors import ValidationFailed
@@ -31,6 +31,7 @@ async def test_migrations_match_the_table_definitions(kind: str, tmp_path: Path)
     from alembic.script import ScriptDirectory
 
     from ffe_adapters.storage.sql.backend import MIGRATIONS
+    from ffe_adapters.storage.sql.migrations import HEAD
     from ffe_adapters.storage.sql.tables import Base
 
     cfg = Config()
@@ -38,6 +39,7 @@ async def test_migrations_match_the_table_definitions(kind: str, tmp_path: Path)
     script = ScriptDirectory.from_config(cfg)
     head = script.get_current_head()
     assert script.get_revision("0002").down_revision == "0001"
+    assert head == HEAD, "migrations.HEAD names the newest script (start-up trusts it)"
 
     def diff(connection: Any) -> list[Any]:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
@@ -59,3 +61,22 @@ async def test_sql_stores_contents_compressed(tmp_path: Path) -> None:
             data = (await conn.execute(select(ContentRow.data))).scalar_one()
     assert len(data) < len(text) / 10
     assert zlib.decompress(data).decode() == text
+
+
+@pytest.mark.parametrize("kind", SQL_BACKENDS)
+async def test_a_database_at_the_head_starts_without_alembic(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second start on a migrated database runs no migration (and imports no alembic); an
+    older one is still upgraded."""
+    from ffe_adapters.storage.sql import backend
+
+    async with open_sql_storage(kind, tmp_path) as storage:
+        upgrades: list[str] = []
+        monkeypatch.setattr(backend, "_upgrade", lambda _conn, rev: upgrades.append(rev))
+        await storage.migrate()
+        assert upgrades == []
+        async with storage.engine.begin() as conn:
+            await conn.execute(text("UPDATE alembic_version SET version_num = '0005'"))
+        await storage.migrate()
+        assert upgrades == ["head"]

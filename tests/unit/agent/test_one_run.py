@@ -129,7 +129,7 @@ async def test_an_agent_refuses_a_second_acquire_until_its_run_finishes(
     assert isinstance(second, ConflictError) and "already starting" in str(second)
     with pytest.raises(ConflictError, match=f"already running \\(run {first.id}\\)"):
         await agent.acquire()
-    await agent._finish(first, "test over")
+    await agent.lifecycle.finish(first, "test over")
     assert isinstance(await agent.acquire(), AgentRun)
 
 
@@ -142,7 +142,7 @@ async def test_runs_left_running_are_all_closed_by_the_next_run(container: Conta
     agent = container.agent()
     agent.lease = LocalLeaderLease("agent", 30)  # a lease holder takes over what was left
     run = await agent.acquire()
-    await agent._finish(run, "test over")
+    await agent.lifecycle.finish(run, "test over")
     assert await run_states(container) == ["stopped"] * 4
 
 
@@ -192,3 +192,20 @@ async def test_a_reset_stored_by_another_process_reaches_the_control_plane(
 
 async def _stopped(control: Any) -> bool:
     return bool((await control.agent_status()).state is AgentState.STOPPED)
+
+
+async def test_a_second_run_starts_its_progress_afresh_for_every_collaborator(
+    container: Container,
+) -> None:
+    """The run's progress is one object the lifecycle, the cycle and the order desk share: a new
+    run resets it in place, so its cycles count (and are journaled) from zero again."""
+    agent = container.agent()
+    first = await agent.run(cycles=2, interval=0)
+    agent.progress.last_error = "left over from the first run"
+    second = await agent.run(cycles=1, interval=0)
+    assert agent.progress.cycles == 1 and agent.progress.last_error is None
+    assert agent.progress.run is not None and agent.progress.run.id == second.id
+    async with container.uow_factory()() as uow:
+        cycles = await uow.agent.list_cycles()
+    seqs = {run.id: sorted(c.seq for c in cycles if c.run_id == run.id) for run in (first, second)}
+    assert seqs == {first.id: [0, 1], second.id: [0]}

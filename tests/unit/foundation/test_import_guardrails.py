@@ -59,3 +59,26 @@ def test_every_built_in_plugin_module_is_registered() -> None:
         for path in adapters.rglob("plugin.py")
     }
     assert modules == set(BUILTIN_PLUGINS)
+
+
+ENTRYPOINT_ADAPTER_IMPORTS = (
+    "ffe_adapters.registry",
+    "ffe_adapters.hookspecs",
+    "ffe_adapters.telemetry",
+)
+"""What entry points other than ``container.py`` may import from the adapters: the registry, the
+plugin contract and the shared telemetry (the API's Prometheus endpoint reads its registry)."""
+
+
+def test_only_the_container_names_adapter_modules() -> None:
+    """Every other entry point gets adapters by name through the registry (e.g. the compute
+    backend of ``ffe optimize``), so a third-party plugin can stand in for any of them."""
+    entrypoints = ROOT / "src" / "ffe_entrypoints"
+    found = {
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in entrypoints.rglob("*.py")
+        if path != entrypoints / "container.py"
+        for name in imported(path)
+        if name.startswith("ffe_adapters") and not name.startswith(ENTRYPOINT_ADAPTER_IMPORTS)
+    }
+    assert found == set()

@@ -75,6 +75,13 @@ def test_hook_ffe_strategies() -> None:
     assert "sma_cross" in _kind_names("strategies")
 
 
+def test_hook_ffe_order_strategies() -> None:
+    from ffe_core.backtest.order_strategies import SMA_BRACKET
+
+    registry = load_registry(entry_points=False)
+    assert registry.factory("order_strategies", "sma_bracket") is SMA_BRACKET
+
+
 def test_builtin_plugins_all_load() -> None:
     registry = load_registry(entry_points=False)
     assert registry.errors == []

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from ffe_core.config import RiskSettings
 from ffe_core.domain.decisions import Action
-from ffe_core.services.agent import EquityWatch
+from ffe_core.services.agent_kill_switch import EquityWatch
 from ffe_core.services.risk import RiskManager
 
 from .factories import BTC, TS, D, context, decision, portfolio

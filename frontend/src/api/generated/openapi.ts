@@ -688,7 +688,7 @@ export interface components {
             finalize?: boolean;
             /** @default 2000 */
             bars?: number;
-            /** @description replay: several instruments on one account (default: instrument) */
+            /** @description several instruments on one account (default: instrument): replay, or a portfolio backtest (kind backtest, two or more; entries sized by the risk settings) */
             instruments?: string[];
             /** @description replay: providers (default: enabled ones) */
             providers?: string[] | null;

@@ -1,4 +1,5 @@
-"""Hook implementations of the example plugin: a decision provider, a notifier and a cache."""
+"""Hook implementations of the example plugin: a decision provider, a notifier, a cache and a
+compute backend."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Mapping
 from ffe_adapters.hookspecs import AdapterContext, Factory, hookimpl
 from ffe_plugin_example.journal import JournalNotifier, JournalOptions
 from ffe_plugin_example.provider import ContrarianOptions, ContrarianProvider
+from ffe_plugin_example.thread_pool import ThreadPoolCompute, ThreadPoolOptions
 from ffe_plugin_example.ttl_cache import TtlDictCache, TtlDictOptions
 
 
@@ -22,6 +24,10 @@ def build_ttl_dict(ctx: AdapterContext) -> TtlDictCache:
     return TtlDictCache(ctx.parse_options(TtlDictOptions), ctx.clock)
 
 
+def build_thread_pool(ctx: AdapterContext) -> ThreadPoolCompute:
+    return ThreadPoolCompute(ctx.parse_options(ThreadPoolOptions))
+
+
 @hookimpl
 def ffe_decision_providers() -> Mapping[str, Factory]:
     return {"contrarian": build_contrarian}
@@ -35,3 +41,8 @@ def ffe_notifiers() -> Mapping[str, Factory]:
 @hookimpl
 def ffe_caches() -> Mapping[str, Factory]:
     return {"ttl_dict": build_ttl_dict}
+
+
+@hookimpl
+def ffe_compute_backends() -> Mapping[str, Factory]:
+    return {"thread_pool": build_thread_pool}

@@ -11,6 +11,7 @@ from typing import Any, Self
 
 from sqlalchemy import event, insert, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -21,6 +22,7 @@ from sqlalchemy.pool import NullPool
 
 from ffe_adapters.storage.sql import sqlite_driver
 from ffe_adapters.storage.sql.ledger import SqlFlight, SqlProviderCalls
+from ffe_adapters.storage.sql.migrations import HEAD
 from ffe_adapters.storage.sql.repositories import (
     SqlAccounts,
     SqlAgent,
@@ -159,7 +161,10 @@ class SqlStorage:
         return self.engine.dialect.name
 
     async def migrate(self, revision: str = "head") -> None:
-        """Bring the schema to ``revision`` (creating the named PostgreSQL schema first)."""
+        """Bring the schema to ``revision`` (creating the named PostgreSQL schema first).
+        Nothing to do, and alembic is not loaded, when the database is at the head already."""
+        if revision == "head" and await self._stamped() == HEAD:
+            return
         if self.dialect == "postgresql" and self.settings.schema_name:
             async with self.engine.begin() as conn:
                 await conn.execute(
@@ -181,6 +186,15 @@ class SqlStorage:
                 await conn.exec_driver_sql("ROLLBACK")
                 raise
             await conn.exec_driver_sql("COMMIT")
+
+    async def _stamped(self) -> str | None:
+        """The revision recorded in ``alembic_version``; None without that table."""
+        try:
+            async with self.engine.connect() as conn:
+                row = (await conn.execute(text("SELECT version_num FROM alembic_version"))).first()
+        except DBAPIError:
+            return None
+        return None if row is None else str(row[0])
 
     async def current_revision(self) -> str | None:
         async with self.engine.connect() as conn:

@@ -1,0 +1,169 @@
+"""One OODA cycle for one instrument: observe the venue, decide (ensemble -> risk), act.
+
+Acting is a journal entry, a notification and, when the decision trades, either an approval
+request or the order desk (the one execution gate). A failure ends the cycle FAILED with its
+reason; the loop goes on with the next instrument.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from ffe_core.domain.agent import AgentCycle, CyclePhase
+from ffe_core.domain.decisions import Action, Decision
+from ffe_core.domain.errors import FfeError
+from ffe_core.domain.orders import OrderStatus
+from ffe_core.ports.brokers import Broker, MarketDrivenVenue
+from ffe_core.ports.clock import Clock
+from ffe_core.ports.metrics import Metrics
+from ffe_core.ports.notify import EventKind
+from ffe_core.services.agent_journal import CycleJournal
+from ffe_core.services.agent_lifecycle import AgentProgress
+from ffe_core.services.agent_orders import OrderDesk
+from ffe_core.services.agent_reports import Notices
+from ffe_core.services.approvals import ApprovalService
+from ffe_core.services.decisions import DecisionService
+
+
+class CycleRunner:
+    """Observes, decides and acts for one instrument at a time; journals every phase."""
+
+    def __init__(
+        self,
+        decisions: DecisionService,
+        broker: Broker,
+        approvals: ApprovalService,
+        orders: OrderDesk,
+        journal: CycleJournal,
+        progress: AgentProgress,
+        notices: Notices,
+        clock: Clock,
+        metrics: Metrics,
+        uptime: Callable[[], float],
+    ) -> None:
+        self.decisions = decisions
+        self.broker = broker
+        self.approvals = approvals
+        self.orders = orders
+        self.journal = journal
+        self.progress = progress
+        self.notices = notices
+        self.clock = clock
+        self.metrics = metrics
+        self.uptime = uptime
+
+    async def observe_pass(self) -> FfeError | None:
+        """Observe once for a whole pass; a failure is handed to each of its cycles."""
+        try:
+            await self.observe()
+        except FfeError as exc:
+            return exc
+        return None
+
+    async def observe(self) -> None:
+        """Let a simulated venue see the latest market, then bring the ledger up to the venue."""
+        if isinstance(self.broker, MarketDrivenVenue):
+            await self.broker.process_market()
+        for order in await self.orders.gate.sync():
+            if order.status is OrderStatus.FILLED:
+                await self.notices.send(
+                    EventKind.FILL,
+                    f"Filled {order.side} {order.instrument}",
+                    f"{order.filled_quantity} @ {order.average_fill_price}",
+                    {
+                        "instrument": order.instrument,
+                        "side": order.side.value,
+                        "size": str(order.filled_quantity),
+                        "price": str(order.average_fill_price),
+                    },
+                )
+
+    async def run(
+        self, symbol: str, *, observe: bool = True, observe_failed: FfeError | None = None
+    ) -> AgentCycle:
+        """One OODA pass for ``symbol``; failures end the cycle as FAILED with the reason.
+
+        ``observe=False``: the caller observed the venue for the whole pass and hands over what
+        that observation raised, if anything."""
+        progress = self.progress
+        assert progress.run is not None, "call run() (which acquires the run) first"
+        started = time.perf_counter()
+        first = CyclePhase.OBSERVE if observe or observe_failed else CyclePhase.DECIDE
+        cycle = AgentCycle(
+            run_id=progress.run.id,
+            seq=progress.cycles,
+            instrument=symbol,
+            phase=first,
+            started_at=self.clock.now(),
+            updated_at=self.clock.now(),
+        )
+        await self.journal.add(cycle)
+        progress.instrument, progress.phase = symbol, first
+        decision: Decision | None = None
+        try:
+            if observe_failed is not None:
+                raise observe_failed
+            if observe:
+                await self.observe()
+                cycle = await self.journal.record(cycle, phase=CyclePhase.DECIDE)
+            decision = await self.decisions.decide(symbol, persist=False)
+            progress.last_decisions = [decision, *progress.last_decisions][:20]
+            cycle = cycle.model_copy(update={"decision_id": decision.id})
+            cycle = await self.act(cycle, decision)
+        except FfeError as exc:
+            progress.last_error = f"{symbol}: {exc}"
+            cycle = await self.journal.record(
+                cycle, decided=decision, phase=CyclePhase.FAILED, note=str(exc)[:500]
+            )
+        finally:
+            progress.cycles += 1
+            progress.last_cycle_at = self.clock.now()
+            self.metrics.agent_cycle(time.perf_counter() - started, self.uptime())
+        return cycle
+
+    async def act(self, cycle: AgentCycle, decision: Decision) -> AgentCycle:
+        """Act on a decision not stored yet: the first journal entry stores it too."""
+        record, risk = self.journal.record, decision.risk
+        if decision.action is Action.HOLD:
+            note = "hold: " + decision.reasoning[:300]
+            return await record(cycle, decided=decision, phase=CyclePhase.DONE, note=note)
+        if risk is not None and not risk.approved:
+            await self.notices.send(
+                EventKind.RISK_REJECTION,
+                f"Risk rejected {decision.action} {decision.instrument}",
+                risk.reason,
+                {"instrument": decision.instrument, "action": decision.action.value},
+            )
+            note = "risk rejected: " + risk.reason
+            return await record(cycle, decided=decision, phase=CyclePhase.DONE, note=note)
+        size = risk.size if risk is not None else decision.suggested_size
+        if size is not None and size <= 0:
+            note = "nothing to trade at this size"
+            return await record(cycle, decided=decision, phase=CyclePhase.DONE, note=note)
+        await self.notices.send(
+            EventKind.DECISION,
+            f"{decision.action} {decision.instrument}",
+            decision.reasoning[:500],
+            {
+                "instrument": decision.instrument,
+                "action": decision.action.value,
+                "size": str(size),
+                "confidence": f"{decision.confidence:.2f}",
+            },
+        )
+        notional = risk.notional if risk is not None else None
+        if notional is None and size is not None and decision.reference_price is not None:
+            notional = size * decision.reference_price
+        if self.approvals.needs_approval(notional):
+            # the approval names the decision: store it (with the ACT phase) before asking
+            cycle = await record(cycle, decided=decision, phase=CyclePhase.ACT)
+            waiting = await self.approvals.still_pending(decision)
+            if waiting is not None:  # the person has not answered yet: don't ask again
+                note = f"approval {waiting.id} for {decision.action} is still pending"
+                return await record(cycle, phase=CyclePhase.DONE, note=note)
+            approval = await self.approvals.request(decision)
+            return await record(
+                cycle, phase=CyclePhase.AWAITING_APPROVAL, note=f"awaiting approval {approval.id}"
+            )
+        return await self.orders.execute(cycle, decision, stored=False)
