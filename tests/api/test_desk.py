@@ -160,11 +160,10 @@ async def test_flatten_all_closes_every_position_and_reports_each(tmp_path: Path
 async def test_flatten_passes_a_tripped_kill_switch_because_it_reduces(tmp_path: Path) -> None:
     async with serving(api_settings(tmp_path)) as (client, container):
         await _trade(container, Action.BUY, "0.1")
-        agent = container.agent()
-        assert agent.equity_watch is not None
-        now = agent.clock.now()
-        agent.equity_watch.update_equity(Decimal(100000), now)
-        assert agent.equity_watch.update_equity(Decimal(1), now)  # tripped
+        watch = container.risk_state()  # the equity watch every process shares
+        now = container.clock().now()
+        watch.update_equity(Decimal(100000), now)
+        assert watch.update_equity(Decimal(1), now)  # tripped
         assert (await client.get("/api/bot/status")).json()["kill_switch"]["tripped"] is True
         flat = await client.post("/api/v1/positions/BTC-USD/flatten")
         assert flat.status_code == 200, flat.text

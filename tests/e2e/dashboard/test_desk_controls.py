@@ -163,7 +163,15 @@ def test_analytics_shows_scored_votes_and_moving_weights_within_minutes(
         ".some((c) => parseInt(c.textContent, 10) > 0)",
         timeout=120_000,
     )
-    expect(page.get_by_test_id("provider-provisional").first).to_be_visible()
+    # under 30 scored votes a row says provisional (how many were scored at once depends on the
+    # agent's pace here; the rule itself is tested in the API and the dashboard's unit tests)
+    wrong = page.evaluate(
+        """() => [...document.querySelectorAll('[data-testid=provider-row]')]
+            .map((r) => [parseInt(r.querySelector('[data-testid=provider-scored]').textContent, 10),
+                         r.querySelector('[data-testid=provider-provisional]') !== null])
+            .filter(([n, pill]) => pill !== (n > 0 && n < 30))"""
+    )
+    assert wrong == [], wrong
 
     def moved() -> bool:
         history = server.api("GET", "/api/v1/providers").json()["weight_history"]
