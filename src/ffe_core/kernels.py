@@ -40,6 +40,11 @@ def kernel(fn: F) -> F:
     return cast(F, LazyKernel(fn))
 
 
+def python_of(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The plain Python function behind a kernel: it runs on any number type (e.g. Decimal)."""
+    return cast(Callable[..., Any], cast(Any, fn).py_func)
+
+
 def compile_kernels() -> None:
     """Import numba, make every kernel defined so far a dispatcher and rebind its names."""
     with _lock:

@@ -17,11 +17,11 @@ import numpy.typing as npt
 
 from ffe_adapters.quant.config import BreakoutOptions, MeanReversionOptions, TrendOptions, _Options
 from ffe_core import indicators as ind
-from ffe_core.backtest import windowed as win
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Action, ProviderVote
 from ffe_core.domain.flight import ProviderSpec
 from ffe_core.domain.series import BarSeries, SeriesCursor
+from ffe_core.indicators import windowed as win
 from ffe_core.ports.providers import ABSTAINED, BatchVotes, CallPlan, Signal
 
 Floats = npt.NDArray[np.float64]

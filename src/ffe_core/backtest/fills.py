@@ -1,4 +1,10 @@
-"""The fill model as small pure functions, shared by the compiled simulator and the paper broker.
+"""The fill model as small pure functions: the one source of the fill rules.
+
+The compiled simulator calls them as numba kernels; the paper broker
+(:mod:`ffe_core.services.fill_model`) runs the very same functions as plain Python on
+``Decimal`` prices (:func:`ffe_core.kernels.python_of`). So the price rules (``commission``,
+``market_fill``, ``entry_price``, ``stop_fill``, ``limit_fill``) use integer literals and
+operators that float and ``Decimal`` share.
 
 Prices are floats; ``direction`` is +1 for a buy (long entry / short exit) and -1 for a sell.
 The rules follow backtesting.py 0.6 so results can be compared one for one:
@@ -45,13 +51,14 @@ def commission(size: float, price: float, fixed: float, relative: float) -> floa
 @kernel
 def market_fill(price: float, direction: int, slippage: float) -> float:
     """A market (or triggered stop) fill: ``price`` moved against the trader by ``slippage``."""
-    return price * (1.0 + direction * slippage)
+    return price * (1 + direction * slippage)
 
 
 @kernel
 def entry_price(fill: float, direction: int, spread: float) -> float:
-    """The price a new position is booked at: the fill plus the full spread against us."""
-    return fill * (1.0 + math.copysign(spread, direction))
+    """The price a new position is booked at: the fill plus the full spread against us
+    (``direction`` is +1 or -1)."""
+    return fill * (1 + direction * spread)
 
 
 @kernel

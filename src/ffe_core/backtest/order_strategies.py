@@ -21,7 +21,7 @@ FloatArray = npt.NDArray[np.float64]
 
 
 @kernel
-def _sma_bracket_next(
+def _bracket_next(
     book: ok.Book,
     i: int,
     o: FloatArray,
@@ -53,7 +53,7 @@ def _sma_bracket_next(
         ok.close_position(book, 1.0)
 
 
-def _sma_pair(bars: Bars, *, fast: int, slow: int, **_: float) -> FloatArray:
+def _two_averages(bars: Bars, *, fast: int, slow: int, **_: float) -> FloatArray:
     return np.vstack([ind.sma(bars.close, int(fast)), ind.sma(bars.close, int(slow))])
 
 
@@ -62,8 +62,8 @@ def _bracket_numbers(*, size: float, sl: float, tp: float, trail: float, **_: fl
 
 
 SMA_BRACKET = CompiledStrategy(
-    _sma_bracket_next,
-    _sma_pair,
+    _bracket_next,
+    _two_averages,
     _bracket_numbers,
     {"fast": 10, "slow": 30, "size": 1 - 2**-52, "sl": 0.0, "tp": 0.0, "trail": 0.0},
 )

@@ -20,6 +20,7 @@ import numpy.typing as npt
 
 from ffe_core.backtest.data import Bars
 from ffe_core.backtest.simulator import RunResult
+from ffe_core.drawdown import drawdown_curve
 
 FloatArray = npt.NDArray[np.float64]
 _W, _H = 1000, 220
@@ -100,8 +101,8 @@ def _fmt(v: Any) -> str:
 
 
 def drawdown(equity: FloatArray) -> FloatArray:
-    """Drawdown in percent (<= 0) from the running equity peak."""
-    return (equity / np.maximum.accumulate(equity) - 1.0) * 100
+    """Drawdown in percent (<= 0) from the running equity peak (:func:`drawdown_curve`)."""
+    return drawdown_curve(equity) * -100
 
 
 def render_html(

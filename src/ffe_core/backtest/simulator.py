@@ -185,8 +185,6 @@ def _kernel(
     broke = False
     for i in range(n):
         oi = o[i]
-        hi = h[i]
-        li = lo[i]
         ci = c[i]
         filled_by_order = False
         if pending:
@@ -226,6 +224,8 @@ def _kernel(
                     sl = epx * (1.0 - want * sl_pct) if sl_pct > 0.0 else math.nan
                     tp = epx * (1.0 + want * tp_pct) if tp_pct > 0.0 else math.nan
         if ord_on and pos == 0.0:
+            hi = h[i]
+            li = lo[i]
             px = math.nan
             if not math.isnan(ord_stp):
                 trig = stop_fill(ord_stp, ord_dir, oi, hi, li)
@@ -255,7 +255,7 @@ def _kernel(
                     filled_by_order = True
         if pos != 0.0 and not filled_by_order and not (math.isnan(sl) and math.isnan(tp)):
             side = 1 if pos > 0 else -1
-            px, why = sl_tp_exit(side, sl, tp, oi, hi, li)
+            px, why = sl_tp_exit(side, sl, tp, oi, h[i], lo[i])
             if why != 0:
                 if why == 1:
                     px = market_fill(px, -side, slip)

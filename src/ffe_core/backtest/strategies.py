@@ -90,8 +90,13 @@ def sma_cross(
     slow: int = 30,
     short: bool = False,
 ) -> Int8Array:
-    """Long after SMA(fast) crosses above SMA(slow); flat (or short) after it crosses below."""
-    return _ma_cross(ind.sma(close, fast), ind.sma(close, slow), short)
+    """Long after SMA(fast) crosses above SMA(slow); flat (or short) after it crosses below.
+
+    One compiled pass (running sums, crossovers and the held side): ``_ma_cross`` of the two
+    :func:`ind.sma` series, without the intermediate arrays."""
+    c = np.ascontiguousarray(close, dtype=np.float64)
+    f, s = ind._check_period(fast), ind._check_period(slow)
+    return ind.sma_cross_target(c, f, s, bool(short))
 
 
 def ema_cross(

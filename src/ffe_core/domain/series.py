@@ -3,7 +3,7 @@
 The backtest replay asks providers bar by bar. Recomputing an indicator over each bar's window
 costs O(history) per bar and provider; a provider that finds ``context.series`` set instead
 computes the indicator once for the whole series with the windowed functions of
-:mod:`ffe_core.backtest.windowed` (which give, bit for bit, the indicator's last value on each
+:mod:`ffe_core.indicators.windowed` (which give, bit for bit, the indicator's last value on each
 bar's window) and reads bar ``index``. Live contexts leave ``series`` unset.
 """
 

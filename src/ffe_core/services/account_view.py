@@ -18,6 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from ffe_core.domain.portfolio import Portfolio, replay
+from ffe_core.drawdown import drawdown
 from ffe_core.ports.brokers import Broker
 from ffe_core.ports.storage import UnitOfWorkFactory
 from ffe_core.services.read_model import Refreshing
@@ -76,14 +77,14 @@ class AccountView:
             fills = await uow.fills.list()
         book = replay(self._initial, [])
         peak = float(self._initial)
-        drawdown = 0.0
+        deepest = 0.0
         curve: list[CurvePoint] = []
         for fill in fills:
             book = book.apply(fill)
             equity = float(book.equity({fill.instrument: fill.price}))
             curve.append(CurvePoint(ts=fill.ts, equity=equity))
             peak = max(peak, equity)
-            drawdown = max(drawdown, 1 - equity / peak if peak else 0.0)
+            deepest = max(deepest, drawdown(equity, peak) if peak else 0.0)
         return AccountSnapshot(
-            portfolio=portfolio, curve=tuple(curve[-self._points :]), peak=peak, drawdown=drawdown
+            portfolio=portfolio, curve=tuple(curve[-self._points :]), peak=peak, drawdown=deepest
         )

@@ -1,35 +1,31 @@
-"""The paper broker's fill model: the backtester's rules (``ffe_core.backtest.fills``) in Decimal.
+"""The paper broker's fill model: :mod:`ffe_core.backtest.fills`' rules run in Decimal.
 
-Rules, all in ``Decimal`` and all adverse to the trader:
+The price rules are written once, in ``ffe_core.backtest.fills``; this module runs those same
+functions as plain Python on ``Decimal`` prices and adds what a broker has and a bar array has
+not: quotes. All costs are adverse to the trader:
 
 * **Reference price.** A market order fills at the *next bar's open* (the first bar that opened
   at or after the order was accepted) or, in quote mode, at the quote's ask (buy) / bid (sell).
-* **Slippage.** ``slippage`` is a fraction moved against the trader on market and triggered
-  stop fills (never on limit fills): buy ``* (1 + slippage)``, sell ``* (1 - slippage)``.
-* **Spread.** ``spread`` is a synthetic full spread as a fraction of price, charged in full on
-  fills that open or extend a position and not on fills that reduce one — exactly as the
-  backtester (and backtesting.py) books it: buy ``* (1 + spread)``, sell short ``* (1 - spread)``.
+* **Slippage** moves market and triggered stop fills against the trader (never limit fills).
+* **Spread** is charged in full on fills that open or extend a position, not on reducing ones.
   Bars are mid/trade prices, so set it for bar fills; real quotes already carry their spread.
-* **Commission.** ``commission_rate * quantity * fill_price + commission_fixed`` per fill.
-* **Limit orders** fill only when the bar trades through the limit: a buy fills if
-  ``low <= limit`` at ``min(open, limit)`` (a gap below the limit fills at the better open); a
-  sell fills if ``high >= limit`` at ``max(open, limit)``. On a quote: buy if ``ask <= limit`` at
-  the ask, sell if ``bid >= limit`` at the bid. No spread or slippage: a limit is a price cap.
-* **Stop orders** trigger when the bar reaches the stop: a buy stop if ``high >= stop`` at
-  ``max(open, stop)`` (a gap above fills at the worse open); a sell stop if ``low <= stop`` at
-  ``min(open, stop)``. On a quote: buy if ``ask >= stop`` at the ask, sell if ``bid <= stop`` at
-  the bid. A triggered stop becomes a market order, so spread and slippage then apply.
-
-The backtest simulator (``ffe_core.backtest``) implements the same semantics on float arrays.
+* **Commission** is ``commission_fixed + quantity * fill_price * commission_rate`` per fill.
+* **Limit and stop orders** fill as ``fills.limit_fill`` / ``fills.stop_fill`` say on a bar; a
+  quote is the bar ``open = high = low = ask`` for a buy (``bid`` for a sell), so a buy limit
+  fills if ``ask <= limit`` at the ask and a buy stop if ``ask >= stop`` at the ask. A
+  triggered stop becomes a market order, so slippage (and the spread) then apply.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import cast
 
+from ffe_core.backtest import fills
 from ffe_core.domain.market import Bar, Quote
 from ffe_core.domain.orders import OrderType, Side
+from ffe_core.kernels import python_of
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -60,56 +56,63 @@ class FillPrice:
     commission: Decimal
 
 
+_commission = python_of(fills.commission)
+_market_fill = python_of(fills.market_fill)
+_entry_price = python_of(fills.entry_price)
+_limit_fill = python_of(fills.limit_fill)
+_stop_fill = python_of(fills.stop_fill)
+
+
 def _dec(value: float | Decimal) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
+def _direction(side: Side) -> int:
+    return 1 if side is Side.BUY else -1
+
+
 def slipped(side: Side, reference: Decimal, costs: FillCosts) -> Decimal:
     """A market (or triggered stop) fill: ``reference`` moved against the trader by slippage."""
-    if side is Side.BUY:
-        return reference * (ONE + costs.slippage)
-    return reference * (ONE - costs.slippage)
+    return cast(Decimal, _market_fill(reference, _direction(side), costs.slippage))
 
 
 def with_spread(side: Side, price: Decimal, costs: FillCosts) -> Decimal:
     """The price an opening fill is booked at: the full spread against the trader."""
-    return price * (ONE + costs.spread) if side is Side.BUY else price * (ONE - costs.spread)
+    return cast(Decimal, _entry_price(price, _direction(side), costs.spread))
 
 
 def commission_for(quantity: Decimal, price: Decimal, costs: FillCosts) -> Decimal:
     """Commission of one fill: a fraction of traded value plus the fixed fee."""
-    return abs(quantity) * price * costs.commission_rate + costs.commission_fixed
+    return cast(
+        Decimal, _commission(quantity, price, costs.commission_fixed, costs.commission_rate)
+    )
+
+
+def _range(side: Side, market: Bar | Quote) -> tuple[Decimal, Decimal, Decimal]:
+    """(open, high, low) of a bar; a quote as a bar that traded only at the side's price."""
+    if isinstance(market, Quote):
+        px = market.ask if side is Side.BUY else market.bid
+        return px, px, px
+    return _dec(market.open), _dec(market.high), _dec(market.low)
 
 
 def market_reference(side: Side, market: Bar | Quote) -> Decimal:
     """The undisturbed price a market order meets: the bar's open, or the quote's ask / bid."""
-    if isinstance(market, Quote):
-        return market.ask if side is Side.BUY else market.bid
-    return _dec(market.open)
+    return _range(side, market)[0]
+
+
+def _filled(price: Decimal | float) -> Decimal | None:
+    return price if isinstance(price, Decimal) else None  # the rules answer NaN for "no fill"
 
 
 def limit_reference(side: Side, limit: Decimal, market: Bar | Quote) -> Decimal | None:
     """The price a resting limit order fills at on this bar / quote, or None if not reached."""
-    if isinstance(market, Quote):
-        if side is Side.BUY:
-            return market.ask if market.ask <= limit else None
-        return market.bid if market.bid >= limit else None
-    open_, high, low = _dec(market.open), _dec(market.high), _dec(market.low)
-    if side is Side.BUY:
-        return min(open_, limit) if low <= limit else None
-    return max(open_, limit) if high >= limit else None
+    return _filled(_limit_fill(limit, _direction(side), *_range(side, market)))
 
 
 def stop_reference(side: Side, stop: Decimal, market: Bar | Quote) -> Decimal | None:
     """The price a stop order triggers at on this bar / quote, or None if not reached."""
-    if isinstance(market, Quote):
-        if side is Side.BUY:
-            return market.ask if market.ask >= stop else None
-        return market.bid if market.bid <= stop else None
-    open_, high, low = _dec(market.open), _dec(market.high), _dec(market.low)
-    if side is Side.BUY:
-        return max(open_, stop) if high >= stop else None
-    return min(open_, stop) if low <= stop else None
+    return _filled(_stop_fill(stop, _direction(side), *_range(side, market)))
 
 
 def simulate_fill(

@@ -20,6 +20,7 @@ from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Action, Decision, RiskAssessment
 from ffe_core.domain.market import Bar, UtcDatetime
 from ffe_core.domain.portfolio import Portfolio
+from ffe_core.drawdown import drawdown
 from ffe_core.ports.control import KillSwitchState
 from ffe_core.services.risk_limits import Book, entry_limits, fit_quantity
 from ffe_core.services.risk_metrics import (
@@ -96,7 +97,7 @@ class RiskState(BaseModel):
         peak, last = self.peak_equity, self.last_equity
         if peak is None or last is None or peak <= 0:
             return ZERO
-        return max(ZERO, (peak - last) / peak)
+        return max(ZERO, drawdown(last, peak))
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,12 +156,11 @@ class RiskManager:
         if s.day != day or s.start_of_day_equity is None:
             update |= {"day": day, "start_of_day_equity": equity}
         limit = dec(self.settings.max_drawdown)
-        reached = equity <= 0 or equity <= peak * (1 - limit)
-        tripped_now = reached and not s.kill_switch.tripped
+        fall = drawdown(equity, peak) if equity > 0 else Decimal(1)  # peak >= equity > 0
+        tripped_now = fall >= limit and not s.kill_switch.tripped
         if tripped_now:
-            drawdown = (peak - equity) / peak if peak > 0 else Decimal(1)
             reason = (
-                f"drawdown {drawdown:.2%} from peak {peak:,.2f} to {equity:,.2f} "
+                f"drawdown {fall:.2%} from peak {peak:,.2f} to {equity:,.2f} "
                 f"reached max_drawdown {limit:.2%}"
             )
             update["kill_switch"] = KillSwitch(

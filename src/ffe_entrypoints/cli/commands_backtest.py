@@ -382,6 +382,14 @@ def register(app: typer.Typer) -> None:
                 "finalize_trades); --no-finalize leaves it open, valued in the equity.",
             ),
         ] = True,
+        alpha_beta: Annotated[
+            bool,
+            typer.Option(
+                "--alpha-beta",
+                help="Also compute Alpha and Beta against buy-and-hold (backtesting.py's "
+                "last two statistics; a regression over the whole run, off by default).",
+            ),
+        ] = False,
         as_json: JsonOpt = False,
         report: Annotated[
             Path | None, typer.Option("--report", help="Write an HTML report.")
@@ -448,7 +456,7 @@ def register(app: typer.Typer) -> None:
             except TypeError as exc:
                 raise ValidationFailed(f"strategy {strategy!r}: {exc}") from None
             result = simulate(bars, target, cfg)
-        stats = compute_stats(result, bars, warmup=warmup)
+        stats = compute_stats(result, bars, warmup=warmup, alpha_beta=alpha_beta)
         warnings = _warn(unaffordable(bars, cfg, target, len(result.trades)), as_json)
         if report is not None:
             from ffe_core.backtest.report import render_png, write_html

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from ffe_core.config import Settings
 from ffe_core.domain.decisions import utcnow
+from ffe_core.drawdown import drawdown
 from ffe_core.ports.brokers import Broker
 from ffe_core.ports.market_data import MarketDataSource
 from ffe_core.services.account_view import AccountView
@@ -50,7 +51,7 @@ class AccountReads:
         )
         now = float(equity)
         peak = max(snap.peak, now)
-        drawdown = max(snap.drawdown, 1 - now / peak if peak else 0.0)
+        deepest = max(snap.drawdown, drawdown(now, peak) if peak else 0.0)
         curve = [EquityPoint(ts=p.ts, equity=p.equity) for p in snap.curve]
         curve.append(EquityPoint(ts=utcnow(), equity=now))
         pnl = equity - initial
@@ -66,7 +67,7 @@ class AccountReads:
             realized_pnl=realized,
             unrealized_pnl=unrealized,
             gross_exposure=portfolio.gross_exposure(marks),
-            drawdown=round(drawdown, 6),
+            drawdown=round(deepest, 6),
             equity_curve=curve[-500:],
         )
 

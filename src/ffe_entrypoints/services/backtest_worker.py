@@ -33,6 +33,7 @@ from ffe_core.backtest.walk_forward import make_windows, walk_forward
 from ffe_core.config import Settings
 from ffe_core.domain.errors import NotFoundError, ValidationFailed
 from ffe_core.domain.instruments import Instrument
+from ffe_core.drawdown import drawdown_curve
 
 Outcome = dict[str, Any]
 """``{"status": "done", "result": {...}}``, ``{"status": "failed", "error": str}`` or
@@ -334,11 +335,6 @@ def _series(bars: Bars, values: np.ndarray, key: str, offset: int = 0) -> list[d
     ]
 
 
-def _drawdown(equity: np.ndarray) -> np.ndarray:
-    peak = np.maximum.accumulate(equity)
-    return np.where(peak > 0, equity / peak - 1, 0.0)
-
-
 def _order_level(
     spec: Mapping[str, Any], bars: Bars, strategy: CompiledStrategy, unit_step: float
 ) -> dict[str, Any]:
@@ -429,7 +425,7 @@ def _payload(
         "stats": stats_json,
         "equity": _series(bars, equity, "equity", offset),
         "drawdown": _series(
-            bars, _drawdown(np.asarray(equity, dtype=np.float64)), "drawdown", offset
+            bars, -drawdown_curve(np.asarray(equity, dtype=np.float64)), "drawdown", offset
         ),
         "trades": trades[-500:],
         "heatmap": heatmap,

@@ -140,3 +140,19 @@ def test_bad_data_raises_validation_failed_naming_the_line(tmp_path: Path) -> No
     )
     assert isinstance(result.exception, ValidationFailed)
     assert "bad.csv line 3" in str(result.exception)
+
+
+def test_alpha_and_beta_come_on_request_and_equal_backtesting_py() -> None:
+    """Alpha/Beta are a regression over the whole run: off by default (they cost more than the
+    rest of the statistics), ``--alpha-beta`` adds them, equal to backtesting.py's."""
+    args = ["backtest", "--data", GOOG_CSV, "--strategy", "sma_cross", "--json"]
+    plain = CliRunner().invoke(build_app(), args)
+    asked = CliRunner().invoke(build_app(), [*args, "--alpha-beta"])
+    assert plain.exit_code == 0 and asked.exit_code == 0, plain.output + asked.output
+    assert "Beta" not in json.loads(plain.stdout)
+    out = json.loads(asked.stdout)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = bt.Backtest(GOOG, SmaCross, cash=10_000, finalize_trades=True).run()
+    assert out["Beta"] == pytest.approx(ref["Beta"], rel=1e-9)
+    assert out["Alpha [%]"] == pytest.approx(ref["Alpha [%]"], rel=1e-9)

@@ -131,7 +131,7 @@ def test_statistics_equal_backtesting_py(
     df: pd.DataFrame, commission: float, spread: float, fast: int, slow: int
 ) -> None:
     ref, ours, bars = _run_both(df, commission, spread, fast, slow)
-    stats = compute_stats(ours, bars, warmup=slow - 1)
+    stats = compute_stats(ours, bars, warmup=slow - 1, alpha_beta=True)
     assert np.datetime64(ref["Start"]) == stats["Start"]
     assert np.datetime64(ref["End"]) == stats["End"]
     assert ref["Duration"] == stats["Duration"]

@@ -122,7 +122,7 @@ def check_case(case: Case) -> None:
     np.testing.assert_allclose(ours.equity[:eq_n], ref_eq[:eq_n], rtol=REL, atol=atol)
     if end_differs:
         return
-    stats = compute_stats(ours, case.bars)
+    stats = compute_stats(ours, case.bars, alpha_beta=True)
     for key in STATS:
         want, got = ref.get(key, math.nan), stats.get(key, math.nan)
         if isinstance(want, pd.Timedelta):

@@ -50,7 +50,7 @@ def check_order_case(case: OrderCase) -> None:
     ref_eq = ref["_equity_curve"]["Equity"].to_numpy()
     atol = case.config.fill.cash * 1e-12
     np.testing.assert_allclose(ours.equity, ref_eq, rtol=REL, atol=atol)
-    stats = compute_stats(ours, case.bars)
+    stats = compute_stats(ours, case.bars, alpha_beta=True)
     dd = 1 - ours.equity / np.maximum.accumulate(ours.equity)
     last_bar_only = dd[-1] > 0 and not np.any(dd[:-1] > 0)
     for key in STATS:

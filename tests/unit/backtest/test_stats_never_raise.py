@@ -74,7 +74,7 @@ def test_compute_stats_never_raises(
         equity[-(equity.size // 3 or 1) :] = 0.0  # the forced close when equity reaches zero
     n = equity.size
     bars = _bars(n, freq, rng)
-    stats = compute_stats(_run(equity, _trades(n, rng, count)), bars)
+    stats = compute_stats(_run(equity, _trades(n, rng, count)), bars, alpha_beta=True)
     assert stats["# Trades"] == count
     assert stats["Equity Final [$]"] == equity[-1]
     out = json_ready(stats)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ffe_core import indicators as ind
-from ffe_core.backtest import windowed as win
+from ffe_core.indicators import windowed as win
 from tests.unit.replay.bars import random_bars
 
 

@@ -131,3 +131,65 @@ def test_costs_always_move_the_price_against_the_trader(slippage, spread) -> Non
     assert buy is not None
     assert sell is not None
     assert sell.price <= D(100) <= buy.price
+
+
+prices = st.decimals("0.01", "1000", places=2)
+fractions = st.decimals("0", "0.05", places=4)
+
+
+@given(
+    side=st.sampled_from([Side.BUY, Side.SELL]),
+    kind=st.sampled_from([OrderType.MARKET, OrderType.LIMIT, OrderType.STOP]),
+    ohl=st.tuples(prices, prices, prices),
+    level=prices,
+    costs=st.builds(
+        FillCosts,
+        commission_rate=fractions,
+        commission_fixed=fractions,
+        slippage=fractions,
+        spread=fractions,
+    ),
+    opening=st.booleans(),
+)
+def test_every_paper_fill_is_the_compiled_kernels_fill(
+    side: Side,
+    kind: OrderType,
+    ohl: tuple[Decimal, Decimal, Decimal],
+    level: Decimal,
+    costs: FillCosts,
+    opening: bool,
+) -> None:
+    """The one fill model: the paper broker (Decimal) and the simulator's compiled kernels agree
+    on whether an order fills, at what price and for what commission, for every order type."""
+    from ffe_core.backtest import fills
+
+    open_, high, low = ohl[0], max(ohl), min(ohl)
+    bar = Bar(ts=TS, open=float(open_), high=float(high), low=float(low), close=float(open_))
+    kw = {"limit_price": level} if kind is OrderType.LIMIT else {"stop_price": level}
+    got = simulate_fill(
+        side=side,
+        order_type=kind,
+        quantity=D(3),
+        market=bar,
+        costs=costs,
+        opening=opening,
+        **(kw if kind is not OrderType.MARKET else {}),
+    )
+    d = 1 if side is Side.BUY else -1
+    o, h, lo, lv = float(open_), float(high), float(low), float(level)
+    slip, spread = float(costs.slippage), float(costs.spread)
+    if kind is OrderType.MARKET:
+        px = fills.market_fill(o, d, slip)
+    elif kind is OrderType.LIMIT:
+        px = fills.limit_fill(lv, d, o, h, lo)
+    else:
+        px = fills.market_fill(fills.stop_fill(lv, d, o, h, lo), d, slip)
+    if px != px:  # NaN: the kernel does not fill either
+        assert got is None
+        return
+    if opening:
+        px = fills.entry_price(px, d, spread)
+    com = fills.commission(3.0, px, float(costs.commission_fixed), float(costs.commission_rate))
+    assert got is not None
+    assert float(got.price) == pytest.approx(px, rel=1e-12)
+    assert float(got.commission) == pytest.approx(com, rel=1e-12, abs=1e-12)

@@ -56,8 +56,13 @@ def read_bars(
     pending = {name: table.column(j) for name, j in cols.items()}
     pending["time"] = table.column(time_col)
     del table  # each Arrow column is freed once it is converted, so memory peaks lower
+    pool = pa.default_memory_pool()
     times = time_ns(pending.pop("time"), row, ZoneInfo(timezone), time_unit)
-    prices = {name: _floats(pending.pop(name), name, row) for name in list(pending)}
+    pool.release_unused()  # hand the freed column back to the OS before the next copy
+    prices = {}
+    for name in list(pending):
+        prices[name] = _floats(pending.pop(name), name, row)
+        pool.release_unused()
     return make_bars(
         prices["open"],
         prices["high"],

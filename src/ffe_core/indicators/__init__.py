@@ -1,4 +1,8 @@
-"""Technical indicators over float arrays, shared by backtest strategies and decision providers.
+"""Technical indicators over float arrays: the one indicator library.
+
+Backtest strategies, the quant decision providers, risk sizing and replay all take their
+indicators from here; :mod:`ffe_core.indicators.windowed` gives the same indicators as a live
+decision sees them (each bar's value over its trailing window), built on these kernels.
 
 Every function takes float arrays (and a period) and returns arrays of the same length whose
 first bars are NaN until enough history exists (the *warm-up*). Inputs are assumed finite;
@@ -14,12 +18,15 @@ import numpy.typing as npt
 from ffe_core.kernels import kernel
 
 FloatArray = npt.NDArray[np.float64]
+Int8Array = npt.NDArray[np.int8]
 
 __all__ = [
     "atr",
+    "bands",
     "bollinger",
     "donchian",
     "ema",
+    "kahan_add",
     "log_returns",
     "macd",
     "returns",
@@ -27,7 +34,9 @@ __all__ = [
     "rolling_min",
     "rolling_std",
     "rsi",
+    "rsi_of",
     "sma",
+    "sma_cross_target",
     "volatility",
 ]
 
@@ -44,6 +53,14 @@ def _check_period(period: int) -> int:
 
 
 @kernel
+def kahan_add(s: float, comp: float, x: float) -> tuple[float, float]:  # pragma: no cover
+    """``s + x`` with Kahan compensation ``comp``: the running sum of every SMA here."""
+    y = x - comp
+    t = s + y
+    return t, (t - s) - y
+
+
+@kernel
 def _sma_kernel(x: FloatArray, p: int) -> FloatArray:  # pragma: no cover - compiled
     # Running sum with Kahan compensation, as pandas' rolling mean does, so crossovers of two
     # averages agree with pandas-based tools even when the averages nearly touch.
@@ -52,17 +69,48 @@ def _sma_kernel(x: FloatArray, p: int) -> FloatArray:  # pragma: no cover - comp
     s = 0.0
     comp = 0.0
     for i in range(n):
-        y = x[i] - comp
-        t = s + y
-        comp = (t - s) - y
-        s = t
+        s, comp = kahan_add(s, comp, x[i])
         if i >= p:
-            y = -x[i - p] - comp
-            t = s + y
-            comp = (t - s) - y
-            s = t
+            s, comp = kahan_add(s, comp, -x[i - p])
         if i >= p - 1:
             out[i] = s / p
+    return out
+
+
+@kernel
+def sma_cross_target(
+    c: FloatArray, fast: int, slow: int, short: bool
+) -> Int8Array:  # pragma: no cover
+    """One pass: SMA(fast) and SMA(slow) as :func:`sma` computes them (bit for bit), their
+    crossovers, and the side held since the last one (1 after fast crosses above slow; 0, or -1
+    with ``short``, after it crosses below)."""
+    n = c.shape[0]
+    out = np.empty(n, dtype=np.int8)
+    sf = 0.0
+    cf = 0.0
+    ss = 0.0
+    cs = 0.0
+    pf = np.nan
+    ps = np.nan
+    state = 0
+    low = -1 if short else 0
+    for i in range(n):
+        x = c[i]
+        sf, cf = kahan_add(sf, cf, x)
+        if i >= fast:
+            sf, cf = kahan_add(sf, cf, -c[i - fast])
+        ss, cs = kahan_add(ss, cs, x)
+        if i >= slow:
+            ss, cs = kahan_add(ss, cs, -c[i - slow])
+        f = sf / fast if i >= fast - 1 else np.nan
+        s = ss / slow if i >= slow - 1 else np.nan
+        if pf < ps and f > s:
+            state = 1
+        elif ps < pf and s > f:
+            state = low
+        out[i] = state
+        pf = f
+        ps = s
     return out
 
 
@@ -122,6 +170,11 @@ def rsi(close: npt.ArrayLike, period: int = 14) -> FloatArray:
     diff[1:] = np.diff(c)
     gain = _wilder_kernel(np.maximum(diff, 0.0), p, 1)
     loss = _wilder_kernel(np.maximum(-diff, 0.0), p, 1)
+    return rsi_of(gain, loss)
+
+
+def rsi_of(gain: FloatArray, loss: FloatArray) -> FloatArray:
+    """RSI from smoothed average gain and loss: 100 - 100 / (1 + RS); 50 when both are 0."""
     with np.errstate(divide="ignore", invalid="ignore"):
         out = 100.0 - 100.0 / (1.0 + gain / loss)
     out = np.where((loss == 0) & ~np.isnan(gain), np.where(gain == 0, 50.0, 100.0), out)
@@ -215,8 +268,11 @@ def bollinger(
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Bollinger bands: (middle SMA, upper = mid + k std, lower = mid - k std), population std."""
     c = _as_float(close)
-    mid = sma(c, period)
-    sd = rolling_std(c, period, 0)
+    return bands(sma(c, period), rolling_std(c, period, 0), k)
+
+
+def bands(mid: FloatArray, sd: FloatArray, k: float) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """(middle, middle + k sd, middle - k sd): Bollinger's bands around any middle line."""
     return mid, mid + k * sd, mid - k * sd
 
 

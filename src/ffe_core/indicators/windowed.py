@@ -22,6 +22,7 @@ from ffe_core.kernels import kernel
 FloatArray = npt.NDArray[np.float64]
 
 _sma_kernel = ind._sma_kernel
+kahan_add = ind.kahan_add
 _ema_kernel = ind._ema_kernel
 _wilder_kernel = ind._wilder_kernel
 
@@ -59,15 +60,9 @@ def _windowed_sma(x: FloatArray, p: int, h: int) -> FloatArray:  # pragma: no co
         for k in range(h):
             for j in range(lanes):
                 base = i0 + j + 1 - h
-                y = x[base + k] - comp[j]
-                t = s[j] + y
-                comp[j] = (t - s[j]) - y
-                s[j] = t
+                s[j], comp[j] = kahan_add(s[j], comp[j], x[base + k])
                 if k >= p:
-                    y = -x[base + k - p] - comp[j]
-                    t = s[j] + y
-                    comp[j] = (t - s[j]) - y
-                    s[j] = t
+                    s[j], comp[j] = kahan_add(s[j], comp[j], -x[base + k - p])
         for j in range(lanes):
             res[i0 + j] = s[j] / p
     return res
@@ -206,12 +201,9 @@ def rsi(close: npt.ArrayLike, period: int, history: int | None) -> FloatArray:
     diff[1:] = np.diff(c)
     up, down = np.maximum(diff, 0.0), np.maximum(-diff, 0.0)
     # Smoothing starts at window index 1, so the window's first difference is never used.
-    gain = _windowed_wilder(up, up, p, 1, span)
-    loss = _windowed_wilder(down, down, p, 1, span)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = 100.0 - 100.0 / (1.0 + gain / loss)
-    out = np.where((loss == 0) & ~np.isnan(gain), np.where(gain == 0, 50.0, 100.0), out)
-    return out.astype(np.float64)
+    return ind.rsi_of(
+        _windowed_wilder(up, up, p, 1, span), _windowed_wilder(down, down, p, 1, span)
+    )
 
 
 def rolling_std(x: npt.ArrayLike, period: int, history: int | None, ddof: int = 0) -> FloatArray:
@@ -226,9 +218,7 @@ def bollinger(
     close: npt.ArrayLike, period: int, k: float, history: int | None
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """``ind.bollinger(window, period, k)`` last values (middle, upper, lower) per window."""
-    mid = sma(close, period, history)
-    sd = rolling_std(close, period, history, 0)
-    return mid, mid + k * sd, mid - k * sd
+    return ind.bands(sma(close, period, history), rolling_std(close, period, history, 0), k)
 
 
 def volatility(close: npt.ArrayLike, period: int, history: int | None) -> FloatArray:
