@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from ffe_core.domain.errors import ValidationFailed
 from ffe_core.domain.instruments import AssetClass, Instrument
-from ffe_core.domain.intervals import interval_seconds
+from ffe_core.domain.intervals import horizon_seconds
 from ffe_core.domain.portfolio import TradingMode
 
 SECRET_KEY_PARTS = ("key", "token", "secret", "password", "passphrase", "private", "dsn")
@@ -234,7 +234,10 @@ class LearningSettings(_Section):
     ``exp(rate * (2p - 1) / decay)`` (then the cap).
     """
 
-    horizons: tuple[str, ...] = ("1h", "4h", "24h")
+    horizons: tuple[str, ...] = ("1bar", "4bars", "24bars")
+    """When decisions are scored: bars of ``market_data.interval`` at the data source's pace
+    (a replay's bars pass in seconds, so it is scored within minutes), or clock intervals
+    (``1h``, ``4h``, ``24h``)."""
     learn_horizon: str | None = None
     """The horizon whose outcomes update stats and weights (default: the first horizon)."""
     learning_rate: float = Field(default=0.06, gt=0, le=1)
@@ -253,7 +256,7 @@ class LearningSettings(_Section):
             raise ValueError("learning.horizons: at least one horizon")
         for h in self.horizons:
             try:
-                interval_seconds(h)
+                horizon_seconds(h, 1.0)
             except ValidationFailed as exc:
                 raise ValueError(f"learning.horizons: {exc}") from None
         if self.learn_horizon is not None and self.learn_horizon not in self.horizons:

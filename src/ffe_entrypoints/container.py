@@ -39,11 +39,12 @@ from ffe_core.services.decisions import DecisionService
 from ffe_core.services.demotion import weight_source
 from ffe_core.services.flight import FlightRecorder
 from ffe_core.services.kill_switch import SharedRiskState
-from ffe_core.services.learning import LearningService
+from ffe_core.services.learning import LearningService, bar_clock_seconds
 from ffe_core.services.notify import FanoutNotifier
 from ffe_core.services.parity import ParityService
 from ffe_core.services.risk import RiskManager
 from ffe_entrypoints.logging import shared_scrubber
+from ffe_entrypoints.preflight import check_adapters, reach_storage
 from ffe_entrypoints.selection import Build, check_selections
 from ffe_entrypoints.services.account_reads import AccountReads
 from ffe_entrypoints.services.backtests import BacktestService
@@ -79,7 +80,14 @@ class Container(containers.DeclarativeContainer):
         AccountView, broker, uow_factory, settings.provided.trading.initial_cash
     )
     account_reads = providers.Singleton(AccountReads, settings, account_view, market_data, broker)
-    learning = providers.Singleton(LearningService, uow_factory, settings.provided.learning)
+    learning = providers.Singleton(
+        LearningService,
+        uow_factory,
+        settings.provided.learning,
+        bar_seconds=providers.Callable(
+            bar_clock_seconds, market_data, settings.provided.market_data.interval
+        ),
+    )
     risk_manager = providers.Singleton(
         RiskManager,
         settings.provided.risk,
@@ -222,10 +230,12 @@ def build_container(settings: Settings, *, agent_in_child: bool = False) -> Cont
 
 
 async def startup(container: Container) -> None:
-    """Refuse unknown adapter names, migrate storage, restore the shared risk state."""
+    """Refuse unknown adapter names, an unreachable storage and misconfigured adapters (one line
+    naming the key: :mod:`ffe_entrypoints.preflight`), migrate storage, restore the risk state."""
     overridden = {name for name, p in container.providers.items() if p.overridden}
     check_selections(container.registry(), container.settings(), overridden)
-    await container.storage().migrate()
+    await reach_storage(container)
+    await check_adapters(container)
     await container.risk_state().load()
 
 

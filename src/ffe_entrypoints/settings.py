@@ -59,12 +59,19 @@ def _set_path(target: dict[str, Any], path: tuple[str, ...], value: Any) -> None
 
 
 def _env_value(raw: str) -> Any:
+    """A list or mapping written as JSON or as YAML flow (``[trend, breakout]``, the README's
+    form), else the string as it is."""
     stripped = raw.strip()
     if stripped[:1] in "[{":
         try:
             return json.loads(stripped)
         except json.JSONDecodeError:
+            pass
+        try:
+            parsed = yaml.safe_load(stripped)
+        except yaml.YAMLError:
             return raw
+        return parsed if isinstance(parsed, (list, dict)) else raw
     return raw
 
 
@@ -81,7 +88,10 @@ def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
             )
             _set_path(out, path, value)
     for name, raw in environ.items():
-        if not name.upper().startswith(ENV_PREFIX) or name.upper() == "FFE_CONFIG_DIR":
+        if not name.upper().startswith(ENV_PREFIX) or name.upper() in (
+            "FFE_CONFIG_DIR",
+            "FFE_HOME",
+        ):
             continue
         if not raw.strip():  # an empty variable means "not set", as in compose files
             continue

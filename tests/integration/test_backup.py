@@ -143,7 +143,7 @@ def test_cli_errors_are_one_line_with_a_nonzero_exit(db: Path, tmp_path: Path) -
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
     assert bad.stderr.startswith("error: ") and "does not exist" in bad.stderr
     live = ffe(["db", "restore", str(db)], tmp_path, url)
-    assert live.returncode == 1 and live.stderr.count("\n") == 1, live.stderr
+    assert live.returncode == 2 and live.stderr.count("\n") == 1, live.stderr
     assert "--force" in live.stderr and "Traceback" not in live.stderr
 
 
@@ -215,3 +215,15 @@ def test_postgres_backup_runs_pg_dump_for_the_schema(
         asyncio.run(execute(settings, "SELECT count(*) FROM leader_leases"))
     finally:
         asyncio.run(drop_schema(settings.schema_name))
+
+
+def test_backup_into_dir_slash_creates_the_directory(db: Path, tmp_path: Path) -> None:
+    """``ffe db backup backups/`` (as docs/deployment.md writes it) makes the directory and puts
+    a timestamped backup in it; it used to write a *file* named ``backups``."""
+    url = f"sqlite+aiosqlite:///{db}"
+    made = ffe(["db", "backup", "backups/"], tmp_path, url)
+    assert made.returncode == 0, made.stderr
+    target = tmp_path / "backups"
+    assert target.is_dir()
+    (backup,) = target.glob("ffe-*.db")
+    assert snapshot(backup)[:2] == (5000, 5000)

@@ -31,6 +31,9 @@ export type PortfolioStatus = Schemas['StatusView'];
 export type Position = Schemas['PositionView'];
 export type Order = DecimalsOf<Schemas['Order'], 'quantity' | 'filled_quantity'>;
 export type Fill = DecimalsOf<Schemas['Fill'], 'quantity' | 'price' | 'commission'>;
+/** One position's flatten: `held` is the signed position it set out to close. */
+export type FlattenResult = Omit<Schemas['FlattenResult'], 'order'> & { order: Order | null };
+export type FlattenList = ItemsResponse<FlattenResult>;
 
 // ---- Decisions ----
 export type Vote = Schemas['ProviderVote'];

@@ -11,7 +11,9 @@ import {
   formatPrice,
   formatSignedMoney,
   formatStat,
+  formatNextDecision,
   formatStatByName,
+  timeTickFormatter,
 } from './format';
 
 describe('format helpers', () => {
@@ -84,5 +86,22 @@ describe('desk formats', () => {
     expect(formatAgo('2026-01-01T02:59:48Z', now)).toBe('12s ago');
     expect(formatAgo('2026-01-01T02:56:56Z', now)).toBe('3m 04s ago');
     expect(formatAgo('2026-01-01T00:55:00Z', now)).toBe('2h 5m ago');
+  });
+
+  it('counts down to the next decision only while the agent runs', () => {
+    const last = '2026-01-01T00:00:00Z';
+    const t = new Date(last).getTime();
+    expect(formatNextDecision('running', last, 30, t + 26_000)).toBe('next decision in 4s');
+    expect(formatNextDecision('running', last, 300, t)).toBe('next decision in 5m 00s');
+    expect(formatNextDecision('running', last, 5, t + 9_000)).toBe('next decision due');
+    expect(formatNextDecision('stopped', last, 5, t)).toBeNull();
+    expect(formatNextDecision('running', null, 5, t)).toBeNull();
+  });
+
+  it('picks time-axis ticks by the span shown', () => {
+    const iso = '2026-12-03T14:05:09Z';
+    expect(timeTickFormatter(60_000)(iso)).toBe('14:05:09');
+    expect(timeTickFormatter(6 * 3_600_000)(iso)).toBe('14:05');
+    expect(timeTickFormatter(30 * 86_400_000)(iso)).toBe('03 Dec');
   });
 });

@@ -175,3 +175,40 @@ export function formatAgo(iso: string | null | undefined, nowMs: number): string
   if (s < 86400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m ago`;
   return `${Math.floor(s / 86400)}d ago`;
 }
+
+/**
+ * When the agent's next decision is due: "next decision in 4s", "next decision due" (a cycle is
+ * late or running), or null when the agent is not running or has not cycled yet.
+ */
+export function formatNextDecision(
+  state: string,
+  lastCycleAt: string | null | undefined,
+  intervalSeconds: number,
+  nowMs: number,
+): string | null {
+  if (state !== 'running' || !lastCycleAt) return null;
+  const at = new Date(lastCycleAt).getTime();
+  if (Number.isNaN(at)) return null;
+  const left = Math.ceil((at + intervalSeconds * 1000 - nowMs) / 1000);
+  if (left <= 0) return 'next decision due';
+  if (left < 60) return `next decision in ${left}s`;
+  return `next decision in ${Math.floor(left / 60)}m ${String(left % 60).padStart(2, '0')}s`;
+}
+
+/**
+ * A tick formatter for a time axis spanning `spanMs`: clock time within two days (seconds within
+ * ten minutes), else the date — so intraday data never reads "03 Dec" on every tick.
+ */
+export function timeTickFormatter(spanMs: number): (iso: unknown) => string {
+  const opts: Intl.DateTimeFormatOptions =
+    spanMs < 10 * 60_000
+      ? { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZone: 'UTC' }
+      : spanMs < 2 * 86_400_000
+        ? { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: 'UTC' }
+        : { month: 'short', day: '2-digit', timeZone: 'UTC' };
+  const fmt = new Intl.DateTimeFormat('en-GB', opts);
+  return (iso) => {
+    const d = new Date(String(iso));
+    return Number.isNaN(d.getTime()) ? String(iso) : fmt.format(d);
+  };
+}

@@ -12,6 +12,9 @@ describe('Analytics page', () => {
     expect(rows[0]).toHaveTextContent('trend');
     expect(rows[0]).toHaveTextContent('60.0%');
     expect(rows[1]).toHaveTextContent('open');
+    // 28 scored votes: marked provisional; 30 are not
+    expect(within(rows[1]!).getByTestId('provider-provisional')).toHaveTextContent('provisional');
+    expect(within(rows[0]!).queryByTestId('provider-provisional')).toBeNull();
     expect(screen.getByTestId('weights-chart')).toBeInTheDocument();
     expect(screen.getByTestId('calibration-chart')).toBeInTheDocument();
     expect(await screen.findByTestId('drawdown-chart')).toHaveAttribute('data-points', '4');

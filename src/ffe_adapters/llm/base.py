@@ -458,8 +458,9 @@ def make_provider(
     ctx: Any, options_type: type[LlmOptions], backend_type: Callable[[Any], Backend]
 ) -> LlmProvider:
     """The factory every LLM plugin uses: options from ``ctx.options`` (a bad one is a
-    ConfigError naming its key), client made on first use."""
+    ConfigError naming its key, and so is a missing API key), client made on first use."""
     options = replace(ctx, options=with_configured_prices(ctx)).parse_options(options_type)
+    options.require_key(ctx.name)
     ctx.scrubber.add(options.secret_values())  # logs and stored decisions mask them too
     return LlmProvider(
         ctx.name,

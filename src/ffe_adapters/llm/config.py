@@ -10,6 +10,7 @@ from typing import Any, ClassVar, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from ffe_core.config import url_passwords
+from ffe_core.domain.errors import ConfigError
 
 V = TypeVar("V")
 
@@ -61,6 +62,8 @@ class LlmOptions(BaseModel):
     DEFAULT_CUTOFFS: ClassVar[Mapping[str, str]] = {}
     KEY_ENV_VARS: ClassVar[tuple[str, ...]] = ()
     """Environment variables the SDK reads a key from when ``api_key`` is not set."""
+    KEY_REQUIRED: ClassVar[bool] = True
+    """A hosted API answers nothing without a key; a local server (Ollama) may need none."""
 
     @model_validator(mode="before")
     @classmethod
@@ -85,6 +88,18 @@ class LlmOptions(BaseModel):
             if os.environ.get(var):
                 yield os.environ[var]
         yield from url_passwords(self.base_url or "")
+
+    def require_key(self, name: str) -> None:
+        """ConfigError naming the key when a provider that needs one has none (the SDK would
+        only fail at the first vote, every vote abstaining)."""
+        if not self.KEY_REQUIRED:
+            return
+        if self.api_key is not None and self.api_key.get_secret_value().strip():
+            return
+        if any(os.environ.get(var, "").strip() for var in self.KEY_ENV_VARS):
+            return
+        where = " or ".join((f"FFE_ADAPTERS__{name.upper()}__API_KEY", *self.KEY_ENV_VARS))
+        raise ConfigError(f"adapters.{name}.api_key is not set ({where}): {name} cannot vote")
 
     def price(self) -> ModelPrice:
         return lookup_by_model(self.prices, self.model) or ModelPrice()

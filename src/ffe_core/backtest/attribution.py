@@ -25,7 +25,7 @@ from ffe_core.backtest.simulator import FillConfig, FloatArray, RunResult, simul
 from ffe_core.backtest.stats import compute_stats
 from ffe_core.backtest.vote_log import VoteLog
 from ffe_core.config import LearningSettings
-from ffe_core.domain.intervals import interval_seconds
+from ffe_core.domain.intervals import horizon_bars, interval_seconds
 from ffe_core.services.learning_scoring import next_weight
 
 BoolArray = npt.NDArray[np.bool_]
@@ -36,7 +36,11 @@ CURVE_POINTS = 300
 
 
 def horizon_in_bars(horizon: str, time: TimeArray | None) -> int:
-    """The learning horizon in bars: its length over the median bar spacing (1 if untimed)."""
+    """The learning horizon in bars: as written (``"4bars"``), else its length over the median
+    bar spacing (1 if untimed)."""
+    bars = horizon_bars(horizon)
+    if bars is not None:
+        return max(1, bars)
     if time is None or time.shape[0] < 2:
         return 1
     step = float(np.median(np.diff(time.astype("datetime64[ns]").view(np.int64)))) / 1e9

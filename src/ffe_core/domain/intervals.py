@@ -33,3 +33,30 @@ def floor_time(ts: datetime, seconds: int) -> datetime:
 def last_closed_open(now: datetime, seconds: int) -> datetime:
     """Open time of the most recent interval that has fully closed before ``now``."""
     return floor_time(now, seconds) - timedelta(seconds=seconds)
+
+
+_BARS = re.compile(r"^\s*(\d+)\s*bars?\s*$")
+
+
+def horizon_bars(horizon: str) -> int | None:
+    """The bar count of a horizon written in bars (``"1bar"``, ``"24bars"``); None for a clock
+    horizon (``"4h"``)."""
+    match = _BARS.match(horizon.lower())
+    return int(match.group(1)) if match is not None else None
+
+
+def horizon_seconds(horizon: str, bar_seconds: float) -> float:
+    """Clock seconds of an outcome horizon: a count of bars of ``bar_seconds`` each, or a fixed
+    interval (``"4h"``); anything else (or 0 bars) is a ValidationFailed."""
+    bars = horizon_bars(horizon)
+    if bars is None:
+        try:
+            return float(interval_seconds(horizon))
+        except ValidationFailed:
+            raise ValidationFailed(
+                f"horizon {horizon!r}: expected bars of the configured interval (1bar, 4bars, "
+                "24bars) or a clock interval (1h, 4h, 1d)"
+            ) from None
+    if bars <= 0:
+        raise ValidationFailed(f"horizon {horizon!r}: at least 1 bar")
+    return bars * bar_seconds

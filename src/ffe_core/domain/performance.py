@@ -7,6 +7,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from ffe_core.domain.decisions import utcnow
 from ffe_core.domain.market import UtcDatetime
 
+PROVISIONAL_BELOW = 30
+"""A provider's scores rest on fewer scored votes than this: shown as provisional."""
+
 
 class ProviderStats(BaseModel):
     """Running record of how a provider's votes turned out."""
@@ -22,6 +25,11 @@ class ProviderStats(BaseModel):
     pnl: float = 0.0
     last_reason: str = ""
     updated_at: UtcDatetime = Field(default_factory=utcnow)
+
+    @property
+    def provisional(self) -> bool:
+        """Scored, but on too few votes to trust the hit rate and calibration yet."""
+        return 0 < self.scored < PROVISIONAL_BELOW
 
     @property
     def hit_rate(self) -> float | None:

@@ -14,6 +14,7 @@ from ffe_core.domain.agent import AgentState
 from ffe_core.domain.approvals import Approval
 from ffe_core.domain.decisions import Decision
 from ffe_core.domain.market import UtcDatetime
+from ffe_core.domain.orders import Order
 from ffe_core.domain.portfolio import Portfolio
 
 AUDIT_LOGGER = "ffe.audit"
@@ -48,6 +49,20 @@ class AgentStatus(BaseModel):
     interval_seconds: float = 0.0
     kill_switch: KillSwitchState = KillSwitchState()
     last_error: str | None = None
+
+
+class FlattenResult(BaseModel):
+    """One position's flatten: the decision made for it and what the execution gate did."""
+
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
+
+    instrument: str
+    held: Decimal
+    """The position (signed quantity) the flatten set out to close."""
+    decision_id: str
+    sent: bool
+    order: Order | None = None
+    refused: str | None = None
 
 
 @runtime_checkable
@@ -87,6 +102,20 @@ class ControlPlane(Protocol):
     async def size_now(self, approval: Approval) -> Decimal | None:
         """The size the execution gate would send for this approval's decision now (None when
         it would send nothing)."""
+        ...
+
+    async def cancel_order(self, client_order_id: str, by: str) -> Order:
+        """Cancel a working order through the execution gate; audited. NotFoundError for an
+        order the ledger does not have, ConflictError (the reason) for one that is finished."""
+        ...
+
+    async def flatten_position(self, instrument: str, by: str) -> FlattenResult:
+        """Close one position with an order through the execution gate; audited. NotFoundError
+        when there is none, ConflictError with the gate's reason when nothing was sent."""
+        ...
+
+    async def flatten_all(self, by: str) -> list[FlattenResult]:
+        """Close every open position through the execution gate; one result per position."""
         ...
 
 

@@ -36,6 +36,21 @@ class MarketDataSource(Protocol):
 
 
 @runtime_checkable
+class ReplayPace(Protocol):
+    """A declared capability: a source that replays recorded bars at its own pace (the bundled
+    replay) rather than at the market's. Outcome horizons counted in bars use its pace, and
+    outcomes are priced by what it showed at the time, so a replay is scored within minutes."""
+
+    def bar_seconds(self, interval: str) -> float:
+        """Clock seconds one bar of ``interval`` takes to form at this source."""
+        ...
+
+    async def price_at(self, instrument: Instrument, at: datetime) -> float | None:
+        """The mid price this source quoted at ``at`` (None before it has data)."""
+        ...
+
+
+@runtime_checkable
 class BarFileReader(Protocol):
     """Reads a whole OHLCV file (CSV, Parquet, Feather/Arrow, JSON candles) into backtest arrays.
 

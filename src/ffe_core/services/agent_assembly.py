@@ -12,7 +12,6 @@ from ffe_core.domain.portfolio import Portfolio
 from ffe_core.ports.brokers import Broker
 from ffe_core.ports.clock import Clock
 from ffe_core.ports.lease import LeaderLease
-from ffe_core.ports.market_data import MarketDataSource
 from ffe_core.ports.metrics import Metrics
 from ffe_core.ports.notify import Notifier
 from ffe_core.ports.storage import UnitOfWorkFactory
@@ -23,8 +22,8 @@ from ffe_core.services.decisions import DecisionService
 from ffe_core.services.execution import ExecutionGate
 from ffe_core.services.flight import FlightRecorder
 from ffe_core.services.kill_switch import SharedRiskState
-from ffe_core.services.learning import LearningService, bar_close_lookup
-from ffe_core.services.market_data import mark_prices
+from ffe_core.services.learning import LearningService, outcome_price_lookup
+from ffe_core.services.market_data import MarketDataService, mark_prices
 from ffe_core.services.notify import FanoutNotifier
 from ffe_core.services.parity import ParityService
 
@@ -38,7 +37,7 @@ def assemble_agent(
     clock: Clock,
     notifiers: Sequence[Notifier],
     metrics: Metrics,
-    market_data: MarketDataSource,
+    market_data: MarketDataService,
     risk_state: SharedRiskState,
     learning: LearningService,
     lease: LeaderLease | None,
@@ -48,7 +47,7 @@ def assemble_agent(
 ) -> TradingAgent:
     """The agent; every process on the storage shares the kill switch through ``risk_state``
     (a reset from the CLI reaches the server, and no stale view overwrites a trip)."""
-    lookup = bar_close_lookup(market_data, settings.instrument, settings.market_data.interval)
+    lookup = outcome_price_lookup(market_data, settings.instrument, settings.market_data.interval)
 
     async def prices(portfolio: Portfolio) -> dict[str, Decimal]:
         return await mark_prices(

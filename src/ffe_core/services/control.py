@@ -15,12 +15,14 @@ from ffe_core.domain.agent import AgentState
 from ffe_core.domain.approvals import Approval, ApprovalStatus
 from ffe_core.domain.decisions import Decision
 from ffe_core.domain.errors import ConflictError
+from ffe_core.domain.orders import Order
 from ffe_core.domain.portfolio import Portfolio
 from ffe_core.ports.brokers import Broker
-from ffe_core.ports.control import AgentStatus, ControlPlane
+from ffe_core.ports.control import AgentStatus, ControlPlane, FlattenResult
 from ffe_core.ports.storage import DecisionQuery, UnitOfWorkFactory
 from ffe_core.services.agent import TradingAgent
 from ffe_core.services.approvals import ApprovalService
+from ffe_core.services.desk import Desk
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,8 @@ class ControlService(ControlPlane):
         self._task: asyncio.Task[object] | None = None
         self._starting: asyncio.Task[AgentStatus] | None = None  # the one start under way
         self._standby: asyncio.Task[None] | None = None
+        gate = agent.gate
+        self.desk = Desk(gate, broker, uow_factory, gate.clock, agent.lifecycle.fence)
 
     @property
     def running(self) -> bool:
@@ -184,6 +188,15 @@ class ControlService(ControlPlane):
         if decision is None:
             return None
         return await self.agent.gate.preview_size(decision)
+
+    async def cancel_order(self, client_order_id: str, by: str) -> Order:
+        return await self.desk.cancel(client_order_id, by)
+
+    async def flatten_position(self, instrument: str, by: str) -> FlattenResult:
+        return await self.desk.flatten(instrument, by)
+
+    async def flatten_all(self, by: str) -> list[FlattenResult]:
+        return await self.desk.flatten_all(by)
 
     async def close(self) -> None:
         """Stop the agent gracefully (the container closes this first)."""

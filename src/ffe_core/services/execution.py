@@ -28,7 +28,13 @@ from ffe_core.config import Settings
 from ffe_core.domain.approvals import Approval
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Action, Decision
-from ffe_core.domain.errors import BrokerError, BrokerUnavailable, ConfigError, ConflictError
+from ffe_core.domain.errors import (
+    BrokerError,
+    BrokerUnavailable,
+    ConfigError,
+    ConflictError,
+    NotFoundError,
+)
 from ffe_core.domain.flight import GateVerdict
 from ffe_core.domain.instruments import Instrument
 from ffe_core.domain.orders import Fill, Order, OrderStatus, Side, client_order_id_for
@@ -251,6 +257,32 @@ class ExecutionGate:
         async with self._lock:
             checked = await self._check(decision, None)
         return checked.quantity if isinstance(checked, Order) else None
+
+    async def cancel(self, client_order_id: str, *, fence: Fence | None = None) -> Order:
+        """Cancel a working ledger order at its venue and record the venue's answer: unknown to
+        the ledger, NotFoundError; finished, or unknown to the venue, ConflictError (why)."""
+        async with self._lock:
+            async with self.uow_factory() as uow:
+                local = await uow.orders.get(client_order_id)
+            if local is None:
+                raise NotFoundError(f"no order {client_order_id!r} in the ledger")
+            if local.status.is_terminal:
+                raise ConflictError(f"order {client_order_id} is already {local.status.value}")
+            async with (fence or contextlib.nullcontext)():
+                try:
+                    answer = await self.broker.cancel_order(client_order_id)
+                except NotFoundError as exc:
+                    raise ConflictError(
+                        f"the venue does not know order {client_order_id} ({exc}); the next "
+                        "sync closes it in the ledger"
+                    ) from exc
+            recorded = await self._record(local, answer)
+        if recorded.status is not OrderStatus.CANCELED:
+            raise ConflictError(
+                f"order {client_order_id} could not be canceled: the venue reports it "
+                f"{recorded.status.value}"
+            )
+        return recorded
 
     async def _execute(
         self, decision: Decision, approval: Approval | None, fence: Fence

@@ -21,7 +21,7 @@ from ffe_core.config import LearningSettings
 from ffe_core.domain.context import PastDecision
 from ffe_core.domain.decisions import Decision
 from ffe_core.domain.instruments import Instrument
-from ffe_core.domain.intervals import interval_delta, interval_seconds
+from ffe_core.domain.intervals import horizon_seconds, interval_delta, interval_seconds
 from ffe_core.domain.market import Bar
 from ffe_core.domain.orders import Fill
 from ffe_core.domain.outcomes import DecisionOutcome, VoteScore, WeightSnapshot
@@ -37,6 +37,7 @@ from ffe_core.services.learning_scoring import (
     trade_pnl,
     weight_shares,
 )
+from ffe_core.services.market_data import MarketDataService
 
 PriceLookup = Callable[[str, datetime], Awaitable[float | Decimal | None]]
 """Price of an instrument (by symbol) as of a time, or None when it is not known (yet)."""
@@ -91,10 +92,20 @@ class LearningService:
     """Scores decisions, keeps provider stats and serves the learned weights (a WeightSource)."""
 
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, settings: LearningSettings | None = None
+        self,
+        uow_factory: UnitOfWorkFactory,
+        settings: LearningSettings | None = None,
+        bar_seconds: float = 3600.0,
     ) -> None:
+        """``bar_seconds``: clock seconds a bar of the configured interval takes at the data
+        source (its interval; a replay's own pace), which horizons in bars count in."""
         self.uow_factory = uow_factory
         self.settings = settings or LearningSettings()
+        self.bar_seconds = bar_seconds
+
+    def horizon_delta(self, horizon: str) -> timedelta:
+        """How long after a decision its outcome at ``horizon`` is due."""
+        return timedelta(seconds=horizon_seconds(horizon, self.bar_seconds))
 
     async def weights(self, providers: list[str]) -> dict[str, float]:
         """Persisted learned weights, within the bounds; 1.0 for providers never scored."""
@@ -115,7 +126,7 @@ class LearningService:
             changed: set[str] = set()
             trades = _TradeBook(uow)
             for horizon in self.settings.horizons:
-                delta = interval_delta(horizon)
+                delta = self.horizon_delta(horizon)
                 pending = await uow.outcomes.pending(horizon, now - delta, self.settings.batch_size)
                 for decision in pending:
                     outcome = await self._outcome(
@@ -260,10 +271,10 @@ class LearningService:
             for d in decisions
         ]
 
-    def _preference(self, outcome: DecisionOutcome) -> tuple[bool, int]:
+    def _preference(self, outcome: DecisionOutcome) -> tuple[bool, timedelta]:
         return (
             outcome.horizon == self.settings.learning_horizon,
-            interval_seconds(outcome.horizon),
+            self.horizon_delta(outcome.horizon),
         )
 
     async def weight_history(
@@ -318,3 +329,26 @@ def bar_close_lookup(
         return bar.close if closed <= at else bar.open
 
     return lookup
+
+
+def bar_clock_seconds(market: MarketDataService, interval: str) -> float:
+    """Clock seconds a bar of ``interval`` takes: a replaying source's own pace (``ReplayPace``),
+    else the interval itself. Horizons in bars count in these."""
+    pace = market.replay_pace()
+    return pace.bar_seconds(interval) if pace is not None else float(interval_seconds(interval))
+
+
+def outcome_price_lookup(
+    market: MarketDataService, resolve: Callable[[str], Instrument | None], interval: str
+) -> PriceLookup:
+    """The prices outcomes are scored with: what a replaying source quoted at the time, else
+    the close of the bar that ended by then (:func:`bar_close_lookup`)."""
+    pace = market.replay_pace()
+    if pace is None:
+        return bar_close_lookup(market, resolve, interval)
+
+    async def quoted(symbol: str, at: datetime) -> float | None:
+        instrument = resolve(symbol)
+        return None if instrument is None else await pace.price_at(instrument, at)
+
+    return quoted

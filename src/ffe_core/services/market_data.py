@@ -22,7 +22,7 @@ from ffe_core.domain.market import Bar, Quote
 from ffe_core.domain.portfolio import Portfolio
 from ffe_core.ports.capabilities import CachePolicy
 from ffe_core.ports.clock import Clock, SystemClock
-from ffe_core.ports.market_data import Cache, MarketDataSource
+from ffe_core.ports.market_data import Cache, MarketDataSource, ReplayPace
 from ffe_core.services.bar_quality import DataQualityReport, normalise_bars
 
 logger = logging.getLogger(__name__)
@@ -124,6 +124,11 @@ class MarketDataService:
         self.clock: Clock = clock or SystemClock()
         self.reports: dict[tuple[str, str], DataQualityReport] = {}
         self.failures: list[SourceFailure] = []
+
+    def replay_pace(self) -> ReplayPace | None:
+        """The first source when it replays recorded bars at its own pace, else None."""
+        first = self.sources[0] if self.sources else None
+        return first if isinstance(first, ReplayPace) else None
 
     def _cached(self, source: MarketDataSource) -> Cache | None:
         if isinstance(source, CachePolicy) and not source.cacheable:

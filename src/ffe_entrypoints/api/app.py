@@ -24,6 +24,7 @@ from ffe_entrypoints.api.audit import CostController, FlightController, ParityCo
 from ffe_entrypoints.api.auth import API_KEY_HEADER, api_key_guards
 from ffe_entrypoints.api.backtests import BacktestController
 from ffe_entrypoints.api.decisions import DecisionController
+from ffe_entrypoints.api.desk import DeskController
 from ffe_entrypoints.api.errors import (
     domain_error_handler,
     http_error_handler,
@@ -55,6 +56,7 @@ PUBLIC_CONTROLLERS = [HealthController, MetricsController, TelegramController]
 PROTECTED_CONTROLLERS = [
     DecisionController,
     PortfolioController,
+    DeskController,
     AgentController,
     ApprovalController,
     ProviderController,
@@ -83,6 +85,7 @@ DEPENDENCIES = {
     "flight_recorder": "flight_recorder",
     "weights": "weights",
     "parity": "parity",
+    "learning": "learning",
     "agent_metrics": "agent_metrics",
 }
 

@@ -6,9 +6,11 @@ from litestar import Controller, get
 from litestar.di import NamedDependency
 
 from ffe_core.config import Settings
+from ffe_core.domain.outcomes import WeightSnapshot as Move
 from ffe_core.ports.capabilities import WithCircuit
 from ffe_core.ports.providers import DecisionProvider
 from ffe_core.ports.storage import UnitOfWorkFactory
+from ffe_core.services.learning import LearningService
 from ffe_entrypoints.api.errors import error_responses
 from ffe_entrypoints.api.schemas import (
     CircuitView,
@@ -18,6 +20,20 @@ from ffe_entrypoints.api.schemas import (
     ProviderView,
     WeightSnapshot,
 )
+
+HISTORY_OUTCOMES = 500
+"""The weight history covers the latest this many scored outcomes."""
+
+
+def _history(moves: list[Move]) -> list[WeightSnapshot]:
+    """One snapshot per scoring moment, with the weight of every provider it moved."""
+    history: list[WeightSnapshot] = []
+    for move in moves:
+        if history and history[-1].ts == move.at:
+            history[-1].weights[move.provider] = move.weight
+        else:
+            history.append(WeightSnapshot(ts=move.at, weights={move.provider: move.weight}))
+    return history
 
 
 def _circuit(provider: DecisionProvider | None) -> CircuitView | None:
@@ -42,6 +58,7 @@ class ProviderController(Controller):
         self,
         uow_factory: NamedDependency[UnitOfWorkFactory],
         decision_providers: NamedDependency[dict[str, DecisionProvider]],
+        learning: NamedDependency[LearningService],
     ) -> ProviderList:
         async with uow_factory() as uow:
             stats = {s.provider: s for s in await uow.provider_stats.list()}
@@ -55,6 +72,7 @@ class ProviderController(Controller):
                     weight=s.weight if s else 1.0,
                     votes=s.votes if s else 0,
                     scored=s.scored if s else 0,
+                    provisional=s.provisional if s else False,
                     hit_rate=s.hit_rate if s else None,
                     brier=s.brier if s else None,
                     pnl=s.pnl if s else 0.0,
@@ -63,9 +81,12 @@ class ProviderController(Controller):
                     circuit=_circuit(decision_providers.get(name)),
                 )
             )
-        history = [
-            WeightSnapshot(ts=s.updated_at, weights={s.provider: s.weight}) for s in stats.values()
-        ]
+        history = _history(await learning.weight_history(limit=HISTORY_OUTCOMES))
+        if not history:  # stats from before outcomes kept their weight moves: where they stand
+            history = [
+                WeightSnapshot(ts=s.updated_at, weights={s.provider: s.weight})
+                for s in stats.values()
+            ]
         return ProviderList(items=items, weight_history=history)
 
     @get("/instruments", summary="Configured instruments", responses=error_responses())

@@ -128,6 +128,8 @@ class ProviderView(BaseModel):
     weight: float
     votes: int
     scored: int
+    provisional: bool
+    """Scored on fewer votes than ``PROVISIONAL_BELOW`` (30): early figures, still moving."""
     hit_rate: float | None
     brier: float | None
     pnl: float

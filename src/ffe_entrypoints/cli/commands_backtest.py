@@ -128,6 +128,56 @@ def _strategy(name: str) -> Callable[..., Any]:
     return fn
 
 
+KEY_STATS = ("Return [%]", "Sharpe Ratio", "Max. Drawdown [%]", "# Trades", "Win Rate [%]")
+"""The statistics ``optimize`` shows beside each top result (when the objective computed them)."""
+
+
+def _rounded(value: Any) -> str:
+    """A figure for a person: 4 significant digits, integers as they are, NaN as '-'."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "-" if value is None else str(value)
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.4g}" if math.isfinite(value) else "-"
+
+
+def optimize_table(
+    strategy: str, objective: str, evaluated: int, rows: list[dict[str, Any]]
+) -> Table:
+    """The top results, best first: parameters, the objective and the key statistics, rounded."""
+    shown = [k for k in KEY_STATS if any(k in r["stats"] for r in rows)]
+    table = Table("#", "params", objective, *shown, title=f"{strategy}: {evaluated} evaluated")
+    for rank, r in enumerate(rows, 1):
+        params = " ".join(f"{k}={_rounded(v)}" for k, v in r["params"].items())
+        figures = [_rounded(r["stats"].get(k)) for k in shown]
+        table.add_row(str(rank), params, _rounded(r["score"]), *figures)
+    if not shown:
+        table.caption = (
+            "statistics are computed for objectives such as sharpe, not equity or return"
+        )
+    return table
+
+
+def _checked(name: str, params: dict[str, Any], *, grid: bool = False) -> dict[str, Any]:
+    """``params`` checked against the strategy's parameters (the API's rules): an unknown name
+    or a value of the wrong kind is a ValidationFailed naming ``--param NAME`` and what fits."""
+    from ffe_entrypoints.services.backtest_params import check_grid, check_params, param_rules
+
+    rules = param_rules(name, _strategy(name))
+    for key in params:
+        if key not in rules:
+            known = ", ".join(sorted(rules)) or "none"
+            raise ValidationFailed(
+                f"--param {key}: {name} has no such parameter (it takes {known})"
+            )
+    try:
+        (check_grid if grid else check_params)(rules, params)
+    except ValidationFailed as exc:
+        field, _, why = str(exc).partition(": ")
+        raise ValidationFailed(f"--param {field.split('.', 1)[1]}: {why}") from None
+    return params
+
+
 def _compute(
     ctx: typer.Context, name: str | None, dask: str | None, workers: int | None
 ) -> ComputeBackend:
@@ -377,6 +427,8 @@ def register(app: typer.Typer) -> None:
         registered = {n: reg.factory("order_strategies", n) for n in reg.names("order_strategies")}
         orders = order_strategy(strategy, registered)
         fn = _strategy(strategy) if orders is None else None
+        if orders is None:  # a signal strategy's parameters are checked like the API's
+            params = _checked(strategy, params)
         cfg = _config(
             cash,
             commission,
@@ -465,10 +517,13 @@ def register(app: typer.Typer) -> None:
         """Search parameters (grid, or random with --samples) in parallel."""
         from ffe_core.backtest.search import run_search
         from ffe_core.backtest.sizing import unaffordable
+        from ffe_core.backtest.stats import json_ready
         from ffe_core.backtest.strategies import spec_for
 
         fn = _strategy(strategy)
-        cands = _candidates(strategy, parse_params(param, lists=True), samples, seed)
+        cands = _candidates(
+            strategy, _checked(strategy, parse_params(param, lists=True), grid=True), samples, seed
+        )
         cfg = _config(
             cash,
             commission,
@@ -498,7 +553,11 @@ def register(app: typer.Typer) -> None:
             )
         ranked = sorted(evals, key=lambda e: -e.score)[: max(top, 1)]
         rows = [
-            {"params": e.params, "score": e.score if math.isfinite(e.score) else None}
+            {
+                "params": e.params,
+                "score": e.score if math.isfinite(e.score) else None,
+                "stats": json_ready({k: e.stats[k] for k in KEY_STATS if k in e.stats}),
+            }
             for e in ranked
         ]
         if as_json:
@@ -510,10 +569,7 @@ def register(app: typer.Typer) -> None:
             }
             typer.echo(json.dumps(answer, indent=2))
             return
-        table = Table("params", objective, title=f"{strategy}: {len(evals)} evaluated")
-        for r in rows:
-            table.add_row(json.dumps(r["params"]), str(r["score"]))
-        Console().print(table)
+        Console().print(optimize_table(strategy, objective, len(evals), rows))
 
     @app.command("walk-forward")
     def walk_forward_cmd(
@@ -547,7 +603,9 @@ def register(app: typer.Typer) -> None:
         from ffe_core.backtest.walk_forward import walk_forward
 
         fn = _strategy(strategy)
-        cands = _candidates(strategy, parse_params(param, lists=True), samples, seed)
+        cands = _candidates(
+            strategy, _checked(strategy, parse_params(param, lists=True), grid=True), samples, seed
+        )
         cfg = _config(
             cash,
             commission,

@@ -77,6 +77,15 @@ def _open_existing(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def backup_target(raw: str, stem: str, suffix: str) -> Path:
+    """Where a backup goes: ``raw`` written as a directory (a trailing ``/``, as the deployment
+    guide writes ``backups/``) is created, and an existing directory gets a timestamped file."""
+    path = Path(raw)
+    if raw.endswith(("/", os.sep)):
+        path.mkdir(parents=True, exist_ok=True)
+    return path / f"{stem}-{_stamp()}{suffix}" if path.is_dir() else path
+
+
 def backup_sqlite(source: Path, dest: Path, *, force: bool = False) -> BackupReport:
     """Copy ``source`` to ``dest`` (a file, or a directory to put a timestamped file in).
 
@@ -209,13 +218,19 @@ def register(app: typer.Typer) -> None:
     @db_app.command("backup")
     def db_backup(
         ctx: typer.Context,
-        path: Annotated[Path, typer.Argument(help="Backup file, or a directory for one.")],
+        where: Annotated[
+            str,
+            typer.Argument(
+                metavar="PATH", help="Backup file, or a directory for one (DIR/ is created)."
+            ),
+        ],
         force: ForceOpt = False,
         run: RunOpt = False,
     ) -> None:
         """Back the database up: SQLite online (safe while ffe runs), PostgreSQL via pg_dump."""
         storage = state(ctx).settings().storage
         source = sqlite_path(storage)
+        path = backup_target(where, source.stem if source else "ffe", ".db" if source else ".dump")
         if source is None:
             args, env = pg_command(storage, "pg_dump", path)
             typer.echo(" ".join(args) + ("   # PGPASSWORD from storage.url" if env else ""))

@@ -75,12 +75,13 @@ def register(app: typer.Typer) -> None:
     def db_upgrade(ctx: typer.Context) -> None:
         """Create or migrate the database schema to the latest revision."""
         from ffe_entrypoints.container import build_container, shutdown
+        from ffe_entrypoints.preflight import reach_storage
 
         async def main() -> str | None:
             container = build_container(state(ctx).settings())
             try:
+                await reach_storage(container)  # migrates, or one line naming storage.url
                 storage = container.storage()
-                await storage.migrate()
                 revision: str | None = await storage.current_revision()
                 return revision
             finally:
@@ -101,12 +102,14 @@ def register(app: typer.Typer) -> None:
         from ffe_entrypoints.api.app import create_app
         from ffe_entrypoints.cli.serving import serve as run_server
         from ffe_entrypoints.container import build_container
+        from ffe_entrypoints.preflight import check
         from ffe_entrypoints.services.live_gate import check_live_start
 
         settings = state(ctx).settings()
         check_live_start(settings)
         bind_host = host or settings.api.host
         check_bind(settings, bind_host)
+        check(settings)  # one line and exit 2 here, not a traceback from uvicorn's start-up
         container = build_container(settings, agent_in_child=settings.agent.own_process)
         application = create_app(container, start_agent=agent)
         run_server(application, settings, bind_host, settings.api.port if port is None else port)

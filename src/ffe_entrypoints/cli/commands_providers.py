@@ -28,6 +28,7 @@ def stats_record(s: ProviderStats, value: ProviderValue | None = None) -> dict[s
         "weight": s.weight,
         "votes": s.votes,
         "scored": s.scored,
+        "provisional": s.provisional,
         "hits": s.hits,
         "hit_rate": s.hit_rate,
         "brier": s.brier,
@@ -39,7 +40,10 @@ def stats_record(s: ProviderStats, value: ProviderValue | None = None) -> dict[s
 
 
 def stats_table(rows: list[ProviderStats]) -> Table:
-    table = Table(title="Provider performance (P&L: sum of return x direction x weight share)")
+    table = Table(
+        title="Provider performance (P&L: sum of return x direction x weight share)",
+        caption="* provisional: fewer than 30 votes scored so far",
+    )
     for column in ("provider", "weight", "votes", "scored", "hit rate", "Brier", "P&L"):
         table.add_column(column, justify="left" if column == "provider" else "right")
     table.add_column("last reason", overflow="fold")
@@ -48,7 +52,7 @@ def stats_table(rows: list[ProviderStats]) -> Table:
             s.provider,
             f"{s.weight:.2f}",
             str(s.votes),
-            str(s.scored),
+            f"{s.scored}*" if s.provisional else str(s.scored),
             "-" if s.hit_rate is None else f"{s.hit_rate:.1%}",
             "-" if s.brier is None else f"{s.brier:.3f}",
             f"{s.pnl:+.2%}",

@@ -45,8 +45,24 @@ def decision_table(decision: Decision) -> Table:
             f"{v.latency_ms:.1f}",
             why or "",
         )
-    table.caption = decision.reasoning[:300]
+    table.caption = "\n".join([*_verdict_lines(decision), decision.reasoning[:300]])
     return table
+
+
+def _verdict_lines(decision: Decision) -> list[str]:
+    """The risk verdict, the size and notional it allows, the price and protective levels."""
+    risk = decision.risk
+    size = decision.suggested_size
+    lines = [
+        "risk: "
+        + ("not checked" if risk is None else ("approved" if risk.approved else "REJECTED"))
+        + (f" ({risk.reason})" if risk is not None and risk.reason != "approved" else ""),
+        f"size: {size if size is not None else '-'}"
+        + (f"  notional: {_money(risk.notional)}" if risk is not None and risk.notional else ""),
+        f"price: {decision.reference_price or '-'}  stop loss: {decision.stop_loss or '-'}"
+        f"  take profit: {decision.take_profit or '-'}",
+    ]
+    return lines
 
 
 CONFLICT_EXIT = 2
@@ -135,9 +151,9 @@ def register(app: typer.Typer) -> None:
                 if live is not None:
                     live.stop()
             portfolio = await c.broker().get_portfolio()
-            async with c.uow_factory()() as uow:
-                fills = await uow.fills.list()
-                orders = await uow.orders.list()
+            async with c.uow_factory()() as uow:  # this run's, not the ledger's lifetime totals
+                fills = [f for f in await uow.fills.list() if f.ts >= run.started_at]
+                orders = [o for o in await uow.orders.list() if o.created_at >= run.started_at]
             decisions = [cy.decision_id for cy in journal if cy.decision_id]
             return {
                 "run_id": run.id,

@@ -9,7 +9,20 @@ from typing import Annotated
 
 import typer
 
-from ffe_core.domain.errors import ConfigError, FfeError, NotFoundError, ValidationFailed
+from ffe_core.domain.errors import (
+    BrokerError,
+    ConfigError,
+    ConflictError,
+    FfeError,
+    InvalidOrder,
+    InvalidTransition,
+    MarketDataError,
+    NotFoundError,
+    PluginError,
+    ProviderError,
+    RateLimited,
+    ValidationFailed,
+)
 from ffe_entrypoints.cli.state import CliState
 
 COMMAND_MODULES: tuple[str, ...] = (
@@ -26,11 +39,23 @@ COMMAND_MODULES: tuple[str, ...] = (
 """Modules that add commands; each defines ``register(app: typer.Typer) -> None``."""
 
 EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
+    # bad input or configuration: what the person typed or configured must change
     (ConfigError, 2),
     (ValidationFailed, 2),
-    (NotFoundError, 3),
+    (NotFoundError, 2),
+    (ConflictError, 2),
+    (InvalidTransition, 2),
+    (PluginError, 2),
+    (InvalidOrder, 2),
+    # an upstream (market data, model provider, venue) failed or refused: try again later
+    (MarketDataError, 3),
+    (ProviderError, 3),
+    (RateLimited, 3),
+    (BrokerError, 3),
     (FfeError, 1),
 )
+"""The one exit policy of every command: 2 bad input or config, 3 upstream or venue failure,
+1 anything else; always one line on stderr, the traceback only with ``--debug``."""
 
 
 def build_app() -> typer.Typer:
@@ -48,7 +73,12 @@ def build_app() -> typer.Typer:
         debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
         config_dir: Annotated[
             Path | None,
-            typer.Option("--config-dir", help="Directory of config.yaml (default ./config)."),
+            typer.Option(
+                "--config-dir",
+                "--config",
+                help="Directory of config.yaml (default: FFE_CONFIG_DIR, FFE_HOME/config, or "
+                "the nearest config/config.yaml at or above the working directory).",
+            ),
         ] = None,
     ) -> None:
         ctx.obj = CliState(debug=debug, config_dir=config_dir)
@@ -77,6 +107,8 @@ def run(argv: list[str] | None = None) -> None:
     """Console-script entry: run the app, translating every error into a clean exit."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    if debug:  # accepted anywhere on the line: it belongs to the top level
+        args = ["--debug", *(a for a in args if a != "--debug")]
     try:
         result = build_app()(args=args, prog_name="ffe", standalone_mode=False)
     except typer.Exit as exc:

@@ -19,9 +19,12 @@ from typing import Any
 from prometheus_client import REGISTRY
 
 from ffe_core.domain.errors import (
+    BrokerError,
+    BrokerUnavailable,
     ConflictError,
     FfeError,
     InvalidTransition,
+    MarketDataError,
     NotFoundError,
     ValidationFailed,
 )
@@ -31,7 +34,16 @@ from ffe_entrypoints.services.metrics_merge import families_data
 log = logging.getLogger(__name__)
 
 RAISED_AGAIN: dict[str, type[FfeError]] = {
-    e.__name__: e for e in (ConflictError, NotFoundError, InvalidTransition, ValidationFailed)
+    e.__name__: e
+    for e in (
+        ConflictError,
+        NotFoundError,
+        InvalidTransition,
+        ValidationFailed,
+        BrokerError,
+        BrokerUnavailable,
+        MarketDataError,
+    )
 }
 LINE_LIMIT = 4 * 1024 * 1024  # a metrics exposition fits
 
@@ -66,6 +78,15 @@ def handlers(control: ControlService) -> dict[str, Handler]:
 
         return call
 
+    async def cancel(a: dict[str, Any]) -> Any:
+        return (await control.cancel_order(a["client_order_id"], a["by"])).model_dump(mode="json")
+
+    async def flatten(a: dict[str, Any]) -> Any:
+        return (await control.flatten_position(a["instrument"], a["by"])).model_dump(mode="json")
+
+    async def flatten_all(a: dict[str, Any]) -> Any:
+        return [r.model_dump(mode="json") for r in await control.flatten_all(a["by"])]
+
     async def metrics(a: dict[str, Any]) -> Any:
         return families_data(REGISTRY.collect())  # ffe_*: the API's process_* are the server's
 
@@ -78,6 +99,9 @@ def handlers(control: ControlService) -> dict[str, Handler]:
         "reset_kill_switch": lifecycle(control.reset_kill_switch),
         "standby": standby,
         "resolve_approval": resolve,
+        "cancel_order": cancel,
+        "flatten_position": flatten,
+        "flatten_all": flatten_all,
         "metrics": metrics,
     }
 

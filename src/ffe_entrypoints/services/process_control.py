@@ -16,8 +16,9 @@ from typing import Any
 
 from ffe_core.domain.approvals import Approval
 from ffe_core.domain.decisions import Decision
+from ffe_core.domain.orders import Order
 from ffe_core.domain.portfolio import Portfolio
-from ffe_core.ports.control import AgentStatus, ControlPlane
+from ffe_core.ports.control import AgentStatus, ControlPlane, FlattenResult
 from ffe_core.services.control import ControlService
 from ffe_entrypoints.services.agent_link import AgentUnreachable
 from ffe_entrypoints.services.agent_process import AgentProcess
@@ -122,6 +123,25 @@ class AgentProcessControl(ControlPlane):
         if answer is None:
             return await self.local.resolve_approval(approval_id, approve, by, size)
         return Approval.model_validate(answer)
+
+    async def cancel_order(self, client_order_id: str, by: str) -> Order:
+        """Through the agent process's gate (the leader's fence); with none, this process's."""
+        answer = await self._remote("cancel_order", client_order_id=client_order_id, by=by)
+        if answer is None:
+            return await self.local.cancel_order(client_order_id, by)
+        return Order.model_validate(answer)
+
+    async def flatten_position(self, instrument: str, by: str) -> FlattenResult:
+        answer = await self._remote("flatten_position", instrument=instrument, by=by)
+        if answer is None:
+            return await self.local.flatten_position(instrument, by)
+        return FlattenResult.model_validate(answer)
+
+    async def flatten_all(self, by: str) -> list[FlattenResult]:
+        answer = await self._remote("flatten_all", by=by)
+        if answer is None:
+            return await self.local.flatten_all(by)
+        return [FlattenResult.model_validate(r) for r in answer]
 
     async def portfolio(self) -> Portfolio:
         return await self.local.portfolio()

@@ -53,7 +53,7 @@ def test_unknown_decision_is_one_line_and_a_not_found_exit(
     monkeypatch.setenv("FFE_STORAGE__URL", f"sqlite+aiosqlite:///{tmp_path / 'ffe.db'}")
     with pytest.raises(SystemExit) as exited:
         run(["--config-dir", str(tmp_path), "decisions", "replay", "nope"])
-    assert exited.value.code == 3
+    assert exited.value.code == 2  # bad input: an id that names nothing
     assert capsys.readouterr().err == "error: unknown decision 'nope'\n"
 
 

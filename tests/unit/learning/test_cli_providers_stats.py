@@ -60,6 +60,8 @@ def test_stats_json_lists_every_provider_with_derived_rates(tmp_path: Path) -> N
     assert abs(rows["trend"]["brier"] - 0.19) < 1e-12
     assert rows["breakout"]["hit_rate"] is None and rows["breakout"]["brier"] is None
     assert rows["trend"]["last_reason"].endswith("weight 1.26 → 1.34")
+    # 10 scored votes: early figures, marked provisional; never scored is not provisional
+    assert rows["trend"]["provisional"] is True and rows["breakout"]["provisional"] is False
 
 
 def test_stats_table_shows_weights_and_reasons(tmp_path: Path) -> None:
@@ -67,6 +69,7 @@ def test_stats_table_shows_weights_and_reasons(tmp_path: Path) -> None:
     out = invoke(tmp_path)
     assert "trend" in out and "1.34" in out and "70.0%" in out and "+3.10%" in out
     assert out.index("trend") < out.index("breakout")  # heaviest first
+    assert " 10* " in out and "* provisional: fewer than 30 votes scored" in out
 
 
 def test_stats_on_a_fresh_database_says_nothing_is_scored(tmp_path: Path) -> None:

@@ -295,3 +295,50 @@ async def test_bar_close_lookup_prices_at_closes_and_refuses_stale_data() -> Non
     assert await lookup("BTC-USD", T0 + 20 * HOUR) is None  # data stopped long before
     assert await lookup("BTC-USD", T0 - HOUR) is None
     assert await lookup("ETH-USD", T0 + 2 * HOUR) is None
+
+
+def test_horizons_in_bars_or_clock_intervals() -> None:
+    from ffe_core.domain.errors import ValidationFailed
+    from ffe_core.domain.intervals import horizon_bars, horizon_seconds
+
+    assert (
+        horizon_bars("1bar") == 1 and horizon_bars("24 Bars") == 24 and horizon_bars("4h") is None
+    )
+    assert horizon_seconds("4bars", 5.0) == 20.0
+    assert horizon_seconds("4h", 5.0) == 4 * 3600
+    for bad in ("0bars", "bars", "4x", ""):
+        with pytest.raises(ValidationFailed):
+            horizon_seconds(bad, 5.0)
+    assert LearningSettings().horizons == ("1bar", "4bars", "24bars")
+    assert LearningSettings(horizons=("2bars", "1h")).learning_horizon == "2bars"
+    with pytest.raises(ValueError, match=r"learning\.horizons"):
+        LearningSettings(horizons=("0bars",))
+
+
+async def test_a_horizon_in_bars_is_due_after_that_many_bars_at_the_sources_pace() -> None:
+    store = InMemoryStore()
+    await stored(store, decision())
+    # a replay forming a bar every 5 s: "1bar" is due 5 s after the decision, "4bars" after 20 s
+    service = LearningService(store, LearningSettings(horizons=("1bar", "4bars")), bar_seconds=5)
+    five, twenty = T0 + timedelta(seconds=5), T0 + timedelta(seconds=20)
+    prices = Prices({five: "101", twenty: "99"})
+    assert (await service.score_due(T0 + timedelta(seconds=4), prices)).scored == 0
+    first = await service.score_due(five, prices)
+    assert first.scored == 1 and first.weights  # the learning horizon moved the weights
+    assert (await service.score_due(twenty, prices)).scored == 1
+    async with store() as uow:
+        outcomes = {o.horizon: o for o in await uow.outcomes.list()}
+    assert outcomes["1bar"].due_at == five and outcomes["1bar"].realized_return == pytest.approx(
+        0.01
+    )
+    assert outcomes["4bars"].due_at == twenty
+
+
+def test_replay_attribution_reads_a_horizon_in_bars_as_written() -> None:
+    import numpy as np
+
+    from ffe_core.backtest.attribution import horizon_in_bars
+
+    hourly = np.arange("2026-01-01T00", "2026-01-02T00", dtype="datetime64[h]")
+    assert horizon_in_bars("4bars", hourly) == 4 and horizon_in_bars("1bar", None) == 1
+    assert horizon_in_bars("4h", hourly) == 4

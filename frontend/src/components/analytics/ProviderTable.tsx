@@ -39,7 +39,17 @@ export function ProviderTable() {
                     </td>
                     <td className="num">{p.weight.toFixed(3)}</td>
                     <td className="num">{p.votes}</td>
-                    <td className="num">{p.scored}</td>
+                    <td className="num" data-testid="provider-scored">
+                      {p.scored}
+                      {p.provisional && (
+                        <>
+                          {' '}
+                          <Pill tone="warn" title="Fewer than 30 votes scored: early figures, still moving" testId="provider-provisional">
+                            provisional
+                          </Pill>
+                        </>
+                      )}
+                    </td>
                     <td className="num">{formatPct(p.hit_rate, 1)}</td>
                     <td className="num">{p.brier === null ? '—' : p.brier.toFixed(3)}</td>
                     <td className={`num ${signClass(p.pnl)}`}>{formatNumber(p.pnl, 2)}</td>

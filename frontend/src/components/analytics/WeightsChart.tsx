@@ -2,8 +2,8 @@ import { useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useProviders } from '../../api/providers';
 import type { WeightSnapshot } from '../../api/models';
-import { formatDateTime } from '../../lib/format';
-import { shortDate } from '../common/DrawdownChart';
+import { formatDateTime, timeTickFormatter } from '../../lib/format';
+import { spanMs } from '../common/DrawdownChart';
 import { Panel } from '../common/Panel';
 import { QueryState } from '../common/States';
 import { colorFor } from './palette';
@@ -20,6 +20,7 @@ export function weightRows(history: WeightSnapshot[]): { rows: Record<string, nu
 export function WeightsChart() {
   const providers = useProviders();
   const series = useMemo(() => weightRows(providers.data?.weight_history ?? []), [providers.data?.weight_history]);
+  const tick = useMemo(() => timeTickFormatter(spanMs(series.rows.map((r) => String(r.ts)))), [series.rows]);
   return (
     <Panel title="Provider weights over time" testId="weights-panel">
       <QueryState query={providers} isEmpty={(d) => d.weight_history.length === 0} empty="No weight history yet — weights change as decisions are scored.">
@@ -28,7 +29,7 @@ export function WeightsChart() {
             <ResponsiveContainer width="100%" height="100%">
               <LineChart data={series.rows} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
                 <CartesianGrid stroke="rgba(148,163,184,0.1)" vertical={false} />
-                <XAxis dataKey="ts" tickFormatter={shortDate} minTickGap={40} stroke="#64748b" fontSize={11} />
+                <XAxis dataKey="ts" tickFormatter={tick} minTickGap={40} stroke="#64748b" fontSize={11} />
                 <YAxis stroke="#64748b" fontSize={11} width={40} domain={[0, 'auto']} />
                 <Tooltip labelFormatter={(l) => formatDateTime(String(l))} contentStyle={{ background: '#0f172a', border: '1px solid #334155' }} />
                 <Legend wrapperStyle={{ fontSize: 12 }} />

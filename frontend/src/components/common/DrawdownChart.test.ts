@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { drawdownTick } from './DrawdownChart';
+import { drawdownTick, spanMs } from './DrawdownChart';
 
 describe('drawdownTick', () => {
   it('shows enough digits to tell shallow ticks apart', () => {
@@ -8,5 +8,12 @@ describe('drawdownTick', () => {
     expect(drawdownTick(-0.005)).toBe('-0.50%');
     expect(drawdownTick(-0.01)).toBe('-1.0%');
     expect(drawdownTick(-0.25)).toBe('-25%');
+  });
+});
+
+describe('spanMs', () => {
+  it('measures the time an axis spans', () => {
+    expect(spanMs(['2026-01-01T00:00:00Z', '2026-01-01T00:10:00Z', 'bad'])).toBe(600_000);
+    expect(spanMs(['2026-01-01T00:00:00Z'])).toBe(0);
   });
 });

@@ -1,13 +1,14 @@
 import { Link } from 'react-router';
 import { useAgentStatus } from '../../api/agent';
 import type { AgentState } from '../../api/models';
-import { formatAgo } from '../../lib/format';
+import { formatAgo, formatNextDecision } from '../../lib/format';
 import { useNow } from '../../lib/useNow';
 import { Pill, type Tone } from '../common/Pill';
 
 const TONE: Record<AgentState, Tone> = { running: 'good', paused: 'warn', stopped: 'neutral' };
 
-/** The agent's state on every page: running / paused / stopped, cycles, what it is doing, kill switch. */
+/** What ffe is doing, on every page: running / paused / stopped, cycles, the last cycle, the next
+ * decision's countdown, the current phase, the kill switch. */
 export function AgentStrip() {
   const status = useAgentStatus();
   const now = useNow();
@@ -19,6 +20,7 @@ export function AgentStrip() {
       </div>
     );
   }
+  const next = formatNextDecision(s.state, s.last_cycle_at, s.interval_seconds, now);
   const doing = s.current_phase ? `${s.current_phase}${s.current_instrument ? ` ${s.current_instrument}` : ''}` : null;
   return (
     <div className="agent-strip small" data-testid="agent-strip" data-state={s.state} role="status" aria-label="Agent status">
@@ -31,6 +33,7 @@ export function AgentStrip() {
         last cycle {formatAgo(s.last_cycle_at, now)}
       </span>
       {doing && <span className="muted">now: {doing}</span>}
+      {next && <span data-testid="agent-strip-next">{next}</span>}
       {s.kill_switch.tripped && (
         <Pill tone="bad" testId="agent-strip-kill-switch">kill switch tripped</Pill>
       )}

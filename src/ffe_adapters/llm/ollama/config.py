@@ -28,6 +28,7 @@ class OllamaOptions(LlmOptions):
     keep_alive: str | None = None
 
     KEY_ENV_VARS: ClassVar[tuple[str, ...]] = ("OLLAMA_API_KEY",)
+    KEY_REQUIRED: ClassVar[bool] = False  # a local server needs none
     DEFAULT_CUTOFFS: ClassVar[Mapping[str, str]] = {
         "llama3.1": "2023-12-31",
         "llama3.2": "2023-12-31",

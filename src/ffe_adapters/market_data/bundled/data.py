@@ -117,13 +117,24 @@ class BundledSource:
         return resample_bars(bars, NATIVE_SECONDS, secs)[-limit:]
 
     async def get_quote(self, instrument: Instrument) -> Quote:
-        data = self.series(instrument.symbol)
         now = self.clock.now()
-        steps = self.steps(now)
+        mid = self._mid(self.series(instrument.symbol), self.steps(now))
+        return spread_quote(instrument, mid, now, self.options.spread_bps)
+
+    def _mid(self, data: Series, steps: float) -> float:
+        """The replay's mid ``steps`` after the anchor: the forming bar's open moved toward its
+        close by the bar's progress."""
         forming = math.floor(steps) % len(data)
         progress = steps - math.floor(steps)
-        mid = data.open[forming] + progress * (data.close[forming] - data.open[forming])
-        return spread_quote(instrument, mid, now, self.options.spread_bps)
+        return data.open[forming] + progress * (data.close[forming] - data.open[forming])
+
+    # ReplayPace: horizons in bars advance at the replay's pace, priced by what it quoted
+
+    def bar_seconds(self, interval: str) -> float:
+        return self.options.seconds_per_bar * interval_seconds(interval) / NATIVE_SECONDS
+
+    async def price_at(self, instrument: Instrument, at: datetime) -> float | None:
+        return self._mid(self.series(instrument.symbol), self.steps(at))
 
     async def close(self) -> None:
         self._series.clear()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from importlib import resources
 
 from ffe_adapters.market_data.bundled.config import BundledOptions
@@ -55,3 +56,19 @@ async def test_daily_bars_and_history_before_now():
     end = NOW - timedelta(days=3)
     older = await source.get_bars(aapl, "1h", limit=10, end=end)
     assert older[-1].ts <= end
+
+
+async def test_replay_declares_its_pace_and_prices_any_past_moment_as_it_quoted():
+    from ffe_core.ports.market_data import ReplayPace
+
+    clock = ManualClock(NOW)
+    source = BundledSource(BundledOptions(seconds_per_bar=5), clock=clock)
+    assert isinstance(source, ReplayPace)
+    assert source.bar_seconds("1h") == 5 and source.bar_seconds("4h") == 20
+    btc = DEFAULT_INSTRUMENTS[0]
+    then = clock.now()
+    quote = await source.get_quote(btc)
+    clock.advance(12.5)  # two and a half bars later
+    past = await source.price_at(btc, then)
+    assert past is not None and quote.bid <= Decimal(str(past)) <= quote.ask
+    assert await source.price_at(btc, clock.now()) != await source.price_at(btc, then)

@@ -1,0 +1,89 @@
+"""Start-up refuses what cannot work: one line naming the key, exit 2, for ``serve``,
+``agent run`` and every other command that builds the container."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_cli import assert_one_line_error, free_port, run
+
+DEAD_POSTGRES = "postgresql+asyncpg://nobody:hunter2@127.0.0.1:1/none"
+NO_KEY = {"ANTHROPIC_API_KEY": "", "ANTHROPIC_AUTH_TOKEN": ""}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["approvals", "list"],
+        ["agent", "run", "--cycles", "1", "--json"],
+        ["db", "upgrade"],
+        ["serve", "--port", "0", "--no-agent"],
+    ],
+    ids=["approvals-list", "agent-run", "db-upgrade", "serve"],
+)
+def test_unreachable_storage_is_one_line_naming_storage_url(
+    tmp_path: Path, args: list[str]
+) -> None:
+    if args[0] == "serve":
+        args = ["serve", "--port", str(free_port()), "--no-agent"]
+    proc = run(args, tmp_path, {"FFE_STORAGE__URL": DEAD_POSTGRES})
+    assert_one_line_error(
+        proc, 2, "storage.url postgresql+asyncpg://nobody:", "cannot use the database"
+    )
+    assert "hunter2" not in proc.stderr  # the password is masked
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["agent", "run", "--cycles", "1", "--json"], ["serve", "--no-agent"], ["approvals", "list"]],
+    ids=["agent-run", "serve", "approvals-list"],
+)
+def test_a_hosted_model_without_its_key_is_refused_at_start(
+    tmp_path: Path, args: list[str]
+) -> None:
+    if args[0] == "serve":
+        args = [*args, "--port", str(free_port())]
+    env = {"FFE_PROVIDERS__ENABLED": "[trend, anthropic]", **NO_KEY}
+    assert_one_line_error(
+        run(args, tmp_path, env), 2, "adapters.anthropic.api_key is not set", "ANTHROPIC_API_KEY"
+    )
+
+
+def test_list_valued_env_vars_take_the_readmes_yaml_flow_form(tmp_path: Path) -> None:
+    env = {"FFE_PROVIDERS__ENABLED": "[trend, mean_reversion, breakout]"}
+    proc = run(["config", "show", "--json"], tmp_path, env)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["providers"]["enabled"] == [
+        "trend",
+        "mean_reversion",
+        "breakout",
+    ]
+    as_json = {"FFE_PROVIDERS__ENABLED": '["trend"]'}
+    assert json.loads(run(["config", "show", "--json"], tmp_path, as_json).stdout)["providers"][
+        "enabled"
+    ] == ["trend"]
+
+
+@pytest.mark.parametrize(
+    ("env", "key"),
+    [
+        ({"FFE_NOTIFY__NOTIFIERS": "[log, telegram]"}, "adapters.telegram.allowed_chat_ids"),
+        (
+            {
+                "FFE_NOTIFY__APPROVAL_CHANNELS": "[telegram]",
+                "FFE_ADAPTERS__TELEGRAM__ALLOWED_CHAT_IDS": "[5]",
+            },
+            "adapters.telegram.webhook_secret",
+        ),
+    ],
+    ids=["no-chat-ids", "no-webhook-secret"],
+)
+def test_half_configured_telegram_is_an_error_not_silence(
+    tmp_path: Path, env: dict[str, str], key: str
+) -> None:
+    env = {"FFE_ADAPTERS__TELEGRAM__BOT_TOKEN": "123:not-a-real-token", **env}
+    for args in (["approvals", "list"], ["agent", "run", "--cycles", "1", "--json"]):
+        assert_one_line_error(run(args, tmp_path, env), 2, key)
