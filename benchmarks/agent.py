@@ -25,7 +25,8 @@ from typing import Any
 from dependency_injector import providers
 
 from ffe_core.domain.orders import Order, OrderType, Side
-from ffe_entrypoints.container import build_container, shutdown, startup
+from ffe_entrypoints.container import build_container
+from ffe_entrypoints.lifecycle import shutdown, startup
 from ffe_entrypoints.settings import load_settings
 
 STORAGE_SHARE_TARGET = 0.50

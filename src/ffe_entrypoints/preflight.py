@@ -1,6 +1,6 @@
 """Start-up checks that refuse, in one line naming the key, what cannot work.
 
-Run by :func:`ffe_entrypoints.container.startup` for every command, ``serve`` and ``agent run``:
+Run by :func:`ffe_entrypoints.lifecycle.startup` for every command, ``serve`` and ``agent run``:
 the storage must answer within a bounded time, and every selected decision provider, notifier
 and approval channel must build from its configuration (a cloud model without its key, Telegram
 without its chat ids or webhook secret). At run time a notifier that breaks later is still only
@@ -64,7 +64,8 @@ def _reason(exc: BaseException) -> str:
 def check(settings: Settings) -> None:
     """Every start-up check, in a container of its own that is closed again (``serve`` starts
     its real one inside uvicorn's event loop, where a failure would be a traceback)."""
-    from ffe_entrypoints.container import build_container, shutdown, startup
+    from ffe_entrypoints.container import build_container
+    from ffe_entrypoints.lifecycle import shutdown, startup
 
     async def main() -> None:
         container = build_container(settings)

@@ -19,7 +19,7 @@ from tests.unit.agent.test_agent_lifecycle import make
 
 from ffe_adapters.telemetry.prometheus import PrometheusMetrics
 from ffe_core.domain.agent import AgentCycle
-from ffe_entrypoints.container import shutdown, startup
+from ffe_entrypoints.lifecycle import shutdown, startup
 
 AGENT_ALERT_TESTS = Path(__file__).with_name("agent_alerts_test.yml")
 LABELS = '{job="ffe-backend", instance="backend:8000"}'

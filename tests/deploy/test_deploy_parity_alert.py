@@ -26,7 +26,8 @@ from ffe_core.domain.parity import ParityReport, ParityStatus
 from ffe_core.domain.portfolio import Portfolio
 from ffe_core.ports.brokers import VenueKind
 from ffe_core.ports.clock import ManualClock
-from ffe_entrypoints.container import Container, shutdown, startup
+from ffe_entrypoints.container import Container
+from ffe_entrypoints.lifecycle import shutdown, startup
 
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 LABELS = '{job="ffe-backend", instance="backend:8000"}'

@@ -256,7 +256,8 @@ async def main(name: str) -> None:
     from dependency_injector import providers
 
     from ffe_core.services.agent import TradingAgent
-    from ffe_entrypoints.container import build_container, shutdown
+    from ffe_entrypoints.container import build_container
+    from ffe_entrypoints.lifecycle import shutdown
     from ffe_entrypoints.settings import load_settings
 
     settings = load_settings(None)

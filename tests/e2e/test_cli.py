@@ -153,7 +153,8 @@ def seed_approvals(tmp_path: Path, env: dict[str, str]) -> None:
     from decimal import Decimal
 
     from ffe_core.domain.approvals import Approval
-    from ffe_entrypoints.container import build_container, shutdown, startup
+    from ffe_entrypoints.container import build_container
+    from ffe_entrypoints.lifecycle import shutdown, startup
     from ffe_entrypoints.settings import load_settings
 
     now = datetime.now(UTC)

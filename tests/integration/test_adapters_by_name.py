@@ -20,7 +20,8 @@ from ffe_core.domain.errors import ConfigError
 from ffe_core.domain.instruments import Instrument
 from ffe_core.domain.market import Bar, Quote
 from ffe_core.ports.notify import EventKind, Notification
-from ffe_entrypoints.container import build_container, shutdown, startup
+from ffe_entrypoints.container import build_container
+from ffe_entrypoints.lifecycle import shutdown, startup
 from ffe_entrypoints.settings import load_settings
 
 

@@ -19,7 +19,8 @@ from ffe_core.domain.decisions import Action
 from ffe_core.domain.errors import MarketDataError
 from ffe_core.services.agent import TradingAgent
 from ffe_core.services.market_data import MarketDataService
-from ffe_entrypoints.container import Container, build_container, shutdown, startup
+from ffe_entrypoints.container import Container, build_container
+from ffe_entrypoints.lifecycle import shutdown, startup
 from ffe_entrypoints.settings import load_settings
 from tests.conftest import PG_PORT, drop_schema, postgres_settings, require_postgres
 from tests.reliability.fakes import FakeSource, FaultyBroker, Voter, proxy_to

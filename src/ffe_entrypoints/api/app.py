@@ -48,7 +48,8 @@ from ffe_entrypoints.api.sentry import init_sentry
 from ffe_entrypoints.api.static import dashboard_routes, find_dist
 from ffe_entrypoints.api.swagger import swagger_assets_router, swagger_plugin
 from ffe_entrypoints.api.telegram import TelegramController
-from ffe_entrypoints.container import Container, shutdown, startup
+from ffe_entrypoints.container import Container
+from ffe_entrypoints.lifecycle import shutdown, startup
 from ffe_entrypoints.services.health import HealthService
 
 UNTRACED = ["/ready", "/live", *UNMETERED]

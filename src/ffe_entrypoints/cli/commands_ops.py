@@ -74,7 +74,8 @@ def register(app: typer.Typer) -> None:
     @db_app.command("upgrade")
     def db_upgrade(ctx: typer.Context) -> None:
         """Create or migrate the database schema to the latest revision."""
-        from ffe_entrypoints.container import build_container, shutdown
+        from ffe_entrypoints.container import build_container
+        from ffe_entrypoints.lifecycle import shutdown
         from ffe_entrypoints.preflight import reach_storage
 
         async def main() -> str | None:

@@ -21,7 +21,8 @@ def with_container(ctx: typer.Context, work: Callable[[Container], Awaitable[T]]
     settings = state(ctx).settings()
 
     async def main() -> T:
-        from ffe_entrypoints.container import build_container, shutdown, startup
+        from ffe_entrypoints.container import build_container
+        from ffe_entrypoints.lifecycle import shutdown, startup
         from ffe_entrypoints.logging import configure_logging
 
         configure_logging(settings)

@@ -30,7 +30,8 @@ def _on_stdin_end(loop: asyncio.AbstractEventLoop, done: asyncio.Event) -> None:
 
 
 async def run_agent_process(settings: Settings, socket: Path) -> None:
-    from ffe_entrypoints.container import build_container, shutdown, startup
+    from ffe_entrypoints.container import build_container
+    from ffe_entrypoints.lifecycle import shutdown, startup
     from ffe_entrypoints.logging import configure_logging
     from ffe_entrypoints.services.agent_link import serve_link
 

@@ -69,7 +69,7 @@ class _Worker:
         if self.loop.is_closed():
             return
         if self._container is not None:
-            from ffe_entrypoints.container import shutdown
+            from ffe_entrypoints.lifecycle import shutdown
 
             self.loop.run_until_complete(shutdown(self._container))
         self.loop.close()

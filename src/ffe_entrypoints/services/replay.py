@@ -181,7 +181,8 @@ async def run_replay(
     """
     from ffe_core.backtest.replay_stack import account_stats, decision_counts
     from ffe_core.backtest.stats import json_ready
-    from ffe_entrypoints.container import build_container, shutdown
+    from ffe_entrypoints.container import build_container
+    from ffe_entrypoints.lifecycle import shutdown
 
     container = build_container(settings)
     try:

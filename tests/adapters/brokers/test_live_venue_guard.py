@@ -30,7 +30,8 @@ from ffe_core.config import Settings, StorageSettings
 from ffe_core.domain.errors import ConfigError
 from ffe_core.domain.orders import Order, OrderStatus, Side
 from ffe_core.ports.brokers import Broker, VenueKind
-from ffe_entrypoints.container import Container, build_container, shutdown
+from ffe_entrypoints.container import Container, build_container
+from ffe_entrypoints.lifecycle import shutdown
 
 RESPONSES = Path(__file__).parent / "coinbase" / "responses"
 OANDA_ACCOUNT = "101-004-1435156-001"

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from ffe_core.domain.orders import Order, OrderStatus, OrderType, Side
-from ffe_entrypoints.container import build_container, shutdown
+from ffe_entrypoints.container import build_container
+from ffe_entrypoints.lifecycle import shutdown
 from ffe_entrypoints.settings import load_settings
 from tests.e2e.dashboard.test_dashboard import (  # noqa: F401  (fixtures)
     Pages,

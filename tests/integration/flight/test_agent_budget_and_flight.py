@@ -17,7 +17,8 @@ from ffe_core.domain.performance import ProviderStats
 from ffe_core.ports.notify import EventKind
 from ffe_core.prompts import PROMPT_VERSION
 from ffe_core.services.flight_explain import describe_replay, explain
-from ffe_entrypoints.container import Container, build_container, shutdown, startup
+from ffe_entrypoints.container import Container, build_container
+from ffe_entrypoints.lifecycle import shutdown, startup
 from ffe_entrypoints.settings import load_settings
 from tests.unit.ensemble.test_budgets import Free, Inbox, Priced
 

@@ -32,7 +32,8 @@ from ffe_core.domain.orders import client_order_id_for
 from ffe_core.services.execution import send_approved
 from ffe_core.services.risk import KillSwitch
 from ffe_entrypoints.api.app import create_app
-from ffe_entrypoints.container import Container, build_container, shutdown
+from ffe_entrypoints.container import Container, build_container
+from ffe_entrypoints.lifecycle import shutdown
 from ffe_entrypoints.settings import load_settings
 from tests.api.conftest import API_KEY
 from tests.conftest import PG_URL, drop_schema, require_postgres

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ffe_core.domain.approvals import ApprovalStatus
-from ffe_entrypoints.container import shutdown, startup
+from ffe_entrypoints.lifecycle import shutdown, startup
 from tests.unit.agent.test_agent_lifecycle import make
 
 

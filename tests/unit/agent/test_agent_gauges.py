@@ -18,7 +18,8 @@ from prometheus_client import CollectorRegistry
 
 from ffe_adapters.telemetry.prometheus import PrometheusMetrics
 from ffe_entrypoints.api.app import create_app
-from ffe_entrypoints.container import Container, shutdown, startup
+from ffe_entrypoints.container import Container
+from ffe_entrypoints.lifecycle import shutdown, startup
 from tests.unit.agent.test_agent_lifecycle import make, wait_until
 
 GAUGES = (

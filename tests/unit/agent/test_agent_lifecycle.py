@@ -20,7 +20,8 @@ from ffe_core.domain.decisions import Action, ProviderVote
 from ffe_core.domain.errors import ConflictError
 from ffe_core.domain.orders import client_order_id_for
 from ffe_core.services.approvals import ApprovalConflict
-from ffe_entrypoints.container import Container, build_container, shutdown, startup
+from ffe_entrypoints.container import Container, build_container
+from ffe_entrypoints.lifecycle import shutdown, startup
 from ffe_entrypoints.settings import load_settings
 from tests.waiting import wait_until
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from ffe_core.domain.agent import CyclePhase
 from ffe_core.ports.storage import DecisionQuery
-from ffe_entrypoints.container import shutdown, startup
+from ffe_entrypoints.lifecycle import shutdown, startup
 from tests.unit.agent.test_agent_lifecycle import make
 
 FOUR = '["BTC-USD", "ETH-USD", "EUR-USD", "AAPL"]'

@@ -23,7 +23,8 @@ from ffe_core.ports.lease import LocalLeaderLease
 from ffe_core.services.agent import TradingAgent
 from ffe_core.services.kill_switch import RISK_STATE_KEY, SharedRiskState
 from ffe_core.services.risk import RiskManager
-from ffe_entrypoints.container import Container, build_container, shutdown, startup
+from ffe_entrypoints.container import Container, build_container
+from ffe_entrypoints.lifecycle import shutdown, startup
 from ffe_entrypoints.settings import load_settings
 
 
