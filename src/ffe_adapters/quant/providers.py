@@ -41,16 +41,6 @@ def _arrays(ctx: DecisionContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return close, high, low
 
 
-def _sma(s: BarSeries, period: int) -> Floats:
-    """The windowed SMA of the series' closes, computed once per series for every provider."""
-    return s.derived(("sma", period), lambda s: win.sma(s.close, period, s.history))
-
-
-def _atr(s: BarSeries) -> Floats:
-    """The windowed ATR(14) of the series, computed once per series for every provider."""
-    return s.derived(("atr", 14), lambda s: win.atr(s.high, s.low, s.close, 14, s.history))
-
-
 def _levels(
     ctx: DecisionContext, action: Action, atr: float, opts: _Options
 ) -> tuple[Decimal | None, Decimal | None]:
@@ -167,10 +157,10 @@ class TrendProvider(_Rules):
         return tuple(
             a.tolist()  # Python floats: read and combined per bar faster than numpy scalars
             for a in (
-                _sma(s, o.fast),
-                _sma(s, o.slow),
+                win.series_sma(s, o.fast),
+                win.series_sma(s, o.slow),
                 win.macd_hist(s.close, h),
-                _atr(s),
+                win.series_atr(s, 14),
                 win.volatility(s.close, 20, h),
             )
         )
@@ -285,9 +275,9 @@ class MeanReversionProvider(_Rules):
     @staticmethod
     def _series(s: BarSeries) -> tuple[list[float], ...]:
         h = s.history
-        mid, sd = _sma(s, 20), win.rolling_std(s.close, 20, h, 0)
+        mid, sd = win.series_sma(s, 20), win.rolling_std(s.close, 20, h, 0)
         upper, lower = mid + 2.0 * sd, mid - 2.0 * sd  # as win.bollinger(close, 20, 2.0, h)
-        atr = _atr(s)
+        atr = win.series_atr(s, 14)
         return tuple(a.tolist() for a in (win.rsi(s.close, 14, h), upper, lower, atr, s.close))
 
     def _at(self, at: SeriesCursor) -> tuple[float, ...]:
@@ -409,7 +399,7 @@ class BreakoutProvider(_Rules):
         prior_high, prior_low = np.full(n, np.nan), np.full(n, np.nan)
         prior_high[1:] = ind.rolling_max(s.high, lookback)[:-1]
         prior_low[1:] = ind.rolling_min(s.low, lookback)[:-1]
-        return tuple(a.tolist() for a in (prior_high, prior_low, _atr(s), s.close))
+        return tuple(a.tolist() for a in (prior_high, prior_low, win.series_atr(s, 14), s.close))
 
     def _at(self, at: SeriesCursor) -> tuple[float, ...]:
         key = ("breakout", self.options.lookback)

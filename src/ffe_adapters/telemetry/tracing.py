@@ -16,7 +16,7 @@ from ffe_core.config import MonitoringSettings
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Decision, ProviderVote
 from ffe_core.domain.orders import Order
-from ffe_core.ports.providers import DecisionProvider
+from ffe_core.ports.providers import DecisionProvider, Signal, SyncDecisionProvider
 
 if TYPE_CHECKING:  # the SDK is imported only when tracing is on (build_tracer_provider)
     from opentelemetry.sdk.trace import TracerProvider
@@ -128,6 +128,24 @@ class TracedProvider:
         return getattr(self.inner, item)
 
 
+class TracedSyncProvider(TracedProvider):
+    """A :class:`TracedProvider` around a provider that never awaits: the ensemble asks those
+    with ``vote_now`` (in place, no task), so that is spanned too, not passed through."""
+
+    inner: SyncDecisionProvider
+
+    def vote_now(self, context: DecisionContext) -> ProviderVote:
+        attributes = {"ffe.provider": self.name, "ffe.instrument": context.instrument.symbol}
+        with self._tracer.start_as_current_span("provider.vote", attributes=attributes) as span:
+            vote = self.inner.vote_now(context)
+            if isinstance(vote, ProviderVote):
+                _describe_vote(span, vote)
+            return vote
+
+    def signal(self, context: DecisionContext) -> Signal:
+        return self.inner.signal(context)
+
+
 def trace_providers(
     providers: Mapping[str, DecisionProvider], tracer_provider: TracerProvider | None
 ) -> dict[str, DecisionProvider]:
@@ -135,7 +153,14 @@ def trace_providers(
     if tracer_provider is None:
         return dict(providers)
     tracer = tracer_provider.get_tracer(TRACER_NAME)
-    return {name: TracedProvider(p, tracer) for name, p in providers.items()}
+    return {
+        name: (
+            TracedSyncProvider(p, tracer)
+            if isinstance(p, SyncDecisionProvider)
+            else TracedProvider(p, tracer)
+        )
+        for name, p in providers.items()
+    }
 
 
 def trace_decisions(service: Any, tracer_provider: TracerProvider | None) -> Any:

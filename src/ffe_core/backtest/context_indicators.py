@@ -4,7 +4,7 @@ A replayed context holds ``compute_indicators(window)`` - 18 indicators over the
 ``history`` bars. Recomputing them per bar costs O(history) numpy calls per bar;
 :func:`indicators_at` instead reads bar ``i``'s values from arrays computed once for the series
 with the windowed functions of :mod:`ffe_core.indicators.windowed` (bit for bit each indicator's
-last value on the window) and, for the EMAs and the MACD, :func:`_windowed_ema_macd` below,
+last value on the window) and, for the EMAs and the MACD, :func:`~ffe_core.indicators.windowed.ema_macd`,
 which replays ``ind.ema`` / ``ind.macd``'s steps over every window. Tests hold the result equal,
 bar for bar and key for key, to :func:`~ffe_core.services.context.compute_indicators`.
 """
@@ -19,61 +19,9 @@ import numpy.typing as npt
 from ffe_core import indicators as ind
 from ffe_core.domain.series import BarSeries
 from ffe_core.indicators import windowed as win
-from ffe_core.kernels import kernel
 
 FloatArray = npt.NDArray[np.float64]
 Columns = dict[str, list[float]]
-
-
-@kernel
-def _windowed_ema_macd(
-    c: FloatArray, fast: int, slow: int, signal: int, h: int
-) -> FloatArray:  # pragma: no cover - compiled
-    # Rows: EMA(fast), EMA(slow), MACD line, signal, histogram - each the last value of
-    # ind.ema / ind.macd on the window [max(0, i + 1 - h), i], replaying their steps in order.
-    n = c.shape[0]
-    out = np.full((5, n), np.nan)
-    af, a_s, ag = 2.0 / (fast + 1.0), 2.0 / (slow + 1.0), 2.0 / (signal + 1.0)
-    v0 = max(fast, slow) - 1  # the line's first value (finite inputs)
-    for i in range(n):
-        lo = max(0, i + 1 - h)
-        m = i + 1 - lo
-        ef = 0.0
-        es = 0.0
-        eg = 0.0
-        line = 0.0
-        for k in range(m):
-            x = c[lo + k]
-            if k < fast:
-                ef += x
-                if k == fast - 1:
-                    ef = ef / fast
-            else:
-                ef = af * x + (1.0 - af) * ef
-            if k < slow:
-                es += x
-                if k == slow - 1:
-                    es = es / slow
-            else:
-                es = a_s * x + (1.0 - a_s) * es
-            if k >= v0:
-                line = ef - es
-                if k - v0 < signal:
-                    eg += line
-                    if k - v0 == signal - 1:
-                        eg = eg / signal
-                else:
-                    eg = ag * line + (1.0 - ag) * eg
-        if m >= fast:
-            out[0, i] = ef
-        if m >= slow:
-            out[1, i] = es
-        if m > v0:
-            out[2, i] = line
-        if m - v0 >= signal:
-            out[3, i] = eg
-            out[4, i] = line - eg
-    return out
 
 
 def _span(n: int, history: int | None) -> int:
@@ -85,7 +33,7 @@ def series_indicators(s: BarSeries) -> Columns:
     c, hi, lo, h = s.close, s.high, s.low, s.history
     n = c.shape[0]
     w = win.window_lengths(n, h)
-    ema_macd = _windowed_ema_macd(np.ascontiguousarray(c), 12, 26, 9, _span(n, h))
+    ema_macd = win.ema_macd(c, 12, 26, 9, h)
     mid, upper, lower = win.bollinger(c, 20, 2.0, h)
     # The channel of the bars before this one: a 1-bar window shows its own high and low.
     don_hi, don_lo = np.full(n, np.nan), np.full(n, np.nan)

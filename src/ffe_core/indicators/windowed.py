@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ffe_core import indicators as ind
+from ffe_core.domain.series import BarSeries
 from ffe_core.kernels import kernel
 
 FloatArray = npt.NDArray[np.float64]
@@ -227,3 +228,74 @@ def volatility(close: npt.ArrayLike, period: int, history: int | None) -> FloatA
     out = ind.volatility(c, period)
     out[window_lengths(c.shape[0], history) < period + 1] = np.nan
     return out
+
+
+@kernel
+def _windowed_ema_macd(
+    c: FloatArray, fast: int, slow: int, signal: int, h: int
+) -> FloatArray:  # pragma: no cover - compiled
+    # Rows: EMA(fast), EMA(slow), MACD line, signal, histogram - each the last value of
+    # ind.ema / ind.macd on the window [max(0, i + 1 - h), i], replaying their steps in order.
+    n = c.shape[0]
+    out = np.full((5, n), np.nan)
+    af, a_s, ag = 2.0 / (fast + 1.0), 2.0 / (slow + 1.0), 2.0 / (signal + 1.0)
+    v0 = max(fast, slow) - 1  # the line's first value (finite inputs)
+    for i in range(n):
+        lo = max(0, i + 1 - h)
+        m = i + 1 - lo
+        ef = 0.0
+        es = 0.0
+        eg = 0.0
+        line = 0.0
+        for k in range(m):
+            x = c[lo + k]
+            if k < fast:
+                ef += x
+                if k == fast - 1:
+                    ef = ef / fast
+            else:
+                ef = af * x + (1.0 - af) * ef
+            if k < slow:
+                es += x
+                if k == slow - 1:
+                    es = es / slow
+            else:
+                es = a_s * x + (1.0 - a_s) * es
+            if k >= v0:
+                line = ef - es
+                if k - v0 < signal:
+                    eg += line
+                    if k - v0 == signal - 1:
+                        eg = eg / signal
+                else:
+                    eg = ag * line + (1.0 - ag) * eg
+        if m >= fast:
+            out[0, i] = ef
+        if m >= slow:
+            out[1, i] = es
+        if m > v0:
+            out[2, i] = line
+        if m - v0 >= signal:
+            out[3, i] = eg
+            out[4, i] = line - eg
+    return out
+
+
+def ema_macd(
+    close: npt.ArrayLike, fast: int, slow: int, signal: int, history: int | None
+) -> FloatArray:
+    """Rows EMA(fast), EMA(slow), MACD line, signal and histogram: at each bar, the last value
+    of ``ind.ema`` / ``ind.macd`` on its trailing window of ``history`` bars (bit for bit)."""
+    c = np.ascontiguousarray(close, dtype=np.float64)
+    return _windowed_ema_macd(c, int(fast), int(slow), int(signal), _span(c.shape[0], history))
+
+
+def series_sma(s: BarSeries, period: int) -> FloatArray:
+    """:func:`sma` of the series' closes over its windows, computed once per series (every
+    provider voting on the series shares it)."""
+    return s.derived(("sma", period), lambda s: sma(s.close, period, s.history))
+
+
+def series_atr(s: BarSeries, period: int) -> FloatArray:
+    """:func:`atr` of the series over its windows, computed once per series."""
+    return s.derived(("atr", period), lambda s: atr(s.high, s.low, s.close, period, s.history))
