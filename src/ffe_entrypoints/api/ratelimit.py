@@ -19,7 +19,13 @@ from typing import Any, TypeVar
 
 from litestar import Request
 from litestar.middleware.base import DefineMiddleware
-from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware
+from litestar.middleware.rate_limit import (
+    DURATION_VALUES,
+    CacheObject,
+    RateLimitConfig,
+    RateLimitMiddleware,
+)
+from litestar.serialization import decode_json, encode_json
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 from litestar.stores.registry import StoreRegistry
@@ -183,9 +189,41 @@ def stores(shared: Store) -> StoreRegistry:
     )
 
 
+class RequestCount(list[int]):
+    """A window's request history reduced to what the limiter reads of it, its length.
+
+    Litestar's limiter stored every request's timestamp and rebuilt, decoded and re-encoded
+    that list on every request, so a request cost grew with the limit (at 1,500 requests a
+    second one client's minute held 90,000 entries); a count is the same window, at O(1)."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self._n = count
+
+    def __len__(self) -> int:
+        return self._n
+
+
 class EndpointRateLimitMiddleware(RateLimitMiddleware):
     """Keys the request history by client *and* endpoint, so a busy dashboard poll of one route
-    cannot starve the others."""
+    cannot starve the others; stores a window's count and reset time, not its history."""
+
+    async def retrieve_cached_history(self, key: str, store: Store) -> CacheObject:
+        now = int(time.time())
+        cached = await store.get(key)
+        if cached:
+            data = decode_json(cached)
+            reset = int(data["reset"])
+            if reset > now:  # a value written before counts were stored: its history's length
+                return CacheObject(
+                    RequestCount(int(data.get("count", len(data.get("history", []))))), reset
+                )
+        return CacheObject(RequestCount(0), now + DURATION_VALUES[self.unit])
+
+    async def set_cached_history(self, key: str, cache_object: CacheObject, store: Store) -> None:
+        cache_object.history = RequestCount(len(cache_object.history) + 1)
+        value = encode_json({"count": len(cache_object.history), "reset": cache_object.reset})
+        await store.set(key, value, expires_in=DURATION_VALUES[self.unit])
 
     def cache_key_from_request(self, request: Request[Any, Any, Any]) -> str:
         # the route's full template (the handler's own paths are relative to its controller,

@@ -148,3 +148,39 @@ async def test_without_redis_the_store_is_memory_and_healthy() -> None:
     assert await store.get("k") == b"v"
     assert not store.degraded
     await store.check()
+
+
+async def test_a_window_is_a_count_not_a_history() -> None:
+    """The limiter keeps a window's count and reset time: the stored value does not grow with
+    the requests made (Litestar's history of timestamps did, and every request re-read it), the
+    (limit + 1)th request of a window is refused, and the window resets."""
+    from litestar import Litestar, get
+    from litestar.testing import AsyncTestClient
+
+    from ffe_entrypoints.api.ratelimit import rate_limit_config
+
+    @get("/ping", sync_to_thread=False)
+    def ping() -> str:
+        return "pong"
+
+    written: list[bytes] = []
+
+    class Recording(MemoryStore):
+        async def set(
+            self, key: str, value: str | bytes, expires_in: int | timedelta | None = None
+        ) -> None:
+            written.append(value if isinstance(value, bytes) else value.encode())
+            await super().set(key, value, expires_in)
+
+    config = rate_limit_config(50)
+    app = Litestar([ping], middleware=[config.middleware], stores={"rate_limit": Recording()})
+    async with AsyncTestClient(app) as client:
+        for _ in range(50):
+            assert (await client.get("/ping")).status_code == 200
+        refused = await client.get("/ping")
+    assert refused.status_code == 429
+    assert refused.headers["ratelimit-remaining"] == "0"
+    assert len(written) == 50
+    sizes = [len(v) for v in written]
+    assert max(sizes) - min(sizes) <= 1  # "count":9 -> "count":50: a digit, not 49 entries
+    assert b'"count":50' in written[-1]
