@@ -392,6 +392,9 @@ class ParitySettings(_Section):
     tolerance_bps: float = Field(default=50.0, gt=0)
     """An order whose venue fill is this many basis points off the fill model scores 0; an
     exact fill scores 1 (linear in between). A fill only one side made scores 0."""
+    gauge_every_seconds: float = Field(default=60.0, ge=0)
+    """How often the agent recomputes today's score for the gauge (the shadow replay reads the
+    day's flight records; the alert looks at 10 minutes). 0: after every pass."""
 
 
 class Settings(_Section):

@@ -5,6 +5,7 @@ scoring due outcomes and sharing the risk state after each pass. The container c
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from decimal import Decimal
 
 from ffe_core.config import Settings
@@ -57,9 +58,16 @@ def assemble_agent(
     async def score_outcomes() -> None:
         await learning.score_due(clock.now(), lookup)
 
+    measured: list[datetime] = []
+
     async def measure_parity() -> None:
-        if parity is not None:
-            await parity.report()  # today's score on the gauge
+        """Today's score on the gauge, at most every ``parity.gauge_every_seconds``."""
+        now = clock.now()
+        every = settings.parity.gauge_every_seconds
+        if parity is None or (measured and (now - measured[-1]).total_seconds() < every):
+            return
+        measured[:] = [now]
+        await parity.report()
 
     risk = risk_state.manager
     notifier = FanoutNotifier(notifiers)

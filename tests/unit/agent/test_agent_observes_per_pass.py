@@ -61,3 +61,27 @@ async def test_a_single_cycle_still_observes_first(tmp_path: Path) -> None:
         assert cycle.decision_id is not None
     finally:
         await shutdown(c)
+
+
+async def test_the_parity_gauge_is_measured_at_most_once_an_interval(tmp_path: Path) -> None:
+    """Parity replays the day's flight records: measuring it after every pass made each pass
+    slower as the day went on (it was 47 % of a benchmark run); it is measured on the first
+    pass and then once per ``parity.gauge_every_seconds``."""
+    c = make(tmp_path, FFE_PARITY__GAUGE_EVERY_SECONDS="3600")
+    await startup(c)
+    try:
+        agent = c.agent()  # built first: its daily summary holds the report of its own
+        parity = c.parity()
+        measured = 0
+        report = parity.report
+
+        async def counting(*args: Any, **kwargs: Any) -> Any:
+            nonlocal measured
+            measured += 1
+            return await report(*args, **kwargs)
+
+        parity.report = counting  # type: ignore[method-assign]
+        await agent.run(cycles=5, interval=0)  # five passes of one instrument
+        assert measured == 1
+    finally:
+        await shutdown(c)
