@@ -85,16 +85,41 @@ def test_decide_shows_the_risk_verdict_size_levels_and_every_vote(tmp_path: Path
 
 
 def test_agent_run_json_counts_this_runs_orders_not_the_ledgers(tmp_path: Path) -> None:
+    """Each run's ``orders`` is what the ledger gained during that run, however many orders
+    earlier runs left in it (runs repeat until the ledger holds one: how soon the bundled
+    replay trades depends on where its clock is)."""
     import json
+    import sqlite3
 
-    fast = {"FFE_AGENT__INTERVAL_SECONDS": "0.2", "FFE_ADAPTERS__BUNDLED__SECONDS_PER_BAR": "0.2"}
-    first = run(["agent", "run", "--cycles", "12", "--json"], tmp_path, fast)
-    assert first.returncode == 0, first.stderr
-    before = json.loads(first.stdout)
-    assert before["orders"] >= 2, before  # the bundled replay trades within a few cycles
-    second = json.loads(run(["agent", "run", "--cycles", "1", "--json"], tmp_path, fast).stdout)
-    assert second["cycles"] == 1 and second["decisions"] <= 1
-    assert second["orders"] <= 1  # at most this cycle's order, not the first run's as well
+    db = tmp_path / "ffe.db"
+    fast = {
+        "FFE_AGENT__INTERVAL_SECONDS": "0.2",
+        "FFE_ADAPTERS__BUNDLED__SECONDS_PER_BAR": "0.2",
+        "FFE_STORAGE__URL": f"sqlite+aiosqlite:///{db}",
+    }
+
+    def ledger() -> int:
+        with sqlite3.connect(db) as conn:
+            return int(conn.execute("SELECT count(*) FROM orders").fetchone()[0])
+
+    def agent_run(cycles: int) -> dict[str, int]:
+        proc = run(["agent", "run", "--cycles", str(cycles), "--json"], tmp_path, fast)
+        assert proc.returncode == 0, proc.stderr
+        out: dict[str, int] = json.loads(proc.stdout)
+        assert out["cycles"] == cycles and out["decisions"] <= cycles
+        return out
+
+    held = 0
+    for _ in range(5):
+        out = agent_run(12)
+        assert out["orders"] == ledger() - held  # a fresh ledger: all of them this run's
+        held = ledger()
+        if held:
+            break
+    assert held >= 1, "the bundled replay never traded in 60 cycles"
+    second = agent_run(1)
+    assert second["orders"] == ledger() - held  # this cycle's order at most, not the ledger's
+    assert second["orders"] <= 1
 
 
 def test_optimize_shows_the_top_results_with_key_stats_rounded(tmp_path: Path, bars: Path) -> None:
