@@ -85,9 +85,8 @@ def test_decide_shows_the_risk_verdict_size_levels_and_every_vote(tmp_path: Path
 
 
 def test_agent_run_json_counts_this_runs_orders_not_the_ledgers(tmp_path: Path) -> None:
-    """Each run's ``orders`` is what the ledger gained during that run, however many orders
-    earlier runs left in it (runs repeat until the ledger holds one: how soon the bundled
-    replay trades depends on where its clock is)."""
+    """A run's ``orders`` counts the orders it made, not the ledger's (runs repeat until the
+    ledger holds two: how soon the bundled replay trades depends on where its clock is)."""
     import json
     import sqlite3
 
@@ -110,16 +109,15 @@ def test_agent_run_json_counts_this_runs_orders_not_the_ledgers(tmp_path: Path) 
         return out
 
     held = 0
-    for _ in range(5):
+    for _ in range(5):  # until the ledger holds more orders than one cycle can make
         out = agent_run(12)
-        assert out["orders"] == ledger() - held  # a fresh ledger: all of them this run's
+        assert out["orders"] <= ledger() - held  # made in this run (adopted exits are older)
         held = ledger()
-        if held:
+        if held >= 2:
             break
-    assert held >= 1, "the bundled replay never traded in 60 cycles"
+    assert held >= 2, "the bundled replay traded less than twice in 60 cycles"
     second = agent_run(1)
-    assert second["orders"] == ledger() - held  # this cycle's order at most, not the ledger's
-    assert second["orders"] <= 1
+    assert second["orders"] <= 1  # at most this cycle's order, not the ledger's
 
 
 def test_optimize_shows_the_top_results_with_key_stats_rounded(tmp_path: Path, bars: Path) -> None:
