@@ -192,7 +192,11 @@ class Container(containers.DeclarativeContainer):
     control: providers.Provider[ControlPlane] = providers.Selector(
         providers.Callable(lambda child: "child" if child else "inline", agent_in_child),
         inline=inline_control,
-        child=providers.Resource(AgentProcessControl.spawned, inline_control),
+        child=providers.Resource(
+            AgentProcessControl.spawned,
+            inline_control,
+            providers.List(account_view.provided.invalidate, decision_feed.provided.invalidate),
+        ),
     )
     inbound: providers.Provider[dict[str, InboundChannel]] = providers.Resource(
         Build.by_name, build, "inbound_channels", control=control

@@ -239,6 +239,42 @@ async def test_an_approval_resolved_by_the_api_is_sent_by_the_agent_process(
         await wait_until(filled, "the approved order to fill")
 
 
+async def test_the_api_shows_what_the_agent_process_did_at_once_not_a_second_later(
+    tmp_path: Path,
+) -> None:
+    """The API's account and decision read models are kept up to a second between rebuilds;
+    a flatten sent to the agent process (a write in another process) must not leave the
+    dashboard showing the position, or missing the manual decision, for that second."""
+    env = {
+        "FFE_STORAGE__URL": f"sqlite+aiosqlite:///{tmp_path / 'api.db'}",
+        "FFE_APPROVALS__POLICY": "always",
+        "FFE_APPROVALS__MAX_PRICE_DRIFT": "1",
+    }
+    async with served(settings_for(tmp_path, env)) as (client, _):
+        assert (await client.post("/api/bot/start")).status_code == 200
+
+        async def held() -> list[dict[str, Any]] | None:
+            for a in (await client.get("/api/v1/approvals?status=pending")).json()["items"]:
+                await client.post(f"/api/v1/approvals/{a['id']}/approve")
+            items: list[dict[str, Any]] = (await client.get("/api/v1/positions")).json()["items"]
+            return items or None
+
+        await wait_until(held, "a position from an approved decision", within=120)
+        assert (await client.post("/api/bot/stop")).status_code == 200
+        positions = (await client.get("/api/v1/positions")).json()["items"]
+        assert positions, "the stop's read shows the book after the agent's last cycle"
+        symbol = positions[0]["instrument"]
+        decisions = (await client.get(f"/api/v1/decisions?instrument={symbol}")).json()["items"]
+
+        flat = await client.post(f"/api/v1/positions/{symbol}/flatten")
+        assert flat.status_code in (200, 201), flat.text
+        after = (await client.get("/api/v1/positions")).json()["items"]
+        assert symbol not in [p["instrument"] for p in after]
+        now = (await client.get(f"/api/v1/decisions?instrument={symbol}")).json()["items"]
+        assert len(now) == len(decisions) + 1
+        assert now[0]["aggregation"] == "manual"
+
+
 async def test_stop_reaches_the_agent_process_within_a_second_while_redis_hangs(
     tmp_path: Path,
 ) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -26,21 +27,43 @@ from ffe_entrypoints.services.agent_process import AgentProcess
 
 class AgentProcessControl(ControlPlane):
     """Implements ``ffe_core.ports.control.ControlPlane`` (and ``AgentMetricsSource``) over an
-    :class:`AgentProcess`; ``local`` is this process's ControlService, never started here."""
+    :class:`AgentProcess`; ``local`` is this process's ControlService, never started here.
 
-    def __init__(self, local: ControlService, process: AgentProcess) -> None:
+    ``changed``: this process's read models (account, decision pages), told when an answer
+    from the agent process means it wrote to storage (a stop after its last cycle, a flatten,
+    a cancel, a resolved approval), so the next read shows the change at once rather than
+    after the read models' age limit."""
+
+    def __init__(
+        self,
+        local: ControlService,
+        process: AgentProcess,
+        changed: Sequence[Callable[[], None]] = (),
+    ) -> None:
         self.local = local
         self.process = process
+        self._changed = tuple(changed)
         self._standby: asyncio.Task[Any] | None = None
 
     @classmethod
-    def spawned(cls, local: ControlService) -> AgentProcessControl:
+    def spawned(
+        cls, local: ControlService, changed: Sequence[Callable[[], None]] = ()
+    ) -> AgentProcessControl:
         """Spawn the agent process now (it warms up while the API starts), then lower this
         process's CPU priority below it."""
         process = AgentProcess(local.agent.settings)
         process.spawn()
         process.lower_api_priority()
-        return cls(local, process)
+        return cls(local, process, changed)
+
+    async def _wrote(self, op: str, **args: Any) -> Any | None:
+        """:meth:`_remote` for an operation that writes to storage: once the agent process
+        answers, this process's read models are told."""
+        try:
+            return await self._remote(op, **args)
+        finally:
+            for tell in self._changed:
+                tell()
 
     async def _remote(self, op: str, *, wait: bool = True, **args: Any) -> Any | None:
         """The agent process's answer, or None when it is not alive (or stops answering).
@@ -85,7 +108,7 @@ class AgentProcessControl(ControlPlane):
         self._standby = asyncio.create_task(standby(), name="ffe-standby")
 
     async def stop_agent(self, by: str) -> AgentStatus:
-        answer = await self._remote("stop", by=by)
+        answer = await self._wrote("stop", by=by)
         if answer is None:
             await self.local.stop_agent(by)
         return await self._status(answer)
@@ -113,7 +136,7 @@ class AgentProcessControl(ControlPlane):
     ) -> Approval:
         """Resolved by the agent process (which sends an approved order through its gate at
         once); with no agent process, recorded here and sent by the next run."""
-        answer = await self._remote(
+        answer = await self._wrote(
             "resolve_approval",
             approval_id=approval_id,
             approve=approve,
@@ -126,19 +149,19 @@ class AgentProcessControl(ControlPlane):
 
     async def cancel_order(self, client_order_id: str, by: str) -> Order:
         """Through the agent process's gate (the leader's fence); with none, this process's."""
-        answer = await self._remote("cancel_order", client_order_id=client_order_id, by=by)
+        answer = await self._wrote("cancel_order", client_order_id=client_order_id, by=by)
         if answer is None:
             return await self.local.cancel_order(client_order_id, by)
         return Order.model_validate(answer)
 
     async def flatten_position(self, instrument: str, by: str) -> FlattenResult:
-        answer = await self._remote("flatten_position", instrument=instrument, by=by)
+        answer = await self._wrote("flatten_position", instrument=instrument, by=by)
         if answer is None:
             return await self.local.flatten_position(instrument, by)
         return FlattenResult.model_validate(answer)
 
     async def flatten_all(self, by: str) -> list[FlattenResult]:
-        answer = await self._remote("flatten_all", by=by)
+        answer = await self._wrote("flatten_all", by=by)
         if answer is None:
             return await self.local.flatten_all(by)
         return [FlattenResult.model_validate(r) for r in answer]

@@ -70,7 +70,11 @@ def _positions(server: Server) -> list[dict[str, Any]]:
 
 
 def _hold_a_position(server: Server) -> list[dict[str, Any]]:
-    """Approve what the agent asks until the book holds a position (a refused one is skipped)."""
+    """Approve what the agent asks until the book holds a position (a refused one is skipped),
+    then stop the agent, so that only the desk changes the book from here on (a running agent
+    may close the position itself, by a stop or an exit decision, before the desk's flatten
+    reaches it). The stop answers after the agent's last cycle and refreshes the API's read
+    model, so the positions returned are the book as the desk will find it."""
     ensure_agent_running(server)
 
     def held() -> list[dict[str, Any]] | None:
@@ -80,7 +84,15 @@ def _hold_a_position(server: Server) -> list[dict[str, Any]]:
             server.api("POST", f"/api/v1/approvals/{a['id']}/approve", json={"by": "e2e"})
         return _positions(server) or None
 
-    return wait_until_sync(held, "a position from an approved decision", interval=0.5)
+    for _ in range(5):
+        wait_until_sync(held, "a position from an approved decision", interval=0.5)
+        r = server.api("POST", "/api/bot/stop")
+        assert r.status_code in (200, 201), r.text
+        held_now = _positions(server)
+        if held_now:
+            return held_now
+        ensure_agent_running(server)  # the last cycle before the stop closed it: again
+    raise AssertionError("every position was closed by the agent's last cycle, 5 times over")
 
 
 def test_cancel_an_open_order(new_page: Pages, server: Server) -> None:
