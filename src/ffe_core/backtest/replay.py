@@ -222,15 +222,15 @@ async def replay(
     walk.with_indicators = with_indicators
     walk.plan, walk.recorder = plan, recorder
     synchronous = ensemble.synchronous()
-    if (
-        synchronous is not None
-        and risk is None
+    # Nothing looks at the Decision: the providers' signals and the tally are enough.
+    unobserved = (
+        risk is None
         and on_decision is None
         and plan is None
         and isinstance(ensemble.metrics, NullMetrics)
-    ):
-        # Nothing looks at the Decision: the providers' signals and the tally are enough, and
-        # providers that only read the bars need no context at all.
+    )
+    if synchronous is not None and unobserved:
+        # Providers that only read the bars need no context at all.
         from_series = synchronous.from_series
         walk.contexts = not from_series
         steps = walk.steps()
@@ -248,6 +248,16 @@ async def replay(
                 i = steps.send((action, action, confidence))
         except StopIteration:
             pass
+        return walk.result()
+    signalling = ensemble.signalling() if unobserved and synchronous is None else None
+    if signalling is not None:
+        # Some provider awaits (e.g. a language model answered from its vote cache): it gets
+        # the context and is awaited as decide() awaits it; the others only give signals.
+        for i in walk.steps():
+            signals, action, confidence = await signalling.signals(walk.context())
+            if recorder is not None:
+                recorder.record_signals(i, signals, action, confidence)
+            walk.decided = (action, action, confidence)
         return walk.result()
     for i in walk.steps():
         context = walk.context()
