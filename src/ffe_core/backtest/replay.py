@@ -115,6 +115,16 @@ def bar_models(bars: Bars, step: timedelta = timedelta(minutes=1)) -> list[Bar]:
     ]
 
 
+def bar_timestamps(bars: Bars, step: timedelta = timedelta(minutes=1)) -> FloatArray:
+    """``ts.timestamp()`` of each of :func:`bar_models`' bars, from the arrays (the same
+    floats: whole microseconds since 1970 divided by 10**6, correctly rounded either way)."""
+    if bars.time is not None:
+        micros = bars.time.astype("datetime64[us]").astype(np.int64)
+    else:
+        micros = np.arange(len(bars), dtype=np.int64) * (step // timedelta(microseconds=1))
+    return micros.astype(np.float64) / 1e6
+
+
 def _portfolio(book: ReplayBook, symbol: str) -> Portfolio:
     """The account the providers see: cash net of the position's cost, and the position."""
     if book.pos == 0.0:
@@ -314,8 +324,9 @@ class _Walk:
         self.bars, self.instrument, self.history = bars, instrument, history
         self.start, self.allow_short, self.clock = start, allow_short, clock
         self.n = n = len(bars)
+        volume = _checked_volume(bars)
         self.series = BarSeries(
-            bars.open, bars.high, bars.low, bars.close, _checked_volume(bars), history
+            bars.open, bars.high, bars.low, bars.close, volume, history, bar_timestamps(bars)
         )
         self.book = ReplayBook(bars, cfg)
         self.actions = np.zeros(n, dtype=np.int8)
