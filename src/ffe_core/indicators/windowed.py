@@ -88,13 +88,19 @@ def sma(x: npt.ArrayLike, period: int, history: int | None) -> FloatArray:
 
 
 @kernel
-def _macd_hist_last(c: FloatArray, fast: int, slow: int, signal: int) -> float:  # pragma: no cover
+def _prefix_macd_hist(
+    c: FloatArray, fast: int, slow: int, signal: int
+) -> FloatArray:  # pragma: no cover
+    # ind.macd(c)[2]: its value at i reads only c[: i + 1] by the same steps, so it is the
+    # histogram's last value on the window [0, i].
     line = _ema_kernel(c, fast, 2.0 / (fast + 1.0)) - _ema_kernel(c, slow, 2.0 / (slow + 1.0))
+    res = np.full(c.shape[0], np.nan)
     for v in range(line.shape[0]):
         if not np.isnan(line[v]):
             sig = _ema_kernel(np.ascontiguousarray(line[v:]), signal, 2.0 / (signal + 1.0))
-            return float(line[-1] - sig[-1])
-    return np.nan
+            res[v:] = line[v:] - sig
+            break
+    return res
 
 
 @kernel
@@ -103,8 +109,7 @@ def _windowed_macd_hist(
 ) -> FloatArray:  # pragma: no cover - compiled
     n = c.shape[0]
     res = np.full(n, np.nan)
-    for i in range(min(n, h)):
-        res[i] = _macd_hist_last(c[: i + 1], fast, slow, signal)
+    res[: min(n, h)] = _prefix_macd_hist(c[: min(n, h)], fast, slow, signal)
     v0 = max(fast, slow) - 1  # the line's first value (finite inputs)
     if h - v0 < signal:
         return res
