@@ -121,7 +121,7 @@ def _windowed_macd_hist(
         es[:] = 0.0
         eg[:] = 0.0
         lo = i0 + 1 - h
-        # _macd_hist_last's steps (three _ema_kernel runs) over windows ending at i0, i0 + 1, ...
+        # ind.macd's steps (three _ema_kernel runs, the last value) over windows ending at i0, i0 + 1, ...
         for k in range(h):
             x = c[lo + k : lo + k + lanes]
             if k < fast:
