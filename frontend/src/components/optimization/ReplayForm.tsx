@@ -138,7 +138,7 @@ export function ReplayForm({ onSubmitted }: { onSubmitted: (job: BacktestJob) =>
         </label>
         <label className="checkbox">
           <input type="checkbox" name="walk_forward" checked={form.walkForward} onChange={(e) => update({ walkForward: e.target.checked })} />
-          <span>Walk-forward: store the live gate’s report (configured providers and aggregation)</span>
+          <span>Walk-forward: store the live gate’s report of the configured stack</span>
         </label>
       </div>
       {(validation || submit.isError) && (
