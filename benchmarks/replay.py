@@ -218,7 +218,7 @@ def cached_llm(n: int, repeat: int) -> None:
     print(f"{'ffe replay, per-bar, 3 offline providers':<58} {n / base:>10,.0f} bars/s")
     print(
         f"{'ffe replay, per-bar, 3 offline + cached LLM':<58} {n / with_llm:>10,.0f} bars/s  "
-        f"cached votes {spend.cached}, calls {spend.calls}"
+        f"over the timed runs: cached votes {spend.cached}, calls {spend.calls}"
     )
     ratio = with_llm / base
     met = "met" if ratio <= 2.0 else "NOT met"
