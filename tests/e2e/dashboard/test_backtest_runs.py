@@ -53,9 +53,7 @@ def test_a_portfolio_with_risk_stops_shows_every_instrument(new_page: Pages) -> 
     # the whole account's trades are the instruments' trades
     stats = result.get_by_test_id("stats-table")
     total = int(stats.locator("tr", has_text="# Trades").locator("td").inner_text())
-    per = sum(
-        int(rows.nth(i).locator("td").nth(3).inner_text().replace(",", "")) for i in range(2)
-    )
+    per = sum(int(rows.nth(i).locator("td").nth(3).inner_text().replace(",", "")) for i in range(2))
     assert total == per > 0, (total, per)
     expect(result.get_by_test_id("equity-chart")).to_be_visible()
     settle(page)
