@@ -299,14 +299,14 @@ def run_portfolio(
     if any(len(b) != n for b in bars):
         raise ValueError("bars must share one clock (use common_clock)")
     o = np.ascontiguousarray(np.vstack([b.open for b in bars]))
-    h = np.ascontiguousarray(np.vstack([b.high for b in bars]))
-    lo = np.ascontiguousarray(np.vstack([b.low for b in bars]))
     c = np.ascontiguousarray(np.vstack([b.close for b in bars]))
-    rng = (
-        np.ascontiguousarray(np.vstack([atr(b.high, b.low, b.close, ATR_PERIOD) for b in bars]))
-        if protective
-        else np.zeros((k_n, n))
-    )
+    if protective:
+        h = np.ascontiguousarray(np.vstack([b.high for b in bars]))
+        lo = np.ascontiguousarray(np.vstack([b.low for b in bars]))
+        rng = np.vstack([atr(b.high, b.low, b.close, ATR_PERIOD) for b in bars])
+    else:  # never read without levels: no copies
+        h = lo = o
+        rng = np.zeros((k_n, 1))
     tgt = np.ascontiguousarray(np.vstack([np.asarray(t, dtype=np.int8) for t in targets]))
     if tgt.shape != (k_n, n):
         raise ValueError(f"targets must have one value per bar ({n})")
