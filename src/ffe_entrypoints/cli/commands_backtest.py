@@ -199,9 +199,11 @@ def _checked(
     return params
 
 
-def _search_target(name: str, param: list[str] | None, samples: int, seed: int) -> Any:
-    """(what a search runs: a target strategy or an order-level strategy's Runner, the
-    candidates, the order-level strategy or None)."""
+def _search_target(
+    name: str, param: list[str] | None, samples: int, seed: int
+) -> tuple[Any, list[Params], Any]:
+    """What a search runs (a target strategy, or an order-level strategy's Runner), its
+    candidates, and the order-level strategy (None for a target strategy)."""
     from ffe_core.backtest.orders import order_runner
 
     fn, orders, rules = _resolved(name)
