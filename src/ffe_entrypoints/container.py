@@ -215,6 +215,12 @@ class Container(containers.DeclarativeContainer):
         provider_names=providers.Callable(
             lambda r: lambda: r.names("decision_providers"), registry
         ),
+        order_strategies=providers.Callable(
+            lambda r: (
+                lambda: {n: r.factory("order_strategies", n) for n in r.names("order_strategies")}
+            ),
+            registry,
+        ),
     )
     health_service = providers.Singleton(
         build_health,

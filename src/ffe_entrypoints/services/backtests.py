@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -47,6 +47,9 @@ from ffe_entrypoints.services.backtest_params import (
 )
 from ffe_entrypoints.services.backtest_worker import Outcome, init_worker, run_job
 from ffe_entrypoints.services.replay_params import checked_replay
+
+if TYPE_CHECKING:  # the order broker's kernels load in the workers, not the API
+    from ffe_core.backtest.orders import OrderStrategy
 
 MAX_JOBS = 200
 MAX_PARAMS = 16
@@ -86,6 +89,11 @@ class BacktestRequest(BaseModel):
         max_length=MAX_REPLAY_INSTRUMENTS,
         description="several instruments on one account (default: instrument): replay, or a "
         "portfolio backtest (kind backtest, two or more; entries sized by the risk settings)",
+    )
+    risk_stops: bool = Field(
+        default=False,
+        description="portfolio: stop-loss and take-profit on every entry, set as the agent's "
+        "risk manager sets them (risk.atr_stop_multiple ATRs, risk.reward_risk)",
     )
     providers: list[str] | None = Field(
         default=None, max_length=16, description="replay: providers (default: enabled ones)"
@@ -173,6 +181,11 @@ class StrategyInfo(BaseModel):
 
     name: str
     params: dict[str, JsonData]
+    level: Literal["target", "order"] = Field(
+        default="target",
+        description="target: returns target positions (any kind, portfolios); order: places "
+        "orders bar by bar (one instrument; backtest, optimize or walk_forward)",
+    )
 
 
 class _Pool:
@@ -217,11 +230,15 @@ class BacktestService:
         settings: Settings,
         strategies: Callable[[], Mapping[str, Callable[..., Any]]] = dict,
         provider_names: Callable[[], Iterable[str]] = tuple,
+        order_strategies: Callable[[], Mapping[str, OrderStrategy]] = dict,
     ) -> None:
-        """Bars are loaded by the worker processes, from the same settings."""
+        """Bars are loaded by the worker processes, from the same settings; strategies are
+        the registry's, by name (an order-level one runs in the worker by its registered
+        name: a request never carries code)."""
         self.settings = settings
         self.limits = settings.backtests
         self._strategies = strategies
+        self._order_strategies = order_strategies
         self._provider_names = provider_names
         self.jobs: dict[str, BacktestJob] = {}
         self._queue: deque[str] = deque()
@@ -232,15 +249,19 @@ class BacktestService:
         self._idle: asyncio.TimerHandle | None = None
 
     def strategies(self) -> list[StrategyInfo]:
+        from ffe_core.backtest.orders import parameters
+
         out = []
-        for name, fn in sorted(self._strategies().items()):
+        for name, fn in self._strategies().items():
             params = {
                 p: default
                 for p, default in strategy_params(fn).items()
                 if default is not inspect.Parameter.empty
             }
             out.append(StrategyInfo(name=name, params=params))
-        return out
+        for name, orders in self._order_strategies().items():
+            out.append(StrategyInfo(name=name, params=parameters(orders), level="order"))
+        return sorted(out, key=lambda s: s.name)
 
     def get(self, job_id: str) -> BacktestJob:
         if job_id not in self.jobs:
@@ -306,7 +327,8 @@ class BacktestService:
     # -- checks -------------------------------------------------------------------------------
 
     def _checked(self, request: BacktestRequest) -> dict[str, Any]:
-        """What the worker gets: the request as plain data and where to import the strategy."""
+        """What the worker gets: the request as plain data and which strategy to run (a target
+        strategy's import path, or an order-level strategy's registered name)."""
         if request.walk_forward and request.kind != "replay":
             raise ValidationFailed(
                 f"walk_forward: only a replay job stores the live gate's report (kind "
@@ -315,27 +337,41 @@ class BacktestService:
         if request.kind == "replay":
             checked_replay(request, self.settings, set(self._provider_names()))
             return request.model_dump()
-        from ffe_core.backtest.order_strategies import ORDER_STRATEGIES
+        from ffe_core.backtest.orders import parameters
 
-        order_level = ORDER_STRATEGIES.get(request.strategy)
+        orders = self._order_strategies()
+        order_level = orders.get(request.strategy)
+        extra: dict[str, Any]
         if order_level is not None:
-            return self._checked_order_level(request, order_level)
-        strategy = self._strategies().get(request.strategy)
-        if strategy is None:
-            known = ", ".join(sorted([*self._strategies(), *ORDER_STRATEGIES]))
-            raise ValidationFailed(f"strategy: unknown {request.strategy!r} (known: {known})")
+            if request.instruments:
+                raise ValidationFailed(
+                    f"instruments: {request.strategy} is order-level: it runs on one instrument"
+                )
+            rules = rules_from_defaults(request.strategy, parameters(order_level))
+            extra = {"order_strategy": request.strategy}
+        else:
+            strategy = self._strategies().get(request.strategy)
+            if strategy is None:
+                known = ", ".join(sorted([*self._strategies(), *orders]))
+                raise ValidationFailed(f"strategy: unknown {request.strategy!r} (known: {known})")
+            if request.instruments and (
+                request.kind != "backtest"
+                or len(request.instruments) < 2
+                or len(set(request.instruments)) != len(request.instruments)
+            ):
+                raise ValidationFailed(
+                    "instruments: a portfolio is a kind 'backtest' of two or more distinct "
+                    "instruments"
+                )
+            if request.risk_stops and len(request.instruments) < 2:
+                raise ValidationFailed(
+                    "risk_stops: applies to a portfolio (two or more instruments)"
+                )
+            rules = param_rules(request.strategy, strategy)
+            extra = {"strategy_ref": importable_ref(request.strategy, strategy)}
         for symbol in request.instruments or [request.instrument]:
             if self.settings.instrument(symbol) is None:
                 raise NotFoundError(f"unknown instrument {symbol!r}")
-        if request.instruments and (
-            request.kind != "backtest"
-            or len(request.instruments) < 2
-            or len(set(request.instruments)) != len(request.instruments)
-        ):
-            raise ValidationFailed(
-                "instruments: a portfolio is a kind 'backtest' of two or more distinct instruments"
-            )
-        rules = param_rules(request.strategy, strategy)
         unknown = sorted((set(request.params) | set(request.grid)) - set(rules))
         if unknown:
             raise ValidationFailed(
@@ -353,27 +389,7 @@ class BacktestService:
         check_work(
             request.bars * max(1, len(request.instruments)), combinations, self.limits.max_work
         )
-        return {**request.model_dump(), "strategy_ref": importable_ref(request.strategy, strategy)}
-
-    def _checked_order_level(self, request: BacktestRequest, strategy: Any) -> dict[str, Any]:
-        """A built-in order-level strategy: one backtest on one instrument."""
-        if request.kind != "backtest" or request.instruments or request.grid:
-            raise ValidationFailed(
-                f"strategy: {request.strategy} is order-level: kind 'backtest' on one instrument"
-            )
-        if self.settings.instrument(request.instrument) is None:
-            raise NotFoundError(f"unknown instrument {request.instrument!r}")
-        rules = rules_from_defaults(request.strategy, strategy.defaults)
-        unknown = sorted(set(request.params) - set(rules))
-        if unknown:
-            raise ValidationFailed(
-                f"params: {request.strategy} takes no {', '.join(unknown)} "
-                f"(it takes {', '.join(sorted(rules))})"
-            )
-        check_params(rules, request.params)
-        check_work(request.bars, 1, self.limits.max_work)
-        ref = f"ffe_core.backtest.order_strategies:ORDER_STRATEGIES.{request.strategy}"
-        return {**request.model_dump(), "strategy_ref": ref}
+        return {**request.model_dump(), **extra}
 
     # -- jobs and workers ---------------------------------------------------------------------
 
