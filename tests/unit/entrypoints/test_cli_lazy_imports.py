@@ -107,7 +107,8 @@ print(json.dumps(sorted(sys.modules)))
 def test_serve_loads_no_adapter_it_was_not_asked_for() -> None:
     """The registry lists every adapter without importing its implementation: with the default
     settings (bundled data, paper broker) no HTTP client, Parquet reader or template engine is
-    loaded by ``ffe serve`` before its first answer (they cost its cold start ~50 ms of CPU)."""
+    nor SQLAlchemy's PostgreSQL dialect is loaded by
+    ``ffe serve`` before its first answer (they cost its cold start ~50 ms of CPU)."""
     done = subprocess.run(
         [sys.executable, "-c", SERVE_PATH], capture_output=True, text=True, timeout=120
     )
@@ -116,3 +117,5 @@ def test_serve_loads_no_adapter_it_was_not_asked_for() -> None:
     assert "ffe_adapters.market_data.alphavantage.plugin" in modules  # the probe saw the registry
     unasked = ("httpx", "tenacity", "pyarrow", "swagger_ui", "jinja2")
     assert sorted(m for m in modules if m.split(".")[0] in unasked) == []
+    # a SQLite storage (the default) needs no PostgreSQL dialect
+    assert sorted(m for m in modules if m.startswith("sqlalchemy.dialects.postgresql")) == []
