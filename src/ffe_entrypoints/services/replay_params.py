@@ -15,7 +15,7 @@ from ffe_entrypoints.services.backtest_params import check_work
 from ffe_entrypoints.services.replay import configured, parse_day
 
 if TYPE_CHECKING:
-    from ffe_entrypoints.services.backtests import BacktestRequest
+    from ffe_entrypoints.services.backtest_models import BacktestRequest
 
 
 def replay_symbols(request: BacktestRequest) -> list[str]:

@@ -117,5 +117,8 @@ def test_serve_loads_no_adapter_it_was_not_asked_for() -> None:
     assert "ffe_adapters.market_data.alphavantage.plugin" in modules  # the probe saw the registry
     unasked = ("httpx", "tenacity", "pyarrow", "swagger_ui", "jinja2")
     assert sorted(m for m in modules if m.split(".")[0] in unasked) == []
+    # backtest jobs (worker pool, parameter rules, replay stack) load with the first backtest
+    assert "ffe_entrypoints.services.backtests" not in modules
+    assert "ffe_entrypoints.services.replay" not in modules
     # a SQLite storage (the default) needs no PostgreSQL dialect
     assert sorted(m for m in modules if m.startswith("sqlalchemy.dialects.postgresql")) == []
