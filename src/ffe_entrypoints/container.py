@@ -48,6 +48,7 @@ from ffe_entrypoints.selection import Build
 from ffe_entrypoints.services.account_reads import AccountReads
 from ffe_entrypoints.services.decision_feed import DecisionFeed
 from ffe_entrypoints.services.health import build_health
+from ffe_entrypoints.services.live_gate import StoredReportGate
 from ffe_entrypoints.services.process_control import AgentProcessControl
 
 if TYPE_CHECKING:
@@ -169,6 +170,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         channels=approval_channels,
     )
+    live_gate = providers.Singleton(StoredReportGate, settings)
     agent = providers.Singleton(
         trace_agent,
         providers.Singleton(
@@ -188,6 +190,7 @@ class Container(containers.DeclarativeContainer):
             flight_recorder,
             parity,
             account_view.provided.invalidate,
+            live_gate,
         ),
         tracer_provider,
     )

@@ -77,6 +77,12 @@ class BacktestRequest(BaseModel):
         description="replay: language models see a renamed instrument, rebased prices and "
         "shifted dates",
     )
+    walk_forward: bool = Field(
+        default=False,
+        description="replay: also compute and store the live gate's walk-forward report (PBO, "
+        "deflated Sharpe, out-of-sample return, max drawdown) of the configured stack, as ffe "
+        "replay --walk-forward does",
+    )
 
     @field_validator("params")
     @classmethod
