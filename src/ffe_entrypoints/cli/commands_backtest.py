@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
 from ffe_core.domain.errors import ConfigError, ValidationFailed
@@ -301,6 +300,8 @@ def _progress(label: str, quiet: bool) -> Iterator[Callable[[int, int], None]]:
     if quiet:
         yield lambda done, total: None
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
     cols = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(f"[bold]{label}", *cols, console=console, transient=True) as bar:
         task = bar.add_task(label, total=None)
