@@ -48,17 +48,18 @@ def stats_table(rows: list[ProviderStats], demoted: dict[str, str] | None = None
     demoted = demoted or {}
     caption = "* provisional: fewer than 30 votes scored so far"
     if demoted:
-        caption += "; demoted: held at the weight floor by costs.demote"
+        caption += "; ↓ demoted: held at the weight floor by costs.demote"
     table = Table(
         title="Provider performance (P&L: sum of return x direction x weight share)",
         caption=caption,
     )
     for column in ("provider", "weight", "votes", "scored", "hit rate", "Brier", "P&L"):
-        table.add_column(column, justify="left" if column == "provider" else "right")
+        provider = column == "provider"
+        table.add_column(column, justify="left" if provider else "right", no_wrap=provider)
     table.add_column("last reason", overflow="fold")
     for s in sorted(rows, key=lambda r: (-r.weight, r.provider)):
         table.add_row(
-            f"{s.provider} (demoted)" if s.provider in demoted else s.provider,
+            f"{s.provider} ↓" if s.provider in demoted else s.provider,
             f"{s.weight:.2f}",
             str(s.votes),
             f"{s.scored}*" if s.provisional else str(s.scored),
@@ -74,15 +75,21 @@ def _per_usd(value: float | None) -> str:
     return "-" if value is None else f"{value:+.4g}"
 
 
-def value_table(values: list[ProviderValue]) -> Table:
-    """Value for money: what each provider cost over the window and what it bought."""
+def value_table(values: list[ProviderValue], demoted: dict[str, str] | None = None) -> Table:
+    """Value for money: what each provider cost over the window and what it bought; the
+    providers ``costs.demote`` holds at the weight floor are marked, with why, in the caption."""
+    demoted = demoted or {}
     days = values[0].window_days if values else 0
-    table = Table(title=f"Value for money over {days} days (per dollar spent)")
+    caption = "\n".join(f"↓ {name} demoted: {why}" for name, why in sorted(demoted.items()))
+    table = Table(
+        title=f"Value for money over {days} days (per dollar spent)", caption=caption or None
+    )
     for column in ("provider", "calls", "cost", "scored", "Brier gain", "gain/$", "P&L", "P&L/$"):
-        table.add_column(column, justify="left" if column == "provider" else "right")
+        provider = column == "provider"
+        table.add_column(column, justify="left" if provider else "right", no_wrap=provider)
     for v in values:
         table.add_row(
-            v.provider,
+            f"{v.provider} ↓" if v.provider in demoted else v.provider,
             str(v.calls),
             f"${v.cost_usd:,.4f}",
             str(v.scored),
@@ -143,6 +150,6 @@ def register(app: typer.Typer) -> None:
         else:
             console.print(stats_table(rows, demoted))
         if values:
-            console.print(value_table(values))
+            console.print(value_table(values, demoted))
 
     app.add_typer(providers_app, name="providers")
