@@ -191,8 +191,8 @@ export const parity: ParityReport = {
 
 export const providers: ProvidersResponse = {
   items: [
-    { provider: 'trend', weight: 0.6, votes: 40, scored: 30, provisional: false, hit_rate: 0.6, brier: 0.21, pnl: 120.5, last_reason: 'SMA cross', enabled: true, circuit: null },
-    { provider: 'llm', weight: 0.4, votes: 40, scored: 28, provisional: true, hit_rate: 0.5, brier: 0.26, pnl: -10, last_reason: 'abstained', enabled: true, circuit: { state: 'open', failures: 5, last_error: 'timeout' } },
+    { provider: 'trend', weight: 0.6, votes: 40, scored: 30, provisional: false, hit_rate: 0.6, brier: 0.21, pnl: 120.5, last_reason: 'SMA cross', enabled: true, circuit: null, demoted: null },
+    { provider: 'llm', weight: 0.4, votes: 40, scored: 28, provisional: true, hit_rate: 0.5, brier: 0.26, pnl: -10, last_reason: 'abstained', enabled: true, circuit: { state: 'open', failures: 5, last_error: 'timeout' }, demoted: 'trade P&L 2.00 over 30d does not cover its cost 12.00 USD (weight held at 0.05)' },
   ],
   weight_history: [
     { ts: '2026-01-01T00:00:00Z', weights: { trend: 0.5, llm: 0.5 } },

@@ -404,7 +404,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Per-provider performance, weights and circuit state */
+        /** Per-provider performance, weights, circuit state and demotion */
         get: operations["ApiV1ProvidersProviders"];
         put?: never;
         post?: never;
@@ -952,6 +952,9 @@ export interface components {
             client_order_id: string | null;
             quantity: string | null;
             status: string | null;
+            quote: components["schemas"]["Quote"] | null;
+            /** @default false */
+            synced: boolean;
         };
         /** InstrumentList */
         InstrumentList: {
@@ -1050,9 +1053,15 @@ export interface components {
             instrument: string;
             side: string;
             quantity: string;
+            /** @default market */
+            order_type: string;
+            /** @default false */
+            exit: boolean;
             status: components["schemas"]["ParityStatus"];
             venue_price: string | null;
             shadow_price: string | null;
+            /** @default false */
+            quote: boolean;
             slippage_bps: number | null;
             /** @default 0 */
             pnl_divergence: string;
@@ -1144,6 +1153,7 @@ export interface components {
             last_reason: string;
             enabled: boolean;
             circuit: components["schemas"]["CircuitView"] | null;
+            demoted: string | null;
         };
         /** ProviderVote */
         ProviderVote: {
@@ -1168,6 +1178,14 @@ export interface components {
             /** @default 0 */
             cost_usd: number;
             raw_answer: string | null;
+        };
+        /** Quote */
+        Quote: {
+            symbol: string;
+            /** Format: date-time */
+            ts: string;
+            bid: number;
+            ask: number;
         };
         /** ReplayReport */
         ReplayReport: {
