@@ -19,7 +19,6 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from ffe_core.config import Settings
 from ffe_core.domain.agent import AgentCycle, AgentRun
-from ffe_core.domain.decisions import Decision
 from ffe_core.domain.errors import FfeError
 from ffe_core.ports.brokers import Broker
 from ffe_core.ports.clock import Clock
@@ -67,7 +66,6 @@ class TradingAgent:
         lease: LeaderLease | None = None,
         after_pass: Sequence[Callable[[], Awaitable[None]]] = (),
         gate: ExecutionGate | None = None,
-        on_stored: Callable[[Decision], Awaitable[None]] | None = None,
         card_for: CardSource | None = None,
         parity: ParityOf | None = None,
     ) -> None:
@@ -92,7 +90,7 @@ class TradingAgent:
             settings, broker, uow_factory, clock, decisions, risk=decisions.risk,
             kill_switch=self.guard.state, notifier=notifier, metrics=metrics,
         )  # fmt: skip
-        journal = CycleJournal(uow_factory, clock, progress, on_stored)
+        journal = CycleJournal(uow_factory, clock, progress, decisions)
         self.orders = orders = OrderDesk(
             gate, broker, approvals, uow_factory, clock, journal, progress, notices,
             fence=life.fence,

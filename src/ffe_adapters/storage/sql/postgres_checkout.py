@@ -23,7 +23,7 @@ from sqlalchemy.util import await_only
 def begin_on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
     """Pool ``checkout`` listener for the asyncpg dialect (runs in SQLAlchemy's greenlet)."""
     adapted = dbapi_connection  # sqlalchemy's AsyncAdapt_asyncpg_connection
-    driver = record.driver_connection  # the asyncpg connection
+    driver: Any = record.driver_connection  # the asyncpg connection
     if adapted._transaction is not None or adapted.isolation_level == "autocommit":
         return
     if driver.is_closed():  # the server's goodbye has been read already

@@ -52,7 +52,7 @@ def _insert_new_for(dialect: str, table: Table) -> Any:
     return build(table).on_conflict_do_nothing()
 
 
-def _insert_new(session: AsyncSession, table: Table) -> Any:
+def insert_new(session: AsyncSession, table: Table) -> Any:
     """``INSERT ... ON CONFLICT DO NOTHING``: a duplicate key inserts nothing (rowcount 0)
     and, unlike an IntegrityError, leaves the transaction usable on PostgreSQL. Built once per
     dialect and table; callers pass the row as parameters (``execute(stmt, row)``), so each
@@ -60,7 +60,22 @@ def _insert_new(session: AsyncSession, table: Table) -> Any:
     return _insert_new_for(session.get_bind().dialect.name, table)
 
 
-def _rowcount(result: Any) -> int:
+@functools.cache
+def _upsert_for(dialect: str, table: Table) -> Any:
+    build = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = build(table)
+    key = [c.name for c in table.primary_key]
+    rest = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in key}
+    return stmt.on_conflict_do_update(index_elements=key, set_=rest)
+
+
+def _upsert(session: AsyncSession, table: Table) -> Any:
+    """``INSERT ... ON CONFLICT (primary key) DO UPDATE``: what ``session.merge`` does, in one
+    statement instead of a SELECT and an INSERT or UPDATE (built once per dialect and table)."""
+    return _upsert_for(session.get_bind().dialect.name, table)
+
+
+def rowcount_of(result: Any) -> int:
     count: int = cast(CursorResult[Any], result).rowcount
     return count
 
@@ -77,6 +92,9 @@ def parse_cursor(cursor: str) -> tuple[datetime, str]:
     return when, ident
 
 
+_CYCLES = cast(Table, AgentCycleRow.__table__)
+
+
 class SqlDecisions:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
@@ -85,7 +103,7 @@ class SqlDecisions:
         """Two statements: the decision (refused by its primary key, not by a look-up first)
         and its votes in one executemany."""
         inserted = await self._s.execute(
-            _insert_new(self._s, cast(Table, DecisionRow.__table__)),
+            insert_new(self._s, cast(Table, DecisionRow.__table__)),
             {
                 "id": decision.id,
                 "instrument": decision.instrument,
@@ -95,7 +113,7 @@ class SqlDecisions:
                 "payload": _json(decision),
             },
         )
-        if _rowcount(inserted) == 0:
+        if rowcount_of(inserted) == 0:
             raise ConflictError(f"decision {decision.id} exists")
         if decision.votes:
             await self._s.execute(
@@ -312,16 +330,17 @@ class SqlAgent:
             id=run.id, state=run.state.value, started_at=run.started_at, payload=_json(run)
         )
 
-    def _cycle_row(self, c: AgentCycle) -> AgentCycleRow:
-        return AgentCycleRow(
-            id=c.id,
-            run_id=c.run_id,
-            seq=c.seq,
-            instrument=c.instrument,
-            phase=c.phase.value,
-            started_at=c.started_at,
-            payload=_json(c),
-        )
+    @staticmethod
+    def _cycle_row(c: AgentCycle) -> dict[str, Any]:
+        return {
+            "id": c.id,
+            "run_id": c.run_id,
+            "seq": c.seq,
+            "instrument": c.instrument,
+            "phase": c.phase.value,
+            "started_at": c.started_at,
+            "payload": _json(c),
+        }
 
     async def add_run(self, run: AgentRun) -> None:
         self._s.add(self._run_row(run))
@@ -340,10 +359,10 @@ class SqlAgent:
         return None if row is None else AgentRun.model_validate(row.payload)
 
     async def add_cycle(self, cycle: AgentCycle) -> None:
-        self._s.add(self._cycle_row(cycle))
+        await self._s.execute(insert(_CYCLES), self._cycle_row(cycle))
 
     async def update_cycle(self, cycle: AgentCycle) -> None:
-        await self._s.merge(self._cycle_row(cycle))
+        await self._s.execute(_upsert(self._s, _CYCLES), self._cycle_row(cycle))
 
     async def close_cycle(self, cycle: AgentCycle) -> bool:
         ended = (CyclePhase.DONE.value, CyclePhase.FAILED.value)
