@@ -98,6 +98,7 @@ def assemble_agent(
         after_pass=[score_outcomes, risk_state.save, measure_parity],
         lease=lease,
         gate=gate,
+        with_decisions=decisions,
         card_for=ApprovalCards(settings, gate, risk.var, uow_factory),
         parity=parity.report if parity is not None else None,
     )

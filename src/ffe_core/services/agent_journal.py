@@ -4,14 +4,26 @@ crash leaves a trail :meth:`ffe_core.services.agent_orders.OrderDesk.recover` ca
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from typing import Protocol
 
 from ffe_core.domain.agent import AgentCycle
 from ffe_core.domain.decisions import Decision
 from ffe_core.domain.errors import ConflictError
 from ffe_core.ports.clock import Clock
-from ffe_core.ports.storage import UnitOfWorkFactory
+from ffe_core.ports.storage import UnitOfWork, UnitOfWorkFactory
 from ffe_core.services.agent_lifecycle import AgentProgress
-from ffe_core.services.decisions import DecisionService
+
+
+class WrittenWithDecisions(Protocol):
+    """What is stored with each decision the journal stores (``DecisionService``)."""
+
+    stored: Callable[[], None]
+    """Told after a decision is stored."""
+
+    async def write_stored(self, uow: UnitOfWork, decision: Decision) -> None:
+        """Add what belongs with ``decision`` to ``uow``, the transaction storing it."""
+        ...
 
 
 class CycleJournal:
@@ -23,12 +35,12 @@ class CycleJournal:
         uow_factory: UnitOfWorkFactory,
         clock: Clock,
         progress: AgentProgress,
-        decisions: DecisionService | None = None,
+        with_decisions: WrittenWithDecisions | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
         self.progress = progress
-        self.decisions = decisions  # what made the decisions the cycles store
+        self.with_decisions = with_decisions
 
     async def add(self, cycle: AgentCycle) -> None:
         """A new journal entry."""
@@ -50,11 +62,11 @@ class CycleJournal:
                 with contextlib.suppress(ConflictError):  # stored with an earlier phase
                     await uow.decisions.add(decided)
                     stored = True
-                if stored and self.decisions is not None:
-                    await self.decisions.write_stored(uow, decided)
+                if stored and self.with_decisions is not None:
+                    await self.with_decisions.write_stored(uow, decided)
             await uow.agent.update_cycle(updated)
             await uow.commit()
-        if stored and self.decisions is not None:
-            self.decisions.stored()
+        if stored and self.with_decisions is not None:
+            self.with_decisions.stored()
         self.progress.phase = updated.phase
         return updated
