@@ -252,24 +252,32 @@ class SqlAccounts:
         self._s = session
 
     async def load(self, account_id: str) -> Portfolio | None:
-        row = await self._s.get(AccountRow, account_id)
-        if row is None:
+        """One SELECT: the account joined to its positions (a row per position, or one row of
+        NULL position columns); mapped columns, so the session's pending writes are flushed."""
+        a, p = AccountRow, PositionRow
+        stmt = (
+            select(a.cash, a.currency, a.mode, p.instrument, p.quantity, p.average_price)
+            .add_columns(p.realized_pnl)
+            .outerjoin(p, p.account_id == a.account_id)
+            .where(a.account_id == account_id)
+        )
+        rows = (await self._s.execute(stmt)).all()
+        if not rows:
             return None
-        positions = (
-            await self._s.scalars(select(PositionRow).where(PositionRow.account_id == account_id))
-        ).all()
+        first = rows[0]
         return Portfolio(
-            cash=row.cash,
-            currency=row.currency,
-            mode=TradingMode(row.mode),
+            cash=first.cash,
+            currency=first.currency,
+            mode=TradingMode(first.mode),
             positions={
-                p.instrument: Position(
-                    instrument=p.instrument,
-                    quantity=p.quantity,
-                    average_price=p.average_price,
-                    realized_pnl=p.realized_pnl,
+                r.instrument: Position(
+                    instrument=r.instrument,
+                    quantity=r.quantity,
+                    average_price=r.average_price,
+                    realized_pnl=r.realized_pnl,
                 )
-                for p in positions
+                for r in rows
+                if r.instrument is not None
             },
         )
 
