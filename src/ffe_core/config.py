@@ -80,6 +80,9 @@ class ApiSettings(_Section):
     niceness: int = Field(default=5, ge=0, le=19)
     """How much the API lowers its CPU priority when the agent runs in its own process (0: not
     at all): under load the scheduler serves trading before dashboard reads."""
+    health_check_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
+    """How long ``/health`` and ``/ready`` wait for one component's check before reporting it
+    down (keep it under the probe's own timeout)."""
 
     @model_validator(mode="after")
     def _proxies_are_networks(self) -> ApiSettings:

@@ -746,6 +746,11 @@ export interface components {
             bars?: number;
             /** @description several instruments on one account (default: instrument): replay, or a portfolio backtest (kind backtest, two or more; entries sized by the risk settings) */
             instruments?: string[];
+            /**
+             * @description portfolio: stop-loss and take-profit on every entry, set as the agent's risk manager sets them (risk.atr_stop_multiple ATRs, risk.reward_risk)
+             * @default false
+             */
+            risk_stops?: boolean;
             /** @description replay: providers (default: enabled ones) */
             providers?: string[] | null;
             /** @description replay */
@@ -1247,6 +1252,12 @@ export interface components {
             params: {
                 [key: string]: unknown;
             };
+            /**
+             * @description target: returns target positions (any kind, portfolios); order: places orders bar by bar (one instrument; backtest, optimize or walk_forward)
+             * @default target
+             * @enum {string}
+             */
+            level: "target" | "order";
         };
         /** StrategyList */
         StrategyList: {
