@@ -64,8 +64,12 @@ def insert_new(session: AsyncSession, table: Table) -> Any:
 
 @functools.cache
 def _upsert_for(dialect: str, table: Table) -> Any:
-    build = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = build(table)
+    if dialect == "postgresql":  # as in _insert_new_for: loaded only for PostgreSQL
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt: Any = pg_insert(table)
+    else:
+        stmt = sqlite_insert(table)
     key = [c.name for c in table.primary_key]
     rest = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in key}
     return stmt.on_conflict_do_update(index_elements=key, set_=rest)
