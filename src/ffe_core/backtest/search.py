@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -44,6 +45,33 @@ OBJECTIVES: dict[str, str] = {
 """Objective name -> the statistic it maximises."""
 
 PARALLELISM = "threads over nogil numba kernels"
+
+
+@dataclass(frozen=True)
+class Runner:
+    """How one parameter set becomes a run: ``run(bars, params, config, first)`` trades
+    ``bars[first:]`` (the bars before only warm the signals) and returns its result, bar 0 of
+    the result being bar ``first``. Searches and walk-forward take a target strategy (a
+    function returning target positions) or a Runner (e.g.
+    :func:`ffe_core.backtest.orders.order_runner` for order-level strategies)."""
+
+    run: Callable[[Bars, Params, FillConfig, int], RunResult]
+
+
+def _run_targets(
+    strategy: Strategy, bars: Bars, params: Params, config: FillConfig, first: int
+) -> RunResult:
+    target = strategy(bars.open, bars.high, bars.low, bars.close, bars.volume, **params)
+    if first == 0:
+        return simulate(bars, target, config)
+    return simulate(bars.slice(first, len(bars)), np.asarray(target)[first:], config)
+
+
+def runner_of(strategy: Strategy | Runner) -> Runner:
+    """``strategy`` as a :class:`Runner` (a target strategy is simulated on its targets)."""
+    if isinstance(strategy, Runner):
+        return strategy
+    return Runner(partial(_run_targets, strategy))
 
 
 @dataclass(frozen=True)
@@ -98,23 +126,28 @@ def objective_value(
 
 def evaluate(
     bars: Bars,
-    strategy: Strategy,
+    strategy: Strategy | Runner,
     params: Params,
     config: FillConfig,
     objective: str,
     calendar: Calendar,
     warmup: int = 0,
 ) -> Evaluation:
-    """Signals, simulation and objective for one parameter set."""
-    target = strategy(bars.open, bars.high, bars.low, bars.close, bars.volume, **params)
-    result = simulate(bars, target, config)
+    """Signals, simulation and objective for one parameter set (an order-level run's own
+    warm-up replaces ``warmup``)."""
+    result = runner_of(strategy).run(bars, params, config, 0)
+    # imported here: orders imports this module for Runner
+    from ffe_core.backtest.orders import OrderRunResult
+
+    if isinstance(result, OrderRunResult):
+        warmup = result.warmup
     score, stats = objective_value(result, bars, objective, calendar, warmup)
     return Evaluation(dict(params), score, stats)
 
 
 def run_search(
     bars: Bars,
-    strategy: Strategy,
+    strategy: Strategy | Runner,
     candidates: Sequence[Params],
     config: FillConfig | None = None,
     *,

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, delete, exists, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
@@ -48,8 +47,11 @@ def _json(model: Any) -> dict[str, Any]:
 
 @functools.cache
 def _insert_new_for(dialect: str, table: Table) -> Any:
-    build = pg_insert if dialect == "postgresql" else sqlite_insert
-    return build(table).on_conflict_do_nothing()
+    if dialect == "postgresql":  # its dialect module loads only for a PostgreSQL storage
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+    return sqlite_insert(table).on_conflict_do_nothing()
 
 
 def _insert_new(session: AsyncSession, table: Table) -> Any:
