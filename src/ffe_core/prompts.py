@@ -16,11 +16,16 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Literal
 
+import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ffe_core.domain.context import DecisionContext
+from ffe_core.backtest.context_indicators import indicators_at, series_indicators
+from ffe_core.domain.context import DecisionContext, PastDecision, ReplayedBar
 from ffe_core.domain.decisions import Action, ProviderVote
-from ffe_core.domain.series import bar_rows
+from ffe_core.domain.instruments import Instrument
+from ffe_core.domain.portfolio import Portfolio, Position
+from ffe_core.domain.series import BarSeries, bar_rows
 
 PROMPT_VERSION = "1"
 """Bump when the template, the answer schema or the indicators change, so cached votes are not
@@ -251,8 +256,7 @@ def prompt_key(context: DecisionContext, *, max_bars: int = DEFAULT_MAX_BARS) ->
     read as floats from its series (``context.series``, whose bars up to the cursor they are):
     the same key, without a pass over the bar models.
     """
-    inst, position, portfolio = context.instrument, context.position, context.portfolio
-    shown, memory, indicators = context.bars[-max_bars:], context.memory, context.indicators
+    shown, indicators = context.bars[-max_bars:], context.indicators
     names = sorted(indicators)
     # Every float as its 8 bytes (exact); the text says how many of each there are.
     numbers = array("d", [context.as_of.timestamp(), *[indicators[k] for k in names]])
@@ -266,6 +270,57 @@ def prompt_key(context: DecisionContext, *, max_bars: int = DEFAULT_MAX_BARS) ->
         numbers.extend(
             [v for b in shown for v in (b.ts.timestamp(), b.open, b.high, b.low, b.close, b.volume)]
         )
+    state = (context.instrument, context.position, context.portfolio, context.memory)
+    return _key_digest(max_bars, numbers.tobytes(), rows, names, len(shown), *state)
+
+
+def replayed_prompt_key(bar: ReplayedBar, *, max_bars: int = DEFAULT_MAX_BARS) -> str:
+    """:func:`prompt_key` of the context a replay builds from ``bar``, without building it.
+
+    The decision time, the indicators (sorted by name) and the shown bars are read as bytes
+    from rows computed once per series; a bar where an indicator is still undefined reads its
+    values as the context does. The series must know its bars' times (a replay's does).
+    """
+    at = bar.at
+    series, i = at.series, at.index
+    shown = min(bar.window, max_bars)
+    rows = bar_rows(series)[i + 1 - shown : i + 1].tobytes()
+    names: list[str]
+    if not bar.with_indicators:
+        numbers, names = bar_rows(series)[i, :1].tobytes(), []
+    else:
+        table, finite, all_names = series.derived("prompt_key_indicators", _indicator_table)
+        if finite[i]:
+            numbers, names = table[i].tobytes(), all_names
+        else:
+            values = indicators_at(series, i)
+            names = sorted(values)
+            numbers = array("d", [float(table[i, 0]), *[values[k] for k in names]]).tobytes()
+    state = (bar.instrument, bar.position, bar.portfolio, bar.memory)
+    return _key_digest(max_bars, numbers, rows, names, shown, *state)
+
+
+def _indicator_table(
+    series: BarSeries,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_], list[str]]:
+    """Per bar: its time and its indicators in name order; whether all are defined; the names."""
+    columns = series.derived("context_indicators", series_indicators)  # as indicators_at
+    names = sorted(columns)
+    table = np.column_stack([bar_rows(series)[:, 0], *[columns[k] for k in names]])
+    return table, np.isfinite(table).all(axis=1), names
+
+
+def _key_digest(
+    max_bars: int,
+    numbers: bytes,
+    rows: bytes,
+    names: list[str],
+    shown: int,
+    inst: Instrument,
+    position: Position,
+    portfolio: Portfolio,
+    memory: tuple[PastDecision, ...],
+) -> str:
     tail = array("d")
     tail.extend(
         [
@@ -283,7 +338,7 @@ def prompt_key(context: DecisionContext, *, max_bars: int = DEFAULT_MAX_BARS) ->
             inst.asset_class.value,
             inst.quote,
             names,
-            len(shown),
+            shown,
             [(m.action.value, m.outcome_return is None) for m in memory],
             str(position.quantity),
             str(position.average_price),
@@ -294,7 +349,7 @@ def prompt_key(context: DecisionContext, *, max_bars: int = DEFAULT_MAX_BARS) ->
     )
     digest = hashlib.sha256(_key_prefix(max_bars))
     digest.update(b"\x00")
-    digest.update(numbers.tobytes())
+    digest.update(numbers)
     digest.update(rows)
     digest.update(tail.tobytes())
     digest.update(text.encode())

@@ -20,10 +20,10 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
-from ffe_adapters.llm.config import LlmOptions
+from ffe_adapters.llm.config import LlmOptions, lookup_by_model
 from ffe_adapters.llm.safety import LookaheadWarning, VoteCache, knowledge_cutoff_warning
 from ffe_adapters.resilience import (
     RETRYABLE_STATUSES,
@@ -32,14 +32,14 @@ from ffe_adapters.resilience import (
     parse_retry_after,
     per_minute_limiter,
 )
-from ffe_core.domain.context import DecisionContext
+from ffe_core.domain.context import DecisionContext, ReplayedBar
 from ffe_core.domain.decisions import ProviderVote
 from ffe_core.domain.errors import ProviderError, RateLimited
 from ffe_core.domain.flight import ProviderSpec
 from ffe_core.ports.clock import Clock, SystemClock
 from ffe_core.ports.market_data import Cache
 from ffe_core.ports.metrics import Metrics, NullMetrics
-from ffe_core.ports.providers import CallEstimate, CallPlan
+from ffe_core.ports.providers import CallEstimate, CallPlan, Signal
 from ffe_core.prompts import (
     PROMPT_VERSION,
     AnswerRejected,
@@ -51,6 +51,7 @@ from ffe_core.prompts import (
     prompt_hash,
     prompt_key,
     render_prompt,
+    replayed_prompt_key,
 )
 from ffe_core.scrubbing import Scrub, SecretScrubber, scrub_vote
 from ffe_core.services.circuit import CircuitBreaker, CircuitState
@@ -173,6 +174,7 @@ class LlmProvider:
             else None
         )
         self._warned_lookahead = False
+        self._lookahead_until: float | None = None
         self.stats: dict[str, float] = {
             "calls": 0,
             "abstentions": 0,
@@ -230,6 +232,22 @@ class LlmProvider:
         """The vote the cache holds for this context's prompt, or None (no call is made)."""
         started = time.perf_counter()
         return await self._from_cache(self._key(context), started)
+
+    async def cached_signal_at(self, bar: ReplayedBar) -> Signal | None:
+        """The signal of the vote :meth:`vote` answers from the cache for the context a replay
+        builds from ``bar`` (keyed by :func:`replayed_prompt_key`, equal to :meth:`_key` of that
+        context), counted and timed as a cached vote; None on a miss (no call is made)."""
+        if self._votes is None:
+            return None
+        started = time.perf_counter()
+        self._check_lookahead_at(float(bar.at.series.time[bar.at.index]))  # type: ignore[index]
+        key = replayed_prompt_key(bar, max_bars=self.options.max_bars)
+        found = await self._votes.get_stored(self.name, self.model, key)
+        if found is None:
+            return None
+        vote = found[0]  # scrubbing changes text only: the action and confidence stay as stored
+        self._count("cached", time.perf_counter() - started, vote.abstained, 0, 0, 0.0)
+        return Signal(vote.action, vote.confidence, vote.abstained)
 
     def _key(self, context: DecisionContext) -> str:
         """The vote cache's key for ``context``: :func:`prompt_key`, so no prompt is rendered."""
@@ -354,14 +372,28 @@ class LlmProvider:
             vote = scrub_vote(vote, self._scrub)
         elapsed = time.perf_counter() - started
         vote = vote.model_copy(update={**(update or {}), "latency_ms": elapsed * 1000.0})
-        self.stats["calls"] += 1
-        self.stats["abstentions"] += int(vote.abstained)
-        self.stats["cache_hits"] += int(outcome == "cached")
-        self.stats["tokens_in"] += vote.tokens_in
-        self.stats["tokens_out"] += vote.tokens_out
-        self.stats["cost_usd"] += vote.cost_usd
-        self._metrics.provider_called(self.name, outcome, elapsed, vote.cost_usd)
+        self._count(
+            outcome, elapsed, vote.abstained, vote.tokens_in, vote.tokens_out, vote.cost_usd
+        )
         return vote
+
+    def _count(
+        self,
+        outcome: str,
+        elapsed: float,
+        abstained: bool,
+        tokens_in: int,
+        tokens_out: int,
+        cost_usd: float,
+    ) -> None:
+        stats = self.stats
+        stats["calls"] += 1
+        stats["abstentions"] += int(abstained)
+        stats["cache_hits"] += int(outcome == "cached")
+        stats["tokens_in"] += tokens_in
+        stats["tokens_out"] += tokens_out
+        stats["cost_usd"] += cost_usd
+        self._metrics.provider_called(self.name, outcome, elapsed, cost_usd)
 
     def _check_lookahead(self, context: DecisionContext) -> None:
         if self._warned_lookahead:
@@ -373,6 +405,27 @@ class LlmProvider:
             self._warned_lookahead = True
             log.warning("%s: %s", self.name, message)
             warnings.warn(LookaheadWarning(f"{self.name}: {message}"), stacklevel=3)
+
+    def _check_lookahead_at(self, timestamp: float) -> None:
+        """:meth:`_check_lookahead` for a decision at ``timestamp`` (seconds since 1970, UTC);
+        a datetime is made only for a time on or before the model's cut-off."""
+        if self._warned_lookahead:
+            return
+        if self._lookahead_until is None:
+            cutoff = lookup_by_model(self.options.knowledge_cutoffs, self.model)
+            self._lookahead_until = (
+                float("-inf")
+                if cutoff is None
+                else datetime(cutoff.year, cutoff.month, cutoff.day, tzinfo=UTC).timestamp()
+                + 86400.0
+            )
+        if timestamp < self._lookahead_until:
+            as_of = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=timestamp)
+            message = knowledge_cutoff_warning(self.model, as_of, self.options.knowledge_cutoffs)
+            if message is not None:
+                self._warned_lookahead = True
+                log.warning("%s: %s", self.name, message)
+                warnings.warn(LookaheadWarning(f"{self.name}: {message}"), stacklevel=3)
 
     def _circuit_changed(self, name: str, state: CircuitState) -> None:
         self._metrics.circuit_state(name, state.value)

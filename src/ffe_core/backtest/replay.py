@@ -34,7 +34,7 @@ from ffe_core.backtest.replay_book import ReplayBook
 from ffe_core.backtest.replay_fast import UNTIMED_START, bar_time, batch_plan, targets_from_actions
 from ffe_core.backtest.simulator import FillConfig, FloatArray, RunResult, simulate
 from ffe_core.backtest.vote_log import VoteLog, VoteRecorder
-from ffe_core.domain.context import DecisionContext, PastDecision
+from ffe_core.domain.context import DecisionContext, PastDecision, ReplayedBar
 from ffe_core.domain.decisions import Action, Decision
 from ffe_core.domain.errors import ValidationFailed
 from ffe_core.domain.instruments import Instrument
@@ -263,8 +263,16 @@ async def replay(
     if signalling is not None:
         # Some provider awaits (e.g. a language model answered from its vote cache): it gets
         # the context and is awaited as decide() awaits it; the others only give signals.
+        # With every provider answerable without a context (the series, or a vote cache
+        # keyed by the context's values), a context is built only for a bar some cache misses.
+        at_bars = signalling.from_series
         for i in walk.steps():
-            signals, action, confidence = await signalling.signals(walk.context())
+            if at_bars:
+                signals, action, confidence = await signalling.signals_at(
+                    walk.replayed(), walk.context
+                )
+            else:
+                signals, action, confidence = await signalling.signals(walk.context())
             if recorder is not None:
                 recorder.record_signals(i, signals, action, confidence)
             walk.decided = (action, action, confidence)
@@ -347,11 +355,11 @@ class _Walk:
         """How many bars bar ``i``'s context holds."""
         return i + 1 if self.history is None else min(i + 1, self.history)
 
-    def context(self) -> DecisionContext:
-        """The current bar's context, as the live service would build it (plus the cursor)."""
-        i, book, symbol = self.i, self.book, self.instrument.symbol
-        models = self._bar_models()
+    def _current_template(self) -> DecisionContext:
+        """A context holding the current account (rebuilt only after a fill)."""
+        book, symbol = self.book, self.instrument.symbol
         if self._template is None or book.fills != self._fills:
+            models = self._bar_models()
             portfolio, self._fills = _portfolio(book, symbol), book.fills
             self._template = DecisionContext.model_construct(
                 instrument=self.instrument,
@@ -360,10 +368,30 @@ class _Walk:
                 position=portfolio.position(symbol),
                 portfolio=portfolio,
             )
+        return self._template
+
+    def replayed(self) -> ReplayedBar:
+        """The values :meth:`context` builds the current bar's context from."""
+        i, template = self.i, self._current_template()
+        return ReplayedBar(
+            SeriesCursor(self.series, i),
+            self.window(i),
+            self.instrument,
+            template.position,
+            template.portfolio,
+            tuple(reversed(self.memory)),
+            self.with_indicators,
+        )
+
+    def context(self) -> DecisionContext:
+        """The current bar's context, as the live service would build it (plus the cursor)."""
+        i = self.i
+        models = self._bar_models()
         window = models[i + 1 - self.window(i) : i + 1]
+        template = self._current_template()
         # Built without re-validation: the window ends at this bar by construction, and the
         # fields are the ones build_context() would produce (a test checks both).
-        return self._template.model_copy(
+        return template.model_copy(
             update={
                 "as_of": models[i].ts,
                 "bars": window,

@@ -15,10 +15,15 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ffe_core.domain.context import DecisionContext
+from ffe_core.domain.context import DecisionContext, ReplayedBar
 from ffe_core.domain.decisions import ProviderVote
 from ffe_core.domain.errors import FfeError
-from ffe_core.ports.providers import DecisionProvider, LanguageModelProvider
+from ffe_core.ports.providers import (
+    DecisionProvider,
+    LanguageModelProvider,
+    SeriesCachedProvider,
+    Signal,
+)
 
 
 class BudgetExceeded(FfeError):
@@ -90,6 +95,17 @@ class _Counted:
         self.name = inner.name
         self._inner = inner
         self._meter = meter
+        self._series = inner if isinstance(inner, SeriesCachedProvider) else None
+
+    async def cached_signal_at(self, bar: ReplayedBar) -> Signal | None:
+        """The cached vote's signal for a replayed bar (counted as a cached vote), or None on
+        a miss - or when the provider cannot look one up without a context."""
+        if self._series is None:
+            return None
+        signal = await self._series.cached_signal_at(bar)
+        if signal is not None:
+            self._meter.of(self.name).cached += 1
+        return signal
 
     async def _cached(self, context: DecisionContext) -> ProviderVote | None:
         """The cached vote (counted as such), or None on a miss."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ffe_core.domain.decisions import Action, ProviderVote
@@ -49,3 +51,20 @@ class DecisionContext(BaseModel):
     @property
     def last_price(self) -> float:
         return self.bars[-1].close
+
+
+class ReplayedBar(NamedTuple):
+    """A replayed bar's decision context without its bar models: bar ``at.index`` of
+    ``at.series`` with the last ``window`` bars, the replay's account and memory (most recent
+    first), and its indicators when ``with_indicators`` (read from the series). The replay
+    builds the :class:`DecisionContext` from exactly these values; a provider that answers from
+    a cache keyed on them can skip that context (see ``ports.providers.SeriesCachedProvider``).
+    """
+
+    at: SeriesCursor
+    window: int
+    instrument: Instrument
+    position: Position
+    portfolio: Portfolio
+    memory: tuple[PastDecision, ...]
+    with_indicators: bool

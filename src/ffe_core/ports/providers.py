@@ -9,7 +9,7 @@ from typing import NamedTuple, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from ffe_core.domain.context import DecisionContext
+from ffe_core.domain.context import DecisionContext, ReplayedBar
 from ffe_core.domain.decisions import Action, ProviderVote
 from ffe_core.domain.flight import ProviderSpec
 from ffe_core.domain.series import BarSeries, SeriesCursor
@@ -159,6 +159,20 @@ class LanguageModelProvider(DecisionProvider, Protocol):
     async def cached_vote(self, context: DecisionContext) -> ProviderVote | None: ...
 
     def estimate_call(self, context: DecisionContext) -> CallEstimate: ...
+
+
+@runtime_checkable
+class SeriesCachedProvider(DecisionProvider, Protocol):
+    """A provider that can tell, without a context, the vote it would answer from its cache on
+    a replayed bar (a language model keyed by the prompt's inputs).
+
+    ``cached_signal_at(bar)`` is the :class:`Signal` of the vote ``vote(context)`` gives for
+    the context the replay builds from ``bar`` when that vote comes from the cache (counted and
+    timed as ``vote`` counts a cached vote), or None when the cache does not hold it - then the
+    replay builds the context and asks ``vote``, which may call. It never makes a call.
+    """
+
+    async def cached_signal_at(self, bar: ReplayedBar) -> Signal | None: ...
 
 
 @runtime_checkable

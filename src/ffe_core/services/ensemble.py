@@ -14,13 +14,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from statistics import median
 
 from ffe_core.config import EnsembleSettings
-from ffe_core.domain.context import DecisionContext
+from ffe_core.domain.context import DecisionContext, ReplayedBar
 from ffe_core.domain.costs import ProviderCall
 from ffe_core.domain.decisions import Action, Decision, ProviderVote, new_id
 from ffe_core.domain.flight import ProviderSpec
@@ -33,6 +33,7 @@ from ffe_core.ports.providers import (
     DescribedProvider,
     EqualWeights,
     FixedPlanProvider,
+    SeriesCachedProvider,
     SeriesSignalProvider,
     Signal,
     SyncDecisionProvider,
@@ -500,13 +501,67 @@ class SignalEnsemble:
             for n, p in ensemble.providers.items()
         ]
         self._timeout = min(ensemble.provider_timeout, ensemble.settings.deadline_seconds)
+        # Per provider, how signals_at asks it (checked once: a protocol check costs a vote).
+        self._series: list[SeriesSignalProvider | None] = [
+            p if isinstance(p, SeriesSignalProvider) else None for _n, p, _now in self._kinds
+        ]
+        self._cached: list[SeriesCachedProvider | None] = [
+            p if now is None and isinstance(p, SeriesCachedProvider) else None
+            for _n, p, now in self._kinds
+        ]
+
+    @property
+    def from_series(self) -> bool:
+        """Whether :meth:`signals_at` can ask every provider without a context (each reads only
+        the series, or can look its vote up in its cache from a :class:`ReplayedBar`)."""
+        return all(
+            s is not None or c is not None for s, c in zip(self._series, self._cached, strict=True)
+        )
 
     async def signals(self, context: DecisionContext) -> tuple[list[Signal], Action, float]:
         """Every provider's signal on ``context`` and the ensemble's action and confidence."""
+        return await self._signals(context, [], {})
+
+    async def signals_at(
+        self, bar: ReplayedBar, context: Callable[[], DecisionContext]
+    ) -> tuple[list[Signal], Action, float]:
+        """:meth:`signals` on the context ``context()`` builds from ``bar``, built only when some
+        awaiting provider's vote is not in its cache: those providers alone are then asked with
+        :func:`ask` on it. Only when :attr:`from_series`."""
+        signals: list[Signal] = []
+        missing: list[int] = []
+        for k, (series, cached) in enumerate(zip(self._series, self._cached, strict=True)):
+            if series is not None:
+                try:  # as _signal: a failing provider abstains
+                    signals.append(series.signal_at(bar.at, bar.window))
+                except Exception:
+                    signals.append(ABSTAINED)
+                continue
+            if cached is None:
+                raise TypeError("a provider needs the context: use signals()")
+            try:  # as ask: under the deadline; a timeout or failure abstains
+                async with asyncio.timeout(self._timeout):
+                    found = await cached.cached_signal_at(bar)
+            except Exception:
+                found = ABSTAINED
+            if found is None:
+                missing.append(k)
+                found = ABSTAINED
+            signals.append(found)
+        if not missing:
+            return _tally_signals(self, signals)
+        return await self._signals(context(), missing, dict(enumerate(signals)))
+
+    async def _signals(
+        self, context: DecisionContext, only: list[int], given: dict[int, Signal]
+    ) -> tuple[list[Signal], Action, float]:
+        """The signals on ``context``: ``given`` ones kept, the rest asked (all, or ``only``)."""
         signals: list[Signal] = []
         waiting: dict[int, Awaitable[ProviderVote]] = {}
         for k, (name, provider, now) in enumerate(self._kinds):
-            if now is not None:
+            if k in given and k not in only:
+                signals.append(given[k])
+            elif now is not None:
                 signals.append(_signal(now, context))
             else:
                 signals.append(ABSTAINED)

@@ -1,0 +1,193 @@
+"""A replay asks a language model's vote cache without building the bar's context
+(``SeriesCachedProvider.cached_signal_at``) and decides exactly as the per-bar awaiting path.
+
+Seeded runs over a partially filled cache: a first replay fills it through a backend that fails
+on a seeded share of prompts (failures are not cached), so the replays under test find some
+bars cached and must call for the others. Reference: the same replay with ``on_decision`` set,
+so every bar goes through ``Ensemble.decide`` with contexts and ``vote`` (cache, then a call).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+from tests.unit.replay.bars import INSTRUMENT, assert_identical_runs, random_bars
+
+from ffe_adapters.cache.memory import MemoryCache
+from ffe_adapters.llm.base import Completion, LlmProvider
+from ffe_adapters.llm.config import LlmOptions
+from ffe_adapters.quant.config import BreakoutOptions, TrendOptions
+from ffe_adapters.quant.providers import BreakoutProvider, MeanReversionProvider, TrendProvider
+from ffe_core.backtest.replay import ReplayResult, replay
+from ffe_core.backtest.replay_cost import Metered, SpendMeter
+from ffe_core.backtest.simulator import FillConfig
+from ffe_core.config import EnsembleSettings
+from ffe_core.domain.context import DecisionContext, ReplayedBar
+from ffe_core.domain.decisions import Action, Decision, ProviderVote
+from ffe_core.domain.errors import ProviderError
+from ffe_core.ports.providers import SeriesCachedProvider, Signal
+from ffe_core.prompts import Prompt, prompt_key, replayed_prompt_key
+from ffe_core.services.ensemble import Ensemble
+
+
+class Scripted:
+    """A backend answering from the prompt's hash (same prompt, same answer); ``fail_share``
+    of the prompts (by hash) fail instead, so their votes are not cached."""
+
+    def __init__(self, fail_share: float = 0.0) -> None:
+        self.fail_share = fail_share
+        self.calls = 0
+
+    async def complete(self, prompt: Prompt) -> Completion:
+        self.calls += 1
+        h = int.from_bytes(hashlib.sha256(prompt.user.encode()).digest()[:8], "big")
+        if (h % 1000) / 1000 < self.fail_share:
+            raise ProviderError("scripted failure")
+        action = ("BUY", "SELL", "HOLD")[h % 3]
+        confidence = 0.3 + (h >> 8) % 600 / 1000
+        answer = {"action": action, "confidence": confidence, "reasoning": "scripted"}
+        return Completion(json.dumps({**answer, "stop_loss": None, "take_profit": None}))
+
+    def translate_error(self, exc: Exception) -> Exception:
+        return exc
+
+    async def close(self) -> None:
+        return None
+
+
+def llm(cache: MemoryCache, backend: Scripted, max_bars: int = 30) -> LlmProvider:
+    options = LlmOptions(
+        model="fake-model",
+        max_bars=max_bars,
+        max_retries=0,
+        requests_per_minute=None,
+        circuit_failure_threshold=1_000_000,
+    )
+    return LlmProvider("llm", options, backend, cache=cache)  # type: ignore[arg-type]
+
+
+def offline() -> list[Any]:
+    return [
+        TrendProvider(TrendOptions(fast=8, slow=21)),
+        MeanReversionProvider(),
+        BreakoutProvider(BreakoutOptions(lookback=10)),
+    ]
+
+
+CASES = [
+    pytest.param((5, 260, 120, 0, True, 0.4), id="h120-indicators-40pc-missing"),
+    pytest.param((6, 220, None, 15, False, 0.7), id="unbounded-no-indicators-70pc-missing"),
+    pytest.param((7, 240, 40, 0, True, 0.0), id="h40-all-cached"),
+]
+
+
+async def run(
+    cache: MemoryCache, case: tuple[Any, ...], backend: Scripted, *, per_bar: bool
+) -> tuple[ReplayResult, SpendMeter, LlmProvider]:
+    seed, n, history, start, with_indicators, _ = case
+    meter = SpendMeter()
+    provider = llm(cache, backend)
+    providers = [*offline(), Metered(provider, meter)]
+    ensemble = Ensemble({p.name: p for p in providers}, EnsembleSettings(quorum=2))
+    seen: list[Decision] = []
+
+    async def on_decision(i: int, decision: Decision) -> None:
+        seen.append(decision)
+
+    result = await replay(
+        random_bars(n, seed, 0.02),
+        INSTRUMENT,
+        ensemble,
+        FillConfig(commission=0.001),
+        history=history,
+        start=start,
+        with_indicators=with_indicators,
+        fast=False,
+        record_votes=True,
+        on_decision=on_decision if per_bar else None,
+    )
+    return result, meter, provider
+
+
+async def filled(case: tuple[Any, ...]) -> MemoryCache:
+    """A cache holding the votes of a first run, but for the prompts its backend failed on."""
+    cache = MemoryCache(max_entries=100_000)
+    await run(cache, case, Scripted(fail_share=case[-1]), per_bar=True)
+    return cache
+
+
+@pytest.mark.parametrize("case", CASES)
+async def test_cached_signals_decide_as_the_per_bar_path(case: tuple[Any, ...]) -> None:
+    reference_backend, fast_backend = Scripted(), Scripted()
+    want, want_meter, want_llm = await run(
+        await filled(case), case, reference_backend, per_bar=True
+    )
+    got, got_meter, got_llm = await run(await filled(case), case, fast_backend, per_bar=False)
+    assert_identical_runs(got.run, want.run)
+    np.testing.assert_array_equal(got.actions, want.actions)
+    assert got.votes is not None and want.votes is not None
+    for field in ("actions", "confidences", "abstained", "asked", "ensemble_action"):
+        np.testing.assert_array_equal(getattr(got.votes, field), getattr(want.votes, field))
+    np.testing.assert_array_equal(got.votes.ensemble_confidence, want.votes.ensemble_confidence)
+    # The same bars answered from the cache, the same bars called (and paid), counted alike.
+    assert got_meter.as_json() == want_meter.as_json()
+    assert fast_backend.calls == reference_backend.calls
+    assert got_llm.stats == want_llm.stats
+    spend = got_meter.of("llm")
+    assert spend.cached > 0
+    assert (spend.calls > 0) == (case[-1] > 0)
+
+
+class KeySpy:
+    """Misses every cached lookup, recording the key of the replayed bar; then records the key
+    of the context the replay builds for that bar and votes with the last bar (so it trades)."""
+
+    name = "spy"
+
+    def __init__(self, max_bars: int) -> None:
+        self.max_bars = max_bars
+        self.replayed: list[str] = []
+        self.contexts: list[str] = []
+
+    async def cached_signal_at(self, bar: ReplayedBar) -> Signal | None:
+        self.replayed.append(replayed_prompt_key(bar, max_bars=self.max_bars))
+        return None
+
+    async def vote(self, context: DecisionContext) -> ProviderVote:
+        self.contexts.append(prompt_key(context, max_bars=self.max_bars))
+        bars = context.bars
+        up = len(bars) > 1 and bars[-1].close > bars[-2].close
+        return ProviderVote(
+            provider=self.name, action=Action.BUY if up else Action.SELL, confidence=0.8
+        )
+
+
+@pytest.mark.parametrize(
+    ("history", "with_indicators", "max_bars"),
+    [(200, True, 30), (None, True, 5), (12, False, 30), (3, True, 1)],
+)
+async def test_the_replayed_key_is_the_contexts_key(
+    history: int | None, with_indicators: bool, max_bars: int
+) -> None:
+    """On every bar (early ones with undefined indicators, after fills, with memory) the key
+    computed without a context equals ``prompt_key`` of the context the replay builds."""
+    spy = KeySpy(max_bars)
+    assert isinstance(spy, SeriesCachedProvider)
+    ensemble = Ensemble({"spy": spy}, EnsembleSettings(quorum=1))
+    result = await replay(
+        random_bars(150, 9, 0.02),
+        INSTRUMENT,
+        ensemble,
+        FillConfig(commission=0.001),
+        history=history,
+        with_indicators=with_indicators,
+        fast=False,
+    )
+    assert len(result.run.trades) > 10  # the account changed along the way
+    assert len(spy.replayed) == 150
+    assert spy.replayed == spy.contexts
+    assert len(set(spy.replayed)) == 150
