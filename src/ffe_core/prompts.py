@@ -21,7 +21,7 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ffe_core.backtest.context_indicators import indicators_at, series_indicators
-from ffe_core.domain.context import DecisionContext, PastDecision, ReplayedBar
+from ffe_core.domain.context import DecisionContext, ReplayedBar
 from ffe_core.domain.decisions import Action, ProviderVote
 from ffe_core.domain.instruments import Instrument
 from ffe_core.domain.portfolio import Portfolio, Position
@@ -270,7 +270,17 @@ def prompt_key(context: DecisionContext, *, max_bars: int = DEFAULT_MAX_BARS) ->
         numbers.extend(
             [v for b in shown for v in (b.ts.timestamp(), b.open, b.high, b.low, b.close, b.volume)]
         )
-    state = (context.instrument, context.position, context.portfolio, context.memory)
+    memory = context.memory
+    tail = array("d")
+    tail.extend(
+        [
+            v
+            for m in memory
+            for v in (m.created_at.timestamp(), m.confidence, _or_zero(m.outcome_return))
+        ]
+    )
+    actions = [(m.action.value, m.outcome_return is None) for m in memory]
+    state = (context.instrument, context.position, context.portfolio, tail.tobytes(), actions)
     return _key_digest(max_bars, numbers.tobytes(), rows, names, len(shown), *state)
 
 
@@ -296,8 +306,12 @@ def replayed_prompt_key(bar: ReplayedBar, *, max_bars: int = DEFAULT_MAX_BARS) -
             values = indicators_at(series, i)
             names = sorted(values)
             numbers = array("d", [float(table[i, 0]), *[values[k] for k in names]]).tobytes()
-    state = (bar.instrument, bar.position, bar.portfolio, bar.memory)
-    return _key_digest(max_bars, numbers, rows, names, shown, *state)
+    # The memory as PastDecision gives it: the bar's time, the confidence, no outcome (0.0).
+    times = series.time
+    tail = array("d", [v for m in bar.memory for v in (times[m.bar], m.confidence, 0.0)])  # type: ignore[index]
+    actions = [(m.action.value, True) for m in bar.memory]
+    state = (bar.instrument, bar.position, bar.portfolio)
+    return _key_digest(max_bars, numbers, rows, names, shown, *state, tail.tobytes(), actions)
 
 
 def _indicator_table(
@@ -319,16 +333,12 @@ def _key_digest(
     inst: Instrument,
     position: Position,
     portfolio: Portfolio,
-    memory: tuple[PastDecision, ...],
+    memory: bytes,
+    actions: list[tuple[str, bool]],
 ) -> str:
-    tail = array("d")
-    tail.extend(
-        [
-            v
-            for m in memory
-            for v in (m.created_at.timestamp(), m.confidence, _or_zero(m.outcome_return))
-        ]
-    )
+    """The key of a prompt's values: ``memory`` holds each recent decision's time, confidence
+    and outcome (0.0 when unknown) as floats, ``actions`` its action and whether that outcome
+    is unknown."""
     positions = sorted(
         (k, str(p.quantity), str(p.average_price)) for k, p in portfolio.positions.items()
     )
@@ -339,7 +349,7 @@ def _key_digest(
             inst.quote,
             names,
             shown,
-            [(m.action.value, m.outcome_return is None) for m in memory],
+            actions,
             str(position.quantity),
             str(position.average_price),
             str(portfolio.cash),
@@ -347,10 +357,17 @@ def _key_digest(
             positions,
         )
     )
-    digest = hashlib.sha256(_key_prefix(max_bars))
-    digest.update(b"\x00")
+    digest = _prefix_digest(max_bars).copy()
     digest.update(numbers)
     digest.update(rows)
-    digest.update(tail.tobytes())
+    digest.update(memory)
     digest.update(text.encode())
     return digest.hexdigest()
+
+
+@lru_cache(maxsize=16)
+def _prefix_digest(max_bars: int) -> hashlib._Hash:
+    """A sha256 fed with what every key of ``max_bars`` starts with (copied per key)."""
+    digest = hashlib.sha256(_key_prefix(max_bars))
+    digest.update(b"\x00")
+    return digest

@@ -34,7 +34,7 @@ from ffe_core.backtest.replay_book import ReplayBook
 from ffe_core.backtest.replay_fast import UNTIMED_START, bar_time, batch_plan, targets_from_actions
 from ffe_core.backtest.simulator import FillConfig, FloatArray, RunResult, simulate
 from ffe_core.backtest.vote_log import VoteLog, VoteRecorder
-from ffe_core.domain.context import DecisionContext, PastDecision, ReplayedBar
+from ffe_core.domain.context import DecisionContext, PastDecision, Recalled, ReplayedBar
 from ffe_core.domain.decisions import Action, Decision
 from ffe_core.domain.errors import ValidationFailed
 from ffe_core.domain.instruments import Instrument
@@ -339,7 +339,9 @@ class _Walk:
         self.book = ReplayBook(bars, cfg)
         self.actions = np.zeros(n, dtype=np.int8)
         self.targets = np.zeros(n, dtype=np.int8)
-        self.memory: deque[PastDecision] = deque(maxlen=memory_size)
+        self.memory: deque[Recalled] = deque(maxlen=memory_size)
+        self._past: dict[int, PastDecision] = {}
+        """The memory's decisions as contexts hold them, built once each."""
         self.with_indicators = True
         self.contexts = True
         self.plan: BatchDecisions | None = None
@@ -396,10 +398,25 @@ class _Walk:
                 "as_of": models[i].ts,
                 "bars": window,
                 "indicators": indicators_at(self.series, i) if self.with_indicators else {},
-                "memory": tuple(reversed(self.memory)),
+                "memory": self._recent(models),
                 "series": SeriesCursor(self.series, i),
             }
         )
+
+    def _recent(self, models: tuple[Bar, ...]) -> tuple[PastDecision, ...]:
+        """The memory as a context holds it: most recent first, made at its bar's time."""
+        past = self._past
+        recent: list[PastDecision] = []
+        for m in reversed(self.memory):
+            built = past.get(m.bar)
+            if built is None:
+                if len(past) > 4 * (self.memory.maxlen or 1):
+                    past.clear()
+                built = past[m.bar] = PastDecision.model_construct(
+                    created_at=models[m.bar].ts, action=m.action, confidence=m.confidence
+                )
+            recent.append(built)
+        return tuple(recent)
 
     def _bar_models(self) -> tuple[Bar, ...]:
         if not self._models:
@@ -410,20 +427,13 @@ class _Walk:
         book, plan, recorder = self.book, self.plan, self.recorder
         start, clock, memory = self.start, self.clock, self.memory
         actions, targets, bars = self.actions, self.targets, self.bars
-        past = PastDecision.model_construct(
-            created_at=_UNTIMED_START, action=Action.HOLD, confidence=0.0
-        )
-        models = self._bar_models() if self.contexts else None
         target = 0
         for i in range(self.n):
             self.i = i
             book.open_bar(i)
             if i >= start:
-                as_of = models[i].ts if models is not None else _UNTIMED_START
                 if clock is not None:
-                    if models is None:
-                        as_of = bar_time(bars, i)
-                    clock.advance((as_of - clock.now()).total_seconds())
+                    clock.advance((bar_time(bars, i) - clock.now()).total_seconds())
                 code = 0 if plan is None else int(plan.actions[i])
                 if (
                     plan is not None
@@ -447,8 +457,7 @@ class _Walk:
                 actions[i] = _ACTION_CODE[taken]
                 target = _target(taken, target, self.allow_short)
                 if self.contexts:
-                    update = {"created_at": as_of, "action": remembered, "confidence": confidence}
-                    memory.append(past.model_copy(update=update))
+                    memory.append(Recalled(i, remembered, confidence))
             targets[i] = target
             book.close_bar(i, target)
             if book.broke:

@@ -53,12 +53,21 @@ class DecisionContext(BaseModel):
         return self.bars[-1].close
 
 
+class Recalled(NamedTuple):
+    """A recent decision as a replay remembers it: made at the close of bar ``bar`` of the
+    series, no outcome known yet (the context's :class:`PastDecision` is built from it)."""
+
+    bar: int
+    action: Action
+    confidence: float
+
+
 class ReplayedBar(NamedTuple):
-    """A replayed bar's decision context without its bar models: bar ``at.index`` of
-    ``at.series`` with the last ``window`` bars, the replay's account and memory (most recent
-    first), and its indicators when ``with_indicators`` (read from the series). The replay
-    builds the :class:`DecisionContext` from exactly these values; a provider that answers from
-    a cache keyed on them can skip that context (see ``ports.providers.SeriesCachedProvider``).
+    """A replayed bar's decision context without its models: bar ``at.index`` of ``at.series``
+    with the last ``window`` bars, the replay's account, its recent decisions (most recent
+    first) and its indicators when ``with_indicators`` (read from the series). The replay builds
+    the :class:`DecisionContext` from exactly these values; a provider that answers from a cache
+    keyed on them can skip that context (see ``ports.providers.SeriesCachedProvider``).
     """
 
     at: SeriesCursor
@@ -66,5 +75,5 @@ class ReplayedBar(NamedTuple):
     instrument: Instrument
     position: Position
     portfolio: Portfolio
-    memory: tuple[PastDecision, ...]
+    memory: tuple[Recalled, ...]
     with_indicators: bool
