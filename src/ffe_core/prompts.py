@@ -339,30 +339,44 @@ def _key_digest(
     """The key of a prompt's values: ``memory`` holds each recent decision's time, confidence
     and outcome (0.0 when unknown) as floats, ``actions`` its action and whether that outcome
     is unknown."""
-    positions = sorted(
-        (k, str(p.quantity), str(p.average_price)) for k, p in portfolio.positions.items()
-    )
-    text = repr(
-        (
-            inst.symbol,
-            inst.asset_class.value,
-            inst.quote,
-            names,
-            shown,
-            actions,
-            str(position.quantity),
-            str(position.average_price),
-            str(portfolio.cash),
-            portfolio.currency,
-            positions,
-        )
-    )
+    # repr() of the tuple (symbol, asset class, quote, names, shown, actions, quantity, average
+    # price, cash, currency, positions), the account's part made once per account.
+    text = f"({_instrument_text(inst)}, {names!r}, {shown!r}, {actions!r}, "
+    text += f"{_account_text(position, portfolio)})"
     digest = _prefix_digest(max_bars).copy()
     digest.update(numbers)
     digest.update(rows)
     digest.update(memory)
     digest.update(text.encode())
     return digest.hexdigest()
+
+
+def _instrument_text(inst: Instrument) -> str:
+    return f"{inst.symbol!r}, {inst.asset_class.value!r}, {inst.quote!r}"
+
+
+_last_account: tuple[Position | None, Portfolio | None, str] = (None, None, "")
+"""The last account's text, with its objects (replaced whole, so read consistently)."""
+
+
+def _account_text(position: Position, portfolio: Portfolio) -> str:
+    global _last_account
+    last = _last_account
+    if last[0] is position and last[1] is portfolio:
+        return last[2]
+    positions = sorted(
+        (k, str(p.quantity), str(p.average_price)) for k, p in portfolio.positions.items()
+    )
+    parts = (
+        str(position.quantity),
+        str(position.average_price),
+        str(portfolio.cash),
+        portfolio.currency,
+        positions,
+    )
+    text = ", ".join(repr(x) for x in parts)
+    _last_account = (position, portfolio, text)
+    return text
 
 
 @lru_cache(maxsize=16)

@@ -199,3 +199,13 @@ def test_a_signed_zero_outcome_shows_and_keys_differently() -> None:
     plus, minus = with_outcome(0.0), with_outcome(-0.0)
     assert render_prompt(plus) != render_prompt(minus)  # "+0.00%" and "-0.00%"
     assert prompt_key(plus) != prompt_key(minus)
+
+
+def test_the_key_of_a_context_is_pinned() -> None:
+    """Votes cached by an earlier release stay reachable: the key of BASE (built by the
+    release before the replayed key was added) does not move when the key's code does."""
+    assert prompt_key(BASE) == "6facca435c8f8ae575374ea3d2100f4f9430583b764aec404c6eaf38849d3c49"
+    assert (
+        prompt_key(BASE, max_bars=5)
+        == "9d76d63a13484246fde0da7d765e95b039ead8023bf3345f0cd426918c8a2411"
+    )

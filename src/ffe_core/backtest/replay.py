@@ -351,36 +351,46 @@ class _Walk:
         self.i = -1
         self._models: tuple[Bar, ...] = ()
         self._template: DecisionContext | None = None
+        self._held: tuple[Position, Portfolio] | None = None
         self._fills = -1
 
     def window(self, i: int) -> int:
         """How many bars bar ``i``'s context holds."""
         return i + 1 if self.history is None else min(i + 1, self.history)
 
-    def _current_template(self) -> DecisionContext:
-        """A context holding the current account (rebuilt only after a fill)."""
+    def _account(self) -> tuple[Position, Portfolio]:
+        """The current position and portfolio (rebuilt only after a fill)."""
         book, symbol = self.book, self.instrument.symbol
-        if self._template is None or book.fills != self._fills:
-            models = self._bar_models()
+        if self._held is None or book.fills != self._fills:
             portfolio, self._fills = _portfolio(book, symbol), book.fills
+            self._held = (portfolio.position(symbol), portfolio)
+            self._template = None
+        return self._held
+
+    def _current_template(self) -> DecisionContext:
+        """A context holding the current account."""
+        position, portfolio = self._account()
+        if self._template is None:
+            models = self._bar_models()
             self._template = DecisionContext.model_construct(
                 instrument=self.instrument,
                 as_of=models[0].ts,
                 bars=models[:1],
-                position=portfolio.position(symbol),
+                position=position,
                 portfolio=portfolio,
             )
         return self._template
 
     def replayed(self) -> ReplayedBar:
         """The values :meth:`context` builds the current bar's context from."""
-        i, template = self.i, self._current_template()
+        i = self.i
+        position, portfolio = self._account()
         return ReplayedBar(
             SeriesCursor(self.series, i),
             self.window(i),
             self.instrument,
-            template.position,
-            template.portfolio,
+            position,
+            portfolio,
             tuple(reversed(self.memory)),
             self.with_indicators,
         )
