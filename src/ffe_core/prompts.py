@@ -279,7 +279,7 @@ def prompt_key(context: DecisionContext, *, max_bars: int = DEFAULT_MAX_BARS) ->
             for v in (m.created_at.timestamp(), m.confidence, _or_zero(m.outcome_return))
         ]
     )
-    actions = [(m.action.value, m.outcome_return is None) for m in memory]
+    actions = repr([(m.action.value, m.outcome_return is None) for m in memory])
     state = (context.instrument, context.position, context.portfolio, tail.tobytes(), actions)
     return _key_digest(max_bars, numbers.tobytes(), rows, names, len(shown), *state)
 
@@ -307,9 +307,9 @@ def replayed_prompt_key(bar: ReplayedBar, *, max_bars: int = DEFAULT_MAX_BARS) -
             names = sorted(values)
             numbers = array("d", [float(table[i, 0]), *[values[k] for k in names]]).tobytes()
     # The memory as PastDecision gives it: the bar's time, the confidence, no outcome (0.0).
-    times = series.time
-    tail = array("d", [v for m in bar.memory for v in (times[m.bar], m.confidence, 0.0)])  # type: ignore[index]
-    actions = [(m.action.value, True) for m in bar.memory]
+    times = series_times(series)
+    tail = array("d", [v for m in bar.memory for v in (times[m.bar], m.confidence, 0.0)])
+    actions = f"[{', '.join([_RECALLED_TEXT[m.action] for m in bar.memory])}]"
     state = (bar.instrument, bar.position, bar.portfolio)
     return _key_digest(max_bars, numbers, rows, names, shown, *state, tail.tobytes(), actions)
 
@@ -334,14 +334,14 @@ def _key_digest(
     position: Position,
     portfolio: Portfolio,
     memory: bytes,
-    actions: list[tuple[str, bool]],
+    actions: str,
 ) -> str:
     """The key of a prompt's values: ``memory`` holds each recent decision's time, confidence
-    and outcome (0.0 when unknown) as floats, ``actions`` its action and whether that outcome
-    is unknown."""
+    and outcome (0.0 when unknown) as floats, ``actions`` the repr() of a list of each one's
+    action and whether that outcome is unknown."""
     # repr() of the tuple (symbol, asset class, quote, names, shown, actions, quantity, average
     # price, cash, currency, positions), the account's part made once per account.
-    text = f"({_instrument_text(inst)}, {names!r}, {shown!r}, {actions!r}, "
+    text = f"({_instrument_text(inst)}, {names!r}, {shown!r}, {actions}, "
     text += f"{_account_text(position, portfolio)})"
     digest = _prefix_digest(max_bars).copy()
     digest.update(numbers)
@@ -349,6 +349,15 @@ def _key_digest(
     digest.update(memory)
     digest.update(text.encode())
     return digest.hexdigest()
+
+
+_RECALLED_TEXT = {a: repr((a.value, True)) for a in Action}
+"""A replayed memory entry's part of the actions' repr (its outcome is not known yet)."""
+
+
+def series_times(series: BarSeries) -> list[float]:
+    """The series' bar times as a list (computed once per series; the series must know them)."""
+    return series.derived("time_list", lambda s: bar_rows(s)[:, 0].tolist())
 
 
 def _instrument_text(inst: Instrument) -> str:

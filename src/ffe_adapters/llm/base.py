@@ -52,6 +52,7 @@ from ffe_core.prompts import (
     prompt_key,
     render_prompt,
     replayed_prompt_key,
+    series_times,
 )
 from ffe_core.scrubbing import Scrub, SecretScrubber, scrub_vote
 from ffe_core.services.circuit import CircuitBreaker, CircuitState
@@ -240,7 +241,7 @@ class LlmProvider:
         if self._votes is None:
             return None
         started = time.perf_counter()
-        self._check_lookahead_at(float(bar.at.series.time[bar.at.index]))  # type: ignore[index]
+        self._check_lookahead_at(series_times(bar.at.series)[bar.at.index])
         key = replayed_prompt_key(bar, max_bars=self.options.max_bars)
         found = await self._votes.get_stored(self.name, self.model, key)
         if found is None:
