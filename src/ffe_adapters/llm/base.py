@@ -243,10 +243,10 @@ class LlmProvider:
         started = time.perf_counter()
         self._check_lookahead_at(series_times(bar.at.series)[bar.at.index])
         key = replayed_prompt_key(bar, max_bars=self.options.max_bars)
-        found = await self._votes.get_stored(self.name, self.model, key)
-        if found is None:
+        vote = await self._votes.get(self.name, self.model, key)
+        if vote is None:
             return None
-        vote = found[0]  # scrubbing changes text only: the action and confidence stay as stored
+        # Scrubbing changes text only: the action, confidence and abstention stay as stored.
         self._count("cached", time.perf_counter() - started, vote.abstained, 0, 0, 0.0)
         return Signal(vote.action, vote.confidence, vote.abstained)
 
