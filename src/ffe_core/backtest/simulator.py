@@ -341,6 +341,16 @@ def _kernel(
 _EMPTY = np.empty(0, dtype=np.float64)
 
 
+@kernel
+def _changes(target: Int8Array) -> int:  # pragma: no cover - compiled
+    # How often the target changes from one bar to the next (bounds the trades), without the
+    # two temporary arrays of the numpy expression.
+    k = 0
+    for i in range(1, target.shape[0]):
+        k += target[i] != target[i - 1]
+    return k
+
+
 def _level_array(x: npt.ArrayLike | None, n: int, name: str) -> FloatArray:
     if x is None:
         return _EMPTY
@@ -364,8 +374,7 @@ def simulate(
     tgt = np.ascontiguousarray(target, dtype=np.int8)
     if tgt.shape != (n,):
         raise ValueError(f"target must have one value per bar ({n}), got shape {tgt.shape}")
-    changes = int(np.count_nonzero(tgt[1:] != tgt[:-1])) + 1 if n else 0
-    table = np.empty((changes + 2, 9), dtype=np.float64)
+    table = np.empty((_changes(tgt) + 3, 9), dtype=np.float64)
     equity = np.empty(n, dtype=np.float64)
     nt = _kernel(
         bars.open,

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from ffe_core import indicators as ind
 from ffe_core.backtest.data import make_bars
+from ffe_core.backtest.search import evaluate, run_search
 from ffe_core.backtest.simulator import FillConfig, RunResult, simulate
 from ffe_core.backtest.stats import (
     _BLOCK,
@@ -24,8 +25,9 @@ from ffe_core.backtest.stats import (
     _drawdown_pass_general,
     _drawdowns,
     compute_stats,
+    json_ready,
 )
-from ffe_core.backtest.strategies import _ma_cross, sma_cross
+from ffe_core.backtest.strategies import _cross_latch, _ma_cross, ema_cross, sma_cross
 from ffe_core.drawdown import drawdown
 
 
@@ -135,3 +137,37 @@ def test_alpha_and_beta_only_on_request() -> None:
     assert math.isfinite(full["Beta"]) and math.isfinite(full["Alpha [%]"])
     assert {k: v for k, v in full.items() if k not in ("Beta", "Alpha [%]")}.keys() == plain.keys()
     assert run.config == FillConfig()
+
+
+@given(
+    steps=st.lists(st.floats(-0.02, 0.02), min_size=2, max_size=400),
+    pairs=st.lists(st.tuples(st.integers(1, 12), st.integers(1, 40)), min_size=1, max_size=6),
+    short=st.booleans(),
+    ema=st.booleans(),
+)
+def test_a_search_sharing_one_average_per_period_equals_each_strategy_run(
+    steps: list[float], pairs: list[tuple[int, int]], short: bool, ema: bool
+) -> None:
+    # run_search computes each distinct SMA (EMA) once and latches its crossovers per
+    # candidate: scores and statistics must equal running the strategy per candidate.
+    close = 100 * np.exp(np.cumsum(steps))
+    close[::5] = np.round(close[::5], 1)  # ties and near-ties of the averages
+    times = pd.date_range("2021-01-01", periods=close.size, freq="h").values
+    bars = make_bars(close, close * 1.01, close * 0.99, close, np.ones(close.size), times)
+    strategy = ema_cross if ema else sma_cross
+    cands = [{"fast": f, "slow": s, "short": short} for f, s in pairs]
+    cfg = FillConfig(commission=0.001, unit_step=0.0)
+    cal = Calendar.of(bars)
+    got = run_search(bars, strategy, cands, cfg, objective="sharpe", workers=2)
+    for ev, p in zip(got, cands, strict=True):
+        want = evaluate(bars, strategy, p, cfg, "sharpe", cal)
+        assert ev.params == want.params
+        assert ev.score == want.score or (math.isnan(ev.score) and math.isnan(want.score))
+        assert json_ready(dict(ev.stats)) == json_ready(dict(want.stats))
+        np.testing.assert_array_equal(
+            strategy(close, close, close, close, close, **p),
+            _cross_latch(
+                *(ind.ema(close, k) if ema else ind.sma(close, k) for k in (p["fast"], p["slow"])),
+                short,
+            ),
+        )
