@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -29,6 +30,8 @@ from ffe_core.backtest.stats import (
 )
 from ffe_core.backtest.strategies import _cross_latch, _ma_cross, ema_cross, sma_cross
 from ffe_core.drawdown import drawdown
+
+from .bt_reference import random_case
 
 
 def _reference_drawdowns(equity: np.ndarray, t: np.ndarray) -> tuple[float, ...]:
@@ -171,3 +174,47 @@ def test_a_search_sharing_one_average_per_period_equals_each_strategy_run(
                 short,
             ),
         )
+
+
+def _same_run(a: RunResult, b: RunResult) -> None:
+    np.testing.assert_array_equal(a.equity, b.equity)
+    for name in ("size", "entry_bar", "exit_bar", "entry_price", "exit_price", "commission"):
+        np.testing.assert_array_equal(getattr(a.trades, name), getattr(b.trades, name))
+    for name in ("sl", "tp", "reason"):
+        np.testing.assert_array_equal(getattr(a.trades, name), getattr(b.trades, name))
+
+
+@pytest.mark.parametrize("kind", ["market", "orders", "stop_limit"])
+def test_quiet_bars_of_the_simulator_equal_the_full_body(kind: str) -> None:
+    # The shortcut books a bar on which nothing can happen with one test; every random
+    # differential case (orders, SL/TP, trade_on_close, costs, gaps) must give the same run.
+    for seed in range(150):
+        case = random_case(seed, kind=kind)
+        args = (case.bars, case.target, case.config)
+        levels = {"limit": case.limit, "stop": case.stop}
+        _same_run(simulate(*args, **levels), simulate(*args, **levels, quiet_bars=False))
+
+
+@given(
+    seed=st.integers(0, 2**16),
+    n=st.integers(2, 400),
+    every=st.integers(1, 200),
+    vol=st.sampled_from([0.001, 0.05, 0.4]),
+    sl=st.sampled_from([0.0, 0.02]),
+    short=st.booleans(),
+    on_close=st.booleans(),
+)
+def test_quiet_bars_through_long_holds_and_ruin(
+    seed: int, n: int, every: int, vol: float, sl: float, short: bool, on_close: bool
+) -> None:
+    # Sparse targets make long quiet stretches; a volatile short (or long) reaches equity <= 0
+    # inside one, where the run must stop on that bar as the full body does.
+    rng = np.random.default_rng(seed)
+    close = 100 * np.exp(np.cumsum(rng.normal(0.002 if short else -0.002, vol, n)))
+    open_ = np.r_[close[0], close[:-1]]
+    high, low = np.maximum(open_, close) * 1.001, np.minimum(open_, close) * 0.999
+    bars = make_bars(open_, high, low, close)
+    sides = np.array([-1, 0, 1] if short else [0, 1], dtype=np.int8)
+    target = np.repeat(rng.choice(sides, n // every + 1), every)[:n]
+    cfg = FillConfig(commission=0.001, sl=sl, trade_on_close=on_close, unit_step=0.0)
+    _same_run(simulate(bars, target, cfg), simulate(bars, target, cfg, quiet_bars=False))
