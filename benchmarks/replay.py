@@ -10,8 +10,10 @@ the MACD histogram is positive, flat once both point down - written once as a ba
 and a vote per bar) and on the batch path (``vote_batch`` + vectorised aggregation + the compiled
 simulator; same trades and equity, see ``ffe_core.backtest.replay_fast``). Also timed: the three
 offline providers together (the embedded default ensemble), and the per-bar machinery alone (one
-provider answering instantly, through the awaiting path), which bounds what any awaiting
-provider can reach. The offline providers never await and only read the bars, so their per-bar
+provider answering instantly, awaited: contexts are built, no Decision is when nothing reads
+it), which bounds what any awaiting provider can reach. ``--cached-llm BARS`` times the 3
+offline providers plus a language-model provider answered wholly from its vote cache against
+the 3 offline providers alone (target: at most 2x). The offline providers never await and only read the bars, so their per-bar
 rows take the replay's synchronous path that asks each provider's ``signal_at`` on the series
 (indicators computed once per series); ``tests/unit/replay/test_per_bar_paths.py`` holds it
 equal to the awaiting path with window indicators.
@@ -216,7 +218,7 @@ def cached_llm(n: int, repeat: int) -> None:
     print(f"{'ffe replay, per-bar, 3 offline providers':<58} {n / base:>10,.0f} bars/s")
     print(
         f"{'ffe replay, per-bar, 3 offline + cached LLM':<58} {n / with_llm:>10,.0f} bars/s  "
-        f"cached votes {spend.cached}, calls {spend.calls}"
+        f"over the timed runs: cached votes {spend.cached}, calls {spend.calls}"
     )
     ratio = with_llm / base
     met = "met" if ratio <= 2.0 else "NOT met"

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Action, ProviderVote
+from ffe_core.domain.series import bar_rows
 
 PROMPT_VERSION = "1"
 """Bump when the template, the answer schema or the indicators change, so cached votes are not
@@ -246,17 +247,27 @@ def prompt_key(context: DecisionContext, *, max_bars: int = DEFAULT_MAX_BARS) ->
     Two contexts whose prompts differ get different keys: the shown bars (times and prices as
     floats), indicators, instrument, decision time, position, account and memory all enter
     with at least the precision the prompt shows them (Decimals as their text, as rendered).
-    The template itself enters through :data:`PROMPT_VERSION`.
+    The template itself enters through :data:`PROMPT_VERSION`. A replayed context's bars are
+    read as floats from its series (``context.series``, whose bars up to the cursor they are):
+    the same key, without a pass over the bar models.
     """
     inst, position, portfolio = context.instrument, context.position, context.portfolio
     shown, memory, indicators = context.bars[-max_bars:], context.memory, context.indicators
     names = sorted(indicators)
     # Every float as its 8 bytes (exact); the text says how many of each there are.
     numbers = array("d", [context.as_of.timestamp(), *[indicators[k] for k in names]])
-    numbers.extend(
-        [v for b in shown for v in (b.ts.timestamp(), b.open, b.high, b.low, b.close, b.volume)]
-    )
-    numbers.extend(
+    at = context.series
+    rows = b""
+    if at is not None and at.series.time is not None:
+        # A replay's context: its bars are the series' up to the cursor, already as floats.
+        end = at.index + 1
+        rows = bar_rows(at.series)[end - len(shown) : end].tobytes()
+    else:
+        numbers.extend(
+            [v for b in shown for v in (b.ts.timestamp(), b.open, b.high, b.low, b.close, b.volume)]
+        )
+    tail = array("d")
+    tail.extend(
         [
             v
             for m in memory
@@ -284,5 +295,7 @@ def prompt_key(context: DecisionContext, *, max_bars: int = DEFAULT_MAX_BARS) ->
     digest = hashlib.sha256(_key_prefix(max_bars))
     digest.update(b"\x00")
     digest.update(numbers.tobytes())
+    digest.update(rows)
+    digest.update(tail.tobytes())
     digest.update(text.encode())
     return digest.hexdigest()

@@ -47,6 +47,7 @@ from ffe_entrypoints.services.account_reads import AccountReads
 from ffe_entrypoints.services.backtests import BacktestService
 from ffe_entrypoints.services.decision_feed import DecisionFeed
 from ffe_entrypoints.services.health import build_health
+from ffe_entrypoints.services.live_gate import StoredReportGate
 from ffe_entrypoints.services.process_control import AgentProcessControl
 
 
@@ -157,6 +158,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         channels=approval_channels,
     )
+    live_gate = providers.Singleton(StoredReportGate, settings)
     agent = providers.Singleton(
         trace_agent,
         providers.Singleton(
@@ -176,6 +178,7 @@ class Container(containers.DeclarativeContainer):
             flight_recorder,
             parity,
             account_view.provided.invalidate,
+            live_gate,
         ),
         tracer_provider,
     )

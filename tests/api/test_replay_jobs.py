@@ -26,10 +26,12 @@ REPLAY = {"kind": "replay", "instrument": "BTC-USD", "bars": 400, "providers": O
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Client]:
+    directory = tmp_path_factory.mktemp("replay_jobs")
     settings = api_settings(
-        tmp_path_factory.mktemp("replay_jobs"),
+        directory,
         backtests={"workers": 1},
         api={"rate_limit_per_minute": 1_000_000},
+        live_gate={"report_path": str(directory / "gate" / "report.json")},
     )
     async with serving(settings) as (client, container):
         yield client
@@ -50,6 +52,11 @@ async def client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Clie
         ({"weighting": "heavy"}, "weighting"),
         ({"approvals": "maybe"}, "approvals"),
         ({"max_cost": -1}, "max_cost"),
+        ({"walk_forward": True, "bars": 100}, "bars: a walk-forward report needs at least 107"),
+        ({"walk_forward": True, "providers": ["trend"]}, "walk_forward: the live gate"),
+        ({"walk_forward": True, "aggregation": "unanimity"}, "walk_forward: the live gate"),
+        ({"walk_forward": True, "kind": "walk_forward"}, "walk_forward: only a replay job"),
+        ({"walk_forward": True, "kind": "backtest"}, "walk_forward: only a replay job"),
     ],
 )
 async def test_bad_replay_parameters_are_400_naming_each(
@@ -125,3 +132,20 @@ async def test_a_replay_job_on_two_instruments_shares_one_account(client: Client
     assert set(result["attribution"]) == {"BTC-USD", "ETH-USD"}
     assert result["decisions"]["total"] == 600
     assert result["approvals"] == "skip"
+
+
+async def test_a_walk_forward_replay_job_stores_the_live_gates_report(client: Client) -> None:
+    body = REPLAY | {"instruments": ["BTC-USD", "ETH-USD"], "bars": 300, "walk_forward": True}
+    job = await submit(client, body)
+    job = await wait_for(client, job["id"], lambda j: j["status"] in FINISHED)
+    assert job["status"] == "done", job["error"]
+    gate = job["result"]["live_gate"]
+    assert gate["instruments"] == ["BTC-USD", "ETH-USD"] and gate["contaminated"] is False
+    assert gate["candidates"] == ["ensemble", *OFFLINE]
+    assert 0 <= gate["pbo"] <= 1 and isinstance(gate["passed"], bool)
+    view = (await client.get("/api/v1/live-gate")).json()
+    assert view["report"]["created_at"] == gate["created_at"]
+    assert view["report"]["instruments"] == ["BTC-USD", "ETH-USD"]
+    plain = await submit(client, REPLAY)
+    plain = await wait_for(client, plain["id"], lambda j: j["status"] in FINISHED)
+    assert "live_gate" not in plain["result"]  # only a walk-forward job stores a report

@@ -51,6 +51,8 @@ export function useBacktestJob(id: string | null | undefined, pollMs: number = P
           ? { ...list, items: list.items.map((j) => (j.id === job.id ? { ...j, status: job.status, progress: job.progress } : j)) }
           : list,
       );
+      // A walk-forward replay stored a new live gate report: the gate panel reads it again.
+      if (job.status === 'done' && job.kind === 'replay' && job.request?.walk_forward) void qc.invalidateQueries({ queryKey: queryKeys.liveGate, exact: true });
       return job;
     },
     enabled: Boolean(id),

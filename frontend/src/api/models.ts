@@ -219,7 +219,24 @@ export interface ReplayResult {
   providers: string[];
   aggregation: string;
   instruments: string[];
+  /** Present when the job asked for `walk_forward`: the live gate's report it stored. */
+  live_gate?: ReplayGateReport;
   [stat: string]: unknown;
+}
+
+/** The walk-forward report a replay stored for the live gate, judged as it was stored. */
+export interface ReplayGateReport {
+  created_at: IsoDateTime;
+  instruments: string[];
+  candidates: string[];
+  contaminated: boolean;
+  pbo: number | null;
+  deflated_sharpe: number | null;
+  oos_return_pct: number | null;
+  max_drawdown_pct: number | null;
+  out_of_sample_bars: number;
+  passed: boolean;
+  failures: string[];
 }
 
 export type BacktestJob = Omit<Schemas['BacktestJob'], 'result'> & { result: BacktestResult | ReplayResult | null };

@@ -192,6 +192,50 @@ describe('Replay my ensemble', () => {
     expect(within(result).getByTestId('replay-cost')).toHaveTextContent('0 paid, 0 from the cache');
   });
 
+  it('asks for a walk-forward report, shows its verdict and reloads the live gate', async () => {
+    let posted: Record<string, unknown> | null = null;
+    let gateReads = 0;
+    server.use(
+      http.post(`${API}/api/v1/backtests`, async ({ request }) => {
+        posted = (await request.json()) as Record<string, unknown>;
+        return HttpResponse.json({ ...fx.jobReplayWalkForward, status: 'queued', result: null }, { status: 202 });
+      }),
+      http.get(`${API}/api/v1/backtests/job-replay-wf`, () => HttpResponse.json(fx.jobReplayWalkForward)),
+      http.get(`${API}/api/v1/live-gate`, () => {
+        gateReads += 1;
+        return HttpResponse.json(fx.liveGateOff);
+      }),
+    );
+    const user = userEvent.setup();
+    renderApp('/optimization');
+    const form = await screen.findByTestId('replay-form');
+    await waitFor(() => expect(within(form).getByLabelText('Instrument')).toHaveValue('BTC-USD'));
+    await waitFor(() => expect(gateReads).toBe(1));
+    await user.clear(within(form).getByLabelText('Bars'));
+    await user.type(within(form).getByLabelText('Bars'), '300');
+    await user.click(within(form).getByLabelText(/Walk-forward/));
+    await user.click(within(form).getByRole('button', { name: 'Replay my ensemble' }));
+
+    await waitFor(() => expect(posted).not.toBeNull());
+    expect(posted).toEqual({ kind: 'replay', instrument: 'BTC-USD', bars: 300, approvals: 'auto', walk_forward: true });
+    const verdict = await screen.findByTestId('replay-live-gate', {}, { timeout: 4000 });
+    expect(verdict).toHaveAttribute('data-passed', 'false');
+    expect(verdict).toHaveTextContent('fails · PBO 0.62');
+    expect(verdict).toHaveTextContent('pbo 0.62 (needs <= 0.5)');
+    await waitFor(() => expect(gateReads).toBe(2));
+  });
+
+  it('refuses a walk-forward replay on too few bars before sending it', async () => {
+    const user = userEvent.setup();
+    renderApp('/optimization');
+    const form = await screen.findByTestId('replay-form');
+    await user.clear(within(form).getByLabelText('Bars'));
+    await user.type(within(form).getByLabelText('Bars'), '100');
+    await user.click(within(form).getByLabelText(/Walk-forward/));
+    await user.click(within(form).getByRole('button', { name: 'Replay my ensemble' }));
+    expect(within(form).getByTestId('replay-form-error')).toHaveTextContent('A walk-forward report needs at least 107 bars.');
+  });
+
   it('checks the replay form before sending it', async () => {
     const user = userEvent.setup();
     renderApp('/optimization');

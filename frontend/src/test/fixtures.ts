@@ -14,6 +14,7 @@ import type {
   Position,
   ProvidersResponse,
   Strategy,
+  ReplayResult,
 } from '../api/models';
 
 export const health: Health = {
@@ -327,6 +328,31 @@ export const jobReplayDone: BacktestJob = {
     providers: ['trend', 'mean_reversion', 'breakout'],
     aggregation: 'weighted_majority',
     instruments: ['BTC-USD'],
+  },
+};
+
+/** A walk-forward replay: the same run, which stored a live gate report that fails. */
+export const jobReplayWalkForward: BacktestJob = {
+  ...jobReplayDone,
+  id: 'job-replay-wf',
+  request: { kind: 'replay', instrument: 'BTC-USD', bars: 300, walk_forward: true },
+  result: {
+    ...(jobReplayDone.result as ReplayResult),
+    contaminated: false,
+    lookahead: [],
+    live_gate: {
+      created_at: '2026-12-07T10:00:00+00:00',
+      instruments: ['BTC-USD'],
+      candidates: ['ensemble', 'trend', 'mean_reversion', 'breakout'],
+      contaminated: false,
+      pbo: 0.62,
+      deflated_sharpe: 0.4,
+      oos_return_pct: 1.5,
+      max_drawdown_pct: 3.2,
+      out_of_sample_bars: 180,
+      passed: false,
+      failures: ['pbo 0.62 (needs <= 0.5)', 'deflated Sharpe 0.4 (needs >= 0.9)'],
+    },
   },
 };
 

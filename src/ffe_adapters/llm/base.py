@@ -238,11 +238,14 @@ class LlmProvider:
     async def _from_cache(self, key: str, started: float) -> ProviderVote | None:
         if self._votes is None:
             return None
-        cached = await self._votes.get(self.name, self.model, key)
-        if cached is None:
+        found = await self._votes.get_stored(self.name, self.model, key)
+        if found is None:
             return None
-        free = cached.model_copy(update={"tokens_in": 0, "tokens_out": 0, "cost_usd": 0.0})
-        return self._finish(free, "cached", started)
+        cached, raw = found
+        # Scrubbed before it was stored; scrubbed again unless no secret known now is in it.
+        clean = isinstance(self._scrub, SecretScrubber) and not self._scrub.may_change_json(raw)
+        free = {"tokens_in": 0, "tokens_out": 0, "cost_usd": 0.0}
+        return self._finish(cached, "cached", started, update=free, scrubbed=clean)
 
     async def vote(self, context: DecisionContext) -> ProviderVote:
         started = time.perf_counter()
@@ -336,10 +339,21 @@ class LlmProvider:
             self.name, self._scrub(reason), model=self.model, **self._accounting(usage or _Usage())
         )
 
-    def _finish(self, vote: ProviderVote, outcome: str, started: float) -> ProviderVote:
-        """Every vote leaves through here: scrubbed, timed and counted."""
+    def _finish(
+        self,
+        vote: ProviderVote,
+        outcome: str,
+        started: float,
+        *,
+        update: dict[str, Any] | None = None,
+        scrubbed: bool = False,
+    ) -> ProviderVote:
+        """Every vote leaves through here: scrubbed (unless known ``scrubbed``), given
+        ``update``, timed and counted."""
+        if not scrubbed:
+            vote = scrub_vote(vote, self._scrub)
         elapsed = time.perf_counter() - started
-        vote = scrub_vote(vote, self._scrub).model_copy(update={"latency_ms": elapsed * 1000.0})
+        vote = vote.model_copy(update={**(update or {}), "latency_ms": elapsed * 1000.0})
         self.stats["calls"] += 1
         self.stats["abstentions"] += int(vote.abstained)
         self.stats["cache_hits"] += int(outcome == "cached")

@@ -51,6 +51,14 @@ class VoteCache:
 
     async def get(self, provider: str, model: str, prompt_key: str) -> ProviderVote | None:
         """The cached vote, or None on a miss, a cache failure or an unreadable entry."""
+        found = await self.get_stored(provider, model, prompt_key)
+        return None if found is None else found[0]
+
+    async def get_stored(
+        self, provider: str, model: str, prompt_key: str
+    ) -> tuple[ProviderVote, str] | None:
+        """:meth:`get`'s vote with the JSON text it was read from (e.g. to check it for
+        secrets at once, see ``SecretScrubber.may_change_json``)."""
         try:
             raw = await self._cache.get(self.key(provider, model, prompt_key))
         except Exception as exc:  # the port promises a miss, but a cache must never break a vote
@@ -59,7 +67,7 @@ class VoteCache:
         if raw is None:
             return None
         try:
-            return ProviderVote.model_validate_json(raw)
+            return ProviderVote.model_validate_json(raw), raw.decode(errors="replace")
         except ValidationError:
             return None
 

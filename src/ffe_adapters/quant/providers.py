@@ -121,6 +121,16 @@ def _finish(
     return BatchVotes(action, np.where(abstained, 0.0, rounded), abstained)
 
 
+def _series_of(
+    open: Floats, high: Floats, low: Floats, close: Floats, volume: Floats, history: int | None
+) -> BarSeries:
+    """The arrays as a series of float64 arrays (what ``vote_series`` reads)."""
+    o, h, lo, c, v = (
+        np.ascontiguousarray(a, dtype=np.float64) for a in (open, high, low, close, volume)
+    )
+    return BarSeries(o, h, lo, c, v, history)
+
+
 def _signs(up: npt.NDArray[np.bool_], down: npt.NDArray[np.bool_]) -> npt.NDArray[np.int8]:
     return np.where(up, 1, np.where(down, -1, 0)).astype(np.int8)
 
@@ -249,9 +259,13 @@ class TrendProvider(_Rules):
         history: int | None,
     ) -> BatchVotes:
         """What :meth:`vote` answers at every bar, given the last ``history`` bars there."""
-        o = self.options
+        return self.vote_series(_series_of(open, high, low, close, volume, history))
+
+    def vote_series(self, s: BarSeries) -> BatchVotes:
+        """:meth:`vote_batch` on the series (sharing what other providers derived from it)."""
+        o, close, history = self.options, s.close, s.history
         abstained = win.window_lengths(close.shape[0], history) < o.slow + 1
-        fast, slow = win.sma(close, o.fast, history), win.sma(close, o.slow, history)
+        fast, slow = win.series_sma(s, o.fast), win.series_sma(s, o.slow)
         hist = win.macd_hist(close, history)
         v = win.volatility(close, 20, history)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -369,10 +383,16 @@ class MeanReversionProvider(_Rules):
         history: int | None,
     ) -> BatchVotes:
         """What :meth:`vote` answers at every bar, given the last ``history`` bars there."""
-        o = self.options
+        return self.vote_series(_series_of(open, high, low, close, volume, history))
+
+    def vote_series(self, s: BarSeries) -> BatchVotes:
+        """:meth:`vote_batch` on the series (sharing what other providers derived from it)."""
+        o, close, history = self.options, s.close, s.history
         abstained = win.window_lengths(close.shape[0], history) < 21
         rsi = win.rsi(close, 14, history)
-        _mid, upper, lower = win.bollinger(close, 20, 2.0, history)
+        # as win.bollinger(close, 20, 2.0, history), the average shared with other providers
+        sd = win.rolling_std(close, 20, history, 0)
+        _mid, upper, lower = ind.bands(win.series_sma(s, 20), sd, 2.0)
         low_rsi, high_rsi = rsi <= o.oversold, rsi >= o.overbought
         buy = low_rsi | (close < lower)
         sell = ~buy & (high_rsi | (close > upper))
@@ -487,13 +507,17 @@ class BreakoutProvider(_Rules):
         history: int | None,
     ) -> BatchVotes:
         """What :meth:`vote` answers at every bar, given the last ``history`` bars there."""
-        o = self.options
+        return self.vote_series(_series_of(open, high, low, close, volume, history))
+
+    def vote_series(self, s: BarSeries) -> BatchVotes:
+        """:meth:`vote_batch` on the series (sharing what other providers derived from it)."""
+        o, close = self.options, s.close
         n = close.shape[0]
-        abstained = win.window_lengths(n, history) < o.lookback + 15
+        abstained = win.window_lengths(n, s.history) < o.lookback + 15
         prior_high, prior_low = np.full(n, np.nan), np.full(n, np.nan)
-        prior_high[1:] = ind.rolling_max(high, o.lookback)[:-1]
-        prior_low[1:] = ind.rolling_min(low, o.lookback)[:-1]
-        atr = win.atr(high, low, close, 14, history)
+        prior_high[1:] = ind.rolling_max(s.high, o.lookback)[:-1]
+        prior_low[1:] = ind.rolling_min(s.low, o.lookback)[:-1]
+        atr = win.series_atr(s, 14)
         up, down = close > prior_high, close < prior_low
         edge = np.where(up, prior_high, prior_low)
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -6,6 +6,9 @@ move only on matured votes), so the report splits the decided bars into an in-sa
 (``IN_SAMPLE``) and the out-of-sample rest. The candidates PBO compares are what the stack could
 have been instead: the ensemble, each provider alone and the quant baseline; the deflated Sharpe
 is the ensemble's out-of-sample Sharpe against the best of those candidates expected from luck.
+Several instruments on one account are judged as the account: each candidate's runs are summed
+on the instruments' union timeline, as the replay's account is. A report replayed with
+look-ahead allowed (a language model saw bars before its training cut-off) never passes.
 """
 
 from __future__ import annotations
@@ -14,14 +17,16 @@ import hashlib
 import json
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 
 from ffe_core.backtest.attribution import solo_run
+from ffe_core.backtest.data import Bars
 from ffe_core.backtest.overfitting import deflated_sharpe, moments, pbo_cscv
-from ffe_core.backtest.replay_stack import SleeveResult
+from ffe_core.backtest.replay_stack import SleeveResult, account_run
 from ffe_core.backtest.simulator import FloatArray, RunResult
 from ffe_core.backtest.stats import compute_stats
 from ffe_core.backtest.walk_forward import chunk_returns
@@ -32,6 +37,8 @@ IN_SAMPLE = 0.4
 """Share of the decided bars counted as in-sample warm-up (the learning service's weights form)."""
 N_SPLITS = 8
 PERIODS = N_SPLITS * 8
+MIN_DECIDED_BARS = math.ceil(PERIODS / (1 - IN_SAMPLE))
+"""The fewest decided bars a walk-forward report can be computed from."""
 
 
 def stack_fingerprint(settings: Settings) -> str:
@@ -56,23 +63,63 @@ def _clean(x: float) -> float | None:
     return round(float(x), 6) if math.isfinite(x) else None
 
 
-def gate_report(result: SleeveResult, settings: Settings, now: datetime) -> dict[str, Any]:
-    """The walk-forward figures of one replayed instrument (see the module docstring)."""
-    sleeve, run = result.sleeve, result.result.run
-    votes = result.result.votes
-    if votes is None:
-        raise ValidationFailed("--walk-forward needs the replay's votes")
-    bars, start = sleeve.bars, sleeve.start
+def _candidates(results: Sequence[SleeveResult], settings: Settings) -> list[list[SleeveResult]]:
+    """Per candidate (the ensemble, then each provider alone), every instrument's result with
+    that candidate's run in place of the ensemble's."""
+    names = None
+    for r in results:
+        if r.result.votes is None:
+            raise ValidationFailed("--walk-forward needs the replay's votes")
+        if names is not None and r.result.votes.names != names:
+            raise ValidationFailed("--walk-forward: every instrument needs the same providers")
+        names = r.result.votes.names
+    assert names is not None
+    out = [list(results)]
+    for p in range(len(names)):
+        solo = []
+        for r in results:
+            votes, sleeve = r.result.votes, r.sleeve
+            assert votes is not None
+            run = solo_run(
+                sleeve.bars, votes.actions[p], sleeve.start, settings.risk.allow_short, r.config
+            )
+            solo.append(replace(r, result=replace(r.result, run=run)))
+        out.append(solo)
+    return out
+
+
+def _account_start(results: Sequence[SleeveResult], market: Bars) -> int:
+    """The account's first decided bar on its timeline (the first any instrument decides)."""
+    if len(results) == 1:
+        return results[0].sleeve.start
+    assert market.time is not None
+    first = min(
+        r.sleeve.bars.time[r.sleeve.start] for r in results if r.sleeve.bars.time is not None
+    )
+    return int(np.searchsorted(market.time, first))
+
+
+def gate_report(
+    results: Sequence[SleeveResult], settings: Settings, now: datetime, *, contaminated: bool
+) -> dict[str, Any]:
+    """The walk-forward figures of one account (see the module docstring): one instrument, or
+    several sharing the account, each candidate's run summed over them on one timeline."""
+    if not results:
+        raise ValidationFailed("--walk-forward needs at least one instrument")
+    candidates: list[RunResult] = []
+    market: Bars | None = None
+    for sleeves in _candidates(results, settings):
+        run, bars = account_run(sleeves)
+        candidates.append(run)
+        market = market or bars
+    assert market is not None
+    run, bars, start = candidates[0], market, _account_start(results, market)
     split = start + int((len(bars) - start) * IN_SAMPLE)
     if len(bars) - split < PERIODS:
         raise ValidationFailed(
             f"--walk-forward: {len(bars) - start} decided bars are too few "
-            f"(at least {math.ceil(PERIODS / (1 - IN_SAMPLE))})"
+            f"(at least {MIN_DECIDED_BARS})"
         )
-    candidates: list[RunResult] = [run]
-    for p in range(len(votes.names)):
-        acts = votes.actions[p]
-        candidates.append(solo_run(bars, acts, start, settings.risk.allow_short, result.config))
     columns = [chunk_returns(c.equity[start:], PERIODS) for c in candidates]
     pbo = pbo_cscv(np.column_stack(columns), N_SPLITS).pbo if len(candidates) >= 2 else math.nan
     oos = run.equity[split - 1 :]
@@ -90,13 +137,18 @@ def gate_report(result: SleeveResult, settings: Settings, now: datetime) -> dict
             kurtosis=kurt,
         )
     stats = compute_stats(run, bars)
+    symbols = [r.sleeve.instrument.symbol for r in results]
+    votes = results[0].result.votes
+    assert votes is not None
     return {
         "created_at": now.isoformat(),
         "stack": stack_fingerprint(settings),
-        "instrument": sleeve.instrument.symbol,
+        "instrument": ", ".join(symbols),
+        "instruments": symbols,
         "bars": len(bars) - start,
         "out_of_sample_bars": len(bars) - split,
         "candidates": ["ensemble", *votes.names],
+        "contaminated": contaminated,
         "pbo": _clean(pbo),
         "deflated_sharpe": _clean(dsr),
         "oos_return_pct": _clean((oos[-1] / oos[0] - 1.0) * 100),
@@ -118,6 +170,11 @@ def failures(report: dict[str, Any] | None, settings: Settings, now: datetime) -
         if age > timedelta(days=gate.max_age_days):
             days = gate.max_age_days
             out.append(f"report is {age.days} days old (live_gate.max_age_days {days:g})")
+    contaminated = report.get("contaminated")
+    if contaminated is True:
+        out.append("report is contaminated (a language model replayed bars before its cut-off)")
+    elif contaminated is not False:
+        out.append("report does not record look-ahead (run ffe replay --walk-forward again)")
     if report.get("stack") != stack_fingerprint(settings):
         out.append("report is for another stack (providers, ensemble, risk or costs changed)")
     limit_dd = gate.max_drawdown_pct or settings.risk.max_drawdown * 100

@@ -115,6 +115,16 @@ def bar_models(bars: Bars, step: timedelta = timedelta(minutes=1)) -> list[Bar]:
     ]
 
 
+def bar_timestamps(bars: Bars, step: timedelta = timedelta(minutes=1)) -> FloatArray:
+    """``ts.timestamp()`` of each of :func:`bar_models`' bars, from the arrays (the same
+    floats: whole microseconds since 1970 divided by 10**6, correctly rounded either way)."""
+    if bars.time is not None:
+        micros = bars.time.astype("datetime64[us]").astype(np.int64)
+    else:
+        micros = np.arange(len(bars), dtype=np.int64) * (step // timedelta(microseconds=1))
+    return micros.astype(np.float64) / 1e6
+
+
 def _portfolio(book: ReplayBook, symbol: str) -> Portfolio:
     """The account the providers see: cash net of the position's cost, and the position."""
     if book.pos == 0.0:
@@ -222,15 +232,15 @@ async def replay(
     walk.with_indicators = with_indicators
     walk.plan, walk.recorder = plan, recorder
     synchronous = ensemble.synchronous()
-    if (
-        synchronous is not None
-        and risk is None
+    # Nothing looks at the Decision: the providers' signals and the tally are enough.
+    unobserved = (
+        risk is None
         and on_decision is None
         and plan is None
         and isinstance(ensemble.metrics, NullMetrics)
-    ):
-        # Nothing looks at the Decision: the providers' signals and the tally are enough, and
-        # providers that only read the bars need no context at all.
+    )
+    if synchronous is not None and unobserved:
+        # Providers that only read the bars need no context at all.
         from_series = synchronous.from_series
         walk.contexts = not from_series
         steps = walk.steps()
@@ -248,6 +258,16 @@ async def replay(
                 i = steps.send((action, action, confidence))
         except StopIteration:
             pass
+        return walk.result()
+    signalling = ensemble.signalling() if unobserved and synchronous is None else None
+    if signalling is not None:
+        # Some provider awaits (e.g. a language model answered from its vote cache): it gets
+        # the context and is awaited as decide() awaits it; the others only give signals.
+        for i in walk.steps():
+            signals, action, confidence = await signalling.signals(walk.context())
+            if recorder is not None:
+                recorder.record_signals(i, signals, action, confidence)
+            walk.decided = (action, action, confidence)
         return walk.result()
     for i in walk.steps():
         context = walk.context()
@@ -304,8 +324,9 @@ class _Walk:
         self.bars, self.instrument, self.history = bars, instrument, history
         self.start, self.allow_short, self.clock = start, allow_short, clock
         self.n = n = len(bars)
+        volume = _checked_volume(bars)
         self.series = BarSeries(
-            bars.open, bars.high, bars.low, bars.close, _checked_volume(bars), history
+            bars.open, bars.high, bars.low, bars.close, volume, history, bar_timestamps(bars)
         )
         self.book = ReplayBook(bars, cfg)
         self.actions = np.zeros(n, dtype=np.int8)

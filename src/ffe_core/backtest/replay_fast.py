@@ -28,8 +28,9 @@ import numpy.typing as npt
 
 from ffe_core.backtest.data import Bars
 from ffe_core.backtest.vote_log import VoteRecorder
+from ffe_core.domain.series import BarSeries
 from ffe_core.ports.metrics import NullMetrics
-from ffe_core.ports.providers import BatchDecisionProvider, EqualWeights
+from ffe_core.ports.providers import BatchDecisionProvider, EqualWeights, SeriesBatchProvider
 from ffe_core.services.ensemble import Ensemble
 from ffe_core.services.ensemble_batch import BatchDecisions, aggregate_batch, weight_vector
 
@@ -78,8 +79,12 @@ async def batch_plan(
     names = list(ensemble.providers)
     try:
         weights = await ensemble.weight_source.weights(names)
+        # One series for all: what several providers derive from it is computed once.
+        series = BarSeries(bars.open, bars.high, bars.low, bars.close, volume, history)
         votes = [
-            p.vote_batch(bars.open, bars.high, bars.low, bars.close, volume, history)
+            p.vote_series(series)
+            if isinstance(p, SeriesBatchProvider)
+            else p.vote_batch(bars.open, bars.high, bars.low, bars.close, volume, history)
             for p in providers
         ]
     except Exception:  # the per-bar path turns failures into abstentions where they happen

@@ -36,6 +36,8 @@ class BarSeries:
     volume: FloatArray
     """As the domain bars carry it (NaN as 0)."""
     history: int | None
+    time: FloatArray | None = None
+    """Each bar's ``ts.timestamp()`` as the decision contexts' bars carry it, when known."""
     _derived: dict[Hashable, Any] = field(default_factory=dict)
 
     def derived(self, key: Hashable, compute: Callable[[BarSeries], T]) -> T:
@@ -56,12 +58,30 @@ class BarSeries:
                 np.array_equal(getattr(self, f), getattr(other, f), equal_nan=True)
                 for f in ("open", "high", "low", "close", "volume")
             )
+            and _same_times(self.time, other.time)
         )
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"BarSeries(bars={self.close.shape[0]}, history={self.history})"
+
+
+def _same_times(a: FloatArray | None, b: FloatArray | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return np.array_equal(a, b)
+
+
+def bar_rows(s: BarSeries) -> FloatArray:
+    """``(n, 6)`` rows of timestamp, open, high, low, close and volume per bar (computed once
+    per series; the series must know its times)."""
+    time = s.time
+    if time is None:
+        raise ValueError("the series does not know its bars' times")
+    return s.derived(
+        "bar_rows", lambda s: np.column_stack([time, s.open, s.high, s.low, s.close, s.volume])
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,10 +5,10 @@ indicators on that window, so recursions (EMA, MACD, Wilder's RSI and ATR) are s
 window's first bar and even the running sum of an SMA starts there. These functions return, for
 every bar ``i``, exactly ``ind.<indicator>(window_i)[-1]`` - bit for bit: while ``i < history``
 the window is the whole prefix and the kernels of :mod:`ffe_core.indicators` give its values;
-full windows replay those kernels' floating-point steps in the same order, several windows side
-by side so that their independent recursions overlap in the CPU (the tests compare every value
-with the indicator run on the window). ``history=None`` means unbounded windows. Cost is
-O(n x history) compiled steps, a few milliseconds for thousands of bars.
+full windows replay those kernels' floating-point steps in the same order, a block of windows
+side by side in SIMD lanes (the tests compare every value with the indicator run on the window).
+``history=None`` means unbounded windows. Cost is O(n x history) compiled steps, about 0.1 ms
+per indicator for 2,000 bars of 200-bar windows.
 """
 
 from __future__ import annotations
@@ -39,8 +39,11 @@ def window_lengths(n: int, history: int | None) -> npt.NDArray[np.int64]:
     return np.minimum(np.arange(1, n + 1, dtype=np.int64), _span(n, history))
 
 
-_LANES = 8
-"""Windows advanced side by side: their recursions are independent chains the CPU overlaps."""
+_BLOCK = 128
+"""Windows advanced side by side. Each step of the indicator's recursion is applied to a block
+of consecutive windows in one loop without branches, which the compiler turns into SIMD
+instructions (every window's chain keeps its own operations in their order: no value changes);
+the block's state stays in the L1 cache."""
 
 
 @kernel
@@ -51,19 +54,28 @@ def _windowed_sma(x: FloatArray, p: int, h: int) -> FloatArray:  # pragma: no co
     res[: out.shape[0]] = out
     if h < p:
         return res
-    s = np.zeros(_LANES)
-    comp = np.zeros(_LANES)
-    for i0 in range(h, n, _LANES):
-        lanes = min(_LANES, n - i0)
+    s = np.zeros(_BLOCK)
+    comp = np.zeros(_BLOCK)
+    for i0 in range(h, n, _BLOCK):
+        lanes = min(_BLOCK, n - i0)
         s[:] = 0.0
         comp[:] = 0.0
+        lo = i0 + 1 - h  # window i0 + j starts at bar lo + j
         # _sma_kernel's steps over each window [i + 1 - h, i], i = i0 .. i0 + lanes - 1.
         for k in range(h):
-            for j in range(lanes):
-                base = i0 + j + 1 - h
-                s[j], comp[j] = kahan_add(s[j], comp[j], x[base + k])
-                if k >= p:
-                    s[j], comp[j] = kahan_add(s[j], comp[j], -x[base + k - p])
+            a = x[lo + k : lo + k + lanes]
+            for j in range(lanes):  # kahan_add(s, comp, x[..])
+                y = a[j] - comp[j]
+                t = s[j] + y
+                comp[j] = (t - s[j]) - y
+                s[j] = t
+            if k >= p:
+                b = x[lo + k - p : lo + k - p + lanes]
+                for j in range(lanes):  # kahan_add(s, comp, -x[.. - p])
+                    y = -b[j] - comp[j]
+                    t = s[j] + y
+                    comp[j] = (t - s[j]) - y
+                    s[j] = t
         for j in range(lanes):
             res[i0 + j] = s[j] / p
     return res
@@ -76,13 +88,19 @@ def sma(x: npt.ArrayLike, period: int, history: int | None) -> FloatArray:
 
 
 @kernel
-def _macd_hist_last(c: FloatArray, fast: int, slow: int, signal: int) -> float:  # pragma: no cover
+def _prefix_macd_hist(
+    c: FloatArray, fast: int, slow: int, signal: int
+) -> FloatArray:  # pragma: no cover
+    # ind.macd(c)[2]: its value at i reads only c[: i + 1] by the same steps, so it is the
+    # histogram's last value on the window [0, i].
     line = _ema_kernel(c, fast, 2.0 / (fast + 1.0)) - _ema_kernel(c, slow, 2.0 / (slow + 1.0))
+    res = np.full(c.shape[0], np.nan)
     for v in range(line.shape[0]):
         if not np.isnan(line[v]):
             sig = _ema_kernel(np.ascontiguousarray(line[v:]), signal, 2.0 / (signal + 1.0))
-            return float(line[-1] - sig[-1])
-    return np.nan
+            res[v:] = line[v:] - sig
+            break
+    return res
 
 
 @kernel
@@ -91,41 +109,50 @@ def _windowed_macd_hist(
 ) -> FloatArray:  # pragma: no cover - compiled
     n = c.shape[0]
     res = np.full(n, np.nan)
-    for i in range(min(n, h)):
-        res[i] = _macd_hist_last(c[: i + 1], fast, slow, signal)
+    res[: min(n, h)] = _prefix_macd_hist(c[: min(n, h)], fast, slow, signal)
     v0 = max(fast, slow) - 1  # the line's first value (finite inputs)
     if h - v0 < signal:
         return res
     af, a_s, ag = 2.0 / (fast + 1.0), 2.0 / (slow + 1.0), 2.0 / (signal + 1.0)
-    ef, es, eg, line = np.zeros(_LANES), np.zeros(_LANES), np.zeros(_LANES), np.zeros(_LANES)
-    for i0 in range(h, n, _LANES):
-        lanes = min(_LANES, n - i0)
+    ef, es, eg, line = np.zeros(_BLOCK), np.zeros(_BLOCK), np.zeros(_BLOCK), np.zeros(_BLOCK)
+    for i0 in range(h, n, _BLOCK):
+        lanes = min(_BLOCK, n - i0)
         ef[:] = 0.0
         es[:] = 0.0
         eg[:] = 0.0
-        # _macd_hist_last's steps (three _ema_kernel runs) over windows ending at i0, i0 + 1, ...
+        lo = i0 + 1 - h
+        # ind.macd's steps (three _ema_kernel runs, the last value) over windows ending at i0, i0 + 1, ...
         for k in range(h):
-            for j in range(lanes):
-                x = c[i0 + j + 1 - h + k]
-                if k < fast:
-                    ef[j] += x
-                    if k == fast - 1:
+            x = c[lo + k : lo + k + lanes]
+            if k < fast:
+                for j in range(lanes):
+                    ef[j] += x[j]
+                if k == fast - 1:
+                    for j in range(lanes):
                         ef[j] = ef[j] / fast
-                else:
-                    ef[j] = af * x + (1.0 - af) * ef[j]
-                if k < slow:
-                    es[j] += x
-                    if k == slow - 1:
+            else:
+                for j in range(lanes):
+                    ef[j] = af * x[j] + (1.0 - af) * ef[j]
+            if k < slow:
+                for j in range(lanes):
+                    es[j] += x[j]
+                if k == slow - 1:
+                    for j in range(lanes):
                         es[j] = es[j] / slow
-                else:
-                    es[j] = a_s * x + (1.0 - a_s) * es[j]
-                if k >= v0:
+            else:
+                for j in range(lanes):
+                    es[j] = a_s * x[j] + (1.0 - a_s) * es[j]
+            if k >= v0:
+                for j in range(lanes):
                     line[j] = ef[j] - es[j]
-                    if k - v0 < signal:
+                if k - v0 < signal:
+                    for j in range(lanes):
                         eg[j] += line[j]
-                        if k - v0 == signal - 1:
+                    if k - v0 == signal - 1:
+                        for j in range(lanes):
                             eg[j] = eg[j] / signal
-                    else:
+                else:
+                    for j in range(lanes):
                         eg[j] = ag * line[j] + (1.0 - ag) * eg[j]
         for j in range(lanes):
             res[i0 + j] = line[j] - eg[j]
@@ -159,20 +186,22 @@ def _windowed_wilder(
     res[:m] = _wilder_kernel(buf, p, first)
     if h < first + p:
         return res
-    acc = np.zeros(_LANES)
-    for i0 in range(h, n, _LANES):
-        lanes = min(_LANES, n - i0)
+    acc = np.zeros(_BLOCK)
+    for i0 in range(h, n, _BLOCK):
+        lanes = min(_BLOCK, n - i0)
+        lo = i0 + 1 - h  # window i0 + j starts at bar lo + j
         # _wilder_kernel's steps over each window [i + 1 - h, i], i = i0 .. i0 + lanes - 1.
         acc[:] = 0.0
         for k in range(first, first + p):
+            a = first_value[lo : lo + lanes] if k == 0 else x[lo + k : lo + k + lanes]
             for j in range(lanes):
-                lo = i0 + j + 1 - h
-                acc[j] += first_value[lo] if k == 0 else x[lo + k]
+                acc[j] += a[j]
         for j in range(lanes):
             acc[j] /= p
         for k in range(first + p, h):
+            a = x[lo + k : lo + k + lanes]
             for j in range(lanes):
-                acc[j] = (acc[j] * (p - 1) + x[i0 + j + 1 - h + k]) / p
+                acc[j] = (acc[j] * (p - 1) + a[j]) / p
         for j in range(lanes):
             res[i0 + j] = acc[j]
     return res

@@ -12,7 +12,7 @@ import numpy.typing as npt
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Action, ProviderVote
 from ffe_core.domain.flight import ProviderSpec
-from ffe_core.domain.series import SeriesCursor
+from ffe_core.domain.series import BarSeries, SeriesCursor
 
 
 @runtime_checkable
@@ -92,6 +92,16 @@ class BatchDecisionProvider(DecisionProvider, Protocol):
         volume: npt.NDArray[np.float64],
         history: int | None,
     ) -> BatchVotes: ...
+
+
+@runtime_checkable
+class SeriesBatchProvider(BatchDecisionProvider, Protocol):
+    """A batch provider that votes on a :class:`BarSeries`: ``vote_series(series)`` is
+    ``vote_batch`` on the series' arrays and history. A replay hands every such provider the
+    same series, so what they derive from it (an average several of them read) is computed once.
+    """
+
+    def vote_series(self, series: BarSeries) -> BatchVotes: ...
 
 
 @dataclass(frozen=True)

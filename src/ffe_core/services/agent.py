@@ -21,10 +21,12 @@ from ffe_core.config import Settings
 from ffe_core.domain.agent import AgentCycle, AgentRun
 from ffe_core.domain.decisions import Decision
 from ffe_core.domain.errors import FfeError
+from ffe_core.domain.portfolio import TradingMode
 from ffe_core.ports.brokers import Broker
 from ffe_core.ports.clock import Clock
 from ffe_core.ports.control import KillSwitchState
 from ffe_core.ports.lease import LeaderLease, lease_holder
+from ffe_core.ports.live_gate import NO_GATE, LiveGate, LiveGateRefused
 from ffe_core.ports.metrics import Metrics, NullMetrics
 from ffe_core.ports.notify import EventKind, Notifier
 from ffe_core.ports.storage import UnitOfWorkFactory
@@ -70,8 +72,10 @@ class TradingAgent:
         on_stored: Callable[[Decision], Awaitable[None]] | None = None,
         card_for: CardSource | None = None,
         parity: ParityOf | None = None,
+        live_gate: LiveGate | None = None,
     ) -> None:
         self.settings = settings
+        self.live_gate = live_gate
         self.decisions = decisions
         self.broker = broker
         self.uow_factory = uow_factory
@@ -132,8 +136,21 @@ class TradingAgent:
     # the loop ------------------------------------------------------------------------------
 
     async def acquire(self) -> AgentRun:
-        """Register this run (see :meth:`AgentLifecycle.acquire`): one agent, one run."""
+        """Register this run (see :meth:`AgentLifecycle.acquire`): one agent, one run. In
+        ``trading.mode: live`` the live gate is asked first; every way of starting the agent
+        comes through here, so a refusal (LiveGateRefused) holds on all of them."""
+        why = self.live_refusal()
+        if why is not None:
+            raise LiveGateRefused(why)
         return await self.lifecycle.acquire()
+
+    def live_refusal(self) -> str | None:
+        """Why a live run may not start now (None in paper mode or when it may)."""
+        if self.settings.trading.mode is not TradingMode.LIVE:
+            return None
+        if self.live_gate is not None:
+            return self.live_gate.refusal()
+        return NO_GATE if self.settings.live_gate.enabled else None
 
     async def recover(self) -> list[AgentCycle]:
         """Finish cycles a crash interrupted, never resending an order."""

@@ -13,6 +13,7 @@ from ffe_core.domain.portfolio import Portfolio
 from ffe_core.ports.brokers import Broker
 from ffe_core.ports.clock import Clock
 from ffe_core.ports.lease import LeaderLease
+from ffe_core.ports.live_gate import LiveGate
 from ffe_core.ports.metrics import Metrics
 from ffe_core.ports.notify import Notifier
 from ffe_core.ports.storage import UnitOfWorkFactory
@@ -45,6 +46,7 @@ def assemble_agent(
     recorder: FlightRecorder | None = None,
     parity: ParityService | None = None,
     ledger_changed: Callable[[], None] | None = None,
+    live_gate: LiveGate | None = None,
 ) -> TradingAgent:
     """The agent; every process on the storage shares the kill switch through ``risk_state``
     (a reset from the CLI reaches the server, and no stale view overwrites a trip)."""
@@ -101,4 +103,5 @@ def assemble_agent(
         on_stored=decisions.record_stored,
         card_for=ApprovalCards(settings, gate, risk.var, uow_factory),
         parity=parity.report if parity is not None else None,
+        live_gate=live_gate,
     )

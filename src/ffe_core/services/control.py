@@ -19,6 +19,7 @@ from ffe_core.domain.orders import Order
 from ffe_core.domain.portfolio import Portfolio
 from ffe_core.ports.brokers import Broker
 from ffe_core.ports.control import AgentStatus, ControlPlane, FlattenResult
+from ffe_core.ports.live_gate import LiveGateRefused
 from ffe_core.ports.storage import DecisionQuery, UnitOfWorkFactory
 from ffe_core.services.agent import TradingAgent
 from ffe_core.services.approvals import ApprovalService
@@ -115,10 +116,17 @@ class ControlService(ControlPlane):
             )
 
     async def _stand_by(self, by: str, retry_seconds: float) -> None:
+        said: str | None = None  # the live gate's last refusal, logged once until it changes
         while True:
             if not self.running and not (await self.agent.refresh_kill_switch()).tripped:
-                with contextlib.suppress(ConflictError):
+                try:
                     await self.start_agent(by)
+                except LiveGateRefused as exc:
+                    if str(exc) != said:
+                        said = str(exc)
+                        log.warning("standby cannot take over: %s", said)
+                except ConflictError:
+                    pass
             await asyncio.sleep(retry_seconds)
 
     async def stop_agent(self, by: str) -> AgentStatus:

@@ -223,6 +223,24 @@ class Ensemble:
             known = self._sync_kinds[name] = (provider, now)
         return known[1]
 
+    def signalling(self) -> SignalEnsemble | None:
+        """This ensemble asked for its providers' signals only, awaiting those that await (see
+        :class:`SignalEnsemble`), when that decides as :meth:`decide`: the conditions of
+        :meth:`synchronous` except that providers may await, and no cost ledger at all (an
+        awaiting provider may be priced). None otherwise."""
+        kind = type(self)
+        source = self.weight_source
+        if (
+            kind.decide is not Ensemble.decide
+            or kind.deliberate is not Ensemble.deliberate
+            or kind._aggregate is not Ensemble._aggregate
+            or self.costs is not None
+            or self.settings.aggregation == "judge"
+            or not isinstance(source, SyncWeightSource)
+        ):
+            return None
+        return SignalEnsemble(self, source)
+
     def synchronous(self) -> SyncEnsemble | None:
         """This ensemble deciding without an event loop, when that decides as :meth:`decide`:
         every provider a :class:`SyncDecisionProvider`, the weights a :class:`SyncWeightSource`,
@@ -438,26 +456,79 @@ class SyncEnsemble:
         return self._tally(signals)
 
     def _tally(self, signals: list[Signal]) -> tuple[list[Signal], Action, float]:
-        settings = self.ensemble.settings
-        names: list[str] = []
-        actions: list[Action] = []
-        confidences: list[float] = []
-        for name, (action, confidence, abstained) in zip(self._names, signals, strict=True):
-            if not abstained:
-                names.append(name)
-                actions.append(action)
-                confidences.append(confidence)
-        if len(names) < settings.quorum:
-            return signals, Action.HOLD, 0.0
-        weights = self._equal if self._equal is not None else self._weights()[0]
-        t = tally(names, actions, confidences, weights, settings, settings.aggregation)
-        return signals, t.action, round(t.confidence, 6)
+        return _tally_signals(self, signals)
 
     def _weights(self) -> tuple[dict[str, float], str]:
         try:
             return self._weight_source.weights_now(self._names), ""
         except Exception as exc:  # as Ensemble.decide: equal weights, said so
             return _equal_weights(self._names, exc)
+
+
+class SignalEnsemble:
+    """An :class:`Ensemble` asked for what a replay needs of a decision and nothing more (see
+    :meth:`Ensemble.signalling`): every provider's :class:`Signal` and the action and
+    confidence (rounded as a Decision's) that :meth:`Ensemble.decide` reaches on the same
+    context. Providers that never await give their signal in place; the others are asked with
+    :func:`ask`, at once under the ensemble's deadline, as ``decide`` asks them. No vote of a
+    provider that never awaits, no Decision, no reasoning and no metrics are made.
+    """
+
+    def __init__(self, ensemble: Ensemble, weights: SyncWeightSource) -> None:
+        self.ensemble = ensemble
+        self._names = list(ensemble.providers)
+        self._weight_source = weights
+        self._equal = weights.weights_now(self._names) if type(weights) is EqualWeights else None
+        self._kinds = [
+            (n, p, p if isinstance(p, SyncDecisionProvider) else None)
+            for n, p in ensemble.providers.items()
+        ]
+        self._timeout = min(ensemble.provider_timeout, ensemble.settings.deadline_seconds)
+
+    async def signals(self, context: DecisionContext) -> tuple[list[Signal], Action, float]:
+        """Every provider's signal on ``context`` and the ensemble's action and confidence."""
+        signals: list[Signal] = []
+        waiting: dict[int, Awaitable[ProviderVote]] = {}
+        for k, (name, provider, now) in enumerate(self._kinds):
+            if now is not None:
+                signals.append(_signal(now, context))
+            else:
+                signals.append(ABSTAINED)
+                waiting[k] = ask(provider, context, self._timeout, name)
+        if len(waiting) == 1:
+            for k, pending in waiting.items():
+                vote = await pending
+                signals[k] = Signal(vote.action, vote.confidence, vote.abstained)
+        elif waiting:
+            for k, vote in zip(waiting, await asyncio.gather(*waiting.values()), strict=True):
+                signals[k] = Signal(vote.action, vote.confidence, vote.abstained)
+        return _tally_signals(self, signals)
+
+    def _weights(self) -> tuple[dict[str, float], str]:
+        try:
+            return self._weight_source.weights_now(self._names), ""
+        except Exception as exc:  # as Ensemble.decide: equal weights, said so
+            return _equal_weights(self._names, exc)
+
+
+def _tally_signals(
+    asked: SyncEnsemble | SignalEnsemble, signals: list[Signal]
+) -> tuple[list[Signal], Action, float]:
+    """The signals, and the action and (rounded) confidence ``decide`` reaches from them."""
+    settings = asked.ensemble.settings
+    names: list[str] = []
+    actions: list[Action] = []
+    confidences: list[float] = []
+    for name, (action, confidence, abstained) in zip(asked._names, signals, strict=True):
+        if not abstained:
+            names.append(name)
+            actions.append(action)
+            confidences.append(confidence)
+    if len(names) < settings.quorum:
+        return signals, Action.HOLD, 0.0
+    weights = asked._equal if asked._equal is not None else asked._weights()[0]
+    t = tally(names, actions, confidences, weights, settings, settings.aggregation)
+    return signals, t.action, round(t.confidence, 6)
 
 
 def _spec(plans: Mapping[str, CallPlan], name: str) -> ProviderSpec | None:

@@ -4,7 +4,8 @@
 :meth:`Ensemble.decide <ffe_core.services.ensemble.Ensemble.decide>` reaches from the same votes
 and (constant) weights - same quorum, unanimity, tie, zero-weight and disagreement rules, and the
 same floating-point sums in the same order - plus a code saying why it held. The ``judge``
-aggregation asks a provider per bar and has no batch form.
+aggregation asks a provider per bar and has no batch form. The scored aggregations run as one
+compiled pass over the bars (a loop per bar, as ``decide`` tallies its votes).
 """
 
 from __future__ import annotations
@@ -17,13 +18,11 @@ import numpy as np
 import numpy.typing as npt
 
 from ffe_core.config import EnsembleSettings
+from ffe_core.kernels import kernel
 
 FloatArray = npt.NDArray[np.float64]
 Int8Array = npt.NDArray[np.int8]
 BoolArray = npt.NDArray[np.bool_]
-
-_ACTIONS = (1, -1, 0)
-"""Action codes in the order Ensemble scores them: BUY, SELL, HOLD."""
 
 
 class Held(IntEnum):
@@ -111,31 +110,84 @@ def _scored(
     n: int,
 ) -> tuple[Int8Array, FloatArray, Int8Array]:
     by_confidence = settings.aggregation == "confidence_weighted"
-    m = act.shape[0]
-    scores = np.zeros((3, n))
-    for k in range(m):  # scores[v.action] += w * (confidence | 1.0), provider by provider
-        add = w[k] * conf[k] if by_confidence else np.full(n, w[k] * 1.0)
-        for a, code in enumerate(_ACTIONS):
-            scores[a] = scores[a] + np.where(counted[k] & (act[k] == code), add, 0.0)
-    total = (scores[0] + scores[1]) + scores[2]
-    best = np.maximum(np.maximum(scores[0], scores[1]), scores[2])
-    leaders = (scores == best).sum(axis=0)
-    lead = np.argmax(scores == best, axis=0)
-    action = np.array(_ACTIONS, dtype=np.int8)[lead]
+    return _scored_kernel(
+        np.ascontiguousarray(act),
+        np.ascontiguousarray(conf),
+        np.ascontiguousarray(counted),
+        np.ascontiguousarray(w),
+        by_confidence,
+        float(settings.max_disagreement),
+    )
+
+
+@kernel
+def _nan_max(a: float, b: float) -> float:  # pragma: no cover - compiled
+    """``np.maximum(a, b)``: NaN when either is."""
+    if np.isnan(a) or np.isnan(b):
+        return np.nan
+    return a if a >= b else b
+
+
+@kernel
+def _divided(a: float, b: float) -> float:  # pragma: no cover - compiled
+    """``a / b`` as numpy divides (inf or NaN by zero, no exception)."""
+    if b != 0.0:
+        return a / b
+    if a == 0.0 or np.isnan(a):
+        return np.nan
+    return np.inf if (a > 0.0) == (np.copysign(1.0, b) > 0.0) else -np.inf
+
+
+@kernel
+def _scored_kernel(
+    act: Int8Array,
+    conf: FloatArray,
+    counted: BoolArray,
+    w: FloatArray,
+    by_confidence: bool,
+    max_disagreement: float,
+) -> tuple[Int8Array, FloatArray, Int8Array]:  # pragma: no cover - compiled
+    # Ensemble.decide's tally per bar: scores[v.action] += w * (confidence | 1.0), provider by
+    # provider, then total, best, ties, disagreement and the confidence, in its order of sums.
+    m, n = act.shape
+    action = np.zeros(n, dtype=np.int8)
+    out = np.zeros(n)
     held = np.zeros(n, dtype=np.int8)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        against = 1 - best / total
-        disagree = against > settings.max_disagreement
-        held[disagree] = Held.DISAGREEMENT
-        held[leaders > 1] = Held.TIE
-        held[total <= 0] = Held.ZERO_WEIGHT
+    for j in range(n):
+        buy = 0.0
+        sell = 0.0
+        hold = 0.0
+        for k in range(m):
+            if counted[k, j]:
+                add = w[k] * conf[k, j] if by_confidence else w[k] * 1.0
+                code = act[k, j]
+                if code == 1:
+                    buy = buy + add
+                elif code == -1:
+                    sell = sell + add
+                elif code == 0:
+                    hold = hold + add
+        total = (buy + sell) + hold
+        best = _nan_max(_nan_max(buy, sell), hold)
+        leaders = int(buy == best) + int(sell == best) + int(hold == best)
+        code = 1 if buy == best else (-1 if sell == best else (0 if hold == best else 1))
+        action[j] = code
+        against = 1.0 - _divided(best, total)
+        if total <= 0.0:
+            held[j] = 3  # Held.ZERO_WEIGHT
+        elif leaders > 1:
+            held[j] = 4  # Held.TIE
+        elif against > max_disagreement:
+            held[j] = 5  # Held.DISAGREEMENT
         if by_confidence:
-            out = best / total
+            out[j] = _divided(best, total)
         else:
-            w_sum, win_sum = np.zeros(n), np.zeros(n)
+            w_sum = 0.0
+            win_sum = 0.0
             for k in range(m):
-                w_sum = w_sum + np.where(counted[k], w[k], 0.0)
-                wins = counted[k] & (act[k] == action)
-                win_sum = win_sum + np.where(wins, w[k] * conf[k], 0.0)
-            out = win_sum / w_sum
+                if counted[k, j]:
+                    w_sum = w_sum + w[k]
+                    if act[k, j] == code:
+                        win_sum = win_sum + w[k] * conf[k, j]
+            out[j] = _divided(win_sum, w_sum)
     return action, out, held

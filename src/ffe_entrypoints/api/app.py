@@ -125,18 +125,18 @@ def create_app(container: Container, *, start_agent: bool | None = None) -> Lite
         configure_logging(settings)
         init_sentry(settings)
         await startup(container)
-        for channel in container.inbound().values():
-            await channel.start()
-        autostart = settings.agent.autostart if start_agent is None else start_agent
-        if container.agent_in_child():
-            container.control()  # the agent process warms up while the API starts
-        if autostart:
-            control = container.control()
-            if container.lease() is not None and isinstance(control, StandsBy):
-                control.start_standby("startup", settings.agent.lease_ttl_seconds / 4)
-            else:
-                await control.start_agent("startup")
-        try:
+        try:  # a start-up that fails (e.g. the live gate refuses the autostart) closes too
+            for channel in container.inbound().values():
+                await channel.start()
+            autostart = settings.agent.autostart if start_agent is None else start_agent
+            if container.agent_in_child():
+                container.control()  # the agent process warms up while the API starts
+            if autostart:
+                control = container.control()
+                if container.lease() is not None and isinstance(control, StandsBy):
+                    control.start_standby("startup", settings.agent.lease_ttl_seconds / 4)
+                else:
+                    await control.start_agent("startup")
             yield
         finally:
             await limits.aclose()

@@ -21,6 +21,7 @@ from ffe_core.backtest.replay_stack import Sleeve
 from ffe_core.config import Settings
 from ffe_core.domain.errors import ValidationFailed
 from ffe_entrypoints.cli.state import state
+from ffe_entrypoints.services.live_gate import check_gate_stack, store_gate
 from ffe_entrypoints.services.replay import (
     ReplayRequest,
     configured,
@@ -100,20 +101,6 @@ def _write_report(path: Path, out: dict[str, Any]) -> None:
     path.write_text(render_html(run, market, stats, title=title))
 
 
-def _store_gate(settings: Settings, result: Any) -> dict[str, Any]:
-    """Compute, store and judge the live gate's report of this replay."""
-    from datetime import UTC, datetime
-
-    from ffe_core.backtest.live_gate import failures, gate_report
-    from ffe_entrypoints.services.live_gate import store_report
-
-    now = datetime.now(UTC)
-    report = gate_report(result, settings, now)
-    path = store_report(settings, report)
-    reasons = failures(report, settings, now)
-    return report | {"path": str(path), "passed": not reasons, "failures": reasons}
-
-
 def _print_summary(out: dict[str, Any]) -> None:
     from rich.table import Table
 
@@ -182,8 +169,6 @@ def execute(
     walk_forward: bool = False,
 ) -> None:
     """What ``ffe replay`` does once its command line is read."""
-    if walk_forward and len(data) != 1:
-        raise ValidationFailed("--walk-forward: give one --data file (one instrument)")
     if weights not in ("equal", "learned"):
         raise ValidationFailed("--weights: equal or learned")
     if approvals not in ("auto", "skip"):
@@ -192,6 +177,8 @@ def execute(
         raise ValidationFailed("--max-cost must be >= 0")
     names = None if providers is None else providers.split(",")
     settings = configured(state(ctx).settings(), names, aggregation)
+    if walk_forward:
+        check_gate_stack(state(ctx).settings(), settings, "--walk-forward")
     symbols = _symbols(data, instrument)
     sleeves = [_sleeve(ctx, settings, p, s, start, end) for p, s in zip(data, symbols, strict=True)]
     if len({s.instrument.symbol for s in sleeves}) != len(sleeves):
@@ -212,7 +199,7 @@ def execute(
     out.pop("_run")
     results = out.pop("_results")
     if walk_forward:
-        out["live_gate"] = _store_gate(settings, results[0])
+        out["live_gate"] = store_gate(settings, results, contaminated=out["contaminated"])
     if as_json:
         typer.echo(json.dumps(out, indent=2, default=str))
     else:

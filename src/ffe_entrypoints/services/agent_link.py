@@ -28,6 +28,7 @@ from ffe_core.domain.errors import (
     NotFoundError,
     ValidationFailed,
 )
+from ffe_core.ports.live_gate import LiveGateRefused
 from ffe_core.services.control import ControlService
 from ffe_entrypoints.services.metrics_merge import families_data
 
@@ -37,6 +38,7 @@ RAISED_AGAIN: dict[str, type[FfeError]] = {
     e.__name__: e
     for e in (
         ConflictError,
+        LiveGateRefused,
         NotFoundError,
         InvalidTransition,
         ValidationFailed,
@@ -45,6 +47,18 @@ RAISED_AGAIN: dict[str, type[FfeError]] = {
         MarketDataError,
     )
 }
+
+
+def wire_name(exc: FfeError) -> str:
+    """The error's name on the wire: the nearest class the API process raises again (a
+    subclass it does not know, e.g. StaleLeader, crosses as its ConflictError, never as a
+    bare FfeError that the API would answer with 500)."""
+    for cls in type(exc).__mro__:
+        if cls.__name__ in RAISED_AGAIN:
+            return cls.__name__
+    return type(exc).__name__
+
+
 LINE_LIMIT = 4 * 1024 * 1024  # a metrics exposition fits
 
 
@@ -116,7 +130,7 @@ async def serve_link(control: ControlService, path: Path) -> asyncio.AbstractSer
             try:
                 reply: dict[str, Any] = {"ok": await table[request["op"]](request)}
             except FfeError as exc:
-                reply = {"error": type(exc).__name__, "detail": str(exc)}
+                reply = {"error": wire_name(exc), "detail": str(exc)}
             except Exception as exc:  # reported to the caller, never kills the agent process
                 log.exception("agent link: %s failed", request.get("op"))
                 reply = {"error": type(exc).__name__, "detail": str(exc)}

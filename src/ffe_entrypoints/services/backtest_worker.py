@@ -178,7 +178,11 @@ def _replay(worker: _Worker, spec: Mapping[str, Any], watch: _Watch) -> dict[str
         run_replay(settings, request, lambda done, total: watch.report(done / max(total, 1)))
     )
     out.pop("_run")
-    out.pop("_results")
+    results = out.pop("_results")
+    if spec.get("walk_forward"):
+        from ffe_entrypoints.services.live_gate import store_gate
+
+        out["live_gate"] = store_gate(settings, results, contaminated=out["contaminated"])
     return out
 
 

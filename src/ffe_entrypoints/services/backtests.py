@@ -112,6 +112,12 @@ class BacktestRequest(BaseModel):
         description="replay: language models see a renamed instrument, rebased prices and "
         "shifted dates",
     )
+    walk_forward: bool = Field(
+        default=False,
+        description="replay: also compute and store the live gate's walk-forward report (PBO, "
+        "deflated Sharpe, out-of-sample return, max drawdown) of the configured stack, as ffe "
+        "replay --walk-forward does",
+    )
 
     @field_validator("params")
     @classmethod
@@ -301,6 +307,11 @@ class BacktestService:
 
     def _checked(self, request: BacktestRequest) -> dict[str, Any]:
         """What the worker gets: the request as plain data and where to import the strategy."""
+        if request.walk_forward and request.kind != "replay":
+            raise ValidationFailed(
+                f"walk_forward: only a replay job stores the live gate's report (kind "
+                f"{request.kind!r}; a signal strategy's walk-forward is kind 'walk_forward')"
+            )
         if request.kind == "replay":
             checked_replay(request, self.settings, set(self._provider_names()))
             return request.model_dump()

@@ -6,10 +6,15 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from ffe_adapters.cache.memory import MemoryCache
 from ffe_adapters.llm.anthropic.config import AnthropicOptions
+from ffe_adapters.llm.base import LlmProvider
 from ffe_adapters.llm.config import LlmOptions, lookup_by_model
 from ffe_adapters.llm.safety import VoteCache, knowledge_cutoff_warning
+from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import ProviderVote
+from ffe_core.prompts import prompt_key
+from ffe_core.scrubbing import REDACTED, SecretScrubber
 
 CUTOFFS = {"gpt-4.1": date(2024, 6, 1), "gpt-4.1-mini": date(2024, 5, 1)}
 
@@ -52,3 +57,34 @@ async def test_a_failing_cache_degrades_to_a_miss() -> None:
     cache = VoteCache(_BrokenCache(), ttl_seconds=60)
     await cache.put(ProviderVote(provider="p", confidence=0.5), "m", "h")
     assert await cache.get("p", "m", "h") is None
+
+
+class _NoCalls:
+    async def complete(self, prompt: object) -> object:
+        raise AssertionError("a cached vote needs no call")
+
+    def translate_error(self, exc: Exception) -> Exception:
+        return exc
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_a_cached_vote_is_scrubbed_of_secrets_known_after_it_was_stored(
+    context: DecisionContext,
+) -> None:
+    """A cached vote skips the field-by-field scrub only when its stored text holds no secret
+    known now: a key learnt after the vote was cached is still masked on the way out."""
+    options = LlmOptions(model="m")
+    cache, scrub = MemoryCache(), SecretScrubber()
+    provider = LlmProvider("llm", options, _NoCalls(), cache=cache, scrub=scrub)  # type: ignore[arg-type]
+    vote = ProviderVote(provider="llm", model="m", confidence=0.6, reasoning="saw sk-live-12345")
+    await VoteCache(cache, 60).put(vote, "m", prompt_key(context, max_bars=options.max_bars))
+
+    first = await provider.cached_vote(context)
+    assert first is not None and first.reasoning == "saw sk-live-12345"
+    assert first.cost_usd == 0.0 and first.latency_ms > 0.0
+    scrub.add(["sk-live-12345"])
+    again = await provider.cached_vote(context)
+    assert again is not None and again.reasoning == f"saw {REDACTED}"
+    assert provider.stats["cache_hits"] == 2

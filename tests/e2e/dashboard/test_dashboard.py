@@ -387,6 +387,27 @@ def test_replay_my_ensemble_from_the_optimization_page(new_page: Pages) -> None:
     shot(page, "optimization-replay")
 
 
+def test_a_walk_forward_replay_stores_the_live_gates_report(new_page: Pages) -> None:
+    """The walk-forward box: the job stores the live gate's report of the configured stack, the
+    result shows its verdict, and the Live gate panel reloads to show the stored report."""
+    from playwright.sync_api import expect
+
+    page = new_page()
+    page.goto("/optimization")
+    form = page.get_by_test_id("replay-form")
+    expect(form).to_be_visible()
+    form.get_by_label("Bars").fill("300")
+    form.get_by_label("Walk-forward", exact=False).check()
+    form.get_by_role("button", name="Replay my ensemble").click()
+    expect(page.get_by_test_id("backtest-status")).to_have_text("done", timeout=120_000)
+    verdict = page.get_by_test_id("replay-live-gate")
+    expect(verdict).to_contain_text("Live gate report stored")
+    assert verdict.get_attribute("data-passed") in ("true", "false")
+    report = page.get_by_test_id("live-gate-report")
+    expect(report).to_contain_text("PBO", timeout=10_000)
+    expect(page.get_by_test_id("live-gate")).to_have_attribute("data-state", "off")
+
+
 def test_analytics_page(new_page: Pages, server: Server) -> None:
     from playwright.sync_api import expect
 

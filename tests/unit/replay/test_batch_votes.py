@@ -13,7 +13,9 @@ from ffe_adapters.quant.providers import (
     _finish,
 )
 from ffe_core.domain.decisions import Action
-from ffe_core.ports.providers import BatchDecisionProvider
+from ffe_core.domain.series import BarSeries
+from ffe_core.indicators import windowed as win
+from ffe_core.ports.providers import BatchDecisionProvider, SeriesBatchProvider
 from tests.unit.replay.bars import contexts, goog, random_bars
 
 CODE = {Action.BUY: 1, Action.SELL: -1, Action.HOLD: 0}
@@ -88,3 +90,31 @@ def test_confidences_round_like_the_type_vote_holds() -> None:
     )
     assert votes.confidences[0] == round(differ, 4)
     assert votes.confidences[1] == round(np.float64(differ), 4) != votes.confidences[0]
+
+
+def test_providers_voting_on_one_series_share_what_they_derive(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On one series (as the replay's batch path hands it), the trend and mean-reversion
+    providers compute the 20-bar windowed average once between them, and each votes exactly as
+    its vote_batch on the arrays."""
+    bars = random_bars(300, 6, 0.02)
+    columns = (bars.open, bars.high, bars.low, bars.close, np.nan_to_num(bars.volume))
+    providers = [TrendProvider(TrendOptions(fast=20, slow=50)), MeanReversionProvider()]
+    alone = [p.vote_batch(*columns, 120) for p in providers]
+    averaged: list[int] = []
+    sma = win.sma
+
+    def counting(x: object, period: int, history: int | None) -> object:
+        averaged.append(period)
+        return sma(x, period, history)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(win, "sma", counting)
+    series = BarSeries(*columns, 120)
+    shared = [p.vote_series(series) for p in providers]
+    assert sorted(averaged) == [20, 50]  # trend's 20 and 50; mean reversion reads trend's 20
+    for a, b in zip(alone, shared, strict=True):
+        np.testing.assert_array_equal(a.actions, b.actions)
+        np.testing.assert_array_equal(a.confidences, b.confidences)
+        np.testing.assert_array_equal(a.abstained, b.abstained)
+    assert all(isinstance(p, SeriesBatchProvider) for p in providers)

@@ -190,3 +190,44 @@ def test_a_budget_or_a_price_keeps_the_ensemble_on_the_awaiting_path() -> None:
     assert undescribed.synchronous() is None  # undescribed counts as priced
     assert Ensemble({"t": ContextOnly(trend)}, settings).synchronous() is not None
     assert Ensemble({"t": PricedRules(trend)}, settings, costs=ledger()).synchronous() is None
+
+
+class Counted(ContextOnly):
+    """ContextOnly counting the full votes it was asked for (the signals path asks none)."""
+
+    def __init__(self, inner: TrendProvider | MeanReversionProvider | BreakoutProvider) -> None:
+        super().__init__(inner)
+        self.votes = 0
+
+    def vote_now(self, context: DecisionContext) -> ProviderVote:
+        self.votes += 1
+        return super().vote_now(context)
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("awaiting", [1, 2], ids=["one-awaits", "two-await"])
+async def test_signals_with_awaiting_providers_decide_as_the_awaiting_path(
+    case: tuple[Any, ...], awaiting: int
+) -> None:
+    """Some providers await (a language model on its vote cache): the replay asks the others
+    for signals only and awaits those, without votes or a Decision, and decides the same."""
+    reference = await run([Awaiting(p) for p in offline()], case, decisions=[])
+    first = offline()
+    mixed: list[Any] = [Awaiting(p) for p in first[:awaiting]]
+    counted = [Counted(p) for p in first[awaiting:2]]
+    mixed += [*counted, *first[2:]]
+    order = {p.name: k for k, p in enumerate(first)}
+    mixed.sort(key=lambda p: order[p.name])  # the ensemble's order, as the reference's
+    got = await run(mixed, case)
+    assert_same_replay(got, reference)
+    assert all(c.votes == 0 for c in counted)  # the signals path was taken
+
+
+def test_the_signals_path_needs_what_the_synchronous_one_needs() -> None:
+    settings = EnsembleSettings()
+    trend = TrendProvider()
+    assert Ensemble({"t": Awaiting(trend), "b": BreakoutProvider()}, settings).signalling()
+    ledger = CostLedger(CostSettings(), InMemoryStore(), ManualClock(T0))
+    assert Ensemble({"t": Awaiting(trend)}, settings, costs=ledger).signalling() is None
+    judged = EnsembleSettings(aggregation="judge")
+    assert Ensemble({"t": Awaiting(trend)}, judged).signalling() is None

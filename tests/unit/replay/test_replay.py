@@ -27,7 +27,7 @@ from ffe_core.domain.instruments import AssetClass, Instrument
 from ffe_core.domain.market import Bar
 from ffe_core.domain.portfolio import Portfolio
 from ffe_core.ports.clock import ManualClock
-from ffe_core.prompts import prompt_hash, render_prompt
+from ffe_core.prompts import prompt_hash, prompt_key, render_prompt
 from ffe_core.services.context import build_context
 from ffe_core.services.ensemble import Ensemble
 
@@ -180,6 +180,27 @@ async def test_providers_see_only_the_past_with_the_live_context() -> None:
     # Same fields as the live service's context, incl. indicators; only the replay's cursor added.
     assert ctx.model_copy(update={"series": None}) == rebuilt
     assert len(ctx.memory) == 5 and ctx.memory[0].created_at == models[-2].ts
+
+
+@pytest.mark.parametrize("timed", [True, False], ids=["timed", "bar-numbers"])
+async def test_a_replayed_contexts_prompt_key_is_the_live_contexts(timed: bool) -> None:
+    """prompt_key reads a replayed context's bars from its series (as floats, once per series):
+    the key is the one the same context gets without the cursor, so a vote cached live answers
+    in a replay and the other way round."""
+    bars = synthetic(160)
+    if not timed:
+        bars = Bars(bars.open, bars.high, bars.low, bars.close, bars.volume)
+    spy = Spy()
+    ensemble = Ensemble({"sma_cross": SmaCrossProvider(5, 20), "spy": spy}, ONE)
+    await replay(bars, INSTRUMENT, ensemble, history=50, start=10)
+    assert len(spy.seen) == 150
+    for ctx in spy.seen[::7]:
+        assert ctx.series is not None and ctx.series.series.time is not None
+        live = ctx.model_copy(update={"series": None})
+        for max_bars in (10, 30, 60):  # fewer bars shown than the window holds, and all of them
+            assert prompt_key(ctx, max_bars=max_bars) == prompt_key(live, max_bars=max_bars)
+    a, b = spy.seen[40], spy.seen[41]
+    assert prompt_key(a) != prompt_key(b)
 
 
 class CachedPromptProvider:

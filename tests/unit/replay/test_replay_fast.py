@@ -16,7 +16,7 @@ from ffe_core.backtest.simulator import FillConfig
 from ffe_core.config import EnsembleSettings
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Action, Decision, ProviderVote, RiskAssessment
-from ffe_core.domain.series import SeriesCursor
+from ffe_core.domain.series import BarSeries, SeriesCursor
 from ffe_core.ports.clock import ManualClock
 from ffe_core.ports.providers import BatchVotes, Signal
 from ffe_core.services.ensemble import Ensemble
@@ -68,6 +68,9 @@ class Scripted:
 
 class Broken(TrendProvider):
     def vote_batch(self, *args: object) -> BatchVotes:
+        raise RuntimeError("no batch today")
+
+    def vote_series(self, s: BarSeries) -> BatchVotes:
         raise RuntimeError("no batch today")
 
 

@@ -57,3 +57,32 @@ def test_recursions_really_depend_on_the_window_start() -> None:
 def test_bad_history_is_refused() -> None:
     with pytest.raises(ValueError, match="history"):
         win.sma(np.ones(5), 2, 0)
+
+
+@pytest.mark.parametrize("extra", [1, 127, 128, 129, 300])
+def test_windows_at_block_edges_are_the_indicator_on_their_window(extra: int) -> None:
+    # Full windows are advanced in blocks side by side (vectorised): the first and last
+    # windows of each block and a partial last block give the indicator's value bit for bit.
+    history = 50
+    bars = random_bars(history + extra, seed=extra)
+    c, h, lo = bars.close, bars.high, bars.low
+    got = {
+        "sma": win.sma(c, 20, history),
+        "macd": win.macd_hist(c, history, 5, 11, 4),
+        "atr": win.atr(h, lo, c, 14, history),
+        "rsi": win.rsi(c, 14, history),
+    }
+    for i in range(history - 1, len(bars)):
+        cw, hw, lw = (
+            c[i + 1 - history : i + 1],
+            h[i + 1 - history : i + 1],
+            lo[i + 1 - history : i + 1],
+        )
+        want = {
+            "sma": ind.sma(cw, 20)[-1],
+            "macd": ind.macd(cw, 5, 11, 4)[2][-1],
+            "atr": ind.atr(hw, lw, cw, 14)[-1],
+            "rsi": ind.rsi(cw, 14)[-1],
+        }
+        for name, value in want.items():
+            np.testing.assert_array_equal(got[name][i], value, err_msg=f"{name} bar {i}")

@@ -783,6 +783,11 @@ export interface components {
              * @default false
              */
             anonymize?: boolean;
+            /**
+             * @description replay: also compute and store the live gate's walk-forward report (PBO, deflated Sharpe, out-of-sample return, max drawdown) of the configured stack, as ffe replay --walk-forward does
+             * @default false
+             */
+            walk_forward?: boolean;
         };
         /** CircuitView */
         CircuitView: {

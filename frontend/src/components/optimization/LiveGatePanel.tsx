@@ -9,7 +9,7 @@ const STATE: Record<LiveGate['state'], { tone: Tone; words: string }> = {
   off: { tone: 'neutral', words: 'paper trading: the gate applies once trading.mode is live' },
   disabled: { tone: 'bad', words: 'live trading runs WITHOUT the gate (live_gate.enabled: false)' },
   passed: { tone: 'good', words: 'live trading allowed by a passing walk-forward report' },
-  refused: { tone: 'bad', words: 'live trading refused at start-up' },
+  refused: { tone: 'bad', words: 'live trading refused: the agent does not start (checked at every start)' },
 };
 
 /** The gate before live trading: its state, the stored report's figures and what fails. */
@@ -33,7 +33,7 @@ export function LiveGatePanel() {
                   {g.max_age_days} days)
                 </p>
               ) : (
-                <p className="small muted">No walk-forward report yet: run ffe replay --walk-forward.</p>
+                <p className="small muted">No walk-forward report yet: run ffe replay --walk-forward, or a replay here with Walk-forward ticked.</p>
               )}
               {g.failures.length > 0 && (
                 <ul className="small warn-text" data-testid="live-gate-failures">

@@ -4,6 +4,8 @@ import { useInstruments, useSubmitBacktest } from '../../api/backtests';
 import type { BacktestJob, BacktestRequest } from '../../api/models';
 import { useSettingsStore } from '../../stores/settings';
 
+/** The fewest bars the server accepts for a walk-forward report (live_gate.MIN_DECIDED_BARS). */
+const MIN_WALK_FORWARD_BARS = 107;
 const AGGREGATIONS = ['', 'weighted_majority', 'confidence_weighted', 'unanimity', 'judge'];
 
 interface ReplayFormState {
@@ -16,6 +18,7 @@ interface ReplayFormState {
   yes: boolean;
   maxCost: string;
   anonymize: boolean;
+  walkForward: boolean;
 }
 
 /** The request a replay form asks for; an error in words when a field cannot be sent. */
@@ -33,6 +36,10 @@ export function buildReplayRequest(form: ReplayFormState): { request?: BacktestR
   if (form.allowLookahead) request.allow_lookahead = true;
   if (form.yes) request.yes = true;
   if (form.anonymize) request.anonymize = true;
+  if (form.walkForward) {
+    if (bars < MIN_WALK_FORWARD_BARS) return { error: `A walk-forward report needs at least ${MIN_WALK_FORWARD_BARS} bars.` };
+    request.walk_forward = true;
+  }
   if (form.maxCost.trim()) {
     const cap = Number(form.maxCost);
     if (!Number.isFinite(cap) || cap < 0) return { error: 'Max cost must be a number of dollars ≥ 0.' };
@@ -56,6 +63,7 @@ export function ReplayForm({ onSubmitted }: { onSubmitted: (job: BacktestJob) =>
     yes: false,
     maxCost: '',
     anonymize: false,
+    walkForward: false,
   });
   const [validation, setValidation] = useState<string | null>(null);
   const instrument = form.instrument || instruments.data?.[0]?.symbol || '';
@@ -127,6 +135,10 @@ export function ReplayForm({ onSubmitted }: { onSubmitted: (job: BacktestJob) =>
         <label className="checkbox">
           <input type="checkbox" name="anonymize" checked={form.anonymize} onChange={(e) => update({ anonymize: e.target.checked })} />
           <span>Anonymise for language models (renamed, rebased, shifted)</span>
+        </label>
+        <label className="checkbox">
+          <input type="checkbox" name="walk_forward" checked={form.walkForward} onChange={(e) => update({ walkForward: e.target.checked })} />
+          <span>Walk-forward: store the live gate’s report of the configured stack</span>
         </label>
       </div>
       {(validation || submit.isError) && (

@@ -1,5 +1,5 @@
 import { useMemo } from 'react';
-import type { ReplayAttribution, ReplayResult, ReplayRunSummary } from '../../api/models';
+import type { ReplayAttribution, ReplayGateReport, ReplayResult, ReplayRunSummary } from '../../api/models';
 import { formatMoney, formatStat, signClass } from '../../lib/format';
 import { MultiEquityChart, type NamedCurve } from './MultiEquityChart';
 
@@ -112,11 +112,31 @@ function InstrumentReplay({ symbol, table }: { symbol: string; table: ReplayAttr
   );
 }
 
+/** The live gate's walk-forward report this replay stored, and whether it passes. */
+export function ReplayGateVerdict({ gate }: { gate: ReplayGateReport }) {
+  return (
+    <div data-testid="replay-live-gate" data-passed={gate.passed}>
+      <p className={`small ${gate.passed ? '' : 'warn-text'}`}>
+        Live gate report stored ({gate.instruments.join(', ')}, {gate.out_of_sample_bars} out-of-sample bars): {gate.passed ? 'passes' : 'fails'} · PBO {formatStat(gate.pbo)} ·
+        deflated Sharpe {formatStat(gate.deflated_sharpe)} · out-of-sample return {pct(gate.oos_return_pct)} · max drawdown {pct(gate.max_drawdown_pct)}
+      </p>
+      {gate.failures.length > 0 && (
+        <ul className="small warn-text">
+          {gate.failures.map((f) => (
+            <li key={f}>{f}</li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
 export function ReplayResultView({ result }: { result: ReplayResult }) {
   const tables = useMemo(() => Object.entries(result.attribution), [result.attribution]);
   return (
     <div className="backtest-result" data-testid="replay-result">
       <ReplayWarnings result={result} />
+      {result.live_gate && <ReplayGateVerdict gate={result.live_gate} />}
       <p className="small" data-testid="replay-summary">
         Final equity {formatMoney(result.final_equity)} · {result.trades} trades · decisions{' '}
         {Object.entries(result.decisions)
