@@ -7,8 +7,9 @@ offline providers, 4 instruments) with ``--resting`` limit orders resting per in
 from the market, so that every observation has working orders to look at. Timers: the whole
 run; observation (``process_market`` and the ledger sync); the decision (context, ensemble,
 risk); and storage: time inside units of work (a session open to its close), wherever they are
-opened (journal, decisions, paper venue, gate). Targets: storage <= 50 % of the run,
->= 1,000 instrument-decisions per minute.
+opened (journal, decisions, paper venue, gate), with the number of units of work and of round
+trips to SQLite's worker thread per cycle (the steady measure on a loaded machine). Targets:
+storage <= 50 % of the run, >= 1,000 instrument-decisions per minute.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 
 from dependency_injector import providers
 
+from ffe_adapters.storage.sql import sqlite_driver
 from ffe_core.domain.orders import Order, OrderType, Side
 from ffe_entrypoints.container import build_container
 from ffe_entrypoints.lifecycle import shutdown, startup
@@ -38,6 +40,20 @@ class Timers:
         self.seconds: dict[str, float] = {"storage": 0.0, "observe": 0.0, "decide": 0.0}
         self.depth = 0
         self._opened = 0.0
+        self.units = 0  # units of work opened (outermost)
+        self.trips = 0  # round trips to SQLite's worker thread
+
+
+def count_trips(timers: Timers) -> None:
+    """Count every round trip to the SQLite driver's worker thread: on a shared machine each
+    costs a thread wake-up, so their number is the steady measure of storage work."""
+    execute = sqlite_driver.OneTripConnection._execute
+
+    async def counted(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        timers.trips += 1
+        return await execute(self, fn, *args, **kwargs)
+
+    sqlite_driver.OneTripConnection._execute = counted  # type: ignore[method-assign]
 
 
 class TimedUnitOfWork:
@@ -51,6 +67,7 @@ class TimedUnitOfWork:
         t = self._timers
         if t.depth == 0:
             t._opened = time.perf_counter()
+            t.units += 1
         t.depth += 1
         return await self._inner.__aenter__()
 
@@ -112,6 +129,7 @@ async def main() -> None:
         settings = load_settings(directory, environ=env)
         container = build_container(settings)
         timers = Timers()
+        count_trips(timers)
         storage = container.storage()
         factory = storage.uow_factory
         container.uow_factory.override(providers.Object(lambda: TimedUnitOfWork(factory(), timers)))
@@ -126,6 +144,7 @@ async def main() -> None:
             cycles = args.passes * len(symbols)
             for phase in timers.seconds:
                 timers.seconds[phase] = 0.0
+            timers.units = timers.trips = 0
             started = time.perf_counter()
             await agent.run(cycles=cycles, interval=0)
             wall = time.perf_counter() - started
@@ -145,6 +164,10 @@ async def main() -> None:
             f"  {phase:10} {seconds:7.2f} s  {seconds / done * 1000:7.2f} ms/cycle  "
             f"{seconds / wall:6.1%} of the run"
         )
+    print(
+        f"  per cycle: {timers.units / done:.2f} units of work, "
+        f"{timers.trips / done:.2f} round trips to SQLite's worker thread"
+    )
     verdict = "ok" if share <= STORAGE_SHARE_TARGET else "MISS"
     print(f"  storage share {share:.1%} (target <= {STORAGE_SHARE_TARGET:.0%}) {verdict}")
     verdict = "ok" if per_minute >= DECISIONS_PER_MINUTE_TARGET else "MISS"

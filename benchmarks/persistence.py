@@ -5,7 +5,8 @@ Run: ``python -m benchmarks.persistence [--decisions 400] [--no-postgres]``.
 SQLite: ``SqlStorage`` on a WAL file vs raw ``aiosqlite`` (same pragmas, same schema, one
 INSERT, one executemany, COMMIT). PostgreSQL (127.0.0.1:5432, database ``test``, a throw-away
 schema): ``SqlStorage`` vs raw ``asyncpg`` (a transaction with the same two statements). Both
-sides serialise the decision to JSON the same way. Target: ffe ≤ 2x the raw driver.
+sides serialise the decision to JSON the same way, and take turns write by write (a shared
+machine's load then falls on both alike). Target: ffe ≤ 2x the raw driver.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -57,34 +59,39 @@ def vote_rows(d: Decision) -> list[tuple[Any, ...]]:
     ]
 
 
-CPU_MS: dict[int, float] = {}
-"""Process CPU time (every thread: the driver's worker included) per write, by sample list."""
+Write = Callable[[Decision], Awaitable[None]]
 
 
-async def timed(write: Callable[[Decision], Awaitable[None]], n: int) -> list[float]:
-    for _ in range(20):  # warm-up: pools, statement caches
-        await write(make_decision())
-    samples = []
-    decisions = [make_decision() for _ in range(n)]
-    cpu = time.process_time()
-    for d in decisions:
-        start = time.perf_counter()
-        await write(d)
-        samples.append((time.perf_counter() - start) * 1000)
-    CPU_MS[id(samples)] = (time.process_time() - cpu) * 1000 / n
-    return samples
+async def interleaved(writers: dict[str, Write], n: int) -> dict[str, tuple[list[float], float]]:
+    """Each writer's wall times and mean process CPU (every thread: the driver's worker
+    included) per write, the writers taking turns write by write, so that the load of a shared
+    machine falls on all of them alike."""
+    for write in writers.values():
+        for _ in range(20):  # warm-up: pools, statement caches
+            await write(make_decision())
+    samples: dict[str, list[float]] = {name: [] for name in writers}
+    cpu: dict[str, float] = dict.fromkeys(writers, 0.0)
+    for _ in range(n):
+        for name, write in writers.items():
+            d = make_decision()
+            start, used = time.perf_counter(), time.process_time()
+            await write(d)
+            cpu[name] += time.process_time() - used
+            samples[name].append((time.perf_counter() - start) * 1000)
+    return {name: (samples[name], cpu[name] * 1000 / n) for name in writers}
 
 
-async def ffe_writes(storage: SqlStorage, n: int) -> list[float]:
+def ffe_writer(storage: SqlStorage) -> Write:
     async def write(d: Decision) -> None:
         async with storage.uow_factory() as uow:
             await uow.decisions.add(d)
             await uow.commit()
 
-    return await timed(write, n)
+    return write
 
 
-async def sqlite_raw(path: Path, n: int) -> list[float]:
+@asynccontextmanager
+async def sqlite_raw(path: Path) -> AsyncIterator[Write]:
     import aiosqlite
 
     async with aiosqlite.connect(path, isolation_level=None) as conn:
@@ -104,10 +111,11 @@ async def sqlite_raw(path: Path, n: int) -> list[float]:
             await conn.executemany(vote_sql, vote_rows(d))
             await conn.execute("COMMIT")
 
-        return await timed(write, n)
+        yield write
 
 
-async def postgres_raw(schema: str, n: int) -> list[float]:
+@asynccontextmanager
+async def postgres_raw(schema: str) -> AsyncIterator[Write]:
     import asyncpg
 
     conn = await asyncpg.connect(**PG, server_settings={"search_path": schema})
@@ -129,7 +137,7 @@ async def postgres_raw(schema: str, n: int) -> list[float]:
             await conn.executemany(vote_sql, vote_rows(d))
 
     try:
-        return await timed(write, n)
+        yield write
     finally:
         await conn.close()
 
@@ -144,23 +152,20 @@ async def drop(schema: str) -> None:
         await conn.close()
 
 
-def cpu_ms(*runs: list[float]) -> float:
-    return statistics.fmean(CPU_MS[id(r)] for r in runs)
-
-
-def line(name: str, ms: list[float], raw: list[float] | None = None) -> str:
+def report(title: str, raw_name: str, runs: dict[str, tuple[list[float], float]]) -> None:
     """Wall p50 (what a caller waits for) and CPU per write (steadier on a shared machine)."""
-    p50 = statistics.median(ms)
-    text = f"  {name:28} p50 {p50:6.2f} ms  mean {statistics.fmean(ms):6.2f} ms"
-    if raw is not None:
-        ratio = p50 / statistics.median(raw)
-        verdict = "ok" if ratio <= TARGET else "MISS"
-        text += f"  {ratio:4.2f}x raw (target <= {TARGET:g}x) {verdict}"
-    return text
-
-
-def cpu_line(ours: float, raw: float) -> str:
-    return f"  CPU per write: ffe {ours:.3f} ms, raw {raw:.3f} ms = {ours / raw:.2f}x"
+    (raw, raw_cpu), (ours, our_cpu) = runs["raw"], runs["ffe"]
+    print(title)
+    for name, ms in ((raw_name, raw), ("ffe SqlStorage", ours)):
+        text = (
+            f"  {name:28} p50 {statistics.median(ms):6.2f} ms  mean {statistics.fmean(ms):6.2f} ms"
+        )
+        if ms is ours:
+            ratio = statistics.median(ours) / statistics.median(raw)
+            verdict = "ok" if ratio <= TARGET else "MISS"
+            text += f"  {ratio:4.2f}x raw (target <= {TARGET:g}x) {verdict}"
+        print(text)
+    print(f"  CPU per write: ffe {our_cpu:.3f} ms, raw {raw_cpu:.3f} ms = {our_cpu / raw_cpu:.2f}x")
 
 
 async def main() -> None:
@@ -169,21 +174,17 @@ async def main() -> None:
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
     n = args.decisions
-    print(f"one decision + 4 votes per transaction, {n} transactions each")
+    print(f"one decision + 4 votes per transaction, {n} transactions each, taking turns")
     with tempfile.TemporaryDirectory(prefix="ffe-bench-persist-") as tmp:
         db = Path(tmp) / "ffe.db"
         storage = SqlStorage(StorageSettings(url=f"sqlite+aiosqlite:///{db}"))
         await storage.migrate()
         try:
-            raw = await sqlite_raw(db, n)
-            ours = await ffe_writes(storage, n)
-            raw_again = await sqlite_raw(db, n)
+            async with sqlite_raw(db) as raw:
+                runs = await interleaved({"raw": raw, "ffe": ffe_writer(storage)}, n)
         finally:
             await storage.close()
-        print("SQLite (WAL, synchronous=NORMAL):")
-        print(line("raw aiosqlite", raw + raw_again))
-        print(line("ffe SqlStorage", ours, raw + raw_again))
-        print(cpu_line(cpu_ms(ours), cpu_ms(raw, raw_again)))
+        report("SQLite (WAL, synchronous=NORMAL):", "raw aiosqlite", runs)
     if args.no_postgres:
         return
     schema = f"bench_{uuid.uuid4().hex[:10]}"
@@ -191,16 +192,12 @@ async def main() -> None:
     storage = SqlStorage(StorageSettings(url=url, schema_name=schema))
     try:
         await storage.migrate()
-        raw = await postgres_raw(schema, n)
-        ours = await ffe_writes(storage, n)
-        raw_again = await postgres_raw(schema, n)
+        async with postgres_raw(schema) as raw:
+            runs = await interleaved({"raw": raw, "ffe": ffe_writer(storage)}, n)
     finally:
         await storage.close()
         await drop(schema)
-    print("PostgreSQL (loopback):")
-    print(line("raw asyncpg", raw + raw_again))
-    print(line("ffe SqlStorage", ours, raw + raw_again))
-    print(cpu_line(cpu_ms(ours), cpu_ms(raw, raw_again)))
+    report("PostgreSQL (loopback):", "raw asyncpg", runs)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ arrive typed in ``AdapterContext.core``.
 
 Capabilities beyond a port are declared, never probed: runtime-checkable Protocols in
 ``ffe_core.ports.capabilities`` (``Closable``, ``Pingable``, ``WithCircuit``, ``CachePolicy``,
-``InboundChannel``) and ``ffe_core.ports.brokers`` (``Broker.venue``, ``MarketDrivenVenue``).
+``InboundChannel``) and ``ffe_core.ports.brokers`` (``Broker.venue``, ``MarketDrivenVenue``, ``QuotedFills``).
 Each hook below names the ones ffe looks for.
 """
 
@@ -113,8 +113,9 @@ def ffe_brokers() -> Mapping[str, Factory]:  # type: ignore[empty-body]
     """Brokers by name (``paper``, ``coinbase``, ``oanda``).
 
     Each factory returns an ``ffe_core.ports.brokers.Broker`` (declaring its ``venue``); chosen
-    by ``trading.broker``. Capability: ``ffe_core.ports.brokers.MarketDrivenVenue`` (a simulated
-    venue filling resting orders when told to look at the market).
+    by ``trading.broker``. Capabilities: ``ffe_core.ports.brokers.MarketDrivenVenue`` (a
+    simulated venue filling resting orders when told to look at the market) and ``QuotedFills``
+    (a venue telling the quote each order filled against, for the parity shadow).
     """
 
 

@@ -80,6 +80,9 @@ class ApiSettings(_Section):
     niceness: int = Field(default=5, ge=0, le=19)
     """How much the API lowers its CPU priority when the agent runs in its own process (0: not
     at all): under load the scheduler serves trading before dashboard reads."""
+    health_check_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
+    """How long ``/health`` and ``/ready`` wait for one component's check before reporting it
+    down (keep it under the probe's own timeout)."""
 
     @model_validator(mode="after")
     def _proxies_are_networks(self) -> ApiSettings:
@@ -198,8 +201,11 @@ class ApprovalSettings(_Section):
     brier_window: int = Field(default=50, ge=1, le=10_000)
     """The approval card shows each agreeing provider's Brier over its last this many scores."""
     expiry_seconds: float = Field(default=900.0, gt=0)
+    """How long an approval waits for a person (its window closes ``max_age_seconds`` after the
+    decision at the latest)."""
     max_age_seconds: float = Field(default=900.0, gt=0)
-    """An approved decision older than this when its order would be sent is expired, not sent."""
+    """A decision approved more than this after it was made, or whose approval is older than
+    this when its order would be sent, is expired, not sent."""
     max_price_drift: float = Field(default=0.02, gt=0, le=1)
     """... and so is one whose price moved more than this fraction since the decision."""
 

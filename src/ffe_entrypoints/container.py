@@ -8,6 +8,8 @@ connection is a ``providers.Resource``; :func:`ffe_entrypoints.lifecycle.shutdow
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from dependency_injector import containers, providers
 
 from ffe_adapters.registry import load_registry
@@ -44,11 +46,21 @@ from ffe_core.services.risk import RiskManager
 from ffe_entrypoints.logging import shared_scrubber
 from ffe_entrypoints.selection import Build
 from ffe_entrypoints.services.account_reads import AccountReads
-from ffe_entrypoints.services.backtests import BacktestService
 from ffe_entrypoints.services.decision_feed import DecisionFeed
 from ffe_entrypoints.services.health import build_health
 from ffe_entrypoints.services.live_gate import StoredReportGate
 from ffe_entrypoints.services.process_control import AgentProcessControl
+
+if TYPE_CHECKING:
+    from ffe_entrypoints.services.backtests import BacktestService
+
+
+def build_backtest_service(**kwargs: Any) -> BacktestService:
+    """The backtest jobs; their worker pool, parameter rules and replay stack load with the
+    first backtest asked for, not with the API."""
+    from ffe_entrypoints.services.backtests import BacktestService
+
+    return BacktestService(**kwargs)
 
 
 class Container(containers.DeclarativeContainer):
@@ -206,7 +218,7 @@ class Container(containers.DeclarativeContainer):
     )
     compute: providers.Provider[ComputeBackend] = providers.Singleton(Build.one, build, "compute")
     backtest_service = providers.Resource(  # its worker pool closes at shutdown
-        BacktestService,
+        build_backtest_service,
         settings=settings,
         strategies=providers.Callable(
             lambda r: lambda: {n: r.factory("strategies", n) for n in r.names("strategies")},
@@ -214,6 +226,12 @@ class Container(containers.DeclarativeContainer):
         ),
         provider_names=providers.Callable(
             lambda r: lambda: r.names("decision_providers"), registry
+        ),
+        order_strategies=providers.Callable(
+            lambda r: (
+                lambda: {n: r.factory("order_strategies", n) for n in r.names("order_strategies")}
+            ),
+            registry,
         ),
     )
     health_service = providers.Singleton(

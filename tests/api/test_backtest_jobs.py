@@ -105,7 +105,12 @@ async def settle(client: Client) -> None:
         ({"strategy": "sma_bracket", "params": {"sl": "x"}}, "params.sl"),
         ({"strategy": "sma_bracket", "params": {"sl": 2.0}}, "params.sl"),
         ({"strategy": "sma_bracket", "params": {"nope": 1}}, "takes no nope"),
-        ({"strategy": "sma_bracket", "kind": "optimize", "grid": {"sl": [0.1]}}, "order-level"),
+        ({"strategy": "sma_bracket", "kind": "optimize", "grid": {"sl": [0.1, 2.0]}}, "grid.sl[1]"),
+        ({"strategy": "sma_bracket", "instruments": ["BTC-USD", "ETH-USD"]}, "order-level"),
+        ({"strategy": "example_breakout", "params": {"period": 0.5}}, "params.period"),
+        ({"strategy": "example_breakout", "kind": "optimize", "grid": {"hold": []}}, "grid.hold"),
+        ({"strategy": "os:system"}, "unknown 'os:system'"),
+        ({"risk_stops": True}, "risk_stops"),
         ({"instruments": ["BTC-USD"]}, "instruments"),
         ({"instruments": ["BTC-USD", "BTC-USD"]}, "instruments"),
         (
@@ -167,6 +172,61 @@ async def test_an_order_level_job_runs_the_compiled_strategy(client: Client) -> 
     result = job["result"]
     assert result["stats"]["# Trades"] == len(result["trades"]) > 0
     assert result["equity"]
+
+
+async def test_an_unknown_strategy_is_400_listing_the_registered_ones(client: Client) -> None:
+    response = await client.post("/api/v1/backtests", json={"strategy": "nope"})
+    assert response.status_code == 400, response.text
+    detail = response.json()["detail"]
+    assert "unknown 'nope'" in detail
+    for name in ("sma_cross", "sma_bracket", "example_breakout"):
+        assert name in detail
+    listed = (await client.get("/api/v1/strategies")).json()["items"]
+    levels = {s["name"]: s["level"] for s in listed}
+    assert levels["example_breakout"] == levels["sma_bracket"] == "order"
+    assert levels["sma_cross"] == "target"
+    breakout = next(s for s in listed if s["name"] == "example_breakout")
+    assert breakout["params"] == {"period": 20, "reward": 2.0, "hold": 30}
+
+
+@pytest.mark.parametrize("kind", ["optimize", "walk_forward"])
+async def test_order_level_searches_run_as_jobs(client: Client, kind: str) -> None:
+    body = {"kind": kind, "bars": 900, "strategy": "sma_bracket"}
+    body["grid"] = {"fast": [3, 5], "slow": [12, 20], "tp": [0.0, 0.05]}
+    job = await submit(client, body)
+    job = await wait_for(client, job["id"], lambda j: j["status"] in FINISHED)
+    assert job["status"] == "done", job["error"]
+    result = job["result"]
+    assert result["equity"] and result["stats"]
+    if kind == "optimize":
+        assert set(result["best_params"]) == {"fast", "slow", "sl", "tp"}  # sl: its grid
+        assert result["heatmap"]["x"] == [3, 5]
+        assert result["stats"]["# Trades"] == len(result["trades"]) > 0
+    else:
+        assert result["windows"] and all(w["params"]["fast"] < 12 for w in result["windows"])
+
+
+async def test_a_plugins_order_strategy_runs_by_its_registered_name(client: Client) -> None:
+    body = {"kind": "backtest", "bars": 1000, "strategy": "example_breakout"}
+    body["params"] = {"period": 10, "hold": 15}
+    job = await submit(client, body)
+    job = await wait_for(client, job["id"], lambda j: j["status"] in FINISHED)
+    assert job["status"] == "done", job["error"]
+    assert job["result"]["stats"]["# Trades"] == len(job["result"]["trades"]) > 0
+
+
+async def test_a_portfolio_job_with_risk_stops_counts_its_exits(client: Client) -> None:
+    body = {"kind": "backtest", "bars": 600, "instruments": ["BTC-USD", "ETH-USD"]}
+    body.update(params={"fast": 3, "slow": 9}, risk_stops=True)
+    job = await submit(client, body)
+    job = await wait_for(client, job["id"], lambda j: j["status"] in FINISHED)
+    assert job["status"] == "done", job["error"]
+    result = job["result"]
+    exits = result["exits"]
+    assert set(exits) == {"BTC-USD", "ETH-USD"}
+    for symbol, counts in exits.items():
+        assert sum(counts.values()) == result["instruments"][symbol]["# Trades"]
+    assert any("stop_loss" in c or "take_profit" in c for c in exits.values())
 
 
 async def test_a_portfolio_of_an_unknown_instrument_is_404(client: Client) -> None:

@@ -1,7 +1,9 @@
-"""Parity, measured, end to end: an agent run on the paper venue (filling at the next bar's
-open, as the backtester does) scores 1.0; the same run through a venue that fills every order
-25 bps worse scores 0.5, sets the ``ffe_parity_score`` gauge, and `promtool test rules` shows
-FfeParityDegraded firing on the scraped series (and silent on the paper one)."""
+"""Parity, measured, end to end: an agent run on the paper venue scores 1.0 in its default
+``quote`` mode (the shadow fills on the quotes the venue recorded it filled at) and filling at
+the next bar's open (as the backtester does), entries and venue-side exits alike; the same run
+through a venue that fills every order 25 bps worse scores 0.5, sets the ``ffe_parity_score``
+gauge, and `promtool test rules` shows FfeParityDegraded firing on the scraped series (and
+silent on the paper one)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from tests.unit.agent.test_agent_lifecycle import make
 
 from ffe_adapters.brokers.paper.execution import PaperBroker
 from ffe_adapters.telemetry.prometheus import PrometheusMetrics
+from ffe_core.domain.market import Quote
 from ffe_core.domain.orders import Fill, Order, Side
 from ffe_core.domain.parity import ParityReport, ParityStatus
 from ffe_core.domain.portfolio import Portfolio
@@ -72,6 +75,9 @@ class SlippingVenue:
         fills = await self.inner.list_fills(client_order_id)
         return [f.model_copy(update={"price": self._worse(f.side, f.price)}) for f in fills]
 
+    async def fill_quote(self, client_order_id: str) -> Quote | None:
+        return await self.inner.fill_quote(client_order_id)  # the quote is true, the fill worse
+
     async def process_market(self) -> list[Order]:
         changed = [self._order(o) for o in await self.inner.process_market()]
         return [o for o in changed if o is not None]
@@ -81,14 +87,14 @@ class SlippingVenue:
 
 
 async def run_agent(
-    tmp_path: Path, slipping: bool, cycles: int = 10
+    tmp_path: Path, slipping: bool, cycles: int = 10, market_fill: str | None = None
 ) -> tuple[ParityReport, float | None]:
     """An hour-per-cycle agent run on the bundled data (a ManualClock, so each cycle sees a new
-    bar) with the paper venue filling at the next bar's open; the day's parity and the gauge."""
+    bar) with the paper venue in its default fill mode (or ``market_fill``); the day's parity
+    and the gauge."""
+    fill_mode = {"FFE_ADAPTERS__PAPER__MARKET_FILL": market_fill} if market_fill else {}
     container: Container = make(
-        tmp_path,
-        FFE_ADAPTERS__PAPER__MARKET_FILL="next_bar_open",
-        FFE_ADAPTERS__BUNDLED__SECONDS_PER_BAR="3600",
+        tmp_path, FFE_ADAPTERS__BUNDLED__SECONDS_PER_BAR="3600", **fill_mode
     )
     clock = ManualClock(T0)
     container.clock.override(providers.Object(clock))
@@ -108,14 +114,18 @@ async def run_agent(
     return report, registry.get_sample_value("ffe_parity_score")
 
 
+@pytest.mark.parametrize("market_fill", [None, "next_bar_open"])
 async def test_paper_parity_is_perfect_over_an_agent_run(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, market_fill: str | None
 ) -> None:
     caplog.set_level(logging.INFO, logger="ffe.notify")
-    report, gauge = await run_agent(tmp_path, slipping=False, cycles=16)  # past midnight
+    report, gauge = await run_agent(tmp_path, False, 16, market_fill)  # past midnight
     assert report.judged >= 2, report
     assert report.score == 1.0
     assert {f.status for f in report.fills} == {ParityStatus.BOTH}
+    # the default mode is judged on the recorded quotes, the other on the bars the agent saw
+    assert {f.quote for f in report.fills} == {market_fill is None}
+    assert any(f.exit for f in report.fills), "a venue-side exit (stop-loss) is judged too"
     assert all(f.slippage_bps == 0 and f.pnl_divergence == 0 for f in report.fills)
     assert gauge == 1.0
     # the next day's summary carries the day's parity

@@ -41,7 +41,7 @@ from ffe_core.domain.orders import Fill, Order
 from ffe_core.domain.outcomes import DecisionOutcome
 from ffe_core.domain.performance import ProviderStats
 from ffe_core.domain.portfolio import Portfolio
-from ffe_entrypoints.services.backtests import BacktestJob, BacktestRequest
+from ffe_entrypoints.services.backtest_models import BacktestJob, BacktestRequest
 from tests.conftest import hypothesis_profile
 
 OTHER_MODULES = (
@@ -51,7 +51,7 @@ OTHER_MODULES = (
     "ffe_core.ports.storage",
     "ffe_entrypoints.api.schemas",
     "ffe_entrypoints.api.backtests",
-    "ffe_entrypoints.services.backtests",
+    "ffe_entrypoints.services.backtest_models",
 )
 MIN_DOMAIN_MODELS = 28
 MIN_MODELS = 45

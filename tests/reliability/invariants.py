@@ -41,6 +41,17 @@ async def check_invariants(
             o.decision_id: await uow.decisions.get(o.decision_id or "")
             for o in [*orders, *venue_orders]
         }
+        # what is stored with each decision a cycle names: written in the one transaction
+        # that stores the decision, so a crash leaves all of it or none
+        named = {c.decision_id for c in cycles if c.decision_id is not None}
+        trails = {
+            d: (
+                await uow.decisions.get(d),
+                await uow.flight.get(d),
+                await uow.provider_calls.list(decision_id=d, limit=1000),
+            )
+            for d in named
+        }
 
     for where, listed in (("ledger", orders), ("venue", venue_orders)):
         ids = Counter(o.client_order_id for o in listed)
@@ -105,6 +116,14 @@ async def check_invariants(
         cycle = by_order.get(order.client_order_id)
         if cycle is not None:
             assert cycle.decision_id == order.decision_id, "journal names another decision"
+    for decision_id, (decision, record, calls) in trails.items():
+        if decision is None:  # named by a cycle entry not written (yet): nothing of it stored
+            assert record is None and not calls, f"{decision_id}: record or calls, no decision"
+            continue
+        assert record is not None, f"decision {decision_id} stored without its flight record"
+        assert sorted(c.provider for c in calls) == sorted(v.provider for v in decision.votes), (
+            f"decision {decision_id}: its ledger rows are not one per vote"
+        )
     open_phases = {CyclePhase.OBSERVE, CyclePhase.ORIENT, CyclePhase.DECIDE, CyclePhase.ACT}
     return LedgerSnapshot(
         orders=len(orders),

@@ -154,6 +154,17 @@ export interface BacktestResult {
   deflated_sharpe?: number | null;
   /** e.g. "0 trades: cash cannot buy one unit" (absent on results stored before it existed). */
   warnings?: string[];
+  /** A portfolio run: each instrument's statistics (on its contribution to the one account). */
+  instruments?: Record<string, Record<string, unknown>>;
+  /** A portfolio run: how each instrument's trades ended (signal, stop_loss, take_profit, ...). */
+  exits?: Record<string, Record<string, number>>;
+  /** A portfolio run: the bar whose close tripped the kill switch (null: it never did). */
+  kill_switch_bar?: number | null;
+}
+
+/** A portfolio run's result (several instruments on one account). */
+export function isPortfolioResult(result: BacktestResult): result is BacktestResult & { instruments: Record<string, Record<string, unknown>> } {
+  return Boolean(result.instruments && !Array.isArray(result.instruments));
 }
 
 /** One row of a replay's attribution table (returns and drawdowns in percent). */

@@ -15,6 +15,12 @@ describe('Analytics page', () => {
     // 28 scored votes: marked provisional; 30 are not
     expect(within(rows[1]!).getByTestId('provider-provisional')).toHaveTextContent('provisional');
     expect(within(rows[0]!).queryByTestId('provider-provisional')).toBeNull();
+    // costs.demote holds llm at the weight floor: a pill, and the reason
+    const demoted = within(rows[1]!).getByTestId('provider-demoted');
+    expect(demoted).toHaveTextContent('demoted');
+    expect(demoted).toHaveAttribute('title', expect.stringContaining('does not cover its cost 12.00 USD'));
+    expect(within(rows[1]!).getByTestId('provider-demoted-reason')).toHaveTextContent('Demoted: trade P&L 2.00 over 30d');
+    expect(within(rows[0]!).queryByTestId('provider-demoted')).toBeNull();
     expect(screen.getByTestId('weights-chart')).toBeInTheDocument();
     expect(screen.getByTestId('calibration-chart')).toBeInTheDocument();
     expect(await screen.findByTestId('drawdown-chart')).toHaveAttribute('data-points', '4');

@@ -71,6 +71,65 @@ describe('Optimization page', () => {
     expect(within(result).getByTestId('best-params')).toHaveTextContent('fast=10, slow=20');
   });
 
+  it('submits a portfolio with risk stops and shows each instrument and its exits', async () => {
+    let posted: Record<string, unknown> | null = null;
+    server.use(
+      http.post(`${API}/api/v1/backtests`, async ({ request }) => {
+        posted = (await request.json()) as Record<string, unknown>;
+        return HttpResponse.json({ ...fx.jobQueued, id: 'job-pf' }, { status: 202 });
+      }),
+      http.get(`${API}/api/v1/backtests/job-pf`, () => HttpResponse.json(fx.jobPortfolioDone)),
+    );
+    const user = userEvent.setup();
+    renderApp('/optimization');
+    const form = await screen.findByTestId('backtest-form');
+    const portfolio = await within(form).findByTestId('portfolio-fieldset');
+    await user.click(within(portfolio).getByLabelText('portfolio ETH-USD'));
+    await user.click(within(form).getByRole('button', { name: 'Run backtest' }));
+    expect(screen.getByTestId('backtest-form-error')).toHaveTextContent('two or more instruments');
+    await user.click(within(portfolio).getByLabelText('portfolio BTC-USD'));
+    await user.click(within(portfolio).getByLabelText('risk stops'));
+    await user.click(within(form).getByRole('button', { name: 'Run backtest' }));
+    await waitFor(() => expect(posted).not.toBeNull());
+    expect(posted).toMatchObject({ kind: 'backtest', instrument: 'ETH-USD', instruments: ['ETH-USD', 'BTC-USD'], risk_stops: true });
+
+    const table = await screen.findByTestId('portfolio-instruments', {}, { timeout: 4000 });
+    const rows = within(table).getAllByTestId('portfolio-instrument-row');
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toHaveTextContent('BTC-USD');
+    expect(rows[0]).toHaveTextContent('stop loss 1');
+    expect(rows[0]).toHaveTextContent('take profit 1');
+    expect(rows[1]).toHaveTextContent('—'); // a null Sharpe
+    expect(screen.getByText('Portfolio statistics')).toBeInTheDocument();
+    expect(screen.queryByText(/^Trades \(/)).not.toBeInTheDocument();
+    expect(screen.getByTestId('backtest-progress')).toHaveTextContent('sma_cross on a portfolio of BTC-USD, ETH-USD');
+  });
+
+  it('offers no portfolio for an order-level strategy and says what it is', async () => {
+    let posted: Record<string, unknown> | null = null;
+    server.use(
+      http.post(`${API}/api/v1/backtests`, async ({ request }) => {
+        posted = (await request.json()) as Record<string, unknown>;
+        return HttpResponse.json({ ...fx.jobQueued, id: 'job-1' }, { status: 202 });
+      }),
+      http.get(`${API}/api/v1/backtests/job-1`, () => HttpResponse.json(fx.jobDone)),
+    );
+    const user = userEvent.setup();
+    renderApp('/optimization');
+    const form = await screen.findByTestId('backtest-form');
+    await user.click(within(await within(form).findByTestId('portfolio-fieldset')).getByLabelText('portfolio ETH-USD'));
+    await user.selectOptions(within(form).getByLabelText('Strategy'), 'sma_bracket');
+    expect(within(form).getByRole('option', { name: 'sma_bracket (order-level)' })).toBeInTheDocument();
+    expect(within(form).getByTestId('order-level-note')).toBeInTheDocument();
+    expect(within(form).queryByTestId('portfolio-fieldset')).not.toBeInTheDocument();
+    await user.selectOptions(within(form).getByLabelText('Kind'), 'optimize');
+    await user.type(within(form).getByLabelText('sl grid'), '0, 0.02');
+    await user.click(within(form).getByRole('button', { name: 'Run optimization' }));
+    await waitFor(() => expect(posted).not.toBeNull());
+    expect(posted).toMatchObject({ kind: 'optimize', strategy: 'sma_bracket', grid: { sl: [0, 0.02] } });
+    expect(posted).not.toHaveProperty('instruments');
+  });
+
   it('validates the form locally and shows the server detail on 400', async () => {
     server.use(
       http.post(`${API}/api/v1/backtests`, () => HttpResponse.json({ status_code: 400, detail: 'grid: give parameter values to search' }, { status: 400 })),

@@ -191,8 +191,8 @@ export const parity: ParityReport = {
 
 export const providers: ProvidersResponse = {
   items: [
-    { provider: 'trend', weight: 0.6, votes: 40, scored: 30, provisional: false, hit_rate: 0.6, brier: 0.21, pnl: 120.5, last_reason: 'SMA cross', enabled: true, circuit: null },
-    { provider: 'llm', weight: 0.4, votes: 40, scored: 28, provisional: true, hit_rate: 0.5, brier: 0.26, pnl: -10, last_reason: 'abstained', enabled: true, circuit: { state: 'open', failures: 5, last_error: 'timeout' } },
+    { provider: 'trend', weight: 0.6, votes: 40, scored: 30, provisional: false, hit_rate: 0.6, brier: 0.21, pnl: 120.5, last_reason: 'SMA cross', enabled: true, circuit: null, demoted: null },
+    { provider: 'llm', weight: 0.4, votes: 40, scored: 28, provisional: true, hit_rate: 0.5, brier: 0.26, pnl: -10, last_reason: 'abstained', enabled: true, circuit: { state: 'open', failures: 5, last_error: 'timeout' }, demoted: 'trade P&L 2.00 over 30d does not cover its cost 12.00 USD (weight held at 0.05)' },
   ],
   weight_history: [
     { ts: '2026-01-01T00:00:00Z', weights: { trend: 0.5, llm: 0.5 } },
@@ -205,8 +205,9 @@ export const fills: Fill[] = [
 ];
 
 export const strategies: Strategy[] = [
-  { name: 'sma_cross', params: { fast: 10, slow: 30 } },
-  { name: 'rsi', params: { period: 14, lower: 30, upper: 70 } },
+  { name: 'sma_cross', params: { fast: 10, slow: 30 }, level: 'target' },
+  { name: 'rsi', params: { period: 14, lower: 30, upper: 70 }, level: 'target' },
+  { name: 'sma_bracket', params: { fast: 10, slow: 30, sl: 0, tp: 0 }, level: 'order' },
 ];
 
 export const instruments: Instrument[] = [
@@ -272,6 +273,31 @@ export const jobDone: BacktestJob = {
     ],
     heatmap: { x_param: 'fast', y_param: 'slow', metric: 'Sharpe Ratio', x: [5, 10], y: [20, 30], z: [[-0.1, 0.2], [0.15, null]] },
     best_params: { fast: 10, slow: 20 },
+  },
+};
+
+export const jobPortfolioDone: BacktestJob = {
+  ...jobQueued,
+  id: 'job-pf',
+  kind: 'backtest',
+  status: 'done',
+  progress: 1,
+  request: { kind: 'backtest', instrument: 'BTC-USD', instruments: ['BTC-USD', 'ETH-USD'], strategy: 'sma_cross', risk_stops: true },
+  result: {
+    stats: { 'Return [%]': 4.5, '# Trades': 7 },
+    equity: [
+      { ts: '2025-01-01T00:00:00Z', equity: 10000 },
+      { ts: '2025-01-02T00:00:00Z', equity: 10450 },
+    ],
+    drawdown: [{ ts: '2025-01-01T00:00:00Z', drawdown: 0 }],
+    trades: [],
+    heatmap: null,
+    instruments: {
+      'BTC-USD': { 'Return [%]': 3.1, 'Sharpe Ratio': 1.2, 'Max. Drawdown [%]': -2.5, '# Trades': 4, 'Win Rate [%]': 50 },
+      'ETH-USD': { 'Return [%]': 1.4, 'Sharpe Ratio': null, 'Max. Drawdown [%]': -1.0, '# Trades': 3, 'Win Rate [%]': 33.3 },
+    },
+    exits: { 'BTC-USD': { signal: 2, stop_loss: 1, take_profit: 1 }, 'ETH-USD': { signal: 3 } },
+    kill_switch_bar: null,
   },
 };
 

@@ -90,3 +90,25 @@ def test_thread_pool_lends_its_own_threads_for_one_search_only() -> None:
     assert len(names) <= 3
     with pytest.raises(RuntimeError, match="shutdown"):
         pool.submit(print)  # taken back when the search ended
+
+
+def test_the_breakout_order_strategy_is_registered_and_trades_by_its_levels() -> None:
+    import numpy as np
+
+    from ffe_core.backtest.data import make_bars
+    from ffe_core.backtest.orders import run_strategy
+
+    strategy = load_registry().factory("order_strategies", "example_breakout")
+    rng = np.random.default_rng(4)
+    c = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, 1500)))
+    o = np.r_[c[0], c[:-1]]
+    bars = make_bars(o, np.maximum(o, c) * 1.002, np.minimum(o, c) * 0.998, c)
+    run = run_strategy(bars, strategy, hold=10_000)
+    t = run.trades
+    assert len(t) > 5
+    # each trade ends at its stop-loss, its target or the end of data (hold is out of reach)
+    at_level = np.isclose(t.exit_price, t.sl) | np.isclose(t.exit_price, t.tp)
+    gapped = (t.exit_price < t.sl) | (t.exit_price > t.tp)
+    ended = t.exit_bar == len(bars) - 1
+    assert np.all(at_level | gapped | ended)
+    assert np.all(t.tp - t.entry_price > 1.9 * (t.entry_price - t.sl))

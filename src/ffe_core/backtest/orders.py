@@ -15,7 +15,8 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
@@ -32,7 +33,9 @@ from ffe_core.backtest.order_handles import (
     Trade,
     level,
 )
-from ffe_core.backtest.simulator import RunResult, Trades
+from ffe_core.backtest.search import Params, Runner
+from ffe_core.backtest.simulator import FillConfig, RunResult, Trades
+from ffe_core.domain.errors import ValidationFailed
 
 __all__ = [
     "FULL_EQUITY",
@@ -44,7 +47,10 @@ __all__ = [
     "Strategy",
     "Trade",
     "indicator_start",
+    "order_runner",
+    "parameters",
     "run_compiled_strategy",
+    "run_order_strategy",
     "run_strategy",
 ]
 
@@ -207,9 +213,13 @@ def run_strategy(
     bars: Bars,
     strategy: type[Strategy],
     config: BrokerConfig | None = None,
+    *,
+    first: int = 0,
     **params: Any,
 ) -> OrderRunResult:
-    """Run a :class:`Strategy` subclass over ``bars``; ``params`` override class attributes."""
+    """Run a :class:`Strategy` subclass over ``bars``; ``params`` override class attributes.
+
+    ``first``: the first bar ``next`` may see (earlier bars only warm the indicators)."""
     cfg = config or BrokerConfig()
     for k in params:
         if not hasattr(strategy, k):
@@ -220,7 +230,7 @@ def run_strategy(
     named = {id(v): k for k, v in vars(strat).items() if isinstance(v, np.ndarray)}
     inds = [(named[id(x)], x) for x in strat._pending if id(x) in named]
     n = len(bars)
-    start = indicator_start([x for _, x in inds])
+    start = max(indicator_start([x for _, x in inds]), first)
     o, h, lo, c = bars.open, bars.high, bars.low, bars.close
     equity = np.empty(n)
     data = strat.data
@@ -282,9 +292,12 @@ def run_compiled_strategy(
     bars: Bars,
     strategy: CompiledStrategy,
     config: BrokerConfig | None = None,
+    *,
+    first: int = 0,
     **params: Any,
 ) -> OrderRunResult:
-    """Run a :class:`CompiledStrategy`: the whole bar loop in one compiled call."""
+    """Run a :class:`CompiledStrategy`: the whole bar loop in one compiled call (``first``: as
+    in :func:`run_strategy`)."""
     from ffe_core.kernels import LazyKernel, compile_kernels
 
     cfg = config or BrokerConfig()
@@ -294,7 +307,7 @@ def run_compiled_strategy(
     p = {**strategy.defaults, **params}
     ind = np.ascontiguousarray(strategy.indicators(bars, **p), dtype=np.float64)
     nums = np.ascontiguousarray(strategy.numbers(**p), dtype=np.float64)
-    start = indicator_start(list(ind))
+    start = max(indicator_start(list(ind)), first)
     broker = Broker(bars, cfg)
     o, h, lo, c = bars.open, bars.high, bars.low, bars.close
     n = len(bars)
@@ -316,3 +329,58 @@ def run_compiled_strategy(
     ok.finish(broker.book, start, o, h, lo, c, equity, cfg.fill.finalize)
     broker.check()
     return _result(broker, equity, start, cfg)
+
+
+OrderStrategy = CompiledStrategy | type[Strategy]
+"""Either form of order-level strategy."""
+
+
+def parameters(strategy: OrderStrategy) -> dict[str, Any]:
+    """The parameters of an order-level strategy and their defaults: a compiled one's
+    ``defaults``; a :class:`Strategy` subclass's public scalar class attributes."""
+    if isinstance(strategy, CompiledStrategy):
+        return dict(strategy.defaults)
+    out: dict[str, Any] = {}
+    for cls in reversed(strategy.__mro__):
+        if cls is Strategy or not issubclass(cls, Strategy):
+            continue
+        for k, v in vars(cls).items():
+            if not k.startswith("_") and isinstance(v, bool | int | float | str):
+                out[k] = v
+    return out
+
+
+def run_order_strategy(
+    bars: Bars,
+    strategy: OrderStrategy,
+    config: BrokerConfig | None = None,
+    *,
+    first: int = 0,
+    **params: Any,
+) -> OrderRunResult:
+    """Run either form: :func:`run_compiled_strategy` or :func:`run_strategy`."""
+    if isinstance(strategy, CompiledStrategy):
+        return run_compiled_strategy(bars, strategy, config, first=first, **params)
+    return run_strategy(bars, strategy, config, first=first, **params)
+
+
+def _run_from(
+    strategy: OrderStrategy, bars: Bars, params: Params, config: FillConfig, first: int
+) -> RunResult:
+    try:
+        run = run_order_strategy(bars, strategy, BrokerConfig(config), first=first, **params)
+    except (TypeError, ValueError) as exc:  # a bad parameter or order: the caller's to fix
+        raise ValidationFailed(f"strategy: {exc}") from None
+    if first == 0:
+        return run
+    t = run.trades
+    trades = replace(t, entry_bar=t.entry_bar - first, exit_bar=t.exit_bar - first)
+    return OrderRunResult(
+        trades, run.equity[first:].copy(), run.config, warmup=max(run.warmup - first, 0)
+    )
+
+
+def order_runner(strategy: OrderStrategy) -> Runner:
+    """How parameter searches and walk-forward run an order-level strategy: over
+    ``bars[first:]``, its indicators warmed on the bars before."""
+    return Runner(partial(_run_from, strategy))

@@ -10,6 +10,15 @@ exposure within ``max_gross_exposure`` and ``max_leverage``. Checked at each clo
 blocks entries for the rest of that day; a drawdown of ``max_drawdown`` from the peak trips the
 kill switch: everything is closed and no entry follows. Exits go before entries on a bar.
 Positions open at the end are closed at the last close.
+
+With ``protective=True`` every entry carries the stop-loss and take-profit the agent's risk
+manager sets (:func:`ffe_core.services.risk_sizing.protective_levels`): the stop
+``risk.atr_stop_multiple`` ATR(14)s of the instrument away from the decision bar's close, the
+target ``risk.reward_risk`` stop distances on the other side; an entry without an ATR (warm-up)
+is not taken, as the risk manager rejects it. Levels are each instrument's own and are checked
+on every bar from the entry bar on, with the single-instrument simulator's rule
+(:func:`~ffe_core.backtest.fills.sl_tp_exit`: a gap fills at the open; both in range, the stop
+wins); a trade they close is not reopened until the instrument's target changes.
 """
 
 from __future__ import annotations
@@ -24,11 +33,12 @@ import numpy as np
 import numpy.typing as npt
 
 from ffe_core.backtest.data import Bars
-from ffe_core.backtest.fills import commission
+from ffe_core.backtest.fills import commission, sl_tp_exit
 from ffe_core.backtest.simulator import FillConfig, RunResult, Trades
 from ffe_core.backtest.stats import Calendar, compute_stats
 from ffe_core.config import RiskSettings
 from ffe_core.domain.errors import ValidationFailed
+from ffe_core.indicators import atr
 from ffe_core.kernels import kernel
 from ffe_core.services.risk_limits import limit_room
 
@@ -36,8 +46,10 @@ FloatArray = npt.NDArray[np.float64]
 
 _room = kernel(limit_room)
 # trade table columns
-P_INST, P_SIZE, P_EBAR, P_XBAR, P_EPX, P_XPX, P_COM, P_WHY = range(8)
-REASONS = ("signal", "daily_loss", "kill_switch", "end")
+P_INST, P_SIZE, P_EBAR, P_XBAR, P_EPX, P_XPX, P_COM, P_WHY, P_SL, P_TP = range(10)
+REASONS = ("signal", "daily_loss", "kill_switch", "end", "stop_loss", "take_profit")
+ATR_PERIOD = 14
+"""The ATR the risk manager's stops use (``atr_14``)."""
 
 
 @dataclass(frozen=True)
@@ -69,8 +81,12 @@ def _rec(
     xpx: float,
     com: float,
     why: int,
+    sl: float,
+    tp: float,
 ) -> None:  # pragma: no cover - compiled
     r = trades[nt]
+    r[P_SL] = sl
+    r[P_TP] = tp
     r[P_INST] = k
     r[P_SIZE] = size
     r[P_EBAR] = ebar
@@ -84,7 +100,10 @@ def _rec(
 @kernel
 def _portfolio(
     o: FloatArray,
+    h: FloatArray,
+    lo: FloatArray,
     c: FloatArray,
+    rng: FloatArray,
     target: Any,
     day: Any,
     costs: FloatArray,
@@ -96,7 +115,10 @@ def _portfolio(
 ) -> tuple[int, int]:  # pragma: no cover - compiled; exercised through run_portfolio()
     k_n, n = c.shape
     pos_frac, gross_lim, lev_lim, daily, max_dd = lim[0], lim[1], lim[2], lim[3], lim[4]
+    stop_mult, reward = lim[5], lim[6]  # stop_mult 0: no protective levels
     pos = np.zeros(k_n)
+    sl = np.full(k_n, np.nan)
+    tp = np.full(k_n, np.nan)
     epx = np.zeros(k_n)
     ebar = np.zeros(k_n, dtype=np.int64)
     ecom = np.zeros(k_n)
@@ -122,7 +144,7 @@ def _portfolio(
             cash += pnl
             realized[k] += pnl
             why = (2 if killed >= 0 else 1) if flatten else 0
-            _rec(trades, nt, k, pos[k], ebar[k], i, epx[k], px, com + ecom[k], why)
+            _rec(trades, nt, k, pos[k], ebar[k], i, epx[k], px, com + ecom[k], why, sl[k], tp[k])
             nt += 1
             pos[k] = 0.0
         flatten = False
@@ -139,6 +161,15 @@ def _portfolio(
                     costs[k, 4],
                 )
                 d = want[k]
+                if stop_mult > 0.0:  # the risk manager's levels, from the decision bar
+                    dist = stop_mult * rng[k, i - 1]
+                    if not dist > 0.0:
+                        continue  # no ATR yet: rejected, as the risk manager does
+                    sl_k = c[k, i - 1] - d * dist
+                    tp_k = c[k, i - 1] + d * reward * dist
+                else:
+                    sl_k = np.nan
+                    tp_k = np.nan
                 eq = cash
                 gross = 0.0
                 for j in range(k_n):
@@ -160,6 +191,40 @@ def _portfolio(
                     ecom[k] = commission(q, px, fixed, rel)
                     cash -= ecom[k]
                     realized[k] -= ecom[k]
+                    sl[k] = sl_k
+                    tp[k] = tp_k
+        # protective levels, from the entry bar on
+        if stop_mult > 0.0:
+            for k in range(k_n):
+                if pos[k] == 0.0:
+                    continue
+                side = 1 if pos[k] > 0.0 else -1
+                px, hit = sl_tp_exit(side, sl[k], tp[k], o[k, i], h[k, i], lo[k, i])
+                if hit == 0:
+                    continue
+                rel, fixed, slip = costs[k, 0], costs[k, 1], costs[k, 3]
+                if hit == 1:  # a stop fills as a market order: slippage against it
+                    px *= 1.0 - side * slip
+                com = commission(pos[k], px, fixed, rel)
+                pnl = pos[k] * (px - epx[k]) - com
+                cash += pnl
+                realized[k] += pnl
+                _rec(
+                    trades,
+                    nt,
+                    k,
+                    pos[k],
+                    ebar[k],
+                    i,
+                    epx[k],
+                    px,
+                    com + ecom[k],
+                    3 + hit,
+                    sl[k],
+                    tp[k],
+                )
+                nt += 1
+                pos[k] = 0.0
         # mark at the close and take this close's decisions: act on target changes at bars
         # 1..n-2, as simulate does; then the risk checks
         decide = 0 < i < n - 1
@@ -190,7 +255,7 @@ def _portfolio(
         rel, fixed = costs[k, 0], costs[k, 1]
         px = c[k, last]
         com = commission(pos[k], px, fixed, rel)
-        _rec(trades, nt, k, pos[k], ebar[k], last, epx[k], px, com + ecom[k], 3)
+        _rec(trades, nt, k, pos[k], ebar[k], last, epx[k], px, com + ecom[k], 3, sl[k], tp[k])
         nt += 1
         equity[last] -= com
         contrib[k, last] -= com
@@ -221,10 +286,12 @@ def run_portfolio(
     *,
     cash: float,
     risk: RiskSettings,
+    protective: bool = False,
 ) -> PortfolioResult:
     """Run several instruments' targets on one account; ``bars`` must share one clock
     (see :func:`common_clock`); ``costs[k]`` gives instrument k's commission, spread,
-    slippage and unit step."""
+    slippage and unit step. ``protective``: stop-loss and take-profit on every entry, set as
+    the risk manager sets them (``risk.atr_stop_multiple``, ``risk.reward_risk``)."""
     k_n = len(bars)
     n = len(bars[0])
     if not (len(symbols) == len(targets) == len(costs) == k_n) or k_n == 0:
@@ -233,6 +300,13 @@ def run_portfolio(
         raise ValueError("bars must share one clock (use common_clock)")
     o = np.ascontiguousarray(np.vstack([b.open for b in bars]))
     c = np.ascontiguousarray(np.vstack([b.close for b in bars]))
+    if protective:
+        h = np.ascontiguousarray(np.vstack([b.high for b in bars]))
+        lo = np.ascontiguousarray(np.vstack([b.low for b in bars]))
+        rng = np.vstack([atr(b.high, b.low, b.close, ATR_PERIOD) for b in bars])
+    else:  # never read without levels: no copies
+        h = lo = o
+        rng = np.zeros((k_n, 1))
     tgt = np.ascontiguousarray(np.vstack([np.asarray(t, dtype=np.int8) for t in targets]))
     if tgt.shape != (k_n, n):
         raise ValueError(f"targets must have one value per bar ({n})")
@@ -252,13 +326,17 @@ def run_portfolio(
             risk.max_leverage,
             risk.max_daily_loss,
             risk.max_drawdown,
+            risk.atr_stop_multiple if protective else 0.0,
+            risk.reward_risk,
         ]
     )
     changes = int(np.count_nonzero(tgt[:, 1:] != tgt[:, :-1]))
-    table = np.empty((changes + k_n + 1, 8))
+    table = np.empty((changes + k_n + 1, 10))
     equity = np.empty(n)
     contrib = np.empty((k_n, n))
-    nt, killed = _portfolio(o, c, tgt, day, cost, float(cash), lim, equity, contrib, table)
+    nt, killed = _portfolio(
+        o, h, lo, c, rng, tgt, day, cost, float(cash), lim, equity, contrib, table
+    )
     contrib += cash
     t = table[:nt]
     per: list[Trades] = []
@@ -272,13 +350,19 @@ def run_portfolio(
                 exit_bar=r[:, P_XBAR].astype(np.int64),
                 entry_price=r[:, P_EPX].copy(),
                 exit_price=r[:, P_XPX].copy(),
-                sl=np.full(len(r), np.nan),
-                tp=np.full(len(r), np.nan),
+                sl=r[:, P_SL].copy(),
+                tp=r[:, P_TP].copy(),
                 commission=r[:, P_COM].copy(),
                 reason=r[:, P_WHY].astype(np.int64),
             )
         )
     return PortfolioResult(tuple(symbols), tuple(bars), equity, contrib, tuple(per), int(killed))
+
+
+def exit_counts(reasons: npt.ArrayLike) -> dict[str, int]:
+    """How many trades ended for each reason (:data:`REASONS`), the reasons that occurred."""
+    counts = np.bincount(np.asarray(reasons, dtype=np.int64), minlength=len(REASONS))
+    return {why: int(k) for why, k in zip(REASONS, counts, strict=True) if k}
 
 
 def _all_trades(trades: Sequence[Trades]) -> Trades:

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -48,6 +49,33 @@ PARALLELISM = "threads over nogil numba kernels"
 
 SHARED_BUDGET = 1 << 30
 """Bytes of indicator arrays a search may hold to share them across candidates."""
+
+
+@dataclass(frozen=True)
+class Runner:
+    """How one parameter set becomes a run: ``run(bars, params, config, first)`` trades
+    ``bars[first:]`` (the bars before only warm the signals) and returns its result, bar 0 of
+    the result being bar ``first``. Searches and walk-forward take a target strategy (a
+    function returning target positions) or a Runner (e.g.
+    :func:`ffe_core.backtest.orders.order_runner` for order-level strategies)."""
+
+    run: Callable[[Bars, Params, FillConfig, int], RunResult]
+
+
+def _run_targets(
+    strategy: Strategy, bars: Bars, params: Params, config: FillConfig, first: int
+) -> RunResult:
+    target = strategy(bars.open, bars.high, bars.low, bars.close, bars.volume, **params)
+    if first == 0:
+        return simulate(bars, target, config)
+    return simulate(bars.slice(first, len(bars)), np.asarray(target)[first:], config)
+
+
+def runner_of(strategy: Strategy | Runner) -> Runner:
+    """``strategy`` as a :class:`Runner` (a target strategy is simulated on its targets)."""
+    if isinstance(strategy, Runner):
+        return strategy
+    return Runner(partial(_run_targets, strategy))
 
 
 @dataclass(frozen=True)
@@ -102,16 +130,23 @@ def objective_value(
 
 def evaluate(
     bars: Bars,
-    strategy: Strategy,
+    strategy: Strategy | Runner,
     params: Params,
     config: FillConfig,
     objective: str,
     calendar: Calendar,
     warmup: int = 0,
 ) -> Evaluation:
-    """Signals, simulation and objective for one parameter set."""
-    target = strategy(bars.open, bars.high, bars.low, bars.close, bars.volume, **params)
-    return evaluate_target(bars, target, params, config, objective, calendar, warmup)
+    """Signals, simulation and objective for one parameter set (an order-level run's own
+    warm-up replaces ``warmup``)."""
+    result = runner_of(strategy).run(bars, params, config, 0)
+    # imported here: orders imports this module for Runner
+    from ffe_core.backtest.orders import OrderRunResult
+
+    if isinstance(result, OrderRunResult):
+        warmup = result.warmup
+    score, stats = objective_value(result, bars, objective, calendar, warmup)
+    return Evaluation(dict(params), score, stats)
 
 
 def evaluate_target(
@@ -131,7 +166,7 @@ def evaluate_target(
 
 def run_search(
     bars: Bars,
-    strategy: Strategy,
+    strategy: Strategy | Runner,
     candidates: Sequence[Params],
     config: FillConfig | None = None,
     *,
@@ -175,7 +210,7 @@ def run_search(
 
 def _run_local(
     bars: Bars,
-    strategy: Strategy,
+    strategy: Strategy | Runner,
     candidates: Sequence[Params],
     cfg: FillConfig,
     objective: str,
@@ -189,7 +224,7 @@ def _run_local(
     total = len(candidates)
     done = 0
     lock = threading.Lock()
-    shared = SHARED_INDICATORS.get(strategy)
+    shared = None if isinstance(strategy, Runner) else SHARED_INDICATORS.get(strategy)
     arrays: dict[int, Any] = {}
     if shared is not None and all(p.keys() <= shared.params for p in candidates):
         keys = sorted({k for p in candidates for k in shared.keys(p)})

@@ -245,6 +245,9 @@ STRATEGY_SPECS: dict[str, StrategySpec] = {
         _fast_below_slow,
         lambda p: int(p.get("slow", 26)) - 1,
     ),
+    "sma_bracket": StrategySpec(  # order-level: its runs know their own warm-up
+        {"fast": (5, 10, 20), "slow": (20, 30, 50), "sl": (0.0, 0.02, 0.05)}, _fast_below_slow
+    ),
     "rsi_reversion": StrategySpec(
         {"period": (7, 14, 21), "lower": (20.0, 30.0), "upper": (70.0, 80.0)},
         warmup=lambda p: int(p.get("period", 14)),

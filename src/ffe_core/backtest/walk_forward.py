@@ -20,8 +20,16 @@ import numpy.typing as npt
 
 from ffe_core.backtest.data import Bars
 from ffe_core.backtest.overfitting import deflated_sharpe, moments, pbo_cscv
-from ffe_core.backtest.search import Params, Progress, Strategy, best, run_search
-from ffe_core.backtest.simulator import FillConfig, RunResult, Trades, simulate
+from ffe_core.backtest.search import (
+    Params,
+    Progress,
+    Runner,
+    Strategy,
+    best,
+    run_search,
+    runner_of,
+)
+from ffe_core.backtest.simulator import FillConfig, RunResult, Trades
 from ffe_core.backtest.stats import compute_stats
 from ffe_core.domain.errors import ValidationFailed
 
@@ -83,7 +91,7 @@ def chunk_returns(equity: FloatArray, periods: int) -> FloatArray:
 
 def _overfitting(
     bars: Bars,
-    strategy: Strategy,
+    runner: Runner,
     candidates: Sequence[Params],
     config: FillConfig,
     oos_returns: FloatArray,
@@ -96,8 +104,7 @@ def _overfitting(
     cols = []
     bar_sr = []
     for p in candidates:
-        target = strategy(bars.open, bars.high, bars.low, bars.close, bars.volume, **p)
-        eq = simulate(bars, target, config).equity
+        eq = runner.run(bars, p, config, 0).equity
         cols.append(chunk_returns(eq, periods))
         with np.errstate(divide="ignore", invalid="ignore"):
             bar_sr.append(moments(eq[1:] / eq[:-1] - 1.0)[0])
@@ -122,7 +129,7 @@ def _overfitting(
 
 def walk_forward(
     bars: Bars,
-    strategy: Strategy,
+    strategy: Strategy | Runner,
     candidates: Sequence[Params],
     config: FillConfig | None = None,
     *,
@@ -135,8 +142,10 @@ def walk_forward(
     progress: Progress | None = None,
     n_splits: int = 16,
 ) -> WalkForwardResult:
-    """Run the analysis; ``progress(done, total)`` counts evaluated windows."""
+    """Run the analysis; ``progress(done, total)`` counts evaluated windows. ``strategy``: a
+    target strategy or a :class:`~ffe_core.backtest.search.Runner` (order-level strategies)."""
     cfg = config or FillConfig()
+    runner = runner_of(strategy)
     wins = make_windows(len(bars), in_sample, out_of_sample, anchored=anchored)
     results: list[WindowResult] = []
     pieces: list[FloatArray] = []
@@ -145,15 +154,11 @@ def walk_forward(
     for k, w in enumerate(wins):
         ins = bars.slice(w.is_start, w.is_end)
         evals = run_search(
-            ins, strategy, candidates, cfg, objective=objective, workers=workers, warmup=warmup
+            ins, runner, candidates, cfg, objective=objective, workers=workers, warmup=warmup
         )
         top = best(evals)
         hist = bars.slice(w.is_start, w.oos_end)
-        target = np.asarray(
-            strategy(hist.open, hist.high, hist.low, hist.close, hist.volume, **top.params)
-        )
-        oos_bars = bars.slice(w.is_end, w.oos_end)
-        run = simulate(oos_bars, target[w.is_end - w.is_start :], replace(cfg, cash=cash))
+        run = runner.run(hist, top.params, replace(cfg, cash=cash), w.is_end - w.is_start)
         pieces.append(run.equity)
         trade_parts.append(_shift(run.trades, w.is_end - wins[0].is_end))
         ret = (run.equity[-1] / cash - 1) * 100
@@ -170,7 +175,7 @@ def walk_forward(
     stats = compute_stats(stitched, oos)
     with np.errstate(divide="ignore", invalid="ignore"):
         oos_rets = np.r_[equity[0] / cfg.cash - 1.0, equity[1:] / equity[:-1] - 1.0]
-    pbo, dsr = _overfitting(bars, strategy, candidates, cfg, oos_rets, n_splits)
+    pbo, dsr = _overfitting(bars, runner, candidates, cfg, oos_rets, n_splits)
     return WalkForwardResult(results, equity, start, stats, pbo, dsr)
 
 

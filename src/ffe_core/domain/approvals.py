@@ -102,13 +102,14 @@ class Approval(BaseModel):
             update["approved_size"] = size
         return self.model_copy(update=update)
 
-    def approve_on_expiry(self, now: datetime) -> Approval:
-        """Nobody vetoed within the window: approved, by expiry, with the reason recorded."""
+    def approve_on_expiry(self) -> Approval:
+        """Nobody vetoed within the window: approved, by expiry, with the reason recorded. It
+        was approved when its window closed (``expires_at``), however late that is noticed."""
         return self.model_copy(
             update={
                 "status": ApprovalStatus.APPROVED,
                 "decided_by": "expiry",
-                "decided_at": now,
+                "decided_at": self.expires_at,
                 "reason": "nobody vetoed it in time (approved on expiry)",
             }
         )

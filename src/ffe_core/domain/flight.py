@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ffe_core.domain.decisions import Action, Decision, utcnow
 from ffe_core.domain.json_values import JsonData
-from ffe_core.domain.market import UtcDatetime
+from ffe_core.domain.market import Quote, UtcDatetime
 from ffe_core.domain.orders import Fill, Order
 
 
@@ -66,7 +66,8 @@ class EnsembleVerdict(BaseModel):
 
 
 class GateVerdict(BaseModel):
-    """One pass of the decision through the execution gate."""
+    """One pass of the decision through the execution gate, or (``synced``) a fill of one of
+    its orders that reached the ledger later (a resting order or a venue-side exit)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
@@ -79,6 +80,10 @@ class GateVerdict(BaseModel):
     client_order_id: str | None = Field(default=None, max_length=64)
     quantity: Decimal | None = Field(default=None, ge=0)
     status: str | None = Field(default=None, max_length=24)
+    quote: Quote | None = None
+    """The quote the venue filled the order at, when the venue says (``QuotedFills``)."""
+    synced: bool = False
+    """Recorded when the order's fill reached the ledger after the pass that sent it."""
 
 
 class DecisionRecord(BaseModel):

@@ -26,9 +26,14 @@ class ParityFill(BaseModel):
     instrument: str
     side: str
     quantity: Decimal
+    order_type: str = "market"
+    exit: bool = False
+    """A venue-side protective exit (stop-loss / take-profit) of the decision's entry."""
     status: ParityStatus
     venue_price: Decimal | None = None
     shadow_price: Decimal | None = None
+    quote: bool = False
+    """Judged on the quote the venue filled at (recorded in the flight record), not on a bar."""
     slippage_bps: float | None = None
     """Venue against shadow, in basis points, positive when the venue filled worse."""
     pnl_divergence: Decimal = Decimal(0)

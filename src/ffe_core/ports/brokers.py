@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
+from ffe_core.domain.market import Quote
 from ffe_core.domain.orders import Fill, Order
 from ffe_core.domain.portfolio import Portfolio
 
@@ -59,4 +60,15 @@ class MarketDrivenVenue(Protocol):
 
     async def process_market(self) -> list[Order]:
         """Re-check resting orders against the latest market; returns those that changed."""
+        ...
+
+
+@runtime_checkable
+class QuotedFills(Protocol):
+    """A declared capability: a venue that says which quote it filled an order against (the
+    paper broker filling at quotes). The gate keeps that quote in the decision's flight record,
+    so the parity shadow replays the fill by the same rule on the same quote."""
+
+    async def fill_quote(self, client_order_id: str) -> Quote | None:
+        """The quote the order's fill met, or None (not filled at a quote, or forgotten)."""
         ...

@@ -19,7 +19,6 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from ffe_core.config import Settings
 from ffe_core.domain.agent import AgentCycle, AgentRun
-from ffe_core.domain.decisions import Decision
 from ffe_core.domain.errors import FfeError
 from ffe_core.domain.portfolio import TradingMode
 from ffe_core.ports.brokers import Broker
@@ -31,7 +30,7 @@ from ffe_core.ports.metrics import Metrics, NullMetrics
 from ffe_core.ports.notify import EventKind, Notifier
 from ffe_core.ports.storage import UnitOfWorkFactory
 from ffe_core.services.agent_cycle import CardSource, CycleRunner
-from ffe_core.services.agent_journal import CycleJournal
+from ffe_core.services.agent_journal import CycleJournal, WrittenWithDecisions
 from ffe_core.services.agent_kill_switch import EquityWatch, KillSwitchGuard
 from ffe_core.services.agent_lifecycle import AgentLifecycle, AgentProgress
 from ffe_core.services.agent_orders import OrderDesk
@@ -69,7 +68,7 @@ class TradingAgent:
         lease: LeaderLease | None = None,
         after_pass: Sequence[Callable[[], Awaitable[None]]] = (),
         gate: ExecutionGate | None = None,
-        on_stored: Callable[[Decision], Awaitable[None]] | None = None,
+        with_decisions: WrittenWithDecisions | None = None,
         card_for: CardSource | None = None,
         parity: ParityOf | None = None,
         live_gate: LiveGate | None = None,
@@ -96,7 +95,7 @@ class TradingAgent:
             settings, broker, uow_factory, clock, decisions, risk=decisions.risk,
             kill_switch=self.guard.state, notifier=notifier, metrics=metrics,
         )  # fmt: skip
-        journal = CycleJournal(uow_factory, clock, progress, on_stored)
+        journal = CycleJournal(uow_factory, clock, progress, with_decisions)
         self.orders = orders = OrderDesk(
             gate, broker, approvals, uow_factory, clock, journal, progress, notices,
             fence=life.fence,

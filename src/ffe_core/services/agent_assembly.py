@@ -100,7 +100,7 @@ def assemble_agent(
         after_pass=[score_outcomes, risk_state.save, measure_parity],
         lease=lease,
         gate=gate,
-        on_stored=decisions.record_stored,
+        with_decisions=decisions,
         card_for=ApprovalCards(settings, gate, risk.var, uow_factory),
         parity=parity.report if parity is not None else None,
         live_gate=live_gate,

@@ -4,30 +4,43 @@ crash leaves a trail :meth:`ffe_core.services.agent_orders.OrderDesk.recover` ca
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from typing import Protocol
 
 from ffe_core.domain.agent import AgentCycle
 from ffe_core.domain.decisions import Decision
 from ffe_core.domain.errors import ConflictError
 from ffe_core.ports.clock import Clock
-from ffe_core.ports.storage import UnitOfWorkFactory
+from ffe_core.ports.storage import UnitOfWork, UnitOfWorkFactory
 from ffe_core.services.agent_lifecycle import AgentProgress
 
 
+class WrittenWithDecisions(Protocol):
+    """What is stored with each decision the journal stores (``DecisionService``)."""
+
+    stored: Callable[[], None]
+    """Told after a decision is stored."""
+
+    async def write_stored(self, uow: UnitOfWork, decision: Decision) -> None:
+        """Add what belongs with ``decision`` to ``uow``, the transaction storing it."""
+        ...
+
+
 class CycleJournal:
-    """Writes agent cycles, and the decision each names, in one transaction per entry."""
+    """Writes agent cycles, and the decision each names with all that is stored with it (see
+    ``DecisionService.write_stored``), in one transaction per entry."""
 
     def __init__(
         self,
         uow_factory: UnitOfWorkFactory,
         clock: Clock,
         progress: AgentProgress,
-        on_stored: Callable[[Decision], Awaitable[None]] | None = None,
+        with_decisions: WrittenWithDecisions | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
         self.progress = progress
-        self.on_stored = on_stored  # e.g. the flight recorder, once a cycle's decision is stored
+        self.with_decisions = with_decisions
 
     async def add(self, cycle: AgentCycle) -> None:
         """A new journal entry."""
@@ -39,16 +52,21 @@ class CycleJournal:
         self, cycle: AgentCycle, *, decided: Decision | None = None, **changes: object
     ) -> AgentCycle:
         """Record the cycle's next phase; ``decided``, the cycle's decision, is stored in the
-        same transaction unless an earlier entry stored it, so a cycle never names a decision
-        that is not there."""
+        same transaction (with its flight record and cost-ledger rows) unless an earlier entry
+        stored it, so a cycle never names a decision that is not there, nor a decision that
+        lacks what belongs with it."""
         updated = cycle.model_copy(update={**changes, "updated_at": self.clock.now()})
+        stored = False
         async with self.uow_factory() as uow:
             if decided is not None:
                 with contextlib.suppress(ConflictError):  # stored with an earlier phase
                     await uow.decisions.add(decided)
+                    stored = True
+                if stored and self.with_decisions is not None:
+                    await self.with_decisions.write_stored(uow, decided)
             await uow.agent.update_cycle(updated)
             await uow.commit()
-        if decided is not None and self.on_stored is not None:
-            await self.on_stored(decided)
+        if stored and self.with_decisions is not None:
+            self.with_decisions.stored()
         self.progress.phase = updated.phase
         return updated

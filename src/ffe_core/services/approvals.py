@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from ffe_core.config import ApprovalSettings
@@ -39,6 +39,14 @@ def approval_required(settings: ApprovalSettings, notional: Decimal | None) -> b
     if settings.policy == "tiered":
         return notional is None or notional >= settings.auto_below_notional
     return False
+
+
+def approval_window_end(settings: ApprovalSettings, decision: Decision, now: datetime) -> datetime:
+    """When an approval asked at ``now`` closes: after ``expiry_seconds``, but never later than
+    ``max_age_seconds`` after the decision, so the decision's age when it is approved (the age the
+    gate judges) is within ``max_age_seconds`` whenever the approval is inside its window."""
+    asked = now + timedelta(seconds=settings.expiry_seconds)
+    return min(asked, decision.created_at + timedelta(seconds=settings.max_age_seconds))
 
 
 def expiry_outcome(settings: ApprovalSettings, notional: Decimal | None) -> ExpiryOutcome:
@@ -95,7 +103,7 @@ class ApprovalService:
             instrument=decision.instrument,
             summary=approval_summary(decision),
             created_at=now,
-            expires_at=now + timedelta(seconds=self.settings.expiry_seconds),
+            expires_at=approval_window_end(self.settings, decision, now),
             action=decision.action.value,
             size=size,
             reference_price=price,
@@ -179,7 +187,7 @@ class ApprovalService:
     def _on_expiry(self, approval: Approval) -> Approval:
         """Denied (expired, the default) or, in a veto window, approved by expiry."""
         if approval.on_expiry == "approve":
-            return approval.approve_on_expiry(self.clock.now())
+            return approval.approve_on_expiry()
         return approval.expire()
 
     async def _expire_if_due(self, approval: Approval) -> Approval:

@@ -5,7 +5,10 @@ budget (``costs.budgets``: overall and per provider, per UTC day and month); tho
 the reason and are not called, and the ensemble's quorum rule decides with the others. Budgets
 fail closed: when the spend cannot be read, every priced provider is refused. The first refusal
 of each budget and period sends one notification. After the votes, :meth:`CostLedger.record`
-writes one ledger row per provider: tokens, dollars, latency and outcome.
+writes one ledger row per provider: tokens, dollars, latency and outcome. Rows that may record
+spend are written at once, before anything else can fail (a crash loop after paid calls must
+not hide their cost from the budget); the rows of free calls may instead be written with the
+decision, in its transaction (``Ensemble.deliberate(defer_free_calls=True)``).
 
 A budget can be overshot by the calls of one decision already under way when it is reached.
 """
@@ -43,6 +46,18 @@ ALERTS_KEY = "costs.budget_alerts"
 """Service-state document listing the budget alerts already sent (one per budget and period)."""
 UNINFORMED_BRIER = 0.25
 """The Brier score of a forecast of 0.5: what a provider must beat to add information."""
+
+
+def may_have_cost(calls: Sequence[ProviderCall], specs: Mapping[str, ProviderSpec | None]) -> bool:
+    """Whether any of ``calls`` may have spent money: it cost something, or its provider is
+    priced or of unknown price (a provider refused for its budget was not called)."""
+    for call in calls:
+        if call.cost_usd > 0:
+            return True
+        spec = specs.get(call.provider)
+        if call.outcome is not CallOutcome.OVER_BUDGET and (spec is None or spec.priced):
+            return True
+    return False
 
 
 def period_starts(now: datetime) -> tuple[datetime, datetime]:
@@ -158,8 +173,18 @@ class CostLedger:
         specs: Mapping[str, ProviderSpec | None],
         refused: Mapping[str, str],
     ) -> None:
-        """One ledger row per vote (a refused provider's as ``over_budget``); a storage failure
-        is logged, never raised: the decision goes on."""
+        """One ledger row per vote (see :meth:`calls`), written now in its own transaction."""
+        await self.write(self.calls(decision_id, votes, specs, refused))
+
+    def calls(
+        self,
+        decision_id: str | None,
+        votes: Sequence[ProviderVote],
+        specs: Mapping[str, ProviderSpec | None],
+        refused: Mapping[str, str],
+    ) -> list[ProviderCall]:
+        """The ledger rows of ``votes``, one per vote (a refused provider's as
+        ``over_budget``), scrubbed."""
         now = self.clock.now()
         calls = []
         for vote in votes:
@@ -182,10 +207,15 @@ class CostLedger:
                     latency_ms=vote.latency_ms,
                 )
             )
-        if not calls:
-            return
         if self.scrub is not None:
             calls = [scrub_model(call, self.scrub) for call in calls]
+        return calls
+
+    async def write(self, calls: Sequence[ProviderCall]) -> None:
+        """Write ``calls`` in their own transaction; a storage failure is logged, never
+        raised: the decision goes on."""
+        if not calls:
+            return
         try:
             async with self.uow_factory() as uow:
                 await uow.provider_calls.add_all(calls)

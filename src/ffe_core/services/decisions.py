@@ -1,6 +1,7 @@
 """Making a decision end to end: context from market data and the account, the ensemble,
-the risk manager's verdict, then persistence (before the decision is returned) and, with a
-flight recorder, the record that reproduces and explains it."""
+the risk manager's verdict, then persistence (before the decision is returned) in one transaction
+with, given a flight recorder, the record that reproduces and explains it and the cost-ledger rows
+of free provider calls (those that may have cost money are written as soon as they are made)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from ffe_core.domain.market import Bar
 from ffe_core.domain.portfolio import Portfolio
 from ffe_core.ports.clock import Clock
 from ffe_core.ports.market_data import MarketDataSource
-from ffe_core.ports.storage import DecisionQuery, UnitOfWorkFactory
+from ffe_core.ports.storage import DecisionQuery, UnitOfWork, UnitOfWorkFactory
 from ffe_core.scrubbing import Scrub, scrub_decision
 from ffe_core.services.bar_quality import bar_age_seconds, is_stale
 from ffe_core.services.context import build_context
@@ -24,8 +25,9 @@ from ffe_core.services.ensemble import Deliberation, Ensemble
 from ffe_core.services.flight import FlightRecorder
 
 UNRECORDED_KEPT = 64
-"""Decisions made with ``persist=False`` whose record waits for ``record_stored`` (oldest
-dropped beyond this: a caller that never stores them leaves no record and no leak)."""
+"""Decisions made with ``persist=False`` whose record waits for ``write_stored`` (oldest
+dropped beyond this: a caller that never stores them leaves no record, no ledger rows of its
+free calls, and no leak)."""
 
 RiskCheck = Callable[[Decision, DecisionContext], Awaitable[Decision]]
 """Annotates a decision with the risk manager's verdict (see ``ffe_core.services.risk``)."""
@@ -136,7 +138,9 @@ class DecisionService:
         instrument = self.instrument(symbol)
         only = self.check_providers(providers)
         context = await self.context_for(instrument)
-        deliberation = await self.ensemble.deliberate(context, only, plan=self.recorder is not None)
+        deliberation = await self.ensemble.deliberate(
+            context, only, plan=self.recorder is not None, defer_free_calls=True
+        )
         decision = deliberation.decision
         if self.risk is not None:
             decision = await self.risk(decision, context)
@@ -145,20 +149,32 @@ class DecisionService:
         if persist:
             async with self.uow_factory() as uow:
                 await uow.decisions.add(decision)
+                await self._add_trail(uow, decision, context, deliberation)
                 await uow.commit()
             self.stored()
-            if self.recorder is not None:  # its own transaction, after the decision's
-                await self.recorder.record(decision, context, deliberation)
-        elif self.recorder is not None:  # the caller stores it, then calls record_stored
+        else:  # the caller stores it and calls write_stored in that transaction
             self._unrecorded[decision.id] = (context, deliberation)
             while len(self._unrecorded) > UNRECORDED_KEPT:
                 del self._unrecorded[next(iter(self._unrecorded))]
         return decision
 
-    async def record_stored(self, decision: Decision) -> None:
-        """Write the flight record of a decision made with ``persist=False`` that the caller has
-        now stored (the agent stores it with its cycle journal); a no-op for any other."""
-        self.stored()
+    async def write_stored(self, uow: UnitOfWork, decision: Decision) -> None:
+        """Add to ``uow``, the transaction storing ``decision`` (made with ``persist=False``;
+        the agent stores it with its cycle journal), the decision's flight record and the
+        ledger rows of its free provider calls; a no-op for any other decision."""
         pending = self._unrecorded.pop(decision.id, None)
-        if pending is not None and self.recorder is not None:
-            await self.recorder.record(decision, *pending)
+        if pending is not None:
+            await self._add_trail(uow, decision, *pending)
+
+    async def _add_trail(
+        self,
+        uow: UnitOfWork,
+        decision: Decision,
+        context: DecisionContext,
+        deliberation: Deliberation,
+    ) -> None:
+        """What is stored with a decision, in its transaction: a crash leaves all or none."""
+        if deliberation.unwritten_calls:
+            await uow.provider_calls.add_all(deliberation.unwritten_calls)
+        if self.recorder is not None:
+            await self.recorder.add(uow, decision, context, deliberation)

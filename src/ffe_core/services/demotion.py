@@ -72,3 +72,9 @@ def weight_source(
 ) -> WeightSource:
     """The learned weights, or (``costs.demote.enabled``) the demoting wrapper around them."""
     return DemotingWeights(learned, ledger, horizon, rule, clock) if rule.enabled else learned
+
+
+async def demotions(weights: WeightSource) -> dict[str, str]:
+    """``{provider: why}`` for every provider ``weights`` holds at the floor now (``{}`` when
+    ``costs.demote`` is off): what the API, ``ffe providers stats`` and the dashboard flag."""
+    return await weights.demoted() if isinstance(weights, DemotingWeights) else {}

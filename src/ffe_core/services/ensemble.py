@@ -21,6 +21,7 @@ from statistics import median
 
 from ffe_core.config import EnsembleSettings
 from ffe_core.domain.context import DecisionContext
+from ffe_core.domain.costs import ProviderCall
 from ffe_core.domain.decisions import Action, Decision, ProviderVote, new_id
 from ffe_core.domain.flight import ProviderSpec
 from ffe_core.domain.series import SeriesCursor
@@ -38,7 +39,7 @@ from ffe_core.ports.providers import (
     SyncWeightSource,
     WeightSource,
 )
-from ffe_core.services.costs import CostLedger
+from ffe_core.services.costs import CostLedger, may_have_cost
 from ffe_core.services.ensemble_batch import Held
 from ffe_core.services.tally import Tally, tally
 
@@ -126,6 +127,9 @@ class Deliberation:
     plans: dict[str, CallPlan] = field(default_factory=dict)
     refused: dict[str, str] = field(default_factory=dict)
     """Providers not asked because a budget was reached, with the reason."""
+    unwritten_calls: tuple[ProviderCall, ...] = ()
+    """Cost-ledger rows of free calls left for the caller to write with the decision
+    (``deliberate(defer_free_calls=True)``)."""
 
 
 class Ensemble:
@@ -155,10 +159,17 @@ class Ensemble:
         return (await self.deliberate(context, only, plan=False)).decision
 
     async def deliberate(
-        self, context: DecisionContext, only: Sequence[str] | None = None, *, plan: bool = True
+        self,
+        context: DecisionContext,
+        only: Sequence[str] | None = None,
+        *,
+        plan: bool = True,
+        defer_free_calls: bool = False,
     ) -> Deliberation:
         """The decision with how each provider was asked (``plan``; always with a cost ledger,
-        which needs the providers' prices) and which were refused for their budget."""
+        which needs the providers' prices) and which were refused for their budget.
+        ``defer_free_calls``: when no call may have cost money, their ledger rows are left in
+        ``unwritten_calls`` for the caller to write with the decision (else written now)."""
         start = time.perf_counter()
         names = list(only) if only else list(self.providers)
         plans: dict[str, CallPlan] = {}
@@ -170,8 +181,13 @@ class Ensemble:
 
         votes = await self._ask_all(context, names, refused, specs)
         decision_id = new_id()
+        unwritten: tuple[ProviderCall, ...] = ()
         if self.costs is not None:
-            await self.costs.record(decision_id, votes, specs, refused)
+            calls = self.costs.calls(decision_id, votes, specs, refused)
+            if defer_free_calls and not may_have_cost(calls, specs):
+                unwritten = tuple(calls)
+            else:
+                await self.costs.write(calls)
         self._record_calls(votes)
         gathered = time.perf_counter()
         weights, weight_note = await self._weights(names)
@@ -185,7 +201,7 @@ class Ensemble:
             start,
             gathered,
         )
-        return Deliberation(decision, plans, refused)
+        return Deliberation(decision, plans, refused, unwritten)
 
     async def _ask_all(
         self,

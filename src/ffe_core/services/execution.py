@@ -37,9 +37,10 @@ from ffe_core.domain.errors import (
 )
 from ffe_core.domain.flight import GateVerdict
 from ffe_core.domain.instruments import Instrument
+from ffe_core.domain.market import Quote
 from ffe_core.domain.orders import Fill, Order, OrderStatus, Side, client_order_id_for
 from ffe_core.domain.portfolio import Portfolio, TradingMode, replay
-from ffe_core.ports.brokers import Broker, VenueKind
+from ffe_core.ports.brokers import Broker, QuotedFills, VenueKind
 from ffe_core.ports.capabilities import Closable
 from ffe_core.ports.clock import Clock
 from ffe_core.ports.control import KillSwitchState
@@ -226,7 +227,9 @@ class ExecutionGate:
         async with self._lock:
             result = await self._execute(decision, approval, fence or contextlib.nullcontext)
         if self.recorder is not None:
-            await self.recorder.gate_verdict(decision.id, self._verdict(result, approval))
+            filled = result.sent and result.order is not None and result.order.filled_quantity
+            quote = await self._fill_quote(result.order) if filled and result.order else None
+            await self.recorder.gate_verdict(decision.id, self._verdict(result, approval, quote))
         if result.refused is not None:
             log.info("gate refused %s %s: %s", decision.action, decision.instrument, result.refused)
             await self._notify(
@@ -237,7 +240,35 @@ class ExecutionGate:
             )
         return result
 
-    def _verdict(self, result: GateResult, approval: Approval | None) -> GateVerdict:
+    async def _fill_quote(self, order: Order) -> Quote | None:
+        """The quote ``order`` filled against, when the venue says (None otherwise)."""
+        if not isinstance(self.broker, QuotedFills):
+            return None
+        try:
+            return await self.broker.fill_quote(order.client_order_id)
+        except BrokerError as exc:
+            log.warning("no fill quote for %s: %s", order.client_order_id, exc)
+            return None
+
+    async def _note_fill(self, before: Order | None, after: Order) -> None:
+        """Keep a fill that reached the ledger after the pass that sent its order (a resting
+        order, a venue-side exit) in the decision's flight record, with the quote it met."""
+        gained = after.filled_quantity > (before.filled_quantity if before else Decimal(0))
+        if self.recorder is None or after.decision_id is None or not gained:
+            return
+        verdict = GateVerdict(
+            at=self.clock.now(),
+            client_order_id=after.client_order_id,
+            quantity=after.filled_quantity,
+            status=after.status.value,
+            quote=await self._fill_quote(after),
+            synced=True,
+        )
+        await self.recorder.gate_verdict(after.decision_id, verdict)
+
+    def _verdict(
+        self, result: GateResult, approval: Approval | None, quote: Quote | None = None
+    ) -> GateVerdict:
         """What the flight recorder keeps of one pass through the gate."""
         order = result.order
         return GateVerdict(
@@ -250,6 +281,7 @@ class ExecutionGate:
             client_order_id=order.client_order_id if order is not None else None,
             quantity=order.quantity if order is not None else None,
             status=order.status.value if order is not None else None,
+            quote=quote,
         )
 
     async def preview_size(self, decision: Decision) -> Decimal | None:
@@ -324,7 +356,7 @@ class ExecutionGate:
         held = context.portfolio.position(decision.instrument).quantity
         reducing = held * side.sign < 0
         if approval is not None:
-            stale = self._staleness(decision, price)
+            stale = self._staleness(decision, approval, price)
             if stale is not None:
                 return GateResult(refused=stale, expired=True)
         ks = self.kill_switch()
@@ -365,12 +397,27 @@ class ExecutionGate:
             instrument = self.market.instrument(decision.instrument)
             return checked, await self._now(instrument, await self.working_orders())
 
-    def _staleness(self, decision: Decision, price: Decimal) -> str | None:
+    def _staleness(self, decision: Decision, approval: Approval, price: Decimal) -> str | None:
+        """Why an approved decision may no longer be sent (None when it may).
+
+        Its age is measured when it was approved: an approval's window closes at most
+        ``approvals.max_age_seconds`` after the decision, so one approved inside its window is
+        never too old by construction. The approval itself then ages: sent more than
+        ``max_age_seconds`` after it was given (an agent that was down), it is expired. The price
+        must not have moved more than ``max_price_drift`` since the decision, now."""
         cfg = self.settings.approvals
-        age = (self.clock.now() - decision.created_at).total_seconds()
+        now = self.clock.now()
+        approved_at = approval.decided_at or now
+        age = (approved_at - decision.created_at).total_seconds()
         if age > cfg.max_age_seconds:
             return (
-                f"expired: decided {age:.0f}s ago, older than approvals.max_age_seconds "
+                f"expired: approved {age:.0f}s after the decision, later than "
+                f"approvals.max_age_seconds {cfg.max_age_seconds:g}"
+            )
+        waited = (now - approved_at).total_seconds()
+        if waited > cfg.max_age_seconds:
+            return (
+                f"expired: approved {waited:.0f}s ago, longer than approvals.max_age_seconds "
                 f"{cfg.max_age_seconds:g}"
             )
         ref = decision.reference_price
@@ -530,7 +577,8 @@ class ExecutionGate:
                     changed.append(expired)
                 continue
             if (venue.status, venue.filled_quantity) != (order.status, order.filled_quantity):
-                changed.append(await self._record(order, venue))
+                changed.append(recorded := await self._record(order, venue))
+                await self._note_fill(order, recorded)
         reported = await self.broker.list_fills()
         async with self.uow_factory() as uow:
             known = {f.fill_id for f in await uow.fills.list()}
@@ -542,10 +590,11 @@ class ExecutionGate:
                 continue
             local = orders.get(coid)
             changed.append(
-                await self._record(local, venue)
+                recorded := await self._record(local, venue)
                 if local is not None
                 else await self._adopt(venue, _entry_decision(coid, orders))
             )
+            await self._note_fill(local, recorded)
         return changed
 
     async def expire_unsent(self) -> list[Order]:

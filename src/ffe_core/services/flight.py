@@ -33,7 +33,7 @@ from ffe_core.domain.flight import (
 from ffe_core.domain.orders import Fill
 from ffe_core.ports.clock import Clock
 from ffe_core.ports.providers import DecisionProvider, WeightSource
-from ffe_core.ports.storage import UnitOfWorkFactory
+from ffe_core.ports.storage import UnitOfWork, UnitOfWorkFactory
 from ffe_core.prompts import PROMPT_VERSION
 from ffe_core.scrubbing import Scrub, scrub_model
 from ffe_core.services.ensemble import Deliberation, Ensemble, call_plan
@@ -82,11 +82,28 @@ class FlightRecorder:
 
     # --- recording ---------------------------------------------------------------------------
 
-    async def record(
-        self, decision: Decision, context: DecisionContext, deliberation: Deliberation
+    async def add(
+        self,
+        uow: UnitOfWork,
+        decision: Decision,
+        context: DecisionContext,
+        deliberation: Deliberation,
     ) -> DecisionRecord | None:
-        """Store the record of ``decision`` (already stored) made on ``context``. A failure is
-        logged, not raised: the decision stands without its record."""
+        """Add the record of ``decision`` made on ``context`` to ``uow``, the transaction that
+        stores the decision: both are stored or neither. A record that cannot be built is
+        logged and left out (the decision stands without it)."""
+        try:
+            record, contents = self.build(decision, context, deliberation)
+        except Exception as exc:
+            log.warning("could not record decision %s: %s", decision.id, exc)
+            return None
+        await uow.flight.add(record, contents)
+        return record
+
+    def build(
+        self, decision: Decision, context: DecisionContext, deliberation: Deliberation
+    ) -> tuple[DecisionRecord, dict[str, str]]:
+        """The record of ``decision`` and the texts it points to, by hash."""
         snapshot = context.model_dump_json()
         snapshot_hash = content_hash(snapshot)
         contents = {snapshot_hash: snapshot}
@@ -107,14 +124,7 @@ class FlightRecorder:
             ensemble=verdict,
             config=recorded_config(self.settings),
         )
-        try:
-            async with self.uow_factory() as uow:
-                await uow.flight.add(record, contents)
-                await uow.commit()
-        except Exception as exc:
-            log.warning("could not record decision %s: %s", decision.id, exc)
-            return None
-        return record
+        return record, contents
 
     async def gate_verdict(self, decision_id: str, verdict: GateVerdict) -> None:
         """Append what the execution gate did with the decision (logged if it cannot be)."""

@@ -45,15 +45,25 @@ def _provider_lines(trail: DecisionTrail) -> Iterator[str]:
         )
 
 
+def _quote(verdict: GateVerdict) -> str:
+    q = verdict.quote
+    return "" if q is None else f" against the quote {q.bid} / {q.ask} of {q.ts:%H:%M:%S}"
+
+
 def _gate_line(verdict: GateVerdict) -> str:
     via = f" (approval {verdict.approval_id})" if verdict.approval_id else ""
+    if verdict.synced:
+        return (
+            f"- {verdict.at:%Y-%m-%d %H:%M:%S} the venue filled order {verdict.client_order_id} "
+            f"for {verdict.quantity} ({verdict.status}){_quote(verdict)}."
+        )
     if verdict.duplicate:
         return f"- {verdict.at:%Y-%m-%d %H:%M:%S} already sent earlier{via}; not resent."
     if verdict.refused is not None:
         return f"- {verdict.at:%Y-%m-%d %H:%M:%S} refused{via}: {verdict.refused}"
     return (
         f"- {verdict.at:%Y-%m-%d %H:%M:%S} sent{via} order {verdict.client_order_id} for "
-        f"{verdict.quantity} ({verdict.status})."
+        f"{verdict.quantity} ({verdict.status}){_quote(verdict)}."
     )
 
 

@@ -1,33 +1,47 @@
 """Parity, measured: a shadow replay of the day's orders through the backtester's fill model on
-the bars the agent actually saw (its flight-recorded input snapshots), beside the venue's fills.
+the market the agent actually saw, beside the venue's fills.
 
-Each market order the gate sent for a decision is filled in the shadow on the first bar the
-agent saw that opened at or after the order was sent (the backtester's next-bar-open rule), with
-the configured slippage, spread and commission. An order scores ``1 - |slippage| / tolerance``
-(at least 0) when both filled, 0 when only one side did; the day's score is the mean. On a
-paper venue filling at the next bar's open the score is 1.0, so any divergence live is the
-venue's.
+Every order the gate sent for a decision (market, limit or stop) and every venue-side exit of
+it (the stop-loss / take-profit pair) is filled in the shadow by the rules of
+:mod:`ffe_core.services.fill_model`, with the configured slippage, spread and commission:
+
+* on the **quote** the venue filled it at, when the venue said which (``QuotedFills``; the gate
+  keeps it in the decision's flight record): the paper venue's default ``quote`` mode;
+* otherwise on the **bars** the agent saw (its flight-recorded input snapshots): a market order
+  on the first bar that opened at or after it was sent (next-bar open); a limit or stop order on
+  the first bar from then that reaches its price, while it was working. The two exits of one
+  entry are one-cancels-other: the first to fill wins, the stop-loss when both are reached on
+  one bar. A venue that fills at quotes is judged on its quotes only: its exits that did not
+  fill met quotes nobody recorded, so they are not judged.
+
+An order scores ``1 - |slippage| / tolerance`` (at least 0) when both filled, 0 when only one
+side did; one neither filled is not judged; the day's score is the mean. On the paper venue, in
+either fill mode, the score is 1.0, so any divergence live is the venue's.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from ffe_core.config import Settings
-from ffe_core.domain.market import Bar
+from ffe_core.domain.market import Bar, Quote
 from ffe_core.domain.orders import Fill, Order, OrderType, client_order_id_for
 from ffe_core.domain.parity import ParityFill, ParityReport, ParityStatus
 from ffe_core.domain.portfolio import replay
 from ffe_core.ports.clock import Clock
 from ffe_core.ports.metrics import Metrics, NullMetrics
 from ffe_core.ports.storage import DecisionQuery, UnitOfWorkFactory
-from ffe_core.services.fill_model import FillCosts, simulate_fill
+from ffe_core.services.fill_model import FillCosts, commission_for, simulate_fill
 
 BARS_AFTER = timedelta(days=2)
 """How long after the day the snapshots searched for the bar an order filled on reach."""
+
+EXIT_LEGS = ("sl", "tp")
+"""A venue-side exit is named ``<entry client order id>-<leg>``, the stop-loss first."""
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -60,6 +74,36 @@ def score_day(day: date, fills: Sequence[ParityFill], tolerance_bps: float) -> P
     )
 
 
+def exit_of(order: Order) -> str | None:
+    """The leg (``sl`` / ``tp``) when ``order`` is a venue-side exit of its decision's entry."""
+    if order.decision_id is None:
+        return None
+    entry = client_order_id_for(order.decision_id)
+    for leg in EXIT_LEGS:
+        if order.client_order_id == f"{entry}-{leg}":
+            return leg
+    return None
+
+
+def is_entry(order: Order) -> bool:
+    return order.decision_id is not None and order.client_order_id == client_order_id_for(
+        order.decision_id
+    )
+
+
+@dataclass(frozen=True)
+class Shadow:
+    """What the fill model made of one order: ``price`` None when it did not fill it;
+    ``judged`` False when nothing was seen yet to judge it on (pending)."""
+
+    price: Decimal | None = None
+    judged: bool = True
+    quote: bool = False
+
+
+PENDING = Shadow(judged=False)
+
+
 class ParityService:
     """Computes a day's :class:`ParityReport` from the ledger and the flight recorder."""
 
@@ -86,14 +130,27 @@ class ParityService:
             orders = [
                 o
                 for o in await uow.orders.list()
-                if o.decision_id is not None
-                and o.client_order_id == client_order_id_for(o.decision_id)
-                and o.type is OrderType.MARKET
-                and start <= o.created_at < end
+                if (is_entry(o) or exit_of(o) is not None) and start <= o.created_at < end
             ]
             ledger = sorted(await uow.fills.list(), key=lambda f: f.ts)
         seen = await self.bars_seen({o.instrument for o in orders}, start, end + BARS_AFTER)
-        fills = [self._judge(o, ledger, seen.get(o.instrument, [])) for o in orders]
+        quotes = await self.quotes_met({o.decision_id for o in orders if o.decision_id})
+        shadows: dict[str, Shadow] = {}
+        exits: dict[str, list[Order]] = {}
+        for order in orders:
+            bars = seen.get(order.instrument, [])
+            if exit_of(order) is None:
+                opening = self._opening(order, ledger)
+                shadows[order.client_order_id] = self._shadow(order, bars, quotes, opening)
+            else:
+                exits.setdefault(client_order_id_for(order.decision_id or ""), []).append(order)
+        for entry, legs in exits.items():
+            shadows |= self._exits(legs, seen.get(legs[0].instrument, []), quotes, entry)
+        fills = [
+            fill
+            for o in orders
+            if (fill := self._judge(o, ledger, shadows[o.client_order_id])) is not None
+        ]
         report = score_day(day, fills, self.settings.parity.tolerance_bps)
         if day == today and report.score is not None:
             self.metrics.parity_score(report.score)
@@ -116,46 +173,131 @@ class ParityService:
                         bars[symbol].setdefault(bar.ts, bar)
         return {s: [b[t] for t in sorted(b)] for s, b in bars.items()}
 
-    def _judge(self, order: Order, ledger: list[Fill], bars: list[Bar]) -> ParityFill:
-        venue = [f for f in ledger if f.client_order_id == order.client_order_id]
-        before = [f for f in ledger if f.ts < order.created_at]
-        held = replay(self.settings.trading.initial_cash, before).position(order.instrument)
-        opening = held.quantity == 0 or (held.quantity > 0) == (order.side.sign > 0)
-        bar = next((b for b in bars if b.ts >= order.created_at), None)
-        shadow = (
-            None
-            if bar is None
-            else simulate_fill(
-                side=order.side,
-                order_type=OrderType.MARKET,
-                quantity=order.quantity,
-                market=bar,
-                costs=self.costs,
-                opening=opening,
-            )
+    async def quotes_met(self, decision_ids: set[str]) -> dict[str, Quote]:
+        """``{client order id: quote}``: the quotes the venue said it filled these decisions'
+        orders at, from their flight records."""
+        quotes: dict[str, Quote] = {}
+        async with self.uow_factory() as uow:
+            for decision_id in sorted(decision_ids):
+                record = await uow.flight.get(decision_id)
+                for verdict in record.gate if record else ():
+                    if verdict.quote is not None and verdict.client_order_id is not None:
+                        quotes.setdefault(verdict.client_order_id, verdict.quote)
+        return quotes
+
+    # --- the shadow ------------------------------------------------------------------------
+
+    def _fill(self, order: Order, market: Bar | Quote, opening: bool) -> Decimal | None:
+        price = simulate_fill(
+            side=order.side,
+            order_type=order.type,
+            quantity=order.quantity,
+            market=market,
+            costs=self.costs,
+            limit_price=order.limit_price,
+            stop_price=order.stop_price,
+            opening=opening,
         )
+        return None if price is None else price.price
+
+    def _shadow(
+        self, order: Order, bars: list[Bar], quotes: dict[str, Quote], opening: bool
+    ) -> Shadow:
+        """An entry: on the quote it met, else on the bars while it was working."""
+        quote = quotes.get(order.client_order_id)
+        if quote is not None:
+            return Shadow(self._fill(order, quote, opening), quote=True)
+        working = self._working(order, bars)
+        if order.type is OrderType.MARKET:
+            first = next(iter(working), None)
+            return PENDING if first is None else Shadow(self._fill(order, first, opening))
+        for bar in working:
+            if (price := self._fill(order, bar, opening)) is not None:
+                return Shadow(price)
+        return Shadow() if order.status.is_terminal else PENDING
+
+    def _exits(
+        self, legs: list[Order], bars: list[Bar], quotes: dict[str, Quote], entry: str
+    ) -> dict[str, Shadow]:
+        """The exits of one entry, one-cancels-other (see the module docstring)."""
+        legs = sorted(legs, key=lambda o: EXIT_LEGS.index(exit_of(o) or "sl"))
+        if entry in quotes or any(o.client_order_id in quotes for o in legs):
+            return {
+                o.client_order_id: (
+                    Shadow(self._fill(o, q, opening=False), quote=True)
+                    if (q := quotes.get(o.client_order_id)) is not None
+                    else Shadow()  # the quotes it met were not recorded: not judged
+                )
+                for o in legs
+            }
+        shadows = {o.client_order_id: Shadow() for o in legs}
+        since = min(o.created_at for o in legs)
+        ended = [o.updated_at for o in legs if o.status.is_terminal and not o.filled_quantity]
+        until = min(ended) if len(ended) == len(legs) else None
+        walked = False
+        for bar in bars:
+            if bar.ts < since or (until is not None and bar.ts >= until):
+                continue
+            walked = True
+            for order in legs:
+                if (price := self._fill(order, bar, opening=False)) is not None:
+                    shadows[order.client_order_id] = Shadow(price)
+                    return shadows
+        if not walked or until is None:
+            return {o.client_order_id: PENDING for o in legs}
+        return shadows
+
+    def _working(self, order: Order, bars: list[Bar]) -> list[Bar]:
+        """The bars from the order's sending until it ended unfilled (if it did)."""
+        ended = order.status.is_terminal and not order.filled_quantity
+        return [
+            b for b in bars if b.ts >= order.created_at and not (ended and b.ts >= order.updated_at)
+        ]
+
+    def _opening(self, order: Order, ledger: list[Fill]) -> bool:
+        """Whether ``order`` opens or extends a position (pays the spread): the ledger's fills
+        before its own first fill (before it was sent, when it has none) say what was held."""
+        own = next(
+            (i for i, f in enumerate(ledger) if f.client_order_id == order.client_order_id), None
+        )
+        before = (
+            ledger[:own] if own is not None else [f for f in ledger if f.ts <= order.created_at]
+        )
+        held = replay(self.settings.trading.initial_cash, before).position(order.instrument)
+        return held.quantity == 0 or (held.quantity > 0) == (order.side.sign > 0)
+
+    # --- the judgement ---------------------------------------------------------------------
+
+    def _judge(self, order: Order, ledger: list[Fill], shadow: Shadow) -> ParityFill | None:
+        """The order's venue fill beside the shadow's; None when neither filled it."""
+        venue = [f for f in ledger if f.client_order_id == order.client_order_id]
         base = {
             "client_order_id": order.client_order_id,
             "decision_id": order.decision_id,
             "instrument": order.instrument,
             "side": order.side.value,
             "quantity": order.quantity,
+            "order_type": order.type.value,
+            "exit": exit_of(order) is not None,
+            "quote": shadow.quote,
         }
         if not venue:
-            if shadow is None:
+            if not shadow.judged:
                 return ParityFill(**base, status=ParityStatus.PENDING)
+            if shadow.price is None:
+                return None
             return ParityFill(**base, status=ParityStatus.SHADOW_ONLY, shadow_price=shadow.price)
         quantity = sum((f.quantity for f in venue), Decimal(0))
         price = sum((f.price * f.quantity for f in venue), Decimal(0)) / quantity
-        if shadow is None:
-            status = ParityStatus.VENUE_ONLY if bar is not None else ParityStatus.PENDING
+        if shadow.price is None:
+            status = ParityStatus.VENUE_ONLY if shadow.judged else ParityStatus.PENDING
             return ParityFill(**base, status=status, venue_price=price)
         instrument = self.settings.instrument(order.instrument)
         expected = instrument.round_price(shadow.price) if instrument else shadow.price
         sign = order.side.sign
         slippage = float((price - expected) / expected) * sign * 10_000
         commission = sum((f.commission for f in venue), Decimal(0))
-        shadow_commission = quantity * expected * self.costs.commission_rate
+        shadow_commission = commission_for(quantity, expected, self.costs)
         divergence = (price - expected) * quantity * sign + commission - shadow_commission
         return ParityFill(
             **base,

@@ -10,10 +10,10 @@ from litestar.params import JSONBody, Parameter
 from pydantic import BaseModel, ConfigDict
 
 from ffe_entrypoints.api.errors import error_responses
-from ffe_entrypoints.services.backtests import (
+from ffe_entrypoints.services.backtest_models import (
     BacktestJob,
+    BacktestJobs,
     BacktestRequest,
-    BacktestService,
     StrategyInfo,
 )
 
@@ -39,7 +39,7 @@ class BacktestController(Controller):
         summary="Backtest strategies (built-in and from plugins)",
         responses=error_responses(),
     )
-    async def strategies(self, backtest_service: NamedDependency[BacktestService]) -> StrategyList:
+    async def strategies(self, backtest_service: NamedDependency[BacktestJobs]) -> StrategyList:
         return StrategyList(items=backtest_service.strategies())
 
     @post(
@@ -53,12 +53,12 @@ class BacktestController(Controller):
         responses=error_responses(400, 404),
     )
     async def submit(
-        self, data: JSONBody[BacktestRequest], backtest_service: NamedDependency[BacktestService]
+        self, data: JSONBody[BacktestRequest], backtest_service: NamedDependency[BacktestJobs]
     ) -> BacktestJob:
         return await backtest_service.submit(data)
 
     @get("/backtests", summary="Recent backtest jobs", responses=error_responses())
-    async def list_jobs(self, backtest_service: NamedDependency[BacktestService]) -> JobList:
+    async def list_jobs(self, backtest_service: NamedDependency[BacktestJobs]) -> JobList:
         return JobList(
             items=[j.model_copy(update={"result": None}) for j in backtest_service.list()]
         )
@@ -70,7 +70,7 @@ class BacktestController(Controller):
     )
     async def get_job(
         self,
-        backtest_service: NamedDependency[BacktestService],
+        backtest_service: NamedDependency[BacktestJobs],
         job_id: Annotated[str, Parameter(max_length=64)],
     ) -> BacktestJob:
         return backtest_service.get(job_id)
@@ -83,7 +83,7 @@ class BacktestController(Controller):
     )
     async def cancel_job(
         self,
-        backtest_service: NamedDependency[BacktestService],
+        backtest_service: NamedDependency[BacktestJobs],
         job_id: Annotated[str, Parameter(max_length=64)],
     ) -> BacktestJob:
         return backtest_service.cancel(job_id)

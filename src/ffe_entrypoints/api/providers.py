@@ -8,8 +8,9 @@ from litestar.di import NamedDependency
 from ffe_core.config import Settings
 from ffe_core.domain.outcomes import WeightSnapshot as Move
 from ffe_core.ports.capabilities import WithCircuit
-from ffe_core.ports.providers import DecisionProvider
+from ffe_core.ports.providers import DecisionProvider, WeightSource
 from ffe_core.ports.storage import UnitOfWorkFactory
+from ffe_core.services.demotion import demotions
 from ffe_core.services.learning import LearningService
 from ffe_entrypoints.api.errors import error_responses
 from ffe_entrypoints.api.schemas import (
@@ -51,7 +52,7 @@ class ProviderController(Controller):
 
     @get(
         "/providers",
-        summary="Per-provider performance, weights and circuit state",
+        summary="Per-provider performance, weights, circuit state and demotion",
         responses=error_responses(),
     )
     async def providers(
@@ -59,10 +60,12 @@ class ProviderController(Controller):
         uow_factory: NamedDependency[UnitOfWorkFactory],
         decision_providers: NamedDependency[dict[str, DecisionProvider]],
         learning: NamedDependency[LearningService],
+        weights: NamedDependency[WeightSource],
     ) -> ProviderList:
         async with uow_factory() as uow:
             stats = {s.provider: s for s in await uow.provider_stats.list()}
-        names = sorted(set(stats) | set(decision_providers))
+        demoted = await demotions(weights)
+        names = sorted(set(stats) | set(decision_providers) | set(demoted))
         items = []
         for name in names:
             s = stats.get(name)
@@ -79,6 +82,7 @@ class ProviderController(Controller):
                     last_reason=s.last_reason if s else "",
                     enabled=name in decision_providers,
                     circuit=_circuit(decision_providers.get(name)),
+                    demoted=demoted.get(name),
                 )
             )
         history = _history(await learning.weight_history(limit=HISTORY_OUTCOMES))

@@ -136,6 +136,8 @@ class ProviderView(BaseModel):
     last_reason: str
     enabled: bool
     circuit: CircuitView | None
+    demoted: str | None = None
+    """Why ``costs.demote`` holds this provider at its weight floor (None: not demoted)."""
 
 
 class WeightSnapshot(BaseModel):

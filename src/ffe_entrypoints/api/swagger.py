@@ -6,7 +6,8 @@ package ships the swagger-ui-dist files, served here under ``/schema/swagger-ui/
 
 from __future__ import annotations
 
-from importlib.resources import files
+from importlib.util import find_spec
+from pathlib import Path
 from typing import Any
 
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -29,8 +30,12 @@ def swagger_plugin() -> SwaggerRenderPlugin:
 
 
 def swagger_assets_router() -> Any:
-    """The swagger-ui-dist files (public, like the page that loads them)."""
-    static = files("swagger_ui") / "static"
+    """The swagger-ui-dist files (public, like the page that loads them). The package is found,
+    not imported: importing it loads jinja2 and its own server glue, which serving files needs not."""
+    spec = find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("swagger-ui-py is not installed")
+    static = Path(next(iter(spec.submodule_search_locations))) / "static"
     return create_static_files_router(
         path=ASSETS_PATH,
         directories=[str(static)],

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
 from ffe_core.domain.errors import ConfigError, ValidationFailed
@@ -64,7 +63,7 @@ StrategyOpt = Annotated[
     typer.Option(
         "--strategy",
         help="Strategy name (see registry), an order-level one (sma_bracket), or "
-        "module:Class / file.py:Class naming a Strategy subclass (backtest only).",
+        "module:Class / file.py:Class naming an order-level Strategy subclass.",
     ),
 ]
 ParamOpt = Annotated[
@@ -158,12 +157,33 @@ def optimize_table(
     return table
 
 
-def _checked(name: str, params: dict[str, Any], *, grid: bool = False) -> dict[str, Any]:
-    """``params`` checked against the strategy's parameters (the API's rules): an unknown name
-    or a value of the wrong kind is a ValidationFailed naming ``--param NAME`` and what fits."""
-    from ffe_entrypoints.services.backtest_params import check_grid, check_params, param_rules
+def _order_strategies() -> dict[str, Any]:
+    reg = _registry()
+    return {n: reg.factory("order_strategies", n) for n in reg.names("order_strategies")}
 
-    rules = param_rules(name, _strategy(name))
+
+def _resolved(name: str) -> tuple[Any, Any, dict[str, Any]]:
+    """What ``--strategy NAME`` runs: (target strategy function or None, order-level strategy
+    or None, its parameter rules: the API's, read from its defaults)."""
+    from ffe_core.backtest.orders import parameters
+    from ffe_entrypoints.cli.order_strategy import order_strategy
+    from ffe_entrypoints.services.backtest_params import param_rules, rules_from_defaults
+
+    orders = order_strategy(name, _order_strategies())
+    if orders is not None:
+        return None, orders, rules_from_defaults(name, parameters(orders))
+    fn = _strategy(name)
+    return fn, None, param_rules(name, fn)
+
+
+def _checked(
+    name: str, rules: Mapping[str, Any], params: dict[str, Any], *, grid: bool = False
+) -> dict[str, Any]:
+    """``params`` checked against the strategy's parameter ``rules`` (the API's): an unknown
+    name or a value of the wrong kind is a ValidationFailed naming ``--param NAME`` and what
+    fits."""
+    from ffe_entrypoints.services.backtest_params import check_grid, check_params
+
     for key in params:
         if key not in rules:
             known = ", ".join(sorted(rules)) or "none"
@@ -176,6 +196,20 @@ def _checked(name: str, params: dict[str, Any], *, grid: bool = False) -> dict[s
         field, _, why = str(exc).partition(": ")
         raise ValidationFailed(f"--param {field.split('.', 1)[1]}: {why}") from None
     return params
+
+
+def _search_target(
+    name: str, param: list[str] | None, samples: int, seed: int
+) -> tuple[Any, list[Params], Any]:
+    """What a search runs (a target strategy, or an order-level strategy's Runner), its
+    candidates, and the order-level strategy (None for a target strategy)."""
+    from ffe_core.backtest.orders import order_runner
+
+    fn, orders, rules = _resolved(name)
+    cands = _candidates(
+        name, _checked(name, rules, parse_params(param, lists=True), grid=True), samples, seed
+    )
+    return (fn if orders is None else order_runner(orders)), cands, orders
 
 
 def _compute(
@@ -266,6 +300,8 @@ def _progress(label: str, quiet: bool) -> Iterator[Callable[[int, int], None]]:
     if quiet:
         yield lambda done, total: None
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
     cols = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(f"[bold]{label}", *cols, console=console, transient=True) as bar:
         task = bar.add_task(label, total=None)
@@ -318,6 +354,7 @@ def _portfolio(
     costs: dict[str, Any],
     time_unit: str | None,
     as_json: bool,
+    risk_stops: bool,
 ) -> None:
     """``ffe backtest`` over several files: one account under the configured risk limits."""
     from ffe_core.backtest.strategies import spec_for
@@ -339,6 +376,7 @@ def _portfolio(
         cash,
         state(ctx).settings().risk,
         spec_for(strategy).warmup(params),
+        risk_stops,
     )
     out.update(strategy=strategy, params=params)
     if as_json:
@@ -349,9 +387,12 @@ def _portfolio(
     def num(x: Any) -> str:
         return "-" if x is None else f"{x:,.4f}"
 
-    table = Table("instrument", "trades", "return %", "Sharpe", title="instruments")
+    table = Table("instrument", "trades", "return %", "Sharpe", "exits", title="instruments")
     for sym, st in out["instruments"].items():
-        table.add_row(sym, str(out["trades"][sym]), num(st["Return [%]"]), num(st["Sharpe Ratio"]))
+        exits = " ".join(f"{k}={v}" for k, v in out["exits"][sym].items())
+        table.add_row(
+            sym, str(out["trades"][sym]), num(st["Return [%]"]), num(st["Sharpe Ratio"]), exits
+        )
     Console().print(table)
     if out["kill_switch_bar"] is not None:
         Console().print(f"kill switch tripped at bar {out['kill_switch_bar']} (risk.max_drawdown)")
@@ -382,6 +423,15 @@ def register(app: typer.Typer) -> None:
                 "finalize_trades); --no-finalize leaves it open, valued in the equity.",
             ),
         ] = True,
+        risk_stops: Annotated[
+            bool,
+            typer.Option(
+                "--risk-stops",
+                help="Portfolio (several --data): stop-loss and take-profit on every entry, "
+                "set as the agent's risk manager sets them (risk.atr_stop_multiple ATR(14)s, "
+                "risk.reward_risk).",
+            ),
+        ] = False,
         alpha_beta: Annotated[
             bool,
             typer.Option(
@@ -403,7 +453,7 @@ def register(app: typer.Typer) -> None:
         from ffe_core.backtest.sizing import unaffordable
         from ffe_core.backtest.stats import compute_stats, json_ready
         from ffe_core.backtest.strategies import spec_for
-        from ffe_entrypoints.cli.order_strategy import order_strategy, run_order_level
+        from ffe_entrypoints.cli.order_strategy import run_order_level
 
         params = parse_params(param)
         files = _data_files(data)
@@ -420,15 +470,24 @@ def register(app: typer.Typer) -> None:
             if named:
                 raise ValidationFailed(f"{', '.join(named)}: not available with several --data")
             costs = {"spread": spread, "slippage": slippage, "fractional": fractional}
-            _portfolio(ctx, files, strategy, params, cash, commission, costs, time_unit, as_json)
+            _portfolio(
+                ctx,
+                files,
+                strategy,
+                params,
+                cash,
+                commission,
+                costs,
+                time_unit,
+                as_json,
+                risk_stops,
+            )
             return
+        if risk_stops:
+            raise ValidationFailed("--risk-stops: a portfolio option (give several --data)")
         path = files[0]
-        reg = _registry()
-        registered = {n: reg.factory("order_strategies", n) for n in reg.names("order_strategies")}
-        orders = order_strategy(strategy, registered)
-        fn = _strategy(strategy) if orders is None else None
-        if orders is None:  # a signal strategy's parameters are checked like the API's
-            params = _checked(strategy, params)
+        fn, orders, rules = _resolved(strategy)
+        params = _checked(strategy, rules, params)  # like the API's
         cfg = _config(
             cash,
             commission,
@@ -519,11 +578,9 @@ def register(app: typer.Typer) -> None:
         from ffe_core.backtest.sizing import unaffordable
         from ffe_core.backtest.stats import json_ready
         from ffe_core.backtest.strategies import spec_for
+        from ffe_entrypoints.cli.order_strategy import check_fill
 
-        fn = _strategy(strategy)
-        cands = _candidates(
-            strategy, _checked(strategy, parse_params(param, lists=True), grid=True), samples, seed
-        )
+        fn, cands, orders = _search_target(strategy, param, samples, seed)
         cfg = _config(
             cash,
             commission,
@@ -536,6 +593,8 @@ def register(app: typer.Typer) -> None:
                 "trade_on_close": trade_on_close,
             },
         )
+        if orders is not None:
+            check_fill(cfg)
         bars = load_data(ctx, data, time_unit)
         warnings = _warn(unaffordable(bars, cfg), as_json)
         backend = _compute(ctx, compute, dask, workers)
@@ -601,11 +660,9 @@ def register(app: typer.Typer) -> None:
         from ffe_core.backtest.stats import json_ready
         from ffe_core.backtest.strategies import spec_for
         from ffe_core.backtest.walk_forward import walk_forward
+        from ffe_entrypoints.cli.order_strategy import check_fill
 
-        fn = _strategy(strategy)
-        cands = _candidates(
-            strategy, _checked(strategy, parse_params(param, lists=True), grid=True), samples, seed
-        )
+        fn, cands, orders = _search_target(strategy, param, samples, seed)
         cfg = _config(
             cash,
             commission,
@@ -618,6 +675,8 @@ def register(app: typer.Typer) -> None:
                 "trade_on_close": trade_on_close,
             },
         )
+        if orders is not None:
+            check_fill(cfg)
         bars = load_data(ctx, data, time_unit)
         warnings = _warn(unaffordable(bars, cfg), as_json)
         with _progress("walk-forward", as_json) as progress:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import json
 from collections.abc import Sequence
@@ -152,6 +151,8 @@ def register(app: typer.Typer) -> None:
         name = source or settings.market_data.sources[0]
         chosen_interval = interval or settings.market_data.interval
         count = bars or settings.market_data.history_bars
+        import asyncio  # not for --help
+
         result = asyncio.run(_fetch(settings, symbol, name, count, chosen_interval))
         if out is not None:
             _write(result.bars, out)

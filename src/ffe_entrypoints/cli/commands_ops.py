@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import json
 from typing import TYPE_CHECKING, Annotated
@@ -87,6 +86,8 @@ def register(app: typer.Typer) -> None:
                 return revision
             finally:
                 await shutdown(container)
+
+        import asyncio  # not for --help
 
         typer.echo(f"database at revision {asyncio.run(main())}")
 

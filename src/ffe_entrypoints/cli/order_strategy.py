@@ -1,6 +1,6 @@
-"""Order-level strategies for ``ffe backtest``: one registered by name (``ffe_order_strategies``
-hook: the built-in ``sma_bracket``, plugins'), or a user's ``Strategy`` subclass /
-``CompiledStrategy`` given as ``module:Name`` or ``path/file.py:Name``."""
+"""Order-level strategies for ``ffe backtest``, ``optimize`` and ``walk-forward``: one registered
+by name (``ffe_order_strategies`` hook: the built-in ``sma_bracket``, plugins'), or a user's
+``Strategy`` subclass / ``CompiledStrategy`` given as ``module:Name`` or ``path/file.py:Name``."""
 
 from __future__ import annotations
 
@@ -15,14 +15,12 @@ from ffe_core.backtest.orders import (
     BrokerConfig,
     CompiledStrategy,
     OrderRunResult,
+    OrderStrategy,
     Strategy,
-    run_compiled_strategy,
-    run_strategy,
+    run_order_strategy,
 )
 from ffe_core.backtest.simulator import FillConfig
 from ffe_core.domain.errors import ValidationFailed
-
-OrderStrategy = CompiledStrategy | type[Strategy]
 
 
 def _load(ref: str) -> Any:
@@ -66,15 +64,17 @@ def run_order_level(
     bars: Bars, strategy: OrderStrategy, fill: FillConfig, params: dict[str, Any]
 ) -> OrderRunResult:
     """One order-level run; bad parameters or orders become ValidationFailed (exit 2)."""
+    check_fill(fill)
+    try:
+        return run_order_strategy(bars, strategy, BrokerConfig(fill), **params)
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed(f"strategy: {exc}") from None
+
+
+def check_fill(fill: FillConfig) -> None:
+    """Refuse fill options an order-level strategy sets itself, per order."""
     if fill.sl or fill.tp:
         raise ValidationFailed(
             "--sl/--tp apply to target strategies; an order-level strategy sets SL/TP per "
             "order (for sma_bracket: --param sl=0.02 --param tp=0.05)"
         )
-    cfg = BrokerConfig(fill)
-    try:
-        if isinstance(strategy, CompiledStrategy):
-            return run_compiled_strategy(bars, strategy, cfg, **params)
-        return run_strategy(bars, strategy, cfg, **params)
-    except (TypeError, ValueError) as exc:
-        raise ValidationFailed(f"strategy: {exc}") from None

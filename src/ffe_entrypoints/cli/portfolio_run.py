@@ -4,6 +4,8 @@ Given ``--data`` more than once (or a folder of bar files), every instrument run
 target strategy and parameters on the bar times all files share; entries are sized by the
 ``risk`` settings the agent uses (position fraction, gross exposure, leverage, daily loss,
 kill switch on ``max_drawdown``), costs are per instrument (its unit step from its symbol).
+With ``--risk-stops`` every entry also carries the stop-loss and take-profit the agent's risk
+manager would set (``risk.atr_stop_multiple`` ATRs, ``risk.reward_risk``), per instrument.
 """
 
 from __future__ import annotations
@@ -13,7 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from ffe_core.backtest.data import Bars
-from ffe_core.backtest.portfolio import common_clock, portfolio_stats, run_portfolio
+from ffe_core.backtest.portfolio import (
+    common_clock,
+    exit_counts,
+    portfolio_stats,
+    run_portfolio,
+)
 from ffe_core.backtest.simulator import FillConfig
 from ffe_core.config import RiskSettings
 from ffe_core.domain.errors import ValidationFailed
@@ -49,6 +56,7 @@ def run(
     cash: float,
     risk: RiskSettings,
     warmup: int,
+    protective: bool = False,
 ) -> dict[str, Any]:
     """Stats of the whole account and of each instrument, JSON-ready."""
     from ffe_core.backtest.stats import json_ready
@@ -62,12 +70,13 @@ def run(
     except TypeError as exc:
         raise ValidationFailed(f"strategy: {exc}") from None
     costs = [cost(f) for f in files]
-    res = run_portfolio(symbols, bars, targets, costs, cash=cash, risk=risk)
+    res = run_portfolio(symbols, bars, targets, costs, cash=cash, risk=risk, protective=protective)
     stats = portfolio_stats(res, costs, warmup=warmup)
     return {
         "portfolio": json_ready(stats["portfolio"]),
         "instruments": {s: json_ready(v) for s, v in stats["instruments"].items()},
         "trades": {s: len(t) for s, t in zip(symbols, res.trades, strict=True)},
+        "exits": {s: exit_counts(t.reason) for s, t in zip(symbols, res.trades, strict=True)},
         "final_equity": float(res.equity[-1]),
         "kill_switch_bar": stats["kill_switch_bar"],
         "bars": len(bars[0]),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
@@ -32,5 +31,7 @@ def with_container(ctx: typer.Context, work: Callable[[Container], Awaitable[T]]
             return await work(container)
         finally:
             await shutdown(container)
+
+    import asyncio  # not for --help
 
     return asyncio.run(main())

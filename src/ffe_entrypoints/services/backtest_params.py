@@ -19,8 +19,8 @@ from typing import Any
 from ffe_core.backtest.search import grid
 from ffe_core.backtest.strategies import StrategySpec
 from ffe_core.domain.errors import ValidationFailed
+from ffe_entrypoints.services.backtest_models import MAX_BARS
 
-MAX_BARS = 5000
 MAX_GRID_POINTS = 5000  # a search larger than this is refused rather than left to run for hours
 MAX_STRING = 64
 PERIOD = (1, MAX_BARS)

@@ -23,8 +23,14 @@ from typing import Any
 import numpy as np
 
 from ffe_core.backtest.data import Bars, bars_of
-from ffe_core.backtest.orders import BrokerConfig, CompiledStrategy, run_compiled_strategy
-from ffe_core.backtest.search import OBJECTIVES, best, grid, run_search
+from ffe_core.backtest.orders import (
+    BrokerConfig,
+    OrderRunResult,
+    OrderStrategy,
+    order_runner,
+    run_order_strategy,
+)
+from ffe_core.backtest.search import OBJECTIVES, Runner, best, grid, run_search, runner_of
 from ffe_core.backtest.simulator import FillConfig, RunResult, simulate
 from ffe_core.backtest.sizing import unaffordable, unit_step_for
 from ffe_core.backtest.stats import Calendar, compute_stats, json_ready
@@ -96,6 +102,8 @@ def run_job(spec: Mapping[str, Any], slot: int) -> Outcome:
         watch.check()
         if spec["kind"] == "replay":
             return {"status": "done", "result": _replay(worker, spec, watch)}
+        if "order_strategy" in spec:
+            return {"status": "done", "result": _order_job(worker, spec, watch)}
         strategy = _import(str(spec["strategy_ref"]))
         if spec.get("instruments"):
             return {"status": "done", "result": _portfolio(worker, spec, strategy, watch)}
@@ -105,8 +113,6 @@ def run_job(spec: Mapping[str, Any], slot: int) -> Outcome:
         bars = _load_bars(worker, instrument, int(spec["bars"]))
         watch.check()
         step = unit_step_for(instrument.size_increment)
-        if isinstance(strategy, CompiledStrategy):
-            return {"status": "done", "result": _order_level(spec, bars, strategy, step)}
         return {
             "status": "done",
             "result": _compute(spec, bars, watch.wrap(strategy), watch, step),
@@ -128,6 +134,10 @@ class _Watch:
     def check(self) -> None:
         if self._cancel[self._slot]:
             raise JobCancelled
+
+    def runner(self, strategy: Runner) -> Runner:
+        """``strategy`` counted and stoppable like :meth:`wrap`'s."""
+        return Runner(self.wrap(strategy.run))
 
     def wrap(self, strategy: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(strategy)
@@ -211,11 +221,12 @@ def _load_bars(worker: _Worker, instrument: Instrument, limit: int) -> Bars:
 def _compute(
     spec: Mapping[str, Any],
     bars: Bars,
-    strategy: Callable[..., Any],
+    strategy: Callable[..., Any] | Runner,
     watch: _Watch,
     unit_step: float,
 ) -> dict[str, Any]:
-    """The job's result; ``unit_step`` follows the instrument (fractional for crypto)."""
+    """The job's result; ``unit_step`` follows the instrument (fractional for crypto).
+    ``strategy``: a target strategy, or the Runner of an order-level one (searches only)."""
     kind, name = spec["kind"], str(spec["strategy"])
     params: dict[str, Any] = dict(spec["params"])
     cfg = FillConfig(
@@ -226,6 +237,7 @@ def _compute(
     )
     strategy_spec = spec_for(name)
     if kind == "backtest":
+        assert not isinstance(strategy, Runner)  # an order-level backtest is _order_level
         try:
             target = strategy(bars.open, bars.high, bars.low, bars.close, bars.volume, **params)
         except TypeError as exc:
@@ -252,9 +264,9 @@ def _compute(
             calendar=Calendar.of(bars),
         )
         top = best(evaluations)
-        target = strategy(bars.open, bars.high, bars.low, bars.close, bars.volume, **top.params)
-        run = simulate(bars, target, cfg)
-        stats = compute_stats(run, bars, warmup=strategy_spec.warmup(top.params))
+        run = runner_of(strategy).run(bars, top.params, cfg, 0)
+        warm = run.warmup if isinstance(run, OrderRunResult) else strategy_spec.warmup(top.params)
+        stats = compute_stats(run, bars, warmup=warm)
         payload = _payload(run.equity, bars, stats, run, _heatmap(space, evaluations))
         payload["best_params"] = top.params
         payload["warnings"] = _warnings(unaffordable(bars, cfg))
@@ -339,10 +351,32 @@ def _series(bars: Bars, values: np.ndarray, key: str, offset: int = 0) -> list[d
     ]
 
 
+def _order_job(worker: _Worker, spec: Mapping[str, Any], watch: _Watch) -> dict[str, Any]:
+    """A job of an order-level strategy, found by its registered name (never code)."""
+    name = str(spec["order_strategy"])
+    strategy = _registry().factory("order_strategies", name)
+    instrument = worker.settings.instrument(str(spec["instrument"]))
+    if instrument is None:
+        raise NotFoundError(f"unknown instrument {spec['instrument']!r}")
+    bars = _load_bars(worker, instrument, int(spec["bars"]))
+    watch.check()
+    step = unit_step_for(instrument.size_increment)
+    if spec["kind"] == "backtest":
+        return _order_level(spec, bars, strategy, step)
+    return _compute(spec, bars, watch.runner(order_runner(strategy)), watch, step)
+
+
+@functools.cache
+def _registry() -> Any:
+    from ffe_adapters.registry import load_registry
+
+    return load_registry()
+
+
 def _order_level(
-    spec: Mapping[str, Any], bars: Bars, strategy: CompiledStrategy, unit_step: float
+    spec: Mapping[str, Any], bars: Bars, strategy: OrderStrategy, unit_step: float
 ) -> dict[str, Any]:
-    """A job of a built-in order-level strategy: one compiled run."""
+    """One run of an order-level strategy."""
     fill = FillConfig(
         cash=float(spec["cash"]),
         commission=float(spec["commission"]),
@@ -350,7 +384,7 @@ def _order_level(
         finalize=bool(spec.get("finalize", True)),
     )
     try:
-        run = run_compiled_strategy(bars, strategy, BrokerConfig(fill), **dict(spec["params"]))
+        run = run_order_strategy(bars, strategy, BrokerConfig(fill), **dict(spec["params"]))
     except ValueError as exc:
         raise ValidationFailed(f"params: {exc}") from None
     stats = compute_stats(run, bars, warmup=run.warmup)
@@ -363,7 +397,12 @@ def _portfolio(
     worker: _Worker, spec: Mapping[str, Any], strategy: Callable[..., Any], watch: _Watch
 ) -> dict[str, Any]:
     """A portfolio job: every instrument's bars on one clock and one account (risk settings)."""
-    from ffe_core.backtest.portfolio import common_clock, portfolio_stats, run_portfolio
+    from ffe_core.backtest.portfolio import (
+        common_clock,
+        exit_counts,
+        portfolio_stats,
+        run_portfolio,
+    )
 
     symbols = [str(s) for s in spec["instruments"]]
     raw: list[Bars] = []
@@ -387,7 +426,13 @@ def _portfolio(
     except TypeError as exc:
         raise ValidationFailed(f"params: {exc}") from None
     res = run_portfolio(
-        symbols, bars, targets, costs, cash=float(spec["cash"]), risk=worker.settings.risk
+        symbols,
+        bars,
+        targets,
+        costs,
+        cash=float(spec["cash"]),
+        risk=worker.settings.risk,
+        protective=bool(spec.get("risk_stops", False)),  # jobs stored before the option: off
     )
     stats = portfolio_stats(res, costs, warmup=spec_for(str(spec["strategy"])).warmup(params))
     payload = _payload(res.equity, bars[0], stats["portfolio"], None, None)
@@ -396,6 +441,7 @@ def _portfolio(
         for s, st in stats["instruments"].items()
     }
     payload["kill_switch_bar"] = stats["kill_switch_bar"]
+    payload["exits"] = {s: exit_counts(t.reason) for s, t in zip(symbols, res.trades, strict=True)}
     return payload
 
 

@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import functools
 import inspect
-import math
 import multiprocessing
 import weakref
 from collections import deque
@@ -24,18 +23,18 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import TYPE_CHECKING, Any
 
 from ffe_core.backtest.strategies import spec_for
 from ffe_core.config import Settings
 from ffe_core.domain.decisions import new_id
 from ffe_core.domain.errors import ConflictError, NotFoundError, RateLimited, ValidationFailed
-from ffe_core.domain.json_values import JsonData, JsonReport
-from ffe_core.domain.market import UtcDatetime
+from ffe_entrypoints.services.backtest_models import (
+    BacktestJob,
+    BacktestRequest,
+    StrategyInfo,
+)
 from ffe_entrypoints.services.backtest_params import (
-    MAX_BARS,
     candidates,
     check_grid,
     check_params,
@@ -48,131 +47,11 @@ from ffe_entrypoints.services.backtest_params import (
 from ffe_entrypoints.services.backtest_worker import Outcome, init_worker, run_job
 from ffe_entrypoints.services.replay_params import checked_replay
 
+if TYPE_CHECKING:  # the order broker's kernels load in the workers, not the API
+    from ffe_core.backtest.orders import OrderStrategy
+
 MAX_JOBS = 200
-MAX_PARAMS = 16
-MAX_GRID_PARAMS = 8
-MAX_REPLAY_INSTRUMENTS = 8
-ParamValue = float | int | str | bool
-JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
 FINISHED = frozenset({"done", "failed", "cancelled"})
-
-
-class BacktestRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    kind: Literal["backtest", "walk_forward", "optimize", "replay"] = "backtest"
-    instrument: str = Field(default="BTC-USD", max_length=32)
-    strategy: str = Field(default="sma_cross", max_length=64)
-    # typed as Any for the OpenAPI document (Litestar renders a constrained dict as an array and
-    # ``float | int`` as an unsatisfiable oneOf); the validators below and the strategy's rules
-    # (``backtest_params``, checked at submission) keep the real constraints
-    params: dict[str, Any] = Field(
-        default_factory=dict, description="strategy parameters: numbers, strings or booleans"
-    )
-    grid: dict[str, list[Any]] = Field(
-        default_factory=dict, description="values to search per parameter (optimize/walk_forward)"
-    )
-    cash: float = Field(default=10_000.0, gt=0, le=1e12)
-    commission: float = Field(default=0.001, ge=0, lt=0.1)
-    finalize: bool = Field(
-        default=True,
-        description="close a position open at the end and count it (backtesting.py's "
-        "finalize_trades); false leaves it open, valued in the equity curve",
-    )
-    bars: int = Field(default=2000, ge=100, le=MAX_BARS)
-    # replay (``ffe replay``'s options; the bars come from the market data chain, not files)
-    instruments: list[str] = Field(
-        default_factory=list,
-        max_length=MAX_REPLAY_INSTRUMENTS,
-        description="several instruments on one account (default: instrument): replay, or a "
-        "portfolio backtest (kind backtest, two or more; entries sized by the risk settings)",
-    )
-    providers: list[str] | None = Field(
-        default=None, max_length=16, description="replay: providers (default: enabled ones)"
-    )
-    aggregation: str | None = Field(default=None, max_length=32, description="replay")
-    start: str | None = Field(
-        default=None, max_length=32, description="replay: first decision date (--from)"
-    )
-    end: str | None = Field(default=None, max_length=32, description="replay: last bar date (--to)")
-    # not "weights": Litestar answers 500 to an invalid body field named like a dependency
-    weighting: Literal["equal", "learned"] = Field(
-        default="equal", description="replay: equal or learned (stored) weights (--weights)"
-    )
-    approvals: Literal["auto", "skip"] = Field(
-        default="auto", description="replay: held decisions approved automatically or skipped"
-    )
-    allow_lookahead: bool = Field(
-        default=False, description="replay before a model's training cut-off (contaminated)"
-    )
-    yes: bool = Field(default=False, description="replay: spend on uncached LLM calls")
-    max_cost: float | None = Field(default=None, ge=0, le=1e6, description="replay: USD cap")
-    anonymize: bool = Field(
-        default=False,
-        description="replay: language models see a renamed instrument, rebased prices and "
-        "shifted dates",
-    )
-    walk_forward: bool = Field(
-        default=False,
-        description="replay: also compute and store the live gate's walk-forward report (PBO, "
-        "deflated Sharpe, out-of-sample return, max drawdown) of the configured stack, as ffe "
-        "replay --walk-forward does",
-    )
-
-    @field_validator("params")
-    @classmethod
-    def _scalar_params(cls, params: dict[str, Any]) -> dict[str, Any]:
-        if len(params) > MAX_PARAMS:
-            raise ValueError(f"at most {MAX_PARAMS} parameters")
-        _check_scalars(params)
-        return params
-
-    @field_validator("grid")
-    @classmethod
-    def _scalar_grid(cls, grid: dict[str, list[Any]]) -> dict[str, list[Any]]:
-        if len(grid) > MAX_GRID_PARAMS:
-            raise ValueError(f"at most {MAX_GRID_PARAMS} parameters")
-        for name, values in grid.items():
-            _check_scalars({f"{name}[{i}]": v for i, v in enumerate(values)})
-        return grid
-
-
-def _check_scalars(values: Mapping[str, Any]) -> None:
-    bad = [
-        k
-        for k, v in values.items()
-        if not isinstance(v, ParamValue) or (isinstance(v, float) and not math.isfinite(v))
-    ]
-    if bad:
-        raise ValueError(f"{', '.join(bad[:5])}: must be a finite number, string or boolean")
-
-
-class BacktestJob(BaseModel):
-    """A submitted backtest and, once done, its result.
-
-    ``result`` is JSON data in which every non-finite number is None: a statistic that is
-    infinite or undefined (the profit factor of a run without a losing trade, the Sharpe ratio
-    of a flat equity curve) reads ``null`` in the API and comes back as None, never as a float
-    that JSON cannot carry.
-    """
-
-    model_config = ConfigDict(allow_inf_nan=False)
-
-    id: str
-    kind: str
-    status: JobStatus
-    progress: float = 0.0
-    error: str | None = None
-    request: BacktestRequest
-    created_at: UtcDatetime
-    result: dict[str, JsonReport] | None = None
-
-
-class StrategyInfo(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
-
-    name: str
-    params: dict[str, JsonData]
 
 
 class _Pool:
@@ -217,11 +96,15 @@ class BacktestService:
         settings: Settings,
         strategies: Callable[[], Mapping[str, Callable[..., Any]]] = dict,
         provider_names: Callable[[], Iterable[str]] = tuple,
+        order_strategies: Callable[[], Mapping[str, OrderStrategy]] = dict,
     ) -> None:
-        """Bars are loaded by the worker processes, from the same settings."""
+        """Bars are loaded by the worker processes, from the same settings; strategies are
+        the registry's, by name (an order-level one runs in the worker by its registered
+        name: a request never carries code)."""
         self.settings = settings
         self.limits = settings.backtests
         self._strategies = strategies
+        self._order_strategies = order_strategies
         self._provider_names = provider_names
         self.jobs: dict[str, BacktestJob] = {}
         self._queue: deque[str] = deque()
@@ -232,15 +115,19 @@ class BacktestService:
         self._idle: asyncio.TimerHandle | None = None
 
     def strategies(self) -> list[StrategyInfo]:
+        from ffe_core.backtest.orders import parameters
+
         out = []
-        for name, fn in sorted(self._strategies().items()):
+        for name, fn in self._strategies().items():
             params = {
                 p: default
                 for p, default in strategy_params(fn).items()
                 if default is not inspect.Parameter.empty
             }
             out.append(StrategyInfo(name=name, params=params))
-        return out
+        for name, orders in self._order_strategies().items():
+            out.append(StrategyInfo(name=name, params=parameters(orders), level="order"))
+        return sorted(out, key=lambda s: s.name)
 
     def get(self, job_id: str) -> BacktestJob:
         if job_id not in self.jobs:
@@ -306,7 +193,8 @@ class BacktestService:
     # -- checks -------------------------------------------------------------------------------
 
     def _checked(self, request: BacktestRequest) -> dict[str, Any]:
-        """What the worker gets: the request as plain data and where to import the strategy."""
+        """What the worker gets: the request as plain data and which strategy to run (a target
+        strategy's import path, or an order-level strategy's registered name)."""
         if request.walk_forward and request.kind != "replay":
             raise ValidationFailed(
                 f"walk_forward: only a replay job stores the live gate's report (kind "
@@ -315,27 +203,41 @@ class BacktestService:
         if request.kind == "replay":
             checked_replay(request, self.settings, set(self._provider_names()))
             return request.model_dump()
-        from ffe_core.backtest.order_strategies import ORDER_STRATEGIES
+        from ffe_core.backtest.orders import parameters
 
-        order_level = ORDER_STRATEGIES.get(request.strategy)
+        orders = self._order_strategies()
+        order_level = orders.get(request.strategy)
+        extra: dict[str, Any]
         if order_level is not None:
-            return self._checked_order_level(request, order_level)
-        strategy = self._strategies().get(request.strategy)
-        if strategy is None:
-            known = ", ".join(sorted([*self._strategies(), *ORDER_STRATEGIES]))
-            raise ValidationFailed(f"strategy: unknown {request.strategy!r} (known: {known})")
+            if request.instruments:
+                raise ValidationFailed(
+                    f"instruments: {request.strategy} is order-level: it runs on one instrument"
+                )
+            rules = rules_from_defaults(request.strategy, parameters(order_level))
+            extra = {"order_strategy": request.strategy}
+        else:
+            strategy = self._strategies().get(request.strategy)
+            if strategy is None:
+                known = ", ".join(sorted([*self._strategies(), *orders]))
+                raise ValidationFailed(f"strategy: unknown {request.strategy!r} (known: {known})")
+            if request.instruments and (
+                request.kind != "backtest"
+                or len(request.instruments) < 2
+                or len(set(request.instruments)) != len(request.instruments)
+            ):
+                raise ValidationFailed(
+                    "instruments: a portfolio is a kind 'backtest' of two or more distinct "
+                    "instruments"
+                )
+            if request.risk_stops and len(request.instruments) < 2:
+                raise ValidationFailed(
+                    "risk_stops: applies to a portfolio (two or more instruments)"
+                )
+            rules = param_rules(request.strategy, strategy)
+            extra = {"strategy_ref": importable_ref(request.strategy, strategy)}
         for symbol in request.instruments or [request.instrument]:
             if self.settings.instrument(symbol) is None:
                 raise NotFoundError(f"unknown instrument {symbol!r}")
-        if request.instruments and (
-            request.kind != "backtest"
-            or len(request.instruments) < 2
-            or len(set(request.instruments)) != len(request.instruments)
-        ):
-            raise ValidationFailed(
-                "instruments: a portfolio is a kind 'backtest' of two or more distinct instruments"
-            )
-        rules = param_rules(request.strategy, strategy)
         unknown = sorted((set(request.params) | set(request.grid)) - set(rules))
         if unknown:
             raise ValidationFailed(
@@ -353,27 +255,7 @@ class BacktestService:
         check_work(
             request.bars * max(1, len(request.instruments)), combinations, self.limits.max_work
         )
-        return {**request.model_dump(), "strategy_ref": importable_ref(request.strategy, strategy)}
-
-    def _checked_order_level(self, request: BacktestRequest, strategy: Any) -> dict[str, Any]:
-        """A built-in order-level strategy: one backtest on one instrument."""
-        if request.kind != "backtest" or request.instruments or request.grid:
-            raise ValidationFailed(
-                f"strategy: {request.strategy} is order-level: kind 'backtest' on one instrument"
-            )
-        if self.settings.instrument(request.instrument) is None:
-            raise NotFoundError(f"unknown instrument {request.instrument!r}")
-        rules = rules_from_defaults(request.strategy, strategy.defaults)
-        unknown = sorted(set(request.params) - set(rules))
-        if unknown:
-            raise ValidationFailed(
-                f"params: {request.strategy} takes no {', '.join(unknown)} "
-                f"(it takes {', '.join(sorted(rules))})"
-            )
-        check_params(rules, request.params)
-        check_work(request.bars, 1, self.limits.max_work)
-        ref = f"ffe_core.backtest.order_strategies:ORDER_STRATEGIES.{request.strategy}"
-        return {**request.model_dump(), "strategy_ref": ref}
+        return {**request.model_dump(), **extra}
 
     # -- jobs and workers ---------------------------------------------------------------------
 

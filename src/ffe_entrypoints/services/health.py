@@ -187,4 +187,5 @@ def build_health(
         checks=checks,
         breakers=lambda: circuit_breakers(decision_providers().values()),
         mode=settings.trading.mode.value,
+        timeout=settings.api.health_check_timeout_seconds,
     )

@@ -17,7 +17,7 @@ from ffe_entrypoints.services.live_gate import MIN_DECIDED_BARS, check_gate_stac
 from ffe_entrypoints.services.replay import configured, parse_day
 
 if TYPE_CHECKING:
-    from ffe_entrypoints.services.backtests import BacktestRequest
+    from ffe_entrypoints.services.backtest_models import BacktestRequest
 
 
 def replay_symbols(request: BacktestRequest) -> list[str]:

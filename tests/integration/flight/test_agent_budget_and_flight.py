@@ -90,6 +90,8 @@ async def test_a_budget_reached_mid_run_makes_the_provider_abstain_and_the_run_g
     assert trail.record.config["ensemble"]["aggregation"] == "weighted_majority"
     [gate] = trail.record.gate
     assert gate.sent and gate.client_order_id == trail.orders[0].client_order_id
+    # the paper venue filled it at a quote (its default mode) and said which: the parity shadow's
+    assert gate.quote is not None and gate.quote.symbol == "BTC-USD"
     assert trail.fills and trail.fills[0].client_order_id == gate.client_order_id
     words = "\n".join(explain(trail))
     for expected in (
@@ -99,6 +101,7 @@ async def test_a_budget_reached_mid_run_makes_the_provider_abstain_and_the_run_g
         "Risk approved",
         "- confidence:",
         f"sent order {gate.client_order_id}",
+        f"against the quote {gate.quote.bid} / {gate.quote.ask}",
         f"Order {gate.client_order_id}: BUY",
         "- fill ",
     ):

@@ -21,8 +21,8 @@ from ffe_core.domain.orders import Order, Side
 from ffe_core.domain.outcomes import DecisionOutcome, VoteScore
 from ffe_core.services.approval_cards import ApprovalCards, expected_fill
 from ffe_core.services.approvals import ApprovalService, approval_required, expiry_outcome
-from ffe_core.services.execution import send_approved
-from tests.integration.money.test_gate_properties import World, build, decide
+from ffe_core.services.execution import ExecutionGate, send_approved
+from tests.integration.money.test_gate_properties import LIMITS, World, build, decide
 
 TIERS = ApprovalSettings(
     policy="tiered", auto_below_notional=Decimal("1000"), approve_above_notional=Decimal("5000")
@@ -100,6 +100,64 @@ async def test_approve_on_expiry_when_configured_still_passes_the_gate() -> None
     [(stale, refused)] = await send_approved(w2.approvals, w2.gate)
     assert stale.id == late.id and stale.status is ApprovalStatus.EXPIRED
     assert not refused.sent and w2.venue.sent == {}
+
+
+def defaults_world(approvals: ApprovalSettings) -> World:
+    """A world whose gate and approvals share ``approvals`` (default ages: the window and the
+    maximum age are both 900 s), the venue checking every approved order's ages."""
+    w = world(approvals)
+    settings = Settings(risk=LIMITS, approvals=approvals)
+    w.gate = ExecutionGate(
+        settings, w.venue, w.uow, w.clock, w.market, risk=w.risk, kill_switch=w.risk.kill_switch
+    )
+    w.venue.max_age = timedelta(seconds=approvals.max_age_seconds)
+    return w
+
+
+VETO_ONLY = ApprovalSettings(
+    policy="tiered", auto_below_notional=Decimal(0), approve_above_notional=Decimal(10**12)
+)
+
+
+@pytest.mark.parametrize("by", ["expiry", "person"])
+async def test_an_approval_at_the_end_of_its_window_is_sent_with_the_default_ages(by: str) -> None:
+    assert VETO_ONLY.expiry_seconds == VETO_ONLY.max_age_seconds  # the defaults
+    w = defaults_world(VETO_ONLY)
+    decision = await decide(w, "BTC-USD", Action.BUY, 0.9)
+    assert decision.reference_price is not None
+    w.venue.approved[decision.id] = (decision.created_at, decision.reference_price)
+    w.clock.now_at += timedelta(seconds=2)  # the card is built and shown after the decision
+    approval = await w.approvals.request(decision)
+    assert approval.on_expiry == "approve"
+    window_end = approval.expires_at
+    if by == "person":
+        w.clock.now_at = window_end - timedelta(microseconds=1)
+        await w.approvals.resolve(approval.id, True, "alice")
+        w.venue.approved_at[decision.id] = w.clock.now()
+    else:
+        w.clock.now_at = window_end + timedelta(seconds=30)  # the agent's next pass sends it
+        w.venue.approved_at[decision.id] = window_end
+    [(done, result)] = await send_approved(w.approvals, w.gate)
+    assert result.refused is None and result.sent, result
+    assert done.status is ApprovalStatus.APPROVED and done.decided_by == (
+        "expiry" if by == "expiry" else "alice"
+    )
+    assert w.venue.violations == []
+    # the window closed no later than the decision's maximum age
+    assert window_end == decision.created_at + timedelta(seconds=VETO_ONLY.max_age_seconds)
+
+
+async def test_an_approval_the_agent_sends_long_after_its_window_is_stale() -> None:
+    w = defaults_world(VETO_ONLY)
+    decision = await decide(w, "BTC-USD", Action.BUY, 0.9)
+    approval = await w.approvals.request(decision)
+    # the agent was down: the veto window closed long ago and is noticed only now
+    w.clock.now_at = approval.expires_at + timedelta(seconds=VETO_ONLY.max_age_seconds + 1)
+    [(done, result)] = await send_approved(w.approvals, w.gate)
+    assert done.decided_at == approval.expires_at  # approved when its window closed
+    assert result.expired and not result.sent and w.venue.sent == {}
+    assert done.status is ApprovalStatus.EXPIRED
+    assert done.reason is not None and "approved 901s ago" in done.reason
 
 
 async def test_the_card_shows_exposure_var_agreement_and_the_expected_fill() -> None:

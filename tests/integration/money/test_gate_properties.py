@@ -10,7 +10,8 @@ After every step:
 - no entry is sent while the kill switch is tripped;
 - no client order id reaches the venue twice, and no order while another on the same instrument
   is working;
-- no approved decision is sent past ``approvals.max_age_seconds`` or ``max_price_drift``;
+- no decision approved later than ``approvals.max_age_seconds`` after it was made is sent, nor
+  one sent that long after its approval, nor one whose price moved past ``max_price_drift``;
 - a rejected, expired or superseded approval never has an order at the venue; a failed one has
   none that traded;
 - the ledger's fills are exactly the venue's fills after a sync.
@@ -121,6 +122,16 @@ async def resolve(
         return "conflict:" + exc.approval.status.value
 
 
+async def witness(w: World, approval_id: str, outcome: str) -> None:
+    """Tell the venue when an approval succeeded (the clock as the test saw it)."""
+    if outcome != ApprovalStatus.APPROVED.value:
+        return
+    async with w.uow() as uow:
+        approval = await uow.approvals.get(approval_id)
+    assert approval is not None
+    w.venue.approved_at[approval.decision_id] = w.clock.now()
+
+
 async def step(w: World, op: tuple[Any, ...]) -> None:
     kind = op[0]
     if kind == "decide":
@@ -144,11 +155,14 @@ async def step(w: World, op: tuple[Any, ...]) -> None:
             )
             winners = [o for o in outcomes if not o.startswith("conflict:")]
             assert len(winners) <= 1, f"approve and reject both won: {outcomes}"
+            await witness(w, approval_id, outcomes[0])
         else:
-            await resolve(w.approvals, approval_id, kind == "approve")
+            await witness(
+                w, approval_id, await resolve(w.approvals, approval_id, kind == "approve")
+            )
     elif kind == "resize" and w.approval_ids:  # approve at a fraction of the sized order
         approval_id = w.approval_ids[-1 - op[1] % len(w.approval_ids)]
-        await resolve(w.approvals, approval_id, True, Decimal(op[2]))
+        await witness(w, approval_id, await resolve(w.approvals, approval_id, True, Decimal(op[2])))
     elif kind == "send":
         await send_approved(w.approvals, w.gate)
     elif kind == "move":

@@ -90,6 +90,8 @@ class FakeVenue:
     book: Portfolio | None = None
     approved: dict[str, tuple[datetime, Decimal]] = field(default_factory=dict)
     """Decision id -> (decided at, reference price) of decisions sent through an approval."""
+    approved_at: dict[str, datetime] = field(default_factory=dict)
+    """Decision id -> when a person approved it (as the test saw the approval succeed)."""
     max_age: timedelta = timedelta(seconds=300)
     max_drift: Decimal = Decimal("0.03")
 
@@ -135,12 +137,18 @@ class FakeVenue:
         return self.orders[order.client_order_id]
 
     def _check_fresh(self, order: Order) -> None:
-        """An approved decision is never sent past its age or price drift."""
+        """An approved decision is never sent when approved past its age, nor long after its
+        approval, nor past its price drift."""
         if order.decision_id not in self.approved:
             return
         decided, ref = self.approved[order.decision_id]
-        if self.market.clock.now() - decided > self.max_age:
-            self.violations.append(f"{order.client_order_id}: sent after max_age")
+        approved = self.approved_at.get(order.decision_id)
+        if approved is None:
+            self.violations.append(f"{order.client_order_id}: sent but never approved")
+        elif approved - decided > self.max_age:
+            self.violations.append(f"{order.client_order_id}: approved after max_age")
+        elif self.market.clock.now() - approved > self.max_age:
+            self.violations.append(f"{order.client_order_id}: sent max_age after its approval")
         drift = abs(self.market.prices[order.instrument] - ref) / ref
         if drift > self.max_drift:
             self.violations.append(f"{order.client_order_id}: sent after a {drift:.2%} move")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from ffe_adapters.storage.memory import InMemoryStore
 from ffe_adapters.storage.sql.tables import VoteRow
 from ffe_core.domain.decisions import Action, Decision, ProviderVote
 from ffe_core.domain.errors import ConflictError
+from ffe_core.domain.portfolio import Portfolio, Position
 from ffe_core.ports.storage import DecisionQuery
 from tests.conftest import SQL_BACKENDS, open_sql_storage
 from tests.contract.test_storage_contract import decision
@@ -116,3 +118,25 @@ async def test_stored_pages_are_the_validated_pages_as_json(backend: str, tmp_pa
         return
     async with open_sql_storage(backend, tmp_path) as opened:
         await check(opened.uow_factory)
+
+
+async def test_an_account_loads_in_one_statement_and_sees_its_unflushed_save(storage: Any) -> None:
+    held = {
+        s: Position(instrument=s, quantity=Decimal(q), average_price=Decimal("10.5"))
+        for s, q in (("BTC-USD", "0.25"), ("ETH-USD", "-3"))
+    }
+    book = Portfolio(cash=Decimal("1000.125"), positions=held)
+    async with storage.uow_factory() as uow:
+        await uow.accounts.save("acct", book)
+        assert await uow.accounts.load("acct") == book  # the save is flushed before the read
+        await uow.commit()
+    for expected in (book, book.model_copy(update={"positions": {}})):
+        async with storage.uow_factory() as uow:
+            await uow.accounts.save("acct", expected)
+            await uow.commit()
+        async with storage.uow_factory() as uow:
+            with statements(storage) as sent:
+                loaded = await uow.accounts.load("acct")
+            assert await uow.accounts.load("nobody") is None
+        assert loaded == expected
+        assert len(sent) == 1, sent

@@ -1,5 +1,6 @@
 """SQLite's worker-thread round trips: one per statement, none to open, fetch, close, or to
-commit/roll back when no transaction is open (each used to cost its own wake-up)."""
+commit/roll back when no transaction is open (each used to cost its own wake-up); an INSERT's
+executemany rides with the next trip, and is never lost, reordered or committed past an error."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from ffe_adapters.storage.sql import sqlite_driver
 from ffe_adapters.storage.sql.backend import SqlStorage
+from ffe_adapters.storage.sql.tables import VoteRow
 from ffe_core.config import StorageSettings
+from ffe_core.domain.costs import ProviderCall
 from ffe_core.domain.decisions import Action, Decision, ProviderVote
 from ffe_core.ports.storage import DecisionQuery
 
@@ -44,7 +49,7 @@ def decision() -> Decision:
     return Decision(instrument="BTC-USD", action=Action.BUY, confidence=0.6, votes=votes)
 
 
-async def test_a_decision_with_four_votes_is_three_round_trips(
+async def test_a_decision_with_four_votes_is_two_round_trips(
     storage: SqlStorage, trips: list[str]
 ) -> None:
     async with storage.uow_factory() as uow:  # warm: the pool's connection exists
@@ -54,9 +59,58 @@ async def test_a_decision_with_four_votes_is_three_round_trips(
     async with storage.uow_factory() as uow:
         await uow.decisions.add(made)
         await uow.commit()
-    assert len(trips) == 3, trips  # INSERT decision, executemany votes, COMMIT
+    assert len(trips) == 2, trips  # INSERT decision; executemany votes + COMMIT
     trips.clear()
     async with storage.uow_factory() as uow:
         page, _ = await uow.decisions.list(DecisionQuery(limit=5))
     assert [d.id for d in page] == [made.id]
     assert len(trips) == 1, trips  # the SELECT with its rows; no rollback of a read
+
+
+async def votes_of(storage: SqlStorage, decision_id: str) -> int:
+    async with storage.engine.connect() as conn:
+        count = await conn.scalar(
+            select(func.count()).select_from(VoteRow).where(VoteRow.decision_id == decision_id)
+        )
+    return int(count or 0)
+
+
+async def test_queued_votes_are_read_back_inside_their_transaction(storage: SqlStorage) -> None:
+    made = decision()
+    async with storage.uow_factory() as uow:
+        await uow.decisions.add(made)  # votes queued
+        seen = await uow._session.scalar(  # the next statement runs the queue first
+            select(func.count()).select_from(VoteRow).where(VoteRow.decision_id == made.id)
+        )
+        await uow.commit()
+    assert seen == 4
+    assert await votes_of(storage, made.id) == 4
+
+
+async def test_a_rollback_drops_the_queued_rows(storage: SqlStorage) -> None:
+    made = decision()
+    async with storage.uow_factory() as uow:
+        await uow.decisions.add(made)  # left without commit: rolled back, queue dropped
+    assert await votes_of(storage, made.id) == 0
+    async with storage.uow_factory() as uow:  # the pooled connection carries nothing over
+        await uow.decisions.add(decision())
+        await uow.commit()
+    assert await votes_of(storage, made.id) == 0
+    async with storage.uow_factory() as uow:
+        assert await uow.decisions.get(made.id) is None
+
+
+async def test_a_failing_queued_insert_fails_the_commit_and_nothing_is_stored(
+    storage: SqlStorage,
+) -> None:
+    made = decision()
+    call = ProviderCall(provider="p0", decision_id=made.id, at=made.created_at)
+    with pytest.raises(IntegrityError):
+        async with storage.uow_factory() as uow:
+            await uow.decisions.add(made)  # the decision row is in, its votes queued
+            await uow.provider_calls.add_all([call, call])  # queued too: one id twice
+            await uow.commit()  # runs the queue: the clash is raised, COMMIT never sent
+    assert await votes_of(storage, made.id) == 0
+    async with storage.uow_factory() as uow:
+        assert await uow.decisions.get(made.id) is None
+        assert await uow.provider_calls.list() == []

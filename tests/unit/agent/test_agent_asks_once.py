@@ -25,12 +25,14 @@ async def test_a_pending_approval_is_not_replaced_every_cycle(tmp_path: Path) ->
         await shutdown(c)
 
 
-async def test_a_pending_approval_past_its_age_is_superseded(tmp_path: Path) -> None:
+async def test_an_approval_past_its_decisions_age_is_no_longer_pending(tmp_path: Path) -> None:
+    """Its window closes with the decision's maximum age: each cycle asks anew."""
     c = make(tmp_path, FFE_APPROVALS__POLICY="always", FFE_APPROVALS__MAX_AGE_SECONDS="0.001")
     await startup(c)
     try:
         await c.agent().run(cycles=3, interval=0)
-        statuses = sorted(a.status for a in await c.approval_service().find())
-        assert statuses == sorted([ApprovalStatus.PENDING] + [ApprovalStatus.SUPERSEDED] * 2)
+        approvals = await c.approval_service().find()
+        assert [a.status for a in approvals] == [ApprovalStatus.EXPIRED] * 3
+        assert {a.reason for a in approvals} == {"nobody answered in time"}
     finally:
         await shutdown(c)

@@ -89,7 +89,13 @@ def test_a_users_strategy_class_from_a_file(tmp_path: Path) -> None:
         ("{path}:Nope", [], "has no 'Nope'"),
         ("{path}:NOT_A_STRATEGY", [], "must be a"),
         ("missing_module_xyz:Bracket", [], "No module named"),
-        ("{path}:Bracket", ["--param", "nope=1"], "no parameter 'nope'"),
+        (
+            "{path}:Bracket",
+            ["--param", "nope=1"],
+            "Bracket has no such parameter (it takes fast, sl, slow, tp, trail)",
+        ),
+        ("sma_bracket", ["--param", "sl=2"], "--param sl: 2 is outside 0..0.99"),
+        ("{path}:Bracket", ["--param", "fast=x"], "--param fast: 'x' is not an integer"),
         ("sma_bracket", ["--sl", "0.02"], "--sl/--tp apply to target strategies"),
     ],
 )

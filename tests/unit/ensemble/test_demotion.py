@@ -12,8 +12,9 @@ from ffe_core.domain.costs import ProviderCall
 from ffe_core.domain.decisions import Action, Decision, ProviderVote
 from ffe_core.domain.outcomes import DecisionOutcome, VoteScore
 from ffe_core.ports.clock import ManualClock
+from ffe_core.ports.storage import UnitOfWorkFactory
 from ffe_core.services.costs import CostLedger
-from ffe_core.services.demotion import DemotingWeights, weight_source
+from ffe_core.services.demotion import DemotingWeights, demotions, weight_source
 
 T0 = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 RULE = DemoteSettings(enabled=True, weight_floor=0.1, min_scored=2, refresh_seconds=60)
@@ -26,11 +27,14 @@ class Learned:
         return dict.fromkeys(providers, 2.0)
 
 
-async def seed(store: InMemoryStore, llm_cost: float, trade_pnl: str) -> None:
-    """Two scored trades backed by ``llm`` (priced) and ``trend`` (free), and llm's spend."""
+async def seed(
+    store: UnitOfWorkFactory, llm_cost: float, trade_pnl: str, now: datetime = T0
+) -> None:
+    """Two scored trades backed by ``llm`` (priced) and ``trend`` (free) at the ``1h`` horizon,
+    and llm's spend, in the hours before ``now``."""
     async with store() as uow:
         for i in range(2):
-            at = T0 - timedelta(hours=3 - i)
+            at = now - timedelta(hours=3 - i)
             decision = Decision(
                 id=f"d{i}",
                 instrument="BTC-USD",
@@ -71,7 +75,7 @@ async def seed(store: InMemoryStore, llm_cost: float, trade_pnl: str) -> None:
                 )
             )
         await uow.provider_calls.add_all(
-            [ProviderCall(provider="llm", at=T0 - timedelta(hours=1), cost_usd=llm_cost)]
+            [ProviderCall(provider="llm", at=now - timedelta(hours=1), cost_usd=llm_cost)]
         )
         await uow.commit()
 
@@ -112,3 +116,11 @@ def test_the_rule_is_off_by_default() -> None:
     ledger = CostLedger(CostSettings(), store, clock)
     assert CostSettings().demote.enabled is False
     assert weight_source(learned, ledger, "1h", CostSettings().demote, clock) is learned
+
+
+async def test_demotions_name_who_is_held_and_why_and_nobody_when_the_rule_is_off() -> None:
+    store, clock = InMemoryStore(), ManualClock(T0)
+    await seed(store, llm_cost=50.0, trade_pnl="10")
+    found = await demotions(await demoting(store, clock))
+    assert list(found) == ["llm"] and "does not cover its cost 50.00" in found["llm"]
+    assert await demotions(Learned()) == {}

@@ -41,10 +41,11 @@ def seed(url: str) -> None:
     asyncio.run(main())
 
 
-def invoke(tmp_path: Path, *args: str) -> str:
+def invoke(tmp_path: Path, *args: str, **extra: str) -> str:
     env = {
         "FFE_CONFIG_DIR": str(tmp_path),
         "FFE_STORAGE__URL": f"sqlite+aiosqlite:///{tmp_path / 'ffe.db'}",
+        **extra,
     }
     result = CliRunner().invoke(build_app(), ["providers", "stats", *args], env=env)
     assert result.exit_code == 0, result.output
@@ -75,3 +76,38 @@ def test_stats_table_shows_weights_and_reasons(tmp_path: Path) -> None:
 def test_stats_on_a_fresh_database_says_nothing_is_scored(tmp_path: Path) -> None:
     assert "No provider has been scored yet" in invoke(tmp_path)
     assert json.loads(invoke(tmp_path, "--json")) == {"providers": []}
+
+
+def seed_demoted(url: str) -> None:
+    """``llm`` cost 50 USD and its trades made 10: ``costs.demote`` holds it at the floor."""
+    from ffe_adapters.storage.sql.backend import SqlStorage
+    from ffe_core.domain.decisions import utcnow
+    from tests.unit.ensemble.test_demotion import seed as seed_value
+
+    async def main() -> None:
+        storage = SqlStorage(StorageSettings(url=url))
+        try:
+            await storage.migrate()
+            await seed_value(storage.uow_factory, llm_cost=50.0, trade_pnl="10", now=utcnow())
+        finally:
+            await storage.close()
+
+    asyncio.run(main())
+
+
+DEMOTE = {
+    "FFE_COSTS__DEMOTE__ENABLED": "true",
+    "FFE_COSTS__DEMOTE__MIN_SCORED": "2",
+    "FFE_LEARNING__HORIZONS": '["1h"]',
+}
+
+
+def test_a_demoted_provider_is_flagged_in_json_and_the_table(tmp_path: Path) -> None:
+    seed_demoted(f"sqlite+aiosqlite:///{tmp_path / 'ffe.db'}")
+    rows = {r["provider"]: r for r in json.loads(invoke(tmp_path, "--json", **DEMOTE))["providers"]}
+    assert "does not cover its cost 50.00" in rows["llm"]["demoted"]
+    assert rows["trend"]["demoted"] is None
+    out = invoke(tmp_path, **DEMOTE)
+    assert "llm ↓" in out and "↓ llm demoted: trade P&L 10.00" in out
+    off = json.loads(invoke(tmp_path, "--json"))["providers"]
+    assert off and all(r["demoted"] is None for r in off)

@@ -404,7 +404,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Per-provider performance, weights and circuit state */
+        /** Per-provider performance, weights, circuit state and demotion */
         get: operations["ApiV1ProvidersProviders"];
         put?: never;
         post?: never;
@@ -746,6 +746,11 @@ export interface components {
             bars?: number;
             /** @description several instruments on one account (default: instrument): replay, or a portfolio backtest (kind backtest, two or more; entries sized by the risk settings) */
             instruments?: string[];
+            /**
+             * @description portfolio: stop-loss and take-profit on every entry, set as the agent's risk manager sets them (risk.atr_stop_multiple ATRs, risk.reward_risk)
+             * @default false
+             */
+            risk_stops?: boolean;
             /** @description replay: providers (default: enabled ones) */
             providers?: string[] | null;
             /** @description replay */
@@ -947,6 +952,9 @@ export interface components {
             client_order_id: string | null;
             quantity: string | null;
             status: string | null;
+            quote: components["schemas"]["Quote"] | null;
+            /** @default false */
+            synced: boolean;
         };
         /** InstrumentList */
         InstrumentList: {
@@ -1045,9 +1053,15 @@ export interface components {
             instrument: string;
             side: string;
             quantity: string;
+            /** @default market */
+            order_type: string;
+            /** @default false */
+            exit: boolean;
             status: components["schemas"]["ParityStatus"];
             venue_price: string | null;
             shadow_price: string | null;
+            /** @default false */
+            quote: boolean;
             slippage_bps: number | null;
             /** @default 0 */
             pnl_divergence: string;
@@ -1139,6 +1153,7 @@ export interface components {
             last_reason: string;
             enabled: boolean;
             circuit: components["schemas"]["CircuitView"] | null;
+            demoted: string | null;
         };
         /** ProviderVote */
         ProviderVote: {
@@ -1163,6 +1178,14 @@ export interface components {
             /** @default 0 */
             cost_usd: number;
             raw_answer: string | null;
+        };
+        /** Quote */
+        Quote: {
+            symbol: string;
+            /** Format: date-time */
+            ts: string;
+            bid: number;
+            ask: number;
         };
         /** ReplayReport */
         ReplayReport: {
@@ -1247,6 +1270,12 @@ export interface components {
             params: {
                 [key: string]: unknown;
             };
+            /**
+             * @description target: returns target positions (any kind, portfolios); order: places orders bar by bar (one instrument; backtest, optimize or walk_forward)
+             * @default target
+             * @enum {string}
+             */
+            level: "target" | "order";
         };
         /** StrategyList */
         StrategyList: {

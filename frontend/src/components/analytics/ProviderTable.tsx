@@ -36,6 +36,14 @@ export function ProviderTable() {
                           <Pill tone="neutral">disabled</Pill>
                         </>
                       )}
+                      {p.demoted && (
+                        <>
+                          {' '}
+                          <Pill tone="bad" title={`Held at the weight floor by costs.demote: ${p.demoted}`} testId="provider-demoted">
+                            demoted
+                          </Pill>
+                        </>
+                      )}
                     </td>
                     <td className="num">{p.weight.toFixed(3)}</td>
                     <td className="num">{p.votes}</td>
@@ -62,7 +70,10 @@ export function ProviderTable() {
                         '—'
                       )}
                     </td>
-                    <td className="reasoning-cell">{p.last_reason || '—'}</td>
+                    <td className="reasoning-cell">
+                      {p.demoted && <div data-testid="provider-demoted-reason">Demoted: {p.demoted}</div>}
+                      {p.last_reason || '—'}
+                    </td>
                   </tr>
                 ))}
               </tbody>

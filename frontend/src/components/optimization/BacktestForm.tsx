@@ -38,6 +38,10 @@ interface FormState {
   cash: string;
   commission: string;
   bars: string;
+  /** A portfolio backtest: these instruments (two or more) on one account; empty: one instrument. */
+  portfolio: string[];
+  /** Portfolio: the risk manager's stop-loss and take-profit on every entry. */
+  riskStops: boolean;
 }
 
 /** The submit button says what will run. */
@@ -71,6 +75,13 @@ export function buildRequest(form: FormState, strategy: Strategy | undefined): {
   }
 
   const request: BacktestRequest = { kind: form.kind, instrument: form.instrument, strategy: strategy.name, params, cash, commission, bars };
+  const portfolio = form.kind === 'backtest' && strategy.level !== 'order' ? form.portfolio : [];
+  if (portfolio.length === 1) return { error: 'A portfolio needs two or more instruments (or none for one instrument).' };
+  if (portfolio.length > 1) {
+    request.instruments = portfolio;
+    request.instrument = portfolio[0];
+    if (form.riskStops) request.risk_stops = true;
+  }
   if (form.kind !== 'backtest') {
     const grid: Record<string, ParamValue[]> = {};
     for (const [name, def] of Object.entries(strategy.params)) {
@@ -101,6 +112,8 @@ export function BacktestForm({ onSubmitted }: { onSubmitted: (job: BacktestJob) 
     cash: '10000',
     commission: '0.001',
     bars: '500',
+    portfolio: [],
+    riskStops: false,
   });
   const [validation, setValidation] = useState<string | null>(null);
 
@@ -123,6 +136,10 @@ export function BacktestForm({ onSubmitted }: { onSubmitted: (job: BacktestJob) 
   if (!strategies.data || strategies.data.length === 0) return <p className="muted">The API offers no strategies.</p>;
 
   const showGrid = form.kind !== 'backtest';
+  const orderLevel = strategy?.level === 'order';
+  const showPortfolio = form.kind === 'backtest' && !orderLevel && (instruments.data?.length ?? 0) > 1;
+  const togglePortfolio = (symbol: string, on: boolean) =>
+    update({ portfolio: on ? [...form.portfolio, symbol] : form.portfolio.filter((s) => s !== symbol) });
   return (
     <form className="form" onSubmit={onSubmit} aria-label="Backtest" data-testid="backtest-form" noValidate>
       <div className="form-grid">
@@ -151,7 +168,7 @@ export function BacktestForm({ onSubmitted }: { onSubmitted: (job: BacktestJob) 
           <span>Strategy</span>
           <select name="strategy" value={strategyName} onChange={(e) => update({ strategy: e.target.value, params: {}, grid: {} })}>
             {strategies.data.map((s) => (
-              <option key={s.name} value={s.name}>{s.name}</option>
+              <option key={s.name} value={s.name}>{s.level === 'order' ? `${s.name} (order-level)` : s.name}</option>
             ))}
           </select>
         </label>
@@ -168,6 +185,35 @@ export function BacktestForm({ onSubmitted }: { onSubmitted: (job: BacktestJob) 
           <input name="bars" type="number" min="100" max="5000" step="1" inputMode="numeric" value={form.bars} onChange={(e) => update({ bars: e.target.value })} />
         </label>
       </div>
+
+      {orderLevel && (
+        <p className="muted small" data-testid="order-level-note">
+          An order-level strategy: it places orders bar by bar (entries, stops, targets) on one instrument.
+        </p>
+      )}
+
+      {showPortfolio && (
+        <fieldset className="params" data-testid="portfolio-fieldset">
+          <legend>Portfolio (optional): two or more instruments on one account, sized by the risk settings</legend>
+          <div className="row">
+            {instruments.data?.map((i) => (
+              <label key={i.symbol} className="checkbox">
+                <input
+                  type="checkbox"
+                  aria-label={`portfolio ${i.symbol}`}
+                  checked={form.portfolio.includes(i.symbol)}
+                  onChange={(e) => togglePortfolio(i.symbol, e.target.checked)}
+                />
+                <span>{i.symbol}</span>
+              </label>
+            ))}
+          </div>
+          <label className="checkbox">
+            <input type="checkbox" aria-label="risk stops" checked={form.riskStops} onChange={(e) => update({ riskStops: e.target.checked })} />
+            <span>Stop-loss and take-profit on every entry, as the risk manager sets them</span>
+          </label>
+        </fieldset>
+      )}
 
       {strategy && Object.keys(strategy.params).length > 0 && (
         <fieldset className="params">

@@ -1,7 +1,7 @@
 import { useMemo } from 'react';
 import { isJobActive, useBacktestJob, useCancelBacktest } from '../../api/backtests';
 import { errorMessage } from '../../api/client';
-import { isReplayResult, type BacktestJob, type BacktestKind, type BacktestResult as Result } from '../../api/models';
+import { isPortfolioResult, isReplayResult, type BacktestJob, type BacktestKind, type BacktestResult as Result } from '../../api/models';
 import { formatDateTime, formatNumber, formatPct, formatStat, formatStatByName, signClass, toNumber } from '../../lib/format';
 import { jobErrorInWords } from '../../lib/jobErrors';
 import { DrawdownChart } from '../common/DrawdownChart';
@@ -43,6 +43,7 @@ function CancelButton({ job }: { job: BacktestJob }) {
 export function jobSubject(job: BacktestJob): string {
   const r = job.request;
   if (job.kind === 'replay') return `ensemble on ${(r?.instruments?.length ? r.instruments : [r?.instrument ?? '']).join(', ')}`;
+  if (r?.instruments?.length) return `${String(r.strategy ?? '')} on a portfolio of ${r.instruments.join(', ')}`;
   return `${String(r?.strategy ?? '')} on ${String(r?.instrument ?? '')}`;
 }
 
@@ -134,6 +135,47 @@ function TradesTable({ trades }: { trades: Result['trades'] }) {
   );
 }
 
+const INSTRUMENT_STATS = ['Return [%]', 'Sharpe Ratio', 'Max. Drawdown [%]', '# Trades', 'Win Rate [%]'];
+
+/** A portfolio run: each instrument's statistics (its contribution to the account) and exits. */
+function InstrumentsTable({ result }: { result: Result & { instruments: Record<string, Record<string, unknown>> } }) {
+  return (
+    <div className="table-wrap">
+      <table className="table table-compact" data-testid="portfolio-instruments">
+        <thead>
+          <tr>
+            <th scope="col">Instrument</th>
+            {INSTRUMENT_STATS.map((k) => (
+              <th key={k} scope="col" className="num">{k}</th>
+            ))}
+            <th scope="col">Exits</th>
+          </tr>
+        </thead>
+        <tbody>
+          {Object.entries(result.instruments).map(([symbol, stats]) => (
+            <tr key={symbol} data-testid="portfolio-instrument-row">
+              <th scope="row">{symbol}</th>
+              {INSTRUMENT_STATS.map((k) => (
+                <td key={k} className="num">{formatStatByName(k, stats[k])}</td>
+              ))}
+              <td className="small">
+                {Object.entries(result.exits?.[symbol] ?? {})
+                  .map(([why, n]) => `${why.replace('_', ' ')} ${n}`)
+                  .join(' · ') || '—'}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {result.kill_switch_bar != null && (
+        <p className="error-text small" data-testid="portfolio-kill-switch">
+          The kill switch tripped at bar {result.kill_switch_bar}: everything was closed and no entry followed.
+        </p>
+      )}
+    </div>
+  );
+}
+
 function WalkForwardTable({ result }: { result: Result }) {
   return (
     <>
@@ -184,7 +226,7 @@ export function BacktestResultView({ result }: { result: Result }) {
           {result.drawdown.length ? <DrawdownChart points={result.drawdown} height={240} /> : <p className="muted">No drawdown series.</p>}
         </section>
         <section>
-          <h3>Statistics</h3>
+          <h3>{isPortfolioResult(result) ? 'Portfolio statistics' : 'Statistics'}</h3>
           {result.best_params && (
             <p className="best-params" data-testid="best-params">
               Best parameters:{' '}
@@ -195,6 +237,12 @@ export function BacktestResultView({ result }: { result: Result }) {
           )}
           <StatsTable stats={result.stats} />
         </section>
+        {isPortfolioResult(result) && (
+          <section className="span-2">
+            <h3>Instruments ({Object.keys(result.instruments).length})</h3>
+            <InstrumentsTable result={result} />
+          </section>
+        )}
         {result.windows && result.windows.length > 0 && (
           <section>
             <h3>Walk-forward windows</h3>
@@ -207,10 +255,12 @@ export function BacktestResultView({ result }: { result: Result }) {
             <Heatmap data={result.heatmap} />
           </section>
         )}
-        <section className="span-2">
-          <h3>Trades ({result.trades.length})</h3>
-          <TradesTable trades={result.trades} />
-        </section>
+        {!isPortfolioResult(result) && (
+          <section className="span-2">
+            <h3>Trades ({result.trades.length})</h3>
+            <TradesTable trades={result.trades} />
+          </section>
+        )}
       </div>
     </div>
   );

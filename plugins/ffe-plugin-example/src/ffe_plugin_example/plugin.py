@@ -1,11 +1,13 @@
-"""Hook implementations of the example plugin: a decision provider, a notifier, a cache and a
-compute backend."""
+"""Hook implementations of the example plugin: a decision provider, a notifier, a cache, a
+compute backend and an order-level backtest strategy."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from ffe_adapters.hookspecs import AdapterContext, Factory, hookimpl
+from ffe_plugin_example.breakout import ChannelBreakout
 from ffe_plugin_example.journal import JournalNotifier, JournalOptions
 from ffe_plugin_example.provider import ContrarianOptions, ContrarianProvider
 from ffe_plugin_example.thread_pool import ThreadPoolCompute, ThreadPoolOptions
@@ -46,3 +48,8 @@ def ffe_caches() -> Mapping[str, Factory]:
 @hookimpl
 def ffe_compute_backends() -> Mapping[str, Factory]:
     return {"thread_pool": build_thread_pool}
+
+
+@hookimpl
+def ffe_order_strategies() -> Mapping[str, Any]:
+    return {"example_breakout": ChannelBreakout}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import OrderedDict
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -38,6 +39,9 @@ from ffe_core.services.fill_model import FillCosts, commission_for, simulate_fil
 log = logging.getLogger(__name__)
 
 OPEN_STATUSES = (OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
+
+QUOTES_KEPT = 4096
+"""How many orders' fill quotes the broker remembers (the gate asks right after the fill)."""
 
 
 BRACKET_LEGS = ("sl", "tp")
@@ -88,7 +92,8 @@ def check_funds(portfolio: Portfolio, fill: Fill, *, allow_short: bool) -> None:
 
 
 class PaperBroker:
-    """The Broker port over simulated execution and persisted state."""
+    """The Broker port over simulated execution and persisted state; it declares
+    ``QuotedFills``: in ``quote`` mode it tells the quote each order filled against."""
 
     name = "paper"
     venue = VenueKind.SIMULATED
@@ -115,6 +120,7 @@ class PaperBroker:
             slippage=settings.trading.slippage,
             spread=settings.trading.spread,
         )
+        self._fill_quotes: OrderedDict[str, Quote] = OrderedDict()
 
     # --- Broker port -------------------------------------------------------------------------
 
@@ -143,7 +149,9 @@ class PaperBroker:
             try:
                 final, fill, portfolio = self._execute(accepted, instrument, market, portfolio)
             except (InsufficientFunds, InvalidOrder) as exc:
-                rejected = accepted.transition(OrderStatus.REJECTED, reject_reason=str(exc))
+                rejected = self._stamped(
+                    accepted.transition(OrderStatus.REJECTED, reject_reason=str(exc))
+                )
                 await uow.venue_orders.add(rejected)
                 await uow.commit()
                 raise
@@ -168,7 +176,7 @@ class PaperBroker:
                 raise NotFoundError(f"order {client_order_id} not found on the paper account")
             if order.status.is_terminal:
                 return order
-            canceled = order.transition(OrderStatus.CANCELED)
+            canceled = self._stamped(order.transition(OrderStatus.CANCELED))
             await uow.venue_orders.update(canceled)
             await uow.commit()
         return canceled
@@ -183,6 +191,11 @@ class PaperBroker:
 
     async def close(self) -> None:
         """Nothing to release: storage and market data belong to the container."""
+
+    async def fill_quote(self, client_order_id: str) -> Quote | None:
+        """QuotedFills: the quote the order filled against in this process (None for a bar
+        fill, an order not filled yet, or one filled before a restart)."""
+        return self._fill_quotes.get(client_order_id)
 
     # --- paper-specific ----------------------------------------------------------------------
 
@@ -392,8 +405,21 @@ class PaperBroker:
                 ts=point.ts,
             )
             check_funds(portfolio, fill, allow_short=self._opts.allow_short)
+            if isinstance(point, Quote):
+                self._remember_quote(order.client_order_id, point)
             return order.with_fill(fill), fill, portfolio.apply(fill)
         return order, None, portfolio
+
+    def _stamped(self, order: Order) -> Order:
+        """``order`` updated at the venue clock's now (when it ended: the parity shadow stops
+        looking at the market for it there)."""
+        return order.model_copy(update={"updated_at": self._clock.now()})
+
+    def _remember_quote(self, client_order_id: str, quote: Quote) -> None:
+        self._fill_quotes[client_order_id] = quote
+        self._fill_quotes.move_to_end(client_order_id)
+        while len(self._fill_quotes) > QUOTES_KEPT:
+            self._fill_quotes.popitem(last=False)
 
     async def _refresh(
         self, order: Order, fetched: dict[str, Sequence[Bar | Quote]] | None = None
@@ -413,7 +439,8 @@ class PaperBroker:
             try:
                 final, fill, portfolio = self._execute(current, instrument, market, portfolio)
             except (InsufficientFunds, InvalidOrder) as exc:
-                final, fill = current.transition(OrderStatus.REJECTED, reject_reason=str(exc)), None
+                rejected = current.transition(OrderStatus.REJECTED, reject_reason=str(exc))
+                final, fill = self._stamped(rejected), None
             if final == current:
                 return current
             await uow.venue_orders.update(final)

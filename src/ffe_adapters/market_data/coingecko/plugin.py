@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from ffe_adapters.hookspecs import AdapterContext, Factory, hookimpl
-from ffe_adapters.market_data.coingecko.config import CoinGeckoOptions
-from ffe_adapters.market_data.coingecko.data import CoinGeckoSource
+
+if TYPE_CHECKING:  # the source (and its HTTP or file stack) loads when it is selected
+    from ffe_adapters.market_data.coingecko.data import CoinGeckoSource
 
 
 def build(ctx: AdapterContext) -> CoinGeckoSource:
+    from ffe_adapters.market_data.coingecko.config import CoinGeckoOptions
+    from ffe_adapters.market_data.coingecko.data import CoinGeckoSource
+
     return CoinGeckoSource(CoinGeckoOptions.model_validate(dict(ctx.options)), clock=ctx.clock)
 
 

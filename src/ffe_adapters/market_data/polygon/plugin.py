@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from ffe_adapters.hookspecs import AdapterContext, Factory, hookimpl
-from ffe_adapters.market_data.polygon.config import PolygonOptions
-from ffe_adapters.market_data.polygon.data import PolygonSource
+
+if TYPE_CHECKING:  # the source (and its HTTP or file stack) loads when it is selected
+    from ffe_adapters.market_data.polygon.data import PolygonSource
 
 
 def build(ctx: AdapterContext) -> PolygonSource:
+    from ffe_adapters.market_data.polygon.config import PolygonOptions
+    from ffe_adapters.market_data.polygon.data import PolygonSource
+
     return PolygonSource(PolygonOptions.model_validate(dict(ctx.options)), clock=ctx.clock)
 
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from ffe_adapters.hookspecs import AdapterContext, Factory, hookimpl
-from ffe_adapters.market_data.twelvedata.config import TwelveDataOptions
-from ffe_adapters.market_data.twelvedata.data import TwelveDataSource
+
+if TYPE_CHECKING:  # the source (and its HTTP or file stack) loads when it is selected
+    from ffe_adapters.market_data.twelvedata.data import TwelveDataSource
 
 
 def build(ctx: AdapterContext) -> TwelveDataSource:
+    from ffe_adapters.market_data.twelvedata.config import TwelveDataOptions
+    from ffe_adapters.market_data.twelvedata.data import TwelveDataSource
+
     return TwelveDataSource(TwelveDataOptions.model_validate(dict(ctx.options)), clock=ctx.clock)
 
 

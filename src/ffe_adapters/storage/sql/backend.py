@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
-from ffe_adapters.storage.sql import sqlite_driver
+from ffe_adapters.storage.sql import postgres_checkout, sqlite_driver
 from ffe_adapters.storage.sql.ledger import SqlFlight, SqlProviderCalls
 from ffe_adapters.storage.sql.migrations import HEAD
 from ffe_adapters.storage.sql.repositories import (
@@ -106,12 +106,11 @@ def create_engine_for(settings: StorageSettings, *, pooled: bool = True) -> Asyn
     except Exception:
         raise ConfigError(f"storage.url: not a database URL: {settings.url!r}") from None
     backend = url.get_backend_name()
-    kwargs: dict[str, Any] = {"echo": settings.echo, "pool_pre_ping": True}
-    if backend == "sqlite":
-        # A server connection can drop while pooled, a SQLite file cannot: no ping. The reset
-        # on return stays: a connection handed back inside a transaction (a cancelled task)
-        # would otherwise keep SQLite's one write lock for every later user of the pool.
-        kwargs.update(pool_pre_ping=False)
+    # No pre-ping on SQLite (a file cannot drop while pooled) nor on asyncpg (a connection is
+    # proven alive by the BEGIN sent at checkout, see postgres_checkout). The reset on return
+    # stays: a connection handed back inside a transaction (a cancelled task) would otherwise
+    # keep SQLite's one write lock for every later user of the pool.
+    kwargs: dict[str, Any] = {"echo": settings.echo, "pool_pre_ping": False}
     if not pooled:
         kwargs = {"echo": settings.echo, "poolclass": NullPool}
     if backend == "sqlite":
@@ -124,6 +123,8 @@ def create_engine_for(settings: StorageSettings, *, pooled: bool = True) -> Asyn
     elif backend == "postgresql":
         if url.drivername in ("postgresql", "postgres"):
             url = url.set(drivername="postgresql+asyncpg")
+        if url.get_driver_name() != "asyncpg":  # another driver: the pool's own check
+            kwargs["pool_pre_ping"] = pooled
         if settings.schema_name:
             kwargs["connect_args"] = {"server_settings": {"search_path": settings.schema_name}}
     else:
@@ -131,6 +132,8 @@ def create_engine_for(settings: StorageSettings, *, pooled: bool = True) -> Asyn
     engine = create_async_engine(url, **kwargs)
     if backend == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    elif engine.dialect.driver == "asyncpg" and pooled:
+        event.listen(engine.sync_engine.pool, "checkout", postgres_checkout.begin_on_checkout)
     return engine
 
 

@@ -5,17 +5,21 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ffe_adapters.storage.sql.repositories import insert_new, rowcount_of
 from ffe_adapters.storage.sql.tables import ContentRow, DecisionRecordRow, ProviderCallRow
 from ffe_core.domain.costs import ProviderCall, SpendTotal
 from ffe_core.domain.errors import ConflictError
 from ffe_core.domain.flight import DecisionRecord, GateVerdict
 
 COMPRESSION_LEVEL = 6
+_CALLS = cast(Table, ProviderCallRow.__table__)
+_RECORDS = cast(Table, DecisionRecordRow.__table__)
+_CONTENTS = cast(Table, ContentRow.__table__)
 
 
 def _json(model: ProviderCall | DecisionRecord) -> dict[str, Any]:
@@ -28,19 +32,25 @@ class SqlProviderCalls:
         self._s = session
 
     async def add_all(self, calls: Sequence[ProviderCall]) -> None:
-        self._s.add_all(
-            ProviderCallRow(
-                id=c.id,
-                provider=c.provider,
-                decision_id=c.decision_id,
-                at=c.at,
-                outcome=c.outcome.value,
-                tokens_in=c.tokens_in,
-                tokens_out=c.tokens_out,
-                cost_usd=c.cost_usd,
-                payload=_json(c),
-            )
-            for c in calls
+        """One executemany (no ORM flush)."""
+        if not calls:
+            return
+        await self._s.execute(
+            insert(_CALLS),
+            [
+                {
+                    "id": c.id,
+                    "provider": c.provider,
+                    "decision_id": c.decision_id,
+                    "at": c.at,
+                    "outcome": c.outcome.value,
+                    "tokens_in": c.tokens_in,
+                    "tokens_out": c.tokens_out,
+                    "cost_usd": c.cost_usd,
+                    "payload": _json(c),
+                }
+                for c in calls
+            ],
         )
 
     async def totals(self, since: datetime) -> list[SpendTotal]:
@@ -87,29 +97,27 @@ class SqlFlight:
         self._s = session
 
     async def add(self, record: DecisionRecord, contents: dict[str, str]) -> None:
-        if await self._s.get(DecisionRecordRow, record.decision_id) is not None:
-            raise ConflictError(f"decision {record.decision_id} already has a flight record")
-        self._s.add(
-            DecisionRecordRow(
-                decision_id=record.decision_id,
-                instrument=record.instrument,
-                decided_at=record.decided_at,
-                snapshot_hash=record.snapshot_hash,
-                payload=_json(record),
-            )
+        """Two statements: the record (refused by its primary key, not by a look-up first) and
+        the contents in one executemany, a hash already stored left as it is."""
+        inserted = await self._s.execute(
+            insert_new(self._s, _RECORDS),
+            {
+                "decision_id": record.decision_id,
+                "instrument": record.instrument,
+                "decided_at": record.decided_at,
+                "snapshot_hash": record.snapshot_hash,
+                "payload": _json(record),
+            },
         )
+        if rowcount_of(inserted) == 0:
+            raise ConflictError(f"decision {record.decision_id} already has a flight record")
         if contents:
-            stored = set(
-                (
-                    await self._s.scalars(
-                        select(ContentRow.hash).where(ContentRow.hash.in_(list(contents)))
-                    )
-                ).all()
-            )
-            self._s.add_all(
-                ContentRow(hash=h, data=zlib.compress(text.encode(), COMPRESSION_LEVEL))
-                for h, text in contents.items()
-                if h not in stored
+            await self._s.execute(
+                insert_new(self._s, _CONTENTS),
+                [
+                    {"hash": h, "data": zlib.compress(text.encode(), COMPRESSION_LEVEL)}
+                    for h, text in contents.items()
+                ],
             )
 
     async def get(self, decision_id: str) -> DecisionRecord | None:

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, delete, exists, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
@@ -48,11 +47,14 @@ def _json(model: Any) -> dict[str, Any]:
 
 @functools.cache
 def _insert_new_for(dialect: str, table: Table) -> Any:
-    build = pg_insert if dialect == "postgresql" else sqlite_insert
-    return build(table).on_conflict_do_nothing()
+    if dialect == "postgresql":  # its dialect module loads only for a PostgreSQL storage
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+    return sqlite_insert(table).on_conflict_do_nothing()
 
 
-def _insert_new(session: AsyncSession, table: Table) -> Any:
+def insert_new(session: AsyncSession, table: Table) -> Any:
     """``INSERT ... ON CONFLICT DO NOTHING``: a duplicate key inserts nothing (rowcount 0)
     and, unlike an IntegrityError, leaves the transaction usable on PostgreSQL. Built once per
     dialect and table; callers pass the row as parameters (``execute(stmt, row)``), so each
@@ -60,7 +62,26 @@ def _insert_new(session: AsyncSession, table: Table) -> Any:
     return _insert_new_for(session.get_bind().dialect.name, table)
 
 
-def _rowcount(result: Any) -> int:
+@functools.cache
+def _upsert_for(dialect: str, table: Table) -> Any:
+    if dialect == "postgresql":  # as in _insert_new_for: loaded only for PostgreSQL
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt: Any = pg_insert(table)
+    else:
+        stmt = sqlite_insert(table)
+    key = [c.name for c in table.primary_key]
+    rest = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in key}
+    return stmt.on_conflict_do_update(index_elements=key, set_=rest)
+
+
+def _upsert(session: AsyncSession, table: Table) -> Any:
+    """``INSERT ... ON CONFLICT (primary key) DO UPDATE``: what ``session.merge`` does, in one
+    statement instead of a SELECT and an INSERT or UPDATE (built once per dialect and table)."""
+    return _upsert_for(session.get_bind().dialect.name, table)
+
+
+def rowcount_of(result: Any) -> int:
     count: int = cast(CursorResult[Any], result).rowcount
     return count
 
@@ -77,6 +98,9 @@ def parse_cursor(cursor: str) -> tuple[datetime, str]:
     return when, ident
 
 
+_CYCLES = cast(Table, AgentCycleRow.__table__)
+
+
 class SqlDecisions:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
@@ -85,7 +109,7 @@ class SqlDecisions:
         """Two statements: the decision (refused by its primary key, not by a look-up first)
         and its votes in one executemany."""
         inserted = await self._s.execute(
-            _insert_new(self._s, cast(Table, DecisionRow.__table__)),
+            insert_new(self._s, cast(Table, DecisionRow.__table__)),
             {
                 "id": decision.id,
                 "instrument": decision.instrument,
@@ -95,7 +119,7 @@ class SqlDecisions:
                 "payload": _json(decision),
             },
         )
-        if _rowcount(inserted) == 0:
+        if rowcount_of(inserted) == 0:
             raise ConflictError(f"decision {decision.id} exists")
         if decision.votes:
             await self._s.execute(
@@ -234,24 +258,32 @@ class SqlAccounts:
         self._s = session
 
     async def load(self, account_id: str) -> Portfolio | None:
-        row = await self._s.get(AccountRow, account_id)
-        if row is None:
+        """One SELECT: the account joined to its positions (a row per position, or one row of
+        NULL position columns); mapped columns, so the session's pending writes are flushed."""
+        a, p = AccountRow, PositionRow
+        stmt = (
+            select(a.cash, a.currency, a.mode, p.instrument, p.quantity, p.average_price)
+            .add_columns(p.realized_pnl)
+            .outerjoin(p, p.account_id == a.account_id)
+            .where(a.account_id == account_id)
+        )
+        rows = (await self._s.execute(stmt)).all()
+        if not rows:
             return None
-        positions = (
-            await self._s.scalars(select(PositionRow).where(PositionRow.account_id == account_id))
-        ).all()
+        first = rows[0]
         return Portfolio(
-            cash=row.cash,
-            currency=row.currency,
-            mode=TradingMode(row.mode),
+            cash=first.cash,
+            currency=first.currency,
+            mode=TradingMode(first.mode),
             positions={
-                p.instrument: Position(
-                    instrument=p.instrument,
-                    quantity=p.quantity,
-                    average_price=p.average_price,
-                    realized_pnl=p.realized_pnl,
+                r.instrument: Position(
+                    instrument=r.instrument,
+                    quantity=r.quantity,
+                    average_price=r.average_price,
+                    realized_pnl=r.realized_pnl,
                 )
-                for p in positions
+                for r in rows
+                if r.instrument is not None
             },
         )
 
@@ -312,16 +344,17 @@ class SqlAgent:
             id=run.id, state=run.state.value, started_at=run.started_at, payload=_json(run)
         )
 
-    def _cycle_row(self, c: AgentCycle) -> AgentCycleRow:
-        return AgentCycleRow(
-            id=c.id,
-            run_id=c.run_id,
-            seq=c.seq,
-            instrument=c.instrument,
-            phase=c.phase.value,
-            started_at=c.started_at,
-            payload=_json(c),
-        )
+    @staticmethod
+    def _cycle_row(c: AgentCycle) -> dict[str, Any]:
+        return {
+            "id": c.id,
+            "run_id": c.run_id,
+            "seq": c.seq,
+            "instrument": c.instrument,
+            "phase": c.phase.value,
+            "started_at": c.started_at,
+            "payload": _json(c),
+        }
 
     async def add_run(self, run: AgentRun) -> None:
         self._s.add(self._run_row(run))
@@ -340,10 +373,10 @@ class SqlAgent:
         return None if row is None else AgentRun.model_validate(row.payload)
 
     async def add_cycle(self, cycle: AgentCycle) -> None:
-        self._s.add(self._cycle_row(cycle))
+        await self._s.execute(insert(_CYCLES), self._cycle_row(cycle))
 
     async def update_cycle(self, cycle: AgentCycle) -> None:
-        await self._s.merge(self._cycle_row(cycle))
+        await self._s.execute(_upsert(self._s, _CYCLES), self._cycle_row(cycle))
 
     async def close_cycle(self, cycle: AgentCycle) -> bool:
         ended = (CyclePhase.DONE.value, CyclePhase.FAILED.value)

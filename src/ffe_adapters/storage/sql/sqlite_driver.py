@@ -7,7 +7,12 @@ a thread wake-up, and they, not SQLite, made up most of a unit of work's time. T
 keeps aiosqlite's worker thread (so SQLite still never blocks the event loop) and changes only
 how much is sent to it at once: a statement and its rows travel together, cursors are opened
 inside that same trip and closed without one, and commit/rollback skip the trip when no
-transaction is open. Selected through the dialect's ``async_creator_fn`` connect argument.
+transaction is open. An INSERT's ``executemany`` (rows whose result nobody reads: SQLAlchemy uses it
+for a list of INSERT parameters) does not travel alone: it is queued and runs on the worker first
+thing in the connection's next trip, before that trip's own statement or COMMIT, so a decision
+with its votes is two trips (INSERT, then votes + COMMIT). An error in a queued statement is
+raised by that next call, before its statement runs and instead of committing; a rollback
+drops the queue. Selected through the dialect's ``async_creator_fn`` connect argument.
 """
 
 from __future__ import annotations
@@ -56,6 +61,13 @@ class OneTripCursor:
         return self._done(await self._connection.run(run))
 
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> OneTripCursor:
+        """An INSERT inside a transaction is queued for the connection's next trip (see the
+        module docstring); anything else (an UPDATE's row count is read) runs now."""
+        if self._connection.can_queue(sql):
+            self._connection.queue(sql, list(parameters))
+            self.description, self.rowcount, self._rows = None, -1, []
+            return self
+
         def run(db: sqlite3.Connection) -> tuple[sqlite3.Cursor, list[Row]]:
             return db.executemany(sql, parameters), []
 
@@ -80,9 +92,30 @@ class OneTripCursor:
 class OneTripConnection(aiosqlite.Connection):
     """An aiosqlite connection whose cursors make one round trip per statement."""
 
+    _queued: list[tuple[str, list[Any]]]
+
+    def can_queue(self, sql: str) -> bool:
+        """Whether ``sql`` may wait for the next trip: an INSERT, with a COMMIT or ROLLBACK
+        to come (not in autocommit mode, where no later trip is certain)."""
+        return self._conn.isolation_level is not None and sql.lstrip()[:6].upper() == "INSERT"
+
+    def queue(self, sql: str, rows: list[Any]) -> None:
+        """An ``executemany`` to run first thing in the next trip."""
+        self._queued.append((sql, rows))
+
     async def run(self, fn: Any) -> Any:
-        """Run ``fn(sqlite3_connection)`` on the worker thread."""
-        return await self._execute(lambda: fn(self._conn))  # type: ignore[no-untyped-call]
+        """Run the queued statements, then ``fn(sqlite3_connection)``, on the worker thread."""
+        queued, self._queued = self._queued, []
+        if not queued:
+            return await self._execute(lambda: fn(self._conn))  # type: ignore[no-untyped-call]
+
+        def first_the_queue() -> Any:
+            db = self._conn
+            for sql, rows in queued:
+                db.executemany(sql, rows)
+            return fn(db)
+
+        return await self._execute(first_the_queue)  # type: ignore[no-untyped-call]
 
     def cursor(self) -> OneTripCursor:  # type: ignore[override]  # SQLAlchemy enters it itself
         return OneTripCursor(self)
@@ -93,17 +126,25 @@ class OneTripConnection(aiosqlite.Connection):
         return self._connection is not None and self._connection.in_transaction
 
     async def commit(self) -> None:
-        if self._in_transaction():
+        if self._queued:  # a transaction is open (the queue's statements are its own)
+            await self.run(lambda db: db.commit())
+        elif self._in_transaction():
             await super().commit()
 
     async def rollback(self) -> None:
+        self._queued = []
         if self._in_transaction():
             await super().rollback()
+
+    async def close(self) -> None:
+        self._queued = []
+        await super().close()
 
 
 def connect(database: str, **kwargs: Any) -> OneTripConnection:
     """What the dialect calls instead of ``aiosqlite.connect`` (same arguments)."""
     kwargs["check_same_thread"] = False
     connection = OneTripConnection(partial(sqlite3.connect, database, **kwargs), 64)
+    connection._queued = []
     connection._thread.daemon = True  # as SQLAlchemy does for aiosqlite's own connections
     return connection

@@ -14,7 +14,7 @@ from ffe_core.config import CoreView
 from ffe_core.domain.errors import ConfigError, InsufficientFunds, InvalidOrder
 from ffe_core.domain.orders import Order, OrderStatus, OrderType, Side
 from ffe_core.domain.portfolio import replay
-from ffe_core.ports.brokers import Broker, MarketDrivenVenue, VenueKind
+from ffe_core.ports.brokers import Broker, MarketDrivenVenue, QuotedFills, VenueKind
 
 
 def order(coid: str = "ffe-1", side: Side = Side.BUY, qty: str = "1", **kw: object) -> Order:
@@ -70,6 +70,22 @@ async def test_quote_mode_fills_buys_at_the_ask_and_sells_at_the_bid(store, mark
     flat = (await broker.get_portfolio()).position("AAPL")
     assert flat.is_flat
     assert flat.realized_pnl == Decimal("-4.00")
+
+
+async def test_it_tells_the_quote_each_order_filled_against(store, market) -> None:
+    """QuotedFills: what the gate keeps in the flight record for the parity shadow."""
+    market.set_quote("AAPL", bid="99.00", ask="101.00")
+    broker = make_broker(store, market, market_fill="quote")
+    assert isinstance(broker, QuotedFills)
+    await broker.submit_order(order("b", qty="2"))
+    quote = await broker.fill_quote("b")
+    assert quote is not None and (quote.bid, quote.ask) == (Decimal("99.00"), Decimal("101.00"))
+    assert await broker.fill_quote("unknown") is None
+    bars = make_broker(store, market, market_fill="next_bar_open")
+    await bars.submit_order(order("n", qty="1"))
+    market.add_bar("AAPL", T0 + HOUR, 100, 101, 99, 100)
+    await bars.process_market()
+    assert len(await bars.list_fills("n")) == 1 and await bars.fill_quote("n") is None
 
 
 async def test_limit_buy_fills_only_when_a_bar_trades_through_it(store, market) -> None:
@@ -143,6 +159,7 @@ async def test_cancel_stops_a_resting_order_from_filling(store, market) -> None:
     canceled = await broker.cancel_order("ffe-1")
     market.add_bar("AAPL", T0 + HOUR, 50, 51, 40, 45)
     assert canceled.status is OrderStatus.CANCELED
+    assert canceled.updated_at == T0  # the venue clock's (the parity shadow stops there)
     assert await broker.process_market() == []
     assert await broker.list_fills() == []
 
