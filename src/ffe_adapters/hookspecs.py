@@ -18,8 +18,9 @@ pydantic model with :meth:`AdapterContext.parse_options`; the few core settings 
 arrive typed in ``AdapterContext.core``.
 
 Capabilities beyond a port are declared, never probed: runtime-checkable Protocols in
-``ffe_core.ports.capabilities`` (``Closable``, ``Pingable``, ``WithCircuit``, ``CachePolicy``,
-``InboundChannel``) and ``ffe_core.ports.brokers`` (``Broker.venue``, ``MarketDrivenVenue``, ``QuotedFills``).
+``ffe_core.ports.capabilities`` (``Closable``, ``Pingable``, ``Verifiable``, ``WithCircuit``,
+``CachePolicy``, ``InboundChannel``) and ``ffe_core.ports.brokers`` (``Broker.venue``,
+``MarketDrivenVenue``, ``QuotedFills``).
 Each hook below names the ones ffe looks for.
 """
 
@@ -150,19 +151,21 @@ def ffe_caches() -> Mapping[str, Factory]:  # type: ignore[empty-body]
 @hookspec
 def ffe_notifiers() -> Mapping[str, Factory]:  # type: ignore[empty-body]
     """Notifiers by name (``log``, ``telegram``), every one in ``notify.notifiers`` is built;
-    each returns an ``ffe_core.ports.notify.Notifier``."""
+    each returns an ``ffe_core.ports.notify.Notifier`` (``Verifiable``: its credentials are
+    checked with its upstream at start-up; ``Closable``)."""
 
 
 @hookspec
 def ffe_approval_channels() -> Mapping[str, Factory]:  # type: ignore[empty-body]
     """Approval channels by name, every one in ``notify.approval_channels`` is built; each
-    returns an ``ffe_core.ports.notify.ApprovalChannel``."""
+    returns an ``ffe_core.ports.notify.ApprovalChannel`` (``Verifiable``, ``Closable``)."""
 
 
 @hookspec
 def ffe_inbound_channels() -> Mapping[str, Factory]:  # type: ignore[empty-body]
     """Inbound channels by name (``telegram``), every one in ``notify.inbound`` is built with
-    ``context.control``; each returns an ``ffe_core.ports.capabilities.InboundChannel``."""
+    ``context.control``; each returns an ``ffe_core.ports.capabilities.InboundChannel``
+    (``Verifiable``)."""
 
 
 @hookspec

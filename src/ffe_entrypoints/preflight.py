@@ -3,7 +3,8 @@
 Run by :func:`ffe_entrypoints.lifecycle.startup` for every command, ``serve`` and ``agent run``:
 the storage must answer within a bounded time, and every selected decision provider, notifier
 and approval channel must build from its configuration (a cloud model without its key, Telegram
-without its chat ids or webhook secret). At run time a notifier that breaks later is still only
+without its chat ids or webhook secret), and every one that is ``Verifiable`` must have its
+credentials accepted by its upstream (Telegram's getMe). At run time a notifier that breaks later is still only
 skipped with a warning; at start-up a misconfigured one is an error, not silence.
 """
 
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ffe_core.config import mask_url_passwords
 from ffe_core.domain.errors import ConfigError
-from ffe_core.ports.capabilities import Closable
+from ffe_core.ports.capabilities import Closable, Verifiable
 
 if TYPE_CHECKING:
     from ffe_core.config import Settings
@@ -46,14 +47,23 @@ async def reach_storage(container: Container) -> None:
 
 
 async def check_adapters(container: Container) -> None:
-    """Build every selected decision provider, notifier and approval channel; a ConfigError
+    """Build every selected decision provider, notifier and approval channel and verify those
+    that are ``Verifiable``, then the inbound channels when any is selected; a ConfigError
     (naming the key) propagates. Those built only to be checked are closed again."""
     container.decision_providers()
     build = container.build()
     for kind in CHECKED_KINDS:
         for adapter in build.each(kind):
-            if isinstance(adapter, Closable):
-                await adapter.close()
+            try:
+                if isinstance(adapter, Verifiable):
+                    await adapter.verify()
+            finally:
+                if isinstance(adapter, Closable):
+                    await adapter.close()
+    if build.names("inbound_channels"):  # built with the control plane they act through
+        for channel in container.inbound().values():
+            if isinstance(channel, Verifiable):
+                await channel.verify()
 
 
 def _reason(exc: BaseException) -> str:

@@ -56,7 +56,16 @@ def test_the_readme_example_makes_trades(
     out = _invoke(backtest, config)
     assert out["trades"] > 0 and out["# Trades"] == out["trades"]
     assert out["warnings"] == []
-    assert (tmp_path / "r.html").is_file()
+    assert (tmp_path / "r.html").is_file() and (tmp_path / "r.png").is_file()
+    # the README's optimize and walk-forward lines run on the same file, as written
+    ran = []
+    for line in README.read_text().splitlines():
+        words = shlex.split(line.split("#")[0].split(" [")[0]) if line.startswith("ffe ") else []
+        if words[:2] in (["ffe", "optimize"], ["ffe", "walk-forward"]):
+            assert "--data" in words, line
+            assert _invoke([*words[1:], "--json"], config), line
+            ran.append(words[1])
+    assert ran == ["optimize", "walk-forward"]
 
 
 def test_whole_units_that_cash_cannot_buy_say_so(tmp_path: Path, config: Path) -> None:

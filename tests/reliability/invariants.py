@@ -22,6 +22,8 @@ class LedgerSnapshot:
     unfinished_cycles: int
     recovered_cycles: int
     cash: Decimal
+    cycles: int = 0
+    """Cycles begun so far (finished, recovered or open)."""
 
 
 async def check_invariants(
@@ -131,5 +133,6 @@ async def check_invariants(
         decisions_with_orders=sum(1 for d in decided.values() if d is not None),
         unfinished_cycles=sum(1 for c in cycles if c.phase in open_phases),
         recovered_cycles=sum(1 for c in cycles if c.note.startswith(("recovered", "interrupted"))),
+        cycles=len(cycles),
         cash=(book.cash if book is not None else settings.trading.initial_cash),
     )

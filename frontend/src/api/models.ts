@@ -6,18 +6,12 @@ import type { components, operations, paths } from './generated/openapi';
 
 type Schemas = components['schemas'];
 
-/**
- * `T` with the fields `K` typed as decimal strings: the document gives constrained decimals (an
- * order's quantity, a fill's price) as numbers, but the server sends every decimal as a string.
- */
-type DecimalsOf<T, K extends keyof T> = Omit<T, K> & { [P in K]: Decimal };
-
 /** The `{items: [...]}` envelope of every list route. */
 export interface ItemsResponse<T> {
   items: T[];
 }
 
-/** Money, quantities and prices that the server serialises as decimal strings. */
+/** Money, quantities and prices: the server sends every decimal as a string (so does the document). */
 export type Decimal = string;
 export type IsoDateTime = string;
 
@@ -29,10 +23,10 @@ export type EquityPoint = Schemas['EquityPoint'];
 /** `pnl_pct` is a percentage (2.5 = 2.5 %); `drawdown` is a positive fraction (0.05 = 5 %). */
 export type PortfolioStatus = Schemas['StatusView'];
 export type Position = Schemas['PositionView'];
-export type Order = DecimalsOf<Schemas['Order'], 'quantity' | 'filled_quantity'>;
-export type Fill = DecimalsOf<Schemas['Fill'], 'quantity' | 'price' | 'commission'>;
+export type Order = Schemas['Order'];
+export type Fill = Schemas['Fill'];
 /** One position's flatten: `held` is the signed position it set out to close. */
-export type FlattenResult = Omit<Schemas['FlattenResult'], 'order'> & { order: Order | null };
+export type FlattenResult = Schemas['FlattenResult'];
 export type FlattenList = ItemsResponse<FlattenResult>;
 
 // ---- Decisions ----

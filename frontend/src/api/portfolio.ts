@@ -22,6 +22,13 @@ export function usePositions() {
   });
 }
 
+const OPEN: ReadonlySet<Order['status']> = new Set(['new', 'submitted', 'accepted', 'partially_filled']);
+
+/** An order still working at the venue (not filled, cancelled, rejected or expired). */
+export function isOpenOrder(o: Order): boolean {
+  return OPEN.has(o.status);
+}
+
 /** `GET /api/v1/orders?status=&instrument=` → the items. */
 export function useOrders(filters: { status?: string; instrument?: string } = {}) {
   return useQuery({

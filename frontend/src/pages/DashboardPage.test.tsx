@@ -110,6 +110,32 @@ describe('Dashboard page', () => {
     expect(screen.getByTestId('kill-switch-confirm')).toHaveTextContent('daily loss limit');
   });
 
+  it('says what ffe is doing: state, last decision with its risk verdict, next decision, counts', async () => {
+    const refused = { ...fx.decision, id: 'dec-9', action: 'SELL' as const, confidence: 0.61, risk: { ...fx.decision.risk!, approved: false, reason: 'nothing fits' } };
+    server.use(
+      http.get(`${API}/api/bot/status`, () => HttpResponse.json({ ...fx.agentRunning, last_cycle_at: new Date(Date.now() - 15_000).toISOString() })),
+      http.get(`${API}/api/v1/decisions`, () => HttpResponse.json({ items: [refused, fx.decision], next_cursor: null })),
+    );
+    renderApp('/');
+    const panel = await screen.findByTestId('activity-panel');
+    expect(await within(panel).findByTestId('activity-state')).toHaveTextContent('Agent running now deciding BTC-USD');
+    const last = await within(panel).findByTestId('activity-last-decision');
+    expect(last).toHaveTextContent('SELL BTC-USD at 61% confidence; risk refused: nothing fits');
+    expect(last).toHaveAttribute('href', '/decisions/dec-9');
+    expect(within(panel).getByTestId('activity-last-cycle')).toHaveTextContent(/^Last cycle 1\ds ago: /);
+    expect(within(panel).getByTestId('activity-next')).toHaveTextContent(/^next decision in 4\ds \(every 60s\)$/);
+    expect(within(panel).getByTestId('activity-count-cycles')).toHaveAttribute('data-count', '12');
+    await waitFor(() => expect(within(panel).getByTestId('activity-count-approvals')).toHaveAttribute('data-count', '1'));
+    expect(within(panel).getByTestId('activity-count-orders')).toHaveAttribute('data-count', '0');
+  });
+
+  it('says why no decision is due when the agent is stopped', async () => {
+    renderApp('/');
+    const panel = await screen.findByTestId('activity-panel');
+    expect(await within(panel).findByTestId('activity-next')).toHaveTextContent('stopped: no decision until started');
+    expect(within(panel).getByTestId('activity-last-cycle')).toHaveTextContent(/^Last cycle never/);
+  });
+
   it('shows the agent state on every page', async () => {
     for (const path of ['/agent-control', '/analytics', '/optimization']) {
       const { unmount } = renderApp(path);

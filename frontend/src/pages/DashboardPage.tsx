@@ -1,4 +1,5 @@
 import { ApprovalsPanel } from '../components/agent/ApprovalsPanel';
+import { ActivityPanel } from '../components/dashboard/ActivityPanel';
 import { DecisionsList } from '../components/dashboard/DecisionsList';
 import { EquityPanel } from '../components/dashboard/EquityPanel';
 import { KillSwitchPanel } from '../components/dashboard/KillSwitchPanel';
@@ -13,6 +14,7 @@ export function DashboardPage() {
     <div className="page" data-testid="page-dashboard">
       <h1 className="page-title">Dashboard</h1>
       <div className="grid">
+        <ActivityPanel />
         <PortfolioSummary />
         <KillSwitchPanel />
         <ApprovalsPanel />

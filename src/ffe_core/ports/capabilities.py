@@ -28,6 +28,14 @@ class Pingable(Protocol):
 
 
 @runtime_checkable
+class Verifiable(Protocol):
+    """Checks its credentials with its upstream once at start-up (Telegram's getMe): raises
+    ConfigError naming the key when they are refused; an unreachable upstream is not an error."""
+
+    async def verify(self) -> None: ...
+
+
+@runtime_checkable
 class WithCircuit(Protocol):
     """Calls its upstream through a circuit breaker whose state ``/health`` and the API show."""
 

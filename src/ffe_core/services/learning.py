@@ -27,6 +27,7 @@ from ffe_core.domain.orders import Fill
 from ffe_core.domain.outcomes import DecisionOutcome, VoteScore, WeightSnapshot
 from ffe_core.domain.performance import ProviderStats
 from ffe_core.ports.storage import DecisionQuery, UnitOfWork, UnitOfWorkFactory
+from ffe_core.services.read_model import Refreshing
 from ffe_core.services.learning_scoring import (
     bounded,
     brier,
@@ -102,6 +103,9 @@ class LearningService:
         self.uow_factory = uow_factory
         self.settings = settings or LearningSettings()
         self.bar_seconds = bar_seconds
+        # the agent asks for weights every cycle; they change only when outcomes are scored
+        # (here: invalidated at once; by another process: seen within a second)
+        self._learned: Refreshing[dict[str, float]] = Refreshing(self._load_weights)
 
     def horizon_delta(self, horizon: str) -> timedelta:
         """How long after a decision its outcome at ``horizon`` is due."""
@@ -109,9 +113,12 @@ class LearningService:
 
     async def weights(self, providers: list[str]) -> dict[str, float]:
         """Persisted learned weights, within the bounds; 1.0 for providers never scored."""
-        async with self.uow_factory() as uow:
-            known = {s.provider: s.weight for s in await uow.provider_stats.list()}
+        known = await self._learned.get()
         return {p: bounded(known[p], self.settings) if p in known else 1.0 for p in providers}
+
+    async def _load_weights(self) -> dict[str, float]:
+        async with self.uow_factory() as uow:
+            return {s.provider: s.weight for s in await uow.provider_stats.list()}
 
     async def stats(self) -> list[ProviderStats]:
         async with self.uow_factory() as uow:
@@ -149,6 +156,7 @@ class LearningService:
             for name in sorted(changed):
                 await uow.provider_stats.save(stats[name])
             await uow.commit()
+        self._learned.invalidate()
         report.weights = {n: stats[n].weight for n in sorted(changed)}
         return report
 

@@ -23,6 +23,7 @@ from ffe_entrypoints.api.approvals import ApprovalController
 from ffe_entrypoints.api.audit import CostController, FlightController, ParityController
 from ffe_entrypoints.api.auth import API_KEY_HEADER, api_key_guards
 from ffe_entrypoints.api.backtests import BacktestController
+from ffe_entrypoints.api.decimal_schema import DecimalSchemaPlugin
 from ffe_entrypoints.api.decisions import DecisionController
 from ffe_entrypoints.api.desk import DeskController
 from ffe_entrypoints.api.errors import (
@@ -100,10 +101,11 @@ def _with_store_check(container: Container, limits: FallbackStore) -> HealthServ
 
 
 def _plugins(container: Container) -> list[Any]:
-    """Litestar's OpenTelemetry plugin when the container has a tracer provider."""
+    """Decimals documented as strings; Litestar's OpenTelemetry plugin when the container has a
+    tracer provider."""
     tracer_provider = container.tracer_provider()
     if tracer_provider is None:
-        return []
+        return [DecimalSchemaPlugin()]
     from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 
     config = OpenTelemetryConfig(
@@ -111,7 +113,7 @@ def _plugins(container: Container) -> list[Any]:
         exclude=UNTRACED,
         exclude_spans=["receive", "send"],
     )
-    return [OpenTelemetryPlugin(config)]
+    return [DecimalSchemaPlugin(), OpenTelemetryPlugin(config)]
 
 
 def create_app(container: Container, *, start_agent: bool | None = None) -> Litestar:

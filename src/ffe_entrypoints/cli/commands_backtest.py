@@ -518,7 +518,8 @@ def register(app: typer.Typer) -> None:
         stats = compute_stats(result, bars, warmup=warmup, alpha_beta=alpha_beta)
         warnings = _warn(unaffordable(bars, cfg, target, len(result.trades)), as_json)
         if report is not None:
-            from ffe_core.backtest.report import render_png, write_html
+            from ffe_entrypoints.reports.html import write_html
+            from ffe_entrypoints.reports.png import render_png
 
             write_html(report, result, bars, stats)
             if png:

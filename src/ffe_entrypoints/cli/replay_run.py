@@ -92,7 +92,7 @@ def _confirm(estimate: SpendMeter, request: ReplayRequest) -> None:
 
 
 def _write_report(path: Path, out: dict[str, Any]) -> None:
-    from ffe_core.backtest.report import render_html
+    from ffe_entrypoints.reports.html import render_html
 
     stats, run, market = out["_run"]
     title = f"ffe replay: {path.stem}"

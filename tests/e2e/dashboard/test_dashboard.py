@@ -471,6 +471,58 @@ def test_agent_state_on_every_page(new_page: Pages, server: Server, path: str) -
     )
 
 
+def test_what_ffe_is_doing_panel_on_the_main_page(new_page: Pages, server: Server) -> None:
+    """State, last cycle and what it decided (linked), next decision countdown, counts; and
+    what it says once the agent is stopped."""
+    from playwright.sync_api import expect
+
+    ensure_agent_running(server)
+    page = new_page()
+    page.goto("/")
+    panel = page.get_by_test_id("activity-panel")
+    expect(panel).to_be_visible()
+    expect(panel.get_by_role("heading")).to_have_text("What ffe is doing")
+    expect(panel.get_by_test_id("activity-state")).to_contain_text("running")
+    decided = panel.get_by_test_id("activity-last-decision")
+    expect(decided).to_be_visible()
+    assert decided.get_attribute("data-action") in {"BUY", "SELL", "HOLD"}
+    expect(decided).to_have_text(re.compile(r"^(BUY|SELL|HOLD) [A-Z0-9./-]+ at \d+% confidence"))
+    expect(panel.get_by_test_id("activity-last-cycle")).to_have_text(
+        re.compile(r"^Last cycle (just now|\d+s ago|.+ ago): ")
+    )
+    expect(panel.get_by_test_id("activity-next")).to_have_text(
+        re.compile(r"^next decision (in \d+s|due) \(every 1s\)$")
+    )
+    cycles = panel.get_by_test_id("activity-count-cycles")
+    expect(cycles).not_to_have_attribute("data-count", re.compile(r"^0?$"))
+    for name in ("positions", "orders", "approvals"):
+        expect(panel.get_by_test_id(f"activity-count-{name}")).to_have_attribute(
+            "data-count", re.compile(r"^\d+$")
+        )
+    # the decision it names is one the API lists, and its link opens it
+    href = decided.get_attribute("href") or ""
+    decision_id = href.rsplit("/", 1)[-1]
+    assert server.api("GET", f"/api/v1/decisions/{decision_id}").status_code == 200
+    settle(page)
+    shot(page, "dashboard-activity")
+
+    assert server.api("POST", "/api/bot/stop").status_code == 200
+    try:
+        expect(panel.get_by_test_id("activity-state")).to_contain_text("stopped")
+        expect(panel.get_by_test_id("activity-next")).to_contain_text(
+            "stopped: no decision until started"
+        )
+        # stopped: the newest decision stays put, and the panel names it
+        newest = server.api("GET", "/api/v1/decisions", params={"limit": 1}).json()["items"][0]
+        last = f"/decisions/{newest['id']}"
+        expect(decided).to_have_attribute("href", last)
+        decided.click()
+        expect(page).to_have_url(re.compile(f"{re.escape(last)}$"))
+        expect(page.get_by_test_id("page-decision")).to_be_visible()
+    finally:
+        ensure_agent_running(server)
+
+
 def test_the_desk_on_the_main_page(new_page: Pages, server: Server) -> None:
     """Kill switch, pending approvals (notional, gate size, countdown, decision link), open orders."""
     from playwright.sync_api import expect

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import warnings
-import zlib
 from pathlib import Path
 
 import pytest
@@ -64,9 +63,7 @@ def test_backtest_json_matches_backtesting_py_and_writes_reports(tmp_path: Path)
     page = report.read_text()
     assert page.count("<svg") == 3 and "Sharpe Ratio" in page and "<script" not in page
     png = report.with_suffix(".png").read_bytes()
-    assert png.startswith(b"\x89PNG\r\n\x1a\n")
-    idat = png[png.index(b"IDAT") + 4 : png.index(b"IEND") - 8]
-    assert len(zlib.decompress(idat)) == 620 * (1 + 1000 * 3)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")  # read back in tests/unit/entrypoints
 
 
 @pytest.mark.parametrize("finalize", [True, False])

@@ -19,6 +19,7 @@ from ffe_core.domain.market import Bar
 from ffe_core.domain.orders import Fill, Order, OrderStatus, Side, client_order_id_for
 from ffe_core.domain.performance import ProviderStats
 from ffe_core.services.learning import LearningService, bar_close_lookup
+from ffe_core.services.read_model import Refreshing
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -195,6 +196,31 @@ async def test_weights_source_reads_persisted_bounded_weights() -> None:
         await uow.commit()
     service = LearningService(store, SETTINGS)
     assert await service.weights(["a", "b", "new"]) == {"a": 2.5, "b": 5.0, "new": 1.0}
+
+
+async def test_weights_are_read_once_between_scorings_and_fresh_after_one() -> None:
+    """The agent asks for weights every cycle: they are kept between scorings, and a scoring in
+    this service is seen by the very next call."""
+    store = InMemoryStore()
+    await stored(store, decision(T0, reference_price=Decimal("100")))
+    service = LearningService(store, SETTINGS)
+    reads = 0
+    load = service._load_weights
+
+    async def counted() -> dict[str, float]:
+        nonlocal reads
+        reads += 1
+        return await load()
+
+    service._learned = Refreshing(counted, max_age=3600)
+    before = await service.weights(["bull"])
+    assert await service.weights(["bull"]) == before
+    assert reads == 1
+    report = await service.score_due(T0 + 2 * HOUR, Prices({T0: "100", T0 + HOUR: "101"}))
+    assert report.weights, "the scoring moved a weight"
+    after = await service.weights(["bull"])
+    assert reads == 2
+    assert after["bull"] == report.weights["bull"] != before["bull"]
 
 
 async def test_weight_history_replays_every_update_in_time_order() -> None:

@@ -913,10 +913,10 @@ export interface components {
             client_order_id: string;
             instrument: string;
             side: components["schemas"]["Side"];
-            quantity: number;
-            price: number;
+            quantity: string;
+            price: string;
             /** @default 0 */
-            commission: number;
+            commission: string;
             /** Format: date-time */
             ts: string;
         };
@@ -1012,7 +1012,7 @@ export interface components {
             instrument: string;
             side: components["schemas"]["Side"];
             type: components["schemas"]["OrderType"];
-            quantity: number;
+            quantity: string;
             limit_price: string | null;
             stop_price: string | null;
             time_in_force: components["schemas"]["TimeInForce"];
@@ -1021,7 +1021,7 @@ export interface components {
             decision_id: string | null;
             status: components["schemas"]["OrderStatus"];
             /** @default 0 */
-            filled_quantity: number;
+            filled_quantity: string;
             average_fill_price: string | null;
             venue_order_id: string | null;
             reject_reason: string | null;
@@ -1184,8 +1184,8 @@ export interface components {
             symbol: string;
             /** Format: date-time */
             ts: string;
-            bid: number;
-            ask: number;
+            bid: string;
+            ask: string;
         };
         /** ReplayReport */
         ReplayReport: {

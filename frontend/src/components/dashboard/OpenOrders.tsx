@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { errorMessage } from '../../api/client';
 import { useCancelOrder } from '../../api/desk';
-import { useOrders } from '../../api/portfolio';
+import { isOpenOrder, useOrders } from '../../api/portfolio';
 import type { Order } from '../../api/models';
 import { formatDateTime, formatNumber } from '../../lib/format';
 import { usePriceFormatter } from '../../lib/usePriceFormatter';
@@ -9,8 +9,6 @@ import { ConfirmDialog } from '../common/ConfirmDialog';
 import { Panel } from '../common/Panel';
 import { Pill } from '../common/Pill';
 import { QueryState } from '../common/States';
-
-const OPEN: ReadonlySet<Order['status']> = new Set(['new', 'submitted', 'accepted', 'partially_filled']);
 
 /** Orders still working at the venue, each with a cancel behind a confirmation. */
 export function OpenOrders() {
@@ -34,7 +32,7 @@ export function OpenOrders() {
           {outcome}
         </p>
       )}
-      <QueryState query={orders} isEmpty={(items) => !items.some((o) => OPEN.has(o.status))} empty="No open orders.">
+      <QueryState query={orders} isEmpty={(items) => !items.some(isOpenOrder)} empty="No open orders.">
         {(items) => (
           <div className="table-wrap">
             <table className="table table-compact">
@@ -52,7 +50,7 @@ export function OpenOrders() {
               </thead>
               <tbody>
                 {items
-                  .filter((o) => OPEN.has(o.status))
+                  .filter(isOpenOrder)
                   .map((o) => (
                     <tr key={o.client_order_id} data-testid="open-order-row" data-order-id={o.client_order_id}>
                       <td>{o.instrument}</td>

@@ -7,7 +7,7 @@ import logging
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, TelegramError
 
-from ffe_adapters.notify.telegram.bot import LOGGER_NAME, close_bot, redact
+from ffe_adapters.notify.telegram.bot import LOGGER_NAME, close_bot, redact, verify_token
 from ffe_adapters.notify.telegram.messages import (
     PARSE_MODE,
     callback_data,
@@ -113,6 +113,10 @@ class TelegramApprovalChannel:
         if ref is None:
             return
         await edit_to_resolution(self.bot, ref[0], ref[1], approval, self._clock)
+
+    async def verify(self) -> None:
+        """Refuse a token Telegram does not accept (``Verifiable``)."""
+        await verify_token(self.bot)
 
     async def close(self) -> None:
         """Close the bot's HTTP connections (the container calls this on shutdown)."""

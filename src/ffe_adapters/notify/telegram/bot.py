@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 from telegram import Bot
+from telegram.error import Forbidden, InvalidToken, TelegramError
 from telegram.request import HTTPXRequest
 
 from ffe_adapters.notify.telegram.config import DEFAULT_API_BASE, TelegramConfig
@@ -153,6 +154,25 @@ async def close_bot(bot: Bot) -> None:
     await bot.shutdown()
     requests = getattr(bot, "_request", (bot.request,))  # (getUpdates request, the others)
     await asyncio.gather(*(request.shutdown() for request in requests))
+
+
+async def verify_token(bot: Bot) -> None:
+    """Ask Telegram who the bot is (getMe): a refused token is a ConfigError naming the key; a
+    network or server failure only leaves the token unchecked (logged), as Telegram may be down."""
+    try:
+        await bot.get_me()
+    except (InvalidToken, Forbidden) as exc:
+        reason = redact(str(exc)) or type(exc).__name__
+        raise ConfigError(
+            f"adapters.telegram.bot_token: Telegram refused it (getMe: {reason});"
+            " set FFE_ADAPTERS__TELEGRAM__BOT_TOKEN to the token @BotFather gave"
+        ) from None
+    except TelegramError as exc:
+        logging.getLogger(LOGGER_NAME).warning(
+            "telegram getMe failed, the bot token is unchecked: %s: %s",
+            type(exc).__name__,
+            redact(str(exc)),
+        )
 
 
 def _rate_limiter() -> Any | None:

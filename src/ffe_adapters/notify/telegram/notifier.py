@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from telegram import Bot
 from telegram.error import TelegramError
 
-from ffe_adapters.notify.telegram.bot import LOGGER_NAME, close_bot, redact
+from ffe_adapters.notify.telegram.bot import LOGGER_NAME, close_bot, redact, verify_token
 from ffe_adapters.notify.telegram.messages import PARSE_MODE, format_notification
 from ffe_core.ports.notify import EventKind, Notification
 
@@ -49,6 +49,10 @@ class TelegramNotifier:
                     type(exc).__name__,
                     redact(str(exc)),
                 )
+
+    async def verify(self) -> None:
+        """Refuse a token Telegram does not accept (``Verifiable``)."""
+        await verify_token(self.bot)
 
     async def close(self) -> None:
         """Close the bot's HTTP connections (the container calls this on shutdown)."""

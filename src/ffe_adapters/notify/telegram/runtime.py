@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Bot
 
-from ffe_adapters.notify.telegram.bot import build_bot, close_bot, register_webhook
+from ffe_adapters.notify.telegram.bot import build_bot, close_bot, register_webhook, verify_token
 from ffe_adapters.notify.telegram.config import TelegramConfig
 from ffe_adapters.notify.telegram.polling import TelegramPoller
 from ffe_adapters.notify.telegram.webhook import TelegramWebhook
@@ -30,6 +30,11 @@ class TelegramInbound:
             self._poller = TelegramPoller.create(bot, control, config, clock)
         else:
             self.webhook = TelegramWebhook.create(bot, control, config, clock)
+
+    async def verify(self) -> None:
+        """Refuse a token Telegram does not accept (``Verifiable``): polling or registering the
+        webhook with it would fail at start."""
+        await verify_token(self._bot)
 
     async def start(self) -> None:
         if self._poller is not None:
