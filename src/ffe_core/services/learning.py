@@ -27,7 +27,6 @@ from ffe_core.domain.orders import Fill
 from ffe_core.domain.outcomes import DecisionOutcome, VoteScore, WeightSnapshot
 from ffe_core.domain.performance import ProviderStats
 from ffe_core.ports.storage import DecisionQuery, UnitOfWork, UnitOfWorkFactory
-from ffe_core.services.read_model import Refreshing
 from ffe_core.services.learning_scoring import (
     bounded,
     brier,
@@ -39,6 +38,7 @@ from ffe_core.services.learning_scoring import (
     weight_shares,
 )
 from ffe_core.services.market_data import MarketDataService
+from ffe_core.services.read_model import Refreshing
 
 PriceLookup = Callable[[str, datetime], Awaitable[float | Decimal | None]]
 """Price of an instrument (by symbol) as of a time, or None when it is not known (yet)."""
