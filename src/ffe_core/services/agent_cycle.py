@@ -22,7 +22,7 @@ from ffe_core.ports.notify import EventKind
 from ffe_core.services.agent_journal import CycleJournal
 from ffe_core.services.agent_lifecycle import AgentProgress
 from ffe_core.services.agent_orders import OrderDesk
-from ffe_core.services.agent_reports import Notices
+from ffe_core.services.agent_reports import Notices, rejection_key
 from ffe_core.services.approvals import ApprovalService
 from ffe_core.services.decisions import DecisionService
 
@@ -140,6 +140,7 @@ class CycleRunner:
                 f"Risk rejected {decision.action} {decision.instrument}",
                 risk.reason,
                 {"instrument": decision.instrument, "action": decision.action.value},
+                repeat=rejection_key(decision.instrument, decision.action.value, risk.reason),
             )
             note = "risk rejected: " + risk.reason
             return await record(cycle, decided=decision, phase=CyclePhase.DONE, note=note)

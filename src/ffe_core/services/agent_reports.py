@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from ffe_core.config import Settings
@@ -85,23 +86,63 @@ async def summarize_day(
     return f"Daily summary {today.isoformat()}", body, fields
 
 
-class Notices:
-    """Sends the agent's notifications; a failing notifier is logged, never stops trading."""
+REPEAT_QUIET = timedelta(hours=1)
+"""A notice repeating one already sent (same ``repeat`` key) within this long is counted, not
+sent; the next one sent after it says how many were held back."""
 
-    def __init__(self, notifier: Notifier | None = None) -> None:
+
+class Notices:
+    """Sends the agent's notifications; a failing notifier is logged, never stops trading.
+
+    Notices given a ``repeat`` key (a risk rejection: the instrument, the action and the limit
+    that refused it) are sent once per :data:`REPEAT_QUIET`: an agent refused by the same limit
+    every cycle would otherwise write one warning (and one Telegram message) per cycle. Every
+    rejection stays in the agent's journal; the next notice sent says how many were held back.
+    """
+
+    def __init__(
+        self, notifier: Notifier | None = None, now: Callable[[], datetime] = utcnow
+    ) -> None:
         self.notifier = notifier
+        self._now = now
+        self._sent: dict[str, tuple[datetime, int]] = {}  # repeat key -> (sent at, held back)
 
     async def send(
-        self, kind: EventKind, title: str, body: str = "", fields: dict[str, str] | None = None
+        self,
+        kind: EventKind,
+        title: str,
+        body: str = "",
+        fields: dict[str, str] | None = None,
+        *,
+        repeat: str | None = None,
     ) -> None:
         if self.notifier is None:
             return
+        now = self._now()
+        if repeat is not None:
+            sent_at, held = self._sent.get(repeat, (None, 0))
+            if sent_at is not None and now - sent_at < REPEAT_QUIET:
+                self._sent[repeat] = (sent_at, held + 1)
+                log.debug("%s (held back: sent at %s)", title, sent_at.isoformat())
+                return
+            if held:
+                body = f"{body} ({held} more like it since {sent_at:%H:%M} UTC)".strip()
+            self._sent[repeat] = (now, 0)
         try:
             await self.notifier.notify(
-                Notification(kind=kind, title=title, body=body, fields=fields or {}, ts=utcnow())
+                Notification(kind=kind, title=title, body=body, fields=fields or {}, ts=now)
             )
         except Exception as exc:  # notifications never stop trading
             log.warning("notifier failed: %s", exc)
+
+
+def rejection_key(instrument: str, action: str, reason: str) -> str:
+    """The repeat key of a risk rejection: what refused it, without the figures (equity, sizes)
+    that change from one cycle to the next."""
+    return f"risk:{instrument}:{action}:{_FIGURES.sub('#', reason)}"
+
+
+_FIGURES = re.compile(r"[-+]?[\d][\d,]*(?:\.\d+)?")
 
 
 class DailySummary:
