@@ -135,7 +135,7 @@ class LearningService:
         transaction; already scored (decision, horizon) pairs are skipped."""
         report = ScoringReport()
         async with self.uow_factory() as uow:
-            stats = {s.provider: s for s in await uow.provider_stats.list()}
+            stats: dict[str, ProviderStats] | None = None  # read once an outcome is known
             changed: set[str] = set()
             scored: set[str] = set()  # instruments with new outcomes
             trades = _TradeBook(uow)
@@ -149,6 +149,8 @@ class LearningService:
                     if outcome is None:
                         report.waiting += 1
                         continue
+                    if stats is None:
+                        stats = {s.provider: s for s in await uow.provider_stats.list()}
                     kept = dict(stats)
                     learns = horizon == self.settings.learning_horizon and not outcome.is_void
                     if learns:
@@ -161,6 +163,8 @@ class LearningService:
                     scored.add(decision.instrument)
                     report.scored += 1
                     report.void += outcome.is_void
+            if stats is None:  # nothing was due, or no price yet: nothing to write
+                return report
             for name in sorted(changed):
                 await uow.provider_stats.save(stats[name])
             await uow.commit()
