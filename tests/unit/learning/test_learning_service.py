@@ -419,3 +419,15 @@ async def test_scoring_an_outcome_rebuilds_the_decision_memory_at_once() -> None
     await service.score_due(T0 + HOUR, Prices({T0 + HOUR: "101"}))
     [memory] = await service.past_decisions("BTC-USD", 5)
     assert math.isclose(memory.outcome_return or 0, 0.01)
+
+
+async def test_a_scoring_pass_with_nothing_to_score_writes_nothing() -> None:
+    store = InMemoryStore()
+    await stored(store, decision(T0))
+    service, before = LearningService(store, SETTINGS), store.commits
+    report = await service.score_due(T0 + HOUR / 2, Prices())  # not due yet
+    assert (report.scored, report.waiting, store.commits - before) == (0, 0, 0)
+    report = await service.score_due(T0 + HOUR, Prices())  # due, no price yet
+    assert (report.scored, report.waiting, store.commits - before) == (0, 1, 0)
+    report = await service.score_due(T0 + HOUR, Prices({T0 + HOUR: "101"}))
+    assert (report.scored, store.commits - before) == (1, 1)
