@@ -13,7 +13,9 @@ offline providers together (the embedded default ensemble), and the per-bar mach
 provider answering instantly, awaited: contexts are built, no Decision is when nothing reads
 it), which bounds what any awaiting provider can reach. ``--cached-llm BARS`` times the 3
 offline providers plus a language-model provider answered wholly from its vote cache against
-the 3 offline providers alone (target: at most 2x). The offline providers never await and only read the bars, so their per-bar
+the 3 offline providers alone (target: at most 2x); with nothing observing the decisions the
+language model is asked ``cached_signal_at`` per bar, so no context is built. (``ffe replay``
+itself always passes a risk check and so builds a context and a Decision per bar.) The offline providers never await and only read the bars, so their per-bar
 rows take the replay's synchronous path that asks each provider's ``signal_at`` on the series
 (indicators computed once per series); ``tests/unit/replay/test_per_bar_paths.py`` holds it
 equal to the awaiting path with window indicators.

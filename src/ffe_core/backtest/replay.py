@@ -14,7 +14,9 @@ Time is simulated: a decision is stamped with its bar's timestamp and an optiona
 :class:`ManualClock` is moved there before it is made. The replay only sees providers through
 the :class:`DecisionProvider` port; language-model providers built with a vote cache answer a
 rerun from it (they key it by provider, model and a hash of the prompt's inputs), so replaying the same period
-twice costs nothing the second time.
+twice costs nothing the second time. When nothing looks at the Decision, such a provider is asked
+its cached vote from the bar's values (:class:`~ffe_core.domain.context.ReplayedBar`) and the
+context is built only for bars whose vote is not cached.
 """
 
 from __future__ import annotations
