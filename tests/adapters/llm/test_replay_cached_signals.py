@@ -59,7 +59,17 @@ class Scripted:
         return None
 
 
-def llm(cache: MemoryCache, backend: Scripted, max_bars: int = 30) -> LlmProvider:
+class Counting(LlmProvider):
+    """Counts the cache lookups made with a context (``Metered`` makes one before each call)."""
+
+    asked = 0
+
+    async def cached_vote(self, context: DecisionContext) -> ProviderVote | None:
+        self.asked += 1
+        return await super().cached_vote(context)
+
+
+def llm(cache: MemoryCache, backend: Scripted, max_bars: int = 30) -> Counting:
     options = LlmOptions(
         model="fake-model",
         max_bars=max_bars,
@@ -67,7 +77,7 @@ def llm(cache: MemoryCache, backend: Scripted, max_bars: int = 30) -> LlmProvide
         requests_per_minute=None,
         circuit_failure_threshold=1_000_000,
     )
-    return LlmProvider("llm", options, backend, cache=cache)  # type: ignore[arg-type]
+    return Counting("llm", options, backend, cache=cache)  # type: ignore[arg-type]
 
 
 def offline() -> list[Any]:
@@ -87,7 +97,7 @@ CASES = [
 
 async def run(
     cache: MemoryCache, case: tuple[Any, ...], backend: Scripted, *, per_bar: bool
-) -> tuple[ReplayResult, SpendMeter, LlmProvider]:
+) -> tuple[ReplayResult, SpendMeter, Counting]:
     seed, n, history, start, with_indicators, _ = case
     meter = SpendMeter()
     provider = llm(cache, backend)
@@ -140,6 +150,9 @@ async def test_cached_signals_decide_as_the_per_bar_path(case: tuple[Any, ...]) 
     spend = got_meter.of("llm")
     assert spend.cached > 0
     assert (spend.calls > 0) == (case[-1] > 0)
+    # Only the bars not in the cache were looked up with a context; the reference, every bar.
+    assert got_llm.asked == spend.calls
+    assert want_llm.asked == spend.calls + spend.cached
 
 
 class KeySpy:
