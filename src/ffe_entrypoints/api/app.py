@@ -131,8 +131,6 @@ def create_app(container: Container, *, start_agent: bool | None = None) -> Lite
             for channel in container.inbound().values():
                 await channel.start()
             autostart = settings.agent.autostart if start_agent is None else start_agent
-            if container.agent_in_child():
-                container.control()  # the agent process warms up while the API starts
             if autostart:
                 control = container.control()
                 if container.lease() is not None and isinstance(control, StandsBy):

@@ -114,7 +114,22 @@ def register(app: typer.Typer) -> None:
         check(settings)  # one line and exit 2 here, not a traceback from uvicorn's start-up
         container = build_container(settings, agent_in_child=settings.agent.own_process)
         application = create_app(container, start_agent=agent)
-        run_server(application, settings, bind_host, settings.api.port if port is None else port)
+
+        def warm_agent_process() -> None:
+            """Once the API answers, the idle agent process warms up while it serves."""
+            from ffe_entrypoints.services.process_control import AgentProcessControl
+
+            control = container.control() if container.agent_in_child() else None
+            if isinstance(control, AgentProcessControl):
+                control.warm()
+
+        run_server(
+            application,
+            settings,
+            bind_host,
+            settings.api.port if port is None else port,
+            after_ready=warm_agent_process,
+        )
 
     app.add_typer(plugins_app, name="plugins")
     app.add_typer(db_app, name="db")

@@ -41,8 +41,16 @@ class ReadyServer(uvicorn.Server):
         return self.config.port
 
 
-def serve(application: Any, settings: Settings, host: str, port: int) -> None:
-    """Run ``application`` until interrupted; logging is ffe's before uvicorn says a word."""
+def serve(
+    application: Any,
+    settings: Settings,
+    host: str,
+    port: int,
+    *,
+    after_ready: Callable[[], None] | None = None,
+) -> None:
+    """Run ``application`` until interrupted; logging is ffe's before uvicorn says a word.
+    ``after_ready`` runs on the event loop once the server listens and said so."""
     from ffe_entrypoints.logging import configure_logging
 
     configure_logging(settings)
@@ -58,5 +66,7 @@ def serve(application: Any, settings: Settings, host: str, port: int) -> None:
 
     def announce(bound: int) -> None:
         print(ready_line(host, bound, api_key_set=api_key_set), flush=True)
+        if after_ready is not None:
+            after_ready()
 
     ReadyServer(config, announce).run()
