@@ -24,6 +24,7 @@ import numpy as np
 from ffe_core.backtest.data import Bars
 from ffe_core.backtest.simulator import FillConfig, RunResult, simulate
 from ffe_core.backtest.stats import Calendar, compute_stats
+from ffe_core.backtest.strategies import SHARED_INDICATORS
 from ffe_core.domain.errors import ValidationFailed
 
 Params = dict[str, Any]
@@ -45,6 +46,9 @@ OBJECTIVES: dict[str, str] = {
 """Objective name -> the statistic it maximises."""
 
 PARALLELISM = "threads over nogil numba kernels"
+
+SHARED_BUDGET = 1 << 30
+"""Bytes of indicator arrays a search may hold to share them across candidates."""
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,21 @@ def evaluate(
     return Evaluation(dict(params), score, stats)
 
 
+def evaluate_target(
+    bars: Bars,
+    target: Any,
+    params: Params,
+    config: FillConfig,
+    objective: str,
+    calendar: Calendar,
+    warmup: int = 0,
+) -> Evaluation:
+    """Simulation and objective for one parameter set whose target is already computed."""
+    result = simulate(bars, target, config)
+    score, stats = objective_value(result, bars, objective, calendar, warmup)
+    return Evaluation(dict(params), score, stats)
+
+
 def run_search(
     bars: Bars,
     strategy: Strategy | Runner,
@@ -170,8 +189,6 @@ def run_search(
     cfg = config or FillConfig()
     cal = calendar or Calendar.of(bars)
     total = len(candidates)
-    done = 0
-    lock = threading.Lock()
     if executor is not None:
         futures = [
             executor.submit(evaluate, bars, strategy, p, cfg, objective, cal, warmup(p))
@@ -182,20 +199,60 @@ def run_search(
                 progress(finished, total)
         return [f.result() for f in futures]
 
+    n_workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
+    pool = ThreadPoolExecutor(max_workers=n_workers) if n_workers > 1 and total > 1 else None
+    try:
+        return _run_local(bars, strategy, candidates, cfg, objective, progress, warmup, cal, pool)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+
+
+def _run_local(
+    bars: Bars,
+    strategy: Strategy | Runner,
+    candidates: Sequence[Params],
+    cfg: FillConfig,
+    objective: str,
+    progress: Progress | None,
+    warmup: Callable[[Mapping[str, Any]], int],
+    cal: Calendar,
+    pool: ThreadPoolExecutor | None,
+) -> list[Evaluation]:
+    # One SMA (EMA, ...) per distinct period, shared by the candidates that read it, when the
+    # strategy declares its indicators and they fit SHARED_BUDGET.
+    total = len(candidates)
+    done = 0
+    lock = threading.Lock()
+    shared = None if isinstance(strategy, Runner) else SHARED_INDICATORS.get(strategy)
+    arrays: dict[int, Any] = {}
+    if shared is not None and all(p.keys() <= shared.params for p in candidates):
+        keys = sorted({k for p in candidates for k in shared.keys(p)})
+        if len(keys) * len(bars) * 8 <= SHARED_BUDGET:
+            close = bars.close
+
+            def indicator(k: int) -> Any:
+                return shared.compute(close, k)
+
+            found = pool.map(indicator, keys) if pool is not None else map(indicator, keys)
+            arrays = dict(zip(keys, found, strict=True))
+
     def one(p: Params) -> Evaluation:
         nonlocal done
-        ev = evaluate(bars, strategy, p, cfg, objective, cal, warmup(p))
+        if arrays and shared is not None:
+            target = shared.target([arrays[k] for k in shared.keys(p)], p)
+            ev = evaluate_target(bars, target, p, cfg, objective, cal, warmup(p))
+        else:
+            ev = evaluate(bars, strategy, p, cfg, objective, cal, warmup(p))
         with lock:
             done += 1
             if progress is not None:
                 progress(done, total)
         return ev
 
-    n_workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
-    if n_workers == 1 or total == 1:
+    if pool is None:
         return [one(p) for p in candidates]
-    with ThreadPoolExecutor(max_workers=n_workers) as pool:
-        return list(pool.map(one, candidates))
+    return list(pool.map(one, candidates))
 
 
 def best(evaluations: Sequence[Evaluation]) -> Evaluation:

@@ -165,6 +165,7 @@ def _kernel(
     finalize: bool,
     equity: FloatArray,
     trades: FloatArray,
+    quiet_bars: bool,
 ) -> int:  # pragma: no cover - compiled; exercised through simulate()
     n = c.shape[0]
     has_limit = limit.shape[0] == n
@@ -183,7 +184,14 @@ def _kernel(
     ord_stp = math.nan
     nt = 0
     broke = False
+    quiet = True  # nothing pending or working: a bar whose target is unchanged only books equity
     for i in range(n):
+        if quiet and quiet_bars and target[i] == prev_t:
+            eq = cash + (c[i] * pos - pos * epx)
+            equity[i] = eq
+            if eq > 0.0:
+                continue
+            # out of money (or NaN): the full body below books this bar again, the same way
         oi = o[i]
         ci = c[i]
         filled_by_order = False
@@ -290,6 +298,7 @@ def _kernel(
                 ord_lim = lv
                 ord_stp = sv
             pending = True
+        quiet = not pending and not ord_on and (pos == 0.0 or (math.isnan(sl) and math.isnan(tp)))
         eq = cash + (ci * pos - pos * epx)
         equity[i] = eq
         if eq <= 0.0:
@@ -341,6 +350,16 @@ def _kernel(
 _EMPTY = np.empty(0, dtype=np.float64)
 
 
+@kernel
+def _changes(target: Int8Array) -> int:  # pragma: no cover - compiled
+    # How often the target changes from one bar to the next (bounds the trades), without the
+    # two temporary arrays of the numpy expression.
+    k = 0
+    for i in range(1, target.shape[0]):
+        k += target[i] != target[i - 1]
+    return k
+
+
 def _level_array(x: npt.ArrayLike | None, n: int, name: str) -> FloatArray:
     if x is None:
         return _EMPTY
@@ -357,15 +376,20 @@ def simulate(
     *,
     limit: npt.ArrayLike | None = None,
     stop: npt.ArrayLike | None = None,
+    quiet_bars: bool = True,
 ) -> RunResult:
-    """Run the fill model over ``bars`` following per-bar ``target`` positions (1/0/-1)."""
+    """Run the fill model over ``bars`` following per-bar ``target`` positions (1/0/-1).
+
+    ``quiet_bars`` books a bar on which nothing can happen (target unchanged, no order, stop
+    or target working) with one test and the equity; False sends every bar through the full
+    body (the reference that shortcut is tested against).
+    """
     cfg = config or FillConfig()
     n = len(bars)
     tgt = np.ascontiguousarray(target, dtype=np.int8)
     if tgt.shape != (n,):
         raise ValueError(f"target must have one value per bar ({n}), got shape {tgt.shape}")
-    changes = int(np.count_nonzero(tgt[1:] != tgt[:-1])) + 1 if n else 0
-    table = np.empty((changes + 2, 9), dtype=np.float64)
+    table = np.empty((_changes(tgt) + 3, 9), dtype=np.float64)
     equity = np.empty(n, dtype=np.float64)
     nt = _kernel(
         bars.open,
@@ -388,6 +412,7 @@ def simulate(
         bool(cfg.finalize),
         equity,
         table,
+        quiet_bars,
     )
     return RunResult(_trades_from_table(table[:nt]), equity, cfg)
 

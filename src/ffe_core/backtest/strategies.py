@@ -9,7 +9,7 @@ Plugins add strategies through the ``ffe_strategies`` hook (see ``docs/backtesti
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,6 +77,28 @@ def first_decision_bar(*indicators: FloatArray) -> int:
 
 def _ma_cross(fast_ma: FloatArray, slow_ma: FloatArray, short: bool) -> Int8Array:
     return latch(crossover(fast_ma, slow_ma), crossover(slow_ma, fast_ma), short=short)
+
+
+@kernel
+def _cross_latch(a: FloatArray, b: FloatArray, short: bool) -> Int8Array:  # pragma: no cover
+    # _ma_cross(a, b, short) in one pass, without the two event arrays.
+    n = a.shape[0]
+    out = np.empty(n, dtype=np.int8)
+    pa = np.nan
+    pb = np.nan
+    state = 0
+    low = -1 if short else 0
+    for i in range(n):
+        x = a[i]
+        y = b[i]
+        if pa < pb and x > y:
+            state = 1
+        elif pb < pa and y > x:
+            state = low
+        out[i] = state
+        pa = x
+        pb = y
+    return out
 
 
 def sma_cross(
@@ -244,6 +266,39 @@ STRATEGY_SPECS: dict[str, StrategySpec] = {
     ),
 }
 """Search grids and warm-ups of the built-ins; plugin strategies may have none (grid given)."""
+
+
+@dataclass(frozen=True)
+class SharedIndicators:
+    """How a search shares a strategy's indicators across its candidates: each distinct
+    indicator (e.g. one SMA per period) is computed once, and each candidate's target is built
+    from the ones it names. The targets equal the strategy's own, bit for bit."""
+
+    params: frozenset[str]
+    """The parameters the shared form understands (others: each candidate runs the strategy)."""
+    keys: Callable[[Mapping[str, Any]], tuple[int, ...]]
+    """The indicators (periods) a candidate reads, in the order ``target`` takes them."""
+    compute: Callable[[FloatArray, int], FloatArray]
+    """One indicator of the close."""
+    target: Callable[[Sequence[FloatArray], Mapping[str, Any]], Int8Array]
+
+
+def _shared_ma(
+    average: Callable[[FloatArray, int], FloatArray], fast: int, slow: int
+) -> SharedIndicators:
+    return SharedIndicators(
+        params=frozenset({"fast", "slow", "short"}),
+        keys=lambda p: (int(p.get("fast", fast)), int(p.get("slow", slow))),
+        compute=average,
+        target=lambda mas, p: _cross_latch(mas[0], mas[1], bool(p.get("short", False))),
+    )
+
+
+SHARED_INDICATORS: dict[Strategy, SharedIndicators] = {
+    sma_cross: _shared_ma(ind.sma, 10, 30),
+    ema_cross: _shared_ma(ind.ema, 12, 26),
+}
+"""Built-ins whose searches share indicators across candidates (``run_search``)."""
 
 
 def spec_for(name: str) -> StrategySpec:

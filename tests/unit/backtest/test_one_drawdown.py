@@ -13,12 +13,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ffe_core.backtest import report
 from ffe_core.backtest.data import make_bars
 from ffe_core.backtest.simulator import FillConfig, RunResult, Trades
 from ffe_core.backtest.stats import compute_stats
 from ffe_core.drawdown import drawdown, drawdown_curve, max_drawdown
 from ffe_core.services.risk import RiskState
+from ffe_entrypoints.reports import chart as report
 
 
 def _no_trades() -> Trades:

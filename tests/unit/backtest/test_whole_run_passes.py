@@ -12,11 +12,13 @@ import math
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from ffe_core import indicators as ind
 from ffe_core.backtest.data import make_bars
+from ffe_core.backtest.search import evaluate, run_search
 from ffe_core.backtest.simulator import FillConfig, RunResult, simulate
 from ffe_core.backtest.stats import (
     _BLOCK,
@@ -24,9 +26,12 @@ from ffe_core.backtest.stats import (
     _drawdown_pass_general,
     _drawdowns,
     compute_stats,
+    json_ready,
 )
-from ffe_core.backtest.strategies import _ma_cross, sma_cross
+from ffe_core.backtest.strategies import _cross_latch, _ma_cross, ema_cross, sma_cross
 from ffe_core.drawdown import drawdown
+
+from .bt_reference import random_case
 
 
 def _reference_drawdowns(equity: np.ndarray, t: np.ndarray) -> tuple[float, ...]:
@@ -135,3 +140,81 @@ def test_alpha_and_beta_only_on_request() -> None:
     assert math.isfinite(full["Beta"]) and math.isfinite(full["Alpha [%]"])
     assert {k: v for k, v in full.items() if k not in ("Beta", "Alpha [%]")}.keys() == plain.keys()
     assert run.config == FillConfig()
+
+
+@given(
+    steps=st.lists(st.floats(-0.02, 0.02), min_size=2, max_size=400),
+    pairs=st.lists(st.tuples(st.integers(1, 12), st.integers(1, 40)), min_size=1, max_size=6),
+    short=st.booleans(),
+    ema=st.booleans(),
+)
+def test_a_search_sharing_one_average_per_period_equals_each_strategy_run(
+    steps: list[float], pairs: list[tuple[int, int]], short: bool, ema: bool
+) -> None:
+    # run_search computes each distinct SMA (EMA) once and latches its crossovers per
+    # candidate: scores and statistics must equal running the strategy per candidate.
+    close = 100 * np.exp(np.cumsum(steps))
+    close[::5] = np.round(close[::5], 1)  # ties and near-ties of the averages
+    times = pd.date_range("2021-01-01", periods=close.size, freq="h").values
+    bars = make_bars(close, close * 1.01, close * 0.99, close, np.ones(close.size), times)
+    strategy = ema_cross if ema else sma_cross
+    cands = [{"fast": f, "slow": s, "short": short} for f, s in pairs]
+    cfg = FillConfig(commission=0.001, unit_step=0.0)
+    cal = Calendar.of(bars)
+    got = run_search(bars, strategy, cands, cfg, objective="sharpe", workers=2)
+    for ev, p in zip(got, cands, strict=True):
+        want = evaluate(bars, strategy, p, cfg, "sharpe", cal)
+        assert ev.params == want.params
+        assert ev.score == want.score or (math.isnan(ev.score) and math.isnan(want.score))
+        assert json_ready(dict(ev.stats)) == json_ready(dict(want.stats))
+        np.testing.assert_array_equal(
+            strategy(close, close, close, close, close, **p),
+            _cross_latch(
+                *(ind.ema(close, k) if ema else ind.sma(close, k) for k in (p["fast"], p["slow"])),
+                short,
+            ),
+        )
+
+
+def _same_run(a: RunResult, b: RunResult) -> None:
+    np.testing.assert_array_equal(a.equity, b.equity)
+    for name in ("size", "entry_bar", "exit_bar", "entry_price", "exit_price", "commission"):
+        np.testing.assert_array_equal(getattr(a.trades, name), getattr(b.trades, name))
+    for name in ("sl", "tp", "reason"):
+        np.testing.assert_array_equal(getattr(a.trades, name), getattr(b.trades, name))
+
+
+@pytest.mark.parametrize("kind", ["market", "orders", "stop_limit"])
+def test_quiet_bars_of_the_simulator_equal_the_full_body(kind: str) -> None:
+    # The shortcut books a bar on which nothing can happen with one test; every random
+    # differential case (orders, SL/TP, trade_on_close, costs, gaps) must give the same run.
+    for seed in range(150):
+        case = random_case(seed, kind=kind)
+        args = (case.bars, case.target, case.config)
+        levels = {"limit": case.limit, "stop": case.stop}
+        _same_run(simulate(*args, **levels), simulate(*args, **levels, quiet_bars=False))
+
+
+@given(
+    seed=st.integers(0, 2**16),
+    n=st.integers(2, 400),
+    every=st.integers(1, 200),
+    vol=st.sampled_from([0.001, 0.05, 0.4]),
+    sl=st.sampled_from([0.0, 0.02]),
+    short=st.booleans(),
+    on_close=st.booleans(),
+)
+def test_quiet_bars_through_long_holds_and_ruin(
+    seed: int, n: int, every: int, vol: float, sl: float, short: bool, on_close: bool
+) -> None:
+    # Sparse targets make long quiet stretches; a volatile short (or long) reaches equity <= 0
+    # inside one, where the run must stop on that bar as the full body does.
+    rng = np.random.default_rng(seed)
+    close = 100 * np.exp(np.cumsum(rng.normal(0.002 if short else -0.002, vol, n)))
+    open_ = np.r_[close[0], close[:-1]]
+    high, low = np.maximum(open_, close) * 1.001, np.minimum(open_, close) * 0.999
+    bars = make_bars(open_, high, low, close)
+    sides = np.array([-1, 0, 1] if short else [0, 1], dtype=np.int8)
+    target = np.repeat(rng.choice(sides, n // every + 1), every)[:n]
+    cfg = FillConfig(commission=0.001, sl=sl, trade_on_close=on_close, unit_step=0.0)
+    _same_run(simulate(bars, target, cfg), simulate(bars, target, cfg, quiet_bars=False))
