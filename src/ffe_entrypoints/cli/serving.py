@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import uvicorn
@@ -47,10 +48,12 @@ def serve(
     host: str,
     port: int,
     *,
+    before: Callable[[], Awaitable[None]] | None = None,
     after_ready: Callable[[], None] | None = None,
 ) -> None:
     """Run ``application`` until interrupted; logging is ffe's before uvicorn says a word.
-    ``after_ready`` runs on the event loop once the server listens and said so."""
+    ``before`` runs on the server's event loop before uvicorn starts (what it raises reaches the
+    caller, not uvicorn's start-up traceback); ``after_ready`` once the server listens."""
     from ffe_entrypoints.logging import configure_logging
 
     configure_logging(settings)
@@ -69,4 +72,12 @@ def serve(
         if after_ready is not None:
             after_ready()
 
-    ReadyServer(config, announce).run()
+    server = ReadyServer(config, announce)
+
+    async def main() -> None:
+        if before is not None:
+            await before()
+        await server.serve()
+
+    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:  # as uvicorn's run()
+        runner.run(main())
