@@ -158,6 +158,7 @@ class Container(containers.DeclarativeContainer):
             scrub=scrubber,
             recorder=flight_recorder,
             stored=decision_feed.provided.invalidate,
+            remember=learning.provided.remember,
         ),
         tracer_provider,
     )

@@ -15,6 +15,7 @@ from ffe_core.domain.agent import AgentCycle, AgentRun, AgentState, CyclePhase
 from ffe_core.domain.approvals import Approval, ApprovalStatus
 from ffe_core.domain.decisions import Action, Decision, ProviderVote
 from ffe_core.domain.errors import ConflictError
+from ffe_core.domain.market import Quote
 from ffe_core.domain.orders import Fill, Order, OrderStatus, Side, client_order_id_for
 from ffe_core.domain.performance import ProviderStats
 from ffe_core.domain.portfolio import Portfolio, Position
@@ -150,6 +151,52 @@ async def test_fills_are_idempotent_and_ordered(uow_factory: Any, book: str, oth
         assert await getattr(uow, book).list("c1") == fills
         assert await getattr(uow, book).list("other") == []
         assert await getattr(uow, other).list("c1") == []
+
+
+async def test_venue_fills_keep_the_quote_each_met(uow_factory: Any) -> None:
+    """The paper venue tells the quote an order filled at from storage (after a restart, to
+    another process): the quote is stored with the fill, exactly, and only once."""
+
+    def quote(bid: str, minutes: int = 0) -> Quote:
+        ask = Decimal(bid) + Decimal("0.25")
+        return Quote(
+            symbol="BTC-USD", ts=T0 + timedelta(minutes=minutes), bid=Decimal(bid), ask=ask
+        )
+
+    def fill(coid: str, seq: int = 1) -> Fill:
+        return Fill(
+            fill_id=f"{coid}-{seq}",
+            client_order_id=coid,
+            instrument="BTC-USD",
+            side=Side.BUY,
+            quantity=Decimal("0.1"),
+            price=Decimal("100.25"),
+            ts=T0,
+        )
+
+    met = quote("100.000000001")
+    async with uow_factory() as uow:
+        assert await uow.venue_fills.add(fill("q"), met) is True
+        assert await uow.venue_fills.add(fill("q"), quote("1")) is False  # the first one stays
+        assert await uow.venue_fills.add(fill("bar")) is True
+        assert await uow.venue_fills.quote("q") == met  # inside the transaction too
+        await uow.commit()
+    with pytest.raises(RuntimeError):
+        async with uow_factory() as uow:
+            await uow.venue_fills.add(fill("lost"), quote("2"))
+            raise RuntimeError("crash before commit")
+    async with uow_factory() as uow:
+        assert await uow.venue_fills.quote("q") == met
+        assert await uow.venue_fills.quote("bar") is None  # filled on a bar
+        assert await uow.venue_fills.quote("lost") is None
+        assert await uow.venue_fills.quote("unknown") is None
+        assert await uow.venue_fills.list("q") == [fill("q")]
+        assert await uow.fills.list() == []  # the ledger is apart
+        later = quote("101", minutes=5)
+        assert await uow.venue_fills.add(fill("q", 2), later) is True
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.venue_fills.quote("q") == later  # the latest fill's
 
 
 async def test_account_roundtrip_is_exact_decimal(uow_factory: Any) -> None:

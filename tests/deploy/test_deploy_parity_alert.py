@@ -24,7 +24,7 @@ from tests.unit.agent.test_agent_lifecycle import make
 from ffe_adapters.brokers.paper.execution import PaperBroker
 from ffe_adapters.telemetry.prometheus import PrometheusMetrics
 from ffe_core.domain.market import Quote
-from ffe_core.domain.orders import Fill, Order, Side
+from ffe_core.domain.orders import Fill, Order, OrderStatus, Side
 from ffe_core.domain.parity import ParityReport, ParityStatus
 from ffe_core.domain.portfolio import Portfolio
 from ffe_core.ports.brokers import VenueKind
@@ -137,6 +137,43 @@ async def test_paper_parity_is_perfect_over_an_agent_run(
     assert {"parity": f"1.000 ({report.judged} fills judged)"} in [
         {"parity": f["parity"]} for f in summaries if "parity" in f
     ], summaries
+
+
+async def test_paper_parity_stays_perfect_when_another_process_syncs_the_venue_fills(
+    tmp_path: Path,
+) -> None:
+    """The run of ``run_agent``, one cycle per process on the same storage: after each cycle the
+    venue fills what the next hour's quote reaches and the process ends before its gate syncs
+    (a crash, or another process moving the venue), so the next process's gate records those
+    fills, with the quotes the venue kept with them."""
+    clock = ManualClock(T0)
+    unsynced: set[str] = set()
+    for _ in range(16):
+        container: Container = make(tmp_path, FFE_ADAPTERS__BUNDLED__SECONDS_PER_BAR="3600")
+        container.clock.override(providers.Object(clock))
+        await startup(container)
+        try:
+            await container.agent().run(cycles=1, interval=0)
+            clock.advance(3600)
+            venue = container.venue()
+            assert isinstance(venue, PaperBroker)
+            filled = [o for o in await venue.process_market() if o.status is OrderStatus.FILLED]
+            unsynced |= {o.client_order_id for o in filled}
+        finally:
+            await shutdown(container)
+    container = make(tmp_path, FFE_ADAPTERS__BUNDLED__SECONDS_PER_BAR="3600")
+    container.clock.override(providers.Object(clock))
+    await startup(container)
+    try:
+        await container.agent().gate.sync()
+        report = await container.parity().report(T0.date())
+    finally:
+        await shutdown(container)
+    later = [f for f in report.fills if f.client_order_id in unsynced]
+    assert any(f.exit for f in later), "a venue-side exit was synced by a later process"
+    assert {(f.status, f.quote) for f in later} == {(ParityStatus.BOTH, True)}, later
+    assert report.judged >= 2, report
+    assert report.score == 1.0, report
 
 
 async def test_a_slipping_venue_lowers_the_score_and_fires_the_alert(tmp_path: Path) -> None:

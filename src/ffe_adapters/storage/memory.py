@@ -21,6 +21,7 @@ from ffe_core.domain.costs import ProviderCall
 from ffe_core.domain.decisions import Decision
 from ffe_core.domain.errors import ConflictError
 from ffe_core.domain.flight import DecisionRecord
+from ffe_core.domain.market import Quote
 from ffe_core.domain.orders import Fill, Order, OrderStatus
 from ffe_core.domain.outcomes import DecisionOutcome
 from ffe_core.domain.performance import ProviderStats
@@ -35,6 +36,7 @@ class _Tables:
     fills: dict[str, Fill] = field(default_factory=dict)
     venue_orders: dict[str, Order] = field(default_factory=dict)
     venue_fills: dict[str, Fill] = field(default_factory=dict)
+    venue_fill_quotes: dict[str, Quote] = field(default_factory=dict)
     accounts: dict[str, Portfolio] = field(default_factory=dict)
     stats: dict[str, ProviderStats] = field(default_factory=dict)
     runs: dict[str, AgentRun] = field(default_factory=dict)
@@ -136,6 +138,25 @@ class _Fills:
             for f in self._rows.values()
             if client_order_id is None or f.client_order_id == client_order_id
         ]
+
+
+class _VenueFills(_Fills):
+    """The simulated venue's executions, with the quote each met (by fill id)."""
+
+    def __init__(self, t: _Tables) -> None:
+        super().__init__(t, "venue_fills")
+        self._quotes = t.venue_fill_quotes
+
+    async def add(self, fill: Fill, quote: Quote | None = None) -> bool:
+        if not await super().add(fill):
+            return False
+        if quote is not None:
+            self._quotes[fill.fill_id] = quote
+        return True
+
+    async def quote(self, client_order_id: str) -> Quote | None:
+        fills = await self.list(client_order_id)
+        return self._quotes.get(fills[-1].fill_id) if fills else None
 
 
 class _Accounts:
@@ -298,7 +319,7 @@ class InMemoryUnitOfWork:
         self.orders = _Orders(t)
         self.fills = _Fills(t)
         self.venue_orders = _Orders(t, "venue_orders")
-        self.venue_fills = _Fills(t, "venue_fills")
+        self.venue_fills = _VenueFills(t)
         self.accounts = _Accounts(t)
         self.provider_stats = _Stats(t)
         self.agent = _Agent(t)

@@ -14,7 +14,7 @@ from ffe_core.domain.approvals import Approval, ApprovalStatus
 from ffe_core.domain.costs import ProviderCall, SpendTotal
 from ffe_core.domain.decisions import Action, Decision
 from ffe_core.domain.flight import DecisionRecord, GateVerdict
-from ffe_core.domain.market import UtcDatetime
+from ffe_core.domain.market import Quote, UtcDatetime
 from ffe_core.domain.orders import Fill, Order, OrderStatus
 from ffe_core.domain.outcomes import DecisionOutcome
 from ffe_core.domain.performance import ProviderStats
@@ -72,6 +72,20 @@ class FillRepository(Protocol):
         ...
 
     async def list(self, client_order_id: str | None = None) -> list[Fill]: ...
+
+
+class VenueFillRepository(FillRepository, Protocol):
+    """The simulated venue's executions, each kept with the quote it met (a bar fill has none),
+    so the venue tells that quote after a restart or to another process on the same storage."""
+
+    async def add(self, fill: Fill, quote: Quote | None = None) -> bool:
+        """Insert ``fill`` with ``quote``; returns False (and changes nothing) if this fill id is
+        already recorded."""
+        ...
+
+    async def quote(self, client_order_id: str) -> Quote | None:
+        """The quote the order's latest fill met (None: not filled, or filled on a bar)."""
+        ...
 
 
 class AccountRepository(Protocol):
@@ -205,15 +219,15 @@ class UnitOfWork(Protocol):
 
     Leaving the block without commit rolls back, so a crash mid-write leaves no half record.
     ``orders`` and ``fills`` are the ledger (written only by the execution gate, for every
-    venue); ``venue_orders``, ``venue_fills`` and ``accounts`` are the simulated venue's own
-    book (the paper broker), which the gate reads like any venue.
+    venue); ``venue_orders``, ``venue_fills`` (with the quote each fill met) and ``accounts``
+    are the simulated venue's own book (the paper broker), which the gate reads like any venue.
     """
 
     decisions: DecisionRepository
     orders: OrderRepository
     fills: FillRepository
     venue_orders: OrderRepository
-    venue_fills: FillRepository
+    venue_fills: VenueFillRepository
     accounts: AccountRepository
     provider_stats: ProviderStatsRepository
     agent: AgentRepository

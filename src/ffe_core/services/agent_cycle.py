@@ -91,7 +91,8 @@ class CycleRunner:
         """One OODA pass for ``symbol``; failures end the cycle as FAILED with the reason.
 
         ``observe=False``: the caller observed the venue for the whole pass and hands over what
-        that observation raised, if anything."""
+        that observation raised, if anything; the cycle's journal entry is then first stored
+        with its decision (one transaction a cycle, unless it trades)."""
         progress = self.progress
         assert progress.run is not None, "call run() (which acquires the run) first"
         started = time.perf_counter()
@@ -104,7 +105,10 @@ class CycleRunner:
             started_at=self.clock.now(),
             updated_at=self.clock.now(),
         )
-        await self.journal.add(cycle)
+        if observe:  # the entry is stored before the venue is touched
+            await self.journal.add(cycle)
+        # else the first record stores it, in the transaction storing the decision: deciding
+        # touches neither the venue nor the ledger, and a crash before it leaves nothing to finish
         progress.instrument, progress.phase = symbol, first
         decision: Decision | None = None
         try:

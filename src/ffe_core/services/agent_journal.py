@@ -4,7 +4,6 @@ crash leaves a trail :meth:`ffe_core.services.agent_orders.OrderDesk.recover` ca
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 from typing import Protocol
 
 from ffe_core.domain.agent import AgentCycle
@@ -18,8 +17,9 @@ from ffe_core.services.agent_lifecycle import AgentProgress
 class WrittenWithDecisions(Protocol):
     """What is stored with each decision the journal stores (``DecisionService``)."""
 
-    stored: Callable[[], None]
-    """Told after a decision is stored."""
+    def was_stored(self, decision: Decision) -> None:
+        """Told after ``decision`` is stored (committed)."""
+        ...
 
     async def write_stored(self, uow: UnitOfWork, decision: Decision) -> None:
         """Add what belongs with ``decision`` to ``uow``, the transaction storing it."""
@@ -43,7 +43,7 @@ class CycleJournal:
         self.with_decisions = with_decisions
 
     async def add(self, cycle: AgentCycle) -> None:
-        """A new journal entry."""
+        """A new journal entry (:meth:`record` stores one it has not seen too)."""
         async with self.uow_factory() as uow:
             await uow.agent.add_cycle(cycle)
             await uow.commit()
@@ -66,7 +66,7 @@ class CycleJournal:
                     await self.with_decisions.write_stored(uow, decided)
             await uow.agent.update_cycle(updated)
             await uow.commit()
-        if stored and self.with_decisions is not None:
-            self.with_decisions.stored()
+        if stored and decided is not None and self.with_decisions is not None:
+            self.with_decisions.was_stored(decided)
         self.progress.phase = updated.phase
         return updated

@@ -149,14 +149,25 @@ class AgentLifecycle:
         self.metrics.agent_cycle(0.0, 0.0)
         self.metrics.agent_running(True)
 
+    @property
+    def heartbeat_every(self) -> float:
+        """Seconds between stored heartbeats: a sixth of the lease, so a live run's heartbeat
+        is never near the age at which another agent may take it over."""
+        return self.lease_seconds / 6
+
     async def heartbeat(self) -> None:
-        """Tell the storage this run is alive; ConflictError when another took it over."""
+        """Tell the storage this run is alive (when its stored heartbeat is ``heartbeat_every``
+        old or its state changed); ConflictError when another took it over. A run can be
+        taken over only once its heartbeat is ``lease_seconds`` old (without a lease) or its
+        lease is lost (which stops it), so a fresher heartbeat needs no write."""
         run = self.progress.run
         if run is None:
             return
-        run = run.model_copy(
-            update={"heartbeat_at": self.clock.now(), "state": self.progress.state}
-        )
+        now = self.clock.now()
+        age = (now - run.heartbeat_at).total_seconds()
+        if run.state is self.progress.state and 0 <= age < self.heartbeat_every:
+            return
+        run = run.model_copy(update={"heartbeat_at": now, "state": self.progress.state})
         async with self.uow_factory() as uow:
             current = await uow.agent.active_run()
             if current is not None and current.id != run.id:

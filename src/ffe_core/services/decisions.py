@@ -48,10 +48,14 @@ class DecisionService:
         scrub: Scrub | None = None,
         recorder: FlightRecorder | None = None,
         stored: Callable[[], None] | None = None,
+        remember: Callable[[Decision], None] | None = None,
     ) -> None:
+        """``stored``: told after a decision is stored (read models of the decision list
+        rebuild); ``remember``: given each decision stored, to keep the decision memory current
+        (``LearningService.remember``, the read model behind ``memory_source``)."""
         self.settings = settings
-        self.stored = stored or (lambda: None)
-        """Told after a decision is stored (read models of the decision list rebuild)."""
+        self._stored = stored
+        self._remember = remember
         self.ensemble = ensemble
         self.market_data = market_data
         self.portfolio = portfolio
@@ -151,12 +155,20 @@ class DecisionService:
                 await uow.decisions.add(decision)
                 await self._add_trail(uow, decision, context, deliberation)
                 await uow.commit()
-            self.stored()
+            self.was_stored(decision)
         else:  # the caller stores it and calls write_stored in that transaction
             self._unrecorded[decision.id] = (context, deliberation)
             while len(self._unrecorded) > UNRECORDED_KEPT:
                 del self._unrecorded[next(iter(self._unrecorded))]
         return decision
+
+    def was_stored(self, decision: Decision) -> None:
+        """``decision`` is stored (committed): the read models this process keeps of
+        decisions learn of it at once."""
+        if self._stored is not None:
+            self._stored()
+        if self._remember is not None:
+            self._remember(decision)
 
     async def write_stored(self, uow: UnitOfWork, decision: Decision) -> None:
         """Add to ``uow``, the transaction storing ``decision`` (made with ``persist=False``;

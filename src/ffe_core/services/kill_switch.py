@@ -115,13 +115,16 @@ class SharedRiskState:
         return self.kill_switch()
 
     async def save(self) -> None:
-        """Store this process's state merged with the stored one (never clearing a stored trip)."""
+        """Store this process's state merged with the stored one (never clearing a stored trip);
+        no write when the stored state is that merge already (the agent saves after every pass,
+        and between fills and trips the state rarely moves)."""
         async with self.uow_factory() as uow:
             stored = await self._stored(uow)
             mine = self.manager.state
             merged = mine if stored is None else merge_risk_states(mine, stored)
-            await uow.state.put(self.key, merged.model_dump(mode="json"))
-            await uow.commit()
+            if merged != stored:
+                await uow.state.put(self.key, merged.model_dump(mode="json"))
+                await uow.commit()
         self.manager.state = merge_risk_states(self.manager.state, merged)
 
     async def reset(self, by: str, now: datetime) -> KillSwitchReset | None:

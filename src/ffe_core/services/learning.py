@@ -40,6 +40,10 @@ from ffe_core.services.learning_scoring import (
 from ffe_core.services.market_data import MarketDataService
 from ffe_core.services.read_model import Refreshing
 
+_Past = tuple[datetime, str, PastDecision]
+"""A remembered decision: its time and id (the stored order, newest first) and what the prompt
+shows of it."""
+
 PriceLookup = Callable[[str, datetime], Awaitable[float | Decimal | None]]
 """Price of an instrument (by symbol) as of a time, or None when it is not known (yet)."""
 
@@ -106,6 +110,8 @@ class LearningService:
         # the agent asks for weights every cycle; they change only when outcomes are scored
         # (here: invalidated at once; by another process: seen within a second)
         self._learned: Refreshing[dict[str, float]] = Refreshing(self._load_weights)
+        # the decision memory of each prompt, per (instrument, n): see past_decisions
+        self._memory: dict[tuple[str, int], Refreshing[list[_Past]]] = {}
 
     def horizon_delta(self, horizon: str) -> timedelta:
         """How long after a decision its outcome at ``horizon`` is due."""
@@ -129,8 +135,9 @@ class LearningService:
         transaction; already scored (decision, horizon) pairs are skipped."""
         report = ScoringReport()
         async with self.uow_factory() as uow:
-            stats = {s.provider: s for s in await uow.provider_stats.list()}
+            stats: dict[str, ProviderStats] | None = None  # read once an outcome is known
             changed: set[str] = set()
+            scored: set[str] = set()  # instruments with new outcomes
             trades = _TradeBook(uow)
             for horizon in self.settings.horizons:
                 delta = self.horizon_delta(horizon)
@@ -142,6 +149,8 @@ class LearningService:
                     if outcome is None:
                         report.waiting += 1
                         continue
+                    if stats is None:
+                        stats = {s.provider: s for s in await uow.provider_stats.list()}
                     kept = dict(stats)
                     learns = horizon == self.settings.learning_horizon and not outcome.is_void
                     if learns:
@@ -151,12 +160,17 @@ class LearningService:
                         continue
                     if learns:
                         changed.update(v.provider for v in decision.votes)
+                    scored.add(decision.instrument)
                     report.scored += 1
                     report.void += outcome.is_void
+            if stats is None:  # nothing was due, or no price yet: nothing to write
+                return report
             for name in sorted(changed):
                 await uow.provider_stats.save(stats[name])
             await uow.commit()
-        self._learned.invalidate()
+        if changed:  # only these providers' stats were written
+            self._learned.invalidate()
+        self._forget(scored)
         report.weights = {n: stats[n].weight for n in sorted(changed)}
         return report
 
@@ -258,7 +272,45 @@ class LearningService:
 
     async def past_decisions(self, instrument: str, n: int) -> list[PastDecision]:
         """The ``n`` latest decisions on ``instrument`` (newest first) with their realized return:
-        at the learning horizon when scored, else at the longest horizon scored so far."""
+        at the learning horizon when scored, else at the longest horizon scored so far.
+
+        A read model per (instrument, n): the agent asks every cycle; a decision this process
+        stores is added to it at once (:meth:`remember`), outcomes this process scores rebuild it,
+        and what another process stores is seen within a second."""
+        memory = self._memory.get((instrument, n))
+        if memory is None:
+            memory = self._memory[instrument, n] = Refreshing(
+                lambda: self._load_past(instrument, n)
+            )
+        return [past for _, _, past in await memory.get()]
+
+    def remember(self, decision: Decision) -> None:
+        """``decision`` was stored by this process: its instrument's memory includes it now."""
+        key = (decision.created_at, decision.id)
+        past = PastDecision(
+            created_at=decision.created_at,
+            action=decision.action,
+            confidence=decision.confidence,
+        )
+        for (instrument, n), memory in self._memory.items():
+            if instrument != decision.instrument:
+                continue
+
+            def add(held: list[_Past], n: int = n) -> list[_Past]:
+                if any(d == decision.id for _, d, _ in held):
+                    return held  # read back with the decision already
+                merged = sorted([*held, (*key, past)], key=lambda p: (p[0], p[1]), reverse=True)
+                return merged[:n]
+
+            memory.amend(add)
+
+    def _forget(self, instruments: set[str]) -> None:
+        """Outcomes of decisions on ``instruments`` were scored: their memories rebuild."""
+        for (instrument, _), memory in self._memory.items():
+            if instrument in instruments:
+                memory.invalidate()
+
+    async def _load_past(self, instrument: str, n: int) -> list[_Past]:
         async with self.uow_factory() as uow:
             decisions, _ = await uow.decisions.list(DecisionQuery(instrument=instrument, limit=n))
             outcomes = await uow.outcomes.by_decisions([d.id for d in decisions])
@@ -270,11 +322,15 @@ class LearningService:
             if held is None or self._preference(o) > self._preference(held):
                 best[o.decision_id] = o
         return [
-            PastDecision(
-                created_at=d.created_at,
-                action=d.action,
-                confidence=d.confidence,
-                outcome_return=best[d.id].realized_return if d.id in best else None,
+            (
+                d.created_at,
+                d.id,
+                PastDecision(
+                    created_at=d.created_at,
+                    action=d.action,
+                    confidence=d.confidence,
+                    outcome_return=best[d.id].realized_return if d.id in best else None,
+                ),
             )
             for d in decisions
         ]

@@ -2,7 +2,8 @@
 
 :class:`Refreshing` holds one such value and rebuilds it only when told that what it reads
 changed in this process (:meth:`Refreshing.invalidate`) or when it is older than ``max_age``
-seconds (changes made by another process on the same storage). Readers of a stale value wait
+seconds (changes made by another process on the same storage); a change this process can apply
+itself is applied to the held value (:meth:`Refreshing.amend`). Readers of a stale value wait
 for one shared rebuild instead of each running their own; a failed rebuild raises to its
 callers and leaves the next read to try again.
 """
@@ -40,6 +41,15 @@ class Refreshing(Generic[T]):
         """What the value reads changed: the next read rebuilds (a rebuild under way when
         this is called does not count as fresh)."""
         self._version += 1
+
+    def amend(self, change: Callable[[T], T]) -> None:
+        """What the value reads changed here in a way ``change`` applies to it: a current value
+        is replaced by ``change(value)`` without a rebuild (its age still counts from the
+        build, so other processes' changes are seen as before); any other is invalidated."""
+        if self._fresh() is None or self._value is None:
+            self.invalidate()
+            return
+        self._value = change(self._value)
 
     def _fresh(self) -> T | None:
         if self._built_version != self._version or self._now() - self._built_at >= self._max_age:

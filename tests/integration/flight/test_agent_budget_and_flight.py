@@ -131,14 +131,22 @@ async def test_replay_is_identical_until_a_weight_changes(tmp_path: Path) -> Non
         async with c.uow_factory()() as uow:
             await uow.provider_stats.save(ProviderStats(provider="trend", weight=3.0))
             await uow.commit()
-        changed = await recorder.replay(decision.id, c.weights(), c.decision_providers())
+    finally:
+        await shutdown(c)
+    # the weight moved by a write this process's learning service did not make (the agent's
+    # scoring in its own process): `ffe decisions replay` is a new process, as here
+    later = make(tmp_path)
+    await startup(later)
+    try:
+        recorder = later.flight_recorder()
+        changed = await recorder.replay(decision.id, later.weights(), later.decision_providers())
         assert not changed.identical
         assert [(d.what, d.recorded, d.now) for d in changed.inputs_changed] == [
             ("weight of trend", "1.0", "3.0")
         ]
         assert "- weight of trend: 1.0 -> 3.0" in describe_replay(changed)
     finally:
-        await shutdown(c)
+        await shutdown(later)
 
 
 async def test_replay_names_a_changed_config_and_rule_parameter(tmp_path: Path) -> None:

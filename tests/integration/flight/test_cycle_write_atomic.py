@@ -135,9 +135,12 @@ async def test_a_crash_in_the_decisions_transaction_leaves_no_half_written_recor
     with pytest.raises(Crash):
         await c.agent().run(cycles=1, interval=0)
     cycles, _, calls = await stored(c)
-    # the journal's first entry stands (what recovery finishes); nothing of the decision does
-    assert [x.phase for x in cycles] == [CyclePhase.DECIDE]
+    # the cycle's journal entry is first stored with its decision (the agent observes once per
+    # pass and deciding touches neither venue nor ledger): nothing of the cycle stands
+    assert cycles == []
     assert calls == []
+    async with c.storage().uow_factory() as uow:
+        assert (await uow.decisions.list(DecisionQuery()))[0] == []
     async with c.storage().uow_factory() as uow:
         assert await uow.decisions.list_stored(DecisionQuery(limit=100)) == ([], None)
 

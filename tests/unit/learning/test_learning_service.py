@@ -368,3 +368,66 @@ def test_replay_attribution_reads_a_horizon_in_bars_as_written() -> None:
     hourly = np.arange("2026-01-01T00", "2026-01-02T00", dtype="datetime64[h]")
     assert horizon_in_bars("4bars", hourly) == 4 and horizon_in_bars("1bar", None) == 1
     assert horizon_in_bars("4h", hourly) == 4
+
+
+class Counted:
+    """The store's units of work, counted."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self.store = store
+        self.opened = 0
+
+    def __call__(self) -> Any:
+        self.opened += 1
+        return self.store()
+
+
+async def test_decision_memory_is_read_once_and_learns_this_process_stores_at_once() -> None:
+    store = InMemoryStore()
+    counted = Counted(store)
+    old = decision(T0)
+    await stored(store, old)
+    service = LearningService(counted, SETTINGS)
+    assert [m.created_at for m in await service.past_decisions("BTC-USD", 2)] == [T0]
+    assert [m.created_at for m in await service.past_decisions("BTC-USD", 2)] == [T0]
+    assert counted.opened == 1  # the second read is the read model's
+    new, other = decision(T0 + HOUR), decision(T0 + HOUR, instrument="ETH-USD")
+    await stored(store, new, other)
+    for d in (new, other, new):  # told twice: remembered once
+        service.remember(d)
+    reads = counted.opened
+    memory = await service.past_decisions("BTC-USD", 2)
+    assert [(m.created_at, m.action, m.outcome_return) for m in memory] == [
+        (T0 + HOUR, Action.BUY, None),
+        (T0, Action.BUY, None),
+    ]
+    newest = decision(T0 + 2 * HOUR, action=Action.SELL)
+    await stored(store, newest)
+    service.remember(newest)
+    assert [m.created_at for m in await service.past_decisions("BTC-USD", 2)] == [
+        T0 + 2 * HOUR,
+        T0 + HOUR,
+    ]
+    assert counted.opened == reads  # no read: what this process stored was applied
+
+
+async def test_scoring_an_outcome_rebuilds_the_decision_memory_at_once() -> None:
+    store = InMemoryStore()
+    await stored(store, decision(T0))
+    service = LearningService(store, SETTINGS)
+    assert [m.outcome_return for m in await service.past_decisions("BTC-USD", 5)] == [None]
+    await service.score_due(T0 + HOUR, Prices({T0 + HOUR: "101"}))
+    [memory] = await service.past_decisions("BTC-USD", 5)
+    assert math.isclose(memory.outcome_return or 0, 0.01)
+
+
+async def test_a_scoring_pass_with_nothing_to_score_writes_nothing() -> None:
+    store = InMemoryStore()
+    await stored(store, decision(T0))
+    service, before = LearningService(store, SETTINGS), store.commits
+    report = await service.score_due(T0 + HOUR / 2, Prices())  # not due yet
+    assert (report.scored, report.waiting, store.commits - before) == (0, 0, 0)
+    report = await service.score_due(T0 + HOUR, Prices())  # due, no price yet
+    assert (report.scored, report.waiting, store.commits - before) == (0, 1, 0)
+    report = await service.score_due(T0 + HOUR, Prices({T0 + HOUR: "101"}))
+    assert (report.scored, store.commits - before) == (1, 1)

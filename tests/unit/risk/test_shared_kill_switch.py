@@ -181,3 +181,22 @@ def test_merging_keeps_every_trip_nobody_reset(
     assert merged.kill_switch.tripped == bool(unreset)
     assert merge_risk_states(_state(b), _state(a)).kill_switch == merged.kill_switch
     assert {r.tripped_reason for r in merged.resets} == {f"t{i}" for i in a[1] | b[1]}
+
+
+async def test_saving_an_unchanged_state_writes_nothing_and_still_adopts_a_stored_trip() -> None:
+    store = InMemoryStore()
+    agent, other = process(store), process(store)
+    agent.update_equity(D("100000"), TS)
+    await agent.save()
+    commits = store.commits
+    await agent.save()  # the agent saves after every pass: nothing moved, nothing written
+    assert store.commits == commits
+    agent.update_equity(D("101000"), TS + HOUR)  # a new peak
+    await agent.save()
+    assert store.commits == commits + 1
+    assert (await stored(store)).peak_equity == D("101000")
+    await other.load()
+    trip(other, TS + 2 * HOUR)
+    await other.save()
+    await agent.save()  # the trip stored by the other process is adopted, never overwritten
+    assert agent.kill_switch().tripped and (await stored(store)).kill_switch.tripped

@@ -1,7 +1,7 @@
 """PaperBroker: a simulated venue whose every state change is one storage transaction.
 
-The venue's book (``uow.venue_orders``, ``uow.venue_fills``, ``uow.accounts``) lives behind the
-UnitOfWork, apart from ffe's ledger, which the execution gate writes from what this venue reports
+The venue's book (``uow.venue_orders``, ``uow.venue_fills`` with the quote each fill met,
+``uow.accounts``) lives behind the UnitOfWork, apart from ffe's ledger, which the execution gate writes from what this venue reports
 exactly as for a real one. A restarted process continues where the last one stopped, and a resubmitted client order id returns the recorded
 order instead of trading twice. Prices come from a MarketDataSource; execution follows
 :mod:`ffe_core.services.fill_model`.
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections import OrderedDict
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -39,10 +38,6 @@ from ffe_core.services.fill_model import FillCosts, commission_for, simulate_fil
 log = logging.getLogger(__name__)
 
 OPEN_STATUSES = (OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
-
-QUOTES_KEPT = 4096
-"""How many orders' fill quotes the broker remembers (the gate asks right after the fill)."""
-
 
 BRACKET_LEGS = ("sl", "tp")
 
@@ -93,7 +88,8 @@ def check_funds(portfolio: Portfolio, fill: Fill, *, allow_short: bool) -> None:
 
 class PaperBroker:
     """The Broker port over simulated execution and persisted state; it declares
-    ``QuotedFills``: in ``quote`` mode it tells the quote each order filled against."""
+    ``QuotedFills``: in ``quote`` mode it tells the quote each order filled against (kept with
+    the fill, so after a restart and to every process on the same storage)."""
 
     name = "paper"
     venue = VenueKind.SIMULATED
@@ -120,7 +116,6 @@ class PaperBroker:
             slippage=settings.trading.slippage,
             spread=settings.trading.spread,
         )
-        self._fill_quotes: OrderedDict[str, Quote] = OrderedDict()
 
     # --- Broker port -------------------------------------------------------------------------
 
@@ -147,7 +142,9 @@ class PaperBroker:
                 return raced
             portfolio = await self._load(uow)
             try:
-                final, fill, portfolio = self._execute(accepted, instrument, market, portfolio)
+                final, fill, portfolio, quote = self._execute(
+                    accepted, instrument, market, portfolio
+                )
             except (InsufficientFunds, InvalidOrder) as exc:
                 rejected = self._stamped(
                     accepted.transition(OrderStatus.REJECTED, reject_reason=str(exc))
@@ -156,7 +153,7 @@ class PaperBroker:
                 await uow.commit()
                 raise
             await uow.venue_orders.add(final)
-            await self._record_fill(uow, fill, portfolio)
+            await self._record_fill(uow, fill, portfolio, quote)
             await uow.commit()
         if fill is not None:
             await self._place_bracket(final)
@@ -193,9 +190,10 @@ class PaperBroker:
         """Nothing to release: storage and market data belong to the container."""
 
     async def fill_quote(self, client_order_id: str) -> Quote | None:
-        """QuotedFills: the quote the order filled against in this process (None for a bar
-        fill, an order not filled yet, or one filled before a restart)."""
-        return self._fill_quotes.get(client_order_id)
+        """QuotedFills: the quote the order filled against, as recorded with its fill (None
+        for a bar fill, an order not filled yet, or one filled before the venue kept quotes)."""
+        async with self._uow() as uow:
+            return await uow.venue_fills.quote(client_order_id)
 
     # --- paper-specific ----------------------------------------------------------------------
 
@@ -322,8 +320,11 @@ class PaperBroker:
                 await uow.venue_orders.add(order)
                 await uow.commit()
 
-    async def _record_fill(self, uow: UnitOfWork, fill: Fill | None, portfolio: Portfolio) -> None:
-        if fill is not None and await uow.venue_fills.add(fill):
+    async def _record_fill(
+        self, uow: UnitOfWork, fill: Fill | None, portfolio: Portfolio, quote: Quote | None
+    ) -> None:
+        """Record ``fill`` with the ``quote`` it met (None: a bar) and the account after it."""
+        if fill is not None and await uow.venue_fills.add(fill, quote):
             await uow.accounts.save(self._account_id, portfolio)
 
     async def _market(
@@ -376,8 +377,9 @@ class PaperBroker:
         instrument: Instrument,
         market: Sequence[Bar | Quote],
         portfolio: Portfolio,
-    ) -> tuple[Order, Fill | None, Portfolio]:
-        """Fill ``order`` on the first bar / quote that reaches it; funds are checked then."""
+    ) -> tuple[Order, Fill | None, Portfolio, Quote | None]:
+        """Fill ``order`` on the first bar / quote that reaches it; funds are checked then.
+        Also returns the quote the fill met (None for a bar, or no fill)."""
         held = portfolio.position(order.instrument).quantity
         opening = held == 0 or (held > 0) == (order.side is Side.BUY)
         for point in market:
@@ -405,21 +407,14 @@ class PaperBroker:
                 ts=point.ts,
             )
             check_funds(portfolio, fill, allow_short=self._opts.allow_short)
-            if isinstance(point, Quote):
-                self._remember_quote(order.client_order_id, point)
-            return order.with_fill(fill), fill, portfolio.apply(fill)
-        return order, None, portfolio
+            quote = point if isinstance(point, Quote) else None
+            return order.with_fill(fill), fill, portfolio.apply(fill), quote
+        return order, None, portfolio, None
 
     def _stamped(self, order: Order) -> Order:
         """``order`` updated at the venue clock's now (when it ended: the parity shadow stops
         looking at the market for it there)."""
         return order.model_copy(update={"updated_at": self._clock.now()})
-
-    def _remember_quote(self, client_order_id: str, quote: Quote) -> None:
-        self._fill_quotes[client_order_id] = quote
-        self._fill_quotes.move_to_end(client_order_id)
-        while len(self._fill_quotes) > QUOTES_KEPT:
-            self._fill_quotes.popitem(last=False)
 
     async def _refresh(
         self, order: Order, fetched: dict[str, Sequence[Bar | Quote]] | None = None
@@ -437,13 +432,15 @@ class PaperBroker:
                 return current or order
             portfolio = await self._load(uow)
             try:
-                final, fill, portfolio = self._execute(current, instrument, market, portfolio)
+                final, fill, portfolio, quote = self._execute(
+                    current, instrument, market, portfolio
+                )
             except (InsufficientFunds, InvalidOrder) as exc:
                 rejected = current.transition(OrderStatus.REJECTED, reject_reason=str(exc))
-                final, fill = self._stamped(rejected), None
+                final, fill, quote = self._stamped(rejected), None, None
             if final == current:
                 return current
             await uow.venue_orders.update(final)
-            await self._record_fill(uow, fill, portfolio)
+            await self._record_fill(uow, fill, portfolio, quote)
             await uow.commit()
         return final

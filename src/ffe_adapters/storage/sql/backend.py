@@ -33,8 +33,9 @@ from ffe_adapters.storage.sql.repositories import (
     SqlOutcomes,
     SqlProviderStats,
     SqlState,
+    SqlVenueFills,
 )
-from ffe_adapters.storage.sql.tables import StateRow, VenueFillRow, VenueOrderRow
+from ffe_adapters.storage.sql.tables import StateRow, VenueOrderRow
 from ffe_core.config import StorageSettings
 from ffe_core.domain.decisions import new_id
 from ffe_core.domain.errors import ConfigError
@@ -56,7 +57,7 @@ class SqlUnitOfWork:
         self.orders = SqlOrders(s)
         self.fills = SqlFills(s)
         self.venue_orders = SqlOrders(s, VenueOrderRow)
-        self.venue_fills = SqlFills(s, VenueFillRow)
+        self.venue_fills = SqlVenueFills(s)
         self.accounts = SqlAccounts(s)
         self.provider_stats = SqlProviderStats(s)
         self.agent = SqlAgent(s)

@@ -33,6 +33,7 @@ from ffe_core.domain.agent import AgentCycle, AgentRun, AgentState, CyclePhase
 from ffe_core.domain.approvals import Approval, ApprovalStatus
 from ffe_core.domain.decisions import Decision
 from ffe_core.domain.errors import ConflictError, ValidationFailed
+from ffe_core.domain.market import Quote
 from ffe_core.domain.orders import Fill, Order, OrderStatus
 from ffe_core.domain.outcomes import DecisionOutcome
 from ffe_core.domain.performance import ProviderStats
@@ -229,6 +230,10 @@ class SqlFills:
         self._t = row
 
     async def add(self, fill: Fill) -> bool:
+        return await self._insert(fill)
+
+    async def _insert(self, fill: Fill, **columns: Any) -> bool:
+        """Insert ``fill`` (with the table's own ``columns``) unless its id is recorded."""
         if await self._s.get(self._t, fill.fill_id) is not None:
             return False
         seq = (await self._s.scalar(select(func.max(self._t.seq)))) or 0
@@ -240,6 +245,7 @@ class SqlFills:
                 ts=fill.ts,
                 seq=seq + 1,
                 payload=_json(fill),
+                **columns,
             )
         )
         await self._s.flush()
@@ -251,6 +257,26 @@ class SqlFills:
             stmt = stmt.where(self._t.client_order_id == client_order_id)
         rows: Sequence[Any] = (await self._s.scalars(stmt)).all()
         return [Fill.model_validate(r.payload) for r in rows]
+
+
+class SqlVenueFills(SqlFills):
+    """The simulated venue's executions, each with the quote it met."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session, VenueFillRow)
+
+    async def add(self, fill: Fill, quote: Quote | None = None) -> bool:
+        return await self._insert(fill, quote=None if quote is None else _json(quote))
+
+    async def quote(self, client_order_id: str) -> Quote | None:
+        stmt = (
+            select(VenueFillRow.quote)
+            .where(VenueFillRow.client_order_id == client_order_id)
+            .order_by(VenueFillRow.seq.desc())
+            .limit(1)
+        )
+        payload = await self._s.scalar(stmt)
+        return None if payload is None else Quote.model_validate(payload)
 
 
 class SqlAccounts:

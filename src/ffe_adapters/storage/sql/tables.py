@@ -141,9 +141,11 @@ class VenueOrderRow(_OrderColumns, Base):
 
 
 class VenueFillRow(_FillColumns, Base):
-    """The simulated venue's own executions (the paper broker)."""
+    """The simulated venue's own executions (the paper broker), each with the quote it met
+    (NULL for a fill on a bar)."""
 
     __tablename__ = "venue_fills"
+    quote: Mapped[dict[str, Any] | None] = mapped_column(Payload, nullable=True)
 
 
 class AccountRow(Base):

@@ -81,6 +81,7 @@ async def test_it_tells_the_quote_each_order_filled_against(store, market) -> No
     quote = await broker.fill_quote("b")
     assert quote is not None and (quote.bid, quote.ask) == (Decimal("99.00"), Decimal("101.00"))
     assert await broker.fill_quote("unknown") is None
+    assert await make_broker(store, market).fill_quote("b") == quote  # kept with the fill
     bars = make_broker(store, market, market_fill="next_bar_open")
     await bars.submit_order(order("n", qty="1"))
     market.add_bar("AAPL", T0 + HOUR, 100, 101, 99, 100)
