@@ -209,7 +209,7 @@ class Container(containers.DeclarativeContainer):
         providers.Callable(lambda child: "child" if child else "inline", agent_in_child),
         inline=inline_control,
         child=providers.Resource(
-            AgentProcessControl.spawned,
+            AgentProcessControl.unspawned,
             inline_control,
             providers.List(account_view.provided.invalidate, decision_feed.provided.invalidate),
         ),

@@ -18,7 +18,6 @@ from ffe_core.domain.errors import ConfigError
 from ffe_core.ports.capabilities import Closable, Verifiable
 
 if TYPE_CHECKING:
-    from ffe_core.config import Settings
     from ffe_entrypoints.container import Container
 
 STORAGE_TIMEOUT_SECONDS = 15.0
@@ -69,19 +68,3 @@ async def check_adapters(container: Container) -> None:
 def _reason(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return mask_url_passwords(f"{type(exc).__name__}: {text}")[:300]
-
-
-def check(settings: Settings) -> None:
-    """Every start-up check, in a container of its own that is closed again (``serve`` starts
-    its real one inside uvicorn's event loop, where a failure would be a traceback)."""
-    from ffe_entrypoints.container import build_container
-    from ffe_entrypoints.lifecycle import shutdown, startup
-
-    async def main() -> None:
-        container = build_container(settings)
-        try:
-            await startup(container)
-        finally:
-            await shutdown(container)
-
-    asyncio.run(main())

@@ -125,6 +125,26 @@ async def test_the_agent_runs_in_its_own_process_and_stops_and_pauses_within_a_s
         assert control.process.alive  # idle, ready for the next start
 
 
+async def test_the_api_answers_before_any_agent_process_is_spawned(tmp_path: Path) -> None:
+    """The agent process's imports no longer compete with the API's start-up: the lifespan
+    spawns none (``ffe serve`` warms one once it listens), and the first ``/health`` reports
+    the agent honestly without one; a warm-up then spawns one, a start uses it."""
+    env = {"FFE_STORAGE__URL": f"sqlite+aiosqlite:///{tmp_path / 'api.db'}"}
+    async with served(settings_for(tmp_path, env)) as (client, container):
+        health = await client.get("/health")
+        assert health.status_code == 200, health.text
+        assert health.json()["components"]["agent"] == {"status": "ok", "detail": "stopped"}
+        control = agent_process(container)
+        assert control.process.pid is None
+        control.warm()
+        warmed = control.process.pid
+        assert warmed is not None
+        started = await client.post("/api/bot/start")
+        assert started.status_code == 200, started.text
+        assert control.process.pid == warmed  # the warm process, not a second one
+        assert (await client.post("/api/bot/stop")).status_code == 200
+
+
 async def _cycles_above(client: httpx.AsyncClient, n: int) -> bool:
     return bool((await status(client))["cycles"] > n)
 

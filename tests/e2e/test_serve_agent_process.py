@@ -73,3 +73,48 @@ def test_serve_agent_trades_in_a_child_process_and_both_end_on_sigterm(tmp_path:
     with sqlite3.connect(db) as conn:
         states = {row[0] for row in conn.execute("SELECT state FROM agent_runs")}
     assert states == {"stopped"}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+def test_serve_lowers_its_priority_only_once_the_agent_is_started(tmp_path: Path) -> None:
+    """``ffe serve --no-agent`` answers at the priority it started with and warms an idle agent
+    process once it listens; ``api.niceness`` applies when the agent is started, not before
+    (it cost the first answer up to seconds on a loaded machine)."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FFE_", "FINANCE_FEEDBACK_"))}
+    env.update(
+        FFE_STORAGE__URL=f"sqlite+aiosqlite:///{tmp_path / 'ffe.db'}",
+        FFE_AGENT__INSTRUMENTS='["BTC-USD"]',
+        FFE_AGENT__INTERVAL_SECONDS="0.05",
+        FFE_ADAPTERS__BUNDLED__SECONDS_PER_BAR="0.2",
+        FFE_API__NICENESS="5",
+    )
+    log = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen(
+        [*FFE, "serve", "--no-agent", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=log,
+    )
+    base = f"http://127.0.0.1:{port}"
+    started_at = os.getpriority(os.PRIO_PROCESS, 0)
+    try:
+
+        def warm_child() -> list[int] | None:
+            assert server.poll() is None, (tmp_path / "serve.log").read_text()[-2000:]
+            try:
+                httpx.get(f"{base}/health", timeout=5)
+            except httpx.HTTPError:
+                return None
+            found = [c for c in children(server.pid) if CHILD_MODULE in cmdline(c)]
+            return found or None
+
+        wait_until_sync(warm_child, "ffe serve to warm an idle agent process", within=120)
+        assert os.getpriority(os.PRIO_PROCESS, server.pid) == started_at
+        assert httpx.post(f"{base}/api/bot/start", timeout=120).status_code == 200
+        assert os.getpriority(os.PRIO_PROCESS, server.pid) == min(started_at + 5, 19)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)

@@ -116,8 +116,11 @@ def _plugins(container: Container) -> list[Any]:
     return [DecimalSchemaPlugin(), OpenTelemetryPlugin(config)]
 
 
-def create_app(container: Container, *, start_agent: bool | None = None) -> Litestar:
-    """Build the API. ``start_agent`` overrides ``agent.autostart`` for this process."""
+def create_app(
+    container: Container, *, start_agent: bool | None = None, started: bool = False
+) -> Litestar:
+    """Build the API. ``start_agent`` overrides ``agent.autostart`` for this process;
+    ``started``: the container's start-up already ran (``ffe serve`` runs it before uvicorn)."""
     settings = container.settings()
 
     @asynccontextmanager
@@ -126,13 +129,12 @@ def create_app(container: Container, *, start_agent: bool | None = None) -> Lite
 
         configure_logging(settings)
         init_sentry(settings)
-        await startup(container)
+        if not started:
+            await startup(container)
         try:  # a start-up that fails (e.g. the live gate refuses the autostart) closes too
             for channel in container.inbound().values():
                 await channel.start()
             autostart = settings.agent.autostart if start_agent is None else start_agent
-            if container.agent_in_child():
-                container.control()  # the agent process warms up while the API starts
             if autostart:
                 control = container.control()
                 if container.lease() is not None and isinstance(control, StandsBy):

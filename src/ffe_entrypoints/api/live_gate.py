@@ -9,7 +9,6 @@ from litestar import Controller, get
 from litestar.di import NamedDependency
 from pydantic import BaseModel, ConfigDict
 
-from ffe_core.backtest.live_gate import failures
 from ffe_core.config import Settings
 from ffe_core.domain.json_values import JsonReport
 from ffe_entrypoints.api.errors import error_responses
@@ -38,6 +37,8 @@ class LiveGateController(Controller):
         responses=error_responses(),
     )
     async def live_gate(self, settings: NamedDependency[Settings]) -> LiveGateView:
+        from ffe_core.backtest.live_gate import failures  # the replay stack: not to serve
+
         now = datetime.now(UTC)
         report = load_report(settings)
         return LiveGateView(

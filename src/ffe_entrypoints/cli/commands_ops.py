@@ -104,17 +104,41 @@ def register(app: typer.Typer) -> None:
         from ffe_entrypoints.api.app import create_app
         from ffe_entrypoints.cli.serving import serve as run_server
         from ffe_entrypoints.container import build_container
-        from ffe_entrypoints.preflight import check
+        from ffe_entrypoints.lifecycle import shutdown, startup
         from ffe_entrypoints.services.live_gate import check_live_start
 
         settings = state(ctx).settings()
         check_live_start(settings)
         bind_host = host or settings.api.host
         check_bind(settings, bind_host)
-        check(settings)  # one line and exit 2 here, not a traceback from uvicorn's start-up
         container = build_container(settings, agent_in_child=settings.agent.own_process)
-        application = create_app(container, start_agent=agent)
-        run_server(application, settings, bind_host, settings.api.port if port is None else port)
+        application = create_app(container, start_agent=agent, started=True)
+
+        async def start() -> None:
+            """The start-up checks, once, on the server's loop before uvicorn's start-up: a
+            refusal is one line and exit 2 here, not a traceback from uvicorn."""
+            try:
+                await startup(container)
+            except BaseException:
+                await shutdown(container)
+                raise
+
+        def warm_agent_process() -> None:
+            """Once the API answers, the idle agent process warms up while it serves."""
+            from ffe_entrypoints.services.process_control import AgentProcessControl
+
+            control = container.control() if container.agent_in_child() else None
+            if isinstance(control, AgentProcessControl):
+                control.warm()
+
+        run_server(
+            application,
+            settings,
+            bind_host,
+            settings.api.port if port is None else port,
+            before=start,
+            after_ready=warm_agent_process,
+        )
 
     app.add_typer(plugins_app, name="plugins")
     app.add_typer(db_app, name="db")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import uvicorn
@@ -41,8 +42,18 @@ class ReadyServer(uvicorn.Server):
         return self.config.port
 
 
-def serve(application: Any, settings: Settings, host: str, port: int) -> None:
-    """Run ``application`` until interrupted; logging is ffe's before uvicorn says a word."""
+def serve(
+    application: Any,
+    settings: Settings,
+    host: str,
+    port: int,
+    *,
+    before: Callable[[], Awaitable[None]] | None = None,
+    after_ready: Callable[[], None] | None = None,
+) -> None:
+    """Run ``application`` until interrupted; logging is ffe's before uvicorn says a word.
+    ``before`` runs on the server's event loop before uvicorn starts (what it raises reaches the
+    caller, not uvicorn's start-up traceback); ``after_ready`` once the server listens."""
     from ffe_entrypoints.logging import configure_logging
 
     configure_logging(settings)
@@ -58,5 +69,15 @@ def serve(application: Any, settings: Settings, host: str, port: int) -> None:
 
     def announce(bound: int) -> None:
         print(ready_line(host, bound, api_key_set=api_key_set), flush=True)
+        if after_ready is not None:
+            after_ready()
 
-    ReadyServer(config, announce).run()
+    server = ReadyServer(config, announce)
+
+    async def main() -> None:
+        if before is not None:
+            await before()
+        await server.serve()
+
+    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:  # as uvicorn's run()
+        runner.run(main())

@@ -46,6 +46,7 @@ class AgentProcess:
         self._spawner.submit(lambda: None).result()  # its thread exists before any renice
         self._lock = anyio.Lock()
         self._closing = False
+        self._lowered = False
 
     @property
     def pid(self) -> int | None:
@@ -63,9 +64,11 @@ class AgentProcess:
 
     def lower_api_priority(self) -> None:
         """Lower the calling thread's CPU priority (the event loop's, and every thread it starts
-        later) by ``api.niceness``; the spawner thread keeps its own."""
-        if self.settings.api.niceness:
+        later) by ``api.niceness``, once however often it is called; the spawner thread keeps
+        its own."""
+        if self.settings.api.niceness and not self._lowered:
             os.nice(self.settings.api.niceness)
+        self._lowered = True
 
     def spawn(self) -> None:
         """Start a child unless one is alive (returns at once; :meth:`ready` waits)."""

@@ -46,15 +46,23 @@ class AgentProcessControl(ControlPlane):
         self._standby: asyncio.Task[Any] | None = None
 
     @classmethod
-    def spawned(
+    def unspawned(
         cls, local: ControlService, changed: Sequence[Callable[[], None]] = ()
     ) -> AgentProcessControl:
-        """Spawn the agent process now (it warms up while the API starts), then lower this
-        process's CPU priority below it."""
-        process = AgentProcess(local.agent.settings)
-        process.spawn()
-        process.lower_api_priority()
-        return cls(local, process, changed)
+        """No agent process yet: :meth:`warm` spawns it once the API answers, a start at once.
+        Its imports would otherwise compete with the API's start-up for the CPU."""
+        return cls(local, AgentProcess(local.agent.settings), changed)
+
+    def warm(self) -> None:
+        """Spawn the idle agent process now (it warms up while the API serves), so a start
+        from the dashboard need not wait for its imports."""
+        self.process.spawn()
+
+    async def _started(self) -> None:
+        """Wait for the agent process, then lower this process's CPU priority below it (the
+        API yields to trading only once there is trading to yield to)."""
+        await self.process.ready()  # a new agent process if the last one died
+        self.process.lower_api_priority()
 
     async def _wrote(self, op: str, **args: Any) -> Any | None:
         """:meth:`_remote` for an operation that writes to storage: once the agent process
@@ -95,14 +103,14 @@ class AgentProcessControl(ControlPlane):
         return await self._status(await self._remote("status", wait=False))
 
     async def start_agent(self, by: str) -> AgentStatus:
-        await self.process.ready()  # a new agent process if the last one died
+        await self._started()
         return await self._status(await self.process.link.call("start", by=by))
 
     def start_standby(self, by: str, retry_seconds: float) -> None:
         """The agent process keeps trying to take the leader lease."""
 
         async def standby() -> None:
-            await self.process.ready()
+            await self._started()
             await self.process.link.call("standby", by=by, retry_seconds=retry_seconds)
 
         self._standby = asyncio.create_task(standby(), name="ffe-standby")
