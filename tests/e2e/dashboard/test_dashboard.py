@@ -580,13 +580,21 @@ def test_optimize_names_its_button_and_its_heatmap_metric(new_page: Pages) -> No
     expect(heatmap.get_by_test_id("heatmap-metric")).to_contain_text("Sharpe Ratio")
     cells = heatmap.locator("[data-testid=heatmap-cell][data-value]")
     assert cells.count() >= 2
+    neutral, red, green = (90, 96, 110), (200, 55, 55), (40, 160, 90)  # frontend/src/lib/scale.ts
+    seen: list[tuple[float, list[int]]] = []
     for i in range(cells.count()):
         value = float(cells.nth(i).get_attribute("data-value") or "nan")
         rgb = [int(c) for c in re.findall(r"\d+", cells.nth(i).evaluate("e => e.style.background"))]
+        seen.append((value, rgb))
+        # the colour moves from the neutral grey toward red below zero and toward green above,
+        # by |value| over the largest magnitude (a small value next to a large one stays greyish)
         if value < 0:
-            assert rgb[0] > rgb[1], (value, rgb)  # red side
+            assert rgb[0] >= neutral[0] and rgb[1] <= neutral[1], (value, rgb)
         elif value > 0:
-            assert rgb[1] > rgb[0], (value, rgb)  # green side
+            assert rgb[0] <= neutral[0] and rgb[1] >= neutral[1], (value, rgb)
+    value, rgb = max(seen, key=lambda s: abs(s[0]))  # the scale's end: the full colour
+    if value:
+        assert tuple(rgb) == (red if value < 0 else green), (value, rgb)
     settle(page)
     shot(page, "optimization-heatmap")
 
