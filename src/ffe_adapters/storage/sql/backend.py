@@ -133,6 +133,7 @@ def create_engine_for(settings: StorageSettings, *, pooled: bool = True) -> Asyn
     engine = create_async_engine(url, **kwargs)
     if backend == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "do_execute", sqlite_driver.execute_deferred)
     elif engine.dialect.driver == "asyncpg" and pooled:
         event.listen(engine.sync_engine.pool, "checkout", postgres_checkout.begin_on_checkout)
     return engine

@@ -10,7 +10,7 @@ from typing import Any, cast
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ffe_adapters.storage.sql.repositories import insert_new, rowcount_of
+from ffe_adapters.storage.sql.repositories import deferred, insert_new, rowcount_of
 from ffe_adapters.storage.sql.tables import ContentRow, DecisionRecordRow, ProviderCallRow
 from ffe_core.domain.costs import ProviderCall, SpendTotal
 from ffe_core.domain.errors import ConflictError
@@ -98,7 +98,7 @@ class SqlFlight:
 
     async def add(self, record: DecisionRecord, contents: dict[str, str]) -> None:
         """Two statements: the record (refused by its primary key, not by a look-up first) and
-        the contents in one executemany, a hash already stored left as it is."""
+        the contents in one executemany (deferred), a hash already stored left as it is."""
         inserted = await self._s.execute(
             insert_new(self._s, _RECORDS),
             {
@@ -111,9 +111,9 @@ class SqlFlight:
         )
         if rowcount_of(inserted) == 0:
             raise ConflictError(f"decision {record.decision_id} already has a flight record")
-        if contents:
+        if contents:  # nothing read back: sent with the next statement or COMMIT on SQLite
             await self._s.execute(
-                insert_new(self._s, _CONTENTS),
+                deferred(insert_new(self._s, _CONTENTS)),
                 [
                     {"hash": h, "data": zlib.compress(text.encode(), COMPRESSION_LEVEL)}
                     for h, text in contents.items()

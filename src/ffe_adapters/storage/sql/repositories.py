@@ -13,6 +13,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ffe_adapters.storage.sql.sqlite_driver import DEFERRED
 from ffe_adapters.storage.sql.tables import (
     AccountRow,
     AgentCycleRow,
@@ -78,8 +79,20 @@ def _upsert_for(dialect: str, table: Table) -> Any:
 
 def _upsert(session: AsyncSession, table: Table) -> Any:
     """``INSERT ... ON CONFLICT (primary key) DO UPDATE``: what ``session.merge`` does, in one
-    statement instead of a SELECT and an INSERT or UPDATE (built once per dialect and table)."""
-    return _upsert_for(session.get_bind().dialect.name, table)
+    statement instead of a SELECT and an INSERT or UPDATE (built once per dialect and table),
+    :func:`deferred` (nothing is read back from an upsert)."""
+    return _deferred_upsert_for(session.get_bind().dialect.name, table)
+
+
+@functools.cache
+def _deferred_upsert_for(dialect: str, table: Table) -> Any:
+    return deferred(_upsert_for(dialect, table))
+
+
+def deferred(statement: Any) -> Any:
+    """``statement`` marked as one whose result (row count, row id) nobody reads: SQLite sends
+    it with the connection's next round trip (``sqlite_driver.DEFERRED``)."""
+    return statement.execution_options(**{DEFERRED: True})
 
 
 def rowcount_of(result: Any) -> int:
@@ -100,6 +113,10 @@ def parse_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 _CYCLES = cast(Table, AgentCycleRow.__table__)
+_ADD_CYCLE = deferred(insert(_CYCLES))
+_STATS = cast(Table, ProviderStatsRow.__table__)
+_STATE = cast(Table, StateRow.__table__)
+_OUTCOMES = cast(Table, OutcomeRow.__table__)
 
 
 class SqlDecisions:
@@ -343,17 +360,20 @@ class SqlProviderStats:
         self._s = session
 
     async def get(self, provider: str) -> ProviderStats | None:
-        row = await self._s.get(ProviderStatsRow, provider)
-        return None if row is None else ProviderStats.model_validate(row.payload)
+        t = ProviderStatsRow
+        payload = await self._s.scalar(select(t.payload).where(t.provider == provider))
+        return None if payload is None else ProviderStats.model_validate(payload)
 
     async def save(self, stats: ProviderStats) -> None:
-        await self._s.merge(
-            ProviderStatsRow(
-                provider=stats.provider,
-                weight=stats.weight,
-                updated_at=stats.updated_at,
-                payload=_json(stats),
-            )
+        """One upsert, sent with the transaction's next statement or its COMMIT on SQLite."""
+        await self._s.execute(
+            _upsert(self._s, _STATS),
+            {
+                "provider": stats.provider,
+                "weight": stats.weight,
+                "updated_at": stats.updated_at,
+                "payload": _json(stats),
+            },
         )
 
     async def list(self) -> list[ProviderStats]:
@@ -399,7 +419,7 @@ class SqlAgent:
         return None if row is None else AgentRun.model_validate(row.payload)
 
     async def add_cycle(self, cycle: AgentCycle) -> None:
-        await self._s.execute(insert(_CYCLES), self._cycle_row(cycle))
+        await self._s.execute(_ADD_CYCLE, self._cycle_row(cycle))
 
     async def update_cycle(self, cycle: AgentCycle) -> None:
         await self._s.execute(_upsert(self._s, _CYCLES), self._cycle_row(cycle))
@@ -476,27 +496,22 @@ class SqlOutcomes:
         self._s = session
 
     async def add(self, outcome: DecisionOutcome) -> bool:
-        if await self._s.get(OutcomeRow, (outcome.decision_id, outcome.horizon)) is not None:
-            return False
-        self._s.add(
-            OutcomeRow(
-                decision_id=outcome.decision_id,
-                horizon=outcome.horizon,
-                instrument=outcome.instrument,
-                action=outcome.action.value,
-                due_at=outcome.due_at,
-                scored_at=outcome.scored_at,
-                realized_return=outcome.realized_return,
-                payload=_json(outcome),
-            )
+        """One statement, refused by the primary key (False: that pair is scored already, by
+        this transaction or one committed before it)."""
+        inserted = await self._s.execute(
+            insert_new(self._s, _OUTCOMES),
+            {
+                "decision_id": outcome.decision_id,
+                "horizon": outcome.horizon,
+                "instrument": outcome.instrument,
+                "action": outcome.action.value,
+                "due_at": outcome.due_at,
+                "scored_at": outcome.scored_at,
+                "realized_return": outcome.realized_return,
+                "payload": _json(outcome),
+            },
         )
-        try:
-            await self._s.flush()
-        except IntegrityError:
-            raise ConflictError(
-                f"outcome {outcome.decision_id}@{outcome.horizon} was written concurrently"
-            ) from None
-        return True
+        return rowcount_of(inserted) == 1
 
     async def by_decisions(self, decision_ids: Sequence[str]) -> list[DecisionOutcome]:
         if not decision_ids:
@@ -551,10 +566,13 @@ class SqlState:
         self._s = session
 
     async def get(self, key: str) -> dict[str, Any] | None:
-        row = await self._s.get(StateRow, key)
-        return None if row is None else dict(row.payload)
+        payload = await self._s.scalar(select(StateRow.payload).where(StateRow.key == key))
+        return None if payload is None else dict(payload)
 
     async def put(self, key: str, value: dict[str, Any]) -> None:
+        """One upsert, sent with the transaction's next statement or its COMMIT on SQLite."""
         from ffe_core.domain.decisions import utcnow
 
-        await self._s.merge(StateRow(key=key, updated_at=utcnow(), payload=value))
+        await self._s.execute(
+            _upsert(self._s, _STATE), {"key": key, "updated_at": utcnow(), "payload": value}
+        )

@@ -12,7 +12,9 @@ for a list of INSERT parameters) does not travel alone: it is queued and runs on
 thing in the connection's next trip, before that trip's own statement or COMMIT, so a decision
 with its votes is two trips (INSERT, then votes + COMMIT). An error in a queued statement is
 raised by that next call, before its statement runs and instead of committing; a rollback
-drops the queue. Selected through the dialect's ``async_creator_fn`` connect argument.
+drops the queue. A single-row INSERT marked :data:`DEFERRED` (its row count and row id unread)
+is sent as such an ``executemany`` of one row (:func:`execute_deferred`), so it waits for the
+next trip too. Selected through the dialect's ``async_creator_fn`` connect argument.
 """
 
 from __future__ import annotations
@@ -25,6 +27,20 @@ from typing import Any
 import aiosqlite
 
 Row = tuple[Any, ...]
+
+DEFERRED = "ffe_deferred"
+"""Execution option of an INSERT whose result (row count, row id) nobody reads: on SQLite it
+rides with the connection's next trip (the next statement or the COMMIT); elsewhere ignored."""
+
+
+def execute_deferred(cursor: Any, statement: str, parameters: Any, context: Any) -> bool | None:
+    """The engine's ``do_execute`` hook: a statement marked :data:`DEFERRED` goes to the cursor
+    as an ``executemany`` of its one row (queued, see :meth:`OneTripCursor.executemany`);
+    anything else is left to SQLAlchemy (None)."""
+    if not context.execution_options.get(DEFERRED):
+        return None
+    cursor.executemany(statement, [parameters])
+    return True
 
 
 class OneTripCursor:
