@@ -39,7 +39,7 @@ from ffe_core.services.agent_reports import (
     Notices,
     ParityOf,
     Prices,
-    remember_positions,
+    SeenPositions,
 )
 from ffe_core.services.approvals import ApprovalService
 from ffe_core.services.decisions import DecisionService
@@ -96,9 +96,10 @@ class TradingAgent:
             kill_switch=self.guard.state, notifier=notifier, metrics=metrics,
         )  # fmt: skip
         journal = CycleJournal(uow_factory, clock, progress, with_decisions)
+        self.seen = SeenPositions(broker, uow_factory)
         self.orders = orders = OrderDesk(
             gate, broker, approvals, uow_factory, clock, journal, progress, notices,
-            fence=life.fence,
+            fence=life.fence, seen=self.seen,
         )  # fmt: skip
         self.cycles = CycleRunner(
             decisions, broker, approvals, orders, journal, progress, notices, clock, metrics,
@@ -195,7 +196,7 @@ class TradingAgent:
                         if maybe is not None:
                             await maybe
                 await self._after_pass()
-                await remember_positions(self.broker, self.uow_factory)
+                await self.seen.remember()
                 await self.daily_summary()
                 if await self.guard.check():
                     reason = "kill switch: " + (self.kill_switch().reason or "drawdown limit")

@@ -18,7 +18,7 @@ from ffe_core.ports.notify import EventKind
 from ffe_core.ports.storage import UnitOfWorkFactory
 from ffe_core.services.agent_journal import CycleJournal
 from ffe_core.services.agent_lifecycle import AgentProgress
-from ffe_core.services.agent_reports import Notices, reconcile_positions
+from ffe_core.services.agent_reports import Notices, SeenPositions
 from ffe_core.services.approvals import ApprovalService
 from ffe_core.services.execution import ExecutionGate, GateResult, send_approved
 
@@ -43,6 +43,7 @@ class OrderDesk:
         progress: AgentProgress,
         notices: Notices,
         fence: Fence,
+        seen: SeenPositions,
     ) -> None:
         self.gate = gate
         self.broker = broker
@@ -53,6 +54,7 @@ class OrderDesk:
         self.progress = progress
         self.notices = notices
         self.fence = fence
+        self.seen = seen  # the positions ffe last saw
         self.last_reconciliation: dict[str, tuple[str, str]] = {}
 
     async def execute(
@@ -134,7 +136,7 @@ class OrderDesk:
     async def reconcile(self) -> dict[str, tuple[str, str]]:
         """Before the first order: compare the venue's positions with those ffe last saw and with
         the ledger's fills; report every difference (one notification)."""
-        diffs, known = await reconcile_positions(self.broker, self.uow_factory)
+        diffs, known = await self.seen.reconcile()
         ledger = await self.gate.ledger_differences()
         self.last_reconciliation = diffs
         lines = (

@@ -32,34 +32,46 @@ def _positions(portfolio: Portfolio) -> dict[str, str]:
     return {s: str(p.quantity) for s, p in portfolio.positions.items() if not p.is_flat}
 
 
-async def remember_positions(broker: Broker, uow_factory: UnitOfWorkFactory) -> dict[str, str]:
-    """Save the broker's current positions as what ffe last saw; returns them."""
-    portfolio = await broker.get_portfolio()
-    now = _positions(portfolio)
-    async with uow_factory() as uow:
-        await uow.state.put(POSITIONS_KEY, {"positions": now, "cash": str(portfolio.cash)})
-        await uow.commit()
-    return now
+class SeenPositions:
+    """The broker positions (and cash) ffe last saw, kept under :data:`POSITIONS_KEY` for the
+    start-up reconciliation. The agent looks every pass but writes only when they changed
+    since what it last wrote or read: the running agent, which holds the lease, is the key's
+    only writer."""
 
+    def __init__(self, broker: Broker, uow_factory: UnitOfWorkFactory) -> None:
+        self.broker = broker
+        self.uow_factory = uow_factory
+        self._stored: dict[str, object] | None = None  # as stored now, when known
 
-async def reconcile_positions(
-    broker: Broker, uow_factory: UnitOfWorkFactory
-) -> tuple[dict[str, tuple[str, str]], bool]:
-    """Differences ``{symbol: (ffe saw, broker has)}`` and whether a previous view existed.
+    async def remember(self) -> dict[str, str]:
+        """Store the broker's current positions unless stored already; returns them."""
+        portfolio = await self.broker.get_portfolio()
+        now = _positions(portfolio)
+        seen: dict[str, object] = {"positions": now, "cash": str(portfolio.cash)}
+        if seen != self._stored:
+            async with self.uow_factory() as uow:
+                await uow.state.put(POSITIONS_KEY, seen)
+                await uow.commit()
+            self._stored = seen
+        return now
 
-    A difference means the account changed outside ffe (a manual trade, a venue-side stop, a
-    fill while ffe was down). The broker's view is then taken as the truth and saved.
-    """
-    async with uow_factory() as uow:
-        saved = await uow.state.get(POSITIONS_KEY)
-    now = await remember_positions(broker, uow_factory)
-    before: dict[str, str] = dict(saved.get("positions", {})) if saved else {}
-    diffs = {
-        s: (before.get(s, "0"), now.get(s, "0"))
-        for s in sorted(set(before) | set(now))
-        if Decimal(before.get(s, "0")) != Decimal(now.get(s, "0"))
-    }
-    return diffs, saved is not None
+    async def reconcile(self) -> tuple[dict[str, tuple[str, str]], bool]:
+        """Differences ``{symbol: (ffe saw, broker has)}`` and whether a previous view existed.
+
+        A difference means the account changed outside ffe (a manual trade, a venue-side stop,
+        a fill while ffe was down). The broker's view is then taken as the truth and saved.
+        """
+        async with self.uow_factory() as uow:
+            saved = await uow.state.get(POSITIONS_KEY)
+        self._stored = saved
+        now = await self.remember()
+        before: dict[str, str] = dict(saved.get("positions", {})) if saved else {}
+        diffs = {
+            s: (before.get(s, "0"), now.get(s, "0"))
+            for s in sorted(set(before) | set(now))
+            if Decimal(before.get(s, "0")) != Decimal(now.get(s, "0"))
+        }
+        return diffs, saved is not None
 
 
 async def summarize_day(
