@@ -106,10 +106,54 @@ async def test_pending_lists_unscored_due_decisions_oldest_first(uow_factory: An
         await uow.outcomes.add(outcome(ds[2], "4h"))
         await uow.commit()
     async with uow_factory() as uow:
-        due_1h = await uow.outcomes.pending("1h", T0 + timedelta(hours=3))
-        due_4h = await uow.outcomes.pending("4h", T0 + timedelta(hours=3), limit=2)
-    assert [d.id for d in due_1h] == [ds[0].id, ds[2].id, ds[3].id]
-    assert [d.id for d in due_4h] == [ds[0].id, ds[1].id]
+        due_1h = await uow.outcomes.pending({"1h": T0 + timedelta(hours=3)})
+        due_4h = await uow.outcomes.pending({"4h": T0 + timedelta(hours=3)}, limit=2)
+        both = await uow.outcomes.pending(
+            {"1h": T0 + timedelta(hours=3), "4h": T0 + timedelta(hours=1)}
+        )
+    assert [d.id for d, _ in due_1h] == [ds[0].id, ds[2].id, ds[3].id]
+    assert all(h == ("1h",) for _, h in due_1h)
+    assert [(d.id, h) for d, h in due_4h] == [(ds[0].id, ("4h",)), (ds[1].id, ("4h",))]
+    assert [(d.id, h) for d, h in both] == [
+        (ds[0].id, ("1h", "4h")),
+        (ds[1].id, ("4h",)),
+        (ds[2].id, ("1h",)),
+        (ds[3].id, ("1h",)),
+    ]
+    assert ds[0] == due_1h[0][0], "the decision read back whole"
+
+
+async def test_complete_decisions_are_no_longer_pending_until_reopened(uow_factory: Any) -> None:
+    ds = [decision(i) for i in range(4)]
+    await store(uow_factory, ds)
+    async with uow_factory() as uow:
+        for d in ds[:3]:
+            await uow.outcomes.add(outcome(d, "1h"))
+        await uow.outcomes.add(outcome(ds[0], "4h"))
+        await uow.outcomes.add(outcome(ds[2], "4h"))
+        # ds[2] is scored at both but made after the cut: not marked
+        await uow.outcomes.complete(["1h", "4h"], T0 + timedelta(hours=1))
+        await uow.commit()
+    everything = {"1h": T0 + timedelta(days=1), "4h": T0 + timedelta(days=1)}
+    async with uow_factory() as uow:
+        pending = await uow.outcomes.pending(everything)
+        only_1h = await uow.outcomes.pending({"1h": T0 + timedelta(days=1)})
+    assert [(d.id, h) for d, h in pending] == [
+        (ds[1].id, ("4h",)),
+        (ds[3].id, ("1h", "4h")),
+    ], "ds[0] complete; ds[2] has nothing to score"
+    assert [d.id for d, _ in only_1h] == [ds[3].id]
+    async with uow_factory() as uow:  # a horizon was added to the configuration
+        await uow.outcomes.reopen()
+        await uow.commit()
+    async with uow_factory() as uow:
+        reopened = await uow.outcomes.pending({**everything, "24h": T0 + timedelta(days=1)})
+    assert [(d.id, h) for d, h in reopened] == [
+        (ds[0].id, ("24h",)),
+        (ds[1].id, ("4h", "24h")),
+        (ds[2].id, ("24h",)),
+        (ds[3].id, ("1h", "4h", "24h")),
+    ]
 
 
 async def test_list_filters_and_keeps_the_most_recent_in_time_order(uow_factory: Any) -> None:
@@ -138,4 +182,4 @@ async def test_uncommitted_outcome_leaves_nothing(uow_factory: Any) -> None:
             raise RuntimeError("crash mid-write")
     async with uow_factory() as uow:
         assert await uow.outcomes.by_decisions([d.id]) == []
-        assert len(await uow.outcomes.pending("1h", T0 + timedelta(days=1))) == 1
+        assert len(await uow.outcomes.pending({"1h": T0 + timedelta(days=1)})) == 1

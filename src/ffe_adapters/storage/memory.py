@@ -8,7 +8,7 @@ own tests; never by a running process.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -44,6 +44,7 @@ class _Tables:
     approvals: dict[str, Approval] = field(default_factory=dict)
     state: dict[str, dict[str, Any]] = field(default_factory=dict)
     outcomes: dict[tuple[str, str], DecisionOutcome] = field(default_factory=dict)
+    complete: dict[str, bool] = field(default_factory=dict)  # decisions scored at every horizon
     provider_calls: dict[str, ProviderCall] = field(default_factory=dict)
     flight_records: dict[str, DecisionRecord] = field(default_factory=dict)
     flight_contents: dict[str, str] = field(default_factory=dict)
@@ -266,15 +267,31 @@ class _Outcomes:
         return sorted(rows, key=lambda o: (o.due_at, o.decision_id, o.horizon))
 
     async def pending(
-        self, horizon: str, decided_before: datetime, limit: int = 1000
-    ) -> list[Decision]:
-        rows = [
-            d
-            for d in self._t.decisions.values()
-            if d.created_at <= decided_before and (d.id, horizon) not in self._t.outcomes
-        ]
-        rows.sort(key=lambda d: (d.created_at, d.id))
+        self, due: Mapping[str, datetime], limit: int = 1000
+    ) -> list[tuple[Decision, tuple[str, ...]]]:
+        rows = []
+        for d in self._t.decisions.values():
+            if d.id in self._t.complete:
+                continue
+            horizons = tuple(
+                h
+                for h, before in due.items()
+                if d.created_at <= before and (d.id, h) not in self._t.outcomes
+            )
+            if horizons:
+                rows.append((d, horizons))
+        rows.sort(key=lambda row: (row[0].created_at, row[0].id))
         return rows[:limit]
+
+    async def complete(self, horizons: Sequence[str], decided_before: datetime) -> None:
+        for d in self._t.decisions.values():
+            if d.created_at <= decided_before and all(
+                (d.id, h) in self._t.outcomes for h in horizons
+            ):
+                self._t.complete[d.id] = True
+
+    async def reopen(self) -> None:
+        self._t.complete.clear()
 
     async def list(
         self,

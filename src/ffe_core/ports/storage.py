@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
@@ -154,10 +154,22 @@ class OutcomeRepository(Protocol):
         ...
 
     async def pending(
-        self, horizon: str, decided_before: datetime, limit: int = 1000
-    ) -> list[Decision]:
-        """Decisions made at or before ``decided_before`` not yet scored at ``horizon``,
-        oldest first."""
+        self, due: Mapping[str, datetime], limit: int = 1000
+    ) -> list[tuple[Decision, tuple[str, ...]]]:
+        """Decisions not yet scored at some horizon of ``due`` ({horizon: decided at or
+        before}), each with those horizons (in ``due``'s order), oldest first, at most
+        ``limit``. Decisions marked :meth:`complete` are left out, so the search is bounded
+        by the decisions still open, not the whole history."""
+        ...
+
+    async def complete(self, horizons: Sequence[str], decided_before: datetime) -> None:
+        """Mark every decision made at or before ``decided_before`` that is scored at each of
+        ``horizons`` (the configured ones) complete: :meth:`pending` leaves it out from then
+        on."""
+        ...
+
+    async def reopen(self) -> None:
+        """Unmark every complete decision (the configured horizons changed)."""
         ...
 
     async def list(

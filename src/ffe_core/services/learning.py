@@ -44,6 +44,9 @@ _Past = tuple[datetime, str, PastDecision]
 """A remembered decision: its time and id (the stored order, newest first) and what the prompt
 shows of it."""
 
+HORIZONS_KEY = "learning.horizons"
+"""Service-state key of the horizons decisions marked complete were scored at (all of them)."""
+
 PriceLookup = Callable[[str, datetime], Awaitable[float | Decimal | None]]
 """Price of an instrument (by symbol) as of a time, or None when it is not known (yet)."""
 
@@ -111,6 +114,7 @@ class LearningService:
         # (here: invalidated at once; by another process: seen within a second)
         self._learned: Refreshing[dict[str, float]] = Refreshing(self._load_weights)
         # the decision memory of each prompt, per (instrument, n): see past_decisions
+        self._horizons_noted = False  # the configured horizons are the stored ones
         self._memory: dict[tuple[str, int], Refreshing[list[_Past]]] = {}
 
     def horizon_delta(self, horizon: str) -> timedelta:
@@ -132,17 +136,21 @@ class LearningService:
 
     async def score_due(self, now: datetime, price_lookup: PriceLookup) -> ScoringReport:
         """Score every decision whose horizon has passed by ``now`` (oldest first), in one
-        transaction; already scored (decision, horizon) pairs are skipped."""
+        transaction; already scored (decision, horizon) pairs are skipped. Decisions scored at
+        every horizon are marked complete, so the search stays bounded by the open ones."""
         report = ScoringReport()
+        horizons = self.settings.horizons
+        deltas = {h: self.horizon_delta(h) for h in horizons}
         async with self.uow_factory() as uow:
+            reopened = await self._match_horizons(uow)
             stats: dict[str, ProviderStats] | None = None  # read once an outcome is known
             changed: set[str] = set()
             scored: set[str] = set()  # instruments with new outcomes
             trades = _TradeBook(uow)
-            for horizon in self.settings.horizons:
-                delta = self.horizon_delta(horizon)
-                pending = await uow.outcomes.pending(horizon, now - delta, self.settings.batch_size)
-                for decision in pending:
+            due = {h: now - deltas[h] for h in horizons}
+            for decision, open_at in await uow.outcomes.pending(due, self.settings.batch_size):
+                for horizon in open_at:
+                    delta = deltas[horizon]
                     outcome = await self._outcome(
                         trades, decision, horizon, delta, now, price_lookup
                     )
@@ -163,16 +171,36 @@ class LearningService:
                     scored.add(decision.instrument)
                     report.scored += 1
                     report.void += outcome.is_void
-            if stats is None:  # nothing was due, or no price yet: nothing to write
+            if stats is None and not reopened:  # nothing was due, or no price yet
                 return report
+            if scored:  # decisions due at the longest horizon may be complete now
+                await uow.outcomes.complete(horizons, min(due.values()))
             for name in sorted(changed):
-                await uow.provider_stats.save(stats[name])
+                await uow.provider_stats.save((stats or {})[name])
+            if not self._horizons_noted:
+                await uow.state.put(HORIZONS_KEY, {"horizons": list(horizons)})
             await uow.commit()
+        self._horizons_noted = True
         if changed:  # only these providers' stats were written
             self._learned.invalidate()
         self._forget(scored)
-        report.weights = {n: stats[n].weight for n in sorted(changed)}
+        report.weights = {n: (stats or {})[n].weight for n in sorted(changed)}
         return report
+
+    async def _match_horizons(self, uow: UnitOfWork) -> bool:
+        """Reopen every complete decision when the stored horizons (those decisions were
+        completed for) differ from the configured ones; True when it did (to commit). Asked
+        once per process, until the configured horizons are known to be stored."""
+        if self._horizons_noted:
+            return False
+        stored = await uow.state.get(HORIZONS_KEY)
+        if stored is None:  # nothing completed yet: the key is written with the first commit
+            return False
+        if list(stored.get("horizons", ())) == list(self.settings.horizons):
+            self._horizons_noted = True
+            return False
+        await uow.outcomes.reopen()
+        return True
 
     async def _outcome(
         self,

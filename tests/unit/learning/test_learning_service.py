@@ -431,3 +431,44 @@ async def test_a_scoring_pass_with_nothing_to_score_writes_nothing() -> None:
     assert (report.scored, report.waiting, store.commits - before) == (0, 1, 0)
     report = await service.score_due(T0 + HOUR, Prices({T0 + HOUR: "101"}))
     assert (report.scored, store.commits - before) == (1, 1)
+
+
+async def test_decisions_scored_at_every_horizon_leave_the_search_and_new_ones_are_scored() -> None:
+    store = InMemoryStore()
+    old = [decision(T0 + i * HOUR) for i in range(6)]
+    await stored(store, *old)
+    prices = Prices({T0 + i * HOUR: "100" for i in range(40)})
+    service = LearningService(store, SETTINGS)
+    report = await service.score_due(T0 + 20 * HOUR, prices)
+    assert report.scored == 12, "each old decision at 1h and 4h"
+    async with store() as uow:
+        assert await uow.outcomes.pending({"1h": T0 + 30 * HOUR, "4h": T0 + 30 * HOUR}) == []
+        assert store.tables.complete == {d.id: True for d in old}
+    new = decision(T0 + 21 * HOUR)
+    await stored(store, new)
+    async with store() as uow:  # what the next pass searches: the new decision only
+        due = {"1h": T0 + 21 * HOUR, "4h": T0 + 18 * HOUR}
+        assert await uow.outcomes.pending(due) == [(new, ("1h",))]
+    later = LearningService(store, SETTINGS)
+    report = await later.score_due(T0 + 22 * HOUR, prices)
+    assert report.scored == 1
+    report = await later.score_due(T0 + 26 * HOUR, prices)
+    assert report.scored == 1
+    async with store() as uow:
+        scored = {(o.decision_id, o.horizon) for o in await uow.outcomes.list()}
+    assert scored == {(d.id, h) for d in [*old, new] for h in ("1h", "4h")}
+
+
+async def test_a_horizon_added_to_the_configuration_scores_complete_decisions_there() -> None:
+    store = InMemoryStore()
+    d = decision()
+    await stored(store, d)
+    prices = Prices({T0 + i * HOUR: "100" for i in range(40)})
+    await LearningService(store, SETTINGS).score_due(T0 + 10 * HOUR, prices)
+    assert store.tables.complete == {d.id: True}
+    wider = SETTINGS.model_copy(update={"horizons": ("1h", "4h", "24h")})
+    report = await LearningService(store, wider).score_due(T0 + 30 * HOUR, prices)
+    assert report.scored == 1
+    async with store() as uow:
+        assert {o.horizon for o in await uow.outcomes.by_decisions([d.id])} == {"1h", "4h", "24h"}
+    assert store.tables.complete == {d.id: True}

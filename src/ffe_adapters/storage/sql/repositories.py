@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    Table,
+    and_,
+    delete,
+    exists,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
@@ -525,19 +537,65 @@ class SqlOutcomes:
         return [DecisionOutcome.model_validate(r.payload) for r in rows]
 
     async def pending(
-        self, horizon: str, decided_before: datetime, limit: int = 1000
-    ) -> list[Decision]:
-        scored = exists().where(
-            OutcomeRow.decision_id == DecisionRow.id, OutcomeRow.horizon == horizon
-        )
+        self, due: Mapping[str, datetime], limit: int = 1000
+    ) -> list[tuple[Decision, tuple[str, ...]]]:
+        """One SELECT over the open decisions (index ``ix_decisions_open``): per horizon a
+        column telling whether the decision is due there and not scored yet."""
+        if not due:
+            return []
+        d, o = DecisionRow, OutcomeRow
+        horizons = list(due)
+        wanted = [
+            and_(
+                d.created_at <= due[h],
+                ~exists().where(o.decision_id == d.id, o.horizon == h),
+            )
+            for h in horizons
+        ]
         stmt = (
-            select(DecisionRow)
-            .where(DecisionRow.created_at <= decided_before, ~scored)
-            .order_by(DecisionRow.created_at, DecisionRow.id)
+            select(d.payload, *(w.label(f"due_{i}") for i, w in enumerate(wanted)))
+            .where(
+                d.outcomes_complete == false(),
+                d.created_at <= max(due.values()),
+                or_(*wanted),
+            )
+            .order_by(d.created_at, d.id)
             .limit(limit)
         )
-        rows = (await self._s.scalars(stmt)).all()
-        return [Decision.model_validate(r.payload) for r in rows]
+        rows = (await self._s.execute(stmt)).all()
+        return [
+            (
+                Decision.model_validate(row[0]),
+                tuple(h for i, h in enumerate(horizons) if row[i + 1]),
+            )
+            for row in rows
+        ]
+
+    async def complete(self, horizons: Sequence[str], decided_before: datetime) -> None:
+        d, o = DecisionRow, OutcomeRow
+        scored = (
+            select(func.count())
+            .where(o.decision_id == d.id, o.horizon.in_(list(horizons)))
+            .scalar_subquery()
+        )
+        await self._s.execute(
+            update(d)
+            .where(
+                d.outcomes_complete == false(),
+                d.created_at <= decided_before,
+                scored == len(set(horizons)),
+            )
+            .values(outcomes_complete=True)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def reopen(self) -> None:
+        await self._s.execute(
+            update(DecisionRow)
+            .where(DecisionRow.outcomes_complete == true())
+            .values(outcomes_complete=False)
+            .execution_options(synchronize_session=False)
+        )
 
     async def list(
         self,

@@ -20,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     String,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -79,9 +80,13 @@ class DecisionRow(Base):
     confidence: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     payload: Mapped[dict[str, Any]] = mapped_column(Payload)
+    outcomes_complete: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )  # scored at every configured horizon: outcome scoring looks no more (see 0008)
     __table_args__ = (
         Index("ix_decisions_created", "created_at", "id"),
         Index("ix_decisions_instrument_created", "instrument", "created_at"),
+        Index("ix_decisions_open", "outcomes_complete", "created_at", "id"),
     )
 
 
