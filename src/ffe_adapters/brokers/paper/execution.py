@@ -213,8 +213,9 @@ class PaperBroker:
             if after.status is not order.status:
                 changed.append(after)
                 if after.status is OrderStatus.FILLED:
-                    await self._place_bracket(after)
-        changed += await self._settle_brackets()
+                    await self._place_bracket(after)  # settles the brackets it places
+        if any(is_bracket(o.client_order_id) for o in resting):
+            changed += await self._settle_brackets()  # else no protective order rested
         return changed
 
     # --- protective (bracket) orders ---------------------------------------------------------
