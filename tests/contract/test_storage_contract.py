@@ -129,6 +129,33 @@ async def test_orders_are_unique_by_client_order_id(
         assert await getattr(uow, other).get(coid) is None
 
 
+@pytest.mark.parametrize("book", ["orders", "venue_orders"])
+async def test_orders_listed_by_a_set_of_statuses_oldest_first(uow_factory: Any, book: str) -> None:
+    statuses = [OrderStatus.ACCEPTED, OrderStatus.FILLED, OrderStatus.SUBMITTED, OrderStatus.NEW]
+    orders = [
+        Order(
+            client_order_id=f"o{i}",
+            instrument="BTC-USD",
+            side=Side.BUY,
+            quantity=Decimal(1),
+            status=status,
+            created_at=datetime(2026, 1, 1, i, tzinfo=UTC),
+        )
+        for i, status in enumerate(statuses)
+    ]
+    async with uow_factory() as uow:
+        for order in reversed(orders):
+            await getattr(uow, book).add(order)
+        await uow.commit()
+    async with uow_factory() as uow:
+        working = await getattr(uow, book).list(
+            status=frozenset({OrderStatus.SUBMITTED, OrderStatus.ACCEPTED})
+        )
+        none = await getattr(uow, book).list(status=frozenset())
+    assert [o.client_order_id for o in working] == ["o0", "o2"]
+    assert none == []
+
+
 @pytest.mark.parametrize(("book", "other"), [("fills", "venue_fills"), ("venue_fills", "fills")])
 async def test_fills_are_idempotent_and_ordered(uow_factory: Any, book: str, other: str) -> None:
     fills = [

@@ -110,13 +110,17 @@ class _Orders:
         self._rows[order.client_order_id] = order
 
     async def list(
-        self, *, status: OrderStatus | None = None, instrument: str | None = None
+        self,
+        *,
+        status: OrderStatus | frozenset[OrderStatus] | None = None,
+        instrument: str | None = None,
     ) -> list[Order]:
+        wanted = {status} if isinstance(status, OrderStatus) else status
         return sorted(
             (
                 o
                 for o in self._rows.values()
-                if (status is None or o.status == status)
+                if (wanted is None or o.status in wanted)
                 and (instrument is None or o.instrument == instrument)
             ),
             key=lambda o: o.created_at,

@@ -62,8 +62,13 @@ class OrderRepository(Protocol):
     async def update(self, order: Order) -> None: ...
 
     async def list(
-        self, *, status: OrderStatus | None = None, instrument: str | None = None
-    ) -> list[Order]: ...
+        self,
+        *,
+        status: OrderStatus | frozenset[OrderStatus] | None = None,
+        instrument: str | None = None,
+    ) -> list[Order]:
+        """Orders oldest first; ``status``: in that status (or any of a set of them)."""
+        ...
 
 
 class FillRepository(Protocol):

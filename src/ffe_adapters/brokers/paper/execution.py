@@ -37,7 +37,9 @@ from ffe_core.services.fill_model import FillCosts, commission_for, simulate_fil
 
 log = logging.getLogger(__name__)
 
-OPEN_STATUSES = (OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
+OPEN_STATUSES = frozenset(
+    {OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED}
+)
 
 BRACKET_LEGS = ("sl", "tp")
 
@@ -203,7 +205,7 @@ class PaperBroker:
         Nothing rests: nothing is fetched. Otherwise the market is fetched once per instrument
         with working orders, however many of them rest there."""
         async with self._uow() as uow:
-            resting = [o for s in OPEN_STATUSES for o in await uow.venue_orders.list(status=s)]
+            resting = await uow.venue_orders.list(status=OPEN_STATUSES)  # oldest first
         if not resting:
             return []  # no working order, so no bracket either
         markets: dict[str, Sequence[Bar | Quote]] = {}

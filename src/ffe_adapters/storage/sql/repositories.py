@@ -237,12 +237,17 @@ class SqlOrders:
         await self._s.merge(self._row(order))
 
     async def list(
-        self, *, status: OrderStatus | None = None, instrument: str | None = None
+        self,
+        *,
+        status: OrderStatus | frozenset[OrderStatus] | None = None,
+        instrument: str | None = None,
     ) -> list[Order]:
         t = self._t
         stmt = select(t).order_by(t.created_at, t.client_order_id)
-        if status is not None:
+        if isinstance(status, OrderStatus):
             stmt = stmt.where(t.status == status.value)
+        elif status is not None:
+            stmt = stmt.where(t.status.in_(sorted(s.value for s in status)))
         if instrument is not None:
             stmt = stmt.where(t.instrument == instrument)
         rows: Sequence[Any] = (await self._s.scalars(stmt)).all()
