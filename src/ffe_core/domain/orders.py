@@ -51,6 +51,8 @@ class OrderStatus(StrEnum):
 
 
 _TERMINAL = {OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
+WORKING = frozenset(s for s in OrderStatus if s not in _TERMINAL)
+"""The statuses of an order the venue has not finished (``not status.is_terminal``)."""
 _OPEN_EXITS = {
     OrderStatus.PARTIALLY_FILLED,
     OrderStatus.FILLED,

@@ -196,9 +196,10 @@ class TradingAgent:
                         if maybe is not None:
                             await maybe
                 await self._after_pass()
-                await self.seen.remember()
+                account = await self.broker.get_portfolio()  # one read for both
+                await self.seen.remember(account)
                 await self.daily_summary()
-                if await self.guard.check():
+                if await self.guard.check(account):
                     reason = "kill switch: " + (self.kill_switch().reason or "drawdown limit")
                     break
                 if enough():

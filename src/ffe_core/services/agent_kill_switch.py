@@ -10,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
+from ffe_core.domain.portfolio import Portfolio
 from ffe_core.ports.brokers import Broker
 from ffe_core.ports.clock import Clock
 from ffe_core.ports.control import KillSwitchState
@@ -66,15 +67,17 @@ class KillSwitchGuard:
     def state(self) -> KillSwitchState:
         return self.watch.kill_switch() if self.watch else KillSwitchState()
 
-    async def check(self) -> bool:
-        """Mark equity against the drawdown limit; True while the switch is tripped."""
+    async def check(self, portfolio: Portfolio | None = None) -> bool:
+        """Mark equity against the drawdown limit; True while the switch is tripped.
+        ``portfolio``: the account as just read from the broker (else it is read here)."""
         watch = self.watch
         if watch is None:
             return False
         # tripped: a reset made elsewhere (the CLI, another process) counts from this pass on
         if watch.kill_switch().tripped and (await self.refresh()).tripped:
             return True
-        portfolio = await self.broker.get_portfolio()
+        if portfolio is None:
+            portfolio = await self.broker.get_portfolio()
         prices = await self.prices(portfolio) if self.prices else {}
         equity = portfolio.equity(prices)
         tripped = watch.update_equity(equity, self.clock.now())

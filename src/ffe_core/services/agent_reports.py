@@ -43,9 +43,11 @@ class SeenPositions:
         self.uow_factory = uow_factory
         self._stored: dict[str, object] | None = None  # as stored now, when known
 
-    async def remember(self) -> dict[str, str]:
-        """Store the broker's current positions unless stored already; returns them."""
-        portfolio = await self.broker.get_portfolio()
+    async def remember(self, portfolio: Portfolio | None = None) -> dict[str, str]:
+        """Store the broker's current positions unless stored already; returns them.
+        ``portfolio``: the account as just read from the broker (else it is read here)."""
+        if portfolio is None:
+            portfolio = await self.broker.get_portfolio()
         now = _positions(portfolio)
         seen: dict[str, object] = {"positions": now, "cash": str(portfolio.cash)}
         if seen != self._stored:

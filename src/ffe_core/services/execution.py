@@ -38,7 +38,14 @@ from ffe_core.domain.errors import (
 from ffe_core.domain.flight import GateVerdict
 from ffe_core.domain.instruments import Instrument
 from ffe_core.domain.market import Quote
-from ffe_core.domain.orders import Fill, Order, OrderStatus, Side, client_order_id_for
+from ffe_core.domain.orders import (
+    WORKING,
+    Fill,
+    Order,
+    OrderStatus,
+    Side,
+    client_order_id_for,
+)
 from ffe_core.domain.portfolio import Portfolio, TradingMode, replay
 from ffe_core.ports.brokers import Broker, QuotedFills, VenueKind
 from ffe_core.ports.capabilities import Closable
@@ -514,8 +521,7 @@ class ExecutionGate:
     async def working_orders(self) -> list[Order]:
         """Orders in the ledger the venue has not finished (their exposure is pending)."""
         async with self.uow_factory() as uow:
-            orders = await uow.orders.list()
-        return [o for o in orders if not o.status.is_terminal]
+            return await uow.orders.list(status=WORKING)
 
     async def _save(self, order: Order) -> None:
         async with self.uow_factory() as uow:

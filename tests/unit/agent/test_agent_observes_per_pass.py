@@ -85,3 +85,48 @@ async def test_the_parity_gauge_is_measured_at_most_once_an_interval(tmp_path: P
         assert measured == 1
     finally:
         await shutdown(c)
+
+
+async def test_the_pass_reads_the_account_once_for_the_positions_and_the_kill_switch(
+    tmp_path: Path,
+) -> None:
+    c = make(tmp_path)
+    await startup(c)
+    try:
+        agent = c.agent()
+        reads = 0
+        seen: list[tuple[str, int, object]] = []  # (who, reads so far, portfolio handed over)
+        get_portfolio, remember, check = (
+            agent.broker.get_portfolio,
+            agent.seen.remember,
+            agent.guard.check,
+        )
+
+        async def counted() -> Any:
+            nonlocal reads
+            reads += 1
+            return await get_portfolio()
+
+        async def remembering(*args: Any) -> Any:
+            seen.append(("remember", reads, args[0] if args else None))
+            return await remember(*args)
+
+        async def checking(*args: Any) -> Any:
+            seen.append(("check", reads, args[0] if args else None))
+            return await check(*args)
+
+        agent.broker.get_portfolio = counted
+        agent.seen.remember = remembering  # type: ignore[method-assign]
+        agent.guard.check = checking  # type: ignore[method-assign]
+        await agent.run(cycles=3, interval=0)
+        ends = [s for s in seen if s[2] is not None]  # the end of each pass
+        assert [who for who, _, _ in ends] == ["remember", "check"] * 3
+        for (_, _, account), (_, _, checked) in zip(ends[::2], ends[1::2], strict=True):
+            assert checked is account, "the kill switch read the account again"
+        # per pass: the read handed to both, and once a day the daily summary's own
+        assert [
+            after - before
+            for (_, before, _), (_, after, _) in zip(ends[::2], ends[1::2], strict=True)
+        ][1:] == [0, 0]
+    finally:
+        await shutdown(c)
