@@ -321,6 +321,31 @@ async def test_approvals_one_per_decision(uow_factory: Any) -> None:
         assert await uow.approvals.list(ApprovalStatus.PENDING) == []
 
 
+async def test_approvals_listed_by_a_set_of_statuses_newest_first(uow_factory: Any) -> None:
+    made = [
+        Approval(
+            decision_id=f"d{i}",
+            instrument="BTC-USD",
+            created_at=T0 + timedelta(minutes=i),
+            expires_at=T0 + timedelta(hours=1),
+        )
+        for i in range(3)
+    ]
+    async with uow_factory() as uow:
+        for a in made:
+            await uow.approvals.add(a)
+        await uow.approvals.update(made[1].resolve(ApprovalStatus.REJECTED, "bob", T0))
+        await uow.approvals.update(made[2].resolve(ApprovalStatus.APPROVED, "alice", T0))
+        await uow.commit()
+    async with uow_factory() as uow:
+        wanted = frozenset({ApprovalStatus.PENDING, ApprovalStatus.APPROVED})
+        listed = await uow.approvals.list(wanted)
+    assert [(a.decision_id, a.status) for a in listed] == [
+        ("d2", ApprovalStatus.APPROVED),
+        ("d0", ApprovalStatus.PENDING),
+    ]
+
+
 async def test_an_approval_transitions_only_from_the_status_its_writer_saw(
     uow_factory: Any,
 ) -> None:

@@ -249,8 +249,11 @@ class _Approvals:
         self._t.approvals[approval.id] = approval
         return True
 
-    async def list(self, status: ApprovalStatus | None = None) -> list[Approval]:
-        rows = [a for a in self._t.approvals.values() if status is None or a.status == status]
+    async def list(
+        self, status: ApprovalStatus | frozenset[ApprovalStatus] | None = None
+    ) -> list[Approval]:
+        wanted = {status} if isinstance(status, ApprovalStatus) else status
+        rows = [a for a in self._t.approvals.values() if wanted is None or a.status in wanted]
         return sorted(rows, key=lambda a: a.created_at, reverse=True)
 
 

@@ -144,7 +144,11 @@ class ApprovalRepository(Protocol):
         update); False, and nothing written, when another writer changed it first."""
         ...
 
-    async def list(self, status: ApprovalStatus | None = None) -> list[Approval]: ...
+    async def list(
+        self, status: ApprovalStatus | frozenset[ApprovalStatus] | None = None
+    ) -> list[Approval]:
+        """Newest first; ``status``: in that status (or any of a set of them)."""
+        ...
 
 
 class OutcomeRepository(Protocol):

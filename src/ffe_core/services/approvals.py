@@ -15,6 +15,7 @@ from ffe_core.ports.notify import ApprovalChannel
 from ffe_core.ports.storage import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
+_PENDING_OR_APPROVED = frozenset({ApprovalStatus.PENDING, ApprovalStatus.APPROVED})
 
 
 def approval_summary(decision: Decision) -> str:
@@ -177,10 +178,19 @@ class ApprovalService:
             return await uow.approvals.list(status)
 
     async def expire_due(self) -> list[Approval]:
-        now = self.clock.now()
         async with self.uow_factory() as uow:
             pending = await uow.approvals.list(ApprovalStatus.PENDING)
-        due = [a for a in pending if a.effective_status(now) is ApprovalStatus.EXPIRED]
+        return await self._expire(pending)
+
+    async def _expire(self, listed: list[Approval]) -> list[Approval]:
+        """End the pending approvals of ``listed`` whose time is up; the ends stored."""
+        now = self.clock.now()
+        due = [
+            a
+            for a in listed
+            if a.status is ApprovalStatus.PENDING
+            and a.effective_status(now) is ApprovalStatus.EXPIRED
+        ]
         ended = [(a, self._on_expiry(a)) for a in due]
         return [end for a, end in ended if await self._move(a, end)]
 
@@ -235,9 +245,12 @@ class ApprovalService:
     async def approved(self) -> list[Approval]:
         """Approved approvals, oldest first (the agent sends those not yet in the ledger);
         a veto window that passed unanswered is approved first."""
-        await self.expire_due()
-        async with self.uow_factory() as uow:
-            return list(reversed(await uow.approvals.list(ApprovalStatus.APPROVED)))
+        async with self.uow_factory() as uow:  # one read, unless one's time is up
+            listed = await uow.approvals.list(_PENDING_OR_APPROVED)
+        if await self._expire(listed):
+            async with self.uow_factory() as uow:
+                listed = await uow.approvals.list(ApprovalStatus.APPROVED)
+        return [a for a in reversed(listed) if a.status is ApprovalStatus.APPROVED]
 
     async def _show(self, approval: Approval) -> None:
         for channel in self.channels:

@@ -501,10 +501,14 @@ class SqlApprovals:
         )
         return bool(getattr(result, "rowcount", 0) == 1)
 
-    async def list(self, status: ApprovalStatus | None = None) -> list[Approval]:
+    async def list(
+        self, status: ApprovalStatus | frozenset[ApprovalStatus] | None = None
+    ) -> list[Approval]:
         stmt = select(ApprovalRow).order_by(ApprovalRow.created_at.desc())
-        if status is not None:
+        if isinstance(status, ApprovalStatus):
             stmt = stmt.where(ApprovalRow.status == status.value)
+        elif status is not None:
+            stmt = stmt.where(ApprovalRow.status.in_(sorted(s.value for s in status)))
         return [Approval.model_validate(r.payload) for r in (await self._s.scalars(stmt)).all()]
 
 
