@@ -588,8 +588,9 @@ class ExecutionGate:
         reported = await self.broker.list_fills()
         async with self.uow_factory() as uow:
             known = {f.fill_id for f in await uow.fills.list()}
-            orders = {o.client_order_id: o for o in await uow.orders.list()}
-        new = [f for f in reported if f.fill_id not in known]
+            new = [f for f in reported if f.fill_id not in known]
+            # the ledger's orders are read only when a fill is new to it (same transaction)
+            orders = {o.client_order_id: o for o in await uow.orders.list()} if new else {}
         for coid in dict.fromkeys(f.client_order_id for f in new):
             venue = await self.broker.get_order(coid)
             if venue is None:
