@@ -6,11 +6,14 @@ of free provider calls (those that may have cost money are written as soon as th
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 from ffe_core.config import Settings
 from ffe_core.domain.context import DecisionContext, PastDecision
+from ffe_core.domain.costs import ProviderCall
 from ffe_core.domain.decisions import Decision
 from ffe_core.domain.errors import MarketDataError, NotFoundError, ValidationFailed
+from ffe_core.domain.flight import DecisionRecord
 from ffe_core.domain.instruments import Instrument
 from ffe_core.domain.intervals import interval_seconds
 from ffe_core.domain.market import Bar
@@ -28,6 +31,16 @@ UNRECORDED_KEPT = 64
 """Decisions made with ``persist=False`` whose record waits for ``write_stored`` (oldest
 dropped beyond this: a caller that never stores them leaves no record, no ledger rows of its
 free calls, and no leak)."""
+
+
+@dataclass(frozen=True)
+class _Trail:
+    """What is stored with a decision: the ledger rows of its free provider calls and its
+    flight record with the texts it points to (None: no recorder, or it could not be built)."""
+
+    calls: Sequence[ProviderCall]
+    record: tuple[DecisionRecord, dict[str, str]] | None
+
 
 RiskCheck = Callable[[Decision, DecisionContext], Awaitable[Decision]]
 """Annotates a decision with the risk manager's verdict (see ``ffe_core.services.risk``)."""
@@ -66,7 +79,7 @@ class DecisionService:
         self.memory_source = memory_source
         self.scrub = scrub
         self.recorder = recorder
-        self._unrecorded: dict[str, tuple[DecisionContext, Deliberation]] = {}
+        self._unrecorded: dict[str, _Trail] = {}
 
     def instrument(self, symbol: str) -> Instrument:
         found = self.settings.instrument(symbol)
@@ -150,14 +163,15 @@ class DecisionService:
             decision = await self.risk(decision, context)
         if self.scrub is not None:
             decision = scrub_decision(decision, self.scrub)
+        trail = self._trail(decision, context, deliberation)  # built outside any transaction
         if persist:
             async with self.uow_factory() as uow:
                 await uow.decisions.add(decision)
-                await self._add_trail(uow, decision, context, deliberation)
+                await self._add_trail(uow, trail)
                 await uow.commit()
             self.was_stored(decision)
         else:  # the caller stores it and calls write_stored in that transaction
-            self._unrecorded[decision.id] = (context, deliberation)
+            self._unrecorded[decision.id] = trail
             while len(self._unrecorded) > UNRECORDED_KEPT:
                 del self._unrecorded[next(iter(self._unrecorded))]
         return decision
@@ -176,17 +190,22 @@ class DecisionService:
         ledger rows of its free provider calls; a no-op for any other decision."""
         pending = self._unrecorded.pop(decision.id, None)
         if pending is not None:
-            await self._add_trail(uow, decision, *pending)
+            await self._add_trail(uow, pending)
 
-    async def _add_trail(
-        self,
-        uow: UnitOfWork,
-        decision: Decision,
-        context: DecisionContext,
-        deliberation: Deliberation,
-    ) -> None:
+    def _trail(
+        self, decision: Decision, context: DecisionContext, deliberation: Deliberation
+    ) -> _Trail:
+        """What is stored with ``decision``, built before its transaction opens."""
+        record = (
+            self.recorder.prepare(decision, context, deliberation)
+            if self.recorder is not None
+            else None
+        )
+        return _Trail(deliberation.unwritten_calls, record)
+
+    async def _add_trail(self, uow: UnitOfWork, trail: _Trail) -> None:
         """What is stored with a decision, in its transaction: a crash leaves all or none."""
-        if deliberation.unwritten_calls:
-            await uow.provider_calls.add_all(deliberation.unwritten_calls)
-        if self.recorder is not None:
-            await self.recorder.add(uow, decision, context, deliberation)
+        if trail.calls:
+            await uow.provider_calls.add_all(trail.calls)
+        if trail.record is not None:
+            await uow.flight.add(*trail.record)

@@ -33,7 +33,7 @@ from ffe_core.domain.flight import (
 from ffe_core.domain.orders import Fill
 from ffe_core.ports.clock import Clock
 from ffe_core.ports.providers import DecisionProvider, WeightSource
-from ffe_core.ports.storage import UnitOfWork, UnitOfWorkFactory
+from ffe_core.ports.storage import UnitOfWorkFactory
 from ffe_core.prompts import PROMPT_VERSION
 from ffe_core.scrubbing import Scrub, scrub_model
 from ffe_core.services.ensemble import Deliberation, Ensemble, call_plan
@@ -82,23 +82,18 @@ class FlightRecorder:
 
     # --- recording ---------------------------------------------------------------------------
 
-    async def add(
-        self,
-        uow: UnitOfWork,
-        decision: Decision,
-        context: DecisionContext,
-        deliberation: Deliberation,
-    ) -> DecisionRecord | None:
-        """Add the record of ``decision`` made on ``context`` to ``uow``, the transaction that
-        stores the decision: both are stored or neither. A record that cannot be built is
-        logged and left out (the decision stands without it)."""
+    def prepare(
+        self, decision: Decision, context: DecisionContext, deliberation: Deliberation
+    ) -> tuple[DecisionRecord, dict[str, str]] | None:
+        """:meth:`build`, or None (logged) for a record that cannot be built: the decision then
+        stands without one. Called before the transaction storing the decision opens (the
+        snapshot's JSON and hashes are the work), whose ``uow.flight.add`` stores the result
+        with the decision: both are stored or neither."""
         try:
-            record, contents = self.build(decision, context, deliberation)
+            return self.build(decision, context, deliberation)
         except Exception as exc:
             log.warning("could not record decision %s: %s", decision.id, exc)
             return None
-        await uow.flight.add(record, contents)
-        return record
 
     def build(
         self, decision: Decision, context: DecisionContext, deliberation: Deliberation

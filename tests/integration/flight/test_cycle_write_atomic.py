@@ -46,12 +46,14 @@ class Spy:
         self.factory = factory
         self.armed = False
         self.committed: list[set[str]] = []
+        self.open = 0  # units of work open now
 
     def __call__(self) -> Any:
         spy, inner = self, self.factory()
 
         class Unit:
             async def __aenter__(self) -> Any:
+                spy.open += 1
                 uow = await inner.__aenter__()
                 self.writes: set[str] = set()
                 for repo, method in (
@@ -84,6 +86,7 @@ class Spy:
                 setattr(target, method, watched)
 
             async def __aexit__(self, *exc: Any) -> None:
+                spy.open -= 1
                 await inner.__aexit__(*exc)
 
         return Unit()
@@ -160,3 +163,24 @@ async def test_calls_that_may_have_cost_money_are_written_before_the_decision(
     assert decisions == []
     assert llm.calls == 1 and sorted(x.provider for x in calls) == ["hold", "llm"]
     assert sum(x.cost_usd for x in calls) == pytest.approx(0.1)
+
+
+async def test_the_flight_record_is_built_before_the_cycles_transaction_opens(
+    agent: tuple[Container, Spy, Priced],
+) -> None:
+    """The snapshot's JSON and hashes are the record's work: done with no transaction open,
+    the write itself holds SQLite's write lock for less time."""
+    c, spy, _ = agent
+    recorder = c.flight_recorder()
+    build, open_while_building = recorder.build, []
+
+    def building(*args: Any) -> Any:
+        open_while_building.append(spy.open)
+        return build(*args)
+
+    recorder.build = building  # type: ignore[method-assign]
+    await c.agent().run(cycles=2, interval=0)
+    assert open_while_building == [0, 0]
+    _, decisions, _ = await stored(c)
+    async with c.storage().uow_factory() as uow:
+        assert all([await uow.flight.get(d.id) for d in decisions])
