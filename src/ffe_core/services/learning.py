@@ -40,9 +40,12 @@ from ffe_core.services.learning_scoring import (
 from ffe_core.services.market_data import MarketDataService
 from ffe_core.services.read_model import Refreshing
 
-_Past = tuple[datetime, str, PastDecision]
-"""A remembered decision: its time and id (the stored order, newest first) and what the prompt
-shows of it."""
+_Preference = tuple[bool, timedelta]
+"""Which outcome of a decision its memory shows: the learning horizon's, else the longest."""
+
+_Past = tuple[datetime, str, PastDecision, _Preference | None]
+"""A remembered decision: its time and id (the stored order, newest first), what the prompt
+shows of it, and the preference of the outcome shown (None: none yet)."""
 
 HORIZONS_KEY = "learning.horizons"
 """Service-state key of the horizons decisions marked complete were scored at (all of them)."""
@@ -145,7 +148,7 @@ class LearningService:
             reopened = await self._match_horizons(uow)
             stats: dict[str, ProviderStats] | None = None  # read once an outcome is known
             changed: set[str] = set()
-            scored: set[str] = set()  # instruments with new outcomes
+            learned: list[DecisionOutcome] = []  # the outcomes stored by this pass
             trades = _TradeBook(uow)
             due = {h: now - deltas[h] for h in horizons}
             for decision, open_at in await uow.outcomes.pending(due, self.settings.batch_size):
@@ -168,12 +171,12 @@ class LearningService:
                         continue
                     if learns:
                         changed.update(v.provider for v in decision.votes)
-                    scored.add(decision.instrument)
+                    learned.append(outcome)
                     report.scored += 1
                     report.void += outcome.is_void
             if stats is None and not reopened:  # nothing was due, or no price yet
                 return report
-            if scored:  # decisions due at the longest horizon may be complete now
+            if learned:  # decisions due at the longest horizon may be complete now
                 await uow.outcomes.complete(horizons, min(due.values()))
             for name in sorted(changed):
                 await uow.provider_stats.save((stats or {})[name])
@@ -183,7 +186,7 @@ class LearningService:
         self._horizons_noted = True
         if changed:  # only these providers' stats were written
             self._learned.invalidate()
-        self._forget(scored)
+        self._show_outcomes(learned)
         report.weights = {n: (stats or {})[n].weight for n in sorted(changed)}
         return report
 
@@ -303,14 +306,14 @@ class LearningService:
         at the learning horizon when scored, else at the longest horizon scored so far.
 
         A read model per (instrument, n): the agent asks every cycle; a decision this process
-        stores is added to it at once (:meth:`remember`), outcomes this process scores rebuild it,
-        and what another process stores is seen within a second."""
+        stores is added to it at once (:meth:`remember`), an outcome this process scores is
+        shown in it at once, and what another process stores is seen within a second."""
         memory = self._memory.get((instrument, n))
         if memory is None:
             memory = self._memory[instrument, n] = Refreshing(
                 lambda: self._load_past(instrument, n)
             )
-        return [past for _, _, past in await memory.get()]
+        return [past for _, _, past, _ in await memory.get()]
 
     def remember(self, decision: Decision) -> None:
         """``decision`` was stored by this process: its instrument's memory includes it now."""
@@ -325,18 +328,38 @@ class LearningService:
                 continue
 
             def add(held: list[_Past], n: int = n) -> list[_Past]:
-                if any(d == decision.id for _, d, _ in held):
+                if any(p[1] == decision.id for p in held):
                     return held  # read back with the decision already
-                merged = sorted([*held, (*key, past)], key=lambda p: (p[0], p[1]), reverse=True)
+                merged = sorted(
+                    [*held, (*key, past, None)], key=lambda p: (p[0], p[1]), reverse=True
+                )
                 return merged[:n]
 
             memory.amend(add)
 
-    def _forget(self, instruments: set[str]) -> None:
-        """Outcomes of decisions on ``instruments`` were scored: their memories rebuild."""
+    def _show_outcomes(self, outcomes: list[DecisionOutcome]) -> None:
+        """``outcomes`` were stored by this process: the memories holding their decisions show
+        each decision's preferred one (as a rebuild would), without a rebuild."""
+        best: dict[str, DecisionOutcome] = {}
+        for o in outcomes:
+            held = best.get(o.decision_id)
+            if not o.is_void and (held is None or self._preference(o) > self._preference(held)):
+                best[o.decision_id] = o
+        instruments = {o.instrument for o in best.values()}
+
+        def show(held: list[_Past]) -> list[_Past]:
+            shown = []
+            for at, ident, past, preference in held:
+                o = best.get(ident)
+                if o is not None and (preference is None or self._preference(o) > preference):
+                    preference = self._preference(o)
+                    past = past.model_copy(update={"outcome_return": o.realized_return})
+                shown.append((at, ident, past, preference))
+            return shown
+
         for (instrument, _), memory in self._memory.items():
             if instrument in instruments:
-                memory.invalidate()
+                memory.amend(show)
 
     async def _load_past(self, instrument: str, n: int) -> list[_Past]:
         async with self.uow_factory() as uow:
@@ -359,11 +382,12 @@ class LearningService:
                     confidence=d.confidence,
                     outcome_return=best[d.id].realized_return if d.id in best else None,
                 ),
+                self._preference(best[d.id]) if d.id in best else None,
             )
             for d in decisions
         ]
 
-    def _preference(self, outcome: DecisionOutcome) -> tuple[bool, timedelta]:
+    def _preference(self, outcome: DecisionOutcome) -> _Preference:
         return (
             outcome.horizon == self.settings.learning_horizon,
             self.horizon_delta(outcome.horizon),

@@ -411,14 +411,24 @@ async def test_decision_memory_is_read_once_and_learns_this_process_stores_at_on
     assert counted.opened == reads  # no read: what this process stored was applied
 
 
-async def test_scoring_an_outcome_rebuilds_the_decision_memory_at_once() -> None:
+async def test_scoring_an_outcome_shows_it_in_the_decision_memory_at_once() -> None:
     store = InMemoryStore()
-    await stored(store, decision(T0))
-    service = LearningService(store, SETTINGS)
-    assert [m.outcome_return for m in await service.past_decisions("BTC-USD", 5)] == [None]
-    await service.score_due(T0 + HOUR, Prices({T0 + HOUR: "101"}))
-    [memory] = await service.past_decisions("BTC-USD", 5)
-    assert math.isclose(memory.outcome_return or 0, 0.01)
+    counted = Counted(store)
+    await stored(store, decision(T0), decision(T0 + HOUR))
+    service = LearningService(counted, SETTINGS)
+    assert [m.outcome_return for m in await service.past_decisions("BTC-USD", 5)] == [None, None]
+    prices = Prices({T0 + HOUR: "101", T0 + 2 * HOUR: "99", T0 + 4 * HOUR: "110"})
+    await service.score_due(T0 + 2 * HOUR, prices)  # both at 1h (the learning horizon)
+    reads = counted.opened
+    newer, older = await service.past_decisions("BTC-USD", 5)
+    assert counted.opened == reads, "the memory was read again instead of amended"
+    assert math.isclose(older.outcome_return or 0, 0.01)
+    assert math.isclose(newer.outcome_return or 0, -0.01)
+    await service.score_due(T0 + 4 * HOUR, prices)  # the older at 4h: 1h is still the one shown
+    newer, older = await service.past_decisions("BTC-USD", 5)
+    assert math.isclose(older.outcome_return or 0, 0.01)
+    fresh = LearningService(store, SETTINGS)  # a rebuild shows the same
+    assert await fresh.past_decisions("BTC-USD", 5) == [newer, older]
 
 
 async def test_a_scoring_pass_with_nothing_to_score_writes_nothing() -> None:
