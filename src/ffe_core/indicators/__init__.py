@@ -157,7 +157,8 @@ def sma_cross_target(
 
 
 def sma(x: npt.ArrayLike, period: int) -> FloatArray:
-    """Simple moving average; the first ``period - 1`` values are NaN."""
+    """Simple moving average, pandas' ``rolling(period).mean()`` bit for bit; the first
+    ``period - 1`` values are NaN."""
     return _sma_kernel(_as_float(x), _check_period(period))
 
 
