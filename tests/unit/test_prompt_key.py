@@ -16,7 +16,8 @@ from ffe_core.domain.decisions import Action
 from ffe_core.domain.instruments import AssetClass, Instrument
 from ffe_core.domain.market import Bar
 from ffe_core.domain.portfolio import Portfolio, Position
-from ffe_core.prompts import PROMPT_VERSION, prompt_hash, prompt_key, render_prompt
+from ffe_core.prompt_keys import prompt_key
+from ffe_core.prompts import PROMPT_VERSION, prompt_hash, render_prompt
 from ffe_core.services.context import compute_indicators
 
 END = datetime(2026, 3, 2, 12, tzinfo=UTC)

@@ -41,6 +41,7 @@ from ffe_core.ports.providers import (
     WeightSource,
 )
 from ffe_core.services.costs import CostLedger, may_have_cost
+from ffe_core.services.deadline import within
 from ffe_core.services.ensemble_batch import Held
 from ffe_core.services.tally import Tally, tally
 
@@ -61,8 +62,7 @@ async def ask(
     label = name or provider.name
     start = time.perf_counter()
     try:
-        async with asyncio.timeout(limit_seconds):  # unlike wait_for (3.11), no extra task
-            vote = await provider.vote(context)
+        vote = await within(provider.vote(context), limit_seconds)  # no task, timer if it waits
         if not isinstance(vote, ProviderVote):
             raise TypeError(f"returned {type(vote).__name__}, not a ProviderVote")
     except TimeoutError:
@@ -540,8 +540,7 @@ class SignalEnsemble:
             if cached is None:
                 raise TypeError("a provider needs the context: use signals()")
             try:  # as ask: under the deadline; a timeout or failure abstains
-                async with asyncio.timeout(self._timeout):
-                    found = await cached.cached_signal_at(bar)
+                found = await within(cached.cached_signal_at(bar), self._timeout)
             except Exception:
                 found = ABSTAINED
             if found is None:

@@ -30,7 +30,8 @@ from ffe_core.domain.context import DecisionContext, ReplayedBar
 from ffe_core.domain.decisions import Action, Decision, ProviderVote
 from ffe_core.domain.errors import ProviderError
 from ffe_core.ports.providers import SeriesCachedProvider, Signal
-from ffe_core.prompts import Prompt, prompt_key, replayed_prompt_key
+from ffe_core.prompt_keys import prompt_key, replayed_prompt_key
+from ffe_core.prompts import Prompt
 from ffe_core.services.ensemble import Ensemble
 
 
