@@ -97,19 +97,19 @@ class ReplayedKeys:
     def __init__(self, series: BarSeries, max_bars: int, with_indicators: bool) -> None:
         self.series, self.max_bars, self.with_indicators = series, max_bars, with_indicators
         rows = np.ascontiguousarray(bar_rows(series))
-        self._rows = memoryview(rows).cast("B")
+        self._rows = rows.data.cast("B")
         self.times = series_times(series)
         """Each bar's time, seconds since 1970 (as ``as_of.timestamp()``)."""
         self._prefix = _prefix_digest(max_bars)
-        self._names: list[str] = []
-        self._finite: list[bool] = []
-        self._numbers = self._rows
-        self._width = 8  # a bar's numbers: its time (the first value of its row) ...
         self._stride = rows.shape[1] * 8
+        # A bar's numbers: its time (the first value of its row) ...
+        self._names: list[str] = []
+        self._numbers, self._numbers_stride, self._width = self._rows, self._stride, 8
+        self._finite: list[bool] | None = None
         if with_indicators:  # ... and its indicators, read from a table of their own
             table, finite, self._names = series.derived("prompt_key_indicators", _indicator_table)
-            self._numbers = memoryview(np.ascontiguousarray(table)).cast("B")
-            self._width = table.shape[1] * 8
+            self._numbers = np.ascontiguousarray(table).data.cast("B")
+            self._numbers_stride = self._width = table.shape[1] * 8
             self._finite = finite.tolist()
         self._last_head: tuple[Instrument | None, int, str] = (None, 0, "")
 
@@ -128,12 +128,10 @@ class ReplayedKeys:
         i, window, max_bars = bar.at.index, bar.window, self.max_bars
         shown = window if window < max_bars else max_bars
         digest = self._prefix.copy()
-        names = self._names
-        if not self.with_indicators:
-            digest.update(self._rows[i * self._stride : i * self._stride + 8])
-        elif self._finite[i]:
-            width = self._width
-            digest.update(self._numbers[i * width : (i + 1) * width])
+        names, finite = self._names, self._finite
+        if finite is None or finite[i]:
+            start = i * self._numbers_stride
+            digest.update(self._numbers[start : start + self._width])
         else:
             values = indicators_at(self.series, i)
             names = sorted(values)
@@ -182,7 +180,8 @@ def _indicator_table(
     columns = series.derived("context_indicator_arrays", indicator_arrays)  # as indicators_at
     names = sorted(columns)
     table = np.column_stack([bar_rows(series)[:, 0], *[columns[k] for k in names]])
-    return table, np.isfinite(table).all(axis=1), names
+    finite = np.asarray(np.isfinite(table).all(axis=1), dtype=np.bool_)
+    return table, finite, names
 
 
 _RECALLED_TEXT = {a: repr((a.value, True)) for a in Action}
