@@ -54,16 +54,16 @@ def prompt_key(context: DecisionContext, *, max_bars: int = DEFAULT_MAX_BARS) ->
     # Every float as its 8 bytes (exact); the text says how many of each there are.
     numbers = array("d", [context.as_of.timestamp(), *[indicators[k] for k in names]])
     at = context.series
-    rows = b""
+    rows: bytes | memoryview = b""
     if at is not None and at.series.time is not None:
         # A replay's context: its bars are the series' up to the cursor, already as floats.
-        end = at.index + 1
-        rows = bar_rows(at.series)[end - len(shown) : end].tobytes()
+        end, stride = at.index + 1, _ROW_BYTES
+        rows = _row_bytes(at.series)[(end - len(shown)) * stride : end * stride]
     else:
         numbers.extend(
             [v for b in shown for v in (b.ts.timestamp(), b.open, b.high, b.low, b.close, b.volume)]
         )
-    memory = context.memory
+    memory, account = context.memory, (context.position, context.portfolio)
     tail = array("d")
     tail.extend(
         [
@@ -72,13 +72,12 @@ def prompt_key(context: DecisionContext, *, max_bars: int = DEFAULT_MAX_BARS) ->
             for v in (m.created_at.timestamp(), m.confidence, _or_zero(m.outcome_return))
         ]
     )
-    actions = repr([(m.action.value, m.outcome_return is None) for m in memory])
+    actions = f"[{', '.join([_PAST_TEXT[m.action, m.outcome_return is None] for m in memory])}]"
     digest = _prefix_digest(max_bars).copy()
     digest.update(numbers)
     digest.update(rows)
     digest.update(tail)
-    head = _head(context.instrument, names, len(shown))
-    digest.update(_text(head, actions, context.position, context.portfolio))
+    digest.update(_text(_last_head(context.instrument, names, len(shown)), actions, *account))
     return digest.hexdigest()
 
 
@@ -96,12 +95,11 @@ class ReplayedKeys:
 
     def __init__(self, series: BarSeries, max_bars: int, with_indicators: bool) -> None:
         self.series, self.max_bars, self.with_indicators = series, max_bars, with_indicators
-        rows = np.ascontiguousarray(bar_rows(series))
-        self._rows = rows.data.cast("B")
+        self._rows = _row_bytes(series)
         self.times = series_times(series)
         """Each bar's time, seconds since 1970 (as ``as_of.timestamp()``)."""
         self._prefix = _prefix_digest(max_bars)
-        self._stride = rows.shape[1] * 8
+        self._stride = _ROW_BYTES
         # A bar's numbers: its time (the first value of its row) ...
         self._names: list[str] = []
         self._numbers, self._numbers_stride, self._width = self._rows, self._stride, 8
@@ -144,7 +142,7 @@ class ReplayedKeys:
             digest.update(
                 array("d", [v for m in memory for v in (times[m.bar], m.confidence, 0.0)])
             )
-        actions = f"[{', '.join([_RECALLED_TEXT[m.action] for m in memory])}]"
+        actions = f"[{', '.join([_PAST_TEXT[m.action, True] for m in memory])}]"
         head = self._head(bar.instrument, names, shown)
         digest.update(_text(head, actions, bar.position, bar.portfolio))
         return digest.hexdigest()
@@ -184,8 +182,35 @@ def _indicator_table(
     return table, finite, names
 
 
-_RECALLED_TEXT = {a: repr((a.value, True)) for a in Action}
-"""A replayed memory entry's part of the actions' repr (its outcome is not known yet)."""
+_PAST_TEXT = {(a, unknown): repr((a.value, unknown)) for a in Action for unknown in (True, False)}
+"""A recent decision's part of the actions' repr: its action and whether its outcome is unknown
+(a replayed one's always is)."""
+
+_ROW_BYTES = 6 * 8
+"""Bytes of a bar's row in :func:`_row_bytes`."""
+
+
+def _row_bytes(series: BarSeries) -> memoryview:
+    """:func:`~ffe_core.domain.series.bar_rows` as bytes, a row of :data:`_ROW_BYTES` per bar
+    (made once per series)."""
+    return series.derived(
+        "bar_row_bytes", lambda s: np.ascontiguousarray(bar_rows(s)).data.cast("B")
+    )
+
+
+_kept_head: tuple[Instrument | None, list[str], int, str] = (None, [], 0, "")
+"""The last :func:`_head` of :func:`prompt_key`, with its arguments (replaced whole)."""
+
+
+def _last_head(inst: Instrument, names: list[str], shown: int) -> str:
+    """:func:`_head`, the last one kept (a replay asks about one instrument bar after bar)."""
+    global _kept_head
+    kept = _kept_head
+    if kept[0] is inst and kept[2] == shown and kept[1] == names:
+        return kept[3]
+    text = _head(inst, names, shown)
+    _kept_head = (inst, names, shown, text)
+    return text
 
 
 def series_times(series: BarSeries) -> list[float]:
