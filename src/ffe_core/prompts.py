@@ -21,8 +21,8 @@ from ffe_core.domain.decisions import Action, ProviderVote
 
 PROMPT_VERSION = "1"
 """Bump when the template, the answer schema or the indicators change, so cached votes are not
-reused (:func:`~ffe_core.prompt_keys.prompt_key` hashes the template's inputs, not its text; a test pins the text of
-each version's prompt to catch a change made without a bump)."""
+reused (:func:`~ffe_core.prompt_keys.prompt_key` hashes the template's inputs, not its text; a
+test pins the text of each version's prompt to catch a change made without a bump)."""
 
 DEFAULT_MAX_BARS = 30
 

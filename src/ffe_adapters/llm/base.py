@@ -236,19 +236,17 @@ class LlmProvider:
 
     async def cached_signal_at(self, bar: ReplayedBar) -> Signal | None:
         """The signal of the vote :meth:`vote` answers from the cache for the context a replay
-        builds from ``bar`` (keyed by :func:`~ffe_core.prompt_keys.replayed_prompt_key`, equal to :meth:`_key` of that
-        context), counted and timed as a cached vote; None on a miss (no call is made)."""
+        builds from ``bar`` (keyed by :func:`~ffe_core.prompt_keys.replayed_prompt_key`, equal
+        to :meth:`_key` of that context), counted and timed as a cached vote; None on a miss
+        (no call is made)."""
         votes = self._votes
         if votes is None:
             return None
         started = time.perf_counter()
         keys = self._replayed
-        if (
-            keys is None
-            or keys.series is not bar.at.series
-            or keys.with_indicators is not (bar.with_indicators)
-        ):
-            keys = ReplayedKeys.of(bar.at.series, self.options.max_bars, bar.with_indicators)
+        series = bar.at.series
+        if keys is None or keys.series is not series or keys.with_indicators != bar.with_indicators:
+            keys = ReplayedKeys.of(series, self.options.max_bars, bar.with_indicators)
             self._replayed = keys
         self._check_lookahead_at(keys.times[bar.at.index])
         vote = await votes.get(self.name, self.model, keys.key(bar))
