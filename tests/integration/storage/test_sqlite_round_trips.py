@@ -1,10 +1,12 @@
 """SQLite's worker-thread round trips: one per statement, none to open, fetch, close, or to
 commit/roll back when no transaction is open (each used to cost its own wake-up); an INSERT's
-executemany rides with the next trip, and is never lost, reordered or committed past an error."""
+executemany, and a single-row INSERT marked deferred, rides with the next trip, and is never
+lost, reordered or committed past an error."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +18,11 @@ from ffe_adapters.storage.sql import sqlite_driver
 from ffe_adapters.storage.sql.backend import SqlStorage
 from ffe_adapters.storage.sql.tables import VoteRow
 from ffe_core.config import StorageSettings
+from ffe_core.domain.agent import AgentCycle, AgentRun
 from ffe_core.domain.costs import ProviderCall
 from ffe_core.domain.decisions import Action, Decision, ProviderVote
+from ffe_core.domain.flight import DecisionRecord, EnsembleVerdict
+from ffe_core.domain.performance import ProviderStats
 from ffe_core.ports.storage import DecisionQuery
 
 
@@ -114,3 +119,39 @@ async def test_a_failing_queued_insert_fails_the_commit_and_nothing_is_stored(
     async with storage.uow_factory() as uow:
         assert await uow.decisions.get(made.id) is None
         assert await uow.provider_calls.list() == []
+
+
+async def test_writes_nobody_reads_back_ride_with_the_commit(
+    storage: SqlStorage, trips: list[str]
+) -> None:
+    """The cycle journal's upsert, a flight record's contents, provider stats and service
+    state are deferred single-row INSERTs: they cost no trip of their own, and are stored."""
+    made = decision()
+    run = AgentRun(started_at=datetime.now(UTC))
+    async with storage.uow_factory() as uow:
+        await uow.agent.add_run(run)
+        await uow.commit()
+    cycle = AgentCycle(run_id=run.id, seq=0, instrument="BTC-USD", decision_id=made.id)
+    record = DecisionRecord(
+        decision_id=made.id,
+        instrument=made.instrument,
+        decided_at=made.created_at,
+        recorded_at=made.created_at,
+        snapshot_hash="s" * 64,
+        prompt_version="1",
+        ensemble=EnsembleVerdict.of(made),
+    )
+    trips.clear()
+    async with storage.uow_factory() as uow:
+        await uow.decisions.add(made)  # a trip: its row count says whether it is new
+        await uow.flight.add(record, {"s" * 64: "snapshot"})  # a trip for the record alone
+        await uow.agent.update_cycle(cycle)
+        await uow.provider_stats.save(ProviderStats(provider="p0", weight=1.5))
+        await uow.state.put("k", {"v": 1})
+        await uow.commit()
+    assert len(trips) == 3, trips
+    async with storage.uow_factory() as uow:
+        assert await uow.flight.content("s" * 64) == "snapshot"
+        assert [c.id for c in await uow.agent.list_cycles()] == [cycle.id]
+        assert (await uow.provider_stats.get("p0")).weight == 1.5  # type: ignore[union-attr]
+        assert await uow.state.get("k") == {"v": 1}
