@@ -30,7 +30,8 @@ from ffe_core.backtest.orders import (
     order_runner,
     run_order_strategy,
 )
-from ffe_core.backtest.search import OBJECTIVES, Runner, best, grid, run_search, runner_of
+from ffe_core.backtest.runner import Runner, runner_of
+from ffe_core.backtest.search import OBJECTIVES, best, grid, run_search
 from ffe_core.backtest.simulator import FillConfig, RunResult, simulate
 from ffe_core.backtest.sizing import unaffordable, unit_step_for
 from ffe_core.backtest.stats import Calendar, compute_stats, json_ready
