@@ -17,6 +17,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     true,
     update,
 )
@@ -643,3 +644,15 @@ class SqlState:
         await self._s.execute(
             _upsert(self._s, _STATE), {"key": key, "updated_at": utcnow(), "payload": value}
         )
+
+    async def lock(self, key: str) -> None:
+        """PostgreSQL: a transaction-scoped advisory lock on the schema and key (held whether or
+        not the row exists yet). SQLite: the database's write lock, taken by a write that changes
+        nothing (SQLite has one writer at a time; ``busy_timeout`` bounds the wait)."""
+        if self._s.get_bind().dialect.name == "postgresql":
+            await self._s.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':' || :key))"),
+                {"key": key},
+            )
+        else:
+            await self._s.execute(text("UPDATE service_state SET key = key WHERE 0"))
