@@ -140,13 +140,7 @@ def evaluate(
     """Signals, simulation and objective for one parameter set (an order-level run's own
     warm-up replaces ``warmup``)."""
     result = runner_of(strategy).run(bars, params, config, 0)
-    # imported here: orders imports this module for Runner
-    from ffe_core.backtest.orders import OrderRunResult
-
-    if isinstance(result, OrderRunResult):
-        warmup = result.warmup
-    score, stats = objective_value(result, bars, objective, calendar, warmup)
-    return Evaluation(dict(params), score, stats)
+    return _scored(result, bars, params, objective, calendar, warmup)
 
 
 def evaluate_target(
@@ -159,7 +153,23 @@ def evaluate_target(
     warmup: int = 0,
 ) -> Evaluation:
     """Simulation and objective for one parameter set whose target is already computed."""
-    result = simulate(bars, target, config)
+    return _scored(simulate(bars, target, config), bars, params, objective, calendar, warmup)
+
+
+def _scored(
+    result: RunResult,
+    bars: Bars,
+    params: Params,
+    objective: str,
+    calendar: Calendar,
+    warmup: int,
+) -> Evaluation:
+    # The objective step of every evaluation; an order-level run knows its own warm-up.
+    # imported here: orders imports this module for Runner
+    from ffe_core.backtest.orders import OrderRunResult
+
+    if isinstance(result, OrderRunResult):
+        warmup = result.warmup
     score, stats = objective_value(result, bars, objective, calendar, warmup)
     return Evaluation(dict(params), score, stats)
 
