@@ -40,6 +40,7 @@ from ffe_core.ports.clock import Clock, SystemClock
 from ffe_core.ports.market_data import Cache
 from ffe_core.ports.metrics import Metrics, NullMetrics
 from ffe_core.ports.providers import CallEstimate, CallPlan, Signal
+from ffe_core.prompt_keys import ReplayedKeys, prompt_key
 from ffe_core.prompts import (
     PROMPT_VERSION,
     AnswerRejected,
@@ -49,10 +50,7 @@ from ffe_core.prompts import (
     feedback_prompt,
     parse_answer,
     prompt_hash,
-    prompt_key,
     render_prompt,
-    replayed_prompt_key,
-    series_times,
 )
 from ffe_core.scrubbing import Scrub, SecretScrubber, scrub_vote
 from ffe_core.services.circuit import CircuitBreaker, CircuitState
@@ -176,6 +174,8 @@ class LlmProvider:
         )
         self._warned_lookahead = False
         self._lookahead_until: float | None = None
+        self._replayed: ReplayedKeys | None = None
+        """The keys of the series last replayed (see :meth:`cached_signal_at`)."""
         self.stats: dict[str, float] = {
             "calls": 0,
             "abstentions": 0,
@@ -236,14 +236,20 @@ class LlmProvider:
 
     async def cached_signal_at(self, bar: ReplayedBar) -> Signal | None:
         """The signal of the vote :meth:`vote` answers from the cache for the context a replay
-        builds from ``bar`` (keyed by :func:`replayed_prompt_key`, equal to :meth:`_key` of that
-        context), counted and timed as a cached vote; None on a miss (no call is made)."""
-        if self._votes is None:
+        builds from ``bar`` (keyed by :func:`~ffe_core.prompt_keys.replayed_prompt_key`, equal
+        to :meth:`_key` of that context), counted and timed as a cached vote; None on a miss
+        (no call is made)."""
+        votes = self._votes
+        if votes is None:
             return None
         started = time.perf_counter()
-        self._check_lookahead_at(series_times(bar.at.series)[bar.at.index])
-        key = replayed_prompt_key(bar, max_bars=self.options.max_bars)
-        vote = await self._votes.get(self.name, self.model, key)
+        keys = self._replayed
+        series = bar.at.series
+        if keys is None or keys.series is not series or keys.with_indicators != bar.with_indicators:
+            keys = ReplayedKeys.of(series, self.options.max_bars, bar.with_indicators)
+            self._replayed = keys
+        self._check_lookahead_at(keys.times[bar.at.index])
+        vote = await votes.get(self.name, self.model, keys.key(bar))
         if vote is None:
             return None
         # Scrubbing changes text only: the action, confidence and abstention stay as stored.

@@ -46,7 +46,7 @@ class VoteCache:
         self._namespace = namespace
 
     def key(self, provider: str, model: str, prompt_key: str) -> str:
-        """The cache key of a vote: provider, model and :func:`~ffe_core.prompts.prompt_key`."""
+        """The cache key of a vote: provider, model and :func:`~ffe_core.prompt_keys.prompt_key`."""
         return f"{self._namespace}:{provider}:{model}:{prompt_key}"
 
     async def get(self, provider: str, model: str, prompt_key: str) -> ProviderVote | None:

@@ -53,7 +53,8 @@ class SpendMeter:
     """Why the run must stop, once a call was refused for the budget."""
 
     def of(self, name: str) -> Spend:
-        return self.by_provider.setdefault(name, Spend())
+        found = self.by_provider.get(name)
+        return found if found is not None else self.by_provider.setdefault(name, Spend())
 
     @property
     def calls(self) -> int:

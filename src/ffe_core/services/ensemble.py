@@ -41,6 +41,7 @@ from ffe_core.ports.providers import (
     WeightSource,
 )
 from ffe_core.services.costs import CostLedger, may_have_cost
+from ffe_core.services.deadline import within
 from ffe_core.services.ensemble_batch import Held
 from ffe_core.services.tally import Tally, tally
 
@@ -61,8 +62,7 @@ async def ask(
     label = name or provider.name
     start = time.perf_counter()
     try:
-        async with asyncio.timeout(limit_seconds):  # unlike wait_for (3.11), no extra task
-            vote = await provider.vote(context)
+        vote = await within(provider.vote(context), limit_seconds)  # no task, timer if it waits
         if not isinstance(vote, ProviderVote):
             raise TypeError(f"returned {type(vote).__name__}, not a ProviderVote")
     except TimeoutError:
@@ -448,7 +448,7 @@ class SyncEnsemble:
         votes = [ask_now(p, context, n) for n, p in self._providers]
         e._record_calls(votes)
         gathered = time.perf_counter()
-        weights, weight_note = self._weights()
+        weights, weight_note = _weights_now(self._weight_source, self._names)
         action, confidence, reasoning, aggregation = e._combine(votes, weights)
         outcome = (action, confidence, reasoning + weight_note, aggregation)
         return e._decision(new_id(), context, votes, weights, outcome, start, gathered)
@@ -474,12 +474,6 @@ class SyncEnsemble:
 
     def _tally(self, signals: list[Signal]) -> tuple[list[Signal], Action, float]:
         return _tally_signals(self, signals)
-
-    def _weights(self) -> tuple[dict[str, float], str]:
-        try:
-            return self._weight_source.weights_now(self._names), ""
-        except Exception as exc:  # as Ensemble.decide: equal weights, said so
-            return _equal_weights(self._names, exc)
 
 
 class SignalEnsemble:
@@ -540,8 +534,7 @@ class SignalEnsemble:
             if cached is None:
                 raise TypeError("a provider needs the context: use signals()")
             try:  # as ask: under the deadline; a timeout or failure abstains
-                async with asyncio.timeout(self._timeout):
-                    found = await cached.cached_signal_at(bar)
+                found = await within(cached.cached_signal_at(bar), self._timeout)
             except Exception:
                 found = ABSTAINED
             if found is None:
@@ -575,12 +568,6 @@ class SignalEnsemble:
                 signals[k] = Signal(vote.action, vote.confidence, vote.abstained)
         return _tally_signals(self, signals)
 
-    def _weights(self) -> tuple[dict[str, float], str]:
-        try:
-            return self._weight_source.weights_now(self._names), ""
-        except Exception as exc:  # as Ensemble.decide: equal weights, said so
-            return _equal_weights(self._names, exc)
-
 
 def _tally_signals(
     asked: SyncEnsemble | SignalEnsemble, signals: list[Signal]
@@ -597,9 +584,20 @@ def _tally_signals(
             confidences.append(confidence)
     if len(names) < settings.quorum:
         return signals, Action.HOLD, 0.0
-    weights = asked._equal if asked._equal is not None else asked._weights()[0]
+    weights = asked._equal
+    if weights is None:
+        weights = _weights_now(asked._weight_source, asked._names)[0]
     t = tally(names, actions, confidences, weights, settings, settings.aggregation)
     return signals, t.action, round(t.confidence, 6)
+
+
+def _weights_now(source: SyncWeightSource, names: list[str]) -> tuple[dict[str, float], str]:
+    """The weights of ``names`` now, with the note to add to the reasoning (as
+    :meth:`Ensemble._weights`: equal weights, said so, when the source fails)."""
+    try:
+        return source.weights_now(names), ""
+    except Exception as exc:
+        return _equal_weights(names, exc)
 
 
 def _spec(plans: Mapping[str, CallPlan], name: str) -> ProviderSpec | None:

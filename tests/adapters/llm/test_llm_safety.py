@@ -13,7 +13,7 @@ from ffe_adapters.llm.config import LlmOptions, lookup_by_model
 from ffe_adapters.llm.safety import VoteCache, knowledge_cutoff_warning
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import ProviderVote
-from ffe_core.prompts import prompt_key
+from ffe_core.prompt_keys import prompt_key
 from ffe_core.scrubbing import REDACTED, SecretScrubber
 
 CUTOFFS = {"gpt-4.1": date(2024, 6, 1), "gpt-4.1-mini": date(2024, 5, 1)}

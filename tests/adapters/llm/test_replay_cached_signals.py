@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -22,15 +23,18 @@ from ffe_adapters.llm.base import Completion, LlmProvider
 from ffe_adapters.llm.config import LlmOptions
 from ffe_adapters.quant.config import BreakoutOptions, TrendOptions
 from ffe_adapters.quant.providers import BreakoutProvider, MeanReversionProvider, TrendProvider
-from ffe_core.backtest.replay import ReplayResult, replay
+from ffe_core.backtest.replay import ReplayResult, bar_timestamps, replay
 from ffe_core.backtest.replay_cost import Metered, SpendMeter
 from ffe_core.backtest.simulator import FillConfig
 from ffe_core.config import EnsembleSettings
 from ffe_core.domain.context import DecisionContext, ReplayedBar
 from ffe_core.domain.decisions import Action, Decision, ProviderVote
 from ffe_core.domain.errors import ProviderError
+from ffe_core.domain.portfolio import Portfolio
+from ffe_core.domain.series import BarSeries, SeriesCursor
 from ffe_core.ports.providers import SeriesCachedProvider, Signal
-from ffe_core.prompts import Prompt, prompt_key, replayed_prompt_key
+from ffe_core.prompt_keys import ReplayedKeys, prompt_key, replayed_prompt_key
+from ffe_core.prompts import Prompt
 from ffe_core.services.ensemble import Ensemble
 
 
@@ -204,3 +208,23 @@ async def test_the_replayed_key_is_the_contexts_key(
     assert len(spy.replayed) == 150
     assert spy.replayed == spy.contexts
     assert len(set(spy.replayed)) == 150
+
+
+def test_a_series_keys_follow_the_instrument_and_window_they_are_asked_about() -> None:
+    """What ReplayedKeys keeps between bars (the text naming the instrument and the shown bars)
+    is not reused for another instrument or window: each key is that of a fresh ReplayedKeys."""
+    bars = random_bars(80, 3, 0.02)
+    series = BarSeries(
+        bars.open, bars.high, bars.low, bars.close, bars.volume, 40, bar_timestamps(bars)
+    )
+    other = INSTRUMENT.model_copy(update={"symbol": "MSFT", "base": "MSFT"})
+    flat = Portfolio(cash=Decimal(10_000))
+    position = flat.position(INSTRUMENT.symbol)
+    asked = [(60, INSTRUMENT, 40), (60, other, 40), (61, INSTRUMENT, 40), (61, INSTRUMENT, 7)]
+    got, fresh = [], []
+    for i, instrument, window in asked:
+        bar = ReplayedBar(SeriesCursor(series, i), window, instrument, position, flat, (), True)
+        got.append(ReplayedKeys.of(series, 30, True).key(bar))
+        fresh.append(ReplayedKeys(series, 30, True).key(bar))
+    assert got == fresh
+    assert len(set(got)) == len(asked)
