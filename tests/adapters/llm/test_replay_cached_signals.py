@@ -228,3 +228,44 @@ def test_a_series_keys_follow_the_instrument_and_window_they_are_asked_about() -
         fresh.append(ReplayedKeys(series, 30, True).key(bar))
     assert got == fresh
     assert len(set(got)) == len(asked)
+
+
+class Cached:
+    """Answers every bar from its "cache": SELL on the bars in ``sell``, else BUY, recording
+    the key of each replayed bar it is asked about."""
+
+    name = "cached"
+
+    def __init__(self, sell: set[int]) -> None:
+        self.sell = sell
+        self.keys: list[str] = []
+
+    async def cached_signal_at(self, bar: ReplayedBar) -> Signal | None:
+        self.keys.append(replayed_prompt_key(bar, max_bars=30))
+        action = Action.SELL if bar.at.index in self.sell else Action.BUY
+        return Signal(action, 0.7, False)
+
+    async def vote(self, context: DecisionContext) -> ProviderVote:
+        raise AssertionError("every bar is cached")
+
+
+async def test_a_bars_key_depends_on_the_cached_votes_before_it() -> None:
+    """Why a replay cannot look a series' cached votes up before its loop: the key of bar
+    ``i + 1`` holds the memory of the decisions up to bar ``i`` and the account they led to, so
+    it is known only once bar ``i``'s vote has been read from the cache. Two replays whose
+    cached votes differ only on bar 50 ask the same keys up to bar 50 and none alike after."""
+    asked = []
+    for sell in ({10, 30}, {10, 30, 50}):
+        provider = Cached(sell)
+        await replay(
+            random_bars(120, 4, 0.02),
+            INSTRUMENT,
+            Ensemble({provider.name: provider}, EnsembleSettings(quorum=1)),
+            FillConfig(commission=0.001),
+            fast=False,
+        )
+        assert len(provider.keys) == 120
+        asked.append(provider.keys)
+    before, after = asked
+    assert before[:51] == after[:51]
+    assert all(b != a for b, a in zip(before[51:], after[51:], strict=True))
