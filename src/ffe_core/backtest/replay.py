@@ -268,6 +268,20 @@ async def replay(
         # With every provider answerable without a context (the series, or a vote cache
         # keyed by the context's values), a context is built only for a bar some cache misses.
         at_bars = signalling.from_series
+        if signalling.answers_now:
+            # Every such cache is in this process: a bar it answers wholly runs without a
+            # coroutine; a bar some cache misses gets its context and those providers' ask.
+            for i in walk.steps():
+                signals, missing = signalling.signals_now(walk.replayed())
+                if missing:
+                    outcome = await signalling.completed(walk.context(), signals, missing)
+                else:
+                    outcome = signalling.tallied(signals)
+                signals, action, confidence = outcome
+                if recorder is not None:
+                    recorder.record_signals(i, signals, action, confidence)
+                walk.decided = (action, action, confidence)
+            return walk.result()
         for i in walk.steps():
             if at_bars:
                 signals, action, confidence = await signalling.signals_at(

@@ -32,6 +32,7 @@ from ffe_core.domain.decisions import Action, Decision, ProviderVote
 from ffe_core.domain.errors import ProviderError
 from ffe_core.domain.portfolio import Portfolio
 from ffe_core.domain.series import BarSeries, SeriesCursor
+from ffe_core.ports.market_data import Cache
 from ffe_core.ports.providers import SeriesCachedProvider, Signal
 from ffe_core.prompt_keys import ReplayedKeys, prompt_key, replayed_prompt_key
 from ffe_core.prompts import Prompt
@@ -64,16 +65,43 @@ class Scripted:
 
 
 class Counting(LlmProvider):
-    """Counts the cache lookups made with a context (``Metered`` makes one before each call)."""
+    """Counts the cache lookups made with a context (``Metered`` makes one before each call),
+    and those of a replayed bar, awaited or read at once."""
 
     asked = 0
+    awaited = 0
+    read_now = 0
 
     async def cached_vote(self, context: DecisionContext) -> ProviderVote | None:
         self.asked += 1
         return await super().cached_vote(context)
 
+    async def cached_signal_at(self, bar: ReplayedBar) -> Signal | None:
+        self.awaited += 1
+        return await super().cached_signal_at(bar)
 
-def llm(cache: MemoryCache, backend: Scripted, max_bars: int = 30) -> Counting:
+    def cached_signal_now(self, bar: ReplayedBar) -> Signal | None:
+        self.read_now += 1
+        return super().cached_signal_now(bar)
+
+
+class Awaited:
+    """A cache out of process, as far as a replay can tell: ``get`` only (a plain ``Cache``)."""
+
+    def __init__(self, inner: MemoryCache) -> None:
+        self.inner = inner
+
+    async def get(self, key: str) -> bytes | None:
+        return await self.inner.get(key)
+
+    async def set(self, key: str, value: bytes, ttl_seconds: float) -> None:
+        await self.inner.set(key, value, ttl_seconds)
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+def llm(cache: Cache, backend: Scripted, max_bars: int = 30) -> Counting:
     options = LlmOptions(
         model="fake-model",
         max_bars=max_bars,
@@ -100,7 +128,7 @@ CASES = [
 
 
 async def run(
-    cache: MemoryCache, case: tuple[Any, ...], backend: Scripted, *, per_bar: bool
+    cache: Cache, case: tuple[Any, ...], backend: Scripted, *, per_bar: bool
 ) -> tuple[ReplayResult, SpendMeter, Counting]:
     seed, n, history, start, with_indicators, _ = case
     meter = SpendMeter()
@@ -134,13 +162,21 @@ async def filled(case: tuple[Any, ...]) -> MemoryCache:
     return cache
 
 
+@pytest.mark.parametrize("in_process", [True, False], ids=["read-at-once", "awaited"])
 @pytest.mark.parametrize("case", CASES)
-async def test_cached_signals_decide_as_the_per_bar_path(case: tuple[Any, ...]) -> None:
+async def test_cached_signals_decide_as_the_per_bar_path(
+    case: tuple[Any, ...], in_process: bool
+) -> None:
+    """Read at once from an in-process cache (the replay's synchronous path: no coroutine for
+    a bar every cache answers) or awaited from any other cache, as the per-bar path decides."""
     reference_backend, fast_backend = Scripted(), Scripted()
     want, want_meter, want_llm = await run(
         await filled(case), case, reference_backend, per_bar=True
     )
-    got, got_meter, got_llm = await run(await filled(case), case, fast_backend, per_bar=False)
+    cache: Cache = await filled(case)
+    if not in_process:
+        cache = Awaited(cache)
+    got, got_meter, got_llm = await run(cache, case, fast_backend, per_bar=False)
     assert_identical_runs(got.run, want.run)
     np.testing.assert_array_equal(got.actions, want.actions)
     assert got.votes is not None and want.votes is not None
@@ -157,6 +193,8 @@ async def test_cached_signals_decide_as_the_per_bar_path(case: tuple[Any, ...]) 
     # Only the bars not in the cache were looked up with a context; the reference, every bar.
     assert got_llm.asked == spend.calls
     assert want_llm.asked == spend.calls + spend.cached
+    bars = case[1] - case[3]
+    assert (got_llm.read_now, got_llm.awaited) == ((bars, 0) if in_process else (0, bars))
 
 
 class KeySpy:
