@@ -27,7 +27,7 @@ from ffe_core.backtest.replay import ReplayResult, bar_timestamps, replay
 from ffe_core.backtest.replay_cost import Metered, SpendMeter
 from ffe_core.backtest.simulator import FillConfig
 from ffe_core.config import EnsembleSettings
-from ffe_core.domain.context import DecisionContext, ReplayedBar
+from ffe_core.domain.context import DecisionContext, Recalled, ReplayedBar
 from ffe_core.domain.decisions import Action, Decision, ProviderVote
 from ffe_core.domain.errors import ProviderError
 from ffe_core.domain.portfolio import Portfolio
@@ -249,8 +249,9 @@ async def test_the_replayed_key_is_the_contexts_key(
 
 
 def test_a_series_keys_follow_the_instrument_and_window_they_are_asked_about() -> None:
-    """What ReplayedKeys keeps between bars (the text naming the instrument and the shown bars)
-    is not reused for another instrument or window: each key is that of a fresh ReplayedKeys."""
+    """What ReplayedKeys keeps between bars (the text naming the instrument and the shown bars,
+    each remembered decision's part) is not reused for another instrument, window or decision:
+    each key is that of a fresh ReplayedKeys."""
     bars = random_bars(80, 3, 0.02)
     series = BarSeries(
         bars.open, bars.high, bars.low, bars.close, bars.volume, 40, bar_timestamps(bars)
@@ -258,10 +259,19 @@ def test_a_series_keys_follow_the_instrument_and_window_they_are_asked_about() -
     other = INSTRUMENT.model_copy(update={"symbol": "MSFT", "base": "MSFT"})
     flat = Portfolio(cash=Decimal(10_000))
     position = flat.position(INSTRUMENT.symbol)
-    asked = [(60, INSTRUMENT, 40), (60, other, 40), (61, INSTRUMENT, 40), (61, INSTRUMENT, 7)]
+    buy, sell = Recalled(59, Action.BUY, 0.6), Recalled(59, Action.SELL, 0.6)
+    asked = [
+        (60, INSTRUMENT, 40, ()),
+        (60, other, 40, ()),
+        (61, INSTRUMENT, 40, ()),
+        (61, INSTRUMENT, 7, ()),
+        (61, INSTRUMENT, 40, (buy,)),
+        (61, INSTRUMENT, 40, (sell,)),  # another replay's decision on the same bar
+        (61, INSTRUMENT, 40, (Recalled(60, Action.HOLD, 0.2), buy)),
+    ]
     got, fresh = [], []
-    for i, instrument, window in asked:
-        bar = ReplayedBar(SeriesCursor(series, i), window, instrument, position, flat, (), True)
+    for i, instrument, window, memory in asked:
+        bar = ReplayedBar(SeriesCursor(series, i), window, instrument, position, flat, memory, True)
         got.append(ReplayedKeys.of(series, 30, True).key(bar))
         fresh.append(ReplayedKeys(series, 30, True).key(bar))
     assert got == fresh
