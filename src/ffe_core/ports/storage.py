@@ -180,6 +180,12 @@ class StateRepository(Protocol):
 
     async def put(self, key: str, value: dict[str, Any]) -> None: ...
 
+    async def lock(self, key: str) -> None:
+        """Hold ``key`` until this unit of work ends (commit or rollback): another unit of work
+        locking the same key waits here until then. Lock before ``get`` to read, merge and ``put``
+        a document that other processes also write, so that neither write is lost."""
+        ...
+
 
 class ProviderCallRepository(Protocol):
     """The cost ledger: every provider call, appended, summed by provider over a period."""

@@ -102,7 +102,7 @@ class TradingAgent:
         )  # fmt: skip
         self.cycles = CycleRunner(
             decisions, broker, approvals, orders, journal, progress, notices, clock, metrics,
-            uptime=life.uptime, card_for=card_for,
+            uptime=life.uptime, card_for=card_for, stopped=life.stopped,
         )  # fmt: skip
         self.summary = DailySummary(
             settings, broker, uow_factory, clock, notices, prices, parity=parity
@@ -230,7 +230,8 @@ class TradingAgent:
     # control ---------------------------------------------------------------------------------
 
     def stop(self) -> None:
-        """Graceful: the current cycle finishes, then the loop ends."""
+        """Prompt and safe (:meth:`AgentLifecycle.stop`): a decision in the making is dropped,
+        an order under way is finished; then the loop ends."""
         self.lifecycle.stop()
 
     def pause(self) -> None:

@@ -213,7 +213,8 @@ class AgentLifecycle:
             self._keeper = None
 
     def stop(self) -> None:
-        """Graceful: the current cycle finishes, then the loop ends."""
+        """The loop ends after the current step: a decision still being made is abandoned
+        (``CycleRunner.decide``), an order under way is finished and recorded."""
         self._stop.set()
         self._resume.set()
 
@@ -226,6 +227,10 @@ class AgentLifecycle:
         if self.progress.state is AgentState.PAUSED:
             self.progress.state = AgentState.RUNNING
         self._resume.set()
+
+    async def stopped(self) -> None:
+        """Return once a stop is asked for (at once if it has been)."""
+        await self._stop.wait()
 
     async def resumed(self) -> None:
         """Wait while paused."""

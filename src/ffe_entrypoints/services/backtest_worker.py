@@ -108,12 +108,7 @@ def run_job(spec: Mapping[str, Any], slot: int) -> Outcome:
         strategy = _import(str(spec["strategy_ref"]))
         if spec.get("instruments"):
             return {"status": "done", "result": _portfolio(worker, spec, strategy, watch)}
-        instrument = worker.settings.instrument(str(spec["instrument"]))
-        if instrument is None:
-            raise NotFoundError(f"unknown instrument {spec['instrument']!r}")
-        bars = _load_bars(worker, instrument, int(spec["bars"]))
-        watch.check()
-        step = unit_step_for(instrument.size_increment)
+        bars, step = _job_bars(worker, spec, watch)
         return {
             "status": "done",
             "result": _compute(spec, bars, watch.wrap(strategy), watch, step),
@@ -171,9 +166,7 @@ def _replay(worker: _Worker, spec: Mapping[str, Any], watch: _Watch) -> dict[str
     )
     sleeves = []
     for symbol in list(spec["instruments"]) or [spec["instrument"]]:
-        instrument = worker.settings.instrument(str(symbol))
-        if instrument is None:
-            raise NotFoundError(f"unknown instrument {symbol!r}")
+        instrument = _instrument(worker, str(symbol))
         bars = _load_bars(worker, instrument, int(spec["bars"]))
         sleeves.append(sleeve_of(bars, instrument, spec["start"], spec["end"], symbol, LABELS))
     request = ReplayRequest(
@@ -210,6 +203,32 @@ def _import(ref: str) -> Callable[..., Any]:
     return target  # type: ignore[no-any-return]
 
 
+def _instrument(worker: _Worker, symbol: str) -> Instrument:
+    """The configured instrument ``symbol`` (NotFoundError naming it otherwise)."""
+    instrument = worker.settings.instrument(symbol)
+    if instrument is None:
+        raise NotFoundError(f"unknown instrument {symbol!r}")
+    return instrument
+
+
+def _job_bars(worker: _Worker, spec: Mapping[str, Any], watch: _Watch) -> tuple[Bars, float]:
+    """A one-instrument job's bars and its unit step (fractional for crypto)."""
+    instrument = _instrument(worker, str(spec["instrument"]))
+    bars = _load_bars(worker, instrument, int(spec["bars"]))
+    watch.check()
+    return bars, unit_step_for(instrument.size_increment)
+
+
+def _fill_config(spec: Mapping[str, Any], unit_step: float) -> FillConfig:
+    """The job's cash and costs; ``finalize`` is True for jobs stored before the option."""
+    return FillConfig(
+        cash=float(spec["cash"]),
+        commission=float(spec["commission"]),
+        unit_step=unit_step,
+        finalize=bool(spec.get("finalize", True)),
+    )
+
+
 def _load_bars(worker: _Worker, instrument: Instrument, limit: int) -> Bars:
     raw = worker.loop.run_until_complete(
         worker.market_data().get_bars(instrument, worker.settings.market_data.interval, limit=limit)
@@ -230,12 +249,7 @@ def _compute(
     ``strategy``: a target strategy, or the Runner of an order-level one (searches only)."""
     kind, name = spec["kind"], str(spec["strategy"])
     params: dict[str, Any] = dict(spec["params"])
-    cfg = FillConfig(
-        cash=float(spec["cash"]),
-        commission=float(spec["commission"]),
-        unit_step=unit_step,
-        finalize=bool(spec.get("finalize", True)),  # jobs stored before the option: True
-    )
+    cfg = _fill_config(spec, unit_step)
     strategy_spec = spec_for(name)
     if kind == "backtest":
         assert not isinstance(strategy, Runner)  # an order-level backtest is _order_level
@@ -244,10 +258,7 @@ def _compute(
         except TypeError as exc:
             raise ValidationFailed(f"params: {exc}") from None
         run = simulate(bars, target, cfg)
-        stats = compute_stats(run, bars, warmup=strategy_spec.warmup(params))
-        payload = _payload(run.equity, bars, stats, run, None)
-        payload["warnings"] = _warnings(unaffordable(bars, cfg, target, len(run.trades)))
-        return payload
+        return _one_run(run, bars, strategy_spec.warmup(params), cfg, target)
     space = {**strategy_spec.grid, **dict(spec["grid"])}
     candidates = grid(space, strategy_spec.constraint)
     if not candidates:
@@ -356,12 +367,7 @@ def _order_job(worker: _Worker, spec: Mapping[str, Any], watch: _Watch) -> dict[
     """A job of an order-level strategy, found by its registered name (never code)."""
     name = str(spec["order_strategy"])
     strategy = _registry().factory("order_strategies", name)
-    instrument = worker.settings.instrument(str(spec["instrument"]))
-    if instrument is None:
-        raise NotFoundError(f"unknown instrument {spec['instrument']!r}")
-    bars = _load_bars(worker, instrument, int(spec["bars"]))
-    watch.check()
-    step = unit_step_for(instrument.size_increment)
+    bars, step = _job_bars(worker, spec, watch)
     if spec["kind"] == "backtest":
         return _order_level(spec, bars, strategy, step)
     return _compute(spec, bars, watch.runner(order_runner(strategy)), watch, step)
@@ -378,19 +384,22 @@ def _order_level(
     spec: Mapping[str, Any], bars: Bars, strategy: OrderStrategy, unit_step: float
 ) -> dict[str, Any]:
     """One run of an order-level strategy."""
-    fill = FillConfig(
-        cash=float(spec["cash"]),
-        commission=float(spec["commission"]),
-        unit_step=unit_step,
-        finalize=bool(spec.get("finalize", True)),
-    )
+    fill = _fill_config(spec, unit_step)
     try:
         run = run_order_strategy(bars, strategy, BrokerConfig(fill), **dict(spec["params"]))
     except ValueError as exc:
         raise ValidationFailed(f"params: {exc}") from None
-    stats = compute_stats(run, bars, warmup=run.warmup)
+    return _one_run(run, bars, run.warmup, fill, None)
+
+
+def _one_run(
+    run: RunResult, bars: Bars, warmup: int, fill: FillConfig, target: np.ndarray | None
+) -> dict[str, Any]:
+    """The result of one run (a backtest, not a search): stats, series, trades and the warning
+    when cash could not buy what ``target`` (or, without one, the strategy) asked for."""
+    stats = compute_stats(run, bars, warmup=warmup)
     payload = _payload(run.equity, bars, stats, run, None)
-    payload["warnings"] = _warnings(unaffordable(bars, fill, None, len(run.trades)))
+    payload["warnings"] = _warnings(unaffordable(bars, fill, target, len(run.trades)))
     return payload
 
 
@@ -409,9 +418,7 @@ def _portfolio(
     raw: list[Bars] = []
     costs: list[FillConfig] = []
     for symbol in symbols:
-        instrument = worker.settings.instrument(symbol)
-        if instrument is None:
-            raise NotFoundError(f"unknown instrument {symbol!r}")
+        instrument = _instrument(worker, symbol)
         raw.append(_load_bars(worker, instrument, int(spec["bars"])))
         step = unit_step_for(instrument.size_increment)
         costs.append(
