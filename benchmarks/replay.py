@@ -14,7 +14,8 @@ provider answering instantly, awaited: contexts are built, no Decision is when n
 it), which bounds what any awaiting provider can reach. ``--cached-llm BARS`` times the 3
 offline providers plus a language-model provider answered wholly from its vote cache against
 the 3 offline providers alone (target: at most 2x); with nothing observing the decisions the
-language model is asked ``cached_signal_at`` per bar, so no context is built. (``ffe replay``
+language model is asked ``cached_signal_now`` per bar (its cache is in this process, so the
+bar runs with no coroutine), so no context is built. (``ffe replay``
 itself always passes a risk check and so builds a context and a Decision per bar.) The offline providers never await and only read the bars, so their per-bar
 rows take the replay's synchronous path that asks each provider's ``signal_at`` on the series
 (indicators computed once per series); ``tests/unit/replay/test_per_bar_paths.py`` holds it

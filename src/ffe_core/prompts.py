@@ -49,7 +49,9 @@ class Prompt:
 class LlmAnswer(BaseModel):
     """The structured answer a language model must give."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # 1e999 parses as inf
+    model_config = ConfigDict(
+        defer_build=True, extra="forbid", allow_inf_nan=False
+    )  # 1e999 parses as inf
 
     action: Literal["BUY", "SELL", "HOLD"]
     confidence: float = Field(ge=0.0, le=1.0)

@@ -243,15 +243,34 @@ class LlmProvider:
         if votes is None:
             return None
         started = time.perf_counter()
+        vote = await votes.get(self.name, self.model, self._replayed_key(bar))
+        return None if vote is None else self._cached_signal(vote, started)
+
+    def cached_now(self) -> bool:
+        """Whether the vote cache is held in this process (:meth:`cached_signal_now` reads it)."""
+        return self._votes is not None and self._votes.reads_now
+
+    def cached_signal_now(self, bar: ReplayedBar) -> Signal | None:
+        """:meth:`cached_signal_at` without awaiting, when :meth:`cached_now`."""
+        votes = self._votes
+        if votes is None:
+            return None
+        started = time.perf_counter()
+        vote = votes.get_now(self.name, self.model, self._replayed_key(bar))
+        return None if vote is None else self._cached_signal(vote, started)
+
+    def _replayed_key(self, bar: ReplayedBar) -> str:
+        """The vote cache's key of ``bar``, after the look-ahead check of its time."""
         keys = self._replayed
         series = bar.at.series
         if keys is None or keys.series is not series or keys.with_indicators != bar.with_indicators:
             keys = ReplayedKeys.of(series, self.options.max_bars, bar.with_indicators)
             self._replayed = keys
         self._check_lookahead_at(keys.times[bar.at.index])
-        vote = await votes.get(self.name, self.model, keys.key(bar))
-        if vote is None:
-            return None
+        return keys.key(bar)
+
+    def _cached_signal(self, vote: ProviderVote, started: float) -> Signal:
+        """A cached vote's signal, counted as :meth:`vote` counts a cached vote."""
         # Scrubbing changes text only: the action, confidence and abstention stay as stored.
         self._count("cached", time.perf_counter() - started, vote.abstained, 0, 0, 0.0)
         return Signal(vote.action, vote.confidence, vote.abstained)

@@ -27,7 +27,7 @@ StoredDecisions = list[dict[str, Any]]
 class DecisionQuery(BaseModel):
     """Filters and cursor for listing decisions (newest first)."""
 
-    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, allow_inf_nan=False)
 
     instrument: str | None = None
     action: Action | None = None

@@ -31,10 +31,12 @@ CardSource = Callable[[Decision], Awaitable[ApprovalCard | None]]
 """The approval card of a decision (``services.approval_cards.ApprovalCards``)."""
 
 STOPPED_WHILE_DECIDING = "stopped while deciding: the decision was abandoned, nothing was sent"
+PAUSED_WHILE_DECIDING = "paused while deciding: the decision was abandoned, nothing was sent"
 
 
 class StoppedWhileDeciding(Exception):
-    """A stop came while the cycle was still deciding (a slow provider): the decision is dropped."""
+    """A stop or a pause came while the cycle was still deciding (a slow provider): the
+    decision is dropped; the message says which."""
 
 
 class CycleRunner:
@@ -53,10 +55,12 @@ class CycleRunner:
         metrics: Metrics,
         uptime: Callable[[], float],
         card_for: CardSource | None = None,
-        stopped: Callable[[], Awaitable[None]] | None = None,
+        halted: Callable[[], Awaitable[None]] | None = None,
+        stopping: Callable[[], bool] | None = None,
     ) -> None:
-        """``stopped``: returns once the agent is asked to stop (``AgentLifecycle.stopped``);
-        deciding is abandoned then (see :meth:`decide`)."""
+        """``halted``: returns once the agent is asked to stop or pause
+        (``AgentLifecycle.halted``), and ``stopping`` says whether it was a stop; deciding is
+        abandoned then (see :meth:`decide`)."""
         self.decisions = decisions
         self.broker = broker
         self.approvals = approvals
@@ -68,7 +72,8 @@ class CycleRunner:
         self.metrics = metrics
         self.uptime = uptime
         self.card_for = card_for  # the risk shown on an approval (services.approval_cards)
-        self.stopped = stopped
+        self.halted = halted
+        self.stopping = stopping
 
     async def observe_pass(self) -> FfeError | None:
         """Observe once for a whole pass; a failure is handed to each of its cycles."""
@@ -137,9 +142,8 @@ class CycleRunner:
             cycle = await self.journal.record(
                 cycle, decided=decision, phase=CyclePhase.FAILED, note=str(exc)[:500]
             )
-        except StoppedWhileDeciding:
-            note = STOPPED_WHILE_DECIDING
-            cycle = await self.journal.record(cycle, phase=CyclePhase.FAILED, note=note)
+        except StoppedWhileDeciding as halted:
+            cycle = await self.journal.record(cycle, phase=CyclePhase.FAILED, note=str(halted))
         finally:
             progress.cycles += 1
             progress.last_cycle_at = self.clock.now()
@@ -147,14 +151,15 @@ class CycleRunner:
         return cycle
 
     async def decide(self, symbol: str) -> Decision:
-        """The ensemble's decision, unless a stop comes first: deciding touches neither the venue
-        nor the ledger, so a slow provider's call is cancelled and StoppedWhileDeciding raised,
-        and the operator's stop takes effect at once. Acting is never interrupted: an order under
-        way is sent and recorded before the loop ends."""
-        if self.stopped is None:
+        """The ensemble's decision, unless a stop or a pause comes first: deciding touches
+        neither the venue nor the ledger, so a slow provider's call is cancelled and
+        StoppedWhileDeciding raised, and the operator's stop or pause takes effect at once; a
+        decision made after a pause is not acted on either. Acting is never interrupted: an
+        order under way is sent and recorded before the loop ends."""
+        if self.halted is None:
             return await self.decisions.decide(symbol, persist=False)
         deciding = asyncio.ensure_future(self.decisions.decide(symbol, persist=False))
-        stop = asyncio.ensure_future(self.stopped())
+        stop = asyncio.ensure_future(self.halted())
         try:
             await asyncio.wait((deciding, stop), return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -162,8 +167,11 @@ class CycleRunner:
             if not deciding.done():
                 deciding.cancel()
                 await asyncio.gather(deciding, stop, return_exceptions=True)
-        if deciding.cancelled():
-            raise StoppedWhileDeciding(STOPPED_WHILE_DECIDING)
+        if stop.done() and not stop.cancelled():  # the stop or pause came first, or with it
+            stopping = self.stopping is None or self.stopping()
+            raise StoppedWhileDeciding(
+                STOPPED_WHILE_DECIDING if stopping else PAUSED_WHILE_DECIDING
+            )
         return deciding.result()
 
     async def act(self, cycle: AgentCycle, decision: Decision) -> AgentCycle:

@@ -33,6 +33,7 @@ from ffe_core.ports.providers import (
     DescribedProvider,
     EqualWeights,
     FixedPlanProvider,
+    InProcessCachedProvider,
     SeriesCachedProvider,
     SeriesSignalProvider,
     Signal,
@@ -503,6 +504,10 @@ class SignalEnsemble:
             p if now is None and isinstance(p, SeriesCachedProvider) else None
             for _n, p, now in self._kinds
         ]
+        readers = [_reader_now(s, c) for s, c in zip(self._series, self._cached, strict=True)]
+        self._readers: list[Callable[[ReplayedBar], Signal | None]] | None = (
+            [r for r in readers if r is not None] if all(readers) else None
+        )
 
     @property
     def from_series(self) -> bool:
@@ -512,9 +517,46 @@ class SignalEnsemble:
             s is not None or c is not None for s, c in zip(self._series, self._cached, strict=True)
         )
 
+    @property
+    def answers_now(self) -> bool:
+        """Whether :meth:`signals_now` can ask every provider: :attr:`from_series`, and every
+        provider that awaits has its vote cache in this process."""
+        return self._readers is not None
+
     async def signals(self, context: DecisionContext) -> tuple[list[Signal], Action, float]:
         """Every provider's signal on ``context`` and the ensemble's action and confidence."""
         return await self._signals(context, [], {})
+
+    def signals_now(self, bar: ReplayedBar) -> tuple[list[Signal], list[int]]:
+        """:meth:`signals_at`'s signals on ``bar`` read without awaiting (no deadline: nothing
+        waits), with the providers whose cache missed (ABSTAINED in their place for now): the
+        bar's outcome is then :meth:`tallied` when none missed, else :meth:`completed` on the
+        bar's context. Only when :attr:`answers_now`."""
+        if self._readers is None:
+            raise TypeError("a provider cannot answer without awaiting: use signals_at()")
+        signals: list[Signal] = []
+        missing: list[int] = []
+        for k, read in enumerate(self._readers):
+            try:  # as _signal and ask: a failing provider abstains
+                found = read(bar)
+            except Exception:
+                found = ABSTAINED
+            if found is None:
+                missing.append(k)
+                found = ABSTAINED
+            signals.append(found)
+        return signals, missing
+
+    def tallied(self, signals: list[Signal]) -> tuple[list[Signal], Action, float]:
+        """The signals with the ensemble's action and (rounded) confidence on them."""
+        return _tally_signals(self, signals)
+
+    async def completed(
+        self, context: DecisionContext, signals: list[Signal], missing: list[int]
+    ) -> tuple[list[Signal], Action, float]:
+        """:meth:`signals_now`'s outcome when some cache missed: those providers asked with
+        :func:`ask` on the bar's ``context`` (as :meth:`signals_at` asks them)."""
+        return await self._signals(context, missing, dict(enumerate(signals)))
 
     async def signals_at(
         self, bar: ReplayedBar, context: Callable[[], DecisionContext]
@@ -567,6 +609,18 @@ class SignalEnsemble:
             for k, vote in zip(waiting, await asyncio.gather(*waiting.values()), strict=True):
                 signals[k] = Signal(vote.action, vote.confidence, vote.abstained)
         return _tally_signals(self, signals)
+
+
+def _reader_now(
+    series: SeriesSignalProvider | None, cached: SeriesCachedProvider | None
+) -> Callable[[ReplayedBar], Signal | None] | None:
+    """How :meth:`SignalEnsemble.signals_now` asks a provider about a bar without awaiting
+    (None when it cannot)."""
+    if series is not None:
+        return lambda bar: series.signal_at(bar.at, bar.window)
+    if isinstance(cached, InProcessCachedProvider) and cached.cached_now():
+        return cached.cached_signal_now
+    return None
 
 
 def _tally_signals(

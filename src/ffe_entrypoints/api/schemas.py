@@ -21,7 +21,7 @@ PROVIDER_PATTERN = r"^[a-z0-9_\-]{1,64}$"
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, extra="forbid", allow_inf_nan=False)
 
 
 class DecisionRequest(_Body):
@@ -30,21 +30,21 @@ class DecisionRequest(_Body):
 
 
 class DecisionPage(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     items: list[Decision]
     next_cursor: str | None
 
 
 class EquityPoint(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     ts: UtcDatetime
     equity: float
 
 
 class StatusView(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     mode: Literal["paper", "live"]
     broker: str
@@ -62,7 +62,7 @@ class StatusView(BaseModel):
 
 
 class PositionView(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     instrument: str
     quantity: Decimal
@@ -74,19 +74,19 @@ class PositionView(BaseModel):
 
 
 class PositionList(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     items: list[PositionView]
 
 
 class OrderList(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     items: list[Order]
 
 
 class FillList(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     items: list[Fill]
 
@@ -98,7 +98,7 @@ class ApprovalView(Approval):
 
 
 class ApprovalList(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     items: list[ApprovalView]
 
@@ -114,7 +114,7 @@ class ApproveBody(ResolveBody):
 
 
 class CircuitView(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     state: str
     failures: int
@@ -122,7 +122,7 @@ class CircuitView(BaseModel):
 
 
 class ProviderView(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     provider: str
     weight: float
@@ -141,21 +141,21 @@ class ProviderView(BaseModel):
 
 
 class WeightSnapshot(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     ts: UtcDatetime
     weights: dict[str, float]
 
 
 class ProviderList(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     items: list[ProviderView]
     weight_history: list[WeightSnapshot]
 
 
 class InstrumentView(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     symbol: str
     asset_class: str
@@ -166,6 +166,6 @@ class InstrumentView(BaseModel):
 
 
 class InstrumentList(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     items: list[InstrumentView]

@@ -41,6 +41,7 @@ from ffe_core.config import Settings
 from ffe_core.domain.errors import NotFoundError, ValidationFailed
 from ffe_core.domain.instruments import Instrument
 from ffe_core.drawdown import drawdown_curve
+from ffe_entrypoints.assembly import Assembly
 
 Outcome = dict[str, Any]
 """``{"status": "done", "result": {...}}``, ``{"status": "failed", "error": str}`` or
@@ -55,8 +56,9 @@ class _Worker:
     """What one worker process keeps between jobs: settings, shared flags, an event loop and
     the market data chain (built on the first job, closed when the process exits)."""
 
-    def __init__(self, settings: Settings, progress: Any, cancel: Any) -> None:
+    def __init__(self, settings: Settings, progress: Any, cancel: Any, assembly: Assembly) -> None:
         self.settings = settings
+        self.assembly = assembly
         self.progress = progress
         self.cancel = cancel
         self.loop = asyncio.new_event_loop()
@@ -64,10 +66,7 @@ class _Worker:
 
     def market_data(self) -> Any:
         if self._container is None:
-            # imported here: the container imports the service that imports this module
-            from ffe_entrypoints.container import build_container
-
-            self._container = build_container(self.settings)
+            self._container = self.assembly.build(self.settings)
             Finalize(self, self._close, exitpriority=10)
         return self._container.market_data()
 
@@ -76,21 +75,22 @@ class _Worker:
         if self.loop.is_closed():
             return
         if self._container is not None:
-            from ffe_entrypoints.lifecycle import shutdown
-
-            self.loop.run_until_complete(shutdown(self._container))
+            self.loop.run_until_complete(self.assembly.close(self._container))
         self.loop.close()
 
 
 _worker: _Worker | None = None
 
 
-def init_worker(settings: Mapping[str, Any], progress: Any, cancel: Any, niceness: int) -> None:
-    """Per-process set-up: ``settings`` is ``Settings.model_dump()``; the arrays are shared."""
+def init_worker(
+    settings: Mapping[str, Any], progress: Any, cancel: Any, niceness: int, assembly: Assembly
+) -> None:
+    """Per-process set-up: ``settings`` is ``Settings.model_dump()``; the arrays are shared;
+    ``assembly`` builds this process's container on its first job that needs one."""
     global _worker
     if niceness and hasattr(os, "nice"):
         os.nice(niceness)
-    _worker = _Worker(Settings.model_validate(settings), progress, cancel)
+    _worker = _Worker(Settings.model_validate(settings), progress, cancel, assembly)
 
 
 def run_job(spec: Mapping[str, Any], slot: int) -> Outcome:
@@ -179,7 +179,12 @@ def _replay(worker: _Worker, spec: Mapping[str, Any], watch: _Watch) -> dict[str
         anonymize=bool(spec.get("anonymize", False)),
     )
     out = worker.loop.run_until_complete(
-        run_replay(settings, request, lambda done, total: watch.report(done / max(total, 1)))
+        run_replay(
+            settings,
+            request,
+            worker.assembly,
+            lambda done, total: watch.report(done / max(total, 1)),
+        )
     )
     out.pop("_run")
     results = out.pop("_results")
