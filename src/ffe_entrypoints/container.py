@@ -99,11 +99,7 @@ class Container(containers.DeclarativeContainer):
         ),
     )
     risk_manager = providers.Singleton(
-        RiskManager,
-        settings.provided.risk,
-        fee_rate=providers.Callable(
-            lambda s: s.trading.commission + s.trading.slippage + s.trading.spread / 2, settings
-        ),
+        RiskManager, settings.provided.risk, fee_rate=settings.provided.trading.fee_rate
     )
     # every process on the storage shares the kill switch (ffe_core.services.kill_switch)
     risk_state = providers.Singleton(SharedRiskState, risk_manager, uow_factory)
