@@ -152,3 +152,48 @@ def test_the_context_carries_typed_core_values_never_the_whole_settings() -> Non
     fields = {f.name: f.type for f in dataclasses.fields(AdapterContext)}
     assert "settings" not in fields
     assert "Settings" not in " ".join(str(t) for t in fields.values()).replace("CoreView", "")
+
+
+OPTIONLESS = {
+    ("approval_channels", "log"),
+    ("notifiers", "log"),
+    ("caches", "none"),
+    ("compute", "local"),
+    ("leases", "none"),
+    ("leases", "storage"),
+    ("metrics", "none"),
+    ("metrics", "prometheus"),
+    ("tracers", "otlp"),
+}
+"""Adapters that have no ``adapters.<name>`` options (the tracer reads ``monitoring``)."""
+
+
+def test_every_adapter_reads_its_options_through_its_own_model_and_names_a_bad_key() -> None:
+    """Built-in or plugin, an adapter with options refuses an unknown one as a one-line
+    ConfigError naming ``adapters.<name>.<key>`` (``AdapterContext.parse_options``), never a raw
+    pydantic error."""
+    from ffe_adapters.storage.memory import InMemoryUnitOfWorkFactory
+    from ffe_core.domain.errors import ConfigError
+
+    registry = load_registry()
+    source = registry.factory("market_data", "synthetic")(AdapterContext("synthetic"))
+    wrong: list[str] = []
+    for kind in sorted(set(hookspecs.KINDS.values()) - {"strategies", "order_strategies"}):
+        for name in registry.names(kind):
+            if (kind, name) in OPTIONLESS:
+                continue
+            ctx = AdapterContext(
+                name,
+                {"no_such_option": 1},
+                uow_factory=InMemoryUnitOfWorkFactory(),
+                market_data=source,
+            )
+            try:
+                registry.factory(kind, name)(ctx)
+                wrong.append(f"{kind} {name}: built")
+            except ConfigError as exc:
+                if not str(exc).startswith(f"adapters.{name}.no_such_option: "):
+                    wrong.append(f"{kind} {name}: {exc}")
+            except Exception as exc:
+                wrong.append(f"{kind} {name}: {type(exc).__name__}")
+    assert wrong == []
