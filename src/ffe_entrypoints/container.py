@@ -80,7 +80,7 @@ class Container(containers.DeclarativeContainer):
     )
 
     storage: providers.Provider[StorageBackend] = providers.Resource(Build.one, build, "storage")
-    uow_factory = providers.Callable(lambda storage: storage.uow_factory, storage)
+    uow_factory = storage.provided.uow_factory
     cache: providers.Provider[Cache] = providers.Resource(Build.one, build, "caches")
     market_data = providers.Resource(Build.market_data, build, cache)
     venue = providers.Resource(Build.venue, build, uow_factory, market_data)
@@ -118,7 +118,7 @@ class Container(containers.DeclarativeContainer):
         weight_source,
         learning,
         cost_ledger,
-        providers.Callable(lambda s: s.learning.learning_horizon, settings),
+        settings.provided.learning.learning_horizon,
         settings.provided.costs.demote,
         clock,
     )
