@@ -8,6 +8,7 @@ connection is a ``providers.Resource``; :func:`ffe_entrypoints.lifecycle.shutdow
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from dependency_injector import containers, providers
@@ -217,18 +218,11 @@ class Container(containers.DeclarativeContainer):
     backtest_service = providers.Resource(  # its worker pool closes at shutdown
         build_backtest_service,
         settings=settings,
-        strategies=providers.Callable(
-            lambda r: lambda: {n: r.factory("strategies", n) for n in r.names("strategies")},
-            registry,
-        ),
-        provider_names=providers.Callable(
-            lambda r: lambda: r.names("decision_providers"), registry
-        ),
+        # read when the first backtest asks: what plugins registered by then
+        strategies=providers.Callable(partial, registry.provided.factories, "strategies"),
+        provider_names=providers.Callable(partial, registry.provided.names, "decision_providers"),
         order_strategies=providers.Callable(
-            lambda r: (
-                lambda: {n: r.factory("order_strategies", n) for n in r.names("order_strategies")}
-            ),
-            registry,
+            partial, registry.provided.factories, "order_strategies"
         ),
     )
     health_service = providers.Singleton(

@@ -192,3 +192,10 @@ def test_every_adapter_reads_its_options_through_its_own_model_and_names_a_bad_k
             except Exception as exc:
                 wrong.append(f"{kind} {name}: {type(exc).__name__}")
     assert wrong == []
+
+
+def test_the_registry_lists_every_factory_of_a_kind_by_name() -> None:
+    registry = load_registry()
+    strategies = registry.factories("strategies")
+    assert sorted(strategies) == registry.names("strategies")
+    assert strategies["sma_cross"] is registry.factory("strategies", "sma_cross")
