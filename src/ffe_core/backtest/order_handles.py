@@ -77,27 +77,56 @@ class Broker:
             raise RuntimeError("too many working orders or open trades for the book")
 
 
-class Order:
-    """A working order (backtesting.py's ``Order``): read its fields or ``cancel()`` it."""
+class _Slotted:
+    """A handle on one row of a book table: equal to another handle on the same slot and
+    serial; ``size`` is signed, so long and short are read from it."""
 
     __slots__ = ("_b", "_serial", "_slot")
+    _TABLE = 0
+    _SERIAL = 0
+    _SIZE = 0
 
     def __init__(self, broker: Broker, slot: int) -> None:
         self._b = broker
         self._slot = slot
-        self._serial = broker.book[0][slot, ok.O_SERIAL]
+        self._serial = broker.book[self._TABLE][slot, self._SERIAL]
 
     def _row(self) -> FloatArray:
-        return self._b.book[0][self._slot]  # type: ignore[no-any-return]
+        return self._b.book[self._TABLE][self._slot]  # type: ignore[no-any-return]
+
+    @property
+    def size(self) -> float:
+        return float(self._row()[self._SIZE])
+
+    @property
+    def is_long(self) -> bool:
+        return self.size > 0
+
+    @property
+    def is_short(self) -> bool:
+        return self.size < 0
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, _Slotted)
+            and type(other) is type(self)
+            and (other._slot, other._serial) == (self._slot, self._serial)
+        )
+
+    def __hash__(self) -> int:
+        return hash((self._slot, self._serial))
+
+
+class Order(_Slotted):
+    """A working order (backtesting.py's ``Order``): read its fields or ``cancel()`` it."""
+
+    __slots__ = ()
+    _TABLE, _SERIAL, _SIZE = 0, ok.O_SERIAL, ok.O_SIZE
 
     @property
     def alive(self) -> bool:
         r = self._row()
         return bool(r[ok.O_ALIVE]) and r[ok.O_SERIAL] == self._serial
-
-    @property
-    def size(self) -> float:
-        return float(self._row()[ok.O_SIZE])
 
     @property
     def limit(self) -> float | None:
@@ -116,14 +145,6 @@ class Order:
         return _opt(self._row()[ok.O_TP])
 
     @property
-    def is_long(self) -> bool:
-        return self.size > 0
-
-    @property
-    def is_short(self) -> bool:
-        return self.size < 0
-
-    @property
     def is_contingent(self) -> bool:
         """True for a trade's SL/TP order (cancelled with its trade)."""
         return int(self._row()[ok.O_KIND]) in (ok.KIND_SL, ok.KIND_TP)
@@ -132,32 +153,12 @@ class Order:
         if self.alive:
             ok.cancel(self._b.book, self._slot)
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Order) and (other._slot, other._serial) == (
-            self._slot,
-            self._serial,
-        )
 
-    def __hash__(self) -> int:
-        return hash((self._slot, self._serial))
-
-
-class Trade:
+class Trade(_Slotted):
     """An open trade (backtesting.py's ``Trade``): size, prices, writable ``sl``/``tp``, close."""
 
-    __slots__ = ("_b", "_serial", "_slot")
-
-    def __init__(self, broker: Broker, slot: int) -> None:
-        self._b = broker
-        self._slot = slot
-        self._serial = broker.book[2][slot, ok.T_SERIAL]
-
-    def _row(self) -> FloatArray:
-        return self._b.book[2][self._slot]  # type: ignore[no-any-return]
-
-    @property
-    def size(self) -> float:
-        return float(self._row()[ok.T_SIZE])
+    __slots__ = ()
+    _TABLE, _SERIAL, _SIZE = 2, ok.T_SERIAL, ok.T_SIZE
 
     @property
     def entry_price(self) -> float:
@@ -166,14 +167,6 @@ class Trade:
     @property
     def entry_bar(self) -> int:
         return int(self._row()[ok.T_BAR])
-
-    @property
-    def is_long(self) -> bool:
-        return self.size > 0
-
-    @property
-    def is_short(self) -> bool:
-        return self.size < 0
 
     @property
     def pl(self) -> float:
@@ -205,15 +198,6 @@ class Trade:
     @tp.setter
     def tp(self, price: float | None) -> None:
         ok.set_tp(self._b.book, self._slot, level(price))
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Trade) and (other._slot, other._serial) == (
-            self._slot,
-            self._serial,
-        )
-
-    def __hash__(self) -> int:
-        return hash((self._slot, self._serial))
 
     def close(self, portion: float = 1.0) -> None:
         """Close ``portion`` of the trade at the next fill (market order)."""

@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 from rich.console import Console
@@ -210,6 +210,38 @@ def _search_target(
         name, _checked(name, rules, parse_params(param, lists=True), grid=True), samples, seed
     )
     return (fn if orders is None else order_runner(orders)), cands, orders
+
+
+class _SearchAsked(NamedTuple):
+    """What ``optimize`` and ``walk-forward`` were asked to search, besides costs."""
+
+    strategy: str
+    param: list[str] | None
+    samples: int
+    seed: int
+    data: Path
+    symbol: str | None
+    time_unit: str | None
+    as_json: bool
+
+
+def _search_inputs(
+    ctx: typer.Context,
+    asked: _SearchAsked,
+    cash: float,
+    commission: float,
+    extra: Mapping[str, Any],
+) -> tuple[Any, list[Params], Any, Any, list[str]]:
+    """A search's function, candidates, fill config, bars and warnings, checked as the API's."""
+    from ffe_core.backtest.sizing import unaffordable
+    from ffe_entrypoints.cli.order_strategy import check_fill
+
+    fn, cands, orders = _search_target(asked.strategy, asked.param, asked.samples, asked.seed)
+    cfg = _config(cash, commission, extra)
+    if orders is not None:
+        check_fill(cfg)
+    bars = load_data(ctx, asked.data, asked.time_unit)
+    return fn, cands, cfg, bars, _warn(unaffordable(bars, cfg), asked.as_json)
 
 
 def _compute(
@@ -576,13 +608,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Search parameters (grid, or random with --samples) in parallel."""
         from ffe_core.backtest.search import run_search
-        from ffe_core.backtest.sizing import unaffordable
         from ffe_core.backtest.stats import json_ready
         from ffe_core.backtest.strategies import spec_for
-        from ffe_entrypoints.cli.order_strategy import check_fill
 
-        fn, cands, orders = _search_target(strategy, param, samples, seed)
-        cfg = _config(
+        fn, cands, cfg, bars, warnings = _search_inputs(
+            ctx,
+            _SearchAsked(strategy, param, samples, seed, data, symbol, time_unit, as_json),
             cash,
             commission,
             {
@@ -594,10 +625,6 @@ def register(app: typer.Typer) -> None:
                 "trade_on_close": trade_on_close,
             },
         )
-        if orders is not None:
-            check_fill(cfg)
-        bars = load_data(ctx, data, time_unit)
-        warnings = _warn(unaffordable(bars, cfg), as_json)
         backend = _compute(ctx, compute, dask, workers)
         with backend.executor() as executor, _progress("optimize", as_json) as progress:
             evals = run_search(
@@ -657,14 +684,13 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOpt = False,
     ) -> None:
         """Walk-forward analysis with per-window parameters, PBO and deflated Sharpe."""
-        from ffe_core.backtest.sizing import unaffordable
         from ffe_core.backtest.stats import json_ready
         from ffe_core.backtest.strategies import spec_for
         from ffe_core.backtest.walk_forward import walk_forward
-        from ffe_entrypoints.cli.order_strategy import check_fill
 
-        fn, cands, orders = _search_target(strategy, param, samples, seed)
-        cfg = _config(
+        fn, cands, cfg, bars, warnings = _search_inputs(
+            ctx,
+            _SearchAsked(strategy, param, samples, seed, data, symbol, time_unit, as_json),
             cash,
             commission,
             {
@@ -676,10 +702,6 @@ def register(app: typer.Typer) -> None:
                 "trade_on_close": trade_on_close,
             },
         )
-        if orders is not None:
-            check_fill(cfg)
-        bars = load_data(ctx, data, time_unit)
-        warnings = _warn(unaffordable(bars, cfg), as_json)
         with _progress("walk-forward", as_json) as progress:
             res = walk_forward(
                 bars,
