@@ -29,6 +29,7 @@ from ffe_core.ports.control import ControlPlane
 from ffe_core.ports.lease import LeaderLease
 from ffe_core.ports.market_data import Cache
 from ffe_core.ports.metrics import Metrics, NullMetrics
+from ffe_core.ports.notify import ApprovalChannel, Notifier
 from ffe_core.ports.providers import DecisionProvider
 from ffe_core.ports.storage import StorageBackend
 from ffe_core.services.account_view import AccountView
@@ -104,7 +105,9 @@ class Container(containers.DeclarativeContainer):
     )
     # every process on the storage shares the kill switch (ffe_core.services.kill_switch)
     risk_state = providers.Singleton(SharedRiskState, risk_manager, uow_factory)
-    notifiers = providers.Resource(Build.each, build, "notifiers", optional=True)
+    notifiers: providers.Provider[list[Notifier]] = providers.Resource(
+        Build.each, build, "notifiers", optional=True
+    )
     # Every provider call recorded; budgets (costs.budgets) fail closed.
     cost_ledger = providers.Singleton(
         CostLedger,
@@ -160,7 +163,9 @@ class Container(containers.DeclarativeContainer):
         tracer_provider,
     )
     parity = providers.Singleton(ParityService, settings, uow_factory, clock, metrics=metrics)
-    approval_channels = providers.Resource(Build.each, build, "approval_channels", optional=True)
+    approval_channels: providers.Provider[list[ApprovalChannel]] = providers.Resource(
+        Build.each, build, "approval_channels", optional=True
+    )
     approval_service = providers.Singleton(
         ApprovalService,
         settings=settings.provided.approvals,
