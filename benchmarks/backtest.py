@@ -69,12 +69,17 @@ def best_of(fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
 def fused_sma_cross(o, c, fast, slow, cash, rel, equity, exact=False):  # type: ignore[no-untyped-def]
     """The limit: SMA cross signals and next-open fills (whole units, relative commission) in
     one pass over the bars, running sums for both averages, equity written per bar. ``exact``
-    compensates the sums as ffe's (and pandas') SMA does, so crossovers equal backtesting.py's."""
+    computes the averages as ffe's (and pandas') SMA does, so crossovers equal backtesting.py's."""
     n = c.shape[0]
     sf = 0.0
     ss = 0.0
-    cf = 0.0
-    cs = 0.0
+    af = 0.0  # exact: the compensations of what enters and what leaves each window
+    rf = 0.0
+    a_s = 0.0
+    rs = 0.0
+    nf = 0
+    ns = 0
+    run = 0
     prev_f = np.nan
     prev_s = np.nan
     pos = 0.0
@@ -97,12 +102,21 @@ def fused_sma_cross(o, c, fast, slow, cash, rel, equity, exact=False):  # type: 
                     cash -= pos * epx * rel
         x = c[i]
         if exact:
-            sf, cf = ind.kahan_add(sf, cf, x)
             if i >= fast:
-                sf, cf = ind.kahan_add(sf, cf, -c[i - fast])
-            ss, cs = ind.kahan_add(ss, cs, x)
+                v = c[i - fast]
+                sf, rf = ind.kahan_add(sf, rf, -v)
+                nf -= v < 0.0
+            sf, af = ind.kahan_add(sf, af, x)
             if i >= slow:
-                ss, cs = ind.kahan_add(ss, cs, -c[i - slow])
+                v = c[i - slow]
+                ss, rs = ind.kahan_add(ss, rs, -v)
+                ns -= v < 0.0
+            ss, a_s = ind.kahan_add(ss, a_s, x)
+            nf += x < 0.0
+            ns += x < 0.0
+            run = run + 1 if i > 0 and x == c[i - 1] else 1
+            f = ind.window_mean(sf, fast, run, nf, x) if i >= fast - 1 else np.nan
+            s = ind.window_mean(ss, slow, run, ns, x) if i >= slow - 1 else np.nan
         else:
             sf += x
             ss += x
@@ -110,8 +124,8 @@ def fused_sma_cross(o, c, fast, slow, cash, rel, equity, exact=False):  # type: 
                 sf -= c[i - fast]
             if i >= slow:
                 ss -= c[i - slow]
-        f = sf / fast if i >= fast - 1 else np.nan
-        s = ss / slow if i >= slow - 1 else np.nan
+            f = sf / fast if i >= fast - 1 else np.nan
+            s = ss / slow if i >= slow - 1 else np.nan
         if i < n - 1:
             if prev_f < prev_s and f > s and want != 1:
                 want = 1
@@ -191,7 +205,7 @@ def ffe_phases(bars) -> dict[str, float]:  # type: ignore[no-untyped-def]
 
 def whole_vs_limit(sizes: list[int]) -> None:
     """[0] ffe's whole in-process run against the fused single-pass kernel, both warm."""
-    compile_kernels()  # ind.kahan_add becomes a dispatcher the fused kernel can call
+    compile_kernels()  # ind.kahan_add, ind.window_mean become dispatchers the kernel can call
     tiny = synthetic(500)
     for fn in (fused_single(tiny), fused_single(tiny, exact=True), ffe_whole(tiny)):
         fn()

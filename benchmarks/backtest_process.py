@@ -12,23 +12,22 @@ Marginal throughput = (big - small bars) / (time on big - time on small): the ba
 longer history costs, with start-up cancelled out. Start-up itself is timed on a 1,000-bar file.
 Targets (issue 20): Parquet >= 2x vectorbt, CSV >= 1x. Needs the ``bench`` extra (vectorbt).
 
-    python benchmarks/backtest_process.py [--small 1000000] [--big 4000000] [--repeat 2]
+    python -m benchmarks.backtest_process [--small 1000000] [--big 4000000] [--repeat 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from benchmarks.fresh_process import run_timed
 
 VBT_SCRIPT = """
 import sys
@@ -77,27 +76,13 @@ def write_bars(path: Path, n: int, seed: int = 0) -> None:
         frame.to_csv(path)
 
 
-def run_once(cmd: list[str]) -> tuple[float, float]:
-    """(wall seconds, CPU seconds: user + system of the process and its threads)."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    assert proc.stderr is not None
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        raise SystemExit(f"{cmd[:3]} failed: {err.strip()[-500:]}")
-    return elapsed, usage.ru_utime + usage.ru_stime
-
-
 def timed(cmds: dict[Any, list[str]], repeat: int) -> dict[Any, tuple[float, float]]:
     """Best wall and best CPU time of each command, the commands alternating in each round (a
     burst of load from other processes hits both peers alike)."""
     best = {k: (math.inf, math.inf) for k in cmds}
     for _ in range(repeat):
         for k, cmd in cmds.items():
-            wall, cpu = run_once(cmd)
+            wall, cpu = run_timed(cmd)
             best[k] = (min(best[k][0], wall), min(best[k][1], cpu))
     return best
 
@@ -151,7 +136,7 @@ def main() -> None:
             for key, n in sizes.items():
                 write_bars(files[key], n)
             for cmd in (ffe_cmd, vbt_cmd):  # warm numba's on-disk caches
-                run_once(cmd(files["tiny"]))
+                run_timed(cmd(files["tiny"]))
             both = timed(
                 {
                     (who, key): cmd(files[key])

@@ -29,36 +29,16 @@ import ffe_adapters
 import ffe_core
 import ffe_entrypoints
 from benchmarks.api import BARE_APP, free_port
+from benchmarks.fresh_process import cpu_of, run_timed
 
 HELP_TARGET = 3.0
 SERVE_TARGET = 2.0
-
-
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def byte_compile() -> None:
     """Write the ``.pyc`` files of ffe's packages, as installing ffe does."""
     for package in (ffe_core, ffe_adapters, ffe_entrypoints):
         compileall.compile_dir(Path(package.__file__).parent, quiet=1)
-
-
-def cpu_of(pid: int) -> float:
-    """User + system CPU seconds the process ``pid`` has used so far (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall and CPU seconds of one run of ``argv``."""
-    start = time.perf_counter()
-    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode:
-        raise SystemExit(f"{argv[:3]} exited with {process.returncode}")
-    return wall, usage.ru_utime + usage.ru_stime
 
 
 def answers(port: int, path: str) -> bool:
@@ -112,9 +92,9 @@ def main() -> None:
     ffe = [sys.executable, "-m", "ffe_entrypoints.cli.main"]
     load_before = os.getloadavg()[0]
     typer_s = median(
-        [run_once([sys.executable, "-c", "import typer"], env) for _ in range(args.runs)]
+        [run_timed([sys.executable, "-c", "import typer"], env=env) for _ in range(args.runs)]
     )
-    help_s = median([run_once([*ffe, "--help"], env) for _ in range(args.runs)])
+    help_s = median([run_timed([*ffe, "--help"], env=env) for _ in range(args.runs)])
     with tempfile.TemporaryDirectory(prefix="ffe-bench-cold-") as tmp:
         directory = Path(tmp)
         env.update(

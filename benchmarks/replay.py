@@ -14,7 +14,8 @@ provider answering instantly, awaited: contexts are built, no Decision is when n
 it), which bounds what any awaiting provider can reach. ``--cached-llm BARS`` times the 3
 offline providers plus a language-model provider answered wholly from its vote cache against
 the 3 offline providers alone (target: at most 2x); with nothing observing the decisions the
-language model is asked ``cached_signal_at`` per bar, so no context is built. (``ffe replay``
+language model is asked ``cached_signal_now`` per bar (its cache is in this process, so the
+bar runs with no coroutine), so no context is built. (``ffe replay``
 itself always passes a risk check and so builds a context and a Decision per bar.) The offline providers never await and only read the bars, so their per-bar
 rows take the replay's synchronous path that asks each provider's ``signal_at`` on the series
 (indicators computed once per series); ``tests/unit/replay/test_per_bar_paths.py`` holds it
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import time
 import warnings
 from typing import Any
@@ -156,7 +158,8 @@ class NoCalls:
 
 class Filling:
     """Fills the vote cache with a vote per bar (untimed): a deterministic stand-in answer
-    stored under the prompt key the real provider computes for that bar."""
+    stored under the prompt key the real provider computes for that bar, with a reasoning and
+    a raw answer of its own, as a model's votes have (so no two stored votes are alike)."""
 
     def __init__(self, llm: Any, votes: Any) -> None:
         self.name = llm.name
@@ -164,16 +167,24 @@ class Filling:
 
     async def vote(self, context: DecisionContext) -> ProviderVote:
         from ffe_core.domain.decisions import Action
-        from ffe_core.prompts import prompt_key
+        from ffe_core.prompt_keys import prompt_key
 
         bars = context.bars
         up = len(bars) > 1 and bars[-1].close > bars[-2].close
+        action = Action.BUY if up else Action.SELL
+        reasoning = (
+            f"The last close {bars[-1].close:.4f} is {'above' if up else 'below'} the one "
+            "before; with the averages and the momentum pointing the same way the evidence "
+            f"is moderate, so {action.value} with a middling confidence."
+        )
+        answer = {"action": action.value, "confidence": 0.6, "reasoning": reasoning}
         vote = ProviderVote(
             provider=self.name,
             model=self._llm.model,
-            action=Action.BUY if up else Action.SELL,
+            action=action,
             confidence=0.6,
-            reasoning="cached",
+            reasoning=reasoning,
+            raw_answer=json.dumps({**answer, "stop_loss": None, "take_profit": None}),
         )
         digest = prompt_key(context, max_bars=self._llm.options.max_bars)
         await self._votes.put(vote, self._llm.model, digest)

@@ -2,35 +2,27 @@
 
 Rendering is pure and deterministic, so the same context always yields the same text and the
 same :func:`prompt_hash` (what the flight recorder files the prompt under). The vote cache keys
-on :func:`prompt_key` instead: a hash of exactly the values the prompt is rendered from, so a
-cache hit needs no rendering (a replay asks it once per bar).
+on :func:`~ffe_core.prompt_keys.prompt_key` instead: a hash of exactly the values the prompt is
+rendered from, so a cache hit needs no rendering (a replay asks it once per bar).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from array import array
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any, Literal
 
-import numpy as np
-import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ffe_core.backtest.context_indicators import indicators_at, series_indicators
-from ffe_core.domain.context import DecisionContext, ReplayedBar
+from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Action, ProviderVote
-from ffe_core.domain.instruments import Instrument
-from ffe_core.domain.portfolio import Portfolio, Position
-from ffe_core.domain.series import BarSeries, bar_rows
 
 PROMPT_VERSION = "1"
 """Bump when the template, the answer schema or the indicators change, so cached votes are not
-reused (:func:`prompt_key` hashes the template's inputs, not its text; a test pins the text of
-each version's prompt to catch a change made without a bump)."""
+reused (:func:`~ffe_core.prompt_keys.prompt_key` hashes the template's inputs, not its text; a
+test pins the text of each version's prompt to catch a change made without a bump)."""
 
 DEFAULT_MAX_BARS = 30
 
@@ -57,7 +49,9 @@ class Prompt:
 class LlmAnswer(BaseModel):
     """The structured answer a language model must give."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # 1e999 parses as inf
+    model_config = ConfigDict(
+        defer_build=True, extra="forbid", allow_inf_nan=False
+    )  # 1e999 parses as inf
 
     action: Literal["BUY", "SELL", "HOLD"]
     confidence: float = Field(ge=0.0, le=1.0)
@@ -231,166 +225,3 @@ def answer_to_vote(
         take_profit=Decimal(str(answer.take_profit)) if levels and answer.take_profit else None,
         **extra,
     )
-
-
-@lru_cache(maxsize=16)
-def _key_prefix(max_bars: int) -> bytes:
-    """What every prompt of this version shares: template version, system text, answer schema."""
-    schema = json.dumps(ANSWER_JSON_SCHEMA, sort_keys=True)
-    return "\x00".join(
-        ("prompt-key-1", PROMPT_VERSION, SYSTEM_PROMPT, schema, str(max_bars))
-    ).encode()
-
-
-def _or_zero(x: float | None) -> float:
-    return 0.0 if x is None else x  # not ``x or 0.0``: -0.0 renders differently from 0.0
-
-
-def prompt_key(context: DecisionContext, *, max_bars: int = DEFAULT_MAX_BARS) -> str:
-    """A sha256 of every value :func:`render_prompt` reads from ``context``, without rendering.
-
-    Two contexts whose prompts differ get different keys: the shown bars (times and prices as
-    floats), indicators, instrument, decision time, position, account and memory all enter
-    with at least the precision the prompt shows them (Decimals as their text, as rendered).
-    The template itself enters through :data:`PROMPT_VERSION`. A replayed context's bars are
-    read as floats from its series (``context.series``, whose bars up to the cursor they are):
-    the same key, without a pass over the bar models.
-    """
-    shown, indicators = context.bars[-max_bars:], context.indicators
-    names = sorted(indicators)
-    # Every float as its 8 bytes (exact); the text says how many of each there are.
-    numbers = array("d", [context.as_of.timestamp(), *[indicators[k] for k in names]])
-    at = context.series
-    rows = b""
-    if at is not None and at.series.time is not None:
-        # A replay's context: its bars are the series' up to the cursor, already as floats.
-        end = at.index + 1
-        rows = bar_rows(at.series)[end - len(shown) : end].tobytes()
-    else:
-        numbers.extend(
-            [v for b in shown for v in (b.ts.timestamp(), b.open, b.high, b.low, b.close, b.volume)]
-        )
-    memory = context.memory
-    tail = array("d")
-    tail.extend(
-        [
-            v
-            for m in memory
-            for v in (m.created_at.timestamp(), m.confidence, _or_zero(m.outcome_return))
-        ]
-    )
-    actions = repr([(m.action.value, m.outcome_return is None) for m in memory])
-    state = (context.instrument, context.position, context.portfolio, tail.tobytes(), actions)
-    return _key_digest(max_bars, numbers.tobytes(), rows, names, len(shown), *state)
-
-
-def replayed_prompt_key(bar: ReplayedBar, *, max_bars: int = DEFAULT_MAX_BARS) -> str:
-    """:func:`prompt_key` of the context a replay builds from ``bar``, without building it.
-
-    The decision time, the indicators (sorted by name) and the shown bars are read as bytes
-    from rows computed once per series; a bar where an indicator is still undefined reads its
-    values as the context does. The series must know its bars' times (a replay's does).
-    """
-    at = bar.at
-    series, i = at.series, at.index
-    shown = min(bar.window, max_bars)
-    rows = bar_rows(series)[i + 1 - shown : i + 1].tobytes()
-    names: list[str]
-    if not bar.with_indicators:
-        numbers, names = bar_rows(series)[i, :1].tobytes(), []
-    else:
-        table, finite, all_names = series.derived("prompt_key_indicators", _indicator_table)
-        if finite[i]:
-            numbers, names = table[i].tobytes(), all_names
-        else:
-            values = indicators_at(series, i)
-            names = sorted(values)
-            numbers = array("d", [float(table[i, 0]), *[values[k] for k in names]]).tobytes()
-    # The memory as PastDecision gives it: the bar's time, the confidence, no outcome (0.0).
-    times = series_times(series)
-    tail = array("d", [v for m in bar.memory for v in (times[m.bar], m.confidence, 0.0)])
-    actions = f"[{', '.join([_RECALLED_TEXT[m.action] for m in bar.memory])}]"
-    state = (bar.instrument, bar.position, bar.portfolio)
-    return _key_digest(max_bars, numbers, rows, names, shown, *state, tail.tobytes(), actions)
-
-
-def _indicator_table(
-    series: BarSeries,
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_], list[str]]:
-    """Per bar: its time and its indicators in name order; whether all are defined; the names."""
-    columns = series.derived("context_indicators", series_indicators)  # as indicators_at
-    names = sorted(columns)
-    table = np.column_stack([bar_rows(series)[:, 0], *[columns[k] for k in names]])
-    return table, np.isfinite(table).all(axis=1), names
-
-
-def _key_digest(
-    max_bars: int,
-    numbers: bytes,
-    rows: bytes,
-    names: list[str],
-    shown: int,
-    inst: Instrument,
-    position: Position,
-    portfolio: Portfolio,
-    memory: bytes,
-    actions: str,
-) -> str:
-    """The key of a prompt's values: ``memory`` holds each recent decision's time, confidence
-    and outcome (0.0 when unknown) as floats, ``actions`` the repr() of a list of each one's
-    action and whether that outcome is unknown."""
-    # repr() of the tuple (symbol, asset class, quote, names, shown, actions, quantity, average
-    # price, cash, currency, positions), the account's part made once per account.
-    text = f"({_instrument_text(inst)}, {names!r}, {shown!r}, {actions}, "
-    text += f"{_account_text(position, portfolio)})"
-    digest = _prefix_digest(max_bars).copy()
-    digest.update(numbers)
-    digest.update(rows)
-    digest.update(memory)
-    digest.update(text.encode())
-    return digest.hexdigest()
-
-
-_RECALLED_TEXT = {a: repr((a.value, True)) for a in Action}
-"""A replayed memory entry's part of the actions' repr (its outcome is not known yet)."""
-
-
-def series_times(series: BarSeries) -> list[float]:
-    """The series' bar times as a list (computed once per series; the series must know them)."""
-    return series.derived("time_list", lambda s: bar_rows(s)[:, 0].tolist())
-
-
-def _instrument_text(inst: Instrument) -> str:
-    return f"{inst.symbol!r}, {inst.asset_class.value!r}, {inst.quote!r}"
-
-
-_last_account: tuple[Position | None, Portfolio | None, str] = (None, None, "")
-"""The last account's text, with its objects (replaced whole, so read consistently)."""
-
-
-def _account_text(position: Position, portfolio: Portfolio) -> str:
-    global _last_account
-    last = _last_account
-    if last[0] is position and last[1] is portfolio:
-        return last[2]
-    positions = sorted(
-        (k, str(p.quantity), str(p.average_price)) for k, p in portfolio.positions.items()
-    )
-    parts = (
-        str(position.quantity),
-        str(position.average_price),
-        str(portfolio.cash),
-        portfolio.currency,
-        positions,
-    )
-    text = ", ".join(repr(x) for x in parts)
-    _last_account = (position, portfolio, text)
-    return text
-
-
-@lru_cache(maxsize=16)
-def _prefix_digest(max_bars: int) -> hashlib._Hash:
-    """A sha256 fed with what every key of ``max_bars`` starts with (copied per key)."""
-    digest = hashlib.sha256(_key_prefix(max_bars))
-    digest.update(b"\x00")
-    return digest

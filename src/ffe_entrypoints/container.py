@@ -8,6 +8,7 @@ connection is a ``providers.Resource``; :func:`ffe_entrypoints.lifecycle.shutdow
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,7 @@ from ffe_adapters.telemetry.tracing import (
 )
 from ffe_core.config import Settings
 from ffe_core.ports.brokers import Broker
-from ffe_core.ports.capabilities import InboundChannel
+from ffe_core.ports.capabilities import Closable, InboundChannel
 from ffe_core.ports.clock import Clock, SystemClock
 from ffe_core.ports.compute import ComputeBackend
 from ffe_core.ports.control import ControlPlane
@@ -60,9 +61,10 @@ if TYPE_CHECKING:
 def build_backtest_service(**kwargs: Any) -> BacktestService:
     """The backtest jobs; their worker pool, parameter rules and replay stack load with the
     first backtest asked for, not with the API."""
+    from ffe_entrypoints.assembly import Assembly
     from ffe_entrypoints.services.backtests import BacktestService
 
-    return BacktestService(**kwargs)
+    return BacktestService(assembly=Assembly(build_container, shutdown), **kwargs)
 
 
 class Container(containers.DeclarativeContainer):
@@ -245,3 +247,29 @@ class Container(containers.DeclarativeContainer):
 def build_container(settings: Settings, *, agent_in_child: bool = False) -> Container:
     """``agent_in_child``: control reaches an agent in its own process (``ffe serve``)."""
     return Container(settings=settings, agent_in_child=providers.Object(agent_in_child))
+
+
+async def _close(built: object) -> None:
+    items = (
+        built.values()
+        if isinstance(built, Mapping)
+        else built
+        if isinstance(built, list)
+        else [built]
+    )
+    for item in reversed(list(items)):
+        if isinstance(item, Closable):
+            await item.close()
+
+
+async def shutdown(container: Container) -> None:
+    """Close every resource built, each before the resources it was built from."""
+    built: list[providers.Resource[object]] = [
+        r for r in container.traverse(types=[providers.Resource]) if r.initialized
+    ]
+    while built:
+        used = {id(dep) for r in built for dep in providers.traverse(r)}
+        for resource in [r for r in built if id(r) not in used] or built[:1]:
+            built.remove(resource)
+            await _close(resource())
+            resource.shutdown()

@@ -9,16 +9,20 @@ from typing import Any
 import pytest
 
 from ffe_core.config import Settings
+from ffe_entrypoints.assembly import Assembly
+from ffe_entrypoints.container import build_container, shutdown
 from ffe_entrypoints.services import backtest_worker
 from ffe_entrypoints.services.backtest_worker import run_job
 
 STRATEGY = {"strategy": "sma_cross", "strategy_ref": "ffe_core.backtest.strategies:sma_cross"}
 
+ASSEMBLY = Assembly(build_container, shutdown)
+
 
 @pytest.fixture
 def worker() -> Iterator[None]:
     settings = Settings(market_data={"sources": ["bundled"]})
-    backtest_worker.init_worker(settings.model_dump(), [0.0], [0], 0)
+    backtest_worker.init_worker(settings.model_dump(), [0.0], [0], 0, ASSEMBLY)
     try:
         yield
     finally:

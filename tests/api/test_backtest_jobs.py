@@ -15,6 +15,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from ffe_core.backtest.data import make_bars
+from ffe_entrypoints.assembly import Assembly
+from ffe_entrypoints.container import build_container, shutdown
 from ffe_entrypoints.services.backtest_worker import _compute, run_job
 from tests.api.conftest import api_settings, serving
 
@@ -32,6 +34,8 @@ LONG = {
 SMALL = {"kind": "backtest", "bars": 300}
 FINISHED = {"done", "failed", "cancelled"}
 RESULT_BOUND = 120.0  # seconds; the first job also starts the worker process
+
+ASSEMBLY = Assembly(build_container, shutdown)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -317,7 +321,7 @@ async def test_the_job_function_takes_and_returns_plain_data() -> None:
 
     spec = {**SMALL, "strategy": "sma_cross", "strategy_ref": "ffe_core.backtest.strategies:x"}
     assert run_job(spec, 0)["status"] == "failed"  # not initialised: a plain answer, no raise
-    backtest_worker.init_worker(Settings().model_dump(), [0.0], [1], 0)
+    backtest_worker.init_worker(Settings().model_dump(), [0.0], [1], 0, ASSEMBLY)
     worker = backtest_worker._worker
     try:
         assert run_job(spec, 0) == {"status": "cancelled"}

@@ -20,6 +20,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from ffe_core.config import Settings
+from ffe_core.domain.agent import AgentState
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Action, ProviderVote
 from ffe_entrypoints.api.ratelimit import HEALTH_COMPONENT, SHARED_STORE
@@ -27,6 +28,7 @@ from ffe_entrypoints.container import Container
 from tests.api.conftest import api_settings, client_from, serving
 from tests.api.test_security import PUBLIC_PATHS, concrete, endpoints
 from tests.conftest import REDIS_URL, require_redis
+from tests.waiting import wait_until
 
 Client = AsyncTestClient[Litestar]
 CONTROL_BUDGET = 1.0  # seconds for stop / pause / start
@@ -129,6 +131,13 @@ async def wait_for_orders(container: Container, more_than: int, seconds: float =
     return count
 
 
+async def idle(container: Container) -> bool:
+    """Paused with no cycle under way (a cycle under way at the pause finishes an order being
+    sent; no new cycle starts while paused)."""
+    status = await container.control().agent_status()
+    return status.state is AgentState.PAUSED and status.current_phase in (None, "done", "failed")
+
+
 async def assert_no_new_orders(container: Container, seconds: float = 0.6) -> None:
     before = await order_count(container)
     await asyncio.sleep(seconds)
@@ -159,7 +168,7 @@ async def test_stop_and_pause_answer_at_once_when_redis_is_dead(tmp_path: Path) 
             assert paused.status_code == 200, paused.text
             assert paused.json()["state"] == "paused"
             assert elapsed < CONTROL_BUDGET
-            await asyncio.sleep(0.3)  # a cycle already under way may finish
+            await wait_until(lambda: idle(container), "the cycle under way at the pause ended")
             await assert_no_new_orders(container)
             resumed, elapsed = await timed(client, "POST", "/api/bot/resume")
             assert resumed.status_code == 200 and elapsed < CONTROL_BUDGET

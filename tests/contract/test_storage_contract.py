@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -21,6 +22,7 @@ from ffe_core.domain.performance import ProviderStats
 from ffe_core.domain.portfolio import Portfolio, Position
 from ffe_core.ports.storage import DecisionQuery, StorageBackend
 from tests.contract.storages import STORAGES, storage
+from tests.waiting import wait_until
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -339,6 +341,32 @@ async def test_state_documents_roundtrip_and_overwrite(uow_factory: Any) -> None
         await uow.commit()
     async with uow_factory() as uow:
         assert await uow.state.get("risk") == {"peak": "99"}
+
+
+async def test_a_locked_state_document_is_written_in_turns(uow_factory: Any) -> None:
+    """``state.lock``: a second unit of work locking the key waits until the first commits, then
+    reads what the first wrote (neither read-merge-write is lost)."""
+    asked = asyncio.Event()
+
+    async def second() -> dict[str, Any] | None:
+        async with uow_factory() as uow:
+            asked.set()
+            await uow.state.lock("risk")
+            seen: dict[str, Any] | None = await uow.state.get("risk")
+            await uow.state.put("risk", {"n": (seen or {"n": 0})["n"] + 1})
+            await uow.commit()
+        return seen
+
+    async with uow_factory() as uow:
+        await uow.state.lock("risk")
+        waiting = asyncio.create_task(second())
+        await wait_until(asked.is_set, "the second writer to ask for the lock")
+        assert await uow.state.get("risk") is None
+        await uow.state.put("risk", {"n": 1})
+        await uow.commit()
+    assert await waiting == {"n": 1}
+    async with uow_factory() as uow:
+        assert await uow.state.get("risk") == {"n": 2}
 
 
 @pytest.mark.parametrize("name", STORAGES)

@@ -30,13 +30,14 @@ def cmdline(pid: int) -> str:
     return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
-def test_serve_agent_trades_in_a_child_process_and_both_end_on_sigterm(tmp_path: Path) -> None:
-    port, db = free_port(), tmp_path / "ffe.db"
+def serve_process(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[bytes], str]:
+    """``ffe serve *args`` on a free port over ``tmp_path/ffe.db`` (one instrument, a fast
+    agent interval, ``api.niceness`` 5), logging to ``tmp_path/serve.log``; the process and its
+    base URL."""
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FFE_", "FINANCE_FEEDBACK_"))}
     env.update(
-        FFE_STORAGE__URL=f"sqlite+aiosqlite:///{db}",
+        FFE_STORAGE__URL=f"sqlite+aiosqlite:///{tmp_path / 'ffe.db'}",
         FFE_AGENT__INSTRUMENTS='["BTC-USD"]',
         FFE_AGENT__INTERVAL_SECONDS="0.05",
         FFE_ADAPTERS__BUNDLED__SECONDS_PER_BAR="0.2",
@@ -44,13 +45,19 @@ def test_serve_agent_trades_in_a_child_process_and_both_end_on_sigterm(tmp_path:
     )
     log = (tmp_path / "serve.log").open("w")
     server = subprocess.Popen(
-        [*FFE, "serve", "--agent", "--port", str(port)],
+        [*FFE, "serve", *args, "--port", str(port)],
         cwd=tmp_path,
         env=env,
         stdout=log,
         stderr=log,
     )
-    base = f"http://127.0.0.1:{port}"
+    return server, f"http://127.0.0.1:{port}"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+def test_serve_agent_trades_in_a_child_process_and_both_end_on_sigterm(tmp_path: Path) -> None:
+    server, base = serve_process(tmp_path, "--agent")
     try:
 
         def cycling() -> dict[str, object] | None:
@@ -70,7 +77,7 @@ def test_serve_agent_trades_in_a_child_process_and_both_end_on_sigterm(tmp_path:
         server.terminate()
         server.wait(timeout=60)  # uvicorn shuts down, then re-raises SIGTERM: -15 is normal
     assert not Path(f"/proc/{agent}").exists() or "Z" in Path(f"/proc/{agent}/stat").read_text()
-    with sqlite3.connect(db) as conn:
+    with sqlite3.connect(tmp_path / "ffe.db") as conn:
         states = {row[0] for row in conn.execute("SELECT state FROM agent_runs")}
     assert states == {"stopped"}
 
@@ -81,24 +88,7 @@ def test_serve_lowers_its_priority_only_once_the_agent_is_started(tmp_path: Path
     """``ffe serve --no-agent`` answers at the priority it started with and warms an idle agent
     process once it listens; ``api.niceness`` applies when the agent is started, not before
     (it cost the first answer up to seconds on a loaded machine)."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FFE_", "FINANCE_FEEDBACK_"))}
-    env.update(
-        FFE_STORAGE__URL=f"sqlite+aiosqlite:///{tmp_path / 'ffe.db'}",
-        FFE_AGENT__INSTRUMENTS='["BTC-USD"]',
-        FFE_AGENT__INTERVAL_SECONDS="0.05",
-        FFE_ADAPTERS__BUNDLED__SECONDS_PER_BAR="0.2",
-        FFE_API__NICENESS="5",
-    )
-    log = (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen(
-        [*FFE, "serve", "--no-agent", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=log,
-        stderr=log,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server, base = serve_process(tmp_path, "--no-agent")
     started_at = os.getpriority(os.PRIO_PROCESS, 0)
     try:
 

@@ -82,6 +82,8 @@ class FaultyBroker:
         self.fault: str | None = None
         self.submits = 0
         self.partial: dict[str, Order] = {}
+        self.sending = asyncio.Event()  # "held": an order is being sent ...
+        self.go = asyncio.Event()  # ... and reaches the venue once this is set
 
     async def submit_order(self, order: Order) -> Order:
         self.submits += 1
@@ -94,6 +96,9 @@ class FaultyBroker:
             raise TimeoutError("broker did not answer within 10s")
         if self.fault == "disconnect":
             raise ConnectionResetError("connection reset by peer")
+        if self.fault == "held":  # the venue is slow to answer: the send is under way
+            self.sending.set()
+            await self.go.wait()
         if self.fault == "partial":  # the venue fills half now, the rest later
             partial = order.transition(OrderStatus.SUBMITTED).transition(
                 OrderStatus.PARTIALLY_FILLED, filled_quantity=order.quantity / 2

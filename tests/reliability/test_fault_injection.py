@@ -6,6 +6,7 @@ send one on stale data.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -14,9 +15,10 @@ from typing import Any
 import pytest
 from dependency_injector import providers
 
-from ffe_core.domain.agent import CyclePhase
+from ffe_core.domain.agent import AgentState, CyclePhase
 from ffe_core.domain.decisions import Action
 from ffe_core.domain.errors import MarketDataError
+from ffe_core.domain.orders import OrderStatus
 from ffe_core.services.agent import TradingAgent
 from ffe_core.services.market_data import MarketDataService
 from ffe_entrypoints.container import Container, build_container
@@ -24,6 +26,7 @@ from ffe_entrypoints.lifecycle import shutdown, startup
 from ffe_entrypoints.settings import load_settings
 from tests.conftest import PG_PORT, drop_schema, postgres_settings, require_postgres
 from tests.reliability.fakes import FakeSource, FaultyBroker, Voter, proxy_to
+from tests.waiting import wait_until
 
 BUYERS = {"a": Voter("a"), "b": Voter("b")}
 
@@ -167,6 +170,33 @@ async def test_broker_failure_stops_safely_and_a_restart_never_duplicates(
     after = await orders_of(c2)
     ids = [o.client_order_id for o in after]
     assert len(ids) == len(set(ids)) and set(o.client_order_id for o in before) <= set(ids)
+
+
+async def test_a_stop_while_an_order_is_sent_lets_the_send_finish_and_records_it(
+    tmp_path: Path, cleanup: list[Container]
+) -> None:
+    """A stop is prompt while the agent decides, never while it sends: an order under way is
+    neither cut off nor left unrecorded (the stop waits for it)."""
+    c, agent, broker = await agent_with(settings_for(tmp_path), FakeSource(), BUYERS)
+    cleanup.append(c)
+    assert broker is not None
+    broker.fault = "held"
+    control = c.control()
+    await control.start_agent("test")
+    await wait_until(broker.sending.is_set, "an order being sent")
+    stopping = asyncio.create_task(control.stop_agent("test"))
+    await wait_until(lambda: agent.lifecycle.stopping, "the stop to be asked")
+    assert not stopping.done(), "the stop waits for the order under way"
+    broker.go.set()
+    status = await stopping
+    assert status.state is AgentState.STOPPED
+    (sent,) = await orders_of(c)
+    async with c.uow_factory()() as uow:
+        (recorded,) = await uow.orders.list()
+        (cycle,) = await uow.agent.list_cycles()
+    assert recorded.client_order_id == sent.client_order_id
+    assert recorded.status not in (OrderStatus.NEW, OrderStatus.SUBMITTED), "the answer recorded"
+    assert cycle.phase is CyclePhase.DONE and broker.submits == 1
 
 
 async def test_partially_filled_order_blocks_a_second_order(

@@ -16,7 +16,8 @@ from ffe_core.domain.decisions import Action
 from ffe_core.domain.instruments import AssetClass, Instrument
 from ffe_core.domain.market import Bar
 from ffe_core.domain.portfolio import Portfolio, Position
-from ffe_core.prompts import PROMPT_VERSION, prompt_hash, prompt_key, render_prompt
+from ffe_core.prompt_keys import prompt_key
+from ffe_core.prompts import PROMPT_VERSION, prompt_hash, render_prompt
 from ffe_core.services.context import compute_indicators
 
 END = datetime(2026, 3, 2, 12, tzinfo=UTC)
@@ -208,4 +209,19 @@ def test_the_key_of_a_context_is_pinned() -> None:
     assert (
         prompt_key(BASE, max_bars=5)
         == "9d76d63a13484246fde0da7d765e95b039ead8023bf3345f0cd426918c8a2411"
+    )
+
+
+def test_the_key_of_a_context_with_known_and_pending_outcomes_is_pinned() -> None:
+    """A memory holding a scored decision and a pending one (each written into the key's text
+    its own way) keeps the key the release before this code gave it."""
+    m = BASE.memory[0]
+    earlier = PastDecision(
+        created_at=m.created_at - timedelta(hours=1), action=Action.SELL, confidence=0.4
+    )
+    ctx = _context(memory=(m.model_copy(update={"outcome_return": -0.015}), earlier))
+    assert prompt_key(ctx) == "9f8bfcd0943eea91fee0b46fc51fbb328a55f50f8b4a63596d6a9a092b6a3d32"
+    assert (
+        prompt_key(ctx, max_bars=5)
+        == "83bd924bbf634a2321b433f358ccae802fd8421384c9492d796d82ddb482a492"
     )

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 
 class MemoryCache:
-    """``Cache`` kept in a dict; ``now`` is injectable so tests need not sleep."""
+    """``InProcessCache`` kept in a dict; ``now`` is injectable so tests need not sleep."""
 
     def __init__(
         self, max_entries: int = 10_000, *, now: Callable[[], float] = time.monotonic
@@ -20,6 +20,10 @@ class MemoryCache:
         self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
 
     async def get(self, key: str) -> bytes | None:
+        return self.get_now(key)
+
+    def get_now(self, key: str) -> bytes | None:
+        """:meth:`get` without awaiting."""
         entry = self._entries.get(key)
         if entry is None:
             return None
@@ -47,9 +51,12 @@ class MemoryCache:
 
 
 class NullCache:
-    """``Cache`` that remembers nothing (``market_data.cache.backend: none``)."""
+    """``InProcessCache`` that remembers nothing (``market_data.cache.backend: none``)."""
 
     async def get(self, key: str) -> bytes | None:
+        return None
+
+    def get_now(self, key: str) -> bytes | None:
         return None
 
     async def set(self, key: str, value: bytes, ttl_seconds: float) -> None:

@@ -13,7 +13,7 @@ from ffe_adapters.hookspecs import AdapterContext, Factory, hookimpl
 class MemoryOptions(BaseModel):
     """``adapters.memory.*``"""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
     max_entries: int = Field(default=10_000, ge=1)
 
 
@@ -21,7 +21,7 @@ class RedisOptions(BaseModel):
     """``adapters.redis.*`` (``market_data.cache.redis_url`` of the previous release is read as
     ``url``, with a deprecation warning)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
     url: str = "redis://127.0.0.1:6379/0"
     key_prefix: str = "ffe:"
     socket_timeout_seconds: float = Field(default=0.5, gt=0)

@@ -22,7 +22,7 @@ class LocalCompute:
 class DaskOptions(BaseModel):
     """``adapters.dask.*``"""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
     address: str = "local"
     """``local`` starts a LocalCluster on this machine; else a scheduler (``tcp://host:8786``)."""
     workers: int | None = Field(default=None, ge=1)

@@ -40,6 +40,7 @@ from ffe_core.ports.clock import Clock, SystemClock
 from ffe_core.ports.market_data import Cache
 from ffe_core.ports.metrics import Metrics, NullMetrics
 from ffe_core.ports.providers import CallEstimate, CallPlan, Signal
+from ffe_core.prompt_keys import ReplayedKeys, prompt_key
 from ffe_core.prompts import (
     PROMPT_VERSION,
     AnswerRejected,
@@ -49,10 +50,7 @@ from ffe_core.prompts import (
     feedback_prompt,
     parse_answer,
     prompt_hash,
-    prompt_key,
     render_prompt,
-    replayed_prompt_key,
-    series_times,
 )
 from ffe_core.scrubbing import Scrub, SecretScrubber, scrub_vote
 from ffe_core.services.circuit import CircuitBreaker, CircuitState
@@ -176,6 +174,8 @@ class LlmProvider:
         )
         self._warned_lookahead = False
         self._lookahead_until: float | None = None
+        self._replayed: ReplayedKeys | None = None
+        """The keys of the series last replayed (see :meth:`cached_signal_at`)."""
         self.stats: dict[str, float] = {
             "calls": 0,
             "abstentions": 0,
@@ -236,16 +236,41 @@ class LlmProvider:
 
     async def cached_signal_at(self, bar: ReplayedBar) -> Signal | None:
         """The signal of the vote :meth:`vote` answers from the cache for the context a replay
-        builds from ``bar`` (keyed by :func:`replayed_prompt_key`, equal to :meth:`_key` of that
-        context), counted and timed as a cached vote; None on a miss (no call is made)."""
-        if self._votes is None:
+        builds from ``bar`` (keyed by :func:`~ffe_core.prompt_keys.replayed_prompt_key`, equal
+        to :meth:`_key` of that context), counted and timed as a cached vote; None on a miss
+        (no call is made)."""
+        votes = self._votes
+        if votes is None:
             return None
         started = time.perf_counter()
-        self._check_lookahead_at(series_times(bar.at.series)[bar.at.index])
-        key = replayed_prompt_key(bar, max_bars=self.options.max_bars)
-        vote = await self._votes.get(self.name, self.model, key)
-        if vote is None:
+        vote = await votes.get(self.name, self.model, self._replayed_key(bar))
+        return None if vote is None else self._cached_signal(vote, started)
+
+    def cached_now(self) -> bool:
+        """Whether the vote cache is held in this process (:meth:`cached_signal_now` reads it)."""
+        return self._votes is not None and self._votes.reads_now
+
+    def cached_signal_now(self, bar: ReplayedBar) -> Signal | None:
+        """:meth:`cached_signal_at` without awaiting, when :meth:`cached_now`."""
+        votes = self._votes
+        if votes is None:
             return None
+        started = time.perf_counter()
+        vote = votes.get_now(self.name, self.model, self._replayed_key(bar))
+        return None if vote is None else self._cached_signal(vote, started)
+
+    def _replayed_key(self, bar: ReplayedBar) -> str:
+        """The vote cache's key of ``bar``, after the look-ahead check of its time."""
+        keys = self._replayed
+        series = bar.at.series
+        if keys is None or keys.series is not series or keys.with_indicators != bar.with_indicators:
+            keys = ReplayedKeys.of(series, self.options.max_bars, bar.with_indicators)
+            self._replayed = keys
+        self._check_lookahead_at(keys.times[bar.at.index])
+        return keys.key(bar)
+
+    def _cached_signal(self, vote: ProviderVote, started: float) -> Signal:
+        """A cached vote's signal, counted as :meth:`vote` counts a cached vote."""
         # Scrubbing changes text only: the action, confidence and abstention stay as stored.
         self._count("cached", time.perf_counter() - started, vote.abstained, 0, 0, 0.0)
         return Signal(vote.action, vote.confidence, vote.abstained)

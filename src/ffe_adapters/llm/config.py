@@ -18,7 +18,7 @@ V = TypeVar("V")
 class ModelPrice(BaseModel):
     """US dollars per million tokens, as the provider's price list states them."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     input_per_mtok: float = Field(default=0.0, ge=0)
     output_per_mtok: float = Field(default=0.0, ge=0)
@@ -39,7 +39,7 @@ class LlmOptions(BaseModel):
     that start with it); the defaults of each SDK package are estimates to override in config.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     model: str = Field(min_length=1)
     api_key: SecretStr | None = None  # None: the SDK's own environment variable is used

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from ffe_adapters.llm.config import lookup_by_model
 from ffe_core.domain.decisions import ProviderVote
-from ffe_core.ports.market_data import Cache
+from ffe_core.ports.market_data import Cache, InProcessCache
 
 log = logging.getLogger(__name__)
 
@@ -42,22 +42,34 @@ class VoteCache:
 
     def __init__(self, cache: Cache, ttl_seconds: float, namespace: str = "ffe:llm-vote") -> None:
         self._cache = cache
+        self._now = cache if isinstance(cache, InProcessCache) else None
         self._ttl = ttl_seconds
         self._namespace = namespace
 
+    @property
+    def reads_now(self) -> bool:
+        """Whether :meth:`get_now` reads the cache (an :class:`InProcessCache`)."""
+        return self._now is not None
+
     def key(self, provider: str, model: str, prompt_key: str) -> str:
-        """The cache key of a vote: provider, model and :func:`~ffe_core.prompts.prompt_key`."""
+        """The cache key of a vote: provider, model and :func:`~ffe_core.prompt_keys.prompt_key`."""
         return f"{self._namespace}:{provider}:{model}:{prompt_key}"
 
     async def get(self, provider: str, model: str, prompt_key: str) -> ProviderVote | None:
         """The cached vote, or None on a miss, a cache failure or an unreadable entry."""
-        raw = await self._read(provider, model, prompt_key)
-        if raw is None:
+        return _vote(await self._read(provider, model, prompt_key))
+
+    def get_now(self, provider: str, model: str, prompt_key: str) -> ProviderVote | None:
+        """:meth:`get` without awaiting, when :attr:`reads_now` (else always a miss)."""
+        cache = self._now
+        if cache is None:
             return None
         try:
-            return ProviderVote.model_validate_json(raw)
-        except ValidationError:
+            raw = cache.get_now(self.key(provider, model, prompt_key))
+        except Exception as exc:  # as _read
+            log.warning("vote cache read failed: %s", exc)
             return None
+        return _vote(raw)
 
     async def get_stored(
         self, provider: str, model: str, prompt_key: str
@@ -90,3 +102,13 @@ class VoteCache:
             )
         except Exception as exc:
             log.warning("vote cache write failed: %s", exc)
+
+
+def _vote(raw: bytes | None) -> ProviderVote | None:
+    """The vote stored as ``raw``; None when there is none or it is unreadable."""
+    if raw is None:
+        return None
+    try:
+        return ProviderVote.model_validate_json(raw)
+    except ValidationError:
+        return None

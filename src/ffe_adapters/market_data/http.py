@@ -34,7 +34,7 @@ ErrorInspector = Callable[[int, Any], Exception | None]
 class HttpSourceOptions(BaseModel):
     """Options shared by the REST sources (``adapters.<name>.*``)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     base_url: str
     api_key: SecretStr | None = None

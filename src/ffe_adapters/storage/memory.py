@@ -7,6 +7,7 @@ own tests; never by a running process.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -296,8 +297,9 @@ class _Outcomes:
 
 
 class _State:
-    def __init__(self, t: _Tables) -> None:
+    def __init__(self, t: _Tables, uow: InMemoryUnitOfWork) -> None:
         self._t = t
+        self._uow = uow
 
     async def get(self, key: str) -> dict[str, Any] | None:
         value = self._t.state.get(key)
@@ -306,12 +308,23 @@ class _State:
     async def put(self, key: str, value: dict[str, Any]) -> None:
         self._t.state[key] = copy.deepcopy(value)
 
+    async def lock(self, key: str) -> None:
+        """Wait for the key's lock (held until this unit of work ends), then read the document
+        as committed now: what a writer committed while this unit of work waited is seen."""
+        await self._uow.hold(key)
+        committed = self._uow.committed_state(key)
+        if committed is None:
+            self._t.state.pop(key, None)
+        else:
+            self._t.state[key] = committed
+
 
 class InMemoryUnitOfWork:
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
         self._staged = _Tables()
         self._published: list[tuple[Approval, Approval]] = []
+        self._held: list[asyncio.Lock] = []  # the state keys locked until commit or rollback
         self._bind(self._staged)
 
     def _bind(self, t: _Tables) -> None:
@@ -324,7 +337,7 @@ class InMemoryUnitOfWork:
         self.provider_stats = _Stats(t)
         self.agent = _Agent(t)
         self.approvals = _Approvals(t, self._store, self._published)
-        self.state = _State(t)
+        self.state = _State(t, self)
         self.outcomes = _Outcomes(t)
         self.provider_calls = MemoryProviderCalls(t.provider_calls)
         self.flight = MemoryFlight(t.flight_records, t.flight_contents)
@@ -351,6 +364,7 @@ class InMemoryUnitOfWork:
         self._store.tables = self._staged
         self._store.commits += 1
         self._published.clear()
+        self._release()
         await self.__aenter__()
 
     async def rollback(self) -> None:
@@ -360,7 +374,25 @@ class InMemoryUnitOfWork:
             if self._store.tables.approvals.get(new.id) is new:
                 self._store.tables.approvals[new.id] = old
         self._published.clear()
+        self._release()
         await self.__aenter__()
+
+    async def hold(self, key: str) -> None:
+        """Take the store's lock on state ``key`` until this unit of work commits or rolls back."""
+        lock = self._store.state_locks.setdefault(key, asyncio.Lock())
+        if lock not in self._held:
+            await lock.acquire()
+            self._held.append(lock)
+
+    def committed_state(self, key: str) -> dict[str, Any] | None:
+        """State ``key`` as committed now (a copy)."""
+        value = self._store.tables.state.get(key)
+        return copy.deepcopy(value) if value is not None else None
+
+    def _release(self) -> None:
+        for lock in self._held:
+            lock.release()
+        self._held.clear()
 
 
 class InMemoryStore:
@@ -370,6 +402,7 @@ class InMemoryStore:
         self.tables = _Tables()
         self.commits = 0
         self.fail_next_commit = False
+        self.state_locks: dict[str, asyncio.Lock] = {}  # StateRepository.lock, per key
 
     def __call__(self) -> InMemoryUnitOfWork:
         return InMemoryUnitOfWork(self)

@@ -29,12 +29,21 @@ def _span(n: int, history: int | None) -> int:
 
 
 def series_indicators(s: BarSeries) -> Columns:
-    """Every bar's indicator values (NaN where ``compute_indicators`` leaves one out)."""
+    """Every bar's indicator values (NaN where ``compute_indicators`` leaves one out), as lists
+    (reading a bar's value from a list gives a float at once)."""
+    arrays = s.derived("context_indicator_arrays", indicator_arrays)
+    return {k: v.tolist() for k, v in arrays.items()}
+
+
+def indicator_arrays(s: BarSeries) -> dict[str, FloatArray]:
+    """:func:`series_indicators` as arrays; the averages and the ATR other readers of the
+    series use are computed once for all of them (``win.series_sma``, ``win.series_atr``)."""
     c, hi, lo, h = s.close, s.high, s.low, s.history
     n = c.shape[0]
     w = win.window_lengths(n, h)
     ema_macd = win.ema_macd(c, 12, 26, 9, h)
-    mid, upper, lower = win.bollinger(c, 20, 2.0, h)
+    sma_20 = win.series_sma(s, 20)  # as win.bollinger(c, 20, 2.0, h), the average shared
+    mid, upper, lower = ind.bands(sma_20, win.rolling_std(c, 20, h, 0), 2.0)
     # The channel of the bars before this one: a 1-bar window shows its own high and low.
     don_hi, don_lo = np.full(n, np.nan), np.full(n, np.nan)
     don_hi[1:], don_lo[1:] = ind.rolling_max(hi, 20)[:-1], ind.rolling_min(lo, 20)[:-1]
@@ -47,15 +56,15 @@ def series_indicators(s: BarSeries) -> Columns:
     r20[w <= 20] = np.nan
     columns = {
         "close": c,
-        "sma_20": win.sma(c, 20, h),
-        "sma_50": win.sma(c, 50, h),
+        "sma_20": sma_20,
+        "sma_50": win.series_sma(s, 50),
         "ema_12": ema_macd[0],
         "ema_26": ema_macd[1],
         "rsi_14": win.rsi(c, 14, h),
         "macd": ema_macd[2],
         "macd_signal": ema_macd[3],
         "macd_hist": ema_macd[4],
-        "atr_14": win.atr(hi, lo, c, 14, h),
+        "atr_14": win.series_atr(s, 14),
         "bb_mid": mid,
         "bb_upper": upper,
         "bb_lower": lower,
@@ -65,7 +74,7 @@ def series_indicators(s: BarSeries) -> Columns:
         "return_20": r20,
         "volatility_20": win.volatility(c, 20, h),
     }
-    return {k: np.asarray(v, dtype=np.float64).tolist() for k, v in columns.items()}
+    return {k: np.asarray(v, dtype=np.float64) for k, v in columns.items()}
 
 
 def indicators_at(s: BarSeries, i: int) -> dict[str, float]:

@@ -64,6 +64,14 @@ def entry_price(fill: float, direction: int, spread: float) -> float:
 @kernel
 def floordiv(a: float, b: float) -> float:
     """Python's float ``a // b`` (CPython's algorithm), so unit counts match backtesting.py."""
+    q = a / b
+    if a > 0.0 and b > 0.0 and q < 2.0**51:
+        # Positive and well below 2**53, ``a // b`` is the floor of the exact quotient. That is
+        # floor(q) unless q (rounded) is a whole number the exact quotient may lie just below:
+        # rounding is monotonic, so an exact quotient below floor(q) cannot round above it.
+        fq = math.floor(q)
+        if fq != q:
+            return float(fq)
     mod = float(np.fmod(a, b))
     div = (a - mod) / b
     if mod != 0.0 and ((b < 0.0) != (mod < 0.0)):

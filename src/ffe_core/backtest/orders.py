@@ -33,7 +33,7 @@ from ffe_core.backtest.order_handles import (
     Trade,
     level,
 )
-from ffe_core.backtest.search import Params, Runner
+from ffe_core.backtest.runner import Params, Runner
 from ffe_core.backtest.simulator import FillConfig, RunResult, Trades
 from ffe_core.domain.errors import ValidationFailed
 

@@ -16,7 +16,10 @@ the :class:`DecisionProvider` port; language-model providers built with a vote c
 rerun from it (they key it by provider, model and a hash of the prompt's inputs), so replaying the same period
 twice costs nothing the second time. When nothing looks at the Decision, such a provider is asked
 its cached vote from the bar's values (:class:`~ffe_core.domain.context.ReplayedBar`) and the
-context is built only for bars whose vote is not cached.
+context is built only for bars whose vote is not cached; a cache held in this process is read
+without awaiting, so such a bar runs with no coroutine. The key of a bar holds the memory of the
+decisions before it and the account they led to, so each bar's vote is looked up once the bar
+before it is decided (the votes of a series cannot be fetched ahead of the loop).
 """
 
 from __future__ import annotations
@@ -268,6 +271,20 @@ async def replay(
         # With every provider answerable without a context (the series, or a vote cache
         # keyed by the context's values), a context is built only for a bar some cache misses.
         at_bars = signalling.from_series
+        if signalling.answers_now:
+            # Every such cache is in this process: a bar it answers wholly runs without a
+            # coroutine; a bar some cache misses gets its context and those providers' ask.
+            for i in walk.steps():
+                signals, missing = signalling.signals_now(walk.replayed())
+                if missing:
+                    outcome = await signalling.completed(walk.context(), signals, missing)
+                else:
+                    outcome = signalling.tallied(signals)
+                signals, action, confidence = outcome
+                if recorder is not None:
+                    recorder.record_signals(i, signals, action, confidence)
+                walk.decided = (action, action, confidence)
+            return walk.result()
         for i in walk.steps():
             if at_bars:
                 signals, action, confidence = await signalling.signals_at(

@@ -20,6 +20,7 @@ from ffe_core.domain.decisions import ProviderVote
 from ffe_core.domain.errors import FfeError
 from ffe_core.ports.providers import (
     DecisionProvider,
+    InProcessCachedProvider,
     LanguageModelProvider,
     SeriesCachedProvider,
     Signal,
@@ -53,7 +54,8 @@ class SpendMeter:
     """Why the run must stop, once a call was refused for the budget."""
 
     def of(self, name: str) -> Spend:
-        return self.by_provider.setdefault(name, Spend())
+        found = self.by_provider.get(name)
+        return found if found is not None else self.by_provider.setdefault(name, Spend())
 
     @property
     def calls(self) -> int:
@@ -96,6 +98,22 @@ class _Counted:
         self._inner = inner
         self._meter = meter
         self._series = inner if isinstance(inner, SeriesCachedProvider) else None
+        self._now = (
+            inner if isinstance(inner, InProcessCachedProvider) and inner.cached_now() else None
+        )
+
+    def cached_now(self) -> bool:
+        """Whether the provider's vote cache is held in this process."""
+        return self._now is not None
+
+    def cached_signal_now(self, bar: ReplayedBar) -> Signal | None:
+        """:meth:`cached_signal_at` without awaiting, when :meth:`cached_now`."""
+        if self._now is None:
+            return None
+        signal = self._now.cached_signal_now(bar)
+        if signal is not None:
+            self._meter.of(self.name).cached += 1
+        return signal
 
     async def cached_signal_at(self, bar: ReplayedBar) -> Signal | None:
         """The cached vote's signal for a replayed bar (counted as a cached vote), or None on

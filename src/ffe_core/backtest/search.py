@@ -16,19 +16,18 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import numpy as np
 
 from ffe_core.backtest.data import Bars
+from ffe_core.backtest.orders import OrderRunResult
+from ffe_core.backtest.runner import Params, Runner, Strategy, runner_of
 from ffe_core.backtest.simulator import FillConfig, RunResult, simulate
 from ffe_core.backtest.stats import Calendar, compute_stats
 from ffe_core.backtest.strategies import SHARED_INDICATORS
 from ffe_core.domain.errors import ValidationFailed
 
-Params = dict[str, Any]
-Strategy = Callable[..., Any]
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` after each evaluation, from worker threads."""
 
@@ -49,33 +48,6 @@ PARALLELISM = "threads over nogil numba kernels"
 
 SHARED_BUDGET = 1 << 30
 """Bytes of indicator arrays a search may hold to share them across candidates."""
-
-
-@dataclass(frozen=True)
-class Runner:
-    """How one parameter set becomes a run: ``run(bars, params, config, first)`` trades
-    ``bars[first:]`` (the bars before only warm the signals) and returns its result, bar 0 of
-    the result being bar ``first``. Searches and walk-forward take a target strategy (a
-    function returning target positions) or a Runner (e.g.
-    :func:`ffe_core.backtest.orders.order_runner` for order-level strategies)."""
-
-    run: Callable[[Bars, Params, FillConfig, int], RunResult]
-
-
-def _run_targets(
-    strategy: Strategy, bars: Bars, params: Params, config: FillConfig, first: int
-) -> RunResult:
-    target = strategy(bars.open, bars.high, bars.low, bars.close, bars.volume, **params)
-    if first == 0:
-        return simulate(bars, target, config)
-    return simulate(bars.slice(first, len(bars)), np.asarray(target)[first:], config)
-
-
-def runner_of(strategy: Strategy | Runner) -> Runner:
-    """``strategy`` as a :class:`Runner` (a target strategy is simulated on its targets)."""
-    if isinstance(strategy, Runner):
-        return strategy
-    return Runner(partial(_run_targets, strategy))
 
 
 @dataclass(frozen=True)
@@ -140,13 +112,7 @@ def evaluate(
     """Signals, simulation and objective for one parameter set (an order-level run's own
     warm-up replaces ``warmup``)."""
     result = runner_of(strategy).run(bars, params, config, 0)
-    # imported here: orders imports this module for Runner
-    from ffe_core.backtest.orders import OrderRunResult
-
-    if isinstance(result, OrderRunResult):
-        warmup = result.warmup
-    score, stats = objective_value(result, bars, objective, calendar, warmup)
-    return Evaluation(dict(params), score, stats)
+    return _scored(result, bars, params, objective, calendar, warmup)
 
 
 def evaluate_target(
@@ -159,7 +125,20 @@ def evaluate_target(
     warmup: int = 0,
 ) -> Evaluation:
     """Simulation and objective for one parameter set whose target is already computed."""
-    result = simulate(bars, target, config)
+    return _scored(simulate(bars, target, config), bars, params, objective, calendar, warmup)
+
+
+def _scored(
+    result: RunResult,
+    bars: Bars,
+    params: Params,
+    objective: str,
+    calendar: Calendar,
+    warmup: int,
+) -> Evaluation:
+    # The objective step of every evaluation; an order-level run knows its own warm-up.
+    if isinstance(result, OrderRunResult):
+        warmup = result.warmup
     score, stats = objective_value(result, bars, objective, calendar, warmup)
     return Evaluation(dict(params), score, stats)
 

@@ -20,15 +20,8 @@ import numpy.typing as npt
 
 from ffe_core.backtest.data import Bars
 from ffe_core.backtest.overfitting import deflated_sharpe, moments, pbo_cscv
-from ffe_core.backtest.search import (
-    Params,
-    Progress,
-    Runner,
-    Strategy,
-    best,
-    run_search,
-    runner_of,
-)
+from ffe_core.backtest.runner import Params, Runner, Strategy, runner_of
+from ffe_core.backtest.search import Progress, best, run_search
 from ffe_core.backtest.simulator import FillConfig, RunResult, Trades
 from ffe_core.backtest.stats import compute_stats
 from ffe_core.domain.errors import ValidationFailed

@@ -27,7 +27,7 @@ class CyclePhase(StrEnum):
 
 
 class AgentRun(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     id: str = Field(default_factory=new_id, max_length=64)
     holder: str = ""  # which process holds the run (host:pid)
@@ -39,7 +39,7 @@ class AgentRun(BaseModel):
 
 
 class AgentCycle(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     id: str = Field(default_factory=new_id, max_length=64)
     run_id: str = Field(max_length=64)

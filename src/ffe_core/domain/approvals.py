@@ -36,7 +36,7 @@ class ApprovalCard(BaseModel):
     the commission plus the slippage and spread paid against the reference price.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     side: str
     exposure_before: Decimal
@@ -54,7 +54,7 @@ class ApprovalCard(BaseModel):
 class Approval(BaseModel):
     """A pending or resolved request for a person to approve one decision."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     id: str = Field(default_factory=new_id, min_length=1, max_length=64)
     decision_id: str = Field(min_length=1, max_length=64)

@@ -16,7 +16,7 @@ from ffe_core.domain.series import SeriesCursor
 class PastDecision(BaseModel):
     """A recent decision on this instrument and, once known, how it turned out."""
 
-    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, allow_inf_nan=False)
 
     created_at: UtcDatetime
     action: Action
@@ -27,7 +27,9 @@ class PastDecision(BaseModel):
 class DecisionContext(BaseModel):
     """Everything providers get for one decision, as of ``as_of``."""
 
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, allow_inf_nan=False)
+    model_config = ConfigDict(
+        defer_build=True, frozen=True, arbitrary_types_allowed=True, allow_inf_nan=False
+    )
 
     instrument: Instrument
     as_of: UtcDatetime

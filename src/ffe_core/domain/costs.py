@@ -22,7 +22,7 @@ class CallOutcome(StrEnum):
 class ProviderCall(BaseModel):
     """One provider call (or budget refusal) as the ledger records it."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     id: str = Field(default_factory=new_id, min_length=1, max_length=64)
     provider: str = Field(min_length=1, max_length=64)
@@ -40,7 +40,7 @@ class ProviderCall(BaseModel):
 class SpendTotal(BaseModel):
     """One provider's calls summed over a period."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     provider: str = Field(min_length=1, max_length=64)
     calls: int = Field(default=0, ge=0)
@@ -52,7 +52,7 @@ class SpendTotal(BaseModel):
 class SpendLine(BaseModel):
     """Spend against budget for one scope: a provider, or ``*`` for all of them together."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     scope: str = Field(min_length=1, max_length=64)
     spent_today_usd: float = Field(default=0.0, ge=0.0)
@@ -69,7 +69,7 @@ class SpendLine(BaseModel):
 class SpendReport(BaseModel):
     """What ``GET /api/v1/costs`` serves: the day's and month's spend against every budget."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     as_of: UtcDatetime
     day_start: UtcDatetime
@@ -87,7 +87,7 @@ class ProviderValue(BaseModel):
     the provider cost nothing in the window.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     provider: str = Field(min_length=1, max_length=64)
     window_days: int = Field(ge=1)

@@ -30,7 +30,7 @@ def utcnow() -> datetime:
 class ProviderVote(BaseModel):
     """One provider's answer (or abstention) for one decision."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     provider: str = Field(min_length=1, max_length=64)
     model: str | None = None
@@ -65,7 +65,7 @@ class ProviderVote(BaseModel):
 class RiskAssessment(BaseModel):
     """The risk manager's verdict on a decision: approved (possibly resized) or rejected, and why."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     approved: bool
     reason: str
@@ -77,7 +77,7 @@ class RiskAssessment(BaseModel):
 class Decision(BaseModel):
     """What the ensemble decided for one instrument, with every vote and weight behind it."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     id: str = Field(default_factory=new_id, min_length=1, max_length=64)
     instrument: str = Field(min_length=1, max_length=32)

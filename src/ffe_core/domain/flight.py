@@ -23,7 +23,7 @@ class ProviderSpec(BaseModel):
     """How one provider is asked: model id, parameters and, for a language model, the prompt
     template version and the hash of the rendered prompt (whose text is stored compressed)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     provider: str = Field(min_length=1, max_length=64)
     model: str | None = Field(default=None, max_length=128)
@@ -42,7 +42,7 @@ class ProviderSpec(BaseModel):
 class EnsembleVerdict(BaseModel):
     """The ensemble's output before the risk check: what a replay must reproduce."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     action: Action
     confidence: float = Field(ge=0.0, le=1.0)
@@ -69,7 +69,7 @@ class GateVerdict(BaseModel):
     """One pass of the decision through the execution gate, or (``synced``) a fill of one of
     its orders that reached the ledger later (a resting order or a venue-side exit)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     at: UtcDatetime = Field(default_factory=utcnow)
     sent: bool = False
@@ -89,7 +89,7 @@ class GateVerdict(BaseModel):
 class DecisionRecord(BaseModel):
     """The flight record of one decision (see the module docstring)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     decision_id: str = Field(min_length=1, max_length=64)
     instrument: str = Field(min_length=1, max_length=32)
@@ -107,7 +107,7 @@ class DecisionRecord(BaseModel):
 class DecisionTrail(BaseModel):
     """Everything known about one decision, from its input to its fills (the audit export)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     decision: Decision
     record: DecisionRecord | None = None
@@ -122,7 +122,7 @@ class DecisionTrail(BaseModel):
 class Difference(BaseModel):
     """One thing a replay found changed: an input (weights, config, prompt) or an output."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     what: str = Field(min_length=1, max_length=200)
     recorded: str = ""
@@ -132,7 +132,7 @@ class Difference(BaseModel):
 class ReplayReport(BaseModel):
     """A decision re-run offline from its snapshot and stored votes, compared with the record."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     decision_id: str = Field(min_length=1, max_length=64)
     identical: bool

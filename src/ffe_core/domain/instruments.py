@@ -25,7 +25,7 @@ def round_to_increment(value: Decimal, increment: Decimal, rounding: str = ROUND
 class Instrument(BaseModel):
     """A tradable symbol in ffe's canonical form (``BTC-USD``, ``EUR-USD``, ``AAPL``)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     symbol: str = Field(min_length=1, max_length=32, pattern=r"^[A-Z0-9][A-Z0-9._\-/]*$")
     asset_class: AssetClass

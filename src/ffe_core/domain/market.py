@@ -27,7 +27,7 @@ UtcDatetime = Annotated[datetime, AfterValidator(ensure_utc)]
 class Bar(BaseModel):
     """One OHLCV candle that opened at ``ts`` (UTC). Floats: bars feed indicators, not the ledger."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     ts: UtcDatetime
     open: float = Field(gt=0)
@@ -55,7 +55,7 @@ class Bar(BaseModel):
 class Quote(BaseModel):
     """Top of book for one instrument at ``ts``."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     symbol: str
     ts: UtcDatetime

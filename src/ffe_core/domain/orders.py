@@ -76,7 +76,7 @@ def client_order_id_for(decision_id: str, leg: str = "entry") -> str:
 class Order(BaseModel):
     """An instruction to a broker. Immutable: state changes return a new Order."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     client_order_id: str = Field(min_length=1, max_length=64)
     instrument: str = Field(min_length=1, max_length=32)
@@ -137,7 +137,7 @@ class Order(BaseModel):
 class Fill(BaseModel):
     """An execution of (part of) an order."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     fill_id: str = Field(default_factory=new_id, min_length=1, max_length=64)
     client_order_id: str = Field(min_length=1, max_length=64)

@@ -17,7 +17,7 @@ class VoteScore(BaseModel):
     learned weight change is one of these rows, timestamped by the outcome's ``due_at``.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     provider: str = Field(min_length=1, max_length=64)
     action: Action
@@ -41,7 +41,7 @@ class DecisionOutcome(BaseModel):
     only at the learning horizon, where provider stats and weights are updated.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     decision_id: str = Field(min_length=1, max_length=64)
     instrument: str = Field(min_length=1, max_length=32)
@@ -65,7 +65,7 @@ class DecisionOutcome(BaseModel):
 class WeightSnapshot(BaseModel):
     """A provider's weight right after one learning update (a point of "weights over time")."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     at: UtcDatetime
     provider: str

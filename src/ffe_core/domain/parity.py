@@ -19,7 +19,7 @@ class ParityStatus(StrEnum):
 class ParityFill(BaseModel):
     """One order of the ledger judged against the fill model on the bars the agent saw."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     client_order_id: str
     decision_id: str | None = None
@@ -43,7 +43,7 @@ class ParityFill(BaseModel):
 class ParityReport(BaseModel):
     """One UTC day's parity: a score of 1.0 means every fill matched the fill model exactly."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     day: date
     score: float | None = Field(default=None, ge=0.0, le=1.0)

@@ -14,7 +14,7 @@ PROVISIONAL_BELOW = 30
 class ProviderStats(BaseModel):
     """Running record of how a provider's votes turned out."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     provider: str = Field(max_length=64)
     weight: float = Field(default=1.0, gt=0)

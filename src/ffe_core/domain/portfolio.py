@@ -21,7 +21,7 @@ class TradingMode(StrEnum):
 class Position(BaseModel):
     """Net position in one instrument; ``quantity`` is signed (short < 0)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     instrument: str = Field(max_length=32)
     quantity: Decimal = ZERO
@@ -63,7 +63,7 @@ class Position(BaseModel):
 class Portfolio(BaseModel):
     """Cash plus positions: the account state a broker reports and the risk manager reads."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     cash: Decimal
     positions: dict[str, Position] = Field(default_factory=dict)

@@ -38,6 +38,7 @@ __all__ = [
     "sma",
     "sma_cross_target",
     "volatility",
+    "window_mean",
 ]
 
 
@@ -54,26 +55,53 @@ def _check_period(period: int) -> int:
 
 @kernel
 def kahan_add(s: float, comp: float, x: float) -> tuple[float, float]:  # pragma: no cover
-    """``s + x`` with Kahan compensation ``comp``: the running sum of every SMA here."""
+    """``s + x`` with Kahan compensation ``comp``: pandas' compensated step of a rolling mean."""
     y = x - comp
     t = s + y
     return t, (t - s) - y
 
 
 @kernel
+def window_mean(s: float, p: int, run: int, neg: int, last: float) -> float:  # pragma: no cover
+    """pandas' mean of a full window of ``p`` values from its compensated sum ``s``: the last
+    value when the last ``run`` values are equal and ``run >= p``; 0 when the sum's sign
+    disagrees with every value's (``neg`` of them negative)."""
+    r = s / p
+    if run >= p:
+        return last
+    if neg == 0 and r < 0.0:
+        return 0.0
+    if neg == p and r > 0.0:
+        return 0.0
+    return r
+
+
+@kernel
 def _sma_kernel(x: FloatArray, p: int) -> FloatArray:  # pragma: no cover - compiled
-    # Running sum with Kahan compensation, as pandas' rolling mean does, so crossovers of two
-    # averages agree with pandas-based tools even when the averages nearly touch.
+    # pandas' rolling mean step for step (bit for bit): the value leaving the window is taken
+    # off the running sum before the new one is added, each through its own Kahan compensation,
+    # and window_mean's exact cases. Crossovers of two averages thus agree with pandas-based
+    # tools (backtesting.py) even when the averages touch.
     n = x.shape[0]
     out = np.full(n, np.nan)
     s = 0.0
-    comp = 0.0
+    c_add = 0.0
+    c_rem = 0.0
+    neg = 0
+    run = 0
+    last = x[0] if n else 0.0
     for i in range(n):
-        s, comp = kahan_add(s, comp, x[i])
         if i >= p:
-            s, comp = kahan_add(s, comp, -x[i - p])
+            v = x[i - p]
+            s, c_rem = kahan_add(s, c_rem, -v)
+            neg -= v < 0.0
+        v = x[i]
+        s, c_add = kahan_add(s, c_add, v)
+        neg += v < 0.0
+        run = run + 1 if v == last else 1
+        last = v
         if i >= p - 1:
-            out[i] = s / p
+            out[i] = window_mean(s, p, run, neg, last)
     return out
 
 
@@ -87,23 +115,37 @@ def sma_cross_target(
     n = c.shape[0]
     out = np.empty(n, dtype=np.int8)
     sf = 0.0
-    cf = 0.0
+    af = 0.0
+    rf = 0.0
+    nf = 0
     ss = 0.0
-    cs = 0.0
+    as_ = 0.0
+    rs = 0.0
+    ns = 0
+    run = 0
+    last = c[0] if n else 0.0
     pf = np.nan
     ps = np.nan
     state = 0
     low = -1 if short else 0
     for i in range(n):
         x = c[i]
-        sf, cf = kahan_add(sf, cf, x)
         if i >= fast:
-            sf, cf = kahan_add(sf, cf, -c[i - fast])
-        ss, cs = kahan_add(ss, cs, x)
+            v = c[i - fast]
+            sf, rf = kahan_add(sf, rf, -v)
+            nf -= v < 0.0
+        sf, af = kahan_add(sf, af, x)
         if i >= slow:
-            ss, cs = kahan_add(ss, cs, -c[i - slow])
-        f = sf / fast if i >= fast - 1 else np.nan
-        s = ss / slow if i >= slow - 1 else np.nan
+            v = c[i - slow]
+            ss, rs = kahan_add(ss, rs, -v)
+            ns -= v < 0.0
+        ss, as_ = kahan_add(ss, as_, x)
+        nf += x < 0.0
+        ns += x < 0.0
+        run = run + 1 if x == last else 1
+        last = x
+        f = window_mean(sf, fast, run, nf, x) if i >= fast - 1 else np.nan
+        s = window_mean(ss, slow, run, ns, x) if i >= slow - 1 else np.nan
         if pf < ps and f > s:
             state = 1
         elif ps < pf and s > f:
@@ -115,7 +157,8 @@ def sma_cross_target(
 
 
 def sma(x: npt.ArrayLike, period: int) -> FloatArray:
-    """Simple moving average; the first ``period - 1`` values are NaN."""
+    """Simple moving average, pandas' ``rolling(period).mean()`` bit for bit; the first
+    ``period - 1`` values are NaN."""
     return _sma_kernel(_as_float(x), _check_period(period))
 
 

@@ -23,7 +23,7 @@ from ffe_core.kernels import kernel
 FloatArray = npt.NDArray[np.float64]
 
 _sma_kernel = ind._sma_kernel
-kahan_add = ind.kahan_add
+window_mean = ind.window_mean
 _ema_kernel = ind._ema_kernel
 _wilder_kernel = ind._wilder_kernel
 
@@ -54,30 +54,45 @@ def _windowed_sma(x: FloatArray, p: int, h: int) -> FloatArray:  # pragma: no co
     res[: out.shape[0]] = out
     if h < p:
         return res
+    # window_mean's exact cases read the last p values only, the same in every window >= p.
+    run = np.zeros(n, dtype=np.int64)
+    neg = np.zeros(n, dtype=np.int64)
+    r = 0
+    k_neg = 0
+    for i in range(n):
+        r = r + 1 if i > 0 and x[i] == x[i - 1] else 1
+        k_neg += x[i] < 0.0
+        if i >= p:
+            k_neg -= x[i - p] < 0.0
+        run[i] = r
+        neg[i] = k_neg
     s = np.zeros(_BLOCK)
-    comp = np.zeros(_BLOCK)
+    c_add = np.zeros(_BLOCK)
+    c_rem = np.zeros(_BLOCK)
     for i0 in range(h, n, _BLOCK):
         lanes = min(_BLOCK, n - i0)
         s[:] = 0.0
-        comp[:] = 0.0
+        c_add[:] = 0.0
+        c_rem[:] = 0.0
         lo = i0 + 1 - h  # window i0 + j starts at bar lo + j
         # _sma_kernel's steps over each window [i + 1 - h, i], i = i0 .. i0 + lanes - 1.
         for k in range(h):
-            a = x[lo + k : lo + k + lanes]
-            for j in range(lanes):  # kahan_add(s, comp, x[..])
-                y = a[j] - comp[j]
-                t = s[j] + y
-                comp[j] = (t - s[j]) - y
-                s[j] = t
             if k >= p:
                 b = x[lo + k - p : lo + k - p + lanes]
-                for j in range(lanes):  # kahan_add(s, comp, -x[.. - p])
-                    y = -b[j] - comp[j]
+                for j in range(lanes):  # kahan_add(s, c_rem, -x[.. - p])
+                    y = -b[j] - c_rem[j]
                     t = s[j] + y
-                    comp[j] = (t - s[j]) - y
+                    c_rem[j] = (t - s[j]) - y
                     s[j] = t
+            a = x[lo + k : lo + k + lanes]
+            for j in range(lanes):  # kahan_add(s, c_add, x[..])
+                y = a[j] - c_add[j]
+                t = s[j] + y
+                c_add[j] = (t - s[j]) - y
+                s[j] = t
         for j in range(lanes):
-            res[i0 + j] = s[j] / p
+            i = i0 + j
+            res[i] = window_mean(s[j], p, run[i], neg[i], x[i])
     return res
 
 

@@ -24,7 +24,7 @@ AUDIT_LOGGER = "ffe.audit"
 class KillSwitchState(BaseModel):
     """``reason``/``at``/``tripped_by``: the trip in force; ``reset_*``: the last reset."""
 
-    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, allow_inf_nan=False)
 
     tripped: bool = False
     reason: str | None = None
@@ -35,7 +35,7 @@ class KillSwitchState(BaseModel):
 
 
 class AgentStatus(BaseModel):
-    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, allow_inf_nan=False)
 
     state: AgentState
     run_id: str | None = None
@@ -54,7 +54,7 @@ class AgentStatus(BaseModel):
 class FlattenResult(BaseModel):
     """One position's flatten: the decision made for it and what the execution gate did."""
 
-    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, allow_inf_nan=False)
 
     instrument: str
     held: Decimal

@@ -71,3 +71,11 @@ class Cache(Protocol):
     async def set(self, key: str, value: bytes, ttl_seconds: float) -> None: ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class InProcessCache(Cache, Protocol):
+    """A cache held in this process, readable without awaiting: ``get_now(key)`` is
+    ``get(key)`` (a replay reads it on its synchronous path, with no coroutine per bar)."""
+
+    def get_now(self, key: str) -> bytes | None: ...

@@ -24,7 +24,7 @@ class EventKind(StrEnum):
 
 
 class Notification(BaseModel):
-    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, allow_inf_nan=False)
 
     kind: EventKind
     title: str

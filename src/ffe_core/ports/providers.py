@@ -176,6 +176,20 @@ class SeriesCachedProvider(DecisionProvider, Protocol):
 
 
 @runtime_checkable
+class InProcessCachedProvider(SeriesCachedProvider, Protocol):
+    """A :class:`SeriesCachedProvider` whose cache may be held in this process.
+
+    ``cached_now()`` tells whether it is (fixed for the provider's life); then
+    ``cached_signal_now(bar)`` is ``cached_signal_at(bar)`` (the same signal, counted alike)
+    read without awaiting, so a replay asks it on its synchronous path, with no coroutine.
+    """
+
+    def cached_now(self) -> bool: ...
+
+    def cached_signal_now(self, bar: ReplayedBar) -> Signal | None: ...
+
+
+@runtime_checkable
 class WeightSource(Protocol):
     """Current ensemble weight per provider (the learning service implements it)."""
 

@@ -27,7 +27,7 @@ StoredDecisions = list[dict[str, Any]]
 class DecisionQuery(BaseModel):
     """Filters and cursor for listing decisions (newest first)."""
 
-    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, allow_inf_nan=False)
 
     instrument: str | None = None
     action: Action | None = None
@@ -179,6 +179,12 @@ class StateRepository(Protocol):
     async def get(self, key: str) -> dict[str, Any] | None: ...
 
     async def put(self, key: str, value: dict[str, Any]) -> None: ...
+
+    async def lock(self, key: str) -> None:
+        """Hold ``key`` until this unit of work ends (commit or rollback): another unit of work
+        locking the same key waits here until then. Lock before ``get`` to read, merge and ``put``
+        a document that other processes also write, so that neither write is lost."""
+        ...
 
 
 class ProviderCallRepository(Protocol):

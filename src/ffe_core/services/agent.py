@@ -103,6 +103,7 @@ class TradingAgent:
         self.cycles = CycleRunner(
             decisions, broker, approvals, orders, journal, progress, notices, clock, metrics,
             uptime=life.uptime, card_for=card_for,
+            halted=life.halted, stopping=lambda: life.stopping,
         )  # fmt: skip
         self.summary = DailySummary(
             settings, broker, uow_factory, clock, notices, prices, parity=parity
@@ -184,10 +185,11 @@ class TradingAgent:
             while not life.stopping:
                 await life.resumed()
                 await life.heartbeat()
-                await self.execute_approved()
+                if not life.paused:  # a pause since: approved orders wait for the resume too
+                    await self.execute_approved()
                 observed = await self.cycles.observe_pass()
                 for symbol in self.settings.agent.instruments:
-                    if life.stopping or enough():
+                    if life.stopping or life.paused or enough():
                         break
                     cycle = await self.cycle(symbol, observe=False, observe_failed=observed)
                     if on_cycle is not None:
@@ -230,7 +232,8 @@ class TradingAgent:
     # control ---------------------------------------------------------------------------------
 
     def stop(self) -> None:
-        """Graceful: the current cycle finishes, then the loop ends."""
+        """Prompt and safe (:meth:`AgentLifecycle.stop`): a decision in the making is dropped,
+        an order under way is finished; then the loop ends."""
         self.lifecycle.stop()
 
     def pause(self) -> None:

@@ -7,6 +7,7 @@ reason; the loop goes on with the next instrument.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
@@ -29,6 +30,14 @@ from ffe_core.services.decisions import DecisionService
 CardSource = Callable[[Decision], Awaitable[ApprovalCard | None]]
 """The approval card of a decision (``services.approval_cards.ApprovalCards``)."""
 
+STOPPED_WHILE_DECIDING = "stopped while deciding: the decision was abandoned, nothing was sent"
+PAUSED_WHILE_DECIDING = "paused while deciding: the decision was abandoned, nothing was sent"
+
+
+class StoppedWhileDeciding(Exception):
+    """A stop or a pause came while the cycle was still deciding (a slow provider): the
+    decision is dropped; the message says which."""
+
 
 class CycleRunner:
     """Observes, decides and acts for one instrument at a time; journals every phase."""
@@ -46,7 +55,12 @@ class CycleRunner:
         metrics: Metrics,
         uptime: Callable[[], float],
         card_for: CardSource | None = None,
+        halted: Callable[[], Awaitable[None]] | None = None,
+        stopping: Callable[[], bool] | None = None,
     ) -> None:
+        """``halted``: returns once the agent is asked to stop or pause
+        (``AgentLifecycle.halted``), and ``stopping`` says whether it was a stop; deciding is
+        abandoned then (see :meth:`decide`)."""
         self.decisions = decisions
         self.broker = broker
         self.approvals = approvals
@@ -58,6 +72,8 @@ class CycleRunner:
         self.metrics = metrics
         self.uptime = uptime
         self.card_for = card_for  # the risk shown on an approval (services.approval_cards)
+        self.halted = halted
+        self.stopping = stopping
 
     async def observe_pass(self) -> FfeError | None:
         """Observe once for a whole pass; a failure is handed to each of its cycles."""
@@ -117,7 +133,7 @@ class CycleRunner:
             if observe:
                 await self.observe()
                 cycle = await self.journal.record(cycle, phase=CyclePhase.DECIDE)
-            decision = await self.decisions.decide(symbol, persist=False)
+            decision = await self.decide(symbol)
             progress.last_decisions = [decision, *progress.last_decisions][:20]
             cycle = cycle.model_copy(update={"decision_id": decision.id})
             cycle = await self.act(cycle, decision)
@@ -126,11 +142,37 @@ class CycleRunner:
             cycle = await self.journal.record(
                 cycle, decided=decision, phase=CyclePhase.FAILED, note=str(exc)[:500]
             )
+        except StoppedWhileDeciding as halted:
+            cycle = await self.journal.record(cycle, phase=CyclePhase.FAILED, note=str(halted))
         finally:
             progress.cycles += 1
             progress.last_cycle_at = self.clock.now()
             self.metrics.agent_cycle(time.perf_counter() - started, self.uptime())
         return cycle
+
+    async def decide(self, symbol: str) -> Decision:
+        """The ensemble's decision, unless a stop or a pause comes first: deciding touches
+        neither the venue nor the ledger, so a slow provider's call is cancelled and
+        StoppedWhileDeciding raised, and the operator's stop or pause takes effect at once; a
+        decision made after a pause is not acted on either. Acting is never interrupted: an
+        order under way is sent and recorded before the loop ends."""
+        if self.halted is None:
+            return await self.decisions.decide(symbol, persist=False)
+        deciding = asyncio.ensure_future(self.decisions.decide(symbol, persist=False))
+        stop = asyncio.ensure_future(self.halted())
+        try:
+            await asyncio.wait((deciding, stop), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+            if not deciding.done():
+                deciding.cancel()
+                await asyncio.gather(deciding, stop, return_exceptions=True)
+        if stop.done() and not stop.cancelled():  # the stop or pause came first, or with it
+            stopping = self.stopping is None or self.stopping()
+            raise StoppedWhileDeciding(
+                STOPPED_WHILE_DECIDING if stopping else PAUSED_WHILE_DECIDING
+            )
+        return deciding.result()
 
     async def act(self, cycle: AgentCycle, decision: Decision) -> AgentCycle:
         """Act on a decision not stored yet: the first journal entry stores it too."""

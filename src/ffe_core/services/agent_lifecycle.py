@@ -76,6 +76,7 @@ class AgentLifecycle:
         self._stop = asyncio.Event()
         self._resume = asyncio.Event()
         self._resume.set()
+        self._halt = asyncio.Event()  # set by a stop or a pause: a decision under way is dropped
 
     @property
     def lease_seconds(self) -> float:
@@ -101,6 +102,8 @@ class AgentLifecycle:
         self._acquiring = True  # set before the first await: concurrent callers see it
         try:
             self._stop.clear()  # a stop requested after this point (even before run()) holds
+            if self._resume.is_set():
+                self._halt.clear()
             await self._drop_lease()  # a keeper left behind must never renew beside ours
             if self.lease is not None:
                 self._keeper = await LeaseKeeper.take(self.lease, on_lost=self.stop)
@@ -213,19 +216,34 @@ class AgentLifecycle:
             self._keeper = None
 
     def stop(self) -> None:
-        """Graceful: the current cycle finishes, then the loop ends."""
+        """The loop ends after the current step: a decision still being made is abandoned
+        (``CycleRunner.decide``), an order under way is finished and recorded."""
         self._stop.set()
+        self._halt.set()
         self._resume.set()
 
     def pause(self) -> None:
+        """No new decision is acted on: a decision still being made is abandoned, the pass
+        ends after the cycle under way (an order being sent is finished and recorded)."""
         if self.progress.state is AgentState.RUNNING:
             self._resume.clear()
+            self._halt.set()
             self.progress.state = AgentState.PAUSED
 
     def resume(self) -> None:
         if self.progress.state is AgentState.PAUSED:
             self.progress.state = AgentState.RUNNING
+        if not self._stop.is_set():
+            self._halt.clear()
         self._resume.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._resume.is_set()
+
+    async def halted(self) -> None:
+        """Return once a stop or a pause is asked for (at once if one has been)."""
+        await self._halt.wait()
 
     async def resumed(self) -> None:
         """Wait while paused."""

@@ -33,6 +33,7 @@ from ffe_core.ports.providers import (
     DescribedProvider,
     EqualWeights,
     FixedPlanProvider,
+    InProcessCachedProvider,
     SeriesCachedProvider,
     SeriesSignalProvider,
     Signal,
@@ -41,6 +42,7 @@ from ffe_core.ports.providers import (
     WeightSource,
 )
 from ffe_core.services.costs import CostLedger, may_have_cost
+from ffe_core.services.deadline import within
 from ffe_core.services.ensemble_batch import Held
 from ffe_core.services.tally import Tally, tally
 
@@ -61,8 +63,7 @@ async def ask(
     label = name or provider.name
     start = time.perf_counter()
     try:
-        async with asyncio.timeout(limit_seconds):  # unlike wait_for (3.11), no extra task
-            vote = await provider.vote(context)
+        vote = await within(provider.vote(context), limit_seconds)  # no task, timer if it waits
         if not isinstance(vote, ProviderVote):
             raise TypeError(f"returned {type(vote).__name__}, not a ProviderVote")
     except TimeoutError:
@@ -448,7 +449,7 @@ class SyncEnsemble:
         votes = [ask_now(p, context, n) for n, p in self._providers]
         e._record_calls(votes)
         gathered = time.perf_counter()
-        weights, weight_note = self._weights()
+        weights, weight_note = _weights_now(self._weight_source, self._names)
         action, confidence, reasoning, aggregation = e._combine(votes, weights)
         outcome = (action, confidence, reasoning + weight_note, aggregation)
         return e._decision(new_id(), context, votes, weights, outcome, start, gathered)
@@ -474,12 +475,6 @@ class SyncEnsemble:
 
     def _tally(self, signals: list[Signal]) -> tuple[list[Signal], Action, float]:
         return _tally_signals(self, signals)
-
-    def _weights(self) -> tuple[dict[str, float], str]:
-        try:
-            return self._weight_source.weights_now(self._names), ""
-        except Exception as exc:  # as Ensemble.decide: equal weights, said so
-            return _equal_weights(self._names, exc)
 
 
 class SignalEnsemble:
@@ -509,6 +504,10 @@ class SignalEnsemble:
             p if now is None and isinstance(p, SeriesCachedProvider) else None
             for _n, p, now in self._kinds
         ]
+        readers = [_reader_now(s, c) for s, c in zip(self._series, self._cached, strict=True)]
+        self._readers: list[Callable[[ReplayedBar], Signal | None]] | None = (
+            [r for r in readers if r is not None] if all(readers) else None
+        )
 
     @property
     def from_series(self) -> bool:
@@ -518,9 +517,46 @@ class SignalEnsemble:
             s is not None or c is not None for s, c in zip(self._series, self._cached, strict=True)
         )
 
+    @property
+    def answers_now(self) -> bool:
+        """Whether :meth:`signals_now` can ask every provider: :attr:`from_series`, and every
+        provider that awaits has its vote cache in this process."""
+        return self._readers is not None
+
     async def signals(self, context: DecisionContext) -> tuple[list[Signal], Action, float]:
         """Every provider's signal on ``context`` and the ensemble's action and confidence."""
         return await self._signals(context, [], {})
+
+    def signals_now(self, bar: ReplayedBar) -> tuple[list[Signal], list[int]]:
+        """:meth:`signals_at`'s signals on ``bar`` read without awaiting (no deadline: nothing
+        waits), with the providers whose cache missed (ABSTAINED in their place for now): the
+        bar's outcome is then :meth:`tallied` when none missed, else :meth:`completed` on the
+        bar's context. Only when :attr:`answers_now`."""
+        if self._readers is None:
+            raise TypeError("a provider cannot answer without awaiting: use signals_at()")
+        signals: list[Signal] = []
+        missing: list[int] = []
+        for k, read in enumerate(self._readers):
+            try:  # as _signal and ask: a failing provider abstains
+                found = read(bar)
+            except Exception:
+                found = ABSTAINED
+            if found is None:
+                missing.append(k)
+                found = ABSTAINED
+            signals.append(found)
+        return signals, missing
+
+    def tallied(self, signals: list[Signal]) -> tuple[list[Signal], Action, float]:
+        """The signals with the ensemble's action and (rounded) confidence on them."""
+        return _tally_signals(self, signals)
+
+    async def completed(
+        self, context: DecisionContext, signals: list[Signal], missing: list[int]
+    ) -> tuple[list[Signal], Action, float]:
+        """:meth:`signals_now`'s outcome when some cache missed: those providers asked with
+        :func:`ask` on the bar's ``context`` (as :meth:`signals_at` asks them)."""
+        return await self._signals(context, missing, dict(enumerate(signals)))
 
     async def signals_at(
         self, bar: ReplayedBar, context: Callable[[], DecisionContext]
@@ -540,8 +576,7 @@ class SignalEnsemble:
             if cached is None:
                 raise TypeError("a provider needs the context: use signals()")
             try:  # as ask: under the deadline; a timeout or failure abstains
-                async with asyncio.timeout(self._timeout):
-                    found = await cached.cached_signal_at(bar)
+                found = await within(cached.cached_signal_at(bar), self._timeout)
             except Exception:
                 found = ABSTAINED
             if found is None:
@@ -575,11 +610,17 @@ class SignalEnsemble:
                 signals[k] = Signal(vote.action, vote.confidence, vote.abstained)
         return _tally_signals(self, signals)
 
-    def _weights(self) -> tuple[dict[str, float], str]:
-        try:
-            return self._weight_source.weights_now(self._names), ""
-        except Exception as exc:  # as Ensemble.decide: equal weights, said so
-            return _equal_weights(self._names, exc)
+
+def _reader_now(
+    series: SeriesSignalProvider | None, cached: SeriesCachedProvider | None
+) -> Callable[[ReplayedBar], Signal | None] | None:
+    """How :meth:`SignalEnsemble.signals_now` asks a provider about a bar without awaiting
+    (None when it cannot)."""
+    if series is not None:
+        return lambda bar: series.signal_at(bar.at, bar.window)
+    if isinstance(cached, InProcessCachedProvider) and cached.cached_now():
+        return cached.cached_signal_now
+    return None
 
 
 def _tally_signals(
@@ -597,9 +638,20 @@ def _tally_signals(
             confidences.append(confidence)
     if len(names) < settings.quorum:
         return signals, Action.HOLD, 0.0
-    weights = asked._equal if asked._equal is not None else asked._weights()[0]
+    weights = asked._equal
+    if weights is None:
+        weights = _weights_now(asked._weight_source, asked._names)[0]
     t = tally(names, actions, confidences, weights, settings, settings.aggregation)
     return signals, t.action, round(t.confidence, 6)
+
+
+def _weights_now(source: SyncWeightSource, names: list[str]) -> tuple[dict[str, float], str]:
+    """The weights of ``names`` now, with the note to add to the reasoning (as
+    :meth:`Ensemble._weights`: equal weights, said so, when the source fails)."""
+    try:
+        return source.weights_now(names), ""
+    except Exception as exc:
+        return _equal_weights(names, exc)
 
 
 def _spec(plans: Mapping[str, CallPlan], name: str) -> ProviderSpec | None:

@@ -71,7 +71,8 @@ def merge_risk_states(base: RiskState, other: RiskState) -> RiskState:
 class SharedRiskState:
     """The risk manager (``EquityWatch``) with its state kept in storage for every process.
 
-    ``save`` and ``reset`` read the stored state and write the merge in one unit of work; ``refresh``
+    ``save`` and ``reset`` lock the stored state, read it and write the merge in one unit of work
+    (so two writers take turns and neither's write is lost); ``refresh``
     adopts what another process stored (a reset from the CLI, a trip from the leader).
     """
 
@@ -117,21 +118,28 @@ class SharedRiskState:
     async def save(self) -> None:
         """Store this process's state merged with the stored one (never clearing a stored trip);
         no write when the stored state is that merge already (the agent saves after every pass,
-        and between fills and trips the state rarely moves)."""
+        and between fills and trips the state rarely moves). A write is made under the state's
+        lock on the state as stored then, so a reset stored meanwhile is merged, not overwritten."""
         async with self.uow_factory() as uow:
             stored = await self._stored(uow)
-            mine = self.manager.state
-            merged = mine if stored is None else merge_risk_states(mine, stored)
+            merged = self._merged_with(stored)
             if merged != stored:
-                await uow.state.put(self.key, merged.model_dump(mode="json"))
-                await uow.commit()
+                stored = await self._stored(uow, lock=True)
+                merged = self._merged_with(stored)
+                if merged != stored:
+                    await uow.state.put(self.key, merged.model_dump(mode="json"))
+                    await uow.commit()
         self.manager.state = merge_risk_states(self.manager.state, merged)
+
+    def _merged_with(self, stored: RiskState | None) -> RiskState:
+        mine = self.manager.state
+        return mine if stored is None else merge_risk_states(mine, stored)
 
     async def reset(self, by: str, now: datetime) -> KillSwitchReset | None:
         """Reset the trip in force *as stored* (so a stale view here can neither miss one nor
         clear a newer one); recorded with the state and on the audit log. None if not tripped."""
         async with self.uow_factory() as uow:
-            stored = await self._stored(uow)
+            stored = await self._stored(uow, lock=True)
             view = self.manager.state
             current = view if stored is None else merge_risk_states(stored, view)
             if not current.kill_switch.tripped:
@@ -150,7 +158,12 @@ class SharedRiskState:
         audit_reset(record)
         return record
 
-    async def _stored(self, uow: UnitOfWork) -> RiskState | None:
+    async def _stored(self, uow: UnitOfWork, *, lock: bool = False) -> RiskState | None:
+        """The stored state; ``lock``: held until ``uow`` ends, so that the merge this unit of
+        work writes is not overwritten by, and does not overwrite, another process's (a reset
+        racing the agent's save would otherwise be lost)."""
+        if lock:
+            await uow.state.lock(self.key)
         saved = await uow.state.get(self.key)
         return None if saved is None else RiskState.model_validate(saved)
 

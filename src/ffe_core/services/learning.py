@@ -10,6 +10,7 @@ outcome carries, per vote, ``weight_before``/``weight_after`` and the reason, so
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -112,6 +113,8 @@ class LearningService:
         self._learned: Refreshing[dict[str, float]] = Refreshing(self._load_weights)
         # the decision memory of each prompt, per (instrument, n): see past_decisions
         self._memory: dict[tuple[str, int], Refreshing[list[_Past]]] = {}
+        # the weight moves of the latest ``limit`` outcomes, per limit: see weight_history
+        self._moves: dict[int, Refreshing[list[WeightSnapshot]]] = {}
 
     def horizon_delta(self, horizon: str) -> timedelta:
         """How long after a decision its outcome at ``horizon`` is due."""
@@ -170,6 +173,9 @@ class LearningService:
             await uow.commit()
         if changed:  # only these providers' stats were written
             self._learned.invalidate()
+        if report.scored:  # outcomes were stored: their weight moves too
+            for moves in self._moves.values():
+                moves.invalidate()
         self._forget(scored)
         report.weights = {n: stats[n].weight for n in sorted(changed)}
         return report
@@ -344,14 +350,22 @@ class LearningService:
     async def weight_history(
         self, provider: str | None = None, limit: int = 1000
     ) -> list[WeightSnapshot]:
-        """Weights after each learning update, oldest first, from the latest ``limit`` outcomes."""
+        """Weights after each learning update, oldest first, from the latest ``limit`` outcomes.
+
+        A read model (the dashboard polls it): rebuilt when this process scores outcomes, and at
+        most once a second for another process's scoring, not on every call."""
+        moves = self._moves.get(limit)
+        if moves is None:
+            moves = self._moves[limit] = Refreshing(functools.partial(self._load_moves, limit))
+        return [m for m in await moves.get() if provider is None or m.provider == provider]
+
+    async def _load_moves(self, limit: int) -> list[WeightSnapshot]:
         async with self.uow_factory() as uow:
             outcomes = await uow.outcomes.list(horizon=self.settings.learning_horizon, limit=limit)
         return [
             WeightSnapshot(at=o.due_at, provider=s.provider, weight=s.weight_after, reason=s.reason)
             for o in outcomes
             for s in o.scores
-            if provider is None or s.provider == provider
         ]
 
 

@@ -57,7 +57,7 @@ RESETS_KEPT = 20
 class KillSwitch(BaseModel):
     """Once tripped, every new entry is rejected until a person resets it."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     tripped: bool = False
     reason: str | None = None
@@ -71,7 +71,7 @@ class KillSwitchReset(BaseModel):
     """A person's reset of a tripped kill switch: who, when, and the trip it cleared (which
     names it: a trip is cleared only by a reset naming its time and reason)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     by: str
     at: UtcDatetime
@@ -82,7 +82,7 @@ class KillSwitchReset(BaseModel):
 class RiskState(BaseModel):
     """What the risk manager remembers between decisions; stored by the agent as JSON."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     peak_equity: Decimal | None = None
     last_equity: Decimal | None = None

@@ -19,13 +19,13 @@ from ffe_entrypoints.services.backtest_models import (
 
 
 class JobList(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     items: list[BacktestJob]
 
 
 class StrategyList(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     items: list[StrategyInfo]
 

@@ -26,7 +26,7 @@ Symbol = Annotated[str, Parameter(pattern=SYMBOL_PATTERN)]
 
 
 class FlattenList(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     items: list[FlattenResult]
 

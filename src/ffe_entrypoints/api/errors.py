@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 from litestar.openapi import ResponseSpec
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from ffe_core.domain.errors import (
     AuthenticationFailed,
@@ -48,6 +48,8 @@ STATUS_BY_ERROR: tuple[tuple[type[FfeError], int], ...] = (
 class ErrorBody(BaseModel):
     """The body of every error answer: domain errors, Litestar's HTTP errors (401, 429, bad
     input) and unexpected failures alike."""
+
+    model_config = ConfigDict(defer_build=True)
 
     status_code: int
     detail: str

@@ -16,7 +16,7 @@ from ffe_entrypoints.services.live_gate import live_gate_state, load_report
 
 
 class LiveGateView(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     state: Literal["off", "disabled", "passed", "refused"]
     """off: paper trading; disabled: live without the gate (live_gate.enabled false)."""

@@ -21,7 +21,7 @@ PROVIDER_PATTERN = r"^[a-z0-9_\-]{1,64}$"
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, extra="forbid", allow_inf_nan=False)
 
 
 class DecisionRequest(_Body):
@@ -30,14 +30,14 @@ class DecisionRequest(_Body):
 
 
 class DecisionPage(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     items: list[Decision]
     next_cursor: str | None
 
 
 class EquityPoint(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     ts: UtcDatetime
     equity: float
@@ -46,7 +46,7 @@ class EquityPoint(BaseModel):
 
 
 class StatusView(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     mode: Literal["paper", "live"]
     broker: str
@@ -64,7 +64,7 @@ class StatusView(BaseModel):
 
 
 class PositionView(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     instrument: str
     quantity: Decimal
@@ -76,19 +76,19 @@ class PositionView(BaseModel):
 
 
 class PositionList(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     items: list[PositionView]
 
 
 class OrderList(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     items: list[Order]
 
 
 class FillList(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     items: list[Fill]
 
@@ -100,7 +100,7 @@ class ApprovalView(Approval):
 
 
 class ApprovalList(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     items: list[ApprovalView]
 
@@ -116,7 +116,7 @@ class ApproveBody(ResolveBody):
 
 
 class CircuitView(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     state: str
     failures: int
@@ -124,7 +124,7 @@ class CircuitView(BaseModel):
 
 
 class ProviderView(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     provider: str
     weight: float
@@ -143,21 +143,21 @@ class ProviderView(BaseModel):
 
 
 class WeightSnapshot(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     ts: UtcDatetime
     weights: dict[str, float]
 
 
 class ProviderList(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     items: list[ProviderView]
     weight_history: list[WeightSnapshot]
 
 
 class InstrumentView(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     symbol: str
     asset_class: str
@@ -168,6 +168,6 @@ class InstrumentView(BaseModel):
 
 
 class InstrumentList(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     items: list[InstrumentView]

@@ -207,7 +207,10 @@ def execute(
 
 
 def _run_with_progress(settings: Settings, request: ReplayRequest, quiet: bool) -> dict[str, Any]:
+    from ffe_entrypoints.assembly import Assembly
     from ffe_entrypoints.cli.commands_backtest import _progress
+    from ffe_entrypoints.container import build_container, shutdown
 
+    assembly = Assembly(build_container, shutdown)
     with _progress("replay", quiet) as progress:
-        return asyncio.run(run_replay(settings, request, progress, confirm=_confirm))
+        return asyncio.run(run_replay(settings, request, assembly, progress, confirm=_confirm))

@@ -23,7 +23,7 @@ JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
 
 
 class BacktestRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, extra="forbid", allow_inf_nan=False)
 
     kind: Literal["backtest", "walk_forward", "optimize", "replay"] = "backtest"
     instrument: str = Field(default="BTC-USD", max_length=32)
@@ -126,7 +126,7 @@ class BacktestJob(BaseModel):
     that JSON cannot carry.
     """
 
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     id: str
     kind: str
@@ -139,7 +139,7 @@ class BacktestJob(BaseModel):
 
 
 class StrategyInfo(BaseModel):
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, allow_inf_nan=False)
 
     name: str
     params: dict[str, JsonData]

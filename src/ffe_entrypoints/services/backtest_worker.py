@@ -31,7 +31,8 @@ from ffe_core.backtest.orders import (
     order_runner,
     run_order_strategy,
 )
-from ffe_core.backtest.search import OBJECTIVES, Runner, best, grid, run_search, runner_of
+from ffe_core.backtest.runner import Runner, runner_of
+from ffe_core.backtest.search import OBJECTIVES, best, grid, run_search
 from ffe_core.backtest.simulator import FillConfig, RunResult, simulate
 from ffe_core.backtest.sizing import unaffordable, unit_step_for
 from ffe_core.backtest.stats import Calendar, compute_stats, json_ready
@@ -41,6 +42,7 @@ from ffe_core.config import Settings
 from ffe_core.domain.errors import NotFoundError, ValidationFailed
 from ffe_core.domain.instruments import Instrument
 from ffe_core.drawdown import drawdown_curve
+from ffe_entrypoints.assembly import Assembly
 
 Outcome = dict[str, Any]
 """``{"status": "done", "result": {...}}``, ``{"status": "failed", "error": str}`` or
@@ -55,8 +57,9 @@ class _Worker:
     """What one worker process keeps between jobs: settings, shared flags, an event loop and
     the market data chain (built on the first job, closed when the process exits)."""
 
-    def __init__(self, settings: Settings, progress: Any, cancel: Any) -> None:
+    def __init__(self, settings: Settings, progress: Any, cancel: Any, assembly: Assembly) -> None:
         self.settings = settings
+        self.assembly = assembly
         self.progress = progress
         self.cancel = cancel
         self.loop = asyncio.new_event_loop()
@@ -64,10 +67,7 @@ class _Worker:
 
     def market_data(self) -> Any:
         if self._container is None:
-            # imported here: the container imports the service that imports this module
-            from ffe_entrypoints.container import build_container
-
-            self._container = build_container(self.settings)
+            self._container = self.assembly.build(self.settings)
             Finalize(self, self._close, exitpriority=10)
         return self._container.market_data()
 
@@ -76,21 +76,22 @@ class _Worker:
         if self.loop.is_closed():
             return
         if self._container is not None:
-            from ffe_entrypoints.lifecycle import shutdown
-
-            self.loop.run_until_complete(shutdown(self._container))
+            self.loop.run_until_complete(self.assembly.close(self._container))
         self.loop.close()
 
 
 _worker: _Worker | None = None
 
 
-def init_worker(settings: Mapping[str, Any], progress: Any, cancel: Any, niceness: int) -> None:
-    """Per-process set-up: ``settings`` is ``Settings.model_dump()``; the arrays are shared."""
+def init_worker(
+    settings: Mapping[str, Any], progress: Any, cancel: Any, niceness: int, assembly: Assembly
+) -> None:
+    """Per-process set-up: ``settings`` is ``Settings.model_dump()``; the arrays are shared;
+    ``assembly`` builds this process's container on its first job that needs one."""
     global _worker
     if niceness and sys.platform != "win32":  # os.nice is POSIX-only
         os.nice(niceness)
-    _worker = _Worker(Settings.model_validate(settings), progress, cancel)
+    _worker = _Worker(Settings.model_validate(settings), progress, cancel, assembly)
 
 
 def run_job(spec: Mapping[str, Any], slot: int) -> Outcome:
@@ -108,12 +109,7 @@ def run_job(spec: Mapping[str, Any], slot: int) -> Outcome:
         strategy = _import(str(spec["strategy_ref"]))
         if spec.get("instruments"):
             return {"status": "done", "result": _portfolio(worker, spec, strategy, watch)}
-        instrument = worker.settings.instrument(str(spec["instrument"]))
-        if instrument is None:
-            raise NotFoundError(f"unknown instrument {spec['instrument']!r}")
-        bars = _load_bars(worker, instrument, int(spec["bars"]))
-        watch.check()
-        step = unit_step_for(instrument.size_increment)
+        bars, step = _job_bars(worker, spec, watch)
         return {
             "status": "done",
             "result": _compute(spec, bars, watch.wrap(strategy), watch, step),
@@ -171,9 +167,7 @@ def _replay(worker: _Worker, spec: Mapping[str, Any], watch: _Watch) -> dict[str
     )
     sleeves = []
     for symbol in list(spec["instruments"]) or [spec["instrument"]]:
-        instrument = worker.settings.instrument(str(symbol))
-        if instrument is None:
-            raise NotFoundError(f"unknown instrument {symbol!r}")
+        instrument = _instrument(worker, str(symbol))
         bars = _load_bars(worker, instrument, int(spec["bars"]))
         sleeves.append(sleeve_of(bars, instrument, spec["start"], spec["end"], symbol, LABELS))
     request = ReplayRequest(
@@ -186,7 +180,12 @@ def _replay(worker: _Worker, spec: Mapping[str, Any], watch: _Watch) -> dict[str
         anonymize=bool(spec.get("anonymize", False)),
     )
     out = worker.loop.run_until_complete(
-        run_replay(settings, request, lambda done, total: watch.report(done / max(total, 1)))
+        run_replay(
+            settings,
+            request,
+            worker.assembly,
+            lambda done, total: watch.report(done / max(total, 1)),
+        )
     )
     out.pop("_run")
     results = out.pop("_results")
@@ -210,6 +209,32 @@ def _import(ref: str) -> Callable[..., Any]:
     return target  # type: ignore[no-any-return]
 
 
+def _instrument(worker: _Worker, symbol: str) -> Instrument:
+    """The configured instrument ``symbol`` (NotFoundError naming it otherwise)."""
+    instrument = worker.settings.instrument(symbol)
+    if instrument is None:
+        raise NotFoundError(f"unknown instrument {symbol!r}")
+    return instrument
+
+
+def _job_bars(worker: _Worker, spec: Mapping[str, Any], watch: _Watch) -> tuple[Bars, float]:
+    """A one-instrument job's bars and its unit step (fractional for crypto)."""
+    instrument = _instrument(worker, str(spec["instrument"]))
+    bars = _load_bars(worker, instrument, int(spec["bars"]))
+    watch.check()
+    return bars, unit_step_for(instrument.size_increment)
+
+
+def _fill_config(spec: Mapping[str, Any], unit_step: float) -> FillConfig:
+    """The job's cash and costs; ``finalize`` is True for jobs stored before the option."""
+    return FillConfig(
+        cash=float(spec["cash"]),
+        commission=float(spec["commission"]),
+        unit_step=unit_step,
+        finalize=bool(spec.get("finalize", True)),
+    )
+
+
 def _load_bars(worker: _Worker, instrument: Instrument, limit: int) -> Bars:
     raw = worker.loop.run_until_complete(
         worker.market_data().get_bars(instrument, worker.settings.market_data.interval, limit=limit)
@@ -230,12 +255,7 @@ def _compute(
     ``strategy``: a target strategy, or the Runner of an order-level one (searches only)."""
     kind, name = spec["kind"], str(spec["strategy"])
     params: dict[str, Any] = dict(spec["params"])
-    cfg = FillConfig(
-        cash=float(spec["cash"]),
-        commission=float(spec["commission"]),
-        unit_step=unit_step,
-        finalize=bool(spec.get("finalize", True)),  # jobs stored before the option: True
-    )
+    cfg = _fill_config(spec, unit_step)
     strategy_spec = spec_for(name)
     if kind == "backtest":
         assert not isinstance(strategy, Runner)  # an order-level backtest is _order_level
@@ -244,10 +264,7 @@ def _compute(
         except TypeError as exc:
             raise ValidationFailed(f"params: {exc}") from None
         run = simulate(bars, target, cfg)
-        stats = compute_stats(run, bars, warmup=strategy_spec.warmup(params))
-        payload = _payload(run.equity, bars, stats, run, None)
-        payload["warnings"] = _warnings(unaffordable(bars, cfg, target, len(run.trades)))
-        return payload
+        return _one_run(run, bars, strategy_spec.warmup(params), cfg, target)
     space = {**strategy_spec.grid, **dict(spec["grid"])}
     candidates = grid(space, strategy_spec.constraint)
     if not candidates:
@@ -356,12 +373,7 @@ def _order_job(worker: _Worker, spec: Mapping[str, Any], watch: _Watch) -> dict[
     """A job of an order-level strategy, found by its registered name (never code)."""
     name = str(spec["order_strategy"])
     strategy = _registry().factory("order_strategies", name)
-    instrument = worker.settings.instrument(str(spec["instrument"]))
-    if instrument is None:
-        raise NotFoundError(f"unknown instrument {spec['instrument']!r}")
-    bars = _load_bars(worker, instrument, int(spec["bars"]))
-    watch.check()
-    step = unit_step_for(instrument.size_increment)
+    bars, step = _job_bars(worker, spec, watch)
     if spec["kind"] == "backtest":
         return _order_level(spec, bars, strategy, step)
     return _compute(spec, bars, watch.runner(order_runner(strategy)), watch, step)
@@ -378,19 +390,22 @@ def _order_level(
     spec: Mapping[str, Any], bars: Bars, strategy: OrderStrategy, unit_step: float
 ) -> dict[str, Any]:
     """One run of an order-level strategy."""
-    fill = FillConfig(
-        cash=float(spec["cash"]),
-        commission=float(spec["commission"]),
-        unit_step=unit_step,
-        finalize=bool(spec.get("finalize", True)),
-    )
+    fill = _fill_config(spec, unit_step)
     try:
         run = run_order_strategy(bars, strategy, BrokerConfig(fill), **dict(spec["params"]))
     except ValueError as exc:
         raise ValidationFailed(f"params: {exc}") from None
-    stats = compute_stats(run, bars, warmup=run.warmup)
+    return _one_run(run, bars, run.warmup, fill, None)
+
+
+def _one_run(
+    run: RunResult, bars: Bars, warmup: int, fill: FillConfig, target: np.ndarray | None
+) -> dict[str, Any]:
+    """The result of one run (a backtest, not a search): stats, series, trades and the warning
+    when cash could not buy what ``target`` (or, without one, the strategy) asked for."""
+    stats = compute_stats(run, bars, warmup=warmup)
     payload = _payload(run.equity, bars, stats, run, None)
-    payload["warnings"] = _warnings(unaffordable(bars, fill, None, len(run.trades)))
+    payload["warnings"] = _warnings(unaffordable(bars, fill, target, len(run.trades)))
     return payload
 
 
@@ -409,9 +424,7 @@ def _portfolio(
     raw: list[Bars] = []
     costs: list[FillConfig] = []
     for symbol in symbols:
-        instrument = worker.settings.instrument(symbol)
-        if instrument is None:
-            raise NotFoundError(f"unknown instrument {symbol!r}")
+        instrument = _instrument(worker, symbol)
         raw.append(_load_bars(worker, instrument, int(spec["bars"])))
         step = unit_step_for(instrument.size_increment)
         costs.append(

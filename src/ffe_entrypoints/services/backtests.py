@@ -29,6 +29,7 @@ from ffe_core.backtest.strategies import spec_for
 from ffe_core.config import Settings
 from ffe_core.domain.decisions import new_id
 from ffe_core.domain.errors import ConflictError, NotFoundError, RateLimited, ValidationFailed
+from ffe_entrypoints.assembly import Assembly
 from ffe_entrypoints.services.backtest_models import (
     BacktestJob,
     BacktestRequest,
@@ -58,7 +59,7 @@ class _Pool:
     """The worker processes and the two arrays they share with this process: per slot (one
     per worker) the progress of its job and the flag that asks it to stop."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, assembly: Assembly) -> None:
         ctx = multiprocessing.get_context("spawn")
         n = settings.backtests.workers
         self.progress: Any = ctx.Array("d", n, lock=False)
@@ -73,6 +74,7 @@ class _Pool:
                 self.progress,
                 self.cancel,
                 settings.backtests.worker_niceness,
+                assembly,
             ),
         )
 
@@ -94,14 +96,16 @@ class BacktestService:
     def __init__(
         self,
         settings: Settings,
+        assembly: Assembly,
         strategies: Callable[[], Mapping[str, Callable[..., Any]]] = dict,
         provider_names: Callable[[], Iterable[str]] = tuple,
         order_strategies: Callable[[], Mapping[str, OrderStrategy]] = dict,
     ) -> None:
         """Bars are loaded by the worker processes, from the same settings; strategies are
         the registry's, by name (an order-level one runs in the worker by its registered
-        name: a request never carries code)."""
+        name: a request never carries code); ``assembly`` builds a worker's own container."""
         self.settings = settings
+        self.assembly = assembly
         self.limits = settings.backtests
         self._strategies = strategies
         self._order_strategies = order_strategies
@@ -278,7 +282,7 @@ class BacktestService:
 
     def _ensure_pool(self) -> _Pool:
         if self._pool is None:
-            self._pool = _Pool(self.settings)
+            self._pool = _Pool(self.settings, self.assembly)
             weakref.finalize(self, self._pool.stop)
         return self._pool
 

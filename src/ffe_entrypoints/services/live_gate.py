@@ -85,25 +85,25 @@ def load_report(settings: Settings) -> dict[str, Any] | None:
 
 def live_gate_state(settings: Settings, now: datetime | None = None) -> str:
     """``off`` (not live), ``disabled`` (live without the gate), ``passed`` or ``refused``."""
-    from ffe_core.backtest.live_gate import failures
-
     if settings.trading.mode is not TradingMode.LIVE:
         return "off"
     if not settings.live_gate.enabled:
         return "disabled"
+    from ffe_core.backtest.live_gate import failures  # the backtester, only when live
+
     reasons = failures(load_report(settings), settings, now or datetime.now(UTC))
     return "refused" if reasons else "passed"
 
 
 def live_refusal(settings: Settings, now: datetime | None = None) -> str | None:
     """One line naming the failing criteria, or None when live may start (or is not asked)."""
-    from ffe_core.backtest.live_gate import failures, summary
-
     if settings.trading.mode is not TradingMode.LIVE:
         return None
     if not settings.live_gate.enabled:
         log.warning("live trading without the live gate (live_gate.enabled: false)")
         return None
+    from ffe_core.backtest.live_gate import failures, summary  # the backtester, only when live
+
     reasons = failures(load_report(settings), settings, now or datetime.now(UTC))
     if reasons:
         return summary(reasons)

@@ -34,6 +34,7 @@ from ffe_core.domain.errors import ValidationFailed
 from ffe_core.domain.instruments import AssetClass, Instrument
 from ffe_core.ports.providers import DecisionProvider, EqualWeights, WeightSource
 from ffe_core.services.ensemble import Ensemble
+from ffe_entrypoints.assembly import Assembly
 
 AGGREGATIONS = ("weighted_majority", "confidence_weighted", "unanimity", "judge")
 
@@ -170,6 +171,7 @@ def first_time(sleeve: Sleeve) -> datetime:
 async def run_replay(
     settings: Settings,
     request: ReplayRequest,
+    assembly: Assembly,
     progress: Callable[[int, int], None] | None = None,
     confirm: Confirm = confirm_unattended,
 ) -> dict[str, Any]:
@@ -181,10 +183,8 @@ async def run_replay(
     """
     from ffe_core.backtest.replay_stack import account_stats, decision_counts
     from ffe_core.backtest.stats import json_ready
-    from ffe_entrypoints.container import build_container
-    from ffe_entrypoints.lifecycle import shutdown
 
-    container = build_container(settings)
+    container = assembly.build(settings)
     try:
         providers: dict[str, DecisionProvider] = container.decision_providers()
         judge = container.ensemble().judge if settings.ensemble.aggregation == "judge" else None
@@ -277,4 +277,4 @@ async def run_replay(
         out["_results"] = results
         return out
     finally:
-        await shutdown(container)
+        await assembly.close(container)

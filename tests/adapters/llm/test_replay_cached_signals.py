@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -22,15 +23,19 @@ from ffe_adapters.llm.base import Completion, LlmProvider
 from ffe_adapters.llm.config import LlmOptions
 from ffe_adapters.quant.config import BreakoutOptions, TrendOptions
 from ffe_adapters.quant.providers import BreakoutProvider, MeanReversionProvider, TrendProvider
-from ffe_core.backtest.replay import ReplayResult, replay
+from ffe_core.backtest.replay import ReplayResult, bar_timestamps, replay
 from ffe_core.backtest.replay_cost import Metered, SpendMeter
 from ffe_core.backtest.simulator import FillConfig
 from ffe_core.config import EnsembleSettings
-from ffe_core.domain.context import DecisionContext, ReplayedBar
+from ffe_core.domain.context import DecisionContext, Recalled, ReplayedBar
 from ffe_core.domain.decisions import Action, Decision, ProviderVote
 from ffe_core.domain.errors import ProviderError
+from ffe_core.domain.portfolio import Portfolio
+from ffe_core.domain.series import BarSeries, SeriesCursor
+from ffe_core.ports.market_data import Cache
 from ffe_core.ports.providers import SeriesCachedProvider, Signal
-from ffe_core.prompts import Prompt, prompt_key, replayed_prompt_key
+from ffe_core.prompt_keys import ReplayedKeys, prompt_key, replayed_prompt_key
+from ffe_core.prompts import Prompt
 from ffe_core.services.ensemble import Ensemble
 
 
@@ -60,16 +65,43 @@ class Scripted:
 
 
 class Counting(LlmProvider):
-    """Counts the cache lookups made with a context (``Metered`` makes one before each call)."""
+    """Counts the cache lookups made with a context (``Metered`` makes one before each call),
+    and those of a replayed bar, awaited or read at once."""
 
     asked = 0
+    awaited = 0
+    read_now = 0
 
     async def cached_vote(self, context: DecisionContext) -> ProviderVote | None:
         self.asked += 1
         return await super().cached_vote(context)
 
+    async def cached_signal_at(self, bar: ReplayedBar) -> Signal | None:
+        self.awaited += 1
+        return await super().cached_signal_at(bar)
 
-def llm(cache: MemoryCache, backend: Scripted, max_bars: int = 30) -> Counting:
+    def cached_signal_now(self, bar: ReplayedBar) -> Signal | None:
+        self.read_now += 1
+        return super().cached_signal_now(bar)
+
+
+class Awaited:
+    """A cache out of process, as far as a replay can tell: ``get`` only (a plain ``Cache``)."""
+
+    def __init__(self, inner: MemoryCache) -> None:
+        self.inner = inner
+
+    async def get(self, key: str) -> bytes | None:
+        return await self.inner.get(key)
+
+    async def set(self, key: str, value: bytes, ttl_seconds: float) -> None:
+        await self.inner.set(key, value, ttl_seconds)
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+def llm(cache: Cache, backend: Scripted, max_bars: int = 30) -> Counting:
     options = LlmOptions(
         model="fake-model",
         max_bars=max_bars,
@@ -96,7 +128,7 @@ CASES = [
 
 
 async def run(
-    cache: MemoryCache, case: tuple[Any, ...], backend: Scripted, *, per_bar: bool
+    cache: Cache, case: tuple[Any, ...], backend: Scripted, *, per_bar: bool
 ) -> tuple[ReplayResult, SpendMeter, Counting]:
     seed, n, history, start, with_indicators, _ = case
     meter = SpendMeter()
@@ -130,13 +162,21 @@ async def filled(case: tuple[Any, ...]) -> MemoryCache:
     return cache
 
 
+@pytest.mark.parametrize("in_process", [True, False], ids=["read-at-once", "awaited"])
 @pytest.mark.parametrize("case", CASES)
-async def test_cached_signals_decide_as_the_per_bar_path(case: tuple[Any, ...]) -> None:
+async def test_cached_signals_decide_as_the_per_bar_path(
+    case: tuple[Any, ...], in_process: bool
+) -> None:
+    """Read at once from an in-process cache (the replay's synchronous path: no coroutine for
+    a bar every cache answers) or awaited from any other cache, as the per-bar path decides."""
     reference_backend, fast_backend = Scripted(), Scripted()
     want, want_meter, want_llm = await run(
         await filled(case), case, reference_backend, per_bar=True
     )
-    got, got_meter, got_llm = await run(await filled(case), case, fast_backend, per_bar=False)
+    cache: Cache = await filled(case)
+    if not in_process:
+        cache = Awaited(cache)
+    got, got_meter, got_llm = await run(cache, case, fast_backend, per_bar=False)
     assert_identical_runs(got.run, want.run)
     np.testing.assert_array_equal(got.actions, want.actions)
     assert got.votes is not None and want.votes is not None
@@ -153,6 +193,8 @@ async def test_cached_signals_decide_as_the_per_bar_path(case: tuple[Any, ...]) 
     # Only the bars not in the cache were looked up with a context; the reference, every bar.
     assert got_llm.asked == spend.calls
     assert want_llm.asked == spend.calls + spend.cached
+    bars = case[1] - case[3]
+    assert (got_llm.read_now, got_llm.awaited) == ((bars, 0) if in_process else (0, bars))
 
 
 class KeySpy:
@@ -204,3 +246,74 @@ async def test_the_replayed_key_is_the_contexts_key(
     assert len(spy.replayed) == 150
     assert spy.replayed == spy.contexts
     assert len(set(spy.replayed)) == 150
+
+
+def test_a_series_keys_follow_the_instrument_and_window_they_are_asked_about() -> None:
+    """What ReplayedKeys keeps between bars (the text naming the instrument and the shown bars,
+    each remembered decision's part) is not reused for another instrument, window or decision:
+    each key is that of a fresh ReplayedKeys."""
+    bars = random_bars(80, 3, 0.02)
+    series = BarSeries(
+        bars.open, bars.high, bars.low, bars.close, bars.volume, 40, bar_timestamps(bars)
+    )
+    other = INSTRUMENT.model_copy(update={"symbol": "MSFT", "base": "MSFT"})
+    flat = Portfolio(cash=Decimal(10_000))
+    position = flat.position(INSTRUMENT.symbol)
+    buy, sell = Recalled(59, Action.BUY, 0.6), Recalled(59, Action.SELL, 0.6)
+    asked = [
+        (60, INSTRUMENT, 40, ()),
+        (60, other, 40, ()),
+        (61, INSTRUMENT, 40, ()),
+        (61, INSTRUMENT, 7, ()),
+        (61, INSTRUMENT, 40, (buy,)),
+        (61, INSTRUMENT, 40, (sell,)),  # another replay's decision on the same bar
+        (61, INSTRUMENT, 40, (Recalled(60, Action.HOLD, 0.2), buy)),
+    ]
+    got, fresh = [], []
+    for i, instrument, window, memory in asked:
+        bar = ReplayedBar(SeriesCursor(series, i), window, instrument, position, flat, memory, True)
+        got.append(ReplayedKeys.of(series, 30, True).key(bar))
+        fresh.append(ReplayedKeys(series, 30, True).key(bar))
+    assert got == fresh
+    assert len(set(got)) == len(asked)
+
+
+class Cached:
+    """Answers every bar from its "cache": SELL on the bars in ``sell``, else BUY, recording
+    the key of each replayed bar it is asked about."""
+
+    name = "cached"
+
+    def __init__(self, sell: set[int]) -> None:
+        self.sell = sell
+        self.keys: list[str] = []
+
+    async def cached_signal_at(self, bar: ReplayedBar) -> Signal | None:
+        self.keys.append(replayed_prompt_key(bar, max_bars=30))
+        action = Action.SELL if bar.at.index in self.sell else Action.BUY
+        return Signal(action, 0.7, False)
+
+    async def vote(self, context: DecisionContext) -> ProviderVote:
+        raise AssertionError("every bar is cached")
+
+
+async def test_a_bars_key_depends_on_the_cached_votes_before_it() -> None:
+    """Why a replay cannot look a series' cached votes up before its loop: the key of bar
+    ``i + 1`` holds the memory of the decisions up to bar ``i`` and the account they led to, so
+    it is known only once bar ``i``'s vote has been read from the cache. Two replays whose
+    cached votes differ only on bar 50 ask the same keys up to bar 50 and none alike after."""
+    asked = []
+    for sell in ({10, 30}, {10, 30, 50}):
+        provider = Cached(sell)
+        await replay(
+            random_bars(120, 4, 0.02),
+            INSTRUMENT,
+            Ensemble({provider.name: provider}, EnsembleSettings(quorum=1)),
+            FillConfig(commission=0.001),
+            fast=False,
+        )
+        assert len(provider.keys) == 120
+        asked.append(provider.keys)
+    before, after = asked
+    assert before[:51] == after[:51]
+    assert all(b != a for b, a in zip(before[51:], after[51:], strict=True))

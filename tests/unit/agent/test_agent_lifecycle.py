@@ -13,12 +13,13 @@ from typing import Any
 import pytest
 from dependency_injector import providers
 
-from ffe_core.domain.agent import AgentState
+from ffe_core.domain.agent import AgentState, CyclePhase
 from ffe_core.domain.approvals import ApprovalStatus
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Action, ProviderVote
 from ffe_core.domain.errors import ConflictError
 from ffe_core.domain.orders import client_order_id_for
+from ffe_core.services.agent_cycle import PAUSED_WHILE_DECIDING, STOPPED_WHILE_DECIDING
 from ffe_core.services.approvals import ApprovalConflict
 from ffe_entrypoints.container import Container, build_container
 from ffe_entrypoints.lifecycle import shutdown, startup
@@ -130,6 +131,75 @@ async def test_pause_holds_cycles_and_resume_continues(tmp_path: Path) -> None:
 
 async def _cycles_at_least(control: Any, n: int) -> bool:
     return bool((await control.agent_status()).cycles >= n)
+
+
+async def test_a_pause_drops_the_decision_in_the_making_and_ends_the_pass(tmp_path: Path) -> None:
+    """A pause while a provider is still voting: that decision is never acted on (nothing is
+    sent, even once the provider answers), and the pass's other instruments are not decided
+    until resumed; after resume the agent trades again."""
+    gated = Gated("a")
+    gated.gate.clear()
+    c = make(tmp_path, FFE_AGENT__INSTRUMENTS='["BTC-USD", "ETH-USD"]')
+    c.decision_providers.override(providers.Object({"a": gated, "b": AlwaysBuy("b")}))
+    await startup(c)
+    try:
+        control = c.control()
+        await control.start_agent("test")
+        await wait_until(gated.held.is_set, "a decision waiting on the provider")
+        paused = await control.pause_agent("test")
+        assert paused.state is AgentState.PAUSED
+
+        async def dropped() -> bool:
+            async with c.uow_factory()() as uow:
+                return any(x.note == PAUSED_WHILE_DECIDING for x in await uow.agent.list_cycles())
+
+        await wait_until(dropped, "the decision in the making dropped")
+        gated.gate.set()  # the provider answers now: too late, the agent is paused
+        await wait_until(lambda: _cycles_at_least(control, 1), "the dropped cycle counted")
+        async with c.uow_factory()() as uow:
+            cycles = await uow.agent.list_cycles()
+            orders = await uow.orders.list()
+        assert [(x.instrument, x.phase, x.note) for x in cycles] == [
+            ("BTC-USD", CyclePhase.FAILED, PAUSED_WHILE_DECIDING)
+        ], "the pass went on to the next instrument while paused"
+        assert orders == []
+        await control.resume_agent("test")
+
+        async def traded() -> bool:
+            async with c.uow_factory()() as uow:
+                return len(await uow.orders.list()) > 0
+
+        await wait_until(traded, "an order after resume")
+        await control.stop_agent("test")
+    finally:
+        gated.gate.set()
+        await shutdown(c)
+
+
+async def test_a_stop_does_not_wait_for_a_provider_that_never_answers(tmp_path: Path) -> None:
+    """A language model that hangs (deadline 10 minutes) no longer holds a stop until its
+    deadline: the decision in the making is abandoned, nothing is sent, the cycle says why."""
+    gated = Gated("a")
+    gated.gate.clear()  # every vote waits: the provider never answers
+    c = make(tmp_path, FFE_PROVIDERS__TIMEOUT_SECONDS="600", FFE_ENSEMBLE__DEADLINE_SECONDS="600")
+    c.decision_providers.override(providers.Object({"a": gated, "b": AlwaysBuy("b")}))
+    await startup(c)
+    try:
+        control = c.control()
+        await control.start_agent("test")
+        await wait_until(gated.held.is_set, "a decision waiting on the provider")
+        async with asyncio.timeout(10):  # was: until the provider's deadline, 600 s
+            stopped = await control.stop_agent("test")
+        assert stopped.state is AgentState.STOPPED
+        async with c.uow_factory()() as uow:
+            cycles = await uow.agent.list_cycles()
+            orders = await uow.orders.list()
+        assert [(x.phase, x.note) for x in cycles] == [(CyclePhase.FAILED, STOPPED_WHILE_DECIDING)]
+        assert orders == [] and (await c.broker().get_portfolio()).positions == {}
+        assert stopped.last_error is None, "a stop is not an error"
+    finally:
+        gated.gate.set()
+        await shutdown(c)
 
 
 async def test_kill_switch_stops_the_agent_and_blocks_start_until_reset(

@@ -153,6 +153,17 @@ def test_floordiv_matches_python(a: float, b: float) -> None:
     assert floordiv(a, b) == a // b
 
 
+@given(st.integers(0, 2**40), st.floats(1e-3, 1e6, allow_nan=False), st.integers(-2, 2))
+def test_floordiv_matches_python_next_to_whole_quotients(k: int, b: float, ulps: int) -> None:
+    # a a few ulps from k * b: a / b may round to the whole number k while the exact quotient
+    # lies below it (Python floors to k - 1); signs and zero take CPython's general path.
+    a = float(k) * b
+    for _ in range(abs(ulps)):
+        a = float(np.nextafter(a, math.copysign(math.inf, ulps)))
+    for x, y in ((a, b), (-a, b), (a, -b)):
+        assert floordiv(x, y) == x // y, (x, y)
+
+
 @given(st.floats(1.0, 1e7), st.floats(0.01, 1e4), st.floats(0.0, 0.05), st.floats(0.0, 10.0))
 def test_order_size_never_spends_more_than_equity(
     equity: float, price: float, rel: float, fixed: float

@@ -25,6 +25,35 @@ def test_rolling_indicators_match_pandas() -> None:
     assert np.isnan(ind.sma(X, 20)[:19]).all() and not np.isnan(ind.sma(X, 20)[19])
 
 
+def _closes(kind: str, n: int, rng: np.random.Generator) -> np.ndarray:
+    walk = 100 * np.exp(np.cumsum(rng.normal(0, 5e-4, n)))
+    if kind == "walk":
+        return walk
+    if kind == "ticks":  # prices on a 0.1 grid: runs of equal closes
+        return np.round(walk, 1)
+    return np.repeat(rng.normal(0, 1, n // 4 + 1), 4)[:n]  # signs mixed, flat runs of 4
+
+
+@pytest.mark.parametrize("kind", ["walk", "ticks", "signed"])
+@pytest.mark.parametrize(("fast", "slow"), [(1, 4), (4, 9), (10, 30)])
+def test_sma_and_its_crossovers_are_pandas_rolling_mean_bit_for_bit(
+    kind: str, fast: int, slow: int
+) -> None:
+    # backtesting.py's SMA is pandas' rolling mean: equal bits give equal crossovers, so trades
+    # equal backtesting.py's even where the two averages nearly touch.
+    from ffe_core.backtest.strategies import _ma_cross
+
+    c = _closes(kind, 20_000, np.random.default_rng(fast * slow))
+    want_f = pd.Series(c).rolling(fast).mean().to_numpy()
+    want_s = pd.Series(c).rolling(slow).mean().to_numpy()
+    np.testing.assert_array_equal(ind.sma(c, fast), want_f)
+    np.testing.assert_array_equal(ind.sma(c, slow), want_s)
+    for short in (False, True):
+        np.testing.assert_array_equal(
+            ind.sma_cross_target(c, fast, slow, short), _ma_cross(want_f, want_s, short)
+        )
+
+
 def test_ema_is_seeded_with_the_sma_then_recursive() -> None:
     e = ind.ema(X, 10)
     assert np.isnan(e[:9]).all()

@@ -306,3 +306,41 @@ async def test_providers_that_never_await_are_asked_in_place_the_others_together
     assert not d.votes[0].abstained and not d.votes[3].abstained  # asked concurrently
     assert d.votes[2].abstain_reason == "ValueError: no view"
     assert d.action is BUY and len(d.counted_votes) == 3
+
+
+class _BrokenSyncWeights(_BrokenWeights):
+    def weights_now(self, providers: list[str]) -> dict[str, float]:
+        raise ConnectionError("storage is down")
+
+
+class _Says:
+    """A provider that never awaits and can give its signal alone."""
+
+    def __init__(self, name: str, action: Action) -> None:
+        self.name, self.action = name, action
+
+    def vote_now(self, context: DecisionContext) -> ProviderVote:
+        return ProviderVote(provider=self.name, action=self.action, confidence=0.7)
+
+    def signal(self, context: DecisionContext) -> Signal:
+        return Signal(self.action, 0.7, False)
+
+    async def vote(self, context: DecisionContext) -> ProviderVote:
+        return self.vote_now(context)
+
+
+async def test_every_way_of_deciding_falls_back_to_equal_weights_alike() -> None:
+    """decide(), the synchronous ensemble and the signal-only ones share one fallback."""
+    e = ensemble(_Says("a", BUY), _Says("b", SELL), _Says("c", SELL), weights=_BrokenSyncWeights())
+    ctx = context()
+    decided = await e.decide(ctx)
+    sync, signalling = e.synchronous(), e.signalling()
+    assert sync is not None and signalling is not None
+    now = sync.decide(ctx)
+    assert decided.action is now.action is SELL
+    assert decided.weights == now.weights == {"a": 1.0, "b": 1.0, "c": 1.0}
+    note = "weights unavailable (ConnectionError: storage is down); equal weights used"
+    assert note in decided.reasoning and note in now.reasoning
+    outcome = (SELL, decided.confidence)
+    assert sync.signals(ctx)[1:] == outcome
+    assert (await signalling.signals(ctx))[1:] == outcome

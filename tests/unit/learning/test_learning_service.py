@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -221,6 +223,47 @@ async def test_weights_are_read_once_between_scorings_and_fresh_after_one() -> N
     after = await service.weights(["bull"])
     assert reads == 2
     assert after["bull"] == report.weights["bull"] != before["bull"]
+
+
+class CountingOutcomeReads:
+    """The store, counting reads of the outcomes table (``outcomes.list``)."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self.store, self.reads = store, 0
+
+    @contextlib.asynccontextmanager
+    async def __call__(self) -> AsyncIterator[Any]:
+        async with self.store() as uow:
+            read = uow.outcomes.list
+
+            async def counted(**query: Any) -> Any:
+                self.reads += 1
+                return await read(**query)
+
+            uow.outcomes.list = counted
+            yield uow
+
+
+async def test_weight_history_is_read_once_between_scorings_and_fresh_after_one() -> None:
+    """The dashboard polls the weight history: it is kept between scorings (each poll read up
+    to 500 outcomes), and a scoring in this service is seen by the very next call."""
+    store = InMemoryStore()
+    path = ["100", "101", "102", "101"]
+    await stored(
+        store, *(decision(T0 + i * HOUR, reference_price=Decimal(path[i])) for i in range(3))
+    )
+    counting = CountingOutcomeReads(store)
+    service = LearningService(counting, SETTINGS)
+    prices = Prices({T0 + i * HOUR: p for i, p in enumerate(path)})
+    await service.score_due(T0 + 2 * HOUR, prices)
+    reads = counting.reads
+    first = await service.weight_history()
+    assert await service.weight_history("bull") == [m for m in first if m.provider == "bull"]
+    assert await service.weight_history() == first
+    assert counting.reads == reads + 1, "read once for three calls"
+    await service.score_due(T0 + 3 * HOUR, prices)
+    later = await service.weight_history()
+    assert later[: len(first)] == first and len(later) > len(first), "the new scoring is seen"
 
 
 async def test_weight_history_replays_every_update_in_time_order() -> None:

@@ -27,7 +27,8 @@ from ffe_core.domain.instruments import AssetClass, Instrument
 from ffe_core.domain.market import Bar
 from ffe_core.domain.portfolio import Portfolio
 from ffe_core.ports.clock import ManualClock
-from ffe_core.prompts import prompt_hash, prompt_key, render_prompt
+from ffe_core.prompt_keys import prompt_key
+from ffe_core.prompts import prompt_hash, render_prompt
 from ffe_core.services.context import build_context
 from ffe_core.services.ensemble import Ensemble
 

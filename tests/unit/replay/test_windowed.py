@@ -54,6 +54,18 @@ def test_recursions_really_depend_on_the_window_start() -> None:
     np.testing.assert_array_equal(win.macd_hist(c, None), ind.macd(c)[2])
 
 
+@pytest.mark.parametrize("history", [12, 40])
+def test_windowed_sma_keeps_pandas_exact_cases(history: int) -> None:
+    # Flat runs (the mean is the repeated value) and mixed signs (a sum whose sign no value
+    # has is 0): each window's SMA is still ind.sma on that window.
+    rng = np.random.default_rng(history)
+    c = np.repeat(np.round(rng.normal(0, 1, 200), 1), 3)[:500]
+    got = win.sma(c, 6, history)
+    for i in range(c.size):
+        want = ind.sma(c[max(0, i + 1 - history) : i + 1], 6)[-1]
+        np.testing.assert_array_equal(got[i], want, err_msg=f"bar {i}")
+
+
 def test_bad_history_is_refused() -> None:
     with pytest.raises(ValueError, match="history"):
         win.sma(np.ones(5), 2, 0)

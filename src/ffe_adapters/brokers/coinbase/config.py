@@ -55,7 +55,7 @@ class CoinbaseOptions(BaseModel):
     host-only form of it (always https).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     api_key: SecretStr | None = None
     api_secret: SecretStr | None = None

@@ -27,7 +27,7 @@ class OandaOptions(BaseModel):
     for a local fake) sends every call there instead; ``environment`` still declares what it is
     (a ``base_url`` that is the live API counts as live whatever it says)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     access_token: SecretStr | None = None
     account_id: str | None = None

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class PaperOptions(BaseModel):
     """How the paper venue fills orders; costs come from ``trading.*`` settings."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     market_fill: Literal["next_bar_open", "quote"] = "quote"
     """``quote`` (default): a market order fills immediately at the latest quote's ask / bid, as

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class BundledOptions(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     seconds_per_bar: float = Field(default=5.0, gt=0)
     """Clock seconds per replayed bar: every this many seconds one more bar has 'closed'."""

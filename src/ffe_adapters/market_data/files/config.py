@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class FilesOptions(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     directory: str = "data/market"
     """Where ``<SYMBOL>_<interval>.csv``, ``<SYMBOL>.csv`` (or .csv.gz/.parquet) are looked up."""

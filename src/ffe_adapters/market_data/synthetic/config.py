@@ -13,7 +13,7 @@ START_PRICES: dict[str, float] = {
 
 
 class SyntheticOptions(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     seed: int = 42
     start_prices: dict[str, float] = Field(default_factory=dict)

@@ -20,7 +20,7 @@ class TelegramOptions(BaseModel):
     chat). Telegram is used where its name is listed: ``notify.notifiers``,
     ``notify.approval_channels``, ``notify.inbound``."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     bot_token: SecretStr | None = None
     webhook_secret: SecretStr | None = None

@@ -18,7 +18,7 @@ LEASE_NAME = "agent"
 class SqlOptions(BaseModel):
     """``adapters.sqlite.*`` / ``adapters.postgresql.*``; the URL itself is ``storage.url``."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
     min_free_bytes: int = Field(default=MIN_FREE_BYTES, ge=0)
     """Free space a SQLite file's disk must have for the health write check to pass."""
 

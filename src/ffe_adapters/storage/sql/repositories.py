@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Table, and_, delete, exists, func, insert, or_, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
@@ -558,3 +558,15 @@ class SqlState:
         from ffe_core.domain.decisions import utcnow
 
         await self._s.merge(StateRow(key=key, updated_at=utcnow(), payload=value))
+
+    async def lock(self, key: str) -> None:
+        """PostgreSQL: a transaction-scoped advisory lock on the schema and key (held whether or
+        not the row exists yet). SQLite: the database's write lock, taken by a write that changes
+        nothing (SQLite has one writer at a time; ``busy_timeout`` bounds the wait)."""
+        if self._s.get_bind().dialect.name == "postgresql":
+            await self._s.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':' || :key))"),
+                {"key": key},
+            )
+        else:
+            await self._s.execute(text("UPDATE service_state SET key = key WHERE 0"))
