@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 from pydantic import BaseModel, ValidationError
@@ -46,6 +46,10 @@ from ffe_core.scrubbing import SecretScrubber
 PROJECT_NAME = "ffe"
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+if TYPE_CHECKING:
+    from ffe_core.backtest.orders import CompiledStrategy
+    from ffe_core.backtest.orders import Strategy as OrderStrategy
 
 OptionsT = TypeVar("OptionsT", bound=BaseModel)
 
@@ -204,9 +208,10 @@ def ffe_strategies() -> Mapping[str, Strategy]:  # type: ignore[empty-body]
 
 
 @hookspec
-def ffe_order_strategies() -> Mapping[str, Any]:  # type: ignore[empty-body]
+def ffe_order_strategies() -> Mapping[str, CompiledStrategy | type[OrderStrategy]]:  # type: ignore[empty-body]
     """Order-level backtest strategies by name (``sma_bracket`` ...): ``CompiledStrategy``
-    objects or ``Strategy`` subclasses from ``ffe_core.backtest.orders``, not factories.
+    objects or ``Strategy`` subclasses (``OrderStrategy`` here) from
+    ``ffe_core.backtest.orders``, not factories.
 
     They place orders bar by bar (limit/stop entries, SL/TP, trailing stops, partial closes);
     ``ffe backtest --strategy NAME`` runs them through the compiled order broker.

@@ -71,6 +71,10 @@ class Registry:
     def factory(self, kind: str, name: str) -> Any:
         return self.get(kind, name).factory
 
+    def factories(self, kind: str) -> dict[str, Any]:
+        """Every factory (or strategy) of ``kind`` by name."""
+        return {name: self.factory(kind, name) for name in self.names(kind)}
+
 
 def _load_module(modname: str) -> object:
     return importlib.import_module(modname)

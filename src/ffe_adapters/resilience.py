@@ -55,8 +55,8 @@ def _wait(max_wait: float) -> Callable[[RetryCallState], float]:
 
     def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        after = getattr(exc, "retry_after", None)
-        if isinstance(after, int | float):
+        after = exc.retry_after if isinstance(exc, TransientError | RateLimited) else None
+        if after is not None:
             return float(min(after, max_wait))
         return float(backoff(state))
 

@@ -162,6 +162,12 @@ class TradingSettings(_Section):
     min_order_notional: Decimal = Field(default=Decimal("10"), ge=0)
     """Entries worth less than this (in the account currency) are not sent: no dust top-ups."""
 
+    @property
+    def fee_rate(self) -> Decimal:
+        """What one side of a trade costs as a fraction of its notional: commission, slippage
+        and half the spread (the risk manager reserves it when sizing, live and in replays)."""
+        return self.commission + self.slippage + self.spread / 2
+
     @model_validator(mode="after")
     def _live_needs_confirmation(self) -> TradingSettings:
         if self.mode is TradingMode.LIVE and not self.confirm_live:

@@ -9,6 +9,7 @@ connection is a ``providers.Resource``; :func:`ffe_entrypoints.lifecycle.shutdow
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from dependency_injector import containers, providers
@@ -29,6 +30,7 @@ from ffe_core.ports.control import ControlPlane
 from ffe_core.ports.lease import LeaderLease
 from ffe_core.ports.market_data import Cache
 from ffe_core.ports.metrics import Metrics, NullMetrics
+from ffe_core.ports.notify import ApprovalChannel, Notifier
 from ffe_core.ports.providers import DecisionProvider
 from ffe_core.ports.storage import StorageBackend
 from ffe_core.services.account_view import AccountView
@@ -82,7 +84,7 @@ class Container(containers.DeclarativeContainer):
     )
 
     storage: providers.Provider[StorageBackend] = providers.Resource(Build.one, build, "storage")
-    uow_factory = providers.Callable(lambda storage: storage.uow_factory, storage)
+    uow_factory = storage.provided.uow_factory
     cache: providers.Provider[Cache] = providers.Resource(Build.one, build, "caches")
     market_data = providers.Resource(Build.market_data, build, cache)
     venue = providers.Resource(Build.venue, build, uow_factory, market_data)
@@ -101,15 +103,13 @@ class Container(containers.DeclarativeContainer):
         ),
     )
     risk_manager = providers.Singleton(
-        RiskManager,
-        settings.provided.risk,
-        fee_rate=providers.Callable(
-            lambda s: s.trading.commission + s.trading.slippage + s.trading.spread / 2, settings
-        ),
+        RiskManager, settings.provided.risk, fee_rate=settings.provided.trading.fee_rate
     )
     # every process on the storage shares the kill switch (ffe_core.services.kill_switch)
     risk_state = providers.Singleton(SharedRiskState, risk_manager, uow_factory)
-    notifiers = providers.Resource(Build.each, build, "notifiers", optional=True)
+    notifiers: providers.Provider[list[Notifier]] = providers.Resource(
+        Build.each, build, "notifiers", optional=True
+    )
     # Every provider call recorded; budgets (costs.budgets) fail closed.
     cost_ledger = providers.Singleton(
         CostLedger,
@@ -124,7 +124,7 @@ class Container(containers.DeclarativeContainer):
         weight_source,
         learning,
         cost_ledger,
-        providers.Callable(lambda s: s.learning.learning_horizon, settings),
+        settings.provided.learning.learning_horizon,
         settings.provided.costs.demote,
         clock,
     )
@@ -165,7 +165,9 @@ class Container(containers.DeclarativeContainer):
         tracer_provider,
     )
     parity = providers.Singleton(ParityService, settings, uow_factory, clock, metrics=metrics)
-    approval_channels = providers.Resource(Build.each, build, "approval_channels", optional=True)
+    approval_channels: providers.Provider[list[ApprovalChannel]] = providers.Resource(
+        Build.each, build, "approval_channels", optional=True
+    )
     approval_service = providers.Singleton(
         ApprovalService,
         settings=settings.provided.approvals,
@@ -223,18 +225,11 @@ class Container(containers.DeclarativeContainer):
     backtest_service = providers.Resource(  # its worker pool closes at shutdown
         build_backtest_service,
         settings=settings,
-        strategies=providers.Callable(
-            lambda r: lambda: {n: r.factory("strategies", n) for n in r.names("strategies")},
-            registry,
-        ),
-        provider_names=providers.Callable(
-            lambda r: lambda: r.names("decision_providers"), registry
-        ),
+        # read when the first backtest asks: what plugins registered by then
+        strategies=providers.Callable(partial, registry.provided.factories, "strategies"),
+        provider_names=providers.Callable(partial, registry.provided.names, "decision_providers"),
         order_strategies=providers.Callable(
-            lambda r: (
-                lambda: {n: r.factory("order_strategies", n) for n in r.names("order_strategies")}
-            ),
-            registry,
+            partial, registry.provided.factories, "order_strategies"
         ),
     )
     health_service = providers.Singleton(

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from ffe_adapters.hookspecs import AdapterContext
@@ -25,9 +26,19 @@ FAST_SDK = {
     "max_retry_wait_seconds": 0,
 }
 
-SOURCES = ("synthetic", "bundled", "polygon", "twelvedata", "coinbase", "oanda")
-"""Every built-in source with a contract harness (alphavantage, coingecko and files keep their
-adapter tests; the example plugin supplies no source)."""
+SOURCES = (
+    "synthetic",
+    "bundled",
+    "files",
+    "polygon",
+    "twelvedata",
+    "alphavantage",
+    "coingecko",
+    "coinbase",
+    "oanda",
+)
+"""Every built-in source (the example plugin supplies none; test_every_adapter_is_held.py)."""
+FILES = Path(__file__).parents[1] / "adapters" / "market_data" / "files" / "data"
 
 
 @dataclass
@@ -73,6 +84,12 @@ async def source(name: str) -> AsyncIterator[Source]:
         yield Source(name, built, instrument("BTC-USD"), "1h", clock, None)
         await built.close()
         return
+    if name == "files":  # freqtrade's JSON candle layout (see the data folder's README)
+        clock = ManualClock(datetime(2024, 1, 2, tzinfo=UTC))
+        built = build(name, {"paths": {"BTC-USD": str(FILES / "BTC_USDT-1h.json")}}, clock)
+        yield Source(name, built, instrument("BTC-USD"), "1h", clock, None)
+        await built.close()
+        return
     with ScriptedServer() as server:
         if name == "polygon":
             clock = ManualClock(datetime(2005, 4, 10, tzinfo=UTC))
@@ -88,6 +105,21 @@ async def source(name: str) -> AsyncIterator[Source]:
             server.reply("/quote", documented("twelvedata", "quote_aapl"))
             options = {"base_url": server.url, "api_key": "td-key", **FAST_HTTP}
             inst, interval = instrument("EUR-USD"), "1h"
+        elif name == "alphavantage":  # one path; the function asked for picks the body
+            clock = ManualClock(datetime(2024, 3, 6, 12, 0, tzinfo=UTC))
+            bodies = {"TIME_SERIES_DAILY": "time_series_daily", "GLOBAL_QUOTE": "global_quote"}
+            server.reply(
+                "/query",
+                lambda seen: documented("alphavantage", bodies[seen.query["function"][0]]),
+            )
+            options = {"base_url": server.url, "api_key": "av-key", **FAST_HTTP}
+            inst, interval = instrument("AAPL"), "1d"
+        elif name == "coingecko":
+            clock = ManualClock(datetime(2024, 3, 6, 12, 0, tzinfo=UTC))
+            server.reply("/api/v3/coins/bitcoin/ohlc", documented("coingecko", "ohlc_days_1"))
+            server.reply("/api/v3/simple/price", documented("coingecko", "simple_price"))
+            options = {"base_url": f"{server.url}/api/v3", "api_key": "cg-key", **FAST_HTTP}
+            inst, interval = instrument("BTC-USD"), "1h"
         elif name == "coinbase":
             clock = ManualClock(datetime(2026, 1, 5, 14, 0, 30, tzinfo=UTC))
             server.reply("/api/v3/brokerage/market/products/BTC-USD/candles", coinbase_candles)

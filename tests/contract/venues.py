@@ -125,8 +125,9 @@ def venue(name: str, directory: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
         }
         ctx = AdapterContext(name="oanda", core=CoreView.of(settings), clock=clock, options=options)
         try:
+            far = _far_below(clock, "EUR-USD")
             yield Venue(
-                name, make_oanda_broker(ctx), "EUR-USD", Decimal("100"), None, VenueKind.SANDBOX
+                name, make_oanda_broker(ctx), "EUR-USD", Decimal("100"), far, VenueKind.SANDBOX
             )
             assert fake.unexpected == [], "the adapter asked the fake venue for something else"
         finally:

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   decimalsOf,
-  drawdownFromEquity,
   formatAgo,
   formatAxisMoney,
   formatCountdown,
@@ -33,15 +32,6 @@ describe('format helpers', () => {
     expect(formatStat(1.23456789)).toBe('1.2346');
     expect(formatStat(4)).toBe('4');
     expect(formatStat(null)).toBe('—');
-  });
-
-  it('computes drawdown from an equity curve', () => {
-    const dd = drawdownFromEquity([
-      { ts: 'a', equity: 100 },
-      { ts: 'b', equity: 110 },
-      { ts: 'c', equity: 99 },
-    ]);
-    expect(dd.map((p) => Number(p.drawdown.toFixed(3)))).toEqual([0, 0, -0.1]);
   });
 });
 

@@ -88,15 +88,6 @@ export function isoToUnixSeconds(iso: string): number {
   return Math.floor(new Date(iso).getTime() / 1000);
 }
 
-/** Drawdown series (fractions ≤ 0) from an equity series. */
-export function drawdownFromEquity(points: { ts: string; equity: number }[]): { ts: string; drawdown: number }[] {
-  let peak = -Infinity;
-  return points.map((p) => {
-    peak = Math.max(peak, p.equity);
-    return { ts: p.ts, drawdown: peak > 0 ? p.equity / peak - 1 : 0 };
-  });
-}
-
 /** Decimals an increment implies: "0.00001" → 5, "0.01" → 2, "1E-8" → 8, "0.25" → 2, "1" → 0. */
 export function decimalsOf(increment: string | number | null | undefined): number | null {
   const inc = toNumber(increment);

@@ -24,6 +24,8 @@ describe('Analytics page', () => {
     expect(screen.getByTestId('weights-chart')).toBeInTheDocument();
     expect(screen.getByTestId('calibration-chart')).toBeInTheDocument();
     expect(await screen.findByTestId('drawdown-chart')).toHaveAttribute('data-points', '4');
+    // the server's drawdowns, plotted as given: the last point's now, the status's deepest
+    expect(screen.getByTestId('drawdown-panel')).toHaveTextContent('current 0.00% · max 1.20%');
     expect(await screen.findByTestId('fill-row')).toHaveTextContent('BTC-USD');
   });
 

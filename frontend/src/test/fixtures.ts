@@ -46,10 +46,10 @@ export const portfolio: PortfolioStatus = {
   gross_exposure: '2250.50',
   drawdown: 0.012,
   equity_curve: [
-    { ts: '2026-01-01T00:00:00Z', equity: 10000 },
-    { ts: '2026-01-01T01:00:00Z', equity: 10100 },
-    { ts: '2026-01-01T02:00:00Z', equity: 10050 },
-    { ts: '2026-01-01T03:00:00Z', equity: 10250.5 },
+    { ts: '2026-01-01T00:00:00Z', equity: 10000, drawdown: 0 },
+    { ts: '2026-01-01T01:00:00Z', equity: 10100, drawdown: 0 },
+    { ts: '2026-01-01T02:00:00Z', equity: 10050, drawdown: 0.00495 },
+    { ts: '2026-01-01T03:00:00Z', equity: 10250.5, drawdown: 0 },
   ],
 };
 

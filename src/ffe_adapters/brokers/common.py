@@ -53,8 +53,8 @@ async def submit_idempotently(
     error: Exception | None = None
     for attempt in range(max(attempts, 1)):
         if error is not None:
-            delay = getattr(error, "retry_after", None)
-            await anyio.sleep(delay if isinstance(delay, int | float) else backoff * 2**attempt)
+            delay = error.retry_after if isinstance(error, RateLimited) else None
+            await anyio.sleep(backoff * 2**attempt if delay is None else delay)
         try:
             return await create()
         except RateLimited as exc:

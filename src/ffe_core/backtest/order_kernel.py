@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ffe_core.backtest.fills import commission, floordiv
+from ffe_core.backtest.fills import commission, entry_price, floordiv
 from ffe_core.kernels import kernel
 
 FloatArray = npt.NDArray[np.float64]
@@ -462,7 +462,7 @@ def _process(
                     _queue_remove(book, s)
                 continue
             spread, fixed, rel, lev = cfg[C_SPREAD], cfg[C_FIXED], cfg[C_REL], cfg[C_LEVERAGE]
-            adj = price * (1.0 + math.copysign(spread, size))
+            adj = entry_price(price, 1 if size > 0.0 else -1, spread)
             apc = adj + commission(size, price, fixed, rel) / abs(size)
             need = _units(book, r, apc, c[i])
             if need == 0.0:

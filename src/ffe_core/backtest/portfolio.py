@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ffe_core.backtest.data import Bars
-from ffe_core.backtest.fills import commission, sl_tp_exit
+from ffe_core.backtest.fills import commission, entry_price, market_fill, sl_tp_exit
 from ffe_core.backtest.simulator import FillConfig, RunResult, Trades
 from ffe_core.backtest.stats import Calendar, compute_stats
 from ffe_core.config import RiskSettings
@@ -138,7 +138,7 @@ def _portfolio(
             if pos[k] == 0.0 or not (flatten or (pending[k] and want[k] != np.sign(pos[k]))):
                 continue
             rel, fixed, slip = costs[k, 0], costs[k, 1], costs[k, 3]
-            px = o[k, i] * (1.0 - np.sign(pos[k]) * slip)
+            px = market_fill(o[k, i], -1 if pos[k] > 0.0 else 1, slip)
             com = commission(pos[k], px, fixed, rel)
             pnl = pos[k] * (px - epx[k]) - com
             cash += pnl
@@ -176,7 +176,7 @@ def _portfolio(
                     if pos[j] != 0.0:
                         eq += pos[j] * (o[j, i] - epx[j])
                         gross += abs(pos[j]) * o[j, i]
-                px = o[k, i] * (1.0 + d * slip) * (1.0 + d * spread)
+                px = entry_price(market_fill(o[k, i], d, slip), d, spread)
                 q = _room(pos_frac, eq, 0.0, 1.0, px, rel)
                 q = min(q, _room(gross_lim, eq, gross, 1.0, px, rel))
                 q = min(q, _room(lev_lim, eq, gross, 1.0, px, rel))
@@ -204,7 +204,7 @@ def _portfolio(
                     continue
                 rel, fixed, slip = costs[k, 0], costs[k, 1], costs[k, 3]
                 if hit == 1:  # a stop fills as a market order: slippage against it
-                    px *= 1.0 - side * slip
+                    px = market_fill(px, -side, slip)
                 com = commission(pos[k], px, fixed, rel)
                 pnl = pos[k] * (px - epx[k]) - com
                 cash += pnl

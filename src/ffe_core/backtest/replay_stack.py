@@ -97,11 +97,6 @@ def live_rules(settings: Settings, risk: RiskManager, approvals: ApprovalMode) -
     return check
 
 
-def _fee_rate(settings: Settings) -> Decimal:
-    t = settings.trading
-    return t.commission + t.slippage + t.spread / 2
-
-
 async def replay_sleeve(
     sleeve: Sleeve,
     ensemble: Ensemble,
@@ -115,7 +110,7 @@ async def replay_sleeve(
 ) -> SleeveResult:
     """One instrument's replay with its risk manager, fills and attribution."""
     cfg = fill_config(settings, sleeve.instrument, cash)
-    risk = RiskManager(settings.risk, fee_rate=_fee_rate(settings))
+    risk = RiskManager(settings.risk, fee_rate=settings.trading.fee_rate)
     allow_short = settings.risk.allow_short
     on_decision = None
     if meter is not None or progress is not None:

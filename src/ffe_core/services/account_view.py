@@ -26,10 +26,12 @@ from ffe_core.services.read_model import Refreshing
 
 @dataclass(frozen=True, slots=True)
 class CurvePoint:
-    """Account equity right after a fill, marked at that fill's price."""
+    """Account equity right after a fill, marked at that fill's price, and its drawdown from the
+    running peak (the initial cash included)."""
 
     ts: datetime
     equity: float
+    drawdown: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,9 +84,10 @@ class AccountView:
         for fill in fills:
             book = book.apply(fill)
             equity = float(book.equity({fill.instrument: fill.price}))
-            curve.append(CurvePoint(ts=fill.ts, equity=equity))
             peak = max(peak, equity)
-            deepest = max(deepest, drawdown(equity, peak) if peak else 0.0)
+            fall = drawdown(equity, peak) if peak else 0.0
+            curve.append(CurvePoint(ts=fill.ts, equity=equity, drawdown=fall))
+            deepest = max(deepest, fall)
         return AccountSnapshot(
             portfolio=portfolio, curve=tuple(curve[-self._points :]), peak=peak, drawdown=deepest
         )

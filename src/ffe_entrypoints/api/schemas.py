@@ -41,6 +41,8 @@ class EquityPoint(BaseModel):
 
     ts: UtcDatetime
     equity: float
+    drawdown: float
+    """Fraction below the running equity peak (the initial cash included), 0 at a new high."""
 
 
 class StatusView(BaseModel):

@@ -158,8 +158,8 @@ def optimize_table(
 
 
 def _order_strategies() -> dict[str, Any]:
-    reg = _registry()
-    return {n: reg.factory("order_strategies", n) for n in reg.names("order_strategies")}
+    strategies: dict[str, Any] = _registry().factories("order_strategies")
+    return strategies
 
 
 def _resolved(name: str) -> tuple[Any, Any, dict[str, Any]]:

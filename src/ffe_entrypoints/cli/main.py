@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.exceptions import TyperException
 
 from ffe_core.domain.errors import (
     BrokerError,
@@ -96,13 +97,6 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
-def _is_usage_error(exc: Exception) -> bool:
-    """Click/Typer usage errors (Typer vendors its own click, so match by shape)."""
-    return callable(getattr(exc, "format_message", None)) and isinstance(
-        getattr(exc, "exit_code", None), int
-    )
-
-
 def run(argv: list[str] | None = None) -> None:
     """Console-script entry: run the app, translating every error into a clean exit."""
     args = sys.argv[1:] if argv is None else argv
@@ -118,8 +112,8 @@ def run(argv: list[str] | None = None) -> None:
     except Exception as exc:
         if debug:
             raise
-        if _is_usage_error(exc):
-            _fail(exc.format_message(), exc.exit_code)  # type: ignore[attr-defined]
+        if isinstance(exc, TyperException):  # a usage error: Typer's (vendored Click) own
+            _fail(exc.format_message(), exc.exit_code)
         for kind, code in EXIT_CODES:
             if isinstance(exc, kind):
                 _fail(str(exc), code)

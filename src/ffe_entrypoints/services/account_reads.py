@@ -51,9 +51,10 @@ class AccountReads:
         )
         now = float(equity)
         peak = max(snap.peak, now)
-        deepest = max(snap.drawdown, drawdown(now, peak) if peak else 0.0)
-        curve = [EquityPoint(ts=p.ts, equity=p.equity) for p in snap.curve]
-        curve.append(EquityPoint(ts=utcnow(), equity=now))
+        fall = drawdown(now, peak) if peak else 0.0
+        deepest = max(snap.drawdown, fall)
+        curve = [EquityPoint(ts=p.ts, equity=p.equity, drawdown=p.drawdown) for p in snap.curve]
+        curve.append(EquityPoint(ts=utcnow(), equity=now, drawdown=fall))
         pnl = equity - initial
         return StatusView(
             mode=settings.trading.mode.value,

@@ -15,6 +15,7 @@ import functools
 import importlib
 import math
 import os
+import sys
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from multiprocessing.util import Finalize
@@ -88,7 +89,7 @@ def init_worker(
     """Per-process set-up: ``settings`` is ``Settings.model_dump()``; the arrays are shared;
     ``assembly`` builds this process's container on its first job that needs one."""
     global _worker
-    if niceness and hasattr(os, "nice"):
+    if niceness and sys.platform != "win32":  # os.nice is POSIX-only
         os.nice(niceness)
     _worker = _Worker(Settings.model_validate(settings), progress, cancel, assembly)
 

@@ -10,8 +10,8 @@ state replaced (ids, client order id, sizes, prices, balances, times):
   repository does not record which reference page each was copied from);
 - OANDA: the adapter tests' samples, ``tests/adapters/brokers/oanda/responses/*.json`` (the v20
   REST examples ``oandapyV20.endpoints.responses`` ships, account 101-004-1435156-001, some
-  re-dated and given client ids there), and trade details straight from
-  ``oandapyV20.endpoints.responses.trades``.
+  re-dated and given client ids there), and trade details, a pending limit order's create
+  answer and listing straight from ``oandapyV20.endpoints.responses.trades`` / ``.orders``.
 
 Market orders fill at once, at the price ``market(symbol, side)`` gives (the tests price them
 from the same replayed data the paper venue fills on); resting orders (Coinbase's
@@ -44,6 +44,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from oandapyV20.endpoints.responses.orders import responses as oanda_order_samples
 from oandapyV20.endpoints.responses.trades import responses as oanda_trade_samples
 
 from ffe_adapters.market_data.bundled.config import BundledOptions
@@ -477,8 +478,9 @@ def _oanda_time(at: dt.datetime) -> str:
 class OandaVenue(_Venue):
     """An OANDA v20 account: balance, net positions, orders by client id, transactions.
 
-    Market orders fill at once (one ORDER_FILL transaction); ``stopLossOnFill`` /
-    ``takeProfitOnFill`` become pending dependent orders, as on the venue. ``name_exits=False``
+    Market orders fill at once (one ORDER_FILL transaction), and so does a marketable limit
+    order; a limit order away from the market rests (PENDING) until cancelled by client id.
+    ``stopLossOnFill`` / ``takeProfitOnFill`` become pending dependent orders, as on the venue. ``name_exits=False``
     drops the client ids asked for those (exits as a build that did not name them placed them).
     """
 
@@ -534,6 +536,10 @@ class OandaVenue(_Venue):
             return 200, self._open_positions()
         if method == "POST" and rest == "/orders":
             return self._create(body)
+        if method == "PUT" and rest is not None and rest.startswith("/orders/@"):
+            coid, _, action = rest.removeprefix("/orders/@").partition("/")
+            if action == "cancel":
+                return self._cancel(coid)
         if method == "GET" and rest is not None and rest.startswith("/orders/@"):
             order = self.by_client_id(rest.removeprefix("/orders/@"))
             if order is None:
@@ -591,6 +597,10 @@ class OandaVenue(_Venue):
         side = "BUY" if units > 0 else "SELL"
         price = self.market(instrument.replace("_", "-"), side)
         now = _oanda_time(self.now())
+        if request["type"] == "LIMIT":
+            limit = Decimal(request["price"])
+            if (price > limit) if side == "BUY" else (price < limit):
+                return self._rest(request, coid, now)
         sample = vendor("oanda", "order_create_market_filled")
         create_id, fill_id = str(next(self._ids)), str(next(self._ids))
         created = sample["orderCreateTransaction"]
@@ -666,6 +676,68 @@ class OandaVenue(_Venue):
                 related.append(self._dependent(kind, request[leg], fill_id, create_id, now))
         sample.update(relatedTransactionIDs=related, lastTransactionID=self._last_id())
         return 201, sample
+
+    def _rest(self, request: dict[str, Any], coid: str | None, now: str) -> tuple[int, Any]:
+        """A limit order away from the market: created and left PENDING (OANDA's sample
+        create answer for a pending LIMIT order, and its pending-order listing entry)."""
+        create_id = str(next(self._ids))
+        answer = copy.deepcopy(oanda_order_samples["_v3_accounts_accountID_orders_create"])
+        answer = answer["response"]
+        created = answer["orderCreateTransaction"]
+        created.pop("stopLossOnFill", None)
+        created.update(
+            {k: v for k, v in request.items() if k != "type"},
+            type=f"{request['type']}_ORDER",
+            id=create_id,
+            batchID=create_id,
+            accountID=self.account_id,
+            time=now,
+        )
+        pending = oanda_order_samples["_v3_accounts_accountID_orders_pending"]["response"]
+        order = copy.deepcopy(pending["orders"][0])
+        order.pop("stopLossOnFill", None)
+        order.update(
+            id=create_id,
+            createTime=now,
+            state="PENDING",
+            type=request["type"],
+            instrument=request["instrument"],
+            units=request["units"],
+            price=request["price"],
+            timeInForce=request.get("timeInForce", "GTC"),
+        )
+        if coid is None:
+            order.pop("clientExtensions", None)
+        else:
+            order["clientExtensions"] = {"id": coid}
+        self.orders[create_id] = order
+        self.transactions.append(created)
+        answer.update(relatedTransactionIDs=[create_id], lastTransactionID=self._last_id())
+        return 201, answer
+
+    def _cancel(self, client_order_id: str) -> tuple[int, Any]:
+        """Cancel a pending order by client id (``PUT .../orders/@<id>/cancel``)."""
+        order = self.by_client_id(client_order_id)
+        if order is None or order["state"] != "PENDING":
+            missing = vendor("oanda", "order_doesnt_exist")
+            missing["lastTransactionID"] = self._last_id()
+            return 404, missing
+        cancel_id = str(next(self._ids))
+        now = _oanda_time(self.now())
+        order.update(state="CANCELLED", cancellingTransactionID=cancel_id, cancelledTime=now)
+        answer = vendor("oanda", "order_cancel")
+        answer["orderCancelTransaction"].update(
+            orderID=order["id"],
+            clientOrderID=client_order_id,
+            reason="CLIENT_REQUEST",
+            id=cancel_id,
+            batchID=cancel_id,
+            accountID=self.account_id,
+            time=now,
+        )
+        self.transactions.append(answer["orderCancelTransaction"])
+        answer.update(relatedTransactionIDs=[cancel_id], lastTransactionID=self._last_id())
+        return 200, answer
 
     def _dependent(
         self, kind: str, details: dict[str, Any], trade_id: str, batch: str, now: str

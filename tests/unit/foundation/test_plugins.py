@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
-import re
 from pathlib import Path
 
 import pytest
@@ -33,53 +33,48 @@ def test_plugin_hooks_are_documented() -> None:
         assert (getattr(hookspecs, name).__doc__ or "").strip(), f"{name} has no docstring"
 
 
+def test_plugin_hooks_document_their_signature() -> None:
+    """Each hook's section in docs/plugins.md opens with the hookspec's own signature."""
+    doc = (ROOT / "docs" / "plugins.md").read_text()
+    wrong = {}
+    for name in HOOK_NAMES:
+        signature = str(inspect.signature(getattr(hookspecs, name))).replace("'", "")
+        documented = doc.split(f"### {name}\n", 1)[1].split("`", 2)[1]
+        if documented != f"{name}{signature}":
+            wrong[name] = (documented, f"{name}{signature}")
+    assert not wrong, f"docs/plugins.md signatures differ from hookspecs.py: {wrong}"
+
+
+def _hook_tests() -> dict[str, ast.AsyncFunctionDef | ast.FunctionDef]:
+    found: dict[str, ast.AsyncFunctionDef | ast.FunctionDef] = {}
+    for path in (ROOT / "tests").rglob("test_*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith(
+                "test_hook_"
+            ):
+                found[node.name.removeprefix("test_hook_")] = node
+    return found
+
+
+def _builds_through_the_registry(test: ast.AsyncFunctionDef | ast.FunctionDef) -> bool:
+    """The test asks the registry for the hook's factory (``registry.factory(kind, name)``)
+    and so uses what the hook registered, not only its name."""
+    return any(
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "factory"
+        for node in ast.walk(test)
+    )
+
+
 def test_plugin_hooks_have_tests() -> None:
-    tests = "\n".join(p.read_text() for p in (ROOT / "tests").rglob("test_*.py"))
-    untested = [h for h in HOOK_NAMES if not re.search(rf"def test_hook_{h}\b", tests)]
+    """Every hook has a behavioural ``test_hook_<hook>``: it builds an adapter (or takes the
+    strategy) the hook registered and uses it (tests/integration/test_adapter_kinds.py)."""
+    tests = _hook_tests()
+    untested = [h for h in HOOK_NAMES if h not in tests]
     assert not untested, f"hooks without a test_hook_<name> test: {untested}"
-
-
-def _kind_names(kind: str) -> list[str]:
-    return load_registry().names(kind)
-
-
-def test_hook_ffe_storage_backends() -> None:
-    assert {"sqlite", "postgresql"} <= set(_kind_names("storage"))
-
-
-def test_hook_ffe_caches() -> None:
-    assert {"memory", "redis", "none"} <= set(_kind_names("caches"))
-
-
-def test_hook_ffe_notifiers() -> None:
-    assert "log" in _kind_names("notifiers")
-
-
-def test_hook_ffe_approval_channels() -> None:
-    assert "log" in _kind_names("approval_channels")
-
-
-def test_hook_ffe_brokers() -> None:
-    assert "paper" in _kind_names("brokers")
-
-
-def test_hook_ffe_market_data_sources() -> None:
-    assert {"bundled", "synthetic"} <= set(_kind_names("market_data"))
-
-
-def test_hook_ffe_decision_providers() -> None:
-    assert {"trend", "mean_reversion", "breakout"} <= set(_kind_names("decision_providers"))
-
-
-def test_hook_ffe_strategies() -> None:
-    assert "sma_cross" in _kind_names("strategies")
-
-
-def test_hook_ffe_order_strategies() -> None:
-    from ffe_core.backtest.order_strategies import SMA_BRACKET
-
-    registry = load_registry(entry_points=False)
-    assert registry.factory("order_strategies", "sma_bracket") is SMA_BRACKET
+    name_only = [h for h in HOOK_NAMES if not _builds_through_the_registry(tests[h])]
+    assert not name_only, f"test_hook_<name> tests that never build what the hook gave: {name_only}"
 
 
 def test_builtin_plugins_all_load() -> None:
@@ -152,3 +147,55 @@ def test_the_context_carries_typed_core_values_never_the_whole_settings() -> Non
     fields = {f.name: f.type for f in dataclasses.fields(AdapterContext)}
     assert "settings" not in fields
     assert "Settings" not in " ".join(str(t) for t in fields.values()).replace("CoreView", "")
+
+
+OPTIONLESS = {
+    ("approval_channels", "log"),
+    ("notifiers", "log"),
+    ("caches", "none"),
+    ("compute", "local"),
+    ("leases", "none"),
+    ("leases", "storage"),
+    ("metrics", "none"),
+    ("metrics", "prometheus"),
+    ("tracers", "otlp"),
+}
+"""Adapters that have no ``adapters.<name>`` options (the tracer reads ``monitoring``)."""
+
+
+def test_every_adapter_reads_its_options_through_its_own_model_and_names_a_bad_key() -> None:
+    """Built-in or plugin, an adapter with options refuses an unknown one as a one-line
+    ConfigError naming ``adapters.<name>.<key>`` (``AdapterContext.parse_options``), never a raw
+    pydantic error."""
+    from ffe_adapters.storage.memory import InMemoryUnitOfWorkFactory
+    from ffe_core.domain.errors import ConfigError
+
+    registry = load_registry()
+    source = registry.factory("market_data", "synthetic")(AdapterContext("synthetic"))
+    wrong: list[str] = []
+    for kind in sorted(set(hookspecs.KINDS.values()) - {"strategies", "order_strategies"}):
+        for name in registry.names(kind):
+            if (kind, name) in OPTIONLESS:
+                continue
+            ctx = AdapterContext(
+                name,
+                {"no_such_option": 1},
+                uow_factory=InMemoryUnitOfWorkFactory(),
+                market_data=source,
+            )
+            try:
+                registry.factory(kind, name)(ctx)
+                wrong.append(f"{kind} {name}: built")
+            except ConfigError as exc:
+                if not str(exc).startswith(f"adapters.{name}.no_such_option: "):
+                    wrong.append(f"{kind} {name}: {exc}")
+            except Exception as exc:
+                wrong.append(f"{kind} {name}: {type(exc).__name__}")
+    assert wrong == []
+
+
+def test_the_registry_lists_every_factory_of_a_kind_by_name() -> None:
+    registry = load_registry()
+    strategies = registry.factories("strategies")
+    assert sorted(strategies) == registry.names("strategies")
+    assert strategies["sma_cross"] is registry.factory("strategies", "sma_cross")

@@ -94,3 +94,36 @@ async def test_a_change_during_a_rebuild_is_not_lost() -> None:
     await first
     await account.snapshot()
     assert broker.calls == 2
+
+
+async def test_each_curve_point_carries_its_drawdown_from_the_peak_since_the_initial_cash() -> None:
+    """The status curve's drawdowns are the one formula's, the initial cash counting as a peak:
+    a first trade that loses shows a drawdown (the dashboard plots these, never recomputes)."""
+    from ffe_core.drawdown import drawdown
+
+    broker, uow, now = CountingBroker(), InMemoryUnitOfWorkFactory(), [0.0]
+    trades = [(Side.BUY, 100), (Side.SELL, 90), (Side.BUY, 90), (Side.SELL, 150)]
+    trades += [(Side.BUY, 150), (Side.SELL, 120)]
+    async with uow() as u:
+        for n, (side, price) in enumerate(trades):
+            await u.fills.add(
+                Fill(
+                    client_order_id=f"o-{n}",
+                    instrument="BTC-USD",
+                    side=side,
+                    quantity=Decimal(1),
+                    price=Decimal(price),
+                )
+            )
+        await u.commit()
+    snap = await view(broker, uow, now).snapshot()
+    assert [p.equity for p in snap.curve] == [1000.0, 990.0, 990.0, 1050.0, 1050.0, 1020.0]
+    assert [p.drawdown for p in snap.curve] == [
+        0.0,
+        drawdown(990.0, 1000.0),
+        drawdown(990.0, 1000.0),
+        0.0,
+        0.0,
+        drawdown(1020.0, 1050.0),
+    ]
+    assert snap.drawdown == drawdown(1020.0, 1050.0)  # the deepest

@@ -898,6 +898,7 @@ export interface components {
             /** Format: date-time */
             ts: string;
             equity: number;
+            drawdown: number;
         };
         /** ErrorBody */
         ErrorBody: {

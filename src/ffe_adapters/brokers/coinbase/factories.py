@@ -45,10 +45,10 @@ def make_client(options: CoinbaseOptions, *, trading: bool) -> CoinbaseClient:
 
 
 def make_coinbase_broker(ctx: AdapterContext) -> CoinbaseBroker:
-    options = CoinbaseOptions.model_validate(dict(ctx.options))
+    options = ctx.parse_options(CoinbaseOptions)
     return CoinbaseBroker(make_client(options, trading=True), options, ctx.core)
 
 
 def make_coinbase_market_data(ctx: AdapterContext) -> CoinbaseMarketData:
-    options = CoinbaseOptions.model_validate(dict(ctx.options))
+    options = ctx.parse_options(CoinbaseOptions)
     return CoinbaseMarketData(make_client(options, trading=False), options, ctx.clock)

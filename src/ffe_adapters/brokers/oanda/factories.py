@@ -26,7 +26,7 @@ def make_client(options: OandaOptions) -> OandaClient:
 
 
 def make_oanda_broker(ctx: AdapterContext) -> OandaBroker:
-    options = OandaOptions.model_validate(dict(ctx.options))
+    options = ctx.parse_options(OandaOptions)
     if not options.account_id:
         raise ConfigError("adapters.oanda.account_id is required for trading")
     client = make_client(options)
@@ -34,5 +34,5 @@ def make_oanda_broker(ctx: AdapterContext) -> OandaBroker:
 
 
 def make_oanda_market_data(ctx: AdapterContext) -> OandaMarketData:
-    options = OandaOptions.model_validate(dict(ctx.options))
+    options = ctx.parse_options(OandaOptions)
     return OandaMarketData(make_client(options), options)

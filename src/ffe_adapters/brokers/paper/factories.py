@@ -19,5 +19,5 @@ def make_paper_broker(ctx: AdapterContext) -> PaperBroker:
         uow_factory=ctx.uow_factory,
         market_data=ctx.market_data,
         clock=ctx.clock,
-        options=PaperOptions.model_validate(dict(ctx.options)),
+        options=ctx.parse_options(PaperOptions),
     )

@@ -15,9 +15,7 @@ def build(ctx: AdapterContext) -> AlphaVantageSource:
     from ffe_adapters.market_data.alphavantage.config import AlphaVantageOptions
     from ffe_adapters.market_data.alphavantage.data import AlphaVantageSource
 
-    return AlphaVantageSource(
-        AlphaVantageOptions.model_validate(dict(ctx.options)), clock=ctx.clock
-    )
+    return AlphaVantageSource(ctx.parse_options(AlphaVantageOptions), clock=ctx.clock)
 
 
 @hookimpl

@@ -10,7 +10,7 @@ from ffe_adapters.market_data.bundled.data import BundledSource
 
 
 def build(ctx: AdapterContext) -> BundledSource:
-    return BundledSource(BundledOptions.model_validate(dict(ctx.options)), clock=ctx.clock)
+    return BundledSource(ctx.parse_options(BundledOptions), clock=ctx.clock)
 
 
 @hookimpl

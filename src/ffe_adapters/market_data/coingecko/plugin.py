@@ -15,7 +15,7 @@ def build(ctx: AdapterContext) -> CoinGeckoSource:
     from ffe_adapters.market_data.coingecko.config import CoinGeckoOptions
     from ffe_adapters.market_data.coingecko.data import CoinGeckoSource
 
-    return CoinGeckoSource(CoinGeckoOptions.model_validate(dict(ctx.options)), clock=ctx.clock)
+    return CoinGeckoSource(ctx.parse_options(CoinGeckoOptions), clock=ctx.clock)
 
 
 @hookimpl

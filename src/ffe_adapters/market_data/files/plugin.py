@@ -15,7 +15,7 @@ def build(ctx: AdapterContext) -> FilesSource:
     from ffe_adapters.market_data.files.config import FilesOptions
     from ffe_adapters.market_data.files.data import FilesSource
 
-    return FilesSource(FilesOptions.model_validate(dict(ctx.options)), clock=ctx.clock)
+    return FilesSource(ctx.parse_options(FilesOptions), clock=ctx.clock)
 
 
 @hookimpl

@@ -15,7 +15,7 @@ def build(ctx: AdapterContext) -> PolygonSource:
     from ffe_adapters.market_data.polygon.config import PolygonOptions
     from ffe_adapters.market_data.polygon.data import PolygonSource
 
-    return PolygonSource(PolygonOptions.model_validate(dict(ctx.options)), clock=ctx.clock)
+    return PolygonSource(ctx.parse_options(PolygonOptions), clock=ctx.clock)
 
 
 @hookimpl

@@ -10,7 +10,7 @@ from ffe_adapters.market_data.synthetic.data import SyntheticSource
 
 
 def build(ctx: AdapterContext) -> SyntheticSource:
-    return SyntheticSource(SyntheticOptions.model_validate(dict(ctx.options)), clock=ctx.clock)
+    return SyntheticSource(ctx.parse_options(SyntheticOptions), clock=ctx.clock)
 
 
 @hookimpl

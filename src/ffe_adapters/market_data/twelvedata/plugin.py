@@ -15,7 +15,7 @@ def build(ctx: AdapterContext) -> TwelveDataSource:
     from ffe_adapters.market_data.twelvedata.config import TwelveDataOptions
     from ffe_adapters.market_data.twelvedata.data import TwelveDataSource
 
-    return TwelveDataSource(TwelveDataOptions.model_validate(dict(ctx.options)), clock=ctx.clock)
+    return TwelveDataSource(ctx.parse_options(TwelveDataOptions), clock=ctx.clock)
 
 
 @hookimpl
