@@ -3,12 +3,11 @@ validated settings, choosing every adapter by name from the plugin registry.
 
 CLI, API and agent runner all ask this container for what they need; tests override providers
 (``container.broker.override(providers.Object(fake))``) instead of monkeypatching. What holds a
-connection is a ``providers.Resource``; :func:`ffe_entrypoints.lifecycle.shutdown` closes the ones that were built.
+connection is a ``providers.Resource``; :func:`ffe_entrypoints.assembly.shutdown` closes the ones that were built.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +22,7 @@ from ffe_adapters.telemetry.tracing import (
 )
 from ffe_core.config import Settings
 from ffe_core.ports.brokers import Broker
-from ffe_core.ports.capabilities import Closable, InboundChannel
+from ffe_core.ports.capabilities import InboundChannel
 from ffe_core.ports.clock import Clock, SystemClock
 from ffe_core.ports.compute import ComputeBackend
 from ffe_core.ports.control import ControlPlane
@@ -46,6 +45,7 @@ from ffe_core.services.learning import LearningService, bar_clock_seconds
 from ffe_core.services.notify import FanoutNotifier
 from ffe_core.services.parity import ParityService
 from ffe_core.services.risk import RiskManager
+from ffe_entrypoints.assembly import shutdown
 from ffe_entrypoints.logging import shared_scrubber
 from ffe_entrypoints.selection import Build
 from ffe_entrypoints.services.account_reads import AccountReads
@@ -247,29 +247,3 @@ class Container(containers.DeclarativeContainer):
 def build_container(settings: Settings, *, agent_in_child: bool = False) -> Container:
     """``agent_in_child``: control reaches an agent in its own process (``ffe serve``)."""
     return Container(settings=settings, agent_in_child=providers.Object(agent_in_child))
-
-
-async def _close(built: object) -> None:
-    items = (
-        built.values()
-        if isinstance(built, Mapping)
-        else built
-        if isinstance(built, list)
-        else [built]
-    )
-    for item in reversed(list(items)):
-        if isinstance(item, Closable):
-            await item.close()
-
-
-async def shutdown(container: Container) -> None:
-    """Close every resource built, each before the resources it was built from."""
-    built: list[providers.Resource[object]] = [
-        r for r in container.traverse(types=[providers.Resource]) if r.initialized
-    ]
-    while built:
-        used = {id(dep) for r in built for dep in providers.traverse(r)}
-        for resource in [r for r in built if id(r) not in used] or built[:1]:
-            built.remove(resource)
-            await _close(resource())
-            resource.shutdown()

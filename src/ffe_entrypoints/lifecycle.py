@@ -3,7 +3,8 @@ every resource that was built, each before the resources it was built from."""
 
 from __future__ import annotations
 
-from ffe_entrypoints.container import Container, shutdown
+from ffe_entrypoints.assembly import shutdown
+from ffe_entrypoints.container import Container
 from ffe_entrypoints.preflight import check_adapters, reach_storage
 from ffe_entrypoints.selection import check_selections
 

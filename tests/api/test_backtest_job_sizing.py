@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from ffe_core.config import Settings
-from ffe_entrypoints.assembly import Assembly
-from ffe_entrypoints.container import build_container, shutdown
+from ffe_entrypoints.assembly import Assembly, shutdown
+from ffe_entrypoints.container import build_container
 from ffe_entrypoints.services import backtest_worker
 from ffe_entrypoints.services.backtest_worker import run_job
 

@@ -15,8 +15,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from ffe_core.backtest.data import make_bars
-from ffe_entrypoints.assembly import Assembly
-from ffe_entrypoints.container import build_container, shutdown
+from ffe_entrypoints.assembly import Assembly, shutdown
+from ffe_entrypoints.container import build_container
 from ffe_entrypoints.services.backtest_worker import _compute, run_job
 from tests.api.conftest import api_settings, serving
 

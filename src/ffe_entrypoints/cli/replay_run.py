@@ -207,9 +207,9 @@ def execute(
 
 
 def _run_with_progress(settings: Settings, request: ReplayRequest, quiet: bool) -> dict[str, Any]:
-    from ffe_entrypoints.assembly import Assembly
+    from ffe_entrypoints.assembly import Assembly, shutdown
     from ffe_entrypoints.cli.commands_backtest import _progress
-    from ffe_entrypoints.container import build_container, shutdown
+    from ffe_entrypoints.container import build_container
 
     assembly = Assembly(build_container, shutdown)
     with _progress("replay", quiet) as progress:
