@@ -1,6 +1,6 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { http, HttpResponse } from 'msw';
+import { delay, http, HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
 import { useSettingsStore } from '../stores/settings';
 import * as fx from '../test/fixtures';
@@ -209,6 +209,22 @@ describe('Optimization page', () => {
     server.use(http.get(`${API}/api/v1/strategies`, () => HttpResponse.json({ status_code: 500, detail: 'registry broken' }, { status: 500 })));
     renderApp('/optimization');
     expect(await within(screen.getByTestId('backtest-form-panel')).findByTestId('state-error')).toHaveTextContent('registry broken');
+  });
+});
+
+describe('Before the instruments are known', () => {
+  it('neither form can be submitted (a click would send no instrument)', async () => {
+    server.use(
+      http.get(`${API}/api/v1/instruments`, async () => {
+        await delay('infinite');
+        return HttpResponse.json({ items: [] });
+      }),
+    );
+    renderApp('/optimization');
+    const backtest = await screen.findByTestId('backtest-form');
+    const replay = await screen.findByTestId('replay-form');
+    expect(within(backtest).getByRole('button', { name: 'Run backtest' })).toBeDisabled();
+    expect(within(replay).getByRole('button', { name: 'Replay my ensemble' })).toBeDisabled();
   });
 });
 

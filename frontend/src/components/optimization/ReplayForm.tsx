@@ -146,7 +146,13 @@ export function ReplayForm({ onSubmitted }: { onSubmitted: (job: BacktestJob) =>
           {validation ?? errorMessage(submit.error)}
         </p>
       )}
-      <button type="submit" className="btn btn-primary" disabled={submit.isPending} aria-busy={submit.isPending}>
+      {/* not before the instruments are known: a click then would send no instrument */}
+      <button
+        type="submit"
+        className="btn btn-primary"
+        disabled={submit.isPending || instruments.isPending}
+        aria-busy={submit.isPending || instruments.isPending}
+      >
         Replay my ensemble
       </button>
     </form>
