@@ -604,16 +604,7 @@ class OandaVenue(_Venue):
         sample = vendor("oanda", "order_create_market_filled")
         create_id, fill_id = str(next(self._ids)), str(next(self._ids))
         created = sample["orderCreateTransaction"]
-        for leg in ("stopLossOnFill", "takeProfitOnFill"):
-            created.pop(leg, None)
-        created.update(
-            {k: v for k, v in request.items() if k != "type"},
-            type=f"{request['type']}_ORDER",
-            id=create_id,
-            batchID=create_id,
-            accountID=self.account_id,
-            time=now,
-        )
+        self._stamp(created, request, create_id, now)
         pl = self._apply(instrument, units, price)
         self.balance += pl
         fill = sample["orderFillTransaction"]
@@ -677,6 +668,22 @@ class OandaVenue(_Venue):
         sample.update(relatedTransactionIDs=related, lastTransactionID=self._last_id())
         return 201, sample
 
+    def _stamp(
+        self, created: dict[str, Any], request: dict[str, Any], order_id: str, now: str
+    ) -> None:
+        """A vendor sample's order-create transaction made this request's: its fields, id,
+        account and time, without the sample's bracket legs."""
+        for leg in ("stopLossOnFill", "takeProfitOnFill"):
+            created.pop(leg, None)
+        created.update(
+            {k: v for k, v in request.items() if k != "type"},
+            type=f"{request['type']}_ORDER",
+            id=order_id,
+            batchID=order_id,
+            accountID=self.account_id,
+            time=now,
+        )
+
     def _rest(self, request: dict[str, Any], coid: str | None, now: str) -> tuple[int, Any]:
         """A limit order away from the market: created and left PENDING (OANDA's sample
         create answer for a pending LIMIT order, and its pending-order listing entry)."""
@@ -684,15 +691,7 @@ class OandaVenue(_Venue):
         answer = copy.deepcopy(oanda_order_samples["_v3_accounts_accountID_orders_create"])
         answer = answer["response"]
         created = answer["orderCreateTransaction"]
-        created.pop("stopLossOnFill", None)
-        created.update(
-            {k: v for k, v in request.items() if k != "type"},
-            type=f"{request['type']}_ORDER",
-            id=create_id,
-            batchID=create_id,
-            accountID=self.account_id,
-            time=now,
-        )
+        self._stamp(created, request, create_id, now)
         pending = oanda_order_samples["_v3_accounts_accountID_orders_pending"]["response"]
         order = copy.deepcopy(pending["orders"][0])
         order.pop("stopLossOnFill", None)

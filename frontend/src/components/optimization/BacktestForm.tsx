@@ -1,8 +1,8 @@
 import { useMemo, useState, type FormEvent } from 'react';
-import { errorMessage } from '../../api/client';
 import { useInstruments, useStrategies, useSubmitBacktest } from '../../api/backtests';
 import type { BacktestJob, BacktestKind, BacktestRequest, ParamValue, Strategy } from '../../api/models';
 import { useSettingsStore } from '../../stores/settings';
+import { JobSubmit } from './JobSubmit';
 import { ErrorState, LoadingState } from '../common/States';
 
 const KINDS: { value: BacktestKind; label: string }[] = [
@@ -253,20 +253,9 @@ export function BacktestForm({ onSubmitted }: { onSubmitted: (job: BacktestJob) 
         </fieldset>
       )}
 
-      {(validation || submit.isError) && (
-        <p className="error-text" role="alert" data-testid="backtest-form-error">
-          {validation ?? errorMessage(submit.error)}
-        </p>
-      )}
-      {/* not before the instruments are known: a click then would send no instrument */}
-      <button
-        type="submit"
-        className="btn btn-primary"
-        disabled={submit.isPending || instruments.isPending}
-        aria-busy={submit.isPending || instruments.isPending}
-      >
+      <JobSubmit errorTestId="backtest-form-error" validation={validation} submit={submit} waiting={instruments.isPending}>
         {RUN_LABEL[form.kind]}
-      </button>
+      </JobSubmit>
     </form>
   );
 }

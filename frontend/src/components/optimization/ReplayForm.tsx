@@ -1,8 +1,8 @@
 import { useState, type FormEvent } from 'react';
-import { errorMessage } from '../../api/client';
 import { useInstruments, useSubmitBacktest } from '../../api/backtests';
 import type { BacktestJob, BacktestRequest } from '../../api/models';
 import { useSettingsStore } from '../../stores/settings';
+import { JobSubmit } from './JobSubmit';
 
 /** The fewest bars the server accepts for a walk-forward report (live_gate.MIN_DECIDED_BARS). */
 const MIN_WALK_FORWARD_BARS = 107;
@@ -141,20 +141,9 @@ export function ReplayForm({ onSubmitted }: { onSubmitted: (job: BacktestJob) =>
           <span>Walk-forward: store the live gate’s report of the configured stack</span>
         </label>
       </div>
-      {(validation || submit.isError) && (
-        <p className="error-text" role="alert" data-testid="replay-form-error">
-          {validation ?? errorMessage(submit.error)}
-        </p>
-      )}
-      {/* not before the instruments are known: a click then would send no instrument */}
-      <button
-        type="submit"
-        className="btn btn-primary"
-        disabled={submit.isPending || instruments.isPending}
-        aria-busy={submit.isPending || instruments.isPending}
-      >
+      <JobSubmit errorTestId="replay-form-error" validation={validation} submit={submit} waiting={instruments.isPending}>
         Replay my ensemble
-      </button>
+      </JobSubmit>
     </form>
   );
 }
