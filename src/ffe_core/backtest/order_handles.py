@@ -77,9 +77,27 @@ class Broker:
             raise RuntimeError("too many working orders or open trades for the book")
 
 
-class _Slotted:
+class _Sided:
+    """Long or short, read from a signed ``size``."""
+
+    __slots__ = ()
+
+    @property
+    def size(self) -> float:
+        raise NotImplementedError
+
+    @property
+    def is_long(self) -> bool:
+        return self.size > 0
+
+    @property
+    def is_short(self) -> bool:
+        return self.size < 0
+
+
+class _Slotted(_Sided):
     """A handle on one row of a book table: equal to another handle on the same slot and
-    serial; ``size`` is signed, so long and short are read from it."""
+    serial."""
 
     __slots__ = ("_b", "_serial", "_slot")
     _TABLE = 0
@@ -97,14 +115,6 @@ class _Slotted:
     @property
     def size(self) -> float:
         return float(self._row()[self._SIZE])
-
-    @property
-    def is_long(self) -> bool:
-        return self.size > 0
-
-    @property
-    def is_short(self) -> bool:
-        return self.size < 0
 
     def __eq__(self, other: object) -> bool:
         return (
@@ -206,7 +216,7 @@ class Trade(_Slotted):
         ok.close_trade(self._b.book, self._slot, float(portion))
 
 
-class Position:
+class Position(_Sided):
     """The net position: ``size``, ``pl``, truthiness, ``close(portion)``."""
 
     __slots__ = ("_b",)
@@ -226,14 +236,6 @@ class Position:
         rows = b[2][b[3][: b[5][ok.N_ACTIVE]]]
         price = self._b.bars.close[self._b.i]
         return float((rows[:, ok.T_SIZE] * (price - rows[:, ok.T_ENTRY])).sum())
-
-    @property
-    def is_long(self) -> bool:
-        return self.size > 0
-
-    @property
-    def is_short(self) -> bool:
-        return self.size < 0
 
     def __bool__(self) -> bool:
         return self.size != 0
