@@ -8,6 +8,7 @@ environment and working directory, and it is killed with a real SIGKILL.
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
 import sys
@@ -17,13 +18,38 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 import ffe_entrypoints.cli.main as cli_main
+from ffe_adapters.brokers.paper.execution import PaperBroker
+from ffe_core.domain.orders import Order
 
 ROOT = Path(__file__).resolve().parents[2]
 PRELOAD = "tests.reliability.forkserver_warm"
 
 
-def run_cli(argv: list[str], env: Mapping[str, str], cwd: str, out: str, err: str) -> None:
-    """Child body: clean ``FFE_*`` environment plus ``env``, output to files, run ``ffe``."""
+def give_the_venue_latency(seconds: float) -> None:
+    """Make the paper venue take ``seconds`` per order, half on the way in (before it has the
+    order) and half on the way back (it has it), as a network venue does; the paper venue
+    otherwise answers in microseconds, so a kill would almost never land while an order is out."""
+    submit = PaperBroker.submit_order
+
+    async def slow_submit(self: PaperBroker, order: Order) -> Order:
+        await asyncio.sleep(seconds / 2)
+        accepted = await submit(self, order)
+        await asyncio.sleep(seconds / 2)
+        return accepted
+
+    PaperBroker.submit_order = slow_submit  # type: ignore[method-assign]
+
+
+def run_cli(
+    argv: list[str],
+    env: Mapping[str, str],
+    cwd: str,
+    out: str,
+    err: str,
+    venue_latency: float = 0.0,
+) -> None:
+    """Child body: clean ``FFE_*`` environment plus ``env``, output to files, run ``ffe`` (with
+    ``venue_latency`` seconds per paper order when > 0)."""
     for target, path in ((1, out), (2, err)):
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(fd, target)
@@ -34,6 +60,8 @@ def run_cli(argv: list[str], env: Mapping[str, str], cwd: str, out: str, err: st
     os.chdir(cwd)
     sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115 - the child exits with it
     sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
+    if venue_latency > 0:
+        give_the_venue_latency(venue_latency)
     cli_main.run(argv)
 
 
@@ -58,12 +86,18 @@ def fork_context() -> ForkServerContext:
 
 
 def start_cli(
-    ctx: ForkServerContext, argv: list[str], env: Mapping[str, str], cwd: Path
+    ctx: ForkServerContext,
+    argv: list[str],
+    env: Mapping[str, str],
+    cwd: Path,
+    venue_latency: float = 0.0,
 ) -> BaseProcess:
     """Start ``ffe <argv>`` in ``cwd``; its stdout and stderr go to ``cwd/out.txt``/``err.txt``."""
     out, err = str(cwd / "out.txt"), str(cwd / "err.txt")
     for path in (out, err):
         Path(path).write_text("")
-    proc = ctx.Process(target=run_cli, args=(argv, dict(env), str(cwd), out, err), daemon=True)
+    proc = ctx.Process(
+        target=run_cli, args=(argv, dict(env), str(cwd), out, err, venue_latency), daemon=True
+    )
     proc.start()
     return proc

@@ -34,13 +34,15 @@ from tests.reliability.invariants import LedgerSnapshot, check_invariants
 
 SEED = int(os.environ.get("FFE_RELIABILITY_SEED", "20261125"))
 KILLS_PER_BACKEND = 50
-MAX_KILLS_PER_BACKEND = 240
+MAX_KILLS_PER_BACKEND = 120
 """Kill points go on (the same seeded sequence) past KILLS_PER_BACKEND until they have landed
 among real trading (:func:`traded`): on a loaded machine a run gets fewer cycles before its kill,
-so 50 kill points alone may see too little of it to test anything. A cycle can be recovered only
-while it is acting (a cycle that only decides is stored in one transaction with its end), a
-window that shrank as the cycle's writes got faster: a quiet machine once used all of 120 kill
-points without landing in one."""
+so 50 kill points alone may see too little of it to test anything."""
+VENUE_LATENCY = 0.1
+"""Seconds the paper venue takes per order in the killed runs (see ``give_the_venue_latency``).
+Only a cycle that is acting can be recovered (one that only decides is stored in one transaction
+with its end); with the paper venue answering in microseconds, a kill almost never landed while
+an order was out, and a quiet CI run once used all of its kill points without landing in one."""
 KILL_WINDOW = (0.05, 1.2)  # seconds after start; covers start-up, recovery and a few cycles
 MAX_STRETCH = 16.0
 """A kill that lands before the run began a cycle stretches the window of the next ones by 1.5
@@ -80,7 +82,7 @@ async def run_and_kill(
 ) -> int | None:
     """Start the agent, SIGKILL it after ``delay`` s; None when the kill landed, else the exit
     code of an agent that had already exited on its own (the caller checks why)."""
-    proc = start_cli(forks, ["agent", "run", "--json"], env, workdir)
+    proc = start_cli(forks, ["agent", "run", "--json"], env, workdir, VENUE_LATENCY)
     await asyncio.to_thread(proc.join, delay)
     if not proc.is_alive():
         return proc.exitcode
