@@ -48,7 +48,7 @@ from ffe_core.domain.approvals import Approval, ApprovalStatus
 from ffe_core.domain.decisions import Decision
 from ffe_core.domain.errors import ConflictError, ValidationFailed
 from ffe_core.domain.market import Quote
-from ffe_core.domain.orders import Fill, Order, OrderStatus
+from ffe_core.domain.orders import Fill, FillMark, Order, OrderStatus
 from ffe_core.domain.outcomes import DecisionOutcome
 from ffe_core.domain.performance import ProviderStats
 from ffe_core.domain.portfolio import Portfolio, Position, TradingMode
@@ -312,6 +312,27 @@ class SqlVenueFills(SqlFills):
         )
         payload = await self._s.scalar(stmt)
         return None if payload is None else Quote.model_validate(payload)
+
+    async def since(self, mark: FillMark | None) -> tuple[list[Fill], FillMark]:
+        """One statement (one snapshot): the fills with a ``seq`` past the mark's, each row
+        with the table's count (a one-row count outer-joined to them). A count other than the
+        mark's plus those fills means one was recorded at or before the mark's ``seq`` after
+        it was read (PostgreSQL writers take ``seq`` before they commit): then all are read."""
+        t = cast(Table, VenueFillRow.__table__)
+        counted = select(func.count().label("total")).select_from(t).subquery()
+        after = -1 if mark is None else mark.seq
+        stmt = (
+            select(counted.c.total, t.c.seq, t.c.payload)
+            .select_from(counted.outerjoin(t, t.c.seq > after))
+            .order_by(t.c.seq)
+        )
+        rows = (await self._s.execute(stmt)).all()
+        total = int(rows[0].total)
+        fresh = [r for r in rows if r.seq is not None]
+        if mark is not None and total != mark.count + len(fresh):
+            return await self.since(None)
+        top = max((r.seq for r in fresh), default=after if mark is not None else 0)
+        return [Fill.model_validate(r.payload) for r in fresh], FillMark(seq=top, count=total)
 
 
 class SqlAccounts:
