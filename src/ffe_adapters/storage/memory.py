@@ -79,7 +79,7 @@ class _Decisions:
     def __init__(self, t: _Tables) -> None:
         self._t = t
 
-    async def add(self, decision: Decision) -> None:
+    async def add(self, decision: Decision, *, fresh: bool = False) -> None:
         if decision.id in self._t.decisions:
             raise ConflictError(f"decision {decision.id} exists")
         self._t.decisions[decision.id] = decision

@@ -38,7 +38,11 @@ class DecisionQuery(BaseModel):
 
 
 class DecisionRepository(Protocol):
-    async def add(self, decision: Decision) -> None: ...
+    async def add(self, decision: Decision, *, fresh: bool = False) -> None:
+        """Insert ``decision`` with its votes; raises ConflictError if its id is stored.
+        ``fresh``: its maker has never offered it to storage, so nothing is read back (a
+        stored id then fails the transaction's commit instead; nothing is ever doubled)."""
+        ...
 
     async def get(self, decision_id: str) -> Decision | None: ...
 

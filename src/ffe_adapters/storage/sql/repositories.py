@@ -127,6 +127,8 @@ def parse_cursor(cursor: str) -> tuple[datetime, str]:
 
 _CYCLES = cast(Table, AgentCycleRow.__table__)
 _ADD_CYCLE = deferred(insert(_CYCLES))
+_DECISIONS = cast(Table, DecisionRow.__table__)
+_ADD_DECISION = deferred(insert(_DECISIONS))
 _STATS = cast(Table, ProviderStatsRow.__table__)
 _STATE = cast(Table, StateRow.__table__)
 _OUTCOMES = cast(Table, OutcomeRow.__table__)
@@ -136,21 +138,22 @@ class SqlDecisions:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
-    async def add(self, decision: Decision) -> None:
+    async def add(self, decision: Decision, *, fresh: bool = False) -> None:
         """Two statements: the decision (refused by its primary key, not by a look-up first)
-        and its votes in one executemany."""
-        inserted = await self._s.execute(
-            insert_new(self._s, cast(Table, DecisionRow.__table__)),
-            {
-                "id": decision.id,
-                "instrument": decision.instrument,
-                "action": decision.action.value,
-                "confidence": decision.confidence,
-                "created_at": decision.created_at,
-                "payload": _json(decision),
-            },
-        )
-        if rowcount_of(inserted) == 0:
+        and its votes in one executemany. ``fresh``: a plain INSERT whose row count is not
+        read (deferred: on SQLite it rides with the next statement or the COMMIT), so a
+        duplicate fails the transaction instead."""
+        row = {
+            "id": decision.id,
+            "instrument": decision.instrument,
+            "action": decision.action.value,
+            "confidence": decision.confidence,
+            "created_at": decision.created_at,
+            "payload": _json(decision),
+        }
+        if fresh:
+            await self._s.execute(_ADD_DECISION, row)
+        elif rowcount_of(await self._s.execute(insert_new(self._s, _DECISIONS), row)) == 0:
             raise ConflictError(f"decision {decision.id} exists")
         if decision.votes:
             await self._s.execute(
