@@ -530,7 +530,6 @@ async def test_a_horizon_added_to_the_configuration_scores_complete_decisions_th
     assert store.tables.complete == {d.id: True}
 
 
-
 async def test_a_pass_with_nothing_due_stores_the_horizons_so_later_passes_skip_the_read(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
