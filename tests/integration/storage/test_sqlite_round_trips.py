@@ -72,6 +72,29 @@ async def test_a_decision_with_four_votes_is_two_round_trips(
     assert len(trips) == 1, trips  # the SELECT with its rows; no rollback of a read
 
 
+async def test_a_fresh_decision_rides_with_the_commit_and_a_second_one_is_refused_whole(
+    storage: SqlStorage, trips: list[str]
+) -> None:
+    """``fresh`` (a cycle's decision offered to storage the first time): the decision and its
+    votes cost no trip of their own. The same id offered fresh again fails the commit, and
+    nothing of the second offer is stored (its votes are not doubled)."""
+    async with storage.uow_factory() as uow:  # warm: the pool's connection exists
+        await uow.decisions.list(DecisionQuery(limit=1))
+    trips.clear()
+    made = decision()
+    async with storage.uow_factory() as uow:
+        await uow.decisions.add(made, fresh=True)
+        await uow.commit()
+    assert len(trips) == 1, trips  # the COMMIT, carrying the decision and its votes
+    with pytest.raises(IntegrityError):
+        async with storage.uow_factory() as uow:
+            await uow.decisions.add(made, fresh=True)
+            await uow.commit()
+    assert await votes_of(storage, made.id) == 4
+    async with storage.uow_factory() as uow:
+        assert await uow.decisions.get(made.id) == made
+
+
 async def votes_of(storage: SqlStorage, decision_id: str) -> int:
     async with storage.engine.connect() as conn:
         count = await conn.scalar(
