@@ -10,6 +10,7 @@ from typing import Any, cast
 from sqlalchemy import (
     Table,
     and_,
+    bindparam,
     delete,
     exists,
     false,
@@ -246,16 +247,30 @@ class SqlOrders:
         status: OrderStatus | frozenset[OrderStatus] | None = None,
         instrument: str | None = None,
     ) -> list[Order]:
-        t = self._t
-        stmt = select(t).order_by(t.created_at, t.client_order_id)
-        if isinstance(status, OrderStatus):
-            stmt = stmt.where(t.status == status.value)
-        elif status is not None:
-            stmt = stmt.where(t.status.in_(sorted(s.value for s in status)))
-        if instrument is not None:
-            stmt = stmt.where(t.instrument == instrument)
-        rows: Sequence[Any] = (await self._s.scalars(stmt)).all()
+        statuses = (
+            None
+            if status is None
+            else (status.value,)
+            if isinstance(status, OrderStatus)
+            else tuple(sorted(s.value for s in status))
+        )
+        stmt = _list_orders(self._t, statuses, instrument is not None)
+        params = {} if instrument is None else {"instrument": instrument}
+        rows: Sequence[Any] = (await self._s.scalars(stmt, params)).all()
         return [Order.model_validate(r.payload) for r in rows]
+
+
+@functools.cache
+def _list_orders(table: Any, statuses: tuple[str, ...] | None, by_instrument: bool) -> Any:
+    """The listing of ``table``'s orders, built once per filter (see ``_LOAD_ACCOUNT``)."""
+    stmt = select(table).order_by(table.created_at, table.client_order_id)
+    if statuses is not None:
+        stmt = stmt.where(
+            table.status == statuses[0] if len(statuses) == 1 else table.status.in_(statuses)
+        )
+    if by_instrument:
+        stmt = stmt.where(table.instrument == bindparam("instrument"))
+    return stmt
 
 
 class SqlFills:
@@ -297,6 +312,19 @@ class SqlFills:
         return [Fill.model_validate(r.payload) for r in rows]
 
 
+def _fills_since() -> Any:
+    t = cast(Table, VenueFillRow.__table__)
+    counted = select(func.count().label("total")).select_from(t).subquery()
+    return (
+        select(counted.c.total, t.c.seq, t.c.payload)
+        .select_from(counted.outerjoin(t, t.c.seq > bindparam("after")))
+        .order_by(t.c.seq)
+    )
+
+
+_FILLS_SINCE = _fills_since()
+
+
 class SqlVenueFills(SqlFills):
     """The simulated venue's executions, each with the quote it met."""
 
@@ -321,21 +349,30 @@ class SqlVenueFills(SqlFills):
         with the table's count (a one-row count outer-joined to them). A count other than the
         mark's plus those fills means one was recorded at or before the mark's ``seq`` after
         it was read (PostgreSQL writers take ``seq`` before they commit): then all are read."""
-        t = cast(Table, VenueFillRow.__table__)
-        counted = select(func.count().label("total")).select_from(t).subquery()
         after = -1 if mark is None else mark.seq
-        stmt = (
-            select(counted.c.total, t.c.seq, t.c.payload)
-            .select_from(counted.outerjoin(t, t.c.seq > after))
-            .order_by(t.c.seq)
-        )
-        rows = (await self._s.execute(stmt)).all()
+        rows = (await self._s.execute(_FILLS_SINCE, {"after": after})).all()
         total = int(rows[0].total)
         fresh = [r for r in rows if r.seq is not None]
         if mark is not None and total != mark.count + len(fresh):
             return await self.since(None)
         top = max((r.seq for r in fresh), default=after if mark is not None else 0)
         return [Fill.model_validate(r.payload) for r in fresh], FillMark(seq=top, count=total)
+
+
+_LOAD_ACCOUNT = (
+    select(
+        AccountRow.cash,
+        AccountRow.currency,
+        AccountRow.mode,
+        PositionRow.instrument,
+        PositionRow.quantity,
+        PositionRow.average_price,
+        PositionRow.realized_pnl,
+    )
+    .outerjoin(PositionRow, PositionRow.account_id == AccountRow.account_id)
+    .where(AccountRow.account_id == bindparam("account_id"))
+)
+"""Built once (a statement built per call costs more Python than its round trip)."""
 
 
 class SqlAccounts:
@@ -345,14 +382,7 @@ class SqlAccounts:
     async def load(self, account_id: str) -> Portfolio | None:
         """One SELECT: the account joined to its positions (a row per position, or one row of
         NULL position columns); mapped columns, so the session's pending writes are flushed."""
-        a, p = AccountRow, PositionRow
-        stmt = (
-            select(a.cash, a.currency, a.mode, p.instrument, p.quantity, p.average_price)
-            .add_columns(p.realized_pnl)
-            .outerjoin(p, p.account_id == a.account_id)
-            .where(a.account_id == account_id)
-        )
-        rows = (await self._s.execute(stmt)).all()
+        rows = (await self._s.execute(_LOAD_ACCOUNT, {"account_id": account_id})).all()
         if not rows:
             return None
         first = rows[0]
