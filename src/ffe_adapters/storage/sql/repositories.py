@@ -70,6 +70,13 @@ def _insert_new_for(dialect: str, table: Table) -> Any:
     return sqlite_insert(table).on_conflict_do_nothing()
 
 
+@functools.cache
+def _insert_fill(dialect: str, table: Table) -> Any:
+    """A fill's ``INSERT ... ON CONFLICT DO NOTHING`` numbering it after the table's last."""
+    last = select(func.coalesce(func.max(table.c.seq), 0) + 1).scalar_subquery()
+    return _insert_new_for(dialect, table).values(seq=last)
+
+
 def insert_new(session: AsyncSession, table: Table) -> Any:
     """``INSERT ... ON CONFLICT DO NOTHING``: a duplicate key inserts nothing (rowcount 0)
     and, unlike an IntegrityError, leaves the transaction usable on PostgreSQL. Built once per
@@ -286,23 +293,20 @@ class SqlFills:
         return await self._insert(fill)
 
     async def _insert(self, fill: Fill, **columns: Any) -> bool:
-        """Insert ``fill`` (with the table's own ``columns``) unless its id is recorded."""
-        if await self._s.get(self._t, fill.fill_id) is not None:
-            return False
-        seq = (await self._s.scalar(select(func.max(self._t.seq)))) or 0
-        self._s.add(
-            self._t(
-                fill_id=fill.fill_id,
-                client_order_id=fill.client_order_id,
-                instrument=fill.instrument,
-                ts=fill.ts,
-                seq=seq + 1,
-                payload=_json(fill),
-                **columns,
-            )
-        )
-        await self._s.flush()
-        return True
+        """Insert ``fill`` (with the table's own ``columns``) unless its id is recorded: one
+        statement, its ``seq`` the table's highest plus one (a subquery), whose row count
+        says whether it was new (was a look-up, a ``max(seq)`` and the INSERT: three trips)."""
+        table = cast(Table, self._t.__table__)
+        row = {
+            "fill_id": fill.fill_id,
+            "client_order_id": fill.client_order_id,
+            "instrument": fill.instrument,
+            "ts": fill.ts,
+            "payload": _json(fill),
+            **columns,
+        }
+        inserted = await self._s.execute(_insert_fill(self._s.get_bind().dialect.name, table), row)
+        return rowcount_of(inserted) == 1
 
     async def list(self, client_order_id: str | None = None) -> list[Fill]:
         stmt = select(self._t).order_by(self._t.seq)
