@@ -105,6 +105,25 @@ def test_the_api_and_its_container_load_no_numba() -> None:
     assert sorted(m for m in modules if m == "numba" or m.startswith("numba.")) == []
 
 
+def test_the_container_loads_no_web_framework() -> None:
+    """Commands such as ``ffe decide`` build the container: Litestar is ``ffe serve``'s (the
+    decision feed's encoder imported it with the container and cost them ~0.1 s)."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json, sys, ffe_entrypoints.container; print(json.dumps(sorted(sys.modules)))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    modules = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert "ffe_entrypoints.services.decision_feed" in modules  # the probe saw the feed
+    assert sorted(m for m in modules if m.split(".")[0] == "litestar") == []
+
+
 SERVE_PATH = """
 import json, sys
 import ffe_entrypoints.api.app, ffe_entrypoints.container
