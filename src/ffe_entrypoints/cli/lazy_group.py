@@ -8,12 +8,14 @@ of its own help (a test checks that the two agree)."""
 from __future__ import annotations
 
 import importlib
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import typer
-from typer import _click
 from typer.core import TyperCommand, TyperGroup
 from typer.main import get_group
+
+if TYPE_CHECKING:  # typer's vendored Click, for the overridden signature only
+    from typer import _click
 
 
 class Listed(NamedTuple):
