@@ -89,9 +89,10 @@ def check_funds(portfolio: Portfolio, fill: Fill, *, allow_short: bool) -> None:
 
 
 class PaperBroker:
-    """The Broker port over simulated execution and persisted state; it declares
-    ``FillFeed`` (its fills since a mark) and ``QuotedFills``: in ``quote`` mode it tells the quote each order filled against (kept with
-    the fill, so after a restart and to every process on the same storage)."""
+    """The Broker port over simulated execution and persisted state; it declares ``FillFeed``
+    (its fills since a mark) and ``QuotedFills``: in ``quote`` mode it tells the quote each
+    order filled against (kept with the fill, so after a restart and to every process on the
+    same storage)."""
 
     name = "paper"
     venue = VenueKind.SIMULATED
