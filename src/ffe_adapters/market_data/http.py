@@ -186,10 +186,16 @@ def make_bar(
         raise MarketDataError(f"{where}: {field}: {first['msg']}") from None
 
 
-def closed_only(bars: list[Bar], now: datetime, interval_secs: int) -> list[Bar]:
-    """Drop bars still forming at ``now`` (providers often include the current one)."""
+def last_closed(
+    bars: list[Bar], now: datetime, interval_secs: int, *, limit: int, end: datetime | None
+) -> list[Bar]:
+    """What ``get_bars`` answers from a provider's ascending ``bars``: the last ``limit`` that
+    had closed by ``now`` (providers often include the one still forming), none after ``end``."""
     step = timedelta(seconds=interval_secs)
-    return [b for b in bars if b.ts + step <= now]
+    bars = [b for b in bars if b.ts + step <= now]
+    if end is not None:
+        bars = [b for b in bars if b.ts <= end]
+    return bars[-limit:]
 
 
 def from_epoch(value: Any, where: str, *, unit: float = 1.0) -> datetime:
@@ -209,6 +215,13 @@ def make_quote(where: str, symbol: str, ts: datetime, bid: Any, ask: Any) -> Quo
         return Quote(symbol=symbol, ts=ts, bid=Decimal(repr(b)), ask=Decimal(repr(a)))
     except (ValidationError, InvalidOperation) as exc:
         raise MarketDataError(f"{where}: unusable quote bid={bid!r} ask={ask!r}") from exc
+
+
+def key_header(options: HttpSourceOptions, header: str, prefix: str = "") -> dict[str, str]:
+    """``{header: prefix + api key}``, or no header when no key is set."""
+    if options.api_key is None:
+        return {}
+    return {header: f"{prefix}{options.api_key.get_secret_value()}"}
 
 
 def pick(mapping: Any, key: str, where: str) -> Any:

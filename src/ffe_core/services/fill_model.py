@@ -24,7 +24,7 @@ from typing import cast
 
 from ffe_core.backtest import fills
 from ffe_core.domain.market import Bar, Quote
-from ffe_core.domain.orders import OrderType, Side
+from ffe_core.domain.orders import Order, OrderType, Side
 from ffe_core.kernels import python_of
 
 ZERO = Decimal(0)
@@ -151,3 +151,20 @@ def simulate_fill(
     if opening:
         price = with_spread(side, price, costs)
     return FillPrice(price=price, commission=commission_for(quantity, price, costs))
+
+
+def fill_order(
+    order: Order, quantity: Decimal, market: Bar | Quote, costs: FillCosts, *, opening: bool = True
+) -> FillPrice | None:
+    """:func:`simulate_fill` for ``order`` (its side, type, limit and stop prices), filling
+    ``quantity`` of it on ``market``."""
+    return simulate_fill(
+        side=order.side,
+        order_type=order.type,
+        quantity=quantity,
+        market=market,
+        costs=costs,
+        limit_price=order.limit_price,
+        stop_price=order.stop_price,
+        opening=opening,
+    )

@@ -35,7 +35,7 @@ from ffe_core.domain.portfolio import replay
 from ffe_core.ports.clock import Clock
 from ffe_core.ports.metrics import Metrics, NullMetrics
 from ffe_core.ports.storage import DecisionQuery, UnitOfWorkFactory
-from ffe_core.services.fill_model import FillCosts, commission_for, simulate_fill
+from ffe_core.services.fill_model import FillCosts, commission_for, fill_order
 
 BARS_AFTER = timedelta(days=2)
 """How long after the day the snapshots searched for the bar an order filled on reach."""
@@ -188,16 +188,7 @@ class ParityService:
     # --- the shadow ------------------------------------------------------------------------
 
     def _fill(self, order: Order, market: Bar | Quote, opening: bool) -> Decimal | None:
-        price = simulate_fill(
-            side=order.side,
-            order_type=order.type,
-            quantity=order.quantity,
-            market=market,
-            costs=self.costs,
-            limit_price=order.limit_price,
-            stop_price=order.stop_price,
-            opening=opening,
-        )
+        price = fill_order(order, order.quantity, market, self.costs, opening=opening)
         return None if price is None else price.price
 
     def _shadow(

@@ -22,6 +22,12 @@ def who(request: Request) -> str:  # type: ignore[type-arg]
     return f"api:{client}"
 
 
+def _command(path: str, summary: str, *codes: int) -> post:
+    """A control command's route: a POST answering 200 with the agent's status; ``codes`` are
+    the errors it can answer besides the protected routes' own."""
+    return post(path, summary=summary, status_code=200, responses=error_responses(*codes))
+
+
 class AgentController(Controller):
     path = "/api/bot"
     tags = ["agent"]
@@ -35,47 +41,25 @@ class AgentController(Controller):
     async def status(self, control: NamedDependency[ControlPlane]) -> AgentStatus:
         return await control.agent_status()
 
-    @post(
-        "/start",
-        summary="Start the agent (409 if running)",
-        status_code=200,
-        responses=error_responses(409),
-    )
+    @_command("/start", "Start the agent (409 if running)", 409)
     async def start(self, control: NamedDependency[ControlPlane], request: Request) -> AgentStatus:  # type: ignore[type-arg]
         return await control.start_agent(who(request))
 
-    @post(
-        "/stop",
-        summary="Stop the agent after its current cycle",
-        status_code=200,
-        responses=error_responses(),
-    )
+    @_command("/stop", "Stop the agent after its current cycle")
     async def stop(self, control: NamedDependency[ControlPlane], request: Request) -> AgentStatus:  # type: ignore[type-arg]
         return await control.stop_agent(who(request))
 
-    @post(
-        "/pause",
-        summary="Pause between cycles (409 if not running)",
-        status_code=200,
-        responses=error_responses(409),
-    )
+    @_command("/pause", "Pause between cycles (409 if not running)", 409)
     async def pause(self, control: NamedDependency[ControlPlane], request: Request) -> AgentStatus:  # type: ignore[type-arg]
         return await control.pause_agent(who(request))
 
-    @post(
-        "/resume",
-        summary="Resume a paused agent (409 if not running)",
-        status_code=200,
-        responses=error_responses(409),
-    )
+    @_command("/resume", "Resume a paused agent (409 if not running)", 409)
     async def resume(self, control: NamedDependency[ControlPlane], request: Request) -> AgentStatus:  # type: ignore[type-arg]
         return await control.resume_agent(who(request))
 
-    @post(
+    @_command(
         "/kill-switch/reset",
-        summary="Re-allow trading after the drawdown kill switch fired (recorded, who and when)",
-        status_code=200,
-        responses=error_responses(),
+        "Re-allow trading after the drawdown kill switch fired (recorded, who and when)",
     )
     async def reset_kill_switch(
         self,

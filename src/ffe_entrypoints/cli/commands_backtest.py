@@ -87,6 +87,8 @@ FractionalOpt = Annotated[
     ),
 ]
 OnCloseOpt = Annotated[bool, typer.Option(help="Fill at the signal bar's close.")]
+SamplesOpt = Annotated[int, typer.Option(help="Random search size (0 = full grid).")]
+SeedOpt = Annotated[int, typer.Option(help="Random search seed.")]
 
 
 def _number(text: str) -> Any:
@@ -225,17 +227,43 @@ class _SearchAsked(NamedTuple):
     as_json: bool
 
 
+class _Costs(NamedTuple):
+    """The sizing and cost options all three commands take, besides cash and commission."""
+
+    spread: float
+    slippage: float
+    sl: float
+    tp: float
+    fractional: bool | None
+    trade_on_close: bool
+
+
+def _fill_extra(
+    ctx: typer.Context, data: Path, symbol: str | None, costs: _Costs
+) -> dict[str, Any]:
+    """The FillConfig fields of ``costs`` for the bars of ``data`` (its unit step resolved)."""
+    return {
+        "spread": costs.spread,
+        "slippage": costs.slippage,
+        "sl": costs.sl,
+        "tp": costs.tp,
+        "unit_step": _unit_step(ctx, data, symbol, costs.fractional),
+        "trade_on_close": costs.trade_on_close,
+    }
+
+
 def _search_inputs(
     ctx: typer.Context,
     asked: _SearchAsked,
     cash: float,
     commission: float,
-    extra: Mapping[str, Any],
+    costs: _Costs,
 ) -> tuple[Any, list[Params], Any, Any, list[str]]:
     """A search's function, candidates, fill config, bars and warnings, checked as the API's."""
     from ffe_core.backtest.sizing import unaffordable
     from ffe_entrypoints.cli.order_strategy import check_fill
 
+    extra = _fill_extra(ctx, asked.data, asked.symbol, costs)
     fn, cands, orders = _search_target(asked.strategy, asked.param, asked.samples, asked.seed)
     cfg = _config(cash, commission, extra)
     if orders is not None:
@@ -383,7 +411,7 @@ def _portfolio(
     params: Params,
     cash: float,
     commission: float,
-    costs: dict[str, Any],
+    costs: _Costs,
     time_unit: str | None,
     as_json: bool,
     risk_stops: bool,
@@ -394,10 +422,8 @@ def _portfolio(
 
     fn = _strategy(strategy)
 
-    def cost(path: Path) -> Any:
-        step = _unit_step(ctx, path, None, costs["fractional"])
-        extra = {"spread": costs["spread"], "slippage": costs["slippage"], "unit_step": step}
-        return _config(cash, commission, extra)
+    def cost(path: Path) -> Any:  # sl, tp and trade_on_close are off: checked by ``backtest``
+        return _config(cash, commission, _fill_extra(ctx, path, None, costs))
 
     out = portfolio_run.run(
         files,
@@ -488,6 +514,7 @@ def register(app: typer.Typer) -> None:
         from ffe_entrypoints.cli.order_strategy import run_order_level
 
         params = parse_params(param)
+        costs = _Costs(spread, slippage, sl, tp, fractional, trade_on_close)
         files = _data_files(data)
         if len(files) > 1:
             unsupported = {
@@ -501,7 +528,6 @@ def register(app: typer.Typer) -> None:
             named = [k for k, v in unsupported.items() if v]
             if named:
                 raise ValidationFailed(f"{', '.join(named)}: not available with several --data")
-            costs = {"spread": spread, "slippage": slippage, "fractional": fractional}
             _portfolio(
                 ctx,
                 files,
@@ -521,17 +547,7 @@ def register(app: typer.Typer) -> None:
         fn, orders, rules = _resolved(strategy)
         params = _checked(strategy, rules, params)  # like the API's
         cfg = _config(
-            cash,
-            commission,
-            {
-                "spread": spread,
-                "slippage": slippage,
-                "sl": sl,
-                "tp": tp,
-                "unit_step": _unit_step(ctx, path, symbol, fractional),
-                "trade_on_close": trade_on_close,
-                "finalize": finalize,
-            },
+            cash, commission, {**_fill_extra(ctx, path, symbol, costs), "finalize": finalize}
         )
         bars = load_data(ctx, path, time_unit)
         target = None
@@ -586,8 +602,8 @@ def register(app: typer.Typer) -> None:
         symbol: SymbolOpt = None,
         time_unit: TimeUnitOpt = None,
         objective: ObjectiveOpt = "sharpe",
-        samples: Annotated[int, typer.Option(help="Random search size (0 = full grid).")] = 0,
-        seed: Annotated[int, typer.Option(help="Random search seed.")] = 0,
+        samples: SamplesOpt = 0,
+        seed: SeedOpt = 0,
         workers: WorkersOpt = None,
         top: Annotated[int, typer.Option(help="How many results to show.")] = 10,
         as_json: JsonOpt = False,
@@ -616,14 +632,7 @@ def register(app: typer.Typer) -> None:
             _SearchAsked(strategy, param, samples, seed, data, symbol, time_unit, as_json),
             cash,
             commission,
-            {
-                "spread": spread,
-                "slippage": slippage,
-                "sl": sl,
-                "tp": tp,
-                "unit_step": _unit_step(ctx, data, symbol, fractional),
-                "trade_on_close": trade_on_close,
-            },
+            _Costs(spread, slippage, sl, tp, fractional, trade_on_close),
         )
         backend = _compute(ctx, compute, dask, workers)
         with backend.executor() as executor, _progress("optimize", as_json) as progress:
@@ -678,8 +687,8 @@ def register(app: typer.Typer) -> None:
         symbol: SymbolOpt = None,
         time_unit: TimeUnitOpt = None,
         objective: ObjectiveOpt = "sharpe",
-        samples: Annotated[int, typer.Option(help="Random search size (0 = full grid).")] = 0,
-        seed: Annotated[int, typer.Option(help="Random search seed.")] = 0,
+        samples: SamplesOpt = 0,
+        seed: SeedOpt = 0,
         workers: WorkersOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
@@ -693,14 +702,7 @@ def register(app: typer.Typer) -> None:
             _SearchAsked(strategy, param, samples, seed, data, symbol, time_unit, as_json),
             cash,
             commission,
-            {
-                "spread": spread,
-                "slippage": slippage,
-                "sl": sl,
-                "tp": tp,
-                "unit_step": _unit_step(ctx, data, symbol, fractional),
-                "trade_on_close": trade_on_close,
-            },
+            _Costs(spread, slippage, sl, tp, fractional, trade_on_close),
         )
         with _progress("walk-forward", as_json) as progress:
             res = walk_forward(

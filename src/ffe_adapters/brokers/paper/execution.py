@@ -33,7 +33,7 @@ from ffe_core.ports.brokers import VenueKind
 from ffe_core.ports.clock import Clock
 from ffe_core.ports.market_data import MarketDataSource
 from ffe_core.ports.storage import UnitOfWork, UnitOfWorkFactory
-from ffe_core.services.fill_model import FillCosts, commission_for, simulate_fill
+from ffe_core.services.fill_model import FillCosts, commission_for, fill_order
 
 log = logging.getLogger(__name__)
 
@@ -367,17 +367,7 @@ class PaperBroker:
         """Whether ``order`` fills on some point of ``market`` (whether it opens a position
         changes the price it fills at, not whether it fills)."""
         return any(
-            simulate_fill(
-                side=order.side,
-                order_type=order.type,
-                quantity=order.remaining,
-                market=point,
-                costs=self._costs,
-                limit_price=order.limit_price,
-                stop_price=order.stop_price,
-            )
-            is not None
-            for point in market
+            fill_order(order, order.remaining, point, self._costs) is not None for point in market
         )
 
     def _execute(
@@ -392,16 +382,7 @@ class PaperBroker:
         held = portfolio.position(order.instrument).quantity
         opening = held == 0 or (held > 0) == (order.side is Side.BUY)
         for point in market:
-            price = simulate_fill(
-                side=order.side,
-                order_type=order.type,
-                quantity=order.remaining,
-                market=point,
-                costs=self._costs,
-                limit_price=order.limit_price,
-                stop_price=order.stop_price,
-                opening=opening,
-            )
+            price = fill_order(order, order.remaining, point, self._costs, opening=opening)
             if price is None:
                 continue
             fill_price = instrument.round_price(price.price)

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ffe_adapters.market_data.alphavantage.config import AlphaVantageOptions
 from ffe_adapters.market_data.http import (
     RestSource,
-    closed_only,
+    last_closed,
     make_bar,
     make_quote,
     pick,
@@ -178,10 +178,8 @@ class AlphaVantageSource(RestSource[AlphaVantageOptions]):
         params = self._params(**self._series_params(instrument, secs, limit))
         body = await self.http.get("/query", params, inspect)
         bars = parse_series(body, instrument.quote)
-        bars = closed_only(sorted(bars, key=lambda b: b.ts), self.clock.now(), secs)
-        if end is not None:
-            bars = [b for b in bars if b.ts <= end]
-        return bars[-limit:]
+        bars = sorted(bars, key=lambda b: b.ts)
+        return last_closed(bars, self.clock.now(), secs, limit=limit, end=end)
 
     async def get_quote(self, instrument: Instrument) -> Quote:
         if instrument.asset_class is AssetClass.EQUITY:

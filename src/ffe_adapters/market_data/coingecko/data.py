@@ -15,8 +15,9 @@ from typing import Any
 from ffe_adapters.market_data.coingecko.config import COIN_IDS, CoinGeckoOptions
 from ffe_adapters.market_data.http import (
     RestSource,
-    closed_only,
     from_epoch,
+    key_header,
+    last_closed,
     make_bar,
     make_quote,
     pick,
@@ -76,11 +77,7 @@ class CoinGeckoSource(RestSource[CoinGeckoOptions]):
     name = "coingecko"
 
     def auth_headers(self, options: CoinGeckoOptions) -> dict[str, str]:
-        return (
-            {options.api_key_header: options.api_key.get_secret_value()}
-            if options.api_key is not None
-            else {}
-        )
+        return key_header(options, options.api_key_header)
 
     def coin_id(self, instrument: Instrument) -> str:
         if instrument.symbol in self.options.symbols:
@@ -111,10 +108,8 @@ class CoinGeckoSource(RestSource[CoinGeckoOptions]):
             inspect,
         )
         bars = sorted(parse_ohlc(body, native), key=lambda b: b.ts)
-        bars = closed_only(resample_bars(bars, native, secs), self.clock.now(), secs)
-        if end is not None:
-            bars = [b for b in bars if b.ts <= end]
-        return bars[-limit:]
+        bars = resample_bars(bars, native, secs)
+        return last_closed(bars, self.clock.now(), secs, limit=limit, end=end)
 
     async def get_quote(self, instrument: Instrument) -> Quote:
         coin = self.coin_id(instrument)

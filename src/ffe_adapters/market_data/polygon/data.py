@@ -16,8 +16,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ffe_adapters.market_data.http import (
     RestSource,
-    closed_only,
     from_epoch,
+    key_header,
+    last_closed,
     make_bar,
     make_quote,
     pick,
@@ -85,11 +86,7 @@ class PolygonSource(RestSource[PolygonOptions]):
     name = "polygon"
 
     def auth_headers(self, options: PolygonOptions) -> dict[str, str]:
-        return (
-            {"Authorization": f"Bearer {options.api_key.get_secret_value()}"}
-            if options.api_key is not None
-            else {}
-        )
+        return key_header(options, "Authorization", "Bearer ")
 
     def ticker(self, instrument: Instrument) -> str:
         """``AAPL``, ``C:EURUSD``, ``X:BTCUSD``."""
@@ -119,10 +116,8 @@ class PolygonSource(RestSource[PolygonOptions]):
             f"{int(start.timestamp() * 1000)}/{int(to.timestamp() * 1000)}"
         )
         params = {"adjusted": "true", "sort": "asc", "limit": str(MAX_BASE_AGGREGATES)}
-        bars = closed_only(await self._aggregates(path, params), self.clock.now(), secs)
-        if end is not None:
-            bars = [b for b in bars if b.ts <= end]
-        return bars[-limit:]
+        bars = await self._aggregates(path, params)
+        return last_closed(bars, self.clock.now(), secs, limit=limit, end=end)
 
     async def _aggregates(self, path: str, params: dict[str, str]) -> list[Bar]:
         """Every page of an aggregates answer, ascending: a truncated answer carries ``next_url``

@@ -14,8 +14,9 @@ from typing import Any
 
 from ffe_adapters.market_data.http import (
     RestSource,
-    closed_only,
     from_epoch,
+    key_header,
+    last_closed,
     make_bar,
     make_quote,
     pick,
@@ -91,11 +92,7 @@ class TwelveDataSource(RestSource[TwelveDataOptions]):
     name = "twelvedata"
 
     def auth_headers(self, options: TwelveDataOptions) -> dict[str, str]:
-        return (
-            {"Authorization": f"apikey {options.api_key.get_secret_value()}"}
-            if options.api_key is not None
-            else {}
-        )
+        return key_header(options, "Authorization", "apikey ")
 
     def symbol(self, instrument: Instrument) -> str:
         """``AAPL``; ``EUR/USD`` and ``BTC/USD`` for pairs."""
@@ -126,10 +123,7 @@ class TwelveDataSource(RestSource[TwelveDataOptions]):
             params["end_date"] = end.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
         body = await self.http.get("/time_series", params, inspect)
         bars = sorted(parse_values(body), key=lambda b: b.ts)
-        bars = closed_only(bars, self.clock.now(), secs)
-        if end is not None:
-            bars = [b for b in bars if b.ts <= end]
-        return bars[-limit:]
+        return last_closed(bars, self.clock.now(), secs, limit=limit, end=end)
 
     async def get_quote(self, instrument: Instrument) -> Quote:
         body = await self.http.get("/quote", {"symbol": self.symbol(instrument)}, inspect)
