@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ from ffe_core.config import Settings
 from ffe_entrypoints.api.app import create_app
 from ffe_entrypoints.container import Container, build_container
 from ffe_entrypoints.settings import load_settings
+from tests.conftest import PG_URL, SQL_BACKENDS, drop_schema, require_postgres
 
 API_KEY = "test-api-key-0123456789"
 Configure = Callable[[Container], None]
@@ -53,6 +55,34 @@ async def serving(
     app, container = build_app(settings, configure)
     async with AsyncTestClient(app) as client:
         yield client, container
+
+
+@asynccontextmanager
+async def in_loop(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """A client on ``app`` run in the test's own loop (lifespan entered here), so concurrent
+    requests really are concurrent (``AsyncTestClient`` hands them to its portal one at a time)."""
+    asgi: Any = app  # httpx types the ASGI callable more narrowly than Litestar declares it
+    async with app.lifespan():
+        transport = httpx.ASGITransport(app=asgi)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+
+
+@pytest.fixture(params=SQL_BACKENDS)
+async def storage_env(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[dict[str, str]]:
+    """The storage settings (environment) of one SQL backend: SQLite in ``tmp_path``, or a fresh
+    PostgreSQL schema dropped afterwards."""
+    if request.param == "sqlite":
+        yield {"FFE_STORAGE__URL": f"sqlite+aiosqlite:///{tmp_path / 'api.db'}"}
+        return
+    require_postgres()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    try:
+        yield {"FFE_STORAGE__URL": PG_URL, "FFE_STORAGE__SCHEMA_NAME": schema}
+    finally:
+        await drop_schema(schema)
 
 
 @pytest.fixture

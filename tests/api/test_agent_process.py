@@ -14,7 +14,6 @@ import os
 import signal
 import threading
 import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -22,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from ffe_core.config import Settings
@@ -30,28 +28,14 @@ from ffe_entrypoints.api.app import create_app
 from ffe_entrypoints.container import Container, build_container
 from ffe_entrypoints.services.agent_process import AgentProcess
 from ffe_entrypoints.services.process_control import AgentProcessControl
-from tests.api.conftest import api_settings
+from tests.api.conftest import api_settings, in_loop
 from tests.api.test_agent_single_run import cli_reset, observer, run_states, status
 from tests.api.test_control_without_redis import silent_redis
-from tests.conftest import PG_URL, SQL_BACKENDS, drop_schema, require_postgres
 from tests.waiting import wait_until
 
 CONTROL_BUDGET = 1.0  # seconds for stop / pause, as in-process
-
-
-@pytest.fixture(params=SQL_BACKENDS)
-async def storage_env(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[dict[str, str]]:
-    if request.param == "sqlite":
-        yield {"FFE_STORAGE__URL": f"sqlite+aiosqlite:///{tmp_path / 'api.db'}"}
-        return
-    require_postgres()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    try:
-        yield {"FFE_STORAGE__URL": PG_URL, "FFE_STORAGE__SCHEMA_NAME": schema}
-    finally:
-        await drop_schema(schema)
+ASKING = {"FFE_APPROVALS__POLICY": "always", "FFE_APPROVALS__MAX_PRICE_DRIFT": "1"}
+"""Every order waits for an approval, sent at any price drift (storage: SQLite in tmp_path)."""
 
 
 def settings_for(tmp_path: Path, storage_env: dict[str, str], **extra: str) -> Settings:
@@ -71,11 +55,8 @@ def settings_for(tmp_path: Path, storage_env: dict[str, str], **extra: str) -> S
 @asynccontextmanager
 async def served(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Container]]:
     container = build_container(settings, agent_in_child=True)
-    app = create_app(container, start_agent=False)
-    async with app.lifespan():
-        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield client, container
+    async with in_loop(create_app(container, start_agent=False)) as client:
+        yield client, container
 
 
 def agent_process(container: Container) -> AgentProcessControl:
@@ -236,12 +217,7 @@ async def test_the_agent_process_gauges_appear_on_the_api_metrics(tmp_path: Path
 async def test_an_approval_resolved_by_the_api_is_sent_by_the_agent_process(
     tmp_path: Path,
 ) -> None:
-    env = {
-        "FFE_STORAGE__URL": f"sqlite+aiosqlite:///{tmp_path / 'api.db'}",
-        "FFE_APPROVALS__POLICY": "always",
-        "FFE_APPROVALS__MAX_PRICE_DRIFT": "1",
-    }
-    async with served(settings_for(tmp_path, env)) as (client, _):
+    async with served(settings_for(tmp_path, ASKING)) as (client, _):
         assert (await client.post("/api/bot/start")).status_code == 200
 
         async def pending() -> str | None:
@@ -265,12 +241,7 @@ async def test_the_api_shows_what_the_agent_process_did_at_once_not_a_second_lat
     """The API's account and decision read models are kept up to a second between rebuilds;
     a flatten sent to the agent process (a write in another process) must not leave the
     dashboard showing the position, or missing the manual decision, for that second."""
-    env = {
-        "FFE_STORAGE__URL": f"sqlite+aiosqlite:///{tmp_path / 'api.db'}",
-        "FFE_APPROVALS__POLICY": "always",
-        "FFE_APPROVALS__MAX_PRICE_DRIFT": "1",
-    }
-    async with served(settings_for(tmp_path, env)) as (client, _):
+    async with served(settings_for(tmp_path, ASKING)) as (client, _):
         assert (await client.post("/api/bot/start")).status_code == 200
 
         async def held() -> list[dict[str, Any]] | None:

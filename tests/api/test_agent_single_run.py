@@ -13,7 +13,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -21,31 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import text
 
 from ffe_adapters.storage.sql.backend import SqlStorage
 from ffe_core.config import Settings, StorageSettings
 from ffe_entrypoints.container import Container
-from tests.api.conftest import api_settings, build_app
-from tests.conftest import PG_URL, SQL_BACKENDS, drop_schema, require_postgres
+from tests.api.conftest import api_settings, build_app, in_loop
 
 LEASE_TTL = 1.5  # seconds; a keeper renews every third of it
-
-
-@pytest.fixture(params=SQL_BACKENDS)
-async def storage_env(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[dict[str, str]]:
-    if request.param == "sqlite":
-        yield {"FFE_STORAGE__URL": f"sqlite+aiosqlite:///{tmp_path / 'api.db'}"}
-        return
-    require_postgres()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    try:
-        yield {"FFE_STORAGE__URL": PG_URL, "FFE_STORAGE__SCHEMA_NAME": schema}
-    finally:
-        await drop_schema(schema)
 
 
 def settings_for(tmp_path: Path, storage_env: dict[str, str]) -> Settings:
@@ -63,10 +45,8 @@ def settings_for(tmp_path: Path, storage_env: dict[str, str]) -> Settings:
 @asynccontextmanager
 async def live(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Container]]:
     app, container = build_app(settings)
-    async with app.lifespan():
-        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield client, container
+    async with in_loop(app) as client:
+        yield client, container
 
 
 @asynccontextmanager

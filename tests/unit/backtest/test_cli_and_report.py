@@ -17,9 +17,8 @@ from ffe_core.backtest.strategies import BUILTIN_STRATEGIES  # noqa: E402
 from ffe_core.domain.errors import ValidationFailed  # noqa: E402
 from ffe_entrypoints.cli.main import build_app  # noqa: E402
 
+from .cli_inputs import GOOG_CSV, SMA_GRID  # noqa: E402
 from .test_equivalence_backtesting_py import SmaCross  # noqa: E402
-
-GOOG_CSV = str(Path(bt.__file__).parent / "test" / "GOOG.csv")
 
 
 def test_builtin_strategies_come_through_the_plugin_registry() -> None:
@@ -88,14 +87,7 @@ def test_optimize_and_walk_forward_print_json() -> None:
         app,
         [
             "optimize",
-            "--data",
-            GOOG_CSV,
-            "--strategy",
-            "sma_cross",
-            "--param",
-            "fast=5,10",
-            "--param",
-            "slow=20,30",
+            *SMA_GRID,
             "--objective",
             "return",
             "--json",
@@ -110,14 +102,7 @@ def test_optimize_and_walk_forward_print_json() -> None:
         app,
         [
             "walk-forward",
-            "--data",
-            GOOG_CSV,
-            "--strategy",
-            "sma_cross",
-            "--param",
-            "fast=5,10",
-            "--param",
-            "slow=20,30",
+            *SMA_GRID,
             "--in-sample",
             "800",
             "--out-of-sample",

@@ -10,25 +10,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-bt = pytest.importorskip("backtesting")
+from ffe_entrypoints.cli.main import build_app, run
 
-from ffe_entrypoints.cli.main import build_app, run  # noqa: E402
+from .cli_inputs import SMA_GRID  # skips without backtesting.py (its GOOG sample)
 
-GOOG_CSV = str(Path(bt.__file__).parent / "test" / "GOOG.csv")
-SEARCH = [
-    "optimize",
-    "--data",
-    GOOG_CSV,
-    "--strategy",
-    "sma_cross",
-    "--param",
-    "fast=5,10",
-    "--param",
-    "slow=20,30",
-    "--objective",
-    "return",
-    "--json",
-]
+SEARCH = ["optimize", *SMA_GRID, "--objective", "return", "--json"]
 
 
 def optimize(config_dir: Path, *extra: str) -> list[dict[str, object]]:

@@ -54,6 +54,16 @@ def loaded_by(*argv: str) -> set[str]:
     return set(modules)
 
 
+def imported_by(code: str) -> set[str]:
+    """The modules a fresh interpreter holds after running ``code``, which prints
+    ``json.dumps(sorted(sys.modules))`` last."""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
 def heavy(modules: set[str], allowed: tuple[str, ...] = ()) -> list[str]:
     forbidden = [f for f in FORBIDDEN if f not in allowed]
     return sorted(m for m in modules if any(m == f or m.startswith(f + ".") for f in forbidden))
@@ -88,19 +98,10 @@ def test_the_spelled_out_approval_statuses_are_the_enums() -> None:
 def test_the_api_and_its_container_load_no_numba() -> None:
     """``ffe serve`` starts without the compiler: kernels load on the first backtest (the
     bar validator imported numba with the container and cost serve ~1 s of its start)."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import json, sys, ffe_entrypoints.container, ffe_entrypoints.api.app;"
-            "print(json.dumps(sorted(sys.modules)))",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    modules = imported_by(
+        "import json, sys, ffe_entrypoints.container, ffe_entrypoints.api.app;"
+        "print(json.dumps(sorted(sys.modules)))"
     )
-    assert done.returncode == 0, done.stderr
-    modules = set(json.loads(done.stdout.strip().splitlines()[-1]))
     assert "ffe_entrypoints.container" in modules
     assert sorted(m for m in modules if m == "numba" or m.startswith("numba.")) == []
 
@@ -108,18 +109,9 @@ def test_the_api_and_its_container_load_no_numba() -> None:
 def test_the_container_loads_no_web_framework() -> None:
     """Commands such as ``ffe decide`` build the container: Litestar is ``ffe serve``'s (the
     decision feed's encoder imported it with the container and cost them ~0.1 s)."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import json, sys, ffe_entrypoints.container; print(json.dumps(sorted(sys.modules)))",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    modules = imported_by(
+        "import json, sys, ffe_entrypoints.container; print(json.dumps(sorted(sys.modules)))"
     )
-    assert done.returncode == 0, done.stderr
-    modules = set(json.loads(done.stdout.strip().splitlines()[-1]))
     assert "ffe_entrypoints.services.decision_feed" in modules  # the probe saw the feed
     assert sorted(m for m in modules if m.split(".")[0] == "litestar") == []
 
@@ -140,11 +132,7 @@ def test_serve_loads_no_adapter_it_was_not_asked_for() -> None:
     settings (bundled data, paper broker) no HTTP client, Parquet reader or template engine is
     nor SQLAlchemy's PostgreSQL dialect is loaded by
     ``ffe serve`` before its first answer (they cost its cold start ~50 ms of CPU)."""
-    done = subprocess.run(
-        [sys.executable, "-c", SERVE_PATH], capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    modules = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    modules = imported_by(SERVE_PATH)
     assert "ffe_adapters.market_data.alphavantage.plugin" in modules  # the probe saw the registry
     unasked = ("httpx", "tenacity", "pyarrow", "swagger_ui", "jinja2")
     assert sorted(m for m in modules if m.split(".")[0] in unasked) == []
