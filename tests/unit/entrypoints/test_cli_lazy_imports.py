@@ -57,9 +57,7 @@ def loaded_by(*argv: str) -> set[str]:
 def imported_by(code: str) -> set[str]:
     """The modules a fresh interpreter holds after running ``code``, which prints
     ``json.dumps(sorted(sys.modules))`` last."""
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
-    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return set(json.loads(done.stdout.strip().splitlines()[-1]))
 
