@@ -244,7 +244,9 @@ class LlmProvider:
             return None
         started = time.perf_counter()
         vote = await votes.get(self.name, self.model, self._replayed_key(bar))
-        return None if vote is None else self._cached_signal(vote, started)
+        if vote is None:
+            return None
+        return self._counted(Signal(vote.action, vote.confidence, vote.abstained), started)
 
     def cached_now(self) -> bool:
         """Whether the vote cache is held in this process (:meth:`cached_signal_now` reads it)."""
@@ -256,8 +258,8 @@ class LlmProvider:
         if votes is None:
             return None
         started = time.perf_counter()
-        vote = votes.get_now(self.name, self.model, self._replayed_key(bar))
-        return None if vote is None else self._cached_signal(vote, started)
+        signal = votes.signal_now(self.name, self.model, self._replayed_key(bar))
+        return None if signal is None else self._counted(signal, started)
 
     def _replayed_key(self, bar: ReplayedBar) -> str:
         """The vote cache's key of ``bar``, after the look-ahead check of its time."""
@@ -269,11 +271,11 @@ class LlmProvider:
         self._check_lookahead_at(keys.times[bar.at.index])
         return keys.key(bar)
 
-    def _cached_signal(self, vote: ProviderVote, started: float) -> Signal:
+    def _counted(self, signal: Signal, started: float) -> Signal:
         """A cached vote's signal, counted as :meth:`vote` counts a cached vote."""
         # Scrubbing changes text only: the action, confidence and abstention stay as stored.
-        self._count("cached", time.perf_counter() - started, vote.abstained, 0, 0, 0.0)
-        return Signal(vote.action, vote.confidence, vote.abstained)
+        self._count("cached", time.perf_counter() - started, signal.abstained, 0, 0, 0.0)
+        return signal
 
     def _key(self, context: DecisionContext) -> str:
         """The vote cache's key for ``context``: :func:`prompt_key`, so no prompt is rendered."""

@@ -260,6 +260,7 @@ def test_a_series_keys_follow_the_instrument_and_window_they_are_asked_about() -
     flat = Portfolio(cash=Decimal(10_000))
     position = flat.position(INSTRUMENT.symbol)
     buy, sell = Recalled(59, Action.BUY, 0.6), Recalled(59, Action.SELL, 0.6)
+    held, hold = Recalled(60, Action.HOLD, 0.2), Recalled(61, Action.HOLD, 0.0)
     asked = [
         (60, INSTRUMENT, 40, ()),
         (60, other, 40, ()),
@@ -267,7 +268,15 @@ def test_a_series_keys_follow_the_instrument_and_window_they_are_asked_about() -
         (61, INSTRUMENT, 7, ()),
         (61, INSTRUMENT, 40, (buy,)),
         (61, INSTRUMENT, 40, (sell,)),  # another replay's decision on the same bar
-        (61, INSTRUMENT, 40, (Recalled(60, Action.HOLD, 0.2), buy)),
+        (61, INSTRUMENT, 40, (held, buy)),
+        (62, INSTRUMENT, 40, (hold, held, buy)),  # one decision on
+        # one decision on again, but a decision equal to one before (-0.0 == 0.0) in its place
+        (
+            63,
+            INSTRUMENT,
+            40,
+            (Recalled(62, Action.BUY, 0.3), hold._replace(confidence=-0.0), held, buy),
+        ),
     ]
     got, fresh = [], []
     for i, instrument, window, memory in asked:
