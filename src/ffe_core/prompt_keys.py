@@ -151,8 +151,12 @@ class ReplayedKeys:
         if account[0] is not bar.position or account[1] is not bar.portfolio:
             end = f"], {_account_text(bar.position, bar.portfolio)})".encode()
             account = self._last_account = (bar.position, bar.portfolio, end)
-        start_text = self._text_start(bar.instrument, names, shown)
-        digest.update(b"".join((memory, start_text, b", ".join(texts), account[2])))
+        opening = self._last_text
+        if opening[0] is not bar.instrument or opening[1] != shown or names is not self._names:
+            opening = (bar.instrument, shown, f"{_head(bar.instrument, names, shown)}[".encode())
+            if names is self._names:  # kept only for all the names
+                self._last_text = opening
+        digest.update(b"".join((memory, opening[2], b", ".join(texts), account[2])))
         return digest.hexdigest()
 
     def _memory(self, memory: tuple[Recalled, ...]) -> tuple[bytes, tuple[bytes, ...]]:
@@ -172,16 +176,6 @@ class ReplayedKeys:
             texts = tuple([_PENDING_BYTES[m.action] for m in memory])
         self._last_memory = (memory, numbers, texts)
         return numbers, texts
-
-    def _text_start(self, inst: Instrument, names: list[str], shown: int) -> bytes:
-        """:func:`_head` with the actions' opening bracket, as bytes; the last one kept when
-        the names are all of them."""
-        if names is not self._names:
-            return f"{_head(inst, names, shown)}[".encode()
-        last = self._last_text
-        if last[0] is not inst or last[1] != shown:
-            last = self._last_text = (inst, shown, f"{_head(inst, names, shown)}[".encode())
-        return last[2]
 
 
 def _head(inst: Instrument, names: list[str], shown: int) -> str:
