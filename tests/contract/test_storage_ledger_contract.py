@@ -12,7 +12,6 @@ import pytest
 
 from ffe_core.domain.costs import CallOutcome, ProviderCall
 from ffe_core.domain.decisions import Action
-from ffe_core.domain.errors import ConflictError
 from ffe_core.domain.flight import DecisionRecord, EnsembleVerdict, GateVerdict, ProviderSpec
 from tests.contract.storages import STORAGES
 from tests.contract.storages import storage as opened
@@ -112,8 +111,11 @@ async def test_a_record_its_contents_and_gate_verdicts_round_trip(storage: Any) 
         assert await uow.flight.content("p" * 64) == "system\n\nuser prompt"
         assert await uow.flight.content("x" * 64) is None
         assert await uow.flight.get("d2") is None
-        with pytest.raises(ConflictError):
-            await uow.flight.add(record(), {})
+        # a second record of the same decision is not stored: the first is kept
+        await uow.flight.add(record().model_copy(update={"prompt_version": "other"}), {})
+        await uow.commit()
+    async with uow_factory(storage)() as uow:
+        assert await uow.flight.get("d1") == stored
     # a second record sharing a content keeps the one stored (content-addressed)
     async with uow_factory(storage)() as uow:
         await uow.flight.add(record("d2"), {"p" * 64: "system\n\nuser prompt"})

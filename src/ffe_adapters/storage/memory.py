@@ -23,7 +23,7 @@ from ffe_core.domain.decisions import Decision
 from ffe_core.domain.errors import ConflictError
 from ffe_core.domain.flight import DecisionRecord
 from ffe_core.domain.market import Quote
-from ffe_core.domain.orders import Fill, Order, OrderStatus
+from ffe_core.domain.orders import Fill, FillMark, Order, OrderStatus
 from ffe_core.domain.outcomes import DecisionOutcome
 from ffe_core.domain.performance import ProviderStats
 from ffe_core.domain.portfolio import Portfolio
@@ -79,7 +79,7 @@ class _Decisions:
     def __init__(self, t: _Tables) -> None:
         self._t = t
 
-    async def add(self, decision: Decision) -> None:
+    async def add(self, decision: Decision, *, fresh: bool = False) -> None:
         if decision.id in self._t.decisions:
             raise ConflictError(f"decision {decision.id} exists")
         self._t.decisions[decision.id] = decision
@@ -163,6 +163,12 @@ class _VenueFills(_Fills):
     async def quote(self, client_order_id: str) -> Quote | None:
         fills = await self.list(client_order_id)
         return self._quotes.get(fills[-1].fill_id) if fills else None
+
+    async def since(self, mark: FillMark | None) -> tuple[list[Fill], FillMark]:
+        """In insertion order, never removed: the fills past ``mark.count``."""
+        rows = list(self._rows.values())
+        after = 0 if mark is None else mark.count
+        return rows[after:], FillMark(seq=len(rows), count=len(rows))
 
 
 class _Accounts:

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from ffe_core.domain.costs import ProviderCall, SpendTotal
-from ffe_core.domain.errors import ConflictError
 from ffe_core.domain.flight import DecisionRecord, GateVerdict
 
 
@@ -52,9 +51,7 @@ class MemoryFlight:
         self._contents = contents
 
     async def add(self, record: DecisionRecord, contents: dict[str, str]) -> None:
-        if record.decision_id in self._records:
-            raise ConflictError(f"decision {record.decision_id} already has a flight record")
-        self._records[record.decision_id] = record
+        self._records.setdefault(record.decision_id, record)
         for content_hash, text in contents.items():
             self._contents.setdefault(content_hash, text)
 

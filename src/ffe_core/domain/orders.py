@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
@@ -153,3 +154,13 @@ class Fill(BaseModel):
     @property
     def signed_quantity(self) -> Decimal:
         return self.quantity * self.side.sign
+
+
+@dataclass(frozen=True, slots=True)
+class FillMark:
+    """How far a venue's fills were read: the highest ``seq`` (the venue's order of recording)
+    seen and how many fills were recorded up to it then. Handed back on the next read, which
+    returns only later fills unless the count shows one recorded late with an earlier place."""
+
+    seq: int
+    count: int

@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 from ffe_core.domain.market import Quote
-from ffe_core.domain.orders import Fill, Order
+from ffe_core.domain.orders import Fill, FillMark, Order
 from ffe_core.domain.portfolio import Portfolio
 
 
@@ -71,4 +71,15 @@ class QuotedFills(Protocol):
 
     async def fill_quote(self, client_order_id: str) -> Quote | None:
         """The quote the order's fill met, or None (not filled at a quote, or forgotten)."""
+        ...
+
+
+@runtime_checkable
+class FillFeed(Protocol):
+    """A declared capability: a venue that reports the fills recorded since an earlier read
+    (the paper broker), so bringing the ledger up to it reads what is new, not its history."""
+
+    async def fills_since(self, mark: FillMark | None) -> tuple[list[Fill], FillMark]:
+        """Fills recorded after ``mark`` (all, for None; never one missed, some possibly
+        again) and the mark to hand back next time."""
         ...

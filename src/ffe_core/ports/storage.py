@@ -15,7 +15,7 @@ from ffe_core.domain.costs import ProviderCall, SpendTotal
 from ffe_core.domain.decisions import Action, Decision
 from ffe_core.domain.flight import DecisionRecord, GateVerdict
 from ffe_core.domain.market import Quote, UtcDatetime
-from ffe_core.domain.orders import Fill, Order, OrderStatus
+from ffe_core.domain.orders import Fill, FillMark, Order, OrderStatus
 from ffe_core.domain.outcomes import DecisionOutcome
 from ffe_core.domain.performance import ProviderStats
 from ffe_core.domain.portfolio import Portfolio
@@ -38,7 +38,11 @@ class DecisionQuery(BaseModel):
 
 
 class DecisionRepository(Protocol):
-    async def add(self, decision: Decision) -> None: ...
+    async def add(self, decision: Decision, *, fresh: bool = False) -> None:
+        """Insert ``decision`` with its votes; raises ConflictError if its id is stored.
+        ``fresh``: its maker has never offered it to storage, so nothing is read back (a
+        stored id then fails the transaction's commit instead; nothing is ever doubled)."""
+        ...
 
     async def get(self, decision_id: str) -> Decision | None: ...
 
@@ -90,6 +94,13 @@ class VenueFillRepository(FillRepository, Protocol):
 
     async def quote(self, client_order_id: str) -> Quote | None:
         """The quote the order's latest fill met (None: not filled, or filled on a bar)."""
+        ...
+
+    async def since(self, mark: FillMark | None) -> tuple[list[Fill], FillMark]:
+        """Fills recorded after ``mark`` (all, for None) in recording order, and the mark for
+        the next read. One read: when the count shows a fill recorded with a place at or
+        before ``mark`` (another writer's transaction committing late), every fill is
+        returned, so none is ever missed (some are then returned again)."""
         ...
 
 
@@ -229,7 +240,9 @@ class FlightRepository(Protocol):
     snapshots, rendered prompts), which the SQL adapter stores compressed."""
 
     async def add(self, record: DecisionRecord, contents: dict[str, str]) -> None:
-        """Insert ``record`` and each content by its hash (a hash already stored is kept)."""
+        """Insert ``record`` and each content by its hash (a record or hash already stored is
+        kept; nothing is read back). Called in the transaction that stores the decision new
+        (its row count guards a retried cycle), so a decision never gets a second record."""
         ...
 
     async def get(self, decision_id: str) -> DecisionRecord | None: ...

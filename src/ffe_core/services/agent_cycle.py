@@ -8,6 +8,7 @@ reason; the loop goes on with the next instrument.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 
@@ -26,6 +27,8 @@ from ffe_core.services.agent_orders import OrderDesk
 from ffe_core.services.agent_reports import Notices, rejection_key
 from ffe_core.services.approvals import ApprovalService
 from ffe_core.services.decisions import DecisionService
+
+log = logging.getLogger(__name__)
 
 CardSource = Callable[[Decision], Awaitable[ApprovalCard | None]]
 """The approval card of a decision (``services.approval_cards.ApprovalCards``)."""
@@ -169,6 +172,10 @@ class CycleRunner:
                 await asyncio.gather(deciding, stop, return_exceptions=True)
         if stop.done() and not stop.cancelled():  # the stop or pause came first, or with it
             stopping = self.stopping is None or self.stopping()
+            if deciding.done() and not deciding.cancelled() and deciding.exception() is not None:
+                log.warning(
+                    "%s: the decision failed as the agent halted: %r", symbol, deciding.exception()
+                )
             raise StoppedWhileDeciding(
                 STOPPED_WHILE_DECIDING if stopping else PAUSED_WHILE_DECIDING
             )

@@ -41,6 +41,7 @@ class CycleJournal:
         self.clock = clock
         self.progress = progress
         self.with_decisions = with_decisions
+        self._offered: str | None = None  # the id of the last decision offered to storage
 
     async def add(self, cycle: AgentCycle) -> None:
         """A new journal entry (:meth:`record` stores one it has not seen too)."""
@@ -54,14 +55,22 @@ class CycleJournal:
         """Record the cycle's next phase; ``decided``, the cycle's decision, is stored in the
         same transaction (with its flight record and cost-ledger rows) unless an earlier entry
         stored it, so a cycle never names a decision that is not there, nor a decision that
-        lacks what belongs with it."""
+        lacks what belongs with it. ``decided`` is made unstored for its cycle (``persist=False``):
+        first offered, it is inserted without reading its row count (no round trip of its own
+        on SQLite); offered again (a later phase, or after a failed write), the insert is
+        checked, so it and what is stored with it are never doubled."""
         updated = cycle.model_copy(update={**changes, "updated_at": self.clock.now()})
         stored = False
         async with self.uow_factory() as uow:
             if decided is not None:
-                with contextlib.suppress(ConflictError):  # stored with an earlier phase
-                    await uow.decisions.add(decided)
+                if decided.id != self._offered:  # made for this cycle, never offered before
+                    self._offered = decided.id
+                    await uow.decisions.add(decided, fresh=True)
                     stored = True
+                else:  # an earlier attempt (an earlier phase) may have stored it
+                    with contextlib.suppress(ConflictError):
+                        await uow.decisions.add(decided)
+                        stored = True
                 if stored and self.with_decisions is not None:
                     await self.with_decisions.write_stored(uow, decided)
             await uow.agent.update_cycle(updated)

@@ -41,13 +41,14 @@ from ffe_core.domain.market import Quote
 from ffe_core.domain.orders import (
     WORKING,
     Fill,
+    FillMark,
     Order,
     OrderStatus,
     Side,
     client_order_id_for,
 )
 from ffe_core.domain.portfolio import Portfolio, TradingMode, replay
-from ffe_core.ports.brokers import Broker, QuotedFills, VenueKind
+from ffe_core.ports.brokers import Broker, FillFeed, QuotedFills, VenueKind
 from ffe_core.ports.capabilities import Closable
 from ffe_core.ports.clock import Clock
 from ffe_core.ports.control import KillSwitchState
@@ -224,6 +225,9 @@ class ExecutionGate:
         self.notifier = notifier
         self.metrics = metrics or NullMetrics()
         self._lock = asyncio.Lock()  # one decision at a time: checks and send are one step
+        self._fill_mark: FillMark | None = None  # how far a FillFeed venue's fills were read
+        self._unrecorded: dict[str, Fill] = {}  # venue fills not yet seen in the ledger
+        self._in_ledger: set[str] = set()  # fill ids seen in (or committed to) the ledger
 
     # --- sending -----------------------------------------------------------------------------
 
@@ -539,6 +543,7 @@ class ExecutionGate:
             for fill in fills:
                 await uow.fills.add(fill)
             await uow.commit()
+        self._in_ledger.update(f.fill_id for f in fills)
         self.ledger_changed()
         if merged.status is OrderStatus.FILLED and local.status is not OrderStatus.FILLED:
             self.metrics.trade_executed(merged.instrument, merged.side.value)
@@ -585,12 +590,7 @@ class ExecutionGate:
             if (venue.status, venue.filled_quantity) != (order.status, order.filled_quantity):
                 changed.append(recorded := await self._record(order, venue))
                 await self._note_fill(order, recorded)
-        reported = await self.broker.list_fills()
-        async with self.uow_factory() as uow:
-            known = {f.fill_id for f in await uow.fills.list()}
-            new = [f for f in reported if f.fill_id not in known]
-            # the ledger's orders are read only when a fill is new to it (same transaction)
-            orders = {o.client_order_id: o for o in await uow.orders.list()} if new else {}
+        new, orders = await self._fills_not_in_ledger()
         for coid in dict.fromkeys(f.client_order_id for f in new):
             venue = await self.broker.get_order(coid)
             if venue is None:
@@ -603,6 +603,33 @@ class ExecutionGate:
             )
             await self._note_fill(local, recorded)
         return changed
+
+    async def _fills_not_in_ledger(self) -> tuple[list[Fill], dict[str, Order]]:
+        """The venue's fills the ledger lacks, and the ledger's orders when there are any.
+
+        A :class:`FillFeed` venue reports only what it recorded since the last read; any other
+        venue reports all its fills. The ledger is read only when the venue reported a fill not
+        yet seen in it (fills are never removed from it); a reported fill stays pending until
+        it is, so one whose recording failed is tried again on the next pass."""
+        if isinstance(self.broker, FillFeed):
+            reported, self._fill_mark = await self.broker.fills_since(self._fill_mark)
+        else:
+            reported = await self.broker.list_fills()
+        for fill in reported:
+            if fill.fill_id not in self._in_ledger:
+                self._unrecorded[fill.fill_id] = fill
+        for fill_id in self._in_ledger.intersection(self._unrecorded):
+            del self._unrecorded[fill_id]
+        if not self._unrecorded:
+            return [], {}
+        async with self.uow_factory() as uow:
+            self._in_ledger.update(f.fill_id for f in await uow.fills.list())
+            new = [f for f in self._unrecorded.values() if f.fill_id not in self._in_ledger]
+            # the ledger's orders are read only when a fill is new to it (same transaction)
+            orders = {o.client_order_id: o for o in await uow.orders.list()} if new else {}
+        for fill_id in self._in_ledger.intersection(self._unrecorded):
+            del self._unrecorded[fill_id]
+        return new, orders
 
     async def expire_unsent(self) -> list[Order]:
         """After a crash: ledger orders the venue never received are closed, never resent."""

@@ -198,13 +198,14 @@ class LearningService:
 
     async def _match_horizons(self, uow: UnitOfWork) -> bool:
         """Reopen every complete decision when the stored horizons (those decisions were
-        completed for) differ from the configured ones; True when it did (to commit). Asked
-        once per process, until the configured horizons are known to be stored."""
+        completed for) differ from the configured ones, or store them when none are stored;
+        True when it did either (to commit). Asked once per process, until the configured
+        horizons are known to be stored."""
         if self._horizons_noted:
             return False
         stored = await uow.state.get(HORIZONS_KEY)
-        if stored is None:  # nothing completed yet: the key is written with the first commit
-            return False
+        if stored is None:  # nothing completed yet: stored with this pass's commit
+            return True
         if list(stored.get("horizons", ())) == list(self.settings.horizons):
             self._horizons_noted = True
             return False

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -24,20 +23,8 @@ from ffe_core.domain.errors import (
     RateLimited,
     ValidationFailed,
 )
+from ffe_entrypoints.cli.lazy_group import LazyGroup
 from ffe_entrypoints.cli.state import CliState
-
-COMMAND_MODULES: tuple[str, ...] = (
-    "ffe_entrypoints.cli.commands_core",
-    "ffe_entrypoints.cli.commands_data",
-    "ffe_entrypoints.cli.commands_ops",
-    "ffe_entrypoints.cli.commands_db",
-    "ffe_entrypoints.cli.commands_trading",
-    "ffe_entrypoints.cli.commands_backtest",
-    "ffe_entrypoints.cli.commands_providers",
-    "ffe_entrypoints.cli.commands_audit",
-    "ffe_entrypoints.cli.commands_replay",
-)
-"""Modules that add commands; each defines ``register(app: typer.Typer) -> None``."""
 
 EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     # bad input or configuration: what the person typed or configured must change
@@ -66,6 +53,7 @@ def build_app() -> typer.Typer:
         no_args_is_help=True,
         pretty_exceptions_enable=False,
         add_completion=False,
+        cls=LazyGroup,  # a command's module is imported when that command runs
     )
 
     @app.callback()
@@ -84,8 +72,6 @@ def build_app() -> typer.Typer:
     ) -> None:
         ctx.obj = CliState(debug=debug, config_dir=config_dir)
 
-    for modname in COMMAND_MODULES:
-        importlib.import_module(modname).register(app)
     return app
 
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from litestar.serialization import encode_json
-
 from ffe_core.domain.decisions import Decision
 from ffe_core.ports.storage import DecisionQuery, UnitOfWorkFactory
 from ffe_core.scrubbing import scrub_decision
@@ -56,6 +54,8 @@ class DecisionFeed:
     async def _build(self, query: DecisionQuery) -> bytes:
         """The stored JSON as it is when the scrubber finds nothing to change in it;
         validated and scrubbed otherwise (a row stored before a secret was known)."""
+        from litestar.serialization import encode_json  # the API's; not for the CLI's container
+
         async with self._uow_factory() as uow:
             stored, next_cursor = await uow.decisions.list_stored(query)
         body = encode_json({"items": stored, "next_cursor": next_cursor})

@@ -1,8 +1,11 @@
-"""The ledger sync each pass: the ledger's orders are read only when the venue reports a fill
-the ledger lacks (they name the order a new fill belongs to)."""
+"""The ledger sync each pass: the ledger's orders and fills are read only when the venue reports
+a fill not yet seen in the ledger (they name the order a new fill belongs to), and a venue
+declaring FillFeed is asked only for the fills recorded since the last read."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -10,7 +13,10 @@ import pytest
 from ffe_adapters.storage import memory
 from ffe_adapters.storage.memory import InMemoryUnitOfWorkFactory
 from ffe_core.domain.decisions import Action
+from ffe_core.domain.orders import Fill, FillMark, Order, OrderStatus, OrderType, Side
+from ffe_core.ports.brokers import FillFeed
 from tests.integration.money.test_gate_properties import build, decide
+from tests.integration.money.venue import FakeVenue
 
 
 async def test_a_sync_with_no_new_fill_reads_no_ledger_orders(
@@ -33,3 +39,79 @@ async def test_a_sync_with_no_new_fill_reads_no_ledger_orders(
     assert all("status" in r for r in reads), f"all ledger orders were read: {reads}"
     async with w.uow() as uow:
         assert len(await uow.fills.list()) == len(await w.venue.list_fills())
+
+
+async def test_a_sync_with_no_new_venue_fill_reads_no_ledger_fills(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The ledger's fills are read only when the venue reports one not yet seen in it."""
+    w = build(InMemoryUnitOfWorkFactory(), policy_always=False)
+    decision = await decide(w, "BTC-USD", Action.BUY, 0.9)
+    assert (await w.gate.execute(decision)).sent
+    await w.gate.sync()
+    reads: list[Any] = []
+    listing = memory._Fills.list
+
+    async def counted(self: Any, client_order_id: str | None = None) -> Any:
+        reads.append(client_order_id)
+        return await listing(self, client_order_id)
+
+    monkeypatch.setattr(memory._Fills, "list", counted)
+    assert await w.gate.sync() == []
+    assert reads == [], "the ledger's fills were read with no new venue fill"
+    w.venue.fill(venue_side_order(w, "exit-1"))
+    assert [o.client_order_id for o in await w.gate.sync()] == ["exit-1"]
+    assert reads == [None], "a new venue fill: the ledger's fills are read once"
+
+
+@dataclass
+class FeedVenue(FakeVenue):
+    """The fake venue declaring FillFeed (fills past the mark, in recording order), and
+    answering ``get_order`` with None once for each client order id in ``late``."""
+
+    late: set[str] = field(default_factory=set)
+    feed_reads: int = 0
+
+    async def fills_since(self, mark: FillMark | None) -> tuple[list[Fill], FillMark]:
+        self.feed_reads += 1
+        after = 0 if mark is None else mark.count
+        return self.fills[after:], FillMark(seq=len(self.fills), count=len(self.fills))
+
+    async def get_order(self, client_order_id: str) -> Order | None:
+        if client_order_id in self.late:
+            self.late.discard(client_order_id)
+            return None
+        return await super().get_order(client_order_id)
+
+
+def venue_side_order(w: Any, client_order_id: str) -> str:
+    """An order placed at the venue, not through the gate (e.g. a venue-side exit)."""
+    order = Order(
+        client_order_id=client_order_id,
+        instrument="BTC-USD",
+        side=Side.SELL,
+        type=OrderType.MARKET,
+        quantity=Decimal("0.01"),
+    )
+    w.venue.orders[client_order_id] = order.model_copy(update={"status": OrderStatus.ACCEPTED})
+    return client_order_id
+
+
+async def test_a_fill_the_feed_reported_once_reaches_the_ledger_even_if_not_recorded_then() -> None:
+    """A FillFeed venue reports a fill once; when the sync cannot record it that pass (the
+    venue does not show its order yet), the gate keeps it and records it on a later pass."""
+    uow = InMemoryUnitOfWorkFactory()
+    w = build(uow, policy_always=False)
+    venue = FeedVenue(w.venue.market, w.venue.limits)
+    w.venue = venue
+    w.gate.broker = venue
+    assert isinstance(w.gate.broker, FillFeed)
+    venue.fill(venue_side_order(w, "exit-1"))
+    venue.late.add("exit-1")
+    assert await w.gate.sync() == []  # reported, but its order is not shown yet
+    changed = await w.gate.sync()  # the feed has nothing new: the kept fill is recorded
+    assert [o.client_order_id for o in changed] == ["exit-1"]
+    async with uow() as u:
+        assert [f.fill_id for f in await u.fills.list()] == [f.fill_id for f in venue.fills]
+    assert venue.feed_reads == 2
+    assert await w.gate.sync() == []

@@ -72,6 +72,29 @@ async def test_a_decision_with_four_votes_is_two_round_trips(
     assert len(trips) == 1, trips  # the SELECT with its rows; no rollback of a read
 
 
+async def test_a_fresh_decision_rides_with_the_commit_and_a_second_one_is_refused_whole(
+    storage: SqlStorage, trips: list[str]
+) -> None:
+    """``fresh`` (a cycle's decision offered to storage the first time): the decision and its
+    votes cost no trip of their own. The same id offered fresh again fails the commit, and
+    nothing of the second offer is stored (its votes are not doubled)."""
+    async with storage.uow_factory() as uow:  # warm: the pool's connection exists
+        await uow.decisions.list(DecisionQuery(limit=1))
+    trips.clear()
+    made = decision()
+    async with storage.uow_factory() as uow:
+        await uow.decisions.add(made, fresh=True)
+        await uow.commit()
+    assert len(trips) == 1, trips  # the COMMIT, carrying the decision and its votes
+    with pytest.raises(IntegrityError):
+        async with storage.uow_factory() as uow:
+            await uow.decisions.add(made, fresh=True)
+            await uow.commit()
+    assert await votes_of(storage, made.id) == 4
+    async with storage.uow_factory() as uow:
+        assert await uow.decisions.get(made.id) == made
+
+
 async def votes_of(storage: SqlStorage, decision_id: str) -> int:
     async with storage.engine.connect() as conn:
         count = await conn.scalar(
@@ -124,8 +147,10 @@ async def test_a_failing_queued_insert_fails_the_commit_and_nothing_is_stored(
 async def test_writes_nobody_reads_back_ride_with_the_commit(
     storage: SqlStorage, trips: list[str]
 ) -> None:
-    """The cycle journal's upsert, a flight record's contents, provider stats and service
-    state are deferred single-row INSERTs: they cost no trip of their own, and are stored."""
+    """The cycle journal's upsert, a flight record and its contents, provider stats and
+    service state are deferred single-row INSERTs: they cost no trip of their own, and are
+    stored (the cycle's write is two trips: the decision, whose row count is read, and the
+    COMMIT)."""
     made = decision()
     run = AgentRun(started_at=datetime.now(UTC))
     async with storage.uow_factory() as uow:
@@ -144,13 +169,14 @@ async def test_writes_nobody_reads_back_ride_with_the_commit(
     trips.clear()
     async with storage.uow_factory() as uow:
         await uow.decisions.add(made)  # a trip: its row count says whether it is new
-        await uow.flight.add(record, {"s" * 64: "snapshot"})  # a trip for the record alone
+        await uow.flight.add(record, {"s" * 64: "snapshot"})  # rides with the COMMIT
         await uow.agent.update_cycle(cycle)
         await uow.provider_stats.save(ProviderStats(provider="p0", weight=1.5))
         await uow.state.put("k", {"v": 1})
         await uow.commit()
-    assert len(trips) == 3, trips
+    assert len(trips) == 2, trips
     async with storage.uow_factory() as uow:
+        assert await uow.flight.get(made.id) == record
         assert await uow.flight.content("s" * 64) == "snapshot"
         assert [c.id for c in await uow.agent.list_cycles()] == [cycle.id]
         assert (await uow.provider_stats.get("p0")).weight == 1.5  # type: ignore[union-attr]

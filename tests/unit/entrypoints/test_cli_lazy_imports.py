@@ -61,7 +61,9 @@ def heavy(modules: set[str], allowed: tuple[str, ...] = ()) -> list[str]:
 
 def test_help_imports_no_numba_sdk_or_container() -> None:
     modules = loaded_by("--help")
-    assert "ffe_entrypoints.cli.commands_trading" in modules  # every command was registered
+    assert "ffe_entrypoints.cli.main" in modules  # the probe saw the CLI
+    # the help lists every command without importing one (``cli.lazy_group.COMMANDS``)
+    assert sorted(m for m in modules if m.startswith("ffe_entrypoints.cli.commands_")) == []
     assert heavy(modules) == []
     # an event loop and a progress bar are for commands that run, not for the help screen
     assert sorted({"asyncio", "rich.progress"} & modules) == []
@@ -69,7 +71,10 @@ def test_help_imports_no_numba_sdk_or_container() -> None:
 
 def test_a_subcommand_help_loads_no_numba_sdk_or_container() -> None:
     # typer itself converts a command's parameters with pydantic (typer._adapters)
-    assert heavy(loaded_by("approvals", "list", "--help"), allowed=("pydantic",)) == []
+    modules = loaded_by("approvals", "list", "--help")
+    assert heavy(modules, allowed=("pydantic",)) == []
+    commands = sorted(m for m in modules if m.startswith("ffe_entrypoints.cli.commands_"))
+    assert commands == ["ffe_entrypoints.cli.commands_trading"]  # its own module only
 
 
 def test_the_probe_sees_a_command_that_does_load_the_stack() -> None:
@@ -98,6 +103,25 @@ def test_the_api_and_its_container_load_no_numba() -> None:
     modules = set(json.loads(done.stdout.strip().splitlines()[-1]))
     assert "ffe_entrypoints.container" in modules
     assert sorted(m for m in modules if m == "numba" or m.startswith("numba.")) == []
+
+
+def test_the_container_loads_no_web_framework() -> None:
+    """Commands such as ``ffe decide`` build the container: Litestar is ``ffe serve``'s (the
+    decision feed's encoder imported it with the container and cost them ~0.1 s)."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json, sys, ffe_entrypoints.container; print(json.dumps(sorted(sys.modules)))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    modules = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert "ffe_entrypoints.services.decision_feed" in modules  # the probe saw the feed
+    assert sorted(m for m in modules if m.split(".")[0] == "litestar") == []
 
 
 SERVE_PATH = """

@@ -20,7 +20,7 @@ from ffe_core.domain.instruments import AssetClass, Instrument
 from ffe_core.domain.market import Bar
 from ffe_core.domain.orders import Fill, Order, OrderStatus, Side, client_order_id_for
 from ffe_core.domain.performance import ProviderStats
-from ffe_core.services.learning import LearningService, bar_close_lookup
+from ffe_core.services.learning import HORIZONS_KEY, LearningService, bar_close_lookup
 from ffe_core.services.read_model import Refreshing
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -478,6 +478,9 @@ async def test_a_scoring_pass_with_nothing_to_score_writes_nothing() -> None:
     store = InMemoryStore()
     await stored(store, decision(T0))
     service, before = LearningService(store, SETTINGS), store.commits
+    await service.score_due(T0 + HOUR / 4, Prices())  # the first pass stores the horizons
+    assert store.commits - before == 1
+    before = store.commits
     report = await service.score_due(T0 + HOUR / 2, Prices())  # not due yet
     assert (report.scored, report.waiting, store.commits - before) == (0, 0, 0)
     report = await service.score_due(T0 + HOUR, Prices())  # due, no price yet
@@ -525,3 +528,27 @@ async def test_a_horizon_added_to_the_configuration_scores_complete_decisions_th
     async with store() as uow:
         assert {o.horizon for o in await uow.outcomes.by_decisions([d.id])} == {"1h", "4h", "24h"}
     assert store.tables.complete == {d.id: True}
+
+
+async def test_a_pass_with_nothing_due_stores_the_horizons_so_later_passes_skip_the_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Before a decision completes, the stored horizons were looked for on every pass; the
+    first pass now stores them (there is nothing to reopen), and later passes read nothing."""
+    store = InMemoryStore()
+    state = type(store().state)
+    reads: list[str] = []
+    get = state.get
+
+    async def counted(self: Any, key: str) -> dict[str, Any] | None:
+        reads.append(key)
+        return await get(self, key)
+
+    monkeypatch.setattr(state, "get", counted)
+    service = LearningService(store, SETTINGS)
+    await service.score_due(T0, Prices())
+    async with store() as uow:
+        assert await uow.state.get(HORIZONS_KEY) == {"horizons": ["1h", "4h"]}
+    reads.clear()
+    await service.score_due(T0 + HOUR, Prices())
+    assert reads == []

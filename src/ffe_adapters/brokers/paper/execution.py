@@ -27,7 +27,7 @@ from ffe_core.domain.errors import (
 )
 from ffe_core.domain.instruments import Instrument
 from ffe_core.domain.market import Bar, Quote
-from ffe_core.domain.orders import Fill, Order, OrderStatus, OrderType, Side
+from ffe_core.domain.orders import Fill, FillMark, Order, OrderStatus, OrderType, Side
 from ffe_core.domain.portfolio import Portfolio, TradingMode
 from ffe_core.ports.brokers import VenueKind
 from ffe_core.ports.clock import Clock
@@ -89,9 +89,10 @@ def check_funds(portfolio: Portfolio, fill: Fill, *, allow_short: bool) -> None:
 
 
 class PaperBroker:
-    """The Broker port over simulated execution and persisted state; it declares
-    ``QuotedFills``: in ``quote`` mode it tells the quote each order filled against (kept with
-    the fill, so after a restart and to every process on the same storage)."""
+    """The Broker port over simulated execution and persisted state; it declares ``FillFeed``
+    (its fills since a mark) and ``QuotedFills``: in ``quote`` mode it tells the quote each
+    order filled against (kept with the fill, so after a restart and to every process on the
+    same storage)."""
 
     name = "paper"
     venue = VenueKind.SIMULATED
@@ -187,6 +188,11 @@ class PaperBroker:
     async def list_fills(self, client_order_id: str | None = None) -> list[Fill]:
         async with self._uow() as uow:
             return await uow.venue_fills.list(client_order_id)
+
+    async def fills_since(self, mark: FillMark | None) -> tuple[list[Fill], FillMark]:
+        """FillFeed: the fills recorded after ``mark`` (one read, see ``venue_fills.since``)."""
+        async with self._uow() as uow:
+            return await uow.venue_fills.since(mark)
 
     async def close(self) -> None:
         """Nothing to release: storage and market data belong to the container."""

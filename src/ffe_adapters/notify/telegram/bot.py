@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 from typing import Any
@@ -156,11 +157,21 @@ async def close_bot(bot: Bot) -> None:
     await asyncio.gather(*(request.shutdown() for request in requests))
 
 
+_ACCEPTED: set[str] = set()
+"""Digests of the API URL + token pairs Telegram has accepted in this process: the notifier, the
+approval channel and the inbound channel share one token, and it is asked about once."""
+
+
 async def verify_token(bot: Bot) -> None:
-    """Ask Telegram who the bot is (getMe): a refused token is a ConfigError naming the key; a
-    network or server failure only leaves the token unchecked (logged), as Telegram may be down."""
+    """Ask Telegram who the bot is (getMe), once per token and process: a refused token is a
+    ConfigError naming the key; a network or server failure only leaves the token unchecked
+    (logged), as Telegram may be down."""
+    digest = hashlib.sha256(bot.base_url.encode()).hexdigest()  # the URL holds the token
+    if digest in _ACCEPTED:
+        return
     try:
         await bot.get_me()
+        _ACCEPTED.add(digest)
     except (InvalidToken, Forbidden) as exc:
         reason = redact(str(exc)) or type(exc).__name__
         raise ConfigError(

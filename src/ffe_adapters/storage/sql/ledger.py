@@ -10,10 +10,9 @@ from typing import Any, cast
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ffe_adapters.storage.sql.repositories import deferred, insert_new, rowcount_of
+from ffe_adapters.storage.sql.repositories import deferred, insert_new
 from ffe_adapters.storage.sql.tables import ContentRow, DecisionRecordRow, ProviderCallRow
 from ffe_core.domain.costs import ProviderCall, SpendTotal
-from ffe_core.domain.errors import ConflictError
 from ffe_core.domain.flight import DecisionRecord, GateVerdict
 
 COMPRESSION_LEVEL = 6
@@ -97,10 +96,11 @@ class SqlFlight:
         self._s = session
 
     async def add(self, record: DecisionRecord, contents: dict[str, str]) -> None:
-        """Two statements: the record (refused by its primary key, not by a look-up first) and
-        the contents in one executemany (deferred), a hash already stored left as it is."""
-        inserted = await self._s.execute(
-            insert_new(self._s, _RECORDS),
+        """Two statements, neither read back (deferred: on SQLite they ride with the next
+        statement or the COMMIT): the record and the contents in one executemany, a record or
+        hash already stored left as it is."""
+        await self._s.execute(
+            deferred(insert_new(self._s, _RECORDS)),
             {
                 "decision_id": record.decision_id,
                 "instrument": record.instrument,
@@ -109,8 +109,6 @@ class SqlFlight:
                 "payload": _json(record),
             },
         )
-        if rowcount_of(inserted) == 0:
-            raise ConflictError(f"decision {record.decision_id} already has a flight record")
         if contents:  # nothing read back: sent with the next statement or COMMIT on SQLite
             await self._s.execute(
                 deferred(insert_new(self._s, _CONTENTS)),

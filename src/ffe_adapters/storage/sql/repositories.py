@@ -10,6 +10,7 @@ from typing import Any, cast
 from sqlalchemy import (
     Table,
     and_,
+    bindparam,
     delete,
     exists,
     false,
@@ -48,7 +49,7 @@ from ffe_core.domain.approvals import Approval, ApprovalStatus
 from ffe_core.domain.decisions import Decision
 from ffe_core.domain.errors import ConflictError, ValidationFailed
 from ffe_core.domain.market import Quote
-from ffe_core.domain.orders import Fill, Order, OrderStatus
+from ffe_core.domain.orders import Fill, FillMark, Order, OrderStatus
 from ffe_core.domain.outcomes import DecisionOutcome
 from ffe_core.domain.performance import ProviderStats
 from ffe_core.domain.portfolio import Portfolio, Position, TradingMode
@@ -67,6 +68,13 @@ def _insert_new_for(dialect: str, table: Table) -> Any:
 
         return pg_insert(table).on_conflict_do_nothing()
     return sqlite_insert(table).on_conflict_do_nothing()
+
+
+@functools.cache
+def _insert_fill(dialect: str, table: Table) -> Any:
+    """A fill's ``INSERT ... ON CONFLICT DO NOTHING`` numbering it after the table's last."""
+    last = select(func.coalesce(func.max(table.c.seq), 0) + 1).scalar_subquery()
+    return _insert_new_for(dialect, table).values(seq=last)
 
 
 def insert_new(session: AsyncSession, table: Table) -> Any:
@@ -127,6 +135,8 @@ def parse_cursor(cursor: str) -> tuple[datetime, str]:
 
 _CYCLES = cast(Table, AgentCycleRow.__table__)
 _ADD_CYCLE = deferred(insert(_CYCLES))
+_DECISIONS = cast(Table, DecisionRow.__table__)
+_ADD_DECISION = deferred(insert(_DECISIONS))
 _STATS = cast(Table, ProviderStatsRow.__table__)
 _STATE = cast(Table, StateRow.__table__)
 _OUTCOMES = cast(Table, OutcomeRow.__table__)
@@ -136,21 +146,22 @@ class SqlDecisions:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
-    async def add(self, decision: Decision) -> None:
+    async def add(self, decision: Decision, *, fresh: bool = False) -> None:
         """Two statements: the decision (refused by its primary key, not by a look-up first)
-        and its votes in one executemany."""
-        inserted = await self._s.execute(
-            insert_new(self._s, cast(Table, DecisionRow.__table__)),
-            {
-                "id": decision.id,
-                "instrument": decision.instrument,
-                "action": decision.action.value,
-                "confidence": decision.confidence,
-                "created_at": decision.created_at,
-                "payload": _json(decision),
-            },
-        )
-        if rowcount_of(inserted) == 0:
+        and its votes in one executemany. ``fresh``: a plain INSERT whose row count is not
+        read (deferred: on SQLite it rides with the next statement or the COMMIT), so a
+        duplicate fails the transaction instead."""
+        row = {
+            "id": decision.id,
+            "instrument": decision.instrument,
+            "action": decision.action.value,
+            "confidence": decision.confidence,
+            "created_at": decision.created_at,
+            "payload": _json(decision),
+        }
+        if fresh:
+            await self._s.execute(_ADD_DECISION, row)
+        elif rowcount_of(await self._s.execute(insert_new(self._s, _DECISIONS), row)) == 0:
             raise ConflictError(f"decision {decision.id} exists")
         if decision.votes:
             await self._s.execute(
@@ -243,16 +254,30 @@ class SqlOrders:
         status: OrderStatus | frozenset[OrderStatus] | None = None,
         instrument: str | None = None,
     ) -> list[Order]:
-        t = self._t
-        stmt = select(t).order_by(t.created_at, t.client_order_id)
-        if isinstance(status, OrderStatus):
-            stmt = stmt.where(t.status == status.value)
-        elif status is not None:
-            stmt = stmt.where(t.status.in_(sorted(s.value for s in status)))
-        if instrument is not None:
-            stmt = stmt.where(t.instrument == instrument)
-        rows: Sequence[Any] = (await self._s.scalars(stmt)).all()
+        statuses = (
+            None
+            if status is None
+            else (status.value,)
+            if isinstance(status, OrderStatus)
+            else tuple(sorted(s.value for s in status))
+        )
+        stmt = _list_orders(self._t, statuses, instrument is not None)
+        params = {} if instrument is None else {"instrument": instrument}
+        rows: Sequence[Any] = (await self._s.scalars(stmt, params)).all()
         return [Order.model_validate(r.payload) for r in rows]
+
+
+@functools.cache
+def _list_orders(table: Any, statuses: tuple[str, ...] | None, by_instrument: bool) -> Any:
+    """The listing of ``table``'s orders, built once per filter (see ``_LOAD_ACCOUNT``)."""
+    stmt = select(table).order_by(table.created_at, table.client_order_id)
+    if statuses is not None:
+        stmt = stmt.where(
+            table.status == statuses[0] if len(statuses) == 1 else table.status.in_(statuses)
+        )
+    if by_instrument:
+        stmt = stmt.where(table.instrument == bindparam("instrument"))
+    return stmt
 
 
 class SqlFills:
@@ -268,23 +293,20 @@ class SqlFills:
         return await self._insert(fill)
 
     async def _insert(self, fill: Fill, **columns: Any) -> bool:
-        """Insert ``fill`` (with the table's own ``columns``) unless its id is recorded."""
-        if await self._s.get(self._t, fill.fill_id) is not None:
-            return False
-        seq = (await self._s.scalar(select(func.max(self._t.seq)))) or 0
-        self._s.add(
-            self._t(
-                fill_id=fill.fill_id,
-                client_order_id=fill.client_order_id,
-                instrument=fill.instrument,
-                ts=fill.ts,
-                seq=seq + 1,
-                payload=_json(fill),
-                **columns,
-            )
-        )
-        await self._s.flush()
-        return True
+        """Insert ``fill`` (with the table's own ``columns``) unless its id is recorded: one
+        statement, its ``seq`` the table's highest plus one (a subquery), whose row count
+        says whether it was new (was a look-up, a ``max(seq)`` and the INSERT: three trips)."""
+        table = cast(Table, self._t.__table__)
+        row = {
+            "fill_id": fill.fill_id,
+            "client_order_id": fill.client_order_id,
+            "instrument": fill.instrument,
+            "ts": fill.ts,
+            "payload": _json(fill),
+            **columns,
+        }
+        inserted = await self._s.execute(_insert_fill(self._s.get_bind().dialect.name, table), row)
+        return rowcount_of(inserted) == 1
 
     async def list(self, client_order_id: str | None = None) -> list[Fill]:
         stmt = select(self._t).order_by(self._t.seq)
@@ -292,6 +314,19 @@ class SqlFills:
             stmt = stmt.where(self._t.client_order_id == client_order_id)
         rows: Sequence[Any] = (await self._s.scalars(stmt)).all()
         return [Fill.model_validate(r.payload) for r in rows]
+
+
+def _fills_since() -> Any:
+    t = cast(Table, VenueFillRow.__table__)
+    counted = select(func.count().label("total")).select_from(t).subquery()
+    return (
+        select(counted.c.total, t.c.seq, t.c.payload)
+        .select_from(counted.outerjoin(t, t.c.seq > bindparam("after")))
+        .order_by(t.c.seq)
+    )
+
+
+_FILLS_SINCE = _fills_since()
 
 
 class SqlVenueFills(SqlFills):
@@ -313,6 +348,36 @@ class SqlVenueFills(SqlFills):
         payload = await self._s.scalar(stmt)
         return None if payload is None else Quote.model_validate(payload)
 
+    async def since(self, mark: FillMark | None) -> tuple[list[Fill], FillMark]:
+        """One statement (one snapshot): the fills with a ``seq`` past the mark's, each row
+        with the table's count (a one-row count outer-joined to them). A count other than the
+        mark's plus those fills means one was recorded at or before the mark's ``seq`` after
+        it was read (PostgreSQL writers take ``seq`` before they commit): then all are read."""
+        after = -1 if mark is None else mark.seq
+        rows = (await self._s.execute(_FILLS_SINCE, {"after": after})).all()
+        total = int(rows[0].total)
+        fresh = [r for r in rows if r.seq is not None]
+        if mark is not None and total != mark.count + len(fresh):
+            return await self.since(None)
+        top = max((r.seq for r in fresh), default=after if mark is not None else 0)
+        return [Fill.model_validate(r.payload) for r in fresh], FillMark(seq=top, count=total)
+
+
+_LOAD_ACCOUNT = (
+    select(
+        AccountRow.cash,
+        AccountRow.currency,
+        AccountRow.mode,
+        PositionRow.instrument,
+        PositionRow.quantity,
+        PositionRow.average_price,
+        PositionRow.realized_pnl,
+    )
+    .outerjoin(PositionRow, PositionRow.account_id == AccountRow.account_id)
+    .where(AccountRow.account_id == bindparam("account_id"))
+)
+"""Built once (a statement built per call costs more Python than its round trip)."""
+
 
 class SqlAccounts:
     def __init__(self, session: AsyncSession) -> None:
@@ -321,14 +386,7 @@ class SqlAccounts:
     async def load(self, account_id: str) -> Portfolio | None:
         """One SELECT: the account joined to its positions (a row per position, or one row of
         NULL position columns); mapped columns, so the session's pending writes are flushed."""
-        a, p = AccountRow, PositionRow
-        stmt = (
-            select(a.cash, a.currency, a.mode, p.instrument, p.quantity, p.average_price)
-            .add_columns(p.realized_pnl)
-            .outerjoin(p, p.account_id == a.account_id)
-            .where(a.account_id == account_id)
-        )
-        rows = (await self._s.execute(stmt)).all()
+        rows = (await self._s.execute(_LOAD_ACCOUNT, {"account_id": account_id})).all()
         if not rows:
             return None
         first = rows[0]
