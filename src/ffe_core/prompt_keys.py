@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import struct
 from array import array
 from functools import lru_cache
+from operator import is_
 
 import numpy as np
 import numpy.typing as npt
 
 from ffe_core.backtest.context_indicators import indicator_arrays, indicators_at
-from ffe_core.domain.context import DecisionContext, ReplayedBar
+from ffe_core.domain.context import DecisionContext, Recalled, ReplayedBar
 from ffe_core.domain.decisions import Action
 from ffe_core.domain.instruments import Instrument
 from ffe_core.domain.portfolio import Portfolio, Position
@@ -109,7 +111,13 @@ class ReplayedKeys:
             self._numbers = np.ascontiguousarray(table).data.cast("B")
             self._numbers_stride = self._width = table.shape[1] * 8
             self._finite = finite.tolist()
-        self._last_head: tuple[Instrument | None, int, str] = (None, 0, "")
+        self._last_memory: tuple[tuple[Recalled, ...], bytes, tuple[bytes, ...]] = ((), b"", ())
+        """The last memory keyed, its numbers' bytes and its decisions' texts (replaced whole):
+        the next bar's memory is most often this one with a decision in front."""
+        self._last_text: tuple[Instrument | None, int, bytes] = (None, 0, b"")
+        """The key text's start for an instrument and number of shown bars, as bytes."""
+        self._last_account: tuple[Position | None, Portfolio | None, bytes] = (None, None, b"")
+        """The key text's end for an account, as bytes."""
 
     @classmethod
     def of(cls, series: BarSeries, max_bars: int, with_indicators: bool) -> ReplayedKeys:
@@ -136,25 +144,38 @@ class ReplayedKeys:
             digest.update(array("d", [self.times[i], *[values[k] for k in names]]))
         stride = self._stride
         digest.update(self._rows[(i + 1 - shown) * stride : (i + 1) * stride])
-        # The memory as PastDecision gives it: the bar's time, the confidence, no outcome (0.0).
-        memory, times = bar.memory, self.times
-        if memory:
-            digest.update(
-                array("d", [v for m in memory for v in (times[m.bar], m.confidence, 0.0)])
-            )
-        actions = f"[{', '.join([_PAST_TEXT[m.action, True] for m in memory])}]"
-        head = self._head(bar.instrument, names, shown)
-        digest.update(_text(head, actions, bar.position, bar.portfolio))
+        # The memory as PastDecision gives it (the bar's time, the confidence, no outcome:
+        # 0.0), then the text: its start, each recent decision's part, the account's part.
+        memory, texts = self._memory(bar.memory)
+        account = self._last_account
+        if account[0] is not bar.position or account[1] is not bar.portfolio:
+            end = f"], {_account_text(bar.position, bar.portfolio)})".encode()
+            account = self._last_account = (bar.position, bar.portfolio, end)
+        opening = self._last_text
+        if opening[0] is not bar.instrument or opening[1] != shown or names is not self._names:
+            opening = (bar.instrument, shown, f"{_head(bar.instrument, names, shown)}[".encode())
+            if names is self._names:  # kept only for all the names
+                self._last_text = opening
+        digest.update(b"".join((memory, opening[2], b", ".join(texts), account[2])))
         return digest.hexdigest()
 
-    def _head(self, inst: Instrument, names: list[str], shown: int) -> str:
-        """:func:`_head`, the last one kept when the names are all of them."""
-        if names is not self._names:
-            return _head(inst, names, shown)
-        last = self._last_head
-        if last[0] is not inst or last[1] != shown:
-            last = self._last_head = (inst, shown, _head(inst, names, shown))
-        return last[2]
+    def _memory(self, memory: tuple[Recalled, ...]) -> tuple[bytes, tuple[bytes, ...]]:
+        """The memory's numbers as the key reads them and each decision's text (as bytes);
+        from the last memory when this one is it with one decision in front (a replay
+        remembers a decision a bar), so each decision is packed once."""
+        last, last_numbers, last_texts = self._last_memory
+        n = len(memory)
+        # The same decisions, not equal ones: 0.0 and -0.0 are equal and key differently.
+        if n and len(last) >= n - 1 and all(map(is_, memory[1:], last)):
+            m = memory[0]
+            numbers = _RECALLED.pack(self.times[m.bar], m.confidence) + last_numbers[: (n - 1) * 24]
+            texts = (_PENDING_BYTES[m.action], *last_texts[: n - 1])
+        else:
+            times = self.times
+            numbers = b"".join([_RECALLED.pack(times[m.bar], m.confidence) for m in memory])
+            texts = tuple([_PENDING_BYTES[m.action] for m in memory])
+        self._last_memory = (memory, numbers, texts)
+        return numbers, texts
 
 
 def _head(inst: Instrument, names: list[str], shown: int) -> str:
@@ -185,6 +206,13 @@ def _indicator_table(
 _PAST_TEXT = {(a, unknown): repr((a.value, unknown)) for a in Action for unknown in (True, False)}
 """A recent decision's part of the actions' repr: its action and whether its outcome is unknown
 (a replayed one's always is)."""
+
+_PENDING_BYTES = {a: _PAST_TEXT[a, True].encode() for a in Action}
+"""A replayed recent decision's part of the actions' repr, as bytes (its outcome is unknown)."""
+
+_RECALLED = struct.Struct("=dd8x")
+"""A replayed recent decision's numbers as :func:`prompt_key` feeds them: its time and its
+confidence, then its unknown outcome as 0.0 (eight zero bytes), native order as ``array("d")``."""
 
 _ROW_BYTES = 6 * 8
 """Bytes of a bar's row in :func:`_row_bytes`."""

@@ -173,7 +173,14 @@ class LlmProvider:
             else None
         )
         self._warned_lookahead = False
-        self._lookahead_until: float | None = None
+        cutoff = lookup_by_model(options.knowledge_cutoffs, self.model)
+        self._lookahead_until = (
+            float("-inf")
+            if cutoff is None
+            else datetime(cutoff.year, cutoff.month, cutoff.day, tzinfo=UTC).timestamp() + 86400.0
+        )
+        """Decision times (seconds since 1970) before this may fall on or before the model's
+        knowledge cut-off; -inf once warned."""
         self._replayed: ReplayedKeys | None = None
         """The keys of the series last replayed (see :meth:`cached_signal_at`)."""
         self.stats: dict[str, float] = {
@@ -244,7 +251,9 @@ class LlmProvider:
             return None
         started = time.perf_counter()
         vote = await votes.get(self.name, self.model, self._replayed_key(bar))
-        return None if vote is None else self._cached_signal(vote, started)
+        if vote is None:
+            return None
+        return self._counted(Signal(vote.action, vote.confidence, vote.abstained), started)
 
     def cached_now(self) -> bool:
         """Whether the vote cache is held in this process (:meth:`cached_signal_now` reads it)."""
@@ -256,24 +265,34 @@ class LlmProvider:
         if votes is None:
             return None
         started = time.perf_counter()
-        vote = votes.get_now(self.name, self.model, self._replayed_key(bar))
-        return None if vote is None else self._cached_signal(vote, started)
+        signal = votes.signal_now(self.name, self.model, self._replayed_key(bar))
+        return None if signal is None else self._counted(signal, started)
 
     def _replayed_key(self, bar: ReplayedBar) -> str:
         """The vote cache's key of ``bar``, after the look-ahead check of its time."""
-        keys = self._replayed
-        series = bar.at.series
-        if keys is None or keys.series is not series or keys.with_indicators != bar.with_indicators:
-            keys = ReplayedKeys.of(series, self.options.max_bars, bar.with_indicators)
+        keys, at = self._replayed, bar.at
+        if (
+            keys is None
+            or keys.series is not at.series
+            or keys.with_indicators != bar.with_indicators
+        ):
+            keys = ReplayedKeys.of(at.series, self.options.max_bars, bar.with_indicators)
             self._replayed = keys
-        self._check_lookahead_at(keys.times[bar.at.index])
+        if keys.times[at.index] < self._lookahead_until:
+            self._check_lookahead_at(keys.times[at.index])
         return keys.key(bar)
 
-    def _cached_signal(self, vote: ProviderVote, started: float) -> Signal:
-        """A cached vote's signal, counted as :meth:`vote` counts a cached vote."""
+    def _counted(self, signal: Signal, started: float) -> Signal:
+        """A cached vote's signal, counted as :meth:`vote` counts a cached vote (:meth:`_count`
+        of a cached vote: no tokens, no cost)."""
         # Scrubbing changes text only: the action, confidence and abstention stay as stored.
-        self._count("cached", time.perf_counter() - started, vote.abstained, 0, 0, 0.0)
-        return Signal(vote.action, vote.confidence, vote.abstained)
+        elapsed, stats = time.perf_counter() - started, self.stats
+        stats["calls"] += 1
+        stats["cache_hits"] += 1
+        if signal.abstained:
+            stats["abstentions"] += 1
+        self._metrics.provider_called(self.name, "cached", elapsed, 0.0)
+        return signal
 
     def _key(self, context: DecisionContext) -> str:
         """The vote cache's key for ``context``: :func:`prompt_key`, so no prompt is rendered."""
@@ -429,29 +448,21 @@ class LlmProvider:
         )
         if message is not None:
             self._warned_lookahead = True
+            self._lookahead_until = float("-inf")
             log.warning("%s: %s", self.name, message)
             warnings.warn(LookaheadWarning(f"{self.name}: {message}"), stacklevel=3)
 
     def _check_lookahead_at(self, timestamp: float) -> None:
         """:meth:`_check_lookahead` for a decision at ``timestamp`` (seconds since 1970, UTC);
-        a datetime is made only for a time on or before the model's cut-off."""
-        if self._warned_lookahead:
-            return
-        if self._lookahead_until is None:
-            cutoff = lookup_by_model(self.options.knowledge_cutoffs, self.model)
-            self._lookahead_until = (
-                float("-inf")
-                if cutoff is None
-                else datetime(cutoff.year, cutoff.month, cutoff.day, tzinfo=UTC).timestamp()
-                + 86400.0
-            )
-        if timestamp < self._lookahead_until:
-            as_of = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=timestamp)
-            message = knowledge_cutoff_warning(self.model, as_of, self.options.knowledge_cutoffs)
-            if message is not None:
-                self._warned_lookahead = True
-                log.warning("%s: %s", self.name, message)
-                warnings.warn(LookaheadWarning(f"{self.name}: {message}"), stacklevel=3)
+        a datetime is made only for a time on or before the model's cut-off (the caller
+        compares the time with ``_lookahead_until`` first)."""
+        as_of = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=timestamp)
+        message = knowledge_cutoff_warning(self.model, as_of, self.options.knowledge_cutoffs)
+        if message is not None:
+            self._warned_lookahead = True
+            self._lookahead_until = float("-inf")
+            log.warning("%s: %s", self.name, message)
+            warnings.warn(LookaheadWarning(f"{self.name}: {message}"), stacklevel=3)
 
     def _circuit_changed(self, name: str, state: CircuitState) -> None:
         self._metrics.circuit_state(name, state.value)

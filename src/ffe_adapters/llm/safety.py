@@ -8,11 +8,11 @@ import logging
 from collections.abc import Mapping
 from datetime import date, datetime
 
-from pydantic import ValidationError
-
 from ffe_adapters.llm.config import lookup_by_model
+from ffe_adapters.llm.stored_vote import stored_signal, stored_vote
 from ffe_core.domain.decisions import ProviderVote
 from ffe_core.ports.market_data import Cache, InProcessCache
+from ffe_core.ports.providers import Signal
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class VoteCache:
 
     @property
     def reads_now(self) -> bool:
-        """Whether :meth:`get_now` reads the cache (an :class:`InProcessCache`)."""
+        """Whether :meth:`signal_now` reads the cache (an :class:`InProcessCache`)."""
         return self._now is not None
 
     def key(self, provider: str, model: str, prompt_key: str) -> str:
@@ -57,10 +57,11 @@ class VoteCache:
 
     async def get(self, provider: str, model: str, prompt_key: str) -> ProviderVote | None:
         """The cached vote, or None on a miss, a cache failure or an unreadable entry."""
-        return _vote(await self._read(provider, model, prompt_key))
+        return stored_vote(await self._read(provider, model, prompt_key))
 
-    def get_now(self, provider: str, model: str, prompt_key: str) -> ProviderVote | None:
-        """:meth:`get` without awaiting, when :attr:`reads_now` (else always a miss)."""
+    def signal_now(self, provider: str, model: str, prompt_key: str) -> Signal | None:
+        """The signal of :meth:`get`'s vote, read without awaiting when :attr:`reads_now`
+        (else always a miss)."""
         cache = self._now
         if cache is None:
             return None
@@ -69,7 +70,7 @@ class VoteCache:
         except Exception as exc:  # as _read
             log.warning("vote cache read failed: %s", exc)
             return None
-        return _vote(raw)
+        return None if raw is None else stored_signal(raw)
 
     async def get_stored(
         self, provider: str, model: str, prompt_key: str
@@ -77,12 +78,8 @@ class VoteCache:
         """:meth:`get`'s vote with the JSON text it was read from (e.g. to check it for
         secrets at once, see ``SecretScrubber.may_change_json``)."""
         raw = await self._read(provider, model, prompt_key)
-        if raw is None:
-            return None
-        try:
-            return ProviderVote.model_validate_json(raw), raw.decode(errors="replace")
-        except ValidationError:
-            return None
+        vote = stored_vote(raw)
+        return None if vote is None or raw is None else (vote, raw.decode(errors="replace"))
 
     async def _read(self, provider: str, model: str, prompt_key: str) -> bytes | None:
         try:
@@ -102,13 +99,3 @@ class VoteCache:
             )
         except Exception as exc:
             log.warning("vote cache write failed: %s", exc)
-
-
-def _vote(raw: bytes | None) -> ProviderVote | None:
-    """The vote stored as ``raw``; None when there is none or it is unreadable."""
-    if raw is None:
-        return None
-    try:
-        return ProviderVote.model_validate_json(raw)
-    except ValidationError:
-        return None

@@ -402,14 +402,15 @@ class _Walk:
 
     def replayed(self) -> ReplayedBar:
         """The values :meth:`context` builds the current bar's context from."""
-        i = self.i
-        position, portfolio = self._account()
+        i, history = self.i, self.history
+        held = self._held
+        if held is None or self.book.fills != self._fills:
+            held = self._account()
         return ReplayedBar(
             SeriesCursor(self.series, i),
-            self.window(i),
+            i + 1 if history is None or i < history else history,  # as window(i)
             self.instrument,
-            position,
-            portfolio,
+            *held,
             tuple(reversed(self.memory)),
             self.with_indicators,
         )

@@ -505,7 +505,7 @@ class SignalEnsemble:
             for _n, p, now in self._kinds
         ]
         readers = [_reader_now(s, c) for s, c in zip(self._series, self._cached, strict=True)]
-        self._readers: list[Callable[[ReplayedBar], Signal | None]] | None = (
+        self._readers: list[_ReaderNow] | None = (
             [r for r in readers if r is not None] if all(readers) else None
         )
 
@@ -536,9 +536,10 @@ class SignalEnsemble:
             raise TypeError("a provider cannot answer without awaiting: use signals_at()")
         signals: list[Signal] = []
         missing: list[int] = []
-        for k, read in enumerate(self._readers):
+        at, window = bar.at, bar.window
+        for k, (reads_series, read) in enumerate(self._readers):
             try:  # as _signal and ask: a failing provider abstains
-                found = read(bar)
+                found = read(at, window) if reads_series else read(bar)
             except Exception:
                 found = ABSTAINED
             if found is None:
@@ -611,15 +612,20 @@ class SignalEnsemble:
         return _tally_signals(self, signals)
 
 
+_ReaderNow = tuple[bool, Callable[..., Signal | None]]
+"""How :meth:`SignalEnsemble.signals_now` asks a provider about a bar: whether it reads the
+series, then its ``signal_at(cursor, window)``, else its cache's reader of the bar."""
+
+
 def _reader_now(
     series: SeriesSignalProvider | None, cached: SeriesCachedProvider | None
-) -> Callable[[ReplayedBar], Signal | None] | None:
+) -> _ReaderNow | None:
     """How :meth:`SignalEnsemble.signals_now` asks a provider about a bar without awaiting
     (None when it cannot)."""
     if series is not None:
-        return lambda bar: series.signal_at(bar.at, bar.window)
+        return True, series.signal_at
     if isinstance(cached, InProcessCachedProvider) and cached.cached_now():
-        return cached.cached_signal_now
+        return False, cached.cached_signal_now
     return None
 
 

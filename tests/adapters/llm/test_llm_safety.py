@@ -12,7 +12,8 @@ from ffe_adapters.llm.base import LlmProvider
 from ffe_adapters.llm.config import LlmOptions, lookup_by_model
 from ffe_adapters.llm.safety import VoteCache, knowledge_cutoff_warning
 from ffe_core.domain.context import DecisionContext
-from ffe_core.domain.decisions import ProviderVote
+from ffe_core.domain.decisions import Action, ProviderVote
+from ffe_core.ports.providers import Signal
 from ffe_core.prompt_keys import prompt_key
 from ffe_core.scrubbing import REDACTED, SecretScrubber
 
@@ -58,7 +59,7 @@ async def test_a_failing_cache_degrades_to_a_miss() -> None:
     await cache.put(ProviderVote(provider="p", confidence=0.5), "m", "h")
     assert await cache.get("p", "m", "h") is None
     assert not cache.reads_now
-    assert cache.get_now("p", "m", "h") is None
+    assert cache.signal_now("p", "m", "h") is None
 
 
 class _BrokenNow(MemoryCache):
@@ -66,22 +67,24 @@ class _BrokenNow(MemoryCache):
         raise OSError("down")
 
 
-async def test_a_vote_read_without_awaiting_is_the_awaited_one_and_misses_alike() -> None:
-    """``get_now`` of an in-process cache: the stored vote, and a miss for an unreadable
-    entry, an absent one or a failing read, as ``get``."""
+async def test_a_signal_read_without_awaiting_is_the_awaited_votes_and_misses_alike() -> None:
+    """``signal_now`` of an in-process cache: the stored vote's signal, and a miss for an
+    unreadable entry, an absent one or a failing read, as ``get``."""
     memory = MemoryCache()
     cache = VoteCache(memory, ttl_seconds=60)
     assert cache.reads_now
-    vote = ProviderVote(provider="p", confidence=0.5, reasoning="stored")
+    vote = ProviderVote(provider="p", action=Action.SELL, confidence=0.5, reasoning="stored")
     await cache.put(vote, "m", "h")
     await memory.set(cache.key("p", "m", "bad"), b'{"provider": "p", "confidence": 7}', 60)
     for key in ("h", "bad", "absent"):
-        assert cache.get_now("p", "m", key) == await cache.get("p", "m", key)
-    assert cache.get_now("p", "m", "h") == vote
-    assert cache.get_now("p", "m", "bad") is None
+        got = await cache.get("p", "m", key)
+        want = None if got is None else Signal(got.action, got.confidence, got.abstained)
+        assert cache.signal_now("p", "m", key) == want
+    assert cache.signal_now("p", "m", "h") == Signal(Action.SELL, 0.5, False)
+    assert cache.signal_now("p", "m", "bad") is None
     broken = VoteCache(_BrokenNow(), ttl_seconds=60)
     await broken.put(vote, "m", "h")
-    assert broken.get_now("p", "m", "h") is None
+    assert broken.signal_now("p", "m", "h") is None
 
 
 class _NoCalls:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +23,7 @@ from tests.unit.replay.bars import INSTRUMENT, assert_identical_runs, random_bar
 from ffe_adapters.cache.memory import MemoryCache
 from ffe_adapters.llm.base import Completion, LlmProvider
 from ffe_adapters.llm.config import LlmOptions
+from ffe_adapters.llm.safety import LookaheadWarning
 from ffe_adapters.quant.config import BreakoutOptions, TrendOptions
 from ffe_adapters.quant.providers import BreakoutProvider, MeanReversionProvider, TrendProvider
 from ffe_core.backtest.replay import ReplayResult, bar_timestamps, replay
@@ -101,13 +104,16 @@ class Awaited:
         await self.inner.close()
 
 
-def llm(cache: Cache, backend: Scripted, max_bars: int = 30) -> Counting:
+def llm(
+    cache: Cache, backend: Scripted, max_bars: int = 30, cutoff: date | None = None
+) -> Counting:
     options = LlmOptions(
         model="fake-model",
         max_bars=max_bars,
         max_retries=0,
         requests_per_minute=None,
         circuit_failure_threshold=1_000_000,
+        knowledge_cutoffs={} if cutoff is None else {"fake-model": cutoff},
     )
     return Counting("llm", options, backend, cache=cache)  # type: ignore[arg-type]
 
@@ -260,6 +266,7 @@ def test_a_series_keys_follow_the_instrument_and_window_they_are_asked_about() -
     flat = Portfolio(cash=Decimal(10_000))
     position = flat.position(INSTRUMENT.symbol)
     buy, sell = Recalled(59, Action.BUY, 0.6), Recalled(59, Action.SELL, 0.6)
+    held, hold = Recalled(60, Action.HOLD, 0.2), Recalled(61, Action.HOLD, 0.0)
     asked = [
         (60, INSTRUMENT, 40, ()),
         (60, other, 40, ()),
@@ -267,7 +274,15 @@ def test_a_series_keys_follow_the_instrument_and_window_they_are_asked_about() -
         (61, INSTRUMENT, 7, ()),
         (61, INSTRUMENT, 40, (buy,)),
         (61, INSTRUMENT, 40, (sell,)),  # another replay's decision on the same bar
-        (61, INSTRUMENT, 40, (Recalled(60, Action.HOLD, 0.2), buy)),
+        (61, INSTRUMENT, 40, (held, buy)),
+        (62, INSTRUMENT, 40, (hold, held, buy)),  # one decision on
+        # one decision on again, but a decision equal to one before (-0.0 == 0.0) in its place
+        (
+            63,
+            INSTRUMENT,
+            40,
+            (Recalled(62, Action.BUY, 0.3), hold._replace(confidence=-0.0), held, buy),
+        ),
     ]
     got, fresh = [], []
     for i, instrument, window, memory in asked:
@@ -317,3 +332,29 @@ async def test_a_bars_key_depends_on_the_cached_votes_before_it() -> None:
     before, after = asked
     assert before[:51] == after[:51]
     assert all(b != a for b, a in zip(before[51:], after[51:], strict=True))
+
+
+@pytest.mark.parametrize(("cutoff", "warned"), [(date(2024, 1, 3), 1), (date(2023, 12, 1), 0)])
+async def test_a_cached_replay_warns_once_of_bars_before_the_models_cut_off(
+    cutoff: date, warned: int
+) -> None:
+    """Replayed bars read at once from the cache are checked for look-ahead as a vote is:
+    one warning for a model asked about its own past (bars from 2024-01-01), none after."""
+    case = (7, 120, 40, 0, True, 0.0)
+    cache = await filled(case)
+    backend = Scripted()
+    provider = llm(cache, backend, cutoff=cutoff)
+    providers = [*offline(), Metered(provider, SpendMeter())]
+    ensemble = Ensemble({p.name: p for p in providers}, EnsembleSettings(quorum=2))
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        await replay(
+            random_bars(120, 7, 0.02),
+            INSTRUMENT,
+            ensemble,
+            FillConfig(commission=0.001),
+            history=40,
+            fast=False,
+        )
+    assert backend.calls == 0 and provider.stats["cache_hits"] == provider.read_now == 120
+    assert sum(isinstance(w.message, LookaheadWarning) for w in seen) == warned
