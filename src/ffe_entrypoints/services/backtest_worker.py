@@ -13,11 +13,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import importlib
-import math
 import os
 import sys
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from multiprocessing.util import Finalize
 from typing import Any
 
@@ -32,7 +30,7 @@ from ffe_core.backtest.orders import (
     run_order_strategy,
 )
 from ffe_core.backtest.runner import Runner, runner_of
-from ffe_core.backtest.search import OBJECTIVES, best, grid, run_search
+from ffe_core.backtest.search import best, grid, run_search
 from ffe_core.backtest.simulator import FillConfig, RunResult, simulate
 from ffe_core.backtest.sizing import unaffordable, unit_step_for
 from ffe_core.backtest.stats import Calendar, compute_stats, json_ready
@@ -41,8 +39,14 @@ from ffe_core.backtest.walk_forward import make_windows, walk_forward
 from ffe_core.config import Settings
 from ffe_core.domain.errors import NotFoundError, ValidationFailed
 from ffe_core.domain.instruments import Instrument
-from ffe_core.drawdown import drawdown_curve
 from ffe_entrypoints.assembly import Assembly
+from ffe_entrypoints.services.backtest_payload import (
+    OBJECTIVE,
+    clean,
+    heatmap,
+    result_payload,
+    warnings_of,
+)
 
 Outcome = dict[str, Any]
 """``{"status": "done", "result": {...}}``, ``{"status": "failed", "error": str}`` or
@@ -285,9 +289,9 @@ def _compute(
         run = runner_of(strategy).run(bars, top.params, cfg, 0)
         warm = run.warmup if isinstance(run, OrderRunResult) else strategy_spec.warmup(top.params)
         stats = compute_stats(run, bars, warmup=warm)
-        payload = _payload(run.equity, bars, stats, run, _heatmap(space, evaluations))
+        payload = result_payload(run.equity, bars, stats, run, heatmap(space, evaluations))
         payload["best_params"] = top.params
-        payload["warnings"] = _warnings(unaffordable(bars, cfg))
+        payload["warnings"] = warnings_of(unaffordable(bars, cfg))
         return payload
     n = len(bars)
     in_sample, out_of_sample = max(50, n * 2 // 5), max(20, n // 5)
@@ -304,69 +308,19 @@ def _compute(
         warmup=strategy_spec.warmup,
         workers=1,
     )
-    payload = _payload(result.equity, bars, result.stats, None, None, result.oos_start)
+    payload = result_payload(result.equity, bars, result.stats, None, None, result.oos_start)
     payload["windows"] = [
         {
             "params": w.params,
-            "in_sample_score": _clean(w.in_sample_score),
-            "oos_return_pct": _clean(w.oos_return_pct),
+            "in_sample_score": clean(w.in_sample_score),
+            "oos_return_pct": clean(w.oos_return_pct),
         }
         for w in result.windows
     ]
-    payload["pbo"] = _clean(result.pbo)
-    payload["deflated_sharpe"] = _clean(result.deflated_sharpe)
-    payload["warnings"] = _warnings(unaffordable(bars, cfg))
+    payload["pbo"] = clean(result.pbo)
+    payload["deflated_sharpe"] = clean(result.deflated_sharpe)
+    payload["warnings"] = warnings_of(unaffordable(bars, cfg))
     return payload
-
-
-OBJECTIVE = "sharpe"
-"""What an optimize job maximises (one of ``search.OBJECTIVES``)."""
-
-
-def _warnings(*messages: str | None) -> list[str]:
-    return [m for m in messages if m]
-
-
-def _heatmap(space: Mapping[str, Any], evaluations: list[Any]) -> dict[str, Any] | None:
-    """Best score per cell of the first two searched parameters; ``metric`` names the score."""
-    keys = list(space)
-    if len(keys) < 2:
-        return None
-    xs, ys = sorted(set(space[keys[0]])), sorted(set(space[keys[1]]))
-    z: list[list[float | None]] = [[None] * len(xs) for _ in ys]
-    for ev in evaluations:
-        xi, yi = xs.index(ev.params[keys[0]]), ys.index(ev.params[keys[1]])
-        prev = z[yi][xi]
-        score = _clean(ev.score)
-        if score is not None and (prev is None or score > prev):
-            z[yi][xi] = score
-    return {
-        "x_param": keys[0],
-        "y_param": keys[1],
-        "metric": OBJECTIVES[OBJECTIVE],
-        "x": xs,
-        "y": ys,
-        "z": z,
-    }
-
-
-def _clean(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None
-
-
-def _iso(times: np.ndarray, i: int) -> str:
-    return datetime.fromtimestamp(int(times[i]) / 1e9, UTC).isoformat()
-
-
-def _series(bars: Bars, values: np.ndarray, key: str, offset: int = 0) -> list[dict[str, Any]]:
-    step = max(1, len(values) // 500)
-    return [
-        {
-            "ts": _iso(bars.time, offset + i) if bars.time is not None else str(offset + i),
-            key: _clean(float(values[i])),
-        }
-        for i in range(0, len(values), step)
-    ]
 
 
 def _order_job(worker: _Worker, spec: Mapping[str, Any], watch: _Watch) -> dict[str, Any]:
@@ -404,8 +358,8 @@ def _one_run(
     """The result of one run (a backtest, not a search): stats, series, trades and the warning
     when cash could not buy what ``target`` (or, without one, the strategy) asked for."""
     stats = compute_stats(run, bars, warmup=warmup)
-    payload = _payload(run.equity, bars, stats, run, None)
-    payload["warnings"] = _warnings(unaffordable(bars, fill, target, len(run.trades)))
+    payload = result_payload(run.equity, bars, stats, run, None)
+    payload["warnings"] = warnings_of(unaffordable(bars, fill, target, len(run.trades)))
     return payload
 
 
@@ -449,48 +403,11 @@ def _portfolio(
         protective=bool(spec.get("risk_stops", False)),  # jobs stored before the option: off
     )
     stats = portfolio_stats(res, costs, warmup=spec_for(str(spec["strategy"])).warmup(params))
-    payload = _payload(res.equity, bars[0], stats["portfolio"], None, None)
+    payload = result_payload(res.equity, bars[0], stats["portfolio"], None, None)
     payload["instruments"] = {
-        s: {k: (_clean(v) if isinstance(v, float) else v) for k, v in json_ready(st).items()}
+        s: {k: (clean(v) if isinstance(v, float) else v) for k, v in json_ready(st).items()}
         for s, st in stats["instruments"].items()
     }
     payload["kill_switch_bar"] = stats["kill_switch_bar"]
     payload["exits"] = {s: exit_counts(t.reason) for s, t in zip(symbols, res.trades, strict=True)}
     return payload
-
-
-def _payload(
-    equity: np.ndarray,
-    bars: Bars,
-    stats: Mapping[str, Any],
-    run: RunResult | None,
-    heatmap: dict[str, Any] | None,
-    offset: int = 0,
-) -> dict[str, Any]:
-    trades: list[dict[str, Any]] = []
-    if run is not None and bars.time is not None:
-        t = run.trades
-        for i in range(len(t)):
-            trades.append(
-                {
-                    "entry_time": _iso(bars.time, int(t.entry_bar[i])),
-                    "exit_time": _iso(bars.time, int(t.exit_bar[i])),
-                    "size": float(t.size[i]),
-                    "entry_price": float(t.entry_price[i]),
-                    "exit_price": float(t.exit_price[i]),
-                    "pnl": float(t.pnl[i]),
-                    "return_pct": float(t.return_pct[i] * 100),
-                }
-            )
-    stats_json = {
-        k: (_clean(v) if isinstance(v, float) else v) for k, v in json_ready(dict(stats)).items()
-    }
-    return {
-        "stats": stats_json,
-        "equity": _series(bars, equity, "equity", offset),
-        "drawdown": _series(
-            bars, -drawdown_curve(np.asarray(equity, dtype=np.float64)), "drawdown", offset
-        ),
-        "trades": trades[-500:],
-        "heatmap": heatmap,
-    }
