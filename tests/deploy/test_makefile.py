@@ -90,3 +90,13 @@ def test_python_install_shows_progress(tmp_path: Path) -> None:
     install = next(line for line in plan.splitlines() if "-e '.[dev]'" in line)
     assert "--quiet" not in install
     assert "==> " in plan  # a heading says what the long step is
+
+
+def test_install_compiles_the_kernels_after_installing(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "plugins/ffe-plugin-example").mkdir(parents=True)
+    (tmp_path / "plugins/ffe-plugin-example/pyproject.toml").write_text("")
+    plan = make(tmp_path, "-n", "install").stdout
+    assert plan.index("-e '.[dev]'") < plan.index("scripts/warm-kernels.sh .venv/bin"), plan
+    assert (ROOT / "scripts/warm-kernels.sh").stat().st_mode & 0o111, "the script is executable"
