@@ -81,22 +81,23 @@ def test_a_new_lockfile_reinstalls_then_rebuilds(tree: Path) -> None:
     assert plan.index("npm ci") < plan.index("npm run build"), plan
 
 
-def test_python_install_shows_progress(tmp_path: Path) -> None:
+@pytest.fixture
+def install_plan(tmp_path: Path) -> str:
+    """What ``make install`` would run in a tree with nothing installed (``make -n``)."""
     shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
     (tmp_path / "pyproject.toml").write_text("")
     (tmp_path / "plugins/ffe-plugin-example").mkdir(parents=True)
     (tmp_path / "plugins/ffe-plugin-example/pyproject.toml").write_text("")
-    plan = make(tmp_path, "-n", "install").stdout
-    install = next(line for line in plan.splitlines() if "-e '.[dev]'" in line)
+    return make(tmp_path, "-n", "install").stdout
+
+
+def test_python_install_shows_progress(install_plan: str) -> None:
+    install = next(line for line in install_plan.splitlines() if "-e '.[dev]'" in line)
     assert "--quiet" not in install
-    assert "==> " in plan  # a heading says what the long step is
+    assert "==> " in install_plan  # a heading says what the long step is
 
 
-def test_install_compiles_the_kernels_after_installing(tmp_path: Path) -> None:
-    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
-    (tmp_path / "pyproject.toml").write_text("")
-    (tmp_path / "plugins/ffe-plugin-example").mkdir(parents=True)
-    (tmp_path / "plugins/ffe-plugin-example/pyproject.toml").write_text("")
-    plan = make(tmp_path, "-n", "install").stdout
-    assert plan.index("-e '.[dev]'") < plan.index("scripts/warm-kernels.sh .venv/bin"), plan
+def test_install_compiles_the_kernels_after_installing(install_plan: str) -> None:
+    warm = install_plan.index("scripts/warm-kernels.sh .venv/bin")
+    assert install_plan.index("-e '.[dev]'") < warm, install_plan
     assert (ROOT / "scripts/warm-kernels.sh").stat().st_mode & 0o111, "the script is executable"
