@@ -140,6 +140,24 @@ def circuit_breakers(components: Iterable[object]) -> list[CircuitBreaker]:
     return [c.circuit for c in components if isinstance(c, WithCircuit)]
 
 
+def breakers_of(
+    providers: Callable[[], Mapping[str, DecisionProvider]],
+) -> Callable[[], list[CircuitBreaker]]:
+    """:func:`circuit_breakers` of the decision providers, looked for once per providers
+    mapping (a protocol ``isinstance`` costs tens of µs, and ``/health`` asks on every
+    request); a new mapping (the container rebuilt them) is looked at anew."""
+    last: tuple[Mapping[str, DecisionProvider] | None, list[CircuitBreaker]] = (None, [])
+
+    def breakers() -> list[CircuitBreaker]:
+        nonlocal last
+        current = providers()
+        if current is not last[0]:
+            last = (current, circuit_breakers(current.values()))
+        return last[1]
+
+    return breakers
+
+
 def build_health(
     settings: Settings,
     storage: StorageBackend,
@@ -185,7 +203,7 @@ def build_health(
         checks["cache"] = cache_ok
     return HealthService(
         checks=checks,
-        breakers=lambda: circuit_breakers(decision_providers().values()),
+        breakers=breakers_of(decision_providers),
         mode=settings.trading.mode.value,
         timeout=settings.api.health_check_timeout_seconds,
     )

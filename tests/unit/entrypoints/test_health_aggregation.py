@@ -14,6 +14,7 @@ from ffe_entrypoints.services.health import (
     Degraded,
     HealthService,
     agent_health,
+    breakers_of,
 )
 
 
@@ -70,6 +71,35 @@ async def test_an_open_breaker_degrades_but_never_hides_a_down_component() -> No
     assert (await HealthService({"a": down}, lambda: [breaker], "paper").report())[
         "status"
     ] == "down"
+
+
+class Guarded:
+    """A decision provider with a circuit breaker (``WithCircuit``)."""
+
+    def __init__(self, name: str) -> None:
+        self.circuit = CircuitBreaker(name, SystemClock(), failure_threshold=1, reset_seconds=600)
+
+
+async def test_breakers_are_found_once_per_providers_and_read_live() -> None:
+    """The providers are looked through once (not on every /health request); a breaker that
+    opens afterwards still shows, and providers built anew are looked through anew."""
+    first: dict[str, object] = {"llm": Guarded("llm"), "trend": object()}
+    current = [first]
+    asked: list[int] = []
+
+    def providers() -> dict[str, object]:
+        asked.append(1)
+        return current[0]
+
+    breakers = breakers_of(providers)  # type: ignore[arg-type]
+    health = HealthService({"a": ok}, breakers, "paper")
+    assert (await health.report())["status"] == "ok"
+    assert breakers() is breakers(), "found once for the same providers"
+    first["llm"].circuit.record_failure("HTTP 503")  # type: ignore[attr-defined]
+    assert (await health.report())["status"] == "degraded"
+    current[0] = {"other": Guarded("other")}
+    assert [b.name for b in breakers()] == ["other"]
+    assert len(asked) == 5
 
 
 async def test_a_cached_pass_keeps_its_detail() -> None:
