@@ -283,15 +283,9 @@ class LlmProvider:
         return keys.key(bar)
 
     def _counted(self, signal: Signal, started: float) -> Signal:
-        """A cached vote's signal, counted as :meth:`vote` counts a cached vote (:meth:`_count`
-        of a cached vote: no tokens, no cost)."""
+        """A cached vote's signal, counted as :meth:`vote` counts a cached vote."""
         # Scrubbing changes text only: the action, confidence and abstention stay as stored.
-        elapsed, stats = time.perf_counter() - started, self.stats
-        stats["calls"] += 1
-        stats["cache_hits"] += 1
-        if signal.abstained:
-            stats["abstentions"] += 1
-        self._metrics.provider_called(self.name, "cached", elapsed, 0.0)
+        self._count("cached", time.perf_counter() - started, signal.abstained, 0, 0, 0.0)
         return signal
 
     def _key(self, context: DecisionContext) -> str:
@@ -447,10 +441,7 @@ class LlmProvider:
             self.model, context.as_of, self.options.knowledge_cutoffs
         )
         if message is not None:
-            self._warned_lookahead = True
-            self._lookahead_until = float("-inf")
-            log.warning("%s: %s", self.name, message)
-            warnings.warn(LookaheadWarning(f"{self.name}: {message}"), stacklevel=3)
+            self._warn_lookahead(message)
 
     def _check_lookahead_at(self, timestamp: float) -> None:
         """:meth:`_check_lookahead` for a decision at ``timestamp`` (seconds since 1970, UTC);
@@ -459,10 +450,14 @@ class LlmProvider:
         as_of = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=timestamp)
         message = knowledge_cutoff_warning(self.model, as_of, self.options.knowledge_cutoffs)
         if message is not None:
-            self._warned_lookahead = True
-            self._lookahead_until = float("-inf")
-            log.warning("%s: %s", self.name, message)
-            warnings.warn(LookaheadWarning(f"{self.name}: {message}"), stacklevel=3)
+            self._warn_lookahead(message)
+
+    def _warn_lookahead(self, message: str) -> None:
+        """Warn once (log and ``LookaheadWarning``) that a decision falls before the cut-off."""
+        self._warned_lookahead = True
+        self._lookahead_until = float("-inf")
+        log.warning("%s: %s", self.name, message)
+        warnings.warn(LookaheadWarning(f"{self.name}: {message}"), stacklevel=4)
 
     def _circuit_changed(self, name: str, state: CircuitState) -> None:
         self._metrics.circuit_state(name, state.value)

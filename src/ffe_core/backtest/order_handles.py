@@ -9,6 +9,7 @@ its slot is reused.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,14 +78,15 @@ class Broker:
             raise RuntimeError("too many working orders or open trades for the book")
 
 
-class _Sided:
+class _Sided(ABC):
     """Long or short, read from a signed ``size``."""
 
     __slots__ = ()
 
     @property
+    @abstractmethod
     def size(self) -> float:
-        raise NotImplementedError
+        """Signed: > 0 long, < 0 short."""
 
     @property
     def is_long(self) -> bool:

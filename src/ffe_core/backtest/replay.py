@@ -402,15 +402,14 @@ class _Walk:
 
     def replayed(self) -> ReplayedBar:
         """The values :meth:`context` builds the current bar's context from."""
-        i, history = self.i, self.history
-        held = self._held
-        if held is None or self.book.fills != self._fills:
-            held = self._account()
+        i = self.i
+        position, portfolio = self._account()
         return ReplayedBar(
             SeriesCursor(self.series, i),
-            i + 1 if history is None or i < history else history,  # as window(i)
+            self.window(i),
             self.instrument,
-            *held,
+            position,
+            portfolio,
             tuple(reversed(self.memory)),
             self.with_indicators,
         )
