@@ -207,6 +207,44 @@ async def _paper_trade_shows_everywhere(client: Client, container: Container) ->
     assert Decimal(status["gross_exposure"]) > 0
 
 
+async def test_orders_and_fills_answer_the_newest_oldest_first(
+    api: tuple[Client, Container], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The newest ``ORDERS_SHOWN`` orders and ``FILLS_SHOWN`` fills, read as such from the
+    ledger (not the whole history cut down), in the order the full listing has them."""
+    from ffe_core.domain.orders import Fill, Order, Side
+    from ffe_entrypoints.api import portfolio
+
+    client, container = api
+    monkeypatch.setattr(portfolio, "ORDERS_SHOWN", 3)
+    monkeypatch.setattr(portfolio, "FILLS_SHOWN", 2)
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    async with container.uow_factory()() as uow:
+        for i in range(5):
+            order = Order(
+                client_order_id=f"o{i}",
+                instrument="BTC-USD",
+                side=Side.BUY,
+                quantity=Decimal(1),
+                created_at=t0 + timedelta(minutes=i),
+            )
+            await uow.orders.add(order)
+            fill = Fill(
+                client_order_id=order.client_order_id,
+                instrument="BTC-USD",
+                side=Side.BUY,
+                quantity=Decimal(1),
+                price=Decimal(100 + i),
+                ts=t0 - timedelta(minutes=i),
+            )
+            await uow.fills.add(fill)
+        await uow.commit()
+    orders = (await client.get("/api/v1/orders")).json()["items"]
+    assert [o["client_order_id"] for o in orders] == ["o2", "o3", "o4"]
+    fills = (await client.get("/api/v1/fills")).json()["items"]
+    assert [f["client_order_id"] for f in fills] == ["o3", "o4"]
+
+
 # agent ----------------------------------------------------------------------------------------
 
 

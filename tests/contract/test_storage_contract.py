@@ -158,6 +158,74 @@ async def test_orders_listed_by_a_set_of_statuses_oldest_first(uow_factory: Any,
     assert none == []
 
 
+@pytest.mark.parametrize("book", ["orders", "venue_orders"])
+async def test_orders_listed_by_decision_and_the_newest_alone(uow_factory: Any, book: str) -> None:
+    """``decision_ids`` and ``newest`` filter in the store: the newest of the matching orders,
+    oldest first, ties on the creation time broken by client order id as in the full list."""
+    orders = [
+        Order(
+            client_order_id=f"o{i}",
+            decision_id=f"d{i % 2}",
+            instrument="BTC-USD" if i < 5 else "ETH-USD",
+            side=Side.BUY,
+            quantity=Decimal(1),
+            created_at=datetime(2026, 1, 1, min(i, 4), tzinfo=UTC),  # o4..o6 share a time
+        )
+        for i in range(7)
+    ]
+    async with uow_factory() as uow:
+        for order in reversed(orders):
+            await getattr(uow, book).add(order)
+        await uow.commit()
+    async with uow_factory() as uow:
+        repo = getattr(uow, book)
+        every = [o.client_order_id for o in await repo.list()]
+        assert every == [f"o{i}" for i in range(7)]
+        assert [o.client_order_id for o in await repo.list(newest=3)] == every[-3:]
+        assert [o.client_order_id for o in await repo.list(newest=100)] == every
+        assert await repo.list(newest=0) == []
+        of_d1 = await repo.list(decision_ids=["d1"])
+        assert [o.client_order_id for o in of_d1] == ["o1", "o3", "o5"]
+        by_both = await repo.list(decision_ids=["d0", "unknown"], instrument="BTC-USD", newest=2)
+        assert [o.client_order_id for o in by_both] == ["o2", "o4"]
+        assert await repo.list(decision_ids=["unknown"]) == []
+        assert await repo.list(decision_ids=[]) == []
+        many = [f"unknown-{i}" for i in range(1200)]  # more than one read's worth of ids
+        in_turns = await repo.list(decision_ids=[*many, "d0", "d1"], newest=4)
+        assert [o.client_order_id for o in in_turns] == every[-4:]
+
+
+@pytest.mark.parametrize("book", ["fills", "venue_fills"])
+async def test_fills_the_newest_alone_and_which_ids_are_recorded(
+    uow_factory: Any, book: str
+) -> None:
+    fills = [
+        Fill(
+            client_order_id=f"c{i % 2}",
+            instrument="BTC-USD",
+            side=Side.BUY,
+            quantity=Decimal("0.1"),
+            price=Decimal(100 + i),
+            ts=T0 - timedelta(minutes=i),  # recording order, not time, orders them
+        )
+        for i in range(5)
+    ]
+    async with uow_factory() as uow:
+        for f in fills:
+            await getattr(uow, book).add(f)
+        await uow.commit()
+    async with uow_factory() as uow:
+        repo = getattr(uow, book)
+        assert await repo.list(newest=2) == fills[-2:]
+        assert await repo.list("c0", newest=2) == [fills[2], fills[4]]
+        assert await repo.list(newest=0) == []
+        ids = [f.fill_id for f in fills]
+        many = [f"unknown-{i}" for i in range(1200)]  # more than one read's worth of ids
+        assert await repo.recorded([ids[1], "unknown", ids[3], ids[1]]) == {ids[1], ids[3]}
+        assert await repo.recorded([*many, ids[4]]) == {ids[4]}
+        assert await repo.recorded([]) == set()
+
+
 @pytest.mark.parametrize(("book", "other"), [("fills", "venue_fills"), ("venue_fills", "fills")])
 async def test_fills_are_idempotent_and_ordered(uow_factory: Any, book: str, other: str) -> None:
     fills = [
@@ -321,6 +389,15 @@ async def test_approvals_one_per_decision(uow_factory: Any) -> None:
     async with uow_factory() as uow:
         assert await uow.approvals.get(a.id) == resolved
         assert await uow.approvals.list(ApprovalStatus.PENDING) == []
+        assert await uow.approvals.of_decision("d1") == resolved
+        assert await uow.approvals.of_decision("d2") is None
+    again = Approval(decision_id="d1", instrument="BTC-USD", expires_at=T0 + timedelta(minutes=9))
+    async with uow_factory() as uow:
+        with pytest.raises(ConflictError):
+            await uow.approvals.add(again)
+            await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.approvals.of_decision("d1") == resolved
 
 
 async def test_approvals_listed_by_a_set_of_statuses_newest_first(uow_factory: Any) -> None:

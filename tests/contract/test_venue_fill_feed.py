@@ -1,8 +1,9 @@
-"""The simulated venue's fill feed (``venue_fills.since``, what ``PaperBroker.fills_since``
-reads): each read returns at least every fill recorded since the mark it was handed, whatever
-order fills are recorded in, including one committed late with an earlier ``seq`` (another
-writer's transaction, on PostgreSQL), fills with equal timestamps, and a reader that starts
-again without a mark (a restart)."""
+"""The fill feeds: the simulated venue's (``venue_fills.since``, what ``PaperBroker.fills_since``
+reads) and the ledger's (``fills.since``, what the account view replays): each read returns at
+least every fill recorded since the mark it was handed, whatever order fills are recorded in,
+including one committed late with an earlier ``seq`` (another writer's transaction, on
+PostgreSQL), fills with equal timestamps, and a reader that starts again without a mark (a
+restart); a read that returns every fill says so by returning as many as its mark counts."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, insert, select
 
 from ffe_adapters.storage.sql.backend import SqlStorage
-from ffe_adapters.storage.sql.tables import VenueFillRow
+from ffe_adapters.storage.sql.tables import FillRow, VenueFillRow
 from ffe_core.domain.orders import Fill, FillMark, Side
 from tests.contract.storages import STORAGES, Stored, storage
 
@@ -36,14 +37,18 @@ def fill(n: int) -> Fill:
     )
 
 
-async def add(s: Stored, f: Fill, *, late: bool) -> None:
+BOOKS = {"venue_fills": VenueFillRow, "fills": FillRow}
+
+
+async def add(s: Stored, f: Fill, *, late: bool, book: str = "venue_fills") -> None:
     """Record ``f``; ``late``: with the lowest ``seq`` there is, as a transaction that took
     its ``seq`` before others committed would (SQL only; in memory it is recorded as usual)."""
     if late and isinstance(s.backend, SqlStorage):
+        row = BOOKS[book]
         async with s.backend.engine.begin() as conn:
-            low = (await conn.scalar(select(func.min(VenueFillRow.seq)))) or 1
+            low = (await conn.scalar(select(func.min(row.seq)))) or 1
             await conn.execute(
-                insert(VenueFillRow),
+                insert(row),
                 {
                     "fill_id": f.fill_id,
                     "client_order_id": f.client_order_id,
@@ -55,13 +60,16 @@ async def add(s: Stored, f: Fill, *, late: bool) -> None:
             )
         return
     async with s.uow_factory() as uow:
-        assert await uow.venue_fills.add(f)
+        assert await getattr(uow, book).add(f)
         await uow.commit()
 
 
-async def since(s: Stored, mark: FillMark | None) -> tuple[list[Fill], FillMark]:
+async def since(
+    s: Stored, mark: FillMark | None, book: str = "venue_fills"
+) -> tuple[list[Fill], FillMark]:
     async with s.uow_factory() as uow:
-        return await uow.venue_fills.since(mark)
+        found: tuple[list[Fill], FillMark] = await getattr(uow, book).since(mark)
+        return found
 
 
 OPS = st.lists(
@@ -74,31 +82,41 @@ OPS = st.lists(
 )
 
 
+@pytest.mark.parametrize("book", BOOKS)
 @pytest.mark.parametrize("kind", STORAGES)
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(program=OPS)
 def test_a_read_reports_every_fill_recorded_since_its_mark(
-    kind: str, tmp_path: Path, program: Any
+    kind: str, book: str, tmp_path: Path, program: Any
 ) -> None:
     async def run(stored: Stored) -> None:
-        existing, mark = await since(stored, None)
+        existing, mark = await since(stored, None, book)
         assert existing == [], "each example starts from an empty book"
         unreported: set[str] = set()
+        seen: set[str] = set()  # reported since the last read of every fill
         recorded: list[Fill] = []
         for op, late in [*program, ("read", False)]:
             if op == "add":
                 recorded.append(f := fill(len(recorded)))
-                await add(stored, f, late=late)
+                await add(stored, f, late=late, book=book)
                 unreported.add(f.fill_id)
             elif op == "read":
-                reported, mark = await since(stored, mark)
+                reported, mark = await since(stored, mark, book)
                 ids = [f.fill_id for f in reported]
                 assert len(set(ids)) == len(ids), "a fill twice in one read"
                 assert unreported <= set(ids), f"missed: {unreported - set(ids)}"
+                if len(ids) == mark.count:  # said to be every fill: it is
+                    assert set(ids) == {f.fill_id for f in recorded}
+                    seen.clear()
+                else:  # only new ones: a reader adding them up counts none twice
+                    assert seen.isdisjoint(ids), f"again: {seen.intersection(ids)}"
+                seen.update(ids)
                 unreported.clear()
             else:  # a new reader (a restarted process): every fill is reported
-                reported, mark = await since(stored, None)
+                reported, mark = await since(stored, None, book)
                 assert {f.fill_id for f in recorded} == {f.fill_id for f in reported}
+                assert len(reported) == mark.count
+                seen = {f.fill_id for f in reported}
                 unreported.clear()
         assert not unreported
 

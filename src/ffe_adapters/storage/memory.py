@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from ffe_adapters.storage.memory_ledger import MemoryFlight, MemoryProviderCalls
 from ffe_core.domain.agent import AgentCycle, AgentRun, AgentState, CyclePhase
@@ -28,6 +28,8 @@ from ffe_core.domain.outcomes import DecisionOutcome
 from ffe_core.domain.performance import ProviderStats
 from ffe_core.domain.portfolio import Portfolio
 from ffe_core.ports.storage import DecisionQuery, StoredDecisions
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -95,6 +97,11 @@ class _Decisions:
         return [d.model_dump(mode="json") for d in page], cursor
 
 
+def _last(rows: list[T], newest: int | None) -> list[T]:
+    """The last ``newest`` of ``rows`` (all for None), as the SQL listings' ``newest``."""
+    return rows if newest is None else rows[max(len(rows) - newest, 0) :]
+
+
 class _Orders:
     def __init__(self, t: _Tables, table: str = "orders") -> None:
         self._rows: dict[str, Order] = getattr(t, table)
@@ -115,17 +122,22 @@ class _Orders:
         *,
         status: OrderStatus | frozenset[OrderStatus] | None = None,
         instrument: str | None = None,
+        decision_ids: Collection[str] | None = None,
+        newest: int | None = None,
     ) -> list[Order]:
         wanted = {status} if isinstance(status, OrderStatus) else status
-        return sorted(
+        decisions = None if decision_ids is None else set(decision_ids)
+        found = sorted(
             (
                 o
                 for o in self._rows.values()
                 if (wanted is None or o.status in wanted)
                 and (instrument is None or o.instrument == instrument)
+                and (decisions is None or o.decision_id in decisions)
             ),
-            key=lambda o: o.created_at,
+            key=lambda o: (o.created_at, o.client_order_id),
         )
+        return _last(found, newest)
 
 
 class _Fills:
@@ -138,12 +150,24 @@ class _Fills:
         self._rows[fill.fill_id] = fill
         return True
 
-    async def list(self, client_order_id: str | None = None) -> list[Fill]:
-        return [
+    async def since(self, mark: FillMark | None) -> tuple[list[Fill], FillMark]:
+        """In insertion order, never removed: the fills past ``mark.count``."""
+        rows = list(self._rows.values())
+        after = 0 if mark is None else mark.count
+        return rows[after:], FillMark(seq=len(rows), count=len(rows))
+
+    async def list(
+        self, client_order_id: str | None = None, *, newest: int | None = None
+    ) -> list[Fill]:
+        found = [
             f
             for f in self._rows.values()
             if client_order_id is None or f.client_order_id == client_order_id
         ]
+        return _last(found, newest)
+
+    async def recorded(self, fill_ids: Collection[str]) -> set[str]:
+        return {i for i in fill_ids if i in self._rows}
 
 
 class _VenueFills(_Fills):
@@ -163,12 +187,6 @@ class _VenueFills(_Fills):
     async def quote(self, client_order_id: str) -> Quote | None:
         fills = await self.list(client_order_id)
         return self._quotes.get(fills[-1].fill_id) if fills else None
-
-    async def since(self, mark: FillMark | None) -> tuple[list[Fill], FillMark]:
-        """In insertion order, never removed: the fills past ``mark.count``."""
-        rows = list(self._rows.values())
-        after = 0 if mark is None else mark.count
-        return rows[after:], FillMark(seq=len(rows), count=len(rows))
 
 
 class _Accounts:
@@ -238,10 +256,17 @@ class _Approvals:
         self._published = published
 
     async def add(self, approval: Approval) -> None:
+        # one approval per decision, as the SQL table's unique decision id
+        if await self.of_decision(approval.decision_id) is not None:
+            raise ConflictError(f"decision {approval.decision_id} already has an approval")
         self._t.approvals[approval.id] = approval
 
     async def get(self, approval_id: str) -> Approval | None:
         return self._t.approvals.get(approval_id)
+
+    async def of_decision(self, decision_id: str) -> Approval | None:
+        found = (a for a in self._t.approvals.values() if a.decision_id == decision_id)
+        return next(found, None)
 
     async def update(self, approval: Approval) -> None:
         self._t.approvals[approval.id] = approval

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
@@ -70,8 +70,12 @@ class OrderRepository(Protocol):
         *,
         status: OrderStatus | frozenset[OrderStatus] | None = None,
         instrument: str | None = None,
+        decision_ids: Collection[str] | None = None,
+        newest: int | None = None,
     ) -> list[Order]:
-        """Orders oldest first; ``status``: in that status (or any of a set of them)."""
+        """Orders oldest first; ``status``: in that status (or any of a set of them);
+        ``decision_ids``: caused by one of those decisions; ``newest``: only the last
+        ``newest`` of them (still oldest first), read without the rest."""
         ...
 
 
@@ -80,7 +84,24 @@ class FillRepository(Protocol):
         """Insert; returns False (and changes nothing) if this fill id is already recorded."""
         ...
 
-    async def list(self, client_order_id: str | None = None) -> list[Fill]: ...
+    async def since(self, mark: FillMark | None) -> tuple[list[Fill], FillMark]:
+        """Fills recorded after ``mark`` (all, for None) in recording order, and the mark for
+        the next read. One read: when the count shows a fill recorded with a place at or
+        before ``mark`` (another writer's transaction committing late), every fill is
+        returned, so none is ever missed (some are then returned again): the fills returned
+        are then as many as the new mark's count."""
+        ...
+
+    async def list(
+        self, client_order_id: str | None = None, *, newest: int | None = None
+    ) -> list[Fill]:
+        """Fills in recording order (of one order, or all); ``newest``: only the last
+        ``newest`` of them, read without the rest."""
+        ...
+
+    async def recorded(self, fill_ids: Collection[str]) -> set[str]:
+        """Which of ``fill_ids`` are recorded (read without the other fills)."""
+        ...
 
 
 class VenueFillRepository(FillRepository, Protocol):
@@ -94,13 +115,6 @@ class VenueFillRepository(FillRepository, Protocol):
 
     async def quote(self, client_order_id: str) -> Quote | None:
         """The quote the order's latest fill met (None: not filled, or filled on a bar)."""
-        ...
-
-    async def since(self, mark: FillMark | None) -> tuple[list[Fill], FillMark]:
-        """Fills recorded after ``mark`` (all, for None) in recording order, and the mark for
-        the next read. One read: when the count shows a fill recorded with a place at or
-        before ``mark`` (another writer's transaction committing late), every fill is
-        returned, so none is ever missed (some are then returned again)."""
         ...
 
 
@@ -147,6 +161,10 @@ class ApprovalRepository(Protocol):
     async def add(self, approval: Approval) -> None: ...
 
     async def get(self, approval_id: str) -> Approval | None: ...
+
+    async def of_decision(self, decision_id: str) -> Approval | None:
+        """The decision's approval (a decision has at most one), read by the decision's id."""
+        ...
 
     async def update(self, approval: Approval) -> None: ...
 

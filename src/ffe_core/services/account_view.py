@@ -2,7 +2,9 @@
 
 Reading the account means asking the venue (or the paper ledger) for the portfolio and replaying
 the fill history into an equity curve; neither changes between fills, so doing both per request
-made every dashboard poll pay for two storage round trips and a replay. :class:`AccountView`
+made every dashboard poll pay for two storage round trips and a replay. The curve is carried
+forward: a rebuild reads and replays only the fills recorded since the last one (it read and
+replayed the whole ledger, once a second while a dashboard was open). :class:`AccountView`
 keeps the last snapshot and rebuilds it only when the ledger changed: at once when this process
 recorded a fill (:meth:`invalidate`, called by the execution gate), and after ``max_age`` seconds
 otherwise (fills recorded by another process on the same storage, venue-side changes). Prices
@@ -12,11 +14,13 @@ are not part of the snapshot: callers mark positions on every read.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from ffe_core.domain.orders import Fill, FillMark
 from ffe_core.domain.portfolio import Portfolio, replay
 from ffe_core.drawdown import drawdown
 from ffe_core.ports.brokers import Broker
@@ -64,6 +68,8 @@ class AccountView:
         self._initial = initial_cash
         self._points = curve_points
         self._snapshot = Refreshing(self._build, max_age=max_age, now=now)
+        self._curve = _Curve(initial_cash, curve_points)
+        self._mark: FillMark | None = None  # how far the ledger's fills were replayed
 
     def invalidate(self) -> None:
         """The ledger changed in this process: the next read rebuilds."""
@@ -74,20 +80,38 @@ class AccountView:
         return await self._snapshot.get()
 
     async def _build(self) -> AccountSnapshot:
+        """The venue's portfolio, and the curve carried forward by the fills recorded since
+        the last build (replayed from the start only when every fill is read: the first
+        build, or a fill that committed late behind the last read)."""
         portfolio = await self._broker.get_portfolio()
         async with self._uow_factory() as uow:
-            fills = await uow.fills.list()
-        book = replay(self._initial, [])
-        peak = float(self._initial)
-        deepest = 0.0
-        curve: list[CurvePoint] = []
-        for fill in fills:
-            book = book.apply(fill)
-            equity = float(book.equity({fill.instrument: fill.price}))
-            peak = max(peak, equity)
-            fall = drawdown(equity, peak) if peak else 0.0
-            curve.append(CurvePoint(ts=fill.ts, equity=equity, drawdown=fall))
-            deepest = max(deepest, fall)
+            fills, mark = await uow.fills.since(self._mark)
+        if len(fills) == mark.count:
+            self._curve = _Curve(self._initial, self._points)
+        self._curve.extend(fills)
+        self._mark = mark
+        curve = self._curve
         return AccountSnapshot(
-            portfolio=portfolio, curve=tuple(curve[-self._points :]), peak=peak, drawdown=deepest
+            portfolio=portfolio, curve=tuple(curve.points), peak=curve.peak, drawdown=curve.deepest
         )
+
+
+class _Curve:
+    """The fill ledger replayed so far: the book, the equity curve's last ``points`` points,
+    its peak and its deepest drawdown."""
+
+    def __init__(self, initial_cash: Decimal, points: int) -> None:
+        self.book = replay(initial_cash, [])
+        self.peak = float(initial_cash)
+        self.deepest = 0.0
+        self.points: deque[CurvePoint] = deque(maxlen=points)
+
+    def extend(self, fills: Iterable[Fill]) -> None:
+        """Replay ``fills`` (in recording order) onto the curve."""
+        for fill in fills:
+            self.book = self.book.apply(fill)
+            equity = float(self.book.equity({fill.instrument: fill.price}))
+            self.peak = max(self.peak, equity)
+            fall = drawdown(equity, self.peak) if self.peak else 0.0
+            self.points.append(CurvePoint(ts=fill.ts, equity=equity, drawdown=fall))
+            self.deepest = max(self.deepest, fall)

@@ -153,10 +153,10 @@ class ApprovalService:
 
     async def get_by_decision(self, decision_id: str) -> Approval:
         async with self.uow_factory() as uow:
-            found = [a for a in await uow.approvals.list() if a.decision_id == decision_id]
-        if not found:
+            found = await uow.approvals.of_decision(decision_id)
+        if found is None:
             raise NotFoundError(f"no approval for decision {decision_id!r}")
-        return found[0]
+        return found
 
     async def _move(
         self, current: Approval, new: Approval, *, expected: ApprovalStatus | None = None

@@ -54,7 +54,7 @@ from ffe_core.ports.clock import Clock
 from ffe_core.ports.control import KillSwitchState
 from ffe_core.ports.metrics import Metrics, NullMetrics
 from ffe_core.ports.notify import EventKind, Notification, Notifier
-from ffe_core.ports.storage import UnitOfWorkFactory
+from ffe_core.ports.storage import UnitOfWork, UnitOfWorkFactory
 from ffe_core.services.approvals import ApprovalService
 from ffe_core.services.decisions import RiskCheck
 from ffe_core.services.flight import FlightRecorder
@@ -177,6 +177,17 @@ def _entry_decision(client_order_id: str, ledger: dict[str, Order]) -> str | Non
     ``<entry client order id>-<leg>`` on every venue (paper, Coinbase, OANDA)."""
     entry = ledger.get(client_order_id.rsplit("-", 1)[0])
     return entry.decision_id if entry is not None else None
+
+
+async def _ledger_orders(uow: UnitOfWork, fills: list[Fill]) -> dict[str, Order]:
+    """The ledger's orders of ``fills`` and the entries their exits protect (by client order
+    id; see :func:`_entry_decision`), each read by its id."""
+    found: dict[str, Order] = {}
+    for coid in dict.fromkeys(f.client_order_id for f in fills):
+        for wanted in (coid, coid.rsplit("-", 1)[0]):
+            if wanted not in found and (order := await uow.orders.get(wanted)) is not None:
+                found[wanted] = order
+    return found
 
 
 def merge_venue(local: Order, venue: Order) -> Order:
@@ -605,30 +616,35 @@ class ExecutionGate:
         return changed
 
     async def _fills_not_in_ledger(self) -> tuple[list[Fill], dict[str, Order]]:
-        """The venue's fills the ledger lacks, and the ledger's orders when there are any.
+        """The venue's fills the ledger lacks, and the ledger's orders they belong to (or the
+        entries their venue-side exits protect).
 
         A :class:`FillFeed` venue reports only what it recorded since the last read; any other
-        venue reports all its fills. The ledger is read only when the venue reported a fill not
-        yet seen in it (fills are never removed from it); a reported fill stays pending until
-        it is, so one whose recording failed is tried again on the next pass."""
+        venue reports all its fills. Only reported fills not known to be recorded are looked up
+        in the ledger, by id (its other fills and orders are never read); a reported fill stays
+        pending until it is, so one whose recording failed is tried again on the next pass.
+        Known as recorded are only the fills the venue reported in this pass and those this
+        gate recorded since, so memory follows the venue's report, not the ledger's history."""
         if isinstance(self.broker, FillFeed):
             reported, self._fill_mark = await self.broker.fills_since(self._fill_mark)
         else:
             reported = await self.broker.list_fills()
+        known = self._in_ledger
         for fill in reported:
-            if fill.fill_id not in self._in_ledger:
+            if fill.fill_id not in known:
                 self._unrecorded[fill.fill_id] = fill
-        for fill_id in self._in_ledger.intersection(self._unrecorded):
+        self._in_ledger = {f.fill_id for f in reported if f.fill_id in known}
+        for fill_id in known.intersection(self._unrecorded):  # recorded since reported
             del self._unrecorded[fill_id]
         if not self._unrecorded:
             return [], {}
         async with self.uow_factory() as uow:
-            self._in_ledger.update(f.fill_id for f in await uow.fills.list())
-            new = [f for f in self._unrecorded.values() if f.fill_id not in self._in_ledger]
-            # the ledger's orders are read only when a fill is new to it (same transaction)
-            orders = {o.client_order_id: o for o in await uow.orders.list()} if new else {}
-        for fill_id in self._in_ledger.intersection(self._unrecorded):
-            del self._unrecorded[fill_id]
+            recorded = await uow.fills.recorded(self._unrecorded)
+            new = [f for f in self._unrecorded.values() if f.fill_id not in recorded]
+            orders = await _ledger_orders(uow, new)
+        self._in_ledger |= recorded
+        for fill_id in recorded:
+            self._unrecorded.pop(fill_id, None)
         return new, orders
 
     async def expire_unsent(self) -> list[Order]:

@@ -150,7 +150,7 @@ class FlightRecorder:
                         prompt = await uow.flight.content(spec.prompt_hash)
                         if prompt is not None:
                             prompts[spec.prompt_hash] = prompt
-            orders = [o for o in await uow.orders.list() if o.decision_id == decision_id]
+            orders = await uow.orders.list(decision_ids=[decision_id])
             fills: list[Fill] = []
             for order in orders:
                 fills += await uow.fills.list(order.client_order_id)

@@ -68,17 +68,19 @@ class ScoringReport:
 
 
 class _TradeBook:
-    """The orders and fills of one scoring pass, read once and only if a decision traded."""
+    """The orders of one scoring pass's decisions, read once (those alone: not the ledger's
+    every order), and the fills, read once and only if one of them traded."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, decision_ids: list[str]) -> None:
         self._uow = uow
+        self._decision_ids = decision_ids
         self._orders: dict[str, set[str]] | None = None
         self._fills: list[Fill] = []
 
     async def pnl(self, decision: Decision, due: datetime, exit_price: Decimal) -> Decimal | None:
         if self._orders is None:
             self._orders = {}
-            for order in await self._uow.orders.list():
+            for order in await self._uow.orders.list(decision_ids=self._decision_ids):
                 if order.decision_id is not None:
                     self._orders.setdefault(order.decision_id, set()).add(order.client_order_id)
             self._fills = await self._uow.fills.list() if self._orders else []
@@ -152,9 +154,10 @@ class LearningService:
             stats: dict[str, ProviderStats] | None = None  # read once an outcome is known
             changed: set[str] = set()
             learned: list[DecisionOutcome] = []  # the outcomes stored by this pass
-            trades = _TradeBook(uow)
             due = {h: now - deltas[h] for h in horizons}
-            for decision, open_at in await uow.outcomes.pending(due, self.settings.batch_size):
+            pending = await uow.outcomes.pending(due, self.settings.batch_size)
+            trades = _TradeBook(uow, [decision.id for decision, _ in pending])
+            for decision, open_at in pending:
                 for horizon in open_at:
                     delta = deltas[horizon]
                     outcome = await self._outcome(

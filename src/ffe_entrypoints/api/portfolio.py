@@ -19,6 +19,11 @@ from ffe_entrypoints.api.schemas import (
 )
 from ffe_entrypoints.services.account_reads import AccountReads
 
+ORDERS_SHOWN = 500
+"""``GET /orders`` answers the newest this many matching orders (oldest first)."""
+FILLS_SHOWN = 1000
+"""``GET /fills`` answers the newest this many fills of the ledger (in recording order)."""
+
 
 class PortfolioController(Controller):
     path = "/api/v1"
@@ -49,12 +54,14 @@ class PortfolioController(Controller):
     ) -> OrderList:
         async with uow_factory() as uow:
             items = await uow.orders.list(
-                status=status, instrument=instrument.upper() if instrument else None
+                status=status,
+                instrument=instrument.upper() if instrument else None,
+                newest=ORDERS_SHOWN,
             )
-        return OrderList(items=items[-500:])
+        return OrderList(items=items)
 
     @get("/fills", summary="Fill history (the ledger)", responses=error_responses())
     async def fills(self, uow_factory: NamedDependency[UnitOfWorkFactory]) -> FillList:
         async with uow_factory() as uow:
-            items = await uow.fills.list()
-        return FillList(items=items[-1000:])
+            items = await uow.fills.list(newest=FILLS_SHOWN)
+        return FillList(items=items)

@@ -1,6 +1,7 @@
-"""The ledger sync each pass: the ledger's orders and fills are read only when the venue reports
-a fill not yet seen in the ledger (they name the order a new fill belongs to), and a venue
-declaring FillFeed is asked only for the fills recorded since the last read."""
+"""The ledger sync each pass: the ledger is asked about a venue fill only when the venue reports
+one not yet seen in it, and then only about that fill and its order (by id: the ledger's
+history is never read whole), and a venue declaring FillFeed is asked only for the fills
+recorded since the last read. What the gate remembers follows the venue's report."""
 
 from __future__ import annotations
 
@@ -41,27 +42,69 @@ async def test_a_sync_with_no_new_fill_reads_no_ledger_orders(
         assert len(await uow.fills.list()) == len(await w.venue.list_fills())
 
 
-async def test_a_sync_with_no_new_venue_fill_reads_no_ledger_fills(
+async def test_a_new_venue_fill_is_looked_up_by_id_never_by_reading_the_ledger(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The ledger's fills are read only when the venue reports one not yet seen in it."""
+    """The ledger is asked nothing with no new venue fill; with one, only whether that fill
+    is recorded and for its order and the entry it protects: the whole fill and order history
+    is never read (it was, on every venue-side exit: a cost growing with the ledger)."""
     w = build(InMemoryUnitOfWorkFactory(), policy_always=False)
-    decision = await decide(w, "BTC-USD", Action.BUY, 0.9)
-    assert (await w.gate.execute(decision)).sent
+    for action in (Action.BUY, Action.SELL, Action.BUY):
+        decision = await decide(w, "BTC-USD", action, 0.9)
+        assert (await w.gate.execute(decision)).sent
     await w.gate.sync()
-    reads: list[Any] = []
-    listing = memory._Fills.list
+    listed: list[Any] = []
+    asked: list[list[str]] = []
+    fills_list, orders_list, recorded = (
+        memory._Fills.list,
+        memory._Orders.list,
+        memory._Fills.recorded,
+    )
 
-    async def counted(self: Any, client_order_id: str | None = None) -> Any:
-        reads.append(client_order_id)
-        return await listing(self, client_order_id)
+    async def list_fills(self: Any, *args: Any, **kwargs: Any) -> Any:
+        listed.append(("fills", args, kwargs))
+        return await fills_list(self, *args, **kwargs)
 
-    monkeypatch.setattr(memory._Fills, "list", counted)
+    async def list_orders(self: Any, **kwargs: Any) -> Any:
+        if "status" not in kwargs:  # the working orders are read each pass, by status
+            listed.append(("orders", kwargs))
+        return await orders_list(self, **kwargs)
+
+    async def asked_about(self: Any, fill_ids: Any) -> set[str]:
+        asked.append(sorted(fill_ids))
+        return await recorded(self, fill_ids)
+
+    monkeypatch.setattr(memory._Fills, "list", list_fills)
+    monkeypatch.setattr(memory._Orders, "list", list_orders)
+    monkeypatch.setattr(memory._Fills, "recorded", asked_about)
     assert await w.gate.sync() == []
-    assert reads == [], "the ledger's fills were read with no new venue fill"
+    assert (listed, asked) == ([], []), "the ledger was read with no new venue fill"
     w.venue.fill(venue_side_order(w, "exit-1"))
+    new = [f.fill_id for f in w.venue.fills if f.client_order_id == "exit-1"]
     assert [o.client_order_id for o in await w.gate.sync()] == ["exit-1"]
-    assert reads == [None], "a new venue fill: the ledger's fills are read once"
+    assert listed == [], f"the ledger's history was read for one new fill: {listed}"
+    assert asked == [new]
+    assert await w.gate.sync() == []
+    assert asked == [new], "a recorded fill was looked up again"
+
+
+async def test_what_the_gate_remembers_of_the_ledger_follows_the_venues_report() -> None:
+    """Fills a FillFeed venue reported once are not kept for ever: after many trades the gate
+    holds only the ids of the last report (it held every fill id of the process's life)."""
+    uow = InMemoryUnitOfWorkFactory()
+    w = build(uow, policy_always=False)
+    venue = FeedVenue(w.venue.market, w.venue.limits)
+    w.venue = venue
+    w.gate.broker = venue
+    for action in [Action.BUY, Action.SELL] * 6:
+        decision = await decide(w, "BTC-USD", action, 0.9)
+        assert (await w.gate.execute(decision)).sent
+        before = len(venue.fills)
+        await w.gate.sync()
+        assert len(w.gate._in_ledger) <= len(venue.fills) - before + 1
+    async with uow() as u:
+        assert [f.fill_id for f in await u.fills.list()] == [f.fill_id for f in venue.fills]
+    assert len(venue.fills) >= 12
 
 
 @dataclass

@@ -140,12 +140,33 @@ async def test_reference_price_is_looked_up_when_the_decision_has_none() -> None
     assert o.reference_price == Decimal("50") and math.isclose(o.realized_return or 0, 0.1)
 
 
-async def test_trade_pnl_of_the_order_the_decision_placed() -> None:
+async def test_trade_pnl_of_the_order_the_decision_placed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the orders of the pass's decisions are read (every order of the ledger was, on
+    each pass a decision traded in)."""
+    from ffe_adapters.storage import memory
+
     store = InMemoryStore()
     d = decision()
     coid = client_order_id_for(d.id)
     await stored(store, d)
+    asked: list[Any] = []
+    listing = memory._Orders.list
+
+    async def counted(self: Any, **kwargs: Any) -> Any:
+        asked.append(kwargs.get("decision_ids"))
+        return await listing(self, **kwargs)
+
+    monkeypatch.setattr(memory._Orders, "list", counted)
     async with store() as uow:
+        await uow.orders.add(
+            Order(
+                client_order_id="an-older-order",
+                instrument="BTC-USD",
+                side=Side.BUY,
+                quantity=Decimal("1"),
+                decision_id="another-decision",
+            )
+        )
         await uow.orders.add(
             Order(
                 client_order_id=coid,
@@ -173,6 +194,7 @@ async def test_trade_pnl_of_the_order_the_decision_placed() -> None:
     async with store() as uow:
         [o] = await uow.outcomes.by_decisions([d.id])
     assert o.trade_pnl == Decimal("2.8")  # 2 x (102 - 100.5) - 0.2
+    assert asked == [[d.id]], f"orders read beyond the pass's decisions: {asked}"
 
 
 async def test_past_decisions_carry_their_realized_return() -> None:

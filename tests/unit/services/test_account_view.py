@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from typing import Any
 
+import pytest
 from tests.waiting import wait_until
 
 from ffe_adapters.storage.memory import InMemoryUnitOfWorkFactory
-from ffe_core.domain.orders import Fill, Side
+from ffe_core.domain.orders import Fill, FillMark, Side
 from ffe_core.domain.portfolio import Portfolio
 from ffe_core.services.account_view import AccountView
 
@@ -127,3 +129,62 @@ async def test_each_curve_point_carries_its_drawdown_from_the_peak_since_the_ini
         drawdown(1020.0, 1050.0),
     ]
     assert snap.drawdown == drawdown(1020.0, 1050.0)  # the deepest
+
+
+async def test_a_rebuild_replays_only_the_fills_recorded_since_the_last_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The curve is carried forward: each rebuild reads the fills past its mark, not the whole
+    ledger (it read and replayed every fill, once a second while a dashboard was open), and
+    ends where a view replaying the ledger from the start ends; a read of every fill (the
+    first, or one after a fill committed late) starts the replay again rather than doubling."""
+    from ffe_adapters.storage import memory
+
+    broker, uow, now = CountingBroker(), InMemoryUnitOfWorkFactory(), [0.0]
+    account = view(broker, uow, now)
+    read: list[int] = []
+    since = memory._Fills.since
+
+    async def counted(self: Any, mark: Any) -> Any:
+        fills, new_mark = await since(self, mark)
+        read.append(len(fills))
+        return fills, new_mark
+
+    monkeypatch.setattr(memory._Fills, "since", counted)
+    trades = [(Side.BUY, 100), (Side.SELL, 90), (Side.BUY, 90), (Side.SELL, 150), (Side.BUY, 80)]
+    for n, (side, price) in enumerate(trades):
+        async with uow() as u:
+            await u.fills.add(
+                Fill(
+                    client_order_id=f"o-{n}",
+                    instrument="BTC-USD",
+                    side=side,
+                    quantity=Decimal(1),
+                    price=Decimal(price),
+                )
+            )
+            await u.commit()
+        account.invalidate()
+        carried = await account.snapshot()
+    assert read == [1, 1, 1, 1, 1]
+    fresh = await view(broker, uow, now).snapshot()
+    assert (carried.curve, carried.peak, carried.drawdown) == (
+        fresh.curve,
+        fresh.peak,
+        fresh.drawdown,
+    )
+    every = [f async for f in _every_fill(uow)]  # a read of every fill: replayed anew
+    monkeypatch.setattr(memory._Fills, "since", lambda self, mark: _all(every))
+    account.invalidate()
+    again = await account.snapshot()
+    assert (again.curve, again.peak, again.drawdown) == (fresh.curve, fresh.peak, fresh.drawdown)
+
+
+async def _every_fill(uow: InMemoryUnitOfWorkFactory) -> Any:
+    async with uow() as u:
+        for f in await u.fills.list():
+            yield f
+
+
+async def _all(fills: list[Fill]) -> tuple[list[Fill], FillMark]:
+    return fills, FillMark(seq=len(fills), count=len(fills))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -253,6 +253,8 @@ class SqlOrders:
         *,
         status: OrderStatus | frozenset[OrderStatus] | None = None,
         instrument: str | None = None,
+        decision_ids: Collection[str] | None = None,
+        newest: int | None = None,
     ) -> list[Order]:
         statuses = (
             None
@@ -261,23 +263,55 @@ class SqlOrders:
             if isinstance(status, OrderStatus)
             else tuple(sorted(s.value for s in status))
         )
-        stmt = _list_orders(self._t, statuses, instrument is not None)
-        params = {} if instrument is None else {"instrument": instrument}
+        ids = None if decision_ids is None else list(dict.fromkeys(decision_ids))
+        if ids is not None and len(ids) > _IDS_PER_READ:  # in turns (bound parameters' limit)
+            parts = [
+                await self.list(
+                    status=status, instrument=instrument, decision_ids=ids[at : at + _IDS_PER_READ]
+                )
+                for at in range(0, len(ids), _IDS_PER_READ)
+            ]
+            # the statement's order; a tie on the time (the same microsecond) is broken by
+            # the id as Python compares strings, which a PostgreSQL collation may not
+            merged = sorted(
+                (o for part in parts for o in part), key=lambda o: (o.created_at, o.client_order_id)
+            )
+            return merged if newest is None else merged[max(len(merged) - newest, 0) :]
+        given = {"instrument": instrument, "decision_ids": ids, "newest": newest}
+        stmt = _list_orders(self._t, statuses, *(v is not None for v in given.values()))
+        params = {k: v for k, v in given.items() if v is not None}
         rows: Sequence[Any] = (await self._s.scalars(stmt, params)).all()
-        return [Order.model_validate(r.payload) for r in rows]
+        return [Order.model_validate(r.payload) for r in _oldest_first(rows, newest)]
+
+
+def _oldest_first(rows: Sequence[Any], newest: int | None) -> Sequence[Any]:
+    """Rows read newest first (to take the last ``newest``), put back in order."""
+    return rows if newest is None else rows[::-1]
 
 
 @functools.cache
-def _list_orders(table: Any, statuses: tuple[str, ...] | None, by_instrument: bool) -> Any:
-    """The listing of ``table``'s orders, built once per filter (see ``_LOAD_ACCOUNT``)."""
-    stmt = select(table).order_by(table.created_at, table.client_order_id)
+def _list_orders(
+    table: Any,
+    statuses: tuple[str, ...] | None,
+    by_instrument: bool,
+    by_decisions: bool,
+    newest: bool,
+) -> Any:
+    """The listing of ``table``'s orders, built once per filter (see ``_LOAD_ACCOUNT``); with
+    ``newest``, the last ``:newest`` of them, read newest first."""
+    order = (table.created_at, table.client_order_id)
+    stmt = select(table)
     if statuses is not None:
         stmt = stmt.where(
             table.status == statuses[0] if len(statuses) == 1 else table.status.in_(statuses)
         )
     if by_instrument:
         stmt = stmt.where(table.instrument == bindparam("instrument"))
-    return stmt
+    if by_decisions:
+        stmt = stmt.where(table.decision_id.in_(bindparam("decision_ids", expanding=True)))
+    if newest:
+        return stmt.order_by(*(c.desc() for c in order)).limit(bindparam("newest"))
+    return stmt.order_by(*order)
 
 
 class SqlFills:
@@ -308,16 +342,51 @@ class SqlFills:
         inserted = await self._s.execute(_insert_fill(self._s.get_bind().dialect.name, table), row)
         return rowcount_of(inserted) == 1
 
-    async def list(self, client_order_id: str | None = None) -> list[Fill]:
-        stmt = select(self._t).order_by(self._t.seq)
+    async def since(self, mark: FillMark | None) -> tuple[list[Fill], FillMark]:
+        """One statement (one snapshot): the fills with a ``seq`` past the mark's, each row
+        with the table's count (a one-row count outer-joined to them). A count other than the
+        mark's plus those fills means one was recorded at or before the mark's ``seq`` after
+        it was read (PostgreSQL writers take ``seq`` before they commit): then all are read."""
+        after = -1 if mark is None else mark.seq
+        rows = (await self._s.execute(_fills_since(self._t), {"after": after})).all()
+        total = int(rows[0].total)
+        fresh = [r for r in rows if r.seq is not None]
+        if mark is not None and total != mark.count + len(fresh):
+            return await self.since(None)
+        top = max((r.seq for r in fresh), default=after if mark is not None else 0)
+        return [Fill.model_validate(r.payload) for r in fresh], FillMark(seq=top, count=total)
+
+    async def list(
+        self, client_order_id: str | None = None, *, newest: int | None = None
+    ) -> list[Fill]:
+        stmt = select(self._t)
         if client_order_id is not None:
             stmt = stmt.where(self._t.client_order_id == client_order_id)
+        if newest is None:
+            stmt = stmt.order_by(self._t.seq)
+        else:
+            stmt = stmt.order_by(self._t.seq.desc()).limit(newest)
         rows: Sequence[Any] = (await self._s.scalars(stmt)).all()
-        return [Fill.model_validate(r.payload) for r in rows]
+        return [Fill.model_validate(r.payload) for r in _oldest_first(rows, newest)]
+
+    async def recorded(self, fill_ids: Collection[str]) -> set[str]:
+        wanted = list(dict.fromkeys(fill_ids))
+        found: set[str] = set()
+        stmt = _recorded_fills(self._t)
+        for at in range(0, len(wanted), _IDS_PER_READ):
+            chunk = wanted[at : at + _IDS_PER_READ]
+            found.update(await self._s.scalars(stmt, {"ids": chunk}))
+        return found
 
 
-def _fills_since() -> Any:
-    t = cast(Table, VenueFillRow.__table__)
+_IDS_PER_READ = 500
+"""Fill ids asked for in one ``IN`` list (well under SQLite's limit on bound parameters)."""
+
+
+@functools.cache
+def _fills_since(table: Any) -> Any:
+    """``table``'s fills with a ``seq`` past ``:after``, each with the table's count."""
+    t = cast(Table, table.__table__)
     counted = select(func.count().label("total")).select_from(t).subquery()
     return (
         select(counted.c.total, t.c.seq, t.c.payload)
@@ -326,7 +395,10 @@ def _fills_since() -> Any:
     )
 
 
-_FILLS_SINCE = _fills_since()
+@functools.cache
+def _recorded_fills(table: Any) -> Any:
+    """Which of ``:ids`` (an expanding list) ``table`` holds."""
+    return select(table.fill_id).where(table.fill_id.in_(bindparam("ids", expanding=True)))
 
 
 class SqlVenueFills(SqlFills):
@@ -347,20 +419,6 @@ class SqlVenueFills(SqlFills):
         )
         payload = await self._s.scalar(stmt)
         return None if payload is None else Quote.model_validate(payload)
-
-    async def since(self, mark: FillMark | None) -> tuple[list[Fill], FillMark]:
-        """One statement (one snapshot): the fills with a ``seq`` past the mark's, each row
-        with the table's count (a one-row count outer-joined to them). A count other than the
-        mark's plus those fills means one was recorded at or before the mark's ``seq`` after
-        it was read (PostgreSQL writers take ``seq`` before they commit): then all are read."""
-        after = -1 if mark is None else mark.seq
-        rows = (await self._s.execute(_FILLS_SINCE, {"after": after})).all()
-        total = int(rows[0].total)
-        fresh = [r for r in rows if r.seq is not None]
-        if mark is not None and total != mark.count + len(fresh):
-            return await self.since(None)
-        top = max((r.seq for r in fresh), default=after if mark is not None else 0)
-        return [Fill.model_validate(r.payload) for r in fresh], FillMark(seq=top, count=total)
 
 
 _LOAD_ACCOUNT = (
@@ -545,6 +603,11 @@ class SqlApprovals:
     async def get(self, approval_id: str) -> Approval | None:
         row = await self._s.get(ApprovalRow, approval_id)
         return None if row is None else Approval.model_validate(row.payload)
+
+    async def of_decision(self, decision_id: str) -> Approval | None:
+        stmt = select(ApprovalRow.payload).where(ApprovalRow.decision_id == decision_id)
+        payload = await self._s.scalar(stmt)
+        return None if payload is None else Approval.model_validate(payload)
 
     async def update(self, approval: Approval) -> None:
         await self._s.merge(self._row(approval))
