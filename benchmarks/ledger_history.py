@@ -7,8 +7,8 @@ Each ledger is its own storage (a SQLite WAL file in a temp directory; then a th
 PostgreSQL schema on 127.0.0.1:5432, database ``test``, skipped with a note when unreachable)
 with its own container and API app (the embedded defaults: paper broker, bundled data). The
 ledger is seeded through its repositories, a few thousand trades a transaction, with
-``--small``/``--large`` filled orders a minute apart, each with one fill (PostgreSQL's planner
-statistics are then taken, as its autovacuum would); the paper venue's own book holds only this
+``--small``/``--large`` filled orders a minute apart, each with one fill (PostgreSQL's tables are
+then vacuumed and analysed, as its autovacuum would); the paper venue's own book holds only this
 run's orders. ``--small`` defaults to ``FILLS_SHOWN``, so ``GET /fills`` answers a full page on
 both ledgers. Per round, on each ledger in turn (which one goes first alternates):
 
@@ -47,7 +47,6 @@ from typing import Any, cast
 import httpx
 
 from benchmarks.persistence import PG, drop
-from ffe_adapters.storage.sql.backend import SqlStorage
 from ffe_core.domain.decisions import Action, Decision
 from ffe_core.domain.orders import Fill, Order, OrderStatus, OrderType, Side
 from ffe_core.ports.storage import UnitOfWorkFactory
@@ -176,13 +175,20 @@ async def seed(uow_factory: UnitOfWorkFactory, trades: list[tuple[Order, Fill]])
             await uow.commit()
 
 
-async def analyze(container: Container) -> None:
-    """PostgreSQL's planner statistics of the seeded tables, as its autovacuum keeps them on a
-    database in use (SQLite keeps none unless asked, and ffe does not ask)."""
-    storage = container.storage()
-    if isinstance(storage, SqlStorage) and storage.dialect == "postgresql":
-        async with storage.engine.begin() as conn:
-            await conn.exec_driver_sql("ANALYZE orders, fills")
+async def vacuum(container: Container) -> None:
+    """PostgreSQL's visibility map and planner statistics of the seeded tables, as its
+    autovacuum keeps them on a database in use (SQLite keeps no statistics unless asked, and
+    ffe does not ask)."""
+    schema = container.settings().storage.schema_name
+    if schema is None:
+        return
+    import asyncpg
+
+    conn = await asyncpg.connect(**PG, server_settings={"search_path": schema})
+    try:
+        await conn.execute("VACUUM ANALYZE orders, fills")
+    finally:
+        await conn.close()
 
 
 async def trade_one(container: Container) -> str:
@@ -222,7 +228,7 @@ async def ledger(
             httpx.AsyncClient(transport=transport, base_url="http://testserver")
         )
         await seed(container.uow_factory(), trades[:rows])
-        await analyze(container)
+        await vacuum(container)
         traded = await trade_one(container)
         yield Ledger(rows, container, client, traded)
 
