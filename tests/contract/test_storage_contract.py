@@ -57,6 +57,20 @@ async def test_decision_roundtrip_keeps_votes_and_weights(uow_factory: Any) -> N
         assert await uow.decisions.get("missing") is None
 
 
+async def test_decisions_got_many_at_once_by_id(uow_factory: Any) -> None:
+    made = [decision(i) for i in range(3)]
+    async with uow_factory() as uow:
+        for d in made:
+            await uow.decisions.add(d)
+        await uow.commit()
+    many = [f"missing-{i}" for i in range(1200)]  # more than one read's worth of ids
+    async with uow_factory() as uow:
+        got = await uow.decisions.get_many([made[2].id, "missing", made[0].id, made[2].id])
+        assert got == {made[2].id: made[2], made[0].id: made[0]}
+        assert await uow.decisions.get_many([*many, made[1].id]) == {made[1].id: made[1]}
+        assert await uow.decisions.get_many([]) == {}
+
+
 async def test_uncommitted_write_leaves_nothing(uow_factory: Any) -> None:
     d = decision(1)
     with pytest.raises(RuntimeError):

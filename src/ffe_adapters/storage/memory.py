@@ -89,6 +89,10 @@ class _Decisions:
     async def get(self, decision_id: str) -> Decision | None:
         return self._t.decisions.get(decision_id)
 
+    async def get_many(self, decision_ids: Collection[str]) -> dict[str, Decision]:
+        rows = self._t.decisions
+        return {i: rows[i] for i in decision_ids if i in rows}
+
     async def list(self, query: DecisionQuery) -> tuple[list[Decision], str | None]:
         return page_decisions(list(self._t.decisions.values()), query)
 

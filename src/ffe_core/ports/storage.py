@@ -46,6 +46,10 @@ class DecisionRepository(Protocol):
 
     async def get(self, decision_id: str) -> Decision | None: ...
 
+    async def get_many(self, decision_ids: Collection[str]) -> dict[str, Decision]:
+        """The stored decisions among ``decision_ids``, by id (unknown ids are left out)."""
+        ...
+
     async def list(self, query: DecisionQuery) -> tuple[list[Decision], str | None]:
         """A page of decisions and the cursor of the next page (None at the end)."""
         ...

@@ -142,6 +142,15 @@ _STATE = cast(Table, StateRow.__table__)
 _OUTCOMES = cast(Table, OutcomeRow.__table__)
 
 
+_IDS_PER_READ = 500
+"""Ids asked for in one ``IN`` list (well under SQLite's limit on bound parameters)."""
+
+_GET_DECISIONS = select(DecisionRow.id, DecisionRow.payload).where(
+    DecisionRow.id.in_(bindparam("ids", expanding=True))
+)
+"""The decisions among ``:ids`` (an expanding list)."""
+
+
 class SqlDecisions:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
@@ -183,6 +192,14 @@ class SqlDecisions:
     async def get(self, decision_id: str) -> Decision | None:
         row = await self._s.get(DecisionRow, decision_id)
         return None if row is None else Decision.model_validate(row.payload)
+
+    async def get_many(self, decision_ids: Collection[str]) -> dict[str, Decision]:
+        wanted = list(dict.fromkeys(decision_ids))
+        found: dict[str, Decision] = {}
+        for at in range(0, len(wanted), _IDS_PER_READ):
+            rows = await self._s.execute(_GET_DECISIONS, {"ids": wanted[at : at + _IDS_PER_READ]})
+            found.update((r.id, Decision.model_validate(r.payload)) for r in rows)
+        return found
 
     async def list(self, query: DecisionQuery) -> tuple[list[Decision], str | None]:
         stored, cursor = await self.list_stored(query)
@@ -377,10 +394,6 @@ class SqlFills:
             chunk = wanted[at : at + _IDS_PER_READ]
             found.update(await self._s.scalars(stmt, {"ids": chunk}))
         return found
-
-
-_IDS_PER_READ = 500
-"""Fill ids asked for in one ``IN`` list (well under SQLite's limit on bound parameters)."""
 
 
 @functools.cache
