@@ -75,11 +75,13 @@ class OrderRepository(Protocol):
         status: OrderStatus | frozenset[OrderStatus] | None = None,
         instrument: str | None = None,
         decision_ids: Collection[str] | None = None,
+        created_in: tuple[datetime, datetime] | None = None,
         newest: int | None = None,
     ) -> list[Order]:
         """Orders oldest first; ``status``: in that status (or any of a set of them);
-        ``decision_ids``: caused by one of those decisions; ``newest``: only the last
-        ``newest`` of them (still oldest first), read without the rest."""
+        ``decision_ids``: caused by one of those decisions; ``created_in``: created in
+        ``[start, end)``; ``newest``: only the last ``newest`` of them (still oldest first),
+        read without the rest."""
         ...
 
 

@@ -271,6 +271,7 @@ class SqlOrders:
         status: OrderStatus | frozenset[OrderStatus] | None = None,
         instrument: str | None = None,
         decision_ids: Collection[str] | None = None,
+        created_in: tuple[datetime, datetime] | None = None,
         newest: int | None = None,
     ) -> list[Order]:
         statuses = (
@@ -284,7 +285,10 @@ class SqlOrders:
         if ids is not None and len(ids) > _IDS_PER_READ:  # in turns (bound parameters' limit)
             parts = [
                 await self.list(
-                    status=status, instrument=instrument, decision_ids=ids[at : at + _IDS_PER_READ]
+                    status=status,
+                    instrument=instrument,
+                    decision_ids=ids[at : at + _IDS_PER_READ],
+                    created_in=created_in,
                 )
                 for at in range(0, len(ids), _IDS_PER_READ)
             ]
@@ -295,8 +299,12 @@ class SqlOrders:
             )
             return merged if newest is None else merged[max(len(merged) - newest, 0) :]
         given = {"instrument": instrument, "decision_ids": ids, "newest": newest}
-        stmt = _list_orders(self._t, statuses, *(v is not None for v in given.values()))
-        params = {k: v for k, v in given.items() if v is not None}
+        stmt = _list_orders(
+            self._t, statuses, *(v is not None for v in given.values()), created_in is not None
+        )
+        params: dict[str, object] = {k: v for k, v in given.items() if v is not None}
+        if created_in is not None:
+            params["created_from"], params["created_to"] = created_in
         rows: Sequence[Any] = (await self._s.scalars(stmt, params)).all()
         return [Order.model_validate(r.payload) for r in _oldest_first(rows, newest)]
 
@@ -313,6 +321,7 @@ def _list_orders(
     by_instrument: bool,
     by_decisions: bool,
     newest: bool,
+    by_creation: bool,
 ) -> Any:
     """The listing of ``table``'s orders, built once per filter (see ``_LOAD_ACCOUNT``); with
     ``newest``, the last ``:newest`` of them, read newest first."""
@@ -326,6 +335,11 @@ def _list_orders(
         stmt = stmt.where(table.instrument == bindparam("instrument"))
     if by_decisions:
         stmt = stmt.where(table.decision_id.in_(bindparam("decision_ids", expanding=True)))
+    if by_creation:
+        stmt = stmt.where(
+            table.created_at >= bindparam("created_from"),
+            table.created_at < bindparam("created_to"),
+        )
     if newest:
         return stmt.order_by(*(c.desc() for c in order)).limit(bindparam("newest"))
     return stmt.order_by(*order)
