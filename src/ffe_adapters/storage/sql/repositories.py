@@ -593,7 +593,7 @@ class SqlAgent:
             .values(phase=cycle.phase.value, payload=_json(cycle))
             .execution_options(synchronize_session=False)
         )
-        return bool(getattr(result, "rowcount", 0))
+        return rowcount_of(result) > 0
 
     async def list_cycles(self, run_id: str | None = None, limit: int = 100) -> list[AgentCycle]:
         stmt = select(AgentCycleRow).order_by(
@@ -648,7 +648,7 @@ class SqlApprovals:
             .values(status=approval.status.value, payload=_json(approval))
             .execution_options(synchronize_session=False)
         )
-        return bool(getattr(result, "rowcount", 0) == 1)
+        return rowcount_of(result) == 1
 
     async def list(
         self, status: ApprovalStatus | frozenset[ApprovalStatus] | None = None
