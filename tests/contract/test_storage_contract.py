@@ -57,6 +57,20 @@ async def test_decision_roundtrip_keeps_votes_and_weights(uow_factory: Any) -> N
         assert await uow.decisions.get("missing") is None
 
 
+async def test_decisions_got_many_at_once_by_id(uow_factory: Any) -> None:
+    made = [decision(i) for i in range(3)]
+    async with uow_factory() as uow:
+        for d in made:
+            await uow.decisions.add(d)
+        await uow.commit()
+    many = [f"missing-{i}" for i in range(1200)]  # more than one read's worth of ids
+    async with uow_factory() as uow:
+        got = await uow.decisions.get_many([made[2].id, "missing", made[0].id, made[2].id])
+        assert got == {made[2].id: made[2], made[0].id: made[0]}
+        assert await uow.decisions.get_many([*many, made[1].id]) == {made[1].id: made[1]}
+        assert await uow.decisions.get_many([]) == {}
+
+
 async def test_uncommitted_write_leaves_nothing(uow_factory: Any) -> None:
     d = decision(1)
     with pytest.raises(RuntimeError):
@@ -160,7 +174,7 @@ async def test_orders_listed_by_a_set_of_statuses_oldest_first(uow_factory: Any,
 
 @pytest.mark.parametrize("book", ["orders", "venue_orders"])
 async def test_orders_listed_by_decision_and_the_newest_alone(uow_factory: Any, book: str) -> None:
-    """``decision_ids`` and ``newest`` filter in the store: the newest of the matching orders,
+    """``decision_ids``, ``created_in`` and ``newest`` filter in the store: the newest of the matching orders,
     oldest first, ties on the creation time broken by client order id as in the full list."""
     orders = [
         Order(
@@ -193,6 +207,11 @@ async def test_orders_listed_by_decision_and_the_newest_alone(uow_factory: Any, 
         many = [f"unknown-{i}" for i in range(1200)]  # more than one read's worth of ids
         in_turns = await repo.list(decision_ids=[*many, "d0", "d1"], newest=4)
         assert [o.client_order_id for o in in_turns] == every[-4:]
+        hours = (datetime(2026, 1, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, 4, tzinfo=UTC))
+        created = await repo.list(created_in=hours)  # [1:00, 4:00): o1..o3, not o4..o6
+        assert [o.client_order_id for o in created] == ["o1", "o2", "o3"]
+        both = await repo.list(created_in=hours, decision_ids=["d1"], newest=1)
+        assert [o.client_order_id for o in both] == ["o3"]
 
 
 @pytest.mark.parametrize("book", ["fills", "venue_fills"])

@@ -89,6 +89,10 @@ class _Decisions:
     async def get(self, decision_id: str) -> Decision | None:
         return self._t.decisions.get(decision_id)
 
+    async def get_many(self, decision_ids: Collection[str]) -> dict[str, Decision]:
+        rows = self._t.decisions
+        return {i: rows[i] for i in decision_ids if i in rows}
+
     async def list(self, query: DecisionQuery) -> tuple[list[Decision], str | None]:
         return page_decisions(list(self._t.decisions.values()), query)
 
@@ -123,9 +127,11 @@ class _Orders:
         status: OrderStatus | frozenset[OrderStatus] | None = None,
         instrument: str | None = None,
         decision_ids: Collection[str] | None = None,
+        created_in: tuple[datetime, datetime] | None = None,
         newest: int | None = None,
     ) -> list[Order]:
         wanted = {status} if isinstance(status, OrderStatus) else status
+        start, end = created_in or (None, None)
         decisions = None if decision_ids is None else set(decision_ids)
         found = sorted(
             (
@@ -134,6 +140,8 @@ class _Orders:
                 if (wanted is None or o.status in wanted)
                 and (instrument is None or o.instrument == instrument)
                 and (decisions is None or o.decision_id in decisions)
+                and (start is None or start <= o.created_at)
+                and (end is None or o.created_at < end)
             ),
             key=lambda o: (o.created_at, o.client_order_id),
         )

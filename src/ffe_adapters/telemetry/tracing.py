@@ -16,6 +16,7 @@ from ffe_core.config import MonitoringSettings
 from ffe_core.domain.context import DecisionContext
 from ffe_core.domain.decisions import Decision, ProviderVote
 from ffe_core.domain.orders import Order
+from ffe_core.ports.brokers import Broker
 from ffe_core.ports.providers import DecisionProvider, Signal, SyncDecisionProvider
 
 if TYPE_CHECKING:  # the SDK is imported only when tracing is on (build_tracer_provider)
@@ -174,13 +175,14 @@ def trace_decisions(service: Any, tracer_provider: TracerProvider | None) -> Any
     return service
 
 
-def trace_broker(broker: Any, tracer_provider: TracerProvider | None) -> Any:
+def trace_broker(broker: Broker, tracer_provider: TracerProvider | None) -> Broker:
     """A span around ``broker.submit_order``, in place (the broker keeps its type)."""
     if tracer_provider is None:
         return broker
     tracer = tracer_provider.get_tracer(TRACER_NAME)
-    attributes = {"ffe.broker": str(getattr(broker, "name", type(broker).__name__))}
-    broker.submit_order = traced(
+    attributes = {"ffe.broker": broker.name}
+    patched: Any = broker  # the method is replaced on the instance
+    patched.submit_order = traced(
         tracer, "broker.submit_order", broker.submit_order, _describe_order, attributes
     )
     return broker

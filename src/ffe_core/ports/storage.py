@@ -46,6 +46,10 @@ class DecisionRepository(Protocol):
 
     async def get(self, decision_id: str) -> Decision | None: ...
 
+    async def get_many(self, decision_ids: Collection[str]) -> dict[str, Decision]:
+        """The stored decisions among ``decision_ids``, by id (unknown ids are left out)."""
+        ...
+
     async def list(self, query: DecisionQuery) -> tuple[list[Decision], str | None]:
         """A page of decisions and the cursor of the next page (None at the end)."""
         ...
@@ -71,11 +75,13 @@ class OrderRepository(Protocol):
         status: OrderStatus | frozenset[OrderStatus] | None = None,
         instrument: str | None = None,
         decision_ids: Collection[str] | None = None,
+        created_in: tuple[datetime, datetime] | None = None,
         newest: int | None = None,
     ) -> list[Order]:
         """Orders oldest first; ``status``: in that status (or any of a set of them);
-        ``decision_ids``: caused by one of those decisions; ``newest``: only the last
-        ``newest`` of them (still oldest first), read without the rest."""
+        ``decision_ids``: caused by one of those decisions; ``created_in``: created in
+        ``[start, end)``; ``newest``: only the last ``newest`` of them (still oldest first),
+        read without the rest."""
         ...
 
 

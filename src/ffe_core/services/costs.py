@@ -280,11 +280,7 @@ class CostLedger:
         async with self.uow_factory() as uow:
             outcomes = await uow.outcomes.list(horizon=horizon, since=since, limit=1_000_000)
             traded = [o.decision_id for o in outcomes if o.trade_pnl is not None]
-            decisions = {}
-            for decision_id in traded:
-                found = await uow.decisions.get(decision_id)
-                if found is not None:
-                    decisions[decision_id] = found
+            decisions = await uow.decisions.get_many(traded)
             spend = await uow.provider_calls.totals(since)
         return value_for_money(outcomes, decisions, spend, days)
 

@@ -21,6 +21,7 @@ either fill mode, the score is 1.0, so any divergence live is the venue's.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,12 +30,11 @@ from decimal import Decimal
 
 from ffe_core.config import Settings
 from ffe_core.domain.market import Bar, Quote
-from ffe_core.domain.orders import Fill, Order, OrderType, client_order_id_for
+from ffe_core.domain.orders import Fill, FillMark, Order, OrderType, client_order_id_for
 from ffe_core.domain.parity import ParityFill, ParityReport, ParityStatus
-from ffe_core.domain.portfolio import replay
 from ffe_core.ports.clock import Clock
 from ffe_core.ports.metrics import Metrics, NullMetrics
-from ffe_core.ports.storage import DecisionQuery, UnitOfWorkFactory
+from ffe_core.ports.storage import DecisionQuery, UnitOfWork, UnitOfWorkFactory
 from ffe_core.services.fill_model import FillCosts, commission_for, fill_order
 
 BARS_AFTER = timedelta(days=2)
@@ -120,19 +120,29 @@ class ParityService:
         self.metrics = metrics or NullMetrics()
         t = settings.trading
         self.costs = FillCosts(commission_rate=t.commission, slippage=t.slippage, spread=t.spread)
+        self._today = _CarriedLedger()
 
     async def report(self, day: date | None = None) -> ParityReport:
-        """The parity of ``day`` (default: today); today's score also sets the gauge."""
+        """The parity of ``day`` (default: today); today's score also sets the gauge.
+
+        The day's orders are read, not the ledger's every order; today's report (the agent's
+        gauge, once a minute) reads only the fills recorded since the last one (the ledger
+        before the day is kept as the quantity it leaves held), another day's reads the
+        ledger once."""
         today = self.clock.now().date()
         day = day or today
         start, end = day_bounds(day)
         async with self.uow_factory() as uow:
             orders = [
                 o
-                for o in await uow.orders.list()
-                if (is_entry(o) or exit_of(o) is not None) and start <= o.created_at < end
+                for o in await uow.orders.list(created_in=(start, end))
+                if is_entry(o) or exit_of(o) is not None
             ]
-            ledger = sorted(await uow.fills.list(), key=lambda f: f.ts)
+            if day == today:
+                ledger = await self._today.read(uow, start)
+            else:
+                ledger = LedgerSince()
+                ledger.add(await uow.fills.list(), start)
         seen = await self.bars_seen({o.instrument for o in orders}, start, end + BARS_AFTER)
         quotes = await self.quotes_met({o.decision_id for o in orders if o.decision_id})
         shadows: dict[str, Shadow] = {}
@@ -245,23 +255,17 @@ class ParityService:
             b for b in bars if b.ts >= order.created_at and not (ended and b.ts >= order.updated_at)
         ]
 
-    def _opening(self, order: Order, ledger: list[Fill]) -> bool:
+    def _opening(self, order: Order, ledger: LedgerSince) -> bool:
         """Whether ``order`` opens or extends a position (pays the spread): the ledger's fills
         before its own first fill (before it was sent, when it has none) say what was held."""
-        own = next(
-            (i for i, f in enumerate(ledger) if f.client_order_id == order.client_order_id), None
-        )
-        before = (
-            ledger[:own] if own is not None else [f for f in ledger if f.ts <= order.created_at]
-        )
-        held = replay(self.settings.trading.initial_cash, before).position(order.instrument)
-        return held.quantity == 0 or (held.quantity > 0) == (order.side.sign > 0)
+        held = ledger.held_before(order)
+        return held == 0 or (held > 0) == (order.side.sign > 0)
 
     # --- the judgement ---------------------------------------------------------------------
 
-    def _judge(self, order: Order, ledger: list[Fill], shadow: Shadow) -> ParityFill | None:
+    def _judge(self, order: Order, ledger: LedgerSince, shadow: Shadow) -> ParityFill | None:
         """The order's venue fill beside the shadow's; None when neither filled it."""
-        venue = [f for f in ledger if f.client_order_id == order.client_order_id]
+        venue = ledger.fills_of(order.client_order_id)
         base = {
             "client_order_id": order.client_order_id,
             "decision_id": order.decision_id,
@@ -298,3 +302,80 @@ class ParityService:
             slippage_bps=round(slippage, 4),
             pnl_divergence=round(divergence, 8).normalize(),
         )
+
+
+LEDGER_MARGIN = timedelta(hours=1)
+"""A day's fills are those from this long before the day starts (a venue's clock may lag)."""
+
+
+class LedgerSince:
+    """The fill ledger as one day's parity reads it: the quantity each instrument's fills from
+    before ``start - LEDGER_MARGIN`` leave held, and the later fills in time order."""
+
+    def __init__(self) -> None:
+        self.start: datetime | None = None
+        self.held: dict[str, Decimal] = {}
+        self.recent: list[Fill] = []
+
+    def add(self, fills: Sequence[Fill], start: datetime) -> None:
+        """Take in ``fills`` (in recording order) for the day from ``start`` (a later day's
+        start folds the fills it leaves behind into the quantities held)."""
+        if self.start is None or start > self.start:
+            self.start = start
+            kept = self.recent
+            self.recent = []
+            self._take(kept)
+        self._take(fills)
+        self.recent.sort(key=lambda f: f.ts)  # stable: ties keep the recording order
+
+    def _take(self, fills: Sequence[Fill]) -> None:
+        assert self.start is not None
+        cut = self.start - LEDGER_MARGIN
+        for fill in fills:
+            if fill.ts < cut:
+                self.held[fill.instrument] = (
+                    self.held.get(fill.instrument, Decimal(0)) + fill.signed_quantity
+                )
+            else:
+                self.recent.append(fill)
+
+    def held_before(self, order: Order) -> Decimal:
+        """The quantity of ``order``'s instrument held before its first fill (before it was
+        sent, when it has none)."""
+        recent = self.recent
+        own = next(
+            (i for i, f in enumerate(recent) if f.client_order_id == order.client_order_id), None
+        )
+        before = (
+            recent[:own] if own is not None else [f for f in recent if f.ts <= order.created_at]
+        )
+        since = sum(
+            (f.signed_quantity for f in before if f.instrument == order.instrument), Decimal(0)
+        )
+        return self.held.get(order.instrument, Decimal(0)) + since
+
+    def fills_of(self, client_order_id: str) -> list[Fill]:
+        return [f for f in self.recent if f.client_order_id == client_order_id]
+
+
+class _CarriedLedger:
+    """Today's :class:`LedgerSince`, carried forward from the ledger's fill feed: each read
+    takes only the fills recorded since the last (all of them on the first read, or after a
+    fill committed late behind the last read)."""
+
+    def __init__(self) -> None:
+        self._ledger = LedgerSince()
+        self._mark: FillMark | None = None
+        self._lock = asyncio.Lock()  # two reports at once must not take the same fills twice
+
+    async def read(self, uow: UnitOfWork, start: datetime) -> LedgerSince:
+        async with self._lock:
+            fills, mark = await uow.fills.since(self._mark)
+            ledger = self._ledger
+            if len(fills) == mark.count or (ledger.start is not None and start < ledger.start):
+                if len(fills) != mark.count:  # the clock went back a day: every fill is needed
+                    fills, mark = await uow.fills.since(None)
+                ledger = self._ledger = LedgerSince()
+            ledger.add(fills, start)
+            self._mark = mark
+            return ledger

@@ -7,6 +7,8 @@ import hashlib
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
+
 from ffe_adapters.storage.memory import InMemoryStore
 from ffe_core.config import Budget, BudgetSettings, CostSettings, EnsembleSettings
 from ffe_core.domain.context import DecisionContext
@@ -274,3 +276,52 @@ def test_value_for_money_per_dollar() -> None:
     assert values["trend"].pnl_per_usd is None  # it cost nothing
     assert values["hold"].pnl_usd == 0.0  # it voted against the trade
     assert abs(values["hold"].brier_improvement - 0.16) < 1e-12  # a timid miss is calibrated
+
+
+async def test_value_reads_the_traded_decisions_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ledger's value report splits each traded decision's P&L among its backers; the
+    decisions are read in one ``get_many`` (they were read one query each)."""
+    from ffe_adapters.storage import memory
+
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    store, clock = InMemoryStore(), ManualClock(at)
+    decisions = [
+        Decision(
+            instrument="BTC-USD",
+            action=Action.BUY,
+            confidence=0.7,
+            votes=(
+                ProviderVote(provider="llm", action=Action.BUY, confidence=0.9),
+                ProviderVote(provider="trend", action=Action.BUY, confidence=0.6),
+            ),
+            weights={"llm": 3.0, "trend": 1.0},
+            created_at=at,
+        )
+        for _ in range(3)
+    ]
+    async with store() as uow:
+        for n, d in enumerate(decisions):
+            await uow.decisions.add(d)
+            await uow.outcomes.add(
+                DecisionOutcome(
+                    decision_id=d.id,
+                    instrument="BTC-USD",
+                    action=Action.BUY,
+                    horizon="1h",
+                    decided_at=at,
+                    due_at=at,
+                    realized_return=0.01,
+                    trade_pnl=None if n == 2 else Decimal("40"),  # the third traded nothing
+                    scored_at=at,
+                )
+            )
+        await uow.commit()
+
+    async def one_by_one(self: object, decision_id: str) -> None:
+        raise AssertionError("a decision read on its own")
+
+    monkeypatch.setattr(memory._Decisions, "get", one_by_one)
+    ledger = CostLedger(CostSettings(), store, clock)
+    values = {v.provider: v for v in await ledger.value("1h", 30)}
+    assert abs(values["llm"].pnl_usd - 60.0) < 1e-9  # 3/4 of 2 x 40
+    assert abs(values["trend"].pnl_usd - 20.0) < 1e-9

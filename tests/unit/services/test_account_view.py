@@ -31,6 +31,17 @@ class CountingBroker:
         return Portfolio(cash=Decimal(1000))
 
 
+def trade(n: int, side: Side, price: int) -> Fill:
+    """The ``n``-th fill of a test's trades: one BTC-USD at ``price``."""
+    return Fill(
+        client_order_id=f"o-{n}",
+        instrument="BTC-USD",
+        side=side,
+        quantity=Decimal(1),
+        price=Decimal(price),
+    )
+
+
 def view(broker: CountingBroker, uow: InMemoryUnitOfWorkFactory, now: list[float]) -> AccountView:
     return AccountView(broker, uow, Decimal(1000), max_age=1.0, now=lambda: now[0])  # type: ignore[arg-type]
 
@@ -108,15 +119,7 @@ async def test_each_curve_point_carries_its_drawdown_from_the_peak_since_the_ini
     trades += [(Side.BUY, 150), (Side.SELL, 120)]
     async with uow() as u:
         for n, (side, price) in enumerate(trades):
-            await u.fills.add(
-                Fill(
-                    client_order_id=f"o-{n}",
-                    instrument="BTC-USD",
-                    side=side,
-                    quantity=Decimal(1),
-                    price=Decimal(price),
-                )
-            )
+            await u.fills.add(trade(n, side, price))
         await u.commit()
     snap = await view(broker, uow, now).snapshot()
     assert [p.equity for p in snap.curve] == [1000.0, 990.0, 990.0, 1050.0, 1050.0, 1020.0]
@@ -154,15 +157,7 @@ async def test_a_rebuild_replays_only_the_fills_recorded_since_the_last_one(
     trades = [(Side.BUY, 100), (Side.SELL, 90), (Side.BUY, 90), (Side.SELL, 150), (Side.BUY, 80)]
     for n, (side, price) in enumerate(trades):
         async with uow() as u:
-            await u.fills.add(
-                Fill(
-                    client_order_id=f"o-{n}",
-                    instrument="BTC-USD",
-                    side=side,
-                    quantity=Decimal(1),
-                    price=Decimal(price),
-                )
-            )
+            await u.fills.add(trade(n, side, price))
             await u.commit()
         account.invalidate()
         carried = await account.snapshot()

@@ -276,16 +276,23 @@ class PaperBroker:
                 await uow.commit()
 
     async def _settle_brackets(self) -> list[Order]:
-        """Cancel protective orders whose sibling filled or whose position is gone (OCO)."""
+        """Cancel protective orders whose sibling filled or whose position is gone (OCO). The
+        open protective orders are read, and each one's sibling by its id, not the venue's
+        whole order history (which was read on every pass while an exit rested)."""
         async with self._uow() as uow:
-            orders = await uow.venue_orders.list()
+            open_exits = [
+                o
+                for o in await uow.venue_orders.list(status=OPEN_STATUSES)
+                if is_bracket(o.client_order_id)
+            ]
+            siblings = {
+                o.client_order_id: await uow.venue_orders.get(bracket_sibling(o.client_order_id))
+                for o in open_exits
+            }
             portfolio = await self._load(uow)
-        by_id = {o.client_order_id: o for o in orders}
         canceled = []
-        for order in orders:
-            if not is_bracket(order.client_order_id) or order.status not in OPEN_STATUSES:
-                continue
-            sibling = by_id.get(bracket_sibling(order.client_order_id))
+        for order in open_exits:
+            sibling = siblings[order.client_order_id]
             held = portfolio.position(order.instrument).quantity
             protects = held != 0 and (held > 0) == (order.side is Side.SELL)
             if (sibling is not None and sibling.status is OrderStatus.FILLED) or not protects:

@@ -142,6 +142,15 @@ _STATE = cast(Table, StateRow.__table__)
 _OUTCOMES = cast(Table, OutcomeRow.__table__)
 
 
+_IDS_PER_READ = 500
+"""Ids asked for in one ``IN`` list (well under SQLite's limit on bound parameters)."""
+
+_GET_DECISIONS = select(DecisionRow.id, DecisionRow.payload).where(
+    DecisionRow.id.in_(bindparam("ids", expanding=True))
+)
+"""The decisions among ``:ids`` (an expanding list)."""
+
+
 class SqlDecisions:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
@@ -183,6 +192,14 @@ class SqlDecisions:
     async def get(self, decision_id: str) -> Decision | None:
         row = await self._s.get(DecisionRow, decision_id)
         return None if row is None else Decision.model_validate(row.payload)
+
+    async def get_many(self, decision_ids: Collection[str]) -> dict[str, Decision]:
+        wanted = list(dict.fromkeys(decision_ids))
+        found: dict[str, Decision] = {}
+        for at in range(0, len(wanted), _IDS_PER_READ):
+            rows = await self._s.execute(_GET_DECISIONS, {"ids": wanted[at : at + _IDS_PER_READ]})
+            found.update((r.id, Decision.model_validate(r.payload)) for r in rows)
+        return found
 
     async def list(self, query: DecisionQuery) -> tuple[list[Decision], str | None]:
         stored, cursor = await self.list_stored(query)
@@ -254,6 +271,7 @@ class SqlOrders:
         status: OrderStatus | frozenset[OrderStatus] | None = None,
         instrument: str | None = None,
         decision_ids: Collection[str] | None = None,
+        created_in: tuple[datetime, datetime] | None = None,
         newest: int | None = None,
     ) -> list[Order]:
         statuses = (
@@ -267,7 +285,10 @@ class SqlOrders:
         if ids is not None and len(ids) > _IDS_PER_READ:  # in turns (bound parameters' limit)
             parts = [
                 await self.list(
-                    status=status, instrument=instrument, decision_ids=ids[at : at + _IDS_PER_READ]
+                    status=status,
+                    instrument=instrument,
+                    decision_ids=ids[at : at + _IDS_PER_READ],
+                    created_in=created_in,
                 )
                 for at in range(0, len(ids), _IDS_PER_READ)
             ]
@@ -278,8 +299,12 @@ class SqlOrders:
             )
             return merged if newest is None else merged[max(len(merged) - newest, 0) :]
         given = {"instrument": instrument, "decision_ids": ids, "newest": newest}
-        stmt = _list_orders(self._t, statuses, *(v is not None for v in given.values()))
-        params = {k: v for k, v in given.items() if v is not None}
+        stmt = _list_orders(
+            self._t, statuses, *(v is not None for v in given.values()), created_in is not None
+        )
+        params: dict[str, object] = {k: v for k, v in given.items() if v is not None}
+        if created_in is not None:
+            params["created_from"], params["created_to"] = created_in
         rows: Sequence[Any] = (await self._s.scalars(stmt, params)).all()
         return [Order.model_validate(r.payload) for r in _oldest_first(rows, newest)]
 
@@ -296,6 +321,7 @@ def _list_orders(
     by_instrument: bool,
     by_decisions: bool,
     newest: bool,
+    by_creation: bool,
 ) -> Any:
     """The listing of ``table``'s orders, built once per filter (see ``_LOAD_ACCOUNT``); with
     ``newest``, the last ``:newest`` of them, read newest first."""
@@ -309,6 +335,11 @@ def _list_orders(
         stmt = stmt.where(table.instrument == bindparam("instrument"))
     if by_decisions:
         stmt = stmt.where(table.decision_id.in_(bindparam("decision_ids", expanding=True)))
+    if by_creation:
+        stmt = stmt.where(
+            table.created_at >= bindparam("created_from"),
+            table.created_at < bindparam("created_to"),
+        )
     if newest:
         return stmt.order_by(*(c.desc() for c in order)).limit(bindparam("newest"))
     return stmt.order_by(*order)
@@ -377,10 +408,6 @@ class SqlFills:
             chunk = wanted[at : at + _IDS_PER_READ]
             found.update(await self._s.scalars(stmt, {"ids": chunk}))
         return found
-
-
-_IDS_PER_READ = 500
-"""Fill ids asked for in one ``IN`` list (well under SQLite's limit on bound parameters)."""
 
 
 @functools.cache
@@ -566,7 +593,7 @@ class SqlAgent:
             .values(phase=cycle.phase.value, payload=_json(cycle))
             .execution_options(synchronize_session=False)
         )
-        return bool(getattr(result, "rowcount", 0))
+        return rowcount_of(result) > 0
 
     async def list_cycles(self, run_id: str | None = None, limit: int = 100) -> list[AgentCycle]:
         stmt = select(AgentCycleRow).order_by(
@@ -621,7 +648,7 @@ class SqlApprovals:
             .values(status=approval.status.value, payload=_json(approval))
             .execution_options(synchronize_session=False)
         )
-        return bool(getattr(result, "rowcount", 0) == 1)
+        return rowcount_of(result) == 1
 
     async def list(
         self, status: ApprovalStatus | frozenset[ApprovalStatus] | None = None

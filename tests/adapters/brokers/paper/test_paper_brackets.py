@@ -102,3 +102,39 @@ async def test_brackets_are_placed_once_even_if_asked_twice(store, market) -> No
     async with store() as uow:
         ids = [o.client_order_id for o in await uow.venue_orders.list()]
     assert sorted(ids) == sorted(["ffe-e1", bracket_id("ffe-e1", "sl"), bracket_id("ffe-e1", "tp")])
+
+
+async def test_settling_exits_reads_the_open_orders_not_the_order_history(
+    store, market, monkeypatch
+) -> None:
+    """Each pass with a resting exit settles the brackets: it reads the open orders and each
+    exit's sibling, never the venue's every order (a cost that grew with the history)."""
+    from ffe_adapters.storage import memory
+
+    broker = make_broker(store, market, market_fill="quote")
+    for n in range(3):  # a history of closed round trips
+        await broker.submit_order(entry(client_order_id=f"ffe-old{n}"))
+        await broker.submit_order(
+            Order(
+                client_order_id=f"ffe-oldx{n}",
+                instrument="AAPL",
+                side=Side.SELL,
+                quantity=Decimal("10"),
+            )
+        )
+        await broker.process_market()
+    await broker.submit_order(entry())
+    listed: list[object] = []
+    listing = memory._Orders.list
+
+    async def counted(self, **kwargs):  # type: ignore[no-untyped-def]
+        listed.append(kwargs.get("status"))
+        return await listing(self, **kwargs)
+
+    monkeypatch.setattr(memory._Orders, "list", counted)
+    await broker.process_market()  # the exits rest: nothing to settle
+    market.set_quote("AAPL", "110.50", "110.60")
+    await broker.process_market()  # the take-profit fills: the stop is canceled
+    assert await status(broker, "tp") is OrderStatus.FILLED
+    assert await status(broker, "sl") is OrderStatus.CANCELED
+    assert listed and None not in listed, f"every venue order was read: {listed}"
