@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from ffe_core.kernels import kernel
+from ffe_core.kernels import kernel, tiered_kernel
 
 FloatArray = npt.NDArray[np.float64]
 Int8Array = npt.NDArray[np.int8]
@@ -53,7 +53,7 @@ def _check_period(period: int) -> int:
     return p
 
 
-@kernel
+@tiered_kernel
 def kahan_add(s: float, comp: float, x: float) -> tuple[float, float]:  # pragma: no cover
     """``s + x`` with Kahan compensation ``comp``: pandas' compensated step of a rolling mean."""
     y = x - comp
@@ -61,7 +61,7 @@ def kahan_add(s: float, comp: float, x: float) -> tuple[float, float]:  # pragma
     return t, (t - s) - y
 
 
-@kernel
+@tiered_kernel
 def window_mean(s: float, p: int, run: int, neg: int, last: float) -> float:  # pragma: no cover
     """pandas' mean of a full window of ``p`` values from its compensated sum ``s``: the last
     value when the last ``run`` values are equal and ``run >= p``; 0 when the sum's sign
@@ -76,7 +76,7 @@ def window_mean(s: float, p: int, run: int, neg: int, last: float) -> float:  # 
     return r
 
 
-@kernel
+@tiered_kernel
 def _sma_kernel(x: FloatArray, p: int) -> FloatArray:  # pragma: no cover - compiled
     # pandas' rolling mean step for step (bit for bit): the value leaving the window is taken
     # off the running sum before the new one is added, each through its own Kahan compensation,
@@ -162,7 +162,7 @@ def sma(x: npt.ArrayLike, period: int) -> FloatArray:
     return _sma_kernel(_as_float(x), _check_period(period))
 
 
-@kernel
+@tiered_kernel
 def _ema_kernel(x: FloatArray, p: int, alpha: float) -> FloatArray:  # pragma: no cover
     n = x.shape[0]
     out = np.full(n, np.nan)
@@ -185,7 +185,7 @@ def ema(x: npt.ArrayLike, period: int) -> FloatArray:
     return _ema_kernel(_as_float(x), p, 2.0 / (p + 1.0))
 
 
-@kernel
+@tiered_kernel
 def _wilder_kernel(x: FloatArray, p: int, first: int) -> FloatArray:  # pragma: no cover
     # Wilder smoothing of x starting at index `first`: seed = mean of p values, then
     # s = (s * (p - 1) + x) / p.
@@ -249,7 +249,7 @@ def atr(
     return _wilder_kernel(tr, _check_period(period), 0)
 
 
-@kernel
+@tiered_kernel
 def _rolling_extreme(x: FloatArray, p: int, want_max: bool) -> FloatArray:  # pragma: no cover
     # Monotonic deque over indices: O(n) whatever the period.
     n = x.shape[0]
@@ -280,7 +280,7 @@ def rolling_min(x: npt.ArrayLike, period: int) -> FloatArray:
     return _rolling_extreme(_as_float(x), _check_period(period), False)
 
 
-@kernel
+@tiered_kernel
 def _rolling_std_kernel(x: FloatArray, p: int, ddof: int) -> FloatArray:  # pragma: no cover
     # Welford over each window would be O(n p); two passes over a window of at most a few
     # hundred bars stay exact enough and fast.

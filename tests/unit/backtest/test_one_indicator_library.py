@@ -29,6 +29,11 @@ def test_indicator_kernels_and_formulas_have_one_home() -> None:
             if not isinstance(node, ast.FunctionDef) or not INDICATOR.search(node.name):
                 continue
             decorators = {ast.unparse(d) for d in node.decorator_list}
-            if decorators & {"kernel", "njit", "numba.njit"} or node.name.startswith("_"):
+            if decorators & {
+                "kernel",
+                "tiered_kernel",
+                "njit",
+                "numba.njit",
+            } or node.name.startswith("_"):
                 stray.append(f"{path}: {node.name}")
     assert stray == []

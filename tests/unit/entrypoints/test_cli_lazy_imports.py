@@ -104,6 +104,24 @@ def test_the_api_and_its_container_load_no_numba() -> None:
     assert sorted(m for m in modules if m == "numba" or m.startswith("numba.")) == []
 
 
+def test_a_decision_on_the_embedded_defaults_loads_no_numba(tmp_path: Path) -> None:
+    """``ffe decide`` computes its indicators on a few hundred bars: the tiered kernels run them
+    as Python, and the compiler (~0.5 s of the command) is never loaded."""
+    env = {**os.environ, "FFE_STORAGE__URL": f"sqlite+aiosqlite:///{tmp_path / 'ffe.db'}"}
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, "decide", "BTC-USD"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    modules = set(json.loads(done.stderr.strip().splitlines()[-1]))
+    assert "ffe_core.indicators" in modules  # the probe saw indicators computed
+    assert sorted(m for m in modules if m == "numba" or m.startswith("numba.")) == []
+
+
 def test_the_container_loads_no_web_framework() -> None:
     """Commands such as ``ffe decide`` build the container: Litestar is ``ffe serve``'s (the
     decision feed's encoder imported it with the container and cost them ~0.1 s)."""
