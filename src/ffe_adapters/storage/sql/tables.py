@@ -131,6 +131,8 @@ class OrderRow(_OrderColumns, Base):
     """The ledger: every order ffe sent, whatever the venue."""
 
     __tablename__ = "orders"
+    # the listings' order: the newest page and a day's orders are read by it (see 0009)
+    __table_args__ = (Index("ix_orders_created", "created_at", "client_order_id"),)
 
 
 class FillRow(_FillColumns, Base):
@@ -143,6 +145,7 @@ class VenueOrderRow(_OrderColumns, Base):
     """The simulated venue's own order book (the paper broker)."""
 
     __tablename__ = "venue_orders"
+    __table_args__ = (Index("ix_venue_orders_created", "created_at", "client_order_id"),)
 
 
 class VenueFillRow(_FillColumns, Base):
