@@ -45,9 +45,14 @@ print(json.dumps(sorted(sys.modules)), file=sys.stderr)
 """
 
 
-def loaded_by(*argv: str) -> set[str]:
+def loaded_by(*argv: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> set[str]:
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", PROBE, *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env=env,
     )
     assert done.returncode == 0, done.stderr
     modules: list[str] = json.loads(done.stderr.strip().splitlines()[-1])
@@ -108,16 +113,7 @@ def test_a_decision_on_the_embedded_defaults_loads_no_numba(tmp_path: Path) -> N
     """``ffe decide`` computes its indicators on a few hundred bars: the tiered kernels run them
     as Python, and the compiler (~0.5 s of the command) is never loaded."""
     env = {**os.environ, "FFE_STORAGE__URL": f"sqlite+aiosqlite:///{tmp_path / 'ffe.db'}"}
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, "decide", "BTC-USD"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-        env=env,
-    )
-    assert done.returncode == 0, done.stderr
-    modules = set(json.loads(done.stderr.strip().splitlines()[-1]))
+    modules = loaded_by("decide", "BTC-USD", cwd=tmp_path, env=env)
     assert "ffe_core.indicators" in modules  # the probe saw indicators computed
     assert sorted(m for m in modules if m == "numba" or m.startswith("numba.")) == []
 
