@@ -88,7 +88,11 @@ class AccountView:
             fills, mark = await uow.fills.since(self._mark)
         if len(fills) == mark.count:
             self._curve = _Curve(self._initial, self._points)
-        self._curve.extend(fills)
+        try:
+            self._curve.extend(fills)
+        except Exception:  # half applied: the next build replays the ledger from the start
+            self._curve, self._mark = _Curve(self._initial, self._points), None
+            raise
         self._mark = mark
         curve = self._curve
         return AccountSnapshot(

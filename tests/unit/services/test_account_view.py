@@ -183,3 +183,40 @@ async def _every_fill(uow: InMemoryUnitOfWorkFactory) -> Any:
 
 async def _all(fills: list[Fill]) -> tuple[list[Fill], FillMark]:
     return fills, FillMark(seq=len(fills), count=len(fills))
+
+
+async def test_a_rebuild_that_fails_half_way_replays_the_ledger_next_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A fill the curve cannot take leaves no half-applied curve behind: the next rebuild
+    starts from the first fill, so none is counted twice."""
+    from ffe_core.domain.portfolio import Portfolio as Book
+
+    broker, uow, now = CountingBroker(), InMemoryUnitOfWorkFactory(), [0.0]
+    account = view(broker, uow, now)
+    trades = [(Side.BUY, 100), (Side.SELL, 90), (Side.BUY, 90), (Side.SELL, 120)]
+    async with uow() as u:
+        await u.fills.add(trade(0, *trades[0]))
+        await u.commit()
+    await account.snapshot()  # the first build: the mark is past the first fill
+    async with uow() as u:
+        for n, (side, price) in enumerate(trades[1:], start=1):
+            await u.fills.add(trade(n, side, price))
+        await u.commit()
+    apply = Book.apply
+    applied: list[str] = []
+
+    def fails_on_the_second(self: Book, fill: Fill) -> Book:
+        applied.append(fill.client_order_id)
+        if len(applied) == 2:
+            raise RuntimeError("a fill the book cannot take")
+        return apply(self, fill)
+
+    monkeypatch.setattr(Book, "apply", fails_on_the_second)
+    account.invalidate()
+    with pytest.raises(RuntimeError):
+        await account.snapshot()
+    monkeypatch.setattr(Book, "apply", apply)
+    again = await account.snapshot()
+    fresh = await view(broker, uow, now).snapshot()
+    assert (again.curve, again.peak, again.drawdown) == (fresh.curve, fresh.peak, fresh.drawdown)
