@@ -9,6 +9,7 @@ the execution gate send half the sized order. The rest is as in ``test_telegram_
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from litestar.testing import AsyncTestClient
 
 from ffe_adapters.brokers.paper.execution import is_bracket
 from ffe_core.domain.orders import client_order_id_for
+from ffe_core.ports.clock import Clock, SystemClock
 from ffe_entrypoints.api.app import create_app
 from ffe_entrypoints.container import Container, build_container
 from tests.e2e.test_telegram_approval import (
@@ -39,10 +41,25 @@ from tests.waiting import wait_until
 __all__ = ["telegram_api"]  # the fake Bot API fixture, shared with test_telegram_approval
 
 
+class StandingClock(SystemClock):
+    """Real sleeps at a time that stands still, so the replayed market (a bar every half
+    second) does not move between a decision and its approval card: the card's expected fill
+    is then comparable with the decision's reference price. A run whose decision and card fell
+    either side of a bar boundary failed that comparison (seen in CI)."""
+
+    def __init__(self, at: datetime) -> None:
+        self._at = at
+
+    def now(self) -> datetime:
+        return self._at
+
+
 async def running_app(
-    tmp_path: Path, api: FakeBotApi, approvals: dict[str, Any]
+    tmp_path: Path, api: FakeBotApi, approvals: dict[str, Any], clock: Clock | None = None
 ) -> AsyncIterator[tuple[Client, Container]]:
     container = build_container(e2e_settings(tmp_path, api.url, approvals))
+    if clock is not None:
+        container.clock.override(providers.Object(clock))
     container.decision_providers.override(
         providers.Object({"buy_a": BuyVoter("buy_a"), "buy_b": BuyVoter("buy_b")})
     )
@@ -79,7 +96,7 @@ async def card_app(
         # the replay moves a bar every half second; drift and age are proven by the money tests
         "max_price_drift": 1,
     }
-    async for app in running_app(tmp_path, telegram_api, tiers):
+    async for app in running_app(tmp_path, telegram_api, tiers, StandingClock(datetime.now(UTC))):
         yield app
 
 
