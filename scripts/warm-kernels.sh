@@ -14,6 +14,7 @@ for name in $(compgen -e); do [[ $name == FFE_* ]] && unset "$name"; done
 export FFE_CONFIG_DIR="$work" FFE_STORAGE__URL="sqlite+aiosqlite:///$work/warm.db"
 export FFE_LOGGING__LEVEL=ERROR
 run() { "$bin/ffe" "$@" --json > /dev/null; }
+"$bin/python" -c 'from ffe_core.indicators import compile_tiered; compile_tiered()'
 run replay --data "$data"
 run backtest --data "$data" --strategy sma_cross --param fast=10 --param slow=30
 run backtest --data "$data" --strategy sma_bracket --param sl=0.05 --param tp=0.1 --param trail=0.03

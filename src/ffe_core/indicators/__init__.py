@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from ffe_core.kernels import kernel, tiered_kernel
+from ffe_core.kernels import compile_kernels, kernel, tiered_kernel
 
 FloatArray = npt.NDArray[np.float64]
 Int8Array = npt.NDArray[np.int8]
@@ -24,6 +24,7 @@ __all__ = [
     "atr",
     "bands",
     "bollinger",
+    "compile_tiered",
     "donchian",
     "ema",
     "kahan_add",
@@ -349,3 +350,18 @@ def volatility(close: npt.ArrayLike, period: int = 20) -> FloatArray:
     if r.size > 1:
         out[1:] = rolling_std(r[1:], period, 1)
     return out
+
+
+def compile_tiered() -> None:
+    """Load numba and compile the tiered kernels for the argument types a decision passes them,
+    so that a long-lived process's switch to compiled code (``ffe_core.kernels``) loads them
+    from numba's on-disk cache instead of compiling; ``scripts/warm-kernels.sh`` runs this at
+    install, as it runs a backtest and a replay for the other kernels."""
+    compile_kernels()
+    x, period = np.linspace(1.0, 2.0, 64), 5  # the types matter, not the values
+    sma(x, period)
+    ema(x, period)
+    rsi(x, period)
+    atr(x, x, x, period)
+    donchian(x, x, period)
+    volatility(x, period)

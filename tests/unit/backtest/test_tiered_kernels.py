@@ -63,16 +63,29 @@ def cases(seed: int, n: int) -> list[tuple[str, tuple[Any, ...]]]:
     return found
 
 
-def test_the_indicators_a_decision_computes_are_tiered() -> None:
+def tiered() -> set[str]:
+    """The kernels of ``ffe_core.indicators`` declared ``@tiered_kernel``."""
     source = Path(indicators.__file__).read_text()
-    tiered = {
+    return {
         node.name
         for node in ast.walk(ast.parse(source))
         if isinstance(node, ast.FunctionDef)
         and "tiered_kernel" in {ast.unparse(d) for d in node.decorator_list}
     }
+
+
+def test_the_indicators_a_decision_computes_are_tiered() -> None:
     called = {name for name, _ in cases(SEED, 1)}
-    assert called | {"kahan_add", "window_mean"} <= tiered  # what ``ffe decide`` calls
+    assert called | {"kahan_add", "window_mean"} <= tiered()  # what ``ffe decide`` calls
+
+
+def test_the_install_compiles_every_tiered_kernel() -> None:
+    """``compile_tiered`` (run by scripts/warm-kernels.sh) leaves each tiered kernel compiled,
+    so an agent switching to compiled code loads it from numba's cache: no backtest or replay
+    of the warm-up calls these compiled any more (their small calls run as Python)."""
+    indicators.compile_tiered()
+    uncompiled = sorted(n for n in tiered() if not getattr(indicators, n).signatures)
+    assert uncompiled == []
 
 
 def test_python_and_compiled_give_the_same_numbers(tmp_path: Path) -> None:
