@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sized
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -158,9 +159,15 @@ class Fill(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class FillMark:
-    """How far a venue's fills were read: the highest ``seq`` (the venue's order of recording)
-    seen and how many fills were recorded up to it then. Handed back on the next read, which
-    returns only later fills unless the count shows one recorded late with an earlier place."""
+    """How far a book's fills were read: the highest ``seq`` (its order of recording) seen and
+    how many fills were recorded up to it then. Handed back on the next read, which returns
+    only later fills unless the count shows one recorded late with an earlier place."""
 
     seq: int
     count: int
+
+    def covers(self, fills: Sized) -> bool:
+        """Whether the read that returned ``fills`` with this mark returned every fill (the
+        first read, or one that found a fill recorded behind its mark): a reader adding reads
+        up must then start again rather than count fills twice."""
+        return len(fills) == self.count

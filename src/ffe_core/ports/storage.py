@@ -94,8 +94,8 @@ class FillRepository(Protocol):
         """Fills recorded after ``mark`` (all, for None) in recording order, and the mark for
         the next read. One read: when the count shows a fill recorded with a place at or
         before ``mark`` (another writer's transaction committing late), every fill is
-        returned, so none is ever missed (some are then returned again): the fills returned
-        are then as many as the new mark's count."""
+        returned, so none is ever missed (some are then returned again): the new mark then
+        ``covers`` the fills returned."""
         ...
 
     async def list(

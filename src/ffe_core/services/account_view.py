@@ -86,7 +86,7 @@ class AccountView:
         portfolio = await self._broker.get_portfolio()
         async with self._uow_factory() as uow:
             fills, mark = await uow.fills.since(self._mark)
-        if len(fills) == mark.count:
+        if mark.covers(fills):
             self._curve = _Curve(self._initial, self._points)
         try:
             self._curve.extend(fills)

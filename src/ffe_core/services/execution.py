@@ -172,10 +172,15 @@ def with_pending(
     return book
 
 
-def _entry_decision(client_order_id: str, ledger: dict[str, Order]) -> str | None:
-    """The decision of the entry a venue-side exit protects: exits are named
+def _entry_id(client_order_id: str) -> str:
+    """The client order id of the entry a venue-side exit protects: exits are named
     ``<entry client order id>-<leg>`` on every venue (paper, Coinbase, OANDA)."""
-    entry = ledger.get(client_order_id.rsplit("-", 1)[0])
+    return client_order_id.rsplit("-", 1)[0]
+
+
+def _entry_decision(client_order_id: str, ledger: dict[str, Order]) -> str | None:
+    """The decision of the entry a venue-side exit protects."""
+    entry = ledger.get(_entry_id(client_order_id))
     return entry.decision_id if entry is not None else None
 
 
@@ -184,7 +189,7 @@ async def _ledger_orders(uow: UnitOfWork, fills: list[Fill]) -> dict[str, Order]
     id; see :func:`_entry_decision`), each read by its id."""
     found: dict[str, Order] = {}
     for coid in dict.fromkeys(f.client_order_id for f in fills):
-        for wanted in (coid, coid.rsplit("-", 1)[0]):
+        for wanted in (coid, _entry_id(coid)):
             if wanted not in found and (order := await uow.orders.get(wanted)) is not None:
                 found[wanted] = order
     return found

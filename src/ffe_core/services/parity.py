@@ -372,8 +372,8 @@ class _CarriedLedger:
         async with self._lock:
             fills, mark = await uow.fills.since(self._mark)
             ledger = self._ledger
-            if len(fills) == mark.count or (ledger.start is not None and start < ledger.start):
-                if len(fills) != mark.count:  # the clock went back a day: every fill is needed
+            if mark.covers(fills) or (ledger.start is not None and start < ledger.start):
+                if not mark.covers(fills):  # the clock went back a day: every fill is needed
                     fills, mark = await uow.fills.since(None)
                 ledger = self._ledger = LedgerSince()
             ledger.add(fills, start)

@@ -145,6 +145,13 @@ _OUTCOMES = cast(Table, OutcomeRow.__table__)
 _IDS_PER_READ = 500
 """Ids asked for in one ``IN`` list (well under SQLite's limit on bound parameters)."""
 
+
+def _in_turns(ids: Collection[str]) -> list[list[str]]:
+    """``ids`` without repeats, in lists of at most :data:`_IDS_PER_READ` (one ``IN`` each)."""
+    unique = list(dict.fromkeys(ids))
+    return [unique[at : at + _IDS_PER_READ] for at in range(0, len(unique), _IDS_PER_READ)]
+
+
 _GET_DECISIONS = select(DecisionRow.id, DecisionRow.payload).where(
     DecisionRow.id.in_(bindparam("ids", expanding=True))
 )
@@ -194,10 +201,9 @@ class SqlDecisions:
         return None if row is None else Decision.model_validate(row.payload)
 
     async def get_many(self, decision_ids: Collection[str]) -> dict[str, Decision]:
-        wanted = list(dict.fromkeys(decision_ids))
         found: dict[str, Decision] = {}
-        for at in range(0, len(wanted), _IDS_PER_READ):
-            rows = await self._s.execute(_GET_DECISIONS, {"ids": wanted[at : at + _IDS_PER_READ]})
+        for ids in _in_turns(decision_ids):
+            rows = await self._s.execute(_GET_DECISIONS, {"ids": ids})
             found.update((r.id, Decision.model_validate(r.payload)) for r in rows)
         return found
 
@@ -281,16 +287,13 @@ class SqlOrders:
             if isinstance(status, OrderStatus)
             else tuple(sorted(s.value for s in status))
         )
-        ids = None if decision_ids is None else list(dict.fromkeys(decision_ids))
-        if ids is not None and len(ids) > _IDS_PER_READ:  # in turns (bound parameters' limit)
+        turns = None if decision_ids is None else _in_turns(decision_ids)
+        if turns is not None and len(turns) > 1:  # in turns (bound parameters' limit)
             parts = [
                 await self.list(
-                    status=status,
-                    instrument=instrument,
-                    decision_ids=ids[at : at + _IDS_PER_READ],
-                    created_in=created_in,
+                    status=status, instrument=instrument, decision_ids=ids, created_in=created_in
                 )
-                for at in range(0, len(ids), _IDS_PER_READ)
+                for ids in turns
             ]
             # the statement's order; a tie on the time (the same microsecond) is broken by
             # the id as Python compares strings, which a PostgreSQL collation may not
@@ -298,13 +301,24 @@ class SqlOrders:
                 (o for part in parts for o in part), key=lambda o: (o.created_at, o.client_order_id)
             )
             return merged if newest is None else merged[max(len(merged) - newest, 0) :]
-        given = {"instrument": instrument, "decision_ids": ids, "newest": newest}
+        ids = None if turns is None else [i for t in turns for i in t]
         stmt = _list_orders(
-            self._t, statuses, *(v is not None for v in given.values()), created_in is not None
+            self._t,
+            statuses,
+            by_instrument=instrument is not None,
+            by_decisions=ids is not None,
+            by_creation=created_in is not None,
+            newest=newest is not None,
         )
-        params: dict[str, object] = {k: v for k, v in given.items() if v is not None}
-        if created_in is not None:
-            params["created_from"], params["created_to"] = created_in
+        start, end = created_in or (None, None)
+        given = {
+            "instrument": instrument,
+            "decision_ids": ids,
+            "created_from": start,
+            "created_to": end,
+            "newest": newest,
+        }
+        params = {k: v for k, v in given.items() if v is not None}
         rows: Sequence[Any] = (await self._s.scalars(stmt, params)).all()
         return [Order.model_validate(r.payload) for r in _oldest_first(rows, newest)]
 
@@ -318,10 +332,11 @@ def _oldest_first(rows: Sequence[Any], newest: int | None) -> Sequence[Any]:
 def _list_orders(
     table: Any,
     statuses: tuple[str, ...] | None,
+    *,
     by_instrument: bool,
     by_decisions: bool,
-    newest: bool,
     by_creation: bool,
+    newest: bool,
 ) -> Any:
     """The listing of ``table``'s orders, built once per filter (see ``_LOAD_ACCOUNT``); with
     ``newest``, the last ``:newest`` of them, read newest first."""
@@ -401,12 +416,10 @@ class SqlFills:
         return [Fill.model_validate(r.payload) for r in _oldest_first(rows, newest)]
 
     async def recorded(self, fill_ids: Collection[str]) -> set[str]:
-        wanted = list(dict.fromkeys(fill_ids))
         found: set[str] = set()
         stmt = _recorded_fills(self._t)
-        for at in range(0, len(wanted), _IDS_PER_READ):
-            chunk = wanted[at : at + _IDS_PER_READ]
-            found.update(await self._s.scalars(stmt, {"ids": chunk}))
+        for ids in _in_turns(fill_ids):
+            found.update(await self._s.scalars(stmt, {"ids": ids}))
         return found
 
 
